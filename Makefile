@@ -1,0 +1,121 @@
+# cabin: containers, microVMs and a software CPU from one binary.
+#   make            build ./cabin
+#   make demo       install what is missing, build, run a container and a microVM
+#   make check      install what is missing, build, run every test
+#   make V=1        show the commands; WERROR=0 turns off -Werror
+ARCH ?= $(shell uname -m)
+CC ?= cc
+V ?= 0
+WERROR ?= 1
+SANITIZE ?= 0
+
+ifeq ($(V),1)
+  Q :=
+  E := @true
+else
+  Q := @
+  E := @echo
+  MAKEFLAGS += --no-print-directory
+endif
+
+PKGS := jansson libseccomp libcap libarchive libmnl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	-Wswitch-enum -Wvla -Wundef -Wwrite-strings -Werror=implicit-function-declaration \
+	-Wno-unused-parameter
+ifeq ($(WERROR),1)
+  WARNINGS += -Werror
+endif
+OPT ?= -O2 -g
+CFLAGS := -std=gnu11 -D_GNU_SOURCE -MMD -MP $(OPT) $(WARNINGS) -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS += $(EXTRA_LDFLAGS)
+ifeq ($(SANITIZE),1)
+  CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+endif
+LIBS := $(PKG_LIBS) -lpthread
+
+OBJS :=
+CLI_OBJS :=
+UNIT_TESTS :=
+STATIC_PROGS :=
+include $(sort $(wildcard mk/*.mk))
+
+LIB := libcabin.a
+PROG := cabin
+ALL_OBJS := $(OBJS) $(CLI_OBJS)
+DEPS := $(ALL_OBJS:.o=.d) $(addsuffix .d,$(UNIT_TESTS))
+
+all: $(PROG) $(STATIC_PROGS)
+
+$(LIB): $(OBJS)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(PROG): $(CLI_OBJS) $(LIB)
+	$(E) "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LIBS)
+
+%.o: %.c
+	$(E) "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(UNIT_TESTS): %: %.c $(LIB)
+	$(E) "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
+
+# Dependencies: installs through apt whatever is missing (idempotent, quiet when all is there).
+deps:
+	$(Q)scripts/setup.sh
+
+check: deps
+	$(Q)$(MAKE) all unit-tests
+	$(Q)tests/run.sh
+
+check-unit: deps
+	$(Q)$(MAKE) all unit-tests
+	$(Q)tests/run.sh unit
+
+check-func: deps
+	$(Q)$(MAKE) all unit-tests
+	$(Q)tests/run.sh func
+
+check-vm: deps
+	$(Q)$(MAKE) all unit-tests
+	$(Q)tests/run.sh vm
+
+unit-tests: $(UNIT_TESTS)
+
+demo: deps
+	$(Q)$(MAKE) all
+	$(Q)scripts/demo.sh
+
+# Engines never include each other; device and boot code never see KVM.
+check-deps:
+	$(Q)scripts/check-deps.sh
+
+format:
+	$(Q)clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
+
+syntax-check:
+	$(Q)! git grep -nE '\<(sprintf|strcpy|strncpy)\(' -- 'src/*.[ch]' || \
+		{ echo "syntax-check: use snprintf/xasprintf/memcpy"; exit 1; }
+	$(Q)! git grep -nE '^\s*//|[;{}]\s*//' -- 'src/*.[ch]' || \
+		{ echo "syntax-check: use /* */ comments"; exit 1; }
+
+install: all
+	install -D -m 0755 $(PROG) $(DESTDIR)/usr/local/bin/$(PROG)
+
+clean:
+	$(E) "  CLEAN"
+	$(Q)rm -f $(PROG) $(LIB) $(ALL_OBJS) $(DEPS) $(UNIT_TESTS) $(STATIC_PROGS) $(CLEAN_EXTRA)
+	$(Q)find src tests -name '*.[od]' -delete
+
+.PHONY: all deps check check-unit check-func check-vm unit-tests demo check-deps format \
+	format-check syntax-check install clean
+-include $(DEPS)

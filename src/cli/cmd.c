@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "lib/util.h"
+
+/* The command table (crun commands[], kvmtool kvm_commands[]). */
+static const struct cmd commands[] = {
+	{ "create", cmd_create, "create a container from an OCI bundle", 0 },
+	{ "start", cmd_start, "start the user process of a created container", 0 },
+	{ "state", cmd_state, "print the state of a container as JSON", 0 },
+	{ "kill", cmd_kill, "send a signal to a container's init (or all processes)", 0 },
+	{ "delete", cmd_delete, "delete a container and everything it holds", 0 },
+	{ "run", cmd_run, "create, start and wait for a container", 0 },
+	{ "exec", cmd_exec, "run a new process inside a running container", 0 },
+	{ "ps", cmd_ps, "list the processes of a container", 0 },
+	{ "list", cmd_list, "list containers", 0 },
+	{ "pause", cmd_pause, "freeze every process of a container", 0 },
+	{ "resume", cmd_resume, "thaw a paused container", 0 },
+	{ "update", cmd_update, "change the resource limits of a container", 0 },
+	{ "spec", cmd_spec, "write a default config.json", 0 },
+	{ "features", cmd_features, "print what this runtime supports, as JSON", 0 },
+	{ "vm", cmd_vm, "microVMs: run, initrd, ls, stop, pause, resume", 0 },
+};
+
+const struct cmd *cmd_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+void cmd_print_help(void)
+{
+	printf("usage: cabin [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS]\n\n"
+	       "cabin runs containers (an OCI runtime) and microVMs from one binary.\n\n"
+	       "commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!(commands[i].flags & CMD_HIDDEN))
+			printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+	printf("\nRun `cabin COMMAND --help` for the options of a command.\n");
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_CLI_CMD_H
+#define CABIN_CLI_CMD_H
+
+struct cabin_err;
+
+/* Global options, parsed by main.c before the command (runc/crun compatible). */
+struct cabin_globals {
+	const char *root;       /* --root: state directory, default /run/cabin */
+	const char *log;        /* --log FILE */
+	const char *log_format; /* --log-format text|json */
+	int debug;              /* --debug */
+	int systemd_cgroup;     /* --systemd-cgroup: accepted, refused when a container asks */
+};
+
+extern struct cabin_globals cabin_globals;
+
+enum cmd_flags {
+	CMD_HIDDEN = 1 << 0, /* not listed by --help */
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cabin_err **err);
+	const char *summary;
+	unsigned flags;
+};
+
+/** cmd_find() - the row for @name, or NULL. */
+const struct cmd *cmd_find(const char *name);
+/** cmd_print_help() - the command list, for `cabin --help`. */
+void cmd_print_help(void);
+
+#define CABIN_DEFAULT_ROOT "/run/cabin"
+#define CABIN_VERSION "0.1.0"
+#define CABIN_OCI_VERSION "1.2.0"
+
+int cmd_create(int argc, char **argv, struct cabin_err **err);
+int cmd_start(int argc, char **argv, struct cabin_err **err);
+int cmd_state(int argc, char **argv, struct cabin_err **err);
+int cmd_kill(int argc, char **argv, struct cabin_err **err);
+int cmd_delete(int argc, char **argv, struct cabin_err **err);
+int cmd_run(int argc, char **argv, struct cabin_err **err);
+int cmd_exec(int argc, char **argv, struct cabin_err **err);
+int cmd_ps(int argc, char **argv, struct cabin_err **err);
+int cmd_list(int argc, char **argv, struct cabin_err **err);
+int cmd_pause(int argc, char **argv, struct cabin_err **err);
+int cmd_resume(int argc, char **argv, struct cabin_err **err);
+int cmd_update(int argc, char **argv, struct cabin_err **err);
+int cmd_spec(int argc, char **argv, struct cabin_err **err);
+int cmd_features(int argc, char **argv, struct cabin_err **err);
+int cmd_vm(int argc, char **argv, struct cabin_err **err);
+
+#endif

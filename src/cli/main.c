@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "lib/error.h"
+#include "lib/log.h"
+
+struct cabin_globals cabin_globals = {
+	.root = CABIN_DEFAULT_ROOT,
+};
+
+static void usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "cabin: %s `%s`\nTry `cabin --help`.\n", msg, arg);
+	exit(2);
+}
+
+/*
+ * Global options come before the command, as with runc and crun. Long options
+ * may be given as --opt=value or --opt value; callers (podman, containerd) use both.
+ */
+int main(int argc, char **argv)
+{
+	enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS };
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+		{ "debug", no_argument, NULL, OPT_DEBUG },
+		{ "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
+		{ "rootless", required_argument, NULL, OPT_ROOTLESS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	struct cabin_err *err = NULL;
+	const struct cmd *cmd;
+	int c, ret;
+
+	/* '+': stop at the first non-option, the command name. */
+	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			cabin_globals.root = optarg;
+			break;
+		case OPT_LOG:
+			cabin_globals.log = optarg;
+			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				usage_error("--log-format must be text or json, not", optarg);
+			cabin_globals.log_format = optarg;
+			break;
+		case OPT_DEBUG:
+			cabin_globals.debug = 1;
+			break;
+		case OPT_SYSTEMD:
+			cabin_globals.systemd_cgroup = 1;
+			break;
+		case OPT_ROOTLESS:
+			break;
+		case 'h':
+			cmd_print_help();
+			return 0;
+		case 'v':
+			printf("cabin version %s\nspec: %s\n", CABIN_VERSION, CABIN_OCI_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try `cabin --help`.\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		cmd_print_help();
+		return 2;
+	}
+	ret = log_init(cabin_globals.log,
+		       cabin_globals.log_format && !strcmp(cabin_globals.log_format, "json") ?
+			       LOG_FMT_JSON :
+			       LOG_FMT_TEXT,
+		       cabin_globals.debug);
+	if (ret < 0) {
+		fprintf(stderr, "cabin: open log `%s`: %s\n", cabin_globals.log, strerror(-ret));
+		return 1;
+	}
+	cmd = cmd_find(argv[optind]);
+	if (!cmd)
+		usage_error("unknown command", argv[optind]);
+
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* reset getopt for the command's own parsing */
+	ret = cmd->fn(argc, argv, &err);
+	if (ret < 0) {
+		log_error("%s", cabin_err_msg(err));
+		cabin_err_release(&err);
+		return 1;
+	}
+	/* Commands return their exit status (run, exec, vm run pass the payload's through). */
+	return ret;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_VM_ACCEL_H
+#define CABIN_VM_ACCEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cabin_err;
+struct machine;
+struct vcpu;
+
+/*
+ * The CPU accelerator interface. KVM (src/kvm) and the software emulator
+ * (src/emu) each provide one const struct accel_ops; boot code and every device
+ * model only ever see this interface, so one guest runs identically on both.
+ *
+ * Register state uses cabin's own x86 layout, not KVM's, so the emulator does
+ * not depend on <linux/kvm.h>.
+ */
+
+struct x86_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+};
+
+struct x86_segment {
+	uint64_t base;
+	uint32_t limit;
+	uint16_t selector;
+	uint8_t type, present, dpl, db, s, l, g, avl, unusable;
+};
+
+struct x86_dtable {
+	uint64_t base;
+	uint16_t limit;
+};
+
+struct x86_sregs {
+	struct x86_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct x86_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer, apic_base;
+};
+
+enum accel_exit_reason {
+	ACCEL_EXIT_IO,       /* port I/O: see exit.io */
+	ACCEL_EXIT_MMIO,     /* access to guest-physical address not backed by RAM */
+	ACCEL_EXIT_HLT,      /* HLT with interrupts disabled, or no irqchip to wake it */
+	ACCEL_EXIT_SHUTDOWN, /* triple fault / shutdown */
+	ACCEL_EXIT_INTR,     /* vcpu_kick() or a signal interrupted the run */
+	ACCEL_EXIT_INTERNAL, /* accelerator failure: see exit.internal */
+};
+
+struct accel_exit {
+	enum accel_exit_reason reason;
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size;     /* 1, 2 or 4 */
+			uint8_t is_write;
+			uint32_t count;   /* > 1 for string I/O (rep ins/outs) */
+			uint8_t *data;    /* size * count bytes, owned by the accelerator;
+					   * for reads the caller fills it before the next run */
+		} io;
+		struct {
+			uint64_t addr;
+			uint32_t len;     /* 1..8 */
+			uint8_t is_write;
+			uint8_t *data;    /* len bytes, as for io */
+		} mmio;
+		struct {
+			uint32_t code;
+			char msg[96];
+		} internal;
+	};
+};
+
+enum accel_kind {
+	ACCEL_KVM,
+	ACCEL_EMU,
+};
+
+struct accel_ops {
+	const char *name;
+	enum accel_kind kind;
+	/**
+	 * probe() - can this accelerator run here, and is it hardware-assisted?
+	 * Writes a human-readable reason into @why. Return: 1 usable and
+	 * hardware-assisted, 0 usable but not (e.g. nested software KVM), <0 unusable.
+	 */
+	int (*probe)(char *why, size_t whylen);
+	/** vm_init() - create the VM, map m->mem, set up the irqchip and timer. */
+	int (*vm_init)(struct machine *m, struct cabin_err **err);
+	void (*vm_fini)(struct machine *m);
+	/** vcpu_init() - create vCPU @index; the result is stored in m->vcpus[index]. */
+	int (*vcpu_init)(struct machine *m, unsigned int index, struct cabin_err **err);
+	void (*vcpu_fini)(struct vcpu *v);
+	/** vcpu_run() - run until the next exit. Return: 0, or -errno (data plane). */
+	int (*vcpu_run)(struct vcpu *v, struct accel_exit *exit);
+	int (*get_regs)(struct vcpu *v, struct x86_regs *regs);
+	int (*set_regs)(struct vcpu *v, const struct x86_regs *regs);
+	int (*get_sregs)(struct vcpu *v, struct x86_sregs *sregs);
+	int (*set_sregs)(struct vcpu *v, const struct x86_sregs *sregs);
+	/** set_msrs() - boot-time MSRs (pairs of index, value). */
+	int (*set_msrs)(struct vcpu *v, const uint32_t *idx, const uint64_t *val, unsigned int n);
+	/** irq_line() - drive interrupt input @gsi of the irqchip (IOAPIC/PIC). */
+	int (*irq_line)(struct machine *m, unsigned int gsi, int level);
+	/** vcpu_kick() - make a running vcpu_run() return ACCEL_EXIT_INTR soon. Any thread. */
+	void (*vcpu_kick)(struct vcpu *v);
+};
+
+extern const struct accel_ops kvm_accel_ops;
+extern const struct accel_ops emu_accel_ops;
+
+#endif
