@@ -37,14 +37,21 @@ ifeq ($(SANITIZE),1)
 endif
 LIBS := $(PKG_LIBS) -lpthread
 
+LIB := libcabin.a
+PROG := cabin
+
+# Each mk/<subsystem>.mk appends to these (one OBJS += per line):
+#   OBJS        objects of libcabin.a        CLI_OBJS     objects of the cabin binary
+#   UNIT_TESTS  tests/unit/test-* programs   STATIC_PROGS static programs built with `all`
+#   TEST_PROGS  anything else the tests need (guests, fuzzers), built before `check`
+#   CLEAN_EXTRA files `make clean` removes
 OBJS :=
 CLI_OBJS :=
 UNIT_TESTS :=
 STATIC_PROGS :=
+TEST_PROGS :=
+CLEAN_EXTRA :=
 include $(sort $(wildcard mk/*.mk))
-
-LIB := libcabin.a
-PROG := cabin
 ALL_OBJS := $(OBJS) $(CLI_OBJS)
 DEPS := $(ALL_OBJS:.o=.d) $(addsuffix .d,$(UNIT_TESTS))
 
@@ -86,7 +93,7 @@ check-vm: deps
 	$(Q)$(MAKE) all unit-tests
 	$(Q)tests/run.sh vm
 
-unit-tests: $(UNIT_TESTS)
+unit-tests: $(UNIT_TESTS) $(TEST_PROGS)
 
 demo: deps
 	$(Q)$(MAKE) all
@@ -113,7 +120,7 @@ install: all
 
 clean:
 	$(E) "  CLEAN"
-	$(Q)rm -f $(PROG) $(LIB) $(ALL_OBJS) $(DEPS) $(UNIT_TESTS) $(STATIC_PROGS) $(CLEAN_EXTRA)
+	$(Q)rm -f $(PROG) $(LIB) $(ALL_OBJS) $(DEPS) $(UNIT_TESTS) $(STATIC_PROGS) $(TEST_PROGS) $(CLEAN_EXTRA)
 	$(Q)find src tests -name '*.[od]' -delete
 
 .PHONY: all deps check check-unit check-func check-vm unit-tests demo check-deps format \
