@@ -12,7 +12,13 @@ TEST_PKGS="clang libclang-rt-14-dev crun runc podman uidmap fuse-overlayfs qemu-
 iproute2 python3 util-linux procps cpio xz-utils kmod hyperfine"
 
 pkgs=$BUILD_PKGS
-[ "${CABIN_SETUP_MINIMAL:-0}" = 1 ] || pkgs="$pkgs $TEST_PKGS"
+if [ "${CABIN_SETUP_MINIMAL:-0}" != 1 ]; then
+	pkgs="$pkgs $TEST_PKGS"
+	# Subsystems list further packages in scripts/pkgs.d/<subsystem>.txt (one per line, # comments).
+	for f in "$(dirname "$0")"/pkgs.d/*.txt; do
+		[ -e "$f" ] && pkgs="$pkgs $(sed 's/#.*//' "$f" | tr '\n' ' ')"
+	done
+fi
 
 missing=
 for p in $pkgs; do
