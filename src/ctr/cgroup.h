@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_CTR_CGROUP_H
+#define CABIN_CTR_CGROUP_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+struct cabin_err;
+
+/*
+ * The cgroupfs manager: cgroup v1, v2 and hybrid hosts (v1 controllers plus an
+ * unified cgroup2 mount without controllers). No systemd.
+ */
+struct ctr_cgroup;
+
+enum ctr_cgroup_mode {
+	CTR_CGROUP_V1,
+	CTR_CGROUP_V2,
+	CTR_CGROUP_HYBRID,
+};
+
+/** ctr_cgroup_mode() - the host's cgroup layout, detected once from /sys/fs/cgroup. */
+enum ctr_cgroup_mode ctr_cgroup_host_mode(void);
+
+/**
+ * ctr_cgroup_validate() - check linux.resources before anything is created, so that an
+ * impossible limit fails `create` with an error naming the field and nothing is left behind.
+ */
+int ctr_cgroup_validate(json_t *resources, struct cabin_err **err);
+
+/**
+ * ctr_cgroup_create() - create the container's cgroup(s), apply @resources, move @pid in
+ * @cgroups_path: linux.cgroupsPath (NULL or "" -> a default under "cabin/<id>"); relative
+ *                paths are relative to the caller's own cgroup, as with runc.
+ * On failure everything created is removed.
+ */
+int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
+		      struct ctr_cgroup **out, struct cabin_err **err);
+
+/** ctr_cgroup_to_string() - serialization for state.json (caller frees). */
+char *ctr_cgroup_to_string(const struct ctr_cgroup *cg);
+
+/** ctr_cgroup_from_string() - reopen a cgroup saved with ctr_cgroup_to_string(). */
+int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_err **err);
+
+/** ctr_cgroup_enter() - move @pid into the container's cgroup(s) (exec). */
+int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, struct cabin_err **err);
+
+/** ctr_cgroup_update() - apply new linux.resources (cabin update). */
+int ctr_cgroup_update(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
+
+/** ctr_cgroup_freeze() - freeze (1) or thaw (0) every process; waits until done. */
+int ctr_cgroup_freeze(struct ctr_cgroup *cg, int frozen, struct cabin_err **err);
+
+/** ctr_cgroup_is_frozen() - 1 frozen, 0 not, <0 error. */
+int ctr_cgroup_is_frozen(struct ctr_cgroup *cg);
+
+/** ctr_cgroup_pids() - every pid in the container's cgroup (caller frees *pids). */
+int ctr_cgroup_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, struct cabin_err **err);
+
+/** ctr_cgroup_kill_all() - send @sig to every process in the cgroup (kill --all). */
+int ctr_cgroup_kill_all(struct ctr_cgroup *cg, int sig, struct cabin_err **err);
+
+/**
+ * ctr_cgroup_destroy() - SIGKILL what is left, wait until empty, remove the directories.
+ * Succeeds when they are already gone.
+ */
+int ctr_cgroup_destroy(struct ctr_cgroup *cg, struct cabin_err **err);
+
+/** ctr_cgroup_stats() - memory/pids/cpu usage as JSON (for `events --stats`-style output). */
+json_t *ctr_cgroup_stats(struct ctr_cgroup *cg);
+
+void ctr_cgroup_free(struct ctr_cgroup *cg);
+
+#endif
