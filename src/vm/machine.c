@@ -22,3 +22,31 @@ void machine_stop(struct machine *m, int status)
 		if (m->vcpus[i] && m->accel && m->accel->vcpu_kick)
 			m->accel->vcpu_kick(m->vcpus[i]);
 }
+
+int machine_dev_add(struct machine *m, const struct machine_dev *d)
+{
+	if (m->nr_devs >= MACHINE_MAX_DEVS)
+		return -ENOSPC;
+	m->devs[m->nr_devs++] = *d;
+	return 0;
+}
+
+int machine_mmio_slot(struct machine *m, uint64_t *base, unsigned int *gsi)
+{
+	if (m->next_mmio_slot >= MACHINE_MMIO_SLOTS)
+		return -ENOSPC;
+	*base = MACHINE_MMIO_BASE + m->next_mmio_slot * MACHINE_MMIO_SLOT_SIZE;
+	*gsi = MACHINE_MMIO_GSI_BASE + m->next_mmio_slot;
+	m->next_mmio_slot++;
+	return 0;
+}
+
+void machine_devs_fini(struct machine *m)
+{
+	while (m->nr_devs > 0) {
+		struct machine_dev *d = &m->devs[--m->nr_devs];
+
+		if (d->fini)
+			d->fini(d->opaque);
+	}
+}

@@ -22,6 +22,25 @@ struct vcpu {
 };
 
 /*
+ * A device attached to the machine, torn down in reverse order of attachment.
+ * @cmdline announces it to a Linux guest, e.g. "virtio_mmio.device=4K@0xd0000000:5".
+ */
+struct machine_dev {
+	const char *name;
+	void *opaque;
+	void (*fini)(void *opaque);
+	char cmdline[128];
+};
+
+#define MACHINE_MAX_DEVS 32
+
+/* virtio-mmio window (Firecracker's layout): 4 KiB slots from 0xd0000000, GSIs from 5. */
+#define MACHINE_MMIO_BASE 0xd0000000ULL
+#define MACHINE_MMIO_SLOT_SIZE 0x1000ULL
+#define MACHINE_MMIO_SLOTS 24
+#define MACHINE_MMIO_GSI_BASE 5
+
+/*
  * The engine-neutral machine: guest memory, I/O buses, interrupt lines and
  * vCPUs, driven by one accelerator. Devices see only this and struct vm_bus.
  */
@@ -36,7 +55,25 @@ struct machine {
 	volatile int stopping;
 	int exit_status;
 	pthread_mutex_t lock;
+	struct machine_dev devs[MACHINE_MAX_DEVS];
+	unsigned int nr_devs;
+	unsigned int next_mmio_slot;
 };
+
+/**
+ * machine_dev_add() - record an attached device (its fini runs at machine teardown).
+ * Return: 0, or -ENOSPC.
+ */
+int machine_dev_add(struct machine *m, const struct machine_dev *d);
+
+/**
+ * machine_mmio_slot() - allocate the next virtio-mmio slot: its base address and GSI.
+ * Return: 0, or -ENOSPC when all MACHINE_MMIO_SLOTS are used.
+ */
+int machine_mmio_slot(struct machine *m, uint64_t *base, unsigned int *gsi);
+
+/** machine_devs_fini() - tear down attached devices in reverse order. */
+void machine_devs_fini(struct machine *m);
 
 /**
  * machine_irq_line() - drive interrupt line @gsi of the machine's irqchip.
