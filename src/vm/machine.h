@@ -37,7 +37,7 @@ struct machine_dev {
 /* virtio-mmio window (Firecracker's layout): 4 KiB slots from 0xd0000000, GSIs from 5. */
 #define MACHINE_MMIO_BASE 0xd0000000ULL
 #define MACHINE_MMIO_SLOT_SIZE 0x1000ULL
-#define MACHINE_MMIO_SLOTS 24
+#define MACHINE_MMIO_SLOTS 18 /* GSIs 5..22: the IOAPIC has 24 pins */
 #define MACHINE_MMIO_GSI_BASE 5
 
 /*
