@@ -12,3 +12,15 @@ src/vm/x86/%.o: src/vm/x86/%.S
 	$(E) "  AS      $@"
 	$(Q)$(CC) -c -o $@ $<
 OBJS += src/vm/ctl.o
+
+# VMM-path test firmware (tests/vm/guests): 64 KiB real-mode images, linked at 0.
+VM_TEST_GUESTS := hello exit-dword exit-big halt triple-fault reset unclaimed regs echo
+TEST_PROGS += $(patsubst %,tests/vm/guests/%.bin,$(VM_TEST_GUESTS))
+CLEAN_EXTRA += $(patsubst %,tests/vm/guests/%.elf,$(VM_TEST_GUESTS))
+
+tests/vm/guests/%.bin: tests/vm/guests/%.S tests/vm/guests/guest16.h
+	$(E) "  GUEST   $@"
+	$(Q)$(CC) -m32 -c -Itests/vm/guests -o $(@:.bin=.o) $<
+	$(Q)ld -m elf_i386 -Ttext=0 -e _start -o $(@:.bin=.elf) $(@:.bin=.o)
+	$(Q)objcopy -O binary -j .text $(@:.bin=.elf) $@
+	$(Q)rm -f $(@:.bin=.o)
