@@ -24,3 +24,6 @@ tests/vm/guests/%.bin: tests/vm/guests/%.S tests/vm/guests/guest16.h
 	$(Q)ld -m elf_i386 -Ttext=0 -e _start -o $(@:.bin=.elf) $(@:.bin=.o)
 	$(Q)objcopy -O binary -j .text $(@:.bin=.elf) $@
 	$(Q)rm -f $(@:.bin=.o)
+UNIT_TESTS += tests/unit/test-bus
+UNIT_TESTS += tests/unit/test-mem
+UNIT_TESTS += tests/unit/test-boot
