@@ -1,0 +1,7 @@
+# src/ctr resources and security: cgroups, seccomp, capabilities, process limits.
+OBJS += src/ctr/cgroup.o
+OBJS += src/ctr/cgroup-validate.o
+OBJS += src/ctr/cgroup-v1.o
+OBJS += src/ctr/cgroup-v2.o
+
+UNIT_TESTS += tests/unit/test-cgroup
