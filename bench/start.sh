@@ -149,7 +149,7 @@ EOF
 ${CC:-cc} -O2 -static -o "$W/spawn" "$W/spawn.c" 2>/dev/null || ${CC:-cc} -O2 -o "$W/spawn" "$W/spawn.c" ||
 	{ echo "start.sh: cannot compile the launcher (cc)" >&2; exit 2; }
 
-exec python3 - "$W/bundle" "$N" "${WARMUP:-3}" "$REF" "$RT" "${RT_FLAGS:-}" <<'EOF'
+python3 - "$W/bundle" "$N" "${WARMUP:-3}" "$REF" "$RT" "${RT_FLAGS:-}" <<'EOF'
 import os, sys, statistics, shlex, subprocess
 
 bundle, n, warmup, ref, rt, rt_flags = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
