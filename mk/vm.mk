@@ -27,3 +27,27 @@ tests/vm/guests/%.bin: tests/vm/guests/%.S tests/vm/guests/guest16.h
 UNIT_TESTS += tests/unit/test-bus
 UNIT_TESTS += tests/unit/test-mem
 UNIT_TESTS += tests/unit/test-boot
+
+# Fake kernels that check the boot protocols from inside the guest: a bzImage
+# (binary with a setup header), an ELF with a 64-bit entry, an ELF with a PVH note.
+TEST_PROGS += tests/vm/guests/bzimage.bin tests/vm/guests/elf64.elf tests/vm/guests/pvh.elf
+CLEAN_EXTRA += tests/vm/guests/bzimage.elf
+
+tests/vm/guests/bzimage.bin: tests/vm/guests/bzimage.S tests/vm/guests/kernel64.h
+	$(E) "  GUEST   $@"
+	$(Q)$(CC) -c -Itests/vm/guests -o $(@:.bin=.o) $<
+	$(Q)ld -Ttext=0 -e _start -o $(@:.bin=.elf) $(@:.bin=.o)
+	$(Q)objcopy -O binary -j .text $(@:.bin=.elf) $@
+	$(Q)rm -f $(@:.bin=.o)
+
+tests/vm/guests/elf64.elf: tests/vm/guests/elf64.S tests/vm/guests/kernel64.h
+	$(E) "  GUEST   $@"
+	$(Q)$(CC) -c -Itests/vm/guests -o $(@:.elf=.o) $<
+	$(Q)ld -N --no-warn-rwx-segments -Ttext=0x100000 -e _start -o $@ $(@:.elf=.o)
+	$(Q)rm -f $(@:.elf=.o)
+
+tests/vm/guests/pvh.elf: tests/vm/guests/pvh.S
+	$(E) "  GUEST   $@"
+	$(Q)$(CC) -c -o $(@:.elf=.o) $<
+	$(Q)ld -N --no-warn-rwx-segments -Ttext=0x100000 -e _start -o $@ $(@:.elf=.o)
+	$(Q)rm -f $(@:.elf=.o)
