@@ -422,6 +422,30 @@ static void clock_skip_to(struct emu_vm *vm, uint64_t t)
 		;
 }
 
+/*
+ * The virtual clock may jump to an idle CPU's next timer only when no other CPU
+ * can run: otherwise a CPU sleeping on a timeout would see it expire before the
+ * others (other host threads) had a chance to make progress.
+ */
+static int others_idle(struct emu_cpu *c)
+{
+	struct machine *m = c->m;
+
+	for (unsigned int i = 0; i < m->nr_vcpus; i++) {
+		struct emu_cpu *o = m->vcpus[i] ? m->vcpus[i]->accel : NULL;
+
+		if (!o || o == c)
+			continue;
+		if (o->init_pending || o->sipi_vector >= 0)
+			return 0;
+		if (o->state == EMU_RUNNING)
+			return 0;
+		if (o->state == EMU_HALTED && o->intr_hint)
+			return 0;
+	}
+	return 1;
+}
+
 static void wait_event(struct emu_cpu *c, int ms)
 {
 	struct timespec ts;
@@ -485,18 +509,19 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 			}
 			if (c->state == EMU_HALTED) {
 				if (!(c->flags & FL_IF)) {
-					c->state = EMU_RUNNING;
+					/* stays halted: only INIT (or NMI) ends this */
 					exit->reason = ACCEL_EXIT_HLT;
 					return 0;
 				}
 				dl = next_deadline(c);
-				if (dl) {
+				if (dl && others_idle(c)) {
 					/* idle: jump the virtual clock to the next timer event */
 					clock_skip_to(c->vm, dl);
 					continue;
 				}
 				c->intr_hint = 0;
-				wait_event(c, 50);
+				/* other CPUs run: they advance the clock; re-check it every ms */
+				wait_event(c, dl ? 1 : 50);
 				continue;
 			}
 		}
