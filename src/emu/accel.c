@@ -317,12 +317,33 @@ static int emu_vm_init(struct machine *m, struct cabin_err **err)
 
 	if (!vm)
 		return cabin_err_make(err, ENOMEM, "emulator: allocate VM state");
+	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
 	m->accel_priv = vm;
 	return 0;
 }
 
+/*
+ * CABIN_EMU_STATS=1 prints, when the VM ends, how many guest instructions ran
+ * and how fast (bench/emu.sh reads this line).
+ */
+static void print_stats(struct emu_vm *vm)
+{
+	struct timespec t;
+	double s;
+	const char *e = getenv("CABIN_EMU_STATS");
+
+	if (!e || !*e || !strcmp(e, "0"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	s = (double)(t.tv_sec - vm->t_start.tv_sec) + (double)(t.tv_nsec - vm->t_start.tv_nsec) / 1e9;
+	fprintf(stderr, "emu: %llu instructions in %.3f s, %.1f MIPS\n",
+		(unsigned long long)vm->total_insns, s, s > 0 ? (double)vm->total_insns / s / 1e6 : 0.0);
+}
+
 static void emu_vm_fini(struct machine *m)
 {
+	if (m->accel_priv)
+		print_stats(m->accel_priv);
 	emu_vm_free(m->accel_priv);
 	m->accel_priv = NULL;
 }

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "vm/accel.h"
 
@@ -263,6 +264,7 @@ struct emu_vm {
 	uint8_t *code_page; /* per RAM page: decoded instructions are cached from it */
 	uint64_t nr_pages;
 	uint64_t total_insns;
+	struct timespec t_start; /* for CABIN_EMU_STATS */
 };
 
 /* virtual nanoseconds per instruction: time is a function of the instruction count */
