@@ -278,13 +278,13 @@ struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int i
 
 	if (!c)
 		return NULL;
-	c->icache = calloc(ICACHE_SIZE, sizeof(*c->icache));
-	if (!c->icache) {
+	c->blocks = calloc(BLOCK_CACHE, sizeof(*c->blocks));
+	if (!c->blocks) {
 		free(c);
 		return NULL;
 	}
-	for (unsigned int i = 0; i < ICACHE_SIZE; i++)
-		c->icache[i].key = ~0ULL;
+	for (unsigned int i = 0; i < BLOCK_CACHE; i++)
+		c->blocks[i].key = ~0ULL;
 	c->m = m;
 	c->vm = vm;
 	c->index = index;
@@ -299,7 +299,7 @@ void emu_cpu_free(struct emu_cpu *c)
 {
 	if (!c)
 		return;
-	free(c->icache);
+	free(c->blocks);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
 	free(c);

@@ -146,12 +146,20 @@ struct emu_tlb_entry {
 /* Memory access kinds for the MMU */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 
-#define ICACHE_SIZE 32768
+/*
+ * Decoded-block cache: straight-line runs of decoded instructions inside one
+ * guest page, keyed by the guest-physical address of the first one and the
+ * decode mode, valid while the page's code generation is unchanged.
+ */
+#define BLOCK_CACHE 2048
+#define BLOCK_MAX 32
 
-struct emu_icache_entry {
+struct emu_block {
 	uint64_t key; /* physical address << 2 | mode, or ~0 */
 	uint32_t gen; /* the page's code generation when decoded */
-	struct emu_insn insn;
+	uint16_t n;   /* instructions */
+	uint16_t bytes;
+	struct emu_insn insn[BLOCK_MAX];
 };
 
 struct emu_lapic {
@@ -217,7 +225,7 @@ struct emu_cpu {
 
 	/* caches */
 	struct emu_tlb_entry tlb[TLB_SIZE];
-	struct emu_icache_entry *icache;
+	struct emu_block *blocks;
 
 	struct emu_lapic lapic;
 	int sipi_vector;
