@@ -99,6 +99,7 @@ int emu_io_in(struct emu_cpu *c, uint16_t port, int size, uint32_t *val)
 	c->io.pending = 1;
 	c->io.have_data = 0;
 	c->exit_ready = 1;
+	c->stop_block = 1;
 	return 0;
 }
 
@@ -122,6 +123,7 @@ void emu_io_out(struct emu_cpu *c, uint16_t port, int size, uint32_t val)
 	e->io.data = c->io_buf;
 	memcpy(c->io_buf, &val, (size_t)size);
 	c->exit_ready = 1;
+	c->stop_block = 1;
 }
 
 int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int is_write)
@@ -182,6 +184,7 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 	e->mmio.data = c->io_buf;
 	memcpy(c->io_buf, data, len);
 	c->exit_ready = 1;
+	c->stop_block = 1;
 	return 0;
 }
 

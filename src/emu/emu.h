@@ -17,6 +17,7 @@
 
 struct machine;
 struct emu_vm;
+struct emu_cpu;
 
 /* Segment register numbers, as encoded in instructions. */
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_TR, SEG_LDT, SEG_NONE = 0xff };
@@ -113,6 +114,8 @@ struct emu_insn {
 	int32_t disp;
 	uint64_t imm;
 	uint64_t imm2; /* ENTER's second immediate, far pointer selector */
+	/* the interpreter's handler for this form, chosen when the block is built */
+	void (*fn)(struct emu_cpu *c, const struct emu_insn *in);
 };
 
 /* Decoder results */
@@ -197,6 +200,7 @@ struct emu_cpu {
 	uint64_t next_rip;
 	const struct emu_insn *cur;
 	int irq_shadow; /* STI / MOV SS shadow: no interrupt before the next instruction */
+	int stop_block; /* the current block must end after this instruction */
 	volatile int intr_hint; /* an interrupt may be pending: poll the controllers */
 
 	/* exceptions */

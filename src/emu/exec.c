@@ -306,6 +306,7 @@ static void do_hlt(struct emu_cpu *c)
 {
 	cpl0_check(c);
 	c->state = EMU_HALTED;
+	c->stop_block = 1;
 }
 
 static void group5(struct emu_cpu *c, const struct emu_insn *in)
@@ -582,7 +583,7 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		emu_load_seg(c, (int)(op >> 3), (uint16_t)v);
 		c->r[4] = (c->r[4] & ~m) | ((sp + (uint64_t)size) & m);
 		if (op == 0x17)
-			c->irq_shadow = 1;
+			c->irq_shadow = c->stop_block = 1;
 		return;
 	}
 	case 0x27: case 0x2f: { /* DAA / DAS */
@@ -755,7 +756,7 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		v = rm_read(c, in, 2);
 		emu_load_seg(c, in->reg & 7, (uint16_t)v);
 		if ((in->reg & 7) == SEG_SS)
-			c->irq_shadow = 1;
+			c->irq_shadow = c->stop_block = 1;
 		return;
 	case 0x8f: { /* POP r/m: RSP is incremented before the address is computed */
 		uint64_t m = sp_mask(c), sp = c->r[4], nsp;
@@ -1061,7 +1062,7 @@ xchg_ax: {
 			emu_raise(c, EXC_GP, 1, 0);
 		if (op == 0xfb) {
 			if (!(c->flags & FL_IF))
-				c->irq_shadow = 1;
+				c->irq_shadow = c->stop_block = 1;
 			c->flags |= FL_IF;
 		} else {
 			c->flags &= ~(uint64_t)FL_IF;
@@ -1527,6 +1528,264 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 	}
 }
 
+/*
+ * Handlers for the most frequent instruction forms, chosen per decoded
+ * instruction so the hot path skips the generic dispatch; everything else
+ * goes through exec_insn().
+ */
+static void f_generic(struct emu_cpu *c, const struct emu_insn *in)
+{
+	c->cur = in;
+	exec_insn(c, in);
+	c->cur = NULL;
+}
+
+static void f_mov_rr_st(struct emu_cpu *c, const struct emu_insn *in) /* 89 /r, mod 3 */
+{
+	set_reg(c, in->rm, in->osz, 1, get_reg(c, in->reg, in->osz, 1));
+}
+
+static void f_mov_rr_ld(struct emu_cpu *c, const struct emu_insn *in) /* 8b /r, mod 3 */
+{
+	set_reg(c, in->reg, in->osz, 1, get_reg(c, in->rm, in->osz, 1));
+}
+
+static void f_mov_load(struct emu_cpu *c, const struct emu_insn *in) /* 8b /r */
+{
+	set_reg(c, in->reg, in->osz, 1, lin_read(c, rm_lin(c, in, in->osz, ACC_READ), in->osz));
+}
+
+static void f_mov_store(struct emu_cpu *c, const struct emu_insn *in) /* 89 /r */
+{
+	lin_write(c, rm_lin(c, in, in->osz, ACC_WRITE), in->osz, get_reg(c, in->reg, in->osz, 1));
+}
+
+static void f_alu_rm_r(struct emu_cpu *c, const struct emu_insn *in) /* 01 09 .. 39, mod 3 */
+{
+	int alu = (int)(in->op >> 3);
+	uint64_t v = alu_inl(c, alu, in->osz, get_reg(c, in->rm, in->osz, 1),
+			     get_reg(c, in->reg, in->osz, 1));
+
+	if (alu != ALU_CMP)
+		set_reg(c, in->rm, in->osz, 1, v);
+}
+
+static void f_alu_r_rm(struct emu_cpu *c, const struct emu_insn *in) /* 03 0b .. 3b */
+{
+	int alu = (int)(in->op >> 3);
+	uint64_t b = in->mod == 3 ? get_reg(c, in->rm, in->osz, 1)
+				  : lin_read(c, rm_lin(c, in, in->osz, ACC_READ), in->osz);
+	uint64_t v = alu_inl(c, alu, in->osz, get_reg(c, in->reg, in->osz, 1), b);
+
+	if (alu != ALU_CMP)
+		set_reg(c, in->reg, in->osz, 1, v);
+}
+
+static void f_alu_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* 81/83, mod 3 */
+{
+	int alu = in->reg & 7;
+	uint64_t v = alu_inl(c, alu, in->osz, get_reg(c, in->rm, in->osz, 1), in->imm);
+
+	if (alu != ALU_CMP)
+		set_reg(c, in->rm, in->osz, 1, v);
+}
+
+static void f_test_rr(struct emu_cpu *c, const struct emu_insn *in) /* 85, mod 3 */
+{
+	alu_inl(c, ALU_AND, in->osz, get_reg(c, in->rm, in->osz, 1), get_reg(c, in->reg, in->osz, 1));
+}
+
+static void f_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1, mod 3 */
+{
+	set_reg(c, in->rm, in->osz, 1,
+		emu_shift(c, in->reg & 7, in->osz, get_reg(c, in->rm, in->osz, 1), (unsigned int)in->imm));
+}
+
+static void f_jcc(struct emu_cpu *c, const struct emu_insn *in) /* 7x, 0f 8x */
+{
+	if (emu_cond(c, in->op & 15))
+		jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : in->osz);
+}
+
+static void f_jmp(struct emu_cpu *c, const struct emu_insn *in) /* e9, eb */
+{
+	jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : in->osz);
+}
+
+static void f_lea(struct emu_cpu *c, const struct emu_insn *in) /* 8d, memory form */
+{
+	set_reg(c, in->reg, in->osz, 1, ea(c, in));
+}
+
+static void f_movzx8(struct emu_cpu *c, const struct emu_insn *in) /* 0f b6 */
+{
+	set_reg(c, in->reg, in->osz, 1, rm_read(c, in, 1));
+}
+
+static void f_imul2(struct emu_cpu *c, const struct emu_insn *in) /* 0f af */
+{
+	uint64_t v = rm_read(c, in, in->osz);
+
+	set_reg(c, in->reg, in->osz, 1, emu_imul2(c, in->osz, get_reg(c, in->reg, in->osz, 1), v));
+}
+
+static void f_mov_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* b8+r */
+{
+	set_reg(c, (int)(in->op & 7) | ((in->rex & 1) << 3), in->osz, 1, in->imm);
+}
+
+static void f_push_r(struct emu_cpu *c, const struct emu_insn *in) /* 50+r */
+{
+	int size = stack_osz(c, in);
+
+	push(c, size, get_reg(c, (int)(in->op & 7) | ((in->rex & 1) << 3), size, 1));
+}
+
+static void f_pop_r(struct emu_cpu *c, const struct emu_insn *in) /* 58+r */
+{
+	int size = stack_osz(c, in);
+	uint64_t v = pop(c, size);
+
+	set_reg(c, (int)(in->op & 7) | ((in->rex & 1) << 3), size, 1, v);
+}
+
+static void f_incdec_r(struct emu_cpu *c, const struct emu_insn *in) /* ff /0 /1, mod 3 */
+{
+	set_reg(c, in->rm, in->osz, 1,
+		emu_incdec(c, in->reg & 1, in->osz, get_reg(c, in->rm, in->osz, 1)));
+}
+
+static void f_call(struct emu_cpu *c, const struct emu_insn *in) /* e8 */
+{
+	int size = stack_osz(c, in);
+	uint64_t v = c->next_rip + in->imm;
+
+	push(c, size, c->next_rip);
+	jump_to(c, v, size);
+}
+
+static void f_ret(struct emu_cpu *c, const struct emu_insn *in) /* c3 */
+{
+	int size = stack_osz(c, in);
+
+	jump_to(c, pop(c, size), size);
+}
+
+typedef void (*insn_fn)(struct emu_cpu *c, const struct emu_insn *in);
+
+static insn_fn select_fn_generic(const struct emu_insn *in)
+{
+	unsigned int op = in->op;
+	int m3 = in->mod == 3;
+
+	if (in->lock || in->rep)
+		return f_generic;
+	if (op < 0x40 && (op & 7) == 1 && m3)
+		return f_alu_rm_r;
+	if (op < 0x40 && (op & 7) == 3)
+		return f_alu_r_rm;
+	switch (op) {
+	case 0x89: return m3 ? f_mov_rr_st : f_mov_store;
+	case 0x8b: return m3 ? f_mov_rr_ld : f_mov_load;
+	case 0x81: case 0x83: return m3 ? f_alu_imm_r : f_generic;
+	case 0x85: return m3 ? f_test_rr : f_generic;
+	case 0xc1: return m3 && (in->reg & 7) >= SH_SHL ? f_shift_imm_r : f_generic;
+	case 0x70 ... 0x7f: case 0x180 ... 0x18f: return f_jcc;
+	case 0xe9: case 0xeb: return f_jmp;
+	case 0x8d: return m3 ? f_generic : f_lea;
+	case 0x1b6: return f_movzx8;
+	case 0x1af: return f_imul2;
+	case 0xb8 ... 0xbf: return f_mov_imm_r;
+	case 0x50 ... 0x57: return f_push_r;
+	case 0x58 ... 0x5f: return f_pop_r;
+	case 0xff: return m3 && (in->reg & 7) < 2 ? f_incdec_r : f_generic;
+	case 0xe8: return f_call;
+	case 0xc3: return f_ret;
+	default: return f_generic;
+	}
+}
+
+
+/* ALU handlers specialised by operation and size (32/64-bit register forms) */
+#define ALU_FNS(NAME, OP, SZ)                                                                      \
+	static void f_##NAME##_rm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)            \
+	{                                                                                          \
+		uint64_t v = alu_inl(c, OP, SZ, get_reg(c, in->rm, SZ, 1),                         \
+				     get_reg(c, in->reg, SZ, 1));                                  \
+		if (OP != ALU_CMP)                                                                 \
+			set_reg(c, in->rm, SZ, 1, v);                                              \
+	}                                                                                          \
+	static void f_##NAME##_r_rm_##SZ(struct emu_cpu *c, const struct emu_insn *in)            \
+	{                                                                                          \
+		uint64_t b = in->mod == 3 ? get_reg(c, in->rm, SZ, 1)                              \
+					  : lin_read(c, rm_lin(c, in, SZ, ACC_READ), SZ);          \
+		uint64_t v = alu_inl(c, OP, SZ, get_reg(c, in->reg, SZ, 1), b);                    \
+		if (OP != ALU_CMP)                                                                 \
+			set_reg(c, in->reg, SZ, 1, v);                                             \
+	}                                                                                          \
+	static void f_##NAME##_imm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)           \
+	{                                                                                          \
+		uint64_t v = alu_inl(c, OP, SZ, get_reg(c, in->rm, SZ, 1), in->imm);               \
+		if (OP != ALU_CMP)                                                                 \
+			set_reg(c, in->rm, SZ, 1, v);                                              \
+	}
+#define ALU_FNS2(NAME, OP) ALU_FNS(NAME, OP, 4) ALU_FNS(NAME, OP, 8)
+ALU_FNS2(add, ALU_ADD)
+ALU_FNS2(or, ALU_OR)
+ALU_FNS2(adc, ALU_ADC)
+ALU_FNS2(sbb, ALU_SBB)
+ALU_FNS2(and, ALU_AND)
+ALU_FNS2(sub, ALU_SUB)
+ALU_FNS2(xor, ALU_XOR)
+ALU_FNS2(cmp, ALU_CMP)
+
+
+#define ALU_ROW(NAME) { { f_##NAME##_rm_r_4, f_##NAME##_r_rm_4, f_##NAME##_imm_r_4 }, \
+			{ f_##NAME##_rm_r_8, f_##NAME##_r_rm_8, f_##NAME##_imm_r_8 } }
+static const insn_fn alu_fns[8][2][3] = {
+	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
+	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp),
+};
+
+static void f_mov_rr64(struct emu_cpu *c, const struct emu_insn *in) /* 89, 64-bit, mod 3 */
+{
+	c->r[in->rm] = c->r[in->reg];
+}
+
+static void f_mov_load64(struct emu_cpu *c, const struct emu_insn *in)
+{
+	c->r[in->reg] = lin_read(c, rm_lin(c, in, 8, ACC_READ), 8);
+}
+
+static void f_mov_store64(struct emu_cpu *c, const struct emu_insn *in)
+{
+	lin_write(c, rm_lin(c, in, 8, ACC_WRITE), 8, c->r[in->reg]);
+}
+
+static insn_fn select_fn(const struct emu_insn *in)
+{
+	unsigned int op = in->op;
+	int m3 = in->mod == 3;
+
+	if (in->lock || in->rep)
+		return f_generic;
+	if (in->osz >= 4) {
+		int w = in->osz == 8;
+
+		if (op < 0x40 && (op & 7) == 1 && m3)
+			return alu_fns[op >> 3][w][0];
+		if (op < 0x40 && (op & 7) == 3)
+			return alu_fns[op >> 3][w][1];
+		if ((op == 0x81 || op == 0x83) && m3)
+			return alu_fns[in->reg & 7][w][2];
+		if (w && op == 0x89)
+			return m3 ? f_mov_rr64 : f_mov_store64;
+		if (w && op == 0x8b && !m3)
+			return f_mov_load64;
+	}
+	return select_fn_generic(in);
+}
+
 /* instructions after which a block ends: control transfers and mode/paging changes */
 static int ends_block(const struct emu_insn *in)
 {
@@ -1559,6 +1818,7 @@ static void build_block(struct emu_cpu *c, struct emu_block *blk, const uint8_t 
 
 		if (r < 0)
 			break; /* raised when (if) execution gets there */
+		in->fn = select_fn(in);
 		n++;
 		off += (unsigned int)r;
 		if (ends_block(in))
@@ -1591,6 +1851,7 @@ static void step_slow(struct emu_cpu *c, uint64_t lin)
 	c->next_rip = c->rip + in.len;
 	c->cur = &in;
 	exec_insn(c, &in);
+	c->stop_block = 1;
 	c->cur = NULL;
 	c->rip = c->next_rip;
 	c->icount++;
@@ -1612,6 +1873,7 @@ static void run_block(struct emu_cpu *c)
 	uint32_t gen;
 
 	c->insn_rip = c->rip;
+	c->stop_block = 0;
 	if (c->mode == 2) {
 		lin = c->rip;
 	} else {
@@ -1649,25 +1911,24 @@ static void run_block(struct emu_cpu *c)
 		step_slow(c, lin);
 		return;
 	}
-	for (unsigned int i = 0; i < blk->n; i++) {
-		const struct emu_insn *in = &blk->insn[i];
-		uint64_t seq = c->rip + in->len;
+	{
+		const struct emu_insn *in = blk->insn, *end = blk->insn + blk->n;
+		uint64_t stop = c->icount + c->budget;
 
-		c->insn_rip = c->rip;
-		c->next_rip = seq;
-		c->cur = in;
-		exec_insn(c, in);
-		c->rip = c->next_rip;
-		c->icount++;
-		if (UNLIKELY(--c->budget == 0 || c->next_rip != seq))
-			break;
-		if (UNLIKELY(c->exit_ready | c->kick | c->intr_hint | c->irq_shadow |
-			     (c->state != EMU_RUNNING)))
-			break;
-		if (UNLIKELY(__atomic_load_n(&vm->page_gen[pfn], __ATOMIC_RELAXED) != gen))
-			break; /* this page was written: the rest of the block may be stale */
+		do {
+			uint64_t seq = c->rip + in->len;
+
+			c->insn_rip = c->rip;
+			c->next_rip = seq;
+			in->fn(c, in);
+			c->rip = c->next_rip;
+			c->icount++;
+			/* stop_block: an exit, HLT, an interrupt shadow or a write to decoded code */
+			if (UNLIKELY((c->icount == stop) | (c->next_rip != seq) | c->stop_block))
+				break;
+		} while (++in < end);
+		c->budget = stop - c->icount;
 	}
-	c->cur = NULL;
 }
 
 /* called from the setjmp landing: deliver the pending exception */
