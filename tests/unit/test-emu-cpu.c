@@ -591,7 +591,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(65);
+	tap_plan(63);
 	test_decoder();
 	test_exec();
 	test_paging();
