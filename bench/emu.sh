@@ -7,14 +7,14 @@
 # and last the ratio of emu's CPU time to QEMU TCG's ("ratio X"). CPU time (user+sys)
 # is what is compared: these machines are shared, so wall time is noisy.
 #   BENCH_IMG=path     another guest image (default tests/guests/compute.bin)
-#   BENCH_KVM_TIMEOUT  seconds before the KVM run is abandoned (default 120; nested
+#   BENCH_KVM_TIMEOUT  seconds before the KVM run is abandoned (default 60; nested
 #                      software KVM runs guest ring 0 thousands of times slower)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 make -s all tests/guests/compute.bin tests/guests/compute-native >/dev/null || exit 1
 IMG=${BENCH_IMG:-tests/guests/compute.bin}
 QEMU=${QEMU:-qemu-system-x86_64}
-KVM_TIMEOUT=${BENCH_KVM_TIMEOUT:-120}
+KVM_TIMEOUT=${BENCH_KVM_TIMEOUT:-60}
 out=$(mktemp -d /tmp/cabin-bench.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 

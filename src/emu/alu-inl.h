@@ -28,6 +28,9 @@ static inline int get_cf(struct emu_cpu *c)
 	case CC_SBB:
 	case CC_INC:
 	case CC_DEC:
+	case CC_SHL:
+	case CC_SHR:
+	case CC_SAR:
 		break;
 	}
 	return (emu_cc_compute(c) & FL_CF) != 0;
@@ -85,6 +88,29 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 		res = (a - b) & mask;
 		lazy(c, CC_SUB, size, a, b, res);
 		return a;
+	}
+}
+
+/* SHL/SAL/SHR/SAR by 0 < @count < width bits, flags left lazy */
+static inline __attribute__((always_inline)) uint64_t shift_lazy(struct emu_cpu *c, int op, int size,
+								 uint64_t a, unsigned int count)
+{
+	uint64_t mask = emu_size_mask(size), res;
+	int sh = 64 - size * 8;
+
+	switch (op) {
+	case SH_SHR:
+		res = a >> count;
+		lazy(c, CC_SHR, size, a, count, res);
+		return res;
+	case SH_SAR:
+		res = ((uint64_t)((int64_t)(a << sh) >> sh >> count)) & mask;
+		lazy(c, CC_SAR, size, a, count, res);
+		return res;
+	default:
+		res = (a << count) & mask;
+		lazy(c, CC_SHL, size, a, count, res);
+		return res;
 	}
 }
 

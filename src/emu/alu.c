@@ -79,6 +79,22 @@ uint64_t emu_cc_compute(const struct emu_cpu *c)
 		if ((res & 0xf) == 0xf)
 			f |= FL_AF;
 		break;
+	case CC_SHL: {
+		uint64_t cf = (a >> (size * 8 - (int)b)) & 1;
+
+		f |= cf ? FL_CF : 0;
+		if (((res >> sb) & 1) ^ cf)
+			f |= FL_OF;
+		break;
+	}
+	case CC_SHR:
+		f |= ((a >> (b - 1)) & 1) ? FL_CF : 0;
+		if ((a >> sb) & 1)
+			f |= FL_OF;
+		break;
+	case CC_SAR:
+		f |= (((uint64_t)((int64_t)sext(a, size) >> (b - 1))) & 1) ? FL_CF : 0;
+		break;
 	}
 	return f;
 }
@@ -191,6 +207,8 @@ uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int
 	a &= mask;
 	if (count == 0)
 		return a;
+	if (op >= SH_SHL && count < bits)
+		return shift_lazy(c, op, size, a, count);
 	/* SHL/SHR/SAR set every arithmetic flag: no need to compute the old ones */
 	fl = op >= SH_SHL ? c->flags : emu_flags_get(c);
 	switch (op) {

@@ -83,6 +83,9 @@ enum emu_cc_op {
 	CC_LOGIC, /* res, CF = OF = AF = 0 */
 	CC_INC,   /* res = a + 1, b = old CF */
 	CC_DEC,   /* res = a - 1, b = old CF */
+	CC_SHL,   /* res = a << b, 0 < b < width */
+	CC_SHR,   /* res = a >> b (logical), 0 < b < width */
+	CC_SAR,   /* res = a >> b (arithmetic), 0 < b < width */
 };
 
 /* ALU operation numbers: the /r field of opcodes 0x80-0x83 */
@@ -201,6 +204,8 @@ struct emu_cpu {
 	const struct emu_insn *cur;
 	int irq_shadow; /* STI / MOV SS shadow: no interrupt before the next instruction */
 	int stop_block; /* the current block must end after this instruction */
+	int soft_int; /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
+	uint64_t soft_int_rip;
 	volatile int intr_hint; /* an interrupt may be pending: poll the controllers */
 
 	/* exceptions */

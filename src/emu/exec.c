@@ -938,22 +938,31 @@ xchg_ax: {
 		emu_far_ret(c, size, op == 0xca ? (uint16_t)in->imm : 0);
 		return;
 	case 0xcc:
+		c->soft_int = 1;
+		c->soft_int_rip = c->rip;
 		c->rip = c->next_rip;
 		emu_deliver(c, EXC_BP, INT_SOFT, 0, 0);
 		c->next_rip = c->rip;
+		c->soft_int = 0;
 		return;
 	case 0xcd:
 		if ((c->flags & FL_VM) && ((c->flags >> 12) & 3) != 3)
 			emu_raise(c, EXC_GP, 1, 0);
+		c->soft_int = 1;
+		c->soft_int_rip = c->rip;
 		c->rip = c->next_rip;
 		emu_deliver(c, (int)(in->imm & 0xff), INT_SOFT, 0, 0);
 		c->next_rip = c->rip;
+		c->soft_int = 0;
 		return;
 	case 0xce:
 		if (emu_cond(c, 0)) {
+			c->soft_int = 1;
+			c->soft_int_rip = c->rip;
 			c->rip = c->next_rip;
 			emu_deliver(c, EXC_OF, INT_SOFT, 0, 0);
 			c->next_rip = c->rip;
+			c->soft_int = 0;
 		}
 		return;
 	case 0xcf:
@@ -1036,9 +1045,12 @@ xchg_ax: {
 		emu_far_jump(c, (uint16_t)in->imm2, in->imm, 0, size);
 		return;
 	case 0xf1:
+		c->soft_int = 1;
+		c->soft_int_rip = c->rip;
 		c->rip = c->next_rip;
 		emu_deliver(c, EXC_DB, INT_ICEBP, 0, 0);
 		c->next_rip = c->rip;
+		c->soft_int = 0;
 		return;
 	case 0xf4:
 		do_hlt(c);
@@ -1597,8 +1609,15 @@ static void f_test_rr(struct emu_cpu *c, const struct emu_insn *in) /* 85, mod 3
 
 static void f_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1, mod 3 */
 {
-	set_reg(c, in->rm, in->osz, 1,
-		emu_shift(c, in->reg & 7, in->osz, get_reg(c, in->rm, in->osz, 1), (unsigned int)in->imm));
+	unsigned int n = (unsigned int)in->imm & (in->osz == 8 ? 63 : 31);
+	uint64_t a = get_reg(c, in->rm, in->osz, 1);
+
+	if (n == 0)
+		return;
+	if (n < (unsigned int)in->osz * 8)
+		set_reg(c, in->rm, in->osz, 1, shift_lazy(c, in->reg & 7, in->osz, a, n));
+	else
+		set_reg(c, in->rm, in->osz, 1, emu_shift(c, in->reg & 7, in->osz, a, n));
 }
 
 static void f_jcc(struct emu_cpu *c, const struct emu_insn *in) /* 7x, 0f 8x */
@@ -1918,7 +1937,6 @@ static void run_block(struct emu_cpu *c)
 		do {
 			uint64_t seq = c->rip + in->len;
 
-			c->insn_rip = c->rip;
 			c->next_rip = seq;
 			in->fn(c, in);
 			c->rip = c->next_rip;
@@ -1985,7 +2003,11 @@ static void handle_exception(struct emu_cpu *c)
 	int vec = c->exc_vector, has_err = c->exc_has_err;
 	uint32_t err = c->exc_err;
 
-	c->rip = c->insn_rip;
+	/* faults report the instruction's RIP: c->rip moves only when it completes */
+	if (c->soft_int) {
+		c->rip = c->soft_int_rip;
+		c->soft_int = 0;
+	}
 	if (c->exc_nesting >= 0) {
 		int prev = c->exc_nesting;
 
