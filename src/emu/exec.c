@@ -1931,21 +1931,29 @@ static void run_block(struct emu_cpu *c)
 		return;
 	}
 	{
-		const struct emu_insn *in = blk->insn, *end = blk->insn + blk->n;
-		uint64_t stop = c->icount + c->budget;
+		/*
+		 * The instruction count advances per block (deterministically): handlers
+		 * that read the clock see the count at the start of their block.
+		 */
+		const struct emu_insn *in = blk->insn;
+		const struct emu_insn *end = blk->insn + (blk->n < c->budget ? blk->n : c->budget);
+		uint64_t rip = c->rip, done;
 
 		do {
-			uint64_t seq = c->rip + in->len;
+			uint64_t seq = rip + in->len;
 
 			c->next_rip = seq;
 			in->fn(c, in);
-			c->rip = c->next_rip;
-			c->icount++;
+			c->rip = rip = c->next_rip;
 			/* stop_block: an exit, HLT, an interrupt shadow or a write to decoded code */
-			if (UNLIKELY((c->icount == stop) | (c->next_rip != seq) | c->stop_block))
+			if (UNLIKELY((rip != seq) | c->stop_block)) {
+				in++;
 				break;
+			}
 		} while (++in < end);
-		c->budget = stop - c->icount;
+		done = (uint64_t)(in - blk->insn);
+		c->icount += done;
+		c->budget -= done;
 	}
 }
 
