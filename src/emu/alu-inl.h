@@ -31,6 +31,8 @@ static inline int get_cf(struct emu_cpu *c)
 	case CC_SHL:
 	case CC_SHR:
 	case CC_SAR:
+	case CC_MUL:
+	case CC_ROT:
 		break;
 	}
 	return (emu_cc_compute(c) & FL_CF) != 0;
