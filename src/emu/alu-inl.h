@@ -47,6 +47,14 @@ static inline void lazy(struct emu_cpu *c, int op, int size, uint64_t a, uint64_
 	c->cc_res = res;
 }
 
+/* logic results need only the result for their flags (CF = OF = AF = 0) */
+static inline void lazy_logic(struct emu_cpu *c, int size, uint64_t res)
+{
+	c->cc_op = CC_LOGIC;
+	c->cc_size = (uint32_t)size;
+	c->cc_res = res;
+}
+
 static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c, int op, int size,
 							   uint64_t a, uint64_t b)
 {
@@ -62,7 +70,7 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 		return res;
 	case ALU_OR:
 		res = a | b;
-		lazy(c, CC_LOGIC, size, a, b, res);
+		lazy_logic(c, size, res);
 		return res;
 	case ALU_ADC:
 		cf = get_cf(c);
@@ -76,7 +84,7 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 		return res;
 	case ALU_AND:
 		res = a & b;
-		lazy(c, CC_LOGIC, size, a, b, res);
+		lazy_logic(c, size, res);
 		return res;
 	case ALU_SUB:
 		res = (a - b) & mask;
@@ -84,7 +92,7 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 		return res;
 	case ALU_XOR:
 		res = a ^ b;
-		lazy(c, CC_LOGIC, size, a, b, res);
+		lazy_logic(c, size, res);
 		return res;
 	default:
 		res = (a - b) & mask;
@@ -114,6 +122,44 @@ static inline __attribute__((always_inline)) uint64_t shift_lazy(struct emu_cpu 
 		lazy(c, CC_SHL, size, a, count, res);
 		return res;
 	}
+}
+
+/* IMUL r, r/m (truncating): 32/64-bit fast path with lazy flags */
+static inline __attribute__((always_inline)) uint64_t imul_lazy(struct emu_cpu *c, int size,
+								uint64_t a, uint64_t b)
+{
+	uint64_t res;
+	int ovf;
+
+	if (size == 8) {
+		int64_t r;
+
+		ovf = __builtin_mul_overflow((int64_t)a, (int64_t)b, &r);
+		res = (uint64_t)r;
+	} else {
+		int32_t r;
+
+		ovf = __builtin_mul_overflow((int32_t)a, (int32_t)b, &r);
+		res = (uint32_t)r;
+	}
+	c->cc_op = CC_MUL;
+	c->cc_size = (uint32_t)size;
+	c->cc_res = res;
+	c->cc_b = (uint64_t)ovf;
+	return res;
+}
+
+/* Jcc/SETcc/CMOVcc condition: the compare-and-branch cases inline, the rest in emu_cond() */
+static inline __attribute__((always_inline)) int cond_inl(struct emu_cpu *c, unsigned int cc)
+{
+	if (c->cc_op == CC_SUB && (cc >> 1) == 2) {
+		uint64_t m = emu_size_mask((int)c->cc_size);
+
+		return ((c->cc_a & m) == (c->cc_b & m)) ^ (int)(cc & 1);
+	}
+	if (c->cc_op == CC_LOGIC && (cc >> 1) == 2)
+		return (c->cc_res == 0) ^ (int)(cc & 1);
+	return emu_cond(c, cc);
 }
 
 #endif

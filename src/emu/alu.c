@@ -376,6 +376,8 @@ uint64_t emu_imul2(struct emu_cpu *c, int size, uint64_t a, uint64_t b)
 {
 	uint64_t lo, hi;
 
+	if (size >= 4)
+		return imul_lazy(c, size, a, b);
 	emu_mul(c, 1, size, a, b, &lo, &hi);
 	return lo;
 }

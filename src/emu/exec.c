@@ -1622,7 +1622,7 @@ static void f_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1, m
 
 static void f_jcc(struct emu_cpu *c, const struct emu_insn *in) /* 7x, 0f 8x */
 {
-	if (emu_cond(c, in->op & 15))
+	if (cond_inl(c, in->op & 15))
 		jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : in->osz);
 }
 
@@ -1644,8 +1644,12 @@ static void f_movzx8(struct emu_cpu *c, const struct emu_insn *in) /* 0f b6 */
 static void f_imul2(struct emu_cpu *c, const struct emu_insn *in) /* 0f af */
 {
 	uint64_t v = rm_read(c, in, in->osz);
+	uint64_t a = get_reg(c, in->reg, in->osz, 1);
 
-	set_reg(c, in->reg, in->osz, 1, emu_imul2(c, in->osz, get_reg(c, in->reg, in->osz, 1), v));
+	if (in->osz >= 4)
+		set_reg(c, in->reg, in->osz, 1, imul_lazy(c, in->osz, a, v));
+	else
+		set_reg(c, in->reg, in->osz, 1, emu_imul2(c, in->osz, a, v));
 }
 
 static void f_mov_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* b8+r */
