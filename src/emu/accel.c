@@ -525,6 +525,8 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 		}
 		run_timers(c);
 		if (c->state == EMU_HALTED) {
+			/* clear the hint first: a device raising a line from now on sets it again */
+			c->intr_hint = 0;
 			if (intr_ready(c)) {
 				if (c->flags & FL_IF) {
 					c->state = EMU_RUNNING;
@@ -543,7 +545,6 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 					clock_skip_to(c->vm, dl);
 					continue;
 				}
-				c->intr_hint = 0;
 				/* other CPUs run: they advance the clock; re-check it every ms */
 				wait_event(c, dl ? 1 : 50);
 				continue;
