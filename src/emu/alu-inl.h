@@ -162,4 +162,39 @@ static inline __attribute__((always_inline)) int cond_inl(struct emu_cpu *c, uns
 	return emu_cond(c, cc);
 }
 
+/* ROL/ROR change only CF and OF: keep the flags before them lazy too */
+static inline void rot_lazy(struct emu_cpu *c, uint64_t cfof)
+{
+	if (c->cc_op == CC_ROT)
+		emu_flags_get(c);
+	c->cc2_op = c->cc_op;
+	c->cc2_size = c->cc_size;
+	c->cc2_a = c->cc_a;
+	c->cc2_b = c->cc_b;
+	c->cc2_res = c->cc_res;
+	c->cc_op = CC_ROT;
+	c->cc_b = cfof;
+}
+
+/* ROL (@right = 0) or ROR of @a (masked to @size) by a masked, non-zero @count */
+static inline __attribute__((always_inline)) uint64_t rot_inl(struct emu_cpu *c, int right,
+							      int size, uint64_t a,
+							      unsigned int count)
+{
+	unsigned int bits = (unsigned int)size * 8, n = count % bits;
+	uint64_t mask = emu_size_mask(size), res, cf, of;
+
+	if (!right) {
+		res = n ? ((a << n) | (a >> (bits - n))) & mask : a;
+		cf = res & 1;
+		of = ((res >> (bits - 1)) & 1) ^ cf;
+	} else {
+		res = n ? ((a >> n) | (a << (bits - n))) & mask : a;
+		cf = (res >> (bits - 1)) & 1;
+		of = cf ^ ((res >> (bits - 2)) & 1);
+	}
+	rot_lazy(c, (cf ? FL_CF : 0) | (of ? FL_OF : 0));
+	return res;
+}
+
 #endif

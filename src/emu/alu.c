@@ -210,20 +210,6 @@ uint64_t emu_neg(struct emu_cpu *c, int size, uint64_t a)
 	return res;
 }
 
-/* ROL/ROR change only CF and OF: keep the flags before them lazy too */
-static void rot_lazy(struct emu_cpu *c, uint64_t cfof)
-{
-	if (c->cc_op == CC_ROT)
-		emu_flags_get(c);
-	c->cc2_op = c->cc_op;
-	c->cc2_size = c->cc_size;
-	c->cc2_a = c->cc_a;
-	c->cc2_b = c->cc_b;
-	c->cc2_res = c->cc_res;
-	c->cc_op = CC_ROT;
-	c->cc_b = cfof;
-}
-
 uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int count)
 {
 	unsigned int bits = (unsigned int)size * 8;
@@ -241,19 +227,8 @@ uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int
 	fl = op >= SH_SHL || op <= SH_ROR ? c->flags : emu_flags_get(c);
 	switch (op) {
 	case SH_ROL:
-		n = count % bits;
-		res = n ? ((a << n) | (a >> (bits - n))) & mask : a;
-		cf = res & 1;
-		of = (uint64_t)sign_bit(res, size) ^ cf;
-		rot_lazy(c, (cf ? FL_CF : 0) | (of ? FL_OF : 0));
-		return res;
 	case SH_ROR:
-		n = count % bits;
-		res = n ? ((a >> n) | (a << (bits - n))) & mask : a;
-		cf = (uint64_t)sign_bit(res, size);
-		of = cf ^ ((res >> (bits - 2)) & 1);
-		rot_lazy(c, (cf ? FL_CF : 0) | (of ? FL_OF : 0));
-		return res;
+		return rot_inl(c, op == SH_ROR, size, a, count);
 	case SH_RCL:
 		n = size <= 2 ? count % (bits + 1) : count;
 		cf = fl & FL_CF;
