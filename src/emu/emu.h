@@ -242,6 +242,8 @@ struct emu_cpu {
 
 	struct emu_lapic lapic;
 	int sipi_vector;
+	volatile int nmi_pending; /* an NMI waits for delivery */
+	int nmi_blocked;          /* an NMI handler runs: blocked until IRET */
 	int init_pending;
 	unsigned int index;
 	struct emu_vm *vm;

@@ -2009,7 +2009,7 @@ void emu_exec(struct emu_cpu *c)
 			run_block(c);
 			c->budget = save - 1;
 		} else {
-			if (UNLIKELY(c->intr_hint) && (c->flags & FL_IF))
+			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
 				emu_intr_poll(c);
 			run_block(c);
 		}
