@@ -67,6 +67,7 @@ struct machine {
 	unsigned int nr_parked;          /* vCPUs parked because of pause_req */
 	unsigned int nr_idle;            /* vCPUs halted with interrupts disabled */
 	unsigned int nr_running;         /* vCPU threads still in their loop */
+	int threads_joined;              /* vCPU threads are gone: nothing to kick */
 	int vcpu_error;                  /* a vCPU hit an accelerator error (status 1) */
 	char err_msg[160];               /* first vCPU error, reported by machine_run */
 	void *console;                   /* the 8250 that is ttyS0 */
