@@ -75,11 +75,20 @@ static int parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	if (*end) {
 		switch (toupper((unsigned char)*end)) {
-		case 'K': shift = 10; break;
-		case 'M': shift = 20; break;
-		case 'G': shift = 30; break;
-		case 'T': shift = 40; break;
-		default: return -EINVAL;
+		case 'K':
+			shift = 10;
+			break;
+		case 'M':
+			shift = 20;
+			break;
+		case 'G':
+			shift = 30;
+			break;
+		case 'T':
+			shift = 40;
+			break;
+		default:
+			return -EINVAL;
 		}
 		end++;
 		if (toupper((unsigned char)*end) == 'I')
@@ -239,11 +248,15 @@ static int attach_devices(struct machine *m, void *opaque, struct cabin_err **er
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cabin vm run [--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware FILE]\n"
-		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro]]... [--net tap=NAME]\n"
-		"                    [--vsock CID,SOCKET] [--rng] [--accel kvm|emu|auto] [--name NAME]\n"
+		"usage: cabin vm run [--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
+		"FILE]\n"
+		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro]]... [--net "
+		"tap=NAME]\n"
+		"                    [--vsock CID,SOCKET] [--rng] [--accel kvm|emu|auto] [--name "
+		"NAME]\n"
 		"                    [--dump-regs FILE] [-- COMMAND...]\n"
-		"Boots a microVM with its console on this terminal and exits with the guest's status\n"
+		"Boots a microVM with its console on this terminal and exits with the guest's "
+		"status\n"
 		"(what it writes to port 0x501). --memory takes K, M, G suffixes (default 128M;\n"
 		"a bare number is MiB). --firmware loads a raw image of at most 256 KiB ending at\n"
 		"1 MiB and starts the CPU at F000:FFF0 in real mode (like QEMU -bios).\n");
@@ -299,12 +312,14 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 		return cabin_err_make(err, EINVAL,
 				      "--initrd, --cmdline and a COMMAND need --kernel");
 	if (o->vsock && !virtio_vsock_attach)
-		return cabin_err_make(err, ENOSYS, "--vsock: virtio-vsock is not built into this cabin");
+		return cabin_err_make(err, ENOSYS,
+				      "--vsock: virtio-vsock is not built into this cabin");
 	if (!o->kernel && !o->firmware) {
 		if (hw && cfg.accel->kind == ACCEL_KVM)
-			fprintf(stderr, "cabin: no --kernel: the default kernel needs cabin's "
-					"initramfs builder, not built in; booting the built-in test "
-					"guest\n");
+			fprintf(stderr,
+				"cabin: no --kernel: the default kernel needs cabin's "
+				"initramfs builder, not built in; booting the built-in test "
+				"guest\n");
 		else
 			fprintf(stderr,
 				"cabin: no hardware virtualization (vmx/svm): booting the built-in "
@@ -314,8 +329,8 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	}
 
 	if (o->kernel) {
-		cmdline = o->cmdline ? xasprintf("%s %s", VM_DEFAULT_CMDLINE, o->cmdline) :
-				       xstrdup(VM_DEFAULT_CMDLINE);
+		cmdline = o->cmdline ? xasprintf("%s %s", VM_DEFAULT_CMDLINE, o->cmdline)
+				     : xstrdup(VM_DEFAULT_CMDLINE);
 		if (o->nr_cmd)
 			tail = cmd_fragment(o->cmd, o->nr_cmd);
 	}
@@ -368,8 +383,19 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 {
 	enum {
-		OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_CPUS, OPT_MEMORY,
-		OPT_DISK, OPT_NET, OPT_VSOCK, OPT_ACCEL, OPT_NAME, OPT_DUMP_REGS, OPT_RNG,
+		OPT_KERNEL = 256,
+		OPT_INITRD,
+		OPT_CMDLINE,
+		OPT_FIRMWARE,
+		OPT_CPUS,
+		OPT_MEMORY,
+		OPT_DISK,
+		OPT_NET,
+		OPT_VSOCK,
+		OPT_ACCEL,
+		OPT_NAME,
+		OPT_DUMP_REGS,
+		OPT_RNG,
 	};
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -395,24 +421,41 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_KERNEL: o.kernel = optarg; break;
-		case OPT_INITRD: o.initrd = optarg; break;
-		case OPT_CMDLINE: o.cmdline = optarg; break;
-		case OPT_FIRMWARE: o.firmware = optarg; break;
-		case OPT_ACCEL: o.accel = optarg; break;
-		case OPT_NAME: o.name = optarg; break;
-		case OPT_DUMP_REGS: o.dump_regs = optarg; break;
-		case OPT_RNG: o.rng = 1; break;
+		case OPT_KERNEL:
+			o.kernel = optarg;
+			break;
+		case OPT_INITRD:
+			o.initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			o.cmdline = optarg;
+			break;
+		case OPT_FIRMWARE:
+			o.firmware = optarg;
+			break;
+		case OPT_ACCEL:
+			o.accel = optarg;
+			break;
+		case OPT_NAME:
+			o.name = optarg;
+			break;
+		case OPT_DUMP_REGS:
+			o.dump_regs = optarg;
+			break;
+		case OPT_RNG:
+			o.rng = 1;
+			break;
 		case OPT_NET:
 			if (strncmp(optarg, "tap=", 4) || !optarg[4])
-				return cabin_err_make(err, EINVAL, "--net must be `tap=NAME`, not `%s`",
-						      optarg);
+				return cabin_err_make(err, EINVAL,
+						      "--net must be `tap=NAME`, not `%s`", optarg);
 			o.net_tap = optarg + 4;
 			break;
 		case OPT_VSOCK:
 			if (!strchr(optarg, ','))
 				return cabin_err_make(err, EINVAL,
-						      "--vsock must be `CID,SOCKET`, not `%s`", optarg);
+						      "--vsock must be `CID,SOCKET`, not `%s`",
+						      optarg);
 			o.vsock = optarg;
 			break;
 		case OPT_DISK:
@@ -436,9 +479,9 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		case OPT_MEMORY:
 			if (parse_size(optarg, &o.mem) < 0 || o.mem < (2ull << 20) ||
 			    o.mem > (1ull << 40))
-				return cabin_err_make(err, EINVAL,
-						      "invalid --memory `%s` (e.g. 128M, 1G; 2M-1T)",
-						      optarg);
+				return cabin_err_make(
+					err, EINVAL, "invalid --memory `%s` (e.g. 128M, 1G; 2M-1T)",
+					optarg);
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -466,10 +509,14 @@ static int cmd_vm_initrd(int argc, char **argv, struct cabin_err **err)
 static const char *state_name(uint32_t s)
 {
 	switch (s) {
-	case VM_CTL_RUNNING: return "running";
-	case VM_CTL_PAUSED: return "paused";
-	case VM_CTL_STOPPING: return "stopping";
-	default: return "unknown";
+	case VM_CTL_RUNNING:
+		return "running";
+	case VM_CTL_PAUSED:
+		return "paused";
+	case VM_CTL_STOPPING:
+		return "stopping";
+	default:
+		return "unknown";
 	}
 }
 

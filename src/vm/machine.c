@@ -403,12 +403,12 @@ int machine_dump_regs(struct machine *m, const char *path, struct cabin_err **er
 		const char *name;
 		uint64_t v;
 	} rows[] = {
-		{ "rax", r.rax },   { "rbx", r.rbx },	  { "rcx", r.rcx },   { "rdx", r.rdx },
-		{ "rsi", r.rsi },   { "rdi", r.rdi },	  { "rsp", r.rsp },   { "rbp", r.rbp },
-		{ "r8", r.r8 },	    { "r9", r.r9 },	  { "r10", r.r10 },   { "r11", r.r11 },
-		{ "r12", r.r12 },   { "r13", r.r13 },	  { "r14", r.r14 },   { "r15", r.r15 },
-		{ "rip", r.rip },   { "rflags", r.rflags }, { "cr0", s.cr0 }, { "cr3", s.cr3 },
-		{ "cr4", s.cr4 },   { "efer", s.efer },
+		{ "rax", r.rax }, { "rbx", r.rbx },	  { "rcx", r.rcx }, { "rdx", r.rdx },
+		{ "rsi", r.rsi }, { "rdi", r.rdi },	  { "rsp", r.rsp }, { "rbp", r.rbp },
+		{ "r8", r.r8 },	  { "r9", r.r9 },	  { "r10", r.r10 }, { "r11", r.r11 },
+		{ "r12", r.r12 }, { "r13", r.r13 },	  { "r14", r.r14 }, { "r15", r.r15 },
+		{ "rip", r.rip }, { "rflags", r.rflags }, { "cr0", s.cr0 }, { "cr3", s.cr3 },
+		{ "cr4", s.cr4 }, { "efer", s.efer },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(f, "%s=0x%016llx\n", rows[i].name, (unsigned long long)rows[i].v);

@@ -10,7 +10,7 @@ make -s -C "$TOP" tests/vm/guests/bzimage.bin tests/vm/guests/elf64.elf tests/vm
 	>/dev/null || skip_all "cannot assemble the fake kernels"
 ROOT=$T/root
 
-plan 25
+plan 23
 
 vmrun() { # vmrun ARGS... : sets $out, $errout, $rc
 	timeout 60 "$CABIN" --root "$ROOT" vm run --accel kvm "$@" >"$T/out" 2>"$T/err" </dev/null
