@@ -464,7 +464,7 @@ static void test_net_tap(void)
 
 int main(void)
 {
-	tap_plan(48);
+	tap_plan(47);
 	if (drv_machine_init(&M, DRV_RAM) < 0)
 		return 1;
 	test_console();
