@@ -20,6 +20,13 @@ int ctr_rlimits_apply(json_t *rlimits, struct cabin_err **err);
 int ctr_sysctl_validate(json_t *sysctl, struct cabin_err **err);
 int ctr_sysctl_apply(json_t *sysctl, struct cabin_err **err);
 
+/**
+ * ctr_sysctl_validate_ns() - ctr_sysctl_validate() plus runc's namespace rule: kernel.msg*,
+ * kernel.sem, kernel.shm* and fs.mqueue.* need an `ipc` entry in @namespaces (linux.namespaces),
+ * net.* a `network` entry, kernel.hostname/domainname a `uts` entry. @namespaces NULL: names only.
+ */
+int ctr_sysctl_validate_ns(json_t *sysctl, json_t *namespaces, struct cabin_err **err);
+
 /** ctr_personality_validate()/apply() - linux.personality (LINUX, LINUX32). */
 int ctr_personality_validate(json_t *pers, struct cabin_err **err);
 int ctr_personality_apply(json_t *pers, struct cabin_err **err);

@@ -24,6 +24,19 @@ int ctr_seccomp_apply(struct ctr_seccomp *sc, int *notify_fd, struct cabin_err *
 /** ctr_seccomp_listener_path() - linux.seccomp.listenerPath, or NULL. */
 const char *ctr_seccomp_listener_path(const struct ctr_seccomp *sc);
 
+/** ctr_seccomp_uses_notify() - 1 when some rule uses SCMP_ACT_NOTIFY. */
+int ctr_seccomp_uses_notify(const struct ctr_seccomp *sc);
+
+/**
+ * ctr_seccomp_send_listener() - send @notify_fd to linux.seccomp.listenerPath with the
+ * runtime-spec "containerProcessState" message: {"ociVersion", "fds": ["seccompFd"], "pid",
+ * "metadata" (listenerMetadata), "state"} and the fd as SCM_RIGHTS. @state is the container
+ * state object (ociVersion, id, status, pid, bundle, annotations). Run in the runtime, after
+ * the container process handed its notify fd back. No-op without a listenerPath.
+ */
+int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_t *state,
+			      struct cabin_err **err);
+
 void ctr_seccomp_free(struct ctr_seccomp *sc);
 
 #endif

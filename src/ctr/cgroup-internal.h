@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_CTR_CGROUP_INTERNAL_H
+#define CABIN_CTR_CGROUP_INTERNAL_H
+
+/*
+ * Shared between cgroup.c (hierarchy discovery, directories, lifecycle) and the two
+ * resource back ends, cgroup-v1.c and cgroup-v2.c. Not part of the engine contract.
+ */
+#include <jansson.h>
+#include <stdint.h>
+
+#include "ctr/cgroup.h"
+
+struct cabin_err;
+
+#define CG_MAX_HIER 16
+
+/* One mounted hierarchy the container has a directory in. */
+struct cg_hier {
+	char *mnt;	   /* mount point, e.g. /sys/fs/cgroup/memory */
+	char *dir;	   /* the container's directory in it */
+	char *top;	   /* first directory created by us (removed on destroy), or NULL */
+	char *controllers; /* v1: "cpu,cpuacct" / "name=systemd"; v2: "" */
+	int v2;
+};
+
+struct ctr_cgroup {
+	enum ctr_cgroup_mode mode;
+	size_t n;
+	struct cg_hier h[CG_MAX_HIER];
+};
+
+/** cg_mode_reset() - forget the detected host mode (after a mount namespace change). */
+void cg_mode_reset(void);
+
+/** cg_v1_find() - the v1 hierarchy carrying @controller, or NULL. */
+struct cg_hier *cg_v1_find(struct ctr_cgroup *cg, const char *controller);
+/** cg_v2() - the cgroup2 hierarchy, or NULL. */
+struct cg_hier *cg_v2(struct ctr_cgroup *cg);
+
+/**
+ * cg_write() - write @val to @dir/@file; the error names the file, the value and @field
+ * (the linux.resources field the value came from), so a kernel refusal is actionable.
+ */
+int cg_write(const char *dir, const char *file, const char *val, const char *field,
+	     struct cabin_err **err);
+/** cg_read() - read @dir/@file (trailing newline removed); caller frees. */
+int cg_read(const char *dir, const char *file, char **out, struct cabin_err **err);
+/** cg_file_exists() - 1 when @dir/@file exists. */
+int cg_file_exists(const char *dir, const char *file);
+
+/** cg_json_int() - member @key of @obj as int64 into *v; 0 absent, 1 present, <0 bad type. */
+int cg_json_int(json_t *obj, const char *key, int64_t *v, const char *field,
+		struct cabin_err **err);
+
+/** cg_v1_apply() / cg_v2_apply() - write linux.resources into the hierarchies. */
+int cg_v1_apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err);
+int cg_v2_apply(struct ctr_cgroup *cg, struct cg_hier *h, json_t *res, int update,
+		struct cabin_err **err);
+
+/** cg_rdma_line() - "dev hca_handle=N hca_object=M" for rdma.max (-1 -> max). */
+void cg_rdma_line(char *buf, size_t len, const char *dev, int64_t hh, int64_t ho);
+
+/** cg_v2_shares_to_weight() - cpu.shares (2..262144) to cpu.weight (1..10000), as crun. */
+uint64_t cg_v2_shares_to_weight(uint64_t shares);
+
+/**
+ * cg_v2_devices_attach() - compile linux.resources.devices into a BPF_PROG_TYPE_CGROUP_DEVICE
+ * program and attach it to @dir (cgroup v2 has no devices.allow).
+ */
+int cg_v2_devices_attach(const char *dir, json_t *devices, struct cabin_err **err);
+
+#endif

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * linux.resources on cgroup v1 (and on hybrid hosts, where v1 carries the limits and only
+ * v2-only controllers and linux.resources.unified go to the cgroup2 directory).
+ * Values of 0 mean "not set", as in runc, except where the spec says otherwise.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctr/cgroup-internal.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+#define F "linux.resources"
+
+static struct cg_hier *need(struct ctr_cgroup *cg, const char *controller, const char *field,
+			    struct cabin_err **err)
+{
+	struct cg_hier *h = cg_v1_find(cg, controller);
+
+	if (!h)
+		cabin_err_make(err, 0, "%s: the `%s` cgroup controller is not mounted on this host",
+			       field, controller);
+	return h;
+}
+
+static int write_i64(const char *dir, const char *file, int64_t v, const char *field,
+		     struct cabin_err **err)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return cg_write(dir, file, buf, field, err);
+}
+
+/*
+ * Since Linux 5.16 (commit 58056f77502f) memory.kmem.limit_in_bytes accepts writes and
+ * ignores them: read the value back so a limit that is not enforced is an error.
+ */
+static int v1_kmem(const char *dir, const char *file, int64_t v, const char *field,
+		   struct cabin_err **err)
+{
+	cleanup_free char *back = NULL;
+	int64_t got, page = sysconf(_SC_PAGESIZE);
+	int ret = write_i64(dir, file, v, field, err);
+
+	if (ret < 0)
+		return ret;
+	if ((ret = cg_read(dir, file, &back, err)) < 0)
+		return ret;
+	got = strtoll(back, NULL, 10);
+	if (v > 0 && got != v / page * page)
+		return cabin_err_make(err, 0,
+				      "%s: kernel memory limits are not supported by this kernel "
+				      "(`%s` ignores `%" PRId64 "`)",
+				      field, file, v);
+	return 0;
+}
+
+static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_err **err)
+{
+	int64_t limit = 0, swap = 0, v = 0;
+	int has_limit, has_swap, has, ret;
+	struct cg_hier *h;
+	json_t *j;
+
+	if (!m || !json_object_size(m))
+		return 0;
+	h = need(cg, "memory", F ".memory", err);
+	if (!h)
+		return -1;
+	/* kmem accounting cannot be limited separately since Linux 5.16 (writes fail). */
+	if ((has = cg_json_int(m, "kernel", &v, F ".memory", err)) < 0)
+		return has;
+	if (has && v && (ret = v1_kmem(h->dir, "memory.kmem.limit_in_bytes", v, F ".memory.kernel",
+				       err)) < 0)
+		return ret;
+	if ((has = cg_json_int(m, "kernelTCP", &v, F ".memory", err)) < 0)
+		return has;
+	if (has && v &&
+	    (ret = write_i64(h->dir, "memory.kmem.tcp.limit_in_bytes", v, F ".memory.kernelTCP",
+			     err)) < 0)
+		return ret;
+
+	if ((has_limit = cg_json_int(m, "limit", &limit, F ".memory", err)) < 0)
+		return has_limit;
+	if ((has_swap = cg_json_int(m, "swap", &swap, F ".memory", err)) < 0)
+		return has_swap;
+	has_limit = has_limit && limit != 0;
+	has_swap = has_swap && swap != 0;
+	if (update && has_limit && limit > 0 && json_is_true(json_object_get(m, "checkBeforeUpdate"))) {
+		cleanup_free char *use = NULL;
+
+		if ((ret = cg_read(h->dir, "memory.usage_in_bytes", &use, err)) < 0)
+			return ret;
+		if (strtoll(use, NULL, 10) > limit)
+			return cabin_err_make(err, 0,
+					      F ".memory.limit: `%" PRId64 "` is below the current "
+					      "usage `%s` (checkBeforeUpdate)",
+					      limit, use);
+	}
+	/*
+	 * The kernel keeps memsw >= limit at every moment: raising both must write memsw
+	 * first, lowering both must write limit first. Try limit first and fall back.
+	 */
+	if (has_limit) {
+		ret = write_i64(h->dir, "memory.limit_in_bytes", limit, F ".memory.limit", err);
+		if (ret < 0 && has_swap && (*err)->status == EINVAL) {
+			cabin_err_release(err);
+			if ((ret = write_i64(h->dir, "memory.memsw.limit_in_bytes", swap,
+					     F ".memory.swap", err)) < 0)
+				return ret;
+			ret = write_i64(h->dir, "memory.limit_in_bytes", limit, F ".memory.limit",
+					err);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	if (has_swap &&
+	    (ret = write_i64(h->dir, "memory.memsw.limit_in_bytes", swap, F ".memory.swap", err)) < 0)
+		return ret;
+	if ((has = cg_json_int(m, "reservation", &v, F ".memory", err)) < 0)
+		return has;
+	if (has && v &&
+	    (ret = write_i64(h->dir, "memory.soft_limit_in_bytes", v, F ".memory.reservation",
+			     err)) < 0)
+		return ret;
+	if ((has = cg_json_int(m, "swappiness", &v, F ".memory", err)) < 0)
+		return has;
+	if (has && v >= 0 &&
+	    (ret = write_i64(h->dir, "memory.swappiness", v, F ".memory.swappiness", err)) < 0)
+		return ret;
+	j = json_object_get(m, "disableOOMKiller");
+	if ((json_is_true(j) || (update && json_is_false(j))) &&
+	    (ret = cg_write(h->dir, "memory.oom_control", json_is_true(j) ? "1" : "0",
+			    F ".memory.disableOOMKiller", err)) < 0)
+		return ret;
+	return 0;
+}
+
+static int v1_cpu(struct ctr_cgroup *cg, json_t *c, struct cabin_err **err)
+{
+	static const struct {
+		const char *key, *file;
+	} simple[] = {
+		{ "shares", "cpu.shares" },
+		{ "burst", "cpu.cfs_burst_us" },
+		{ "realtimePeriod", "cpu.rt_period_us" },
+		{ "realtimeRuntime", "cpu.rt_runtime_us" },
+	};
+	int64_t quota = 0, period = 0, v = 0;
+	int has_q, has_p, has, ret;
+	struct cg_hier *h = NULL;
+	size_t i;
+	json_t *j;
+
+	if (!c || !json_object_size(c))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(simple); i++) {
+		char field[160];
+
+		snprintf(field, sizeof(field), F ".cpu.%s", simple[i].key);
+		if ((has = cg_json_int(c, simple[i].key, &v, F ".cpu", err)) < 0)
+			return has;
+		if (!has || (!v && strcmp(simple[i].key, "burst")))
+			continue;
+		if (!h && !(h = need(cg, "cpu", field, err)))
+			return -1;
+		if ((ret = write_i64(h->dir, simple[i].file, v, field, err)) < 0)
+			return ret;
+	}
+	if ((has_p = cg_json_int(c, "period", &period, F ".cpu", err)) < 0)
+		return has_p;
+	if ((has_q = cg_json_int(c, "quota", &quota, F ".cpu", err)) < 0)
+		return has_q;
+	has_p = has_p && period;
+	has_q = has_q && quota;
+	if ((has_p || has_q) && !h && !(h = need(cg, "cpu", F ".cpu.quota", err)))
+		return -1;
+	/* quota/period must stay a valid pair at each write: period first, then quota. */
+	if (has_p) {
+		ret = write_i64(h->dir, "cpu.cfs_period_us", period, F ".cpu.period", err);
+		if (ret < 0 && has_q && (*err)->status == EINVAL) {
+			cabin_err_release(err);
+			if ((ret = write_i64(h->dir, "cpu.cfs_quota_us", quota, F ".cpu.quota",
+					     err)) < 0)
+				return ret;
+			ret = write_i64(h->dir, "cpu.cfs_period_us", period, F ".cpu.period", err);
+		}
+		if (ret < 0)
+			return ret;
+	}
+	if (has_q && (ret = write_i64(h->dir, "cpu.cfs_quota_us", quota, F ".cpu.quota", err)) < 0)
+		return ret;
+	if ((has = cg_json_int(c, "idle", &v, F ".cpu", err)) < 0)
+		return has;
+	if (has && v) {
+		if (!h && !(h = need(cg, "cpu", F ".cpu.idle", err)))
+			return -1;
+		if ((ret = write_i64(h->dir, "cpu.idle", v, F ".cpu.idle", err)) < 0)
+			return ret;
+	}
+	for (i = 0; i < 2; i++) {
+		const char *key = i ? "mems" : "cpus";
+		char field[160];
+		struct cg_hier *cs;
+
+		j = json_object_get(c, key);
+		if (!json_is_string(j) || !*json_string_value(j))
+			continue;
+		snprintf(field, sizeof(field), F ".cpu.%s", key);
+		if (!(cs = need(cg, "cpuset", field, err)))
+			return -1;
+		if ((ret = cg_write(cs->dir, i ? "cpuset.mems" : "cpuset.cpus",
+				    json_string_value(j), field, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int v1_pids(struct ctr_cgroup *cg, json_t *p, struct cabin_err **err)
+{
+	int64_t v = 0;
+	int has = cg_json_int(p, "limit", &v, F ".pids", err);
+	struct cg_hier *h;
+
+	if (has <= 0)
+		return has;
+	if (!(h = need(cg, "pids", F ".pids.limit", err)))
+		return -1;
+	if (v <= 0)
+		return cg_write(h->dir, "pids.max", "max", F ".pids.limit", err);
+	return write_i64(h->dir, "pids.max", v, F ".pids.limit", err);
+}
+
+/* "major:minor value" lines for the per-device blkio files. */
+static int v1_blkio_devs(struct cg_hier *h, json_t *a, const char *key, const char *valkey,
+			 const char *file, struct cabin_err **err)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(a, i, d)
+	{
+		int64_t maj = 0, min = 0, val = 0;
+		char buf[80], field[160];
+		int ret;
+
+		snprintf(field, sizeof(field), F ".blockIO.%s[%zu]", key, i);
+		cg_json_int(d, "major", &maj, field, NULL);
+		cg_json_int(d, "minor", &min, field, NULL);
+		if (cg_json_int(d, valkey, &val, field, NULL) <= 0)
+			continue;
+		snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRId64, maj, min, val);
+		if ((ret = cg_write(h->dir, file, buf, field, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int v1_blkio(struct ctr_cgroup *cg, json_t *b, struct cabin_err **err)
+{
+	static const struct {
+		const char *key, *file;
+	} thr[] = {
+		{ "throttleReadBpsDevice", "blkio.throttle.read_bps_device" },
+		{ "throttleWriteBpsDevice", "blkio.throttle.write_bps_device" },
+		{ "throttleReadIOPSDevice", "blkio.throttle.read_iops_device" },
+		{ "throttleWriteIOPSDevice", "blkio.throttle.write_iops_device" },
+	};
+	struct cg_hier *h;
+	int64_t v = 0;
+	size_t i;
+	int has, ret;
+	json_t *a;
+
+	if (!b || !json_object_size(b))
+		return 0;
+	if (!(h = need(cg, "blkio", F ".blockIO", err)))
+		return -1;
+	if ((has = cg_json_int(b, "weight", &v, F ".blockIO", err)) < 0)
+		return has;
+	if (has && v) {
+		/* CFQ's blkio.weight is gone since Linux 5.0; BFQ offers blkio.bfq.weight. */
+		const char *file = cg_file_exists(h->dir, "blkio.weight") ? "blkio.weight" :
+											"blkio.bfq.weight";
+
+		if ((ret = write_i64(h->dir, file, v, F ".blockIO.weight", err)) < 0)
+			return ret;
+	}
+	if ((has = cg_json_int(b, "leafWeight", &v, F ".blockIO", err)) < 0)
+		return has;
+	if (has && v &&
+	    (ret = write_i64(h->dir, "blkio.leaf_weight", v, F ".blockIO.leafWeight", err)) < 0)
+		return ret;
+	a = json_object_get(b, "weightDevice");
+	if (a) {
+		if ((ret = v1_blkio_devs(h, a, "weightDevice", "weight", "blkio.weight_device",
+					 err)) < 0)
+			return ret;
+		if ((ret = v1_blkio_devs(h, a, "weightDevice", "leafWeight",
+					 "blkio.leaf_weight_device", err)) < 0)
+			return ret;
+	}
+	for (i = 0; i < ARRAY_SIZE(thr); i++) {
+		a = json_object_get(b, thr[i].key);
+		if (a && (ret = v1_blkio_devs(h, a, thr[i].key, "rate", thr[i].file, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* "type major:minor access" as devices.allow/deny take it; -1 or absent is a wildcard. */
+static void device_rule(json_t *d, char *buf, size_t len)
+{
+	json_t *t = json_object_get(d, "type"), *acc = json_object_get(d, "access");
+	const char *type = json_is_string(t) ? json_string_value(t) : "a";
+	const char *access = json_is_string(acc) && *json_string_value(acc) ?
+				     json_string_value(acc) :
+				     "rwm";
+	int64_t maj = -1, min = -1;
+	char smaj[24] = "*", smin[24] = "*";
+
+	cg_json_int(d, "major", &maj, "", NULL);
+	cg_json_int(d, "minor", &min, "", NULL);
+	if (maj >= 0)
+		snprintf(smaj, sizeof(smaj), "%" PRId64, maj);
+	if (min >= 0)
+		snprintf(smin, sizeof(smin), "%" PRId64, min);
+	snprintf(buf, len, "%s %s:%s %s", type, smaj, smin, access);
+}
+
+static int v1_devices(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
+{
+	struct cg_hier *h;
+	size_t i;
+	json_t *d;
+
+	if (!a || !json_array_size(a))
+		return 0;
+	if (!(h = need(cg, "devices", F ".devices", err)))
+		return -1;
+	json_array_foreach(a, i, d)
+	{
+		char rule[96], field[160];
+		int allow = json_is_true(json_object_get(d, "allow")), ret;
+
+		device_rule(d, rule, sizeof(rule));
+		snprintf(field, sizeof(field), F ".devices[%zu]", i);
+		ret = cg_write(h->dir, allow ? "devices.allow" : "devices.deny", rule, field, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int v1_hugetlb(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
+{
+	struct cg_hier *h = cg_v1_find(cg, "hugetlb"), *v2 = cg_v2(cg);
+	size_t i;
+	json_t *e;
+
+	if (!a || !json_array_size(a))
+		return 0;
+	if (!h && !v2)
+		return cabin_err_make(err, 0, F ".hugepageLimits: the `hugetlb` cgroup controller "
+					      "is not mounted on this host");
+	json_array_foreach(a, i, e)
+	{
+		const char *ps = json_string_value(json_object_get(e, "pageSize"));
+		int64_t lim = 0;
+		char file[64], field[160];
+		int ret;
+
+		cg_json_int(e, "limit", &lim, "", NULL);
+		snprintf(field, sizeof(field), F ".hugepageLimits[%zu]", i);
+		/* Hybrid: hugetlb is often left to cgroup2 (not mounted as v1). */
+		snprintf(file, sizeof(file), h ? "hugetlb.%s.limit_in_bytes" : "hugetlb.%s.max", ps);
+		if ((ret = write_i64(h ? h->dir : v2->dir, file, lim, field, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int v1_network(struct ctr_cgroup *cg, json_t *n, struct cabin_err **err)
+{
+	struct cg_hier *h;
+	json_t *p, *e;
+	int64_t id = 0;
+	size_t i;
+	int ret;
+
+	if (!n || !json_object_size(n))
+		return 0;
+	if (cg_json_int(n, "classID", &id, F ".network", err) > 0) {
+		if (!(h = need(cg, "net_cls", F ".network.classID", err)))
+			return -1;
+		if ((ret = write_i64(h->dir, "net_cls.classid", id, F ".network.classID", err)) < 0)
+			return ret;
+	}
+	p = json_object_get(n, "priorities");
+	if (!json_array_size(p))
+		return 0;
+	if (!(h = need(cg, "net_prio", F ".network.priorities", err)))
+		return -1;
+	json_array_foreach(p, i, e)
+	{
+		const char *name = json_string_value(json_object_get(e, "name"));
+		int64_t prio = 0;
+		char buf[64], field[160];
+
+		snprintf(field, sizeof(field), F ".network.priorities[%zu]", i);
+		if (!name || !*name || strchr(name, ' ') || strlen(name) > 15)
+			return cabin_err_make(err, 0, "%s.name: invalid interface name", field);
+		cg_json_int(e, "priority", &prio, field, NULL);
+		snprintf(buf, sizeof(buf), "%s %" PRId64, name, prio);
+		if ((ret = cg_write(h->dir, "net_prio.ifpriomap", buf, field, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+void cg_rdma_line(char *buf, size_t len, const char *dev, int64_t hh, int64_t ho)
+{
+	char a[24] = "max", b[24] = "max";
+
+	if (hh >= 0)
+		snprintf(a, sizeof(a), "%" PRId64, hh);
+	if (ho >= 0)
+		snprintf(b, sizeof(b), "%" PRId64, ho);
+	snprintf(buf, len, "%s hca_handle=%s hca_object=%s", dev, a, b);
+}
+
+static int v1_rdma(struct ctr_cgroup *cg, json_t *r, struct cabin_err **err)
+{
+	struct cg_hier *h = cg_v1_find(cg, "rdma");
+	const char *dev;
+	json_t *e;
+
+	if (!r || !json_object_size(r))
+		return 0;
+	if (!h)
+		h = cg_v2(cg);
+	if (!h)
+		return cabin_err_make(err, 0, F ".rdma: the `rdma` cgroup controller is not "
+					      "mounted on this host");
+	json_object_foreach(r, dev, e)
+	{
+		int64_t hh = -1, ho = -1;
+		char buf[160], field[160];
+		int ret;
+
+		snprintf(field, sizeof(field), F ".rdma.%s", dev);
+		if (!*dev || strchr(dev, ' ') || strchr(dev, '\n'))
+			return cabin_err_make(err, 0, "%s: invalid device name", field);
+		cg_json_int(e, "hcaHandles", &hh, field, NULL);
+		cg_json_int(e, "hcaObjects", &ho, field, NULL);
+		cg_rdma_line(buf, sizeof(buf), dev, hh, ho);
+		if ((ret = cg_write(h->dir, "rdma.max", buf, field, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int v1_unified(struct ctr_cgroup *cg, json_t *u, struct cabin_err **err)
+{
+	struct cg_hier *v2 = cg_v2(cg);
+	const char *k;
+	json_t *v;
+
+	if (!u || !json_object_size(u))
+		return 0;
+	if (!v2)
+		return cabin_err_make(err, 0,
+				      F ".unified: this host has no cgroup v2 hierarchy (cgroup v1 only)");
+	json_object_foreach(u, k, v)
+	{
+		cleanup_free char *field = xasprintf(F ".unified.%s", k);
+		int ret = cg_write(v2->dir, k, json_string_value(v), field, err);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int cg_v1_apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err)
+{
+	int ret;
+
+	if ((ret = v1_devices(cg, json_object_get(res, "devices"), err)) < 0)
+		return ret;
+	if ((ret = v1_memory(cg, json_object_get(res, "memory"), update, err)) < 0)
+		return ret;
+	if ((ret = v1_cpu(cg, json_object_get(res, "cpu"), err)) < 0)
+		return ret;
+	if ((ret = v1_pids(cg, json_object_get(res, "pids"), err)) < 0)
+		return ret;
+	if ((ret = v1_blkio(cg, json_object_get(res, "blockIO"), err)) < 0)
+		return ret;
+	if ((ret = v1_hugetlb(cg, json_object_get(res, "hugepageLimits"), err)) < 0)
+		return ret;
+	if ((ret = v1_network(cg, json_object_get(res, "network"), err)) < 0)
+		return ret;
+	if ((ret = v1_rdma(cg, json_object_get(res, "rdma"), err)) < 0)
+		return ret;
+	return v1_unified(cg, json_object_get(res, "unified"), err);
+}

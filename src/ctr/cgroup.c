@@ -1,0 +1,1115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The cgroupfs manager: finds the mounted hierarchies, creates the container's directory
+ * in each, moves processes in and out, freezes, kills and removes. Resource files are
+ * written by cgroup-v1.c and cgroup-v2.c.
+ *
+ * Hosts come in three layouts and all three are supported:
+ *  - v1: one hierarchy per controller (or co-mounted group), e.g. /sys/fs/cgroup/memory;
+ *  - v2: one cgroup2 hierarchy, controllers enabled top-down via cgroup.subtree_control;
+ *  - hybrid: v1 controllers plus a cgroup2 mount (usually /sys/fs/cgroup/unified) with no
+ *    or few controllers. Limits go to v1; the container also gets a cgroup2 directory (as
+ *    runc does) so that it is in a v2 cgroup too, and v2-only controllers such as hugetlb
+ *    (when not mounted as v1) are used from there.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctr/cgroup-internal.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+/* v1 controller names as they appear in mount options (other options are not controllers). */
+static const char *const v1_controllers[] = {
+	"cpu",	   "cpuacct", "cpuset",	   "memory", "devices", "freezer", "net_cls",
+	"net_prio", "blkio",   "perf_event", "hugetlb", "pids",	   "rdma",    "misc",
+};
+
+/* How long destroy/freeze wait for the kernel (processes exiting, freezer settling). */
+#define CG_WAIT_MS 10000
+
+static void msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	if (!*b)
+		return xstrndup(a, la);
+	return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+int cg_file_exists(const char *dir, const char *file)
+{
+	cleanup_free char *p = path_join(dir, file);
+
+	return access(p, F_OK) == 0;
+}
+
+int cg_write(const char *dir, const char *file, const char *val, const char *field,
+	     struct cabin_err **err)
+{
+	cleanup_free char *p = path_join(dir, file);
+	cleanup_close int fd = open(p, O_WRONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return cabin_err_make(err, 0, "%s%s`%s` is not available on this host (no `%s`)",
+					      field ? field : "", field ? ": " : "", file, p);
+		return cabin_err_make(err, errno, "%s%sopen `%s`", field ? field : "",
+				      field ? ": " : "", p);
+	}
+	ret = fs_write_all(fd, val, strlen(val));
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "%s%swrite `%s` to `%s`", field ? field : "",
+				      field ? ": " : "", val, p);
+	return 0;
+}
+
+int cg_read(const char *dir, const char *file, char **out, struct cabin_err **err)
+{
+	cleanup_free char *p = path_join(dir, file);
+	char *buf = NULL;
+	size_t len = 0;
+	int ret = fs_read_file(p, 1 << 20, &buf, &len, err);
+
+	if (ret < 0)
+		return ret;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+int cg_json_int(json_t *obj, const char *key, int64_t *v, const char *field,
+		struct cabin_err **err)
+{
+	json_t *j = obj ? json_object_get(obj, key) : NULL;
+
+	if (!j || json_is_null(j))
+		return 0;
+	if (!json_is_integer(j))
+		return cabin_err_make(err, 0, "%s.%s: expected an integer", field, key);
+	*v = (int64_t)json_integer_value(j);
+	return 1;
+}
+
+struct cg_hier *cg_v1_find(struct ctr_cgroup *cg, const char *controller)
+{
+	size_t i, cl = strlen(controller);
+
+	for (i = 0; i < cg->n; i++) {
+		const char *c = cg->h[i].controllers;
+
+		if (cg->h[i].v2)
+			continue;
+		while (c && *c) {
+			const char *e = strchrnul(c, ',');
+
+			if ((size_t)(e - c) == cl && !memcmp(c, controller, cl))
+				return &cg->h[i];
+			c = *e ? e + 1 : e;
+		}
+	}
+	return NULL;
+}
+
+struct cg_hier *cg_v2(struct ctr_cgroup *cg)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++)
+		if (cg->h[i].v2)
+			return &cg->h[i];
+	return NULL;
+}
+
+/* ---- discovery ------------------------------------------------------------------- */
+
+/* One mount of a hierarchy, from /proc/self/mountinfo. */
+struct mnt_ent {
+	char *mnt, *root, *controllers;
+	int v2;
+};
+
+static int is_v1_controller(const char *tok, size_t len)
+{
+	size_t i;
+
+	if (len > 5 && !memcmp(tok, "name=", 5))
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(v1_controllers); i++)
+		if (strlen(v1_controllers[i]) == len && !memcmp(v1_controllers[i], tok, len))
+			return 1;
+	return 0;
+}
+
+/* Same set of comma-separated tokens, order ignored ("cpuacct,cpu" == "cpu,cpuacct"). */
+static int same_controllers(const char *a, const char *b)
+{
+	size_t na = 0, nb = 0;
+	const char *c;
+
+	for (c = a; *c;) {
+		const char *e = strchrnul(c, ',');
+		const char *f = b;
+		int found = 0;
+
+		while (*f) {
+			const char *g = strchrnul(f, ',');
+
+			if (g - f == e - c && !memcmp(f, c, (size_t)(e - c)))
+				found = 1;
+			f = *g ? g + 1 : g;
+		}
+		if (!found)
+			return 0;
+		na++;
+		c = *e ? e + 1 : e;
+	}
+	for (c = b; *c; nb++) {
+		const char *e = strchrnul(c, ',');
+
+		c = *e ? e + 1 : e;
+	}
+	return na == nb;
+}
+
+static void mnt_free(struct mnt_ent *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(m[i].mnt);
+		free(m[i].root);
+		free(m[i].controllers);
+	}
+}
+
+/*
+ * Parse /proc/self/mountinfo: "id parent maj:min root mountpoint opts [optional...] - fstype
+ * source superopts". The first mount of each hierarchy wins (later ones are bind mounts).
+ */
+static int read_mounts(struct mnt_ent *m, size_t max, size_t *n, struct cabin_err **err)
+{
+	cleanup_free char *buf = NULL;
+	char *line, *save = NULL;
+	int ret;
+
+	*n = 0;
+	ret = fs_read_file("/proc/self/mountinfo", 16 << 20, &buf, NULL, err);
+	if (ret < 0)
+		return ret;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[6] = { 0 }, *p = line, *dash, *fstype, *super, *sp;
+		int i, v2;
+		size_t k, dup = 0;
+		char *ctrls;
+
+		dash = strstr(line, " - ");
+		if (!dash)
+			continue;
+		*dash = '\0';
+		for (i = 0; i < 6 && p; i++) {
+			f[i] = strsep(&p, " ");
+		}
+		if (!f[4])
+			continue;
+		fstype = dash + 3;
+		sp = strchr(fstype, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		super = strchr(sp + 1, ' ');
+		super = super ? super + 1 : (char *)"";
+		if (!strcmp(fstype, "cgroup2"))
+			v2 = 1;
+		else if (!strcmp(fstype, "cgroup"))
+			v2 = 0;
+		else
+			continue;
+		if (v2) {
+			ctrls = xstrdup("");
+		} else {
+			char *tok, *s2 = NULL, *opts = xstrdup(super);
+			size_t used = 0;
+
+			ctrls = xcalloc(1, strlen(super) + 1);
+			for (tok = strtok_r(opts, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2)) {
+				size_t tl = strlen(tok);
+
+				if (!is_v1_controller(tok, tl))
+					continue;
+				if (used)
+					ctrls[used++] = ',';
+				memcpy(ctrls + used, tok, tl);
+				used += tl;
+			}
+			free(opts);
+			if (!used) {
+				free(ctrls);
+				continue;
+			}
+		}
+		for (k = 0; k < *n; k++)
+			if (m[k].v2 == v2 && same_controllers(m[k].controllers, ctrls))
+				dup = 1;
+		if (dup || *n >= max) {
+			free(ctrls);
+			continue;
+		}
+		m[*n].mnt = xstrdup(f[4]);
+		m[*n].root = xstrdup(f[3]);
+		m[*n].controllers = ctrls;
+		m[*n].v2 = v2;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int cached_mode = -1;
+
+void cg_mode_reset(void)
+{
+	cached_mode = -1;
+}
+
+enum ctr_cgroup_mode ctr_cgroup_host_mode(void)
+{
+	struct mnt_ent m[CG_MAX_HIER];
+	size_t n = 0, i, nv1 = 0, nv2 = 0;
+	struct cabin_err *err = NULL;
+
+	if (cached_mode >= 0)
+		return (enum ctr_cgroup_mode)cached_mode;
+	if (read_mounts(m, ARRAY_SIZE(m), &n, &err) < 0) {
+		cabin_err_release(&err);
+		return CTR_CGROUP_V1;
+	}
+	for (i = 0; i < n; i++) {
+		if (m[i].v2)
+			nv2++;
+		else if (strncmp(m[i].controllers, "name=", 5))
+			nv1++; /* a lone name=systemd hierarchy has no controllers */
+	}
+	mnt_free(m, n);
+	if (nv2 && !nv1)
+		cached_mode = CTR_CGROUP_V2;
+	else if (nv2)
+		cached_mode = CTR_CGROUP_HYBRID;
+	else
+		cached_mode = CTR_CGROUP_V1;
+	return (enum ctr_cgroup_mode)cached_mode;
+}
+
+/* The caller's own cgroup in the hierarchy with @controllers (v2: ""), from /proc/self/cgroup. */
+static int own_cgroup(const char *controllers, int v2, char **out, struct cabin_err **err)
+{
+	cleanup_free char *buf = NULL;
+	char *line, *save = NULL;
+	int ret = fs_read_file("/proc/self/cgroup", 1 << 20, &buf, NULL, err);
+
+	if (ret < 0)
+		return ret;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2;
+
+		if (!c1)
+			continue;
+		c2 = strchr(c1 + 1, ':');
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (v2 ? (!strcmp(line, "0") && c1[1] == '\0') :
+			 (c1[1] && same_controllers(c1 + 1, controllers))) {
+			*out = xstrdup(c2 + 1);
+			return 0;
+		}
+	}
+	*out = xstrdup("/");
+	return 0;
+}
+
+/*
+ * linux.cgroupsPath is container input: refuse ".." components so it cannot name a
+ * directory outside the hierarchy, and the systemd "slice:prefix:name" form, which needs a
+ * systemd manager this runtime does not talk to.
+ */
+static int check_path(const char *p, struct cabin_err **err)
+{
+	const char *c = p;
+	int colons = 0;
+
+	for (; *c; c++)
+		colons += *c == ':';
+	if (p[0] != '/' && colons == 2)
+		return cabin_err_make(err, 0,
+				      "linux.cgroupsPath `%s`: the systemd form `slice:prefix:name` "
+				      "needs the systemd cgroup manager, which is not available; "
+				      "use a cgroupfs path such as `/cabin/<id>`",
+				      p);
+	c = p;
+	while (*c) {
+		const char *e = strchrnul(c, '/');
+
+		if (e - c == 2 && c[0] == '.' && c[1] == '.')
+			return cabin_err_make(err, 0, "linux.cgroupsPath `%s`: `..` is not allowed",
+					      p);
+		c = *e ? e + 1 : e;
+	}
+	if (strlen(p) > 1024)
+		return cabin_err_make(err, 0, "linux.cgroupsPath: longer than 1024 bytes");
+	return 0;
+}
+
+/* Enable every controller the parent offers in @dir's cgroup.subtree_control (best effort). */
+static void v2_enable(const char *dir, char *const *wanted)
+{
+	cleanup_free char *avail = NULL;
+	struct cabin_err *err = NULL;
+	size_t i;
+
+	if (!wanted || cg_read(dir, "cgroup.controllers", &avail, &err) < 0) {
+		cabin_err_release(&err);
+		return;
+	}
+	for (i = 0; wanted[i]; i++) {
+		cleanup_free char *v = NULL;
+		const char *c = avail;
+		size_t wl = strlen(wanted[i]);
+		int have = 0;
+
+		while (*c) {
+			const char *e = strchrnul(c, ' ');
+
+			if ((size_t)(e - c) == wl && !memcmp(c, wanted[i], wl))
+				have = 1;
+			c = *e ? e + 1 : e;
+		}
+		if (!have)
+			continue;
+		v = xasprintf("+%s", wanted[i]);
+		/*
+		 * EBUSY: @dir has processes of its own ("no internal processes" rule), which is
+		 * the case for the caller's cgroup with a relative cgroupsPath. The limit that
+		 * needs the controller then fails later, naming its file.
+		 */
+		if (cg_write(dir, "cgroup.subtree_control", v, NULL, &err) < 0) {
+			log_debug("cgroup: %s", cabin_err_msg(err));
+			cabin_err_release(&err);
+		}
+	}
+}
+
+/* v1 cpuset: a new directory starts with empty cpus/mems, and a task cannot join it then. */
+static int cpuset_inherit(const char *parent, const char *dir, struct cabin_err **err)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		cleanup_free char *cur = NULL, *pv = NULL;
+
+		if (cg_read(dir, files[i], &cur, err) < 0)
+			return -1;
+		if (*cur)
+			continue;
+		if (cg_read(parent, files[i], &pv, err) < 0)
+			return -1;
+		if (cg_write(dir, files[i], pv, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p @h->dir below @h->mnt, remembering the first directory we created. */
+static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err **err)
+{
+	size_t ml = strlen(h->mnt);
+	const char *rest = h->dir + ml;
+	cleanup_free char *cur = xstrdup(h->mnt);
+	int is_cpuset = !h->v2 && h->controllers && strstr(h->controllers, "cpuset");
+
+	while (*rest) {
+		const char *s, *e;
+		char *next;
+		int attempt;
+
+		while (*rest == '/')
+			rest++;
+		if (!*rest)
+			break;
+		s = rest;
+		e = strchrnul(s, '/');
+		rest = e;
+		if (h->v2)
+			v2_enable(cur, v2_wanted);
+		next = xasprintf("%s/%.*s", cur, (int)(e - s), s);
+		for (attempt = 0;; attempt++) {
+			if (mkdir(next, 0755) == 0) {
+				if (!h->top)
+					h->top = xstrdup(next);
+				if (is_cpuset && cpuset_inherit(cur, next, err) < 0) {
+					free(next);
+					return -1;
+				}
+				break;
+			}
+			if (errno == EEXIST)
+				break;
+			/* A concurrent destroy may have removed a shared parent we just made. */
+			if (errno == ENOENT && attempt < 3)
+				continue;
+			cabin_err_make(err, errno, "create cgroup `%s`", next);
+			free(next);
+			return -1;
+		}
+		free(cur);
+		cur = next;
+	}
+	return 0;
+}
+
+static void hier_free(struct cg_hier *h)
+{
+	free(h->mnt);
+	free(h->dir);
+	free(h->top);
+	free(h->controllers);
+	memset(h, 0, sizeof(*h));
+}
+
+void ctr_cgroup_free(struct ctr_cgroup *cg)
+{
+	size_t i;
+
+	if (!cg)
+		return;
+	for (i = 0; i < cg->n; i++)
+		hier_free(&cg->h[i]);
+	free(cg);
+}
+
+static void ctr_cgroup_free_cleanup(struct ctr_cgroup **cg)
+{
+	int e = errno;
+
+	ctr_cgroup_free(*cg);
+	*cg = NULL;
+	errno = e;
+}
+#define cleanup_cgroup __attribute__((cleanup(ctr_cgroup_free_cleanup)))
+
+/* Resolve @path ("/abs" from each hierarchy's root, "rel" from the caller's cgroup). */
+static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err **err)
+{
+	cleanup_cgroup struct ctr_cgroup *cg = xcalloc(1, sizeof(*cg));
+	struct mnt_ent m[CG_MAX_HIER];
+	size_t n = 0, i;
+	int ret;
+
+	ret = check_path(path, err);
+	if (ret < 0)
+		return ret;
+	cg->mode = ctr_cgroup_host_mode();
+	ret = read_mounts(m, ARRAY_SIZE(m), &n, err);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		struct cg_hier *h = &cg->h[cg->n];
+		cleanup_free char *own = NULL;
+		const char *base = "/";
+
+		if (path[0] != '/') {
+			ret = own_cgroup(m[i].controllers, m[i].v2, &own, err);
+			if (ret < 0) {
+				mnt_free(m, n);
+				return ret;
+			}
+			/* Paths in /proc/self/cgroup are from the hierarchy root, the mount may
+			 * show a subtree of it (a bind mount of /docker/x on /sys/fs/cgroup). */
+			base = own;
+			if (strcmp(m[i].root, "/") && !strncmp(own, m[i].root, strlen(m[i].root)))
+				base = own + strlen(m[i].root);
+		}
+		{
+			cleanup_free char *b = path_join(m[i].mnt, base);
+
+			h->dir = path_join(b, path);
+		}
+		h->mnt = steal_ptr(&m[i].mnt);
+		h->controllers = steal_ptr(&m[i].controllers);
+		h->v2 = m[i].v2;
+		cg->n++;
+	}
+	mnt_free(m, n);
+	if (!cg->n)
+		return cabin_err_make(err, 0, "no cgroup hierarchy is mounted (see /proc/self/mountinfo)");
+	*out = steal_ptr(&cg);
+	return 0;
+}
+
+/* Controllers to enable in a cgroup2 hierarchy for @res. */
+static char **v2_wanted(enum ctr_cgroup_mode mode, json_t *res)
+{
+	static const char *const all[] = { "cpuset", "cpu", "io", "memory", "pids", "hugetlb",
+					   "rdma", "misc" };
+	char **w = xcalloc(ARRAY_SIZE(all) + 1, sizeof(*w));
+	size_t i, n = 0;
+
+	if (mode == CTR_CGROUP_V2) {
+		for (i = 0; i < ARRAY_SIZE(all); i++)
+			w[n++] = xstrdup(all[i]);
+		return w;
+	}
+	/*
+	 * Hybrid: the cgroup2 tree belongs to the host's v1 setup; only turn on what this
+	 * container needs and v1 does not provide (hugetlb and rdma when not mounted as v1).
+	 */
+	if (json_object_get(res, "hugepageLimits"))
+		w[n++] = xstrdup("hugetlb");
+	if (json_object_get(res, "rdma"))
+		w[n++] = xstrdup("rdma");
+	return w;
+}
+
+static void strv_free_local(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Remove @dir and any child cgroups the container made inside it, bottom-up. */
+static int rmdir_tree(const char *dir)
+{
+	cleanup_closedir DIR *d = opendir(dir);
+	struct dirent *de;
+	int i;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		cleanup_free char *sub = NULL;
+
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = xasprintf("%s/%s", dir, de->d_name);
+		rmdir_tree(sub);
+	}
+	/* rmdir returns EBUSY until the last exiting task has left (it can lag kill). */
+	for (i = 0; i < CG_WAIT_MS / 10; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		msleep(10);
+	}
+	return -EBUSY;
+}
+
+/* Remove the leaf, then the parents we created, stopping at one still in use. */
+static int remove_hier(struct cg_hier *h, struct cabin_err **err)
+{
+	cleanup_free char *cur = xstrdup(h->dir);
+	int ret = rmdir_tree(cur);
+
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "remove cgroup `%s`", cur);
+	if (!h->top)
+		return 0;
+	while (strlen(cur) > strlen(h->top)) {
+		char *slash = strrchr(cur, '/');
+
+		if (!slash)
+			break;
+		*slash = '\0';
+		if (strlen(cur) < strlen(h->top))
+			break;
+		if (rmdir(cur) < 0 && errno != ENOENT)
+			break; /* ENOTEMPTY/EBUSY: another container shares this parent */
+	}
+	return 0;
+}
+
+static void remove_all(struct ctr_cgroup *cg)
+{
+	size_t i;
+
+	for (i = cg->n; i-- > 0;) {
+		struct cabin_err *e = NULL;
+
+		if (remove_hier(&cg->h[i], &e) < 0) {
+			log_warn("%s", cabin_err_msg(e));
+			cabin_err_release(&e);
+		}
+	}
+}
+
+static int apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err)
+{
+	if (!res || json_is_null(res))
+		return 0;
+	if (!json_is_object(res))
+		return cabin_err_make(err, 0, "linux.resources: expected an object");
+	if (cg->mode == CTR_CGROUP_V2)
+		return cg_v2_apply(cg, cg_v2(cg), res, update, err);
+	return cg_v1_apply(cg, res, update, err);
+}
+
+int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
+		      struct ctr_cgroup **out, struct cabin_err **err)
+{
+	cleanup_cgroup struct ctr_cgroup *cg = NULL;
+	cleanup_free char *def = NULL;
+	char **wanted;
+	size_t i;
+	int ret;
+
+	if (!cgroups_path || !*cgroups_path) {
+		if (!id || !*id || strchr(id, '/') || !strcmp(id, "..") || !strcmp(id, "."))
+			return cabin_err_make(err, 0, "container id `%s` cannot name a cgroup",
+					      id ? id : "");
+		def = xasprintf("cabin/%s", id);
+		cgroups_path = def;
+	}
+	ret = ctr_cgroup_validate(resources, err);
+	if (ret < 0)
+		return ret;
+	ret = resolve(cgroups_path, &cg, err);
+	if (ret < 0)
+		return ret;
+	wanted = v2_wanted(cg->mode, resources);
+	for (i = 0; i < cg->n; i++) {
+		ret = make_dirs(&cg->h[i], wanted, err);
+		if (ret < 0)
+			break;
+	}
+	strv_free_local(wanted);
+	if (ret >= 0)
+		ret = apply(cg, resources, 0, err);
+	if (ret >= 0 && pid > 0)
+		ret = ctr_cgroup_enter(cg, pid, err);
+	if (ret < 0) {
+		remove_all(cg);
+		return ret;
+	}
+	*out = steal_ptr(&cg);
+	return 0;
+}
+
+int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, struct cabin_err **err)
+{
+	char buf[32];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (i = 0; i < cg->n; i++) {
+		int ret = cg_write(cg->h[i].dir, "cgroup.procs", buf, NULL, err);
+
+		if (ret < 0)
+			return cabin_err_wrap(err, "move pid `%d` into its cgroup", (int)pid);
+	}
+	return 0;
+}
+
+int ctr_cgroup_update(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+{
+	int ret = ctr_cgroup_validate(resources, err);
+
+	if (ret < 0)
+		return ret;
+	return apply(cg, resources, 1, err);
+}
+
+/* ---- serialization ----------------------------------------------------------------- */
+
+char *ctr_cgroup_to_string(const struct ctr_cgroup *cg)
+{
+	json_t *o = json_object(), *a = json_array();
+	char *s;
+	size_t i;
+
+	json_object_set_new(o, "mode", json_integer(cg->mode));
+	for (i = 0; i < cg->n; i++) {
+		const struct cg_hier *h = &cg->h[i];
+		json_t *e = json_object();
+
+		json_object_set_new(e, "mnt", json_string(h->mnt));
+		json_object_set_new(e, "dir", json_string(h->dir));
+		if (h->top)
+			json_object_set_new(e, "top", json_string(h->top));
+		json_object_set_new(e, "controllers", json_string(h->controllers));
+		json_object_set_new(e, "v2", json_boolean(h->v2));
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(o, "hierarchies", a);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s ? s : xstrdup("{}");
+}
+
+int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_err **err)
+{
+	cleanup_cgroup struct ctr_cgroup *cg = xcalloc(1, sizeof(*cg));
+	json_error_t je;
+	json_t *o = json_loads(s, 0, &je), *a, *e;
+	size_t i;
+
+	if (!o)
+		return cabin_err_make(err, 0, "saved cgroup state: %s", je.text);
+	a = json_object_get(o, "hierarchies");
+	if (!json_is_array(a) || json_array_size(a) > CG_MAX_HIER ||
+	    !json_is_integer(json_object_get(o, "mode"))) {
+		json_decref(o);
+		return cabin_err_make(err, 0, "saved cgroup state: malformed");
+	}
+	cg->mode = (enum ctr_cgroup_mode)json_integer_value(json_object_get(o, "mode"));
+	json_array_foreach(a, i, e)
+	{
+		struct cg_hier *h = &cg->h[cg->n];
+		const char *mnt = json_string_value(json_object_get(e, "mnt"));
+		const char *dir = json_string_value(json_object_get(e, "dir"));
+		const char *top = json_string_value(json_object_get(e, "top"));
+		const char *ctl = json_string_value(json_object_get(e, "controllers"));
+
+		/* The state file is ours, but still refuse directories outside the mount. */
+		if (!mnt || !dir || !ctl || strncmp(dir, mnt, strlen(mnt)) || strstr(dir, "/..") ||
+		    (top && (strncmp(dir, top, strlen(top)) || strlen(top) <= strlen(mnt)))) {
+			json_decref(o);
+			return cabin_err_make(err, 0, "saved cgroup state: malformed hierarchy");
+		}
+		h->mnt = xstrdup(mnt);
+		h->dir = xstrdup(dir);
+		h->top = top ? xstrdup(top) : NULL;
+		h->controllers = xstrdup(ctl);
+		h->v2 = json_is_true(json_object_get(e, "v2"));
+		cg->n++;
+	}
+	json_decref(o);
+	*out = steal_ptr(&cg);
+	return 0;
+}
+
+/* ---- processes --------------------------------------------------------------------- */
+
+/* The hierarchy whose cgroup.procs lists the container's processes. */
+static struct cg_hier *procs_hier(struct ctr_cgroup *cg)
+{
+	struct cg_hier *h;
+
+	if (cg->mode == CTR_CGROUP_V2)
+		return cg_v2(cg);
+	h = cg_v1_find(cg, "pids");
+	if (!h)
+		h = cg_v1_find(cg, "freezer");
+	if (!h)
+		h = cg_v1_find(cg, "memory");
+	if (!h)
+		h = cg_v2(cg);
+	if (!h && cg->n)
+		h = &cg->h[0];
+	return h;
+}
+
+int ctr_cgroup_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, struct cabin_err **err)
+{
+	struct cg_hier *h = procs_hier(cg);
+	cleanup_free char *buf = NULL;
+	pid_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	char *p, *save = NULL;
+	int ret;
+
+	*pids = NULL;
+	*n = 0;
+	if (!h)
+		return cabin_err_make(err, 0, "container has no cgroup");
+	ret = cg_read(h->dir, "cgroup.procs", &buf, err);
+	if (ret < 0)
+		return ret;
+	for (p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+		long pid = strtol(p, NULL, 10);
+
+		if (pid <= 0)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[cnt++] = (pid_t)pid;
+	}
+	*pids = v;
+	*n = cnt;
+	return 0;
+}
+
+/* The freezer to use: v1 freezer hierarchy on v1/hybrid hosts, else cgroup.freeze. */
+static struct cg_hier *freezer_hier(struct ctr_cgroup *cg, int *v2)
+{
+	struct cg_hier *h = NULL;
+
+	if (cg->mode != CTR_CGROUP_V2)
+		h = cg_v1_find(cg, "freezer");
+	*v2 = 0;
+	if (!h) {
+		h = cg_v2(cg);
+		*v2 = 1;
+	}
+	return h;
+}
+
+/* 1 when the "frozen" key of cgroup.events is 1. */
+static int v2_events_frozen(const char *dir)
+{
+	cleanup_free char *ev = NULL;
+	struct cabin_err *e = NULL;
+	const char *p;
+
+	if (cg_read(dir, "cgroup.events", &ev, &e) < 0) {
+		cabin_err_release(&e);
+		return -1;
+	}
+	p = strstr(ev, "frozen ");
+	return p ? p[7] == '1' : -1;
+}
+
+int ctr_cgroup_is_frozen(struct ctr_cgroup *cg)
+{
+	int v2;
+	struct cg_hier *h = freezer_hier(cg, &v2);
+	cleanup_free char *st = NULL;
+	struct cabin_err *e = NULL;
+
+	if (!h)
+		return -ENOENT;
+	if (v2)
+		return v2_events_frozen(h->dir);
+	if (cg_read(h->dir, "freezer.state", &st, &e) < 0) {
+		int ret = e && e->status ? -e->status : -EIO;
+
+		cabin_err_release(&e);
+		return ret;
+	}
+	return !strcmp(st, "FROZEN");
+}
+
+int ctr_cgroup_freeze(struct ctr_cgroup *cg, int frozen, struct cabin_err **err)
+{
+	int v2, i, ret;
+	struct cg_hier *h = freezer_hier(cg, &v2);
+
+	if (!h)
+		return cabin_err_make(err, 0, "no freezer: neither a v1 freezer nor cgroup v2");
+	if (v2)
+		ret = cg_write(h->dir, "cgroup.freeze", frozen ? "1" : "0", NULL, err);
+	else
+		ret = cg_write(h->dir, "freezer.state", frozen ? "FROZEN" : "THAWED", NULL, err);
+	if (ret < 0)
+		return ret;
+	/*
+	 * Both freezers are asynchronous: v1 reports FREEZING until every task has stopped
+	 * (and writing FROZEN again nudges tasks that were in an uninterruptible sleep),
+	 * v2 sets "frozen 1" in cgroup.events once done.
+	 */
+	for (i = 0; i < CG_WAIT_MS / 5; i++) {
+		int st = ctr_cgroup_is_frozen(cg);
+
+		if (st == !!frozen)
+			return 0;
+		if (st < 0)
+			return cabin_err_make(err, -st, "read freezer state of `%s`", h->dir);
+		if (!v2 && frozen && i % 20 == 19)
+			cg_write(h->dir, "freezer.state", "FROZEN", NULL, NULL);
+		msleep(5);
+	}
+	if (frozen) {
+		struct cabin_err *e = NULL;
+
+		/* Do not leave a half-frozen container behind. */
+		if (v2)
+			cg_write(h->dir, "cgroup.freeze", "0", NULL, &e);
+		else
+			cg_write(h->dir, "freezer.state", "THAWED", NULL, &e);
+		cabin_err_release(&e);
+	}
+	return cabin_err_make(err, ETIMEDOUT, "%s `%s`", frozen ? "freeze" : "thaw", h->dir);
+}
+
+int ctr_cgroup_kill_all(struct ctr_cgroup *cg, int sig, struct cabin_err **err)
+{
+	struct cg_hier *v2 = cg_v2(cg);
+	cleanup_free pid_t *pids = NULL;
+	size_t n = 0, i;
+	int frozen = 0, ret;
+
+	/* cgroup.kill (Linux 5.14) kills the whole subtree atomically, forks included. */
+	if (sig == SIGKILL && v2 && cg_file_exists(v2->dir, "cgroup.kill")) {
+		ret = cg_write(v2->dir, "cgroup.kill", "1", NULL, err);
+		return ret < 0 ? ret : 0;
+	}
+	/* Freeze first so that no process can fork a child we would not see. */
+	if (sig != SIGCONT && sig != SIGSTOP) {
+		struct cabin_err *e = NULL;
+
+		if (ctr_cgroup_freeze(cg, 1, &e) >= 0)
+			frozen = 1;
+		cabin_err_release(&e);
+	}
+	ret = ctr_cgroup_pids(cg, &pids, &n, err);
+	if (ret >= 0) {
+		for (i = 0; i < n; i++)
+			if (kill(pids[i], sig) < 0 && errno != ESRCH) {
+				ret = cabin_err_make(err, errno, "kill pid `%d`", (int)pids[i]);
+				break;
+			}
+	}
+	if (frozen) {
+		struct cabin_err *e = NULL;
+
+		ctr_cgroup_freeze(cg, 0, &e);
+		cabin_err_release(&e);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+int ctr_cgroup_destroy(struct ctr_cgroup *cg, struct cabin_err **err)
+{
+	struct cg_hier *ph = procs_hier(cg);
+	size_t i;
+	int tries, ret;
+
+	if (ph && access(ph->dir, F_OK) == 0) {
+		for (tries = 0; tries < CG_WAIT_MS / 10; tries++) {
+			cleanup_free pid_t *pids = NULL;
+			size_t n = 0;
+			struct cabin_err *e = NULL;
+
+			if (ctr_cgroup_pids(cg, &pids, &n, &e) < 0) {
+				cabin_err_release(&e);
+				break;
+			}
+			if (!n)
+				break;
+			if (tries % 50 == 0) {
+				ctr_cgroup_kill_all(cg, SIGKILL, &e);
+				cabin_err_release(&e);
+			}
+			msleep(10);
+		}
+	}
+	for (i = cg->n; i-- > 0;) {
+		ret = remove_hier(&cg->h[i], err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- statistics -------------------------------------------------------------------- */
+
+static int read_u64(const char *dir, const char *file, uint64_t *v)
+{
+	cleanup_free char *s = NULL;
+	struct cabin_err *e = NULL;
+
+	if (!dir || cg_read(dir, file, &s, &e) < 0) {
+		cabin_err_release(&e);
+		return -1;
+	}
+	if (!strcmp(s, "max")) {
+		*v = UINT64_MAX;
+		return 0;
+	}
+	*v = strtoull(s, NULL, 10);
+	return 0;
+}
+
+/* Value of @key in a flat-keyed file such as cpu.stat ("usage_usec 123"). */
+static int read_keyed(const char *dir, const char *file, const char *key, uint64_t *v)
+{
+	cleanup_free char *s = NULL;
+	struct cabin_err *e = NULL;
+	char *line, *save = NULL;
+	size_t kl = strlen(key);
+
+	if (!dir || cg_read(dir, file, &s, &e) < 0) {
+		cabin_err_release(&e);
+		return -1;
+	}
+	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, key, kl) && line[kl] == ' ') {
+			*v = strtoull(line + kl + 1, NULL, 10);
+			return 0;
+		}
+	return -1;
+}
+
+json_t *ctr_cgroup_stats(struct ctr_cgroup *cg)
+{
+	json_t *o = json_object(), *mem = json_object(), *mu = json_object(),
+	       *cpu = json_object(), *cu = json_object(), *pids = json_object();
+	uint64_t v;
+
+	if (cg->mode == CTR_CGROUP_V2) {
+		const char *d = cg_v2(cg) ? cg_v2(cg)->dir : NULL;
+
+		if (read_u64(d, "memory.current", &v) == 0)
+			json_object_set_new(mu, "usage", json_integer((json_int_t)v));
+		if (read_u64(d, "memory.max", &v) == 0)
+			json_object_set_new(mu, "limit", json_integer((json_int_t)v));
+		if (read_keyed(d, "cpu.stat", "usage_usec", &v) == 0)
+			json_object_set_new(cu, "total", json_integer((json_int_t)(v * 1000)));
+		if (read_u64(d, "pids.current", &v) == 0)
+			json_object_set_new(pids, "current", json_integer((json_int_t)v));
+		if (read_u64(d, "pids.max", &v) == 0 && v != UINT64_MAX)
+			json_object_set_new(pids, "limit", json_integer((json_int_t)v));
+	} else {
+		struct cg_hier *m = cg_v1_find(cg, "memory"), *c = cg_v1_find(cg, "cpuacct"),
+			       *p = cg_v1_find(cg, "pids");
+
+		if (m && read_u64(m->dir, "memory.usage_in_bytes", &v) == 0)
+			json_object_set_new(mu, "usage", json_integer((json_int_t)v));
+		if (m && read_u64(m->dir, "memory.limit_in_bytes", &v) == 0)
+			json_object_set_new(mu, "limit", json_integer((json_int_t)v));
+		if (m && read_u64(m->dir, "memory.max_usage_in_bytes", &v) == 0)
+			json_object_set_new(mu, "max", json_integer((json_int_t)v));
+		if (c && read_u64(c->dir, "cpuacct.usage", &v) == 0)
+			json_object_set_new(cu, "total", json_integer((json_int_t)v));
+		if (p && read_u64(p->dir, "pids.current", &v) == 0)
+			json_object_set_new(pids, "current", json_integer((json_int_t)v));
+		if (p && read_u64(p->dir, "pids.max", &v) == 0 && v != UINT64_MAX)
+			json_object_set_new(pids, "limit", json_integer((json_int_t)v));
+	}
+	json_object_set_new(mem, "usage", mu);
+	json_object_set_new(cpu, "usage", cu);
+	json_object_set_new(o, "memory", mem);
+	json_object_set_new(o, "cpu", cpu);
+	json_object_set_new(o, "pids", pids);
+	return o;
+}

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * linux.seccomp compiled with libseccomp. The filter is built in the runtime, before
+ * fork, so that every mistake in the profile is a clean error naming it; the container
+ * process only loads it. Syscall names libseccomp does not know for the architecture are
+ * skipped (as runc and crun do: profiles list syscalls of newer kernels), everything else
+ * unknown (actions, operators, architectures, flags) is an error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <seccomp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctr/seccomp.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+struct ctr_seccomp {
+	scmp_filter_ctx ctx;
+	char *listener_path;
+	char *listener_metadata;
+	int notify; /* some rule uses SCMP_ACT_NOTIFY */
+};
+
+#define F "linux.seccomp"
+
+/* Largest number of argument conditions per rule (syscalls have six arguments). */
+#define MAX_ARGS 6
+
+static int parse_action(const char *name, json_t *errno_ret, uint32_t dflt_errno,
+			uint32_t *out, int *notify, const char *field, struct cabin_err **err)
+{
+	uint32_t eret = dflt_errno;
+
+	if (errno_ret && !json_is_null(errno_ret)) {
+		if (!json_is_integer(errno_ret) || json_integer_value(errno_ret) < 0 ||
+		    json_integer_value(errno_ret) > 0xffff)
+			return cabin_err_make(err, 0, "%s: errnoRet must be an integer in 0..65535",
+					      field);
+		eret = (uint32_t)json_integer_value(errno_ret);
+	}
+	if (!name)
+		return cabin_err_make(err, 0, "%s: missing action", field);
+	if (!strcmp(name, "SCMP_ACT_KILL") || !strcmp(name, "SCMP_ACT_KILL_THREAD"))
+		*out = SCMP_ACT_KILL_THREAD;
+	else if (!strcmp(name, "SCMP_ACT_KILL_PROCESS"))
+		*out = SCMP_ACT_KILL_PROCESS;
+	else if (!strcmp(name, "SCMP_ACT_TRAP"))
+		*out = SCMP_ACT_TRAP;
+	else if (!strcmp(name, "SCMP_ACT_ERRNO"))
+		*out = SCMP_ACT_ERRNO(eret);
+	else if (!strcmp(name, "SCMP_ACT_TRACE"))
+		*out = SCMP_ACT_TRACE(eret);
+	else if (!strcmp(name, "SCMP_ACT_ALLOW"))
+		*out = SCMP_ACT_ALLOW;
+	else if (!strcmp(name, "SCMP_ACT_LOG"))
+		*out = SCMP_ACT_LOG;
+	else if (!strcmp(name, "SCMP_ACT_NOTIFY")) {
+		*out = SCMP_ACT_NOTIFY;
+		*notify = 1;
+	} else
+		return cabin_err_make(err, 0, "%s: unknown action `%s`", field, name);
+	return 0;
+}
+
+static int parse_op(const char *name, enum scmp_compare *op)
+{
+	static const struct {
+		const char *name;
+		enum scmp_compare op;
+	} ops[] = {
+		{ "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
+		{ "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+		{ "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+		{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+	};
+	size_t i;
+
+	for (i = 0; name && i < ARRAY_SIZE(ops); i++)
+		if (!strcmp(name, ops[i].name)) {
+			*op = ops[i].op;
+			return 0;
+		}
+	return -1;
+}
+
+/* "SCMP_ARCH_X86_64" -> libseccomp's token for "x86_64". */
+static uint32_t parse_arch(const char *name)
+{
+	char low[32];
+	size_t i, n;
+
+	if (!name || strncmp(name, "SCMP_ARCH_", 10))
+		return 0;
+	n = strlen(name + 10);
+	if (!n || n >= sizeof(low))
+		return 0;
+	for (i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)name[10 + i]);
+	return seccomp_arch_resolve_name(low);
+}
+
+static int set_flag(scmp_filter_ctx ctx, const char *name, struct cabin_err **err)
+{
+	enum scmp_filter_attr attr;
+	int ret;
+
+	if (!name)
+		return cabin_err_make(err, 0, F ".flags: expected strings");
+	if (!strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC"))
+		attr = SCMP_FLTATR_CTL_TSYNC;
+	else if (!strcmp(name, "SECCOMP_FILTER_FLAG_LOG"))
+		attr = SCMP_FLTATR_CTL_LOG;
+	else if (!strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+		attr = SCMP_FLTATR_CTL_SSB;
+	else if (!strcmp(name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"))
+		return cabin_err_make(err, 0,
+				      F ".flags: `%s` needs libseccomp 2.6 (this build has %d.%d.%d)",
+				      name, SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
+	else
+		return cabin_err_make(err, 0, F ".flags: unknown flag `%s`", name);
+	ret = seccomp_attr_set(ctx, attr, 1);
+	if (ret < 0)
+		return cabin_err_make(err, -ret, F ".flags: `%s` is not supported here", name);
+	return 0;
+}
+
+/*
+ * One runtime-spec syscall entry. libseccomp cannot AND two conditions on the same
+ * argument, so an entry that repeats an index becomes one rule per condition (OR), as
+ * runc does; the profiles in the wild (docker's clone/personality rules) rely on that.
+ */
+static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint32_t dflt,
+			struct cabin_err **err)
+{
+	json_t *names = json_object_get(entry, "names"), *args = json_object_get(entry, "args"),
+	       *n, *a;
+	struct scmp_arg_cmp cmp[MAX_ARGS];
+	char field[64];
+	uint32_t act;
+	size_t i, ncmp = 0;
+	int ret, dup_index = 0, seen[MAX_ARGS] = { 0 };
+
+	snprintf(field, sizeof(field), F ".syscalls[%zu]", idx);
+	if (!json_is_object(entry))
+		return cabin_err_make(err, 0, "%s: expected an object", field);
+	ret = parse_action(json_string_value(json_object_get(entry, "action")),
+			   json_object_get(entry, "errnoRet"), EPERM, &act, &sc->notify, field, err);
+	if (ret < 0)
+		return ret;
+	if (!json_is_array(names))
+		return cabin_err_make(err, 0, "%s.names: expected an array", field);
+	if (args && !json_is_array(args))
+		return cabin_err_make(err, 0, "%s.args: expected an array", field);
+	if (json_array_size(args) > MAX_ARGS)
+		return cabin_err_make(err, 0, "%s.args: more than %d conditions", field, MAX_ARGS);
+	json_array_foreach(args, i, a)
+	{
+		json_t *ix = json_object_get(a, "index"), *v = json_object_get(a, "value"),
+		       *v2 = json_object_get(a, "valueTwo");
+		enum scmp_compare op;
+
+		if (!json_is_integer(ix) || json_integer_value(ix) < 0 ||
+		    json_integer_value(ix) >= MAX_ARGS)
+			return cabin_err_make(err, 0, "%s.args[%zu].index: must be 0..5", field, i);
+		if (parse_op(json_string_value(json_object_get(a, "op")), &op) < 0)
+			return cabin_err_make(err, 0, "%s.args[%zu].op: unknown operator `%s`", field,
+					      i,
+					      json_string_value(json_object_get(a, "op")) ?: "");
+		if (!json_is_integer(v) || (v2 && !json_is_null(v2) && !json_is_integer(v2)))
+			return cabin_err_make(err, 0, "%s.args[%zu]: value must be an integer", field,
+					      i);
+		cmp[ncmp].arg = (unsigned int)json_integer_value(ix);
+		cmp[ncmp].op = op;
+		/* jansson integers are signed: the uint64 bit pattern is kept as is. */
+		cmp[ncmp].datum_a = (scmp_datum_t)json_integer_value(v);
+		cmp[ncmp].datum_b = json_is_integer(v2) ? (scmp_datum_t)json_integer_value(v2) : 0;
+		if (seen[cmp[ncmp].arg]++)
+			dup_index = 1;
+		ncmp++;
+	}
+	if (act == dflt)
+		return 0; /* libseccomp refuses rules that repeat the default action */
+	json_array_foreach(names, i, n)
+	{
+		const char *name = json_string_value(n);
+		int nr;
+
+		if (!name)
+			return cabin_err_make(err, 0, "%s.names[%zu]: expected a string", field, i);
+		nr = seccomp_syscall_resolve_name(name);
+		if (nr == __NR_SCMP_ERROR) {
+			log_debug("seccomp: syscall `%s` unknown to libseccomp, skipped", name);
+			continue;
+		}
+		if (dup_index) {
+			size_t k;
+
+			for (k = 0; k < ncmp; k++) {
+				ret = seccomp_rule_add_array(sc->ctx, act, nr, 1, &cmp[k]);
+				if (ret < 0)
+					return cabin_err_make(err, -ret, "%s: add rule for `%s`", field,
+							      name);
+			}
+			continue;
+		}
+		ret = seccomp_rule_add_array(sc->ctx, act, nr, (unsigned int)ncmp, cmp);
+		if (ret < 0)
+			return cabin_err_make(err, -ret, "%s: add rule for `%s`", field, name);
+	}
+	return 0;
+}
+
+void ctr_seccomp_free(struct ctr_seccomp *sc)
+{
+	if (!sc)
+		return;
+	if (sc->ctx)
+		seccomp_release(sc->ctx);
+	free(sc->listener_path);
+	free(sc->listener_metadata);
+	free(sc);
+}
+
+static void ctr_seccomp_free_cleanup(struct ctr_seccomp **sc)
+{
+	int e = errno;
+
+	ctr_seccomp_free(*sc);
+	*sc = NULL;
+	errno = e;
+}
+
+int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_err **err)
+{
+	__attribute__((cleanup(ctr_seccomp_free_cleanup))) struct ctr_seccomp *sc = NULL;
+	json_t *a, *e, *lp, *lm;
+	uint32_t dflt;
+	int notify = 0, ret;
+	size_t i;
+
+	*out = NULL;
+	if (!seccomp || json_is_null(seccomp))
+		return 0;
+	if (!json_is_object(seccomp))
+		return cabin_err_make(err, 0, F ": expected an object");
+	ret = parse_action(json_string_value(json_object_get(seccomp, "defaultAction")),
+			   json_object_get(seccomp, "defaultErrnoRet"), EPERM, &dflt, &notify,
+			   F ".defaultAction", err);
+	if (ret < 0)
+		return ret;
+	if (notify)
+		return cabin_err_make(err, 0,
+				      F ".defaultAction: `SCMP_ACT_NOTIFY` cannot be the default "
+				      "(the runtime's own syscalls would block)");
+	sc = xcalloc(1, sizeof(*sc));
+	sc->ctx = seccomp_init(dflt);
+	if (!sc->ctx)
+		return cabin_err_make(err, EINVAL, F ": seccomp_init");
+	/*
+	 * no_new_privs is process.noNewPrivileges' business, not the filter's: libseccomp
+	 * would set it on load by default.
+	 */
+	seccomp_attr_set(sc->ctx, SCMP_FLTATR_CTL_NNP, 0);
+	a = json_object_get(seccomp, "architectures");
+	if (a && !json_is_array(a))
+		return cabin_err_make(err, 0, F ".architectures: expected an array");
+	json_array_foreach(a, i, e)
+	{
+		uint32_t arch = parse_arch(json_string_value(e));
+
+		if (!arch)
+			return cabin_err_make(err, 0, F ".architectures: unknown architecture `%s`",
+					      json_string_value(e) ?: "");
+		ret = seccomp_arch_add(sc->ctx, arch);
+		if (ret < 0 && ret != -EEXIST)
+			return cabin_err_make(err, -ret, F ".architectures: add `%s`",
+					      json_string_value(e));
+	}
+	a = json_object_get(seccomp, "flags");
+	if (a && !json_is_array(a))
+		return cabin_err_make(err, 0, F ".flags: expected an array");
+	json_array_foreach(a, i, e)
+		if ((ret = set_flag(sc->ctx, json_string_value(e), err)) < 0)
+			return ret;
+	a = json_object_get(seccomp, "syscalls");
+	if (a && !json_is_array(a))
+		return cabin_err_make(err, 0, F ".syscalls: expected an array");
+	json_array_foreach(a, i, e)
+		if ((ret = add_syscalls(sc, e, i, dflt, err)) < 0)
+			return ret;
+	lp = json_object_get(seccomp, "listenerPath");
+	if (lp && !json_is_null(lp)) {
+		if (!json_is_string(lp) || json_string_value(lp)[0] != '/' ||
+		    strlen(json_string_value(lp)) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return cabin_err_make(err, 0,
+					      F ".listenerPath: must be an absolute socket path "
+					      "shorter than 108 bytes");
+		sc->listener_path = xstrdup(json_string_value(lp));
+	}
+	lm = json_object_get(seccomp, "listenerMetadata");
+	if (json_is_string(lm))
+		sc->listener_metadata = xstrdup(json_string_value(lm));
+	if (sc->notify && !sc->listener_path)
+		log_debug("seccomp: SCMP_ACT_NOTIFY without listenerPath");
+	*out = steal_ptr(&sc);
+	return 0;
+}
+
+int ctr_seccomp_apply(struct ctr_seccomp *sc, int *notify_fd, struct cabin_err **err)
+{
+	int ret;
+
+	if (notify_fd)
+		*notify_fd = -1;
+	if (!sc)
+		return 0;
+	ret = seccomp_load(sc->ctx);
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "load the seccomp filter");
+	if (sc->notify && notify_fd) {
+		int fd = seccomp_notify_fd(sc->ctx);
+
+		if (fd < 0)
+			return cabin_err_make(err, -fd, "seccomp notify fd");
+		*notify_fd = fd;
+	}
+	return 0;
+}
+
+const char *ctr_seccomp_listener_path(const struct ctr_seccomp *sc)
+{
+	return sc ? sc->listener_path : NULL;
+}
+
+int ctr_seccomp_uses_notify(const struct ctr_seccomp *sc)
+{
+	return sc && sc->notify;
+}
+
+int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_t *state,
+			      struct cabin_err **err)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	cleanup_close int s = -1;
+	cleanup_free char *msg = NULL;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	struct iovec iov;
+	json_t *o;
+	ssize_t n;
+
+	if (!sc || !sc->listener_path)
+		return 0;
+	if (notify_fd < 0)
+		return cabin_err_make(err, 0, F ".listenerPath: no notify fd to send");
+	/* runtime-spec "containerProcessState": the fd travels as SCM_RIGHTS. */
+	o = json_object();
+	if (json_object_get(state, "ociVersion"))
+		json_object_set(o, "ociVersion", json_object_get(state, "ociVersion"));
+	else
+		json_object_set_new(o, "ociVersion", json_string("1.2.0"));
+	json_object_set_new(o, "fds", json_pack("[s]", "seccompFd"));
+	if (json_object_get(state, "pid"))
+		json_object_set(o, "pid", json_object_get(state, "pid"));
+	if (sc->listener_metadata)
+		json_object_set_new(o, "metadata", json_string(sc->listener_metadata));
+	if (state)
+		json_object_set(o, "state", state);
+	msg = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!msg)
+		return cabin_err_make(err, ENOMEM, F ".listenerPath: encode state");
+	memcpy(addr.sun_path, sc->listener_path, strlen(sc->listener_path) + 1);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return cabin_err_make(err, errno, "socket");
+	if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return cabin_err_make(err, errno, F ".listenerPath: connect `%s`",
+				      sc->listener_path);
+	iov.iov_base = msg;
+	iov.iov_len = strlen(msg);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
+	n = TEMP_FAILURE_RETRY(sendmsg(s, &mh, MSG_NOSIGNAL));
+	if (n < 0)
+		return cabin_err_make(err, errno, F ".listenerPath: send to `%s`",
+				      sc->listener_path);
+	if ((size_t)n != iov.iov_len)
+		return cabin_err_make(err, EIO, F ".listenerPath: short send to `%s`",
+				      sc->listener_path);
+	return 0;
+}
