@@ -105,5 +105,5 @@ int guest_main(void)
 	outb(0x21, 0xff);
 	up = 1 + *counter;
 	gprintf("smp: %u cpus up\n", up);
-	return up == NCPUS ? 0 : 1;
+	guest_exit_clean(up == NCPUS ? 0 : 1);
 }

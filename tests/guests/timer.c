@@ -97,5 +97,5 @@ int guest_main(void)
 	mmio_write32(LAPIC_TICR, 0);
 	gprintf("timer: got %u LAPIC timer interrupts on vector 0x%x\n", LAPIC_TICKS, VEC_LAPIC);
 	gprintf("timer: done\n");
-	return 0;
+	guest_exit_clean(0);
 }

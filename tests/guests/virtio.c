@@ -317,5 +317,5 @@ int guest_main(void)
 	fails += test_blk() < 0;
 	fails += test_rng() < 0;
 	gprintf("virtio: %s\n", fails ? "FAILED" : "done");
-	return fails ? 1 : 0;
+	guest_exit_clean(fails ? 1 : 0);
 }
