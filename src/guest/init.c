@@ -376,6 +376,20 @@ static unsigned int load_all(const char *dir)
 	return loaded;
 }
 
+/* `nomodule` on the kernel command line sets kernel.modules_disabled. */
+static bool modules_disabled(void)
+{
+	char c = '0';
+	int fd = open("/proc/sys/kernel/modules_disabled", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = '0';
+	close(fd);
+	return c == '1';
+}
+
 static void load_modules(void)
 {
 	char dir[512], list[600];
@@ -384,6 +398,10 @@ static void load_modules(void)
 
 	if (modules_dir(dir, sizeof(dir)) < 0) {
 		dbg("no /lib/modules for this kernel");
+		return;
+	}
+	if (modules_disabled()) {
+		say("not loading modules: the kernel command line has `nomodule`");
 		return;
 	}
 	snprintf(list, sizeof(list), "%s/%s", dir, LOAD_LIST);
