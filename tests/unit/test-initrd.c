@@ -292,6 +292,30 @@ static void test_build(void)
 	buf = NULL;
 	cabin_err_release(&err);
 
+	{
+		static const char *const only[] = { "virtio-blk", NULL };
+		const struct vm_initrd_opts o = {
+			.init_path = init,
+			.modules_dir = mods,
+			.modules = only,
+		};
+		ret = vm_initrd_build_opts(out, &o, &err);
+		buf = NULL;
+		if (ret == 0)
+			fs_read_file(out, 1 << 24, &buf, &len, &err);
+		tap_ok(ret == 0 && buf &&
+			       memmem(buf, len,
+				      "kernel/drivers/virtio/virtio_ring.ko\n"
+				      "kernel/drivers/virtio/virtio.ko\n"
+				      "kernel/drivers/block/virtio_blk.ko\n",
+				      104) &&
+			       !memmem(buf, len, "vsock", 5),
+		       "chosen module list: only virtio_blk and its dependencies");
+		free(buf);
+		buf = NULL;
+		cabin_err_release(&err);
+	}
+
 	ret = vm_initrd_build(out, "/nonexistent/init", NULL, NULL, &err);
 	tap_ok(ret < 0 && strstr(cabin_err_msg(err), "/nonexistent/init"),
 	       "missing init reported: %s", ret < 0 ? cabin_err_msg(err) : "accepted");
@@ -300,7 +324,7 @@ static void test_build(void)
 
 int main(void)
 {
-	tap_plan(27);
+	tap_plan(28);
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
