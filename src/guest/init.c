@@ -34,10 +34,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -440,6 +442,59 @@ static void power_off(void)
 		pause();
 }
 
+/*
+ * /dev/console cannot be a controlling terminal: give the command the tty the
+ * console really is (the last of /sys/class/tty/console/active, e.g. ttyS0), so
+ * a shell gets job control and ^C reaches it.
+ */
+static void attach_console_tty(void)
+{
+	char buf[256], path[300];
+	char *name;
+	ssize_t n;
+	int fd = open("/sys/class/tty/console/active", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	name = strrchr(buf, ' ');
+	name = name ? name + 1 : buf;
+	if (!name[0] || strchr(name, '/'))
+		return;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+	ioctl(0, TIOCSCTTY, 0);
+}
+
+/* Bring up the loopback interface: programs expect 127.0.0.1 to work. */
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			dbg("loopback: %s", strerror(errno));
+	}
+	close(fd);
+}
+
 static pid_t spawn(char **argv)
 {
 	pid_t pid = fork();
@@ -453,9 +508,9 @@ static pid_t spawn(char **argv)
 
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
-		/* A session with the console as controlling terminal, for shells and ^C. */
+		/* A session with the console's tty as controlling terminal, for shells and ^C. */
 		setsid();
-		ioctl(0, TIOCSCTTY, 0);
+		attach_console_tty();
 		execvp(argv[0], argv);
 		say("exec `%s`: %s", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
@@ -521,6 +576,7 @@ int main(int argc, char **argv)
 	words = read_cmdline();
 	load_modules();
 	sethostname("cabin", 5);
+	loopback_up();
 
 	/*
 	 * The kernel passes init the words after `--`, but before them any word it
