@@ -57,9 +57,19 @@ struct vm_run_opts {
 	int nr_cmd;
 };
 
+/*
+ * Where control sockets live: ROOT/vm. An unprivileged user who did not pass
+ * --root cannot write /run/cabin, so they get $XDG_RUNTIME_DIR/cabin/vm instead
+ * (clients compute the same path, so `vm ls` finds their VMs).
+ */
 static char *ctl_dir(void)
 {
-	return xasprintf("%s/vm", cabin_globals.root ? cabin_globals.root : CABIN_DEFAULT_ROOT);
+	const char *root = cabin_globals.root ? cabin_globals.root : CABIN_DEFAULT_ROOT;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() != 0 && !strcmp(root, CABIN_DEFAULT_ROOT) && xdg && *xdg)
+		return xasprintf("%s/cabin/vm", xdg);
+	return xasprintf("%s/vm", root);
 }
 
 /**
@@ -456,6 +466,9 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	ret = machine_create(&cfg, &m, err);
 	if (ret < 0)
 		return ret;
+
+	/* A closed stdout must cost the guest its console output, not the VMM its life. */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* SIGINT/SIGTERM/SIGHUP are taken by the control thread's signalfd. */
 	sigemptyset(&sigs);
