@@ -138,6 +138,9 @@ void vm_vcpu_loop(struct vcpu *v)
 				all_idle = set_idle(m, &idle, 1);
 				pthread_mutex_unlock(&m->lock);
 				if (all_idle) {
+					log_info("vcpu %u: halted with interrupts disabled at rip "
+						 "`0x%llx`: the guest has ended",
+						 v->index, (unsigned long long)regs.rip);
 					machine_stop(m, 0);
 					break;
 				}
@@ -145,6 +148,10 @@ void vm_vcpu_loop(struct vcpu *v)
 			idle_sleep();
 			break;
 		case ACCEL_EXIT_SHUTDOWN:
+			if (a->get_regs(v, &regs) == 0)
+				log_info(
+					"vcpu %u: shutdown (triple fault or reset) at rip `0x%llx`",
+					v->index, (unsigned long long)regs.rip);
 			/* Triple fault or reset: the guest asked to end, as Firecracker treats it.
 			 */
 			machine_stop(m, 0);

@@ -291,6 +291,26 @@ static void test_load(void)
 	       "command line longer than cmdline_size is refused");
 	cabin_err_release(&err);
 
+	/* A relocatable kernel that decompresses at 16 MiB keeps the initrd above 16 MiB +
+	 * init_size. */
+	put64(b + 0x258, 0x1000000);
+	unlink(kpath);
+	free(kpath);
+	kpath = write_tmp(b, len);
+	memset(zp, 0, 4096);
+	ret = x86_boot_load(&m, kpath, rpath, "", NULL, NULL, 0, &bs, &err);
+	rd_at = get32(zp + 0x218);
+	tap_ok(ret == 0 && rd_at >= 0x1000000 + 0x20000, "initrd above pref_address + init_size");
+	vm_mem_fini(&m.mem);
+	tap_ok(vm_mem_init(&m.mem, 16ull << 20, 0, &err) == 0, "16 MiB");
+	ret = x86_boot_load(&m, kpath, NULL, "", NULL, NULL, 0, &bs, &err);
+	tap_ok(ret < 0 && strstr(err->msg, "raise --memory"),
+	       "a kernel decompressing at 16 MiB does not fit in 16 MiB");
+	cabin_err_release(&err);
+	put64(b + 0x258, 0);
+	unlink(kpath);
+	free(kpath);
+	kpath = write_tmp(b, len);
 	vm_mem_fini(&m.mem);
 	tap_ok(vm_mem_init(&m.mem, 4ull << 20, 0, &err) == 0, "4 MiB");
 	ret = x86_boot_load(&m, kpath, rpath, "", NULL, NULL, 0, &bs, &err);
@@ -351,7 +371,7 @@ static void test_load(void)
 
 int main(void)
 {
-	tap_plan(47);
+	tap_plan(50);
 	test_bzimage_parse();
 	test_elf_parse();
 	test_load();

@@ -7,12 +7,12 @@
 [ -e /dev/kvm ] || skip_all_machine "no /dev/kvm"
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all_machine "/dev/kvm is not accessible"
 G=$TOP/tests/vm/guests
-make -s -C "$TOP" $(for g in hello exit-dword exit-big halt triple-fault reset unclaimed regs echo smp; do
+make -s -C "$TOP" $(for g in hello exit-dword exit-big halt triple-fault reset unclaimed regs echo smp string-io; do
 	echo tests/vm/guests/$g.bin
 done) >/dev/null || skip_all "cannot assemble the test guests (gcc -m32, ld, objcopy)"
 ROOT=$T/root
 
-plan 57
+plan 60
 
 vmrun() { # vmrun ARGS... : sets $out, $errout, $rc
 	timeout 60 "$CABIN" --root "$ROOT" vm run --accel kvm "$@" >"$T/out" 2>"$T/err" </dev/null
@@ -48,6 +48,13 @@ assert_eq "$rc" 3 "unclaimed port and MMIO accesses read all ones and the guest 
 assert_contains "$out" "still alive" "the guest runs after unclaimed MMIO"
 assert_contains "$errout" "unclaimed MMIO write at \`0xd0000000\`" "unclaimed MMIO is logged"
 assert_contains "$errout" "unclaimed port read \`0x1234\`" "unclaimed port read is logged"
+
+vmrun --firmware "$G/string-io.bin"
+assert_eq "$rc" 9 "string port I/O (rep outs/ins) moves every element"
+assert_contains "$out" "string I/O: rep outsb works" "rep outsb reaches the serial port"
+n=$(grep -c unclaimed "$T/err")
+[ "$n" -ge 10 ] && [ "$n" -le 40 ]
+_ok $? "2004 unclaimed reads are logged with a rate limit ($n lines)"
 
 vmrun --firmware "$G/regs.bin" --dump-regs "$T/regs"
 assert_eq "$rc" 5 "regs guest exits with 5"

@@ -40,6 +40,7 @@
 #define HDR_INITRD_ADDR_MAX 0x22c
 #define HDR_XLOADFLAGS 0x236
 #define HDR_CMDLINE_SIZE 0x238
+#define HDR_PREF_ADDRESS 0x258
 #define HDR_INIT_SIZE 0x260
 /* struct boot_params */
 #define BP_E820_ENTRIES 0x1e8
@@ -158,6 +159,8 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 	bz->cmdline_size = get32(buf + HDR_CMDLINE_SIZE);
 	if (HDR_INIT_SIZE + 4 <= HDR_SETUP_SECTS + bz->header_len)
 		bz->init_size = get32(buf + HDR_INIT_SIZE);
+	if (bz->version >= 0x020a && HDR_PREF_ADDRESS + 8 <= HDR_SETUP_SECTS + bz->header_len)
+		bz->pref_address = get64(buf + HDR_PREF_ADDRESS);
 	if (bz->kernel_size < 0x200 + 16)
 		return cabin_err_make(err, 0,
 				      "bzImage `%s`: protected-mode kernel of `%zu` bytes is too "
@@ -425,11 +428,19 @@ static int load_bzimage(struct machine *m, const char *path, const uint8_t *buf,
 	ret = x86_bzimage_parse(buf, len, path, &bz, err);
 	if (ret < 0)
 		return ret;
-	need = MAX((uint64_t)bz.init_size, (uint64_t)bz.kernel_size);
-	if (X86_HIMEM_START + need > low_ram_end(&m->mem))
-		return cabin_err_make(err, ENOMEM,
-				      "kernel `%s` needs `%llu` bytes above 1 MiB; raise --memory",
-				      path, (unsigned long long)need);
+	/*
+	 * A relocatable kernel decompresses itself at pref_address (LOAD_PHYSICAL_ADDR,
+	 * usually 16 MiB) and needs init_size bytes from there: the initrd must stay
+	 * above that. pref_address is capped so a hostile value cannot wrap the sum.
+	 */
+	need = MAX(X86_HIMEM_START + (uint64_t)bz.kernel_size,
+		   MAX((uint64_t)X86_HIMEM_START, MIN(bz.pref_address, 1ull << 40)) +
+			   (uint64_t)bz.init_size);
+	if (need > low_ram_end(&m->mem))
+		return cabin_err_make(
+			err, ENOMEM,
+			"kernel `%s` needs guest memory up to `0x%llx`; raise --memory", path,
+			(unsigned long long)need);
 	if (vm_mem_write(&m->mem, X86_HIMEM_START, buf + bz.kernel_offset, bz.kernel_size) < 0)
 		return cabin_err_make(err, EFAULT, "kernel `%s` outside guest memory", path);
 
@@ -445,8 +456,8 @@ static int load_bzimage(struct machine *m, const char *path, const uint8_t *buf,
 	if (ret < 0)
 		return ret;
 	if (initrd) {
-		ret = load_initrd(m, initrd, X86_HIMEM_START + need,
-				  (uint64_t)bz.initrd_addr_max + 1, &rd_addr, &rd_size, err);
+		ret = load_initrd(m, initrd, need, (uint64_t)bz.initrd_addr_max + 1, &rd_addr,
+				  &rd_size, err);
 		if (ret < 0)
 			return ret;
 		put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)rd_addr);

@@ -44,6 +44,7 @@ struct x86_bzimage {
 	size_t kernel_offset; /* protected-mode kernel: file offset ... */
 	size_t kernel_size;   /* ... and length */
 	uint32_t init_size;   /* memory the kernel needs from its load address */
+	uint64_t pref_address; /* where a relocatable kernel decompresses itself (2.10+) */
 	uint32_t initrd_addr_max;
 	uint32_t cmdline_size; /* longest command line, without the NUL */
 	size_t header_len;     /* bytes of setup header to copy into the zero page */
