@@ -554,6 +554,19 @@ static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err *
 			base = own;
 			if (strcmp(m[i].root, "/") && !strncmp(own, m[i].root, strlen(m[i].root)))
 				base = own + strlen(m[i].root);
+			/*
+			 * Pure v2: our own cgroup has processes (us), so it cannot enable
+			 * controllers for a child ("no internal processes"); use its parent,
+			 * as runc does.
+			 */
+			if (m[i].v2 && cg->mode == CTR_CGROUP_V2 && strcmp(base, "/")) {
+				char *slash = strrchr(own, '/');
+
+				if (slash && slash > own + (base - own))
+					*slash = '\0';
+				else if (slash)
+					base = "/";
+			}
 		}
 		{
 			cleanup_free char *b = path_join(m[i].mnt, base);
@@ -671,15 +684,82 @@ static void remove_all(struct ctr_cgroup *cg)
 	}
 }
 
+/*
+ * Devices every container gets after its own rules, as runc and crun add them: mknod of
+ * anything, and the standard character devices the runtime creates in /dev.
+ */
+static const char default_devices[] =
+	"[{\"allow\":true,\"type\":\"c\",\"access\":\"m\"},"
+	"{\"allow\":true,\"type\":\"b\",\"access\":\"m\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":8,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":7,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":0,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":9,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":1,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":200,\"access\":\"rwm\"}]";
+
 static int apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err)
 {
+	json_t *devs, *full = NULL;
+	int ret;
+
 	if (!res || json_is_null(res))
 		return 0;
 	if (!json_is_object(res))
 		return cabin_err_make(err, 0, "linux.resources: expected an object");
+	devs = json_object_get(res, "devices");
+	if (json_array_size(devs)) {
+		json_t *d = json_loads(default_devices, 0, NULL);
+
+		full = json_copy(res);
+		devs = json_copy(devs);
+		json_array_extend(devs, d);
+		json_decref(d);
+		json_object_set_new(full, "devices", devs);
+		res = full;
+	}
 	if (cg->mode == CTR_CGROUP_V2)
-		return cg_v2_apply(cg, cg_v2(cg), res, update, err);
-	return cg_v1_apply(cg, res, update, err);
+		ret = cg_v2_apply(cg, cg_v2(cg), res, update, err);
+	else
+		ret = cg_v1_apply(cg, res, update, err);
+	json_decref(full);
+	return ret;
+}
+
+int ctr_cgroup_add_spec_devices(json_t *resources, json_t *devices, struct cabin_err **err)
+{
+	json_t *rules, *d;
+	size_t i;
+
+	if (!json_array_size(devices))
+		return 0;
+	if (!json_is_object(resources))
+		return cabin_err_make(err, 0, "linux.resources: expected an object");
+	rules = json_object_get(resources, "devices");
+	if (!rules) {
+		/* no rules means no restriction: nothing to open up */
+		return 0;
+	}
+	if (!json_is_array(rules))
+		return cabin_err_make(err, 0, "linux.resources.devices: expected an array");
+	json_array_foreach(devices, i, d)
+	{
+		const char *type = json_string_value(json_object_get(d, "type"));
+		json_t *maj = json_object_get(d, "major"), *min = json_object_get(d, "minor");
+
+		if (!type || !json_is_integer(maj) || !json_is_integer(min))
+			return cabin_err_make(err, 0, "linux.devices[%zu]: type, major and minor needed",
+					      i);
+		/* "u" (unbuffered character device) is a "c" for the devices controller */
+		json_array_append_new(rules, json_pack("{s:b,s:s,s:O,s:O,s:s}", "allow", 1, "type",
+						       type[0] == 'b' ? "b" : "c", "major", maj,
+						       "minor", min, "access", "rwm"));
+	}
+	return 0;
 }
 
 int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
@@ -707,6 +787,25 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 	wanted = v2_wanted(cg->mode, resources);
 	for (i = 0; i < cg->n; i++) {
 		ret = make_dirs(&cg->h[i], wanted, err);
+		/*
+		 * Without privilege over the hierarchy (rootless, or root in a user namespace
+		 * without a delegated cgroup) a container that asks for no limits runs in
+		 * the caller's cgroup there, as with runc; one that asks for limits fails.
+		 */
+		if (ret < 0 && *err &&
+		    ((*err)->status == EACCES || (*err)->status == EPERM ||
+		     (*err)->status == EROFS) &&
+		    !json_object_size(resources)) {
+			log_debug("cgroup: %s (no limits requested, hierarchy skipped)",
+				  cabin_err_msg(*err));
+			cabin_err_release(err);
+			hier_free(&cg->h[i]);
+			memmove(&cg->h[i], &cg->h[i + 1], (cg->n - i - 1) * sizeof(cg->h[0]));
+			cg->n--;
+			i--;
+			ret = 0;
+			continue;
+		}
 		if (ret < 0)
 			break;
 	}

@@ -165,8 +165,13 @@ static void test_v1_cycle(void)
 			"33554432,\"swappiness\":10},\"cpu\":{\"shares\":512,\"quota\":50000,"
 			"\"period\":100000,\"cpus\":\"0\",\"mems\":\"0\"},\"pids\":{\"limit\":"
 			"32},\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,"
-			"\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]}");
+			"\"type\":\"c\",\"major\":4,\"minor\":1,\"access\":\"rw\"}]}");
+	json_t *ldev = J("[{\"path\":\"/dev/tty2\",\"type\":\"c\",\"major\":4,\"minor\":2}]");
 
+	ret = ctr_cgroup_add_spec_devices(res, ldev, &err);
+	tap_ok(ret == 0 && json_array_size(json_object_get(res, "devices")) == 3,
+	       "linux.devices become allow rules: %s", cabin_err_msg(err));
+	json_decref(ldev);
 	pid = spawn_counter(ctr);
 	ret = ctr_cgroup_create(path, "c1", res, pid, &cg, &err);
 	json_decref(res);
@@ -201,7 +206,10 @@ static void test_v1_cycle(void)
 		tap_ok(!strcmp(q, "50000"), "cpu.cfs_quota_us = %s", q);
 		tap_ok(!strcmp(cs, "0"), "cpuset.cpus = %s", cs);
 		tap_ok(!strcmp(pm, "32"), "pids.max = %s", pm);
-		tap_ok(!strcmp(dl, "c 1:3 rwm"), "devices.list = %s", dl);
+		tap_ok(strstr(dl, "c *:* m\n") && strstr(dl, "c 4:1 rw\n") &&
+			       strstr(dl, "\nc 4:2 rwm\n") && strstr(dl, "\nc 1:3 rwm\n") &&
+			       strstr(dl, "\nc 136:* rwm\n") && !strstr(dl, "a *:*"),
+		       "devices.list: deny all, then rules, linux.devices and defaults");
 		tap_ok(strstr(own, m1) != NULL, "child is in the memory cgroup");
 		if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID)
 			tap_ok(strstr(own, u1) != NULL, "hybrid: child is in the cgroup2 cgroup too");
@@ -568,6 +576,46 @@ static void test_pure_v2(void)
 	waitpid(pid, &st, 0);
 }
 
+/* Without privilege: no limits -> runs without own cgroups; limits -> an error. */
+static void test_unprivileged(void)
+{
+	int p[2], st = 0;
+	char res[2] = "??";
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		cleanup_free char *id = xasprintf("%s-unpriv", prefix);
+		struct cabin_err *err = NULL;
+		struct ctr_cgroup *cg = NULL;
+		json_t *lim = J("{\"pids\":{\"limit\":10}}"), *none = J("{}");
+
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(1);
+		res[0] = ctr_cgroup_create(NULL, id, none, 0, &cg, &err) == 0 ? 'y' : 'n';
+		if (cg)
+			ctr_cgroup_destroy(cg, NULL);
+		cabin_err_release(&err);
+		res[1] = ctr_cgroup_create(NULL, id, lim, 0, &cg, &err) < 0 &&
+				 strstr(cabin_err_msg(err), "Permission denied") ?
+			 'y' :
+			 'n';
+		if (write(p[1], res, 2) != 2)
+			_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], res, 2) != 2)
+		res[0] = res[1] = '?';
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	tap_ok(res[0] == 'y', "unprivileged, no limits: create succeeds without cgroups (%c)",
+	       res[0]);
+	tap_ok(res[1] == 'y', "unprivileged with limits: create fails (%c)", res[1]);
+}
+
 int main(void)
 {
 	struct statfs sfs;
@@ -588,6 +636,7 @@ int main(void)
 	else if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		test_v2_devices("/sys/fs/cgroup");
 	test_pure_v2();
+	test_unprivileged();
 	tap_plan(tap_n);
 	return tap_done();
 }
