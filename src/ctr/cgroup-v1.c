@@ -231,7 +231,8 @@ static int v1_pids(struct ctr_cgroup *cg, json_t *p, struct cabin_err **err)
 	int has = cg_json_int(p, "limit", &v, F ".pids", err);
 	struct cg_hier *h;
 
-	if (has <= 0)
+	/* 0 leaves the limit alone and negative means unlimited, as in runc */
+	if (has <= 0 || v == 0)
 		return has;
 	if (!(h = need(cg, "pids", F ".pids.limit", err)))
 		return -1;

@@ -251,7 +251,7 @@ int cg_v2_apply(struct ctr_cgroup *cg, struct cg_hier *h, json_t *res, int updat
 	if ((ret = v2_cpu(h->dir, json_object_get(res, "cpu"), err)) < 0)
 		return ret;
 	p = json_object_get(res, "pids");
-	if (cg_json_int(p, "limit", &v, F ".pids", NULL) > 0 &&
+	if (cg_json_int(p, "limit", &v, F ".pids", NULL) > 0 && v != 0 &&
 	    (ret = write_i64(h->dir, "pids.max", v <= 0 ? -1 : v, F ".pids.limit", err)) < 0)
 		return ret;
 	if ((ret = v2_io(h->dir, json_object_get(res, "blockIO"), err)) < 0)
