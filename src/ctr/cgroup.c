@@ -480,9 +480,27 @@ static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err
 			}
 			if (errno == EEXIST)
 				break;
-			/* A concurrent destroy may have removed a shared parent we just made. */
-			if (errno == ENOENT && attempt < 3)
+			/*
+			 * A concurrent destroy of another container may have removed the shared
+			 * parent (e.g. "cabin") between our two mkdirs: make it again.
+			 */
+			if (errno == ENOENT && attempt < 3) {
+				if (mkdir(cur, 0755) == 0) {
+					char *pp = xstrdup(cur), *sl = strrchr(pp, '/');
+
+					if (!h->top)
+						h->top = xstrdup(cur);
+					if (sl)
+						*sl = '\0';
+					if (is_cpuset && sl && cpuset_inherit(pp, cur, err) < 0) {
+						free(pp);
+						free(next);
+						return -1;
+					}
+					free(pp);
+				}
 				continue;
+			}
 			cabin_err_make(err, errno, "create cgroup `%s`", next);
 			free(next);
 			return -1;
@@ -810,6 +828,24 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 			break;
 	}
 	strv_free_local(wanted);
+	/*
+	 * The "cabin" directory of the default path belongs to this runtime whoever made it:
+	 * the last container to go removes it (remove_hier stops while it is not empty).
+	 */
+	if (ret >= 0 && def) {
+		for (i = 0; i < cg->n; i++) {
+			struct cg_hier *h = &cg->h[i];
+			size_t dl = strlen(h->dir), il = strlen(id);
+			char *t = xstrndup(h->dir, dl - il - 1);
+
+			if (!h->top || strlen(h->top) > strlen(t)) {
+				free(h->top);
+				h->top = t;
+			} else {
+				free(t);
+			}
+		}
+	}
 	if (ret >= 0)
 		ret = apply(cg, resources, 0, err);
 	if (ret >= 0 && pid > 0)

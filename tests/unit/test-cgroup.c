@@ -576,6 +576,60 @@ static void test_pure_v2(void)
 	waitpid(pid, &st, 0);
 }
 
+/* Containers sharing a parent directory created and removed concurrently. */
+static void test_concurrent(void)
+{
+	pid_t pids[4];
+	int i, bad = 0, st;
+
+	for (i = 0; i < 4; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			int k;
+
+			for (k = 0; k < 25; k++) {
+				cleanup_free char *id = xasprintf("%s-par-c%d", prefix, i);
+				struct cabin_err *err = NULL;
+				struct ctr_cgroup *cg = NULL;
+
+				if (ctr_cgroup_create(NULL, id, NULL, 0, &cg, &err) < 0) {
+					fprintf(stderr, "create: %s\n", cabin_err_msg(err));
+					_exit(1);
+				}
+				if (ctr_cgroup_destroy(cg, &err) < 0) {
+					fprintf(stderr, "destroy: %s\n", cabin_err_msg(err));
+					_exit(1);
+				}
+				ctr_cgroup_free(cg);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		waitpid(pids[i], &st, 0);
+		bad += !WIFEXITED(st) || WEXITSTATUS(st);
+	}
+	{
+		cleanup_free char *own = rd("/proc/self/%s", "cgroup");
+		char *mem = strstr(own, ":memory:"), *nl;
+		int left = 0;
+
+		mem = mem ? mem + 8 : (char *)"/";
+		nl = strchr(mem, '\n');
+		if (nl)
+			*nl = '\0';
+		for (i = 0; i < 4; i++) {
+			cleanup_free char *leaf = xasprintf("/sys/fs/cgroup/memory%s/cabin/%s-par-c%d",
+							    strcmp(mem, "/") ? mem : "", prefix, i);
+
+			left += exists(leaf);
+		}
+		tap_ok(bad == 0 && left == 0,
+		       "4 x 25 concurrent create/destroy sharing `cabin/`: %d failed, %d left", bad,
+		       left);
+	}
+}
+
 /* Without privilege: no limits -> runs without own cgroups; limits -> an error. */
 static void test_unprivileged(void)
 {
@@ -637,6 +691,8 @@ int main(void)
 		test_v2_devices("/sys/fs/cgroup");
 	test_pure_v2();
 	test_unprivileged();
+	if (ctr_cgroup_host_mode() != CTR_CGROUP_V2)
+		test_concurrent();
 	tap_plan(tap_n);
 	return tap_done();
 }
