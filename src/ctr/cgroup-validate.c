@@ -339,9 +339,13 @@ static int validate_unified(json_t *u, struct cabin_err **err)
 		return cabin_err_make(err, 0, F ".unified: expected an object");
 	json_object_foreach(u, k, v)
 	{
-		/* Keys name files in the container's cgroup: no paths, no cgroup core files. */
+		/*
+		 * Keys name files in the container's cgroup: no paths, and of the core files
+		 * only the limits (cgroup.procs would move any host pid into the container).
+		 */
 		if (!*k || strchr(k, '/') || k[0] == '.' || !strchr(k, '.') ||
-		    !strncmp(k, "cgroup.", 7))
+		    (!strncmp(k, "cgroup.", 7) && strcmp(k, "cgroup.max.descendants") &&
+		     strcmp(k, "cgroup.max.depth")))
 			return cabin_err_make(err, 0, F ".unified: key `%s` is not a controller file",
 					      k);
 		if (!json_is_string(v))

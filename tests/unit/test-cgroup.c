@@ -234,6 +234,23 @@ static void test_v1_cycle(void)
 	tap_ok(ret == 0 && n == 1 && pids[0] == pid, "pids lists the child (%zu)", n);
 	cabin_err_release(&err);
 
+	/* linux.resources.unified on a hybrid host goes to the cgroup2 directory */
+	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID) {
+		json_t *u = J("{\"unified\":{\"cgroup.max.descendants\":\"5\"}}");
+		cleanup_free char *md = NULL;
+
+		ret = ctr_cgroup_update(cg, u, &err);
+		json_decref(u);
+		md = rd("/sys/fs/cgroup/unified%s/cgroup.max.descendants", path);
+		tap_ok(ret == 0 && !strcmp(md, "5"), "hybrid: unified key written to cgroup2: %s %s",
+		       md, cabin_err_msg(err));
+		cabin_err_release(&err);
+	} else {
+		tap_skip("not a hybrid host");
+	}
+	expect_err("{\"unified\":{\"cgroup.procs\":\"1\"}}", "linux.resources.unified",
+		   "unified cgroup.procs refused");
+
 	/* state round trip */
 	s = ctr_cgroup_to_string(cg);
 	ret = ctr_cgroup_from_string(s, &cg2, &err);
