@@ -26,6 +26,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/util.h"
 #include "lib/xalloc.h"
 #include "unit/tap.h"
 
@@ -482,6 +483,80 @@ static void report(int fd, int ok, const char *fmt, ...)
 		_exit(5);
 }
 
+/* errno of open(@dev, O_RDONLY) from a process moved into @cg (0: it opened). */
+static int probe_open(struct ctr_cgroup *cg, const char *dev)
+{
+	int p[2], e = -1;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		int fd;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1) /* wait until moved */
+			_exit(100);
+		fd = open(dev, O_RDONLY | O_NONBLOCK);
+		_exit(fd >= 0 ? 0 : errno);
+	}
+	close(p[0]);
+	if (ctr_cgroup_enter(cg, pid, NULL) == 0 && write(p[1], "x", 1) == 1) {
+		int st = 0;
+
+		waitpid(pid, &st, 0);
+		e = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	} else {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(p[1]);
+	return e;
+}
+
+/* Pure v1 view: cgroup2 hidden in a private mount namespace. */
+static void v1_child(int out)
+{
+	cleanup_free char *path = xasprintf("/%s-v1/c", prefix);
+	cleanup_free char *top = xasprintf("/sys/fs/cgroup/memory/%s-v1", prefix);
+	struct cabin_err *err = NULL;
+	struct ctr_cgroup *cg = NULL;
+	json_t *res;
+	int ret;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    umount2("/sys/fs/cgroup/unified", MNT_DETACH) < 0) {
+		report(out, 0, "set up a cgroup v1-only view: %s", strerror(errno));
+		_exit(0);
+	}
+	cg_mode_reset();
+	report(out, ctr_cgroup_host_mode() == CTR_CGROUP_V1, "mode is v1 in the private view");
+	res = J("{\"unified\":{\"memory.high\":\"1000000\"}}");
+	ret = ctr_cgroup_create(path, "c", res, 0, &cg, &err);
+	json_decref(res);
+	report(out, ret < 0 && strstr(cabin_err_msg(err), "linux.resources.unified") && !exists(top),
+	       "v1: unified keys are an error, nothing left: %s", cabin_err_msg(err));
+	cabin_err_release(&err);
+	res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":7}}");
+	ret = ctr_cgroup_create(path, "c", res, 0, &cg, &err);
+	json_decref(res);
+	{
+		cleanup_free char *m = rd("%s/c/memory.limit_in_bytes", top);
+		cleanup_free char *s = cg ? ctr_cgroup_to_string(cg) : xstrdup("");
+
+		report(out, ret == 0 && !strcmp(m, "33554432") && !strstr(s, "\"v2\":true"),
+		       "v1: limits applied, no cgroup2 directory: %s %s", m, cabin_err_msg(err));
+	}
+	cabin_err_release(&err);
+	ret = cg ? ctr_cgroup_destroy(cg, &err) : -1;
+	report(out, ret == 0 && !exists(top), "v1: destroy: %s", cabin_err_msg(err));
+	cabin_err_release(&err);
+	ctr_cgroup_free(cg);
+	_exit(0);
+}
+
 static void v2_child(int out)
 {
 	volatile unsigned long *ctr = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -552,6 +627,23 @@ static void v2_child(int out)
 	report(out, ret == 0 && *ctr != b && ctr_cgroup_is_frozen(cg) == 0,
 	       "v2: thaw: %s", cabin_err_msg(err));
 	cabin_err_release(&err);
+	/* devices on v2: an eBPF program from the rules plus the defaults, replaced on update */
+	res = J("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}");
+	ret = ctr_cgroup_update(cg, res, &err);
+	json_decref(res);
+	report(out, ret == 0 && probe_open(cg, "/dev/kmsg") == EPERM &&
+			    probe_open(cg, "/dev/null") == 0,
+	       "v2: deny-all rules: /dev/kmsg denied, default /dev/null allowed: %s",
+	       cabin_err_msg(err));
+	cabin_err_release(&err);
+	res = J("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,"
+		"\"type\":\"c\",\"major\":1,\"minor\":11,\"access\":\"r\"}]}");
+	ret = ctr_cgroup_update(cg, res, &err);
+	json_decref(res);
+	report(out, ret == 0 && probe_open(cg, "/dev/kmsg") == 0,
+	       "v2: updated rules replace the program: /dev/kmsg readable: %s", cabin_err_msg(err));
+	cabin_err_release(&err);
+
 	ret = ctr_cgroup_kill_all(cg, SIGKILL, &err);
 	waitpid(pid, &st, 0);
 	report(out, ret == 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
@@ -568,7 +660,7 @@ static void v2_child(int out)
 	_exit(0);
 }
 
-static void test_pure_v2(void)
+static void in_view(void (*fn)(int))
 {
 	cleanup_fclose FILE *f = NULL;
 	char line[600];
@@ -581,7 +673,7 @@ static void test_pure_v2(void)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		v2_child(p[1]);
+		fn(p[1]);
 		_exit(0);
 	}
 	close(p[1]);
@@ -591,6 +683,24 @@ static void test_pure_v2(void)
 		tap_ok(line[0] == '1', "%s", line + 2);
 	}
 	waitpid(pid, &st, 0);
+}
+
+static void test_pure_v1(void)
+{
+	struct statfs sfs;
+	cleanup_free char *top = xasprintf("/sys/fs/cgroup/memory/%s-v1", prefix);
+
+	if (statfs("/sys/fs/cgroup/unified", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		tap_skip("no /sys/fs/cgroup/unified to hide");
+		return;
+	}
+	in_view(v1_child);
+	tap_ok(!exists(top), "nothing left of the v1 view");
+}
+
+static void test_pure_v2(void)
+{
+	in_view(v2_child);
 }
 
 /* Containers sharing a parent directory created and removed concurrently. */
@@ -707,6 +817,8 @@ int main(void)
 	else if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		test_v2_devices("/sys/fs/cgroup");
 	test_pure_v2();
+	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID)
+		test_pure_v1();
 	test_unprivileged();
 	if (ctr_cgroup_host_mode() != CTR_CGROUP_V2)
 		test_concurrent();
