@@ -235,6 +235,55 @@ static void test_v1_cycle(void)
 	tap_ok(ret == 0 && n == 1 && pids[0] == pid, "pids lists the child (%zu)", n);
 	cabin_err_release(&err);
 
+	/* raising limit and memsw together needs memsw first; lowering, limit first */
+	res = J("{\"memory\":{\"limit\":268435456,\"swap\":536870912}}");
+	ret = ctr_cgroup_update(cg, res, &err);
+	json_decref(res);
+	{
+		cleanup_free char *m = rd("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", path);
+		cleanup_free char *ms = rd("/sys/fs/cgroup/memory%s/memory.memsw.limit_in_bytes", path);
+
+		tap_ok(ret == 0 && !strcmp(m, "268435456") && !strcmp(ms, "536870912"),
+		       "update raises limit and memsw: %s %s %s", m, ms, cabin_err_msg(err));
+	}
+	cabin_err_release(&err);
+	res = J("{\"memory\":{\"limit\":50331648,\"swap\":67108864}}");
+	ret = ctr_cgroup_update(cg, res, &err);
+	json_decref(res);
+	{
+		cleanup_free char *m = rd("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", path);
+		cleanup_free char *ms = rd("/sys/fs/cgroup/memory%s/memory.memsw.limit_in_bytes", path);
+
+		tap_ok(ret == 0 && !strcmp(m, "50331648") && !strcmp(ms, "67108864"),
+		       "update lowers limit and memsw: %s %s %s", m, ms, cabin_err_msg(err));
+	}
+	cabin_err_release(&err);
+
+	/* hugetlb is not mounted as v1 here: hybrid hosts take it from cgroup2 */
+	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID &&
+	    !exists("/sys/fs/cgroup/hugetlb") && exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) {
+		cleanup_free char *root_sc = rd("/sys/fs/cgroup/unified/cgroup.subtree_control");
+		cleanup_free char *hp = xasprintf("/%s/huge", prefix);
+		cleanup_free char *hv = NULL;
+		struct ctr_cgroup *hcg = NULL;
+		json_t *h = J("{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":2097152}]}");
+
+		ret = ctr_cgroup_create(hp, "huge", h, 0, &hcg, &err);
+		json_decref(h);
+		hv = rd("/sys/fs/cgroup/unified%s/hugetlb.2MB.max", hp);
+		tap_ok(ret == 0 && !strcmp(hv, "2097152"), "hybrid: hugepageLimits via cgroup2: %s %s",
+		       hv, cabin_err_msg(err));
+		cabin_err_release(&err);
+		if (hcg)
+			ctr_cgroup_destroy(hcg, NULL);
+		ctr_cgroup_free(hcg);
+		if (!strstr(root_sc, "hugetlb"))
+			cg_write("/sys/fs/cgroup/unified", "cgroup.subtree_control", "-hugetlb", NULL,
+				 NULL);
+	} else {
+		tap_skip("hybrid host without v1 hugetlb needed");
+	}
+
 	/* linux.resources.unified on a hybrid host goes to the cgroup2 directory */
 	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID) {
 		json_t *u = J("{\"unified\":{\"cgroup.max.descendants\":\"5\"}}");

@@ -309,7 +309,8 @@ int main(void)
 	ctr_seccomp_free(sc);
 
 	sc = prep("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5,\"syscalls\":[{"
-		  "\"names\":[\"write\",\"exit_group\",\"exit\",\"rt_sigreturn\"],\"action\":"
+		  "\"names\":[\"write\",\"exit_group\",\"exit\",\"rt_sigreturn\",\"sigaltstack\","
+		  "\"mmap\",\"munmap\",\"rt_sigprocmask\"],\"action\":"
 		  "\"SCMP_ACT_ALLOW\"}]}");
 	run(sc, probe_getcwd, &r, &st);
 	tap_ok(r == -EIO, "defaultErrnoRet 5 (EIO) for what is not allowed (%ld)", r);
