@@ -379,15 +379,45 @@ static void test_default_path(void)
 		waitpid(pid, NULL, 0);
 		return;
 	}
-	/* a second process joins (exec) */
-	pid2 = fork();
-	if (pid2 == 0) {
-		pause();
-		_exit(0);
+	/* a second process joins (exec), then charges 16 MiB to the cgroup */
+	{
+		int go[2], done[2];
+		char c = 0;
+		json_t *upd;
+
+		if (pipe(go) < 0 || pipe(done) < 0)
+			abort();
+		pid2 = fork();
+		if (pid2 == 0) {
+			char *big;
+
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			big = malloc(16 << 20);
+			memset(big, 1, 16 << 20);
+			/* send a byte of it so the allocation cannot be optimised away */
+			if (write(done[1], big + (16 << 20) - 1, 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		ret = ctr_cgroup_enter(cg, pid2, &err);
+		tap_ok(ret == 0, "enter moves another pid in: %s", cabin_err_msg(err));
+		cabin_err_release(&err);
+		if (write(go[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
+			abort();
+		upd = J("{\"memory\":{\"limit\":2097152,\"checkBeforeUpdate\":true}}");
+		ret = ctr_cgroup_update(cg, upd, &err);
+		json_decref(upd);
+		tap_ok(ret < 0 && strstr(cabin_err_msg(err), "checkBeforeUpdate") &&
+			       strstr(cabin_err_msg(err), "linux.resources.memory.limit"),
+		       "checkBeforeUpdate refuses a limit below usage: %s", cabin_err_msg(err));
+		cabin_err_release(&err);
+		close(go[0]);
+		close(go[1]);
+		close(done[0]);
+		close(done[1]);
 	}
-	ret = ctr_cgroup_enter(cg, pid2, &err);
-	tap_ok(ret == 0, "enter moves another pid in: %s", cabin_err_msg(err));
-	cabin_err_release(&err);
 	{
 		json_t *stats = ctr_cgroup_stats(cg);
 		json_t *cur = json_object_get(json_object_get(stats, "pids"), "current");
