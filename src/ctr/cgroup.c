@@ -924,7 +924,16 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 		json_decref(o);
 		return cabin_err_make(err, 0, "saved cgroup state: malformed");
 	}
-	cg->mode = (enum ctr_cgroup_mode)json_integer_value(json_object_get(o, "mode"));
+	switch (json_integer_value(json_object_get(o, "mode"))) {
+	case CTR_CGROUP_V1:
+	case CTR_CGROUP_V2:
+	case CTR_CGROUP_HYBRID:
+		cg->mode = (enum ctr_cgroup_mode)json_integer_value(json_object_get(o, "mode"));
+		break;
+	default:
+		json_decref(o);
+		return cabin_err_make(err, 0, "saved cgroup state: unknown mode");
+	}
 	json_array_foreach(a, i, e)
 	{
 		struct cg_hier *h = &cg->h[cg->n];
