@@ -142,6 +142,13 @@ static void test_validate(void)
 	tap_ok(ret < 0 && err && strstr(err->msg, ".."), "`..` in cgroupsPath refused: %s",
 	       cabin_err_msg(err));
 	cabin_err_release(&err);
+	ret = ctr_cgroup_from_string("{\"mode\":2,\"hierarchies\":[{\"mnt\":\"/sys/fs/cgroup/memory\","
+				     "\"dir\":\"/sys/fs/cgroup/memory/../../../etc\",\"controllers\":"
+				     "\"memory\"}]}",
+				     &cg, &err);
+	tap_ok(ret < 0 && cg == NULL, "saved state naming a directory outside the mount refused: %s",
+	       cabin_err_msg(err));
+	cabin_err_release(&err);
 	tap_ok(cg_v2_shares_to_weight(1024) == 39 && cg_v2_shares_to_weight(2) == 1 &&
 		       cg_v2_shares_to_weight(262144) == 10000,
 	       "cpu.shares to cpu.weight as crun (1024 -> %llu)",
