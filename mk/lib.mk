@@ -7,7 +7,6 @@ OBJS += src/lib/xalloc.o
 
 CLI_OBJS += src/cli/main.o
 CLI_OBJS += src/cli/cmd.o
-CLI_OBJS += src/cli/cmd-oci-stubs.o
 CLI_OBJS += src/cli/cmd-vm.o
 
 UNIT_TESTS += tests/unit/test-lib

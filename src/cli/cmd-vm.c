@@ -1,10 +1,520 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `cabin vm`: run a microVM and talk to running ones.
+ *   vm run [options] [-- COMMAND...]   boot, connect the console, exit with the guest's status
+ *   vm initrd [-o FILE] [--module M]... build cabin's initramfs
+ *   vm ls | stop NAME | pause NAME | resume NAME   thin clients of the control socket
+ */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+#include "vm/accel.h"
+#include "vm/ctl.h"
+#include "vm/machine.h"
+#include "vm/x86/builtin-guest.h"
+
+/* The software CPU may not be linked in: test for it at run time. */
+#pragma weak emu_accel_ops
+
+/* Firecracker's guest command line conventions. */
+#define VM_DEFAULT_CMDLINE                                                                         \
+	"console=ttyS0 reboot=k panic=1 pci=off nomodule 8250.nr_uarts=1 i8042.noaux "             \
+	"i8042.nomux i8042.dumbkbd"
+
+#define VM_MAX_DISKS 8
+
+struct vm_run_opts {
+	const char *kernel, *initrd, *cmdline, *firmware, *accel, *name, *dump_regs;
+	const char *net_tap, *vsock;
+	const char *disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
+	unsigned int cpus;
+	uint64_t mem;
+	char **cmd; /* after `--` */
+	int nr_cmd;
+};
+
+static char *ctl_dir(void)
+{
+	return xasprintf("%s/vm", cabin_globals.root ? cabin_globals.root : CABIN_DEFAULT_ROOT);
+}
+
+/**
+ * parse_size() - "128M", "1G", "65536K", "2T"; a bare number is MiB (as QEMU's -m).
+ */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 20;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		case 'T': shift = 40; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (toupper((unsigned char)*end) == 'I')
+			end++;
+		if (toupper((unsigned char)*end) == 'B')
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (v == 0 || v > (~0ULL >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int pick_accel(const char *want, const struct accel_ops **out, int *hw,
+		      struct cabin_err **err)
+{
+	char why[256] = "";
+	const struct accel_ops *emu = &emu_accel_ops ? &emu_accel_ops : NULL;
+	int kvm = kvm_accel_ops.probe(why, sizeof(why));
+
+	*hw = kvm == 1;
+	if (!strcmp(want, "kvm")) {
+		if (kvm < 0)
+			return cabin_err_make(err, ENODEV, "--accel kvm: %s", why);
+		*out = &kvm_accel_ops;
+		return 0;
+	}
+	if (!strcmp(want, "emu")) {
+		if (!emu)
+			return cabin_err_make(err, ENOSYS,
+					      "--accel emu: the software CPU is not built into "
+					      "this cabin");
+		*out = emu;
+		return 0;
+	}
+	if (strcmp(want, "auto"))
+		return cabin_err_make(err, EINVAL, "--accel must be kvm, emu or auto, not `%s`",
+				      want);
+	if (kvm == 1) {
+		fprintf(stderr, "cabin: accelerator kvm (%s)\n", why);
+		*out = &kvm_accel_ops;
+	} else if (emu) {
+		fprintf(stderr, "cabin: accelerator emu (kvm: %s)\n", why);
+		*out = emu;
+	} else if (kvm == 0) {
+		fprintf(stderr,
+			"cabin: accelerator kvm, although %s; the software CPU is not built in\n",
+			why);
+		*out = &kvm_accel_ops;
+	} else {
+		return cabin_err_make(err, ENODEV, "no accelerator: kvm: %s; emu not built in",
+				      why);
+	}
+	return 0;
+}
+
+/* Standard base64 (RFC 4648) of @len bytes. */
+static char *base64(const uint8_t *p, size_t len)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		*o++ = tbl[(v >> 18) & 63];
+		*o++ = tbl[(v >> 12) & 63];
+		*o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? tbl[v & 63] : '=';
+	}
+	*o = 0;
+	return out;
+}
+
+/*
+ * The guest command travels as `cabin.cmd=BASE64`, the base64 of its
+ * arguments each followed by a NUL byte: any bytes survive the kernel's
+ * command-line parser, and a parameter with a dot is never handed to init as
+ * an environment variable or argument.
+ */
+static char *cmd_fragment(char **argv, int argc)
+{
+	size_t len = 0, off = 0;
+	cleanup_free uint8_t *buf = NULL;
+	cleanup_free char *b64 = NULL;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	buf = xmalloc(len ? len : 1);
+	for (int i = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]) + 1;
+
+		memcpy(buf + off, argv[i], l);
+		off += l;
+	}
+	b64 = base64(buf, len);
+	return xasprintf("cabin.cmd=%s", b64);
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cabin vm run [--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware FILE]\n"
+		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro]]... [--net tap=NAME]\n"
+		"                    [--vsock CID,SOCKET] [--accel kvm|emu|auto] [--name NAME]\n"
+		"                    [--dump-regs FILE] [-- COMMAND...]\n"
+		"Boots a microVM with its console on this terminal and exits with the guest's status\n"
+		"(what it writes to port 0x501). --memory takes K, M, G suffixes (default 128M;\n"
+		"a bare number is MiB). --firmware loads a raw image of at most 256 KiB ending at\n"
+		"1 MiB and starts the CPU at F000:FFF0 in real mode (like QEMU -bios).\n");
+}
+
+struct term_state {
+	int saved;
+	struct termios tio;
+};
+
+static void term_raw(struct term_state *t)
+{
+	struct termios raw;
+
+	t->saved = 0;
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t->tio) < 0)
+		return;
+	raw = t->tio;
+	cfmakeraw(&raw);
+	/* Keep ISIG: ^C still stops the VM (the control thread turns it into a stop). */
+	raw.c_lflag |= ISIG;
+	raw.c_oflag |= OPOST | ONLCR;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
+		t->saved = 1;
+}
+
+static void term_restore(struct term_state *t)
+{
+	if (t->saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->tio);
+	t->saved = 0;
+}
+
+static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
+{
+	struct machine_config cfg = { 0 };
+	struct machine *m = NULL;
+	struct vm_ctl *ctl = NULL;
+	struct term_state term = { 0 };
+	cleanup_free char *cmdline = NULL;
+	cleanup_free char *tail = NULL;
+	cleanup_free char *dir = NULL;
+	cleanup_free char *name = NULL;
+	sigset_t sigs, oldsigs;
+	int hw = 0, ret, status;
+
+	ret = pick_accel(o->accel ? o->accel : "auto", &cfg.accel, &hw, err);
+	if (ret < 0)
+		return ret;
+	if (o->kernel && o->firmware)
+		return cabin_err_make(err, EINVAL, "--kernel and --firmware exclude each other");
+	if (!o->kernel && (o->initrd || o->cmdline || o->nr_cmd))
+		return cabin_err_make(err, EINVAL,
+				      "--initrd, --cmdline and a COMMAND need --kernel");
+	if (o->nr_disks || o->net_tap || o->vsock)
+		return cabin_err_make(err, ENOSYS,
+				      "virtio devices (--disk, --net, --vsock) are not built into "
+				      "this cabin yet");
+	if (!o->kernel && !o->firmware) {
+		if (hw && cfg.accel->kind == ACCEL_KVM)
+			fprintf(stderr, "cabin: no --kernel: the default kernel needs cabin's "
+					"initramfs builder, not built in; booting the built-in test "
+					"guest\n");
+		else
+			fprintf(stderr,
+				"cabin: no hardware virtualization (vmx/svm): booting the built-in "
+				"test guest; Linux needs --accel emu when it can boot Linux\n");
+		cfg.firmware_data = x86_builtin_guest;
+		cfg.firmware_len = (size_t)(x86_builtin_guest_end - x86_builtin_guest);
+	}
+
+	if (o->kernel) {
+		cmdline = o->cmdline ? xasprintf("%s %s", VM_DEFAULT_CMDLINE, o->cmdline) :
+				       xstrdup(VM_DEFAULT_CMDLINE);
+		if (o->nr_cmd)
+			tail = cmd_fragment(o->cmd, o->nr_cmd);
+	}
+	cfg.mem_size = o->mem;
+	cfg.nr_vcpus = o->cpus;
+	cfg.kernel = o->kernel;
+	cfg.initrd = o->initrd;
+	cfg.cmdline = cmdline;
+	cfg.cmdline_tail = tail;
+	cfg.firmware = o->firmware;
+	cfg.console_in = STDIN_FILENO;
+	cfg.console_out = STDOUT_FILENO;
+
+	ret = machine_create(&cfg, &m, err);
+	if (ret < 0)
+		return ret;
+
+	/* SIGINT/SIGTERM/SIGHUP are taken by the control thread's signalfd. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
+	dir = ctl_dir();
+	name = o->name ? xstrdup(o->name) : xasprintf("vm-%d", (int)getpid());
+	ret = vm_ctl_start(m, dir, name, &ctl, err);
+	if (ret < 0) {
+		pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
+		machine_destroy(m);
+		return ret;
+	}
+
+	term_raw(&term);
+	status = machine_run(m, err);
+	term_restore(&term);
+
+	vm_ctl_stop(ctl);
+	if (status >= 0 && o->dump_regs) {
+		ret = machine_dump_regs(m, o->dump_regs, err);
+		if (ret < 0)
+			status = ret;
+	}
+	machine_destroy(m);
+	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
+	return status;
+}
+
+static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
+{
+	enum {
+		OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_CPUS, OPT_MEMORY,
+		OPT_DISK, OPT_NET, OPT_VSOCK, OPT_ACCEL, OPT_NAME, OPT_DUMP_REGS,
+	};
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "dump-regs", required_argument, NULL, OPT_DUMP_REGS },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vm_run_opts o = { .cpus = 1, .mem = 128ull << 20 };
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: o.kernel = optarg; break;
+		case OPT_INITRD: o.initrd = optarg; break;
+		case OPT_CMDLINE: o.cmdline = optarg; break;
+		case OPT_FIRMWARE: o.firmware = optarg; break;
+		case OPT_ACCEL: o.accel = optarg; break;
+		case OPT_NAME: o.name = optarg; break;
+		case OPT_DUMP_REGS: o.dump_regs = optarg; break;
+		case OPT_NET:
+			if (strncmp(optarg, "tap=", 4) || !optarg[4])
+				return cabin_err_make(err, EINVAL, "--net must be `tap=NAME`, not `%s`",
+						      optarg);
+			o.net_tap = optarg + 4;
+			break;
+		case OPT_VSOCK:
+			if (!strchr(optarg, ','))
+				return cabin_err_make(err, EINVAL,
+						      "--vsock must be `CID,SOCKET`, not `%s`", optarg);
+			o.vsock = optarg;
+			break;
+		case OPT_DISK:
+			if (o.nr_disks >= VM_MAX_DISKS)
+				return cabin_err_make(err, E2BIG, "more than `%d` --disk options",
+						      VM_MAX_DISKS);
+			o.disks[o.nr_disks++] = optarg;
+			break;
+		case OPT_CPUS: {
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || !isdigit((unsigned char)optarg[0]) || n < 1 ||
+			    n > MACHINE_MAX_VCPUS)
+				return cabin_err_make(err, EINVAL, "invalid --cpus `%s` (1-%d)",
+						      optarg, MACHINE_MAX_VCPUS);
+			o.cpus = (unsigned int)n;
+			break;
+		}
+		case OPT_MEMORY:
+			if (parse_size(optarg, &o.mem) < 0 || o.mem < (2ull << 20) ||
+			    o.mem > (1ull << 40))
+				return cabin_err_make(err, EINVAL,
+						      "invalid --memory `%s` (e.g. 128M, 1G; 2M-1T)",
+						      optarg);
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			run_usage(stderr);
+			return cabin_err_make(err, EINVAL, "bad `vm run` option");
+		}
+	}
+	if (optind < argc && strcmp(argv[optind - 1], "--")) {
+		/* getopt stops at the first non-option; only `--` may introduce the command. */
+		return cabin_err_make(err, EINVAL, "unexpected argument `%s` (use `-- COMMAND`)",
+				      argv[optind]);
+	}
+	o.cmd = argv + optind;
+	o.nr_cmd = argc - optind;
+	return vm_run(&o, err);
+}
+
+static int cmd_vm_initrd(int argc, char **argv, struct cabin_err **err)
+{
+	return cabin_err_make(err, ENOSYS, "`vm initrd`: the initramfs builder is not built in");
+}
+
+static const char *state_name(uint32_t s)
+{
+	switch (s) {
+	case VM_CTL_RUNNING: return "running";
+	case VM_CTL_PAUSED: return "paused";
+	case VM_CTL_STOPPING: return "stopping";
+	default: return "unknown";
+	}
+}
+
+static int cmd_vm_ls(int argc, char **argv, struct cabin_err **err)
+{
+	cleanup_free char *dir = ctl_dir();
+	cleanup_closedir DIR *d = opendir(dir);
+	struct dirent *de;
+
+	printf("%-24s %-8s %-9s %-5s %-10s %s\n", "NAME", "PID", "STATE", "CPUS", "MEMORY",
+	       "ACCEL");
+	if (!d)
+		return errno == ENOENT ? 0 : cabin_err_make(err, errno, "open `%s`", dir);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		struct vm_ctl_info info;
+		struct cabin_err *tmp = NULL;
+		char mem[32];
+		cleanup_free char *path = NULL;
+
+		if (l < 6 || strcmp(de->d_name + l - 5, ".sock"))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (vm_ctl_request(path, VM_CTL_INFO, &info, &tmp) < 0) {
+			/* A VM killed without cleanup leaves a socket nobody answers. */
+			cabin_err_release(&tmp);
+			continue;
+		}
+		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(info.mem_bytes >> 20));
+		printf("%-24s %-8d %-9s %-5u %-10s %s\n", info.name, info.pid,
+		       state_name(info.state), info.cpus, mem, info.accel);
+	}
+	return 0;
+}
+
+static int ctl_simple(int argc, char **argv, enum vm_ctl_req req, struct cabin_err **err)
+{
+	cleanup_free char *dir = ctl_dir();
+	cleanup_free char *path = NULL;
+	struct vm_ctl_info info;
+	int ret;
+
+	if (argc != 2)
+		return cabin_err_make(err, EINVAL, "usage: cabin vm %s NAME", argv[0]);
+	if (!argv[1][0] || strchr(argv[1], '/'))
+		return cabin_err_make(err, EINVAL, "invalid VM name `%s`", argv[1]);
+	path = xasprintf("%s/%s.sock", dir, argv[1]);
+	ret = vm_ctl_request(path, req, &info, err);
+	if (ret < 0) {
+		if (err && *err)
+			return cabin_err_wrap(err, "vm `%s`", argv[1]);
+		return cabin_err_make(err, -ret, "%s vm `%s`", argv[0], argv[1]);
+	}
+	return 0;
+}
+
+static int cmd_vm_stop(int argc, char **argv, struct cabin_err **err)
+{
+	return ctl_simple(argc, argv, VM_CTL_STOP, err);
+}
+
+static int cmd_vm_pause(int argc, char **argv, struct cabin_err **err)
+{
+	return ctl_simple(argc, argv, VM_CTL_PAUSE, err);
+}
+
+static int cmd_vm_resume(int argc, char **argv, struct cabin_err **err)
+{
+	return ctl_simple(argc, argv, VM_CTL_RESUME, err);
+}
+
+static const struct cmd vm_commands[] = {
+	{ "run", cmd_vm_run, "boot a microVM and exit with the guest's status", 0 },
+	{ "initrd", cmd_vm_initrd, "build cabin's initramfs for a Linux guest", 0 },
+	{ "ls", cmd_vm_ls, "list running microVMs", 0 },
+	{ "stop", cmd_vm_stop, "stop a running microVM", 0 },
+	{ "pause", cmd_vm_pause, "park every vCPU of a microVM", 0 },
+	{ "resume", cmd_vm_resume, "let a paused microVM run again", 0 },
+};
+
+static void vm_usage(FILE *f)
+{
+	fprintf(f, "usage: cabin vm COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(vm_commands); i++)
+		fprintf(f, "  %-8s %s\n", vm_commands[i].name, vm_commands[i].summary);
+}
 
 int cmd_vm(int argc, char **argv, struct cabin_err **err)
 {
-	return cabin_err_make(err, ENOSYS, "`vm` is not available yet");
+	if (argc < 2) {
+		vm_usage(stderr);
+		return cabin_err_make(err, EINVAL, "`vm` needs a command");
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		vm_usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(vm_commands); i++)
+		if (!strcmp(vm_commands[i].name, argv[1]))
+			return vm_commands[i].fn(argc - 1, argv + 1, err);
+	vm_usage(stderr);
+	return cabin_err_make(err, EINVAL, "unknown `vm` command `%s`", argv[1]);
 }

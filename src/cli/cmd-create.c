@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cmd.h"
+#include "ctr/container.h"
+#include "lib/error.h"
+
+static const char usage[] =
+	"usage: cabin create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot] ID\n"
+	"Create a container from the bundle DIR (default: .); `cabin start ID` runs it.\n";
+
+int cmd_create(int argc, char **argv, struct cabin_err **err)
+{
+	static const struct option opts[] = {
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "console-socket", required_argument, NULL, 'c' },
+		{ "no-pivot", no_argument, NULL, 'P' },
+		{ "no-new-keyring", no_argument, NULL, 'k' },
+		{ "preserve-fds", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ctr_create_opts o = { .root = cabin_globals.root, .detach = 1 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+b:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o.bundle = optarg;
+			break;
+		case 'p':
+			o.pid_file = optarg;
+			break;
+		case 'c':
+			o.console_socket = optarg;
+			break;
+		case 'P':
+			o.no_pivot = 1;
+			break;
+		case 'k':
+		case 'f':
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return cabin_err_make(err, EINVAL, "create: bad option (see `cabin create --help`)");
+		}
+	}
+	if (optind + 1 != argc)
+		return cabin_err_make(err, EINVAL, "create: exactly one container ID is required");
+	o.id = argv[optind];
+	return ctr_create(&o, err);
+}

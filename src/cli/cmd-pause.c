@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cmd.h"
+#include "ctr/container.h"
+#include "lib/error.h"
+
+static const char usage[] = "usage: cabin pause ID\nFreeze every process of a container.\n";
+
+int cmd_pause(int argc, char **argv, struct cabin_err **err)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		}
+		return cabin_err_make(err, EINVAL, "pause: bad option (see `cabin pause --help`)");
+	}
+	if (optind + 1 != argc)
+		return cabin_err_make(err, EINVAL, "pause: exactly one container ID is required");
+	return ctr_pause(cabin_globals.root, argv[optind], 1, err);
+}

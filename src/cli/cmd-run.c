@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cmd.h"
+#include "ctr/container.h"
+#include "lib/error.h"
+
+static const char usage[] =
+	"usage: cabin run [--bundle DIR] [--detach] [--pid-file FILE] [--console-socket SOCK]\n"
+	"                 [--no-pivot] ID\n"
+	"Create and start a container; in the foreground, wait for it, delete it and exit\n"
+	"with its status (128+N when killed by signal N).\n";
+
+int cmd_run(int argc, char **argv, struct cabin_err **err)
+{
+	static const struct option opts[] = {
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "console-socket", required_argument, NULL, 'c' },
+		{ "no-pivot", no_argument, NULL, 'P' },
+		{ "no-new-keyring", no_argument, NULL, 'k' },
+		{ "preserve-fds", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ctr_create_opts o = { .root = cabin_globals.root };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+b:dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o.bundle = optarg;
+			break;
+		case 'd':
+			o.detach = 1;
+			break;
+		case 'p':
+			o.pid_file = optarg;
+			break;
+		case 'c':
+			o.console_socket = optarg;
+			break;
+		case 'P':
+			o.no_pivot = 1;
+			break;
+		case 'k':
+		case 'f':
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return cabin_err_make(err, EINVAL, "run: bad option (see `cabin run --help`)");
+		}
+	}
+	if (optind + 1 != argc)
+		return cabin_err_make(err, EINVAL, "run: exactly one container ID is required");
+	o.id = argv[optind];
+	return ctr_run(&o, err);
+}

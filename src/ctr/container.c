@@ -1,0 +1,961 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * create, start and run.
+ *
+ * The runtime clones one child with the new namespaces (clone(2) with CLONE_NEW*
+ * flags). When namespaces are joined by path, or a time namespace is requested, the
+ * child first setns(2)s, unshares the rest and forks the init with CLONE_PARENT so it is
+ * still our child. Runtime and init talk over a SOCK_SEQPACKET socketpair:
+ *
+ *   init                                runtime
+ *   [MAP_REQ pid] --------------------> write uid_map/gid_map       (joined-ns path)
+ *   [PID init] -----------------------> cgroup, oomScoreAdj         (joined-ns path)
+ *                <--------------------- GO (host pid of the init)
+ *   mounts, devices
+ *   HOOKS_REQ -----------------------> prestart + createRuntime hooks
+ *                <--------------------- HOOKS_DONE
+ *   createContainer hooks, pivot_root, masked/readonly paths, terminal (TERMINAL + fd),
+ *   identity and capabilities
+ *   READY ---------------------------> state.json, pid file
+ *                <--------------------- ACK
+ *   blocks reading exec.fifo until `start` writes to it, startContainer hooks, seccomp,
+ *   execve.
+ *
+ * Any failure in the init is sent as ERROR with one line of text and the runtime
+ * removes everything. The init has PR_SET_PDEATHSIG(SIGKILL) until ACK, so a runtime
+ * killed in the middle of create takes its half-built container with it; `delete`
+ * then finds a state directory without a live init and removes what is left.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctr/caps.h"
+#include "ctr/cgroup.h"
+#include "ctr/container.h"
+#include "ctr/hooks.h"
+#include "ctr/limits.h"
+#include "ctr/mount.h"
+#include "ctr/seccomp.h"
+#include "ctr/spec.h"
+#include "ctr/state.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct sync_msg {
+	int type;
+	int value;
+	char text[1016];
+};
+
+int ctr_sync_send(int sock, int type, int value, const char *text, int fd)
+{
+	struct sync_msg m = { .type = type, .value = value };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (text)
+		snprintf(m.text, sizeof(m.text), "%s", text);
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	if (TEMP_FAILURE_RETRY(sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0)
+		return -errno;
+	return 0;
+}
+
+int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, int *fd)
+{
+	struct sync_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (fd)
+		*fd = -1;
+	n = TEMP_FAILURE_RETRY(recvmsg(sock, &mh, MSG_CMSG_CLOEXEC));
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	if ((size_t)n < offsetof(struct sync_msg, text))
+		return -EPROTO;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c), sizeof(int));
+			if (fd && *fd < 0)
+				*fd = f;
+			else
+				close(f);
+		}
+	}
+	m.text[sizeof(m.text) - 1] = '\0';
+	*type = m.type;
+	if (value)
+		*value = m.value;
+	if (text && textlen)
+		snprintf(text, textlen, "%s", m.text);
+	return 1;
+}
+
+int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err)
+{
+	cleanup_free char *dir = xstrdup(path);
+	cleanup_close int dfd = -1;
+	char *slash = strrchr(dir, '/'), buf[32];
+	const char *base = path;
+
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+		dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dfd < 0)
+		return cabin_err_make(err, errno, "pid file `%s`", path);
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (fs_write_file_atomic(dfd, base, buf, strlen(buf), 0644, err) < 0)
+		return cabin_err_wrap(err, "pid file `%s`", path);
+	return 0;
+}
+
+static int write_map(pid_t pid, const char *file, json_t *maps, struct cabin_err **err)
+{
+	char path[64], buf[4096];
+	size_t len = 0, i;
+	json_t *m;
+	cleanup_close int fd = -1;
+	int ret;
+
+	json_array_foreach (maps, i, m) {
+		int n = snprintf(buf + len, sizeof(buf) - len, "%lld %lld %lld\n",
+				 (long long)json_integer_value(json_object_get(m, "containerID")),
+				 (long long)json_integer_value(json_object_get(m, "hostID")),
+				 (long long)json_integer_value(json_object_get(m, "size")));
+
+		if (n < 0 || (size_t)n >= sizeof(buf) - len)
+			return cabin_err_make(err, E2BIG, "%s: too many mappings", file);
+		len += (size_t)n;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cabin_err_make(err, errno, "open `%s`", path);
+	ret = fs_write_all(fd, buf, len);
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "write `%s` (linux.%s)", path,
+				      !strcmp(file, "uid_map") ? "uidMappings" : "gidMappings");
+	return 0;
+}
+
+static char *now_rfc3339(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+struct create_ctx {
+	const struct ctr_create_opts *o;
+	struct ctr_spec *spec;
+	struct ctr_caps caps;
+	struct ctr_seccomp *seccomp;
+	char *bundle;
+	char *dir;
+	int dirfd;
+	int sync[2];
+	int fifo;
+	int console;  /* connected --console-socket */
+	int listener; /* connected linux.seccomp.listenerPath */
+	int master;   /* pty master kept by `run` without a console socket */
+	pid_t child, init;
+	struct ctr_cgroup *cg;
+	struct ctr_state st;
+	int userns;
+	sigset_t oldmask;
+};
+
+/* ---------------------------------------------------------------- the init side */
+
+static int child_wait(int sock, int want, int *value, struct cabin_err **err)
+{
+	int type, ret;
+
+	ret = ctr_sync_recv(sock, &type, value, NULL, 0, NULL);
+	if (ret <= 0)
+		return cabin_err_make(err, ret ? -ret : EPIPE, "runtime went away");
+	if (type != want)
+		return cabin_err_make(err, EPROTO, "unexpected message %d from the runtime", type);
+	return 0;
+}
+
+static json_t *child_state_json(struct create_ctx *c, pid_t hostpid, const char *status)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:s}", "ociVersion", "1.2.0", "id", c->o->id,
+			      "status", status, "pid", (int)hostpid, "bundle", c->bundle);
+
+	json_object_set_new(j, "annotations",
+			    c->spec->annotations ? json_deep_copy(c->spec->annotations) :
+						   json_object());
+	return j;
+}
+
+/* Find args[0] in the container's PATH, as execvp would, to fail at create time. */
+static int find_exec(const struct ctr_spec *s, char **out, struct cabin_err **err)
+{
+	const char *a0 = s->args[0], *path = NULL;
+	cleanup_free char *dup = NULL;
+
+	if (strchr(a0, '/')) {
+		if (faccessat(AT_FDCWD, a0, X_OK, AT_EACCESS) < 0)
+			return cabin_err_make(err, errno, "exec `%s`", a0);
+		*out = xstrdup(a0);
+		return 0;
+	}
+	for (size_t i = 0; s->env && s->env[i]; i++)
+		if (!strncmp(s->env[i], "PATH=", 5))
+			path = s->env[i] + 5;
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	dup = xstrdup(path);
+	for (char *save = NULL, *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		cleanup_free char *p = xasprintf("%s/%s", *d ? d : ".", a0);
+		struct stat sb;
+
+		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) == 0) {
+			*out = steal_ptr(&p);
+			return 0;
+		}
+	}
+	return cabin_err_make(err, ENOENT, "executable file `%s` not found in $PATH", a0);
+}
+
+static int apply_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
+			  struct cabin_err **err)
+{
+	if (setgroups(s->n_add_gids, s->add_gids) < 0 && !(errno == EPERM && !s->n_add_gids))
+		return cabin_err_make(err, errno, "setgroups (process.user.additionalGids)");
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		return cabin_err_make(err, errno, "setgid `%u` (process.user.gid)", s->gid);
+	if (caps->present && s->uid != 0 && ctr_caps_keep_for_setuid(err) < 0)
+		return -1;
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		return cabin_err_make(err, errno, "setuid `%u` (process.user.uid)", s->uid);
+	if (caps->present && ctr_caps_apply(caps, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Namespaces joined by path, or a time namespace: setns, unshare, fork the init. */
+static int child_enter_ns(struct create_ctx *c, struct cabin_err **err)
+{
+	const struct ctr_spec *s = c->spec;
+	int sock = c->sync[1];
+	pid_t pid;
+
+	for (size_t i = 0; i < s->n_joins; i++) {
+		cleanup_close int fd = -1;
+
+		if (s->joins[i].flag != CLONE_NEWUSER)
+			continue;
+		fd = open(s->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0)
+			return cabin_err_make(err, errno, "join user namespace `%s`",
+					      s->joins[i].path);
+	}
+	if (s->ns_new & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			return cabin_err_make(err, errno, "unshare the user namespace");
+		if (ctr_sync_send(sock, CTR_SYNC_MAP_REQ, getpid(), NULL, -1) < 0 ||
+		    child_wait(sock, CTR_SYNC_MAP_DONE, NULL, err) < 0)
+			return -1;
+	}
+	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return cabin_err_make(err, errno, "become root in the user namespace");
+	for (size_t i = 0; i < s->n_joins; i++) {
+		cleanup_close int fd = -1;
+
+		if (s->joins[i].flag == CLONE_NEWUSER)
+			continue;
+		fd = open(s->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, s->joins[i].flag) < 0)
+			return cabin_err_make(err, errno, "join %s namespace `%s`",
+					      ctr_ns_proc_name(s->joins[i].flag), s->joins[i].path);
+	}
+	if ((s->ns_new & ~CLONE_NEWUSER) && unshare(s->ns_new & ~CLONE_NEWUSER) < 0)
+		return cabin_err_make(err, errno, "unshare namespaces");
+	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0)
+		return cabin_err_make(err, errno, "fork the container init");
+	if (pid > 0) {
+		ctr_sync_send(sock, CTR_SYNC_PID, pid, NULL, -1);
+		_exit(0);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return 0;
+}
+
+static int child_init(struct create_ctx *c, struct cabin_err **err)
+{
+	const struct ctr_spec *s = c->spec;
+	int sock = c->sync[1], joined_mnt = !!(s->ns_joined & CLONE_NEWNS);
+	cleanup_close int rootfd = -1;
+	cleanup_free char *exe = NULL;
+	int hostpid = 0, notify = -1;
+	json_t *state;
+	char b;
+
+	/*
+	 * If the runtime died before PDEATHSIG was armed, its end of the socket is
+	 * closed and the first read below ends the init.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(c->sync[0]);
+	if ((s->ns_joined || (s->ns_new & CLONE_NEWTIME)) && child_enter_ns(c, err) < 0)
+		return -1;
+	if (child_wait(sock, CTR_SYNC_GO, &hostpid, err) < 0)
+		return -1;
+	if (c->userns && !s->ns_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return cabin_err_make(err, errno, "become root in the user namespace");
+
+	if (!joined_mnt) {
+		rootfd = ctr_rootfs_prepare(s, c->userns, err);
+		if (rootfd < 0)
+			return -1;
+	}
+	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return cabin_err_make(err, errno, "sethostname `%s`", s->hostname);
+	if (s->domainname && *s->domainname &&
+	    setdomainname(s->domainname, strlen(s->domainname)) < 0)
+		return cabin_err_make(err, errno, "setdomainname `%s`", s->domainname);
+	if (ctr_sync_send(sock, CTR_SYNC_HOOKS_REQ, 0, NULL, -1) < 0 ||
+	    child_wait(sock, CTR_SYNC_HOOKS_DONE, NULL, err) < 0)
+		return -1;
+	if (ctr_hooks_present(s->hooks, "createContainer")) {
+		state = child_state_json(c, hostpid, "created");
+		if (ctr_hooks_run(s->hooks, "createContainer", state, err) < 0) {
+			json_decref(state);
+			return -1;
+		}
+		json_decref(state);
+	}
+	if (!joined_mnt) {
+		if (ctr_rootfs_pivot(rootfd, c->o->no_pivot, err) < 0)
+			return -1;
+		close(steal_fd(&rootfd));
+	}
+	if (s->sysctl && ctr_sysctl_apply(s->sysctl, err) < 0)
+		return -1;
+	if (!joined_mnt && ctr_rootfs_finish(s, err) < 0)
+		return -1;
+
+	if (s->terminal) {
+		int master = ctr_terminal_setup(s->cons_height, s->cons_width, err);
+
+		if (master < 0)
+			return -1;
+		if (ctr_sync_send(sock, CTR_SYNC_TERMINAL, 0, NULL, master) < 0)
+			return cabin_err_make(err, errno, "send the terminal to the runtime");
+		close(master);
+	} else if (setsid() < 0 && getpid() != getpgrp()) {
+		return cabin_err_make(err, errno, "setsid");
+	}
+	if (s->rlimits && ctr_rlimits_apply(s->rlimits, err) < 0)
+		return -1;
+	if (s->ioprio && ctr_ioprio_apply(s->ioprio, err) < 0)
+		return -1;
+	if (s->personality && ctr_personality_apply(s->personality, err) < 0)
+		return -1;
+	if (chdir(s->cwd) < 0 && errno != EACCES)
+		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	if (apply_identity(s, &c->caps, err) < 0)
+		return -1;
+	if (chdir(s->cwd) < 0)
+		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	if (s->umask >= 0)
+		umask((mode_t)s->umask);
+	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cabin_err_make(err, errno, "set no_new_privs");
+	if (find_exec(s, &exe, err) < 0)
+		return -1;
+
+	/*
+	 * Disarm PDEATHSIG before READY: `create` exits right after ACK. Should the
+	 * runtime die in between, the ACK read sees EOF and the init ends itself.
+	 */
+	prctl(PR_SET_PDEATHSIG, 0);
+	if (ctr_sync_send(sock, CTR_SYNC_READY, 0, NULL, -1) < 0 ||
+	    child_wait(sock, CTR_SYNC_ACK, NULL, err) < 0)
+		_exit(1);
+	/* Block until `start` writes one byte. The runtime's socket end is gone now. */
+	if (TEMP_FAILURE_RETRY(read(c->fifo, &b, 1)) != 1)
+		_exit(1);
+	close(c->fifo);
+	if (ctr_hooks_present(s->hooks, "startContainer")) {
+		state = child_state_json(c, hostpid, "running");
+		if (ctr_hooks_run(s->hooks, "startContainer", state, err) < 0) {
+			json_decref(state);
+			return -1;
+		}
+		json_decref(state);
+	}
+	if (c->seccomp) {
+		if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+			return -1;
+		if (notify >= 0 && c->listener >= 0) {
+			cleanup_free char *st = NULL;
+
+			state = child_state_json(c, hostpid, "running");
+			st = json_dumps(state, JSON_COMPACT);
+			json_decref(state);
+			ctr_console_send(c->listener, notify, err);
+			close(notify);
+		}
+	}
+	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
+	/* The sync socket is closed now; nothing to report to. */
+	_exit(127);
+}
+
+/* ------------------------------------------------------------- the runtime side */
+
+static void create_ctx_init(struct create_ctx *c, const struct ctr_create_opts *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->o = o;
+	c->dirfd = c->fifo = c->console = c->listener = c->master = -1;
+	c->sync[0] = c->sync[1] = -1;
+}
+
+static void kill_wait(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Undo everything create did: processes, cgroup, state directory. */
+static void create_rollback(struct create_ctx *c)
+{
+	struct cabin_err *e = NULL;
+
+	if (c->init > 0 && c->init != c->child)
+		kill_wait(c->init);
+	kill_wait(c->child);
+	if (c->cg) {
+		if (ctr_cgroup_destroy(c->cg, &e) < 0)
+			log_warn("%s", cabin_err_msg(e));
+		cabin_err_release(&e);
+	}
+	if (c->dir) {
+		cleanup_close int rfd = open(c->o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (rfd >= 0 && fs_rm_rf_at(rfd, c->o->id, &e) < 0)
+			log_warn("%s", cabin_err_msg(e));
+		cabin_err_release(&e);
+	}
+}
+
+static void create_ctx_free(struct create_ctx *c)
+{
+	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->listener, &c->master,
+		       &c->sync[0], &c->sync[1] };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	ctr_seccomp_free(c->seccomp);
+	ctr_cgroup_free(c->cg);
+	ctr_spec_free(c->spec);
+	free(c->bundle);
+	free(c->dir);
+	free(c->st.created);
+	free(c->st.cgroup);
+	free(c->st.config);
+	json_decref(c->st.poststop);
+	json_decref(c->st.process);
+}
+
+static int runtime_hooks(struct create_ctx *c, struct cabin_err **err)
+{
+	json_t *state;
+	int ret = 0;
+
+	if (!ctr_hooks_present(c->spec->hooks, "prestart") &&
+	    !ctr_hooks_present(c->spec->hooks, "createRuntime"))
+		return 0;
+	c->st.pid = c->init;
+	state = ctr_state_to_json(&c->st, CTR_CREATING);
+	if (ctr_hooks_run(c->spec->hooks, "prestart", state, err) < 0 ||
+	    ctr_hooks_run(c->spec->hooks, "createRuntime", state, err) < 0)
+		ret = -1;
+	json_decref(state);
+	return ret;
+}
+
+/*
+ * linux.resources.devices as the cgroup should enforce it: config.json usually denies
+ * everything, and the runtime then allows what every container gets (the default
+ * devices, ptys) and every linux.devices entry, as runc and crun do.
+ */
+static json_t *effective_resources(const struct ctr_spec *s)
+{
+	static const struct {
+		const char *type;
+		int major, minor;
+	} defaults[] = {
+		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 },  { "c", 1, 8 },  { "c", 1, 9 },
+		{ "c", 5, 0 }, { "c", 5, 1 }, { "c", 5, 2 }, { "c", 136, -1 },
+	};
+	json_t *res, *devs;
+
+	if (!s->resources || !json_object_get(s->resources, "devices"))
+		return s->resources ? json_incref(s->resources) : NULL;
+	res = json_deep_copy(s->resources);
+	devs = json_object_get(res, "devices");
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+		json_t *d = json_pack("{s:b,s:s,s:i,s:s}", "allow", 1, "type", defaults[i].type,
+				      "major", defaults[i].major, "access", "rwm");
+
+		if (defaults[i].minor >= 0)
+			json_object_set_new(d, "minor", json_integer(defaults[i].minor));
+		json_array_append_new(devs, d);
+	}
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct ctr_device *d = &s->devices[i];
+
+		if (d->type == S_IFIFO)
+			continue;
+		json_array_append_new(devs, json_pack("{s:b,s:s,s:i,s:i,s:s}", "allow", 1, "type",
+						      d->type == S_IFBLK ? "b" : "c", "major",
+						      (int)d->major, "minor", (int)d->minor,
+						      "access", "rwm"));
+	}
+	return res;
+}
+
+/* The cgroup and oomScoreAdj of the init, then a first state.json (for delete). */
+static int runtime_place(struct create_ctx *c, struct cabin_err **err)
+{
+	const struct ctr_spec *s = c->spec;
+	json_t *res = effective_resources(s);
+	int ret;
+
+	ret = ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
+	json_decref(res);
+	if (ret < 0)
+		return -1;
+	c->st.cgroup = c->cg ? ctr_cgroup_to_string(c->cg) : NULL;
+	if (s->oom_score_adj && ctr_oom_score_adj_apply(c->init, s->oom_score_adj, err) < 0)
+		return -1;
+	c->st.pid = c->init;
+	c->st.start_time = ctr_proc_start_time(c->init);
+	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
+		return -1;
+	return ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0 ?
+		       cabin_err_make(err, EPIPE, "container init went away") :
+		       0;
+}
+
+static int init_exit_error(struct create_ctx *c, struct cabin_err **err)
+{
+	int status = 0;
+
+	if (c->child > 0 && waitpid(c->child, &status, WNOHANG) == c->child) {
+		if (c->child == c->init)
+			c->child = c->init = 0;
+		else
+			c->child = 0;
+		if (WIFSIGNALED(status))
+			return cabin_err_make(err, 0, "container init was killed by signal %d",
+					      WTERMSIG(status));
+	}
+	return cabin_err_make(err, 0, "container init exited during setup");
+}
+
+static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
+{
+	const struct ctr_spec *s = c->spec;
+	char text[1016];
+
+	for (;;) {
+		int type, value, fd, ret;
+
+		ret = ctr_sync_recv(c->sync[0], &type, &value, text, sizeof(text), &fd);
+		if (ret < 0)
+			return cabin_err_make(err, -ret, "read from container init");
+		if (ret == 0)
+			return init_exit_error(c, err);
+		switch (type) {
+		case CTR_SYNC_MAP_REQ:
+			if (write_map(value, "uid_map", s->uid_mappings, err) < 0 ||
+			    write_map(value, "gid_map", s->gid_mappings, err) < 0)
+				return -1;
+			ctr_sync_send(c->sync[0], CTR_SYNC_MAP_DONE, 0, NULL, -1);
+			break;
+		case CTR_SYNC_PID: {
+			int st;
+
+			c->init = value;
+			while (waitpid(c->child, &st, 0) < 0 && errno == EINTR)
+				;
+			c->child = 0;
+			if (runtime_place(c, err) < 0)
+				return -1;
+			break;
+		}
+		case CTR_SYNC_HOOKS_REQ:
+			if (runtime_hooks(c, err) < 0)
+				return -1;
+			ctr_sync_send(c->sync[0], CTR_SYNC_HOOKS_DONE, 0, NULL, -1);
+			break;
+		case CTR_SYNC_TERMINAL:
+			if (fd < 0)
+				return cabin_err_make(err, EPROTO, "no terminal from container init");
+			if (c->console >= 0) {
+				ret = ctr_console_send(c->console, fd, err);
+				close(fd);
+				if (ret < 0)
+					return -1;
+			} else {
+				c->master = fd;
+			}
+			break;
+		case CTR_SYNC_READY:
+			return 0;
+		case CTR_SYNC_ERROR:
+			return cabin_err_make(err, 0, "%s", text);
+		default:
+			if (fd >= 0)
+				close(fd);
+			return cabin_err_make(err, EPROTO, "unexpected message %d from container init",
+					      type);
+		}
+	}
+}
+
+static int do_create(struct create_ctx *c, struct cabin_err **err)
+{
+	const struct ctr_create_opts *o = c->o;
+	struct ctr_spec *s;
+	cleanup_close int rootdirfd = -1;
+	struct stat sb;
+	sigset_t block;
+	int flags;
+
+	if (ctr_id_validate(o->id, err) < 0)
+		return -1;
+	c->bundle = realpath(o->bundle ? o->bundle : ".", NULL);
+	if (!c->bundle)
+		return cabin_err_make(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
+	if (ctr_spec_load(c->bundle, &c->spec, err) < 0)
+		return -1;
+	s = c->spec;
+	if (!s->process)
+		return cabin_err_make(err, EINVAL, "config.json: `process` is required");
+	if (stat(s->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return cabin_err_make(err, errno ? errno : ENOTDIR,
+				      "config.json: `root.path`: rootfs `%s` is not a directory",
+				      s->rootfs);
+	if (s->terminal && !o->console_socket && o->detach)
+		return cabin_err_make(err, EINVAL,
+				      "`process.terminal` is true: --console-socket is required");
+	if (ctr_caps_parse(s->caps, &c->caps, err) < 0)
+		return cabin_err_wrap(err, "config.json");
+	if (s->seccomp && ctr_seccomp_prepare(s->seccomp, &c->seccomp, err) < 0)
+		return cabin_err_wrap(err, "config.json");
+	c->userns = !!((s->ns_new | s->ns_joined) & CLONE_NEWUSER);
+
+	/* From the exclusive mkdir on, everything is undone by create_rollback(). */
+	if (fs_mkdir_p(o->root, 0700, err) < 0)
+		return cabin_err_wrap(err, "state directory");
+	rootdirfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootdirfd < 0)
+		return cabin_err_make(err, errno, "open `%s`", o->root);
+	if (mkdirat(rootdirfd, o->id, 0700) < 0) {
+		if (errno == EEXIST)
+			return cabin_err_make(err, EEXIST, "container `%s` already exists", o->id);
+		return cabin_err_make(err, errno, "mkdir `%s/%s`", o->root, o->id);
+	}
+	c->dir = ctr_state_dir(o->root, o->id);
+	c->dirfd = openat(rootdirfd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0)
+		return cabin_err_make(err, errno, "open `%s`", c->dir);
+	if (mkfifoat(c->dirfd, "exec.fifo", 0600) < 0)
+		return cabin_err_make(err, errno, "mkfifo `%s/exec.fifo`", c->dir);
+	/* O_RDWR never blocks on a fifo; the init reads from it until `start` writes. */
+	c->fifo = openat(c->dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
+	if (c->fifo < 0)
+		return cabin_err_make(err, errno, "open `%s/exec.fifo`", c->dir);
+	if (o->console_socket) {
+		c->console = ctr_console_connect(o->console_socket, err);
+		if (c->console < 0)
+			return cabin_err_wrap(err, "--console-socket");
+	}
+	if (c->seccomp && ctr_seccomp_listener_path(c->seccomp)) {
+		c->listener = ctr_console_connect(ctr_seccomp_listener_path(c->seccomp), err);
+		if (c->listener < 0)
+			return cabin_err_wrap(err, "config.json: `linux.seccomp.listenerPath`");
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
+		return cabin_err_make(err, errno, "socketpair");
+
+	c->st.id = (char *)o->id;
+	c->st.bundle = c->bundle;
+	c->st.rootfs = s->rootfs;
+	c->st.created = now_rfc3339();
+	c->st.config = xasprintf("%s/config.json", c->bundle);
+	c->st.owner = getuid();
+	c->st.annotations = s->annotations;
+	c->st.ns_pid = !!((s->ns_new | s->ns_joined) & CLONE_NEWPID);
+	c->st.process = json_incref(s->process);
+	if (json_object_get(s->hooks, "poststart") || json_object_get(s->hooks, "poststop"))
+		c->st.poststop = json_pack("{s:O*,s:O*}", "poststart",
+					   json_object_get(s->hooks, "poststart"), "poststop",
+					   json_object_get(s->hooks, "poststop"));
+
+	/* `run` forwards these to the init; the init restores the caller's mask. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &block, &c->oldmask);
+
+	flags = SIGCHLD;
+	if (!s->ns_joined && !(s->ns_new & CLONE_NEWTIME))
+		flags |= s->ns_new;
+	c->child = (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
+	if (c->child < 0)
+		return cabin_err_make(err, errno, "clone the container init");
+	if (c->child == 0) {
+		struct cabin_err *e = NULL;
+
+		if (child_init(c, &e) < 0)
+			ctr_sync_send(c->sync[1], CTR_SYNC_ERROR, 0, cabin_err_msg(e), -1);
+		_exit(1);
+	}
+	close(c->sync[1]);
+	c->sync[1] = -1;
+	if (!(s->ns_joined || (s->ns_new & CLONE_NEWTIME))) {
+		c->init = c->child;
+		if ((s->ns_new & CLONE_NEWUSER) &&
+		    (write_map(c->init, "uid_map", s->uid_mappings, err) < 0 ||
+		     write_map(c->init, "gid_map", s->gid_mappings, err) < 0))
+			return -1;
+		if (runtime_place(c, err) < 0)
+			return -1;
+	}
+	if (runtime_loop(c, err) < 0)
+		return -1;
+	c->st.pid = c->init;
+	c->st.start_time = ctr_proc_start_time(c->init);
+	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
+		return -1;
+	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->init, err) < 0)
+		return -1;
+	if (ctr_sync_send(c->sync[0], CTR_SYNC_ACK, 0, NULL, -1) < 0)
+		return cabin_err_make(err, EPIPE, "container init went away");
+	return 0;
+}
+
+int ctr_create(const struct ctr_create_opts *o, struct cabin_err **err)
+{
+	struct create_ctx c;
+	int ret;
+
+	create_ctx_init(&c, o);
+	ret = do_create(&c, err);
+	if (ret < 0) {
+		create_rollback(&c);
+		cabin_err_wrap(err, "create `%s`", o->id);
+	}
+	sigprocmask(SIG_SETMASK, &c.oldmask, NULL);
+	create_ctx_free(&c);
+	return ret < 0 ? -1 : 0;
+}
+
+static int release_init(const char *root, const char *id, struct cabin_err **err)
+{
+	cleanup_free char *fifo = xasprintf("%s/%s/exec.fifo", root, id);
+	cleanup_close int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENXIO)
+			return cabin_err_make(err, ESRCH, "container `%s` init is not running", id);
+		return cabin_err_make(err, errno, "container `%s` is not in the created state",
+				      id);
+	}
+	if (write(fd, "0", 1) != 1)
+		return cabin_err_make(err, errno, "start `%s`: write exec.fifo", id);
+	unlink(fifo);
+	return 0;
+}
+
+static void run_poststart(const char *root, struct ctr_state *st)
+{
+	json_t *hooks = st->poststop ? json_object_get(st->poststop, "poststart") : NULL;
+	struct cabin_err *e = NULL;
+	json_t *state;
+
+	if (!json_array_size(hooks))
+		return;
+	state = ctr_state_to_json(st, CTR_RUNNING);
+	if (ctr_hooks_run(hooks, NULL, state, &e) < 0)
+		log_warn("poststart: %s", cabin_err_msg(e));
+	cabin_err_release(&e);
+	json_decref(state);
+}
+
+int ctr_start(const char *root, const char *id, struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+	enum ctr_status status;
+
+	if (ctr_state_load(root, id, &st, err) < 0)
+		return -1;
+	status = ctr_state_status(root, st);
+	if (status != CTR_CREATED)
+		return cabin_err_make(err, EINVAL, "container `%s` is %s, not created", id,
+				      ctr_status_name(status));
+	if (release_init(root, id, err) < 0)
+		return -1;
+	run_poststart(root, st);
+	return 0;
+}
+
+int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
+{
+	struct create_ctx c;
+	cleanup_state struct ctr_state *st = NULL;
+	cleanup_close int sfd = -1;
+	struct cabin_err *e = NULL;
+	sigset_t set;
+	int ret, status = 0;
+
+	create_ctx_init(&c, o);
+	ret = do_create(&c, err);
+	if (ret < 0) {
+		create_rollback(&c);
+		cabin_err_wrap(err, "run `%s`", o->id);
+		sigprocmask(SIG_SETMASK, &c.oldmask, NULL);
+		create_ctx_free(&c);
+		return -1;
+	}
+	/* Release the init through our own fifo fd, as `start` would. */
+	if (write(c.fifo, "0", 1) != 1) {
+		ret = cabin_err_make(err, errno, "run `%s`: start", o->id);
+		create_rollback(&c);
+		goto out;
+	}
+	unlinkat(c.dirfd, "exec.fifo", 0);
+	if (ctr_state_load(o->root, o->id, &st, &e) == 0)
+		run_poststart(o->root, st);
+	cabin_err_release(&e);
+	if (o->detach) {
+		ret = 0;
+		goto out;
+	}
+	/* Foreground: forward signals, reap, and exit with the init's status. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGWINCH);
+	if (c.master >= 0) {
+		sfd = signalfd(-1, &set, SFD_CLOEXEC);
+		ctr_terminal_proxy(c.master, sfd, c.init, &status);
+	} else {
+		for (;;) {
+			siginfo_t si;
+			int sig = sigwaitinfo(&set, &si);
+			pid_t p;
+
+			if (sig < 0)
+				continue;
+			if (sig != SIGCHLD) {
+				kill(c.init, sig);
+				continue;
+			}
+			while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+				if (p == c.init)
+					break;
+			if (p == c.init)
+				break;
+		}
+	}
+	c.init = c.child = 0;
+	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (ctr_delete(o->root, o->id, 1, &e) < 0)
+		log_warn("%s", cabin_err_msg(e));
+	cabin_err_release(&e);
+out:
+	sigprocmask(SIG_SETMASK, &c.oldmask, NULL);
+	create_ctx_free(&c);
+	return ret;
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * exec: a new process in a running container. The runtime forks a child that is moved
+ * into the container's cgroup, joins every namespace of the init at once with
+ * setns(pidfd, flags) (Linux 5.8: atomic, and in the right order for user namespaces),
+ * then forks the process itself with CLONE_PARENT so that it is our child and lands in
+ * the container's pid namespace. The sync socket is close-on-exec: EOF without an ERROR
+ * message means execve succeeded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctr/caps.h"
+#include "ctr/cgroup.h"
+#include "ctr/container.h"
+#include "ctr/limits.h"
+#include "ctr/seccomp.h"
+#include "ctr/spec.h"
+#include "ctr/state.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static const int all_ns[] = { CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWNET,
+			      CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME };
+
+/* The namespaces where the init differs from us. */
+static int ns_to_join(pid_t pid)
+{
+	int flags = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(all_ns); i++) {
+		char a[64], b[64];
+		struct stat sa, sb;
+		const char *name = ctr_ns_proc_name(all_ns[i]);
+
+		snprintf(a, sizeof(a), "/proc/self/ns/%s", name);
+		snprintf(b, sizeof(b), "/proc/%d/ns/%s", (int)pid, name);
+		if (stat(b, &sb) < 0)
+			continue;
+		if (stat(a, &sa) < 0 || sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev)
+			flags |= all_ns[i];
+	}
+	return flags;
+}
+
+struct exec_ctx {
+	struct ctr_spec proc; /* only the process fields are used */
+	struct ctr_caps caps;
+	struct ctr_seccomp *seccomp;
+	int sync[2];
+	int pidfd;
+	int nsflags;
+	sigset_t oldmask;
+};
+
+static int find_exec(const struct ctr_spec *s, char **out, struct cabin_err **err)
+{
+	const char *a0 = s->args[0], *path = NULL;
+	cleanup_free char *dup = NULL;
+
+	if (strchr(a0, '/')) {
+		*out = xstrdup(a0);
+		return 0;
+	}
+	for (size_t i = 0; s->env && s->env[i]; i++)
+		if (!strncmp(s->env[i], "PATH=", 5))
+			path = s->env[i] + 5;
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	dup = xstrdup(path);
+	for (char *save = NULL, *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		cleanup_free char *p = xasprintf("%s/%s", d, a0);
+		struct stat sb;
+
+		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) == 0) {
+			*out = steal_ptr(&p);
+			return 0;
+		}
+	}
+	return cabin_err_make(err, ENOENT, "executable file `%s` not found in $PATH", a0);
+}
+
+static int exec_child(struct exec_ctx *x, struct cabin_err **err)
+{
+	const struct ctr_spec *s = &x->proc;
+	int sock = x->sync[1], type, notify = -1;
+	cleanup_free char *exe = NULL;
+	pid_t pid;
+
+	close(x->sync[0]);
+	if (ctr_sync_recv(sock, &type, NULL, NULL, 0, NULL) <= 0 || type != CTR_SYNC_GO)
+		_exit(1);
+	if (x->nsflags && setns(x->pidfd, x->nsflags) < 0)
+		return cabin_err_make(err, errno, "join the container's namespaces");
+	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0)
+		return cabin_err_make(err, errno, "fork");
+	if (pid > 0) {
+		ctr_sync_send(sock, CTR_SYNC_PID, pid, NULL, -1);
+		_exit(0);
+	}
+	if ((x->nsflags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return cabin_err_make(err, errno, "become root in the user namespace");
+	if (s->terminal) {
+		int master = ctr_terminal_setup(s->cons_height, s->cons_width, err);
+
+		if (master < 0)
+			return -1;
+		if (ctr_sync_send(sock, CTR_SYNC_TERMINAL, 0, NULL, master) < 0)
+			return cabin_err_make(err, errno, "send the terminal");
+		close(master);
+	}
+	if (s->rlimits && ctr_rlimits_apply(s->rlimits, err) < 0)
+		return -1;
+	if (s->ioprio && ctr_ioprio_apply(s->ioprio, err) < 0)
+		return -1;
+	if (chdir(s->cwd) < 0 && errno != EACCES)
+		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	if (setgroups(s->n_add_gids, s->add_gids) < 0 && !(errno == EPERM && !s->n_add_gids))
+		return cabin_err_make(err, errno, "setgroups (process.user.additionalGids)");
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		return cabin_err_make(err, errno, "setgid `%u`", s->gid);
+	if (x->caps.present && s->uid != 0 && ctr_caps_keep_for_setuid(err) < 0)
+		return -1;
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		return cabin_err_make(err, errno, "setuid `%u`", s->uid);
+	if (x->caps.present && ctr_caps_apply(&x->caps, err) < 0)
+		return -1;
+	if (chdir(s->cwd) < 0)
+		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	if (s->umask >= 0)
+		umask((mode_t)s->umask);
+	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cabin_err_make(err, errno, "set no_new_privs");
+	if (find_exec(s, &exe, err) < 0)
+		return -1;
+	if (x->seccomp && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
+		return -1;
+	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
+	return cabin_err_make(err, errno, "exec `%s`", exe);
+}
+
+int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+	cleanup_close int console = -1, master = -1, sfd = -1;
+	struct ctr_cgroup *cg = NULL;
+	struct exec_ctx x;
+	enum ctr_status status;
+	pid_t child, pid = 0;
+	sigset_t block;
+	int ret = -1, wst = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.sync[0] = x.sync[1] = x.pidfd = -1;
+	x.proc.umask = -1;
+	if (ctr_state_load(o->root, o->id, &st, err) < 0)
+		return -1;
+	status = ctr_state_status(o->root, st);
+	if (status != CTR_RUNNING && status != CTR_CREATED)
+		return cabin_err_make(err, EINVAL, "container `%s` is %s, not running", o->id,
+				      ctr_status_name(status));
+	if (ctr_spec_parse_process(o->process, "process", &x.proc, err) < 0)
+		goto out;
+	if (ctr_caps_parse(x.proc.caps, &x.caps, err) < 0)
+		goto out;
+	if (x.proc.terminal && !o->console_socket && o->detach) {
+		cabin_err_make(err, EINVAL, "`process.terminal` with --detach needs --console-socket");
+		goto out;
+	}
+	/* The container's seccomp profile applies to exec'd processes too. */
+	if (st->config) {
+		json_t *cfg = json_load_file(st->config, 0, NULL);
+		json_t *sc = json_object_get(json_object_get(cfg, "linux"), "seccomp");
+
+		if (sc && ctr_seccomp_prepare(sc, &x.seccomp, err) < 0) {
+			json_decref(cfg);
+			goto out;
+		}
+		json_decref(cfg);
+	}
+	x.pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	if (x.pidfd < 0 || !ctr_state_alive(st)) {
+		cabin_err_make(err, ESRCH, "container `%s` is not running", o->id);
+		goto out;
+	}
+	x.nsflags = ns_to_join(st->pid);
+	if (o->console_socket) {
+		console = ctr_console_connect(o->console_socket, err);
+		if (console < 0)
+			goto out;
+	}
+	if (st->cgroup && ctr_cgroup_from_string(st->cgroup, &cg, err) < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x.sync) < 0) {
+		cabin_err_make(err, errno, "socketpair");
+		goto out;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &block, &x.oldmask);
+	child = fork();
+	if (child < 0) {
+		cabin_err_make(err, errno, "fork");
+		goto out_mask;
+	}
+	if (child == 0) {
+		struct cabin_err *e = NULL;
+
+		if (exec_child(&x, &e) < 0)
+			ctr_sync_send(x.sync[1], CTR_SYNC_ERROR, 0, cabin_err_msg(e), -1);
+		_exit(127);
+	}
+	close(x.sync[1]);
+	x.sync[1] = -1;
+	if (cg && ctr_cgroup_enter(cg, child, err) < 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		goto out_mask;
+	}
+	ctr_sync_send(x.sync[0], CTR_SYNC_GO, 0, NULL, -1);
+	for (;;) {
+		char text[1016];
+		int type, value, fd, r;
+
+		r = ctr_sync_recv(x.sync[0], &type, &value, text, sizeof(text), &fd);
+		if (r <= 0)
+			break;
+		if (type == CTR_SYNC_PID) {
+			pid = value;
+			waitpid(child, NULL, 0);
+			child = 0;
+		} else if (type == CTR_SYNC_TERMINAL && fd >= 0) {
+			if (console >= 0) {
+				r = ctr_console_send(console, fd, err);
+				close(fd);
+				if (r < 0)
+					goto out_kill;
+			} else {
+				master = fd;
+			}
+		} else if (type == CTR_SYNC_ERROR) {
+			cabin_err_make(err, 0, "%s", text);
+			goto out_kill;
+		}
+	}
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	if (!pid) {
+		cabin_err_make(err, 0, "exec process exited during setup");
+		goto out_mask;
+	}
+	if (o->pid_file && ctr_write_pid_file(o->pid_file, pid, err) < 0)
+		goto out_kill;
+	if (o->detach) {
+		ret = 0;
+		goto out_mask;
+	}
+	if (master >= 0) {
+		sfd = signalfd(-1, &block, SFD_CLOEXEC);
+		ctr_terminal_proxy(master, sfd, pid, &wst);
+	} else {
+		for (;;) {
+			siginfo_t si;
+			int sig = sigwaitinfo(&block, &si);
+			pid_t p = 0;
+
+			if (sig < 0)
+				continue;
+			if (sig != SIGCHLD) {
+				kill(pid, sig);
+				continue;
+			}
+			while ((p = waitpid(-1, &wst, WNOHANG)) > 0 && p != pid)
+				;
+			if (p == pid)
+				break;
+		}
+	}
+	ret = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+	goto out_mask;
+out_kill:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+out_mask:
+	sigprocmask(SIG_SETMASK, &x.oldmask, NULL);
+out:
+	if (ret < 0)
+		cabin_err_wrap(err, "exec in `%s`", o->id);
+	ctr_cgroup_free(cg);
+	ctr_seccomp_free(x.seccomp);
+	free(x.proc.args);
+	free(x.proc.env);
+	free(x.proc.add_gids);
+	for (int i = 0; i < 2; i++)
+		if (x.sync[i] >= 0)
+			close(x.sync[i]);
+	if (x.pidfd >= 0)
+		close(x.pidfd);
+	return ret;
+}

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Building the container's filesystem. This runs in the container init, in its new
+ * mount namespace, as root of its user namespace. The rootfs is untrusted: every
+ * destination is resolved with openat2(RESOLVE_IN_ROOT) relative to the rootfs and the
+ * mount targets the resulting fd through /proc/self/fd, so a symlink planted in the
+ * image ("/proc -> /etc") cannot make us mount over a host path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ctr/cgroup.h"
+#include "ctr/mount.h"
+#include "ctr/spec.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+static int sys_open_tree(int dfd, const char *path, unsigned flags)
+{
+	return (int)syscall(SYS_open_tree, dfd, path, flags);
+}
+
+static int sys_move_mount(int from, const char *fp, int to, const char *tp, unsigned flags)
+{
+	return (int)syscall(SYS_move_mount, from, fp, to, tp, flags);
+}
+
+static int sys_mount_setattr(int dfd, const char *path, unsigned flags, struct mount_attr *attr)
+{
+	return (int)syscall(SYS_mount_setattr, dfd, path, flags, attr, sizeof(*attr));
+}
+
+int ctr_mount_open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		/*
+		 * Kernels before 5.6: no openat2. A relative openat cannot escape through
+		 * "..", but an absolute symlink would; refuse symlinks in the last part.
+		 */
+		fd = openat(rootfd, path, flags | O_CLOEXEC | O_NOFOLLOW);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Open @path under @rootfd, creating missing parents as directories and the last part
+ * as a directory (@dir) or an empty file. Return an O_PATH fd or -errno.
+ */
+static int mkpath_in_root(int rootfd, const char *path, int dir)
+{
+	cleanup_free char *parent = NULL;
+	cleanup_close int pfd = -1;
+	const char *slash, *last;
+	int fd;
+
+	fd = ctr_mount_open_in_root(rootfd, path, O_PATH);
+	if (fd >= 0 || fd != -ENOENT)
+		return fd;
+	while (*path == '/')
+		path++;
+	slash = strrchr(path, '/');
+	if (slash) {
+		parent = xstrndup(path, (size_t)(slash - path));
+		last = slash + 1;
+		pfd = mkpath_in_root(rootfd, parent, 1);
+		if (pfd < 0)
+			return pfd;
+		/* reopen as a real directory fd for *at() calls */
+		{
+			int d = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (d < 0)
+				return -errno;
+			close(pfd);
+			pfd = d;
+		}
+	} else {
+		last = path;
+		pfd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			return -errno;
+	}
+	if (!*last || !strcmp(last, "..") || !strcmp(last, "."))
+		return -EINVAL;
+	if (dir) {
+		if (mkdirat(pfd, last, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	} else {
+		int f = openat(pfd, last, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+		if (f < 0 && errno != EEXIST)
+			return -errno;
+		if (f >= 0)
+			close(f);
+	}
+	fd = openat(pfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static void fdpath(char *buf, size_t n, int fd)
+{
+	snprintf(buf, n, "/proc/self/fd/%d", fd);
+}
+
+static int set_propagation(int rootfd, const char *dest, unsigned long prop, int rec,
+			   struct cabin_err **err)
+{
+	cleanup_close int fd = -1;
+	char p[64];
+
+	if (!prop)
+		return 0;
+	fd = ctr_mount_open_in_root(rootfd, dest, O_PATH);
+	if (fd < 0)
+		return cabin_err_make(err, -fd, "open mount `%s`", dest);
+	fdpath(p, sizeof(p), fd);
+	if (mount(NULL, p, NULL, prop | (rec ? MS_REC : 0), NULL) < 0)
+		return cabin_err_make(err, errno, "set propagation of mount `%s`", dest);
+	return 0;
+}
+
+static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
+		      struct cabin_err **err)
+{
+	cleanup_free char *src = NULL;
+	cleanup_close int tree = -1, target = -1;
+	struct mount_attr attr = { 0 };
+	struct stat sb;
+
+	src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", spec->bundle, m->source);
+	if (stat(src, &sb) < 0)
+		return cabin_err_make(err, errno, "bind mount source `%s`", src);
+	tree = sys_open_tree(AT_FDCWD, src,
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return cabin_err_make(err, errno, "bind mount `%s`: open_tree `%s`", m->dest, src);
+	attr.attr_set = m->attr_set;
+	attr.attr_clr = m->attr_clr;
+	if (attr.attr_clr & MOUNT_ATTR__ATIME)
+		attr.attr_clr |= MOUNT_ATTR__ATIME;
+	attr.propagation = m->propagation;
+	if (m->idmap) {
+		/*
+		 * Without explicit mappings the mount maps like the container's user
+		 * namespace; explicit per-mount mappings need their own namespace.
+		 */
+		if (m->uid_mappings)
+			return cabin_err_make(err, ENOTSUP,
+					      "mount `%s`: per-mount uidMappings are not supported "
+					      "(use `idmap` with the container's user namespace)",
+					      m->dest);
+		attr.attr_set |= MOUNT_ATTR_IDMAP;
+		attr.userns_fd = (unsigned long long)open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	}
+	if ((attr.attr_set || attr.attr_clr || attr.propagation) &&
+	    sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0),
+			      &attr) < 0) {
+		int e = errno;
+
+		if (m->idmap)
+			close((int)attr.userns_fd);
+		return cabin_err_make(err, e, "bind mount `%s`: set attributes%s", m->dest,
+				      m->idmap ? " (idmapped mount)" : "");
+	}
+	if (m->idmap)
+		close((int)attr.userns_fd);
+	target = mkpath_in_root(rootfd, m->dest, S_ISDIR(sb.st_mode));
+	if (target < 0)
+		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
+	if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
+		return cabin_err_make(err, errno, "bind mount `%s` on `%s`", src, m->dest);
+	return 0;
+}
+
+static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
+			int userns, struct cabin_err **err)
+{
+	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
+	cleanup_fclose FILE *f = NULL;
+	unsigned long fl = m->flags & ~MS_RDONLY;
+	char p[64], line[512];
+
+	if (target < 0)
+		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
+	fdpath(p, sizeof(p), target);
+	if (ctr_cgroup_host_mode() == CTR_CGROUP_V2) {
+		if (mount("cgroup2", p, "cgroup2", m->flags, NULL) < 0)
+			return cabin_err_make(err, errno, "mount cgroup2 on `%s`", m->dest);
+		return 0;
+	}
+	if (userns) {
+		/* cgroup v1 hierarchies can only be mounted from the initial user namespace */
+		struct ctr_mount b = *m;
+
+		b.kind = CTR_MOUNT_BIND;
+		b.source = "/sys/fs/cgroup";
+		b.recursive = 1;
+		return mount_bind(spec, rootfd, &b, err);
+	}
+	if (mount("tmpfs", p, "tmpfs", fl, "mode=755") < 0)
+		return cabin_err_make(err, errno, "mount tmpfs on `%s`", m->dest);
+	close(target);
+	target = ctr_mount_open_in_root(rootfd, m->dest, O_RDONLY | O_DIRECTORY);
+	if (target < 0)
+		return cabin_err_make(err, -target, "open `%s`", m->dest);
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return cabin_err_make(err, errno, "open `/proc/self/cgroup`");
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2, *name, *opts;
+		cleanup_close int sub = -1;
+
+		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
+			continue;
+		*c2 = '\0';
+		opts = c1 + 1;
+		if (!*opts) {
+			name = (char *)"unified";
+			opts = NULL;
+		} else {
+			name = !strncmp(opts, "name=", 5) ? opts + 5 : opts;
+		}
+		if (mkdirat(target, name, 0755) < 0 && errno != EEXIST)
+			return cabin_err_make(err, errno, "mkdir `%s/%s`", m->dest, name);
+		sub = openat(target, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return cabin_err_make(err, errno, "open `%s/%s`", m->dest, name);
+		fdpath(p, sizeof(p), sub);
+		if (mount("cgroup", p, opts ? "cgroup" : "cgroup2", m->flags, opts) < 0)
+			return cabin_err_make(err, errno, "mount cgroup `%s` on `%s/%s`",
+					      opts ? opts : "cgroup2", m->dest, name);
+		/* cpu,cpuacct is also reachable as cpu and cpuacct, as on the host */
+		if (opts && strchr(name, ',')) {
+			cleanup_free char *dup = xstrdup(name);
+
+			for (char *s = strtok(dup, ","); s; s = strtok(NULL, ","))
+				if (symlinkat(name, target, s) < 0 && errno != EEXIST)
+					return cabin_err_make(err, errno, "symlink `%s/%s`",
+							      m->dest, s);
+		}
+	}
+	if (m->flags & MS_RDONLY) {
+		fdpath(p, sizeof(p), target);
+		if (mount(NULL, p, NULL, MS_REMOUNT | fl | MS_RDONLY, "mode=755") < 0)
+			return cabin_err_make(err, errno, "remount `%s` read-only", m->dest);
+	}
+	return 0;
+}
+
+static int mount_fs(int rootfd, const struct ctr_mount *m, struct cabin_err **err)
+{
+	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
+	char p[64];
+	int ret;
+
+	if (target < 0)
+		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
+	fdpath(p, sizeof(p), target);
+	ret = mount(m->source ? m->source : m->type, p, m->type, m->flags & ~MS_REMOUNT,
+		    *m->data ? m->data : NULL);
+	if (ret < 0 && errno == EINVAL && !strcmp(m->type, "sysfs")) {
+		/* sysfs needs a network namespace we own: fall back to a bind of /sys */
+		struct ctr_mount b = *m;
+
+		b.kind = CTR_MOUNT_BIND;
+		b.source = "/sys";
+		b.recursive = 1;
+		return mount_bind(NULL, rootfd, &b, err);
+	}
+	if (ret < 0)
+		return cabin_err_make(err, errno, "mount `%s` (%s) on `%s`",
+				      m->source ? m->source : m->type, m->type, m->dest);
+	if (m->propagation)
+		return set_propagation(rootfd, m->dest, m->propagation, 0, err);
+	return 0;
+}
+
+struct dev_default {
+	const char *path;
+	unsigned major, minor;
+};
+
+static const struct dev_default default_devices[] = {
+	{ "/dev/null", 1, 3 },	  { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+
+static int make_device(int rootfd, const struct ctr_device *d, int userns,
+		       struct cabin_err **err)
+{
+	cleanup_free char *parent = NULL;
+	cleanup_close int pfd = -1;
+	const char *slash = strrchr(d->path, '/'), *name = slash + 1;
+	char p[64];
+
+	parent = xstrndup(d->path, (size_t)(slash - d->path));
+	{
+		int t = mkpath_in_root(rootfd, *parent ? parent : "/", 1);
+
+		if (t < 0)
+			return cabin_err_make(err, -t, "create `%s`", parent);
+		pfd = openat(t, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(t);
+		if (pfd < 0)
+			return cabin_err_make(err, errno, "open `%s`", parent);
+	}
+	if (!*name || !strcmp(name, "..") || !strcmp(name, "."))
+		return cabin_err_make(err, EINVAL, "device path `%s`", d->path);
+	unlinkat(pfd, name, 0);
+	if (!userns || d->type == S_IFIFO) {
+		if (mknodat(pfd, name, d->type | (d->mode & 07777), makedev(d->major, d->minor)) <
+		    0)
+			return cabin_err_make(err, errno, "mknod `%s`", d->path);
+		if (fchownat(pfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return cabin_err_make(err, errno, "chown `%s`", d->path);
+		if (fchmodat(pfd, name, d->mode & 07777, 0) < 0)
+			return cabin_err_make(err, errno, "chmod `%s`", d->path);
+		return 0;
+	}
+	/* In a user namespace mknod is refused: bind the host's node instead. */
+	{
+		cleanup_close int f = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		cleanup_close int tree = -1;
+
+		if (f < 0)
+			return cabin_err_make(err, errno, "create `%s`", d->path);
+		close(f);
+		f = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (f < 0)
+			return cabin_err_make(err, errno, "open `%s`", d->path);
+		tree = sys_open_tree(AT_FDCWD, d->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (tree < 0)
+			return cabin_err_make(err, errno, "bind device `%s` from the host", d->path);
+		if (sys_move_mount(tree, "", f, "",
+				   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return cabin_err_make(err, errno, "bind device `%s`", d->path);
+		(void)p;
+	}
+	return 0;
+}
+
+static int make_devices(const struct ctr_spec *spec, int rootfd, int userns,
+			struct cabin_err **err)
+{
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+		{ "pts/ptmx", "ptmx" },
+	};
+	cleanup_close int dev = -1, devd = -1;
+	int bind_dev = 0;
+
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (!strcmp(spec->mounts[i].dest, "/dev") &&
+		    spec->mounts[i].kind == CTR_MOUNT_BIND)
+			bind_dev = 1;
+	if (bind_dev)
+		return 0; /* the host's /dev (or the caller's) is used as is */
+	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+		struct ctr_device d = {
+			.path = default_devices[i].path,
+			.type = S_IFCHR,
+			.major = default_devices[i].major,
+			.minor = default_devices[i].minor,
+			.mode = 0666,
+		};
+		size_t j;
+
+		for (j = 0; j < spec->n_devices; j++)
+			if (!strcmp(spec->devices[j].path, d.path))
+				break;
+		if (j < spec->n_devices)
+			continue; /* config.json overrides the default */
+		if (make_device(rootfd, &d, userns, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < spec->n_devices; i++)
+		if (make_device(rootfd, &spec->devices[i], userns, err) < 0)
+			return -1;
+	dev = mkpath_in_root(rootfd, "/dev", 1);
+	if (dev < 0)
+		return cabin_err_make(err, -dev, "create `/dev`");
+	devd = openat(dev, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (devd < 0)
+		return cabin_err_make(err, errno, "open `/dev`");
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], devd, links[i][1]) < 0 && errno != EEXIST) {
+			/* /dev/ptmx may be a device node in the image: replace it */
+			if (errno == EEXIST)
+				continue;
+			return cabin_err_make(err, errno, "symlink `/dev/%s`", links[i][1]);
+		}
+	/* an existing /dev/ptmx node would not reach our devpts instance */
+	{
+		struct stat sb;
+
+		if (fstatat(devd, "ptmx", &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(sb.st_mode)) {
+			unlinkat(devd, "ptmx", 0);
+			if (symlinkat("pts/ptmx", devd, "ptmx") < 0)
+				return cabin_err_make(err, errno, "symlink `/dev/ptmx`");
+		}
+	}
+	return 0;
+}
+
+int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err **err)
+{
+	cleanup_close int rootfd = -1;
+	unsigned long prop = MS_SLAVE;
+
+	if (spec->rootfs_propagation == MS_PRIVATE || spec->rootfs_propagation == MS_UNBINDABLE)
+		prop = MS_PRIVATE;
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
+		return cabin_err_make(err, errno, "make `/` %s", prop == MS_SLAVE ? "rslave" : "rprivate");
+	/* pivot_root needs the new root to be a mount point */
+	if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return cabin_err_make(err, errno, "bind rootfs `%s`", spec->rootfs);
+	rootfd = open(spec->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return cabin_err_make(err, errno, "open rootfs `%s`", spec->rootfs);
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct ctr_mount *m = &spec->mounts[i];
+		int ret;
+
+		switch (m->kind) {
+		case CTR_MOUNT_BIND:
+			ret = mount_bind(spec, rootfd, m, err);
+			break;
+		case CTR_MOUNT_CGROUP:
+			ret = mount_cgroup(spec, rootfd, m, userns, err);
+			break;
+		case CTR_MOUNT_FS:
+		default:
+			ret = mount_fs(rootfd, m, err);
+			break;
+		}
+		if (ret < 0)
+			return -1;
+	}
+	if (make_devices(spec, rootfd, userns, err) < 0)
+		return -1;
+	return steal_fd(&rootfd);
+}
+
+int ctr_rootfs_pivot(int rootfd, int no_pivot, struct cabin_err **err)
+{
+	if (fchdir(rootfd) < 0)
+		return cabin_err_make(err, errno, "chdir to rootfs");
+	if (no_pivot) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return cabin_err_make(err, errno, "move rootfs to `/`");
+		if (chroot(".") < 0)
+			return cabin_err_make(err, errno, "chroot");
+	} else {
+		/*
+		 * pivot_root(".", ".") stacks the old root on top of the new one; detaching
+		 * "." then removes it without needing a directory for it in the image.
+		 */
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return cabin_err_make(err, errno, "pivot_root");
+		if (umount2(".", MNT_DETACH) < 0)
+			return cabin_err_make(err, errno, "detach the old root");
+	}
+	if (chdir("/") < 0)
+		return cabin_err_make(err, errno, "chdir `/`");
+	return 0;
+}
+
+static int mask_path(const char *path, struct cabin_err **err)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return cabin_err_make(err, errno, "masked path `%s`", path);
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k,mode=555") < 0)
+			return cabin_err_make(err, errno, "mask `%s`", path);
+	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+		if (errno == ENOENT) /* no /dev/null in a container without /dev */
+			return cabin_err_make(err, errno, "mask `%s` (no /dev/null)", path);
+		return cabin_err_make(err, errno, "mask `%s`", path);
+	}
+	return 0;
+}
+
+static int readonly_path(const char *path, struct cabin_err **err)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return cabin_err_make(err, errno, "readonly path `%s`", path);
+	}
+	if (sys_mount_setattr(AT_FDCWD, path, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW, &attr) < 0)
+		return cabin_err_make(err, errno, "make `%s` read-only", path);
+	return 0;
+}
+
+int ctr_rootfs_finish(const struct ctr_spec *spec, struct cabin_err **err)
+{
+	if (spec->rootfs_propagation &&
+	    mount(NULL, "/", NULL, MS_REC | spec->rootfs_propagation, NULL) < 0)
+		return cabin_err_make(err, errno, "set rootfsPropagation");
+	for (size_t i = 0; spec->masked && spec->masked[i]; i++)
+		if (mask_path(spec->masked[i], err) < 0)
+			return -1;
+	for (size_t i = 0; spec->readonly && spec->readonly[i]; i++)
+		if (readonly_path(spec->readonly[i], err) < 0)
+			return -1;
+	if (spec->root_readonly) {
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+		if (sys_mount_setattr(AT_FDCWD, "/", 0, &attr) < 0)
+			return cabin_err_make(err, errno, "make the root read-only");
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_CTR_MOUNT_H
+#define CABIN_CTR_MOUNT_H
+
+struct cabin_err;
+struct ctr_spec;
+
+/*
+ * The container's filesystem, built inside its new mount namespace by the container
+ * init, in three steps around the createContainer hooks and pivot_root(2).
+ */
+
+/**
+ * ctr_rootfs_prepare() - make / a slave (or per rootfsPropagation), bind the rootfs onto
+ * itself, perform every mount of config.json and create the devices. Destinations are
+ * resolved under the rootfs with openat2(RESOLVE_IN_ROOT), so a symlink in the image
+ * never leads a mount outside it.
+ * @userns: the container has its own user namespace (devices are bind-mounted then)
+ * Return: an O_PATH fd of the new root (for ctr_rootfs_pivot), or <0.
+ */
+int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err **err);
+
+/** ctr_rootfs_pivot() - pivot_root(2) into @rootfd, or MS_MOVE + chroot with @no_pivot. */
+int ctr_rootfs_pivot(int rootfd, int no_pivot, struct cabin_err **err);
+
+/**
+ * ctr_rootfs_finish() - inside the new root: rootfsPropagation, maskedPaths,
+ * readonlyPaths and root.readonly.
+ */
+int ctr_rootfs_finish(const struct ctr_spec *spec, struct cabin_err **err);
+
+/**
+ * ctr_mount_open_in_root() - open @path under @rootfd without leaving it
+ * (openat2 RESOLVE_IN_ROOT; symlinks resolve as if @rootfd were /).
+ * Return: fd or -errno.
+ */
+int ctr_mount_open_in_root(int rootfd, const char *path, int flags);
+
+#endif

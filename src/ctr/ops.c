@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* state, kill, delete, pause/resume, ps, update, list: the commands that act on state.json. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ctr/cgroup.h"
+#include "ctr/container.h"
+#include "ctr/hooks.h"
+#include "ctr/state.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+int ctr_state_get(const char *root, const char *id, json_t **out, struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+
+	if (ctr_state_load(root, id, &st, err) < 0)
+		return -1;
+	*out = ctr_state_to_json(st, ctr_state_status(root, st));
+	return 0;
+}
+
+/* A pidfd of the init, only if it is still the same process (pid reuse). */
+static int open_init(const struct ctr_state *st)
+{
+	int fd;
+
+	if (st->pid <= 0)
+		return -ESRCH;
+	fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	if (fd < 0)
+		return -errno;
+	if (!ctr_state_alive(st)) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
+static int open_cgroup(const struct ctr_state *st, struct ctr_cgroup **cg, struct cabin_err **err)
+{
+	*cg = NULL;
+	if (!st->cgroup)
+		return 0;
+	return ctr_cgroup_from_string(st->cgroup, cg, err);
+}
+
+int ctr_kill(const char *root, const char *id, int sig, int all, struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+	cleanup_close int pidfd = -1;
+	enum ctr_status status;
+
+	if (ctr_state_load(root, id, &st, err) < 0)
+		return -1;
+	status = ctr_state_status(root, st);
+	if (status == CTR_STOPPED || status == CTR_CREATING)
+		return cabin_err_make(err, ESRCH, "container `%s` is not running", id);
+	if (all && st->cgroup) {
+		struct ctr_cgroup *cg = NULL;
+		int ret;
+
+		if (open_cgroup(st, &cg, err) < 0)
+			return -1;
+		ret = ctr_cgroup_kill_all(cg, sig, err);
+		ctr_cgroup_free(cg);
+		if (ret < 0)
+			return -1;
+		return 0;
+	}
+	pidfd = open_init(st);
+	if (pidfd < 0)
+		return cabin_err_make(err, -pidfd, "container `%s` is not running", id);
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		return cabin_err_make(err, errno, "kill `%s` with signal %d", id, sig);
+	return 0;
+}
+
+/* Wait up to @ms for the process behind @pidfd to exit. */
+static int wait_exit(int pidfd, int ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : -ETIMEDOUT;
+}
+
+int ctr_delete(const char *root, const char *id, int force, struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+	cleanup_close int rootfd = -1;
+	struct ctr_cgroup *cg = NULL;
+	struct cabin_err *e = NULL;
+	enum ctr_status status;
+
+	if (ctr_state_load(root, id, &st, err) < 0)
+		return -1;
+	status = ctr_state_status(root, st);
+	if ((status == CTR_RUNNING || status == CTR_PAUSED) && !force)
+		return cabin_err_make(err, EBUSY,
+				      "container `%s` is %s: stop it first or use --force", id,
+				      ctr_status_name(status));
+	if (open_cgroup(st, &cg, &e) < 0) {
+		log_warn("delete `%s`: %s", id, cabin_err_msg(e));
+		cabin_err_release(&e);
+	}
+	if (status != CTR_STOPPED && status != CTR_CREATING) {
+		cleanup_close int pidfd = open_init(st);
+
+		if (status == CTR_PAUSED && cg)
+			ctr_cgroup_freeze(cg, 0, &e);
+		cabin_err_release(&e);
+		if (pidfd >= 0) {
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			if (wait_exit(pidfd, 10000) < 0)
+				log_warn("delete `%s`: init %d did not exit", id, (int)st->pid);
+		}
+	}
+	if (cg && ctr_cgroup_destroy(cg, &e) < 0) {
+		ctr_cgroup_free(cg);
+		return cabin_err_wrap(&e, "delete `%s`", id), *err = e, -1;
+	}
+	ctr_cgroup_free(cg);
+	if (st->poststop && json_array_size(json_object_get(st->poststop, "poststop"))) {
+		json_t *state = ctr_state_to_json(st, CTR_STOPPED);
+
+		if (ctr_hooks_run(json_object_get(st->poststop, "poststop"), NULL, state, &e) < 0)
+			log_warn("poststop: %s", cabin_err_msg(e));
+		cabin_err_release(&e);
+		json_decref(state);
+	}
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return cabin_err_make(err, errno, "open `%s`", root);
+	if (fs_rm_rf_at(rootfd, id, err) < 0)
+		return cabin_err_wrap(err, "delete `%s`", id);
+	return 0;
+}
+
+static int with_running_cgroup(const char *root, const char *id, struct ctr_state **stp,
+			       struct ctr_cgroup **cg, struct cabin_err **err)
+{
+	if (ctr_state_load(root, id, stp, err) < 0)
+		return -1;
+	if (!ctr_state_alive(*stp))
+		return cabin_err_make(err, ESRCH, "container `%s` is not running", id);
+	if (!(*stp)->cgroup)
+		return cabin_err_make(err, ENOTSUP, "container `%s` has no cgroup", id);
+	return ctr_cgroup_from_string((*stp)->cgroup, cg, err);
+}
+
+int ctr_pause(const char *root, const char *id, int pause, struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+	struct ctr_cgroup *cg = NULL;
+	enum ctr_status status;
+	int ret;
+
+	if (with_running_cgroup(root, id, &st, &cg, err) < 0)
+		return -1;
+	status = ctr_state_status(root, st);
+	if (pause && status != CTR_RUNNING && status != CTR_CREATED) {
+		ctr_cgroup_free(cg);
+		return cabin_err_make(err, EINVAL, "container `%s` is %s, not running", id,
+				      ctr_status_name(status));
+	}
+	if (!pause && status != CTR_PAUSED) {
+		ctr_cgroup_free(cg);
+		return cabin_err_make(err, EINVAL, "container `%s` is %s, not paused", id,
+				      ctr_status_name(status));
+	}
+	ret = ctr_cgroup_freeze(cg, pause, err);
+	ctr_cgroup_free(cg);
+	return ret < 0 ? -1 : 0;
+}
+
+int ctr_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+	struct ctr_cgroup *cg = NULL;
+	int ret;
+
+	if (ctr_state_load(root, id, &st, err) < 0)
+		return -1;
+	if (!ctr_state_alive(st)) {
+		*pids = NULL;
+		*n = 0;
+		return 0;
+	}
+	if (!st->cgroup) {
+		*pids = xmalloc(sizeof(pid_t));
+		(*pids)[0] = st->pid;
+		*n = 1;
+		return 0;
+	}
+	if (ctr_cgroup_from_string(st->cgroup, &cg, err) < 0)
+		return -1;
+	ret = ctr_cgroup_pids(cg, pids, n, err);
+	ctr_cgroup_free(cg);
+	return ret < 0 ? -1 : 0;
+}
+
+int ctr_update(const char *root, const char *id, json_t *resources, struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+	struct ctr_cgroup *cg = NULL;
+	int ret;
+
+	if (ctr_cgroup_validate(resources, err) < 0)
+		return -1;
+	if (with_running_cgroup(root, id, &st, &cg, err) < 0)
+		return -1;
+	ret = ctr_cgroup_update(cg, resources, err);
+	ctr_cgroup_free(cg);
+	return ret < 0 ? -1 : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ctr_list(const char *root, json_t **out, struct cabin_err **err)
+{
+	cleanup_closedir DIR *d = opendir(root);
+	json_t *arr = json_array();
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (!d) {
+		*out = arr;
+		if (errno == ENOENT)
+			return 0;
+		json_decref(arr);
+		return cabin_err_make(err, errno, "open `%s`", root);
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		struct ctr_state *st = NULL;
+		struct cabin_err *e = NULL;
+
+		if (ctr_state_load(root, names[i], &st, &e) == 0) {
+			json_array_append_new(arr, ctr_state_to_json(st, ctr_state_status(root, st)));
+			ctr_state_free(st);
+		}
+		cabin_err_release(&e);
+		free(names[i]);
+	}
+	free(names);
+	*out = arr;
+	return 0;
+}

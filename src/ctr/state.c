@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr/cgroup.h"
+#include "ctr/state.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/xalloc.h"
+
+#define CABIN_OCI_VERSION_STR "1.2.0"
+
+int ctr_id_validate(const char *id, struct cabin_err **err)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 1024)
+		return cabin_err_make(err, EINVAL, "invalid container id `%s`: 1 to 1024 bytes",
+				      id);
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 (i > 0 && (c == '_' || c == '+' || c == '-' || c == '.'));
+
+		if (!ok)
+			return cabin_err_make(err, EINVAL,
+					      "invalid container id `%s`: use letters, digits and "
+					      "`_+-.` (not first)",
+					      id);
+	}
+	return 0;
+}
+
+char *ctr_state_dir(const char *root, const char *id)
+{
+	return xasprintf("%s/%s", root, id);
+}
+
+unsigned long long ctr_proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	cleanup_close int fd = -1;
+	ssize_t n;
+	char *p;
+	unsigned long long v = 0;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may contain spaces and parentheses: fields start after the last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p += 2;
+	/* p is at field 3 (state); a zombie counts as gone */
+	if (*p == 'Z' || *p == 'X')
+		return 0;
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return 0;
+	v = strtoull(p, NULL, 10);
+	return v;
+}
+
+int ctr_state_alive(const struct ctr_state *st)
+{
+	return st->pid > 0 && st->start_time && ctr_proc_start_time(st->pid) == st->start_time;
+}
+
+const char *ctr_status_name(enum ctr_status s)
+{
+	switch (s) {
+	case CTR_CREATING:
+		return "creating";
+	case CTR_CREATED:
+		return "created";
+	case CTR_RUNNING:
+		return "running";
+	case CTR_PAUSED:
+		return "paused";
+	case CTR_STOPPED:
+		return "stopped";
+	}
+	return "unknown";
+}
+
+enum ctr_status ctr_state_status(const char *root, const struct ctr_state *st)
+{
+	char path[4096];
+
+	if (!st->pid)
+		return CTR_CREATING;
+	if (!ctr_state_alive(st))
+		return CTR_STOPPED;
+	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, st->id);
+	if (access(path, F_OK) == 0)
+		return CTR_CREATED;
+	if (st->cgroup) {
+		struct ctr_cgroup *cg = NULL;
+		struct cabin_err *e = NULL;
+
+		if (ctr_cgroup_from_string(st->cgroup, &cg, &e) == 0) {
+			int frozen = ctr_cgroup_is_frozen(cg);
+
+			ctr_cgroup_free(cg);
+			if (frozen > 0)
+				return CTR_PAUSED;
+		}
+		cabin_err_release(&e);
+	}
+	return CTR_RUNNING;
+}
+
+json_t *ctr_state_to_json(const struct ctr_state *st, enum ctr_status status)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s}", "ociVersion", CABIN_OCI_VERSION_STR, "id", st->id,
+			      "status", ctr_status_name(status));
+
+	if (status != CTR_STOPPED && st->pid > 0)
+		json_object_set_new(j, "pid", json_integer(st->pid));
+	else
+		json_object_set_new(j, "pid", json_integer(0));
+	json_object_set_new(j, "bundle", json_string(st->bundle ? st->bundle : ""));
+	if (st->rootfs)
+		json_object_set_new(j, "rootfs", json_string(st->rootfs));
+	if (st->created)
+		json_object_set_new(j, "created", json_string(st->created));
+	json_object_set_new(j, "owner", json_string(""));
+	if (st->annotations)
+		json_object_set(j, "annotations", st->annotations);
+	else
+		json_object_set_new(j, "annotations", json_object());
+	return j;
+}
+
+int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err)
+{
+	json_t *j = json_pack("{s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:b}", "id", st->id, "pid", st->pid,
+			      "start_time", (json_int_t)st->start_time, "bundle", st->bundle,
+			      "rootfs", st->rootfs, "created", st->created, "owner", (int)st->owner,
+			      "ns_pid", st->ns_pid);
+	cleanup_free char *s = NULL;
+	int ret;
+
+	if (st->cgroup)
+		json_object_set_new(j, "cgroup", json_string(st->cgroup));
+	if (st->config)
+		json_object_set_new(j, "config", json_string(st->config));
+	if (st->annotations)
+		json_object_set(j, "annotations", st->annotations);
+	if (st->poststop)
+		json_object_set(j, "poststop", st->poststop);
+	if (st->process)
+		json_object_set(j, "process", st->process);
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!s)
+		return cabin_err_make(err, ENOMEM, "encode state");
+	ret = fs_write_file_atomic(dirfd, "state.json", s, strlen(s), 0600, err);
+	if (ret < 0)
+		return cabin_err_wrap(err, "save state");
+	return 0;
+}
+
+static char *dup_str(json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+
+	return s ? xstrdup(s) : NULL;
+}
+
+int ctr_state_load(const char *root, const char *id, struct ctr_state **out,
+		   struct cabin_err **err)
+{
+	cleanup_free char *dir = NULL, *path = NULL;
+	struct ctr_state *st;
+	json_error_t jerr;
+	json_t *j, *v;
+	struct stat sb;
+
+	if (ctr_id_validate(id, err) < 0)
+		return -EINVAL;
+	dir = ctr_state_dir(root, id);
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return cabin_err_make(err, ENOENT, "container `%s` does not exist", id);
+	st = xcalloc(1, sizeof(*st));
+	st->id = xstrdup(id);
+	path = xasprintf("%s/state.json", dir);
+	j = json_load_file(path, 0, &jerr);
+	if (!j) {
+		if (errno == ENOENT || access(path, F_OK) < 0) {
+			*out = st; /* interrupted create */
+			return 0;
+		}
+		ctr_state_free(st);
+		return cabin_err_make(err, EINVAL, "`%s`: %s", path, jerr.text);
+	}
+	st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	st->start_time = (unsigned long long)json_integer_value(json_object_get(j, "start_time"));
+	st->bundle = dup_str(j, "bundle");
+	st->rootfs = dup_str(j, "rootfs");
+	st->created = dup_str(j, "created");
+	st->cgroup = dup_str(j, "cgroup");
+	st->config = dup_str(j, "config");
+	st->owner = (uid_t)json_integer_value(json_object_get(j, "owner"));
+	st->ns_pid = json_is_true(json_object_get(j, "ns_pid"));
+	v = json_object_get(j, "annotations");
+	st->annotations = v ? json_incref(v) : NULL;
+	v = json_object_get(j, "poststop");
+	st->poststop = v ? json_incref(v) : NULL;
+	v = json_object_get(j, "process");
+	st->process = v ? json_incref(v) : NULL;
+	json_decref(j);
+	*out = st;
+	return 0;
+}
+
+void ctr_state_free(struct ctr_state *st)
+{
+	if (!st)
+		return;
+	free(st->id);
+	free(st->bundle);
+	free(st->rootfs);
+	free(st->created);
+	free(st->cgroup);
+	free(st->config);
+	json_decref(st->annotations);
+	json_decref(st->poststop);
+	json_decref(st->process);
+	free(st);
+}

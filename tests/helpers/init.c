@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * init - a static payload for container (and guest) tests: one binary, no libraries, so
+ * a rootfs is just this file. Each subcommand prints one fact about its environment.
+ *   init echo ARGS...    init cat FILE...   init hostname   init domainname
+ *   init id              init caps          init cwd        init env [NAME]
+ *   init sleep SECONDS   init exit N        init ls DIR     init pid
+ *   init umask           init mounts        init write FILE TEXT   init kill-self SIG
+ *   init ns NAME         init stat PATH     init fds        init tty   init rlimit NOFILE
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int cat(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		fprintf(stderr, "init: open %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			return 1;
+	close(fd);
+	return n < 0;
+}
+
+static void status_line(const char *key)
+{
+	char buf[8192];
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n;
+	char *p;
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (p = strtok(buf, "\n"); p; p = strtok(NULL, "\n"))
+		if (!strncmp(p, key, strlen(key)))
+			puts(p);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "echo";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(cmd, "echo")) {
+		for (int i = 2; i < argc; i++)
+			printf("%s%s", argv[i], i + 1 < argc ? " " : "");
+		putchar('\n');
+	} else if (!strcmp(cmd, "cat")) {
+		for (int i = 2; i < argc; i++)
+			if (cat(argv[i]))
+				return 1;
+	} else if (!strcmp(cmd, "hostname") || !strcmp(cmd, "domainname")) {
+		struct utsname u;
+
+		uname(&u);
+		puts(cmd[0] == 'h' ? u.nodename : u.domainname);
+	} else if (!strcmp(cmd, "id")) {
+		gid_t groups[64];
+		int n = getgroups(64, groups);
+
+		printf("uid=%u gid=%u euid=%u egid=%u groups=", getuid(), getgid(), geteuid(),
+		       getegid());
+		for (int i = 0; i < n; i++)
+			printf("%s%u", i ? "," : "", groups[i]);
+		putchar('\n');
+	} else if (!strcmp(cmd, "caps")) {
+		status_line("Cap");
+		status_line("NoNewPrivs");
+		status_line("Seccomp:");
+	} else if (!strcmp(cmd, "cwd")) {
+		char buf[4096];
+
+		puts(getcwd(buf, sizeof(buf)) ? buf : "?");
+	} else if (!strcmp(cmd, "env")) {
+		if (argc > 2) {
+			const char *v = getenv(argv[2]);
+
+			if (!v)
+				return 1;
+			puts(v);
+		} else {
+			for (char **e = environ; *e; e++)
+				puts(*e);
+		}
+	} else if (!strcmp(cmd, "pid")) {
+		printf("%d %d\n", getpid(), getppid());
+	} else if (!strcmp(cmd, "sleep")) {
+		unsigned s = argc > 2 ? (unsigned)atoi(argv[2]) : 1000000;
+
+		while (s)
+			s = sleep(s);
+	} else if (!strcmp(cmd, "exit")) {
+		return argc > 2 ? atoi(argv[2]) : 0;
+	} else if (!strcmp(cmd, "kill-self")) {
+		kill(getpid(), argc > 2 ? atoi(argv[2]) : SIGKILL);
+		pause();
+	} else if (!strcmp(cmd, "ls")) {
+		DIR *d = opendir(argc > 2 ? argv[2] : ".");
+		struct dirent *de;
+
+		if (!d) {
+			fprintf(stderr, "init: opendir: %s\n", strerror(errno));
+			return 1;
+		}
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				puts(de->d_name);
+		closedir(d);
+	} else if (!strcmp(cmd, "umask")) {
+		mode_t m = umask(0);
+
+		printf("%04o\n", m);
+	} else if (!strcmp(cmd, "mounts")) {
+		return cat("/proc/self/mountinfo");
+	} else if (!strcmp(cmd, "write") && argc > 3) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || write(fd, argv[3], strlen(argv[3])) < 0) {
+			fprintf(stderr, "init: write %s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		close(fd);
+	} else if (!strcmp(cmd, "ns") && argc > 2) {
+		char path[256], buf[256];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", argv[2]);
+		n = readlink(path, buf, sizeof(buf) - 1);
+		if (n < 0)
+			return 1;
+		buf[n] = '\0';
+		puts(buf);
+	} else if (!strcmp(cmd, "stat") && argc > 2) {
+		struct stat sb;
+
+		if (lstat(argv[2], &sb) < 0) {
+			printf("%s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		printf("mode=%o uid=%u gid=%u rdev=%u:%u\n", sb.st_mode, sb.st_uid, sb.st_gid,
+		       major(sb.st_rdev), minor(sb.st_rdev));
+	} else if (!strcmp(cmd, "fds")) {
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+		int n = 0;
+
+		while (d && (de = readdir(d)))
+			n += de->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		printf("%d\n", n - 1);
+	} else if (!strcmp(cmd, "tty")) {
+		char *t = ttyname(0);
+
+		puts(t ? t : "not a tty");
+		return !t;
+	} else if (!strcmp(cmd, "rlimit")) {
+		struct rlimit rl;
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
+		       (unsigned long long)rl.rlim_max);
+	} else {
+		fprintf(stderr, "init: unknown command %s\n", cmd);
+		return 2;
+	}
+	return 0;
+}
