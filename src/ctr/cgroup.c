@@ -780,6 +780,27 @@ int ctr_cgroup_add_spec_devices(json_t *resources, json_t *devices, struct cabin
 	return 0;
 }
 
+/*
+ * Does @res ask for anything to be enforced? Device rules do not count: without privilege
+ * over the devices controller they cannot be set, and an unprivileged container cannot
+ * create device nodes to begin with (runc skips them rootless too).
+ */
+static int has_limits(json_t *res)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(res, k, v)
+	{
+		if (!strcmp(k, "devices"))
+			continue;
+		if ((json_is_object(v) && json_object_size(v)) ||
+		    (json_is_array(v) && json_array_size(v)))
+			return 1;
+	}
+	return 0;
+}
+
 int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
 		      struct ctr_cgroup **out, struct cabin_err **err)
 {
@@ -813,7 +834,7 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 		if (ret < 0 && *err &&
 		    ((*err)->status == EACCES || (*err)->status == EPERM ||
 		     (*err)->status == EROFS) &&
-		    !json_object_size(resources)) {
+		    !has_limits(resources)) {
 			log_debug("cgroup: %s (no limits requested, hierarchy skipped)",
 				  cabin_err_msg(*err));
 			cabin_err_release(err);
@@ -846,7 +867,7 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 			}
 		}
 	}
-	if (ret >= 0)
+	if (ret >= 0 && cg->n)
 		ret = apply(cg, resources, 0, err);
 	if (ret >= 0 && pid > 0)
 		ret = ctr_cgroup_enter(cg, pid, err);

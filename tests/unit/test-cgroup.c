@@ -857,7 +857,9 @@ static void test_unprivileged(void)
 		cleanup_free char *id = xasprintf("%s-unpriv", prefix);
 		struct cabin_err *err = NULL;
 		struct ctr_cgroup *cg = NULL;
-		json_t *lim = J("{\"pids\":{\"limit\":10}}"), *none = J("{}");
+		json_t *lim = J("{\"pids\":{\"limit\":10}}"),
+		       *none = J("{\"devices\":[{\"allow\":true,\"type\":\"c\",\"major\":1,"
+				 "\"minor\":3}],\"memory\":{}}");
 
 		if (setgid(65534) < 0 || setuid(65534) < 0)
 			_exit(1);
@@ -878,7 +880,7 @@ static void test_unprivileged(void)
 		res[0] = res[1] = '?';
 	close(p[0]);
 	waitpid(pid, &st, 0);
-	tap_ok(res[0] == 'y', "unprivileged, no limits: create succeeds without cgroups (%c)",
+	tap_ok(res[0] == 'y', "unprivileged, no limits (device rules only): create succeeds without cgroups (%c)",
 	       res[0]);
 	tap_ok(res[1] == 'y', "unprivileged with limits: create fails (%c)", res[1]);
 }
