@@ -603,27 +603,73 @@ static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err *
 	return 0;
 }
 
+/* Resource groups and the controllers that carry them in v1 and in v2. */
+static const struct {
+	const char *key, *v1, *v2;
+} res_ctrl[] = {
+	{ "memory", "memory", "memory" }, { "cpu", "cpu", "cpu" },
+	{ "pids", "pids", "pids" },	  { "blockIO", "blkio", "io" },
+	{ "hugepageLimits", "hugetlb", "hugetlb" }, { "rdma", "rdma", "rdma" },
+};
+
+struct cg_hier *cg_hybrid_v2(struct ctr_cgroup *cg, const char *v1ctrl, const char *v2ctrl)
+{
+	struct cg_hier *h = cg_v2(cg);
+	cleanup_free char *avail = NULL;
+	struct cabin_err *e = NULL;
+	size_t l = strlen(v2ctrl);
+	const char *c;
+
+	if (cg->mode != CTR_CGROUP_HYBRID || !h || cg_v1_find(cg, v1ctrl))
+		return NULL;
+	if (cg_read(h->dir, "cgroup.controllers", &avail, &e) < 0) {
+		cabin_err_release(&e);
+		return NULL;
+	}
+	for (c = avail; *c;) {
+		const char *end = strchrnul(c, ' ');
+
+		if ((size_t)(end - c) == l && !memcmp(c, v2ctrl, l))
+			return h;
+		c = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+/* Is a v1 hierarchy carrying @ctrl mounted (read before any cgroup is created)? */
+static int v1_mounted(const struct ctr_cgroup *cg, const char *ctrl)
+{
+	return cg_v1_find((struct ctr_cgroup *)cg, ctrl) != NULL;
+}
+
 /* Controllers to enable in a cgroup2 hierarchy for @res. */
-static char **v2_wanted(enum ctr_cgroup_mode mode, json_t *res)
+static char **v2_wanted(const struct ctr_cgroup *cg, json_t *res)
 {
 	static const char *const all[] = { "cpuset", "cpu", "io", "memory", "pids", "hugetlb",
 					   "rdma", "misc" };
-	char **w = xcalloc(ARRAY_SIZE(all) + 1, sizeof(*w));
+	char **w = xcalloc(ARRAY_SIZE(all) + ARRAY_SIZE(res_ctrl) + 2, sizeof(*w));
 	size_t i, n = 0;
+	json_t *c;
 
-	if (mode == CTR_CGROUP_V2) {
+	if (cg->mode == CTR_CGROUP_V2) {
 		for (i = 0; i < ARRAY_SIZE(all); i++)
 			w[n++] = xstrdup(all[i]);
 		return w;
 	}
 	/*
 	 * Hybrid: the cgroup2 tree belongs to the host's v1 setup; only turn on what this
-	 * container needs and v1 does not provide (hugetlb and rdma when not mounted as v1).
+	 * container needs and v1 does not provide (typically hugetlb, which is often not
+	 * mounted as v1 and then shows up in cgroup2).
 	 */
-	if (json_object_get(res, "hugepageLimits"))
-		w[n++] = xstrdup("hugetlb");
-	if (json_object_get(res, "rdma"))
-		w[n++] = xstrdup("rdma");
+	for (i = 0; i < ARRAY_SIZE(res_ctrl); i++) {
+		json_t *v = json_object_get(res, res_ctrl[i].key);
+
+		if (v && !json_is_null(v) && !v1_mounted(cg, res_ctrl[i].v1))
+			w[n++] = xstrdup(res_ctrl[i].v2);
+	}
+	c = json_object_get(res, "cpu");
+	if ((json_object_get(c, "cpus") || json_object_get(c, "mems")) && !v1_mounted(cg, "cpuset"))
+		w[n++] = xstrdup("cpuset");
 	return w;
 }
 
@@ -823,7 +869,7 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 	ret = resolve(cgroups_path, &cg, err);
 	if (ret < 0)
 		return ret;
-	wanted = v2_wanted(cg->mode, resources);
+	wanted = v2_wanted(cg, resources);
 	for (i = 0; i < cg->n; i++) {
 		ret = make_dirs(&cg->h[i], wanted, err);
 		/*
