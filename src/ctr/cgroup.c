@@ -385,31 +385,37 @@ static int check_path(const char *p, struct cabin_err **err)
 	return 0;
 }
 
-/* Enable every controller the parent offers in @dir's cgroup.subtree_control (best effort). */
+/* Is @w one of the space-separated words of @list? */
+static int word_in(const char *list, const char *w)
+{
+	size_t wl = strlen(w);
+
+	while (*list) {
+		const char *e = strchrnul(list, ' ');
+
+		if ((size_t)(e - list) == wl && !memcmp(list, w, wl))
+			return 1;
+		list = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* Enable each @wanted controller @dir offers in its cgroup.subtree_control (best effort). */
 static void v2_enable(const char *dir, char *const *wanted)
 {
-	cleanup_free char *avail = NULL;
+	cleanup_free char *avail = NULL, *on = NULL;
 	struct cabin_err *err = NULL;
 	size_t i;
 
-	if (!wanted || cg_read(dir, "cgroup.controllers", &avail, &err) < 0) {
+	if (!wanted || cg_read(dir, "cgroup.controllers", &avail, &err) < 0 ||
+	    cg_read(dir, "cgroup.subtree_control", &on, &err) < 0) {
 		cabin_err_release(&err);
 		return;
 	}
 	for (i = 0; wanted[i]; i++) {
 		cleanup_free char *v = NULL;
-		const char *c = avail;
-		size_t wl = strlen(wanted[i]);
-		int have = 0;
 
-		while (*c) {
-			const char *e = strchrnul(c, ' ');
-
-			if ((size_t)(e - c) == wl && !memcmp(c, wanted[i], wl))
-				have = 1;
-			c = *e ? e + 1 : e;
-		}
-		if (!have)
+		if (!word_in(avail, wanted[i]) || word_in(on, wanted[i]))
 			continue;
 		v = xasprintf("+%s", wanted[i]);
 		/*
@@ -617,8 +623,6 @@ struct cg_hier *cg_hybrid_v2(struct ctr_cgroup *cg, const char *v1ctrl, const ch
 	struct cg_hier *h = cg_v2(cg);
 	cleanup_free char *avail = NULL;
 	struct cabin_err *e = NULL;
-	size_t l = strlen(v2ctrl);
-	const char *c;
 
 	if (cg->mode != CTR_CGROUP_HYBRID || !h || cg_v1_find(cg, v1ctrl))
 		return NULL;
@@ -626,14 +630,7 @@ struct cg_hier *cg_hybrid_v2(struct ctr_cgroup *cg, const char *v1ctrl, const ch
 		cabin_err_release(&e);
 		return NULL;
 	}
-	for (c = avail; *c;) {
-		const char *end = strchrnul(c, ' ');
-
-		if ((size_t)(end - c) == l && !memcmp(c, v2ctrl, l))
-			return h;
-		c = *end ? end + 1 : end;
-	}
-	return NULL;
+	return word_in(avail, v2ctrl) ? h : NULL;
 }
 
 /* Is a v1 hierarchy carrying @ctrl mounted (read before any cgroup is created)? */
