@@ -1227,6 +1227,10 @@ int ctr_cgroup_destroy(struct ctr_cgroup *cg, struct cabin_err **err)
 			if (tries % 50 == 0) {
 				ctr_cgroup_kill_all(cg, SIGKILL, &e);
 				cabin_err_release(&e);
+				/* frozen tasks only act on SIGKILL once thawed (delete --force) */
+				if (ctr_cgroup_is_frozen(cg) == 1)
+					ctr_cgroup_freeze(cg, 0, &e);
+				cabin_err_release(&e);
 			}
 			msleep(10);
 		}

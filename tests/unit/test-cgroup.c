@@ -433,6 +433,10 @@ static void test_default_path(void)
 		       (long long)json_integer_value(cur));
 		json_decref(stats);
 	}
+	/* destroy a frozen container (delete --force of a paused one) */
+	ret = ctr_cgroup_freeze(cg, 1, &err);
+	tap_ok(ret == 0, "freeze before destroy: %s", cabin_err_msg(err));
+	cabin_err_release(&err);
 	ret = ctr_cgroup_destroy(cg, &err);
 	waitpid(pid, &st, 0);
 	waitpid(pid2, NULL, 0);
