@@ -128,6 +128,7 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 	if (has_swap &&
 	    (ret = write_i64(h->dir, "memory.memsw.limit_in_bytes", swap, F ".memory.swap", err)) < 0)
 		return ret;
+	/* reservation is the soft limit: reclaimed down to it only under global pressure */
 	if ((has = cg_json_int(m, "reservation", &v, F ".memory", err)) < 0)
 		return has;
 	if (has && v &&
@@ -139,6 +140,10 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 	if (has && v >= 0 &&
 	    (ret = write_i64(h->dir, "memory.swappiness", v, F ".memory.swappiness", err)) < 0)
 		return ret;
+	/*
+	 * memory.oom_control "1" pauses tasks at the limit instead of OOM-killing them; an
+	 * update with false must write "0" to turn that off again.
+	 */
 	j = json_object_get(m, "disableOOMKiller");
 	if ((json_is_true(j) || (update && json_is_false(j))) &&
 	    (ret = cg_write(h->dir, "memory.oom_control", json_is_true(j) ? "1" : "0",
@@ -147,6 +152,11 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 	return 0;
 }
 
+/*
+ * cpu (CFS bandwidth, shares, RT budget, idle) and cpuset. The RT budget of a child must fit
+ * in its parent's cpu.rt_runtime_us (0 for any new group), so realtimeRuntime usually needs
+ * the ancestors configured first; the kernel's refusal names the file.
+ */
 static int v1_cpu(struct ctr_cgroup *cg, json_t *c, struct cabin_err **err)
 {
 	static const struct {
@@ -230,6 +240,7 @@ static int v1_cpu(struct ctr_cgroup *cg, json_t *c, struct cabin_err **err)
 	return 0;
 }
 
+/* pids.max counts tasks (threads), not processes, on v1 and v2 alike. */
 static int v1_pids(struct ctr_cgroup *cg, json_t *p, struct cabin_err **err)
 {
 	int64_t v = 0;
@@ -348,6 +359,11 @@ static void device_rule(json_t *d, char *buf, size_t len)
 	snprintf(buf, len, "%s %s:%s %s", type, smaj, smin, access);
 }
 
+/*
+ * Rules are written in order, each one changing the list the previous ones left: the usual
+ * profile is "deny a" (which empties the list) followed by allows. A child cgroup can never
+ * allow what its parent denies; the kernel answers EPERM and the error names the rule.
+ */
 static int v1_devices(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
 {
 	struct cg_hier *h;
@@ -401,6 +417,10 @@ static int v1_hugetlb(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * net_cls tags packets for tc/iptables, net_prio sets per-interface priorities; both are
+ * v1-only and often not mounted, in which case asking for them is an error, not a no-op.
+ */
 static int v1_network(struct ctr_cgroup *cg, json_t *n, struct cabin_err **err)
 {
 	struct cg_hier *h;
@@ -480,6 +500,10 @@ static int v1_rdma(struct ctr_cgroup *cg, json_t *r, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * linux.resources.unified is v2 by definition: on a hybrid host the keys go to the
+ * container's cgroup2 directory, on a v1-only host they cannot be honoured.
+ */
 static int v1_unified(struct ctr_cgroup *cg, json_t *u, struct cabin_err **err)
 {
 	struct cg_hier *v2 = cg_v2(cg);
@@ -502,6 +526,10 @@ static int v1_unified(struct ctr_cgroup *cg, json_t *u, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * Devices first, so that nothing below runs with a wider device list than configured;
+ * the memory limit before the pid is moved in (the caller moves it after this returns).
+ */
 int cg_v1_apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err)
 {
 	int ret;

@@ -44,6 +44,12 @@ static int write_i64(const char *dir, const char *file, int64_t v, const char *f
 	return cg_write(dir, file, buf, field, err);
 }
 
+/*
+ * memory.max is the hard limit, memory.low the best-effort protection that stands in for
+ * v1's soft limit (reservation), memory.swap.max the swap alone. v2 has neither kmem
+ * limits, nor per-cgroup swappiness, nor a way to disable the OOM killer, so those fields
+ * are errors instead of being dropped.
+ */
 int cg_v2_memory(const char *dir, json_t *m, int update, struct cabin_err **err)
 {
 	int64_t limit = 0, swap = 0, v = 0;
@@ -101,6 +107,11 @@ int cg_v2_memory(const char *dir, json_t *m, int update, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * cpu.max holds "$QUOTA $PERIOD" in one write (no ordering problem as with v1's two files);
+ * cpu.weight replaces shares; realtime group scheduling (rt_runtime_us) has no cgroup2
+ * interface.
+ */
 int cg_v2_cpu(const char *dir, json_t *c, struct cabin_err **err)
 {
 	int64_t quota = 0, period = 0, v = 0;
@@ -160,6 +171,10 @@ int cg_v2_cpu(const char *dir, json_t *c, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * io.max takes one "MAJ:MIN key=value" line per write and keeps the other keys of that
+ * device; "max" removes a limit. Weights go to io.weight ("default N" or "MAJ:MIN N").
+ */
 int cg_v2_io(const char *dir, json_t *b, struct cabin_err **err)
 {
 	static const struct {
@@ -232,6 +247,7 @@ int cg_v2_io(const char *dir, json_t *b, struct cabin_err **err)
 	return 0;
 }
 
+/* pids.max: a number or "max". */
 int cg_v2_pids(const char *dir, json_t *p, struct cabin_err **err)
 {
 	int64_t v = 0;
@@ -242,6 +258,7 @@ int cg_v2_pids(const char *dir, json_t *p, struct cabin_err **err)
 	return write_i64(dir, "pids.max", v < 0 ? -1 : v, F ".pids.limit", err);
 }
 
+/* hugetlb.<size>.max, one file per page size ("2MB", "1GB"), as validated. */
 int cg_v2_hugetlb(const char *dir, json_t *a, struct cabin_err **err)
 {
 	size_t i;

@@ -126,6 +126,10 @@ static int validate_memory(json_t *m, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * Kernel limits of the CFS knobs: shares 2..262144, a quota of at least 1 ms, a period of
+ * 1 ms..1 s. -1 means no quota; 0 means "not set".
+ */
 static int validate_cpu(json_t *c, struct cabin_err **err)
 {
 	int64_t v = 0, quota = 0;
@@ -172,6 +176,10 @@ static int validate_cpu(json_t *c, struct cabin_err **err)
 	return check_cpulist(c, "mems", F ".cpu", err);
 }
 
+/*
+ * blockIO per-device entries: device numbers within what dev_t can hold (12-bit major,
+ * 20-bit minor), a weight in 10..1000 or a rate (bytes or I/Os per second).
+ */
 static int validate_device_list(json_t *a, const char *field, int with_weight,
 				struct cabin_err **err)
 {
@@ -248,6 +256,10 @@ static int validate_blkio(json_t *b, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * linux.resources.devices: these become devices.allow/deny lines or eBPF comparisons, so
+ * every field is checked here rather than trusted into a kernel write.
+ */
 static int validate_devices(json_t *a, struct cabin_err **err)
 {
 	size_t i;
