@@ -24,13 +24,15 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
+#include "virtio/virtio.h"
 #include "vm/accel.h"
 #include "vm/ctl.h"
 #include "vm/machine.h"
 #include "vm/x86/builtin-guest.h"
 
-/* The software CPU may not be linked in: test for it at run time. */
+/* The software CPU and virtio-vsock may not be linked in: test for them at run time. */
 #pragma weak emu_accel_ops
+#pragma weak virtio_vsock_attach
 
 /* Firecracker's guest command line conventions. */
 #define VM_DEFAULT_CMDLINE                                                                         \
@@ -44,6 +46,7 @@ struct vm_run_opts {
 	const char *net_tap, *vsock;
 	const char *disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
+	int rng;
 	unsigned int cpus;
 	uint64_t mem;
 	char **cmd; /* after `--` */
@@ -183,12 +186,62 @@ static char *cmd_fragment(char **argv, int argc)
 	return xasprintf("cabin.cmd=%s", b64);
 }
 
+/* The machine's virtio phase: disks in order (vda, vdb, ...), then net, vsock, rng. */
+static int attach_devices(struct machine *m, void *opaque, struct cabin_err **err)
+{
+	const struct vm_run_opts *o = opaque;
+	int ret;
+
+	for (unsigned int i = 0; i < o->nr_disks; i++) {
+		cleanup_free char *path = xstrdup(o->disks[i]);
+		char *comma = strrchr(path, ',');
+		int ro = 0;
+
+		if (comma && !strcmp(comma, ",ro")) {
+			*comma = 0;
+			ro = 1;
+		} else if (comma && !strcmp(comma, ",rw")) {
+			*comma = 0;
+		}
+		ret = virtio_blk_attach(m, path, ro, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--disk `%s`", o->disks[i]);
+	}
+	if (o->net_tap) {
+		ret = virtio_net_attach(m, o->net_tap, NULL, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--net tap=`%s`", o->net_tap);
+	}
+	if (o->vsock) {
+		cleanup_free char *spec = xstrdup(o->vsock);
+		char *comma = strchr(spec, ','), *end;
+		unsigned long cid;
+
+		*comma = 0;
+		errno = 0;
+		cid = strtoul(spec, &end, 10);
+		if (errno || *end || !*spec || cid < 3 || cid > 0xfffffffful || !comma[1])
+			return cabin_err_make(err, EINVAL,
+					      "--vsock `%s`: need CID (>= 3) and a socket path",
+					      o->vsock);
+		ret = virtio_vsock_attach(m, (uint32_t)cid, comma + 1, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--vsock `%s`", o->vsock);
+	}
+	if (o->rng) {
+		ret = virtio_rng_attach(m, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--rng");
+	}
+	return 0;
+}
+
 static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cabin vm run [--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware FILE]\n"
 		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro]]... [--net tap=NAME]\n"
-		"                    [--vsock CID,SOCKET] [--accel kvm|emu|auto] [--name NAME]\n"
+		"                    [--vsock CID,SOCKET] [--rng] [--accel kvm|emu|auto] [--name NAME]\n"
 		"                    [--dump-regs FILE] [-- COMMAND...]\n"
 		"Boots a microVM with its console on this terminal and exits with the guest's status\n"
 		"(what it writes to port 0x501). --memory takes K, M, G suffixes (default 128M;\n"
@@ -245,10 +298,8 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	if (!o->kernel && (o->initrd || o->cmdline || o->nr_cmd))
 		return cabin_err_make(err, EINVAL,
 				      "--initrd, --cmdline and a COMMAND need --kernel");
-	if (o->nr_disks || o->net_tap || o->vsock)
-		return cabin_err_make(err, ENOSYS,
-				      "virtio devices (--disk, --net, --vsock) are not built into "
-				      "this cabin yet");
+	if (o->vsock && !virtio_vsock_attach)
+		return cabin_err_make(err, ENOSYS, "--vsock: virtio-vsock is not built into this cabin");
 	if (!o->kernel && !o->firmware) {
 		if (hw && cfg.accel->kind == ACCEL_KVM)
 			fprintf(stderr, "cabin: no --kernel: the default kernel needs cabin's "
@@ -277,6 +328,8 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	cfg.firmware = o->firmware;
 	cfg.console_in = STDIN_FILENO;
 	cfg.console_out = STDOUT_FILENO;
+	cfg.attach_devices = attach_devices;
+	cfg.attach_opaque = o;
 
 	ret = machine_create(&cfg, &m, err);
 	if (ret < 0)
@@ -316,7 +369,7 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 {
 	enum {
 		OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_CPUS, OPT_MEMORY,
-		OPT_DISK, OPT_NET, OPT_VSOCK, OPT_ACCEL, OPT_NAME, OPT_DUMP_REGS,
+		OPT_DISK, OPT_NET, OPT_VSOCK, OPT_ACCEL, OPT_NAME, OPT_DUMP_REGS, OPT_RNG,
 	};
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -331,6 +384,7 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		{ "accel", required_argument, NULL, OPT_ACCEL },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "dump-regs", required_argument, NULL, OPT_DUMP_REGS },
+		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -348,6 +402,7 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		case OPT_ACCEL: o.accel = optarg; break;
 		case OPT_NAME: o.name = optarg; break;
 		case OPT_DUMP_REGS: o.dump_regs = optarg; break;
+		case OPT_RNG: o.rng = 1; break;
 		case OPT_NET:
 			if (strncmp(optarg, "tap=", 4) || !optarg[4])
 				return cabin_err_make(err, EINVAL, "--net must be `tap=NAME`, not `%s`",

@@ -110,46 +110,46 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 
 	memset(bz, 0, sizeof(*bz));
 	if (len < HDR_HEADER + 4)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: `%zu` bytes is too short for a setup header",
 				      path, len);
 	if (memcmp(buf + HDR_HEADER, "HdrS", 4))
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: no `HdrS` magic at offset `0x202`", path);
 	if (len < HDR_VERSION + 2)
-		return cabin_err_make(err, EINVAL, "bzImage `%s`: truncated at `version`", path);
+		return cabin_err_make(err, 0, "bzImage `%s`: truncated at `version`", path);
 	bz->version = get16(buf + HDR_VERSION);
 	if (bz->version < 0x0206)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: boot protocol `%u.%02u` is too old (need 2.06)",
 				      path, bz->version >> 8, bz->version & 0xff);
 	/* The header ends where the byte at 0x201 (the jump's displacement) says. */
 	bz->header_len = (size_t)0x202 + buf[HDR_JUMP + 1] - HDR_SETUP_SECTS;
 	if (HDR_SETUP_SECTS + bz->header_len > len)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: setup header of `%zu` bytes runs past the end",
 				      path, bz->header_len);
 	if (HDR_CMDLINE_SIZE + 4 > HDR_SETUP_SECTS + bz->header_len)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: setup header too short for `cmdline_size`", path);
 	if (get16(buf + HDR_BOOT_FLAG) != 0xaa55)
-		return cabin_err_make(err, EINVAL, "bzImage `%s`: `boot_flag` is not `0xaa55`", path);
+		return cabin_err_make(err, 0, "bzImage `%s`: `boot_flag` is not `0xaa55`", path);
 	bz->loadflags = buf[HDR_LOADFLAGS];
 	if (!(bz->loadflags & LOADFLAG_LOADED_HIGH))
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: `loadflags` lacks LOADED_HIGH (a zImage?)",
 				      path);
 	if (bz->version >= 0x020c) {
 		bz->xloadflags = get16(buf + HDR_XLOADFLAGS);
 		if (!(bz->xloadflags & XLF_KERNEL_64))
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      "bzImage `%s`: `xloadflags` has no 64-bit entry point",
 					      path);
 	}
 	sects = buf[HDR_SETUP_SECTS] ? buf[HDR_SETUP_SECTS] : 4;
 	bz->setup_size = (size_t)(sects + 1) * 512;
 	if (bz->setup_size >= len)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: `setup_sects` `%u` puts the kernel past the "
 				      "end of the `%zu`-byte file",
 				      path, sects, len);
@@ -160,7 +160,7 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 	if (HDR_INIT_SIZE + 4 <= HDR_SETUP_SECTS + bz->header_len)
 		bz->init_size = get32(buf + HDR_INIT_SIZE);
 	if (bz->kernel_size < 0x200 + 16)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: protected-mode kernel of `%zu` bytes is too "
 				      "short for the 64-bit entry at `0x200`",
 				      path, bz->kernel_size);
@@ -177,20 +177,20 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 	if (len < 4 || memcmp(buf, "\177ELF", 4))
 		return 1;
 	if (len < 64)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: truncated header", path);
+		return cabin_err_make(err, 0, "ELF `%s`: truncated header", path);
 	if (buf[4] != 2 || buf[5] != 1)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: not a little-endian ELF64 file", path);
+		return cabin_err_make(err, 0, "ELF `%s`: not a little-endian ELF64 file", path);
 	if (get16(buf + 18) != 62)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: `e_machine` `%u` is not x86-64", path,
+		return cabin_err_make(err, 0, "ELF `%s`: `e_machine` `%u` is not x86-64", path,
 				      get16(buf + 18));
 	phoff = get64(buf + 32);
 	phentsize = get16(buf + 54);
 	phnum = get16(buf + 56);
 	if (phentsize < 56)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: `e_phentsize` `%u` too small", path,
+		return cabin_err_make(err, 0, "ELF `%s`: `e_phentsize` `%u` too small", path,
 				      phentsize);
 	if (phoff > len || (uint64_t)phnum * phentsize > len - phoff)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: program headers run past the end",
+		return cabin_err_make(err, 0, "ELF `%s`: program headers run past the end",
 				      path);
 	uint64_t entry = get64(buf + 24);
 
@@ -201,7 +201,7 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		uint64_t filesz = get64(ph + 32), memsz = get64(ph + 40);
 
 		if (off > len || filesz > len - off)
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      "ELF `%s`: segment `%u` runs past the end of the file",
 					      path, i);
 		if (type == 1) { /* PT_LOAD */
@@ -210,7 +210,7 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 						      "ELF `%s`: more than `%d` PT_LOAD segments",
 						      path, X86_ELF_MAX_SEGS);
 			if (memsz < filesz || paddr + memsz < paddr)
-				return cabin_err_make(err, EINVAL,
+				return cabin_err_make(err, 0,
 						      "ELF `%s`: segment `%u` has bad sizes", path,
 						      i);
 			elf->segs[elf->nr_segs].paddr = paddr;
@@ -239,9 +239,9 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		}
 	}
 	if (!elf->nr_segs)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: no PT_LOAD segment", path);
+		return cabin_err_make(err, 0, "ELF `%s`: no PT_LOAD segment", path);
 	if (!elf->entry && !elf->pvh_entry)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "ELF `%s`: entry `0x%llx` is in no loadable segment", path,
 				      (unsigned long long)entry);
 	return 0;
@@ -261,12 +261,12 @@ static int read_file(const char *path, const char *what, size_t max, uint8_t **o
 	if (fstat(fd, &st) < 0)
 		return cabin_err_make(err, errno, "stat %s `%s`", what, path);
 	if (!S_ISREG(st.st_mode))
-		return cabin_err_make(err, EINVAL, "%s `%s` is not a regular file", what, path);
+		return cabin_err_make(err, 0, "%s `%s` is not a regular file", what, path);
 	if ((uint64_t)st.st_size > max)
 		return cabin_err_make(err, EFBIG, "%s `%s` is `%lld` bytes, more than `%zu`", what,
 				      path, (long long)st.st_size, max);
 	if (st.st_size == 0)
-		return cabin_err_make(err, EINVAL, "%s `%s` is empty", what, path);
+		return cabin_err_make(err, 0, "%s `%s` is empty", what, path);
 	buf = malloc((size_t)st.st_size);
 	if (!buf)
 		return cabin_err_make(err, ENOMEM, "read %s `%s`", what, path);
@@ -558,7 +558,7 @@ static int load_firmware(struct machine *m, const char *path, const void *data, 
 		data = buf;
 	}
 	if (len < 16 || len > X86_FIRMWARE_MAX)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "firmware `%s` is `%zu` bytes; need 16 bytes to 256 KiB",
 				      path ? path : "(built-in)", len);
 	if (vm_mem_write(&m->mem, X86_HIMEM_START - len, data, len) < 0)
@@ -584,7 +584,7 @@ int x86_boot_load(struct machine *m, const char *kernel, const char *initrd, con
 
 	memset(bs, 0, sizeof(*bs));
 	if (low_ram_end(&m->mem) < X86_HIMEM_START)
-		return cabin_err_make(err, EINVAL, "guest memory below 1 MiB");
+		return cabin_err_make(err, 0, "guest memory below 1 MiB");
 	ret = x86_mptable_write(&m->mem, m->nr_vcpus, err);
 	if (ret < 0)
 		return ret;
