@@ -105,7 +105,8 @@ static void test_bzimage_parse(void)
 	tap_ok(parse_fails(c, len, "too old"), "boot protocol 2.04");
 	memcpy(c, b, len);
 	c[0x201] = 0xff; /* header claims to run to 0x301 */
-	tap_ok(parse_fails(c, 0x280, "runs past the end"), "header length past the end of the file");
+	tap_ok(parse_fails(c, 0x280, "runs past the end"),
+	       "header length past the end of the file");
 	memcpy(c, b, len);
 	c[0x201] = 0x00; /* header too short to hold cmdline_size */
 	tap_ok(parse_fails(c, len, "cmdline_size"), "header too short for cmdline_size");
@@ -277,8 +278,8 @@ static void test_load(void)
 	tap_ok(!memcmp(mp, "_MP_", 4) && mp_checksum_ok(mp, 16), "MP floating pointer + checksum");
 	tap_ok(!memcmp(mp + 16, "PCMP", 4) && mp_checksum_ok(mp + 16, mp[20] | mp[21] << 8),
 	       "MP config table + checksum");
-	tap_ok(mp[16 + 44] == 0 && mp[16 + 44 + 3] == 3 && mp[16 + 64] == 0 && mp[16 + 64 + 1] == 1 &&
-		       mp[16 + 64 + 3] == 1,
+	tap_ok(mp[16 + 44] == 0 && mp[16 + 44 + 3] == 3 && mp[16 + 64] == 0 &&
+		       mp[16 + 64 + 1] == 1 && mp[16 + 64 + 3] == 1,
 	       "two processors, the first the BSP");
 
 	char longcmd[3000];
@@ -316,8 +317,8 @@ static void test_load(void)
 	       "PVH entry in 32-bit mode with EBX = start info");
 	uint8_t *si = m.mem.base + X86_PVH_INFO_ADDR;
 
-	tap_ok(get32(si) == 0x336ec578 && get32(si + 12) == 1 && get64(si + 24) == X86_CMDLINE_ADDR &&
-		       get32(si + 48) == 2,
+	tap_ok(get32(si) == 0x336ec578 && get32(si + 12) == 1 &&
+		       get64(si + 24) == X86_CMDLINE_ADDR && get32(si + 48) == 2,
 	       "hvm_start_info: magic, one module, cmdline, two memory map entries");
 	tap_ok(m.mem.base[0x200000] == 0x90 && m.mem.base[0x200100] == 0 &&
 		       m.mem.base[0x201fff] == 0,

@@ -7,12 +7,12 @@
 [ -e /dev/kvm ] || skip_all_machine "no /dev/kvm"
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all_machine "/dev/kvm is not accessible"
 G=$TOP/tests/vm/guests
-make -s -C "$TOP" $(for g in hello exit-dword exit-big halt triple-fault reset unclaimed regs echo; do
+make -s -C "$TOP" $(for g in hello exit-dword exit-big halt triple-fault reset unclaimed regs echo smp; do
 	echo tests/vm/guests/$g.bin
 done) >/dev/null || skip_all "cannot assemble the test guests (gcc -m32, ld, objcopy)"
 ROOT=$T/root
 
-plan 54
+plan 57
 
 vmrun() { # vmrun ARGS... : sets $out, $errout, $rc
 	timeout 60 "$CABIN" --root "$ROOT" vm run --accel kvm "$@" >"$T/out" 2>"$T/err" </dev/null
@@ -67,6 +67,12 @@ vmrun --firmware "$G/hello.bin" --cpus 3 --memory 64M
 assert_eq "$rc" 42 "three vCPUs: the BSP runs, the APs wait for a SIPI"
 vmrun --firmware "$G/halt.bin" --cpus 2
 assert_eq "$rc" 0 "two vCPUs: BSP halted and AP never started end the VM"
+
+vmrun --firmware "$G/smp.bin" --cpus 2
+assert_eq "$rc" 17 "INIT-SIPI through the in-kernel LAPIC starts the second vCPU"
+assert_contains "$out" "AP up" "the AP runs its trampoline and prints"
+vmrun --firmware "$G/smp.bin" --cpus 1
+assert_eq "$rc" 0 "with one vCPU the SIPI goes nowhere and the halted BSP ends the VM"
 
 vmrun
 assert_eq "$rc" 0 "the built-in test guest exits 0"
