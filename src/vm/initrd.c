@@ -44,11 +44,11 @@ const char *const vm_initrd_default_modules[] = {
 
 /* Applets linked to busybox when it is added: what a shell session in a guest expects. */
 static const char *const busybox_applets[] = {
-	"sh",	 "ash",	  "cat",   "cp",     "dmesg", "echo",     "env",   "false", "grep",
-	"head",	 "hostname", "id",  "ip",     "kill",  "ln",       "ls",    "mkdir", "mount",
-	"mv",	 "poweroff", "printf", "ps",   "reboot", "rm",     "sleep", "sync",  "tail",
-	"test",	 "touch",  "true", "umount", "uname", "wc",       "df",    "free",  "find",
-	"sed",	 "stat",   "dd",   "seq",    "md5sum", "sha256sum", "hexdump", "date", NULL,
+	"sh",	"ash",	    "cat",    "cp",	"dmesg",  "echo",      "env",	  "false", "grep",
+	"head", "hostname", "id",     "ip",	"kill",	  "ln",	       "ls",	  "mkdir", "mount",
+	"mv",	"poweroff", "printf", "ps",	"reboot", "rm",	       "sleep",	  "sync",  "tail",
+	"test", "touch",    "true",   "umount", "uname",  "wc",	       "df",	  "free",  "find",
+	"sed",	"stat",	    "dd",     "seq",	"md5sum", "sha256sum", "hexdump", "date",  NULL,
 };
 
 void vm_cpio_init(struct vm_cpio *c, int fd)
@@ -99,9 +99,8 @@ static int cpio_entry(struct vm_cpio *c, const char *name, uint32_t mode, uint32
 		ino = ++c->ino;
 	/* magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor,
 	 * rdevmajor, rdevminor, namesize, check: 8 hex digits each. */
-	snprintf(hdr, sizeof(hdr),
-		 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08zX%08X", ino, mode, 0u, 0u,
-		 nlink, 0u, (uint32_t)len, 0u, 0u, rmaj, rmin, namesize, 0u);
+	snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08zX%08X",
+		 ino, mode, 0u, 0u, nlink, 0u, (uint32_t)len, 0u, 0u, rmaj, rmin, namesize, 0u);
 	ret = cpio_write(c, hdr, CPIO_HDR_LEN, err);
 	if (ret < 0)
 		return ret;
@@ -364,7 +363,8 @@ static int resolve(const char *modules_dir, struct mod_index *x, const char *wan
 	if (find_str(*seen, name) >= 0)
 		return 0;
 	if (depth > MAX_DEP_DEPTH)
-		return cabin_err_make(err, ELOOP, "module dependencies nest too deep at `%s`", name);
+		return cabin_err_make(err, ELOOP, "module dependencies nest too deep at `%s`",
+				      name);
 	strv_append(seen, name);
 	i = find_str(x->names, name);
 	if (i < 0) {
@@ -504,9 +504,9 @@ static int add_extra(struct vm_cpio *c, const char *spec, struct cabin_err **err
 static int build(int fd, const char *init_path, const char *modules_dir, char *const *extra_files,
 		 struct cabin_err **err)
 {
-	static const char *const dirs[] = { "dev",  "proc", "sys",  "tmp",     "run", "root",
-					    "bin",  "sbin", "etc",  "usr/bin", "usr/sbin", "lib",
-					    NULL };
+	static const char *const dirs[] = { "dev",	"proc", "sys",	"tmp", "run",
+					    "root",	"bin",	"sbin", "etc", "usr/bin",
+					    "usr/sbin", "lib",	NULL };
 	struct vm_cpio c;
 	int ret = 0;
 

@@ -81,8 +81,8 @@ void gvprintf(const char *fmt, va_list ap)
 			break;
 		}
 		case 'u':
-			put_num(longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int), 10, width,
-				pad);
+			put_num(longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int), 10,
+				width, pad);
 			break;
 		case 'x':
 			if (longs >= 2)

@@ -86,8 +86,7 @@ int guest_main(void)
 	volatile uint16_t *counter = (volatile uint16_t *)AP_COUNTER;
 	unsigned int up;
 
-	gprintf("smp: bsp lapic id %u, starting %u APs\n", mmio_read32(LAPIC_ID) >> 24,
-		NCPUS - 1);
+	gprintf("smp: bsp lapic id %u, starting %u APs\n", mmio_read32(LAPIC_ID) >> 24, NCPUS - 1);
 	idt_init();
 	mmio_write32(LAPIC_SVR, 0x1ff);
 	mmio_write32(LAPIC_LVT0, 0x700);

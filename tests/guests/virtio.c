@@ -129,7 +129,7 @@ static int device_init(struct vq *q, uintptr_t base, uintptr_t mem)
 	uint32_t hi;
 
 	if (rd(base, REG_VERSION) != 2)
-		return -1; /* legacy (version 1) transports are not handled */
+		return -1;	 /* legacy (version 1) transports are not handled */
 	wr(base, REG_STATUS, 0); /* reset */
 	if (rd(base, REG_STATUS) != 0)
 		return -2;
@@ -249,8 +249,7 @@ static int test_blk(void)
 	}
 	cap_lo = rd(base, REG_CONFIG);
 	cap_hi = rd(base, REG_CONFIG + 4);
-	gprintf("virtio-blk: version 2, capacity %u sectors%s\n", cap_lo,
-		cap_hi ? " (+4G)" : "");
+	gprintf("virtio-blk: version 2, capacity %u sectors%s\n", cap_lo, cap_hi ? " (+4G)" : "");
 
 	if (blk_rw(&q, BLK_T_IN, 0, b0, BLK_SCRATCH) < 0) {
 		gprintf("virtio-blk: read of sector 0 failed\n");

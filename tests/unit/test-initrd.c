@@ -103,13 +103,13 @@ static size_t make_ko(unsigned char *b, size_t max, const char *modinfo, size_t 
 		return 0;
 	memset(b, 0, total);
 	memcpy(b, "\177ELF\2\1\1", 7);
-	b[0x10] = 1; /* ET_REL */
+	b[0x10] = 1;  /* ET_REL */
 	b[0x12] = 62; /* EM_X86_64 */
 	memcpy(b + 0x28, &sh_off, 8);
 	b[0x34] = 64; /* e_ehsize */
 	b[0x3a] = 64; /* e_shentsize */
-	b[0x3c] = 3; /* e_shnum */
-	b[0x3e] = 2; /* e_shstrndx */
+	b[0x3c] = 3;  /* e_shnum */
+	b[0x3e] = 2;  /* e_shstrndx */
 	memcpy(b + mi_off, modinfo, milen);
 	memcpy(b + ss_off, shstr, sizeof(shstr));
 	sh = b + sh_off + 64; /* .modinfo */
@@ -279,7 +279,8 @@ static void test_build(void)
 			      60) != NULL,
 		       "modules under /lib/modules/<release>/");
 		tap_ok(memmem(buf, len,
-			      "kernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/virtio/virtio.ko\n",
+			      "kernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/virtio/"
+			      "virtio.ko\n",
 			      69) != NULL,
 		       "cabin.load lists modules in load order");
 		tap_ok(memmem(buf, len, "sbin/sh\0", 8) != NULL, "busybox applet links");
