@@ -31,6 +31,9 @@ static int exit_port_io(void *opaque, uint64_t offset, void *data, uint32_t len,
 		memset(data, 0, len);
 		return 0;
 	}
+	/* The range is 4 bytes wide so outw/outl fit, but only 0x501 itself is the port. */
+	if (offset != 0)
+		return 0;
 	memcpy(&v, data, len > 4 ? 4 : len);
 	machine_stop(m, v > 255 ? 255 : (int)v);
 	return 0;
@@ -38,7 +41,7 @@ static int exit_port_io(void *opaque, uint64_t offset, void *data, uint32_t len,
 
 int hw_exit_port_attach(struct machine *m, struct cabin_err **err)
 {
-	int ret = bus_register_pio(&m->bus, HW_EXIT_PORT, 1, exit_port_io, m, "exit-port");
+	int ret = bus_register_pio(&m->bus, HW_EXIT_PORT, 4, exit_port_io, m, "exit-port");
 
 	if (ret < 0)
 		return cabin_err_make(err, -ret, "claim the exit port `0x%x`", HW_EXIT_PORT);

@@ -42,8 +42,8 @@ static void handle_io(struct machine *m, struct vcpu *v, const struct accel_exit
 				     ex->io.is_write);
 
 		if (ret == -ENOENT && unclaimed_should_log(m->bus.unclaimed[BUS_PIO]))
-			log_warn("vcpu %u: unclaimed port %s `0x%x` (size %u; %lu so far)", v->index,
-				 ex->io.is_write ? "write" : "read", ex->io.port, size,
+			log_warn("vcpu %u: unclaimed port %s `0x%x` (size %u; %lu so far)",
+				 v->index, ex->io.is_write ? "write" : "read", ex->io.port, size,
 				 m->bus.unclaimed[BUS_PIO]);
 	}
 }
@@ -145,7 +145,8 @@ void vm_vcpu_loop(struct vcpu *v)
 			idle_sleep();
 			break;
 		case ACCEL_EXIT_SHUTDOWN:
-			/* Triple fault or reset: the guest asked to end, as Firecracker treats it. */
+			/* Triple fault or reset: the guest asked to end, as Firecracker treats it.
+			 */
 			machine_stop(m, 0);
 			break;
 		case ACCEL_EXIT_INTR:

@@ -110,46 +110,45 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 
 	memset(bz, 0, sizeof(*bz));
 	if (len < HDR_HEADER + 4)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: `%zu` bytes is too short for a setup header",
 				      path, len);
 	if (memcmp(buf + HDR_HEADER, "HdrS", 4))
-		return cabin_err_make(err, EINVAL,
-				      "bzImage `%s`: no `HdrS` magic at offset `0x202`", path);
+		return cabin_err_make(err, 0, "bzImage `%s`: no `HdrS` magic at offset `0x202`",
+				      path);
 	if (len < HDR_VERSION + 2)
-		return cabin_err_make(err, EINVAL, "bzImage `%s`: truncated at `version`", path);
+		return cabin_err_make(err, 0, "bzImage `%s`: truncated at `version`", path);
 	bz->version = get16(buf + HDR_VERSION);
 	if (bz->version < 0x0206)
-		return cabin_err_make(err, EINVAL,
-				      "bzImage `%s`: boot protocol `%u.%02u` is too old (need 2.06)",
-				      path, bz->version >> 8, bz->version & 0xff);
+		return cabin_err_make(
+			err, 0, "bzImage `%s`: boot protocol `%u.%02u` is too old (need 2.06)",
+			path, bz->version >> 8, bz->version & 0xff);
 	/* The header ends where the byte at 0x201 (the jump's displacement) says. */
 	bz->header_len = (size_t)0x202 + buf[HDR_JUMP + 1] - HDR_SETUP_SECTS;
 	if (HDR_SETUP_SECTS + bz->header_len > len)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: setup header of `%zu` bytes runs past the end",
 				      path, bz->header_len);
 	if (HDR_CMDLINE_SIZE + 4 > HDR_SETUP_SECTS + bz->header_len)
-		return cabin_err_make(err, EINVAL,
-				      "bzImage `%s`: setup header too short for `cmdline_size`", path);
+		return cabin_err_make(
+			err, 0, "bzImage `%s`: setup header too short for `cmdline_size`", path);
 	if (get16(buf + HDR_BOOT_FLAG) != 0xaa55)
-		return cabin_err_make(err, EINVAL, "bzImage `%s`: `boot_flag` is not `0xaa55`", path);
+		return cabin_err_make(err, 0, "bzImage `%s`: `boot_flag` is not `0xaa55`", path);
 	bz->loadflags = buf[HDR_LOADFLAGS];
 	if (!(bz->loadflags & LOADFLAG_LOADED_HIGH))
-		return cabin_err_make(err, EINVAL,
-				      "bzImage `%s`: `loadflags` lacks LOADED_HIGH (a zImage?)",
-				      path);
+		return cabin_err_make(
+			err, 0, "bzImage `%s`: `loadflags` lacks LOADED_HIGH (a zImage?)", path);
 	if (bz->version >= 0x020c) {
 		bz->xloadflags = get16(buf + HDR_XLOADFLAGS);
 		if (!(bz->xloadflags & XLF_KERNEL_64))
-			return cabin_err_make(err, EINVAL,
-					      "bzImage `%s`: `xloadflags` has no 64-bit entry point",
-					      path);
+			return cabin_err_make(
+				err, 0, "bzImage `%s`: `xloadflags` has no 64-bit entry point",
+				path);
 	}
 	sects = buf[HDR_SETUP_SECTS] ? buf[HDR_SETUP_SECTS] : 4;
 	bz->setup_size = (size_t)(sects + 1) * 512;
 	if (bz->setup_size >= len)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: `setup_sects` `%u` puts the kernel past the "
 				      "end of the `%zu`-byte file",
 				      path, sects, len);
@@ -160,7 +159,7 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 	if (HDR_INIT_SIZE + 4 <= HDR_SETUP_SECTS + bz->header_len)
 		bz->init_size = get32(buf + HDR_INIT_SIZE);
 	if (bz->kernel_size < 0x200 + 16)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "bzImage `%s`: protected-mode kernel of `%zu` bytes is too "
 				      "short for the 64-bit entry at `0x200`",
 				      path, bz->kernel_size);
@@ -177,21 +176,20 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 	if (len < 4 || memcmp(buf, "\177ELF", 4))
 		return 1;
 	if (len < 64)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: truncated header", path);
+		return cabin_err_make(err, 0, "ELF `%s`: truncated header", path);
 	if (buf[4] != 2 || buf[5] != 1)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: not a little-endian ELF64 file", path);
+		return cabin_err_make(err, 0, "ELF `%s`: not a little-endian ELF64 file", path);
 	if (get16(buf + 18) != 62)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: `e_machine` `%u` is not x86-64", path,
+		return cabin_err_make(err, 0, "ELF `%s`: `e_machine` `%u` is not x86-64", path,
 				      get16(buf + 18));
 	phoff = get64(buf + 32);
 	phentsize = get16(buf + 54);
 	phnum = get16(buf + 56);
 	if (phentsize < 56)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: `e_phentsize` `%u` too small", path,
+		return cabin_err_make(err, 0, "ELF `%s`: `e_phentsize` `%u` too small", path,
 				      phentsize);
 	if (phoff > len || (uint64_t)phnum * phentsize > len - phoff)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: program headers run past the end",
-				      path);
+		return cabin_err_make(err, 0, "ELF `%s`: program headers run past the end", path);
 	uint64_t entry = get64(buf + 24);
 
 	for (unsigned int i = 0; i < phnum; i++) {
@@ -201,18 +199,17 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		uint64_t filesz = get64(ph + 32), memsz = get64(ph + 40);
 
 		if (off > len || filesz > len - off)
-			return cabin_err_make(err, EINVAL,
-					      "ELF `%s`: segment `%u` runs past the end of the file",
-					      path, i);
+			return cabin_err_make(
+				err, 0, "ELF `%s`: segment `%u` runs past the end of the file",
+				path, i);
 		if (type == 1) { /* PT_LOAD */
 			if (elf->nr_segs >= X86_ELF_MAX_SEGS)
 				return cabin_err_make(err, E2BIG,
 						      "ELF `%s`: more than `%d` PT_LOAD segments",
 						      path, X86_ELF_MAX_SEGS);
 			if (memsz < filesz || paddr + memsz < paddr)
-				return cabin_err_make(err, EINVAL,
-						      "ELF `%s`: segment `%u` has bad sizes", path,
-						      i);
+				return cabin_err_make(
+					err, 0, "ELF `%s`: segment `%u` has bad sizes", path, i);
 			elf->segs[elf->nr_segs].paddr = paddr;
 			elf->segs[elf->nr_segs].offset = off;
 			elf->segs[elf->nr_segs].filesz = filesz;
@@ -225,7 +222,8 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 
 			while (p + 12 <= filesz) {
 				const uint8_t *n = buf + off + p;
-				uint32_t namesz = get32(n), descsz = get32(n + 4), ntype = get32(n + 8);
+				uint32_t namesz = get32(n), descsz = get32(n + 4),
+					 ntype = get32(n + 8);
 				uint64_t name_al = ALIGN_UP((uint64_t)namesz, 4);
 				uint64_t desc_al = ALIGN_UP((uint64_t)descsz, 4);
 
@@ -239,11 +237,10 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		}
 	}
 	if (!elf->nr_segs)
-		return cabin_err_make(err, EINVAL, "ELF `%s`: no PT_LOAD segment", path);
+		return cabin_err_make(err, 0, "ELF `%s`: no PT_LOAD segment", path);
 	if (!elf->entry && !elf->pvh_entry)
-		return cabin_err_make(err, EINVAL,
-				      "ELF `%s`: entry `0x%llx` is in no loadable segment", path,
-				      (unsigned long long)entry);
+		return cabin_err_make(err, 0, "ELF `%s`: entry `0x%llx` is in no loadable segment",
+				      path, (unsigned long long)entry);
 	return 0;
 }
 
@@ -261,12 +258,12 @@ static int read_file(const char *path, const char *what, size_t max, uint8_t **o
 	if (fstat(fd, &st) < 0)
 		return cabin_err_make(err, errno, "stat %s `%s`", what, path);
 	if (!S_ISREG(st.st_mode))
-		return cabin_err_make(err, EINVAL, "%s `%s` is not a regular file", what, path);
+		return cabin_err_make(err, 0, "%s `%s` is not a regular file", what, path);
 	if ((uint64_t)st.st_size > max)
 		return cabin_err_make(err, EFBIG, "%s `%s` is `%lld` bytes, more than `%zu`", what,
 				      path, (long long)st.st_size, max);
 	if (st.st_size == 0)
-		return cabin_err_make(err, EINVAL, "%s `%s` is empty", what, path);
+		return cabin_err_make(err, 0, "%s `%s` is empty", what, path);
 	buf = malloc((size_t)st.st_size);
 	if (!buf)
 		return cabin_err_make(err, ENOMEM, "read %s `%s`", what, path);
@@ -355,9 +352,10 @@ static int put_cmdline(struct machine *m, const char *cmdline, size_t max, const
 	size_t n = cmdline ? strlen(cmdline) : 0;
 
 	if (n > max)
-		return cabin_err_make(err, E2BIG,
-				      "kernel command line is `%zu` bytes; `%s` accepts at most `%zu`",
-				      n, path, max);
+		return cabin_err_make(
+			err, E2BIG,
+			"kernel command line is `%zu` bytes; `%s` accepts at most `%zu`", n, path,
+			max);
 	if (vm_mem_write(&m->mem, X86_CMDLINE_ADDR, cmdline ? cmdline : "", n) < 0 ||
 	    vm_mem_write(&m->mem, X86_CMDLINE_ADDR + n, "", 1) < 0)
 		return cabin_err_make(err, EFAULT, "command line outside guest memory");
@@ -395,16 +393,16 @@ static void boot_msrs(struct x86_boot_state *bs)
 		uint32_t idx;
 		uint64_t val;
 	} msrs[] = {
-		{ 0x174, 0 },		      /* IA32_SYSENTER_CS */
-		{ 0x175, 0 },		      /* IA32_SYSENTER_ESP */
-		{ 0x176, 0 },		      /* IA32_SYSENTER_EIP */
-		{ 0xc0000081, 0 },	      /* STAR */
-		{ 0xc0000082, 0 },	      /* LSTAR */
-		{ 0xc0000083, 0 },	      /* CSTAR */
-		{ 0xc0000084, 0 },	      /* SYSCALL_MASK */
-		{ 0xc0000102, 0 },	      /* KERNEL_GS_BASE */
-		{ 0x10, 0 },		      /* TSC */
-		{ 0x1a0, 1 },		      /* MISC_ENABLE: fast strings */
+		{ 0x174, 0 },		   /* IA32_SYSENTER_CS */
+		{ 0x175, 0 },		   /* IA32_SYSENTER_ESP */
+		{ 0x176, 0 },		   /* IA32_SYSENTER_EIP */
+		{ 0xc0000081, 0 },	   /* STAR */
+		{ 0xc0000082, 0 },	   /* LSTAR */
+		{ 0xc0000083, 0 },	   /* CSTAR */
+		{ 0xc0000084, 0 },	   /* SYSCALL_MASK */
+		{ 0xc0000102, 0 },	   /* KERNEL_GS_BASE */
+		{ 0x10, 0 },		   /* TSC */
+		{ 0x1a0, 1 },		   /* MISC_ENABLE: fast strings */
 		{ 0x2ff, (1u << 11) | 6 }, /* MTRRdefType: enabled, write-back */
 	};
 
@@ -558,12 +556,13 @@ static int load_firmware(struct machine *m, const char *path, const void *data, 
 		data = buf;
 	}
 	if (len < 16 || len > X86_FIRMWARE_MAX)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "firmware `%s` is `%zu` bytes; need 16 bytes to 256 KiB",
 				      path ? path : "(built-in)", len);
 	if (vm_mem_write(&m->mem, X86_HIMEM_START - len, data, len) < 0)
 		return cabin_err_make(err, EFAULT, "firmware does not fit in guest memory");
-	/* PC reset state, except CS.base: F0000 rather than FFFF0000, so no high alias is needed. */
+	/* PC reset state, except CS.base: F0000 rather than FFFF0000, so no high alias is needed.
+	 */
 	memset(&bs->regs, 0, sizeof(bs->regs));
 	bs->mode = X86_BOOT_REAL;
 	bs->regs.rip = 0xfff0;
@@ -584,7 +583,7 @@ int x86_boot_load(struct machine *m, const char *kernel, const char *initrd, con
 
 	memset(bs, 0, sizeof(*bs));
 	if (low_ram_end(&m->mem) < X86_HIMEM_START)
-		return cabin_err_make(err, EINVAL, "guest memory below 1 MiB");
+		return cabin_err_make(err, 0, "guest memory below 1 MiB");
 	ret = x86_mptable_write(&m->mem, m->nr_vcpus, err);
 	if (ret < 0)
 		return ret;
@@ -652,8 +651,9 @@ int x86_boot_apply(struct vcpu *v, const struct x86_boot_state *bs, struct cabin
 	case X86_BOOT_PROT32:
 		s.cs = flat_seg(0x28, 0xb, 0, 1);
 		s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(0x18, 0x3, 0, 1);
-		s.tr = (struct x86_segment){ .selector = 0x20, .limit = 0xffff, .type = 0xb,
-					     .present = 1 };
+		s.tr = (struct x86_segment){
+			.selector = 0x20, .limit = 0xffff, .type = 0xb, .present = 1
+		};
 		s.gdt = (struct x86_dtable){ X86_GDT_ADDR, 6 * 8 - 1 };
 		s.idt = (struct x86_dtable){ X86_IDT_ADDR, 0 };
 		s.cr0 = CR0_PE | CR0_ET;
@@ -663,8 +663,9 @@ int x86_boot_apply(struct vcpu *v, const struct x86_boot_state *bs, struct cabin
 	case X86_BOOT_LONG64:
 		s.cs = flat_seg(0x10, 0xb, 1, 0);
 		s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(0x18, 0x3, 0, 1);
-		s.tr = (struct x86_segment){ .selector = 0x20, .limit = 0xffff, .type = 0xb,
-					     .present = 1 };
+		s.tr = (struct x86_segment){
+			.selector = 0x20, .limit = 0xffff, .type = 0xb, .present = 1
+		};
 		s.gdt = (struct x86_dtable){ X86_GDT_ADDR, 6 * 8 - 1 };
 		s.idt = (struct x86_dtable){ X86_IDT_ADDR, 0 };
 		s.cr0 = CR0_PE | CR0_ET | CR0_PG;
