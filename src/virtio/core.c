@@ -158,7 +158,8 @@ static void *worker_main(void *arg)
 			for (unsigned int q = 0; q < vdev->ops->nr_queues; q++) {
 				if (vdev->vqs[q].kick_fd == fd) {
 					if (read(fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-						virtio_dev_warn(vdev, "read kick fd: %s", strerror(errno));
+						virtio_dev_warn(vdev, "read kick fd: %s",
+								strerror(errno));
 					virtio_dev_notify(vdev, q);
 					fd = -1;
 					break;
@@ -249,7 +250,8 @@ void virtio_dev_set_status(struct virtio_dev *vdev, uint8_t status)
 		return;
 	}
 	/* NEEDS_RESET is the device's bit: the driver cannot clear it. */
-	status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) |
+			   (old & VIRTIO_STATUS_NEEDS_RESET));
 	if ((status & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK)) {
 		if ((vdev->driver_features & ~vdev->host_features) ||
 		    !virtio_dev_has_feature(vdev, VIRTIO_F_VERSION_1)) {

@@ -66,8 +66,8 @@ static void mmio_fini(struct virtio_dev *vdev)
 	if (vm->m->accel && vm->m->accel->ioeventfd && vm->ioeventfds)
 		for (unsigned int q = 0; q < vdev->ops->nr_queues; q++)
 			if (vdev->vqs[q].kick_fd >= 0)
-				vm->m->accel->ioeventfd(vm->m, vm->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4,
-							q, 1, -1);
+				vm->m->accel->ioeventfd(vm->m, vm->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+							4, q, 1, -1);
 	if (vm->irqfd >= 0) {
 		if (vm->m->accel && vm->m->accel->irqfd)
 			vm->m->accel->irqfd(vm->m, vm->gsi, -1);
@@ -317,7 +317,8 @@ int virtio_mmio_attach(struct machine *m, struct virtio_dev *vdev, struct cabin_
 
 			if (fd < 0)
 				break;
-			if (m->accel->ioeventfd(m, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, 1, fd) < 0) {
+			ret = m->accel->ioeventfd(m, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, 1, fd);
+			if (ret < 0) {
 				close(fd);
 				break;
 			}

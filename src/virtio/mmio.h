@@ -3,7 +3,7 @@
 #define CABIN_VIRTIO_MMIO_H
 
 /* virtio-mmio version 2 register offsets (virtio 1.1, 4.2.2). */
-#define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
+#define VIRTIO_MMIO_MAGIC 0x74726976  /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x4e494243 /* "CBIN" */
 
 #define VIRTIO_MMIO_MAGIC_VALUE 0x000

@@ -76,8 +76,8 @@ struct virtio_vsock_hdr {
 
 enum conn_state {
 	CONN_FREE,
-	CONN_HOST_LINE,  /* host client connected, waiting for "CONNECT <port>\n" */
-	CONN_HOST_REQ,   /* REQUEST sent to the guest, waiting for its RESPONSE */
+	CONN_HOST_LINE, /* host client connected, waiting for "CONNECT <port>\n" */
+	CONN_HOST_REQ,	/* REQUEST sent to the guest, waiting for its RESPONSE */
 	CONN_ESTABLISHED,
 };
 
@@ -206,8 +206,7 @@ static int conn_flush(struct vsock *v, struct conn *c)
 		c->shut_wr = 2;
 	}
 	/* The guest thinks it has under half its credit left and we freed some: say so. */
-	if (c->fwd_cnt != c->fwd_cnt_sent &&
-	    c->rx_cnt - c->fwd_cnt_sent > VSOCK_BUF_ALLOC / 2)
+	if (c->fwd_cnt != c->fwd_cnt_sent && c->rx_cnt - c->fwd_cnt_sent > VSOCK_BUF_ALLOC / 2)
 		c->ctrl |= CTRL_CREDIT;
 	return 0;
 }
@@ -272,7 +271,7 @@ static int send_ctrl(struct virtio_dev *vdev, struct conn *c)
 			return 0;
 		c->ctrl &= ~order[i].bit;
 		if (order[i].op == VSOCK_OP_SHUTDOWN) {
-			/* The host side is gone: the guest answers with RST, which needs no conn. */
+			/* Host side gone: the guest answers with RST, which needs no conn. */
 			conn_close(c);
 			return 1;
 		}
@@ -298,7 +297,8 @@ static int rx_data(struct virtio_dev *vdev, struct conn *c)
 			virtq_push(vdev, VSOCK_RX, e->head, 0);
 			continue;
 		}
-		room = MIN(MIN(e->in_len - sizeof(h), (size_t)VSOCK_MAX_PKT), (size_t)peer_credit(c));
+		room = MIN(MIN(e->in_len - sizeof(h), (size_t)VSOCK_MAX_PKT),
+			   (size_t)peer_credit(c));
 		n = iov_slice(&e->iov[e->nr_out], e->nr_in, sizeof(h), room, v->payload,
 			      VIRTQ_MAX_SEGS);
 		r = n ? readv(c->fd, v->payload, (int)MIN(n, (unsigned int)IOV_MAX)) : -1;
@@ -429,7 +429,8 @@ static void accept_host(struct virtio_dev *vdev)
 	struct vsock *v = vdev->priv;
 
 	for (;;) {
-		cleanup_close int fd = accept4(v->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cleanup_close int fd =
+			accept4(v->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
 		if (fd < 0)
@@ -686,7 +687,8 @@ static int listen_uds(const char *path, struct cabin_err **err)
 
 	/* Room for "_<port>" too: guest connections go to "<path>_<port>". */
 	if (strlen(path) + 12 > sizeof(sa.sun_path))
-		return cabin_err_make(err, ENAMETOOLONG, "vsock socket path `%s` is too long", path);
+		return cabin_err_make(err, ENAMETOOLONG, "vsock socket path `%s` is too long",
+				      path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (lstat(path, &st) == 0) {
 		cleanup_close int probe = -1;

@@ -85,8 +85,7 @@ static void test_console(void)
 	drv_chain(&d, 0, (struct drv_buf[]){ { 0x110000, 64, VIRTQ_DESC_F_WRITE } }, 1);
 	drv_kick(&d, 0);
 	ret = drv_used(&d, 0, NULL, &len, WAIT_MS);
-	tap_ok(ret && len == 6 &&
-		       !memcmp(gpa(&d, 0x110000), "input!", 6),
+	tap_ok(ret && len == 6 && !memcmp(gpa(&d, 0x110000), "input!", 6),
 	       "console: host input reaches the guest (%u bytes)", len);
 	drv_chain(&d, 0, (struct drv_buf[]){ { 0x110000, 64, VIRTQ_DESC_F_WRITE } }, 1);
 	drv_kick(&d, 0);
@@ -145,8 +144,8 @@ static void test_net_fd(void)
 	drv_chain(&d, 1, (struct drv_buf[]){ { 0x100000, 12, 0 }, { 0x10000c, 60, 0 } }, 2);
 	drv_kick(&d, 1);
 	n = read_timeout(sv[1], buf, sizeof(buf), WAIT_MS);
-	tap_ok(n == 72 && !memcmp(buf + 12, frame, 60), "net: transmitted frame reaches the peer (%d)",
-	       n);
+	tap_ok(n == 72 && !memcmp(buf + 12, frame, 60),
+	       "net: transmitted frame reaches the peer (%d)", n);
 	memset(frame, 0, 12);
 	tap_ok(n == 72 && !memcmp(buf, frame, 12), "net: the guest's vnet header is zeroed");
 	tap_ok(drv_used(&d, 1, NULL, NULL, 0), "net: tx buffer returned");
@@ -183,7 +182,8 @@ static void test_net_fd(void)
 	ret = virtio_net_attach_fd(&M, -1, NULL, &err);
 	drv_at(&d, &M, M.nr_devs - 1);
 	bus_access(&M.bus, BUS_MMIO, d.base + VIRTIO_MMIO_CONFIG, &buf[0], 1, 0);
-	tap_ok(ret == 0 && (buf[0] & 3) == 2, "net: generated MAC is unicast, locally administered");
+	tap_ok(ret == 0 && (buf[0] & 3) == 2,
+	       "net: generated MAC is unicast, locally administered");
 	cabin_err_release(&err);
 }
 
@@ -209,8 +209,15 @@ struct vs_hdr {
 	uint32_t flags, buf_alloc, fwd_cnt;
 } __attribute__((packed));
 
-enum { OP_REQUEST = 1, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE,
-       OP_CREDIT_REQUEST };
+enum {
+	OP_REQUEST = 1,
+	OP_RESPONSE,
+	OP_RST,
+	OP_SHUTDOWN,
+	OP_RW,
+	OP_CREDIT_UPDATE,
+	OP_CREDIT_REQUEST
+};
 
 #define RXBASE 0x200000
 #define TXBASE 0x300000
@@ -220,8 +227,8 @@ static void vs_post_rx(struct drv *d)
 {
 	uint16_t head = d->q[0].next_desc;
 
-	drv_chain(d, 0, (struct drv_buf[]){ { RXBASE + head * 0x1000ULL, 4096, VIRTQ_DESC_F_WRITE } },
-		  1);
+	drv_chain(d, 0,
+		  (struct drv_buf[]){ { RXBASE + head * 0x1000ULL, 4096, VIRTQ_DESC_F_WRITE } }, 1);
 	drv_kick(d, 0);
 }
 
@@ -233,8 +240,14 @@ static void vs_send(struct drv *d, uint64_t src_cid, uint16_t op, uint32_t src, 
 	uint64_t h_gpa = TXBASE + head * 0x1000ULL;
 	struct vs_hdr *h = gpa(d, h_gpa);
 
-	*h = (struct vs_hdr){ .src_cid = src_cid, .dst_cid = 2, .src_port = src, .dst_port = dst,
-			      .len = len, .type = 1, .op = op, .buf_alloc = buf_alloc,
+	*h = (struct vs_hdr){ .src_cid = src_cid,
+			      .dst_cid = 2,
+			      .src_port = src,
+			      .dst_port = dst,
+			      .len = len,
+			      .type = 1,
+			      .op = op,
+			      .buf_alloc = buf_alloc,
 			      .fwd_cnt = fwd_cnt };
 	if (op == OP_SHUTDOWN)
 		h->flags = 3;
