@@ -278,7 +278,7 @@ static int find_exec(const struct ctr_spec *s, char **out, struct cabin_err **er
 			return 0;
 		}
 	}
-	return cabin_err_make(err, ENOENT, "executable file `%s` not found in $PATH", a0);
+	return cabin_err_make(err, 0, "executable file `%s` not found in $PATH", a0);
 }
 
 static int apply_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
@@ -709,7 +709,7 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	s = c->spec;
 	if (!s->process)
-		return cabin_err_make(err, EINVAL, "config.json: `process` is required");
+		return cabin_err_make(err, 0, "config.json: `process` is required");
 	if (stat(s->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
 		return cabin_err_make(err, errno ? errno : ENOTDIR,
 				      "config.json: `root.path`: rootfs `%s` is not a directory",
@@ -731,7 +731,7 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		return cabin_err_make(err, errno, "open `%s`", o->root);
 	if (mkdirat(rootdirfd, o->id, 0700) < 0) {
 		if (errno == EEXIST)
-			return cabin_err_make(err, EEXIST, "container `%s` already exists", o->id);
+			return cabin_err_make(err, 0, "container `%s` already exists", o->id);
 		return cabin_err_make(err, errno, "mkdir `%s/%s`", o->root, o->id);
 	}
 	c->dir = ctr_state_dir(o->root, o->id);
@@ -843,7 +843,7 @@ static int release_init(const char *root, const char *id, struct cabin_err **err
 
 	if (fd < 0) {
 		if (errno == ENXIO)
-			return cabin_err_make(err, ESRCH, "container `%s` init is not running", id);
+			return cabin_err_make(err, 0, "container `%s` init is not running", id);
 		return cabin_err_make(err, errno, "container `%s` is not in the created state",
 				      id);
 	}
@@ -877,7 +877,7 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err)
 		return -1;
 	status = ctr_state_status(root, st);
 	if (status != CTR_CREATED)
-		return cabin_err_make(err, EINVAL, "container `%s` is %s, not created", id,
+		return cabin_err_make(err, 0, "container `%s` is %s, not created", id,
 				      ctr_status_name(status));
 	if (release_init(root, id, err) < 0)
 		return -1;

@@ -21,7 +21,7 @@ int ctr_id_validate(const char *id, struct cabin_err **err)
 	size_t n = strlen(id);
 
 	if (n == 0 || n > 1024)
-		return cabin_err_make(err, EINVAL, "invalid container id `%s`: 1 to 1024 bytes",
+		return cabin_err_make(err, 0, "invalid container id `%s`: 1 to 1024 bytes",
 				      id);
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];
@@ -29,7 +29,7 @@ int ctr_id_validate(const char *id, struct cabin_err **err)
 			 (i > 0 && (c == '_' || c == '+' || c == '-' || c == '.'));
 
 		if (!ok)
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      "invalid container id `%s`: use letters, digits and "
 					      "`_+-.` (not first)",
 					      id);
@@ -199,7 +199,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state **out,
 		return -EINVAL;
 	dir = ctr_state_dir(root, id);
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		return cabin_err_make(err, ENOENT, "container `%s` does not exist", id);
+		return cabin_err_make(err, 0, "container `%s` does not exist", id);
 	st = xcalloc(1, sizeof(*st));
 	st->id = xstrdup(id);
 	path = xasprintf("%s/state.json", dir);
@@ -210,7 +210,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state **out,
 			return 0;
 		}
 		ctr_state_free(st);
-		return cabin_err_make(err, EINVAL, "`%s`: %s", path, jerr.text);
+		return cabin_err_make(err, 0, "`%s`: %s", path, jerr.text);
 	}
 	st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	st->start_time = (unsigned long long)json_integer_value(json_object_get(j, "start_time"));

@@ -59,6 +59,11 @@ static void status_line(const char *key)
 			puts(p);
 }
 
+static void on_signal(int sig)
+{
+	_exit(100 + sig);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "echo";
@@ -114,6 +119,16 @@ int main(int argc, char **argv)
 			s = sleep(s);
 	} else if (!strcmp(cmd, "exit")) {
 		return argc > 2 ? atoi(argv[2]) : 0;
+	} else if (!strcmp(cmd, "trap")) {
+		/* exit 100+N on signal N: shows that signals reach the process */
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		for (int sig = 1; sig < 32; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+				sigaction(sig, &sa, NULL);
+		puts("ready");
+		for (;;)
+			pause();
 	} else if (!strcmp(cmd, "kill-self")) {
 		kill(getpid(), argc > 2 ? atoi(argv[2]) : SIGKILL);
 		pause();
