@@ -216,7 +216,6 @@ struct create_ctx {
 	int sync[2];
 	int fifo;
 	int console;  /* connected --console-socket */
-	int listener; /* connected linux.seccomp.listenerPath */
 	int master;   /* pty master kept by `run` without a console socket */
 	pid_t child, init;
 	struct ctr_cgroup *cg;
@@ -429,6 +428,22 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return cabin_err_make(err, errno, "set no_new_privs");
 	if (find_exec(s, &exe, err) < 0)
 		return -1;
+	/*
+	 * A filter with SCMP_ACT_NOTIFY is installed now, not just before execve: its
+	 * listener fd must reach linux.seccomp.listenerPath through the runtime, which
+	 * exits when create is done (runc does the same).
+	 */
+	if (c->seccomp && ctr_seccomp_uses_notify(c->seccomp)) {
+		if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+			return -1;
+		if (notify >= 0) {
+			if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0)
+				return cabin_err_make(err, errno, "send the seccomp fd");
+			close(notify);
+			if (child_wait(sock, CTR_SYNC_SECCOMP_DONE, NULL, err) < 0)
+				return -1;
+		}
+	}
 
 	/*
 	 * Disarm PDEATHSIG before READY: `create` exits right after ACK. Should the
@@ -450,19 +465,9 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		}
 		json_decref(state);
 	}
-	if (c->seccomp) {
-		if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
-			return -1;
-		if (notify >= 0 && c->listener >= 0) {
-			cleanup_free char *st = NULL;
-
-			state = child_state_json(c, hostpid, "running");
-			st = json_dumps(state, JSON_COMPACT);
-			json_decref(state);
-			ctr_console_send(c->listener, notify, err);
-			close(notify);
-		}
-	}
+	if (c->seccomp && !ctr_seccomp_uses_notify(c->seccomp) &&
+	    ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+		return -1;
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
@@ -476,7 +481,7 @@ static void create_ctx_init(struct create_ctx *c, const struct ctr_create_opts *
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	c->dirfd = c->fifo = c->console = c->listener = c->master = -1;
+	c->dirfd = c->fifo = c->console = c->master = -1;
 	c->sync[0] = c->sync[1] = -1;
 }
 
@@ -513,7 +518,7 @@ static void create_rollback(struct create_ctx *c)
 
 static void create_ctx_free(struct create_ctx *c)
 {
-	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->listener, &c->master,
+	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master,
 		       &c->sync[0], &c->sync[1] };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
@@ -678,6 +683,21 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 				c->master = fd;
 			}
 			break;
+		case CTR_SYNC_SECCOMP: {
+			json_t *state;
+
+			if (fd < 0)
+				return cabin_err_make(err, EPROTO, "no seccomp fd from container init");
+			c->st.pid = c->init;
+			state = ctr_state_to_json(&c->st, CTR_CREATING);
+			ret = ctr_seccomp_send_listener(c->seccomp, fd, state, err);
+			json_decref(state);
+			close(fd);
+			if (ret < 0)
+				return -1;
+			ctr_sync_send(c->sync[0], CTR_SYNC_SECCOMP_DONE, 0, NULL, -1);
+			break;
+		}
 		case CTR_SYNC_READY:
 			return 0;
 		case CTR_SYNC_ERROR:
@@ -748,11 +768,6 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		c->console = ctr_console_connect(o->console_socket, err);
 		if (c->console < 0)
 			return cabin_err_wrap(err, "--console-socket");
-	}
-	if (c->seccomp && ctr_seccomp_listener_path(c->seccomp)) {
-		c->listener = ctr_console_connect(ctr_seccomp_listener_path(c->seccomp), err);
-		if (c->listener < 0)
-			return cabin_err_wrap(err, "config.json: `linux.seccomp.listenerPath`");
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return cabin_err_make(err, errno, "socketpair");

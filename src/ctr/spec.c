@@ -718,7 +718,8 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 	s->sysctl = json_object_get(lx, "sysctl");
 	if (want(s->sysctl, JSON_OBJECT, "linux.sysctl", "an object", err) < 0)
 		return -EINVAL;
-	if (s->sysctl && ctr_sysctl_validate(s->sysctl, err) < 0)
+	if (s->sysctl &&
+	    ctr_sysctl_validate_ns(s->sysctl, json_object_get(lx, "namespaces"), err) < 0)
 		return cabin_err_wrap(err, "config.json");
 	s->seccomp = json_object_get(lx, "seccomp");
 	if (want(s->seccomp, JSON_OBJECT, "linux.seccomp", "an object", err) < 0)

@@ -47,7 +47,7 @@ no_leftovers() {
 	local id=$1 msg=$2 bad=""
 	[ -e "$STATE/$id" ] && bad="$bad state"
 	grep -q "$T/" /proc/self/mountinfo && bad="$bad mounts"
-	find /sys/fs/cgroup -maxdepth 4 -type d -name "$id" 2>/dev/null | grep -q . && bad="$bad cgroup"
+	find /sys/fs/cgroup -maxdepth 8 -type d -name "$id" 2>/dev/null | grep -q . && bad="$bad cgroup"
 	pgrep -f "$T/" >/dev/null 2>&1 && bad="$bad processes"
 	assert_eq "${bad:-none}" none "$msg"
 }
