@@ -6,7 +6,7 @@
  *   init id              init caps          init cwd        init env [NAME]
  *   init sleep SECONDS   init exit N        init ls DIR     init pid
  *   init umask           init mounts        init write FILE TEXT   init kill-self SIG
- *   init ns NAME         init stat PATH     init fds        init tty   init rlimit NOFILE
+ *   init ns NAME         init stat PATH     init fds        init tty   init winsize   init rlimit
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -192,6 +193,12 @@ int main(int argc, char **argv)
 
 		puts(t ? t : "not a tty");
 		return !t;
+	} else if (!strcmp(cmd, "winsize")) {
+		struct winsize ws;
+
+		if (ioctl(0, TIOCGWINSZ, &ws) < 0)
+			return 1;
+		printf("%u %u\n", ws.ws_row, ws.ws_col);
 	} else if (!strcmp(cmd, "rlimit")) {
 		struct rlimit rl;
 
