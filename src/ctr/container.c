@@ -160,7 +160,7 @@ int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err)
 	if (dfd < 0)
 		return cabin_err_make(err, errno, "pid file `%s`", path);
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	if (fs_write_file_atomic(dfd, base, buf, strlen(buf), 0644, err) < 0)
+	if (ctr_write_atomic(dfd, base, buf, strlen(buf), 0644, err) < 0)
 		return cabin_err_wrap(err, "pid file `%s`", path);
 	return 0;
 }
@@ -740,6 +740,12 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 				      "`process.terminal` is true: --console-socket is required");
 	if (ctr_caps_parse(s->caps, &c->caps, err) < 0)
 		return cabin_err_wrap(err, "config.json");
+	/*
+	 * The kernel raises an ambient capability only if it is also permitted and
+	 * inheritable; `runc spec` and `crun spec` list ambient ones without the
+	 * inheritable set, so ambient implies inheritable here.
+	 */
+	c->caps.inheritable |= c->caps.ambient;
 	if (s->seccomp && ctr_seccomp_prepare(s->seccomp, &c->seccomp, err) < 0)
 		return cabin_err_wrap(err, "config.json");
 	c->userns = !!((s->ns_new | s->ns_joined) & CLONE_NEWUSER);

@@ -187,6 +187,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 		goto out;
 	if (ctr_caps_parse(x.proc.caps, &x.caps, err) < 0)
 		goto out;
+	x.caps.inheritable |= x.caps.ambient; /* as in create: the kernel needs both */
 	if (x.proc.terminal && !o->console_socket && o->detach) {
 		cabin_err_make(err, 0, "`process.terminal` with --detach needs --console-socket");
 		goto out;
