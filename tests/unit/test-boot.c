@@ -185,6 +185,10 @@ static void test_elf_parse(void)
 	tap_ok(elf.pvh_entry == 0x200040, "XEN_ELFNOTE_PHYS32_ENTRY found");
 
 	memcpy(c, b, len);
+	put64(c + 24, 0x200020); /* e_entry physical, as Linux's phys_startup_64 */
+	tap_ok(x86_elf_parse(c, len, "vmlinux", &elf, &err) == 0 && elf.entry == 0x200020,
+	       "a physical e_entry is used as it is");
+	memcpy(c, b, len);
 	put64(c + 64 + 32, 0x100000); /* filesz past the end */
 	tap_ok(x86_elf_parse(c, len, "vmlinux", &elf, &err) < 0 && strstr(err->msg, "past the end"),
 	       "segment past the end of the file is refused");
@@ -371,7 +375,7 @@ static void test_load(void)
 
 int main(void)
 {
-	tap_plan(50);
+	tap_plan(51);
 	test_bzimage_parse();
 	test_elf_parse();
 	test_load();
