@@ -185,6 +185,10 @@ static void test_elf_parse(void)
 	tap_ok(elf.pvh_entry == 0x200040, "XEN_ELFNOTE_PHYS32_ENTRY found");
 
 	memcpy(c, b, len);
+	put64(c + 24, 0x200020); /* e_entry physical, as Linux's phys_startup_64 */
+	tap_ok(x86_elf_parse(c, len, "vmlinux", &elf, &err) == 0 && elf.entry == 0x200020,
+	       "a physical e_entry is used as it is");
+	memcpy(c, b, len);
 	put64(c + 64 + 32, 0x100000); /* filesz past the end */
 	tap_ok(x86_elf_parse(c, len, "vmlinux", &elf, &err) < 0 && strstr(err->msg, "past the end"),
 	       "segment past the end of the file is refused");
@@ -281,6 +285,14 @@ static void test_load(void)
 	tap_ok(mp[16 + 44] == 0 && mp[16 + 44 + 3] == 3 && mp[16 + 64] == 0 &&
 		       mp[16 + 64 + 1] == 1 && mp[16 + 64 + 3] == 1,
 	       "two processors, the first the BSP");
+	/* After 2 processors, the bus and the IOAPIC: 24 interrupt entries, pin n for IRQ n. */
+	const uint8_t *ioint = mp + 16 + 44 + 2 * 20 + 8 + 8;
+	int routes_ok = 1;
+
+	for (int i = 0; i < 24; i++)
+		if (ioint[i * 8] != 3 || ioint[i * 8 + 5] != i || ioint[i * 8 + 7] != i)
+			routes_ok = 0;
+	tap_ok(routes_ok && ioint[24 * 8] == 4, "IRQ n routed to IOAPIC pin n for all 24 pins");
 
 	char longcmd[3000];
 
@@ -371,7 +383,7 @@ static void test_load(void)
 
 int main(void)
 {
-	tap_plan(50);
+	tap_plan(52);
 	test_bzimage_parse();
 	test_elf_parse();
 	test_load();

@@ -218,7 +218,13 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 			elf->segs[elf->nr_segs].filesz = filesz;
 			elf->segs[elf->nr_segs].memsz = memsz;
 			elf->nr_segs++;
-			if (entry >= vaddr && entry - vaddr < memsz)
+			/*
+			 * Linux's vmlinux has e_entry = phys_startup_64, a physical address;
+			 * other kernels give a virtual one: accept either.
+			 */
+			if (entry >= paddr && entry - paddr < memsz)
+				elf->entry = entry;
+			else if (!elf->entry && entry >= vaddr && entry - vaddr < memsz)
 				elf->entry = paddr + (entry - vaddr);
 		} else if (type == 4) { /* PT_NOTE: look for Xen's PHYS32_ENTRY */
 			uint64_t p = 0;

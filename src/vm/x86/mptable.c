@@ -13,7 +13,7 @@
 #include "vm/machine.h"
 #include "vm/x86/boot.h"
 
-#define MP_IRQS 16
+#define MP_IRQS 24 /* every IOAPIC pin: virtio-mmio uses GSIs 5-22 */
 #define MP_APIC_VERSION 0x14
 #define MP_IOAPIC_VERSION 0x11
 
