@@ -111,7 +111,8 @@ struct vsock {
 	uint64_t guest_cid;
 	char *uds_path;
 	int listen_fd;
-	int listening; /* listen_fd is in the worker's epoll set */
+	int listening;	   /* listen_fd is in the worker's epoll set */
+	int listen_paused; /* ... but not watched (device not running, or out of fds) */
 	uint32_t next_local_port;
 	struct conn conns[VSOCK_MAX_CONNS];
 	struct rst rsts[VSOCK_MAX_RSTS];
@@ -286,7 +287,7 @@ static int rx_data(struct virtio_dev *vdev, struct conn *c)
 	struct virtq_elem *e = &v->elem;
 	struct virtio_vsock_hdr h;
 
-	while (c->state == CONN_ESTABLISHED && !c->ctrl && peer_credit(c)) {
+	while (c->state == CONN_ESTABLISHED && !c->ctrl && c->shut_wr != 3 && peer_credit(c)) {
 		unsigned int n;
 		size_t room;
 		ssize_t r;
@@ -372,6 +373,16 @@ static void set_events(struct virtio_dev *vdev, struct conn *c, uint32_t events)
 		c->events = events;
 }
 
+static void listen_pause(struct virtio_dev *vdev, int pause)
+{
+	struct vsock *v = vdev->priv;
+
+	if (!v->listening || v->listen_paused == pause)
+		return;
+	if (virtio_dev_poll_mod(vdev, v->listen_fd, pause ? 0 : EPOLLIN) == 0)
+		v->listen_paused = pause;
+}
+
 /* Do everything that can be done now, then watch what we wait for. */
 static void vsock_pump(struct virtio_dev *vdev)
 {
@@ -379,8 +390,14 @@ static void vsock_pump(struct virtio_dev *vdev)
 	struct virtio_vsock_hdr h;
 	int rx_ok = 1, sent = 0;
 
-	if (!virtio_dev_usable(vdev))
+	if (!virtio_dev_usable(vdev)) {
+		/* Stopped or broken: watch nothing, or level-triggered fds would spin. */
+		for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++)
+			set_events(vdev, &v->conns[i], 0);
+		listen_pause(vdev, 1);
 		return;
+	}
+	listen_pause(vdev, 0);
 	for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++) {
 		struct conn *c = &v->conns[i];
 
@@ -433,8 +450,12 @@ static void accept_host(struct virtio_dev *vdev)
 			accept4(v->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of fds: stop watching the listener until the next guest activity. */
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				listen_pause(vdev, 1);
 			return;
+		}
 		c = conn_alloc(v, fd);
 		if (!c) {
 			virtio_dev_warn(vdev, "too many connections, refusing a host client");
@@ -477,11 +498,7 @@ static void guest_connect(struct virtio_dev *vdev, const struct virtio_vsock_hdr
 		queue_rst(v, h->dst_port, h->src_port);
 		return;
 	}
-	if (virtio_dev_poll_add(vdev, fd, 0) < 0) {
-		conn_close(c);
-		queue_rst(v, h->dst_port, h->src_port);
-		return;
-	}
+	/* Not watched yet: vsock_pump() adds the fd once the guest can take data. */
 	c->fd = steal_fd(&fd);
 	c->state = CONN_ESTABLISHED;
 	c->local_port = h->dst_port;
@@ -613,7 +630,7 @@ static void vsock_poll(struct virtio_dev *vdev, int fd, uint32_t events)
 {
 	struct vsock *v = vdev->priv;
 
-	if (fd == v->listen_fd)
+	if (fd == v->listen_fd && virtio_dev_usable(vdev))
 		accept_host(vdev);
 	vsock_pump(vdev);
 }
@@ -623,8 +640,10 @@ static int vsock_driver_ok(struct virtio_dev *vdev)
 	struct vsock *v = vdev->priv;
 	int ret;
 
-	if (v->listening)
+	if (v->listening) {
+		listen_pause(vdev, 0);
 		return 0;
+	}
 	ret = virtio_dev_poll_add(vdev, v->listen_fd, EPOLLIN);
 	if (ret == 0)
 		v->listening = 1;

@@ -40,6 +40,17 @@ static int read_timeout(int fd, void *buf, size_t len, int ms)
 	return (int)read(fd, buf, len);
 }
 
+/* CPU time the whole process used while the calling thread slept @ms. */
+static long cpu_ms_during_sleep(int ms)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+	usleep((useconds_t)ms * 1000);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+	return (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+}
+
 static void dev_up(struct drv *d, uint64_t features, unsigned int nq)
 {
 	drv_init(d, features);
@@ -52,6 +63,7 @@ static void test_console(void)
 {
 	struct cabin_err *err = NULL;
 	int in[2], out[2], ret;
+	long cpu;
 	char buf[64] = { 0 };
 	uint32_t len = 0;
 	struct drv d;
@@ -94,8 +106,15 @@ static void test_console(void)
 	tap_ok(drv_used(&d, 0, NULL, &len, WAIT_MS) && len == 4 &&
 		       !memcmp(gpa(&d, 0x110000), "more", 4),
 	       "console: input arriving later is delivered to a posted buffer");
-	mw(&d, VIRTIO_MMIO_STATUS, 0);
+	/* Input hung up while the guest has no buffers: the worker must sleep, not spin. */
 	close(in[1]);
+	cpu = cpu_ms_during_sleep(300);
+	tap_ok(cpu < 30, "console: hung-up input without buffers: no busy loop (%ld ms cpu)", cpu);
+	drv_chain(&d, 0, (struct drv_buf[]){ { 0x110000, 64, VIRTQ_DESC_F_WRITE } }, 1);
+	drv_kick(&d, 0);
+	tap_ok(!drv_used(&d, 0, NULL, NULL, 200) && cpu_ms_during_sleep(300) < 30,
+	       "console: end of input: buffers stay posted, no busy loop");
+	mw(&d, VIRTIO_MMIO_STATUS, 0);
 	/* The fds stay the caller's: the device is torn down with the machine. */
 }
 
@@ -477,7 +496,7 @@ static void test_net_tap(void)
 
 int main(void)
 {
-	tap_plan(47);
+	tap_plan(49);
 	if (drv_machine_init(&M, DRV_RAM) < 0)
 		return 1;
 	test_console();
