@@ -369,6 +369,28 @@ static void test_vsock(void)
 	       "vsock: the rest follows the credit update");
 	vs_send(&d, 3, OP_CREDIT_UPDATE, 1234, 5000, 65536, 20, NULL, 0);
 
+	/* Hostile: a length beyond the packet's buffers is dropped, the connection lives. */
+	{
+		uint16_t head = d.q[1].next_desc;
+		struct vs_hdr *bad = gpa(&d, TXBASE + head * 0x1000ULL);
+
+		*bad = (struct vs_hdr){ .src_cid = 3,
+					.dst_cid = 2,
+					.src_port = 1234,
+					.dst_port = 5000,
+					.len = 100000,
+					.type = 1,
+					.op = OP_RW,
+					.buf_alloc = 65536,
+					.fwd_cnt = 20 };
+		drv_chain(&d, 1, (struct drv_buf[]){ { TXBASE + head * 0x1000ULL, 44 + 8, 0 } }, 1);
+		drv_kick(&d, 1);
+		drv_used(&d, 1, NULL, NULL, WAIT_MS);
+		tap_ok(!vs_recv(&d, &h, NULL, 0, 100) &&
+			       read_timeout(hfd, buf, sizeof(buf), 100) < 0,
+		       "vsock: RW longer than its buffers is dropped");
+	}
+
 	/* Host closes: the guest is told with SHUTDOWN. */
 	close(hfd);
 	ret = vs_recv(&d, &h, NULL, 0, WAIT_MS);
@@ -411,6 +433,41 @@ static void test_vsock(void)
 	tap_ok(ret && h.op == OP_RST && read_timeout(cfd, buf, sizeof(buf), WAIT_MS) == 0,
 	       "vsock: guest SHUTDOWN closes the host client and is acknowledged with RST");
 	close(cfd);
+
+	/* Hostile: a guest that sends past its credit while the host does not read. */
+	memcpy(sa.sun_path, port_path, strlen(port_path) + 1);
+	vs_send(&d, 3, OP_REQUEST, 2000, 5000, 65536, 0, NULL, 0);
+	ret = vs_recv(&d, &h, NULL, 0, WAIT_MS);
+	hfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	tap_ok(ret && h.op == OP_RESPONSE && hfd >= 0, "vsock: second guest connection");
+	memset(gpa(&d, 0x400000), 'o', 65536);
+	ret = 0;
+	for (int i = 0; i < 64 && !ret; i++) {
+		uint16_t head = d.q[1].next_desc;
+		struct vs_hdr *big = gpa(&d, TXBASE + head * 0x1000ULL);
+
+		*big = (struct vs_hdr){ .src_cid = 3,
+					.dst_cid = 2,
+					.src_port = 2000,
+					.dst_port = 5000,
+					.len = 65536,
+					.type = 1,
+					.op = OP_RW,
+					.buf_alloc = 65536 };
+		drv_chain(&d, 1,
+			  (struct drv_buf[]){ { TXBASE + head * 0x1000ULL, 44, 0 },
+					      { 0x400000, 65536, 0 } },
+			  2);
+		drv_kick(&d, 1);
+		drv_used(&d, 1, NULL, NULL, WAIT_MS);
+		/* Credit updates may come first; stop at the RST. */
+		while (vs_recv(&d, &h, NULL, 0, 20))
+			if (h.op == OP_RST && h.dst_port == 2000)
+				ret = 1;
+	}
+	tap_ok(ret, "vsock: a guest overrunning its credit gets RST");
+	close(hfd);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 
 	cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -496,7 +553,7 @@ static void test_net_tap(void)
 
 int main(void)
 {
-	tap_plan(49);
+	tap_plan(52);
 	if (drv_machine_init(&M, DRV_RAM) < 0)
 		return 1;
 	test_console();
