@@ -100,7 +100,9 @@ struct conn {
 	uint32_t rx_cnt, fwd_cnt, fwd_cnt_sent;
 	uint8_t *buf; /* VSOCK_BUF_ALLOC ring of guest bytes not yet written */
 	uint32_t buf_head, buf_len;
-	int shut_wr; /* guest will send no more: SHUT_WR once the buffer drains */
+	int shut_wr;		       /* guest will send no more: SHUT_WR once the buffer drains */
+	char line[VSOCK_LINE_MAX + 1]; /* host client's "CONNECT <port>" so far */
+	unsigned int line_len;
 };
 
 struct rst {
@@ -325,33 +327,40 @@ static int rx_data(struct virtio_dev *vdev, struct conn *c)
 /* Host client sent (part of) its "CONNECT <port>\n" line. */
 static void host_line(struct vsock *v, struct conn *c)
 {
-	char line[VSOCK_LINE_MAX + 1];
-	char *nl, *end;
 	unsigned long port;
-	ssize_t r = recv(c->fd, line, VSOCK_LINE_MAX, MSG_PEEK | MSG_DONTWAIT);
+	char *end = NULL;
 
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (r <= 0) {
-		conn_close(c);
-		return;
-	}
-	line[r] = 0;
-	nl = memchr(line, '\n', (size_t)r);
-	if (!nl) {
-		if (r == VSOCK_LINE_MAX)
+	/*
+	 * One byte at a time: what follows the newline belongs to the stream, and a
+	 * partial line is consumed (not peeked) so a stalled client cannot keep the
+	 * socket readable and the worker busy.
+	 */
+	for (;;) {
+		char ch;
+		ssize_t r = recv(c->fd, &ch, 1, MSG_DONTWAIT);
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			conn_close(c);
+			return;
+		}
+		if (ch == '\n')
+			break;
+		if (c->line_len >= VSOCK_LINE_MAX) {
 			conn_close(c); /* no newline in the first bytes: not our protocol */
-		return;
+			return;
+		}
+		c->line[c->line_len++] = ch;
 	}
-	/* Consume the line only: what follows belongs to the stream. */
-	if (recv(c->fd, line, (size_t)(nl - line + 1), MSG_DONTWAIT) != nl - line + 1) {
+	c->line[c->line_len] = 0;
+	if (strncmp(c->line, "CONNECT ", 8) || c->line[8] < '0' || c->line[8] > '9') {
 		conn_close(c);
 		return;
 	}
-	*nl = 0;
 	errno = 0;
-	port = strncmp(line, "CONNECT ", 8) ? ULONG_MAX : strtoul(line + 8, &end, 10);
-	if (port > UINT32_MAX || errno || *end || line[8] < '0' || line[8] > '9') {
+	port = strtoul(c->line + 8, &end, 10);
+	if (errno || *end || port > UINT32_MAX) {
 		conn_close(c);
 		return;
 	}
@@ -403,7 +412,7 @@ static void vsock_pump(struct virtio_dev *vdev)
 
 		if (c->state == CONN_HOST_LINE)
 			host_line(v, c);
-		if (c->state == CONN_ESTABLISHED && c->buf_len)
+		if (c->state == CONN_ESTABLISHED && (c->buf_len || c->shut_wr == 1))
 			conn_flush(v, c);
 	}
 	while (v->nr_rsts && rx_ok) {
@@ -571,6 +580,7 @@ static void guest_packet(struct virtio_dev *vdev, struct virtq_elem *e)
 		} else if (h.flags & VSOCK_SHUTDOWN_SEND) {
 			if (!c->shut_wr)
 				c->shut_wr = 1;
+			conn_flush(v, c);
 		} else if (h.flags & VSOCK_SHUTDOWN_RCV) {
 			c->shut_wr = 3; /* the guest reads no more: stop reading the socket */
 		}

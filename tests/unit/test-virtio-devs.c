@@ -434,6 +434,54 @@ static void test_vsock(void)
 	       "vsock: guest SHUTDOWN closes the host client and is acknowledged with RST");
 	close(cfd);
 
+	/* A host client that stalls mid-line costs no CPU, and can finish the line later. */
+	cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(cfd, "CONN", 4) != 4)
+		abort();
+	tap_ok(cpu_ms_during_sleep(300) < 30, "vsock: a partial CONNECT line: no busy loop");
+	if (write(cfd, "ECT 53\n", 7) != 7)
+		abort();
+	ret = vs_recv(&d, &h, NULL, 0, WAIT_MS);
+	tap_ok(ret && h.op == OP_REQUEST && h.dst_port == 53, "vsock: the line completed later");
+	vs_send(&d, 3, OP_RESPONSE, 53, h.src_port, 65536, 0, NULL, 0);
+	hostport = 0;
+	memset(buf, 0, sizeof(buf));
+	if (read_timeout(cfd, buf, sizeof(buf), WAIT_MS) > 0)
+		sscanf(buf, "OK %u", &hostport);
+	/* Half close: the guest stops sending, the host still can. */
+	vs_send(&d, 3, OP_RW, 53, hostport, 65536, 0, "last", 4);
+	{
+		uint16_t head = d.q[1].next_desc;
+		struct vs_hdr *sh = gpa(&d, TXBASE + head * 0x1000ULL);
+
+		*sh = (struct vs_hdr){ .src_cid = 3,
+				       .dst_cid = 2,
+				       .src_port = 53,
+				       .dst_port = hostport,
+				       .type = 1,
+				       .op = OP_SHUTDOWN,
+				       .flags = 2,
+				       .buf_alloc = 65536 };
+		drv_chain(&d, 1, (struct drv_buf[]){ { TXBASE + head * 0x1000ULL, 44, 0 } }, 1);
+		drv_kick(&d, 1);
+		drv_used(&d, 1, NULL, NULL, WAIT_MS);
+	}
+	memset(buf, 0, sizeof(buf));
+	ret = read_timeout(cfd, buf, sizeof(buf), WAIT_MS);
+	tap_ok(ret == 4 && !strcmp(buf, "last") &&
+		       read_timeout(cfd, buf, sizeof(buf), WAIT_MS) == 0,
+	       "vsock: guest SHUTDOWN(SEND) gives the host end-of-file after the data");
+	if (write(cfd, "still", 5) != 5)
+		abort();
+	memset(buf, 0, sizeof(buf));
+	ret = vs_recv(&d, &h, buf, sizeof(buf), WAIT_MS);
+	tap_ok(ret && h.op == OP_RW && !strcmp(buf, "still"),
+	       "vsock: the host can still send after the guest's half close");
+	close(cfd);
+	ret = vs_recv(&d, &h, NULL, 0, WAIT_MS);
+	tap_ok(ret && h.op == OP_SHUTDOWN, "vsock: host close after half close: SHUTDOWN");
+
 	/* Hostile: a guest that sends past its credit while the host does not read. */
 	memcpy(sa.sun_path, port_path, strlen(port_path) + 1);
 	vs_send(&d, 3, OP_REQUEST, 2000, 5000, 65536, 0, NULL, 0);
@@ -553,7 +601,7 @@ static void test_net_tap(void)
 
 int main(void)
 {
-	tap_plan(52);
+	tap_plan(57);
 	if (drv_machine_init(&M, DRV_RAM) < 0)
 		return 1;
 	test_console();
