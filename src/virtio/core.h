@@ -211,7 +211,8 @@ void virtio_dev_warn(struct virtio_dev *vdev, const char *fmt, ...)
 
 /**
  * virtio_dev_poll_add() - watch backend fd @fd in the worker; ops->poll runs when it is
- * ready for @events (EPOLLIN/EPOLLOUT). virtio_dev_poll_mod() changes @events (0: pause).
+ * ready for @events (EPOLLIN/EPOLLOUT). virtio_dev_poll_mod() changes @events; 0 pauses
+ * (the fd leaves the set, so not even EPOLLHUP wakes the worker) and a later mask resumes.
  * Return: 0 or -errno.
  */
 int virtio_dev_poll_add(struct virtio_dev *vdev, int fd, uint32_t events);

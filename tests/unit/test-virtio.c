@@ -100,6 +100,10 @@ static void test_registers(struct drv *d)
 	       lo);
 	tap_ok(mr(d, VIRTIO_MMIO_CONFIG + 20) == 512, "config blk_size 512");
 	tap_ok(mr(d, VIRTIO_MMIO_CONFIG + 0x80) == 0, "reads past the config space give 0");
+	mw(d, VIRTIO_MMIO_SHM_SEL, 0);
+	tap_ok(mr(d, VIRTIO_MMIO_SHM_LEN_LOW) == 0xffffffff &&
+		       mr(d, VIRTIO_MMIO_SHM_LEN_HIGH) == 0xffffffff,
+	       "no shared memory region (length -1)");
 	tap_ok(!strcmp(M.devs[0].cmdline, "virtio_mmio.device=4K@0xd0000000:5"),
 	       "cmdline fragment `%s`", M.devs[0].cmdline);
 	mw(d, VIRTIO_MMIO_QUEUE_SEL, 0);
@@ -584,7 +588,7 @@ int main(void)
 	struct cabin_err *err = NULL;
 	struct drv d;
 
-	tap_plan(73);
+	tap_plan(74);
 	disk_fd = mkstemp(disk_path);
 	if (disk_fd < 0 || ftruncate(disk_fd, DISK_SECTORS * 512) < 0) {
 		perror("disk image");
