@@ -5,6 +5,7 @@ OBJS += src/virtio/blk.o
 OBJS += src/virtio/rng.o
 OBJS += src/virtio/console.o
 OBJS += src/virtio/net.o
+OBJS += src/virtio/vsock.o
 
 UNIT_TESTS += tests/unit/test-virtio
 UNIT_TESTS += tests/unit/test-virtio-devs

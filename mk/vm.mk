@@ -14,7 +14,7 @@ src/vm/x86/%.o: src/vm/x86/%.S
 OBJS += src/vm/ctl.o
 
 # VMM-path test firmware (tests/vm/guests): 64 KiB real-mode images, linked at 0.
-VM_TEST_GUESTS := hello exit-dword exit-big halt triple-fault reset unclaimed regs echo
+VM_TEST_GUESTS := hello exit-dword exit-big halt triple-fault reset unclaimed regs echo smp string-io
 TEST_PROGS += $(patsubst %,tests/vm/guests/%.bin,$(VM_TEST_GUESTS))
 CLEAN_EXTRA += $(patsubst %,tests/vm/guests/%.elf,$(VM_TEST_GUESTS))
 

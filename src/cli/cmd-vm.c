@@ -26,13 +26,16 @@
 #include "lib/xalloc.h"
 #include "virtio/virtio.h"
 #include "vm/accel.h"
+#include "vm/initrd.h"
 #include "vm/ctl.h"
 #include "vm/machine.h"
 #include "vm/x86/builtin-guest.h"
 
-/* The software CPU and virtio-vsock may not be linked in: test for them at run time. */
+/*
+ * The software CPU may not be linked in: test for it at run time. (A weak
+ * reference alone does not pull an archive member in; src/emu makes sure it is.)
+ */
 #pragma weak emu_accel_ops
-#pragma weak virtio_vsock_attach
 
 /* Firecracker's guest command line conventions. */
 #define VM_DEFAULT_CMDLINE                                                                         \
@@ -49,13 +52,24 @@ struct vm_run_opts {
 	int rng;
 	unsigned int cpus;
 	uint64_t mem;
+	int mem_given;
 	char **cmd; /* after `--` */
 	int nr_cmd;
 };
 
+/*
+ * Where control sockets live: ROOT/vm. An unprivileged user who did not pass
+ * --root cannot write /run/cabin, so they get $XDG_RUNTIME_DIR/cabin/vm instead
+ * (clients compute the same path, so `vm ls` finds their VMs).
+ */
 static char *ctl_dir(void)
 {
-	return xasprintf("%s/vm", cabin_globals.root ? cabin_globals.root : CABIN_DEFAULT_ROOT);
+	const char *root = cabin_globals.root ? cabin_globals.root : CABIN_DEFAULT_ROOT;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() != 0 && !strcmp(root, CABIN_DEFAULT_ROOT) && xdg && *xdg)
+		return xasprintf("%s/cabin/vm", xdg);
+	return xasprintf("%s/vm", root);
 }
 
 /**
@@ -75,11 +89,20 @@ static int parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	if (*end) {
 		switch (toupper((unsigned char)*end)) {
-		case 'K': shift = 10; break;
-		case 'M': shift = 20; break;
-		case 'G': shift = 30; break;
-		case 'T': shift = 40; break;
-		default: return -EINVAL;
+		case 'K':
+			shift = 10;
+			break;
+		case 'M':
+			shift = 20;
+			break;
+		case 'G':
+			shift = 30;
+			break;
+		case 'T':
+			shift = 40;
+			break;
+		default:
+			return -EINVAL;
 		}
 		end++;
 		if (toupper((unsigned char)*end) == 'I')
@@ -138,52 +161,46 @@ static int pick_accel(const char *want, const struct accel_ops **out, int *hw,
 	return 0;
 }
 
-/* Standard base64 (RFC 4648) of @len bytes. */
-static char *base64(const uint8_t *p, size_t len)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		*o++ = tbl[(v >> 18) & 63];
-		*o++ = tbl[(v >> 12) & 63];
-		*o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < len ? tbl[v & 63] : '=';
-	}
-	*o = 0;
-	return out;
-}
-
 /*
- * The guest command travels as `cabin.cmd=BASE64`, the base64 of its
- * arguments each followed by a NUL byte: any bytes survive the kernel's
- * command-line parser, and a parameter with a dot is never handed to init as
- * an environment variable or argument.
+ * The guest command travels after `--` on the kernel command line: Linux hands
+ * every word after it to init as arguments (cabin's init runs them). Words
+ * with blanks are double-quoted, which the kernel's parser strips; a double
+ * quote itself cannot be expressed there and is refused.
  */
-static char *cmd_fragment(char **argv, int argc)
+static int cmd_fragment(char **argv, int argc, char **out, struct cabin_err **err)
 {
-	size_t len = 0, off = 0;
-	cleanup_free uint8_t *buf = NULL;
-	cleanup_free char *b64 = NULL;
+	size_t cap = 64, n = 0;
+	char *s = xmalloc(cap);
 
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	buf = xmalloc(len ? len : 1);
+	memcpy(s, "--", 3);
+	n = 2;
 	for (int i = 0; i < argc; i++) {
-		size_t l = strlen(argv[i]) + 1;
+		size_t l = strlen(argv[i]);
+		int quote = !l || strpbrk(argv[i], " \t\n\r\v\f") != NULL;
 
-		memcpy(buf + off, argv[i], l);
-		off += l;
+		if (strchr(argv[i], '"')) {
+			free(s);
+			return cabin_err_make(
+				err, EINVAL,
+				"guest command argument `%s` has a double quote, which "
+				"the kernel command line cannot carry",
+				argv[i]);
+		}
+		while (n + l + 4 > cap) {
+			cap *= 2;
+			s = xrealloc(s, cap);
+		}
+		s[n++] = ' ';
+		if (quote)
+			s[n++] = '"';
+		memcpy(s + n, argv[i], l);
+		n += l;
+		if (quote)
+			s[n++] = '"';
+		s[n] = 0;
 	}
-	b64 = base64(buf, len);
-	return xasprintf("cabin.cmd=%s", b64);
+	*out = s;
+	return 0;
 }
 
 /* The machine's virtio phase: disks in order (vda, vdb, ...), then net, vsock, rng. */
@@ -239,14 +256,112 @@ static int attach_devices(struct machine *m, void *opaque, struct cabin_err **er
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cabin vm run [--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware FILE]\n"
-		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro]]... [--net tap=NAME]\n"
-		"                    [--vsock CID,SOCKET] [--rng] [--accel kvm|emu|auto] [--name NAME]\n"
+		"usage: cabin vm run [--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
+		"FILE]\n"
+		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro]]... [--net "
+		"tap=NAME]\n"
+		"                    [--vsock CID,SOCKET] [--rng] [--accel kvm|emu|auto] [--name "
+		"NAME]\n"
 		"                    [--dump-regs FILE] [-- COMMAND...]\n"
-		"Boots a microVM with its console on this terminal and exits with the guest's status\n"
+		"Boots a microVM with its console on this terminal and exits with the guest's "
+		"status\n"
 		"(what it writes to port 0x501). --memory takes K, M, G suffixes (default 128M;\n"
 		"a bare number is MiB). --firmware loads a raw image of at most 256 KiB ending at\n"
 		"1 MiB and starts the CPU at F000:FFF0 in real mode (like QEMU -bios).\n");
+}
+
+/* Directory of the running cabin binary: the build tree or the install prefix's bin/. */
+static char *exe_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return xstrdup(".");
+	buf[n] = 0;
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	return xstrdup(buf);
+}
+
+/* $ENV when set, else the first readable path relative to the binary's directory. */
+static char *find_file(const char *env, const char *const *rel)
+{
+	cleanup_free char *dir = exe_dir();
+	const char *e = getenv(env);
+
+	if (e && *e)
+		return xstrdup(e);
+	for (size_t i = 0; rel[i]; i++) {
+		char *p = xasprintf("%s/%s", dir, rel[i]);
+
+		if (access(p, R_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+/* cabin's static guest init: $CABIN_GUEST_INIT, the build tree, or lib/cabin of the prefix. */
+static char *find_guest_init(void)
+{
+	static const char *const rel[] = { "src/guest/init", "../lib/cabin/init", NULL };
+
+	return find_file("CABIN_GUEST_INIT", rel);
+}
+
+/*
+ * The default guest kernel: Debian's cloud kernel, fetched through apt by
+ * fetch-kernel.sh, which prints the bzImage and its modules directory.
+ */
+static int default_kernel(char **kernel, char **modules, struct cabin_err **err)
+{
+	static const char *const rel[] = { "scripts/fetch-kernel.sh",
+					   "../share/cabin/fetch-kernel.sh", NULL };
+	cleanup_free char *script = find_file("CABIN_FETCH_KERNEL", rel);
+	cleanup_free char *cmd = NULL;
+	char line1[PATH_MAX], line2[PATH_MAX];
+	FILE *f;
+	int ok, status;
+
+	if (!script)
+		return cabin_err_make(err, ENOENT,
+				      "no --kernel, and no `fetch-kernel.sh` next to cabin to get "
+				      "the default one");
+	if (strchr(script, '\''))
+		return cabin_err_make(err, EINVAL, "unusable script path `%s`", script);
+	cmd = xasprintf("'%s'", script);
+	f = popen(cmd, "re");
+	if (!f)
+		return cabin_err_make(err, errno, "run `%s`", script);
+	ok = fgets(line1, sizeof(line1), f) && fgets(line2, sizeof(line2), f);
+	status = pclose(f);
+	if (!ok || status != 0)
+		return cabin_err_make(err, 0, "`%s` could not fetch the default kernel", script);
+	line1[strcspn(line1, "\n")] = 0;
+	line2[strcspn(line2, "\n")] = 0;
+	*kernel = xstrdup(line1);
+	*modules = xstrdup(line2);
+	return 0;
+}
+
+/* cabin's initramfs for @modules_dir at @out; /bin/busybox goes in when the host has it. */
+static int build_initrd(const char *out, const char *init, const char *modules_dir,
+			char *const *extra, struct cabin_err **err)
+{
+	static char busybox[] = "/bin/busybox";
+	char *const with_busybox[] = { busybox, NULL };
+	cleanup_free char *init_path = init ? xstrdup(init) : find_guest_init();
+
+	if (!init_path)
+		return cabin_err_make(err, ENOENT,
+				      "cabin's guest init not found (build it with `make`, or set "
+				      "CABIN_GUEST_INIT)");
+	if (!extra && access(busybox, X_OK) == 0)
+		extra = with_busybox;
+	return vm_initrd_build(out, init_path, modules_dir, extra, err);
 }
 
 struct term_state {
@@ -287,6 +402,9 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	cleanup_free char *tail = NULL;
 	cleanup_free char *dir = NULL;
 	cleanup_free char *name = NULL;
+	cleanup_free char *def_kernel = NULL;
+	cleanup_free char *def_mods = NULL;
+	cleanup_free char *def_initrd = NULL;
 	sigset_t sigs, oldsigs;
 	int hw = 0, ret, status;
 
@@ -298,13 +416,24 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	if (!o->kernel && (o->initrd || o->cmdline || o->nr_cmd))
 		return cabin_err_make(err, EINVAL,
 				      "--initrd, --cmdline and a COMMAND need --kernel");
-	if (o->vsock && !virtio_vsock_attach)
-		return cabin_err_make(err, ENOSYS, "--vsock: virtio-vsock is not built into this cabin");
-	if (!o->kernel && !o->firmware) {
-		if (hw && cfg.accel->kind == ACCEL_KVM)
-			fprintf(stderr, "cabin: no --kernel: the default kernel needs cabin's "
-					"initramfs builder, not built in; booting the built-in test "
-					"guest\n");
+	if (!o->kernel && !o->firmware && hw && cfg.accel->kind == ACCEL_KVM) {
+		/* Hardware virtualization: boot the default Linux with cabin's initramfs. */
+		ret = default_kernel(&def_kernel, &def_mods, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "default kernel");
+		def_initrd = xasprintf("%s/cabin-initrd.cpio", def_mods);
+		ret = build_initrd(def_initrd, NULL, def_mods, NULL, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "initramfs for the default kernel");
+		fprintf(stderr, "cabin: booting the default kernel `%s`\n", def_kernel);
+		o->kernel = def_kernel;
+		o->initrd = def_initrd;
+		if (!o->mem_given)
+			o->mem = 256ull << 20;
+	} else if (!o->kernel && !o->firmware) {
+		if (hw)
+			fprintf(stderr, "cabin: the software CPU boots the built-in test guest; "
+					"pass --kernel for Linux\n");
 		else
 			fprintf(stderr,
 				"cabin: no hardware virtualization (vmx/svm): booting the built-in "
@@ -314,10 +443,13 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	}
 
 	if (o->kernel) {
-		cmdline = o->cmdline ? xasprintf("%s %s", VM_DEFAULT_CMDLINE, o->cmdline) :
-				       xstrdup(VM_DEFAULT_CMDLINE);
-		if (o->nr_cmd)
-			tail = cmd_fragment(o->cmd, o->nr_cmd);
+		cmdline = o->cmdline ? xasprintf("%s %s", VM_DEFAULT_CMDLINE, o->cmdline)
+				     : xstrdup(VM_DEFAULT_CMDLINE);
+		if (o->nr_cmd) {
+			ret = cmd_fragment(o->cmd, o->nr_cmd, &tail, err);
+			if (ret < 0)
+				return ret;
+		}
 	}
 	cfg.mem_size = o->mem;
 	cfg.nr_vcpus = o->cpus;
@@ -334,6 +466,9 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	ret = machine_create(&cfg, &m, err);
 	if (ret < 0)
 		return ret;
+
+	/* A closed stdout must cost the guest its console output, not the VMM its life. */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* SIGINT/SIGTERM/SIGHUP are taken by the control thread's signalfd. */
 	sigemptyset(&sigs);
@@ -368,8 +503,19 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 {
 	enum {
-		OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_CPUS, OPT_MEMORY,
-		OPT_DISK, OPT_NET, OPT_VSOCK, OPT_ACCEL, OPT_NAME, OPT_DUMP_REGS, OPT_RNG,
+		OPT_KERNEL = 256,
+		OPT_INITRD,
+		OPT_CMDLINE,
+		OPT_FIRMWARE,
+		OPT_CPUS,
+		OPT_MEMORY,
+		OPT_DISK,
+		OPT_NET,
+		OPT_VSOCK,
+		OPT_ACCEL,
+		OPT_NAME,
+		OPT_DUMP_REGS,
+		OPT_RNG,
 	};
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -395,24 +541,41 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_KERNEL: o.kernel = optarg; break;
-		case OPT_INITRD: o.initrd = optarg; break;
-		case OPT_CMDLINE: o.cmdline = optarg; break;
-		case OPT_FIRMWARE: o.firmware = optarg; break;
-		case OPT_ACCEL: o.accel = optarg; break;
-		case OPT_NAME: o.name = optarg; break;
-		case OPT_DUMP_REGS: o.dump_regs = optarg; break;
-		case OPT_RNG: o.rng = 1; break;
+		case OPT_KERNEL:
+			o.kernel = optarg;
+			break;
+		case OPT_INITRD:
+			o.initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			o.cmdline = optarg;
+			break;
+		case OPT_FIRMWARE:
+			o.firmware = optarg;
+			break;
+		case OPT_ACCEL:
+			o.accel = optarg;
+			break;
+		case OPT_NAME:
+			o.name = optarg;
+			break;
+		case OPT_DUMP_REGS:
+			o.dump_regs = optarg;
+			break;
+		case OPT_RNG:
+			o.rng = 1;
+			break;
 		case OPT_NET:
 			if (strncmp(optarg, "tap=", 4) || !optarg[4])
-				return cabin_err_make(err, EINVAL, "--net must be `tap=NAME`, not `%s`",
-						      optarg);
+				return cabin_err_make(err, EINVAL,
+						      "--net must be `tap=NAME`, not `%s`", optarg);
 			o.net_tap = optarg + 4;
 			break;
 		case OPT_VSOCK:
 			if (!strchr(optarg, ','))
 				return cabin_err_make(err, EINVAL,
-						      "--vsock must be `CID,SOCKET`, not `%s`", optarg);
+						      "--vsock must be `CID,SOCKET`, not `%s`",
+						      optarg);
 			o.vsock = optarg;
 			break;
 		case OPT_DISK:
@@ -436,9 +599,10 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		case OPT_MEMORY:
 			if (parse_size(optarg, &o.mem) < 0 || o.mem < (2ull << 20) ||
 			    o.mem > (1ull << 40))
-				return cabin_err_make(err, EINVAL,
-						      "invalid --memory `%s` (e.g. 128M, 1G; 2M-1T)",
-						      optarg);
+				return cabin_err_make(
+					err, EINVAL, "invalid --memory `%s` (e.g. 128M, 1G; 2M-1T)",
+					optarg);
+			o.mem_given = 1;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -460,16 +624,78 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 
 static int cmd_vm_initrd(int argc, char **argv, struct cabin_err **err)
 {
-	return cabin_err_make(err, ENOSYS, "`vm initrd`: the initramfs builder is not built in");
+	enum { OPT_MODULES_DIR = 256, OPT_INIT, OPT_FILE, OPT_DEBIAN };
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "modules-dir", required_argument, NULL, OPT_MODULES_DIR },
+		{ "init", required_argument, NULL, OPT_INIT },
+		{ "file", required_argument, NULL, OPT_FILE },
+		{ "debian", no_argument, NULL, OPT_DEBIAN },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *out = "cabin-initrd.cpio", *init = NULL, *mods = NULL;
+	cleanup_free char *def_kernel = NULL;
+	cleanup_free char *def_mods = NULL;
+	char *files[33] = { 0 };
+	unsigned int nr_files = 0;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case OPT_MODULES_DIR:
+			mods = optarg;
+			break;
+		case OPT_INIT:
+			init = optarg;
+			break;
+		case OPT_FILE:
+			if (nr_files >= ARRAY_SIZE(files) - 1)
+				return cabin_err_make(err, E2BIG, "too many --file options");
+			files[nr_files++] = optarg;
+			break;
+		case OPT_DEBIAN:
+			ret = default_kernel(&def_kernel, &def_mods, err);
+			if (ret < 0)
+				return ret;
+			mods = def_mods;
+			break;
+		case 'h':
+			printf("usage: cabin vm initrd [-o FILE] [--modules-dir DIR | --debian] "
+			       "[--init PATH] [--file HOST[:GUEST]]...\n"
+			       "Writes cabin's initramfs: the guest init as /init, the virtio "
+			       "modules of DIR\n(--debian: those of Debian's cloud kernel, fetched "
+			       "through apt) and the given\nfiles (default: /bin/busybox when "
+			       "present).\n");
+			return 0;
+		default:
+			return cabin_err_make(err, EINVAL, "bad `vm initrd` option");
+		}
+	}
+	if (optind < argc)
+		return cabin_err_make(err, EINVAL, "unexpected argument `%s`", argv[optind]);
+	ret = build_initrd(out, init, mods, nr_files ? files : NULL, err);
+	if (ret < 0)
+		return ret;
+	fprintf(stderr, "cabin: wrote `%s`\n", out);
+	return 0;
 }
 
 static const char *state_name(uint32_t s)
 {
 	switch (s) {
-	case VM_CTL_RUNNING: return "running";
-	case VM_CTL_PAUSED: return "paused";
-	case VM_CTL_STOPPING: return "stopping";
-	default: return "unknown";
+	case VM_CTL_RUNNING:
+		return "running";
+	case VM_CTL_PAUSED:
+		return "paused";
+	case VM_CTL_STOPPING:
+		return "stopping";
+	default:
+		return "unknown";
 	}
 }
 

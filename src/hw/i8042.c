@@ -28,10 +28,10 @@
 struct i8042 {
 	struct machine *m;
 	pthread_mutex_t lock;
-	uint8_t ctr;         /* controller configuration byte */
-	uint8_t out;         /* output buffer */
+	uint8_t ctr; /* controller configuration byte */
+	uint8_t out; /* output buffer */
 	int out_full;
-	int expect_ctr;      /* next data write is the configuration byte */
+	int expect_ctr; /* next data write is the configuration byte */
 	uint8_t portb;
 };
 

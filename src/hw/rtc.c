@@ -34,19 +34,32 @@ static uint8_t rtc_read(struct rtc *r, uint8_t idx)
 
 	gmtime_r(&now, &tm);
 	switch (idx) {
-	case 0x00: return bcd(tm.tm_sec);
-	case 0x02: return bcd(tm.tm_min);
-	case 0x04: return bcd(tm.tm_hour);
-	case 0x06: return bcd(tm.tm_wday + 1);
-	case 0x07: return bcd(tm.tm_mday);
-	case 0x08: return bcd(tm.tm_mon + 1);
-	case 0x09: return bcd(tm.tm_year % 100);
-	case 0x32: return bcd((tm.tm_year + 1900) / 100);
-	case 0x0a: return 0x26;       /* UIP clear, 32.768 kHz base, 1024 Hz */
-	case 0x0b: return 0x02;       /* 24-hour, BCD */
-	case 0x0c: return 0x00;
-	case 0x0d: return 0x80;       /* valid RAM and time */
-	default: return r->cmos[idx & 0x7f];
+	case 0x00:
+		return bcd(tm.tm_sec);
+	case 0x02:
+		return bcd(tm.tm_min);
+	case 0x04:
+		return bcd(tm.tm_hour);
+	case 0x06:
+		return bcd(tm.tm_wday + 1);
+	case 0x07:
+		return bcd(tm.tm_mday);
+	case 0x08:
+		return bcd(tm.tm_mon + 1);
+	case 0x09:
+		return bcd(tm.tm_year % 100);
+	case 0x32:
+		return bcd((tm.tm_year + 1900) / 100);
+	case 0x0a:
+		return 0x26; /* UIP clear, 32.768 kHz base, 1024 Hz */
+	case 0x0b:
+		return 0x02; /* 24-hour, BCD */
+	case 0x0c:
+		return 0x00;
+	case 0x0d:
+		return 0x80; /* valid RAM and time */
+	default:
+		return r->cmos[idx & 0x7f];
 	}
 }
 

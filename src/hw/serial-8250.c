@@ -145,7 +145,8 @@ static int serial_io(void *opaque, uint64_t offset, void *data, uint32_t len, in
 			if (s->lcr & UART_LCR_DLAB) {
 				s->dlm = v;
 			} else {
-				/* Enabling THRI while THR is empty raises it at once (16550 behaviour). */
+				/* Enabling THRI while THR is empty raises it at once (16550
+				 * behaviour). */
 				if ((v & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
 					s->thri_pending = 1;
 				s->ier = v & 0x0f;

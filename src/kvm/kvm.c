@@ -53,8 +53,7 @@ static int kvm_probe(char *why, size_t whylen)
 		return -1;
 	}
 	if (!cpu_has_virt_flags()) {
-		snprintf(why, whylen,
-			 "no vmx/svm in /proc/cpuinfo: /dev/kvm is software-nested");
+		snprintf(why, whylen, "no vmx/svm in /proc/cpuinfo: /dev/kvm is software-nested");
 		return 0;
 	}
 	snprintf(why, whylen, "/dev/kvm with hardware virtualization (vmx/svm)");
@@ -124,7 +123,8 @@ static int kvm_vm_init(struct machine *m, struct cabin_err **err)
 		};
 
 		if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-			return cabin_err_make(err, errno, "KVM_SET_USER_MEMORY_REGION slot `%u`", i);
+			return cabin_err_make(err, errno, "KVM_SET_USER_MEMORY_REGION slot `%u`",
+					      i);
 	}
 	return kvm_cpuid_fetch(kvm, err);
 }
@@ -167,9 +167,9 @@ static int kvm_ioeventfd(struct machine *m, uint64_t addr, uint32_t len, uint64_
 				ret = -errno;
 				close(dup_fd);
 			} else {
-				kvm->ioevents[kvm->nr_ioevents++] = (struct kvm_ioevent){
-					addr, len, datamatch, has_datamatch, dup_fd
-				};
+				kvm->ioevents[kvm->nr_ioevents++] =
+					(struct kvm_ioevent){ addr, len, datamatch, has_datamatch,
+							      dup_fd };
 			}
 		}
 	} else {

@@ -39,12 +39,13 @@ struct kvm_vcpu {
 	struct vcpu v;
 	int fd;
 	struct kvm_run *run;
-	int started;     /* the thread is in vcpu_run() and can be signalled */
-	int has_timer;   /* idle-poll timer of this thread */
+	int started;   /* the thread is in vcpu_run() and can be signalled */
+	int has_timer; /* idle-poll timer of this thread */
 	timer_t timer;
 };
 
-/** kvm_cpuid_setup() - give vCPU @index the supported CPUID, with the hypervisor bit and its APIC ID. */
+/** kvm_cpuid_setup() - give vCPU @index the supported CPUID, with the hypervisor bit and its APIC
+ * ID. */
 int kvm_cpuid_setup(struct kvm_vm *kvm, int vcpu_fd, unsigned int index, unsigned int nr_vcpus,
 		    struct cabin_err **err);
 

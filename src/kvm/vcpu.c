@@ -110,7 +110,8 @@ int kvm_vcpu_init(struct machine *m, unsigned int index, struct cabin_err **err)
 		ret = cabin_err_make(err, -ret, "set up the LAPIC of vCPU `%u`", index);
 		goto err_unmap;
 	}
-	/* Inside KVM_RUN every signal but the kick stays blocked (the kernel's sigset_t is 8 bytes). */
+	/* Inside KVM_RUN every signal but the kick stays blocked (the kernel's sigset_t is 8
+	 * bytes). */
 	sigfillset(&run_set);
 	sigdelset(&run_set, kvm_kick_signal());
 	mask.hdr.len = 8;
@@ -186,8 +187,7 @@ static int vcpu_is_idle(struct kvm_vcpu *kv)
 
 	if (ioctl(kv->fd, KVM_GET_MP_STATE, &mp) < 0)
 		return 0;
-	return mp.mp_state == KVM_MP_STATE_HALTED ||
-	       mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
+	return mp.mp_state == KVM_MP_STATE_HALTED || mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
 	       mp.mp_state == KVM_MP_STATE_INIT_RECEIVED;
 }
 
@@ -248,9 +248,9 @@ int kvm_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 		exit->internal.code = run->internal.suberror;
 		snprintf(exit->internal.msg, sizeof(exit->internal.msg),
 			 "KVM internal error, suberror `%u`%s", run->internal.suberror,
-			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
-				 " (emulation failure)" :
-				 "");
+			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				 ? " (emulation failure)"
+				 : "");
 		return 0;
 	case KVM_EXIT_FAIL_ENTRY:
 		exit->reason = ACCEL_EXIT_INTERNAL;
@@ -283,18 +283,17 @@ int kvm_get_regs(struct vcpu *v, struct x86_regs *r)
 
 	if (ioctl(kv->fd, KVM_GET_REGS, &k) < 0)
 		return -errno;
-	*r = (struct x86_regs){ k.rax, k.rbx, k.rcx, k.rdx, k.rsi, k.rdi, k.rsp, k.rbp,
-				k.r8,  k.r9,  k.r10, k.r11, k.r12, k.r13, k.r14, k.r15,
-				k.rip, k.rflags };
+	*r = (struct x86_regs){ k.rax, k.rbx, k.rcx, k.rdx, k.rsi, k.rdi, k.rsp, k.rbp, k.r8,
+				k.r9,  k.r10, k.r11, k.r12, k.r13, k.r14, k.r15, k.rip, k.rflags };
 	return 0;
 }
 
 int kvm_set_regs(struct vcpu *v, const struct x86_regs *r)
 {
 	struct kvm_vcpu *kv = v->accel;
-	struct kvm_regs k = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rsp, r->rbp,
-			      r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
-			      r->rip, r->rflags };
+	struct kvm_regs k = { r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi,
+			      r->rsp, r->rbp, r->r8,  r->r9,  r->r10, r->r11,
+			      r->r12, r->r13, r->r14, r->r15, r->rip, r->rflags };
 
 	if (ioctl(kv->fd, KVM_SET_REGS, &k) < 0)
 		return -errno;

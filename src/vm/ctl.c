@@ -36,8 +36,9 @@ static void fill_info(struct vm_ctl *c, struct vm_ctl_info *info)
 	memset(info, 0, sizeof(*info));
 	snprintf(info->name, sizeof(info->name), "%s", c->name);
 	info->pid = getpid();
-	info->state = c->m->stopping ? VM_CTL_STOPPING :
-		      machine_is_paused(c->m) ? VM_CTL_PAUSED : VM_CTL_RUNNING;
+	info->state = c->m->stopping		? VM_CTL_STOPPING
+		      : machine_is_paused(c->m) ? VM_CTL_PAUSED
+						: VM_CTL_RUNNING;
 	info->cpus = c->m->nr_vcpus;
 	info->mem_bytes = c->m->mem.ram_size;
 	snprintf(info->accel, sizeof(info->accel), "%s", c->m->accel->name);

@@ -28,6 +28,19 @@ int machine_irq_line(struct machine *m, unsigned int gsi, int level)
 	return m->accel->irq_line(m, gsi, level);
 }
 
+/*
+ * Called with m->lock held: the lock orders kicks against machine_run() marking
+ * the threads joined, so a thread is never signalled after pthread_join().
+ */
+static void kick_all(struct machine *m)
+{
+	if (m->threads_joined || !m->accel || !m->accel->vcpu_kick)
+		return;
+	for (unsigned int i = 0; i < m->nr_vcpus; i++)
+		if (m->vcpus[i])
+			m->accel->vcpu_kick(m->vcpus[i]);
+}
+
 void machine_stop(struct machine *m, int status)
 {
 	pthread_mutex_lock(&m->lock);
@@ -36,10 +49,8 @@ void machine_stop(struct machine *m, int status)
 		__atomic_store_n(&m->stopping, 1, __ATOMIC_SEQ_CST);
 	}
 	pthread_cond_broadcast(&m->cond);
+	kick_all(m);
 	pthread_mutex_unlock(&m->lock);
-	for (unsigned int i = 0; i < m->nr_vcpus; i++)
-		if (m->vcpus[i] && m->accel && m->accel->vcpu_kick)
-			m->accel->vcpu_kick(m->vcpus[i]);
 }
 
 int machine_dev_add(struct machine *m, const struct machine_dev *d)
@@ -329,10 +340,9 @@ int machine_run(struct machine *m, struct cabin_err **err)
 	}
 
 	pthread_mutex_lock(&m->lock);
-	while (m->nr_running > 0) {
-		/* A vCPU leaving its loop before a stop (it cannot, today) would wedge this. */
+	while (m->nr_running > 0)
 		pthread_cond_wait(&m->cond, &m->lock);
-	}
+	m->threads_joined = 1;
 	pthread_mutex_unlock(&m->lock);
 	for (unsigned int i = 0; i < started; i++)
 		pthread_join(m->vcpus[i]->thread, NULL);
@@ -351,11 +361,7 @@ int machine_pause(struct machine *m)
 		return -ESRCH;
 	}
 	__atomic_store_n(&m->pause_req, 1, __ATOMIC_SEQ_CST);
-	pthread_mutex_unlock(&m->lock);
-	for (unsigned int i = 0; i < m->nr_vcpus; i++)
-		if (m->vcpus[i] && m->accel->vcpu_kick)
-			m->accel->vcpu_kick(m->vcpus[i]);
-	pthread_mutex_lock(&m->lock);
+	kick_all(m);
 	while (m->nr_parked < m->nr_running && !m->stopping)
 		pthread_cond_wait(&m->cond, &m->lock);
 	pthread_mutex_unlock(&m->lock);
@@ -397,12 +403,12 @@ int machine_dump_regs(struct machine *m, const char *path, struct cabin_err **er
 		const char *name;
 		uint64_t v;
 	} rows[] = {
-		{ "rax", r.rax },   { "rbx", r.rbx },	  { "rcx", r.rcx },   { "rdx", r.rdx },
-		{ "rsi", r.rsi },   { "rdi", r.rdi },	  { "rsp", r.rsp },   { "rbp", r.rbp },
-		{ "r8", r.r8 },	    { "r9", r.r9 },	  { "r10", r.r10 },   { "r11", r.r11 },
-		{ "r12", r.r12 },   { "r13", r.r13 },	  { "r14", r.r14 },   { "r15", r.r15 },
-		{ "rip", r.rip },   { "rflags", r.rflags }, { "cr0", s.cr0 }, { "cr3", s.cr3 },
-		{ "cr4", s.cr4 },   { "efer", s.efer },
+		{ "rax", r.rax }, { "rbx", r.rbx },	  { "rcx", r.rcx }, { "rdx", r.rdx },
+		{ "rsi", r.rsi }, { "rdi", r.rdi },	  { "rsp", r.rsp }, { "rbp", r.rbp },
+		{ "r8", r.r8 },	  { "r9", r.r9 },	  { "r10", r.r10 }, { "r11", r.r11 },
+		{ "r12", r.r12 }, { "r13", r.r13 },	  { "r14", r.r14 }, { "r15", r.r15 },
+		{ "rip", r.rip }, { "rflags", r.rflags }, { "cr0", s.cr0 }, { "cr3", s.cr3 },
+		{ "cr4", s.cr4 }, { "efer", s.efer },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(f, "%s=0x%016llx\n", rows[i].name, (unsigned long long)rows[i].v);

@@ -61,17 +61,18 @@ struct machine {
 
 	/* Added with the machine lifecycle (machine_create/run/destroy). */
 	const struct machine_config *cfg;
-	unsigned int phases_done;        /* how many entries of the phase table ran */
-	pthread_cond_t cond;             /* pause/resume, vCPU parking, end of run */
-	volatile int pause_req;          /* vCPUs park at their next exit while set */
-	unsigned int nr_parked;          /* vCPUs parked because of pause_req */
-	unsigned int nr_idle;            /* vCPUs halted with interrupts disabled */
-	unsigned int nr_running;         /* vCPU threads still in their loop */
-	int vcpu_error;                  /* a vCPU hit an accelerator error (status 1) */
-	char err_msg[160];               /* first vCPU error, reported by machine_run */
-	void *console;                   /* the 8250 that is ttyS0 */
-	uint64_t boot_entry;             /* guest-physical entry point, for logs */
-	void *boot_priv;                 /* machine.c's private state (boot vCPU state) */
+	unsigned int phases_done; /* how many entries of the phase table ran */
+	pthread_cond_t cond;	  /* pause/resume, vCPU parking, end of run */
+	volatile int pause_req;	  /* vCPUs park at their next exit while set */
+	unsigned int nr_parked;	  /* vCPUs parked because of pause_req */
+	unsigned int nr_idle;	  /* vCPUs halted with interrupts disabled */
+	unsigned int nr_running;  /* vCPU threads still in their loop */
+	int threads_joined;	  /* vCPU threads are gone: nothing to kick */
+	int vcpu_error;		  /* a vCPU hit an accelerator error (status 1) */
+	char err_msg[160];	  /* first vCPU error, reported by machine_run */
+	void *console;		  /* the 8250 that is ttyS0 */
+	uint64_t boot_entry;	  /* guest-physical entry point, for logs */
+	void *boot_priv;	  /* machine.c's private state (boot vCPU state) */
 };
 
 /*
@@ -83,15 +84,15 @@ struct machine_config {
 	uint64_t mem_size;
 	unsigned int mem_flags; /* enum vm_mem_flags */
 	unsigned int nr_vcpus;
-	const char *kernel;        /* bzImage or ELF vmlinux, or NULL */
-	const char *initrd;        /* or NULL */
-	const char *cmdline;       /* base command line (defaults, --cmdline) */
+	const char *kernel;	   /* bzImage or ELF vmlinux, or NULL */
+	const char *initrd;	   /* or NULL */
+	const char *cmdline;	   /* base command line (defaults, --cmdline) */
 	const char *cmdline_tail;  /* appended after the devices' fragments, e.g. "-- args" */
-	const char *firmware;      /* raw image ending at 1 MiB, or NULL */
+	const char *firmware;	   /* raw image ending at 1 MiB, or NULL */
 	const void *firmware_data; /* built-in image used when firmware and kernel are NULL */
 	size_t firmware_len;
-	int console_in;            /* fd the 8250 reads (-1: none) */
-	int console_out;           /* fd the 8250 writes */
+	int console_in;	 /* fd the 8250 reads (-1: none) */
+	int console_out; /* fd the 8250 writes */
 	/* The virtio phase: attaches the devices; may be NULL. */
 	int (*attach_devices)(struct machine *m, void *opaque, struct cabin_err **err);
 	void *attach_opaque;

@@ -42,8 +42,8 @@ static void handle_io(struct machine *m, struct vcpu *v, const struct accel_exit
 				     ex->io.is_write);
 
 		if (ret == -ENOENT && unclaimed_should_log(m->bus.unclaimed[BUS_PIO]))
-			log_warn("vcpu %u: unclaimed port %s `0x%x` (size %u; %lu so far)", v->index,
-				 ex->io.is_write ? "write" : "read", ex->io.port, size,
+			log_warn("vcpu %u: unclaimed port %s `0x%x` (size %u; %lu so far)",
+				 v->index, ex->io.is_write ? "write" : "read", ex->io.port, size,
 				 m->bus.unclaimed[BUS_PIO]);
 	}
 }
@@ -138,6 +138,9 @@ void vm_vcpu_loop(struct vcpu *v)
 				all_idle = set_idle(m, &idle, 1);
 				pthread_mutex_unlock(&m->lock);
 				if (all_idle) {
+					log_info("vcpu %u: halted with interrupts disabled at rip "
+						 "`0x%llx`: the guest has ended",
+						 v->index, (unsigned long long)regs.rip);
 					machine_stop(m, 0);
 					break;
 				}
@@ -145,7 +148,12 @@ void vm_vcpu_loop(struct vcpu *v)
 			idle_sleep();
 			break;
 		case ACCEL_EXIT_SHUTDOWN:
-			/* Triple fault or reset: the guest asked to end, as Firecracker treats it. */
+			if (a->get_regs(v, &regs) == 0)
+				log_info(
+					"vcpu %u: shutdown (triple fault or reset) at rip `0x%llx`",
+					v->index, (unsigned long long)regs.rip);
+			/* Triple fault or reset: the guest asked to end, as Firecracker treats it.
+			 */
 			machine_stop(m, 0);
 			break;
 		case ACCEL_EXIT_INTR:

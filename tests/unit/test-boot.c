@@ -105,7 +105,8 @@ static void test_bzimage_parse(void)
 	tap_ok(parse_fails(c, len, "too old"), "boot protocol 2.04");
 	memcpy(c, b, len);
 	c[0x201] = 0xff; /* header claims to run to 0x301 */
-	tap_ok(parse_fails(c, 0x280, "runs past the end"), "header length past the end of the file");
+	tap_ok(parse_fails(c, 0x280, "runs past the end"),
+	       "header length past the end of the file");
 	memcpy(c, b, len);
 	c[0x201] = 0x00; /* header too short to hold cmdline_size */
 	tap_ok(parse_fails(c, len, "cmdline_size"), "header too short for cmdline_size");
@@ -183,6 +184,10 @@ static void test_elf_parse(void)
 	tap_ok(elf.entry == 0x200010, "64-bit entry translated to a physical address");
 	tap_ok(elf.pvh_entry == 0x200040, "XEN_ELFNOTE_PHYS32_ENTRY found");
 
+	memcpy(c, b, len);
+	put64(c + 24, 0x200020); /* e_entry physical, as Linux's phys_startup_64 */
+	tap_ok(x86_elf_parse(c, len, "vmlinux", &elf, &err) == 0 && elf.entry == 0x200020,
+	       "a physical e_entry is used as it is");
 	memcpy(c, b, len);
 	put64(c + 64 + 32, 0x100000); /* filesz past the end */
 	tap_ok(x86_elf_parse(c, len, "vmlinux", &elf, &err) < 0 && strstr(err->msg, "past the end"),
@@ -277,9 +282,17 @@ static void test_load(void)
 	tap_ok(!memcmp(mp, "_MP_", 4) && mp_checksum_ok(mp, 16), "MP floating pointer + checksum");
 	tap_ok(!memcmp(mp + 16, "PCMP", 4) && mp_checksum_ok(mp + 16, mp[20] | mp[21] << 8),
 	       "MP config table + checksum");
-	tap_ok(mp[16 + 44] == 0 && mp[16 + 44 + 3] == 3 && mp[16 + 64] == 0 && mp[16 + 64 + 1] == 1 &&
-		       mp[16 + 64 + 3] == 1,
+	tap_ok(mp[16 + 44] == 0 && mp[16 + 44 + 3] == 3 && mp[16 + 64] == 0 &&
+		       mp[16 + 64 + 1] == 1 && mp[16 + 64 + 3] == 1,
 	       "two processors, the first the BSP");
+	/* After 2 processors, the bus and the IOAPIC: 24 interrupt entries, pin n for IRQ n. */
+	const uint8_t *ioint = mp + 16 + 44 + 2 * 20 + 8 + 8;
+	int routes_ok = 1;
+
+	for (int i = 0; i < 24; i++)
+		if (ioint[i * 8] != 3 || ioint[i * 8 + 5] != i || ioint[i * 8 + 7] != i)
+			routes_ok = 0;
+	tap_ok(routes_ok && ioint[24 * 8] == 4, "IRQ n routed to IOAPIC pin n for all 24 pins");
 
 	char longcmd[3000];
 
@@ -290,6 +303,26 @@ static void test_load(void)
 	       "command line longer than cmdline_size is refused");
 	cabin_err_release(&err);
 
+	/* A relocatable kernel that decompresses at 16 MiB keeps the initrd above 16 MiB +
+	 * init_size. */
+	put64(b + 0x258, 0x1000000);
+	unlink(kpath);
+	free(kpath);
+	kpath = write_tmp(b, len);
+	memset(zp, 0, 4096);
+	ret = x86_boot_load(&m, kpath, rpath, "", NULL, NULL, 0, &bs, &err);
+	rd_at = get32(zp + 0x218);
+	tap_ok(ret == 0 && rd_at >= 0x1000000 + 0x20000, "initrd above pref_address + init_size");
+	vm_mem_fini(&m.mem);
+	tap_ok(vm_mem_init(&m.mem, 16ull << 20, 0, &err) == 0, "16 MiB");
+	ret = x86_boot_load(&m, kpath, NULL, "", NULL, NULL, 0, &bs, &err);
+	tap_ok(ret < 0 && strstr(err->msg, "raise --memory"),
+	       "a kernel decompressing at 16 MiB does not fit in 16 MiB");
+	cabin_err_release(&err);
+	put64(b + 0x258, 0);
+	unlink(kpath);
+	free(kpath);
+	kpath = write_tmp(b, len);
 	vm_mem_fini(&m.mem);
 	tap_ok(vm_mem_init(&m.mem, 4ull << 20, 0, &err) == 0, "4 MiB");
 	ret = x86_boot_load(&m, kpath, rpath, "", NULL, NULL, 0, &bs, &err);
@@ -316,8 +349,8 @@ static void test_load(void)
 	       "PVH entry in 32-bit mode with EBX = start info");
 	uint8_t *si = m.mem.base + X86_PVH_INFO_ADDR;
 
-	tap_ok(get32(si) == 0x336ec578 && get32(si + 12) == 1 && get64(si + 24) == X86_CMDLINE_ADDR &&
-		       get32(si + 48) == 2,
+	tap_ok(get32(si) == 0x336ec578 && get32(si + 12) == 1 &&
+		       get64(si + 24) == X86_CMDLINE_ADDR && get32(si + 48) == 2,
 	       "hvm_start_info: magic, one module, cmdline, two memory map entries");
 	tap_ok(m.mem.base[0x200000] == 0x90 && m.mem.base[0x200100] == 0 &&
 		       m.mem.base[0x201fff] == 0,
@@ -350,7 +383,7 @@ static void test_load(void)
 
 int main(void)
 {
-	tap_plan(47);
+	tap_plan(52);
 	test_bzimage_parse();
 	test_elf_parse();
 	test_load();

@@ -65,7 +65,8 @@ int main(void)
 	tap_ok(buf[0] == 0xff && buf[3] == 0xff, "unclaimed read returns all ones");
 	tap_ok(bus.unclaimed[BUS_PIO] == 1, "unclaimed accesses are counted");
 	ret = bus_access(&bus, BUS_PIO, 0x3ff, buf, 4, 0);
-	tap_ok(ret == -ENOENT && a.calls == 1, "an access straddling the end of a range is unclaimed");
+	tap_ok(ret == -ENOENT && a.calls == 1,
+	       "an access straddling the end of a range is unclaimed");
 	ret = bus_access(&bus, BUS_MMIO, 0x3f8, buf, 1, 0);
 	tap_ok(ret == -ENOENT && a.calls == 1, "the port and MMIO spaces are separate");
 

@@ -7,12 +7,12 @@
 [ -e /dev/kvm ] || skip_all_machine "no /dev/kvm"
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip_all_machine "/dev/kvm is not accessible"
 G=$TOP/tests/vm/guests
-make -s -C "$TOP" $(for g in hello exit-dword exit-big halt triple-fault reset unclaimed regs echo; do
+make -s -C "$TOP" $(for g in hello exit-dword exit-big halt triple-fault reset unclaimed regs echo smp string-io; do
 	echo tests/vm/guests/$g.bin
 done) >/dev/null || skip_all "cannot assemble the test guests (gcc -m32, ld, objcopy)"
 ROOT=$T/root
 
-plan 54
+plan 64
 
 vmrun() { # vmrun ARGS... : sets $out, $errout, $rc
 	timeout 60 "$CABIN" --root "$ROOT" vm run --accel kvm "$@" >"$T/out" 2>"$T/err" </dev/null
@@ -49,6 +49,13 @@ assert_contains "$out" "still alive" "the guest runs after unclaimed MMIO"
 assert_contains "$errout" "unclaimed MMIO write at \`0xd0000000\`" "unclaimed MMIO is logged"
 assert_contains "$errout" "unclaimed port read \`0x1234\`" "unclaimed port read is logged"
 
+vmrun --firmware "$G/string-io.bin"
+assert_eq "$rc" 9 "string port I/O (rep outs/ins) moves every element"
+assert_contains "$out" "string I/O: rep outsb works" "rep outsb reaches the serial port"
+n=$(grep -c unclaimed "$T/err")
+[ "$n" -ge 10 ] && [ "$n" -le 40 ]
+_ok $? "2004 unclaimed reads are logged with a rate limit ($n lines)"
+
 vmrun --firmware "$G/regs.bin" --dump-regs "$T/regs"
 assert_eq "$rc" 5 "regs guest exits with 5"
 regs=$(cat "$T/regs" 2>/dev/null)
@@ -67,6 +74,12 @@ vmrun --firmware "$G/hello.bin" --cpus 3 --memory 64M
 assert_eq "$rc" 42 "three vCPUs: the BSP runs, the APs wait for a SIPI"
 vmrun --firmware "$G/halt.bin" --cpus 2
 assert_eq "$rc" 0 "two vCPUs: BSP halted and AP never started end the VM"
+
+vmrun --firmware "$G/smp.bin" --cpus 2
+assert_eq "$rc" 17 "INIT-SIPI through the in-kernel LAPIC starts the second vCPU"
+assert_contains "$out" "AP up" "the AP runs its trampoline and prints"
+vmrun --firmware "$G/smp.bin" --cpus 1
+assert_eq "$rc" 0 "with one vCPU the SIPI goes nowhere and the halted BSP ends the VM"
 
 vmrun
 assert_eq "$rc" 0 "the built-in test guest exits 0"
@@ -140,13 +153,37 @@ assert_eq "$?" 0 "a stopped VM exits with status 0"
 assert_eq "$(ls "$ROOT/vm" 2>/dev/null)" "" "the control socket is removed at exit"
 nok "vm stop of an unknown VM fails" "$CABIN" --root "$ROOT" vm stop "nope$$"
 
-# SIGTERM ends the VM, the socket goes away.
+# SIGTERM ends the VM, even a paused one.
 "$CABIN" --root "$ROOT" vm run --accel kvm --name "ks$$" --firmware "$G/echo.bin" \
 	<"$T/in" >"$T/echo2.out" 2>/dev/null &
 vmpid=$!
 for _ in $(seq 100); do grep -q "echo ready" "$T/echo2.out" 2>/dev/null && break; sleep 0.1; done
+ok "vm pause before SIGTERM" "$CABIN" --root "$ROOT" vm pause "ks$$"
 kill -TERM $vmpid
 wait $vmpid
-assert_eq "$?" 143 "SIGTERM ends the VM with 128+15"
+assert_eq "$?" 143 "SIGTERM ends a paused VM with 128+15"
 exec 7>&-
+
+# A closed stdout (SIGPIPE) costs the guest its output, not the VMM its life.
+timeout 60 "$CABIN" --root "$ROOT" vm run --accel kvm --firmware "$G/hello.bin" </dev/null 2>/dev/null | head -c 1 >/dev/null
+assert_eq "${PIPESTATUS[0]}" 42 "the guest's status survives a closed stdout"
+
+# On a terminal: raw mode while the VM runs, the previous mode restored after.
+if command -v script >/dev/null && command -v stty >/dev/null; then
+	script -qec "stty -g >'$T/tty-before'; '$CABIN' --root '$ROOT' vm run --name tty$$ --accel kvm \
+		--firmware '$G/echo.bin'; stty -g >'$T/tty-after'" /dev/null </dev/null >"$T/tty.out" 2>&1 &
+	spid=$!
+	for _ in $(seq 100); do grep -q "echo ready" "$T/tty.out" 2>/dev/null && break; sleep 0.1; done
+	vpid=$("$CABIN" --root "$ROOT" vm ls | awk -v n="tty$$" '$1 == n { print $2 }')
+	pts=$(readlink "/proc/$vpid/fd/0" 2>/dev/null)
+	during=$(stty -F "$pts" -g 2>/dev/null)
+	"$CABIN" --root "$ROOT" vm stop "tty$$"
+	wait $spid
+	[ -n "$during" ] && [ "$during" != "$(cat "$T/tty-before")" ]
+	_ok $? "the terminal is in raw mode while the VM runs"
+	assert_eq "$(cat "$T/tty-after" 2>/dev/null)" "$(cat "$T/tty-before")" "the terminal mode is restored at exit"
+else
+	skip "needs script and stty"
+	skip "needs script and stty"
+fi
 done_testing

@@ -40,6 +40,7 @@
 #define HDR_INITRD_ADDR_MAX 0x22c
 #define HDR_XLOADFLAGS 0x236
 #define HDR_CMDLINE_SIZE 0x238
+#define HDR_PREF_ADDRESS 0x258
 #define HDR_INIT_SIZE 0x260
 /* struct boot_params */
 #define BP_E820_ENTRIES 0x1e8
@@ -114,15 +115,15 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 				      "bzImage `%s`: `%zu` bytes is too short for a setup header",
 				      path, len);
 	if (memcmp(buf + HDR_HEADER, "HdrS", 4))
-		return cabin_err_make(err, 0,
-				      "bzImage `%s`: no `HdrS` magic at offset `0x202`", path);
+		return cabin_err_make(err, 0, "bzImage `%s`: no `HdrS` magic at offset `0x202`",
+				      path);
 	if (len < HDR_VERSION + 2)
 		return cabin_err_make(err, 0, "bzImage `%s`: truncated at `version`", path);
 	bz->version = get16(buf + HDR_VERSION);
 	if (bz->version < 0x0206)
-		return cabin_err_make(err, 0,
-				      "bzImage `%s`: boot protocol `%u.%02u` is too old (need 2.06)",
-				      path, bz->version >> 8, bz->version & 0xff);
+		return cabin_err_make(
+			err, 0, "bzImage `%s`: boot protocol `%u.%02u` is too old (need 2.06)",
+			path, bz->version >> 8, bz->version & 0xff);
 	/* The header ends where the byte at 0x201 (the jump's displacement) says. */
 	bz->header_len = (size_t)0x202 + buf[HDR_JUMP + 1] - HDR_SETUP_SECTS;
 	if (HDR_SETUP_SECTS + bz->header_len > len)
@@ -130,21 +131,20 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 				      "bzImage `%s`: setup header of `%zu` bytes runs past the end",
 				      path, bz->header_len);
 	if (HDR_CMDLINE_SIZE + 4 > HDR_SETUP_SECTS + bz->header_len)
-		return cabin_err_make(err, 0,
-				      "bzImage `%s`: setup header too short for `cmdline_size`", path);
+		return cabin_err_make(
+			err, 0, "bzImage `%s`: setup header too short for `cmdline_size`", path);
 	if (get16(buf + HDR_BOOT_FLAG) != 0xaa55)
 		return cabin_err_make(err, 0, "bzImage `%s`: `boot_flag` is not `0xaa55`", path);
 	bz->loadflags = buf[HDR_LOADFLAGS];
 	if (!(bz->loadflags & LOADFLAG_LOADED_HIGH))
-		return cabin_err_make(err, 0,
-				      "bzImage `%s`: `loadflags` lacks LOADED_HIGH (a zImage?)",
-				      path);
+		return cabin_err_make(
+			err, 0, "bzImage `%s`: `loadflags` lacks LOADED_HIGH (a zImage?)", path);
 	if (bz->version >= 0x020c) {
 		bz->xloadflags = get16(buf + HDR_XLOADFLAGS);
 		if (!(bz->xloadflags & XLF_KERNEL_64))
-			return cabin_err_make(err, 0,
-					      "bzImage `%s`: `xloadflags` has no 64-bit entry point",
-					      path);
+			return cabin_err_make(
+				err, 0, "bzImage `%s`: `xloadflags` has no 64-bit entry point",
+				path);
 	}
 	sects = buf[HDR_SETUP_SECTS] ? buf[HDR_SETUP_SECTS] : 4;
 	bz->setup_size = (size_t)(sects + 1) * 512;
@@ -159,6 +159,8 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 	bz->cmdline_size = get32(buf + HDR_CMDLINE_SIZE);
 	if (HDR_INIT_SIZE + 4 <= HDR_SETUP_SECTS + bz->header_len)
 		bz->init_size = get32(buf + HDR_INIT_SIZE);
+	if (bz->version >= 0x020a && HDR_PREF_ADDRESS + 8 <= HDR_SETUP_SECTS + bz->header_len)
+		bz->pref_address = get64(buf + HDR_PREF_ADDRESS);
 	if (bz->kernel_size < 0x200 + 16)
 		return cabin_err_make(err, 0,
 				      "bzImage `%s`: protected-mode kernel of `%zu` bytes is too "
@@ -190,8 +192,7 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		return cabin_err_make(err, 0, "ELF `%s`: `e_phentsize` `%u` too small", path,
 				      phentsize);
 	if (phoff > len || (uint64_t)phnum * phentsize > len - phoff)
-		return cabin_err_make(err, 0, "ELF `%s`: program headers run past the end",
-				      path);
+		return cabin_err_make(err, 0, "ELF `%s`: program headers run past the end", path);
 	uint64_t entry = get64(buf + 24);
 
 	for (unsigned int i = 0; i < phnum; i++) {
@@ -201,31 +202,37 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		uint64_t filesz = get64(ph + 32), memsz = get64(ph + 40);
 
 		if (off > len || filesz > len - off)
-			return cabin_err_make(err, 0,
-					      "ELF `%s`: segment `%u` runs past the end of the file",
-					      path, i);
+			return cabin_err_make(
+				err, 0, "ELF `%s`: segment `%u` runs past the end of the file",
+				path, i);
 		if (type == 1) { /* PT_LOAD */
 			if (elf->nr_segs >= X86_ELF_MAX_SEGS)
 				return cabin_err_make(err, E2BIG,
 						      "ELF `%s`: more than `%d` PT_LOAD segments",
 						      path, X86_ELF_MAX_SEGS);
 			if (memsz < filesz || paddr + memsz < paddr)
-				return cabin_err_make(err, 0,
-						      "ELF `%s`: segment `%u` has bad sizes", path,
-						      i);
+				return cabin_err_make(
+					err, 0, "ELF `%s`: segment `%u` has bad sizes", path, i);
 			elf->segs[elf->nr_segs].paddr = paddr;
 			elf->segs[elf->nr_segs].offset = off;
 			elf->segs[elf->nr_segs].filesz = filesz;
 			elf->segs[elf->nr_segs].memsz = memsz;
 			elf->nr_segs++;
-			if (entry >= vaddr && entry - vaddr < memsz)
+			/*
+			 * Linux's vmlinux has e_entry = phys_startup_64, a physical address;
+			 * other kernels give a virtual one: accept either.
+			 */
+			if (entry >= paddr && entry - paddr < memsz)
+				elf->entry = entry;
+			else if (!elf->entry && entry >= vaddr && entry - vaddr < memsz)
 				elf->entry = paddr + (entry - vaddr);
 		} else if (type == 4) { /* PT_NOTE: look for Xen's PHYS32_ENTRY */
 			uint64_t p = 0;
 
 			while (p + 12 <= filesz) {
 				const uint8_t *n = buf + off + p;
-				uint32_t namesz = get32(n), descsz = get32(n + 4), ntype = get32(n + 8);
+				uint32_t namesz = get32(n), descsz = get32(n + 4),
+					 ntype = get32(n + 8);
 				uint64_t name_al = ALIGN_UP((uint64_t)namesz, 4);
 				uint64_t desc_al = ALIGN_UP((uint64_t)descsz, 4);
 
@@ -241,9 +248,8 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 	if (!elf->nr_segs)
 		return cabin_err_make(err, 0, "ELF `%s`: no PT_LOAD segment", path);
 	if (!elf->entry && !elf->pvh_entry)
-		return cabin_err_make(err, 0,
-				      "ELF `%s`: entry `0x%llx` is in no loadable segment", path,
-				      (unsigned long long)entry);
+		return cabin_err_make(err, 0, "ELF `%s`: entry `0x%llx` is in no loadable segment",
+				      path, (unsigned long long)entry);
 	return 0;
 }
 
@@ -355,9 +361,10 @@ static int put_cmdline(struct machine *m, const char *cmdline, size_t max, const
 	size_t n = cmdline ? strlen(cmdline) : 0;
 
 	if (n > max)
-		return cabin_err_make(err, E2BIG,
-				      "kernel command line is `%zu` bytes; `%s` accepts at most `%zu`",
-				      n, path, max);
+		return cabin_err_make(
+			err, E2BIG,
+			"kernel command line is `%zu` bytes; `%s` accepts at most `%zu`", n, path,
+			max);
 	if (vm_mem_write(&m->mem, X86_CMDLINE_ADDR, cmdline ? cmdline : "", n) < 0 ||
 	    vm_mem_write(&m->mem, X86_CMDLINE_ADDR + n, "", 1) < 0)
 		return cabin_err_make(err, EFAULT, "command line outside guest memory");
@@ -395,16 +402,16 @@ static void boot_msrs(struct x86_boot_state *bs)
 		uint32_t idx;
 		uint64_t val;
 	} msrs[] = {
-		{ 0x174, 0 },		      /* IA32_SYSENTER_CS */
-		{ 0x175, 0 },		      /* IA32_SYSENTER_ESP */
-		{ 0x176, 0 },		      /* IA32_SYSENTER_EIP */
-		{ 0xc0000081, 0 },	      /* STAR */
-		{ 0xc0000082, 0 },	      /* LSTAR */
-		{ 0xc0000083, 0 },	      /* CSTAR */
-		{ 0xc0000084, 0 },	      /* SYSCALL_MASK */
-		{ 0xc0000102, 0 },	      /* KERNEL_GS_BASE */
-		{ 0x10, 0 },		      /* TSC */
-		{ 0x1a0, 1 },		      /* MISC_ENABLE: fast strings */
+		{ 0x174, 0 },		   /* IA32_SYSENTER_CS */
+		{ 0x175, 0 },		   /* IA32_SYSENTER_ESP */
+		{ 0x176, 0 },		   /* IA32_SYSENTER_EIP */
+		{ 0xc0000081, 0 },	   /* STAR */
+		{ 0xc0000082, 0 },	   /* LSTAR */
+		{ 0xc0000083, 0 },	   /* CSTAR */
+		{ 0xc0000084, 0 },	   /* SYSCALL_MASK */
+		{ 0xc0000102, 0 },	   /* KERNEL_GS_BASE */
+		{ 0x10, 0 },		   /* TSC */
+		{ 0x1a0, 1 },		   /* MISC_ENABLE: fast strings */
 		{ 0x2ff, (1u << 11) | 6 }, /* MTRRdefType: enabled, write-back */
 	};
 
@@ -427,11 +434,19 @@ static int load_bzimage(struct machine *m, const char *path, const uint8_t *buf,
 	ret = x86_bzimage_parse(buf, len, path, &bz, err);
 	if (ret < 0)
 		return ret;
-	need = MAX((uint64_t)bz.init_size, (uint64_t)bz.kernel_size);
-	if (X86_HIMEM_START + need > low_ram_end(&m->mem))
-		return cabin_err_make(err, ENOMEM,
-				      "kernel `%s` needs `%llu` bytes above 1 MiB; raise --memory",
-				      path, (unsigned long long)need);
+	/*
+	 * A relocatable kernel decompresses itself at pref_address (LOAD_PHYSICAL_ADDR,
+	 * usually 16 MiB) and needs init_size bytes from there: the initrd must stay
+	 * above that. pref_address is capped so a hostile value cannot wrap the sum.
+	 */
+	need = MAX(X86_HIMEM_START + (uint64_t)bz.kernel_size,
+		   MAX((uint64_t)X86_HIMEM_START, MIN(bz.pref_address, 1ull << 40)) +
+			   (uint64_t)bz.init_size);
+	if (need > low_ram_end(&m->mem))
+		return cabin_err_make(
+			err, ENOMEM,
+			"kernel `%s` needs guest memory up to `0x%llx`; raise --memory", path,
+			(unsigned long long)need);
 	if (vm_mem_write(&m->mem, X86_HIMEM_START, buf + bz.kernel_offset, bz.kernel_size) < 0)
 		return cabin_err_make(err, EFAULT, "kernel `%s` outside guest memory", path);
 
@@ -447,8 +462,8 @@ static int load_bzimage(struct machine *m, const char *path, const uint8_t *buf,
 	if (ret < 0)
 		return ret;
 	if (initrd) {
-		ret = load_initrd(m, initrd, X86_HIMEM_START + need,
-				  (uint64_t)bz.initrd_addr_max + 1, &rd_addr, &rd_size, err);
+		ret = load_initrd(m, initrd, need, (uint64_t)bz.initrd_addr_max + 1, &rd_addr,
+				  &rd_size, err);
 		if (ret < 0)
 			return ret;
 		put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)rd_addr);
@@ -563,7 +578,8 @@ static int load_firmware(struct machine *m, const char *path, const void *data, 
 				      path ? path : "(built-in)", len);
 	if (vm_mem_write(&m->mem, X86_HIMEM_START - len, data, len) < 0)
 		return cabin_err_make(err, EFAULT, "firmware does not fit in guest memory");
-	/* PC reset state, except CS.base: F0000 rather than FFFF0000, so no high alias is needed. */
+	/* PC reset state, except CS.base: F0000 rather than FFFF0000, so no high alias is needed.
+	 */
 	memset(&bs->regs, 0, sizeof(bs->regs));
 	bs->mode = X86_BOOT_REAL;
 	bs->regs.rip = 0xfff0;
@@ -652,8 +668,9 @@ int x86_boot_apply(struct vcpu *v, const struct x86_boot_state *bs, struct cabin
 	case X86_BOOT_PROT32:
 		s.cs = flat_seg(0x28, 0xb, 0, 1);
 		s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(0x18, 0x3, 0, 1);
-		s.tr = (struct x86_segment){ .selector = 0x20, .limit = 0xffff, .type = 0xb,
-					     .present = 1 };
+		s.tr = (struct x86_segment){
+			.selector = 0x20, .limit = 0xffff, .type = 0xb, .present = 1
+		};
 		s.gdt = (struct x86_dtable){ X86_GDT_ADDR, 6 * 8 - 1 };
 		s.idt = (struct x86_dtable){ X86_IDT_ADDR, 0 };
 		s.cr0 = CR0_PE | CR0_ET;
@@ -663,8 +680,9 @@ int x86_boot_apply(struct vcpu *v, const struct x86_boot_state *bs, struct cabin
 	case X86_BOOT_LONG64:
 		s.cs = flat_seg(0x10, 0xb, 1, 0);
 		s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(0x18, 0x3, 0, 1);
-		s.tr = (struct x86_segment){ .selector = 0x20, .limit = 0xffff, .type = 0xb,
-					     .present = 1 };
+		s.tr = (struct x86_segment){
+			.selector = 0x20, .limit = 0xffff, .type = 0xb, .present = 1
+		};
 		s.gdt = (struct x86_dtable){ X86_GDT_ADDR, 6 * 8 - 1 };
 		s.idt = (struct x86_dtable){ X86_IDT_ADDR, 0 };
 		s.cr0 = CR0_PE | CR0_ET | CR0_PG;

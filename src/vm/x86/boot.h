@@ -37,16 +37,17 @@ struct vm_mem;
 
 /* A parsed bzImage (Linux boot protocol, Documentation/arch/x86/boot.rst). */
 struct x86_bzimage {
-	uint16_t version;        /* boot protocol version, e.g. 0x020f */
+	uint16_t version; /* boot protocol version, e.g. 0x020f */
 	uint8_t loadflags;
 	uint16_t xloadflags;
-	size_t setup_size;       /* (setup_sects + 1) * 512: real-mode part, skipped */
-	size_t kernel_offset;    /* protected-mode kernel: file offset ... */
-	size_t kernel_size;      /* ... and length */
-	uint32_t init_size;      /* memory the kernel needs from its load address */
+	size_t setup_size;    /* (setup_sects + 1) * 512: real-mode part, skipped */
+	size_t kernel_offset; /* protected-mode kernel: file offset ... */
+	size_t kernel_size;   /* ... and length */
+	uint32_t init_size;   /* memory the kernel needs from its load address */
+	uint64_t pref_address; /* where a relocatable kernel decompresses itself (2.10+) */
 	uint32_t initrd_addr_max;
-	uint32_t cmdline_size;   /* longest command line, without the NUL */
-	size_t header_len;       /* bytes of setup header to copy into the zero page */
+	uint32_t cmdline_size; /* longest command line, without the NUL */
+	size_t header_len;     /* bytes of setup header to copy into the zero page */
 };
 
 /**
@@ -68,7 +69,7 @@ struct x86_elf {
 	struct {
 		uint64_t paddr, offset, filesz, memsz;
 	} segs[X86_ELF_MAX_SEGS];
-	uint64_t entry;     /* physical 64-bit entry */
+	uint64_t entry;	    /* physical 64-bit entry */
 	uint32_t pvh_entry; /* XEN_ELFNOTE_PHYS32_ENTRY, or 0 */
 };
 
@@ -80,7 +81,7 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		  struct cabin_err **err);
 
 enum x86_boot_mode {
-	X86_BOOT_REAL,   /* firmware: PC reset state at F000:FFF0 */
+	X86_BOOT_REAL,	 /* firmware: PC reset state at F000:FFF0 */
 	X86_BOOT_PROT32, /* PVH: flat 32-bit protected mode, EBX = start info */
 	X86_BOOT_LONG64, /* Linux 64-bit boot protocol, RSI = zero page */
 };

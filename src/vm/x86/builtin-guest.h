@@ -4,7 +4,8 @@
 
 #include <stdint.h>
 
-/* The built-in real-mode test guest (builtin-guest.S): [x86_builtin_guest, x86_builtin_guest_end). */
+/* The built-in real-mode test guest (builtin-guest.S): [x86_builtin_guest, x86_builtin_guest_end).
+ */
 extern const uint8_t x86_builtin_guest[];
 extern const uint8_t x86_builtin_guest_end[];
 

@@ -13,7 +13,7 @@
 #include "vm/machine.h"
 #include "vm/x86/boot.h"
 
-#define MP_IRQS 16
+#define MP_IRQS 24 /* every IOAPIC pin: virtio-mmio uses GSIs 5-22 */
 #define MP_APIC_VERSION 0x14
 #define MP_IOAPIC_VERSION 0x11
 
@@ -54,8 +54,8 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 	fp = base;
 	memcpy(fp, "_MP_", 4);
 	put32(fp + 4, X86_EBDA_START + 16);
-	fp[8] = 1;   /* length in 16-byte units */
-	fp[9] = 4;   /* spec revision 1.4 */
+	fp[8] = 1; /* length in 16-byte units */
+	fp[9] = 4; /* spec revision 1.4 */
 	fp[10] = checksum(fp, 16);
 
 	/* Configuration table header (44 bytes), then the entries. */
@@ -72,8 +72,8 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 		p[1] = (uint8_t)i;
 		p[2] = MP_APIC_VERSION;
 		p[3] = 0x1 | (i == 0 ? 0x2 : 0); /* enabled, BSP */
-		put32(p + 4, 0x600);               /* family 6 signature */
-		put32(p + 8, 0x201);               /* FPU, APIC */
+		put32(p + 4, 0x600);		 /* family 6 signature */
+		put32(p + 8, 0x201);		 /* FPU, APIC */
 	}
 	p[0] = 1; /* bus 0: ISA */
 	p[1] = 0;
@@ -86,7 +86,8 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 	put32(p + 4, X86_IOAPIC_ADDR);
 	p += 8, entries++;
 	for (unsigned int irq = 0; irq < MP_IRQS; irq++, p += 8, entries++) {
-		p[0] = 3; /* I/O interrupt: ISA IRQ n -> IOAPIC pin n, conforming polarity/trigger */
+		p[0] = 3; /* I/O interrupt: ISA IRQ n -> IOAPIC pin n, conforming polarity/trigger
+			   */
 		p[1] = 0; /* INT */
 		put16(p + 2, 0);
 		p[4] = 0;

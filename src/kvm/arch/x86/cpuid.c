@@ -18,8 +18,7 @@
 int kvm_cpuid_fetch(struct kvm_vm *kvm, struct cabin_err **err)
 {
 	for (unsigned int n = 64; n <= CPUID_MAX_ENTRIES_LIMIT; n *= 2) {
-		struct kvm_cpuid2 *c =
-			xcalloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
+		struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
 
 		c->nent = n;
 		if (ioctl(kvm->sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
