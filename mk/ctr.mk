@@ -8,22 +8,6 @@ OBJS += src/ctr/spec.o
 OBJS += src/ctr/state.o
 OBJS += src/ctr/terminal.o
 
-# Stand-ins while capabilities, seccomp or limits are not in the tree yet.
-PENDING_RES_DEFS :=
-ifneq ($(wildcard src/ctr/caps.c),)
-  PENDING_RES_DEFS += -DHAVE_CTR_CAPS
-endif
-ifneq ($(wildcard src/ctr/seccomp.c),)
-  PENDING_RES_DEFS += -DHAVE_CTR_SECCOMP
-endif
-ifneq ($(wildcard src/ctr/limits.c),)
-  PENDING_RES_DEFS += -DHAVE_CTR_LIMITS
-endif
-ifneq ($(words $(PENDING_RES_DEFS)),3)
-  OBJS += src/ctr/pending-res.o
-src/ctr/pending-res.o: CFLAGS += $(PENDING_RES_DEFS)
-endif
-
 CLI_OBJS += src/cli/cmd-create.o
 CLI_OBJS += src/cli/cmd-delete.o
 CLI_OBJS += src/cli/cmd-exec.o

@@ -10,3 +10,4 @@ OBJS += src/emu/arch/x86/pic.o
 # cli/cmd-vm.c refers to emu_accel_ops weakly (cabin builds without the emulator too):
 # pull the emulator out of libcabin.a explicitly.
 LDFLAGS += -Wl,-u,emu_accel_ops
+UNIT_TESTS += tests/unit/test-emu-flags

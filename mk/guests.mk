@@ -17,7 +17,7 @@ GUEST_LIB64 := $(G)/entry64.g64.o $(G)/lib.g64.o $(G)/idt.g64.o $(G)/isr.g64.o
 
 # Iterations of the compute guest: COMPUTE_ITERS for the benchmark image, a small
 # count for the image the test suite runs under slow (nested) KVM.
-COMPUTE_ITERS ?= 100000000
+COMPUTE_ITERS ?= 20000000
 COMPUTE_SMALL_ITERS := 2000
 
 GUESTS := real16 prot32 paging32 paging32-pae swint32 long64 timer smp2 smp3 smp4 virtio compute compute-small

@@ -47,11 +47,11 @@ int cmd_create(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL, "create: bad option (see `cabin create --help`)");
+			return cabin_err_make(err, 0, "create: bad option (see `cabin create --help`)");
 		}
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "create: exactly one container ID is required");
+		return cabin_err_make(err, 0, "create: exactly one container ID is required");
 	o.id = argv[optind];
 	return ctr_create(&o, err);
 }

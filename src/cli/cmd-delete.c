@@ -28,11 +28,11 @@ int cmd_delete(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      "delete: bad option (see `cabin delete --help`)");
 		}
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "delete: exactly one container ID is required");
+		return cabin_err_make(err, 0, "delete: exactly one container ID is required");
 	return ctr_delete(cabin_globals.root, argv[optind], force, err);
 }

@@ -28,14 +28,14 @@ static int set_user(json_t *proc, const char *spec, struct cabin_err **err)
 	}
 	uid = strtoul(spec, &end, 10);
 	if (end == spec || (*end && *end != ':') || uid > 0xfffffffeUL)
-		return cabin_err_make(err, EINVAL, "exec: --user `%s` must be UID[:GID]", spec);
+		return cabin_err_make(err, 0, "exec: --user `%s` must be UID[:GID]", spec);
 	json_object_set_new(user, "uid", json_integer((json_int_t)uid));
 	if (*end == ':') {
 		const char *g = end + 1;
 
 		gid = strtoul(g, &end, 10);
 		if (end == g || *end || gid > 0xfffffffeUL)
-			return cabin_err_make(err, EINVAL, "exec: --user `%s` must be UID[:GID]",
+			return cabin_err_make(err, 0, "exec: --user `%s` must be UID[:GID]",
 					      spec);
 		json_object_set_new(user, "gid", json_integer((json_int_t)gid));
 	}
@@ -81,7 +81,7 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 			break;
 		case 'e':
 			if (n_env == sizeof(envs) / sizeof(envs[0]))
-				return cabin_err_make(err, E2BIG, "exec: too many --env");
+				return cabin_err_make(err, 0, "exec: too many --env");
 			envs[n_env++] = optarg;
 			break;
 		case 'u':
@@ -102,25 +102,25 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL, "exec: bad option (see `cabin exec --help`)");
+			return cabin_err_make(err, 0, "exec: bad option (see `cabin exec --help`)");
 		}
 	}
 	if (optind >= argc)
-		return cabin_err_make(err, EINVAL, "exec: a container ID is required");
+		return cabin_err_make(err, 0, "exec: a container ID is required");
 	o.id = argv[optind++];
 	if (process_file) {
 		json_error_t jerr;
 
 		proc = json_load_file(process_file, JSON_REJECT_DUPLICATES, &jerr);
 		if (!proc)
-			return cabin_err_make(err, EINVAL, "exec: --process `%s`: %s (line %d)",
+			return cabin_err_make(err, 0, "exec: --process `%s`: %s (line %d)",
 					      process_file, jerr.text, jerr.line);
 	} else {
 		struct ctr_state *st = NULL;
 		json_t *args = json_array();
 
 		if (optind >= argc)
-			return cabin_err_make(err, EINVAL, "exec: a command (or --process) is required");
+			return cabin_err_make(err, 0, "exec: a command (or --process) is required");
 		if (ctr_state_load(cabin_globals.root, o.id, &st, err) < 0)
 			return -1;
 		proc = st->process ? json_deep_copy(st->process) :

@@ -26,7 +26,7 @@ int cmd_features(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		}
-		return cabin_err_make(err, EINVAL, "features: bad option");
+		return cabin_err_make(err, 0, "features: bad option");
 	}
 	j = json_pack(
 		"{s:s,s:s,s:[s,s,s,s,s,s],"

@@ -31,15 +31,15 @@ int cmd_kill(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL, "kill: bad option (see `cabin kill --help`)");
+			return cabin_err_make(err, 0, "kill: bad option (see `cabin kill --help`)");
 		}
 	}
 	if (optind >= argc || argc - optind > 2)
-		return cabin_err_make(err, EINVAL, "kill: usage: kill [--all] ID [SIGNAL]");
+		return cabin_err_make(err, 0, "kill: usage: kill [--all] ID [SIGNAL]");
 	if (argc - optind == 2) {
 		sig = ctr_signal_parse(argv[optind + 1]);
 		if (sig < 0)
-			return cabin_err_make(err, EINVAL, "kill: unknown signal `%s`",
+			return cabin_err_make(err, 0, "kill: unknown signal `%s`",
 					      argv[optind + 1]);
 	}
 	return ctr_kill(cabin_globals.root, argv[optind], sig, all, err);

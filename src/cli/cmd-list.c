@@ -30,7 +30,7 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "table") && strcmp(format, "json"))
-				return cabin_err_make(err, EINVAL,
+				return cabin_err_make(err, 0,
 						      "list: --format must be table or json, not `%s`",
 						      format);
 			break;
@@ -41,11 +41,11 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL, "list: bad option (see `cabin list --help`)");
+			return cabin_err_make(err, 0, "list: bad option (see `cabin list --help`)");
 		}
 	}
 	if (optind != argc)
-		return cabin_err_make(err, EINVAL, "list: unexpected argument `%s`", argv[optind]);
+		return cabin_err_make(err, 0, "list: unexpected argument `%s`", argv[optind]);
 	if (ctr_list(cabin_globals.root, &arr, err) < 0)
 		return -1;
 	if (quiet) {

@@ -22,9 +22,9 @@ int cmd_pause(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		}
-		return cabin_err_make(err, EINVAL, "pause: bad option (see `cabin pause --help`)");
+		return cabin_err_make(err, 0, "pause: bad option (see `cabin pause --help`)");
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "pause: exactly one container ID is required");
+		return cabin_err_make(err, 0, "pause: exactly one container ID is required");
 	return ctr_pause(cabin_globals.root, argv[optind], 1, err);
 }

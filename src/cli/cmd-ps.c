@@ -48,7 +48,7 @@ int cmd_ps(int argc, char **argv, struct cabin_err **err)
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "table") && strcmp(format, "json"))
-				return cabin_err_make(err, EINVAL,
+				return cabin_err_make(err, 0,
 						      "ps: --format must be table or json, not `%s`",
 						      format);
 			break;
@@ -56,11 +56,11 @@ int cmd_ps(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL, "ps: bad option (see `cabin ps --help`)");
+			return cabin_err_make(err, 0, "ps: bad option (see `cabin ps --help`)");
 		}
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "ps: exactly one container ID is required");
+		return cabin_err_make(err, 0, "ps: exactly one container ID is required");
 	if (ctr_pids(cabin_globals.root, argv[optind], &pids, &n, err) < 0)
 		return -1;
 	if (!strcmp(format, "json")) {

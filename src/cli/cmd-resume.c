@@ -22,9 +22,9 @@ int cmd_resume(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		}
-		return cabin_err_make(err, EINVAL, "resume: bad option (see `cabin resume --help`)");
+		return cabin_err_make(err, 0, "resume: bad option (see `cabin resume --help`)");
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "resume: exactly one container ID is required");
+		return cabin_err_make(err, 0, "resume: exactly one container ID is required");
 	return ctr_pause(cabin_globals.root, argv[optind], 0, err);
 }

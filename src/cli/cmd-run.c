@@ -53,11 +53,11 @@ int cmd_run(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL, "run: bad option (see `cabin run --help`)");
+			return cabin_err_make(err, 0, "run: bad option (see `cabin run --help`)");
 		}
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "run: exactly one container ID is required");
+		return cabin_err_make(err, 0, "run: exactly one container ID is required");
 	o.id = argv[optind];
 	return ctr_run(&o, err);
 }

@@ -42,11 +42,11 @@ int cmd_spec(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL, "spec: bad option (see `cabin spec --help`)");
+			return cabin_err_make(err, 0, "spec: bad option (see `cabin spec --help`)");
 		}
 	}
 	if (optind != argc)
-		return cabin_err_make(err, EINVAL, "spec: unexpected argument `%s`", argv[optind]);
+		return cabin_err_make(err, 0, "spec: unexpected argument `%s`", argv[optind]);
 	dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return cabin_err_make(err, errno, "spec: bundle `%s`", bundle);

@@ -22,9 +22,9 @@ int cmd_start(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		}
-		return cabin_err_make(err, EINVAL, "start: bad option (see `cabin start --help`)");
+		return cabin_err_make(err, 0, "start: bad option (see `cabin start --help`)");
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "start: exactly one container ID is required");
+		return cabin_err_make(err, 0, "start: exactly one container ID is required");
 	return ctr_start(cabin_globals.root, argv[optind], err);
 }

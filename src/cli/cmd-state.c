@@ -26,10 +26,10 @@ int cmd_state(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		}
-		return cabin_err_make(err, EINVAL, "state: bad option (see `cabin state --help`)");
+		return cabin_err_make(err, 0, "state: bad option (see `cabin state --help`)");
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "state: exactly one container ID is required");
+		return cabin_err_make(err, 0, "state: exactly one container ID is required");
 	if (ctr_state_get(cabin_globals.root, argv[optind], &j, err) < 0)
 		return -1;
 	s = json_dumps(j, JSON_INDENT(2));

@@ -32,21 +32,21 @@ int cmd_update(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      "update: bad option (see `cabin update --help`)");
 		}
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, EINVAL, "update: exactly one container ID is required");
+		return cabin_err_make(err, 0, "update: exactly one container ID is required");
 	if (!file)
-		return cabin_err_make(err, EINVAL, "update: --resources FILE is required");
+		return cabin_err_make(err, 0, "update: --resources FILE is required");
 	res = !strcmp(file, "-") ? json_loadf(stdin, 0, &jerr) : json_load_file(file, 0, &jerr);
 	if (!res)
-		return cabin_err_make(err, EINVAL, "update: `%s`: invalid JSON at line %d: %s", file,
+		return cabin_err_make(err, 0, "update: `%s`: invalid JSON at line %d: %s", file,
 				      jerr.line, jerr.text);
 	if (!json_is_object(res)) {
 		json_decref(res);
-		return cabin_err_make(err, EINVAL, "update: `%s` must hold a JSON object", file);
+		return cabin_err_make(err, 0, "update: `%s` must hold a JSON object", file);
 	}
 	ret = ctr_update(cabin_globals.root, argv[optind], res, err);
 	json_decref(res);

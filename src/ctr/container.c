@@ -26,6 +26,7 @@
  * killed in the middle of create takes its half-built container with it; `delete`
  * then finds a state directory without a live init and removes what is left.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -159,7 +160,7 @@ int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err)
 	if (dfd < 0)
 		return cabin_err_make(err, errno, "pid file `%s`", path);
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	if (fs_write_file_atomic(dfd, base, buf, strlen(buf), 0644, err) < 0)
+	if (ctr_write_atomic(dfd, base, buf, strlen(buf), 0644, err) < 0)
 		return cabin_err_wrap(err, "pid file `%s`", path);
 	return 0;
 }
@@ -216,7 +217,6 @@ struct create_ctx {
 	int sync[2];
 	int fifo;
 	int console;  /* connected --console-socket */
-	int listener; /* connected linux.seccomp.listenerPath */
 	int master;   /* pty master kept by `run` without a console socket */
 	pid_t child, init;
 	struct ctr_cgroup *cg;
@@ -278,7 +278,7 @@ static int find_exec(const struct ctr_spec *s, char **out, struct cabin_err **er
 			return 0;
 		}
 	}
-	return cabin_err_make(err, ENOENT, "executable file `%s` not found in $PATH", a0);
+	return cabin_err_make(err, 0, "executable file `%s` not found in $PATH", a0);
 }
 
 static int apply_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
@@ -429,6 +429,22 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return cabin_err_make(err, errno, "set no_new_privs");
 	if (find_exec(s, &exe, err) < 0)
 		return -1;
+	/*
+	 * A filter with SCMP_ACT_NOTIFY is installed now, not just before execve: its
+	 * listener fd must reach linux.seccomp.listenerPath through the runtime, which
+	 * exits when create is done (runc does the same).
+	 */
+	if (c->seccomp && ctr_seccomp_uses_notify(c->seccomp)) {
+		if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+			return -1;
+		if (notify >= 0) {
+			if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0)
+				return cabin_err_make(err, errno, "send the seccomp fd");
+			close(notify);
+			if (child_wait(sock, CTR_SYNC_SECCOMP_DONE, NULL, err) < 0)
+				return -1;
+		}
+	}
 
 	/*
 	 * Disarm PDEATHSIG before READY: `create` exits right after ACK. Should the
@@ -450,19 +466,9 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		}
 		json_decref(state);
 	}
-	if (c->seccomp) {
-		if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
-			return -1;
-		if (notify >= 0 && c->listener >= 0) {
-			cleanup_free char *st = NULL;
-
-			state = child_state_json(c, hostpid, "running");
-			st = json_dumps(state, JSON_COMPACT);
-			json_decref(state);
-			ctr_console_send(c->listener, notify, err);
-			close(notify);
-		}
-	}
+	if (c->seccomp && !ctr_seccomp_uses_notify(c->seccomp) &&
+	    ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+		return -1;
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
@@ -476,7 +482,7 @@ static void create_ctx_init(struct create_ctx *c, const struct ctr_create_opts *
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	c->dirfd = c->fifo = c->console = c->listener = c->master = -1;
+	c->dirfd = c->fifo = c->console = c->master = -1;
 	c->sync[0] = c->sync[1] = -1;
 }
 
@@ -513,7 +519,7 @@ static void create_rollback(struct create_ctx *c)
 
 static void create_ctx_free(struct create_ctx *c)
 {
-	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->listener, &c->master,
+	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master,
 		       &c->sync[0], &c->sync[1] };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
@@ -678,6 +684,21 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 				c->master = fd;
 			}
 			break;
+		case CTR_SYNC_SECCOMP: {
+			json_t *state;
+
+			if (fd < 0)
+				return cabin_err_make(err, EPROTO, "no seccomp fd from container init");
+			c->st.pid = c->init;
+			state = ctr_state_to_json(&c->st, CTR_CREATING);
+			ret = ctr_seccomp_send_listener(c->seccomp, fd, state, err);
+			json_decref(state);
+			close(fd);
+			if (ret < 0)
+				return -1;
+			ctr_sync_send(c->sync[0], CTR_SYNC_SECCOMP_DONE, 0, NULL, -1);
+			break;
+		}
 		case CTR_SYNC_READY:
 			return 0;
 		case CTR_SYNC_ERROR:
@@ -709,16 +730,22 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	s = c->spec;
 	if (!s->process)
-		return cabin_err_make(err, EINVAL, "config.json: `process` is required");
+		return cabin_err_make(err, 0, "config.json: `process` is required");
 	if (stat(s->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
 		return cabin_err_make(err, errno ? errno : ENOTDIR,
 				      "config.json: `root.path`: rootfs `%s` is not a directory",
 				      s->rootfs);
 	if (s->terminal && !o->console_socket && o->detach)
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      "`process.terminal` is true: --console-socket is required");
 	if (ctr_caps_parse(s->caps, &c->caps, err) < 0)
 		return cabin_err_wrap(err, "config.json");
+	/*
+	 * The kernel raises an ambient capability only if it is also permitted and
+	 * inheritable; `runc spec` and `crun spec` list ambient ones without the
+	 * inheritable set, so ambient implies inheritable here.
+	 */
+	c->caps.inheritable |= c->caps.ambient;
 	if (s->seccomp && ctr_seccomp_prepare(s->seccomp, &c->seccomp, err) < 0)
 		return cabin_err_wrap(err, "config.json");
 	c->userns = !!((s->ns_new | s->ns_joined) & CLONE_NEWUSER);
@@ -731,7 +758,7 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		return cabin_err_make(err, errno, "open `%s`", o->root);
 	if (mkdirat(rootdirfd, o->id, 0700) < 0) {
 		if (errno == EEXIST)
-			return cabin_err_make(err, EEXIST, "container `%s` already exists", o->id);
+			return cabin_err_make(err, 0, "container `%s` already exists", o->id);
 		return cabin_err_make(err, errno, "mkdir `%s/%s`", o->root, o->id);
 	}
 	c->dir = ctr_state_dir(o->root, o->id);
@@ -748,11 +775,6 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		c->console = ctr_console_connect(o->console_socket, err);
 		if (c->console < 0)
 			return cabin_err_wrap(err, "--console-socket");
-	}
-	if (c->seccomp && ctr_seccomp_listener_path(c->seccomp)) {
-		c->listener = ctr_console_connect(ctr_seccomp_listener_path(c->seccomp), err);
-		if (c->listener < 0)
-			return cabin_err_wrap(err, "config.json: `linux.seccomp.listenerPath`");
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return cabin_err_make(err, errno, "socketpair");
@@ -836,6 +858,18 @@ int ctr_create(const struct ctr_create_opts *o, struct cabin_err **err)
 	return ret < 0 ? -1 : 0;
 }
 
+/* For --debug: a leak shows as a growing count across runs. */
+static int count_fds(void)
+{
+	cleanup_closedir DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	return n - 1; /* the directory's own fd */
+}
+
 static int release_init(const char *root, const char *id, struct cabin_err **err)
 {
 	cleanup_free char *fifo = xasprintf("%s/%s/exec.fifo", root, id);
@@ -843,7 +877,7 @@ static int release_init(const char *root, const char *id, struct cabin_err **err
 
 	if (fd < 0) {
 		if (errno == ENXIO)
-			return cabin_err_make(err, ESRCH, "container `%s` init is not running", id);
+			return cabin_err_make(err, 0, "container `%s` init is not running", id);
 		return cabin_err_make(err, errno, "container `%s` is not in the created state",
 				      id);
 	}
@@ -877,7 +911,7 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err)
 		return -1;
 	status = ctr_state_status(root, st);
 	if (status != CTR_CREATED)
-		return cabin_err_make(err, EINVAL, "container `%s` is %s, not created", id,
+		return cabin_err_make(err, 0, "container `%s` is %s, not created", id,
 				      ctr_status_name(status));
 	if (release_init(root, id, err) < 0)
 		return -1;
@@ -957,5 +991,6 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 out:
 	sigprocmask(SIG_SETMASK, &c.oldmask, NULL);
 	create_ctx_free(&c);
+	log_debug("run `%s`: %d fds open at exit", o->id, count_fds());
 	return ret;
 }

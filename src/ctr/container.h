@@ -93,6 +93,8 @@ enum ctr_sync_type {
 	CTR_SYNC_READY,
 	CTR_SYNC_ACK,
 	CTR_SYNC_ERROR, /* text: one error line */
+	CTR_SYNC_SECCOMP, /* init -> runtime: the seccomp notify fd, for listenerPath */
+	CTR_SYNC_SECCOMP_DONE,
 };
 
 /** ctr_console_send() - pass a pty master to a --console-socket peer (SCM_RIGHTS). */

@@ -98,7 +98,7 @@ static int find_exec(const struct ctr_spec *s, char **out, struct cabin_err **er
 			return 0;
 		}
 	}
-	return cabin_err_make(err, ENOENT, "executable file `%s` not found in $PATH", a0);
+	return cabin_err_make(err, 0, "executable file `%s` not found in $PATH", a0);
 }
 
 static int exec_child(struct exec_ctx *x, struct cabin_err **err)
@@ -181,14 +181,15 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 		return -1;
 	status = ctr_state_status(o->root, st);
 	if (status != CTR_RUNNING && status != CTR_CREATED)
-		return cabin_err_make(err, EINVAL, "container `%s` is %s, not running", o->id,
+		return cabin_err_make(err, 0, "container `%s` is %s, not running", o->id,
 				      ctr_status_name(status));
 	if (ctr_spec_parse_process(o->process, "process", &x.proc, err) < 0)
 		goto out;
 	if (ctr_caps_parse(x.proc.caps, &x.caps, err) < 0)
 		goto out;
+	x.caps.inheritable |= x.caps.ambient; /* as in create: the kernel needs both */
 	if (x.proc.terminal && !o->console_socket && o->detach) {
-		cabin_err_make(err, EINVAL, "`process.terminal` with --detach needs --console-socket");
+		cabin_err_make(err, 0, "`process.terminal` with --detach needs --console-socket");
 		goto out;
 	}
 	/* The container's seccomp profile applies to exec'd processes too. */
@@ -204,7 +205,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	}
 	x.pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
 	if (x.pidfd < 0 || !ctr_state_alive(st)) {
-		cabin_err_make(err, ESRCH, "container `%s` is not running", o->id);
+		cabin_err_make(err, 0, "container `%s` is not running", o->id);
 		goto out;
 	}
 	x.nsflags = ns_to_join(st->pid);

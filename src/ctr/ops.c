@@ -65,7 +65,7 @@ int ctr_kill(const char *root, const char *id, int sig, int all, struct cabin_er
 		return -1;
 	status = ctr_state_status(root, st);
 	if (status == CTR_STOPPED || status == CTR_CREATING)
-		return cabin_err_make(err, ESRCH, "container `%s` is not running", id);
+		return cabin_err_make(err, 0, "container `%s` is not running", id);
 	if (all && st->cgroup) {
 		struct ctr_cgroup *cg = NULL;
 		int ret;
@@ -110,7 +110,7 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 		return -1;
 	status = ctr_state_status(root, st);
 	if ((status == CTR_RUNNING || status == CTR_PAUSED) && !force)
-		return cabin_err_make(err, EBUSY,
+		return cabin_err_make(err, 0,
 				      "container `%s` is %s: stop it first or use --force", id,
 				      ctr_status_name(status));
 	if (open_cgroup(st, &cg, &e) < 0) {
@@ -156,9 +156,9 @@ static int with_running_cgroup(const char *root, const char *id, struct ctr_stat
 	if (ctr_state_load(root, id, stp, err) < 0)
 		return -1;
 	if (!ctr_state_alive(*stp))
-		return cabin_err_make(err, ESRCH, "container `%s` is not running", id);
+		return cabin_err_make(err, 0, "container `%s` is not running", id);
 	if (!(*stp)->cgroup)
-		return cabin_err_make(err, ENOTSUP, "container `%s` has no cgroup", id);
+		return cabin_err_make(err, 0, "container `%s` has no cgroup", id);
 	return ctr_cgroup_from_string((*stp)->cgroup, cg, err);
 }
 
@@ -174,12 +174,12 @@ int ctr_pause(const char *root, const char *id, int pause, struct cabin_err **er
 	status = ctr_state_status(root, st);
 	if (pause && status != CTR_RUNNING && status != CTR_CREATED) {
 		ctr_cgroup_free(cg);
-		return cabin_err_make(err, EINVAL, "container `%s` is %s, not running", id,
+		return cabin_err_make(err, 0, "container `%s` is %s, not running", id,
 				      ctr_status_name(status));
 	}
 	if (!pause && status != CTR_PAUSED) {
 		ctr_cgroup_free(cg);
-		return cabin_err_make(err, EINVAL, "container `%s` is %s, not paused", id,
+		return cabin_err_make(err, 0, "container `%s` is %s, not paused", id,
 				      ctr_status_name(status));
 	}
 	ret = ctr_cgroup_freeze(cg, pause, err);

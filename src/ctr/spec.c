@@ -109,7 +109,7 @@ static int want(json_t *v, json_type t, const char *field, const char *what,
 		struct cabin_err **err)
 {
 	if (v && json_typeof(v) != t)
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be %s", field, what);
+		return cabin_err_make(err, 0, CFG "`%s` must be %s", field, what);
 	return 0;
 }
 
@@ -121,11 +121,11 @@ static int get_str(json_t *obj, const char *key, const char *field, int required
 	*out = NULL;
 	if (!v) {
 		if (required)
-			return cabin_err_make(err, EINVAL, CFG "`%s` is required", field);
+			return cabin_err_make(err, 0, CFG "`%s` is required", field);
 		return 0;
 	}
 	if (!json_is_string(v))
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be a string", field);
+		return cabin_err_make(err, 0, CFG "`%s` must be a string", field);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -139,7 +139,7 @@ static int get_bool(json_t *obj, const char *key, const char *field, int *out,
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v))
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be a boolean", field);
+		return cabin_err_make(err, 0, CFG "`%s` must be a boolean", field);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -155,13 +155,13 @@ static int get_int(json_t *obj, const char *key, const char *field, int required
 		*present = v != NULL;
 	if (!v) {
 		if (required)
-			return cabin_err_make(err, EINVAL, CFG "`%s` is required", field);
+			return cabin_err_make(err, 0, CFG "`%s` is required", field);
 		return 0;
 	}
 	if (!json_is_integer(v))
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be an integer", field);
+		return cabin_err_make(err, 0, CFG "`%s` must be an integer", field);
 	if (json_integer_value(v) < min || json_integer_value(v) > max)
-		return cabin_err_make(err, ERANGE, CFG "`%s` is out of range: `%lld`", field,
+		return cabin_err_make(err, 0, CFG "`%s` is out of range: `%lld`", field,
 				      (long long)json_integer_value(v));
 	*out = json_integer_value(v);
 	return 0;
@@ -178,19 +178,19 @@ static int get_strv(json_t *obj, const char *key, const char *field, int nonempt
 	*out = NULL;
 	if (!v) {
 		if (nonempty)
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      CFG "`%s` must be a non-empty array of strings",
 					      field);
 		return 0;
 	}
 	if (!json_is_array(v) || (nonempty && json_array_size(v) == 0))
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be a %sarray of strings", field,
+		return cabin_err_make(err, 0, CFG "`%s` must be a %sarray of strings", field,
 				      nonempty ? "non-empty " : "");
 	vec = xcalloc(json_array_size(v) + 1, sizeof(*vec));
 	json_array_foreach (v, i, e) {
 		if (!json_is_string(e)) {
 			free(vec);
-			return cabin_err_make(err, EINVAL, CFG "`%s` must be a %sarray of strings",
+			return cabin_err_make(err, 0, CFG "`%s` must be a %sarray of strings",
 					      field, nonempty ? "non-empty " : "");
 		}
 		vec[i] = (char *)json_string_value(e);
@@ -202,7 +202,7 @@ static int get_strv(json_t *obj, const char *key, const char *field, int nonempt
 static int check_abs(const char *p, const char *field, struct cabin_err **err)
 {
 	if (p[0] != '/')
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be an absolute path, not `%s`",
+		return cabin_err_make(err, 0, CFG "`%s` must be an absolute path, not `%s`",
 				      field, p);
 	return 0;
 }
@@ -217,12 +217,12 @@ static int check_mappings(json_t *m, const char *field, struct cabin_err **err)
 	if (!m)
 		return 0;
 	if (!json_is_array(m))
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be an array", field);
+		return cabin_err_make(err, 0, CFG "`%s` must be an array", field);
 	if (json_array_size(m) > 340)
-		return cabin_err_make(err, E2BIG, CFG "`%s` has too many entries", field);
+		return cabin_err_make(err, 0, CFG "`%s` has too many entries", field);
 	json_array_foreach (m, i, e) {
 		if (!json_is_object(e))
-			return cabin_err_make(err, EINVAL, CFG "`%s[%zu]` must be an object", field,
+			return cabin_err_make(err, 0, CFG "`%s[%zu]` must be an object", field,
 					      i);
 		snprintf(f, sizeof(f), "%s[%zu].containerID", field, i);
 		if (get_int(e, "containerID", f, 1, 0, UINT32_MAX, &v, NULL, err) < 0)
@@ -247,7 +247,7 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 	size_t i;
 
 	if (!json_is_object(proc))
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be an object", pf);
+		return cabin_err_make(err, 0, CFG "`%s` must be an object", pf);
 	s->process = proc;
 #define F(name) (snprintf(f, sizeof(f), "%s.%s", pf, name), f)
 	if (get_bool(proc, "terminal", F("terminal"), &s->terminal, err) < 0)
@@ -255,7 +255,7 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 	cs = json_object_get(proc, "consoleSize");
 	if (cs) {
 		if (!json_is_object(cs))
-			return cabin_err_make(err, EINVAL, CFG "`%s` must be an object",
+			return cabin_err_make(err, 0, CFG "`%s` must be an object",
 					      F("consoleSize"));
 		if (get_int(cs, "height", F("consoleSize.height"), 1, 0, USHRT_MAX, &v, NULL,
 			    err) < 0)
@@ -274,7 +274,7 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 		return -EINVAL;
 	for (i = 0; s->env && s->env[i]; i++)
 		if (!strchr(s->env[i], '=') || s->env[i][0] == '=')
-			return cabin_err_make(err, EINVAL, CFG "`%s[%zu]` must be KEY=VALUE, not `%s`",
+			return cabin_err_make(err, 0, CFG "`%s[%zu]` must be KEY=VALUE, not `%s`",
 					      F("env"), i, s->env[i]);
 	if (get_str(proc, "cwd", F("cwd"), 1, &s->cwd, err) < 0)
 		return -EINVAL;
@@ -282,9 +282,9 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 		return -EINVAL;
 	user = json_object_get(proc, "user");
 	if (!user)
-		return cabin_err_make(err, EINVAL, CFG "`%s` is required", F("user"));
+		return cabin_err_make(err, 0, CFG "`%s` is required", F("user"));
 	if (!json_is_object(user))
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be an object", F("user"));
+		return cabin_err_make(err, 0, CFG "`%s` must be an object", F("user"));
 	if (get_int(user, "uid", F("user.uid"), 1, 0, UINT32_MAX - 1, &v, NULL, err) < 0)
 		return -EINVAL;
 	s->uid = (uid_t)v;
@@ -308,13 +308,13 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 		json_t *e;
 
 		if (!json_is_array(g) || json_array_size(g) > NGROUPS_MAX)
-			return cabin_err_make(err, EINVAL, CFG "`%s` must be an array of gids",
+			return cabin_err_make(err, 0, CFG "`%s` must be an array of gids",
 					      F("user.additionalGids"));
 		s->add_gids = xcalloc(json_array_size(g) + 1, sizeof(gid_t));
 		json_array_foreach (g, i, e) {
 			if (!json_is_integer(e) || json_integer_value(e) < 0 ||
 			    json_integer_value(e) > UINT32_MAX - 1)
-				return cabin_err_make(err, EINVAL,
+				return cabin_err_make(err, 0,
 						      CFG "`%s[%zu]` must be a gid (0..4294967294)",
 						      F("user.additionalGids"), i);
 			s->add_gids[i] = (gid_t)json_integer_value(e);
@@ -337,12 +337,12 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 		return -EINVAL;
 	if (json_object_get(proc, "apparmorProfile") &&
 	    json_string_length(json_object_get(proc, "apparmorProfile")))
-		return cabin_err_make(err, ENOTSUP,
+		return cabin_err_make(err, 0,
 				      CFG "`%s` is set but this host has no AppArmor",
 				      F("apparmorProfile"));
 	if (json_object_get(proc, "selinuxLabel") &&
 	    json_string_length(json_object_get(proc, "selinuxLabel")))
-		return cabin_err_make(err, ENOTSUP,
+		return cabin_err_make(err, 0,
 				      CFG "`%s` is set but this host has no SELinux",
 				      F("selinuxLabel"));
 	if (s->rlimits && ctr_rlimits_validate(s->rlimits, err) < 0)
@@ -409,7 +409,7 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 
 	snprintf(f, sizeof(f), "mounts[%zu]", idx);
 	if (!json_is_object(jm))
-		return cabin_err_make(err, EINVAL, CFG "`%s` must be an object", f);
+		return cabin_err_make(err, 0, CFG "`%s` must be an object", f);
 	snprintf(f, sizeof(f), "mounts[%zu].destination", idx);
 	if (get_str(jm, "destination", f, 1, &m->dest, err) < 0)
 		return -EINVAL;
@@ -466,7 +466,7 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 			if (!strncmp(o, "x-", 2))
 				continue; /* userspace-only options, as mount(8) */
 			free(opts);
-			return cabin_err_make(err, ENOTSUP,
+			return cabin_err_make(err, 0,
 					      CFG "`mounts[%zu].options`: `%s` is not supported",
 					      idx, o);
 		}
@@ -486,11 +486,11 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 	(void)prop_rec;
 	if (m->kind == CTR_MOUNT_BIND && !m->source) {
 		snprintf(f, sizeof(f), "mounts[%zu].source", idx);
-		return cabin_err_make(err, EINVAL, CFG "`%s` is required for a bind mount", f);
+		return cabin_err_make(err, 0, CFG "`%s` is required for a bind mount", f);
 	}
 	if (m->kind == CTR_MOUNT_FS && (!m->type || !*m->type)) {
 		snprintf(f, sizeof(f), "mounts[%zu].type", idx);
-		return cabin_err_make(err, EINVAL, CFG "`%s` is required for a non-bind mount", f);
+		return cabin_err_make(err, 0, CFG "`%s` is required for a non-bind mount", f);
 	}
 	m->uid_mappings = json_object_get(jm, "uidMappings");
 	m->gid_mappings = json_object_get(jm, "gidMappings");
@@ -502,13 +502,13 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 		return -EINVAL;
 	if (m->uid_mappings || m->gid_mappings) {
 		if (!m->uid_mappings || !m->gid_mappings)
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      CFG "`mounts[%zu]` needs both uidMappings and gidMappings",
 					      idx);
 		m->idmap = 1;
 	}
 	if (m->idmap && m->kind != CTR_MOUNT_BIND)
-		return cabin_err_make(err, ENOTSUP,
+		return cabin_err_make(err, 0,
 				      CFG "`mounts[%zu]`: idmapped mounts must be bind mounts", idx);
 	return 0;
 }
@@ -524,14 +524,14 @@ static int parse_devices(json_t *devs, struct ctr_spec *s, struct cabin_err **er
 	if (!devs)
 		return 0;
 	if (!json_is_array(devs))
-		return cabin_err_make(err, EINVAL, CFG "`linux.devices` must be an array");
+		return cabin_err_make(err, 0, CFG "`linux.devices` must be an array");
 	s->devices = xcalloc(json_array_size(devs) + 1, sizeof(*s->devices));
 	json_array_foreach (devs, i, d) {
 		struct ctr_device *dv = &s->devices[i];
 		const char *type;
 
 		if (!json_is_object(d))
-			return cabin_err_make(err, EINVAL, CFG "`linux.devices[%zu]` must be an object",
+			return cabin_err_make(err, 0, CFG "`linux.devices[%zu]` must be an object",
 					      i);
 		snprintf(f, sizeof(f), "linux.devices[%zu].path", i);
 		if (get_str(d, "path", f, 1, &dv->path, err) < 0 || check_abs(dv->path, f, err) < 0)
@@ -546,7 +546,7 @@ static int parse_devices(json_t *devs, struct ctr_spec *s, struct cabin_err **er
 		else if (!strcmp(type, "p"))
 			dv->type = S_IFIFO;
 		else
-			return cabin_err_make(err, EINVAL, CFG "`%s` must be c, b, u or p, not `%s`", f,
+			return cabin_err_make(err, 0, CFG "`%s` must be c, b, u or p, not `%s`", f,
 					      type);
 		snprintf(f, sizeof(f), "linux.devices[%zu].major", i);
 		if (get_int(d, "major", f, dv->type != S_IFIFO, 0, 0xfff, &v, &present, err) < 0)
@@ -582,23 +582,23 @@ static int parse_namespaces(json_t *nss, struct ctr_spec *s, struct cabin_err **
 	if (!nss)
 		return 0;
 	if (!json_is_array(nss))
-		return cabin_err_make(err, EINVAL, CFG "`linux.namespaces` must be an array");
+		return cabin_err_make(err, 0, CFG "`linux.namespaces` must be an array");
 	json_array_foreach (nss, i, n) {
 		const char *type, *path;
 		int flag;
 
 		if (!json_is_object(n))
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      CFG "`linux.namespaces[%zu]` must be an object", i);
 		snprintf(f, sizeof(f), "linux.namespaces[%zu].type", i);
 		if (get_str(n, "type", f, 1, &type, err) < 0)
 			return -EINVAL;
 		flag = ctr_ns_flag(type);
 		if (!flag)
-			return cabin_err_make(err, EINVAL, CFG "`%s`: unknown namespace type `%s`", f,
+			return cabin_err_make(err, 0, CFG "`%s`: unknown namespace type `%s`", f,
 					      type);
 		if ((s->ns_new | s->ns_joined) & flag)
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      CFG "`linux.namespaces`: `%s` is listed twice", type);
 		snprintf(f, sizeof(f), "linux.namespaces[%zu].path", i);
 		if (get_str(n, "path", f, 0, &path, err) < 0)
@@ -625,7 +625,7 @@ static int parse_hooks(json_t *hooks, struct cabin_err **err)
 	if (!hooks)
 		return 0;
 	if (!json_is_object(hooks))
-		return cabin_err_make(err, EINVAL, CFG "`hooks` must be an object");
+		return cabin_err_make(err, 0, CFG "`hooks` must be an object");
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		json_t *arr = json_object_get(hooks, kinds[k]), *h;
 		size_t i;
@@ -633,7 +633,7 @@ static int parse_hooks(json_t *hooks, struct cabin_err **err)
 		if (!arr)
 			continue;
 		if (!json_is_array(arr))
-			return cabin_err_make(err, EINVAL, CFG "`hooks.%s` must be an array",
+			return cabin_err_make(err, 0, CFG "`hooks.%s` must be an array",
 					      kinds[k]);
 		json_array_foreach (arr, i, h) {
 			const char *path;
@@ -641,7 +641,7 @@ static int parse_hooks(json_t *hooks, struct cabin_err **err)
 			long long t;
 
 			if (!json_is_object(h))
-				return cabin_err_make(err, EINVAL,
+				return cabin_err_make(err, 0,
 						      CFG "`hooks.%s[%zu]` must be an object", kinds[k],
 						      i);
 			snprintf(f, sizeof(f), "hooks.%s[%zu].path", kinds[k], i);
@@ -671,7 +671,7 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 	if (!lx)
 		return 0;
 	if (!json_is_object(lx))
-		return cabin_err_make(err, EINVAL, CFG "`linux` must be an object");
+		return cabin_err_make(err, 0, CFG "`linux` must be an object");
 	if (parse_namespaces(json_object_get(lx, "namespaces"), s, err) < 0)
 		return -EINVAL;
 	s->uid_mappings = json_object_get(lx, "uidMappings");
@@ -681,11 +681,11 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 		return -EINVAL;
 	if ((json_array_size(s->uid_mappings) || json_array_size(s->gid_mappings)) &&
 	    !(s->ns_new & CLONE_NEWUSER))
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      CFG "`linux.uidMappings` needs a new user namespace");
 	if ((s->ns_new & CLONE_NEWUSER) &&
 	    (!json_array_size(s->uid_mappings) || !json_array_size(s->gid_mappings)))
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      CFG "a new user namespace needs `linux.uidMappings` and "
 					  "`linux.gidMappings`");
 	if (parse_devices(json_object_get(lx, "devices"), s, err) < 0)
@@ -699,7 +699,7 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 			if (!strcmp(prop, prop_opts[j].name))
 				break;
 		if (j == ARRAY_SIZE(prop_opts))
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      CFG "`linux.rootfsPropagation`: unknown value `%s`",
 					      prop);
 		s->rootfs_propagation = prop_opts[j].prop;
@@ -718,7 +718,8 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 	s->sysctl = json_object_get(lx, "sysctl");
 	if (want(s->sysctl, JSON_OBJECT, "linux.sysctl", "an object", err) < 0)
 		return -EINVAL;
-	if (s->sysctl && ctr_sysctl_validate(s->sysctl, err) < 0)
+	if (s->sysctl &&
+	    ctr_sysctl_validate_ns(s->sysctl, json_object_get(lx, "namespaces"), err) < 0)
 		return cabin_err_wrap(err, "config.json");
 	s->seccomp = json_object_get(lx, "seccomp");
 	if (want(s->seccomp, JSON_OBJECT, "linux.seccomp", "an object", err) < 0)
@@ -735,11 +736,11 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 		return cabin_err_wrap(err, "config.json");
 	v = json_object_get(lx, "intelRdt");
 	if (v)
-		return cabin_err_make(err, ENOTSUP,
+		return cabin_err_make(err, 0,
 				      CFG "`linux.intelRdt` is not supported on this host");
 	v = json_object_get(lx, "mountLabel");
 	if (v && json_string_length(v))
-		return cabin_err_make(err, ENOTSUP,
+		return cabin_err_make(err, 0,
 				      CFG "`linux.mountLabel` is set but this host has no SELinux");
 	return 0;
 }
@@ -756,21 +757,21 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
 	s->bundle = xstrdup(bundle);
 	s->umask = -1;
 	if (!json_is_object(json))
-		return cabin_err_make(err, EINVAL, CFG "the document must be a JSON object");
+		return cabin_err_make(err, 0, CFG "the document must be a JSON object");
 	if (get_str(json, "ociVersion", "ociVersion", 1, &ver, err) < 0)
 		return -EINVAL;
 	if (strncmp(ver, "1.", 2))
-		return cabin_err_make(err, EINVAL, CFG "`ociVersion` `%s` is not supported (1.x)",
+		return cabin_err_make(err, 0, CFG "`ociVersion` `%s` is not supported (1.x)",
 				      ver);
 	root = json_object_get(json, "root");
 	if (!root)
-		return cabin_err_make(err, EINVAL, CFG "`root` is required");
+		return cabin_err_make(err, 0, CFG "`root` is required");
 	if (!json_is_object(root))
-		return cabin_err_make(err, EINVAL, CFG "`root` must be an object");
+		return cabin_err_make(err, 0, CFG "`root` must be an object");
 	if (get_str(root, "path", "root.path", 1, &rp, err) < 0)
 		return -EINVAL;
 	if (!*rp)
-		return cabin_err_make(err, EINVAL, CFG "`root.path` must not be empty");
+		return cabin_err_make(err, 0, CFG "`root.path` must not be empty");
 	if (get_bool(root, "readonly", "root.readonly", &s->root_readonly, err) < 0)
 		return -EINVAL;
 	s->rootfs = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", bundle, rp);
@@ -782,14 +783,14 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
 	    get_str(json, "domainname", "domainname", 0, &s->domainname, err) < 0)
 		return -EINVAL;
 	if (s->hostname && strlen(s->hostname) > 64)
-		return cabin_err_make(err, EINVAL, CFG "`hostname` is longer than 64 bytes");
+		return cabin_err_make(err, 0, CFG "`hostname` is longer than 64 bytes");
 	if (s->domainname && strlen(s->domainname) > 64)
-		return cabin_err_make(err, EINVAL, CFG "`domainname` is longer than 64 bytes");
+		return cabin_err_make(err, 0, CFG "`domainname` is longer than 64 bytes");
 
 	mounts = json_object_get(json, "mounts");
 	if (mounts) {
 		if (!json_is_array(mounts))
-			return cabin_err_make(err, EINVAL, CFG "`mounts` must be an array");
+			return cabin_err_make(err, 0, CFG "`mounts` must be an array");
 		s->mounts = xcalloc(json_array_size(mounts) + 1, sizeof(*s->mounts));
 		json_array_foreach (mounts, i, m) {
 			s->n_mounts = i + 1;
@@ -806,22 +807,22 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
 		json_t *v;
 
 		if (!json_is_object(s->annotations))
-			return cabin_err_make(err, EINVAL, CFG "`annotations` must be an object");
+			return cabin_err_make(err, 0, CFG "`annotations` must be an object");
 		json_object_foreach (s->annotations, k, v)
 			if (!json_is_string(v))
-				return cabin_err_make(err, EINVAL,
+				return cabin_err_make(err, 0,
 						      CFG "`annotations.%s` must be a string", k);
 	}
 	if (parse_linux(json_object_get(json, "linux"), s, err) < 0)
 		return -EINVAL;
 	if ((s->hostname && *s->hostname) && !(s->ns_new & CLONE_NEWUTS))
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      CFG "`hostname` needs a new uts namespace");
 	if ((s->domainname && *s->domainname) && !(s->ns_new & CLONE_NEWUTS))
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      CFG "`domainname` needs a new uts namespace");
 	if (!(s->ns_new & CLONE_NEWNS) && !(s->ns_joined & CLONE_NEWNS))
-		return cabin_err_make(err, EINVAL,
+		return cabin_err_make(err, 0,
 				      CFG "`linux.namespaces` must include a mount namespace");
 	*out = steal_ptr(&s);
 	return 0;
@@ -838,7 +839,7 @@ int ctr_spec_load(const char *bundle, struct ctr_spec **out, struct cabin_err **
 	if (!json) {
 		if (access(path, F_OK) < 0)
 			return cabin_err_make(err, errno, "open `%s`", path);
-		return cabin_err_make(err, EINVAL, "config.json: invalid JSON at line %d column %d: %s",
+		return cabin_err_make(err, 0, "config.json: invalid JSON at line %d column %d: %s",
 				      jerr.line, jerr.column, jerr.text);
 	}
 	ret = ctr_spec_parse(json, bundle, out, err);
@@ -879,8 +880,8 @@ json_t *ctr_spec_default(int rootless)
 
 	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
 		json_array_append_new(capset, json_string(caps[i]));
-	cap = json_pack("{s:O,s:O,s:O,s:O}", "bounding", capset, "effective", capset,
-			"permitted", capset, "ambient", capset);
+	cap = json_pack("{s:O,s:O,s:O}", "bounding", capset, "effective", capset, "permitted",
+			capset);
 	json_decref(capset);
 	mounts = json_pack(
 		"[{s:s,s:s,s:s},"

@@ -21,7 +21,7 @@ int ctr_id_validate(const char *id, struct cabin_err **err)
 	size_t n = strlen(id);
 
 	if (n == 0 || n > 1024)
-		return cabin_err_make(err, EINVAL, "invalid container id `%s`: 1 to 1024 bytes",
+		return cabin_err_make(err, 0, "invalid container id `%s`: 1 to 1024 bytes",
 				      id);
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];
@@ -29,7 +29,7 @@ int ctr_id_validate(const char *id, struct cabin_err **err)
 			 (i > 0 && (c == '_' || c == '+' || c == '-' || c == '.'));
 
 		if (!ok)
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      "invalid container id `%s`: use letters, digits and "
 					      "`_+-.` (not first)",
 					      id);
@@ -150,6 +150,30 @@ json_t *ctr_state_to_json(const struct ctr_state *st, enum ctr_status status)
 	return j;
 }
 
+int ctr_write_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+		     struct cabin_err **err)
+{
+	char tmp[300];
+	cleanup_close int fd = -1;
+	int ret;
+
+	snprintf(tmp, sizeof(tmp), ".%.200s.%d", name, (int)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cabin_err_make(err, errno, "create `%s`", tmp);
+	ret = fs_write_all(fd, data, len);
+	if (ret < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return cabin_err_make(err, -ret, "write `%s`", tmp);
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		ret = errno;
+		unlinkat(dirfd, tmp, 0);
+		return cabin_err_make(err, ret, "rename `%s` to `%s`", tmp, name);
+	}
+	return 0;
+}
+
 int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err)
 {
 	json_t *j = json_pack("{s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:b}", "id", st->id, "pid", st->pid,
@@ -173,7 +197,7 @@ int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err
 	json_decref(j);
 	if (!s)
 		return cabin_err_make(err, ENOMEM, "encode state");
-	ret = fs_write_file_atomic(dirfd, "state.json", s, strlen(s), 0600, err);
+	ret = ctr_write_atomic(dirfd, "state.json", s, strlen(s), 0600, err);
 	if (ret < 0)
 		return cabin_err_wrap(err, "save state");
 	return 0;
@@ -199,7 +223,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state **out,
 		return -EINVAL;
 	dir = ctr_state_dir(root, id);
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		return cabin_err_make(err, ENOENT, "container `%s` does not exist", id);
+		return cabin_err_make(err, 0, "container `%s` does not exist", id);
 	st = xcalloc(1, sizeof(*st));
 	st->id = xstrdup(id);
 	path = xasprintf("%s/state.json", dir);
@@ -210,7 +234,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state **out,
 			return 0;
 		}
 		ctr_state_free(st);
-		return cabin_err_make(err, EINVAL, "`%s`: %s", path, jerr.text);
+		return cabin_err_make(err, 0, "`%s`: %s", path, jerr.text);
 	}
 	st->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	st->start_time = (unsigned long long)json_integer_value(json_object_get(j, "start_time"));

@@ -9,9 +9,12 @@
  *      or, without that list, every .ko below /lib/modules/<release> in
  *      repeated passes until no more load; modules already present (built in
  *      or loaded) are skipped;
- *   3. runs the command it was given: the kernel passes every word after `--`
- *      on its command line to init as its last arguments (a double-quoted
- *      word may hold spaces); without one it runs /bin/sh when present;
+ *   3. runs the command it was given: `cabin.cmd=BASE64` on the kernel command
+ *      line, the base64 of the arguments each followed by a NUL byte (what
+ *      `cabin vm run -- CMD...` passes: any bytes survive, and the kernel never
+ *      hands a dotted parameter to init), else the words after `--`, which the
+ *      kernel passes to init as its last arguments (a double-quoted word may
+ *      hold spaces); without either it runs /bin/sh when present;
  *   4. reaps every child (it is the reaper of orphans) until the command ends;
  *   5. reports the command's status (exit code, or 128 + signal number) to the
  *      VMM by writing it to I/O port 0x501, which ends the VM with that status;
@@ -27,13 +30,16 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -103,14 +109,80 @@ static void setup_console(void)
 		close(fd);
 }
 
+static char **cabin_cmd; /* argv decoded from cabin.cmd=, or NULL */
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decode cabin.cmd's value into a NULL-terminated argv; NULL if malformed or empty. */
+static char **decode_cmd(const char *b64)
+{
+	size_t len = strlen(b64), n = 0, argc = 0;
+	unsigned char *buf = malloc(len / 4 * 3 + 4);
+	uint32_t acc = 0;
+	int bits = 0;
+	char **argv;
+
+	if (!buf)
+		return NULL;
+	for (const char *p = b64; *p && *p != '='; p++) {
+		int v = b64_value(*p);
+
+		if (v < 0) {
+			free(buf);
+			return NULL;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* Every argument ends with a NUL: a missing last NUL means a truncated value. */
+	if (n == 0 || buf[n - 1] != '\0') {
+		free(buf);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		argc += buf[i] == '\0';
+	argv = calloc(argc + 1, sizeof(*argv));
+	if (!argv) {
+		free(buf);
+		return NULL;
+	}
+	for (size_t i = 0, a = 0; i < n; a++) {
+		argv[a] = (char *)buf + i;
+		i += strlen((char *)buf + i) + 1;
+	}
+	if (!argv[0][0]) {
+		free(argv);
+		free(buf);
+		return NULL;
+	}
+	return argv; /* buf lives as long as the argv: init never frees it */
+}
+
 /*
- * Read the kernel command line: notes `cabin.debug` and returns how many words
- * follow `--` (-1 when there is no `--`). Words split on spaces outside double
- * quotes, as the kernel's own parser does.
+ * Read the kernel command line: notes `cabin.debug` and `cabin.cmd=`, and returns
+ * how many words follow `--` (-1 when there is no `--`). Words split on spaces
+ * outside double quotes, as the kernel's own parser does.
  */
 static int read_cmdline(void)
 {
-	char buf[4096];
+	static char buf[65536];
 	ssize_t n;
 	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
 	int after = -1;
@@ -141,12 +213,17 @@ static int read_cmdline(void)
 		}
 		if (*p)
 			*p++ = '\0';
-		if (after >= 0)
+		if (after >= 0) {
 			after++;
-		else if (!strcmp(start, "--"))
+		} else if (!strcmp(start, "--")) {
 			after = 0;
-		else if (!strcmp(start, "cabin.debug"))
+		} else if (!strcmp(start, "cabin.debug")) {
 			debug = true;
+		} else if (!strncmp(start, "cabin.cmd=", 10)) {
+			cabin_cmd = decode_cmd(start + 10);
+			if (!cabin_cmd)
+				say("ignoring malformed `cabin.cmd=`");
+		}
 	}
 	return after;
 }
@@ -301,6 +378,20 @@ static unsigned int load_all(const char *dir)
 	return loaded;
 }
 
+/* `nomodule` on the kernel command line sets kernel.modules_disabled. */
+static bool modules_disabled(void)
+{
+	char c = '0';
+	int fd = open("/proc/sys/kernel/modules_disabled", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = '0';
+	close(fd);
+	return c == '1';
+}
+
 static void load_modules(void)
 {
 	char dir[512], list[600];
@@ -309,6 +400,10 @@ static void load_modules(void)
 
 	if (modules_dir(dir, sizeof(dir)) < 0) {
 		dbg("no /lib/modules for this kernel");
+		return;
+	}
+	if (modules_disabled()) {
+		say("not loading modules: the kernel command line has `nomodule`");
 		return;
 	}
 	snprintf(list, sizeof(list), "%s/%s", dir, LOAD_LIST);
@@ -335,11 +430,69 @@ static void report_status(int status)
 static void power_off(void)
 {
 	sync();
-	reboot(RB_POWER_OFF);
-	/* No ACPI: power-off is not possible, but a reset ends a VM run with reboot=k|t. */
+	/*
+	 * Without ACPI the kernel cannot power off: RB_POWER_OFF would just halt
+	 * every CPU with interrupts off and the VM would never end. A reset does
+	 * end it (reboot=k through the i8042, reboot=t by triple fault).
+	 */
+	if (access("/sys/firmware/acpi", F_OK) == 0)
+		reboot(RB_POWER_OFF);
 	reboot(RB_AUTOBOOT);
 	for (;;)
 		pause();
+}
+
+/*
+ * /dev/console cannot be a controlling terminal: give the command the tty the
+ * console really is (the last of /sys/class/tty/console/active, e.g. ttyS0), so
+ * a shell gets job control and ^C reaches it.
+ */
+static void attach_console_tty(void)
+{
+	char buf[256], path[300];
+	char *name;
+	ssize_t n;
+	int fd = open("/sys/class/tty/console/active", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	name = strrchr(buf, ' ');
+	name = name ? name + 1 : buf;
+	if (!name[0] || strchr(name, '/'))
+		return;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+	ioctl(0, TIOCSCTTY, 0);
+}
+
+/* Bring up the loopback interface: programs expect 127.0.0.1 to work. */
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			dbg("loopback: %s", strerror(errno));
+	}
+	close(fd);
 }
 
 static pid_t spawn(char **argv)
@@ -355,9 +508,9 @@ static pid_t spawn(char **argv)
 
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
-		/* A session with the console as controlling terminal, for shells and ^C. */
+		/* A session with the console's tty as controlling terminal, for shells and ^C. */
 		setsid();
-		ioctl(0, TIOCSCTTY, 0);
+		attach_console_tty();
 		execvp(argv[0], argv);
 		say("exec `%s`: %s", argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
@@ -423,6 +576,7 @@ int main(int argc, char **argv)
 	words = read_cmdline();
 	load_modules();
 	sethostname("cabin", 5);
+	loopback_up();
 
 	/*
 	 * The kernel passes init the words after `--`, but before them any word it
@@ -432,7 +586,9 @@ int main(int argc, char **argv)
 	if (words > argc - 1)
 		words = argc - 1;
 	cmd = argv + argc - (words > 0 ? words : 0);
-	if (words <= 0) {
+	if (cabin_cmd) {
+		cmd = cabin_cmd;
+	} else if (words <= 0) {
 		if (access(shell[0], X_OK) < 0) {
 			say("no command given (put it after `--` on the kernel command line) "
 			    "and no /bin/sh");

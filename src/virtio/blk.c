@@ -102,16 +102,16 @@ static uint32_t blk_request(struct virtio_dev *vdev, struct blk *b, struct virtq
 		data_len = e->in_len - 1;
 		if (data_len % SECTOR_SIZE || hdr.sector > b->sectors ||
 		    data_len / SECTOR_SIZE > b->sectors - hdr.sector) {
-			virtio_dev_warn(vdev, "read of %zu bytes at sector %llu out of range", data_len,
-					(unsigned long long)hdr.sector);
+			virtio_dev_warn(vdev, "read of %zu bytes at sector %llu out of range",
+					data_len, (unsigned long long)hdr.sector);
 			status = VIRTIO_BLK_S_IOERR;
 			break;
 		}
 		n = iov_slice(in, e->nr_in, 0, data_len, b->data, VIRTQ_MAX_SEGS);
 		while (done < data_len) {
 			struct iovec tmp[VIRTQ_MAX_SEGS];
-			unsigned int k = iov_slice(b->data, n, done, data_len - done, tmp,
-						   VIRTQ_MAX_SEGS);
+			unsigned int k =
+				iov_slice(b->data, n, done, data_len - done, tmp, VIRTQ_MAX_SEGS);
 
 			r = preadv(b->fd, tmp, (int)MIN(k, (unsigned int)IOV_MAX),
 				   (off_t)(hdr.sector * SECTOR_SIZE + done));
@@ -140,8 +140,8 @@ static uint32_t blk_request(struct virtio_dev *vdev, struct blk *b, struct virtq
 		n = iov_slice(e->iov, e->nr_out, sizeof(hdr), data_len, b->data, VIRTQ_MAX_SEGS);
 		for (size_t wdone = 0; wdone < data_len;) {
 			struct iovec tmp[VIRTQ_MAX_SEGS];
-			unsigned int k = iov_slice(b->data, n, wdone, data_len - wdone, tmp,
-						   VIRTQ_MAX_SEGS);
+			unsigned int k =
+				iov_slice(b->data, n, wdone, data_len - wdone, tmp, VIRTQ_MAX_SEGS);
 
 			r = pwritev(b->fd, tmp, (int)MIN(k, (unsigned int)IOV_MAX),
 				    (off_t)(hdr.sector * SECTOR_SIZE + wdone));

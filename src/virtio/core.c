@@ -158,7 +158,8 @@ static void *worker_main(void *arg)
 			for (unsigned int q = 0; q < vdev->ops->nr_queues; q++) {
 				if (vdev->vqs[q].kick_fd == fd) {
 					if (read(fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-						virtio_dev_warn(vdev, "read kick fd: %s", strerror(errno));
+						virtio_dev_warn(vdev, "read kick fd: %s",
+								strerror(errno));
 					virtio_dev_notify(vdev, q);
 					fd = -1;
 					break;
@@ -212,14 +213,29 @@ int virtio_dev_poll_mod(struct virtio_dev *vdev, int fd, uint32_t events)
 
 	if (vdev->epfd < 0)
 		return -EBADF;
-	return epoll_ctl(vdev->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+	/*
+	 * Pausing takes the fd out of the set: epoll reports EPOLLHUP/EPOLLERR even with an
+	 * empty mask, and a hung-up fd we cannot serve yet would make the worker spin.
+	 */
+	if (!events) {
+		if (epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (epoll_ctl(vdev->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	return epoll_ctl(vdev->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 int virtio_dev_poll_del(struct virtio_dev *vdev, int fd)
 {
 	if (vdev->epfd < 0)
 		return -EBADF;
-	return epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+	if (epoll_ctl(vdev->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 static int worker_start(struct virtio_dev *vdev)
@@ -249,7 +265,8 @@ void virtio_dev_set_status(struct virtio_dev *vdev, uint8_t status)
 		return;
 	}
 	/* NEEDS_RESET is the device's bit: the driver cannot clear it. */
-	status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	status = (uint8_t)((status & ~VIRTIO_STATUS_NEEDS_RESET) |
+			   (old & VIRTIO_STATUS_NEEDS_RESET));
 	if ((status & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK)) {
 		if ((vdev->driver_features & ~vdev->host_features) ||
 		    !virtio_dev_has_feature(vdev, VIRTIO_F_VERSION_1)) {
@@ -313,8 +330,11 @@ int virtio_dev_queue_ready(struct virtio_dev *vdev, unsigned int q)
 		virtio_dev_broken(vdev, "ring outside guest memory");
 		return -EFAULT;
 	}
+	/* The used ring is the device's: start it clean whatever the guest left there. */
 	vq->last_avail = 0;
-	vq->used_idx = GUEST_LOAD16(&vq->used[1]);
+	vq->used_idx = 0;
+	GUEST_STORE16(&vq->used[0], 0);
+	__atomic_store_n(&vq->used[1], 0, __ATOMIC_RELEASE);
 	vq->signalled_used_valid = 0;
 	vq->ready = 1;
 	return 0;

@@ -70,14 +70,14 @@ struct virtq_used_elem {
 #define VIRTQ_MAX_DESC_LEN (256u << 20)
 
 struct virtq {
-	uint16_t num;     /* queue size chosen by the driver (power of two) */
+	uint16_t num;	  /* queue size chosen by the driver (power of two) */
 	uint16_t num_max; /* what the device offers */
 	uint8_t ready;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	/* Host views of the rings, computed (bounds-checked) when the queue is made ready. */
 	struct virtq_desc *desc;
-	uint16_t *avail; /* flags, idx, ring[num], used_event */
-	uint16_t *used;  /* flags, idx, then struct virtq_used_elem ring[num], avail_event */
+	uint16_t *avail;     /* flags, idx, ring[num], used_event */
+	uint16_t *used;	     /* flags, idx, then struct virtq_used_elem ring[num], avail_event */
 	uint16_t last_avail; /* next avail ring entry the device consumes */
 	uint16_t used_idx;   /* device's copy of used->idx */
 	uint16_t signalled_used;
@@ -143,7 +143,7 @@ struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	const struct virtio_transport_ops *tops;
 	void *transport; /* transport state */
-	void *priv;      /* backend state */
+	void *priv;	 /* backend state */
 	struct machine *m;
 	/* Held for every register access and all queue processing. */
 	pthread_mutex_t lock;
@@ -165,7 +165,8 @@ struct virtio_dev {
  * virtio_dev_alloc() - allocate a device with backend @ops and state @priv
  * Return: the device (never NULL; small fixed allocation).
  */
-struct virtio_dev *virtio_dev_alloc(struct machine *m, const struct virtio_dev_ops *ops, void *priv);
+struct virtio_dev *virtio_dev_alloc(struct machine *m, const struct virtio_dev_ops *ops,
+				    void *priv);
 
 /** virtio_dev_free() - stop the worker, release backend, transport and the device. NULL ok. */
 void virtio_dev_free(struct virtio_dev *vdev);
@@ -210,7 +211,8 @@ void virtio_dev_warn(struct virtio_dev *vdev, const char *fmt, ...)
 
 /**
  * virtio_dev_poll_add() - watch backend fd @fd in the worker; ops->poll runs when it is
- * ready for @events (EPOLLIN/EPOLLOUT). virtio_dev_poll_mod() changes @events (0: pause).
+ * ready for @events (EPOLLIN/EPOLLOUT). virtio_dev_poll_mod() changes @events; 0 pauses
+ * (the fd leaves the set, so not even EPOLLHUP wakes the worker) and a later mask resumes.
  * Return: 0 or -errno.
  */
 int virtio_dev_poll_add(struct virtio_dev *vdev, int fd, uint32_t events);

@@ -66,8 +66,8 @@ static void mmio_fini(struct virtio_dev *vdev)
 	if (vm->m->accel && vm->m->accel->ioeventfd && vm->ioeventfds)
 		for (unsigned int q = 0; q < vdev->ops->nr_queues; q++)
 			if (vdev->vqs[q].kick_fd >= 0)
-				vm->m->accel->ioeventfd(vm->m, vm->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4,
-							q, 1, -1);
+				vm->m->accel->ioeventfd(vm->m, vm->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+							4, q, 1, -1);
 	if (vm->irqfd >= 0) {
 		if (vm->m->accel && vm->m->accel->irqfd)
 			vm->m->accel->irqfd(vm->m, vm->gsi, -1);
@@ -127,6 +127,11 @@ static uint32_t reg_read(struct virtio_dev *vdev, struct virtio_mmio *vm, uint64
 		return vq ? (uint32_t)vq->used_gpa : 0;
 	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
 		return vq ? (uint32_t)(vq->used_gpa >> 32) : 0;
+	case VIRTIO_MMIO_SHM_LEN_LOW:
+	case VIRTIO_MMIO_SHM_LEN_HIGH:
+	case VIRTIO_MMIO_SHM_BASE_LOW:
+	case VIRTIO_MMIO_SHM_BASE_HIGH:
+		return 0xffffffff; /* no shared memory regions: length -1 (virtio 1.2, 4.2.2) */
 	default:
 		return 0; /* write-only and reserved registers read as 0 */
 	}
@@ -166,6 +171,8 @@ static void reg_write(struct virtio_dev *vdev, struct virtio_mmio *vm, uint64_t 
 	case VIRTIO_MMIO_QUEUE_SEL:
 		vm->queue_sel = val;
 		return;
+	case VIRTIO_MMIO_SHM_SEL:
+		return; /* every region is absent */
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		virtio_dev_notify(vdev, val & 0xffff);
 		return;
@@ -317,7 +324,8 @@ int virtio_mmio_attach(struct machine *m, struct virtio_dev *vdev, struct cabin_
 
 			if (fd < 0)
 				break;
-			if (m->accel->ioeventfd(m, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, 1, fd) < 0) {
+			ret = m->accel->ioeventfd(m, base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, 1, fd);
+			if (ret < 0) {
 				close(fd);
 				break;
 			}

@@ -102,7 +102,8 @@ static void net_rx(struct virtio_dev *vdev, struct net *n)
 		}
 		if (r < VNET_HDR_LEN) {
 			virtq_unpop(vdev, NET_RX);
-			continue; /* runt from the backend: read the next one into the same buffer */
+			continue; /* runt from the backend: read the next one into the same buffer
+				   */
 		}
 		/* num_buffers is 1: no mergeable buffers (virtio 1.1, 5.1.6.4). */
 		iov_from_buf(&n->elem.iov[n->elem.nr_out], n->elem.nr_in, 10, &one_buffer, 2);

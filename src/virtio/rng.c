@@ -30,7 +30,8 @@ static void rng_queue_notify(struct virtio_dev *vdev, unsigned int q)
 			size_t chunk = MIN(e->iov[i].iov_len, want - done), got = 0;
 
 			while (got < chunk) {
-				ssize_t k = getrandom((char *)e->iov[i].iov_base + got, chunk - got, 0);
+				ssize_t k =
+					getrandom((char *)e->iov[i].iov_base + got, chunk - got, 0);
 
 				if (k < 0 && errno == EINTR)
 					continue;

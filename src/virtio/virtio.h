@@ -44,7 +44,8 @@ int virtio_rng_attach(struct machine *m, struct cabin_err **err);
 /**
  * virtio_console_attach() - a virtio-console with one port
  * @in_fd: what the guest reads (e.g. 0), or -1 for nothing; the fd is not closed
- * @out_fd: where guest output goes (e.g. 1); the fd is not closed
+ * @out_fd: where guest output goes (e.g. 1); the fd is not closed. Writes to a pipe
+ *          whose reader is gone raise SIGPIPE: the VMM should ignore that signal.
  */
 int virtio_console_attach(struct machine *m, int in_fd, int out_fd, struct cabin_err **err);
 

@@ -76,8 +76,8 @@ struct virtio_vsock_hdr {
 
 enum conn_state {
 	CONN_FREE,
-	CONN_HOST_LINE,  /* host client connected, waiting for "CONNECT <port>\n" */
-	CONN_HOST_REQ,   /* REQUEST sent to the guest, waiting for its RESPONSE */
+	CONN_HOST_LINE, /* host client connected, waiting for "CONNECT <port>\n" */
+	CONN_HOST_REQ,	/* REQUEST sent to the guest, waiting for its RESPONSE */
 	CONN_ESTABLISHED,
 };
 
@@ -100,7 +100,9 @@ struct conn {
 	uint32_t rx_cnt, fwd_cnt, fwd_cnt_sent;
 	uint8_t *buf; /* VSOCK_BUF_ALLOC ring of guest bytes not yet written */
 	uint32_t buf_head, buf_len;
-	int shut_wr; /* guest will send no more: SHUT_WR once the buffer drains */
+	int shut_wr;		       /* guest will send no more: SHUT_WR once the buffer drains */
+	char line[VSOCK_LINE_MAX + 1]; /* host client's "CONNECT <port>" so far */
+	unsigned int line_len;
 };
 
 struct rst {
@@ -111,7 +113,8 @@ struct vsock {
 	uint64_t guest_cid;
 	char *uds_path;
 	int listen_fd;
-	int listening; /* listen_fd is in the worker's epoll set */
+	int listening;	   /* listen_fd is in the worker's epoll set */
+	int listen_paused; /* ... but not watched (device not running, or out of fds) */
 	uint32_t next_local_port;
 	struct conn conns[VSOCK_MAX_CONNS];
 	struct rst rsts[VSOCK_MAX_RSTS];
@@ -206,8 +209,7 @@ static int conn_flush(struct vsock *v, struct conn *c)
 		c->shut_wr = 2;
 	}
 	/* The guest thinks it has under half its credit left and we freed some: say so. */
-	if (c->fwd_cnt != c->fwd_cnt_sent &&
-	    c->rx_cnt - c->fwd_cnt_sent > VSOCK_BUF_ALLOC / 2)
+	if (c->fwd_cnt != c->fwd_cnt_sent && c->rx_cnt - c->fwd_cnt_sent > VSOCK_BUF_ALLOC / 2)
 		c->ctrl |= CTRL_CREDIT;
 	return 0;
 }
@@ -272,7 +274,7 @@ static int send_ctrl(struct virtio_dev *vdev, struct conn *c)
 			return 0;
 		c->ctrl &= ~order[i].bit;
 		if (order[i].op == VSOCK_OP_SHUTDOWN) {
-			/* The host side is gone: the guest answers with RST, which needs no conn. */
+			/* Host side gone: the guest answers with RST, which needs no conn. */
 			conn_close(c);
 			return 1;
 		}
@@ -287,7 +289,7 @@ static int rx_data(struct virtio_dev *vdev, struct conn *c)
 	struct virtq_elem *e = &v->elem;
 	struct virtio_vsock_hdr h;
 
-	while (c->state == CONN_ESTABLISHED && !c->ctrl && peer_credit(c)) {
+	while (c->state == CONN_ESTABLISHED && !c->ctrl && c->shut_wr != 3 && peer_credit(c)) {
 		unsigned int n;
 		size_t room;
 		ssize_t r;
@@ -298,7 +300,8 @@ static int rx_data(struct virtio_dev *vdev, struct conn *c)
 			virtq_push(vdev, VSOCK_RX, e->head, 0);
 			continue;
 		}
-		room = MIN(MIN(e->in_len - sizeof(h), (size_t)VSOCK_MAX_PKT), (size_t)peer_credit(c));
+		room = MIN(MIN(e->in_len - sizeof(h), (size_t)VSOCK_MAX_PKT),
+			   (size_t)peer_credit(c));
 		n = iov_slice(&e->iov[e->nr_out], e->nr_in, sizeof(h), room, v->payload,
 			      VIRTQ_MAX_SEGS);
 		r = n ? readv(c->fd, v->payload, (int)MIN(n, (unsigned int)IOV_MAX)) : -1;
@@ -324,33 +327,40 @@ static int rx_data(struct virtio_dev *vdev, struct conn *c)
 /* Host client sent (part of) its "CONNECT <port>\n" line. */
 static void host_line(struct vsock *v, struct conn *c)
 {
-	char line[VSOCK_LINE_MAX + 1];
-	char *nl, *end;
 	unsigned long port;
-	ssize_t r = recv(c->fd, line, VSOCK_LINE_MAX, MSG_PEEK | MSG_DONTWAIT);
+	char *end = NULL;
 
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (r <= 0) {
-		conn_close(c);
-		return;
-	}
-	line[r] = 0;
-	nl = memchr(line, '\n', (size_t)r);
-	if (!nl) {
-		if (r == VSOCK_LINE_MAX)
+	/*
+	 * One byte at a time: what follows the newline belongs to the stream, and a
+	 * partial line is consumed (not peeked) so a stalled client cannot keep the
+	 * socket readable and the worker busy.
+	 */
+	for (;;) {
+		char ch;
+		ssize_t r = recv(c->fd, &ch, 1, MSG_DONTWAIT);
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			conn_close(c);
+			return;
+		}
+		if (ch == '\n')
+			break;
+		if (c->line_len >= VSOCK_LINE_MAX) {
 			conn_close(c); /* no newline in the first bytes: not our protocol */
-		return;
+			return;
+		}
+		c->line[c->line_len++] = ch;
 	}
-	/* Consume the line only: what follows belongs to the stream. */
-	if (recv(c->fd, line, (size_t)(nl - line + 1), MSG_DONTWAIT) != nl - line + 1) {
+	c->line[c->line_len] = 0;
+	if (strncmp(c->line, "CONNECT ", 8) || c->line[8] < '0' || c->line[8] > '9') {
 		conn_close(c);
 		return;
 	}
-	*nl = 0;
 	errno = 0;
-	port = strncmp(line, "CONNECT ", 8) ? ULONG_MAX : strtoul(line + 8, &end, 10);
-	if (port > UINT32_MAX || errno || *end || line[8] < '0' || line[8] > '9') {
+	port = strtoul(c->line + 8, &end, 10);
+	if (errno || *end || port > UINT32_MAX) {
 		conn_close(c);
 		return;
 	}
@@ -372,6 +382,16 @@ static void set_events(struct virtio_dev *vdev, struct conn *c, uint32_t events)
 		c->events = events;
 }
 
+static void listen_pause(struct virtio_dev *vdev, int pause)
+{
+	struct vsock *v = vdev->priv;
+
+	if (!v->listening || v->listen_paused == pause)
+		return;
+	if (virtio_dev_poll_mod(vdev, v->listen_fd, pause ? 0 : EPOLLIN) == 0)
+		v->listen_paused = pause;
+}
+
 /* Do everything that can be done now, then watch what we wait for. */
 static void vsock_pump(struct virtio_dev *vdev)
 {
@@ -379,14 +399,20 @@ static void vsock_pump(struct virtio_dev *vdev)
 	struct virtio_vsock_hdr h;
 	int rx_ok = 1, sent = 0;
 
-	if (!virtio_dev_usable(vdev))
+	if (!virtio_dev_usable(vdev)) {
+		/* Stopped or broken: watch nothing, or level-triggered fds would spin. */
+		for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++)
+			set_events(vdev, &v->conns[i], 0);
+		listen_pause(vdev, 1);
 		return;
+	}
+	listen_pause(vdev, 0);
 	for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++) {
 		struct conn *c = &v->conns[i];
 
 		if (c->state == CONN_HOST_LINE)
 			host_line(v, c);
-		if (c->state == CONN_ESTABLISHED && c->buf_len)
+		if (c->state == CONN_ESTABLISHED && (c->buf_len || c->shut_wr == 1))
 			conn_flush(v, c);
 	}
 	while (v->nr_rsts && rx_ok) {
@@ -429,11 +455,16 @@ static void accept_host(struct virtio_dev *vdev)
 	struct vsock *v = vdev->priv;
 
 	for (;;) {
-		cleanup_close int fd = accept4(v->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cleanup_close int fd =
+			accept4(v->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of fds: stop watching the listener until the next guest activity. */
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				listen_pause(vdev, 1);
 			return;
+		}
 		c = conn_alloc(v, fd);
 		if (!c) {
 			virtio_dev_warn(vdev, "too many connections, refusing a host client");
@@ -476,11 +507,7 @@ static void guest_connect(struct virtio_dev *vdev, const struct virtio_vsock_hdr
 		queue_rst(v, h->dst_port, h->src_port);
 		return;
 	}
-	if (virtio_dev_poll_add(vdev, fd, 0) < 0) {
-		conn_close(c);
-		queue_rst(v, h->dst_port, h->src_port);
-		return;
-	}
+	/* Not watched yet: vsock_pump() adds the fd once the guest can take data. */
 	c->fd = steal_fd(&fd);
 	c->state = CONN_ESTABLISHED;
 	c->local_port = h->dst_port;
@@ -553,6 +580,7 @@ static void guest_packet(struct virtio_dev *vdev, struct virtq_elem *e)
 		} else if (h.flags & VSOCK_SHUTDOWN_SEND) {
 			if (!c->shut_wr)
 				c->shut_wr = 1;
+			conn_flush(v, c);
 		} else if (h.flags & VSOCK_SHUTDOWN_RCV) {
 			c->shut_wr = 3; /* the guest reads no more: stop reading the socket */
 		}
@@ -612,7 +640,7 @@ static void vsock_poll(struct virtio_dev *vdev, int fd, uint32_t events)
 {
 	struct vsock *v = vdev->priv;
 
-	if (fd == v->listen_fd)
+	if (fd == v->listen_fd && virtio_dev_usable(vdev))
 		accept_host(vdev);
 	vsock_pump(vdev);
 }
@@ -622,8 +650,10 @@ static int vsock_driver_ok(struct virtio_dev *vdev)
 	struct vsock *v = vdev->priv;
 	int ret;
 
-	if (v->listening)
+	if (v->listening) {
+		listen_pause(vdev, 0);
 		return 0;
+	}
 	ret = virtio_dev_poll_add(vdev, v->listen_fd, EPOLLIN);
 	if (ret == 0)
 		v->listening = 1;
@@ -686,7 +716,8 @@ static int listen_uds(const char *path, struct cabin_err **err)
 
 	/* Room for "_<port>" too: guest connections go to "<path>_<port>". */
 	if (strlen(path) + 12 > sizeof(sa.sun_path))
-		return cabin_err_make(err, ENAMETOOLONG, "vsock socket path `%s` is too long", path);
+		return cabin_err_make(err, ENAMETOOLONG, "vsock socket path `%s` is too long",
+				      path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (lstat(path, &st) == 0) {
 		cleanup_close int probe = -1;

@@ -44,11 +44,11 @@ const char *const vm_initrd_default_modules[] = {
 
 /* Applets linked to busybox when it is added: what a shell session in a guest expects. */
 static const char *const busybox_applets[] = {
-	"sh",	 "ash",	  "cat",   "cp",     "dmesg", "echo",     "env",   "false", "grep",
-	"head",	 "hostname", "id",  "ip",     "kill",  "ln",       "ls",    "mkdir", "mount",
-	"mv",	 "poweroff", "printf", "ps",   "reboot", "rm",     "sleep", "sync",  "tail",
-	"test",	 "touch",  "true", "umount", "uname", "wc",       "df",    "free",  "find",
-	"sed",	 "stat",   "dd",   "seq",    "md5sum", "sha256sum", "hexdump", "date", NULL,
+	"sh",	"ash",	    "cat",    "cp",	"dmesg",  "echo",      "env",	  "false", "grep",
+	"head", "hostname", "id",     "ip",	"kill",	  "ln",	       "ls",	  "mkdir", "mount",
+	"mv",	"poweroff", "printf", "ps",	"reboot", "rm",	       "sleep",	  "sync",  "tail",
+	"test", "touch",    "true",   "umount", "uname",  "wc",	       "df",	  "free",  "find",
+	"sed",	"stat",	    "dd",     "seq",	"md5sum", "sha256sum", "hexdump", "date",  NULL,
 };
 
 void vm_cpio_init(struct vm_cpio *c, int fd)
@@ -99,9 +99,8 @@ static int cpio_entry(struct vm_cpio *c, const char *name, uint32_t mode, uint32
 		ino = ++c->ino;
 	/* magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor,
 	 * rdevmajor, rdevminor, namesize, check: 8 hex digits each. */
-	snprintf(hdr, sizeof(hdr),
-		 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08zX%08X", ino, mode, 0u, 0u,
-		 nlink, 0u, (uint32_t)len, 0u, 0u, rmaj, rmin, namesize, 0u);
+	snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08zX%08X",
+		 ino, mode, 0u, 0u, nlink, 0u, (uint32_t)len, 0u, 0u, rmaj, rmin, namesize, 0u);
 	ret = cpio_write(c, hdr, CPIO_HDR_LEN, err);
 	if (ret < 0)
 		return ret;
@@ -364,7 +363,8 @@ static int resolve(const char *modules_dir, struct mod_index *x, const char *wan
 	if (find_str(*seen, name) >= 0)
 		return 0;
 	if (depth > MAX_DEP_DEPTH)
-		return cabin_err_make(err, ELOOP, "module dependencies nest too deep at `%s`", name);
+		return cabin_err_make(err, ELOOP, "module dependencies nest too deep at `%s`",
+				      name);
 	strv_append(seen, name);
 	i = find_str(x->names, name);
 	if (i < 0) {
@@ -430,7 +430,8 @@ static int add_host_file(struct vm_cpio *c, const char *host, const char *guest,
 	return vm_cpio_add(c, guest, S_IFREG | perm, buf, len, 0, 0, err);
 }
 
-static int add_modules(struct vm_cpio *c, const char *modules_dir, struct cabin_err **err)
+static int add_modules(struct vm_cpio *c, const char *modules_dir, const char *const *names,
+		       struct cabin_err **err)
 {
 	cleanup_strv char **order = NULL;
 	cleanup_free char *dir = xstrdup(modules_dir);
@@ -443,7 +444,7 @@ static int add_modules(struct vm_cpio *c, const char *modules_dir, struct cabin_
 		dir[--l] = '\0';
 	release = strrchr(dir, '/');
 	release = release ? release + 1 : dir;
-	ret = vm_initrd_modules(dir, vm_initrd_default_modules, &order, err);
+	ret = vm_initrd_modules(dir, names ? names : vm_initrd_default_modules, &order, err);
 	if (ret < 0)
 		return cabin_err_wrap(err, "modules of `%s`", dir);
 	gdir = xasprintf("lib/modules/%s", release);
@@ -501,12 +502,11 @@ static int add_extra(struct vm_cpio *c, const char *spec, struct cabin_err **err
 	return 0;
 }
 
-static int build(int fd, const char *init_path, const char *modules_dir, char *const *extra_files,
-		 struct cabin_err **err)
+static int build(int fd, const struct vm_initrd_opts *o, struct cabin_err **err)
 {
-	static const char *const dirs[] = { "dev",  "proc", "sys",  "tmp",     "run", "root",
-					    "bin",  "sbin", "etc",  "usr/bin", "usr/sbin", "lib",
-					    NULL };
+	static const char *const dirs[] = { "dev",	"proc", "sys",	"tmp", "run",
+					    "root",	"bin",	"sbin", "etc", "usr/bin",
+					    "usr/sbin", "lib",	NULL };
 	struct vm_cpio c;
 	int ret = 0;
 
@@ -517,10 +517,10 @@ static int build(int fd, const char *init_path, const char *modules_dir, char *c
 	if (ret >= 0)
 		ret = vm_cpio_add(&c, "dev/console", S_IFCHR | 0600, NULL, 0, 5, 1, err);
 	if (ret >= 0)
-		ret = add_host_file(&c, init_path, "init", 0755, err);
-	if (ret >= 0 && modules_dir)
-		ret = add_modules(&c, modules_dir, err);
-	for (char *const *e = extra_files; ret >= 0 && e && *e; e++)
+		ret = add_host_file(&c, o->init_path, "init", 0755, err);
+	if (ret >= 0 && o->modules_dir)
+		ret = add_modules(&c, o->modules_dir, o->modules, err);
+	for (char *const *e = o->extra_files; ret >= 0 && e && *e; e++)
 		ret = add_extra(&c, *e, err);
 	if (ret >= 0)
 		ret = vm_cpio_finish(&c, err);
@@ -531,13 +531,28 @@ static int build(int fd, const char *init_path, const char *modules_dir, char *c
 int vm_initrd_build(const char *out_path, const char *init_path, const char *modules_dir,
 		    char *const *extra_files, struct cabin_err **err)
 {
+	const struct vm_initrd_opts o = {
+		.init_path = init_path,
+		.modules_dir = modules_dir,
+		.extra_files = extra_files,
+	};
+
+	return vm_initrd_build_opts(out_path, &o, err);
+}
+
+int vm_initrd_build_opts(const char *out_path, const struct vm_initrd_opts *o,
+			 struct cabin_err **err)
+{
 	cleanup_free char *tmp = xasprintf("%s.tmp.%d", out_path, (int)getpid());
-	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cleanup_close int fd = -1;
 	int ret;
 
+	if (!o->init_path)
+		return cabin_err_make(err, EINVAL, "initramfs `%s`: no init", out_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return cabin_err_make(err, errno, "create `%s`", tmp);
-	ret = build(fd, init_path, modules_dir, extra_files, err);
+	ret = build(fd, o, err);
 	if (ret >= 0 && fsync(fd) < 0)
 		ret = cabin_err_make(err, errno, "fsync `%s`", tmp);
 	if (ret >= 0 && rename(tmp, out_path) < 0)

@@ -15,6 +15,8 @@
  *                       const char *modules_dir, char *const *extra_files,
  *                       struct cabin_err **err);
  *
+ * and vm_initrd_build_opts() when the caller picks the modules.
+ *
  * The pieces below are exported for tests and for callers that assemble
  * archives of their own.
  */
@@ -48,6 +50,26 @@ struct cabin_err;
  */
 int vm_initrd_build(const char *out_path, const char *init_path, const char *modules_dir,
 		    char *const *extra_files, struct cabin_err **err);
+
+/**
+ * struct vm_initrd_opts - everything vm_initrd_build_opts() puts in the archive
+ * @init_path, @modules_dir, @extra_files: as for vm_initrd_build()
+ * @modules: NULL-terminated module names to include with their dependencies, or NULL
+ *	for vm_initrd_default_modules
+ */
+struct vm_initrd_opts {
+	const char *init_path;
+	const char *modules_dir;
+	const char *const *modules;
+	char *const *extra_files;
+};
+
+/**
+ * vm_initrd_build_opts() - vm_initrd_build() with a choice of modules (`--module M`)
+ * Return: 0, or <0 with @err set.
+ */
+int vm_initrd_build_opts(const char *out_path, const struct vm_initrd_opts *o,
+			 struct cabin_err **err);
 
 /* NULL-terminated default module list (names as the kernel spells them, with '_'). */
 extern const char *const vm_initrd_default_modules[];

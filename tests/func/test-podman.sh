@@ -47,6 +47,16 @@ PODMAN=(podman --root "$T/storage" --runroot "$T/runroot" --storage-driver vfs
 # hard limits root may set, so ask for ones within them.
 RUNOPTS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 pm() { timeout 120 "${PODMAN[@]}" "$@"; }
+# podman's stderr of the last step goes to $T/err and is shown when that step's check fails
+diag() {
+	[ -s "$T/err" ] && sed 's/^/#   podman: /' "$T/err" | head -6
+	return 0
+}
+check() { # check ASSERT-FN ARGS...: an assertion, with podman's stderr on failure
+	local f=$_tap_fail
+	"$@"
+	[ "$_tap_fail" -eq "$f" ] || diag
+}
 pm_cleanup() {
 	pm rm -af -t 0
 	pm rmi -af
@@ -64,45 +74,44 @@ tar -C "$r" -cf "$T/rootfs.tar" .
 IMG=localhost/cabin-podman-test-$$:latest
 CT=cabin-podman-$$
 
-out=$(pm import "$T/rootfs.tar" "$IMG" 2>&1)
-ok "podman import makes an image from a busybox rootfs" pm image exists "$IMG"
-[ -n "$(pm images -q "$IMG" 2>/dev/null)" ] || echo "# import: $out"
+pm import "$T/rootfs.tar" "$IMG" >/dev/null 2>"$T/err"
+check ok "podman import makes an image from a busybox rootfs" pm image exists "$IMG"
 
 # create + start + wait + delete through conmon
-out=$(pm run --rm "${RUNOPTS[@]}" "$IMG" echo hi 2>&1)
-assert_eq "$out" "hi" "run --rm IMAGE echo hi prints hi"
+out=$(pm run --rm "${RUNOPTS[@]}" "$IMG" echo hi 2>"$T/err")
+check assert_eq "$out" "hi" "run --rm IMAGE echo hi prints hi"
 
-pm run --rm "${RUNOPTS[@]}" "$IMG" sh -c 'exit 7' >/dev/null 2>&1
-assert_eq "$?" 7 "run --rm passes the container's exit status through"
+pm run --rm "${RUNOPTS[@]}" "$IMG" sh -c 'exit 7' >/dev/null 2>"$T/err"
+check assert_eq "$?" 7 "run --rm passes the container's exit status through"
 
 # detached container, exec into it, stop it with SIGTERM, remove it
-id=$(pm run -d "${RUNOPTS[@]}" --name "$CT" "$IMG" \
-	sh -c 'trap "exit 0" TERM; echo started; while :; do sleep 1; done' 2>&1)
-assert_eq "$(pm inspect -f '{{.State.Status}}' "$CT" 2>&1)" running "run -d starts a container that keeps running (${id:0:80})"
+pm run -d "${RUNOPTS[@]}" --name "$CT" "$IMG" \
+	sh -c 'trap "exit 0" TERM; echo started; while :; do sleep 1; done' >/dev/null 2>"$T/err"
+check assert_eq "$(pm inspect -f '{{.State.Status}}' "$CT" 2>&1)" running "run -d starts a container that keeps running"
 
-out=$(pm exec "$CT" sh -c 'echo exec-in $(cat /proc/1/cmdline | tr "\0" " ")' 2>&1)
-assert_contains "$out" "exec-in sh -c trap" "exec runs a process beside the container's init"
+out=$(pm exec "$CT" sh -c 'echo exec-in $(cat /proc/1/cmdline | tr "\0" " ")' 2>"$T/err")
+check assert_contains "$out" "exec-in sh -c trap" "exec runs a process beside the container's init"
 
-out=$(pm exec "$CT" sh -c 'exit 3' 2>&1)
-assert_eq "$?" 3 "exec passes the process's exit status through"
+pm exec "$CT" sh -c 'exit 3' >/dev/null 2>"$T/err"
+check assert_eq "$?" 3 "exec passes the process's exit status through"
 
 t0=$EPOCHREALTIME
-pm stop -t 20 "$CT" >/dev/null 2>&1
+pm stop -t 20 "$CT" >/dev/null 2>"$T/err"
 st=$?
 ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
-ok "stop succeeds" [ $st -eq 0 ]
-assert_eq "$(pm inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$CT" 2>&1)" "exited 0" \
+check ok "stop succeeds" [ $st -eq 0 ]
+check assert_eq "$(pm inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$CT" 2>&1)" "exited 0" \
 	"stop delivers SIGTERM: the container exits 0 (after $ms ms)"
-assert_contains "$(pm logs "$CT" 2>&1)" started "logs shows the container's output"
+check assert_contains "$(pm logs "$CT" 2>"$T/err")" started "logs shows the container's output"
 
-pm rm "$CT" >/dev/null 2>&1
-ok "rm removes the stopped container" [ $? -eq 0 ]
+pm rm "$CT" >/dev/null 2>"$T/err"
+check ok "rm removes the stopped container" [ $? -eq 0 ]
 nok "the removed container is gone" pm container exists "$CT"
 
 # memory limit through the cgroup podman made for the container (v1 or v2 inside)
 out=$(pm run --rm "${RUNOPTS[@]}" --memory 64m "$IMG" \
-	sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max' 2>&1)
-assert_eq "$out" 67108864 "run --memory 64m: the limit is visible inside the container"
+	sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max' 2>"$T/err")
+check assert_eq "$out" 67108864 "run --memory 64m: the limit is visible inside the container"
 
 # terminal: podman hands the runtime a console socket; script(1) gives podman a tty
 out=$(timeout 120 script -qec "$(printf '%q ' "${PODMAN[@]}") run --rm -it ${RUNOPTS[*]} $IMG sh -c 'tty; test -t 0 && test -t 1 && echo stdio-is-tty'" /dev/null </dev/null 2>&1 | tr -d '\r\0')

@@ -3,7 +3,7 @@
 #define GUEST_ASM_H
 
 #define SERIAL_PORT 0x3f8 /* 8250 THR */
-#define EXIT_PORT 0x501 /* writing N ends the VM with status N */
+#define EXIT_PORT 0x501	  /* writing N ends the VM with status N */
 
 /*
  * Real mode runs with CS base 0xF0000: offsets are relative to the image start. The
@@ -11,8 +11,8 @@
  * its data in .text.entry.
  */
 #define ROM_BASE 0xF0000
-#define R(x) ((x) - _start) /* _start is the first byte of the image, at ROM_BASE; \
-			    use only for symbols in the .text.entry section */
+/* _start is the first byte of the image, at ROM_BASE: use R() only in .text.entry. */
+#define R(x) ((x)-_start)
 
 /* Protected/long mode selectors of the GDT in entry32.S / entry64.S. */
 #define SEL_CODE32 0x08

@@ -1,7 +1,7 @@
 /*
  * compute-native: the compute guest's workload (compute.h) as a host program,
  * for comparing the emulator with native execution.
- *   compute-native [ITERATIONS]   (default 100000000, as compute.bin)
+ *   compute-native [ITERATIONS]   (default 20000000, as compute.bin)
  * Prints the same line as the guest.
  */
 #include <inttypes.h>
@@ -13,7 +13,7 @@
 int main(int argc, char **argv)
 {
 	static uint64_t table[COMPUTE_TABLE];
-	uint64_t iters = argc > 1 ? strtoull(argv[1], NULL, 0) : 100000000;
+	uint64_t iters = argc > 1 ? strtoull(argv[1], NULL, 0) : 20000000;
 	uint64_t sum = compute_run(iters, table);
 
 	printf("compute: %" PRIu64 " iterations, checksum %016" PRIx64 "\n", iters, sum);

@@ -60,7 +60,14 @@ void serial_puts(const char *s);
 /* printf subset: %s %c %d %u %x %lx %lu %llx, width and 0-padding (e.g. %08x). */
 void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gvprintf(const char *fmt, va_list ap);
+/* guest_exit() - write @status to the exit port (what returning from guest_main does). */
 __attribute__((noreturn)) void guest_exit(int status);
+/*
+ * guest_exit_clean() - the same after zeroing the general registers other than
+ * the two the port write needs: for guests whose registers depend on timing
+ * (interrupt counts, polling loops), so final register dumps still compare equal.
+ */
+__attribute__((noreturn)) void guest_exit_clean(int status);
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);

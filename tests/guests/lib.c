@@ -81,8 +81,8 @@ void gvprintf(const char *fmt, va_list ap)
 			break;
 		}
 		case 'u':
-			put_num(longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int), 10, width,
-				pad);
+			put_num(longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int), 10,
+				width, pad);
 			break;
 		case 'x':
 			if (longs >= 2)
@@ -112,6 +112,14 @@ void gprintf(const char *fmt, ...)
 }
 
 void guest_exit(int status)
+{
+	outb(EXIT_PORT, (uint8_t)status);
+	/* Only reached if the VMM ignores the port: stop here for good. */
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+void guest_exit_clean(int status)
 {
 	/*
 	 * Clear the registers a guest's timing can leave behind (poll counters,

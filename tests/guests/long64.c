@@ -9,9 +9,9 @@
 #include "guest.h"
 #include "idt.h"
 
-#define PD 0x3000 /* entry64.S's page directory */
-#define PT 0x6000 /* page table for 2-4 MiB */
-#define NX_PAGE 0x200000 /* present, writable, no-execute */
+#define PD 0x3000	     /* entry64.S's page directory */
+#define PT 0x6000	     /* page table for 2-4 MiB */
+#define NX_PAGE 0x200000     /* present, writable, no-execute */
 #define ABSENT_PAGE 0x201000 /* not present */
 #define PTE_P 1ULL
 #define PTE_W 2ULL

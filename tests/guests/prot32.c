@@ -1,10 +1,10 @@
 /*
  * prot32: 32-bit protected mode with flat segments (entry32.S) and an IDT.
- * Provokes #DE, #UD, #GP (with an error code) and #PF under 2-level paging (not-present read and write, write to a read-only page with CR0.WP),
- * and prints from the handler the vector, error code, CR2 and the saved CS:EIP
- * relative to the faulting instruction's label, then resumes after it.
- * #BP and other software interrupts are in swint32.c: KVM's instruction
- * emulator cannot execute INT n outside real mode (see isr.S).
+ * Provokes #DE, #UD, #GP (with an error code) and #PF under 2-level paging (not-present read and
+ * write, write to a read-only page with CR0.WP), and prints from the handler the vector, error
+ * code, CR2 and the saved CS:EIP relative to the faulting instruction's label, then resumes after
+ * it. #BP and other software interrupts are in swint32.c: KVM's instruction emulator cannot execute
+ * INT n outside real mode (see isr.S).
  *
  * Software KVM for nested guests (kvm_pvm) refuses CR0.PG outside long mode
  * with #GP, so the paging builds run only where KVM is hardware-assisted (and
@@ -45,8 +45,8 @@ void trap(struct trap_frame *f)
 			f->ip);
 		guest_exit(3);
 	}
-	gprintf("%s: vector %u err %04x cs:eip %04x:%s+%u", t->name, f->vector, f->error,
-		f->cs, t->name, f->ip - (uint32_t)t->insn);
+	gprintf("%s: vector %u err %04x cs:eip %04x:%s+%u", t->name, f->vector, f->error, f->cs,
+		t->name, f->ip - (uint32_t)t->insn);
 	if (f->vector == 14) {
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 		gprintf(" cr2 %08x", cr2);
@@ -173,8 +173,7 @@ int guest_main(void)
 	paging_init();
 	gprintf("%s paging on, cr3 %08x\n", PAGING_NAME, PAGE_DIR_ROOT);
 
-	static const struct fault_test pf1 = { "pf1", (uintptr_t)pf1_insn,
-					       (uintptr_t)pf1_done };
+	static const struct fault_test pf1 = { "pf1", (uintptr_t)pf1_insn, (uintptr_t)pf1_done };
 	arm(&pf1);
 	__asm__ volatile("pf1_insn: movl $0x1234, %0\n"
 			 "pf1_done:"
@@ -182,8 +181,7 @@ int guest_main(void)
 			 :
 			 : "memory");
 
-	static const struct fault_test pf2 = { "pf2", (uintptr_t)pf2_insn,
-					       (uintptr_t)pf2_done };
+	static const struct fault_test pf2 = { "pf2", (uintptr_t)pf2_insn, (uintptr_t)pf2_done };
 	arm(&pf2);
 	v = 0x55;
 	__asm__ volatile("pf2_insn: mov %1, %0\n"
@@ -192,8 +190,7 @@ int guest_main(void)
 			 : "m"(*(volatile uint32_t *)(PF_ABSENT + 0x20))
 			 : "memory");
 
-	static const struct fault_test pf3 = { "pf3", (uintptr_t)pf3_insn,
-					       (uintptr_t)pf3_done };
+	static const struct fault_test pf3 = { "pf3", (uintptr_t)pf3_insn, (uintptr_t)pf3_done };
 	arm(&pf3);
 	__asm__ volatile("pf3_insn: movl $0x1234, %0\n"
 			 "pf3_done:"

@@ -86,8 +86,7 @@ int guest_main(void)
 	volatile uint16_t *counter = (volatile uint16_t *)AP_COUNTER;
 	unsigned int up;
 
-	gprintf("smp: bsp lapic id %u, starting %u APs\n", mmio_read32(LAPIC_ID) >> 24,
-		NCPUS - 1);
+	gprintf("smp: bsp lapic id %u, starting %u APs\n", mmio_read32(LAPIC_ID) >> 24, NCPUS - 1);
 	idt_init();
 	mmio_write32(LAPIC_SVR, 0x1ff);
 	mmio_write32(LAPIC_LVT0, 0x700);
@@ -106,5 +105,5 @@ int guest_main(void)
 	outb(0x21, 0xff);
 	up = 1 + *counter;
 	gprintf("smp: %u cpus up\n", up);
-	return up == NCPUS ? 0 : 1;
+	guest_exit_clean(up == NCPUS ? 0 : 1);
 }

@@ -78,7 +78,7 @@ int guest_main(void)
 
 	gprintf("timer: 8259 PIC + 8254 PIT, %u ticks\n", TIMER_TICKS);
 	idt_init();
-	mmio_write32(LAPIC_SVR, 0x1ff); /* APIC enabled, spurious vector 0xff */
+	mmio_write32(LAPIC_SVR, 0x1ff);	 /* APIC enabled, spurious vector 0xff */
 	mmio_write32(LAPIC_LVT0, 0x700); /* LINT0: ExtINT from the PIC */
 	pic_init();
 	outb(PIT_CMD, 0x34); /* channel 0, lo/hi byte, mode 2 */
@@ -89,7 +89,7 @@ int guest_main(void)
 	gprintf("timer: got %u PIT interrupts on vector 0x%x\n", TIMER_TICKS, VEC_PIT);
 
 	gprintf("timer: LAPIC timer, periodic, %u ticks\n", LAPIC_TICKS);
-	mmio_write32(LAPIC_TDCR, 0x3); /* divide by 16 */
+	mmio_write32(LAPIC_TDCR, 0x3);			  /* divide by 16 */
 	mmio_write32(LAPIC_LVTT, (1u << 17) | VEC_LAPIC); /* periodic */
 	mmio_write32(LAPIC_TICR, 200000);
 	wait_ticks(&lapic_ticks, LAPIC_TICKS);
@@ -97,5 +97,5 @@ int guest_main(void)
 	mmio_write32(LAPIC_TICR, 0);
 	gprintf("timer: got %u LAPIC timer interrupts on vector 0x%x\n", LAPIC_TICKS, VEC_LAPIC);
 	gprintf("timer: done\n");
-	return 0;
+	guest_exit_clean(0);
 }

@@ -6,8 +6,14 @@
  * QueueDescLow/High, QueueDriverLow/High and QueueDeviceLow/High, notifies and
  * polls the used ring. On virtio-blk it reads sector 0 (printing a checksum),
  * writes sector 1 and reads it back; on virtio-rng it asks for 16 bytes and
- * prints only how many arrived.
+ * prints only how many arrived. The rng request completes through an
+ * interrupt: slot i drives GSI 5 + i, which the guest routes through the
+ * IOAPIC (edge, fixed, to the BSP's LAPIC) to a vector of its own, then sleeps
+ * in HLT until the handler has seen the used buffer (a LAPIC timer one-shot
+ * bounds the wait). QEMU's microvm slots have other GSIs: there it polls.
  */
+#include <stdbool.h>
+
 #include "guest.h"
 #include "idt.h"
 
@@ -56,6 +62,17 @@
 #define DESC_F_NEXT 1
 #define DESC_F_WRITE 2
 
+#define IOAPIC 0xfec00000u
+#define LAPIC 0xfee00000u
+#define LAPIC_EOI (LAPIC + 0xb0)
+#define LAPIC_SVR (LAPIC + 0xf0)
+#define LAPIC_LVTT (LAPIC + 0x320)
+#define LAPIC_TICR (LAPIC + 0x380)
+#define LAPIC_TDCR (LAPIC + 0x3e0)
+#define GSI_BASE 5 /* slot i of the machine interrupts on GSI 5 + i */
+#define VEC_VIRTIO 0x2e
+#define VEC_WATCHDOG 0x2f
+
 #define BLK_T_IN 0
 #define BLK_T_OUT 1
 #define BLK_S_OK 0
@@ -102,10 +119,36 @@ static inline void wr(uintptr_t base, uint32_t reg, uint32_t v)
 	mmio_write32(base + reg, v);
 }
 
+static volatile unsigned int virtio_irqs, watchdog_fired;
+static volatile uint32_t irq_status;
+static uintptr_t irq_base; /* transport whose interrupt is routed */
+
 void trap(struct trap_frame *f)
 {
+	if (f->vector == VEC_VIRTIO) {
+		/* Acknowledge at the device first, then at the LAPIC. */
+		uint32_t st = rd(irq_base, REG_INTERRUPT_STATUS);
+		irq_status |= st;
+		wr(irq_base, REG_INTERRUPT_ACK, st);
+		virtio_irqs++;
+		mmio_write32(LAPIC_EOI, 0);
+		return;
+	}
+	if (f->vector == VEC_WATCHDOG) {
+		watchdog_fired = 1;
+		mmio_write32(LAPIC_EOI, 0);
+		return;
+	}
 	gprintf("unexpected vector %u err %x at %x:%x\n", f->vector, f->error, f->cs, f->ip);
 	guest_exit(3);
+}
+
+static void ioapic_route(unsigned int pin, unsigned int vector)
+{
+	mmio_write32(IOAPIC, 0x10 + 2 * pin + 1);
+	mmio_write32(IOAPIC + 0x10, 0); /* destination: APIC ID 0 */
+	mmio_write32(IOAPIC, 0x10 + 2 * pin);
+	mmio_write32(IOAPIC + 0x10, vector); /* fixed, physical, active high, edge, unmasked */
 }
 
 static uintptr_t find_device(uint32_t id)
@@ -129,7 +172,7 @@ static int device_init(struct vq *q, uintptr_t base, uintptr_t mem)
 	uint32_t hi;
 
 	if (rd(base, REG_VERSION) != 2)
-		return -1; /* legacy (version 1) transports are not handled */
+		return -1;	 /* legacy (version 1) transports are not handled */
 	wr(base, REG_STATUS, 0); /* reset */
 	if (rd(base, REG_STATUS) != 0)
 		return -2;
@@ -173,8 +216,11 @@ static int device_init(struct vq *q, uintptr_t base, uintptr_t mem)
 	return 0;
 }
 
-/* Publish the chain starting at descriptor 0, notify, and poll for its completion. */
-static int submit(struct vq *q, uint32_t *len)
+/*
+ * Publish the chain starting at descriptor 0, notify, and wait for its completion:
+ * by polling, or with @irq by sleeping until the interrupt handler has run.
+ */
+static int submit(struct vq *q, uint32_t *len, bool irq)
 {
 	uint16_t idx = q->avail->idx;
 	unsigned int spins = 0;
@@ -184,6 +230,13 @@ static int submit(struct vq *q, uint32_t *len)
 	q->avail->idx = (uint16_t)(idx + 1);
 	__asm__ volatile("lock orl $0, (%%esp)" ::: "memory"); /* full barrier */
 	wr(q->base, REG_QUEUE_NOTIFY, 0);
+	if (irq) {
+		/* STI; HLT cannot miss the wakeup; the watchdog ends a wait for nothing. */
+		while (!virtio_irqs && !watchdog_fired)
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+		if (!virtio_irqs || !(irq_status & 1) || q->used->idx == q->last_used)
+			return -2;
+	}
 	while (q->used->idx == q->last_used) {
 		if (++spins > 10000000)
 			return -1;
@@ -191,8 +244,9 @@ static int submit(struct vq *q, uint32_t *len)
 	}
 	*len = q->used->ring[q->last_used % QSIZE].len;
 	q->last_used++;
-	/* Acknowledge the used-buffer interrupt (not enabled: the guest polls). */
-	wr(q->base, REG_INTERRUPT_ACK, rd(q->base, REG_INTERRUPT_STATUS) & 3);
+	/* Polled: acknowledge the used-buffer interrupt all the same. */
+	if (!irq)
+		wr(q->base, REG_INTERRUPT_ACK, rd(q->base, REG_INTERRUPT_STATUS) & 3);
 	return 0;
 }
 
@@ -218,7 +272,7 @@ static int blk_rw(struct vq *q, uint32_t type, uint64_t sector, void *buf, uintp
 	q->desc[2].len = 1;
 	q->desc[2].flags = DESC_F_WRITE;
 	q->desc[2].next = 0;
-	if (submit(q, &len) < 0)
+	if (submit(q, &len, false) < 0)
 		return -1;
 	return *status == BLK_S_OK ? 0 : -2;
 }
@@ -249,8 +303,7 @@ static int test_blk(void)
 	}
 	cap_lo = rd(base, REG_CONFIG);
 	cap_hi = rd(base, REG_CONFIG + 4);
-	gprintf("virtio-blk: version 2, capacity %u sectors%s\n", cap_lo,
-		cap_hi ? " (+4G)" : "");
+	gprintf("virtio-blk: version 2, capacity %u sectors%s\n", cap_lo, cap_hi ? " (+4G)" : "");
 
 	if (blk_rw(&q, BLK_T_IN, 0, b0, BLK_SCRATCH) < 0) {
 		gprintf("virtio-blk: read of sector 0 failed\n");
@@ -284,6 +337,7 @@ static int test_rng(void)
 	struct vq q;
 	uintptr_t base = find_device(ID_RNG);
 	uint32_t len = 0;
+	bool irq;
 	int ret;
 
 	if (!base) {
@@ -299,8 +353,19 @@ static int test_rng(void)
 	q.desc[0].len = 16;
 	q.desc[0].flags = DESC_F_WRITE;
 	q.desc[0].next = 0;
-	if (submit(&q, &len) < 0) {
-		gprintf("virtio-rng: no answer\n");
+	irq = base >= SLOT_BASE && base < SLOT_BASE + SLOTS * SLOT_SIZE;
+	if (irq) {
+		irq_base = base;
+		ioapic_route(GSI_BASE + (base - SLOT_BASE) / SLOT_SIZE, VEC_VIRTIO);
+		mmio_write32(LAPIC_TDCR, 0xa);		/* divide by 128 */
+		mmio_write32(LAPIC_LVTT, VEC_WATCHDOG); /* one-shot */
+		mmio_write32(LAPIC_TICR, 20000000);	/* 2.56 s at KVM's 1 GHz bus */
+	}
+	ret = submit(&q, &len, irq);
+	if (irq)
+		mmio_write32(LAPIC_TICR, 0);
+	if (ret < 0) {
+		gprintf("virtio-rng: no %s\n", ret == -2 ? "interrupt" : "answer");
 		return -1;
 	}
 	/* The bytes are random: only their number is part of the expected output. */
@@ -315,8 +380,11 @@ int guest_main(void)
 
 	gprintf("virtio: modern virtio-mmio driver\n");
 	idt_init();
+	outb(0x21, 0xff); /* the PIC stays masked: interrupts come through the IOAPIC */
+	outb(0xa1, 0xff);
+	mmio_write32(LAPIC_SVR, 0x1ff);
 	fails += test_blk() < 0;
 	fails += test_rng() < 0;
 	gprintf("virtio: %s\n", fails ? "FAILED" : "done");
-	return fails ? 1 : 0;
+	guest_exit_clean(fails ? 1 : 0);
 }

@@ -6,7 +6,7 @@
  *   init id              init caps          init cwd        init env [NAME]
  *   init sleep SECONDS   init exit N        init ls DIR     init pid
  *   init umask           init mounts        init write FILE TEXT   init kill-self SIG
- *   init ns NAME         init stat PATH     init fds        init tty   init rlimit NOFILE
+ *   init ns NAME         init stat PATH     init fds        init tty   init winsize   init rlimit
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -57,6 +58,11 @@ static void status_line(const char *key)
 	for (p = strtok(buf, "\n"); p; p = strtok(NULL, "\n"))
 		if (!strncmp(p, key, strlen(key)))
 			puts(p);
+}
+
+static void on_signal(int sig)
+{
+	_exit(100 + sig);
 }
 
 int main(int argc, char **argv)
@@ -114,6 +120,16 @@ int main(int argc, char **argv)
 			s = sleep(s);
 	} else if (!strcmp(cmd, "exit")) {
 		return argc > 2 ? atoi(argv[2]) : 0;
+	} else if (!strcmp(cmd, "trap")) {
+		/* exit 100+N on signal N: shows that signals reach the process */
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		for (int sig = 1; sig < 32; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+				sigaction(sig, &sa, NULL);
+		puts("ready");
+		for (;;)
+			pause();
 	} else if (!strcmp(cmd, "kill-self")) {
 		kill(getpid(), argc > 2 ? atoi(argv[2]) : SIGKILL);
 		pause();
@@ -177,6 +193,12 @@ int main(int argc, char **argv)
 
 		puts(t ? t : "not a tty");
 		return !t;
+	} else if (!strcmp(cmd, "winsize")) {
+		struct winsize ws;
+
+		if (ioctl(0, TIOCGWINSZ, &ws) < 0)
+			return 1;
+		printf("%u %u\n", ws.ws_row, ws.ws_col);
 	} else if (!strcmp(cmd, "rlimit")) {
 		struct rlimit rl;
 

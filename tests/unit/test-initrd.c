@@ -103,13 +103,13 @@ static size_t make_ko(unsigned char *b, size_t max, const char *modinfo, size_t 
 		return 0;
 	memset(b, 0, total);
 	memcpy(b, "\177ELF\2\1\1", 7);
-	b[0x10] = 1; /* ET_REL */
+	b[0x10] = 1;  /* ET_REL */
 	b[0x12] = 62; /* EM_X86_64 */
 	memcpy(b + 0x28, &sh_off, 8);
 	b[0x34] = 64; /* e_ehsize */
 	b[0x3a] = 64; /* e_shentsize */
-	b[0x3c] = 3; /* e_shnum */
-	b[0x3e] = 2; /* e_shstrndx */
+	b[0x3c] = 3;  /* e_shnum */
+	b[0x3e] = 2;  /* e_shstrndx */
 	memcpy(b + mi_off, modinfo, milen);
 	memcpy(b + ss_off, shstr, sizeof(shstr));
 	sh = b + sh_off + 64; /* .modinfo */
@@ -279,7 +279,8 @@ static void test_build(void)
 			      60) != NULL,
 		       "modules under /lib/modules/<release>/");
 		tap_ok(memmem(buf, len,
-			      "kernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/virtio/virtio.ko\n",
+			      "kernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/virtio/"
+			      "virtio.ko\n",
 			      69) != NULL,
 		       "cabin.load lists modules in load order");
 		tap_ok(memmem(buf, len, "sbin/sh\0", 8) != NULL, "busybox applet links");
@@ -291,6 +292,30 @@ static void test_build(void)
 	buf = NULL;
 	cabin_err_release(&err);
 
+	{
+		static const char *const only[] = { "virtio-blk", NULL };
+		const struct vm_initrd_opts o = {
+			.init_path = init,
+			.modules_dir = mods,
+			.modules = only,
+		};
+		ret = vm_initrd_build_opts(out, &o, &err);
+		buf = NULL;
+		if (ret == 0)
+			fs_read_file(out, 1 << 24, &buf, &len, &err);
+		tap_ok(ret == 0 && buf &&
+			       memmem(buf, len,
+				      "kernel/drivers/virtio/virtio_ring.ko\n"
+				      "kernel/drivers/virtio/virtio.ko\n"
+				      "kernel/drivers/block/virtio_blk.ko\n",
+				      104) &&
+			       !memmem(buf, len, "vsock", 5),
+		       "chosen module list: only virtio_blk and its dependencies");
+		free(buf);
+		buf = NULL;
+		cabin_err_release(&err);
+	}
+
 	ret = vm_initrd_build(out, "/nonexistent/init", NULL, NULL, &err);
 	tap_ok(ret < 0 && strstr(cabin_err_msg(err), "/nonexistent/init"),
 	       "missing init reported: %s", ret < 0 ? cabin_err_msg(err) : "accepted");
@@ -299,7 +324,7 @@ static void test_build(void)
 
 int main(void)
 {
-	tap_plan(27);
+	tap_plan(28);
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;

@@ -40,6 +40,17 @@ static int read_timeout(int fd, void *buf, size_t len, int ms)
 	return (int)read(fd, buf, len);
 }
 
+/* CPU time the whole process used while the calling thread slept @ms. */
+static long cpu_ms_during_sleep(int ms)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+	usleep((useconds_t)ms * 1000);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+	return (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+}
+
 static void dev_up(struct drv *d, uint64_t features, unsigned int nq)
 {
 	drv_init(d, features);
@@ -52,6 +63,7 @@ static void test_console(void)
 {
 	struct cabin_err *err = NULL;
 	int in[2], out[2], ret;
+	long cpu;
 	char buf[64] = { 0 };
 	uint32_t len = 0;
 	struct drv d;
@@ -85,8 +97,7 @@ static void test_console(void)
 	drv_chain(&d, 0, (struct drv_buf[]){ { 0x110000, 64, VIRTQ_DESC_F_WRITE } }, 1);
 	drv_kick(&d, 0);
 	ret = drv_used(&d, 0, NULL, &len, WAIT_MS);
-	tap_ok(ret && len == 6 &&
-		       !memcmp(gpa(&d, 0x110000), "input!", 6),
+	tap_ok(ret && len == 6 && !memcmp(gpa(&d, 0x110000), "input!", 6),
 	       "console: host input reaches the guest (%u bytes)", len);
 	drv_chain(&d, 0, (struct drv_buf[]){ { 0x110000, 64, VIRTQ_DESC_F_WRITE } }, 1);
 	drv_kick(&d, 0);
@@ -95,8 +106,15 @@ static void test_console(void)
 	tap_ok(drv_used(&d, 0, NULL, &len, WAIT_MS) && len == 4 &&
 		       !memcmp(gpa(&d, 0x110000), "more", 4),
 	       "console: input arriving later is delivered to a posted buffer");
-	mw(&d, VIRTIO_MMIO_STATUS, 0);
+	/* Input hung up while the guest has no buffers: the worker must sleep, not spin. */
 	close(in[1]);
+	cpu = cpu_ms_during_sleep(300);
+	tap_ok(cpu < 30, "console: hung-up input without buffers: no busy loop (%ld ms cpu)", cpu);
+	drv_chain(&d, 0, (struct drv_buf[]){ { 0x110000, 64, VIRTQ_DESC_F_WRITE } }, 1);
+	drv_kick(&d, 0);
+	tap_ok(!drv_used(&d, 0, NULL, NULL, 200) && cpu_ms_during_sleep(300) < 30,
+	       "console: end of input: buffers stay posted, no busy loop");
+	mw(&d, VIRTIO_MMIO_STATUS, 0);
 	/* The fds stay the caller's: the device is torn down with the machine. */
 }
 
@@ -145,8 +163,8 @@ static void test_net_fd(void)
 	drv_chain(&d, 1, (struct drv_buf[]){ { 0x100000, 12, 0 }, { 0x10000c, 60, 0 } }, 2);
 	drv_kick(&d, 1);
 	n = read_timeout(sv[1], buf, sizeof(buf), WAIT_MS);
-	tap_ok(n == 72 && !memcmp(buf + 12, frame, 60), "net: transmitted frame reaches the peer (%d)",
-	       n);
+	tap_ok(n == 72 && !memcmp(buf + 12, frame, 60),
+	       "net: transmitted frame reaches the peer (%d)", n);
 	memset(frame, 0, 12);
 	tap_ok(n == 72 && !memcmp(buf, frame, 12), "net: the guest's vnet header is zeroed");
 	tap_ok(drv_used(&d, 1, NULL, NULL, 0), "net: tx buffer returned");
@@ -183,7 +201,8 @@ static void test_net_fd(void)
 	ret = virtio_net_attach_fd(&M, -1, NULL, &err);
 	drv_at(&d, &M, M.nr_devs - 1);
 	bus_access(&M.bus, BUS_MMIO, d.base + VIRTIO_MMIO_CONFIG, &buf[0], 1, 0);
-	tap_ok(ret == 0 && (buf[0] & 3) == 2, "net: generated MAC is unicast, locally administered");
+	tap_ok(ret == 0 && (buf[0] & 3) == 2,
+	       "net: generated MAC is unicast, locally administered");
 	cabin_err_release(&err);
 }
 
@@ -209,8 +228,15 @@ struct vs_hdr {
 	uint32_t flags, buf_alloc, fwd_cnt;
 } __attribute__((packed));
 
-enum { OP_REQUEST = 1, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE,
-       OP_CREDIT_REQUEST };
+enum {
+	OP_REQUEST = 1,
+	OP_RESPONSE,
+	OP_RST,
+	OP_SHUTDOWN,
+	OP_RW,
+	OP_CREDIT_UPDATE,
+	OP_CREDIT_REQUEST
+};
 
 #define RXBASE 0x200000
 #define TXBASE 0x300000
@@ -220,8 +246,8 @@ static void vs_post_rx(struct drv *d)
 {
 	uint16_t head = d->q[0].next_desc;
 
-	drv_chain(d, 0, (struct drv_buf[]){ { RXBASE + head * 0x1000ULL, 4096, VIRTQ_DESC_F_WRITE } },
-		  1);
+	drv_chain(d, 0,
+		  (struct drv_buf[]){ { RXBASE + head * 0x1000ULL, 4096, VIRTQ_DESC_F_WRITE } }, 1);
 	drv_kick(d, 0);
 }
 
@@ -233,8 +259,14 @@ static void vs_send(struct drv *d, uint64_t src_cid, uint16_t op, uint32_t src, 
 	uint64_t h_gpa = TXBASE + head * 0x1000ULL;
 	struct vs_hdr *h = gpa(d, h_gpa);
 
-	*h = (struct vs_hdr){ .src_cid = src_cid, .dst_cid = 2, .src_port = src, .dst_port = dst,
-			      .len = len, .type = 1, .op = op, .buf_alloc = buf_alloc,
+	*h = (struct vs_hdr){ .src_cid = src_cid,
+			      .dst_cid = 2,
+			      .src_port = src,
+			      .dst_port = dst,
+			      .len = len,
+			      .type = 1,
+			      .op = op,
+			      .buf_alloc = buf_alloc,
 			      .fwd_cnt = fwd_cnt };
 	if (op == OP_SHUTDOWN)
 		h->flags = 3;
@@ -337,6 +369,28 @@ static void test_vsock(void)
 	       "vsock: the rest follows the credit update");
 	vs_send(&d, 3, OP_CREDIT_UPDATE, 1234, 5000, 65536, 20, NULL, 0);
 
+	/* Hostile: a length beyond the packet's buffers is dropped, the connection lives. */
+	{
+		uint16_t head = d.q[1].next_desc;
+		struct vs_hdr *bad = gpa(&d, TXBASE + head * 0x1000ULL);
+
+		*bad = (struct vs_hdr){ .src_cid = 3,
+					.dst_cid = 2,
+					.src_port = 1234,
+					.dst_port = 5000,
+					.len = 100000,
+					.type = 1,
+					.op = OP_RW,
+					.buf_alloc = 65536,
+					.fwd_cnt = 20 };
+		drv_chain(&d, 1, (struct drv_buf[]){ { TXBASE + head * 0x1000ULL, 44 + 8, 0 } }, 1);
+		drv_kick(&d, 1);
+		drv_used(&d, 1, NULL, NULL, WAIT_MS);
+		tap_ok(!vs_recv(&d, &h, NULL, 0, 100) &&
+			       read_timeout(hfd, buf, sizeof(buf), 100) < 0,
+		       "vsock: RW longer than its buffers is dropped");
+	}
+
 	/* Host closes: the guest is told with SHUTDOWN. */
 	close(hfd);
 	ret = vs_recv(&d, &h, NULL, 0, WAIT_MS);
@@ -379,6 +433,89 @@ static void test_vsock(void)
 	tap_ok(ret && h.op == OP_RST && read_timeout(cfd, buf, sizeof(buf), WAIT_MS) == 0,
 	       "vsock: guest SHUTDOWN closes the host client and is acknowledged with RST");
 	close(cfd);
+
+	/* A host client that stalls mid-line costs no CPU, and can finish the line later. */
+	cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(cfd, "CONN", 4) != 4)
+		abort();
+	tap_ok(cpu_ms_during_sleep(300) < 30, "vsock: a partial CONNECT line: no busy loop");
+	if (write(cfd, "ECT 53\n", 7) != 7)
+		abort();
+	ret = vs_recv(&d, &h, NULL, 0, WAIT_MS);
+	tap_ok(ret && h.op == OP_REQUEST && h.dst_port == 53, "vsock: the line completed later");
+	vs_send(&d, 3, OP_RESPONSE, 53, h.src_port, 65536, 0, NULL, 0);
+	hostport = 0;
+	memset(buf, 0, sizeof(buf));
+	if (read_timeout(cfd, buf, sizeof(buf), WAIT_MS) > 0)
+		sscanf(buf, "OK %u", &hostport);
+	/* Half close: the guest stops sending, the host still can. */
+	vs_send(&d, 3, OP_RW, 53, hostport, 65536, 0, "last", 4);
+	{
+		uint16_t head = d.q[1].next_desc;
+		struct vs_hdr *sh = gpa(&d, TXBASE + head * 0x1000ULL);
+
+		*sh = (struct vs_hdr){ .src_cid = 3,
+				       .dst_cid = 2,
+				       .src_port = 53,
+				       .dst_port = hostport,
+				       .type = 1,
+				       .op = OP_SHUTDOWN,
+				       .flags = 2,
+				       .buf_alloc = 65536 };
+		drv_chain(&d, 1, (struct drv_buf[]){ { TXBASE + head * 0x1000ULL, 44, 0 } }, 1);
+		drv_kick(&d, 1);
+		drv_used(&d, 1, NULL, NULL, WAIT_MS);
+	}
+	memset(buf, 0, sizeof(buf));
+	ret = read_timeout(cfd, buf, sizeof(buf), WAIT_MS);
+	tap_ok(ret == 4 && !strcmp(buf, "last") &&
+		       read_timeout(cfd, buf, sizeof(buf), WAIT_MS) == 0,
+	       "vsock: guest SHUTDOWN(SEND) gives the host end-of-file after the data");
+	if (write(cfd, "still", 5) != 5)
+		abort();
+	memset(buf, 0, sizeof(buf));
+	ret = vs_recv(&d, &h, buf, sizeof(buf), WAIT_MS);
+	tap_ok(ret && h.op == OP_RW && !strcmp(buf, "still"),
+	       "vsock: the host can still send after the guest's half close");
+	close(cfd);
+	ret = vs_recv(&d, &h, NULL, 0, WAIT_MS);
+	tap_ok(ret && h.op == OP_SHUTDOWN, "vsock: host close after half close: SHUTDOWN");
+
+	/* Hostile: a guest that sends past its credit while the host does not read. */
+	memcpy(sa.sun_path, port_path, strlen(port_path) + 1);
+	vs_send(&d, 3, OP_REQUEST, 2000, 5000, 65536, 0, NULL, 0);
+	ret = vs_recv(&d, &h, NULL, 0, WAIT_MS);
+	hfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	tap_ok(ret && h.op == OP_RESPONSE && hfd >= 0, "vsock: second guest connection");
+	memset(gpa(&d, 0x400000), 'o', 65536);
+	ret = 0;
+	for (int i = 0; i < 64 && !ret; i++) {
+		uint16_t head = d.q[1].next_desc;
+		struct vs_hdr *big = gpa(&d, TXBASE + head * 0x1000ULL);
+
+		*big = (struct vs_hdr){ .src_cid = 3,
+					.dst_cid = 2,
+					.src_port = 2000,
+					.dst_port = 5000,
+					.len = 65536,
+					.type = 1,
+					.op = OP_RW,
+					.buf_alloc = 65536 };
+		drv_chain(&d, 1,
+			  (struct drv_buf[]){ { TXBASE + head * 0x1000ULL, 44, 0 },
+					      { 0x400000, 65536, 0 } },
+			  2);
+		drv_kick(&d, 1);
+		drv_used(&d, 1, NULL, NULL, WAIT_MS);
+		/* Credit updates may come first; stop at the RST. */
+		while (vs_recv(&d, &h, NULL, 0, 20))
+			if (h.op == OP_RST && h.dst_port == 2000)
+				ret = 1;
+	}
+	tap_ok(ret, "vsock: a guest overrunning its credit gets RST");
+	close(hfd);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 
 	cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -464,7 +601,7 @@ static void test_net_tap(void)
 
 int main(void)
 {
-	tap_plan(47);
+	tap_plan(57);
 	if (drv_machine_init(&M, DRV_RAM) < 0)
 		return 1;
 	test_console();

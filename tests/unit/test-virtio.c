@@ -25,8 +25,8 @@
 #define BLK_F_FLUSH (1ULL << 9)
 
 #define QAREA 0x10000
-#define HDR 0x100000    /* request header */
-#define DATA 0x101000   /* data buffers */
+#define HDR 0x100000	/* request header */
+#define DATA 0x101000	/* data buffers */
 #define STATUS 0x180000 /* status byte */
 #define ITABLE 0x190000 /* indirect tables */
 #define NUM 16
@@ -96,9 +96,14 @@ static void test_registers(struct drv *d)
 	       (unsigned long long)f);
 	lo = mr(d, VIRTIO_MMIO_CONFIG);
 	hi = mr(d, VIRTIO_MMIO_CONFIG + 4);
-	tap_ok(lo == DISK_SECTORS && hi == 0, "config capacity is %u sectors (%u)", DISK_SECTORS, lo);
+	tap_ok(lo == DISK_SECTORS && hi == 0, "config capacity is %u sectors (%u)", DISK_SECTORS,
+	       lo);
 	tap_ok(mr(d, VIRTIO_MMIO_CONFIG + 20) == 512, "config blk_size 512");
 	tap_ok(mr(d, VIRTIO_MMIO_CONFIG + 0x80) == 0, "reads past the config space give 0");
+	mw(d, VIRTIO_MMIO_SHM_SEL, 0);
+	tap_ok(mr(d, VIRTIO_MMIO_SHM_LEN_LOW) == 0xffffffff &&
+		       mr(d, VIRTIO_MMIO_SHM_LEN_HIGH) == 0xffffffff,
+	       "no shared memory region (length -1)");
 	tap_ok(!strcmp(M.devs[0].cmdline, "virtio_mmio.device=4K@0xd0000000:5"),
 	       "cmdline fragment `%s`", M.devs[0].cmdline);
 	mw(d, VIRTIO_MMIO_QUEUE_SEL, 0);
@@ -124,8 +129,8 @@ static void test_blk_io(struct drv *d)
 		data[i] = (uint8_t)(i * 7 + 3);
 	drv_irq_level[d->gsi] = 0;
 	st = blk_req(d, 1, 2, 1024, 0, &used_len);
-	tap_ok(st == 0 && used_len == 1, "write 2 sectors at sector 2: status OK, used len 1 (%d %u)",
-	       st, used_len);
+	tap_ok(st == 0 && used_len == 1,
+	       "write 2 sectors at sector 2: status OK, used len 1 (%d %u)", st, used_len);
 	tap_ok(drv_irq_level[d->gsi] == 1 && (mr(d, VIRTIO_MMIO_INTERRUPT_STATUS) & 1),
 	       "used buffer raises the level interrupt");
 	mw(d, VIRTIO_MMIO_INTERRUPT_ACK, 1);
@@ -203,8 +208,7 @@ static void test_rng(struct machine *m)
 }
 
 /* Each hostile case starts from a fresh, working device. */
-static void hostile(struct drv *d, const char *what, void (*build)(struct drv *d),
-		    int expect_reset)
+static void hostile(struct drv *d, const char *what, void (*build)(struct drv *d), int expect_reset)
 {
 	uint32_t isr;
 
@@ -255,7 +259,8 @@ static void h_head_range(struct drv *d)
 static void h_outside_ram(struct drv *d)
 {
 	drv_chain(d, 0,
-		  (struct drv_buf[]){ { 0xd0000000, 16, 0 }, { STATUS, 1, VIRTQ_DESC_F_WRITE } }, 2);
+		  (struct drv_buf[]){ { 0xd0000000, 16, 0 }, { STATUS, 1, VIRTQ_DESC_F_WRITE } },
+		  2);
 }
 
 static void h_past_ram_end(struct drv *d)
@@ -276,7 +281,8 @@ static void h_overflow(struct drv *d)
 static void h_4gib(struct drv *d)
 {
 	drv_chain(d, 0,
-		  (struct drv_buf[]){ { HDR, 16, 0 }, { DATA, 0xffffffffu, VIRTQ_DESC_F_WRITE },
+		  (struct drv_buf[]){ { HDR, 16, 0 },
+				      { DATA, 0xffffffffu, VIRTQ_DESC_F_WRITE },
 				      { STATUS, 1, VIRTQ_DESC_F_WRITE } },
 		  3);
 }
@@ -354,8 +360,7 @@ static void h_indirect_with_next(struct drv *d)
 
 static void h_read_after_write(struct drv *d)
 {
-	drv_chain(d, 0,
-		  (struct drv_buf[]){ { STATUS, 1, VIRTQ_DESC_F_WRITE }, { HDR, 16, 0 } }, 2);
+	drv_chain(d, 0, (struct drv_buf[]){ { STATUS, 1, VIRTQ_DESC_F_WRITE }, { HDR, 16, 0 } }, 2);
 }
 
 static void h_zero_len(struct drv *d)
@@ -364,7 +369,8 @@ static void h_zero_len(struct drv *d)
 
 	*h = (struct blk_hdr){ .type = 0, .sector = 0 };
 	drv_chain(d, 0,
-		  (struct drv_buf[]){ { HDR, 16, 0 }, { DATA, 0, VIRTQ_DESC_F_WRITE },
+		  (struct drv_buf[]){ { HDR, 16, 0 },
+				      { DATA, 0, VIRTQ_DESC_F_WRITE },
 				      { 0, 0, VIRTQ_DESC_F_WRITE } },
 		  3);
 }
@@ -484,7 +490,8 @@ static void test_readonly(struct machine *m)
 	ret = blk_req(&d, 1, 0, 512, 0, NULL);
 	if (pread(ro_fd, after, 512, 0) != 512)
 		memset(after, 2, 512);
-	tap_ok(ret == 1 && !memcmp(before, after, 512), "write to a read-only disk: IOERR, image unchanged");
+	tap_ok(ret == 1 && !memcmp(before, after, 512),
+	       "write to a read-only disk: IOERR, image unchanged");
 	tap_ok(blk_req(&d, 0, 0, 512, 1, NULL) == 0, "read from a read-only disk: OK");
 }
 
@@ -581,7 +588,7 @@ int main(void)
 	struct cabin_err *err = NULL;
 	struct drv d;
 
-	tap_plan(73);
+	tap_plan(74);
 	disk_fd = mkstemp(disk_path);
 	if (disk_fd < 0 || ftruncate(disk_fd, DISK_SECTORS * 512) < 0) {
 		perror("disk image");

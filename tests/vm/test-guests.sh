@@ -92,6 +92,7 @@ done
 # for the virtio guest one more per accelerator: its write reached the disk image.
 n=$(( ${#guests[@]} * (2 * ${#accels[@]} + 1 + have_qemu) + ${#missing[@]} ))
 case " ${guests[*]} " in *" virtio:"*) n=$((n + ${#accels[@]})) ;; esac
+case " ${guests[*]} " in *" compute-small:"*) n=$((n + 1)) ;; esac
 plan $n
 for a in "${missing[@]}"; do
 	skip "cabin vm run --accel $a is not available yet ($(head -c 200 "$T/probe-$a.err" 2>/dev/null | tr '\n' ' '))"
@@ -99,6 +100,12 @@ done
 
 for g in "${guests[@]}"; do
 	name=${g%%:*}
+	if [ "$name" = compute-small ]; then
+		# The same workload natively must print the same checksum.
+		iters=$(sed -n 's/^compute: \([0-9]*\) iterations.*/\1/p' "$G/compute-small.expected")
+		assert_eq "$("$G/compute-native" "$iters" 2>&1)" "$(cat "$G/compute-small.expected")" \
+			"compute-native prints the guest's checksum"
+	fi
 	rest=${g#*:}
 	cpus=${rest%%:*}
 	needs=${rest#*:}

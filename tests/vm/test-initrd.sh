@@ -71,13 +71,15 @@ assert_contains "$out" $'hello\nhello from the disk\nrng ok' \
 	"linux under qemu tcg: init ran the command; virtio_blk and virtio_rng modules work"
 assert_eq "$rc" 15 "command exit status 7 reported through port 0x501"
 
-# Boot 2: no busybox, no ACPI: an unknown command is status 127.
+# Boot 2: no busybox, no ACPI, the command as `cabin vm run` passes it (cabin.cmd=, base64
+# of NUL-terminated arguments): an unknown command is status 127.
 "$MKINITRD" "$T/initrd2" "$INIT" -m "$mods" || true
+b64=$(printf '/no/such/cmd\0arg\0' | base64 -w0)
 timeout 120 "$QEMU" -M microvm,acpi=off -accel tcg -cpu max -m 256M -kernel "$kernel" \
 	-initrd "$T/initrd2" \
-	-append 'console=ttyS0 tsc_early_khz=1000000 reboot=t panic=-1 quiet -- /no/such/cmd' \
+	-append "console=ttyS0 tsc_early_khz=1000000 reboot=t panic=-1 quiet cabin.cmd=$b64" \
 	-nodefaults -no-user-config -display none -serial stdio -no-reboot \
 	-device isa-debug-exit,iobase=0x501,iosize=1 >"$T/boot2" 2>&1 </dev/null
 rc=$?
-assert_eq "$rc" 255 "missing command: status 127 reported"
+assert_eq "$rc" 255 "cabin.cmd= decoded; missing command: status 127 reported"
 done_testing

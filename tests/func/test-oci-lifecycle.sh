@@ -1,0 +1,80 @@
+#!/bin/bash
+# OCI lifecycle: create/start/state/kill/delete, run, exit status, signals, pid file, exec,
+# list, ps, pause/resume, spec and features.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/oci-lib.sh"
+plan 37
+
+B=$T/b
+mkbundle "$B"
+id=$PFX-a
+
+args "$B" /init sleep 1000
+ok "create" rt create --bundle "$B" --pid-file "$T/pid" "$id"
+st=$(rt state "$id")
+assert_eq "$(json_get "$st" status)" created "state: created"
+assert_eq "$(json_get "$st" id)" "$id" "state: id"
+assert_eq "$(json_get "$st" bundle)" "$B" "state: bundle"
+assert_eq "$(json_get "$st" pid)" "$(cat "$T/pid")" "pid file holds the init pid"
+assert_eq "$(json_get "$st" ociVersion)" 1.2.0 "state: ociVersion"
+pid=$(cat "$T/pid")
+ok "the init process exists before start" test -d /proc/$pid
+ok "start" rt start "$id"
+assert_eq "$(json_get "$(rt state "$id")" status)" running "state: running"
+nok "start twice fails" rt start "$id"
+assert_contains "$(rt list)" "$id" "list shows the container"
+assert_contains "$(rt list --format json)" "\"id\":\"$id\"" "list --format json"
+assert_eq "$(rt list -q)" "$id" "list -q"
+assert_contains "$(rt ps "$id")" "$pid" "ps lists the init"
+assert_eq "$(rt exec "$id" /init pid)" "2 0" "exec runs in the container's pid namespace"
+rt exec "$id" /init exit 7
+assert_eq "$?" 7 "exec passes the exit status through"
+assert_eq "$(rt exec --env FOO=bar "$id" /init env FOO)" bar "exec --env"
+assert_eq "$(rt exec --cwd /tmp "$id" /init cwd)" /tmp "exec --cwd"
+assert_eq "$(rt exec --user 1000:1001 "$id" /init id | cut -d' ' -f1,2)" "uid=1000 gid=1001" "exec --user"
+cat >"$T/proc.json" <<J
+{"args":["/init","echo","from-process-file"],"cwd":"/","user":{"uid":0,"gid":0},"env":["A=1"]}
+J
+assert_eq "$(rt exec --process "$T/proc.json" "$id")" from-process-file "exec --process FILE"
+ok "pause" rt pause "$id"
+assert_eq "$(json_get "$(rt state "$id")" status)" paused "state: paused"
+ok "resume" rt resume "$id"
+assert_eq "$(json_get "$(rt state "$id")" status)" running "state: running after resume"
+nok "delete of a running container fails without --force" rt delete "$id"
+ok "kill with a signal name" rt kill "$id" SIGKILL
+for _ in $(seq 50); do [ "$(json_get "$(rt state "$id")" status)" = stopped ] && break; sleep 0.05; done
+assert_eq "$(json_get "$(rt state "$id")" status)" stopped "state: stopped after kill"
+ok "delete" rt delete "$id"
+nok "state of a deleted container fails" rt state "$id"
+
+# run: the exit status and signals propagate, and the container is gone afterwards
+args "$B" /init exit 42
+rt run --bundle "$B" $PFX-r
+assert_eq "$?" 42 "run exits with the container's status"
+args "$B" /init sleep 1000
+rt run -b "$B" $PFX-r &
+for _ in $(seq 100); do [ "$(json_get "$(rt state $PFX-r)" status)" = running ] && break; sleep 0.05; done
+rt kill $PFX-r KILL
+wait $!
+assert_eq "$?" 137 "run exits with 128+signal"
+args "$B" /init trap
+(exec "$CABIN" --root "$STATE" run -b "$B" $PFX-r >"$T/trap.out") &
+rpid=$!
+for _ in $(seq 100); do grep -q ready "$T/trap.out" && break; sleep 0.05; done
+kill -USR1 $rpid
+wait $rpid
+assert_eq "$?" $((100 + 10)) "run forwards signals to the container"
+no_leftovers $PFX-r "run removes everything when the container exits"
+
+args "$B" /init sleep 1000
+ok "run --detach" rt run -d --bundle "$B" $PFX-d
+ok "kill --all" rt kill --all $PFX-d KILL
+sleep 0.2
+ok "delete after kill --all" rt delete $PFX-d
+
+# spec + features
+mkdir "$T/s"
+(cd "$T/s" && "$CABIN" spec)
+assert_contains "$(cat "$T/s/config.json")" '"ociVersion"' "spec writes config.json"
+assert_contains "$("$CABIN" features)" '"ociVersionMax"' "features prints JSON"
+done_testing
