@@ -11,3 +11,4 @@ OBJS += src/emu/arch/x86/pic.o
 # pull the emulator out of libcabin.a explicitly.
 LDFLAGS += -Wl,-u,emu_accel_ops
 UNIT_TESTS += tests/unit/test-emu-flags
+UNIT_TESTS += tests/unit/test-emu-cpu

@@ -99,6 +99,7 @@ int emu_io_in(struct emu_cpu *c, uint16_t port, int size, uint32_t *val)
 	c->io.pending = 1;
 	c->io.have_data = 0;
 	c->exit_ready = 1;
+	c->stop_block = 1;
 	return 0;
 }
 
@@ -122,6 +123,7 @@ void emu_io_out(struct emu_cpu *c, uint16_t port, int size, uint32_t val)
 	e->io.data = c->io_buf;
 	memcpy(c->io_buf, &val, (size_t)size);
 	c->exit_ready = 1;
+	c->stop_block = 1;
 }
 
 int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int is_write)
@@ -182,6 +184,7 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 	e->mmio.data = c->io_buf;
 	memcpy(c->io_buf, data, len);
 	c->exit_ready = 1;
+	c->stop_block = 1;
 	return 0;
 }
 
@@ -278,13 +281,13 @@ struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int i
 
 	if (!c)
 		return NULL;
-	c->icache = calloc(ICACHE_SIZE, sizeof(*c->icache));
-	if (!c->icache) {
+	c->blocks = calloc(BLOCK_CACHE, sizeof(*c->blocks));
+	if (!c->blocks) {
 		free(c);
 		return NULL;
 	}
-	for (unsigned int i = 0; i < ICACHE_SIZE; i++)
-		c->icache[i].key = ~0ULL;
+	for (unsigned int i = 0; i < BLOCK_CACHE; i++)
+		c->blocks[i].key = ~0ULL;
 	c->m = m;
 	c->vm = vm;
 	c->index = index;
@@ -299,7 +302,7 @@ void emu_cpu_free(struct emu_cpu *c)
 {
 	if (!c)
 		return;
-	free(c->icache);
+	free(c->blocks);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
 	free(c);
@@ -317,12 +320,33 @@ static int emu_vm_init(struct machine *m, struct cabin_err **err)
 
 	if (!vm)
 		return cabin_err_make(err, ENOMEM, "emulator: allocate VM state");
+	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
 	m->accel_priv = vm;
 	return 0;
 }
 
+/*
+ * CABIN_EMU_STATS=1 prints, when the VM ends, how many guest instructions ran
+ * and how fast (bench/emu.sh reads this line).
+ */
+static void print_stats(struct emu_vm *vm)
+{
+	struct timespec t;
+	double s;
+	const char *e = getenv("CABIN_EMU_STATS");
+
+	if (!e || !*e || !strcmp(e, "0"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	s = (double)(t.tv_sec - vm->t_start.tv_sec) + (double)(t.tv_nsec - vm->t_start.tv_nsec) / 1e9;
+	fprintf(stderr, "emu: %llu instructions in %.3f s, %.1f MIPS\n",
+		(unsigned long long)vm->total_insns, s, s > 0 ? (double)vm->total_insns / s / 1e6 : 0.0);
+}
+
 static void emu_vm_fini(struct machine *m)
 {
+	if (m->accel_priv)
+		print_stats(m->accel_priv);
 	emu_vm_free(m->accel_priv);
 	m->accel_priv = NULL;
 }

@@ -6,7 +6,7 @@
  * Undefined flags are left as the code below computes them; the flags test
  * masks them.
  */
-#include "emu/emu.h"
+#include "emu/alu-inl.h"
 
 static inline int sign_bit(uint64_t v, int size)
 {
@@ -34,7 +34,7 @@ static inline uint64_t szp(uint64_t res, int size)
 	return f;
 }
 
-static uint64_t cc_compute(const struct emu_cpu *c)
+uint64_t emu_cc_compute(const struct emu_cpu *c)
 {
 	int size = (int)c->cc_size;
 	uint64_t mask = emu_size_mask(size);
@@ -79,6 +79,22 @@ static uint64_t cc_compute(const struct emu_cpu *c)
 		if ((res & 0xf) == 0xf)
 			f |= FL_AF;
 		break;
+	case CC_SHL: {
+		uint64_t cf = (a >> (size * 8 - (int)b)) & 1;
+
+		f |= cf ? FL_CF : 0;
+		if (((res >> sb) & 1) ^ cf)
+			f |= FL_OF;
+		break;
+	}
+	case CC_SHR:
+		f |= ((a >> (b - 1)) & 1) ? FL_CF : 0;
+		if ((a >> sb) & 1)
+			f |= FL_OF;
+		break;
+	case CC_SAR:
+		f |= (((uint64_t)((int64_t)sext(a, size) >> (b - 1))) & 1) ? FL_CF : 0;
+		break;
 	}
 	return f;
 }
@@ -86,7 +102,7 @@ static uint64_t cc_compute(const struct emu_cpu *c)
 uint64_t emu_flags_get(struct emu_cpu *c)
 {
 	if (c->cc_op != CC_EFLAGS) {
-		c->flags = (c->flags & ~(uint64_t)FL_ARITH) | cc_compute(c);
+		c->flags = (c->flags & ~(uint64_t)FL_ARITH) | emu_cc_compute(c);
 		c->cc_op = CC_EFLAGS;
 	}
 	return c->flags;
@@ -103,28 +119,6 @@ void emu_flags_arith(struct emu_cpu *c, uint64_t arith)
 	uint64_t fl = emu_flags_get(c);
 
 	c->flags = (fl & ~(uint64_t)FL_ARITH) | (arith & FL_ARITH);
-}
-
-static inline int get_cf(struct emu_cpu *c)
-{
-	uint64_t mask;
-
-	switch ((enum emu_cc_op)c->cc_op) {
-	case CC_EFLAGS:
-		return c->flags & FL_CF;
-	case CC_SUB:
-		mask = emu_size_mask((int)c->cc_size);
-		return (c->cc_a & mask) < (c->cc_b & mask);
-	case CC_LOGIC:
-		return 0;
-	case CC_ADD:
-	case CC_ADC:
-	case CC_SBB:
-	case CC_INC:
-	case CC_DEC:
-		break;
-	}
-	return (cc_compute(c) & FL_CF) != 0;
 }
 
 int emu_cond(struct emu_cpu *c, unsigned int cc)
@@ -161,7 +155,7 @@ int emu_cond(struct emu_cpu *c, unsigned int cc)
 		default: break;
 		}
 	}
-	f = c->cc_op == CC_EFLAGS ? c->flags : cc_compute(c);
+	f = c->cc_op == CC_EFLAGS ? c->flags : emu_cc_compute(c);
 	switch (cc >> 1) {
 	case 0: r = !!(f & FL_OF); break;
 	case 1: r = !!(f & FL_CF); break;
@@ -176,58 +170,9 @@ out:
 	return r ^ (int)(cc & 1);
 }
 
-static inline void lazy(struct emu_cpu *c, int op, int size, uint64_t a, uint64_t b, uint64_t res)
-{
-	c->cc_op = (uint32_t)op;
-	c->cc_size = (uint32_t)size;
-	c->cc_a = a;
-	c->cc_b = b;
-	c->cc_res = res;
-}
-
 uint64_t emu_alu(struct emu_cpu *c, int op, int size, uint64_t a, uint64_t b)
 {
-	uint64_t mask = emu_size_mask(size), res;
-	int cf;
-
-	a &= mask;
-	b &= mask;
-	switch (op) {
-	case ALU_ADD:
-		res = (a + b) & mask;
-		lazy(c, CC_ADD, size, a, b, res);
-		return res;
-	case ALU_OR:
-		res = a | b;
-		lazy(c, CC_LOGIC, size, a, b, res);
-		return res;
-	case ALU_ADC:
-		cf = get_cf(c);
-		res = (a + b + (uint64_t)cf) & mask;
-		lazy(c, cf ? CC_ADC : CC_ADD, size, a, b, res);
-		return res;
-	case ALU_SBB:
-		cf = get_cf(c);
-		res = (a - b - (uint64_t)cf) & mask;
-		lazy(c, cf ? CC_SBB : CC_SUB, size, a, b, res);
-		return res;
-	case ALU_AND:
-		res = a & b;
-		lazy(c, CC_LOGIC, size, a, b, res);
-		return res;
-	case ALU_SUB:
-		res = (a - b) & mask;
-		lazy(c, CC_SUB, size, a, b, res);
-		return res;
-	case ALU_XOR:
-		res = a ^ b;
-		lazy(c, CC_LOGIC, size, a, b, res);
-		return res;
-	default:
-		res = (a - b) & mask;
-		lazy(c, CC_SUB, size, a, b, res);
-		return a;
-	}
+	return alu_inl(c, op, size, a, b);
 }
 
 uint64_t emu_incdec(struct emu_cpu *c, int dec, int size, uint64_t a)
@@ -262,7 +207,10 @@ uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int
 	a &= mask;
 	if (count == 0)
 		return a;
-	fl = emu_flags_get(c);
+	if (op >= SH_SHL && count < bits)
+		return shift_lazy(c, op, size, a, count);
+	/* SHL/SHR/SAR set every arithmetic flag: no need to compute the old ones */
+	fl = op >= SH_SHL ? c->flags : emu_flags_get(c);
 	switch (op) {
 	case SH_ROL:
 		n = count % bits;
@@ -326,6 +274,7 @@ uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int
 	}
 	c->flags = (fl & ~(uint64_t)FL_ARITH) | szp(res, size) | (cf ? FL_CF : 0) |
 		   (of ? FL_OF : 0);
+	c->cc_op = CC_EFLAGS;
 	return res;
 }
 
@@ -386,8 +335,9 @@ void emu_mul(struct emu_cpu *c, int is_signed, int size, uint64_t a, uint64_t b,
 	}
 	*lo = l;
 	*hi = h;
-	fl = emu_flags_get(c) & ~(uint64_t)FL_ARITH;
+	fl = c->flags & ~(uint64_t)FL_ARITH; /* every arithmetic flag is rewritten */
 	c->flags = fl | szp(l, size) | (ovf ? FL_CF | FL_OF : 0);
+	c->cc_op = CC_EFLAGS;
 }
 
 uint64_t emu_imul2(struct emu_cpu *c, int size, uint64_t a, uint64_t b)

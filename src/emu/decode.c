@@ -200,7 +200,7 @@ prefixes_done:
 				}
 				if (!nobase) {
 					in->base = (uint8_t)(base | ((rex & 1) << 3));
-					if (!in->segovr && (base == 4 || base == 5))
+					if (!in->segovr && !(rex & 1) && (base == 4 || base == 5))
 						in->seg = SEG_SS;
 				}
 				if (mod == 1) {

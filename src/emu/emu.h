@@ -11,11 +11,13 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "vm/accel.h"
 
 struct machine;
 struct emu_vm;
+struct emu_cpu;
 
 /* Segment register numbers, as encoded in instructions. */
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_TR, SEG_LDT, SEG_NONE = 0xff };
@@ -81,6 +83,9 @@ enum emu_cc_op {
 	CC_LOGIC, /* res, CF = OF = AF = 0 */
 	CC_INC,   /* res = a + 1, b = old CF */
 	CC_DEC,   /* res = a - 1, b = old CF */
+	CC_SHL,   /* res = a << b, 0 < b < width */
+	CC_SHR,   /* res = a >> b (logical), 0 < b < width */
+	CC_SAR,   /* res = a >> b (arithmetic), 0 < b < width */
 };
 
 /* ALU operation numbers: the /r field of opcodes 0x80-0x83 */
@@ -112,6 +117,8 @@ struct emu_insn {
 	int32_t disp;
 	uint64_t imm;
 	uint64_t imm2; /* ENTER's second immediate, far pointer selector */
+	/* the interpreter's handler for this form, chosen when the block is built */
+	void (*fn)(struct emu_cpu *c, const struct emu_insn *in);
 };
 
 /* Decoder results */
@@ -145,12 +152,20 @@ struct emu_tlb_entry {
 /* Memory access kinds for the MMU */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 
-#define ICACHE_SIZE 32768
+/*
+ * Decoded-block cache: straight-line runs of decoded instructions inside one
+ * guest page, keyed by the guest-physical address of the first one and the
+ * decode mode, valid while the page's code generation is unchanged.
+ */
+#define BLOCK_CACHE 2048
+#define BLOCK_MAX 32
 
-struct emu_icache_entry {
+struct emu_block {
 	uint64_t key; /* physical address << 2 | mode, or ~0 */
 	uint32_t gen; /* the page's code generation when decoded */
-	struct emu_insn insn;
+	uint16_t n;   /* instructions */
+	uint16_t bytes;
+	struct emu_insn insn[BLOCK_MAX];
 };
 
 struct emu_lapic {
@@ -188,6 +203,9 @@ struct emu_cpu {
 	uint64_t next_rip;
 	const struct emu_insn *cur;
 	int irq_shadow; /* STI / MOV SS shadow: no interrupt before the next instruction */
+	int stop_block; /* the current block must end after this instruction */
+	int soft_int; /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
+	uint64_t soft_int_rip;
 	volatile int intr_hint; /* an interrupt may be pending: poll the controllers */
 
 	/* exceptions */
@@ -216,7 +234,7 @@ struct emu_cpu {
 
 	/* caches */
 	struct emu_tlb_entry tlb[TLB_SIZE];
-	struct emu_icache_entry *icache;
+	struct emu_block *blocks;
 
 	struct emu_lapic lapic;
 	int sipi_vector;
@@ -263,6 +281,7 @@ struct emu_vm {
 	uint8_t *code_page; /* per RAM page: decoded instructions are cached from it */
 	uint64_t nr_pages;
 	uint64_t total_insns;
+	struct timespec t_start; /* for CABIN_EMU_STATS */
 };
 
 /* virtual nanoseconds per instruction: time is a function of the instruction count */

@@ -8,7 +8,10 @@
  */
 #include <string.h>
 
+#include "emu/alu-inl.h"
 #include "emu/emu.h"
+
+#define HOT static inline __attribute__((always_inline))
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -26,7 +29,7 @@ static inline uint64_t sx(uint64_t v, int size)
 }
 
 /* read register @r of @size bytes; byte registers 4-7 are AH-BH without REX */
-static inline uint64_t get_reg(const struct emu_cpu *c, int r, int size, int rex)
+HOT uint64_t get_reg(const struct emu_cpu *c, int r, int size, int rex)
 {
 	if (size == 1) {
 		if (!rex && r >= 4 && r < 8)
@@ -36,7 +39,7 @@ static inline uint64_t get_reg(const struct emu_cpu *c, int r, int size, int rex
 	return c->r[r] & mask_of(size);
 }
 
-static inline void set_reg(struct emu_cpu *c, int r, int size, int rex, uint64_t v)
+HOT void set_reg(struct emu_cpu *c, int r, int size, int rex, uint64_t v)
 {
 	switch (size) {
 	case 1:
@@ -57,13 +60,13 @@ static inline void set_reg(struct emu_cpu *c, int r, int size, int rex, uint64_t
 	}
 }
 
-static inline int is_user(const struct emu_cpu *c)
+HOT int is_user(const struct emu_cpu *c)
 {
 	return c->cpl == 3;
 }
 
 /* segment:offset to linear, with limit and canonical checks */
-static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, int size, int acc)
+HOT uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, int size, int acc)
 {
 	const struct x86_segment *s = &c->seg[seg];
 
@@ -98,7 +101,7 @@ static inline uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, int siz
 	return (s->base + off) & 0xffffffffULL;
 }
 
-static inline uint64_t lin_read(struct emu_cpu *c, uint64_t lin, int size)
+HOT uint64_t lin_read(struct emu_cpu *c, uint64_t lin, int size)
 {
 	const struct emu_tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
 	uint32_t need = is_user(c) ? TLB_R_USR : TLB_R_SUP;
@@ -120,7 +123,7 @@ static inline uint64_t lin_read(struct emu_cpu *c, uint64_t lin, int size)
 }
 
 /* host pointer for a write of @size bytes at @lin when the fast path allows it */
-static inline uint8_t *lin_wptr(struct emu_cpu *c, uint64_t lin, int size)
+HOT uint8_t *lin_wptr(struct emu_cpu *c, uint64_t lin, int size)
 {
 	const struct emu_tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
 	uint32_t need = (is_user(c) ? TLB_W_USR : TLB_W_SUP) | TLB_DIRTY;
@@ -132,7 +135,7 @@ static inline uint8_t *lin_wptr(struct emu_cpu *c, uint64_t lin, int size)
 	return NULL;
 }
 
-static inline void lin_write(struct emu_cpu *c, uint64_t lin, int size, uint64_t v)
+HOT void lin_write(struct emu_cpu *c, uint64_t lin, int size, uint64_t v)
 {
 	uint8_t *p = lin_wptr(c, lin, size);
 

@@ -12,7 +12,7 @@
 #include "emu/exec-inl.h"
 #include "vm/machine.h"
 
-static inline uint64_t ea(const struct emu_cpu *c, const struct emu_insn *in)
+HOT uint64_t ea(const struct emu_cpu *c, const struct emu_insn *in)
 {
 	uint64_t a = (uint64_t)(int64_t)in->disp;
 
@@ -29,19 +29,19 @@ static inline uint64_t ea(const struct emu_cpu *c, const struct emu_insn *in)
 	return a;
 }
 
-static inline uint64_t rm_lin(struct emu_cpu *c, const struct emu_insn *in, int size, int acc)
+HOT uint64_t rm_lin(struct emu_cpu *c, const struct emu_insn *in, int size, int acc)
 {
 	return seg_lin(c, in->seg, ea(c, in), size, acc);
 }
 
-static inline uint64_t rm_read(struct emu_cpu *c, const struct emu_insn *in, int size)
+HOT uint64_t rm_read(struct emu_cpu *c, const struct emu_insn *in, int size)
 {
 	if (in->mod == 3)
 		return get_reg(c, in->rm, size, in->rex);
 	return lin_read(c, rm_lin(c, in, size, ACC_READ), size);
 }
 
-static inline void rm_write(struct emu_cpu *c, const struct emu_insn *in, int size, uint64_t v)
+HOT void rm_write(struct emu_cpu *c, const struct emu_insn *in, int size, uint64_t v)
 {
 	if (in->mod == 3)
 		set_reg(c, in->rm, size, in->rex, v);
@@ -49,7 +49,7 @@ static inline void rm_write(struct emu_cpu *c, const struct emu_insn *in, int si
 		lin_write(c, rm_lin(c, in, size, ACC_WRITE), size, v);
 }
 
-static inline uint64_t load_p(const uint8_t *p, int size)
+HOT uint64_t load_p(const uint8_t *p, int size)
 {
 	switch (size) {
 	case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -59,7 +59,7 @@ static inline uint64_t load_p(const uint8_t *p, int size)
 	}
 }
 
-static inline void store_p(uint8_t *p, int size, uint64_t v)
+HOT void store_p(uint8_t *p, int size, uint64_t v)
 {
 	switch (size) {
 	case 1: *p = (uint8_t)v; break;
@@ -90,7 +90,7 @@ struct rmw {
 	uint8_t *p;
 };
 
-static inline void rmw_begin(struct emu_cpu *c, const struct emu_insn *in, int size, struct rmw *r)
+HOT void rmw_begin(struct emu_cpu *c, const struct emu_insn *in, int size, struct rmw *r)
 {
 	r->lin = rm_lin(c, in, size, ACC_WRITE);
 	r->p = lin_wptr(c, r->lin, size);
@@ -106,14 +106,14 @@ static inline void rmw_begin(struct emu_cpu *c, const struct emu_insn *in, int s
 	}
 }
 
-static inline uint64_t rmw_read(struct emu_cpu *c, struct rmw *r, int size)
+HOT uint64_t rmw_read(struct emu_cpu *c, struct rmw *r, int size)
 {
 	if (r->p)
 		return load_p(r->p, size);
 	return lin_read(c, r->lin, size);
 }
 
-static inline void rmw_write(struct emu_cpu *c, struct rmw *r, int size, uint64_t v)
+HOT void rmw_write(struct emu_cpu *c, struct rmw *r, int size, uint64_t v)
 {
 	if (r->p)
 		store_p(r->p, size, v);
@@ -122,33 +122,33 @@ static inline void rmw_write(struct emu_cpu *c, struct rmw *r, int size, uint64_
 }
 
 /* ALU op on the r/m operand with @src */
-static void alu_rm(struct emu_cpu *c, const struct emu_insn *in, int op, int size, uint64_t src)
+HOT void alu_rm(struct emu_cpu *c, const struct emu_insn *in, int op, int size, uint64_t src)
 {
 	struct rmw r;
 	uint64_t a, res;
 
 	if (in->mod == 3) {
 		a = get_reg(c, in->rm, size, in->rex);
-		res = emu_alu(c, op, size, a, src);
+		res = alu_inl(c, op, size, a, src);
 		if (op != ALU_CMP)
 			set_reg(c, in->rm, size, in->rex, res);
 		return;
 	}
 	if (op == ALU_CMP) {
 		a = lin_read(c, rm_lin(c, in, size, ACC_READ), size);
-		emu_alu(c, op, size, a, src);
+		alu_inl(c, op, size, a, src);
 		return;
 	}
 	rmw_begin(c, in, size, &r);
 	if (in->lock && r.p) {
 		do {
 			a = load_p(r.p, size);
-			res = emu_alu(c, op, size, a, src);
+			res = alu_inl(c, op, size, a, src);
 		} while (!cas_p(r.p, size, a, res));
 		return;
 	}
 	a = rmw_read(c, &r, size);
-	res = emu_alu(c, op, size, a, src);
+	res = alu_inl(c, op, size, a, src);
 	rmw_write(c, &r, size, res);
 }
 
@@ -261,13 +261,13 @@ static int string_op(struct emu_cpu *c, const struct emu_insn *in)
 		case 0xa6: case 0xa7: /* CMPS */
 			a = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ), size);
 			b = lin_read(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_READ), size);
-			emu_alu(c, ALU_CMP, size, a, b);
+			alu_inl(c, ALU_CMP, size, a, b);
 			str_adv(c, 6, asz, d);
 			str_adv(c, 7, asz, d);
 			break;
 		case 0xae: case 0xaf: /* SCAS */
 			b = lin_read(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_READ), size);
-			emu_alu(c, ALU_CMP, size, c->r[0], b);
+			alu_inl(c, ALU_CMP, size, c->r[0], b);
 			str_adv(c, 7, asz, d);
 			break;
 		case 0x6c: case 0x6d: { /* INS */
@@ -306,6 +306,7 @@ static void do_hlt(struct emu_cpu *c)
 {
 	cpl0_check(c);
 	c->state = EMU_HALTED;
+	c->stop_block = 1;
 }
 
 static void group5(struct emu_cpu *c, const struct emu_insn *in)
@@ -383,7 +384,7 @@ static void group3(struct emu_cpu *c, const struct emu_insn *in, int size)
 	case 0:
 	case 1: /* TEST */
 		a = rm_read(c, in, size);
-		emu_alu(c, ALU_AND, size, a, in->imm);
+		alu_inl(c, ALU_AND, size, a, in->imm);
 		return;
 	case 2: /* NOT */
 	case 3: { /* NEG */
@@ -544,23 +545,23 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		case 1: alu_rm(c, in, alu, size, get_reg(c, in->reg, size, in->rex)); return;
 		case 2:
 			a = get_reg(c, in->reg, 1, in->rex);
-			v = emu_alu(c, alu, 1, a, rm_read(c, in, 1));
+			v = alu_inl(c, alu, 1, a, rm_read(c, in, 1));
 			if (alu != ALU_CMP)
 				set_reg(c, in->reg, 1, in->rex, v);
 			return;
 		case 3:
 			a = get_reg(c, in->reg, size, in->rex);
-			v = emu_alu(c, alu, size, a, rm_read(c, in, size));
+			v = alu_inl(c, alu, size, a, rm_read(c, in, size));
 			if (alu != ALU_CMP)
 				set_reg(c, in->reg, size, in->rex, v);
 			return;
 		case 4:
-			v = emu_alu(c, alu, 1, c->r[0], in->imm);
+			v = alu_inl(c, alu, 1, c->r[0], in->imm);
 			if (alu != ALU_CMP)
 				set_reg(c, 0, 1, 1, v);
 			return;
 		default:
-			v = emu_alu(c, alu, size, c->r[0], in->imm);
+			v = alu_inl(c, alu, size, c->r[0], in->imm);
 			if (alu != ALU_CMP)
 				set_reg(c, 0, size, 1, v);
 			return;
@@ -582,7 +583,7 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		emu_load_seg(c, (int)(op >> 3), (uint16_t)v);
 		c->r[4] = (c->r[4] & ~m) | ((sp + (uint64_t)size) & m);
 		if (op == 0x17)
-			c->irq_shadow = 1;
+			c->irq_shadow = c->stop_block = 1;
 		return;
 	}
 	case 0x27: case 0x2f: { /* DAA / DAS */
@@ -600,7 +601,7 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 			ncf = 1;
 		}
 		set_reg(c, 0, 1, 1, al);
-		emu_alu(c, ALU_OR, 1, al, 0);
+		alu_inl(c, ALU_OR, 1, al, 0);
 		fl = emu_flags_get(c) & ~(uint64_t)(FL_CF | FL_AF);
 		emu_flags_set(c, fl | (ncf ? FL_CF : 0) | (af ? FL_AF : 0));
 		return;
@@ -690,10 +691,10 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		alu_rm(c, in, in->reg & 7, size, in->imm);
 		return;
 	case 0x84:
-		emu_alu(c, ALU_AND, 1, rm_read(c, in, 1), get_reg(c, in->reg, 1, in->rex));
+		alu_inl(c, ALU_AND, 1, rm_read(c, in, 1), get_reg(c, in->reg, 1, in->rex));
 		return;
 	case 0x85:
-		emu_alu(c, ALU_AND, size, rm_read(c, in, size), get_reg(c, in->reg, size, in->rex));
+		alu_inl(c, ALU_AND, size, rm_read(c, in, size), get_reg(c, in->reg, size, in->rex));
 		return;
 	case 0x86: case 0x87: {
 		struct rmw r;
@@ -755,7 +756,7 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		v = rm_read(c, in, 2);
 		emu_load_seg(c, in->reg & 7, (uint16_t)v);
 		if ((in->reg & 7) == SEG_SS)
-			c->irq_shadow = 1;
+			c->irq_shadow = c->stop_block = 1;
 		return;
 	case 0x8f: { /* POP r/m: RSP is incremented before the address is computed */
 		uint64_t m = sp_mask(c), sp = c->r[4], nsp;
@@ -845,10 +846,10 @@ xchg_ax: {
 		return;
 	}
 	case 0xa8:
-		emu_alu(c, ALU_AND, 1, c->r[0], in->imm);
+		alu_inl(c, ALU_AND, 1, c->r[0], in->imm);
 		return;
 	case 0xa9:
-		emu_alu(c, ALU_AND, size, c->r[0], in->imm);
+		alu_inl(c, ALU_AND, size, c->r[0], in->imm);
 		return;
 	case 0xb0 ... 0xb7:
 		set_reg(c, (int)(op & 7) | ((in->rex & 1) << 3), 1, in->rex, in->imm);
@@ -937,22 +938,31 @@ xchg_ax: {
 		emu_far_ret(c, size, op == 0xca ? (uint16_t)in->imm : 0);
 		return;
 	case 0xcc:
+		c->soft_int = 1;
+		c->soft_int_rip = c->rip;
 		c->rip = c->next_rip;
 		emu_deliver(c, EXC_BP, INT_SOFT, 0, 0);
 		c->next_rip = c->rip;
+		c->soft_int = 0;
 		return;
 	case 0xcd:
 		if ((c->flags & FL_VM) && ((c->flags >> 12) & 3) != 3)
 			emu_raise(c, EXC_GP, 1, 0);
+		c->soft_int = 1;
+		c->soft_int_rip = c->rip;
 		c->rip = c->next_rip;
 		emu_deliver(c, (int)(in->imm & 0xff), INT_SOFT, 0, 0);
 		c->next_rip = c->rip;
+		c->soft_int = 0;
 		return;
 	case 0xce:
 		if (emu_cond(c, 0)) {
+			c->soft_int = 1;
+			c->soft_int_rip = c->rip;
 			c->rip = c->next_rip;
 			emu_deliver(c, EXC_OF, INT_SOFT, 0, 0);
 			c->next_rip = c->rip;
+			c->soft_int = 0;
 		}
 		return;
 	case 0xcf:
@@ -964,14 +974,14 @@ xchg_ax: {
 		if (!base)
 			emu_raise(c, EXC_DE, 0, 0);
 		set_reg(c, 0, 2, 1, (uint64_t)((al / base) << 8 | (al % base)));
-		emu_alu(c, ALU_OR, 1, al % base, 0);
+		alu_inl(c, ALU_OR, 1, al % base, 0);
 		return;
 	}
 	case 0xd5: { /* AAD */
 		uint8_t al = (uint8_t)((c->r[0] & 0xff) + ((c->r[0] >> 8) & 0xff) * (in->imm & 0xff));
 
 		set_reg(c, 0, 2, 1, al);
-		emu_alu(c, ALU_OR, 1, al, 0);
+		alu_inl(c, ALU_OR, 1, al, 0);
 		return;
 	}
 	case 0xd7: /* XLAT */
@@ -1035,9 +1045,12 @@ xchg_ax: {
 		emu_far_jump(c, (uint16_t)in->imm2, in->imm, 0, size);
 		return;
 	case 0xf1:
+		c->soft_int = 1;
+		c->soft_int_rip = c->rip;
 		c->rip = c->next_rip;
 		emu_deliver(c, EXC_DB, INT_ICEBP, 0, 0);
 		c->next_rip = c->rip;
+		c->soft_int = 0;
 		return;
 	case 0xf4:
 		do_hlt(c);
@@ -1061,7 +1074,7 @@ xchg_ax: {
 			emu_raise(c, EXC_GP, 1, 0);
 		if (op == 0xfb) {
 			if (!(c->flags & FL_IF))
-				c->irq_shadow = 1;
+				c->irq_shadow = c->stop_block = 1;
 			c->flags |= FL_IF;
 		} else {
 			c->flags &= ~(uint64_t)FL_IF;
@@ -1378,7 +1391,7 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 
 		if (in->mod == 3) {
 			a = get_reg(c, in->rm, sz, in->rex);
-			emu_alu(c, ALU_CMP, sz, acc, a);
+			alu_inl(c, ALU_CMP, sz, acc, a);
 			if (a == acc)
 				set_reg(c, in->rm, sz, in->rex, src);
 			else
@@ -1390,13 +1403,13 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 			a = acc;
 			if (!cas_p(r.p, sz, acc, src))
 				a = load_p(r.p, sz); /* may race; retried read is what CAS saw */
-			emu_alu(c, ALU_CMP, sz, acc, a);
+			alu_inl(c, ALU_CMP, sz, acc, a);
 			if (a != acc)
 				set_reg(c, 0, sz, 1, a);
 			return;
 		}
 		a = rmw_read(c, &r, sz);
-		emu_alu(c, ALU_CMP, sz, acc, a);
+		alu_inl(c, ALU_CMP, sz, acc, a);
 		if (a == acc) {
 			rmw_write(c, &r, sz, src);
 		} else {
@@ -1439,7 +1452,7 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 
 		if (in->mod == 3) {
 			a = get_reg(c, in->rm, sz, in->rex);
-			res = emu_alu(c, ALU_ADD, sz, a, src);
+			res = alu_inl(c, ALU_ADD, sz, a, src);
 			set_reg(c, in->reg, sz, in->rex, a);
 			set_reg(c, in->rm, sz, in->rex, res);
 			return;
@@ -1448,11 +1461,11 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 		if (in->lock && r.p) {
 			do {
 				a = load_p(r.p, sz);
-				res = emu_alu(c, ALU_ADD, sz, a, src);
+				res = alu_inl(c, ALU_ADD, sz, a, src);
 			} while (!cas_p(r.p, sz, a, res));
 		} else {
 			a = rmw_read(c, &r, sz);
-			res = emu_alu(c, ALU_ADD, sz, a, src);
+			res = alu_inl(c, ALU_ADD, sz, a, src);
 			rmw_write(c, &r, sz, res);
 		}
 		set_reg(c, in->reg, sz, in->rex, a);
@@ -1527,18 +1540,359 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 	}
 }
 
-/* fetch and decode at CS:RIP, through the decoded-instruction cache */
-static const struct emu_insn *fetch(struct emu_cpu *c, struct emu_insn *tmp)
+/*
+ * Handlers for the most frequent instruction forms, chosen per decoded
+ * instruction so the hot path skips the generic dispatch; everything else
+ * goes through exec_insn().
+ */
+static void f_generic(struct emu_cpu *c, const struct emu_insn *in)
 {
-	uint64_t lin, pa, key;
-	const struct emu_tlb_entry *e;
-	struct emu_icache_entry *ce;
-	struct emu_vm *vm = c->vm;
-	unsigned int off, avail;
-	uint64_t pfn;
-	uint32_t gen;
+	c->cur = in;
+	exec_insn(c, in);
+	c->cur = NULL;
+}
+
+static void f_mov_rr_st(struct emu_cpu *c, const struct emu_insn *in) /* 89 /r, mod 3 */
+{
+	set_reg(c, in->rm, in->osz, 1, get_reg(c, in->reg, in->osz, 1));
+}
+
+static void f_mov_rr_ld(struct emu_cpu *c, const struct emu_insn *in) /* 8b /r, mod 3 */
+{
+	set_reg(c, in->reg, in->osz, 1, get_reg(c, in->rm, in->osz, 1));
+}
+
+static void f_mov_load(struct emu_cpu *c, const struct emu_insn *in) /* 8b /r */
+{
+	set_reg(c, in->reg, in->osz, 1, lin_read(c, rm_lin(c, in, in->osz, ACC_READ), in->osz));
+}
+
+static void f_mov_store(struct emu_cpu *c, const struct emu_insn *in) /* 89 /r */
+{
+	lin_write(c, rm_lin(c, in, in->osz, ACC_WRITE), in->osz, get_reg(c, in->reg, in->osz, 1));
+}
+
+static void f_alu_rm_r(struct emu_cpu *c, const struct emu_insn *in) /* 01 09 .. 39, mod 3 */
+{
+	int alu = (int)(in->op >> 3);
+	uint64_t v = alu_inl(c, alu, in->osz, get_reg(c, in->rm, in->osz, 1),
+			     get_reg(c, in->reg, in->osz, 1));
+
+	if (alu != ALU_CMP)
+		set_reg(c, in->rm, in->osz, 1, v);
+}
+
+static void f_alu_r_rm(struct emu_cpu *c, const struct emu_insn *in) /* 03 0b .. 3b */
+{
+	int alu = (int)(in->op >> 3);
+	uint64_t b = in->mod == 3 ? get_reg(c, in->rm, in->osz, 1)
+				  : lin_read(c, rm_lin(c, in, in->osz, ACC_READ), in->osz);
+	uint64_t v = alu_inl(c, alu, in->osz, get_reg(c, in->reg, in->osz, 1), b);
+
+	if (alu != ALU_CMP)
+		set_reg(c, in->reg, in->osz, 1, v);
+}
+
+static void f_alu_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* 81/83, mod 3 */
+{
+	int alu = in->reg & 7;
+	uint64_t v = alu_inl(c, alu, in->osz, get_reg(c, in->rm, in->osz, 1), in->imm);
+
+	if (alu != ALU_CMP)
+		set_reg(c, in->rm, in->osz, 1, v);
+}
+
+static void f_test_rr(struct emu_cpu *c, const struct emu_insn *in) /* 85, mod 3 */
+{
+	alu_inl(c, ALU_AND, in->osz, get_reg(c, in->rm, in->osz, 1), get_reg(c, in->reg, in->osz, 1));
+}
+
+static void f_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1, mod 3 */
+{
+	unsigned int n = (unsigned int)in->imm & (in->osz == 8 ? 63 : 31);
+	uint64_t a = get_reg(c, in->rm, in->osz, 1);
+
+	if (n == 0)
+		return;
+	if (n < (unsigned int)in->osz * 8)
+		set_reg(c, in->rm, in->osz, 1, shift_lazy(c, in->reg & 7, in->osz, a, n));
+	else
+		set_reg(c, in->rm, in->osz, 1, emu_shift(c, in->reg & 7, in->osz, a, n));
+}
+
+static void f_jcc(struct emu_cpu *c, const struct emu_insn *in) /* 7x, 0f 8x */
+{
+	if (emu_cond(c, in->op & 15))
+		jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : in->osz);
+}
+
+static void f_jmp(struct emu_cpu *c, const struct emu_insn *in) /* e9, eb */
+{
+	jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : in->osz);
+}
+
+static void f_lea(struct emu_cpu *c, const struct emu_insn *in) /* 8d, memory form */
+{
+	set_reg(c, in->reg, in->osz, 1, ea(c, in));
+}
+
+static void f_movzx8(struct emu_cpu *c, const struct emu_insn *in) /* 0f b6 */
+{
+	set_reg(c, in->reg, in->osz, 1, rm_read(c, in, 1));
+}
+
+static void f_imul2(struct emu_cpu *c, const struct emu_insn *in) /* 0f af */
+{
+	uint64_t v = rm_read(c, in, in->osz);
+
+	set_reg(c, in->reg, in->osz, 1, emu_imul2(c, in->osz, get_reg(c, in->reg, in->osz, 1), v));
+}
+
+static void f_mov_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* b8+r */
+{
+	set_reg(c, (int)(in->op & 7) | ((in->rex & 1) << 3), in->osz, 1, in->imm);
+}
+
+static void f_push_r(struct emu_cpu *c, const struct emu_insn *in) /* 50+r */
+{
+	int size = stack_osz(c, in);
+
+	push(c, size, get_reg(c, (int)(in->op & 7) | ((in->rex & 1) << 3), size, 1));
+}
+
+static void f_pop_r(struct emu_cpu *c, const struct emu_insn *in) /* 58+r */
+{
+	int size = stack_osz(c, in);
+	uint64_t v = pop(c, size);
+
+	set_reg(c, (int)(in->op & 7) | ((in->rex & 1) << 3), size, 1, v);
+}
+
+static void f_incdec_r(struct emu_cpu *c, const struct emu_insn *in) /* ff /0 /1, mod 3 */
+{
+	set_reg(c, in->rm, in->osz, 1,
+		emu_incdec(c, in->reg & 1, in->osz, get_reg(c, in->rm, in->osz, 1)));
+}
+
+static void f_call(struct emu_cpu *c, const struct emu_insn *in) /* e8 */
+{
+	int size = stack_osz(c, in);
+	uint64_t v = c->next_rip + in->imm;
+
+	push(c, size, c->next_rip);
+	jump_to(c, v, size);
+}
+
+static void f_ret(struct emu_cpu *c, const struct emu_insn *in) /* c3 */
+{
+	int size = stack_osz(c, in);
+
+	jump_to(c, pop(c, size), size);
+}
+
+typedef void (*insn_fn)(struct emu_cpu *c, const struct emu_insn *in);
+
+static insn_fn select_fn_generic(const struct emu_insn *in)
+{
+	unsigned int op = in->op;
+	int m3 = in->mod == 3;
+
+	if (in->lock || in->rep)
+		return f_generic;
+	if (op < 0x40 && (op & 7) == 1 && m3)
+		return f_alu_rm_r;
+	if (op < 0x40 && (op & 7) == 3)
+		return f_alu_r_rm;
+	switch (op) {
+	case 0x89: return m3 ? f_mov_rr_st : f_mov_store;
+	case 0x8b: return m3 ? f_mov_rr_ld : f_mov_load;
+	case 0x81: case 0x83: return m3 ? f_alu_imm_r : f_generic;
+	case 0x85: return m3 ? f_test_rr : f_generic;
+	case 0xc1: return m3 && (in->reg & 7) >= SH_SHL ? f_shift_imm_r : f_generic;
+	case 0x70 ... 0x7f: case 0x180 ... 0x18f: return f_jcc;
+	case 0xe9: case 0xeb: return f_jmp;
+	case 0x8d: return m3 ? f_generic : f_lea;
+	case 0x1b6: return f_movzx8;
+	case 0x1af: return f_imul2;
+	case 0xb8 ... 0xbf: return f_mov_imm_r;
+	case 0x50 ... 0x57: return f_push_r;
+	case 0x58 ... 0x5f: return f_pop_r;
+	case 0xff: return m3 && (in->reg & 7) < 2 ? f_incdec_r : f_generic;
+	case 0xe8: return f_call;
+	case 0xc3: return f_ret;
+	default: return f_generic;
+	}
+}
+
+
+/* ALU handlers specialised by operation and size (32/64-bit register forms) */
+#define ALU_FNS(NAME, OP, SZ)                                                                      \
+	static void f_##NAME##_rm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)            \
+	{                                                                                          \
+		uint64_t v = alu_inl(c, OP, SZ, get_reg(c, in->rm, SZ, 1),                         \
+				     get_reg(c, in->reg, SZ, 1));                                  \
+		if (OP != ALU_CMP)                                                                 \
+			set_reg(c, in->rm, SZ, 1, v);                                              \
+	}                                                                                          \
+	static void f_##NAME##_r_rm_##SZ(struct emu_cpu *c, const struct emu_insn *in)            \
+	{                                                                                          \
+		uint64_t b = in->mod == 3 ? get_reg(c, in->rm, SZ, 1)                              \
+					  : lin_read(c, rm_lin(c, in, SZ, ACC_READ), SZ);          \
+		uint64_t v = alu_inl(c, OP, SZ, get_reg(c, in->reg, SZ, 1), b);                    \
+		if (OP != ALU_CMP)                                                                 \
+			set_reg(c, in->reg, SZ, 1, v);                                             \
+	}                                                                                          \
+	static void f_##NAME##_imm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)           \
+	{                                                                                          \
+		uint64_t v = alu_inl(c, OP, SZ, get_reg(c, in->rm, SZ, 1), in->imm);               \
+		if (OP != ALU_CMP)                                                                 \
+			set_reg(c, in->rm, SZ, 1, v);                                              \
+	}
+#define ALU_FNS2(NAME, OP) ALU_FNS(NAME, OP, 4) ALU_FNS(NAME, OP, 8)
+ALU_FNS2(add, ALU_ADD)
+ALU_FNS2(or, ALU_OR)
+ALU_FNS2(adc, ALU_ADC)
+ALU_FNS2(sbb, ALU_SBB)
+ALU_FNS2(and, ALU_AND)
+ALU_FNS2(sub, ALU_SUB)
+ALU_FNS2(xor, ALU_XOR)
+ALU_FNS2(cmp, ALU_CMP)
+
+
+#define ALU_ROW(NAME) { { f_##NAME##_rm_r_4, f_##NAME##_r_rm_4, f_##NAME##_imm_r_4 }, \
+			{ f_##NAME##_rm_r_8, f_##NAME##_r_rm_8, f_##NAME##_imm_r_8 } }
+static const insn_fn alu_fns[8][2][3] = {
+	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
+	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp),
+};
+
+static void f_mov_rr64(struct emu_cpu *c, const struct emu_insn *in) /* 89, 64-bit, mod 3 */
+{
+	c->r[in->rm] = c->r[in->reg];
+}
+
+static void f_mov_load64(struct emu_cpu *c, const struct emu_insn *in)
+{
+	c->r[in->reg] = lin_read(c, rm_lin(c, in, 8, ACC_READ), 8);
+}
+
+static void f_mov_store64(struct emu_cpu *c, const struct emu_insn *in)
+{
+	lin_write(c, rm_lin(c, in, 8, ACC_WRITE), 8, c->r[in->reg]);
+}
+
+static insn_fn select_fn(const struct emu_insn *in)
+{
+	unsigned int op = in->op;
+	int m3 = in->mod == 3;
+
+	if (in->lock || in->rep)
+		return f_generic;
+	if (in->osz >= 4) {
+		int w = in->osz == 8;
+
+		if (op < 0x40 && (op & 7) == 1 && m3)
+			return alu_fns[op >> 3][w][0];
+		if (op < 0x40 && (op & 7) == 3)
+			return alu_fns[op >> 3][w][1];
+		if ((op == 0x81 || op == 0x83) && m3)
+			return alu_fns[in->reg & 7][w][2];
+		if (w && op == 0x89)
+			return m3 ? f_mov_rr64 : f_mov_store64;
+		if (w && op == 0x8b && !m3)
+			return f_mov_load64;
+	}
+	return select_fn_generic(in);
+}
+
+/* instructions after which a block ends: control transfers and mode/paging changes */
+static int ends_block(const struct emu_insn *in)
+{
+	unsigned int op = in->op;
+
+	switch (op) {
+	case 0x70 ... 0x7f: case 0xe0 ... 0xe3: case 0xe8 ... 0xeb: case 0xc2: case 0xc3:
+	case 0xca ... 0xcf: case 0x9a: case 0xf4: case 0x8e: case 0x17: case 0xfb: case 0x9d:
+	case 0xf1: case 0x180 ... 0x18f: case 0x100: case 0x101: case 0x105: case 0x107:
+	case 0x106: case 0x120 ... 0x123: case 0x130: case 0x134: case 0x135: case 0x10b:
+	case 0x1b2:
+		return 1;
+	case 0xff:
+		return (in->reg & 7) >= 2 && (in->reg & 7) <= 5;
+	default:
+		return op >= 0x200;
+	}
+}
+
+/* decode a block starting at host @p (@avail bytes to the page end) */
+static void build_block(struct emu_cpu *c, struct emu_block *blk, const uint8_t *p,
+			unsigned int avail)
+{
+	unsigned int off = 0, n = 0;
+
+	while (n < BLOCK_MAX && off < avail) {
+		struct emu_insn *in = &blk->insn[n];
+		unsigned int left = avail - off;
+		int r = emu_decode(in, p + off, left < 15 ? left : 15, c->mode);
+
+		if (r < 0)
+			break; /* raised when (if) execution gets there */
+		in->fn = select_fn(in);
+		n++;
+		off += (unsigned int)r;
+		if (ends_block(in))
+			break;
+	}
+	blk->n = (uint16_t)n;
+	blk->bytes = (uint16_t)off;
+}
+
+/* decode and execute one instruction without caching (page crossings, MMIO code, faults) */
+static void step_slow(struct emu_cpu *c, uint64_t lin)
+{
+	struct emu_insn in;
+	uint8_t buf[15];
+	unsigned int off = (unsigned int)(lin & 0xfff), avail = 4096 - off;
 	int n;
 
+	memset(buf, 0, sizeof(buf));
+	/* fetch byte-wise so only the pages the instruction really covers are touched */
+	emu_lin_read(c, lin, buf, avail < 15 ? avail : 15, ACC_EXEC, is_user(c));
+	n = emu_decode(&in, buf, avail < 15 ? avail : 15, c->mode);
+	if (n == DEC_NEED_MORE) {
+		emu_lin_read(c, lin + avail, buf + avail, 15 - avail, ACC_EXEC, is_user(c));
+		n = emu_decode(&in, buf, 15, c->mode);
+	}
+	if (n < 0)
+		emu_raise(c, n == -EXC_GP ? EXC_GP : EXC_UD, n == -EXC_GP, 0);
+	if (c->mode != 2 && c->rip + in.len - 1 > c->seg[SEG_CS].limit)
+		emu_raise(c, EXC_GP, 1, 0);
+	c->next_rip = c->rip + in.len;
+	c->cur = &in;
+	exec_insn(c, &in);
+	c->stop_block = 1;
+	c->cur = NULL;
+	c->rip = c->next_rip;
+	c->icount++;
+	c->budget--;
+}
+
+/*
+ * Find (or decode) the block at CS:RIP and run it until it ends, a branch is
+ * taken, the budget runs out, or something needs the run loop's attention.
+ */
+static void run_block(struct emu_cpu *c)
+{
+	uint64_t lin, pa;
+	const struct emu_tlb_entry *e;
+	struct emu_block *blk;
+	struct emu_vm *vm = c->vm;
+	unsigned int off;
+	uint64_t pfn, key;
+	uint32_t gen;
+
+	c->insn_rip = c->rip;
+	c->stop_block = 0;
 	if (c->mode == 2) {
 		lin = c->rip;
 	} else {
@@ -1552,63 +1906,55 @@ static const struct emu_insn *fetch(struct emu_cpu *c, struct emu_insn *tmp)
 		e = emu_tlb_fill(c, lin, ACC_EXEC, is_user(c));
 	off = (unsigned int)(lin & 0xfff);
 	if (UNLIKELY(!e->host)) {
-		uint8_t buf[15];
-
-		/* code outside RAM (e.g. a ROM behind MMIO): decode without caching */
-		emu_lin_read(c, lin, buf, 15, ACC_EXEC, is_user(c));
-		n = emu_decode(tmp, buf, 15, c->mode);
-		if (n < 0)
-			emu_raise(c, n == -EXC_GP ? EXC_GP : EXC_UD, n == -EXC_GP, 0);
-		return tmp;
+		step_slow(c, lin);
+		return;
 	}
 	pa = e->ppage | off;
 	pfn = pa >> 12;
 	key = pa << 2 | (uint64_t)c->mode;
-	ce = &c->icache[(pa ^ (pa >> 11)) & (ICACHE_SIZE - 1)];
+	blk = &c->blocks[(pa ^ (pa >> 13)) & (BLOCK_CACHE - 1)];
 	gen = __atomic_load_n(&vm->page_gen[pfn], __ATOMIC_ACQUIRE);
-	if (LIKELY(ce->key == key && ce->gen == gen))
-		return &ce->insn;
-
-	avail = 4096 - off;
-	if (!vm->code_page[pfn])
-		__atomic_store_n(&vm->code_page[pfn], 1, __ATOMIC_RELAXED);
-	n = emu_decode(&ce->insn, e->host + off, avail < 15 ? avail : 15, c->mode);
-	if (n == DEC_NEED_MORE) {
-		uint8_t buf[15];
-
-		/* the instruction crosses into the next page */
-		memcpy(buf, e->host + off, avail);
-		emu_lin_read(c, lin + avail, buf + avail, 15 - avail, ACC_EXEC, is_user(c));
-		ce->key = ~0ULL;
-		n = emu_decode(tmp, buf, 15, c->mode);
-		if (n < 0)
-			emu_raise(c, n == -EXC_GP ? EXC_GP : EXC_UD, n == -EXC_GP, 0);
-		return tmp;
+	if (UNLIKELY(blk->key != key || blk->gen != gen)) {
+		if (!vm->code_page[pfn])
+			__atomic_store_n(&vm->code_page[pfn], 1, __ATOMIC_RELAXED);
+		blk->key = ~0ULL;
+		build_block(c, blk, e->host + off, 4096 - off);
+		if (blk->n == 0) {
+			step_slow(c, lin); /* crosses the page, or raises #UD/#GP */
+			return;
+		}
+		blk->key = key;
+		blk->gen = gen;
 	}
-	if (n < 0) {
-		ce->key = ~0ULL;
-		emu_raise(c, n == -EXC_GP ? EXC_GP : EXC_UD, n == -EXC_GP, 0);
+	if (UNLIKELY(c->mode != 2 && c->rip + blk->bytes - 1 > c->seg[SEG_CS].limit)) {
+		step_slow(c, lin);
+		return;
 	}
-	ce->key = key;
-	ce->gen = gen;
-	return &ce->insn;
-}
+	{
+		/*
+		 * The instruction count advances per block (deterministically): handlers
+		 * that read the clock see the count at the start of their block.
+		 */
+		const struct emu_insn *in = blk->insn;
+		const struct emu_insn *end = blk->insn + (blk->n < c->budget ? blk->n : c->budget);
+		uint64_t rip = c->rip, done;
 
-/* one instruction, with exceptions already armed by the caller's setjmp */
-static inline void step_one(struct emu_cpu *c)
-{
-	struct emu_insn tmp;
-	const struct emu_insn *in;
+		do {
+			uint64_t seq = rip + in->len;
 
-	c->insn_rip = c->rip;
-	in = fetch(c, &tmp);
-	if (c->mode != 2 && UNLIKELY(c->rip + in->len - 1 > c->seg[SEG_CS].limit))
-		emu_raise(c, EXC_GP, 1, 0);
-	c->next_rip = c->rip + in->len;
-	c->cur = in;
-	exec_insn(c, in);
-	c->rip = c->next_rip;
-	c->icount++;
+			c->next_rip = seq;
+			in->fn(c, in);
+			c->rip = rip = c->next_rip;
+			/* stop_block: an exit, HLT, an interrupt shadow or a write to decoded code */
+			if (UNLIKELY((rip != seq) | c->stop_block)) {
+				in++;
+				break;
+			}
+		} while (++in < end);
+		done = (uint64_t)(in - blk->insn);
+		c->icount += done;
+		c->budget -= done;
+	}
 }
 
 /* called from the setjmp landing: deliver the pending exception */
@@ -1617,19 +1963,29 @@ static void handle_exception(struct emu_cpu *c);
 void emu_exec(struct emu_cpu *c)
 {
 	if (setjmp(c->jb)) {
+		c->cur = NULL;
 		if (c->exc_vector == -2)
 			return; /* an exit abandoned the instruction; it replays */
 		handle_exception(c);
 		if (c->exc_vector == -3)
 			return; /* triple fault: exit filled */
+		if (c->budget)
+			c->budget--;
 	}
 	while (c->budget > 0) {
-		c->budget--;
-		if (UNLIKELY(c->irq_shadow))
-			c->irq_shadow = 0; /* no interrupt right after STI / MOV SS */
-		else if (UNLIKELY(c->intr_hint) && (c->flags & FL_IF))
-			emu_intr_poll(c);
-		step_one(c);
+		if (UNLIKELY(c->irq_shadow)) {
+			/* no interrupt right after STI / MOV SS: run exactly one instruction */
+			uint64_t save = c->budget;
+
+			c->irq_shadow = 0;
+			c->budget = 1;
+			run_block(c);
+			c->budget = save - 1;
+		} else {
+			if (UNLIKELY(c->intr_hint) && (c->flags & FL_IF))
+				emu_intr_poll(c);
+			run_block(c);
+		}
 		if (UNLIKELY(c->exit_ready || c->state != EMU_RUNNING || c->kick))
 			return;
 	}
@@ -1655,7 +2011,11 @@ static void handle_exception(struct emu_cpu *c)
 	int vec = c->exc_vector, has_err = c->exc_has_err;
 	uint32_t err = c->exc_err;
 
-	c->rip = c->insn_rip;
+	/* faults report the instruction's RIP: c->rip moves only when it completes */
+	if (c->soft_int) {
+		c->rip = c->soft_int_rip;
+		c->soft_int = 0;
+	}
 	if (c->exc_nesting >= 0) {
 		int prev = c->exc_nesting;
 

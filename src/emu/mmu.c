@@ -71,6 +71,7 @@ static void pte_set(struct emu_cpu *c, uint64_t pa, uint64_t bits, int wide)
 		__atomic_fetch_or((uint64_t *)p, bits, __ATOMIC_RELAXED);
 	else
 		__atomic_fetch_or((uint32_t *)p, (uint32_t)bits, __ATOMIC_RELAXED);
+	c->stop_block = 1;
 	emu_code_write(c->vm, pa, wide ? 8 : 4);
 }
 
@@ -274,6 +275,7 @@ void emu_phys_write(struct emu_cpu *c, uint64_t pa, const void *src, unsigned in
 	void *p = vm_mem_ptr(&c->m->mem, pa, len);
 
 	if (p) {
+		c->stop_block = 1;
 		emu_code_write(c->vm, pa, len);
 		memcpy(p, src, len);
 		return;
@@ -328,6 +330,8 @@ void emu_lin_write(struct emu_cpu *c, uint64_t lin, const void *src, unsigned in
 		unsigned int off = (unsigned int)(l[i] & 0xfff);
 
 		if (e[i]->host) {
+			if (c->vm->code_page[e[i]->ppage >> 12])
+				c->stop_block = 1; /* the running block may be stale */
 			emu_code_write(c->vm, e[i]->ppage | off, n[i]);
 			memcpy(e[i]->host + off, s, n[i]);
 		} else {
