@@ -332,6 +332,11 @@ static int emu_vm_init(struct machine *m, struct cabin_err **err)
 	if (!vm)
 		return cabin_err_make(err, ENOMEM, "emulator: allocate VM state");
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
+	{
+		const char *t = getenv("CABIN_EMU_TRACE");
+
+		vm->trace_exc = t && strstr(t, "exc") ? 200 : 0;
+	}
 	m->accel_priv = vm;
 	return 0;
 }

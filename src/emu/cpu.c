@@ -75,6 +75,8 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->cpl = 0;
 	c->pat = 0x0007040600070406ULL;
 	c->xcr0 = 1;
+	c->fpu_cw = 0x40;
+	c->fpu_sw = 0;
 	c->star = c->lstar = c->cstar = c->fmask = c->kernel_gs_base = 0;
 	c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
 	c->mtrr_def_type = 0;
