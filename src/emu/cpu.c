@@ -571,8 +571,6 @@ void emu_iret(struct emu_cpu *c, int osz)
 	uint16_t ncs;
 	int old_cpl = c->cpl, rpl;
 
-	if (c->mode == 2 && osz == 4)
-		osz = 4;
 	nip = lin_read(c, seg_lin(c, SEG_SS, sp, osz, ACC_READ), osz);
 	ncs = (uint16_t)lin_read(c, seg_lin(c, SEG_SS, (sp + (uint64_t)osz) & m, 2, ACC_READ), 2);
 	nf = lin_read(c, seg_lin(c, SEG_SS, (sp + 2 * (uint64_t)osz) & m, osz, ACC_READ), osz);
