@@ -311,7 +311,6 @@ static void deliver_real(struct emu_cpu *c, int vector)
 static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t err)
 {
 	int lm = (c->efer & EFER_LMA) != 0;
-	int ext = kind == INT_EXT || kind == INT_EXC || kind == INT_ICEBP;
 	uint32_t gerr = (uint32_t)vector * 8 + 2 + (kind == INT_EXT || kind == INT_EXC ? 1 : 0);
 	unsigned int esz = lm ? 16 : 8;
 	uint64_t g, ghi = 0, off, d, daddr, fl = emu_flags_get(c);
@@ -323,7 +322,6 @@ static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, u
 	struct x86_segment new_ss = c->seg[SEG_SS];
 	int vm86 = (fl & FL_VM) != 0;
 
-	(void)ext;
 	if ((uint64_t)vector * esz + esz - 1 > c->idt.limit)
 		emu_raise(c, EXC_GP, 1, gerr);
 	g = sys_read(c, c->idt.base + (uint64_t)vector * esz, 8);
