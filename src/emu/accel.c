@@ -147,7 +147,8 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 	if (len > 8) {
 		/* wider than an exit carries: split */
 		for (unsigned int o = 0; o < len; o += 8)
-			emu_mmio(c, pa + o, (uint8_t *)data + o, len - o < 8 ? len - o : 8, is_write);
+			emu_mmio(c, pa + o, (uint8_t *)data + o, len - o < 8 ? len - o : 8,
+				 is_write);
 		return 0;
 	}
 	if (!is_write) {
@@ -358,9 +359,11 @@ static void print_stats(struct emu_vm *vm)
 	if (!e || !*e || !strcmp(e, "0"))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	s = (double)(t.tv_sec - vm->t_start.tv_sec) + (double)(t.tv_nsec - vm->t_start.tv_nsec) / 1e9;
+	s = (double)(t.tv_sec - vm->t_start.tv_sec) +
+	    (double)(t.tv_nsec - vm->t_start.tv_nsec) / 1e9;
 	fprintf(stderr, "emu: %llu instructions in %.3f s, %.1f MIPS\n",
-		(unsigned long long)vm->total_insns, s, s > 0 ? (double)vm->total_insns / s / 1e6 : 0.0);
+		(unsigned long long)vm->total_insns, s,
+		s > 0 ? (double)vm->total_insns / s / 1e6 : 0.0);
 }
 
 static void emu_vm_fini(struct machine *m)
@@ -501,8 +504,7 @@ static void wait_event(struct emu_cpu *c, int ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&c->lock);
-	if (!c->kick && !c->init_pending && c->sipi_vector < 0 && !c->intr_hint &&
-	    !c->m->stopping)
+	if (!c->kick && !c->init_pending && c->sipi_vector < 0 && !c->intr_hint && !c->m->stopping)
 		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -544,7 +546,8 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 		}
 		run_timers(c);
 		if (c->state == EMU_HALTED) {
-			/* clear the hint first: a device raising a line from now on sets it again */
+			/* clear the hint first: a device raising a line from now on sets it again
+			 */
 			c->intr_hint = 0;
 			int ready = intr_ready(c);
 

@@ -56,7 +56,7 @@ static inline void lazy_logic(struct emu_cpu *c, int size, uint64_t res)
 }
 
 static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c, int op, int size,
-							   uint64_t a, uint64_t b)
+							      uint64_t a, uint64_t b)
 {
 	uint64_t mask = emu_size_mask(size), res;
 	int cf;
@@ -102,8 +102,8 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 }
 
 /* SHL/SAL/SHR/SAR by 0 < @count < width bits, flags left lazy */
-static inline __attribute__((always_inline)) uint64_t shift_lazy(struct emu_cpu *c, int op, int size,
-								 uint64_t a, unsigned int count)
+static inline __attribute__((always_inline)) uint64_t
+shift_lazy(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int count)
 {
 	uint64_t mask = emu_size_mask(size), res;
 	int sh = 64 - size * 8;
@@ -177,9 +177,8 @@ static inline void rot_lazy(struct emu_cpu *c, uint64_t cfof)
 }
 
 /* ROL (@right = 0) or ROR of @a (masked to @size) by a masked, non-zero @count */
-static inline __attribute__((always_inline)) uint64_t rot_inl(struct emu_cpu *c, int right,
-							      int size, uint64_t a,
-							      unsigned int count)
+static inline __attribute__((always_inline)) uint64_t
+rot_inl(struct emu_cpu *c, int right, int size, uint64_t a, unsigned int count)
 {
 	unsigned int bits = (unsigned int)size * 8, n = count % bits;
 	uint64_t mask = emu_size_mask(size), res, cf, of;

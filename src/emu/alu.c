@@ -112,8 +112,10 @@ static uint64_t cc_eval(uint32_t op, int size, uint64_t res, uint64_t a, uint64_
 uint64_t emu_cc_compute(const struct emu_cpu *c)
 {
 	if (c->cc_op == CC_ROT)
-		return (cc_eval(c->cc2_op, (int)c->cc2_size, c->cc2_res, c->cc2_a, c->cc2_b, c->flags) &
-			~(uint64_t)(FL_CF | FL_OF)) | c->cc_b;
+		return (cc_eval(c->cc2_op, (int)c->cc2_size, c->cc2_res, c->cc2_a, c->cc2_b,
+				c->flags) &
+			~(uint64_t)(FL_CF | FL_OF)) |
+		       c->cc_b;
 	return cc_eval(c->cc_op, (int)c->cc_size, c->cc_res, c->cc_a, c->cc_b, c->flags);
 }
 
@@ -148,41 +150,84 @@ int emu_cond(struct emu_cpu *c, unsigned int cc)
 	if (c->cc_op == CC_SUB) {
 		uint64_t mask = emu_size_mask((int)c->cc_size);
 		uint64_t a = c->cc_a & mask, b = c->cc_b & mask;
-		int64_t sa = (int64_t)sext(a, (int)c->cc_size), sb = (int64_t)sext(b, (int)c->cc_size);
+		int64_t sa = (int64_t)sext(a, (int)c->cc_size),
+			sb = (int64_t)sext(b, (int)c->cc_size);
 
 		switch (cc >> 1) {
-		case 1: r = a < b; goto out;
-		case 2: r = a == b; goto out;
-		case 3: r = a <= b; goto out;
-		case 6: r = sa < sb; goto out;
-		case 7: r = sa <= sb; goto out;
-		default: break;
+		case 1:
+			r = a < b;
+			goto out;
+		case 2:
+			r = a == b;
+			goto out;
+		case 3:
+			r = a <= b;
+			goto out;
+		case 6:
+			r = sa < sb;
+			goto out;
+		case 7:
+			r = sa <= sb;
+			goto out;
+		default:
+			break;
 		}
 	} else if (c->cc_op == CC_LOGIC) {
 		uint64_t res = c->cc_res;
 		int s = sign_bit(res, (int)c->cc_size);
 
 		switch (cc >> 1) {
-		case 0: r = 0; goto out;
-		case 1: r = 0; goto out;
-		case 2: r = res == 0; goto out;
-		case 3: r = res == 0; goto out;
-		case 4: r = s; goto out;
-		case 6: r = s; goto out;
-		case 7: r = s || res == 0; goto out;
-		default: break;
+		case 0:
+			r = 0;
+			goto out;
+		case 1:
+			r = 0;
+			goto out;
+		case 2:
+			r = res == 0;
+			goto out;
+		case 3:
+			r = res == 0;
+			goto out;
+		case 4:
+			r = s;
+			goto out;
+		case 6:
+			r = s;
+			goto out;
+		case 7:
+			r = s || res == 0;
+			goto out;
+		default:
+			break;
 		}
 	}
 	f = c->cc_op == CC_EFLAGS ? c->flags : emu_cc_compute(c);
 	switch (cc >> 1) {
-	case 0: r = !!(f & FL_OF); break;
-	case 1: r = !!(f & FL_CF); break;
-	case 2: r = !!(f & FL_ZF); break;
-	case 3: r = !!(f & (FL_CF | FL_ZF)); break;
-	case 4: r = !!(f & FL_SF); break;
-	case 5: r = !!(f & FL_PF); break;
-	case 6: r = !!(f & FL_SF) != !!(f & FL_OF); break;
-	default: r = (f & FL_ZF) || (!!(f & FL_SF) != !!(f & FL_OF)); break;
+	case 0:
+		r = !!(f & FL_OF);
+		break;
+	case 1:
+		r = !!(f & FL_CF);
+		break;
+	case 2:
+		r = !!(f & FL_ZF);
+		break;
+	case 3:
+		r = !!(f & (FL_CF | FL_ZF));
+		break;
+	case 4:
+		r = !!(f & FL_SF);
+		break;
+	case 5:
+		r = !!(f & FL_PF);
+		break;
+	case 6:
+		r = !!(f & FL_SF) != !!(f & FL_OF);
+		break;
+	default:
+		r = (f & FL_ZF) || (!!(f & FL_SF) != !!(f & FL_OF));
+		break;
 	}
 out:
 	return r ^ (int)(cc & 1);
@@ -279,8 +324,8 @@ uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int
 		break;
 	}
 	}
-	c->flags = (fl & ~(uint64_t)FL_ARITH) | szp(res, size) | (cf ? FL_CF : 0) |
-		   (of ? FL_OF : 0);
+	c->flags =
+		(fl & ~(uint64_t)FL_ARITH) | szp(res, size) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
 	c->cc_op = CC_EFLAGS;
 	return res;
 }
@@ -405,10 +450,14 @@ uint64_t emu_bt(struct emu_cpu *c, int op, int size, uint64_t a, uint64_t bit)
 
 	c->flags = (fl & ~(uint64_t)FL_CF) | ((a & m) ? FL_CF : 0);
 	switch (op) {
-	case 1: return a | m;
-	case 2: return a & ~m;
-	case 3: return a ^ m;
-	default: return a;
+	case 1:
+		return a | m;
+	case 2:
+		return a & ~m;
+	case 3:
+		return a ^ m;
+	default:
+		return a;
 	}
 }
 
