@@ -39,7 +39,7 @@
 
 /* Firecracker's guest command line conventions. */
 #define VM_DEFAULT_CMDLINE                                                                         \
-	"console=ttyS0 reboot=k panic=1 pci=off nomodule 8250.nr_uarts=1 i8042.noaux "             \
+	"console=ttyS0 reboot=k panic=1 pci=off 8250.nr_uarts=1 i8042.noaux "                      \
 	"i8042.nomux i8042.dumbkbd"
 
 #define VM_MAX_DISKS 8
