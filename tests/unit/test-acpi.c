@@ -16,6 +16,7 @@
 
 #include "lib/error.h"
 #include "unit/tap.h"
+#include "vm/bus.h"
 #include "vm/machine.h"
 #include "vm/x86/acpi.h"
 #include "vm/x86/boot.h"
@@ -90,7 +91,8 @@ struct dsdt_dec {
 	int nr_devs;
 	struct dev_dec devs[MAX_DEVS];
 	int sb_scope;
-	int error;
+	int nr_s5;
+	uint64_t s5[8];
 };
 
 static int pkglen(const uint8_t **pp, const uint8_t *end, size_t *len)
@@ -299,6 +301,21 @@ static int term_list(const uint8_t *p, const uint8_t *end, struct dsdt_dec *dd, 
 		} else if (p[0] == 0x08 && cur) {
 			if (name_obj(&p, end, cur) < 0)
 				return -1;
+		} else if (p[0] == 0x08 && end - p > 6 && !memcmp(p + 1, "_S5_", 4) &&
+			   p[5] == 0x12) { /* Name(_S5_, Package() {...}) */
+			p += 6;
+			if (pkglen(&p, end, &len) < 0 || len < 1)
+				return -1;
+			body = p;
+			unsigned int num = body[0];
+			const uint8_t *q = body + 1;
+
+			for (unsigned int i = 0; i < num && i < 8; i++)
+				if (integer(&q, body + len, &dd->s5[dd->nr_s5++]) < 0)
+					return -1;
+			if (q != body + len)
+				return -1;
+			p = body + len;
 		} else {
 			return -1;
 		}
@@ -359,7 +376,7 @@ static void check_tables(const uint8_t *buf, unsigned int ncpu, unsigned int nmm
 	tap_diag("%u vCPUs, %u virtio-mmio devices", ncpu, nmmio);
 	tap_ok(follow(buf, &f) == 0, "RSDP found by scan; XSDT -> FADT, MADT; FADT -> DSDT");
 	if (!f.dsdt) {
-		for (int i = 0; i < 13; i++)
+		for (int i = 0; i < 15; i++)
 			tap_ok(0, "(no tables)");
 		return;
 	}
@@ -373,6 +390,14 @@ static void check_tables(const uint8_t *buf, unsigned int ncpu, unsigned int nmm
 		       get32(f.fadt + 40) == get64(f.fadt + 140) && get32(f.fadt + 76) == 0 &&
 		       get16(f.fadt + 46) == 0,
 	       "FADT: HW_REDUCED_ACPI, 8042 present, DSDT == X_DSDT, no PM timer, no SCI");
+	/* GAS: SystemIO, 8 bits wide, byte access, at the port. */
+	static const uint8_t gas[4] = { 1, 8, 0, 1 };
+
+	tap_ok(!memcmp(f.fadt + 244, gas, 4) && get64(f.fadt + 248) == 0x600 &&
+		       !memcmp(f.fadt + 256, gas, 4) && get64(f.fadt + 260) == 0x601 &&
+		       !memcmp(f.fadt + 116, gas, 4) && get64(f.fadt + 120) == 0x602 &&
+		       f.fadt[128] == 0x42 && (get32(f.fadt + 112) & (1u << 10)),
+	       "FADT: sleep control/status at ports 0x600/0x601, reset register 0x602 = 0x42");
 
 	/* MADT */
 	const uint8_t *m = f.madt;
@@ -424,6 +449,8 @@ static void check_tables(const uint8_t *buf, unsigned int ncpu, unsigned int nmm
 	tap_ok(table_ok(f.dsdt) && f.dsdt[8] == 2, "DSDT: revision 2, checksum");
 	tap_ok(term_list(f.dsdt + 36, f.dsdt + dlen, &dd, NULL) == 0 && dd.sb_scope,
 	       "DSDT: AML decodes completely (Scope \\_SB_ with Devices)");
+	tap_ok(dd.nr_s5 == 4 && dd.s5[0] == 5 && !dd.s5[1] && !dd.s5[2] && !dd.s5[3],
+	       "DSDT: \\_S5 = Package { 5, 0, 0, 0 }");
 
 	const struct dev_dec *com1 = find_dev(&dd, "COM1"), *kbd = find_dev(&dd, "PS2K"),
 			     *rtc = find_dev(&dd, "RTC_");
@@ -522,7 +549,7 @@ int main(void)
 	struct cabin_err *err = NULL;
 	int ret;
 
-	tap_plan(4 * 14 + 9);
+	tap_plan(4 * 16 + 12);
 
 	fill(&cfg, 1, 0);
 	memset(buf, 0xaa, sizeof(buf));
@@ -593,9 +620,24 @@ int main(void)
 		memcpy(buf, m.mem.base + X86_ACPI_ADDR, CAP);
 		check_tables(buf, 2, 3);
 	} else {
-		for (int i = 0; i < 14; i++)
+		for (int i = 0; i < 16; i++)
 			tap_ok(0, "(load failed)");
 	}
+
+	/* The power registers the FADT names answer on the bus. */
+	uint8_t v = (3 << 2) | 0x20; /* S3: not a state this machine has */
+
+	bus_access(&m.bus, BUS_PIO, 0x600, &v, 1, 1);
+	v = 0x01;
+	bus_access(&m.bus, BUS_PIO, 0x602, &v, 1, 1);
+	tap_ok(!m.stopping, "entering S3 or a wrong reset value leaves the VM running");
+	v = (5 << 2) | 0x20;
+	bus_access(&m.bus, BUS_PIO, 0x600, &v, 1, 1);
+	tap_ok(m.stopping && m.exit_status == 0, "SLP_TYP 5 | SLP_EN powers off with status 0");
+	m.stopping = 0;
+	v = 0x42;
+	bus_access(&m.bus, BUS_PIO, 0x602, &v, 1, 1);
+	tap_ok(m.stopping && m.exit_status == 0, "the reset value ends the VM with status 0");
 	vm_mem_fini(&m.mem);
 	return tap_done();
 }

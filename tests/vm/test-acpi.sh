@@ -8,7 +8,9 @@
 #     the tables, built for microvm's device layout (8 virtio-mmio transports
 #     of 512 bytes at 0xfeb00000, GSIs 5-12), are loaded at 0xe0000. The
 #     kernel must find both CPUs in the MADT, the console in the DSDT, and
-#     the virtio disk and rng only through the LNRO0005 devices.
+#     the virtio disk and rng only through the LNRO0005 devices. A second boot
+#     powers off: Linux must use the FADT's sleep control register (port
+#     0x600, where an isa-debug-exit device turns the value into QEMU's status).
 # shellcheck source=../func/lib.sh
 . "$(dirname "$0")/../func/lib.sh"
 DUMP=$TOP/tests/vm/acpi-dump
@@ -18,7 +20,7 @@ QEMU=${QEMU:-qemu-system-x86_64}
 
 [ -x "$DUMP" ] || skip_all "build first: make all unit-tests"
 require_cmd iasl
-plan 19
+plan 21
 
 # 1. iasl: cabin's own layout, 2 vCPUs and 3 devices (slots 0-2).
 mkdir -p "$T/t"
@@ -42,8 +44,9 @@ ok "DSDT: COM1 at 0x3f8, 8 ports, IRQ 4" \
 assert_contains "$(cat "$T/iasl-c.log")" "Compilation successful. 0 Errors, 0 Warnings" \
 	"the disassembled DSDT recompiles cleanly"
 facp=$(cat "$T/t/facp.dsl" 2>/dev/null)
-ok "FADT: hardware reduced, 8042 present, DSDT pointers set" \
+ok "FADT: hardware reduced, 8042 present, DSDT pointers set, sleep control at port 0x600" \
 	bash -c 'grep -q "Hardware Reduced (V5) : 1" <<<"$1" &&
+		grep -A5 "Sleep Control Register" <<<"$1" | grep -q "Address : 0000000000000600" &&
 		grep -q "8042 Present on ports 60/64 (V2) : 1" <<<"$1" &&
 		[ "$(grep -c "DSDT Address : 0*E0" <<<"$1")" = 2 ]' - "$facp"
 apic=$(cat "$T/t/apic.dsl" 2>/dev/null)
@@ -59,7 +62,7 @@ if out=$("$TOP/scripts/fetch-kernel.sh" 2>"$T/fetch.err"); then
 	mods=$(echo "$out" | sed -n 2p)
 fi
 if [ -z "$mods" ] || ! command -v "$QEMU" >/dev/null || [ ! -x "$MKINITRD" ]; then
-	for _ in 1 2 3 4 5 6; do skip "needs Debian's cloud kernel, $QEMU and tests/vm/mkinitrd"; done
+	for _ in 1 2 3 4 5 6 7 8; do skip "needs Debian's cloud kernel, $QEMU and tests/vm/mkinitrd"; done
 	done_testing
 fi
 mkdir -p "$T/q"
@@ -90,4 +93,16 @@ assert_contains "$out" "$(md5sum <"$T/q/dsdt.dat" | cut -d' ' -f1)  /sys/firmwar
 assert_contains "$out" "ttyS0 at I/O 0x3f8" "the console came from PNP0501"
 assert_eq "$rc" 15 "the command's exit status 7 came back through port 0x501"
 [ "$rc" = 15 ] || tail -n 40 "$T/boot" | sed 's/^/# /'
+assert_contains "$out" "ACPI: PM: (supports S0 S5)" "linux offers ACPI power off (\\_S5 and the sleep registers)"
+
+# Power off: (SLP_TYP 5 << 2) | SLP_EN = 0x34 written to port 0x600 exits QEMU with 0x34 * 2 + 1.
+timeout 150 "$QEMU" -M microvm,acpi=off -accel tcg -cpu max -m 256M -kernel "$kernel" \
+	-initrd "$T/initrd" \
+	-append "console=ttyS0 tsc_early_khz=1000000 reboot=t panic=-1 -- /bin/sh -c \"poweroff -f; exit 7\"" \
+	-nodefaults -no-user-config -display none -serial stdio -no-reboot \
+	-device isa-debug-exit,iobase=0x501,iosize=1 -device isa-debug-exit,iobase=0x600,iosize=1 \
+	-device loader,file="$T/q/acpi.bin",addr=0xe0000,force-raw=on >"$T/boot2" 2>&1 </dev/null
+rc=$?
+assert_eq "$rc" 105 "poweroff -f: linux wrote SLP_TYP 5 | SLP_EN to the sleep control register"
+[ "$rc" = 105 ] || tail -n 20 "$T/boot2" | sed 's/^/# /'
 done_testing

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hw/acpi-pm.h"
 #include "hw/serial-8250.h"
 #include "lib/error.h"
 #include "lib/util.h"
@@ -37,12 +38,19 @@
 #define FADT_OFF_DSDT 40
 #define FADT_OFF_IAPC_BOOT_ARCH 109
 #define FADT_OFF_FLAGS 112
+#define FADT_OFF_RESET_REG 116
+#define FADT_OFF_RESET_VALUE 128
 #define FADT_OFF_MINOR 131
 #define FADT_OFF_X_DSDT 140
+#define FADT_OFF_SLEEP_CTL 244
+#define FADT_OFF_SLEEP_STS 256
 #define FADT_OFF_HV_VENDOR 268
 #define FADT_F_PWR_BUTTON (1u << 4) /* no fixed-feature power button */
 #define FADT_F_SLP_BUTTON (1u << 5) /* no fixed-feature sleep button */
+#define FADT_F_RESET_REG_SUP (1u << 10)
 #define FADT_F_HW_REDUCED_ACPI (1u << 20)
+#define GAS_SYSTEM_IO 1
+#define GAS_ACCESS_BYTE 1
 #define IAPC_LEGACY_DEVICES (1u << 0) /* ISA-style devices: the 8250, the RTC */
 #define IAPC_8042 (1u << 1)	      /* keyboard controller at 0x60/0x64 */
 #define IAPC_VGA_NOT_PRESENT (1u << 2)
@@ -68,6 +76,7 @@
 #define AML_STRING 0x0d
 #define AML_QWORD 0x0e
 #define AML_SCOPE 0x10
+#define AML_PACKAGE 0x12
 #define AML_BUFFER 0x11
 #define AML_EXT 0x5b
 #define AML_DEVICE 0x82 /* after AML_EXT */
@@ -403,6 +412,26 @@ static void dsdt_virtio(struct aml *a, unsigned int idx, const struct x86_acpi_m
 	aml_pkg_end(a, dev);
 }
 
+/*
+ * Name(\_S5, Package() { 5, 0, 0, 0 }) at the root: the SLP_TYP value that
+ * the sleep control register (hw/acpi-pm.c) takes as power off. Without it
+ * Linux does not offer ACPI power off at all.
+ */
+static void dsdt_s5(struct aml *a)
+{
+	size_t pkg;
+
+	aml_name(a, "_S5_");
+	aml_byte(a, AML_PACKAGE);
+	pkg = aml_pkg_begin(a);
+	aml_byte(a, 4); /* NumElements */
+	aml_integer(a, HW_ACPI_SLP_TYP_S5);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_pkg_end(a, pkg);
+}
+
 /* DSDT at @t, at most @cap bytes. Return: its length, or 0 if it does not fit. */
 static size_t build_dsdt(const struct x86_acpi_config *cfg, uint8_t *t, size_t cap)
 {
@@ -419,11 +448,22 @@ static size_t build_dsdt(const struct x86_acpi_config *cfg, uint8_t *t, size_t c
 	for (unsigned int i = 0; i < cfg->nr_mmio; i++)
 		dsdt_virtio(&a, i, &cfg->mmio[i]);
 	aml_pkg_end(&a, scope);
+	dsdt_s5(&a);
 	if (a.overflow)
 		return 0;
 	sdt_header(t, "DSDT", (uint32_t)a.len, DSDT_REV);
 	sdt_finish(t, a.len);
 	return a.len;
+}
+
+/* A Generic Address Structure (5.2.3.2) for a byte-wide I/O port. */
+static void gas_io8(uint8_t *g, uint16_t port)
+{
+	g[0] = GAS_SYSTEM_IO;
+	g[1] = 8; /* bit width */
+	g[2] = 0; /* bit offset */
+	g[3] = GAS_ACCESS_BYTE;
+	put64(g + 4, port);
 }
 
 static size_t build_fadt(uint8_t *t, uint64_t dsdt)
@@ -435,7 +475,13 @@ static size_t build_fadt(uint8_t *t, uint64_t dsdt)
 	put64(t + FADT_OFF_X_DSDT, dsdt);
 	put16(t + FADT_OFF_IAPC_BOOT_ARCH,
 	      IAPC_LEGACY_DEVICES | IAPC_8042 | IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED);
-	put32(t + FADT_OFF_FLAGS, FADT_F_HW_REDUCED_ACPI | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON);
+	put32(t + FADT_OFF_FLAGS, FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP |
+					  FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON);
+	/* Power off and reset go through hw/acpi-pm.c's ports. */
+	gas_io8(t + FADT_OFF_RESET_REG, HW_ACPI_RESET);
+	t[FADT_OFF_RESET_VALUE] = HW_ACPI_RESET_VALUE;
+	gas_io8(t + FADT_OFF_SLEEP_CTL, HW_ACPI_SLEEP_CTL);
+	gas_io8(t + FADT_OFF_SLEEP_STS, HW_ACPI_SLEEP_STS);
 	t[FADT_OFF_MINOR] = FADT_MINOR;
 	memcpy(t + FADT_OFF_HV_VENDOR, "CABIN\0\0\0", 8);
 	sdt_finish(t, FADT_LEN);
@@ -592,6 +638,10 @@ int x86_acpi_write(struct machine *m, uint64_t *rsdp, struct cabin_err **err)
 	x86_acpi_config_from_machine(m, &cfg);
 	memset(dst, 0, X86_ACPI_SIZE);
 	ret = x86_acpi_build(&cfg, dst, X86_ACPI_SIZE, X86_ACPI_ADDR, NULL, err);
+	if (ret < 0)
+		return ret;
+	/* The registers the FADT names: only a guest that reads the tables uses them. */
+	ret = hw_acpi_pm_attach(m, err);
 	if (ret < 0)
 		return ret;
 	*rsdp = X86_ACPI_ADDR;
