@@ -44,9 +44,16 @@ static int acpi_pm_io(void *opaque, uint64_t offset, void *data, uint32_t len, i
 
 int hw_acpi_pm_attach(struct machine *m, struct cabin_err **err)
 {
-	int ret = bus_register_pio(&m->bus, HW_ACPI_PM_PORT, HW_ACPI_PM_LEN, acpi_pm_io, m,
-				   "acpi-pm");
+	int ret;
 
+	/* Idempotent: loading a kernel again into the same machine keeps the ports. */
+	for (unsigned int i = 0; i < m->bus.nr[BUS_PIO]; i++) {
+		const struct bus_range *r = &m->bus.ranges[BUS_PIO][i];
+
+		if (r->base == HW_ACPI_PM_PORT && r->fn == acpi_pm_io && r->opaque == m)
+			return 0;
+	}
+	ret = bus_register_pio(&m->bus, HW_ACPI_PM_PORT, HW_ACPI_PM_LEN, acpi_pm_io, m, "acpi-pm");
 	if (ret < 0)
 		return cabin_err_make(err, -ret, "claim the ACPI power ports `0x%x`",
 				      HW_ACPI_PM_PORT);
