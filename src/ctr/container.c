@@ -346,13 +346,34 @@ static int child_enter_ns(struct create_ctx *c, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * Load linux.seccomp. A filter with SCMP_ACT_NOTIFY is loaded before READY, not just
+ * before execve: its listener fd must reach linux.seccomp.listenerPath through the
+ * runtime, which exits when create is done.
+ */
+static int load_seccomp(struct create_ctx *c, struct cabin_err **err)
+{
+	int sock = c->sync[1], notify = -1;
+
+	if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+		return -1;
+	if (notify < 0)
+		return 0;
+	if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0) {
+		close(notify);
+		return cabin_err_make(err, errno, "send the seccomp fd to the runtime");
+	}
+	close(notify);
+	return child_wait(sock, CTR_SYNC_SECCOMP_DONE, NULL, err);
+}
+
 static int child_init(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
 	int sock = c->sync[1], joined_mnt = !!(s->ns_joined & CLONE_NEWNS);
 	cleanup_close int rootfd = -1;
 	cleanup_free char *exe = NULL;
-	int hostpid = 0, notify = -1;
+	int hostpid = 0;
 	json_t *state;
 	char b;
 
@@ -419,6 +440,12 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (chdir(s->cwd) < 0 && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	/*
+	 * Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
+	 * still have it, before the identity and capabilities change (as runc does).
+	 */
+	if (c->seccomp && !s->no_new_privs && load_seccomp(c, err) < 0)
+		return -1;
 	if (apply_identity(s, &c->caps, err) < 0)
 		return -1;
 	if (chdir(s->cwd) < 0)
@@ -429,22 +456,9 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return cabin_err_make(err, errno, "set no_new_privs");
 	if (find_exec(s, &exe, err) < 0)
 		return -1;
-	/*
-	 * A filter with SCMP_ACT_NOTIFY is installed now, not just before execve: its
-	 * listener fd must reach linux.seccomp.listenerPath through the runtime, which
-	 * exits when create is done (runc does the same).
-	 */
-	if (c->seccomp && ctr_seccomp_uses_notify(c->seccomp)) {
-		if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
-			return -1;
-		if (notify >= 0) {
-			if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0)
-				return cabin_err_make(err, errno, "send the seccomp fd");
-			close(notify);
-			if (child_wait(sock, CTR_SYNC_SECCOMP_DONE, NULL, err) < 0)
-				return -1;
-		}
-	}
+	if (c->seccomp && s->no_new_privs && ctr_seccomp_uses_notify(c->seccomp) &&
+	    load_seccomp(c, err) < 0)
+		return -1;
 
 	/*
 	 * Disarm PDEATHSIG before READY: `create` exits right after ACK. Should the
@@ -466,8 +480,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		}
 		json_decref(state);
 	}
-	if (c->seccomp && !ctr_seccomp_uses_notify(c->seccomp) &&
-	    ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+	if (c->seccomp && s->no_new_privs && !ctr_seccomp_uses_notify(c->seccomp) &&
+	    load_seccomp(c, err) < 0)
 		return -1;
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -814,8 +828,13 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	if (c->child == 0) {
 		struct cabin_err *e = NULL;
 
-		if (child_init(c, &e) < 0)
-			ctr_sync_send(c->sync[1], CTR_SYNC_ERROR, 0, cabin_err_msg(e), -1);
+		/*
+		 * After `create` returned nobody reads the socket: the container's stderr
+		 * (a log, for conmon) is then the only place left for the error.
+		 */
+		if (child_init(c, &e) < 0 &&
+		    ctr_sync_send(c->sync[1], CTR_SYNC_ERROR, 0, cabin_err_msg(e), -1) < 0)
+			dprintf(2, "cabin: container `%s`: %s\n", o->id, cabin_err_msg(e));
 		_exit(1);
 	}
 	close(c->sync[1]);
