@@ -137,6 +137,8 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return -1;
 	if (chdir(s->cwd) < 0 && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	if (find_exec(s, &exe, err) < 0)
+		return -1;
 	/* without no_new_privs, loading the filter needs the capabilities we drop below */
 	if (x->seccomp && !s->no_new_privs && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
 		return -1;
@@ -156,8 +158,6 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		umask((mode_t)s->umask);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cabin_err_make(err, errno, "set no_new_privs");
-	if (find_exec(s, &exe, err) < 0)
-		return -1;
 	if (x->seccomp && s->no_new_privs && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
 		return -1;
 	if (notify >= 0)
