@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -480,7 +481,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	/* Block until `start` writes one byte. The runtime's socket end is gone now. */
 	if (TEMP_FAILURE_RETRY(read(c->fifo, &b, 1)) != 1)
 		_exit(1);
-	close(c->fifo);
+	/* c->fifo stays open until execve closes it: `start` waits for that */
 	if (ctr_hooks_present(s->hooks, "startContainer")) {
 		state = child_state_json(c, hostpid, "running");
 		if (ctr_hooks_run(s->hooks, "startContainer", state, err) < 0) {
@@ -904,20 +905,37 @@ static int count_fds(void)
 	return n - 1; /* the directory's own fd */
 }
 
-static int release_init(const char *root, const char *id, struct cabin_err **err)
+/*
+ * Release the init waiting on exec.fifo and wait until it has exec'd, so that poststart
+ * hooks run after the user process started, as the runtime-spec requires. The init's
+ * fifo fd is close-on-exec: once it is gone the fifo has no writer left and our read
+ * end reports POLLHUP (the reader is opened before our writer, so a writer has come
+ * and gone since, which Linux requires for POLLHUP on a fifo).
+ */
+static int release_init(int dirfd, const char *id, struct cabin_err **err)
 {
-	cleanup_free char *fifo = xasprintf("%s/%s/exec.fifo", root, id);
-	cleanup_close int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	cleanup_close int rfd = -1, wfd = -1;
+	struct pollfd p;
+	int r;
 
-	if (fd < 0) {
-		if (errno == ENXIO)
-			return cabin_err_make(err, 0, "container `%s` init is not running", id);
-		return cabin_err_make(err, errno, "container `%s` is not in the created state",
-				      id);
-	}
-	if (write(fd, "0", 1) != 1)
+	rfd = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (rfd < 0)
+		return cabin_err_make(err, errno == ENOENT ? 0 : errno,
+				      "container `%s` is not in the created state", id);
+	wfd = openat(dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (wfd < 0)
+		return cabin_err_make(err, errno, "start `%s`: open exec.fifo", id);
+	if (write(wfd, "0", 1) != 1)
 		return cabin_err_make(err, errno, "start `%s`: write exec.fifo", id);
-	unlink(fifo);
+	close(steal_fd(&wfd));
+	unlinkat(dirfd, "exec.fifo", 0);
+	p.fd = rfd;
+	p.events = 0;
+	do
+		r = poll(&p, 1, 10000);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		log_warn("start `%s`: the process has not started after 10s", id);
 	return 0;
 }
 
@@ -939,6 +957,8 @@ static void run_poststart(const char *root, struct ctr_state *st)
 int ctr_start(const char *root, const char *id, struct cabin_err **err)
 {
 	cleanup_state struct ctr_state *st = NULL;
+	cleanup_free char *dir = NULL;
+	cleanup_close int dirfd = -1;
 	enum ctr_status status;
 
 	if (ctr_state_load(root, id, &st, err) < 0)
@@ -947,7 +967,11 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err)
 	if (status != CTR_CREATED)
 		return cabin_err_make(err, 0, "container `%s` is %s, not created", id,
 				      ctr_status_name(status));
-	if (release_init(root, id, err) < 0)
+	dir = ctr_state_dir(root, id);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return cabin_err_make(err, errno, "open `%s`", dir);
+	if (release_init(dirfd, id, err) < 0)
 		return -1;
 	run_poststart(root, st);
 	return 0;
@@ -971,13 +995,13 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 		create_ctx_free(&c);
 		return -1;
 	}
-	/* Release the init through our own fifo fd, as `start` would. */
-	if (write(c.fifo, "0", 1) != 1) {
-		ret = cabin_err_make(err, errno, "run `%s`: start", o->id);
+	close(c.fifo);
+	c.fifo = -1;
+	if (release_init(c.dirfd, o->id, err) < 0) {
+		ret = -1;
 		create_rollback(&c);
 		goto out;
 	}
-	unlinkat(c.dirfd, "exec.fifo", 0);
 	if (ctr_state_load(o->root, o->id, &st, &e) == 0)
 		run_poststart(o->root, st);
 	cabin_err_release(&e);
