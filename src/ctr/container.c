@@ -166,7 +166,7 @@ int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err)
 	return 0;
 }
 
-static int write_map(pid_t pid, const char *file, json_t *maps, struct cabin_err **err)
+int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err **err)
 {
 	char path[64], buf[4096];
 	size_t len = 0, i;
@@ -336,6 +336,17 @@ static int child_enter_ns(struct create_ctx *c, struct cabin_err **err)
 	}
 	if ((s->ns_new & ~CLONE_NEWUSER) && unshare(s->ns_new & ~CLONE_NEWUSER) < 0)
 		return cabin_err_make(err, errno, "unshare namespaces");
+	/* offsets of a new time namespace are set before its first process exists */
+	if (s->time_offsets) {
+		char buf[128];
+		int n = snprintf(buf, sizeof(buf), "monotonic %lld %ld\nboottime %lld %ld\n",
+				 s->time_offsets[0], (long)s->time_offsets[1], s->time_offsets[2],
+				 (long)s->time_offsets[3]);
+		cleanup_close int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || fs_write_all(fd, buf, (size_t)n) < 0)
+			return cabin_err_make(err, errno, "write linux.timeOffsets");
+	}
 	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
 	if (pid < 0)
 		return cabin_err_make(err, errno, "fork the container init");
@@ -676,8 +687,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			return init_exit_error(c, err);
 		switch (type) {
 		case CTR_SYNC_MAP_REQ:
-			if (write_map(value, "uid_map", s->uid_mappings, err) < 0 ||
-			    write_map(value, "gid_map", s->gid_mappings, err) < 0)
+			if (ctr_write_idmap(value, "uid_map", s->uid_mappings, err) < 0 ||
+			    ctr_write_idmap(value, "gid_map", s->gid_mappings, err) < 0)
 				return -1;
 			ctr_sync_send(c->sync[0], CTR_SYNC_MAP_DONE, 0, NULL, -1);
 			break;
@@ -808,6 +819,8 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return cabin_err_make(err, errno, "socketpair");
+	if (ctr_mount_prepare_idmaps(s, err) < 0)
+		return -1;
 
 	c->st.id = (char *)o->id;
 	c->st.bundle = c->bundle;
@@ -858,8 +871,8 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	if (!(s->ns_joined || (s->ns_new & CLONE_NEWTIME))) {
 		c->init = c->child;
 		if ((s->ns_new & CLONE_NEWUSER) &&
-		    (write_map(c->init, "uid_map", s->uid_mappings, err) < 0 ||
-		     write_map(c->init, "gid_map", s->gid_mappings, err) < 0))
+		    (ctr_write_idmap(c->init, "uid_map", s->uid_mappings, err) < 0 ||
+		     ctr_write_idmap(c->init, "gid_map", s->gid_mappings, err) < 0))
 			return -1;
 		if (runtime_place(c, err) < 0)
 			return -1;

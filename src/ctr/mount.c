@@ -11,6 +11,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr/cgroup.h"
+#include "ctr/container.h"
 #include "ctr/mount.h"
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
@@ -143,6 +146,61 @@ static int set_propagation(int rootfd, const char *dest, unsigned long prop, int
 	return 0;
 }
 
+/*
+ * A user namespace holding a mount's own uidMappings/gidMappings, for MOUNT_ATTR_IDMAP:
+ * a short-lived child unshares it, we write its maps and keep a reference to it.
+ */
+static int mapped_userns(const struct ctr_mount *m, struct cabin_err **err)
+{
+	int pfd[2], fd = -1;
+	char path[64];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return cabin_err_make(err, errno, "pipe");
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return cabin_err_make(err, errno, "mount `%s`: user namespace for idmap", m->dest);
+	}
+	if (pid == 0) {
+		char b;
+
+		close(pfd[1]);
+		(void)!read(pfd[0], &b, 1); /* until the parent is done with us */
+		_exit(0);
+	}
+	close(pfd[0]);
+	if (ctr_write_idmap(pid, "uid_map", m->uid_mappings, err) == 0 &&
+	    ctr_write_idmap(pid, "gid_map", m->gid_mappings, err) == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			cabin_err_make(err, errno, "open `%s`", path);
+	}
+	close(pfd[1]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (fd < 0)
+		cabin_err_wrap(err, "mount `%s` (uidMappings)", m->dest);
+	return fd;
+}
+
+int ctr_mount_prepare_idmaps(struct ctr_spec *spec, struct cabin_err **err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct ctr_mount *m = &spec->mounts[i];
+
+		if (!m->idmap || !m->uid_mappings || m->userns_fd >= 0)
+			continue;
+		m->userns_fd = mapped_userns(m, err);
+		if (m->userns_fd < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
 		      struct cabin_err **err)
 {
@@ -168,13 +226,14 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 		 * Without explicit mappings the mount maps like the container's user
 		 * namespace; explicit per-mount mappings need their own namespace.
 		 */
-		if (m->uid_mappings)
-			return cabin_err_make(err, ENOTSUP,
-					      "mount `%s`: per-mount uidMappings are not supported "
-					      "(use `idmap` with the container's user namespace)",
+		int ufd = m->uid_mappings ? dup(m->userns_fd) :
+					    open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+
+		if (ufd < 0)
+			return cabin_err_make(err, errno, "mount `%s`: user namespace for idmap",
 					      m->dest);
 		attr.attr_set |= MOUNT_ATTR_IDMAP;
-		attr.userns_fd = (unsigned long long)open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+		attr.userns_fd = (unsigned long long)ufd;
 	}
 	if ((attr.attr_set || attr.attr_clr || attr.propagation) &&
 	    sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0),

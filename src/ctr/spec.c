@@ -407,6 +407,7 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 	size_t i, datalen = 0;
 	int prop_rec = 0;
 
+	m->userns_fd = -1;
 	snprintf(f, sizeof(f), "mounts[%zu]", idx);
 	if (!json_is_object(jm))
 		return cabin_err_make(err, 0, CFG "`%s` must be an object", f);
@@ -734,6 +735,37 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 		return -EINVAL;
 	if (s->personality && ctr_personality_validate(s->personality, err) < 0)
 		return cabin_err_wrap(err, "config.json");
+	v = json_object_get(lx, "timeOffsets");
+	if (v) {
+		static const char *const clocks[] = { "monotonic", "boottime" };
+
+		if (!json_is_object(v))
+			return cabin_err_make(err, 0, CFG "`linux.timeOffsets` must be an object");
+		if (!(s->ns_new & CLONE_NEWTIME))
+			return cabin_err_make(err, 0,
+					      CFG "`linux.timeOffsets` needs a new time namespace");
+		for (size_t i = 0; i < 2; i++) {
+			json_t *c = json_object_get(v, clocks[i]);
+			char f[64];
+			long long val;
+			int present;
+
+			if (!c)
+				continue;
+			if (!json_is_object(c))
+				return cabin_err_make(err, 0, CFG "`linux.timeOffsets.%s` must be an object",
+						      clocks[i]);
+			snprintf(f, sizeof(f), "linux.timeOffsets.%s.secs", clocks[i]);
+			if (get_int(c, "secs", f, 0, -(1LL << 40), 1LL << 40, &val, &present, err) < 0)
+				return -EINVAL;
+			s->time_offsets_buf[2 * i] = present ? val : 0;
+			snprintf(f, sizeof(f), "linux.timeOffsets.%s.nanosecs", clocks[i]);
+			if (get_int(c, "nanosecs", f, 0, 0, 999999999, &val, &present, err) < 0)
+				return -EINVAL;
+			s->time_offsets_buf[2 * i + 1] = present ? val : 0;
+		}
+		s->time_offsets = s->time_offsets_buf;
+	}
 	v = json_object_get(lx, "intelRdt");
 	if (v)
 		return cabin_err_make(err, 0,
@@ -847,8 +879,11 @@ void ctr_spec_free(struct ctr_spec *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_mounts; i++)
+	for (size_t i = 0; i < s->n_mounts; i++) {
 		free(s->mounts[i].data);
+		if (s->mounts[i].userns_fd >= 0)
+			close(s->mounts[i].userns_fd);
+	}
 	free(s->mounts);
 	free(s->devices);
 	free(s->args);
