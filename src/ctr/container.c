@@ -955,15 +955,12 @@ static int release_init(int dirfd, const char *id, struct cabin_err **err)
 static void run_poststart(const char *root, struct ctr_state *st)
 {
 	json_t *hooks = st->poststop ? json_object_get(st->poststop, "poststart") : NULL;
-	struct cabin_err *e = NULL;
 	json_t *state;
 
 	if (!json_array_size(hooks))
 		return;
 	state = ctr_state_to_json(st, CTR_RUNNING);
-	if (ctr_hooks_run(hooks, NULL, state, &e) < 0)
-		log_warn("poststart: %s", cabin_err_msg(e));
-	cabin_err_release(&e);
+	ctr_hooks_run_warn(hooks, "poststart", state);
 	json_decref(state);
 }
 
