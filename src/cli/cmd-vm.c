@@ -1,10 +1,801 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `cabin vm`: run a microVM and talk to running ones.
+ *   vm run [options] [-- COMMAND...]   boot, connect the console, exit with the guest's status
+ *   vm initrd [-o FILE] [--module M]... build cabin's initramfs
+ *   vm ls | stop NAME | pause NAME | resume NAME   thin clients of the control socket
+ */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+#include "virtio/virtio.h"
+#include "vm/accel.h"
+#include "vm/initrd.h"
+#include "vm/ctl.h"
+#include "vm/machine.h"
+#include "vm/x86/builtin-guest.h"
+
+/*
+ * The software CPU may not be linked in: test for it at run time. (A weak
+ * reference alone does not pull an archive member in; src/emu makes sure it is.)
+ */
+#pragma weak emu_accel_ops
+
+/* Firecracker's guest command line conventions. */
+#define VM_DEFAULT_CMDLINE                                                                         \
+	"console=ttyS0 reboot=k panic=1 pci=off nomodule 8250.nr_uarts=1 i8042.noaux "             \
+	"i8042.nomux i8042.dumbkbd"
+
+#define VM_MAX_DISKS 8
+
+struct vm_run_opts {
+	const char *kernel, *initrd, *cmdline, *firmware, *accel, *name, *dump_regs;
+	const char *net_tap, *vsock;
+	const char *disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
+	int rng;
+	unsigned int cpus;
+	uint64_t mem;
+	int mem_given;
+	char **cmd; /* after `--` */
+	int nr_cmd;
+};
+
+/*
+ * Where control sockets live: ROOT/vm. An unprivileged user who did not pass
+ * --root cannot write /run/cabin, so they get $XDG_RUNTIME_DIR/cabin/vm instead
+ * (clients compute the same path, so `vm ls` finds their VMs).
+ */
+static char *ctl_dir(void)
+{
+	const char *root = cabin_globals.root ? cabin_globals.root : CABIN_DEFAULT_ROOT;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() != 0 && !strcmp(root, CABIN_DEFAULT_ROOT) && xdg && *xdg)
+		return xasprintf("%s/cabin/vm", xdg);
+	return xasprintf("%s/vm", root);
+}
+
+/**
+ * parse_size() - "128M", "1G", "65536K", "2T"; a bare number is MiB (as QEMU's -m).
+ */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 20;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K':
+			shift = 10;
+			break;
+		case 'M':
+			shift = 20;
+			break;
+		case 'G':
+			shift = 30;
+			break;
+		case 'T':
+			shift = 40;
+			break;
+		default:
+			return -EINVAL;
+		}
+		end++;
+		if (toupper((unsigned char)*end) == 'I')
+			end++;
+		if (toupper((unsigned char)*end) == 'B')
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (v == 0 || v > (~0ULL >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int pick_accel(const char *want, const struct accel_ops **out, int *hw,
+		      struct cabin_err **err)
+{
+	char why[256] = "";
+	const struct accel_ops *emu = &emu_accel_ops ? &emu_accel_ops : NULL;
+	int kvm = kvm_accel_ops.probe(why, sizeof(why));
+
+	*hw = kvm == 1;
+	if (!strcmp(want, "kvm")) {
+		if (kvm < 0)
+			return cabin_err_make(err, ENODEV, "--accel kvm: %s", why);
+		*out = &kvm_accel_ops;
+		return 0;
+	}
+	if (!strcmp(want, "emu")) {
+		if (!emu)
+			return cabin_err_make(err, ENOSYS,
+					      "--accel emu: the software CPU is not built into "
+					      "this cabin");
+		*out = emu;
+		return 0;
+	}
+	if (strcmp(want, "auto"))
+		return cabin_err_make(err, EINVAL, "--accel must be kvm, emu or auto, not `%s`",
+				      want);
+	if (kvm == 1) {
+		fprintf(stderr, "cabin: accelerator kvm (%s)\n", why);
+		*out = &kvm_accel_ops;
+	} else if (emu) {
+		fprintf(stderr, "cabin: accelerator emu (kvm: %s)\n", why);
+		*out = emu;
+	} else if (kvm == 0) {
+		fprintf(stderr,
+			"cabin: accelerator kvm, although %s; the software CPU is not built in\n",
+			why);
+		*out = &kvm_accel_ops;
+	} else {
+		return cabin_err_make(err, ENODEV, "no accelerator: kvm: %s; emu not built in",
+				      why);
+	}
+	return 0;
+}
+
+/*
+ * The guest command travels after `--` on the kernel command line: Linux hands
+ * every word after it to init as arguments (cabin's init runs them). Words
+ * with blanks are double-quoted, which the kernel's parser strips; a double
+ * quote itself cannot be expressed there and is refused.
+ */
+static int cmd_fragment(char **argv, int argc, char **out, struct cabin_err **err)
+{
+	size_t cap = 64, n = 0;
+	char *s = xmalloc(cap);
+
+	memcpy(s, "--", 3);
+	n = 2;
+	for (int i = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]);
+		int quote = !l || strpbrk(argv[i], " \t\n\r\v\f") != NULL;
+
+		if (strchr(argv[i], '"')) {
+			free(s);
+			return cabin_err_make(
+				err, EINVAL,
+				"guest command argument `%s` has a double quote, which "
+				"the kernel command line cannot carry",
+				argv[i]);
+		}
+		while (n + l + 4 > cap) {
+			cap *= 2;
+			s = xrealloc(s, cap);
+		}
+		s[n++] = ' ';
+		if (quote)
+			s[n++] = '"';
+		memcpy(s + n, argv[i], l);
+		n += l;
+		if (quote)
+			s[n++] = '"';
+		s[n] = 0;
+	}
+	*out = s;
+	return 0;
+}
+
+/* The machine's virtio phase: disks in order (vda, vdb, ...), then net, vsock, rng. */
+static int attach_devices(struct machine *m, void *opaque, struct cabin_err **err)
+{
+	const struct vm_run_opts *o = opaque;
+	int ret;
+
+	for (unsigned int i = 0; i < o->nr_disks; i++) {
+		cleanup_free char *path = xstrdup(o->disks[i]);
+		char *comma = strrchr(path, ',');
+		int ro = 0;
+
+		if (comma && !strcmp(comma, ",ro")) {
+			*comma = 0;
+			ro = 1;
+		} else if (comma && !strcmp(comma, ",rw")) {
+			*comma = 0;
+		}
+		ret = virtio_blk_attach(m, path, ro, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--disk `%s`", o->disks[i]);
+	}
+	if (o->net_tap) {
+		ret = virtio_net_attach(m, o->net_tap, NULL, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--net tap=`%s`", o->net_tap);
+	}
+	if (o->vsock) {
+		cleanup_free char *spec = xstrdup(o->vsock);
+		char *comma = strchr(spec, ','), *end;
+		unsigned long cid;
+
+		*comma = 0;
+		errno = 0;
+		cid = strtoul(spec, &end, 10);
+		if (errno || *end || !*spec || cid < 3 || cid > 0xfffffffful || !comma[1])
+			return cabin_err_make(err, EINVAL,
+					      "--vsock `%s`: need CID (>= 3) and a socket path",
+					      o->vsock);
+		ret = virtio_vsock_attach(m, (uint32_t)cid, comma + 1, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--vsock `%s`", o->vsock);
+	}
+	if (o->rng) {
+		ret = virtio_rng_attach(m, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--rng");
+	}
+	return 0;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cabin vm run [--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
+		"FILE]\n"
+		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro]]... [--net "
+		"tap=NAME]\n"
+		"                    [--vsock CID,SOCKET] [--rng] [--accel kvm|emu|auto] [--name "
+		"NAME]\n"
+		"                    [--dump-regs FILE] [-- COMMAND...]\n"
+		"Boots a microVM with its console on this terminal and exits with the guest's "
+		"status\n"
+		"(what it writes to port 0x501). --memory takes K, M, G suffixes (default 128M;\n"
+		"a bare number is MiB). --firmware loads a raw image of at most 256 KiB ending at\n"
+		"1 MiB and starts the CPU at F000:FFF0 in real mode (like QEMU -bios).\n");
+}
+
+/* Directory of the running cabin binary: the build tree or the install prefix's bin/. */
+static char *exe_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return xstrdup(".");
+	buf[n] = 0;
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	return xstrdup(buf);
+}
+
+/* $ENV when set, else the first readable path relative to the binary's directory. */
+static char *find_file(const char *env, const char *const *rel)
+{
+	cleanup_free char *dir = exe_dir();
+	const char *e = getenv(env);
+
+	if (e && *e)
+		return xstrdup(e);
+	for (size_t i = 0; rel[i]; i++) {
+		char *p = xasprintf("%s/%s", dir, rel[i]);
+
+		if (access(p, R_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+/* cabin's static guest init: $CABIN_GUEST_INIT, the build tree, or lib/cabin of the prefix. */
+static char *find_guest_init(void)
+{
+	static const char *const rel[] = { "src/guest/init", "../lib/cabin/init", NULL };
+
+	return find_file("CABIN_GUEST_INIT", rel);
+}
+
+/*
+ * The default guest kernel: Debian's cloud kernel, fetched through apt by
+ * fetch-kernel.sh, which prints the bzImage and its modules directory.
+ */
+static int default_kernel(char **kernel, char **modules, struct cabin_err **err)
+{
+	static const char *const rel[] = { "scripts/fetch-kernel.sh",
+					   "../share/cabin/fetch-kernel.sh", NULL };
+	cleanup_free char *script = find_file("CABIN_FETCH_KERNEL", rel);
+	cleanup_free char *cmd = NULL;
+	char line1[PATH_MAX], line2[PATH_MAX];
+	FILE *f;
+	int ok, status;
+
+	if (!script)
+		return cabin_err_make(err, ENOENT,
+				      "no --kernel, and no `fetch-kernel.sh` next to cabin to get "
+				      "the default one");
+	if (strchr(script, '\''))
+		return cabin_err_make(err, EINVAL, "unusable script path `%s`", script);
+	cmd = xasprintf("'%s'", script);
+	f = popen(cmd, "re");
+	if (!f)
+		return cabin_err_make(err, errno, "run `%s`", script);
+	ok = fgets(line1, sizeof(line1), f) && fgets(line2, sizeof(line2), f);
+	status = pclose(f);
+	if (!ok || status != 0)
+		return cabin_err_make(err, 0, "`%s` could not fetch the default kernel", script);
+	line1[strcspn(line1, "\n")] = 0;
+	line2[strcspn(line2, "\n")] = 0;
+	*kernel = xstrdup(line1);
+	*modules = xstrdup(line2);
+	return 0;
+}
+
+/* cabin's initramfs for @modules_dir at @out; /bin/busybox goes in when the host has it. */
+static int build_initrd(const char *out, const char *init, const char *modules_dir,
+			char *const *extra, struct cabin_err **err)
+{
+	static char busybox[] = "/bin/busybox";
+	char *const with_busybox[] = { busybox, NULL };
+	cleanup_free char *init_path = init ? xstrdup(init) : find_guest_init();
+
+	if (!init_path)
+		return cabin_err_make(err, ENOENT,
+				      "cabin's guest init not found (build it with `make`, or set "
+				      "CABIN_GUEST_INIT)");
+	if (!extra && access(busybox, X_OK) == 0)
+		extra = with_busybox;
+	return vm_initrd_build(out, init_path, modules_dir, extra, err);
+}
+
+struct term_state {
+	int saved;
+	struct termios tio;
+};
+
+static void term_raw(struct term_state *t)
+{
+	struct termios raw;
+
+	t->saved = 0;
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t->tio) < 0)
+		return;
+	raw = t->tio;
+	cfmakeraw(&raw);
+	/* Keep ISIG: ^C still stops the VM (the control thread turns it into a stop). */
+	raw.c_lflag |= ISIG;
+	raw.c_oflag |= OPOST | ONLCR;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
+		t->saved = 1;
+}
+
+static void term_restore(struct term_state *t)
+{
+	if (t->saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->tio);
+	t->saved = 0;
+}
+
+static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
+{
+	struct machine_config cfg = { 0 };
+	struct machine *m = NULL;
+	struct vm_ctl *ctl = NULL;
+	struct term_state term = { 0 };
+	cleanup_free char *cmdline = NULL;
+	cleanup_free char *tail = NULL;
+	cleanup_free char *dir = NULL;
+	cleanup_free char *name = NULL;
+	cleanup_free char *def_kernel = NULL;
+	cleanup_free char *def_mods = NULL;
+	cleanup_free char *def_initrd = NULL;
+	sigset_t sigs, oldsigs;
+	int hw = 0, ret, status;
+
+	ret = pick_accel(o->accel ? o->accel : "auto", &cfg.accel, &hw, err);
+	if (ret < 0)
+		return ret;
+	if (o->kernel && o->firmware)
+		return cabin_err_make(err, EINVAL, "--kernel and --firmware exclude each other");
+	if (!o->kernel && (o->initrd || o->cmdline || o->nr_cmd))
+		return cabin_err_make(err, EINVAL,
+				      "--initrd, --cmdline and a COMMAND need --kernel");
+	if (!o->kernel && !o->firmware && hw && cfg.accel->kind == ACCEL_KVM) {
+		/* Hardware virtualization: boot the default Linux with cabin's initramfs. */
+		ret = default_kernel(&def_kernel, &def_mods, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "default kernel");
+		def_initrd = xasprintf("%s/cabin-initrd.cpio", def_mods);
+		ret = build_initrd(def_initrd, NULL, def_mods, NULL, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "initramfs for the default kernel");
+		fprintf(stderr, "cabin: booting the default kernel `%s`\n", def_kernel);
+		o->kernel = def_kernel;
+		o->initrd = def_initrd;
+		if (!o->mem_given)
+			o->mem = 256ull << 20;
+	} else if (!o->kernel && !o->firmware) {
+		if (hw)
+			fprintf(stderr, "cabin: the software CPU boots the built-in test guest; "
+					"pass --kernel for Linux\n");
+		else
+			fprintf(stderr,
+				"cabin: no hardware virtualization (vmx/svm): booting the built-in "
+				"test guest; Linux needs --accel emu when it can boot Linux\n");
+		cfg.firmware_data = x86_builtin_guest;
+		cfg.firmware_len = (size_t)(x86_builtin_guest_end - x86_builtin_guest);
+	}
+
+	if (o->kernel) {
+		cmdline = o->cmdline ? xasprintf("%s %s", VM_DEFAULT_CMDLINE, o->cmdline)
+				     : xstrdup(VM_DEFAULT_CMDLINE);
+		if (o->nr_cmd) {
+			ret = cmd_fragment(o->cmd, o->nr_cmd, &tail, err);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	cfg.mem_size = o->mem;
+	cfg.nr_vcpus = o->cpus;
+	cfg.kernel = o->kernel;
+	cfg.initrd = o->initrd;
+	cfg.cmdline = cmdline;
+	cfg.cmdline_tail = tail;
+	cfg.firmware = o->firmware;
+	cfg.console_in = STDIN_FILENO;
+	cfg.console_out = STDOUT_FILENO;
+	cfg.attach_devices = attach_devices;
+	cfg.attach_opaque = o;
+
+	ret = machine_create(&cfg, &m, err);
+	if (ret < 0)
+		return ret;
+
+	/* A closed stdout must cost the guest its console output, not the VMM its life. */
+	signal(SIGPIPE, SIG_IGN);
+
+	/* SIGINT/SIGTERM/SIGHUP are taken by the control thread's signalfd. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, &oldsigs);
+	dir = ctl_dir();
+	name = o->name ? xstrdup(o->name) : xasprintf("vm-%d", (int)getpid());
+	ret = vm_ctl_start(m, dir, name, &ctl, err);
+	if (ret < 0) {
+		pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
+		machine_destroy(m);
+		return ret;
+	}
+
+	term_raw(&term);
+	status = machine_run(m, err);
+	term_restore(&term);
+
+	vm_ctl_stop(ctl);
+	if (status >= 0 && o->dump_regs) {
+		ret = machine_dump_regs(m, o->dump_regs, err);
+		if (ret < 0)
+			status = ret;
+	}
+	machine_destroy(m);
+	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
+	return status;
+}
+
+static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
+{
+	enum {
+		OPT_KERNEL = 256,
+		OPT_INITRD,
+		OPT_CMDLINE,
+		OPT_FIRMWARE,
+		OPT_CPUS,
+		OPT_MEMORY,
+		OPT_DISK,
+		OPT_NET,
+		OPT_VSOCK,
+		OPT_ACCEL,
+		OPT_NAME,
+		OPT_DUMP_REGS,
+		OPT_RNG,
+	};
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "vsock", required_argument, NULL, OPT_VSOCK },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "dump-regs", required_argument, NULL, OPT_DUMP_REGS },
+		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vm_run_opts o = { .cpus = 1, .mem = 128ull << 20 };
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL:
+			o.kernel = optarg;
+			break;
+		case OPT_INITRD:
+			o.initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			o.cmdline = optarg;
+			break;
+		case OPT_FIRMWARE:
+			o.firmware = optarg;
+			break;
+		case OPT_ACCEL:
+			o.accel = optarg;
+			break;
+		case OPT_NAME:
+			o.name = optarg;
+			break;
+		case OPT_DUMP_REGS:
+			o.dump_regs = optarg;
+			break;
+		case OPT_RNG:
+			o.rng = 1;
+			break;
+		case OPT_NET:
+			if (strncmp(optarg, "tap=", 4) || !optarg[4])
+				return cabin_err_make(err, EINVAL,
+						      "--net must be `tap=NAME`, not `%s`", optarg);
+			o.net_tap = optarg + 4;
+			break;
+		case OPT_VSOCK:
+			if (!strchr(optarg, ','))
+				return cabin_err_make(err, EINVAL,
+						      "--vsock must be `CID,SOCKET`, not `%s`",
+						      optarg);
+			o.vsock = optarg;
+			break;
+		case OPT_DISK:
+			if (o.nr_disks >= VM_MAX_DISKS)
+				return cabin_err_make(err, E2BIG, "more than `%d` --disk options",
+						      VM_MAX_DISKS);
+			o.disks[o.nr_disks++] = optarg;
+			break;
+		case OPT_CPUS: {
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || !isdigit((unsigned char)optarg[0]) || n < 1 ||
+			    n > MACHINE_MAX_VCPUS)
+				return cabin_err_make(err, EINVAL, "invalid --cpus `%s` (1-%d)",
+						      optarg, MACHINE_MAX_VCPUS);
+			o.cpus = (unsigned int)n;
+			break;
+		}
+		case OPT_MEMORY:
+			if (parse_size(optarg, &o.mem) < 0 || o.mem < (2ull << 20) ||
+			    o.mem > (1ull << 40))
+				return cabin_err_make(
+					err, EINVAL, "invalid --memory `%s` (e.g. 128M, 1G; 2M-1T)",
+					optarg);
+			o.mem_given = 1;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			run_usage(stderr);
+			return cabin_err_make(err, EINVAL, "bad `vm run` option");
+		}
+	}
+	if (optind < argc && strcmp(argv[optind - 1], "--")) {
+		/* getopt stops at the first non-option; only `--` may introduce the command. */
+		return cabin_err_make(err, EINVAL, "unexpected argument `%s` (use `-- COMMAND`)",
+				      argv[optind]);
+	}
+	o.cmd = argv + optind;
+	o.nr_cmd = argc - optind;
+	return vm_run(&o, err);
+}
+
+static int cmd_vm_initrd(int argc, char **argv, struct cabin_err **err)
+{
+	enum { OPT_MODULES_DIR = 256, OPT_INIT, OPT_FILE, OPT_DEBIAN };
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "modules-dir", required_argument, NULL, OPT_MODULES_DIR },
+		{ "init", required_argument, NULL, OPT_INIT },
+		{ "file", required_argument, NULL, OPT_FILE },
+		{ "debian", no_argument, NULL, OPT_DEBIAN },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *out = "cabin-initrd.cpio", *init = NULL, *mods = NULL;
+	cleanup_free char *def_kernel = NULL;
+	cleanup_free char *def_mods = NULL;
+	char *files[33] = { 0 };
+	unsigned int nr_files = 0;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case OPT_MODULES_DIR:
+			mods = optarg;
+			break;
+		case OPT_INIT:
+			init = optarg;
+			break;
+		case OPT_FILE:
+			if (nr_files >= ARRAY_SIZE(files) - 1)
+				return cabin_err_make(err, E2BIG, "too many --file options");
+			files[nr_files++] = optarg;
+			break;
+		case OPT_DEBIAN:
+			ret = default_kernel(&def_kernel, &def_mods, err);
+			if (ret < 0)
+				return ret;
+			mods = def_mods;
+			break;
+		case 'h':
+			printf("usage: cabin vm initrd [-o FILE] [--modules-dir DIR | --debian] "
+			       "[--init PATH] [--file HOST[:GUEST]]...\n"
+			       "Writes cabin's initramfs: the guest init as /init, the virtio "
+			       "modules of DIR\n(--debian: those of Debian's cloud kernel, fetched "
+			       "through apt) and the given\nfiles (default: /bin/busybox when "
+			       "present).\n");
+			return 0;
+		default:
+			return cabin_err_make(err, EINVAL, "bad `vm initrd` option");
+		}
+	}
+	if (optind < argc)
+		return cabin_err_make(err, EINVAL, "unexpected argument `%s`", argv[optind]);
+	ret = build_initrd(out, init, mods, nr_files ? files : NULL, err);
+	if (ret < 0)
+		return ret;
+	fprintf(stderr, "cabin: wrote `%s`\n", out);
+	return 0;
+}
+
+static const char *state_name(uint32_t s)
+{
+	switch (s) {
+	case VM_CTL_RUNNING:
+		return "running";
+	case VM_CTL_PAUSED:
+		return "paused";
+	case VM_CTL_STOPPING:
+		return "stopping";
+	default:
+		return "unknown";
+	}
+}
+
+static int cmd_vm_ls(int argc, char **argv, struct cabin_err **err)
+{
+	cleanup_free char *dir = ctl_dir();
+	cleanup_closedir DIR *d = opendir(dir);
+	struct dirent *de;
+
+	printf("%-24s %-8s %-9s %-5s %-10s %s\n", "NAME", "PID", "STATE", "CPUS", "MEMORY",
+	       "ACCEL");
+	if (!d)
+		return errno == ENOENT ? 0 : cabin_err_make(err, errno, "open `%s`", dir);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		struct vm_ctl_info info;
+		struct cabin_err *tmp = NULL;
+		char mem[32];
+		cleanup_free char *path = NULL;
+
+		if (l < 6 || strcmp(de->d_name + l - 5, ".sock"))
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (vm_ctl_request(path, VM_CTL_INFO, &info, &tmp) < 0) {
+			/* A VM killed without cleanup leaves a socket nobody answers. */
+			cabin_err_release(&tmp);
+			continue;
+		}
+		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(info.mem_bytes >> 20));
+		printf("%-24s %-8d %-9s %-5u %-10s %s\n", info.name, info.pid,
+		       state_name(info.state), info.cpus, mem, info.accel);
+	}
+	return 0;
+}
+
+static int ctl_simple(int argc, char **argv, enum vm_ctl_req req, struct cabin_err **err)
+{
+	cleanup_free char *dir = ctl_dir();
+	cleanup_free char *path = NULL;
+	struct vm_ctl_info info;
+	int ret;
+
+	if (argc != 2)
+		return cabin_err_make(err, EINVAL, "usage: cabin vm %s NAME", argv[0]);
+	if (!argv[1][0] || strchr(argv[1], '/'))
+		return cabin_err_make(err, EINVAL, "invalid VM name `%s`", argv[1]);
+	path = xasprintf("%s/%s.sock", dir, argv[1]);
+	ret = vm_ctl_request(path, req, &info, err);
+	if (ret < 0) {
+		if (err && *err)
+			return cabin_err_wrap(err, "vm `%s`", argv[1]);
+		return cabin_err_make(err, -ret, "%s vm `%s`", argv[0], argv[1]);
+	}
+	return 0;
+}
+
+static int cmd_vm_stop(int argc, char **argv, struct cabin_err **err)
+{
+	return ctl_simple(argc, argv, VM_CTL_STOP, err);
+}
+
+static int cmd_vm_pause(int argc, char **argv, struct cabin_err **err)
+{
+	return ctl_simple(argc, argv, VM_CTL_PAUSE, err);
+}
+
+static int cmd_vm_resume(int argc, char **argv, struct cabin_err **err)
+{
+	return ctl_simple(argc, argv, VM_CTL_RESUME, err);
+}
+
+static const struct cmd vm_commands[] = {
+	{ "run", cmd_vm_run, "boot a microVM and exit with the guest's status", 0 },
+	{ "initrd", cmd_vm_initrd, "build cabin's initramfs for a Linux guest", 0 },
+	{ "ls", cmd_vm_ls, "list running microVMs", 0 },
+	{ "stop", cmd_vm_stop, "stop a running microVM", 0 },
+	{ "pause", cmd_vm_pause, "park every vCPU of a microVM", 0 },
+	{ "resume", cmd_vm_resume, "let a paused microVM run again", 0 },
+};
+
+static void vm_usage(FILE *f)
+{
+	fprintf(f, "usage: cabin vm COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(vm_commands); i++)
+		fprintf(f, "  %-8s %s\n", vm_commands[i].name, vm_commands[i].summary);
+}
 
 int cmd_vm(int argc, char **argv, struct cabin_err **err)
 {
-	return cabin_err_make(err, ENOSYS, "`vm` is not available yet");
+	if (argc < 2) {
+		vm_usage(stderr);
+		return cabin_err_make(err, EINVAL, "`vm` needs a command");
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		vm_usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(vm_commands); i++)
+		if (!strcmp(vm_commands[i].name, argv[1]))
+			return vm_commands[i].fn(argc - 1, argv + 1, err);
+	vm_usage(stderr);
+	return cabin_err_make(err, EINVAL, "unknown `vm` command `%s`", argv[1]);
 }

@@ -223,12 +223,20 @@ int ctr_caps_apply(const struct ctr_caps *caps, struct cabin_err **err)
 	for (i = 0; i <= last_cap(); i++) {
 		if (!(caps->ambient & (1ULL << i)))
 			continue;
-		/* The kernel requires the capability in both permitted and inheritable. */
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
-			return cabin_err_make(err, errno,
-					      "process.capabilities.ambient: raise `%s` (it must "
-					      "also be permitted and inheritable)",
-					      name_of(i, nm, sizeof(nm)));
+		/*
+		 * The kernel requires the capability in both permitted and inheritable. Since
+		 * CVE-2022-29162 default specs (runc spec, podman) leave inheritable empty but
+		 * still list ambient capabilities; runc and crun warn and go on, and so do we.
+		 */
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0) {
+			if (errno != EPERM)
+				return cabin_err_make(err, errno,
+						      "process.capabilities.ambient: raise `%s`",
+						      name_of(i, nm, sizeof(nm)));
+			log_debug("process.capabilities.ambient: `%s` not raised: it is not both "
+				 "permitted and inheritable",
+				 name_of(i, nm, sizeof(nm)));
+		}
 	}
 	return 0;
 }

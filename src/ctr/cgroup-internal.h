@@ -58,6 +58,23 @@ int cg_v1_apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err
 int cg_v2_apply(struct ctr_cgroup *cg, struct cg_hier *h, json_t *res, int update,
 		struct cabin_err **err);
 
+/*
+ * The v2 writers of each resource group, also used on hybrid hosts for a controller that
+ * is not mounted as v1 but is available in the cgroup2 hierarchy.
+ */
+int cg_v2_memory(const char *dir, json_t *m, int update, struct cabin_err **err);
+int cg_v2_cpu(const char *dir, json_t *c, struct cabin_err **err);
+int cg_v2_io(const char *dir, json_t *b, struct cabin_err **err);
+int cg_v2_pids(const char *dir, json_t *p, struct cabin_err **err);
+int cg_v2_hugetlb(const char *dir, json_t *a, struct cabin_err **err);
+int cg_v2_rdma(const char *dir, json_t *r, struct cabin_err **err);
+
+/**
+ * cg_hybrid_v2() - on a hybrid host, the cgroup2 directory when @v1ctrl is not mounted
+ * as v1 and the cgroup2 hierarchy offers @v2ctrl there; else NULL.
+ */
+struct cg_hier *cg_hybrid_v2(struct ctr_cgroup *cg, const char *v1ctrl, const char *v2ctrl);
+
 /** cg_rdma_line() - "dev hca_handle=N hca_object=M" for rdma.max (-1 -> max). */
 void cg_rdma_line(char *buf, size_t len, const char *dev, int64_t hh, int64_t ho);
 

@@ -73,6 +73,8 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 
 	if (!m || !json_object_size(m))
 		return 0;
+	if ((h = cg_hybrid_v2(cg, "memory", "memory")))
+		return cg_v2_memory(h->dir, m, update, err);
 	h = need(cg, "memory", F ".memory", err);
 	if (!h)
 		return -1;
@@ -126,6 +128,7 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 	if (has_swap &&
 	    (ret = write_i64(h->dir, "memory.memsw.limit_in_bytes", swap, F ".memory.swap", err)) < 0)
 		return ret;
+	/* reservation is the soft limit: reclaimed down to it only under global pressure */
 	if ((has = cg_json_int(m, "reservation", &v, F ".memory", err)) < 0)
 		return has;
 	if (has && v &&
@@ -137,6 +140,10 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 	if (has && v >= 0 &&
 	    (ret = write_i64(h->dir, "memory.swappiness", v, F ".memory.swappiness", err)) < 0)
 		return ret;
+	/*
+	 * memory.oom_control "1" pauses tasks at the limit instead of OOM-killing them; an
+	 * update with false must write "0" to turn that off again.
+	 */
 	j = json_object_get(m, "disableOOMKiller");
 	if ((json_is_true(j) || (update && json_is_false(j))) &&
 	    (ret = cg_write(h->dir, "memory.oom_control", json_is_true(j) ? "1" : "0",
@@ -145,6 +152,11 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 	return 0;
 }
 
+/*
+ * cpu (CFS bandwidth, shares, RT budget, idle) and cpuset. The RT budget of a child must fit
+ * in its parent's cpu.rt_runtime_us (0 for any new group), so realtimeRuntime usually needs
+ * the ancestors configured first; the kernel's refusal names the file.
+ */
 static int v1_cpu(struct ctr_cgroup *cg, json_t *c, struct cabin_err **err)
 {
 	static const struct {
@@ -163,6 +175,8 @@ static int v1_cpu(struct ctr_cgroup *cg, json_t *c, struct cabin_err **err)
 
 	if (!c || !json_object_size(c))
 		return 0;
+	if ((h = cg_hybrid_v2(cg, "cpu", "cpu")))
+		return cg_v2_cpu(h->dir, c, err);
 	for (i = 0; i < ARRAY_SIZE(simple); i++) {
 		char field[160];
 
@@ -216,7 +230,8 @@ static int v1_cpu(struct ctr_cgroup *cg, json_t *c, struct cabin_err **err)
 		if (!json_is_string(j) || !*json_string_value(j))
 			continue;
 		snprintf(field, sizeof(field), F ".cpu.%s", key);
-		if (!(cs = need(cg, "cpuset", field, err)))
+		if (!(cs = cg_hybrid_v2(cg, "cpuset", "cpuset")) &&
+		    !(cs = need(cg, "cpuset", field, err)))
 			return -1;
 		if ((ret = cg_write(cs->dir, i ? "cpuset.mems" : "cpuset.cpus",
 				    json_string_value(j), field, err)) < 0)
@@ -225,13 +240,18 @@ static int v1_cpu(struct ctr_cgroup *cg, json_t *c, struct cabin_err **err)
 	return 0;
 }
 
+/* pids.max counts tasks (threads), not processes, on v1 and v2 alike. */
 static int v1_pids(struct ctr_cgroup *cg, json_t *p, struct cabin_err **err)
 {
 	int64_t v = 0;
 	int has = cg_json_int(p, "limit", &v, F ".pids", err);
-	struct cg_hier *h;
+	struct cg_hier *h = cg_hybrid_v2(cg, "pids", "pids");
 
-	if (has <= 0)
+	if (h)
+		return cg_v2_pids(h->dir, p, err);
+
+	/* 0 leaves the limit alone and negative means unlimited, as in runc */
+	if (has <= 0 || v == 0)
 		return has;
 	if (!(h = need(cg, "pids", F ".pids.limit", err)))
 		return -1;
@@ -283,6 +303,8 @@ static int v1_blkio(struct ctr_cgroup *cg, json_t *b, struct cabin_err **err)
 
 	if (!b || !json_object_size(b))
 		return 0;
+	if ((h = cg_hybrid_v2(cg, "blkio", "io")))
+		return cg_v2_io(h->dir, b, err);
 	if (!(h = need(cg, "blkio", F ".blockIO", err)))
 		return -1;
 	if ((has = cg_json_int(b, "weight", &v, F ".blockIO", err)) < 0)
@@ -337,6 +359,11 @@ static void device_rule(json_t *d, char *buf, size_t len)
 	snprintf(buf, len, "%s %s:%s %s", type, smaj, smin, access);
 }
 
+/*
+ * Rules are written in order, each one changing the list the previous ones left: the usual
+ * profile is "deny a" (which empties the list) followed by allows. A child cgroup can never
+ * allow what its parent denies; the kernel answers EPERM and the error names the rule.
+ */
 static int v1_devices(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
 {
 	struct cg_hier *h;
@@ -363,15 +390,17 @@ static int v1_devices(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
 
 static int v1_hugetlb(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
 {
-	struct cg_hier *h = cg_v1_find(cg, "hugetlb"), *v2 = cg_v2(cg);
+	struct cg_hier *h;
 	size_t i;
 	json_t *e;
 
 	if (!a || !json_array_size(a))
 		return 0;
-	if (!h && !v2)
-		return cabin_err_make(err, 0, F ".hugepageLimits: the `hugetlb` cgroup controller "
-					      "is not mounted on this host");
+	/* Hybrid: hugetlb is often left to cgroup2 (not mounted as v1). */
+	if ((h = cg_hybrid_v2(cg, "hugetlb", "hugetlb")))
+		return cg_v2_hugetlb(h->dir, a, err);
+	if (!(h = need(cg, "hugetlb", F ".hugepageLimits", err)))
+		return -1;
 	json_array_foreach(a, i, e)
 	{
 		const char *ps = json_string_value(json_object_get(e, "pageSize"));
@@ -381,14 +410,17 @@ static int v1_hugetlb(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
 
 		cg_json_int(e, "limit", &lim, "", NULL);
 		snprintf(field, sizeof(field), F ".hugepageLimits[%zu]", i);
-		/* Hybrid: hugetlb is often left to cgroup2 (not mounted as v1). */
-		snprintf(file, sizeof(file), h ? "hugetlb.%s.limit_in_bytes" : "hugetlb.%s.max", ps);
-		if ((ret = write_i64(h ? h->dir : v2->dir, file, lim, field, err)) < 0)
+		snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", ps);
+		if ((ret = write_i64(h->dir, file, lim, field, err)) < 0)
 			return ret;
 	}
 	return 0;
 }
 
+/*
+ * net_cls tags packets for tc/iptables, net_prio sets per-interface priorities; both are
+ * v1-only and often not mounted, in which case asking for them is an error, not a no-op.
+ */
 static int v1_network(struct ctr_cgroup *cg, json_t *n, struct cabin_err **err)
 {
 	struct cg_hier *h;
@@ -440,17 +472,16 @@ void cg_rdma_line(char *buf, size_t len, const char *dev, int64_t hh, int64_t ho
 
 static int v1_rdma(struct ctr_cgroup *cg, json_t *r, struct cabin_err **err)
 {
-	struct cg_hier *h = cg_v1_find(cg, "rdma");
+	struct cg_hier *h;
 	const char *dev;
 	json_t *e;
 
 	if (!r || !json_object_size(r))
 		return 0;
-	if (!h)
-		h = cg_v2(cg);
-	if (!h)
-		return cabin_err_make(err, 0, F ".rdma: the `rdma` cgroup controller is not "
-					      "mounted on this host");
+	if ((h = cg_hybrid_v2(cg, "rdma", "rdma")))
+		return cg_v2_rdma(h->dir, r, err);
+	if (!(h = need(cg, "rdma", F ".rdma", err)))
+		return -1;
 	json_object_foreach(r, dev, e)
 	{
 		int64_t hh = -1, ho = -1;
@@ -469,6 +500,10 @@ static int v1_rdma(struct ctr_cgroup *cg, json_t *r, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * linux.resources.unified is v2 by definition: on a hybrid host the keys go to the
+ * container's cgroup2 directory, on a v1-only host they cannot be honoured.
+ */
 static int v1_unified(struct ctr_cgroup *cg, json_t *u, struct cabin_err **err)
 {
 	struct cg_hier *v2 = cg_v2(cg);
@@ -491,6 +526,10 @@ static int v1_unified(struct ctr_cgroup *cg, json_t *u, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * Devices first, so that nothing below runs with a wider device list than configured;
+ * the memory limit before the pid is moved in (the caller moves it after this returns).
+ */
 int cg_v1_apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err)
 {
 	int ret;

@@ -44,7 +44,13 @@ static int write_i64(const char *dir, const char *file, int64_t v, const char *f
 	return cg_write(dir, file, buf, field, err);
 }
 
-static int v2_memory(const char *dir, json_t *m, int update, struct cabin_err **err)
+/*
+ * memory.max is the hard limit, memory.low the best-effort protection that stands in for
+ * v1's soft limit (reservation), memory.swap.max the swap alone. v2 has neither kmem
+ * limits, nor per-cgroup swappiness, nor a way to disable the OOM killer, so those fields
+ * are errors instead of being dropped.
+ */
+int cg_v2_memory(const char *dir, json_t *m, int update, struct cabin_err **err)
 {
 	int64_t limit = 0, swap = 0, v = 0;
 	int has_limit, has_swap, has, ret;
@@ -101,7 +107,12 @@ static int v2_memory(const char *dir, json_t *m, int update, struct cabin_err **
 	return 0;
 }
 
-static int v2_cpu(const char *dir, json_t *c, struct cabin_err **err)
+/*
+ * cpu.max holds "$QUOTA $PERIOD" in one write (no ordering problem as with v1's two files);
+ * cpu.weight replaces shares; realtime group scheduling (rt_runtime_us) has no cgroup2
+ * interface.
+ */
+int cg_v2_cpu(const char *dir, json_t *c, struct cabin_err **err)
 {
 	int64_t quota = 0, period = 0, v = 0;
 	int has_q, has_p, has, ret, i;
@@ -160,7 +171,11 @@ static int v2_cpu(const char *dir, json_t *c, struct cabin_err **err)
 	return 0;
 }
 
-static int v2_io(const char *dir, json_t *b, struct cabin_err **err)
+/*
+ * io.max takes one "MAJ:MIN key=value" line per write and keeps the other keys of that
+ * device; "max" removes a limit. Weights go to io.weight ("default N" or "MAJ:MIN N").
+ */
+int cg_v2_io(const char *dir, json_t *b, struct cabin_err **err)
 {
 	static const struct {
 		const char *key, *word;
@@ -232,50 +247,49 @@ static int v2_io(const char *dir, json_t *b, struct cabin_err **err)
 	return 0;
 }
 
-int cg_v2_apply(struct ctr_cgroup *cg, struct cg_hier *h, json_t *res, int update,
-		struct cabin_err **err)
+/* pids.max: a number or "max". */
+int cg_v2_pids(const char *dir, json_t *p, struct cabin_err **err)
 {
-	json_t *p, *a, *e, *n, *u;
-	const char *k;
 	int64_t v = 0;
-	size_t i;
-	int ret;
 
-	if (!h)
-		return cabin_err_make(err, 0, "no cgroup v2 hierarchy");
-	a = json_object_get(res, "devices");
-	if (json_array_size(a) && (ret = cg_v2_devices_attach(h->dir, a, err)) < 0)
-		return ret;
-	if ((ret = v2_memory(h->dir, json_object_get(res, "memory"), update, err)) < 0)
-		return ret;
-	if ((ret = v2_cpu(h->dir, json_object_get(res, "cpu"), err)) < 0)
-		return ret;
-	p = json_object_get(res, "pids");
-	if (cg_json_int(p, "limit", &v, F ".pids", NULL) > 0 &&
-	    (ret = write_i64(h->dir, "pids.max", v <= 0 ? -1 : v, F ".pids.limit", err)) < 0)
-		return ret;
-	if ((ret = v2_io(h->dir, json_object_get(res, "blockIO"), err)) < 0)
-		return ret;
-	json_array_foreach(json_object_get(res, "hugepageLimits"), i, e)
+	/* 0 leaves the limit alone and negative means unlimited, as in runc */
+	if (cg_json_int(p, "limit", &v, F ".pids", NULL) <= 0 || v == 0)
+		return 0;
+	return write_i64(dir, "pids.max", v < 0 ? -1 : v, F ".pids.limit", err);
+}
+
+/* hugetlb.<size>.max, one file per page size ("2MB", "1GB"), as validated. */
+int cg_v2_hugetlb(const char *dir, json_t *a, struct cabin_err **err)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(a, i, e)
 	{
 		char file[64], field[160];
 		int64_t lim = 0;
+		int ret;
 
 		cg_json_int(e, "limit", &lim, "", NULL);
 		snprintf(field, sizeof(field), F ".hugepageLimits[%zu]", i);
 		snprintf(file, sizeof(file), "hugetlb.%s.max",
 			 json_string_value(json_object_get(e, "pageSize")));
-		if ((ret = write_i64(h->dir, file, lim, field, err)) < 0)
+		if ((ret = write_i64(dir, file, lim, field, err)) < 0)
 			return ret;
 	}
-	n = json_object_get(res, "network");
-	if (json_object_size(n))
-		return cabin_err_make(err, 0, F ".network: net_cls and net_prio do not exist on "
-					      "cgroup v2 (use eBPF or tc)");
-	json_object_foreach(json_object_get(res, "rdma"), k, e)
+	return 0;
+}
+
+int cg_v2_rdma(const char *dir, json_t *r, struct cabin_err **err)
+{
+	const char *k;
+	json_t *e;
+
+	json_object_foreach(r, k, e)
 	{
 		int64_t hh = -1, ho = -1;
 		char buf[160], field[160];
+		int ret;
 
 		snprintf(field, sizeof(field), F ".rdma.%s", k);
 		if (!*k || strchr(k, ' ') || strchr(k, '\n'))
@@ -283,11 +297,40 @@ int cg_v2_apply(struct ctr_cgroup *cg, struct cg_hier *h, json_t *res, int updat
 		cg_json_int(e, "hcaHandles", &hh, field, NULL);
 		cg_json_int(e, "hcaObjects", &ho, field, NULL);
 		cg_rdma_line(buf, sizeof(buf), k, hh, ho);
-		if ((ret = cg_write(h->dir, "rdma.max", buf, field, err)) < 0)
+		if ((ret = cg_write(dir, "rdma.max", buf, field, err)) < 0)
 			return ret;
 	}
-	u = json_object_get(res, "unified");
-	json_object_foreach(u, k, e)
+	return 0;
+}
+
+int cg_v2_apply(struct ctr_cgroup *cg, struct cg_hier *h, json_t *res, int update,
+		struct cabin_err **err)
+{
+	const char *k;
+	json_t *a, *e;
+	int ret;
+
+	if (!h)
+		return cabin_err_make(err, 0, "no cgroup v2 hierarchy");
+	a = json_object_get(res, "devices");
+	if (json_array_size(a) && (ret = cg_v2_devices_attach(h->dir, a, err)) < 0)
+		return ret;
+	if ((ret = cg_v2_memory(h->dir, json_object_get(res, "memory"), update, err)) < 0)
+		return ret;
+	if ((ret = cg_v2_cpu(h->dir, json_object_get(res, "cpu"), err)) < 0)
+		return ret;
+	if ((ret = cg_v2_pids(h->dir, json_object_get(res, "pids"), err)) < 0)
+		return ret;
+	if ((ret = cg_v2_io(h->dir, json_object_get(res, "blockIO"), err)) < 0)
+		return ret;
+	if ((ret = cg_v2_hugetlb(h->dir, json_object_get(res, "hugepageLimits"), err)) < 0)
+		return ret;
+	if (json_object_size(json_object_get(res, "network")))
+		return cabin_err_make(err, 0, F ".network: net_cls and net_prio do not exist on "
+					      "cgroup v2 (use eBPF or tc)");
+	if ((ret = cg_v2_rdma(h->dir, json_object_get(res, "rdma"), err)) < 0)
+		return ret;
+	json_object_foreach(json_object_get(res, "unified"), k, e)
 	{
 		cleanup_free char *field = xasprintf(F ".unified.%s", k);
 

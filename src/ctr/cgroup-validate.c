@@ -126,6 +126,10 @@ static int validate_memory(json_t *m, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * Kernel limits of the CFS knobs: shares 2..262144, a quota of at least 1 ms, a period of
+ * 1 ms..1 s. -1 means no quota; 0 means "not set".
+ */
 static int validate_cpu(json_t *c, struct cabin_err **err)
 {
 	int64_t v = 0, quota = 0;
@@ -172,6 +176,10 @@ static int validate_cpu(json_t *c, struct cabin_err **err)
 	return check_cpulist(c, "mems", F ".cpu", err);
 }
 
+/*
+ * blockIO per-device entries: device numbers within what dev_t can hold (12-bit major,
+ * 20-bit minor), a weight in 10..1000 or a rate (bytes or I/Os per second).
+ */
 static int validate_device_list(json_t *a, const char *field, int with_weight,
 				struct cabin_err **err)
 {
@@ -248,6 +256,10 @@ static int validate_blkio(json_t *b, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * linux.resources.devices: these become devices.allow/deny lines or eBPF comparisons, so
+ * every field is checked here rather than trusted into a kernel write.
+ */
 static int validate_devices(json_t *a, struct cabin_err **err)
 {
 	size_t i;
@@ -339,9 +351,13 @@ static int validate_unified(json_t *u, struct cabin_err **err)
 		return cabin_err_make(err, 0, F ".unified: expected an object");
 	json_object_foreach(u, k, v)
 	{
-		/* Keys name files in the container's cgroup: no paths, no cgroup core files. */
+		/*
+		 * Keys name files in the container's cgroup: no paths, and of the core files
+		 * only the limits (cgroup.procs would move any host pid into the container).
+		 */
 		if (!*k || strchr(k, '/') || k[0] == '.' || !strchr(k, '.') ||
-		    !strncmp(k, "cgroup.", 7))
+		    (!strncmp(k, "cgroup.", 7) && strcmp(k, "cgroup.max.descendants") &&
+		     strcmp(k, "cgroup.max.depth")))
 			return cabin_err_make(err, 0, F ".unified: key `%s` is not a controller file",
 					      k);
 		if (!json_is_string(v))

@@ -385,31 +385,37 @@ static int check_path(const char *p, struct cabin_err **err)
 	return 0;
 }
 
-/* Enable every controller the parent offers in @dir's cgroup.subtree_control (best effort). */
+/* Is @w one of the space-separated words of @list? */
+static int word_in(const char *list, const char *w)
+{
+	size_t wl = strlen(w);
+
+	while (*list) {
+		const char *e = strchrnul(list, ' ');
+
+		if ((size_t)(e - list) == wl && !memcmp(list, w, wl))
+			return 1;
+		list = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* Enable each @wanted controller @dir offers in its cgroup.subtree_control (best effort). */
 static void v2_enable(const char *dir, char *const *wanted)
 {
-	cleanup_free char *avail = NULL;
+	cleanup_free char *avail = NULL, *on = NULL;
 	struct cabin_err *err = NULL;
 	size_t i;
 
-	if (!wanted || cg_read(dir, "cgroup.controllers", &avail, &err) < 0) {
+	if (!wanted || cg_read(dir, "cgroup.controllers", &avail, &err) < 0 ||
+	    cg_read(dir, "cgroup.subtree_control", &on, &err) < 0) {
 		cabin_err_release(&err);
 		return;
 	}
 	for (i = 0; wanted[i]; i++) {
 		cleanup_free char *v = NULL;
-		const char *c = avail;
-		size_t wl = strlen(wanted[i]);
-		int have = 0;
 
-		while (*c) {
-			const char *e = strchrnul(c, ' ');
-
-			if ((size_t)(e - c) == wl && !memcmp(c, wanted[i], wl))
-				have = 1;
-			c = *e ? e + 1 : e;
-		}
-		if (!have)
+		if (!word_in(avail, wanted[i]) || word_in(on, wanted[i]))
 			continue;
 		v = xasprintf("+%s", wanted[i]);
 		/*
@@ -480,9 +486,27 @@ static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err
 			}
 			if (errno == EEXIST)
 				break;
-			/* A concurrent destroy may have removed a shared parent we just made. */
-			if (errno == ENOENT && attempt < 3)
+			/*
+			 * A concurrent destroy of another container may have removed the shared
+			 * parent (e.g. "cabin") between our two mkdirs: make it again.
+			 */
+			if (errno == ENOENT && attempt < 3) {
+				if (mkdir(cur, 0755) == 0) {
+					char *pp = xstrdup(cur), *sl = strrchr(pp, '/');
+
+					if (!h->top)
+						h->top = xstrdup(cur);
+					if (sl)
+						*sl = '\0';
+					if (is_cpuset && sl && cpuset_inherit(pp, cur, err) < 0) {
+						free(pp);
+						free(next);
+						return -1;
+					}
+					free(pp);
+				}
 				continue;
+			}
 			cabin_err_make(err, errno, "create cgroup `%s`", next);
 			free(next);
 			return -1;
@@ -554,6 +578,19 @@ static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err *
 			base = own;
 			if (strcmp(m[i].root, "/") && !strncmp(own, m[i].root, strlen(m[i].root)))
 				base = own + strlen(m[i].root);
+			/*
+			 * Pure v2: our own cgroup has processes (us), so it cannot enable
+			 * controllers for a child ("no internal processes"); use its parent,
+			 * as runc does.
+			 */
+			if (m[i].v2 && cg->mode == CTR_CGROUP_V2 && strcmp(base, "/")) {
+				char *slash = strrchr(own, '/');
+
+				if (slash && slash > own + (base - own))
+					*slash = '\0';
+				else if (slash)
+					base = "/";
+			}
 		}
 		{
 			cleanup_free char *b = path_join(m[i].mnt, base);
@@ -572,27 +609,64 @@ static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err *
 	return 0;
 }
 
+/* Resource groups and the controllers that carry them in v1 and in v2. */
+static const struct {
+	const char *key, *v1, *v2;
+} res_ctrl[] = {
+	{ "memory", "memory", "memory" }, { "cpu", "cpu", "cpu" },
+	{ "pids", "pids", "pids" },	  { "blockIO", "blkio", "io" },
+	{ "hugepageLimits", "hugetlb", "hugetlb" }, { "rdma", "rdma", "rdma" },
+};
+
+struct cg_hier *cg_hybrid_v2(struct ctr_cgroup *cg, const char *v1ctrl, const char *v2ctrl)
+{
+	struct cg_hier *h = cg_v2(cg);
+	cleanup_free char *avail = NULL;
+	struct cabin_err *e = NULL;
+
+	if (cg->mode != CTR_CGROUP_HYBRID || !h || cg_v1_find(cg, v1ctrl))
+		return NULL;
+	if (cg_read(h->dir, "cgroup.controllers", &avail, &e) < 0) {
+		cabin_err_release(&e);
+		return NULL;
+	}
+	return word_in(avail, v2ctrl) ? h : NULL;
+}
+
+/* Is a v1 hierarchy carrying @ctrl mounted (read before any cgroup is created)? */
+static int v1_mounted(const struct ctr_cgroup *cg, const char *ctrl)
+{
+	return cg_v1_find((struct ctr_cgroup *)cg, ctrl) != NULL;
+}
+
 /* Controllers to enable in a cgroup2 hierarchy for @res. */
-static char **v2_wanted(enum ctr_cgroup_mode mode, json_t *res)
+static char **v2_wanted(const struct ctr_cgroup *cg, json_t *res)
 {
 	static const char *const all[] = { "cpuset", "cpu", "io", "memory", "pids", "hugetlb",
 					   "rdma", "misc" };
-	char **w = xcalloc(ARRAY_SIZE(all) + 1, sizeof(*w));
+	char **w = xcalloc(ARRAY_SIZE(all) + ARRAY_SIZE(res_ctrl) + 2, sizeof(*w));
 	size_t i, n = 0;
+	json_t *c;
 
-	if (mode == CTR_CGROUP_V2) {
+	if (cg->mode == CTR_CGROUP_V2) {
 		for (i = 0; i < ARRAY_SIZE(all); i++)
 			w[n++] = xstrdup(all[i]);
 		return w;
 	}
 	/*
 	 * Hybrid: the cgroup2 tree belongs to the host's v1 setup; only turn on what this
-	 * container needs and v1 does not provide (hugetlb and rdma when not mounted as v1).
+	 * container needs and v1 does not provide (typically hugetlb, which is often not
+	 * mounted as v1 and then shows up in cgroup2).
 	 */
-	if (json_object_get(res, "hugepageLimits"))
-		w[n++] = xstrdup("hugetlb");
-	if (json_object_get(res, "rdma"))
-		w[n++] = xstrdup("rdma");
+	for (i = 0; i < ARRAY_SIZE(res_ctrl); i++) {
+		json_t *v = json_object_get(res, res_ctrl[i].key);
+
+		if (v && !json_is_null(v) && !v1_mounted(cg, res_ctrl[i].v1))
+			w[n++] = xstrdup(res_ctrl[i].v2);
+	}
+	c = json_object_get(res, "cpu");
+	if ((json_object_get(c, "cpus") || json_object_get(c, "mems")) && !v1_mounted(cg, "cpuset"))
+		w[n++] = xstrdup("cpuset");
 	return w;
 }
 
@@ -671,15 +745,103 @@ static void remove_all(struct ctr_cgroup *cg)
 	}
 }
 
+/*
+ * Devices every container gets after its own rules, as runc and crun add them: mknod of
+ * anything, and the standard character devices the runtime creates in /dev.
+ */
+static const char default_devices[] =
+	"[{\"allow\":true,\"type\":\"c\",\"access\":\"m\"},"
+	"{\"allow\":true,\"type\":\"b\",\"access\":\"m\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":8,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":7,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":0,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":5,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":9,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":1,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":5,\"minor\":2,\"access\":\"rwm\"},"
+	"{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":200,\"access\":\"rwm\"}]";
+
 static int apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err)
 {
+	json_t *devs, *full = NULL;
+	int ret;
+
 	if (!res || json_is_null(res))
 		return 0;
 	if (!json_is_object(res))
 		return cabin_err_make(err, 0, "linux.resources: expected an object");
+	devs = json_object_get(res, "devices");
+	if (json_array_size(devs)) {
+		json_t *d = json_loads(default_devices, 0, NULL);
+
+		full = json_copy(res);
+		devs = json_copy(devs);
+		json_array_extend(devs, d);
+		json_decref(d);
+		json_object_set_new(full, "devices", devs);
+		res = full;
+	}
 	if (cg->mode == CTR_CGROUP_V2)
-		return cg_v2_apply(cg, cg_v2(cg), res, update, err);
-	return cg_v1_apply(cg, res, update, err);
+		ret = cg_v2_apply(cg, cg_v2(cg), res, update, err);
+	else
+		ret = cg_v1_apply(cg, res, update, err);
+	json_decref(full);
+	return ret;
+}
+
+int ctr_cgroup_add_spec_devices(json_t *resources, json_t *devices, struct cabin_err **err)
+{
+	json_t *rules, *d;
+	size_t i;
+
+	if (!json_array_size(devices))
+		return 0;
+	if (!json_is_object(resources))
+		return cabin_err_make(err, 0, "linux.resources: expected an object");
+	rules = json_object_get(resources, "devices");
+	if (!rules) {
+		/* no rules means no restriction: nothing to open up */
+		return 0;
+	}
+	if (!json_is_array(rules))
+		return cabin_err_make(err, 0, "linux.resources.devices: expected an array");
+	json_array_foreach(devices, i, d)
+	{
+		const char *type = json_string_value(json_object_get(d, "type"));
+		json_t *maj = json_object_get(d, "major"), *min = json_object_get(d, "minor");
+
+		if (!type || !json_is_integer(maj) || !json_is_integer(min))
+			return cabin_err_make(err, 0, "linux.devices[%zu]: type, major and minor needed",
+					      i);
+		/* "u" (unbuffered character device) is a "c" for the devices controller */
+		json_array_append_new(rules, json_pack("{s:b,s:s,s:O,s:O,s:s}", "allow", 1, "type",
+						       type[0] == 'b' ? "b" : "c", "major", maj,
+						       "minor", min, "access", "rwm"));
+	}
+	return 0;
+}
+
+/*
+ * Does @res ask for anything to be enforced? Device rules do not count: without privilege
+ * over the devices controller they cannot be set, and an unprivileged container cannot
+ * create device nodes to begin with (runc skips them rootless too).
+ */
+static int has_limits(json_t *res)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(res, k, v)
+	{
+		if (!strcmp(k, "devices"))
+			continue;
+		if ((json_is_object(v) && json_object_size(v)) ||
+		    (json_is_array(v) && json_array_size(v)))
+			return 1;
+	}
+	return 0;
 }
 
 int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
@@ -704,14 +866,51 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 	ret = resolve(cgroups_path, &cg, err);
 	if (ret < 0)
 		return ret;
-	wanted = v2_wanted(cg->mode, resources);
+	wanted = v2_wanted(cg, resources);
 	for (i = 0; i < cg->n; i++) {
 		ret = make_dirs(&cg->h[i], wanted, err);
+		/*
+		 * Without privilege over the hierarchy (rootless, or root in a user namespace
+		 * without a delegated cgroup) a container that asks for no limits runs in
+		 * the caller's cgroup there, as with runc; one that asks for limits fails.
+		 */
+		if (ret < 0 && *err &&
+		    ((*err)->status == EACCES || (*err)->status == EPERM ||
+		     (*err)->status == EROFS) &&
+		    !has_limits(resources)) {
+			log_debug("cgroup: %s (no limits requested, hierarchy skipped)",
+				  cabin_err_msg(*err));
+			cabin_err_release(err);
+			hier_free(&cg->h[i]);
+			memmove(&cg->h[i], &cg->h[i + 1], (cg->n - i - 1) * sizeof(cg->h[0]));
+			cg->n--;
+			i--;
+			ret = 0;
+			continue;
+		}
 		if (ret < 0)
 			break;
 	}
 	strv_free_local(wanted);
-	if (ret >= 0)
+	/*
+	 * The "cabin" directory of the default path belongs to this runtime whoever made it:
+	 * the last container to go removes it (remove_hier stops while it is not empty).
+	 */
+	if (ret >= 0 && def) {
+		for (i = 0; i < cg->n; i++) {
+			struct cg_hier *h = &cg->h[i];
+			size_t dl = strlen(h->dir), il = strlen(id);
+			char *t = xstrndup(h->dir, dl - il - 1);
+
+			if (!h->top || strlen(h->top) > strlen(t)) {
+				free(h->top);
+				h->top = t;
+			} else {
+				free(t);
+			}
+		}
+	}
+	if (ret >= 0 && cg->n)
 		ret = apply(cg, resources, 0, err);
 	if (ret >= 0 && pid > 0)
 		ret = ctr_cgroup_enter(cg, pid, err);
@@ -789,7 +988,16 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 		json_decref(o);
 		return cabin_err_make(err, 0, "saved cgroup state: malformed");
 	}
-	cg->mode = (enum ctr_cgroup_mode)json_integer_value(json_object_get(o, "mode"));
+	switch (json_integer_value(json_object_get(o, "mode"))) {
+	case CTR_CGROUP_V1:
+	case CTR_CGROUP_V2:
+	case CTR_CGROUP_HYBRID:
+		cg->mode = (enum ctr_cgroup_mode)json_integer_value(json_object_get(o, "mode"));
+		break;
+	default:
+		json_decref(o);
+		return cabin_err_make(err, 0, "saved cgroup state: unknown mode");
+	}
 	json_array_foreach(a, i, e)
 	{
 		struct cg_hier *h = &cg->h[cg->n];
@@ -1018,6 +1226,10 @@ int ctr_cgroup_destroy(struct ctr_cgroup *cg, struct cabin_err **err)
 				break;
 			if (tries % 50 == 0) {
 				ctr_cgroup_kill_all(cg, SIGKILL, &e);
+				cabin_err_release(&e);
+				/* frozen tasks only act on SIGKILL once thawed (delete --force) */
+				if (ctr_cgroup_is_frozen(cg) == 1)
+					ctr_cgroup_freeze(cg, 0, &e);
 				cabin_err_release(&e);
 			}
 			msleep(10);

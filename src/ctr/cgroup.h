@@ -19,23 +19,51 @@ enum ctr_cgroup_mode {
 	CTR_CGROUP_HYBRID,
 };
 
-/** ctr_cgroup_mode() - the host's cgroup layout, detected once from /sys/fs/cgroup. */
+/** ctr_cgroup_host_mode() - the host's cgroup layout, detected once from /proc/self/mountinfo. */
 enum ctr_cgroup_mode ctr_cgroup_host_mode(void);
 
 /**
  * ctr_cgroup_validate() - check linux.resources before anything is created, so that an
  * impossible limit fails `create` with an error naming the field and nothing is left behind.
+ * Checks types and ranges that are wrong on every host: memory.limit -1 or >= 1 MiB,
+ * reservation/swap >= -1, swap (memory+swap) >= limit and only with a limit, reservation <=
+ * limit, swappiness 0..100, cpu.shares 2..262144, quota >= 1000 us or -1, period
+ * 1000..1000000 us, idle 0/1, cpus/mems list syntax, blockIO weights 10..1000 and device
+ * numbers, devices type a/b/c and access within rwm, hugepage sizes like `2MB`, unified
+ * keys (no `/`, no cgroup core file but cgroup.max.*). Host-specific refusals (kmem,
+ * missing controllers, values the kernel rejects) fail in create/update naming the file.
+ * Also run by ctr_cgroup_create() and ctr_cgroup_update().
  */
 int ctr_cgroup_validate(json_t *resources, struct cabin_err **err);
 
 /**
  * ctr_cgroup_create() - create the container's cgroup(s), apply @resources, move @pid in
- * @cgroups_path: linux.cgroupsPath (NULL or "" -> a default under "cabin/<id>"); relative
- *                paths are relative to the caller's own cgroup, as with runc.
+ * @cgroups_path: linux.cgroupsPath. NULL or "" -> the relative path "cabin/<id>". An
+ *                absolute path is taken from each hierarchy's root; a relative one from the
+ *                caller's own cgroup in that hierarchy (on pure v2 from its parent, as runc
+ *                does, since the caller's cgroup holds processes). The systemd form
+ *                "slice:prefix:name" and `..` components are errors naming the value.
+ * @pid: moved into every hierarchy after the limits are written; 0: nobody.
+ * On v1 and hybrid hosts a directory is made in every mounted v1 hierarchy and, on hybrid
+ * hosts, in the cgroup2 one too. Directories this call creates (and the "cabin" parent of
+ * the default path) are removed again by ctr_cgroup_destroy() once empty.
+ * Without permission to create (rootless) and with no @resources, hierarchies are skipped.
  * On failure everything created is removed.
  */
 int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
 		      struct ctr_cgroup **out, struct cabin_err **err);
+
+/**
+ * ctr_cgroup_add_spec_devices() - append an allow rule ("rwm") to @resources' devices for
+ * each entry of linux.devices (@devices), which the spec requires to be usable in the
+ * container. Call before ctr_cgroup_validate()/create(). No-op when @resources has no
+ * device rules (nothing is restricted then).
+ *
+ * When @resources has device rules, create/update append the defaults runc and crun use
+ * after them: mknod of any c/b device, and /dev/null, zero, full, random, urandom, tty,
+ * console, ptmx, pts/N (c 136:*) and net/tun.
+ */
+int ctr_cgroup_add_spec_devices(json_t *resources, json_t *devices, struct cabin_err **err);
 
 /** ctr_cgroup_to_string() - serialization for state.json (caller frees). */
 char *ctr_cgroup_to_string(const struct ctr_cgroup *cg);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -270,6 +271,8 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 	 * would set it on load by default.
 	 */
 	seccomp_attr_set(sc->ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/* report the kernel's errno from seccomp_load(), not a generic -ECANCELED */
+	seccomp_attr_set(sc->ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
 	a = json_object_get(seccomp, "architectures");
 	if (a && !json_is_array(a))
 		return cabin_err_make(err, 0, F ".architectures: expected an array");
@@ -324,6 +327,15 @@ int ctr_seccomp_apply(struct ctr_seccomp *sc, int *notify_fd, struct cabin_err *
 	if (!sc)
 		return 0;
 	ret = seccomp_load(sc->ctx);
+	/*
+	 * The kernel takes a filter from a task without no_new_privs only if it has
+	 * CAP_SYS_ADMIN: without process.noNewPrivileges the filter has to be loaded before
+	 * the capabilities are reduced (runc's order), and must allow what follows.
+	 */
+	if (ret == -EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0)
+		return cabin_err_make(err, EACCES,
+				      "load the seccomp filter: without process.noNewPrivileges "
+				      "it needs CAP_SYS_ADMIN (load it before dropping capabilities)");
 	if (ret < 0)
 		return cabin_err_make(err, -ret, "load the seccomp filter");
 	if (sc->notify && notify_fd) {

@@ -18,6 +18,11 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
  * ctr_seccomp_apply() - load the filter in the container process, as the last step
  * before execve (after capabilities and no_new_privs). When the profile uses
  * SCMP_ACT_NOTIFY, *notify_fd receives the listener fd (else -1).
+ *
+ * Without no_new_privs (process.noNewPrivileges false, podman's default) the kernel accepts
+ * a filter only from a task with CAP_SYS_ADMIN in its effective set, so then call this
+ * BEFORE setuid/ctr_caps_apply(), as runc and crun do; the profile then also filters the
+ * remaining setup. Otherwise it fails with EACCES and says so.
  */
 int ctr_seccomp_apply(struct ctr_seccomp *sc, int *notify_fd, struct cabin_err **err);
 

@@ -107,6 +107,15 @@ struct accel_ops {
 	int (*irq_line)(struct machine *m, unsigned int gsi, int level);
 	/** vcpu_kick() - make a running vcpu_run() return ACCEL_EXIT_INTR soon. Any thread. */
 	void (*vcpu_kick)(struct vcpu *v);
+	/**
+	 * ioeventfd() - optional (NULL: unsupported): signal eventfd @fd on a guest write of
+	 * @len bytes to MMIO @addr (matching @datamatch when @has_datamatch) instead of
+	 * exiting. Used for virtio queue notifications. @fd < 0 removes it.
+	 */
+	int (*ioeventfd)(struct machine *m, uint64_t addr, uint32_t len, uint64_t datamatch,
+			 int has_datamatch, int fd);
+	/** irqfd() - optional: writing eventfd @fd raises edge interrupt @gsi. */
+	int (*irqfd)(struct machine *m, unsigned int gsi, int fd);
 };
 
 extern const struct accel_ops kvm_accel_ops;

@@ -22,6 +22,25 @@ struct vcpu {
 };
 
 /*
+ * A device attached to the machine, torn down in reverse order of attachment.
+ * @cmdline announces it to a Linux guest, e.g. "virtio_mmio.device=4K@0xd0000000:5".
+ */
+struct machine_dev {
+	const char *name;
+	void *opaque;
+	void (*fini)(void *opaque);
+	char cmdline[128];
+};
+
+#define MACHINE_MAX_DEVS 32
+
+/* virtio-mmio window (Firecracker's layout): 4 KiB slots from 0xd0000000, GSIs from 5. */
+#define MACHINE_MMIO_BASE 0xd0000000ULL
+#define MACHINE_MMIO_SLOT_SIZE 0x1000ULL
+#define MACHINE_MMIO_SLOTS 18 /* GSIs 5..22: the IOAPIC has 24 pins */
+#define MACHINE_MMIO_GSI_BASE 5
+
+/*
  * The engine-neutral machine: guest memory, I/O buses, interrupt lines and
  * vCPUs, driven by one accelerator. Devices see only this and struct vm_bus.
  */
@@ -36,7 +55,105 @@ struct machine {
 	volatile int stopping;
 	int exit_status;
 	pthread_mutex_t lock;
+	struct machine_dev devs[MACHINE_MAX_DEVS];
+	unsigned int nr_devs;
+	unsigned int next_mmio_slot;
+
+	/* Added with the machine lifecycle (machine_create/run/destroy). */
+	const struct machine_config *cfg;
+	unsigned int phases_done; /* how many entries of the phase table ran */
+	pthread_cond_t cond;	  /* pause/resume, vCPU parking, end of run */
+	volatile int pause_req;	  /* vCPUs park at their next exit while set */
+	unsigned int nr_parked;	  /* vCPUs parked because of pause_req */
+	unsigned int nr_idle;	  /* vCPUs halted with interrupts disabled */
+	unsigned int nr_running;  /* vCPU threads still in their loop */
+	int threads_joined;	  /* vCPU threads are gone: nothing to kick */
+	int vcpu_error;		  /* a vCPU hit an accelerator error (status 1) */
+	char err_msg[160];	  /* first vCPU error, reported by machine_run */
+	void *console;		  /* the 8250 that is ttyS0 */
+	uint64_t boot_entry;	  /* guest-physical entry point, for logs */
+	void *boot_priv;	  /* machine.c's private state (boot vCPU state) */
 };
+
+/*
+ * What a machine is built from. Everything the guest sees is decided here;
+ * the phases of machine_create() read it in a fixed order.
+ */
+struct machine_config {
+	const struct accel_ops *accel;
+	uint64_t mem_size;
+	unsigned int mem_flags; /* enum vm_mem_flags */
+	unsigned int nr_vcpus;
+	const char *kernel;	   /* bzImage or ELF vmlinux, or NULL */
+	const char *initrd;	   /* or NULL */
+	const char *cmdline;	   /* base command line (defaults, --cmdline) */
+	const char *cmdline_tail;  /* appended after the devices' fragments, e.g. "-- args" */
+	const char *firmware;	   /* raw image ending at 1 MiB, or NULL */
+	const void *firmware_data; /* built-in image used when firmware and kernel are NULL */
+	size_t firmware_len;
+	int console_in;	 /* fd the 8250 reads (-1: none) */
+	int console_out; /* fd the 8250 writes */
+	/* The virtio phase: attaches the devices; may be NULL. */
+	int (*attach_devices)(struct machine *m, void *opaque, struct cabin_err **err);
+	void *attach_opaque;
+};
+
+/**
+ * machine_create() - build a machine, running the phases in order: core/memory,
+ * accelerator VM, bus and legacy devices, virtio devices, firmware/boot, vCPUs.
+ * On failure only the phases that ran are undone, in reverse.
+ * Return: 0 with *@out set, or <0 with @err set.
+ */
+int machine_create(const struct machine_config *cfg, struct machine **out, struct cabin_err **err);
+
+/**
+ * machine_run() - run the vCPUs until the VM ends.
+ * Return: the guest's exit status (exit port, 0 for reboot/shutdown/idle halt,
+ * 1 for an accelerator error), or <0 with @err set when the vCPUs could not start.
+ */
+int machine_run(struct machine *m, struct cabin_err **err);
+
+/** machine_destroy() - undo every phase that ran, in reverse; accepts NULL. */
+void machine_destroy(struct machine *m);
+
+/** machine_pause() - kick every vCPU out and park it; returns once all are parked. */
+int machine_pause(struct machine *m);
+
+/** machine_resume() - let parked vCPUs run again. */
+int machine_resume(struct machine *m);
+
+/** machine_is_paused() - 1 while a pause is in effect. */
+int machine_is_paused(struct machine *m);
+
+/**
+ * machine_dump_regs() - write vCPU 0's registers to @path, one "name=0x%016llx"
+ * per line: rax..r15 rip rflags cr0 cr3 cr4 efer, exactly as the accelerator's
+ * get_regs/get_sregs report them. Return: 0, or <0 with @err set.
+ */
+int machine_dump_regs(struct machine *m, const char *path, struct cabin_err **err);
+
+/**
+ * vm_vcpu_loop() - the vCPU loop shared by every accelerator: run, dispatch
+ * port I/O and MMIO to the bus, end the VM on shutdown/errors, detect the
+ * halted-with-interrupts-disabled idle state, park on pause. Returns when the
+ * machine stops.
+ */
+void vm_vcpu_loop(struct vcpu *v);
+
+/**
+ * machine_dev_add() - record an attached device (its fini runs at machine teardown).
+ * Return: 0, or -ENOSPC.
+ */
+int machine_dev_add(struct machine *m, const struct machine_dev *d);
+
+/**
+ * machine_mmio_slot() - allocate the next virtio-mmio slot: its base address and GSI.
+ * Return: 0, or -ENOSPC when all MACHINE_MMIO_SLOTS are used.
+ */
+int machine_mmio_slot(struct machine *m, uint64_t *base, unsigned int *gsi);
+
+/** machine_devs_fini() - tear down attached devices in reverse order. */
+void machine_devs_fini(struct machine *m);
 
 /**
  * machine_irq_line() - drive interrupt line @gsi of the machine's irqchip.

@@ -26,6 +26,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/util.h"
 #include "lib/xalloc.h"
 #include "unit/tap.h"
 
@@ -141,6 +142,13 @@ static void test_validate(void)
 	tap_ok(ret < 0 && err && strstr(err->msg, ".."), "`..` in cgroupsPath refused: %s",
 	       cabin_err_msg(err));
 	cabin_err_release(&err);
+	ret = ctr_cgroup_from_string("{\"mode\":2,\"hierarchies\":[{\"mnt\":\"/sys/fs/cgroup/memory\","
+				     "\"dir\":\"/sys/fs/cgroup/memory/../../../etc\",\"controllers\":"
+				     "\"memory\"}]}",
+				     &cg, &err);
+	tap_ok(ret < 0 && cg == NULL, "saved state naming a directory outside the mount refused: %s",
+	       cabin_err_msg(err));
+	cabin_err_release(&err);
 	tap_ok(cg_v2_shares_to_weight(1024) == 39 && cg_v2_shares_to_weight(2) == 1 &&
 		       cg_v2_shares_to_weight(262144) == 10000,
 	       "cpu.shares to cpu.weight as crun (1024 -> %llu)",
@@ -165,8 +173,13 @@ static void test_v1_cycle(void)
 			"33554432,\"swappiness\":10},\"cpu\":{\"shares\":512,\"quota\":50000,"
 			"\"period\":100000,\"cpus\":\"0\",\"mems\":\"0\"},\"pids\":{\"limit\":"
 			"32},\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,"
-			"\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]}");
+			"\"type\":\"c\",\"major\":4,\"minor\":1,\"access\":\"rw\"}]}");
+	json_t *ldev = J("[{\"path\":\"/dev/tty2\",\"type\":\"c\",\"major\":4,\"minor\":2}]");
 
+	ret = ctr_cgroup_add_spec_devices(res, ldev, &err);
+	tap_ok(ret == 0 && json_array_size(json_object_get(res, "devices")) == 3,
+	       "linux.devices become allow rules: %s", cabin_err_msg(err));
+	json_decref(ldev);
 	pid = spawn_counter(ctr);
 	ret = ctr_cgroup_create(path, "c1", res, pid, &cg, &err);
 	json_decref(res);
@@ -201,7 +214,10 @@ static void test_v1_cycle(void)
 		tap_ok(!strcmp(q, "50000"), "cpu.cfs_quota_us = %s", q);
 		tap_ok(!strcmp(cs, "0"), "cpuset.cpus = %s", cs);
 		tap_ok(!strcmp(pm, "32"), "pids.max = %s", pm);
-		tap_ok(!strcmp(dl, "c 1:3 rwm"), "devices.list = %s", dl);
+		tap_ok(strstr(dl, "c *:* m\n") && strstr(dl, "c 4:1 rw\n") &&
+			       strstr(dl, "\nc 4:2 rwm\n") && strstr(dl, "\nc 1:3 rwm\n") &&
+			       strstr(dl, "\nc 136:* rwm\n") && !strstr(dl, "a *:*"),
+		       "devices.list: deny all, then rules, linux.devices and defaults");
 		tap_ok(strstr(own, m1) != NULL, "child is in the memory cgroup");
 		if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID)
 			tap_ok(strstr(own, u1) != NULL, "hybrid: child is in the cgroup2 cgroup too");
@@ -225,6 +241,72 @@ static void test_v1_cycle(void)
 	ret = ctr_cgroup_pids(cg, &pids, &n, &err);
 	tap_ok(ret == 0 && n == 1 && pids[0] == pid, "pids lists the child (%zu)", n);
 	cabin_err_release(&err);
+
+	/* raising limit and memsw together needs memsw first; lowering, limit first */
+	res = J("{\"memory\":{\"limit\":268435456,\"swap\":536870912}}");
+	ret = ctr_cgroup_update(cg, res, &err);
+	json_decref(res);
+	{
+		cleanup_free char *m = rd("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", path);
+		cleanup_free char *ms = rd("/sys/fs/cgroup/memory%s/memory.memsw.limit_in_bytes", path);
+
+		tap_ok(ret == 0 && !strcmp(m, "268435456") && !strcmp(ms, "536870912"),
+		       "update raises limit and memsw: %s %s %s", m, ms, cabin_err_msg(err));
+	}
+	cabin_err_release(&err);
+	res = J("{\"memory\":{\"limit\":50331648,\"swap\":67108864}}");
+	ret = ctr_cgroup_update(cg, res, &err);
+	json_decref(res);
+	{
+		cleanup_free char *m = rd("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", path);
+		cleanup_free char *ms = rd("/sys/fs/cgroup/memory%s/memory.memsw.limit_in_bytes", path);
+
+		tap_ok(ret == 0 && !strcmp(m, "50331648") && !strcmp(ms, "67108864"),
+		       "update lowers limit and memsw: %s %s %s", m, ms, cabin_err_msg(err));
+	}
+	cabin_err_release(&err);
+
+	/* hugetlb is not mounted as v1 here: hybrid hosts take it from cgroup2 */
+	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID &&
+	    !exists("/sys/fs/cgroup/hugetlb") && exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) {
+		cleanup_free char *root_sc = rd("/sys/fs/cgroup/unified/cgroup.subtree_control");
+		cleanup_free char *hp = xasprintf("/%s/huge", prefix);
+		cleanup_free char *hv = NULL;
+		struct ctr_cgroup *hcg = NULL;
+		json_t *h = J("{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":2097152}]}");
+
+		ret = ctr_cgroup_create(hp, "huge", h, 0, &hcg, &err);
+		json_decref(h);
+		hv = rd("/sys/fs/cgroup/unified%s/hugetlb.2MB.max", hp);
+		tap_ok(ret == 0 && !strcmp(hv, "2097152"), "hybrid: hugepageLimits via cgroup2: %s %s",
+		       hv, cabin_err_msg(err));
+		cabin_err_release(&err);
+		if (hcg)
+			ctr_cgroup_destroy(hcg, NULL);
+		ctr_cgroup_free(hcg);
+		if (!strstr(root_sc, "hugetlb"))
+			cg_write("/sys/fs/cgroup/unified", "cgroup.subtree_control", "-hugetlb", NULL,
+				 NULL);
+	} else {
+		tap_skip("hybrid host without v1 hugetlb needed");
+	}
+
+	/* linux.resources.unified on a hybrid host goes to the cgroup2 directory */
+	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID) {
+		json_t *u = J("{\"unified\":{\"cgroup.max.descendants\":\"5\"}}");
+		cleanup_free char *md = NULL;
+
+		ret = ctr_cgroup_update(cg, u, &err);
+		json_decref(u);
+		md = rd("/sys/fs/cgroup/unified%s/cgroup.max.descendants", path);
+		tap_ok(ret == 0 && !strcmp(md, "5"), "hybrid: unified key written to cgroup2: %s %s",
+		       md, cabin_err_msg(err));
+		cabin_err_release(&err);
+	} else {
+		tap_skip("not a hybrid host");
+	}
+	expect_err("{\"unified\":{\"cgroup.procs\":\"1\"}}", "linux.resources.unified",
+		   "unified cgroup.procs refused");
 
 	/* state round trip */
 	s = ctr_cgroup_to_string(cg);
@@ -304,15 +386,45 @@ static void test_default_path(void)
 		waitpid(pid, NULL, 0);
 		return;
 	}
-	/* a second process joins (exec) */
-	pid2 = fork();
-	if (pid2 == 0) {
-		pause();
-		_exit(0);
+	/* a second process joins (exec), then charges 16 MiB to the cgroup */
+	{
+		int go[2], done[2];
+		char c = 0;
+		json_t *upd;
+
+		if (pipe(go) < 0 || pipe(done) < 0)
+			abort();
+		pid2 = fork();
+		if (pid2 == 0) {
+			char *big;
+
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			big = malloc(16 << 20);
+			memset(big, 1, 16 << 20);
+			/* send a byte of it so the allocation cannot be optimised away */
+			if (write(done[1], big + (16 << 20) - 1, 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		ret = ctr_cgroup_enter(cg, pid2, &err);
+		tap_ok(ret == 0, "enter moves another pid in: %s", cabin_err_msg(err));
+		cabin_err_release(&err);
+		if (write(go[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
+			abort();
+		upd = J("{\"memory\":{\"limit\":2097152,\"checkBeforeUpdate\":true}}");
+		ret = ctr_cgroup_update(cg, upd, &err);
+		json_decref(upd);
+		tap_ok(ret < 0 && strstr(cabin_err_msg(err), "checkBeforeUpdate") &&
+			       strstr(cabin_err_msg(err), "linux.resources.memory.limit"),
+		       "checkBeforeUpdate refuses a limit below usage: %s", cabin_err_msg(err));
+		cabin_err_release(&err);
+		close(go[0]);
+		close(go[1]);
+		close(done[0]);
+		close(done[1]);
 	}
-	ret = ctr_cgroup_enter(cg, pid2, &err);
-	tap_ok(ret == 0, "enter moves another pid in: %s", cabin_err_msg(err));
-	cabin_err_release(&err);
 	{
 		json_t *stats = ctr_cgroup_stats(cg);
 		json_t *cur = json_object_get(json_object_get(stats, "pids"), "current");
@@ -321,6 +433,10 @@ static void test_default_path(void)
 		       (long long)json_integer_value(cur));
 		json_decref(stats);
 	}
+	/* destroy a frozen container (delete --force of a paused one) */
+	ret = ctr_cgroup_freeze(cg, 1, &err);
+	tap_ok(ret == 0, "freeze before destroy: %s", cabin_err_msg(err));
+	cabin_err_release(&err);
 	ret = ctr_cgroup_destroy(cg, &err);
 	waitpid(pid, &st, 0);
 	waitpid(pid2, NULL, 0);
@@ -457,6 +573,80 @@ static void report(int fd, int ok, const char *fmt, ...)
 		_exit(5);
 }
 
+/* errno of open(@dev, O_RDONLY) from a process moved into @cg (0: it opened). */
+static int probe_open(struct ctr_cgroup *cg, const char *dev)
+{
+	int p[2], e = -1;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		int fd;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1) /* wait until moved */
+			_exit(100);
+		fd = open(dev, O_RDONLY | O_NONBLOCK);
+		_exit(fd >= 0 ? 0 : errno);
+	}
+	close(p[0]);
+	if (ctr_cgroup_enter(cg, pid, NULL) == 0 && write(p[1], "x", 1) == 1) {
+		int st = 0;
+
+		waitpid(pid, &st, 0);
+		e = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	} else {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(p[1]);
+	return e;
+}
+
+/* Pure v1 view: cgroup2 hidden in a private mount namespace. */
+static void v1_child(int out)
+{
+	cleanup_free char *path = xasprintf("/%s-v1/c", prefix);
+	cleanup_free char *top = xasprintf("/sys/fs/cgroup/memory/%s-v1", prefix);
+	struct cabin_err *err = NULL;
+	struct ctr_cgroup *cg = NULL;
+	json_t *res;
+	int ret;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    umount2("/sys/fs/cgroup/unified", MNT_DETACH) < 0) {
+		report(out, 0, "set up a cgroup v1-only view: %s", strerror(errno));
+		_exit(0);
+	}
+	cg_mode_reset();
+	report(out, ctr_cgroup_host_mode() == CTR_CGROUP_V1, "mode is v1 in the private view");
+	res = J("{\"unified\":{\"memory.high\":\"1000000\"}}");
+	ret = ctr_cgroup_create(path, "c", res, 0, &cg, &err);
+	json_decref(res);
+	report(out, ret < 0 && strstr(cabin_err_msg(err), "linux.resources.unified") && !exists(top),
+	       "v1: unified keys are an error, nothing left: %s", cabin_err_msg(err));
+	cabin_err_release(&err);
+	res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":7}}");
+	ret = ctr_cgroup_create(path, "c", res, 0, &cg, &err);
+	json_decref(res);
+	{
+		cleanup_free char *m = rd("%s/c/memory.limit_in_bytes", top);
+		cleanup_free char *s = cg ? ctr_cgroup_to_string(cg) : xstrdup("");
+
+		report(out, ret == 0 && !strcmp(m, "33554432") && !strstr(s, "\"v2\":true"),
+		       "v1: limits applied, no cgroup2 directory: %s %s", m, cabin_err_msg(err));
+	}
+	cabin_err_release(&err);
+	ret = cg ? ctr_cgroup_destroy(cg, &err) : -1;
+	report(out, ret == 0 && !exists(top), "v1: destroy: %s", cabin_err_msg(err));
+	cabin_err_release(&err);
+	ctr_cgroup_free(cg);
+	_exit(0);
+}
+
 static void v2_child(int out)
 {
 	volatile unsigned long *ctr = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -527,6 +717,23 @@ static void v2_child(int out)
 	report(out, ret == 0 && *ctr != b && ctr_cgroup_is_frozen(cg) == 0,
 	       "v2: thaw: %s", cabin_err_msg(err));
 	cabin_err_release(&err);
+	/* devices on v2: an eBPF program from the rules plus the defaults, replaced on update */
+	res = J("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}");
+	ret = ctr_cgroup_update(cg, res, &err);
+	json_decref(res);
+	report(out, ret == 0 && probe_open(cg, "/dev/kmsg") == EPERM &&
+			    probe_open(cg, "/dev/null") == 0,
+	       "v2: deny-all rules: /dev/kmsg denied, default /dev/null allowed: %s",
+	       cabin_err_msg(err));
+	cabin_err_release(&err);
+	res = J("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,"
+		"\"type\":\"c\",\"major\":1,\"minor\":11,\"access\":\"r\"}]}");
+	ret = ctr_cgroup_update(cg, res, &err);
+	json_decref(res);
+	report(out, ret == 0 && probe_open(cg, "/dev/kmsg") == 0,
+	       "v2: updated rules replace the program: /dev/kmsg readable: %s", cabin_err_msg(err));
+	cabin_err_release(&err);
+
 	ret = ctr_cgroup_kill_all(cg, SIGKILL, &err);
 	waitpid(pid, &st, 0);
 	report(out, ret == 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
@@ -543,7 +750,7 @@ static void v2_child(int out)
 	_exit(0);
 }
 
-static void test_pure_v2(void)
+static void in_view(void (*fn)(int))
 {
 	cleanup_fclose FILE *f = NULL;
 	char line[600];
@@ -556,7 +763,7 @@ static void test_pure_v2(void)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		v2_child(p[1]);
+		fn(p[1]);
 		_exit(0);
 	}
 	close(p[1]);
@@ -566,6 +773,120 @@ static void test_pure_v2(void)
 		tap_ok(line[0] == '1', "%s", line + 2);
 	}
 	waitpid(pid, &st, 0);
+}
+
+static void test_pure_v1(void)
+{
+	struct statfs sfs;
+	cleanup_free char *top = xasprintf("/sys/fs/cgroup/memory/%s-v1", prefix);
+
+	if (statfs("/sys/fs/cgroup/unified", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		tap_skip("no /sys/fs/cgroup/unified to hide");
+		return;
+	}
+	in_view(v1_child);
+	tap_ok(!exists(top), "nothing left of the v1 view");
+}
+
+static void test_pure_v2(void)
+{
+	in_view(v2_child);
+}
+
+/* Containers sharing a parent directory created and removed concurrently. */
+static void test_concurrent(void)
+{
+	pid_t pids[4];
+	int i, bad = 0, st;
+
+	for (i = 0; i < 4; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			int k;
+
+			for (k = 0; k < 25; k++) {
+				cleanup_free char *id = xasprintf("%s-par-c%d", prefix, i);
+				struct cabin_err *err = NULL;
+				struct ctr_cgroup *cg = NULL;
+
+				if (ctr_cgroup_create(NULL, id, NULL, 0, &cg, &err) < 0) {
+					fprintf(stderr, "create: %s\n", cabin_err_msg(err));
+					_exit(1);
+				}
+				if (ctr_cgroup_destroy(cg, &err) < 0) {
+					fprintf(stderr, "destroy: %s\n", cabin_err_msg(err));
+					_exit(1);
+				}
+				ctr_cgroup_free(cg);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		waitpid(pids[i], &st, 0);
+		bad += !WIFEXITED(st) || WEXITSTATUS(st);
+	}
+	{
+		cleanup_free char *own = rd("/proc/self/%s", "cgroup");
+		char *mem = strstr(own, ":memory:"), *nl;
+		int left = 0;
+
+		mem = mem ? mem + 8 : (char *)"/";
+		nl = strchr(mem, '\n');
+		if (nl)
+			*nl = '\0';
+		for (i = 0; i < 4; i++) {
+			cleanup_free char *leaf = xasprintf("/sys/fs/cgroup/memory%s/cabin/%s-par-c%d",
+							    strcmp(mem, "/") ? mem : "", prefix, i);
+
+			left += exists(leaf);
+		}
+		tap_ok(bad == 0 && left == 0,
+		       "4 x 25 concurrent create/destroy sharing `cabin/`: %d failed, %d left", bad,
+		       left);
+	}
+}
+
+/* Without privilege: no limits -> runs without own cgroups; limits -> an error. */
+static void test_unprivileged(void)
+{
+	int p[2], st = 0;
+	char res[2] = "??";
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		cleanup_free char *id = xasprintf("%s-unpriv", prefix);
+		struct cabin_err *err = NULL;
+		struct ctr_cgroup *cg = NULL;
+		json_t *lim = J("{\"pids\":{\"limit\":10}}"),
+		       *none = J("{\"devices\":[{\"allow\":true,\"type\":\"c\",\"major\":1,"
+				 "\"minor\":3}],\"memory\":{}}");
+
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(1);
+		res[0] = ctr_cgroup_create(NULL, id, none, 0, &cg, &err) == 0 ? 'y' : 'n';
+		if (cg)
+			ctr_cgroup_destroy(cg, NULL);
+		cabin_err_release(&err);
+		res[1] = ctr_cgroup_create(NULL, id, lim, 0, &cg, &err) < 0 &&
+				 strstr(cabin_err_msg(err), "Permission denied") ?
+			 'y' :
+			 'n';
+		if (write(p[1], res, 2) != 2)
+			_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], res, 2) != 2)
+		res[0] = res[1] = '?';
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	tap_ok(res[0] == 'y', "unprivileged, no limits (device rules only): create succeeds without cgroups (%c)",
+	       res[0]);
+	tap_ok(res[1] == 'y', "unprivileged with limits: create fails (%c)", res[1]);
 }
 
 int main(void)
@@ -588,6 +909,11 @@ int main(void)
 	else if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
 		test_v2_devices("/sys/fs/cgroup");
 	test_pure_v2();
+	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID)
+		test_pure_v1();
+	test_unprivileged();
+	if (ctr_cgroup_host_mode() != CTR_CGROUP_V2)
+		test_concurrent();
 	tap_plan(tap_n);
 	return tap_done();
 }

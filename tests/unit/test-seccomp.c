@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -228,6 +230,49 @@ static void test_listener(void)
 	ctr_seccomp_free(sc);
 }
 
+/* Without CAP_SYS_ADMIN: an error that explains no_new_privs; with it set: loads. */
+static void test_nnp(void)
+{
+	struct ctr_seccomp *sc = prep("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{"
+				      "\"names\":[\"getcwd\"],\"action\":\"SCMP_ACT_ERRNO\"}]}");
+	char msg[256] = "";
+	int p[2], st;
+	pid_t pid;
+
+	if (!sc || pipe(p) < 0)
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		struct cabin_err *err = NULL;
+		cap_value_t v = CAP_SYS_ADMIN;
+		cap_t c = cap_get_proc();
+		char buf[256] = "";
+		int nfd;
+
+		cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
+		if (cap_set_proc(c) < 0)
+			_exit(1);
+		if (ctr_seccomp_apply(sc, &nfd, &err) < 0)
+			snprintf(buf, sizeof(buf), "1%s", cabin_err_msg(err));
+		cabin_err_release(&err);
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (ctr_seccomp_apply(sc, &nfd, &err) == 0 && probe_getcwd() == -EPERM)
+			buf[0] = buf[0] ? '2' : '3';
+		if (write(p[1], buf, sizeof(buf)) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], msg, sizeof(msg)) <= 0)
+		msg[0] = '\0';
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	tap_ok(msg[0] == '2' && strstr(msg, "noNewPrivileges"),
+	       "without CAP_SYS_ADMIN and no_new_privs: clear error, with no_new_privs: loads (%s)",
+	       msg);
+	ctr_seccomp_free(sc);
+}
+
 int main(void)
 {
 	struct ctr_seccomp *sc;
@@ -264,7 +309,8 @@ int main(void)
 	ctr_seccomp_free(sc);
 
 	sc = prep("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5,\"syscalls\":[{"
-		  "\"names\":[\"write\",\"exit_group\",\"exit\",\"rt_sigreturn\"],\"action\":"
+		  "\"names\":[\"write\",\"exit_group\",\"exit\",\"rt_sigreturn\",\"sigaltstack\","
+		  "\"mmap\",\"munmap\",\"rt_sigprocmask\"],\"action\":"
 		  "\"SCMP_ACT_ALLOW\"}]}");
 	run(sc, probe_getcwd, &r, &st);
 	tap_ok(r == -EIO, "defaultErrnoRet 5 (EIO) for what is not allowed (%ld)", r);
@@ -306,6 +352,7 @@ int main(void)
 
 	test_notify();
 	test_listener();
+	test_nnp();
 	tap_plan(tap_n);
 	return tap_done();
 }

@@ -1,0 +1,64 @@
+#!/bin/bash
+# bench/emu.sh - the compute test guest (tests/guests/compute.bin, 10^8 iterations of an
+# integer workload) under cabin's software CPU (--accel emu), under --accel kvm, as the
+# same workload compiled natively (tests/guests/compute-native) and under QEMU TCG
+# (qemu-system-x86_64 -accel tcg -M microvm,acpi=off -bios IMG).
+# Prints wall and CPU seconds per run, the emulator's guest instructions per second,
+# and last the ratio of emu's CPU time to QEMU TCG's ("ratio X"). CPU time (user+sys)
+# is what is compared: these machines are shared, so wall time is noisy.
+#   BENCH_IMG=path     another guest image (default tests/guests/compute.bin)
+#   BENCH_KVM_TIMEOUT  seconds before the KVM run is abandoned (default 60; nested
+#                      software KVM runs guest ring 0 thousands of times slower)
+set -u
+cd "$(dirname "$0")/.." || exit 1
+make -s all tests/guests/compute.bin tests/guests/compute-native >/dev/null || exit 1
+IMG=${BENCH_IMG:-tests/guests/compute.bin}
+QEMU=${QEMU:-qemu-system-x86_64}
+KVM_TIMEOUT=${BENCH_KVM_TIMEOUT:-60}
+out=$(mktemp -d /tmp/cabin-bench.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+
+# run NAME TIMEOUT CMD...: sets wall, cpu, rc; output in $out/NAME.out, .err
+run() {
+	local name=$1 to=$2 t
+	shift 2
+	TIMEFORMAT='%R %U %S'
+	t=$( { time timeout "$to" "$@" >"$out/$name.out" 2>"$out/$name.err" </dev/null; } 2>&1 )
+	rc=$?
+	# `time` reports the status of timeout through $?: recompute from the files
+	read -r wall u s <<<"$(echo "$t" | tail -n 1)"
+	cpu=$(echo "$u + $s" | bc -l)
+	printf '%-10s wall %8.3f s  cpu %8.3f s  %s\n' "$name" "$wall" "$cpu" \
+		"$(grep -m1 -o 'checksum [0-9a-f]*' "$out/$name.out" || echo '(no checksum)')"
+}
+
+echo "image: $IMG"
+run native 600 tests/guests/compute-native
+native_cpu=$cpu
+
+CABIN_EMU_STATS=1 run emu 1200 ./cabin vm run --accel emu --memory 16M --firmware "$IMG"
+emu_cpu=$cpu emu_wall=$wall
+stats=$(grep -m1 '^emu:' "$out/emu.err")
+insns=$(echo "$stats" | awk '{print $2}')
+echo "emu stats: $stats"
+if [ -n "$insns" ]; then
+	echo "emu: $(echo "$insns / $emu_cpu / 1000000" | bc -l | xargs printf '%.1f') million guest instructions per CPU second"
+fi
+
+if [ -w /dev/kvm ]; then
+	run kvm "$KVM_TIMEOUT" ./cabin vm run --accel kvm --memory 16M --firmware "$IMG"
+	[ "$rc" = 124 ] && echo "kvm: did not finish in $KVM_TIMEOUT s (timeout)"
+else
+	echo "kvm: /dev/kvm not available"
+fi
+
+if command -v "$QEMU" >/dev/null 2>&1; then
+	run qemu-tcg 1200 "$QEMU" -M microvm,acpi=off -accel tcg -m 16M -bios "$IMG" \
+		-nodefaults -display none -serial stdio -device isa-debug-exit,iobase=0x501,iosize=1
+	qemu_cpu=$cpu
+	echo "emu/native cpu: $(echo "$emu_cpu / $native_cpu" | bc -l | xargs printf '%.1f')"
+	echo "ratio $(echo "$emu_cpu / $qemu_cpu" | bc -l | xargs printf '%.2f')"
+else
+	echo "qemu-tcg: $QEMU not installed"
+	echo "ratio n/a"
+fi

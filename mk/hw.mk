@@ -1,0 +1,5 @@
+# src/hw: legacy PC devices shared by every accelerator.
+OBJS += src/hw/serial-8250.o
+OBJS += src/hw/i8042.o
+OBJS += src/hw/rtc.o
+OBJS += src/hw/exit-port.o

@@ -1,0 +1,731 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The emulator as a machine accelerator (struct accel_ops): VM and vCPU
+ * lifetime, the vCPU run loop (timers on the virtual clock, HLT waiting for
+ * an interrupt without spinning, INIT/SIPI), register access in KVM's
+ * conventions, and the port-I/O/MMIO exits the shared machine loop handles.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emu/emu.h"
+#include "lib/error.h"
+#include "vm/machine.h"
+
+#define IOAPIC_BASE 0xfec00000ULL
+#define RUN_BATCH 65536
+
+/* ---- wake-ups ---- */
+
+void emu_cpu_wake(struct emu_cpu *c)
+{
+	pthread_mutex_lock(&c->lock);
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void emu_vm_wake(struct emu_vm *vm)
+{
+	for (unsigned int i = 0; i < vm->m->nr_vcpus; i++)
+		if (vm->m->vcpus[i] && vm->m->vcpus[i]->accel)
+			emu_cpu_wake(vm->m->vcpus[i]->accel);
+}
+
+/* ---- I/O from the interpreter ---- */
+
+static int own_port(uint16_t port)
+{
+	return port == 0x20 || port == 0x21 || port == 0xa0 || port == 0xa1 || port == 0x4d0 ||
+	       port == 0x4d1 || (port >= 0x40 && port <= 0x43) || port == 0x61;
+}
+
+static int own_io(struct emu_cpu *c, uint16_t port, int size, int is_write, uint32_t *val)
+{
+	struct emu_vm *vm = c->vm;
+	uint32_t v = 0, out = 0;
+
+	/* the irqchip ports are byte-wide; wider accesses hit consecutive ports */
+	for (int i = 0; i < size; i++) {
+		uint16_t p = (uint16_t)(port + i);
+
+		v = is_write ? (*val >> (8 * i)) & 0xff : 0xff;
+		if (own_port(p)) {
+			pthread_mutex_lock(&vm->lock);
+			if ((p >= 0x40 && p <= 0x43) || p == 0x61)
+				emu_pit_io(vm, p, is_write, &v);
+			else
+				emu_pic_io(vm, p, is_write, &v);
+			pthread_mutex_unlock(&vm->lock);
+		}
+		out |= (v & 0xff) << (8 * i);
+	}
+	if (!is_write)
+		*val = out;
+	return 1;
+}
+
+int emu_io_in(struct emu_cpu *c, uint16_t port, int size, uint32_t *val)
+{
+	struct accel_exit *e = c->exit;
+
+	if (own_port(port))
+		return own_io(c, port, size, 0, val);
+	if (c->io.pending == 1 && c->io.have_data) {
+		*val = 0;
+		memcpy(val, c->io_buf, (size_t)size);
+		c->io.pending = 0;
+		c->io.have_data = 0;
+		return 1;
+	}
+	if (c->exit_ready) {
+		/* one exit per instruction: a second one completes on the bus directly */
+		uint8_t buf[4] = { 0xff, 0xff, 0xff, 0xff };
+
+		bus_access(&c->m->bus, BUS_PIO, port, buf, (uint32_t)size, 0);
+		*val = 0;
+		memcpy(val, buf, (size_t)size);
+		return 1;
+	}
+	e->reason = ACCEL_EXIT_IO;
+	e->io.port = port;
+	e->io.size = (uint8_t)size;
+	e->io.is_write = 0;
+	e->io.count = 1;
+	e->io.data = c->io_buf;
+	memset(c->io_buf, 0xff, 4);
+	c->io.pending = 1;
+	c->io.have_data = 0;
+	c->exit_ready = 1;
+	c->stop_block = 1;
+	return 0;
+}
+
+void emu_io_out(struct emu_cpu *c, uint16_t port, int size, uint32_t val)
+{
+	struct accel_exit *e = c->exit;
+
+	if (own_port(port)) {
+		own_io(c, port, size, 1, &val);
+		return;
+	}
+	if (c->exit_ready) {
+		bus_access(&c->m->bus, BUS_PIO, port, &val, (uint32_t)size, 1);
+		return;
+	}
+	e->reason = ACCEL_EXIT_IO;
+	e->io.port = port;
+	e->io.size = (uint8_t)size;
+	e->io.is_write = 1;
+	e->io.count = 1;
+	e->io.data = c->io_buf;
+	memcpy(c->io_buf, &val, (size_t)size);
+	c->exit_ready = 1;
+	c->stop_block = 1;
+}
+
+int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int is_write)
+{
+	struct accel_exit *e = c->exit;
+
+	if ((c->apic_base & 0x800) && (pa & ~0xfffULL) == (c->apic_base & ~0xfffULL))
+		return emu_lapic_mmio(c, pa & 0xfff, data, len, is_write);
+	if (pa >= IOAPIC_BASE && pa < IOAPIC_BASE + 0x1000) {
+		int r;
+
+		pthread_mutex_lock(&c->vm->lock);
+		r = emu_ioapic_mmio(c->vm, pa - IOAPIC_BASE, data, len, is_write);
+		pthread_mutex_unlock(&c->vm->lock);
+		return r;
+	}
+	if (len > 8) {
+		/* wider than an exit carries: split */
+		for (unsigned int o = 0; o < len; o += 8)
+			emu_mmio(c, pa + o, (uint8_t *)data + o, len - o < 8 ? len - o : 8, is_write);
+		return 0;
+	}
+	if (!is_write) {
+		if (c->io.pending == 2 && c->io.have_data && c->io.addr == pa && c->io.len == len) {
+			memcpy(data, c->io_buf, len);
+			c->io.pending = 0;
+			c->io.have_data = 0;
+			return 0;
+		}
+		if (c->exit_ready) {
+			memset(data, 0xff, len);
+			bus_access(&c->m->bus, BUS_MMIO, pa, data, len, 0);
+			return 0;
+		}
+		e->reason = ACCEL_EXIT_MMIO;
+		e->mmio.addr = pa;
+		e->mmio.len = len;
+		e->mmio.is_write = 0;
+		e->mmio.data = c->io_buf;
+		memset(c->io_buf, 0xff, 8);
+		c->io.pending = 2;
+		c->io.addr = pa;
+		c->io.len = len;
+		c->io.have_data = 0;
+		c->exit_ready = 1;
+		/* abandon the instruction; it runs again once the data is there */
+		c->exc_vector = -2;
+		longjmp(c->jb, 1);
+	}
+	if (c->exit_ready) {
+		bus_access(&c->m->bus, BUS_MMIO, pa, data, len, 1);
+		return 0;
+	}
+	e->reason = ACCEL_EXIT_MMIO;
+	e->mmio.addr = pa;
+	e->mmio.len = len;
+	e->mmio.is_write = 1;
+	e->mmio.data = c->io_buf;
+	memcpy(c->io_buf, data, len);
+	c->exit_ready = 1;
+	c->stop_block = 1;
+	return 0;
+}
+
+/* ---- interrupts ---- */
+
+void emu_intr_poll(struct emu_cpu *c)
+{
+	int vec;
+
+	c->intr_hint = 0;
+	vec = emu_lapic_pending(c);
+	if (vec >= 0) {
+		emu_lapic_ack(c, vec);
+		c->intr_hint = 1;
+		c->insn_rip = c->rip;
+		emu_deliver(c, vec, INT_EXT, 0, 0);
+		return;
+	}
+	if (emu_lapic_accept_pic(c)) {
+		pthread_mutex_lock(&c->vm->lock);
+		if (emu_pic_has_intr(c->vm)) {
+			vec = emu_pic_ack(c->vm);
+			pthread_mutex_unlock(&c->vm->lock);
+			c->intr_hint = 1;
+			c->insn_rip = c->rip;
+			emu_deliver(c, vec, INT_EXT, 0, 0);
+			return;
+		}
+		pthread_mutex_unlock(&c->vm->lock);
+	}
+}
+
+/* is an interrupt ready for this CPU (ignoring IF)? */
+static int intr_ready(struct emu_cpu *c)
+{
+	int r;
+
+	if (emu_lapic_pending(c) >= 0)
+		return 1;
+	if (!emu_lapic_accept_pic(c))
+		return 0;
+	pthread_mutex_lock(&c->vm->lock);
+	r = emu_pic_has_intr(c->vm);
+	pthread_mutex_unlock(&c->vm->lock);
+	return r;
+}
+
+/* ---- VM and vCPU lifetime ---- */
+
+struct emu_vm *emu_vm_new(struct machine *m)
+{
+	struct emu_vm *vm = calloc(1, sizeof(*vm));
+	uint64_t top = 0;
+
+	if (!vm)
+		return NULL;
+	vm->m = m;
+	pthread_mutex_init(&vm->lock, NULL);
+	for (unsigned int i = 0; i < m->mem.nr_regions; i++) {
+		uint64_t end = m->mem.regions[i].gpa + m->mem.regions[i].size;
+
+		if (end > top)
+			top = end;
+	}
+	vm->nr_pages = (top + 4095) >> 12;
+	vm->page_gen = calloc(vm->nr_pages ? vm->nr_pages : 1, sizeof(*vm->page_gen));
+	vm->code_page = calloc(vm->nr_pages ? vm->nr_pages : 1, 1);
+	if (!vm->page_gen || !vm->code_page) {
+		emu_vm_free(vm);
+		return NULL;
+	}
+	for (int i = 0; i < 24; i++)
+		vm->ioapic.redir[i] = 0x10000;
+	for (int i = 0; i < 3; i++) {
+		vm->pit[i].null = 1;
+		vm->pit[i].gate = i != 2;
+	}
+	return vm;
+}
+
+void emu_vm_free(struct emu_vm *vm)
+{
+	if (!vm)
+		return;
+	free(vm->page_gen);
+	free(vm->code_page);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}
+
+struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int index)
+{
+	struct emu_cpu *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->blocks = calloc(BLOCK_CACHE, sizeof(*c->blocks));
+	if (!c->blocks) {
+		free(c);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < BLOCK_CACHE; i++)
+		c->blocks[i].key = ~0ULL;
+	c->m = m;
+	c->vm = vm;
+	c->index = index;
+	c->sipi_vector = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	emu_cpu_reset(c);
+	return c;
+}
+
+void emu_cpu_free(struct emu_cpu *c)
+{
+	if (!c)
+		return;
+	free(c->blocks);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+	free(c);
+}
+
+static int emu_probe(char *why, size_t whylen)
+{
+	snprintf(why, whylen, "software emulation");
+	return 0;
+}
+
+static int emu_vm_init(struct machine *m, struct cabin_err **err)
+{
+	struct emu_vm *vm = emu_vm_new(m);
+
+	if (!vm)
+		return cabin_err_make(err, ENOMEM, "emulator: allocate VM state");
+	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
+	m->accel_priv = vm;
+	return 0;
+}
+
+/*
+ * CABIN_EMU_STATS=1 prints, when the VM ends, how many guest instructions ran
+ * and how fast (bench/emu.sh reads this line).
+ */
+static void print_stats(struct emu_vm *vm)
+{
+	struct timespec t;
+	double s;
+	const char *e = getenv("CABIN_EMU_STATS");
+
+	if (!e || !*e || !strcmp(e, "0"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	s = (double)(t.tv_sec - vm->t_start.tv_sec) + (double)(t.tv_nsec - vm->t_start.tv_nsec) / 1e9;
+	fprintf(stderr, "emu: %llu instructions in %.3f s, %.1f MIPS\n",
+		(unsigned long long)vm->total_insns, s, s > 0 ? (double)vm->total_insns / s / 1e6 : 0.0);
+}
+
+static void emu_vm_fini(struct machine *m)
+{
+	if (m->accel_priv)
+		print_stats(m->accel_priv);
+	emu_vm_free(m->accel_priv);
+	m->accel_priv = NULL;
+}
+
+static int emu_vcpu_init(struct machine *m, unsigned int index, struct cabin_err **err)
+{
+	struct vcpu *v;
+	struct emu_cpu *c;
+
+	if (index >= MACHINE_MAX_VCPUS)
+		return cabin_err_make(err, EINVAL, "emulator: vcpu index `%u`", index);
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return cabin_err_make(err, ENOMEM, "emulator: allocate vcpu `%u`", index);
+	c = emu_cpu_new(m, m->accel_priv, index);
+	if (!c) {
+		free(v);
+		return cabin_err_make(err, ENOMEM, "emulator: allocate vcpu `%u`", index);
+	}
+	v->m = m;
+	v->index = index;
+	v->accel = c;
+	m->vcpus[index] = v;
+	return 0;
+}
+
+static void emu_vcpu_fini(struct vcpu *v)
+{
+	if (!v)
+		return;
+	if (v->m && v->index < MACHINE_MAX_VCPUS && v->m->vcpus[v->index] == v)
+		v->m->vcpus[v->index] = NULL;
+	emu_cpu_free(v->accel);
+	free(v);
+}
+
+/* ---- run loop ---- */
+
+static void do_init(struct emu_cpu *c)
+{
+	emu_cpu_reset(c);
+	c->state = EMU_WAIT_SIPI;
+	c->sipi_vector = -1;
+}
+
+static void do_sipi(struct emu_cpu *c, int vector)
+{
+	c->state = EMU_RUNNING;
+	c->seg[SEG_CS].selector = (uint16_t)(vector << 8);
+	c->seg[SEG_CS].base = (uint64_t)vector << 12;
+	c->rip = 0;
+	emu_update_mode(c);
+}
+
+static void advance_clock(struct emu_cpu *c)
+{
+	uint64_t n = c->icount - c->icount_base;
+
+	if (n) {
+		__atomic_fetch_add(&c->vm->vclock_ns, n * EMU_NS_PER_INSN, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&c->vm->total_insns, n, __ATOMIC_RELAXED);
+		c->icount_base = c->icount;
+	}
+}
+
+static void run_timers(struct emu_cpu *c)
+{
+	uint64_t now = emu_now(c->vm);
+
+	pthread_mutex_lock(&c->vm->lock);
+	emu_pit_advance(c->vm, now);
+	pthread_mutex_unlock(&c->vm->lock);
+	emu_lapic_timer(c, now);
+}
+
+static uint64_t next_deadline(struct emu_cpu *c)
+{
+	uint64_t d = emu_lapic_next_deadline(c), p;
+
+	if (c->index == 0) {
+		pthread_mutex_lock(&c->vm->lock);
+		p = emu_pit_next_deadline(c->vm);
+		pthread_mutex_unlock(&c->vm->lock);
+		if (p && (!d || p < d))
+			d = p;
+	}
+	return d;
+}
+
+/* move the virtual clock forward to @t (an idle CPU skips to its next timer) */
+static void clock_skip_to(struct emu_vm *vm, uint64_t t)
+{
+	uint64_t cur = emu_now(vm);
+
+	while (cur < t && !__atomic_compare_exchange_n(&vm->vclock_ns, &cur, t, 0, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
+}
+
+/*
+ * The virtual clock may jump to an idle CPU's next timer only when no other CPU
+ * can run: otherwise a CPU sleeping on a timeout would see it expire before the
+ * others (other host threads) had a chance to make progress.
+ */
+static int others_idle(struct emu_cpu *c)
+{
+	struct machine *m = c->m;
+
+	for (unsigned int i = 0; i < m->nr_vcpus; i++) {
+		struct emu_cpu *o = m->vcpus[i] ? m->vcpus[i]->accel : NULL;
+
+		if (!o || o == c)
+			continue;
+		if (o->init_pending || o->sipi_vector >= 0)
+			return 0;
+		if (o->state == EMU_RUNNING)
+			return 0;
+		if (o->state == EMU_HALTED && o->intr_hint)
+			return 0;
+	}
+	return 1;
+}
+
+static void wait_event(struct emu_cpu *c, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	while (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (!c->kick && !c->init_pending && c->sipi_vector < 0 && !c->intr_hint &&
+	    !c->m->stopping)
+		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
+{
+	struct emu_cpu *c = v->accel;
+
+	c->exit = exit;
+	if (c->io.pending)
+		c->io.have_data = 1; /* the machine filled io_buf for the replay */
+	c->exit_ready = 0;
+	for (;;) {
+		uint64_t dl, now;
+
+		if (__atomic_exchange_n(&c->kick, 0, __ATOMIC_SEQ_CST) || c->m->stopping) {
+			exit->reason = ACCEL_EXIT_INTR;
+			return 0;
+		}
+		if (c->init_pending) {
+			pthread_mutex_lock(&c->lock);
+			c->init_pending = 0;
+			pthread_mutex_unlock(&c->lock);
+			if (c->index != 0 || 1)
+				do_init(c);
+		}
+		if (c->state == EMU_WAIT_SIPI) {
+			int vec;
+
+			pthread_mutex_lock(&c->lock);
+			vec = c->sipi_vector;
+			c->sipi_vector = -1;
+			pthread_mutex_unlock(&c->lock);
+			if (vec >= 0) {
+				do_sipi(c, vec);
+			} else {
+				wait_event(c, 100);
+				continue;
+			}
+		}
+		run_timers(c);
+		if (c->state == EMU_HALTED) {
+			if (intr_ready(c)) {
+				if (c->flags & FL_IF) {
+					c->state = EMU_RUNNING;
+					c->intr_hint = 1;
+				}
+			}
+			if (c->state == EMU_HALTED) {
+				if (!(c->flags & FL_IF)) {
+					/* stays halted: only INIT (or NMI) ends this */
+					exit->reason = ACCEL_EXIT_HLT;
+					return 0;
+				}
+				dl = next_deadline(c);
+				if (dl && others_idle(c)) {
+					/* idle: jump the virtual clock to the next timer event */
+					clock_skip_to(c->vm, dl);
+					continue;
+				}
+				c->intr_hint = 0;
+				/* other CPUs run: they advance the clock; re-check it every ms */
+				wait_event(c, dl ? 1 : 50);
+				continue;
+			}
+		}
+		now = emu_now(c->vm);
+		dl = next_deadline(c);
+		c->budget = RUN_BATCH;
+		if (dl && dl > now && (dl - now) / EMU_NS_PER_INSN < c->budget)
+			c->budget = (dl - now) / EMU_NS_PER_INSN + 1;
+		c->icount_base = c->icount;
+		emu_exec(c);
+		advance_clock(c);
+		if (c->exit_ready)
+			return 0;
+	}
+}
+
+static void emu_vcpu_kick(struct vcpu *v)
+{
+	struct emu_cpu *c = v->accel;
+
+	__atomic_store_n(&c->kick, 1, __ATOMIC_SEQ_CST);
+	emu_cpu_wake(c);
+}
+
+static int emu_irq_line(struct machine *m, unsigned int gsi, int level)
+{
+	struct emu_vm *vm = m->accel_priv;
+
+	if (!vm || gsi >= 24)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	/* as KVM's default routing: GSI n drives PIC pin n (n < 16) and IOAPIC pin n (0 -> 2) */
+	if (gsi < 16)
+		emu_pic_set_irq(vm, gsi, level);
+	emu_ioapic_set_irq(vm, gsi == 0 ? 2 : gsi, level);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+/* ---- registers ---- */
+
+static int emu_get_regs(struct vcpu *v, struct x86_regs *r)
+{
+	struct emu_cpu *c = v->accel;
+
+	memcpy(&r->rax, c->r, sizeof(c->r)); /* field order matches: see below */
+	r->rax = c->r[0];
+	r->rcx = c->r[1];
+	r->rdx = c->r[2];
+	r->rbx = c->r[3];
+	r->rsp = c->r[4];
+	r->rbp = c->r[5];
+	r->rsi = c->r[6];
+	r->rdi = c->r[7];
+	r->r8 = c->r[8];
+	r->r9 = c->r[9];
+	r->r10 = c->r[10];
+	r->r11 = c->r[11];
+	r->r12 = c->r[12];
+	r->r13 = c->r[13];
+	r->r14 = c->r[14];
+	r->r15 = c->r[15];
+	r->rip = c->rip;
+	r->rflags = emu_flags_get(c) | 2;
+	return 0;
+}
+
+static int emu_set_regs(struct vcpu *v, const struct x86_regs *r)
+{
+	struct emu_cpu *c = v->accel;
+
+	c->r[0] = r->rax;
+	c->r[1] = r->rcx;
+	c->r[2] = r->rdx;
+	c->r[3] = r->rbx;
+	c->r[4] = r->rsp;
+	c->r[5] = r->rbp;
+	c->r[6] = r->rsi;
+	c->r[7] = r->rdi;
+	c->r[8] = r->r8;
+	c->r[9] = r->r9;
+	c->r[10] = r->r10;
+	c->r[11] = r->r11;
+	c->r[12] = r->r12;
+	c->r[13] = r->r13;
+	c->r[14] = r->r14;
+	c->r[15] = r->r15;
+	c->rip = r->rip;
+	emu_flags_set(c, r->rflags | 2);
+	emu_update_mode(c);
+	return 0;
+}
+
+static int emu_get_sregs(struct vcpu *v, struct x86_sregs *s)
+{
+	struct emu_cpu *c = v->accel;
+
+	s->es = c->seg[SEG_ES];
+	s->cs = c->seg[SEG_CS];
+	s->ss = c->seg[SEG_SS];
+	s->ds = c->seg[SEG_DS];
+	s->fs = c->seg[SEG_FS];
+	s->gs = c->seg[SEG_GS];
+	s->tr = c->seg[SEG_TR];
+	s->ldt = c->seg[SEG_LDT];
+	s->gdt = c->gdt;
+	s->idt = c->idt;
+	s->cr0 = c->cr0;
+	s->cr2 = c->cr2;
+	s->cr3 = c->cr3;
+	s->cr4 = c->cr4;
+	s->cr8 = c->cr8;
+	s->efer = c->efer;
+	s->apic_base = c->apic_base;
+	return 0;
+}
+
+static int emu_set_sregs(struct vcpu *v, const struct x86_sregs *s)
+{
+	struct emu_cpu *c = v->accel;
+
+	c->seg[SEG_ES] = s->es;
+	c->seg[SEG_CS] = s->cs;
+	c->seg[SEG_SS] = s->ss;
+	c->seg[SEG_DS] = s->ds;
+	c->seg[SEG_FS] = s->fs;
+	c->seg[SEG_GS] = s->gs;
+	c->seg[SEG_TR] = s->tr;
+	c->seg[SEG_LDT] = s->ldt;
+	c->gdt = s->gdt;
+	c->idt = s->idt;
+	c->cr0 = s->cr0 | CR0_ET;
+	c->cr2 = s->cr2;
+	c->cr3 = s->cr3;
+	c->cr4 = s->cr4;
+	c->cr8 = s->cr8;
+	c->lapic.tpr = (uint32_t)(s->cr8 << 4);
+	c->efer = s->efer;
+	if (s->apic_base)
+		c->apic_base = s->apic_base;
+	if (!(c->cr0 & CR0_PE))
+		c->cpl = 0;
+	else if (c->flags & FL_VM)
+		c->cpl = 3;
+	else
+		c->cpl = s->ss.dpl;
+	emu_tlb_flush(c, 0);
+	emu_update_mode(c);
+	if (c->index != 0 && c->state == EMU_WAIT_SIPI)
+		c->state = EMU_RUNNING; /* boot code set this CPU up directly */
+	return 0;
+}
+
+static int emu_set_msrs(struct vcpu *v, const uint32_t *idx, const uint64_t *val, unsigned int n)
+{
+	struct emu_cpu *c = v->accel;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (emu_write_msr(c, idx[i], val[i]))
+			break;
+	return (int)i;
+}
+
+const struct accel_ops emu_accel_ops = {
+	.name = "emu",
+	.kind = ACCEL_EMU,
+	.probe = emu_probe,
+	.vm_init = emu_vm_init,
+	.vm_fini = emu_vm_fini,
+	.vcpu_init = emu_vcpu_init,
+	.vcpu_fini = emu_vcpu_fini,
+	.vcpu_run = emu_vcpu_run,
+	.get_regs = emu_get_regs,
+	.set_regs = emu_set_regs,
+	.get_sregs = emu_get_sregs,
+	.set_sregs = emu_set_sregs,
+	.set_msrs = emu_set_msrs,
+	.irq_line = emu_irq_line,
+	.vcpu_kick = emu_vcpu_kick,
+	.ioeventfd = NULL,
+	.irqfd = NULL,
+};

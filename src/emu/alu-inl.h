@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_EMU_ALU_INL_H
+#define CABIN_EMU_ALU_INL_H
+
+/*
+ * The lazy-flags ALU (ADD OR ADC SBB AND SUB XOR CMP), inlined into the
+ * interpreter; alu.c exports the same code as emu_alu() for the flags test.
+ */
+#include "emu/emu.h"
+
+/* compute CF..OF from the lazy state */
+uint64_t emu_cc_compute(const struct emu_cpu *c);
+
+static inline int get_cf(struct emu_cpu *c)
+{
+	uint64_t mask;
+
+	switch ((enum emu_cc_op)c->cc_op) {
+	case CC_EFLAGS:
+		return c->flags & FL_CF;
+	case CC_SUB:
+		mask = emu_size_mask((int)c->cc_size);
+		return (c->cc_a & mask) < (c->cc_b & mask);
+	case CC_LOGIC:
+		return 0;
+	case CC_ADD:
+	case CC_ADC:
+	case CC_SBB:
+	case CC_INC:
+	case CC_DEC:
+	case CC_SHL:
+	case CC_SHR:
+	case CC_SAR:
+		break;
+	}
+	return (emu_cc_compute(c) & FL_CF) != 0;
+}
+
+static inline void lazy(struct emu_cpu *c, int op, int size, uint64_t a, uint64_t b, uint64_t res)
+{
+	c->cc_op = (uint32_t)op;
+	c->cc_size = (uint32_t)size;
+	c->cc_a = a;
+	c->cc_b = b;
+	c->cc_res = res;
+}
+
+static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c, int op, int size,
+							   uint64_t a, uint64_t b)
+{
+	uint64_t mask = emu_size_mask(size), res;
+	int cf;
+
+	a &= mask;
+	b &= mask;
+	switch (op) {
+	case ALU_ADD:
+		res = (a + b) & mask;
+		lazy(c, CC_ADD, size, a, b, res);
+		return res;
+	case ALU_OR:
+		res = a | b;
+		lazy(c, CC_LOGIC, size, a, b, res);
+		return res;
+	case ALU_ADC:
+		cf = get_cf(c);
+		res = (a + b + (uint64_t)cf) & mask;
+		lazy(c, cf ? CC_ADC : CC_ADD, size, a, b, res);
+		return res;
+	case ALU_SBB:
+		cf = get_cf(c);
+		res = (a - b - (uint64_t)cf) & mask;
+		lazy(c, cf ? CC_SBB : CC_SUB, size, a, b, res);
+		return res;
+	case ALU_AND:
+		res = a & b;
+		lazy(c, CC_LOGIC, size, a, b, res);
+		return res;
+	case ALU_SUB:
+		res = (a - b) & mask;
+		lazy(c, CC_SUB, size, a, b, res);
+		return res;
+	case ALU_XOR:
+		res = a ^ b;
+		lazy(c, CC_LOGIC, size, a, b, res);
+		return res;
+	default:
+		res = (a - b) & mask;
+		lazy(c, CC_SUB, size, a, b, res);
+		return a;
+	}
+}
+
+/* SHL/SAL/SHR/SAR by 0 < @count < width bits, flags left lazy */
+static inline __attribute__((always_inline)) uint64_t shift_lazy(struct emu_cpu *c, int op, int size,
+								 uint64_t a, unsigned int count)
+{
+	uint64_t mask = emu_size_mask(size), res;
+	int sh = 64 - size * 8;
+
+	switch (op) {
+	case SH_SHR:
+		res = a >> count;
+		lazy(c, CC_SHR, size, a, count, res);
+		return res;
+	case SH_SAR:
+		res = ((uint64_t)((int64_t)(a << sh) >> sh >> count)) & mask;
+		lazy(c, CC_SAR, size, a, count, res);
+		return res;
+	default:
+		res = (a << count) & mask;
+		lazy(c, CC_SHL, size, a, count, res);
+		return res;
+	}
+}
+
+#endif

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Local APIC (per vCPU, MMIO at APIC_BASE) and IOAPIC (MMIO 0xFEC00000),
+ * modelled on what KVM's in-kernel irqchip shows a guest: xAPIC registers,
+ * a timer on a 1 GHz bus clock (the VM's virtual nanoseconds), EOI with
+ * level-triggered IOAPIC acknowledgement, and ICR IPIs including INIT and
+ * STARTUP so secondary CPUs can be started.
+ */
+#include <string.h>
+
+#include "emu/emu.h"
+#include "vm/machine.h"
+
+#define LVT_TIMER 1
+#define LVT_LINT0 4
+#define LVT_LINT1 5
+#define LVT_ERROR 6
+#define LVT_MASKED 0x10000u
+
+static struct emu_cpu *cpu_of(struct emu_vm *vm, unsigned int i)
+{
+	return vm->m->vcpus[i] ? vm->m->vcpus[i]->accel : NULL;
+}
+
+void emu_lapic_reset(struct emu_cpu *c)
+{
+	struct emu_lapic *l = &c->lapic;
+
+	memset(l, 0, sizeof(*l));
+	l->id = c->index;
+	l->dfr = 0xffffffffu;
+	l->svr = 0xff;
+	for (int i = 0; i < 7; i++)
+		l->lvt[i] = LVT_MASKED;
+	/* KVM re-enables LINT0 as ExtINT on the BSP so the PIC works out of reset */
+	if (c->index == 0)
+		l->lvt[LVT_LINT0] = 0x700;
+}
+
+static int apic_hw_enabled(const struct emu_cpu *c)
+{
+	return (c->apic_base & 0x800) != 0;
+}
+
+static int apic_sw_enabled(const struct emu_cpu *c)
+{
+	return apic_hw_enabled(c) && (c->lapic.svr & 0x100);
+}
+
+static int highest(const uint32_t *v)
+{
+	for (int i = 7; i >= 0; i--)
+		if (v[i])
+			return i * 32 + 31 - __builtin_clz(v[i]);
+	return -1;
+}
+
+static uint32_t ppr(const struct emu_lapic *l)
+{
+	int isrv = highest(l->isr);
+	uint32_t isr = isrv < 0 ? 0 : (uint32_t)isrv;
+
+	if ((l->tpr & 0xf0) >= (isr & 0xf0))
+		return l->tpr & 0xff;
+	return isr & 0xf0;
+}
+
+int emu_lapic_pending(struct emu_cpu *c)
+{
+	int v;
+
+	if (!apic_hw_enabled(c))
+		return -1;
+	pthread_mutex_lock(&c->lock);
+	v = highest(c->lapic.irr);
+	if (v >= 0 && (uint32_t)(v & 0xf0) <= (ppr(&c->lapic) & 0xf0))
+		v = -1;
+	pthread_mutex_unlock(&c->lock);
+	return v;
+}
+
+void emu_lapic_ack(struct emu_cpu *c, int vector)
+{
+	pthread_mutex_lock(&c->lock);
+	c->lapic.irr[vector >> 5] &= ~(1u << (vector & 31));
+	c->lapic.isr[vector >> 5] |= 1u << (vector & 31);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void emu_lapic_set_irq(struct emu_cpu *c, int vector, int level_trig)
+{
+	if (vector < 16 || !apic_sw_enabled(c))
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->lapic.irr[vector >> 5] |= 1u << (vector & 31);
+	if (level_trig)
+		c->lapic.tmr[vector >> 5] |= 1u << (vector & 31);
+	else
+		c->lapic.tmr[vector >> 5] &= ~(1u << (vector & 31));
+	c->intr_hint = 1;
+	pthread_mutex_unlock(&c->lock);
+	emu_cpu_wake(c);
+}
+
+int emu_lapic_accept_pic(struct emu_cpu *c)
+{
+	uint32_t lvt0 = c->lapic.lvt[LVT_LINT0];
+
+	if (c->index != 0)
+		return 0;
+	if (!apic_hw_enabled(c))
+		return 1;
+	return !(lvt0 & LVT_MASKED) && ((lvt0 >> 8) & 7) == 7;
+}
+
+static uint32_t timer_div(const struct emu_lapic *l)
+{
+	uint32_t v = (l->timer_div & 3) | ((l->timer_div & 8) >> 1);
+
+	return v == 7 ? 1 : 2u << v;
+}
+
+static void timer_start(struct emu_cpu *c, uint64_t now)
+{
+	struct emu_lapic *l = &c->lapic;
+
+	l->timer_start = now;
+	if (l->timer_init == 0 || ((l->lvt[LVT_TIMER] >> 17) & 3) == 2)
+		l->timer_deadline = 0;
+	else
+		l->timer_deadline = now + (uint64_t)l->timer_init * timer_div(l);
+}
+
+void emu_lapic_timer(struct emu_cpu *c, uint64_t now)
+{
+	struct emu_lapic *l = &c->lapic;
+	uint32_t lvt = l->lvt[LVT_TIMER];
+
+	if (!l->timer_deadline || now < l->timer_deadline)
+		return;
+	if (!(lvt & LVT_MASKED))
+		emu_lapic_set_irq(c, (int)(lvt & 0xff), 0);
+	if (((lvt >> 17) & 3) == 1) {
+		uint64_t period = (uint64_t)l->timer_init * timer_div(l);
+
+		l->timer_start = l->timer_deadline;
+		l->timer_deadline += period;
+		if (l->timer_deadline <= now)
+			l->timer_deadline = now + period - (now - l->timer_deadline) % period;
+	} else {
+		l->timer_deadline = 0;
+	}
+}
+
+uint64_t emu_lapic_next_deadline(struct emu_cpu *c)
+{
+	return c->lapic.timer_deadline;
+}
+
+/* deliver an interrupt message to the CPUs matching @dest */
+static int apic_match(struct emu_cpu *t, uint32_t dest, int logical)
+{
+	if (!logical)
+		return dest == 0xff || dest == t->lapic.id;
+	if ((t->lapic.dfr >> 28) == 0xf) /* flat */
+		return ((t->lapic.ldr >> 24) & dest) != 0;
+	/* cluster */
+	return ((t->lapic.ldr >> 28) == (dest >> 4)) && ((t->lapic.ldr >> 24) & dest & 0xf);
+}
+
+static void send_init(struct emu_cpu *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->init_pending = 1;
+	pthread_mutex_unlock(&t->lock);
+	emu_cpu_wake(t);
+}
+
+static void send_sipi(struct emu_cpu *t, int vector)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->state == EMU_WAIT_SIPI && t->sipi_vector < 0)
+		t->sipi_vector = vector;
+	pthread_mutex_unlock(&t->lock);
+	emu_cpu_wake(t);
+}
+
+static void deliver_to(struct emu_cpu *t, int mode, int vector, int level)
+{
+	switch (mode) {
+	case 0: case 1:
+		emu_lapic_set_irq(t, vector, level);
+		break;
+	case 5:
+		send_init(t);
+		break;
+	case 6:
+		send_sipi(t, vector);
+		break;
+	default: /* SMI, NMI, ExtINT: NMI not modelled yet */
+		break;
+	}
+}
+
+void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int logical)
+{
+	for (unsigned int i = 0; i < vm->m->nr_vcpus; i++) {
+		struct emu_cpu *t = cpu_of(vm, i);
+
+		if (t && apic_match(t, dest, logical)) {
+			deliver_to(t, mode, vector, 0);
+			if (mode == 1)
+				break; /* lowest priority: the first match */
+		}
+	}
+}
+
+static void send_ipi(struct emu_cpu *c)
+{
+	struct emu_vm *vm = c->vm;
+	uint32_t lo = c->lapic.icr_lo, dest = c->lapic.icr_hi >> 24;
+	int mode = (int)((lo >> 8) & 7), vector = (int)(lo & 0xff), logical = (lo >> 11) & 1;
+	int shorthand = (int)((lo >> 18) & 3);
+
+	if (mode == 5 && !(lo & 0x4000) && (lo & 0x8000))
+		return; /* INIT level de-assert */
+	for (unsigned int i = 0; i < vm->m->nr_vcpus; i++) {
+		struct emu_cpu *t = cpu_of(vm, i);
+		int hit;
+
+		if (!t)
+			continue;
+		switch (shorthand) {
+		case 1: hit = t == c; break;
+		case 2: hit = 1; break;
+		case 3: hit = t != c; break;
+		default: hit = apic_match(t, dest, logical); break;
+		}
+		if (hit)
+			deliver_to(t, mode, vector, 0);
+	}
+}
+
+static void apic_eoi(struct emu_cpu *c)
+{
+	int v;
+	int level;
+
+	pthread_mutex_lock(&c->lock);
+	v = highest(c->lapic.isr);
+	level = 0;
+	if (v >= 0) {
+		c->lapic.isr[v >> 5] &= ~(1u << (v & 31));
+		level = (c->lapic.tmr[v >> 5] >> (v & 31)) & 1;
+	}
+	c->intr_hint = 1;
+	pthread_mutex_unlock(&c->lock);
+	if (v >= 0 && level) {
+		pthread_mutex_lock(&c->vm->lock);
+		emu_ioapic_eoi(c->vm, v);
+		pthread_mutex_unlock(&c->vm->lock);
+	}
+}
+
+int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len, int is_write)
+{
+	struct emu_lapic *l = &c->lapic;
+	unsigned int reg = (unsigned int)(off & 0xff0);
+	uint32_t v = 0;
+
+	if (len != 4 || (off & 3)) {
+		/* the xAPIC takes aligned 32-bit accesses; others read zero and are dropped */
+		if (!is_write)
+			memset(data, 0, len);
+		return 0;
+	}
+	if (is_write)
+		memcpy(&v, data, 4);
+	if (!is_write) {
+		uint64_t now = emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN;
+
+		switch (reg) {
+		case 0x20: v = l->id << 24; break;
+		case 0x30: v = 0x50014; break; /* version 0x14, 6 LVT entries */
+		case 0x80: v = l->tpr; break;
+		case 0x90: v = 0; break;
+		case 0xa0: pthread_mutex_lock(&c->lock); v = ppr(l); pthread_mutex_unlock(&c->lock); break;
+		case 0xd0: v = l->ldr; break;
+		case 0xe0: v = l->dfr; break;
+		case 0xf0: v = l->svr; break;
+		case 0x100 ... 0x170: v = l->isr[(reg - 0x100) >> 4]; break;
+		case 0x180 ... 0x1f0: v = l->tmr[(reg - 0x180) >> 4]; break;
+		case 0x200 ... 0x270: pthread_mutex_lock(&c->lock); v = l->irr[(reg - 0x200) >> 4]; pthread_mutex_unlock(&c->lock); break;
+		case 0x280: v = l->esr; break;
+		case 0x300: v = l->icr_lo & ~0x1000u; break;
+		case 0x310: v = l->icr_hi; break;
+		case 0x2f0: v = l->lvt[0]; break;
+		case 0x320 ... 0x370: v = l->lvt[(reg - 0x310) >> 4]; break;
+		case 0x380: v = l->timer_init; break;
+		case 0x390:
+			if (l->timer_deadline && now < l->timer_deadline)
+				v = (uint32_t)((l->timer_deadline - now) / timer_div(l));
+			else
+				v = 0;
+			break;
+		case 0x3e0: v = l->timer_div; break;
+		default: v = 0; break;
+		}
+		memcpy(data, &v, 4);
+		return 0;
+	}
+	switch (reg) {
+	case 0x20: l->id = v >> 24; break;
+	case 0x80: l->tpr = v & 0xff; c->cr8 = (v >> 4) & 0xf; c->intr_hint = 1; break;
+	case 0xb0: apic_eoi(c); break;
+	case 0xd0: l->ldr = v & 0xff000000u; break;
+	case 0xe0: l->dfr = v | 0x0fffffffu; break;
+	case 0xf0:
+		l->svr = v & 0x13ff;
+		if (!(v & 0x100))
+			for (int i = 0; i < 7; i++)
+				l->lvt[i] |= LVT_MASKED;
+		break;
+	case 0x280: l->esr = 0; break;
+	case 0x300: l->icr_lo = v & ~0x1000u; send_ipi(c); break;
+	case 0x310: l->icr_hi = v & 0xff000000u; break;
+	case 0x2f0:
+	case 0x320 ... 0x370: {
+		int i = reg == 0x2f0 ? 0 : (int)((reg - 0x310) >> 4);
+
+		if (!(l->svr & 0x100))
+			v |= LVT_MASKED;
+		if (i == LVT_TIMER) {
+			uint32_t old = l->lvt[i];
+
+			l->lvt[i] = v & 0x710ff;
+			if (((old ^ v) >> 17) & 3)
+				l->timer_deadline = 0; /* a mode change stops the timer */
+		} else {
+			l->lvt[i] = v & 0x1f7ff;
+		}
+		break;
+	}
+	case 0x380: {
+		uint64_t now = emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN;
+
+		l->timer_init = v;
+		timer_start(c, now);
+		break;
+	}
+	case 0x3e0: l->timer_div = v & 0xb; break;
+	default: break;
+	}
+	return 0;
+}
+
+/* ---- IOAPIC ---- */
+
+static void ioapic_service(struct emu_vm *vm, unsigned int pin)
+{
+	struct emu_ioapic *io = &vm->ioapic;
+	uint64_t e = io->redir[pin];
+	int level = (e >> 15) & 1;
+
+	if (e & 0x10000)
+		return;
+	if (level) {
+		if (e & (1ULL << 14))
+			return; /* remote IRR: waiting for EOI */
+		io->redir[pin] |= 1ULL << 14;
+	}
+	{
+		int mode = (int)((e >> 8) & 7), vector = (int)(e & 0xff), logical = (e >> 11) & 1;
+		uint32_t dest = (uint32_t)(e >> 56);
+
+		for (unsigned int i = 0; i < vm->m->nr_vcpus; i++) {
+			struct emu_cpu *t = cpu_of(vm, i);
+
+			if (t && apic_match(t, dest, logical)) {
+				if (mode == 7) {
+					t->intr_hint = 1;
+					emu_cpu_wake(t);
+				} else {
+					deliver_to(t, mode, vector, level);
+				}
+				if (mode == 1)
+					break;
+			}
+		}
+	}
+}
+
+void emu_ioapic_set_irq(struct emu_vm *vm, unsigned int pin, int level)
+{
+	struct emu_ioapic *io = &vm->ioapic;
+	uint32_t bit = 1u << pin;
+	uint64_t e;
+
+	if (pin >= 24)
+		return;
+	e = io->redir[pin];
+	if ((e >> 15) & 1) { /* level */
+		if (level) {
+			io->lines |= bit;
+			io->irr |= bit;
+			ioapic_service(vm, pin);
+		} else {
+			io->lines &= ~bit;
+			io->irr &= ~bit;
+		}
+	} else {
+		if (level && !(io->lines & bit))
+			ioapic_service(vm, pin);
+		if (level)
+			io->lines |= bit;
+		else
+			io->lines &= ~bit;
+	}
+}
+
+void emu_ioapic_eoi(struct emu_vm *vm, int vector)
+{
+	struct emu_ioapic *io = &vm->ioapic;
+
+	for (unsigned int pin = 0; pin < 24; pin++) {
+		if ((io->redir[pin] & 0xff) != (uint64_t)vector || !(io->redir[pin] & (1ULL << 14)))
+			continue;
+		io->redir[pin] &= ~(1ULL << 14);
+		if (io->lines & (1u << pin))
+			ioapic_service(vm, pin);
+	}
+}
+
+int emu_ioapic_mmio(struct emu_vm *vm, uint64_t off, void *data, unsigned int len, int is_write)
+{
+	struct emu_ioapic *io = &vm->ioapic;
+	uint32_t v = 0;
+
+	if (len != 4) {
+		if (!is_write)
+			memset(data, 0, len);
+		return 0;
+	}
+	if (is_write)
+		memcpy(&v, data, 4);
+	if (off == 0) {
+		if (is_write)
+			io->ioregsel = v & 0xff;
+		else
+			memcpy(data, &io->ioregsel, 4);
+		return 0;
+	}
+	if (off != 0x10) {
+		if (!is_write)
+			memset(data, 0, 4);
+		return 0;
+	}
+	if (!is_write) {
+		uint32_t r = io->ioregsel;
+
+		if (r == 0)
+			v = io->id << 24;
+		else if (r == 1)
+			v = 0x170011; /* 24 entries, version 0x11 */
+		else if (r == 2)
+			v = 0;
+		else if (r >= 0x10 && r < 0x10 + 48)
+			v = (uint32_t)(io->redir[(r - 0x10) / 2] >> ((r & 1) * 32));
+		memcpy(data, &v, 4);
+		return 0;
+	}
+	{
+		uint32_t r = io->ioregsel;
+
+		if (r == 0) {
+			io->id = (v >> 24) & 0xf;
+		} else if (r >= 0x10 && r < 0x10 + 48) {
+			unsigned int pin = (r - 0x10) / 2;
+			uint64_t e = io->redir[pin];
+
+			if (r & 1)
+				e = (e & 0xffffffffULL) | ((uint64_t)v << 32);
+			else /* delivery status and remote IRR are read-only */
+				e = (e & ~0xffffffffULL & ~0ULL) | (e & (1ULL << 14)) |
+				    (v & ~(uint32_t)((1u << 12) | (1u << 14)));
+			io->redir[pin] = e;
+			if ((io->lines & (1u << pin)) && ((e >> 15) & 1))
+				ioapic_service(vm, pin);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_EMU_EMU_H
+#define CABIN_EMU_EMU_H
+
+/*
+ * cabin's software x86 CPU: internal interfaces shared by the decoder
+ * (decode.c), the interpreter (exec.c), the flags/ALU helpers (alu.c), the
+ * MMU (mmu.c), exception delivery and the accel_ops glue (cpu.c) and the
+ * interrupt controllers (arch/x86/).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "vm/accel.h"
+
+struct machine;
+struct emu_vm;
+struct emu_cpu;
+
+/* Segment register numbers, as encoded in instructions. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_TR, SEG_LDT, SEG_NONE = 0xff };
+
+/* RFLAGS bits */
+#define FL_CF 0x0001u
+#define FL_PF 0x0004u
+#define FL_AF 0x0010u
+#define FL_ZF 0x0040u
+#define FL_SF 0x0080u
+#define FL_TF 0x0100u
+#define FL_IF 0x0200u
+#define FL_DF 0x0400u
+#define FL_OF 0x0800u
+#define FL_IOPL 0x3000u
+#define FL_NT 0x4000u
+#define FL_RF 0x10000u
+#define FL_VM 0x20000u
+#define FL_AC 0x40000u
+#define FL_VIF 0x80000u
+#define FL_VIP 0x100000u
+#define FL_ID 0x200000u
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+#define CR0_PE 0x1u
+#define CR0_MP 0x2u
+#define CR0_EM 0x4u
+#define CR0_TS 0x8u
+#define CR0_ET 0x10u
+#define CR0_NE 0x20u
+#define CR0_WP 0x10000u
+#define CR0_AM 0x40000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+#define CR4_PSE 0x10u
+#define CR4_PAE 0x20u
+#define CR4_PGE 0x80u
+#define CR4_OSFXSR 0x200u
+#define EFER_SCE 0x1u
+#define EFER_LME 0x100u
+#define EFER_LMA 0x400u
+#define EFER_NXE 0x800u
+
+/* Exception vectors */
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
+	EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
+	EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/*
+ * Lazy flags: arithmetic records its operands and result, and CF/PF/AF/ZF/SF/OF
+ * are computed only when something reads them. CC_EFLAGS means the arithmetic
+ * bits in cpu->flags are current.
+ */
+enum emu_cc_op {
+	CC_EFLAGS,
+	CC_ADD,   /* res = a + b */
+	CC_ADC,   /* res = a + b + 1 (ADC with CF set) */
+	CC_SUB,   /* res = a - b */
+	CC_SBB,   /* res = a - b - 1 (SBB with CF set) */
+	CC_LOGIC, /* res, CF = OF = AF = 0 */
+	CC_INC,   /* res = a + 1, b = old CF */
+	CC_DEC,   /* res = a - 1, b = old CF */
+	CC_SHL,   /* res = a << b, 0 < b < width */
+	CC_SHR,   /* res = a >> b (logical), 0 < b < width */
+	CC_SAR,   /* res = a >> b (arithmetic), 0 < b < width */
+};
+
+/* ALU operation numbers: the /r field of opcodes 0x80-0x83 */
+enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };
+/* Shift group numbers: the /r field of opcodes 0xC0/0xC1/0xD0-0xD3 */
+enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL, SH_SAR };
+
+/* A decoded instruction; cached by guest-physical address, so no pointers to guest memory. */
+struct emu_insn {
+	uint16_t op;   /* 0x000-0x0ff one byte, 0x100-0x1ff 0F xx, 0x200 0F38 xx, 0x300 0F3A xx */
+	uint8_t len;
+	uint8_t osz;   /* operand size in bytes: 2, 4 or 8 (byte forms are implied by op) */
+	uint8_t asz;   /* address size: 2, 4 or 8 */
+	uint8_t seg;   /* segment of the memory operand (override or default) */
+	uint8_t rep;   /* 0, 0xF2 or 0xF3 */
+	uint8_t lock;
+	uint8_t rex;   /* REX byte, or 0 */
+	uint8_t has_modrm;
+	uint8_t mod;   /* 3: register operand */
+	uint8_t reg;   /* ModRM.reg | REX.R << 3 */
+	uint8_t rm;    /* ModRM.rm | REX.B << 3 (register form) */
+	uint8_t base;  /* memory form: base register or 0xff */
+	uint8_t index; /* index register or 0xff */
+	uint8_t scale; /* shift 0-3 */
+	uint8_t riprel;
+	uint8_t segovr; /* segment override prefix given */
+	uint8_t opsz_pfx; /* 0x66 seen (for SSE-style decoding later) */
+	uint8_t mode;   /* decode mode: 0 = 16-bit, 1 = 32-bit, 2 = 64-bit */
+	int32_t disp;
+	uint64_t imm;
+	uint64_t imm2; /* ENTER's second immediate, far pointer selector */
+	/* the interpreter's handler for this form, chosen when the block is built */
+	void (*fn)(struct emu_cpu *c, const struct emu_insn *in);
+};
+
+/* Decoder results */
+#define DEC_NEED_MORE (-1000) /* the buffer ended before the instruction did */
+
+/**
+ * emu_decode() - decode one instruction from @buf (@avail bytes valid) in @mode.
+ * Return: instruction length (1-15), DEC_NEED_MORE, or -EXC_UD / -EXC_GP
+ * (too long) for an invalid encoding.
+ */
+int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned int avail, int mode);
+
+/* Software TLB */
+#define TLB_SIZE 256
+#define TLB_R_SUP 0x01u
+#define TLB_W_SUP 0x02u
+#define TLB_X_SUP 0x04u
+#define TLB_R_USR 0x08u
+#define TLB_W_USR 0x10u
+#define TLB_X_USR 0x20u
+#define TLB_DIRTY 0x40u
+#define TLB_GLOBAL 0x80u
+
+struct emu_tlb_entry {
+	uint64_t vpage; /* linear page address, or 1 when invalid */
+	uint64_t ppage; /* physical page address */
+	uint8_t *host;  /* host address of the page, NULL for MMIO */
+	uint32_t perm;
+};
+
+/* Memory access kinds for the MMU */
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+
+/*
+ * Decoded-block cache: straight-line runs of decoded instructions inside one
+ * guest page, keyed by the guest-physical address of the first one and the
+ * decode mode, valid while the page's code generation is unchanged.
+ */
+#define BLOCK_CACHE 2048
+#define BLOCK_MAX 32
+
+struct emu_block {
+	uint64_t key; /* physical address << 2 | mode, or ~0 */
+	uint32_t gen; /* the page's code generation when decoded */
+	uint16_t n;   /* instructions */
+	uint16_t bytes;
+	struct emu_insn insn[BLOCK_MAX];
+};
+
+struct emu_lapic {
+	uint32_t id, tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
+	uint32_t lvt[7]; /* CMCI unused, timer, thermal, perf, lint0, lint1, error: 0x2f0-0x370 */
+	uint32_t isr[8], irr[8], tmr[8];
+	uint32_t timer_init, timer_div;
+	uint64_t timer_start, timer_deadline; /* virtual ns; deadline 0 = stopped */
+	uint64_t tsc_deadline;
+};
+
+enum emu_run_state { EMU_RUNNING, EMU_HALTED, EMU_WAIT_SIPI };
+
+struct emu_cpu {
+	uint64_t r[16];
+	uint64_t rip;
+	uint64_t flags; /* RFLAGS; arithmetic bits only valid when cc_op == CC_EFLAGS */
+	uint64_t cc_res, cc_a, cc_b;
+	uint32_t cc_op, cc_size;
+
+	struct x86_segment seg[8];
+	struct x86_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint64_t dr[8];
+	int cpl;
+	int mode; /* decode mode of CS: 0 16-bit, 1 32-bit, 2 64-bit */
+
+	/* MSRs */
+	uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t star, lstar, cstar, fmask, kernel_gs_base, pat, tsc_aux, misc_enable;
+	uint64_t tsc_offset, mtrr_def_type, mtrr_fixed[11], mtrr_var[16], xcr0;
+
+	/* the instruction being executed */
+	uint64_t insn_rip;
+	uint64_t next_rip;
+	const struct emu_insn *cur;
+	int irq_shadow; /* STI / MOV SS shadow: no interrupt before the next instruction */
+	int stop_block; /* the current block must end after this instruction */
+	int soft_int; /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
+	uint64_t soft_int_rip;
+	volatile int intr_hint; /* an interrupt may be pending: poll the controllers */
+
+	/* exceptions */
+	jmp_buf jb;
+	int exc_vector, exc_has_err, exc_nesting;
+	uint32_t exc_err;
+	int pending_vector; /* an exception raised while delivering, -1 none */
+
+	/* run state */
+	enum emu_run_state state;
+	volatile int kick;
+	int exit_ready; /* an accel_exit is filled and must be returned */
+	struct accel_exit *exit;
+	uint8_t io_buf[4096];
+	struct {
+		int pending;    /* 1: IN waiting for data, 2: MMIO read replay */
+		uint64_t addr;
+		uint32_t len;
+		int reg_size;
+		uint8_t data[8];
+		int have_data;
+	} io;
+	uint64_t icount;
+	uint64_t icount_base; /* icount when vm->vclock_ns was last advanced by this CPU */
+	uint64_t budget;
+
+	/* caches */
+	struct emu_tlb_entry tlb[TLB_SIZE];
+	struct emu_block *blocks;
+
+	struct emu_lapic lapic;
+	int sipi_vector;
+	int init_pending;
+	unsigned int index;
+	struct emu_vm *vm;
+	struct machine *m;
+	pthread_mutex_t lock; /* guards kick/wake-up waits and lapic irr from other threads */
+	pthread_cond_t cond;
+};
+
+/* PIC pair */
+struct emu_pic {
+	uint8_t irr, imr, isr, elcr, icw_step, icw4, read_isr, vector_base, auto_eoi, special_mask;
+	uint8_t lines, poll, rotate, prio_add, init4, single;
+};
+
+struct emu_pit_channel {
+	uint16_t reload, latch, count_latched;
+	uint8_t mode, rw, bcd, read_hi, write_hi, latched, status_latched, status, gate, null;
+	uint8_t wlo;
+	uint64_t start_ns;
+	int latch_read_state;
+};
+
+struct emu_ioapic {
+	uint32_t ioregsel, id;
+	uint64_t redir[24];
+	uint32_t irr;
+	uint32_t lines;
+};
+
+struct emu_vm {
+	struct machine *m;
+	pthread_mutex_t lock; /* guards PIC, PIT, IOAPIC and inter-CPU delivery */
+	struct emu_pic pic[2];
+	struct emu_pit_channel pit[3];
+	uint8_t port61;
+	struct emu_ioapic ioapic;
+	uint64_t vclock_ns; /* virtual time, advanced by executed instructions and idle skips */
+	uint64_t pit_next;  /* next PIT channel 0 deadline, 0 none */
+	uint64_t pit_period;
+	uint32_t *page_gen; /* per RAM page: bumped when a decoded page is written */
+	uint8_t *code_page; /* per RAM page: decoded instructions are cached from it */
+	uint64_t nr_pages;
+	uint64_t total_insns;
+	struct timespec t_start; /* for CABIN_EMU_STATS */
+};
+
+/* virtual nanoseconds per instruction: time is a function of the instruction count */
+#define EMU_NS_PER_INSN 1
+#define EMU_TSC_KHZ 1000000ULL
+
+/* alu.c: flags and arithmetic used by the interpreter (and the flags test) */
+uint64_t emu_flags_get(struct emu_cpu *c);
+void emu_flags_set(struct emu_cpu *c, uint64_t fl);
+void emu_flags_arith(struct emu_cpu *c, uint64_t arith); /* set CF..OF, keep the rest */
+int emu_cond(struct emu_cpu *c, unsigned int cc);
+uint64_t emu_alu(struct emu_cpu *c, int op, int size, uint64_t a, uint64_t b);
+uint64_t emu_incdec(struct emu_cpu *c, int dec, int size, uint64_t a);
+uint64_t emu_neg(struct emu_cpu *c, int size, uint64_t a);
+uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int count);
+uint64_t emu_shxd(struct emu_cpu *c, int right, int size, uint64_t dst, uint64_t src,
+		  unsigned int count);
+/* MUL/IMUL one operand: lo, hi = a * b (a is the accumulator) */
+void emu_mul(struct emu_cpu *c, int is_signed, int size, uint64_t a, uint64_t b, uint64_t *lo,
+	     uint64_t *hi);
+uint64_t emu_imul2(struct emu_cpu *c, int size, uint64_t a, uint64_t b);
+/* DIV/IDIV: dividend hi:lo; Return: 0, or -1 for #DE */
+int emu_div(struct emu_cpu *c, int is_signed, int size, uint64_t hi, uint64_t lo, uint64_t d,
+	    uint64_t *q, uint64_t *r);
+/* BT/BTS/BTR/BTC (op 0..3): returns the new value */
+uint64_t emu_bt(struct emu_cpu *c, int op, int size, uint64_t a, uint64_t bit);
+/* BSF/BSR: returns 1 and *out when source != 0 */
+int emu_bsf(struct emu_cpu *c, int rev, int size, uint64_t a, uint64_t *out);
+
+static inline uint64_t emu_size_mask(int size)
+{
+	return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+}
+
+/* mmu.c */
+void emu_tlb_flush(struct emu_cpu *c, int keep_global);
+void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
+/* translate linear @lin for @acc at privilege @user; raises #PF on a fault */
+struct emu_tlb_entry *emu_tlb_fill(struct emu_cpu *c, uint64_t lin, int acc, int user);
+/* probe translation without faulting: Return: 0 and *pa, or page-fault error code | 1<<31 */
+int64_t emu_mmu_translate(struct emu_cpu *c, uint64_t lin, int acc, int user, uint64_t *pa,
+			  int set_ad);
+void emu_lin_read(struct emu_cpu *c, uint64_t lin, void *dst, unsigned int len, int acc, int user);
+void emu_lin_write(struct emu_cpu *c, uint64_t lin, const void *src, unsigned int len, int user);
+void emu_phys_read(struct emu_cpu *c, uint64_t pa, void *dst, unsigned int len);
+void emu_phys_write(struct emu_cpu *c, uint64_t pa, const void *src, unsigned int len);
+void emu_code_write(struct emu_vm *vm, uint64_t pa, unsigned int len);
+uint8_t *emu_host_page(struct emu_cpu *c, uint64_t ppage);
+
+/* cpu.c */
+__attribute__((noreturn)) void emu_raise(struct emu_cpu *c, int vector, int has_err, uint32_t err);
+__attribute__((noreturn)) void emu_raise_pf(struct emu_cpu *c, uint64_t lin, uint32_t err);
+void emu_cpu_reset(struct emu_cpu *c);
+void emu_update_mode(struct emu_cpu *c);
+void emu_load_seg(struct emu_cpu *c, int sreg, uint16_t sel);
+void emu_seg_real(struct emu_cpu *c, int sreg, uint16_t sel);
+void emu_deliver(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t err);
+void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, int is_call, int osz);
+void emu_far_ret(struct emu_cpu *c, int osz, uint16_t pop);
+void emu_iret(struct emu_cpu *c, int osz);
+int emu_read_msr(struct emu_cpu *c, uint32_t idx, uint64_t *val);
+int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val);
+void emu_write_cr(struct emu_cpu *c, int cr, uint64_t val);
+void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+uint64_t emu_rdtsc(struct emu_cpu *c);
+void emu_load_tr(struct emu_cpu *c, uint16_t sel);
+void emu_load_ldt(struct emu_cpu *c, uint16_t sel);
+void emu_syscall(struct emu_cpu *c);
+void emu_sysret(struct emu_cpu *c);
+void emu_sysenter(struct emu_cpu *c);
+void emu_sysexit(struct emu_cpu *c);
+/* deliver the highest pending external interrupt if any (IF=1, inside emu_exec) */
+void emu_intr_poll(struct emu_cpu *c);
+/* interrupt delivery kinds */
+enum { INT_EXC, INT_SOFT, INT_EXT, INT_ICEBP };
+
+/* exec.c: run up to c->budget instructions; returns when an exit is ready or the budget ends */
+void emu_exec(struct emu_cpu *c);
+/* exec.c: execute exactly one instruction (for tests); Return: 0, or 1 when an exit is ready */
+int emu_step(struct emu_cpu *c);
+
+/* cpu.c: create a standalone CPU on @m (for tests, and used by vcpu_init) */
+struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int index);
+void emu_cpu_free(struct emu_cpu *c);
+struct emu_vm *emu_vm_new(struct machine *m);
+void emu_vm_free(struct emu_vm *vm);
+/* I/O from the interpreter: Return 1 when handled inside, 0 when an exit is filled */
+int emu_io_in(struct emu_cpu *c, uint16_t port, int size, uint32_t *val);
+void emu_io_out(struct emu_cpu *c, uint16_t port, int size, uint32_t val);
+int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int is_write);
+
+/* arch/x86: interrupt controllers (emu_vm lock held by the callers marked _locked) */
+int emu_pic_io(struct emu_vm *vm, uint16_t port, int is_write, uint32_t *val);
+int emu_pit_io(struct emu_vm *vm, uint16_t port, int is_write, uint32_t *val);
+void emu_pic_set_irq(struct emu_vm *vm, unsigned int irq, int level);
+int emu_pic_has_intr(struct emu_vm *vm);
+int emu_pic_ack(struct emu_vm *vm);
+void emu_pit_advance(struct emu_vm *vm, uint64_t now);
+uint64_t emu_pit_next_deadline(struct emu_vm *vm);
+void emu_ioapic_set_irq(struct emu_vm *vm, unsigned int pin, int level);
+int emu_ioapic_mmio(struct emu_vm *vm, uint64_t off, void *data, unsigned int len, int is_write);
+void emu_ioapic_eoi(struct emu_vm *vm, int vector);
+void emu_lapic_reset(struct emu_cpu *c);
+int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len, int is_write);
+int emu_lapic_pending(struct emu_cpu *c); /* highest deliverable vector or -1 */
+void emu_lapic_ack(struct emu_cpu *c, int vector);
+void emu_lapic_set_irq(struct emu_cpu *c, int vector, int level_trig);
+void emu_lapic_timer(struct emu_cpu *c, uint64_t now);
+uint64_t emu_lapic_next_deadline(struct emu_cpu *c);
+int emu_lapic_accept_pic(struct emu_cpu *c);
+void emu_vm_wake(struct emu_vm *vm);
+void emu_cpu_wake(struct emu_cpu *c);
+void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int logical);
+uint64_t emu_now(struct emu_vm *vm);
+
+#endif
