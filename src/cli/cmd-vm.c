@@ -443,13 +443,22 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	}
 
 	if (o->kernel) {
-		cmdline = o->cmdline ? xasprintf("%s %s", VM_DEFAULT_CMDLINE, o->cmdline)
-				     : xstrdup(VM_DEFAULT_CMDLINE);
+		/*
+		 * Defaults, then the devices' virtio_mmio.device= (added by the machine),
+		 * then --cmdline, so the user's words win, then `-- COMMAND`.
+		 */
+		cleanup_free char *cmd = NULL;
+
+		cmdline = xstrdup(VM_DEFAULT_CMDLINE);
 		if (o->nr_cmd) {
-			ret = cmd_fragment(o->cmd, o->nr_cmd, &tail, err);
+			ret = cmd_fragment(o->cmd, o->nr_cmd, &cmd, err);
 			if (ret < 0)
 				return ret;
 		}
+		if (o->cmdline && cmd)
+			tail = xasprintf("%s %s", o->cmdline, cmd);
+		else if (o->cmdline || cmd)
+			tail = xstrdup(o->cmdline ? o->cmdline : cmd);
 	}
 	cfg.mem_size = o->mem;
 	cfg.nr_vcpus = o->cpus;

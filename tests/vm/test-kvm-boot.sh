@@ -32,8 +32,8 @@ for k in bzimage.bin elf64.elf pvh.elf; do
 	assert_contains "$out" "hello=world" "$k: --cmdline appended"
 	assert_contains "$out" "virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=4K@0xd0001000:6 virtio_mmio.device=4K@0xd0002000:7" \
 		"$k: each virtio device announced with its slot and GSI"
-	assert_eq "${out##*virtio_mmio.device=4K@0xd0002000:7 }" '-- echo "a b"' \
-		"$k: the guest command last, after \`--\`, blank-holding words quoted"
+	assert_eq "${out##*virtio_mmio.device=4K@0xd0002000:7 }" 'hello=world -- echo "a b"' \
+		"$k: --cmdline after the devices, the guest command last after \`--\`, blanks quoted"
 done
 
 vmrun --kernel "$G/bzimage.bin"
