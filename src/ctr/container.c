@@ -346,13 +346,36 @@ static int child_enter_ns(struct create_ctx *c, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * Load linux.seccomp. A filter with SCMP_ACT_NOTIFY is loaded before READY, not just
+ * before execve: its listener fd must reach linux.seccomp.listenerPath through the
+ * runtime, which exits when create is done.
+ */
+static int load_seccomp(struct create_ctx *c, struct cabin_err **err)
+{
+	int sock = c->sync[1], notify = -1;
+
+	if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+		return -1;
+	if (notify < 0)
+		return 0;
+	if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0) {
+		close(notify);
+		return cabin_err_make(err, errno, "send the seccomp fd to the runtime");
+	}
+	close(notify);
+	return child_wait(sock, CTR_SYNC_SECCOMP_DONE, NULL, err);
+}
+
 static int child_init(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	int sock = c->sync[1], joined_mnt = !!(s->ns_joined & CLONE_NEWNS);
+	int sock = c->sync[1];
+	/* Without a mount namespace of its own, the container only gets chroot(2). */
+	int own_mnt = !!((s->ns_new | s->ns_joined) & CLONE_NEWNS);
 	cleanup_close int rootfd = -1;
 	cleanup_free char *exe = NULL;
-	int hostpid = 0, notify = -1;
+	int hostpid = 0;
 	json_t *state;
 	char b;
 
@@ -369,7 +392,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	if (c->userns && !s->ns_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cabin_err_make(err, errno, "become root in the user namespace");
 
-	if (!joined_mnt) {
+	if (own_mnt) {
 		rootfd = ctr_rootfs_prepare(s, c->userns, err);
 		if (rootfd < 0)
 			return -1;
@@ -390,14 +413,16 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		}
 		json_decref(state);
 	}
-	if (!joined_mnt) {
+	if (own_mnt) {
 		if (ctr_rootfs_pivot(rootfd, c->o->no_pivot, err) < 0)
 			return -1;
 		close(steal_fd(&rootfd));
+	} else if (chroot(s->rootfs) < 0 || chdir("/") < 0) {
+		return cabin_err_make(err, errno, "chroot to `%s`", s->rootfs);
 	}
 	if (s->sysctl && ctr_sysctl_apply(s->sysctl, err) < 0)
 		return -1;
-	if (!joined_mnt && ctr_rootfs_finish(s, err) < 0)
+	if (own_mnt && ctr_rootfs_finish(s, err) < 0)
 		return -1;
 
 	if (s->terminal) {
@@ -419,6 +444,19 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (chdir(s->cwd) < 0 && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	/*
+	 * Look args[0] up before the seccomp filter and the identity change: a profile
+	 * may refuse stat(2) variants that execve itself never needs (runc looks it up
+	 * first too).
+	 */
+	if (find_exec(s, &exe, err) < 0)
+		return -1;
+	/*
+	 * Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
+	 * still have it, before the identity and capabilities change (as runc does).
+	 */
+	if (c->seccomp && !s->no_new_privs && load_seccomp(c, err) < 0)
+		return -1;
 	if (apply_identity(s, &c->caps, err) < 0)
 		return -1;
 	if (chdir(s->cwd) < 0)
@@ -427,24 +465,9 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		umask((mode_t)s->umask);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cabin_err_make(err, errno, "set no_new_privs");
-	if (find_exec(s, &exe, err) < 0)
+	if (c->seccomp && s->no_new_privs && ctr_seccomp_uses_notify(c->seccomp) &&
+	    load_seccomp(c, err) < 0)
 		return -1;
-	/*
-	 * A filter with SCMP_ACT_NOTIFY is installed now, not just before execve: its
-	 * listener fd must reach linux.seccomp.listenerPath through the runtime, which
-	 * exits when create is done (runc does the same).
-	 */
-	if (c->seccomp && ctr_seccomp_uses_notify(c->seccomp)) {
-		if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
-			return -1;
-		if (notify >= 0) {
-			if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0)
-				return cabin_err_make(err, errno, "send the seccomp fd");
-			close(notify);
-			if (child_wait(sock, CTR_SYNC_SECCOMP_DONE, NULL, err) < 0)
-				return -1;
-		}
-	}
 
 	/*
 	 * Disarm PDEATHSIG before READY: `create` exits right after ACK. Should the
@@ -466,8 +489,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		}
 		json_decref(state);
 	}
-	if (c->seccomp && !ctr_seccomp_uses_notify(c->seccomp) &&
-	    ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
+	if (c->seccomp && s->no_new_privs && !ctr_seccomp_uses_notify(c->seccomp) &&
+	    load_seccomp(c, err) < 0)
 		return -1;
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -548,7 +571,8 @@ static int runtime_hooks(struct create_ctx *c, struct cabin_err **err)
 	    !ctr_hooks_present(c->spec->hooks, "createRuntime"))
 		return 0;
 	c->st.pid = c->init;
-	state = ctr_state_to_json(&c->st, CTR_CREATING);
+	/* runtime-tools and crun give these hooks "created" (the spec says "creating") */
+	state = ctr_state_to_json(&c->st, CTR_CREATED);
 	if (ctr_hooks_run(c->spec->hooks, "prestart", state, err) < 0 ||
 	    ctr_hooks_run(c->spec->hooks, "createRuntime", state, err) < 0)
 		ret = -1;
@@ -749,6 +773,11 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	if (s->seccomp && ctr_seccomp_prepare(s->seccomp, &c->seccomp, err) < 0)
 		return cabin_err_wrap(err, "config.json");
 	c->userns = !!((s->ns_new | s->ns_joined) & CLONE_NEWUSER);
+	if (!((s->ns_new | s->ns_joined) & CLONE_NEWNS) &&
+	    (s->n_mounts || s->masked || s->readonly || s->root_readonly))
+		log_warn("create `%s`: no mount namespace: mounts, devices, maskedPaths, "
+			 "readonlyPaths and root.readonly are not applied (chroot only)",
+			 o->id);
 
 	/* From the exclusive mkdir on, everything is undone by create_rollback(). */
 	if (fs_mkdir_p(o->root, 0700, err) < 0)
@@ -814,8 +843,13 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	if (c->child == 0) {
 		struct cabin_err *e = NULL;
 
-		if (child_init(c, &e) < 0)
-			ctr_sync_send(c->sync[1], CTR_SYNC_ERROR, 0, cabin_err_msg(e), -1);
+		/*
+		 * After `create` returned nobody reads the socket: the container's stderr
+		 * (a log, for conmon) is then the only place left for the error.
+		 */
+		if (child_init(c, &e) < 0 &&
+		    ctr_sync_send(c->sync[1], CTR_SYNC_ERROR, 0, cabin_err_msg(e), -1) < 0)
+			dprintf(2, "cabin: container `%s`: %s\n", o->id, cabin_err_msg(e));
 		_exit(1);
 	}
 	close(c->sync[1]);

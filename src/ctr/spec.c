@@ -738,10 +738,10 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 	if (v)
 		return cabin_err_make(err, 0,
 				      CFG "`linux.intelRdt` is not supported on this host");
+	/* SELinux labels mean nothing on a host without SELinux (crun ignores them too) */
 	v = json_object_get(lx, "mountLabel");
-	if (v && json_string_length(v))
-		return cabin_err_make(err, 0,
-				      CFG "`linux.mountLabel` is set but this host has no SELinux");
+	if (v && json_string_length(v) && access("/sys/fs/selinux/enforce", F_OK) == 0)
+		return cabin_err_make(err, 0, CFG "`linux.mountLabel`: SELinux labels are not supported");
 	return 0;
 }
 
@@ -815,15 +815,11 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
 	}
 	if (parse_linux(json_object_get(json, "linux"), s, err) < 0)
 		return -EINVAL;
-	if ((s->hostname && *s->hostname) && !(s->ns_new & CLONE_NEWUTS))
-		return cabin_err_make(err, 0,
-				      CFG "`hostname` needs a new uts namespace");
-	if ((s->domainname && *s->domainname) && !(s->ns_new & CLONE_NEWUTS))
-		return cabin_err_make(err, 0,
-				      CFG "`domainname` needs a new uts namespace");
-	if (!(s->ns_new & CLONE_NEWNS) && !(s->ns_joined & CLONE_NEWNS))
-		return cabin_err_make(err, 0,
-				      CFG "`linux.namespaces` must include a mount namespace");
+	/* the host's own names must not change: a uts namespace, new or joined, is needed */
+	if ((s->hostname && *s->hostname) && !((s->ns_new | s->ns_joined) & CLONE_NEWUTS))
+		return cabin_err_make(err, 0, CFG "`hostname` needs a uts namespace");
+	if ((s->domainname && *s->domainname) && !((s->ns_new | s->ns_joined) & CLONE_NEWUTS))
+		return cabin_err_make(err, 0, CFG "`domainname` needs a uts namespace");
 	*out = steal_ptr(&s);
 	return 0;
 }
