@@ -256,13 +256,43 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 	return 0;
 }
 
+/*
+ * Without a cgroup namespace, a hierarchy mounted at @dir/@name shows the host's root
+ * cgroup. Replace it with a bind of the container's own directory @path in it, as runc
+ * does, so memory.limit_in_bytes there is the container's limit. A path outside the
+ * cgroup namespace root ("/../x") keeps the whole hierarchy: ".." would leave the mount.
+ */
+static int cgroup_own_dir(int dir, const char *name, const char *path, const char *dest,
+			  struct cabin_err **err)
+{
+	cleanup_close int root = -1, tree = -1;
+	char p[64];
+
+	while (*path == '/')
+		path++;
+	if (!*path || !strncmp(path, "..", 2))
+		return 0;
+	root = openat(dir, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return cabin_err_make(err, errno, "open `%s/%s`", dest, name);
+	tree = sys_open_tree(root, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", path, dest, name);
+	fdpath(p, sizeof(p), root);
+	if (umount2(p, MNT_DETACH) < 0)
+		return cabin_err_make(err, errno, "unmount `%s/%s`", dest, name);
+	if (sys_move_mount(tree, "", dir, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", path, dest, name);
+	return 0;
+}
+
 static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
 			int userns, struct cabin_err **err)
 {
 	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
 	cleanup_fclose FILE *f = NULL;
 	unsigned long fl = m->flags & ~MS_RDONLY;
-	char p[64], line[512];
+	char p[64], line[4096];
 
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
@@ -297,6 +327,7 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
 			continue;
 		*c2 = '\0';
+		c2[strcspn(c2 + 1, "\n") + 1] = '\0';
 		opts = c1 + 1;
 		if (!*opts) {
 			name = (char *)"unified";
@@ -313,6 +344,8 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		if (mount("cgroup", p, opts ? "cgroup" : "cgroup2", m->flags, opts) < 0)
 			return cabin_err_make(err, errno, "mount cgroup `%s` on `%s/%s`",
 					      opts ? opts : "cgroup2", m->dest, name);
+		if (cgroup_own_dir(target, name, c2 + 1, m->dest, err) < 0)
+			return -1;
 		/* cpu,cpuacct is also reachable as cpu and cpuacct, as on the host */
 		if (opts && strchr(name, ',')) {
 			cleanup_free char *dup = xstrdup(name);
