@@ -109,6 +109,9 @@ int ctr_terminal_setup(unsigned short rows, unsigned short cols, struct cabin_er
 /** ctr_terminal_proxy() - copy stdin -> @master and @master -> stdout until @pidfd exits. */
 void ctr_terminal_proxy(int master, int sigfd, pid_t pid, int *status);
 
+/** ctr_write_idmap() - write runtime-spec @maps to /proc/@pid/@file (uid_map, gid_map). */
+int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err **err);
+
 /** ctr_write_pid_file() - write @pid to @path atomically. */
 int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err);
 

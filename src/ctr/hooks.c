@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
@@ -137,4 +138,24 @@ int ctr_hooks_run(json_t *hooks, const char *kind, json_t *state, struct cabin_e
 			return -1;
 	}
 	return 0;
+}
+
+void ctr_hooks_run_warn(json_t *hooks, const char *kind, json_t *state)
+{
+	cleanup_free char *s = NULL;
+	json_t *h;
+	size_t i;
+
+	if (!json_array_size(hooks))
+		return;
+	s = json_dumps(state, JSON_COMPACT);
+	json_array_foreach (hooks, i, h) {
+		struct cabin_err *e = NULL;
+		char what[64];
+
+		snprintf(what, sizeof(what), "hook %s[%zu]", kind, i);
+		if (run_one(h, what, s ? s : "{}", &e) < 0)
+			log_warn("%s", cabin_err_msg(e));
+		cabin_err_release(&e);
+	}
 }

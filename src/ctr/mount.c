@@ -11,6 +11,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr/cgroup.h"
+#include "ctr/container.h"
 #include "ctr/mount.h"
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
@@ -143,6 +146,61 @@ static int set_propagation(int rootfd, const char *dest, unsigned long prop, int
 	return 0;
 }
 
+/*
+ * A user namespace holding a mount's own uidMappings/gidMappings, for MOUNT_ATTR_IDMAP:
+ * a short-lived child unshares it, we write its maps and keep a reference to it.
+ */
+static int mapped_userns(const struct ctr_mount *m, struct cabin_err **err)
+{
+	int pfd[2], fd = -1;
+	char path[64];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return cabin_err_make(err, errno, "pipe");
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return cabin_err_make(err, errno, "mount `%s`: user namespace for idmap", m->dest);
+	}
+	if (pid == 0) {
+		char b;
+
+		close(pfd[1]);
+		(void)!read(pfd[0], &b, 1); /* until the parent is done with us */
+		_exit(0);
+	}
+	close(pfd[0]);
+	if (ctr_write_idmap(pid, "uid_map", m->uid_mappings, err) == 0 &&
+	    ctr_write_idmap(pid, "gid_map", m->gid_mappings, err) == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			cabin_err_make(err, errno, "open `%s`", path);
+	}
+	close(pfd[1]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (fd < 0)
+		cabin_err_wrap(err, "mount `%s` (uidMappings)", m->dest);
+	return fd;
+}
+
+int ctr_mount_prepare_idmaps(struct ctr_spec *spec, struct cabin_err **err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct ctr_mount *m = &spec->mounts[i];
+
+		if (!m->idmap || !m->uid_mappings || m->userns_fd >= 0)
+			continue;
+		m->userns_fd = mapped_userns(m, err);
+		if (m->userns_fd < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
 		      struct cabin_err **err)
 {
@@ -168,13 +226,14 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 		 * Without explicit mappings the mount maps like the container's user
 		 * namespace; explicit per-mount mappings need their own namespace.
 		 */
-		if (m->uid_mappings)
-			return cabin_err_make(err, ENOTSUP,
-					      "mount `%s`: per-mount uidMappings are not supported "
-					      "(use `idmap` with the container's user namespace)",
+		int ufd = m->uid_mappings ? dup(m->userns_fd) :
+					    open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+
+		if (ufd < 0)
+			return cabin_err_make(err, errno, "mount `%s`: user namespace for idmap",
 					      m->dest);
 		attr.attr_set |= MOUNT_ATTR_IDMAP;
-		attr.userns_fd = (unsigned long long)open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+		attr.userns_fd = (unsigned long long)ufd;
 	}
 	if ((attr.attr_set || attr.attr_clr || attr.propagation) &&
 	    sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0),
@@ -197,13 +256,43 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 	return 0;
 }
 
+/*
+ * Without a cgroup namespace, a hierarchy mounted at @dir/@name shows the host's root
+ * cgroup. Replace it with a bind of the container's own directory @path in it, as runc
+ * does, so memory.limit_in_bytes there is the container's limit. A path outside the
+ * cgroup namespace root ("/../x") keeps the whole hierarchy: ".." would leave the mount.
+ */
+static int cgroup_own_dir(int dir, const char *name, const char *path, const char *dest,
+			  struct cabin_err **err)
+{
+	cleanup_close int root = -1, tree = -1;
+	char p[64];
+
+	while (*path == '/')
+		path++;
+	if (!*path || !strncmp(path, "..", 2))
+		return 0;
+	root = openat(dir, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return cabin_err_make(err, errno, "open `%s/%s`", dest, name);
+	tree = sys_open_tree(root, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", path, dest, name);
+	fdpath(p, sizeof(p), root);
+	if (umount2(p, MNT_DETACH) < 0)
+		return cabin_err_make(err, errno, "unmount `%s/%s`", dest, name);
+	if (sys_move_mount(tree, "", dir, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", path, dest, name);
+	return 0;
+}
+
 static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
 			int userns, struct cabin_err **err)
 {
 	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
 	cleanup_fclose FILE *f = NULL;
 	unsigned long fl = m->flags & ~MS_RDONLY;
-	char p[64], line[512];
+	char p[64], line[4096];
 
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
@@ -238,6 +327,7 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
 			continue;
 		*c2 = '\0';
+		c2[strcspn(c2 + 1, "\n") + 1] = '\0';
 		opts = c1 + 1;
 		if (!*opts) {
 			name = (char *)"unified";
@@ -254,6 +344,8 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		if (mount("cgroup", p, opts ? "cgroup" : "cgroup2", m->flags, opts) < 0)
 			return cabin_err_make(err, errno, "mount cgroup `%s` on `%s/%s`",
 					      opts ? opts : "cgroup2", m->dest, name);
+		if (cgroup_own_dir(target, name, c2 + 1, m->dest, err) < 0)
+			return -1;
 		/* cpu,cpuacct is also reachable as cpu and cpuacct, as on the host */
 		if (opts && strchr(name, ',')) {
 			cleanup_free char *dup = xstrdup(name);

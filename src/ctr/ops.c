@@ -137,9 +137,7 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	if (st->poststop && json_array_size(json_object_get(st->poststop, "poststop"))) {
 		json_t *state = ctr_state_to_json(st, CTR_STOPPED);
 
-		if (ctr_hooks_run(json_object_get(st->poststop, "poststop"), NULL, state, &e) < 0)
-			log_warn("poststop: %s", cabin_err_msg(e));
-		cabin_err_release(&e);
+		ctr_hooks_run_warn(json_object_get(st->poststop, "poststop"), "poststop", state);
 		json_decref(state);
 	}
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

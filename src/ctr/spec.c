@@ -407,6 +407,7 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 	size_t i, datalen = 0;
 	int prop_rec = 0;
 
+	m->userns_fd = -1;
 	snprintf(f, sizeof(f), "mounts[%zu]", idx);
 	if (!json_is_object(jm))
 		return cabin_err_make(err, 0, CFG "`%s` must be an object", f);
@@ -734,14 +735,45 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 		return -EINVAL;
 	if (s->personality && ctr_personality_validate(s->personality, err) < 0)
 		return cabin_err_wrap(err, "config.json");
+	v = json_object_get(lx, "timeOffsets");
+	if (v) {
+		static const char *const clocks[] = { "monotonic", "boottime" };
+
+		if (!json_is_object(v))
+			return cabin_err_make(err, 0, CFG "`linux.timeOffsets` must be an object");
+		if (!(s->ns_new & CLONE_NEWTIME))
+			return cabin_err_make(err, 0,
+					      CFG "`linux.timeOffsets` needs a new time namespace");
+		for (size_t i = 0; i < 2; i++) {
+			json_t *c = json_object_get(v, clocks[i]);
+			char f[64];
+			long long val;
+			int present;
+
+			if (!c)
+				continue;
+			if (!json_is_object(c))
+				return cabin_err_make(err, 0, CFG "`linux.timeOffsets.%s` must be an object",
+						      clocks[i]);
+			snprintf(f, sizeof(f), "linux.timeOffsets.%s.secs", clocks[i]);
+			if (get_int(c, "secs", f, 0, -(1LL << 40), 1LL << 40, &val, &present, err) < 0)
+				return -EINVAL;
+			s->time_offsets_buf[2 * i] = present ? val : 0;
+			snprintf(f, sizeof(f), "linux.timeOffsets.%s.nanosecs", clocks[i]);
+			if (get_int(c, "nanosecs", f, 0, 0, 999999999, &val, &present, err) < 0)
+				return -EINVAL;
+			s->time_offsets_buf[2 * i + 1] = present ? val : 0;
+		}
+		s->time_offsets = s->time_offsets_buf;
+	}
 	v = json_object_get(lx, "intelRdt");
 	if (v)
 		return cabin_err_make(err, 0,
 				      CFG "`linux.intelRdt` is not supported on this host");
+	/* SELinux labels mean nothing on a host without SELinux (crun ignores them too) */
 	v = json_object_get(lx, "mountLabel");
-	if (v && json_string_length(v))
-		return cabin_err_make(err, 0,
-				      CFG "`linux.mountLabel` is set but this host has no SELinux");
+	if (v && json_string_length(v) && access("/sys/fs/selinux/enforce", F_OK) == 0)
+		return cabin_err_make(err, 0, CFG "`linux.mountLabel`: SELinux labels are not supported");
 	return 0;
 }
 
@@ -815,15 +847,11 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
 	}
 	if (parse_linux(json_object_get(json, "linux"), s, err) < 0)
 		return -EINVAL;
-	if ((s->hostname && *s->hostname) && !(s->ns_new & CLONE_NEWUTS))
-		return cabin_err_make(err, 0,
-				      CFG "`hostname` needs a new uts namespace");
-	if ((s->domainname && *s->domainname) && !(s->ns_new & CLONE_NEWUTS))
-		return cabin_err_make(err, 0,
-				      CFG "`domainname` needs a new uts namespace");
-	if (!(s->ns_new & CLONE_NEWNS) && !(s->ns_joined & CLONE_NEWNS))
-		return cabin_err_make(err, 0,
-				      CFG "`linux.namespaces` must include a mount namespace");
+	/* the host's own names must not change: a uts namespace, new or joined, is needed */
+	if ((s->hostname && *s->hostname) && !((s->ns_new | s->ns_joined) & CLONE_NEWUTS))
+		return cabin_err_make(err, 0, CFG "`hostname` needs a uts namespace");
+	if ((s->domainname && *s->domainname) && !((s->ns_new | s->ns_joined) & CLONE_NEWUTS))
+		return cabin_err_make(err, 0, CFG "`domainname` needs a uts namespace");
 	*out = steal_ptr(&s);
 	return 0;
 }
@@ -851,8 +879,11 @@ void ctr_spec_free(struct ctr_spec *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_mounts; i++)
+	for (size_t i = 0; i < s->n_mounts; i++) {
 		free(s->mounts[i].data);
+		if (s->mounts[i].userns_fd >= 0)
+			close(s->mounts[i].userns_fd);
+	}
 	free(s->mounts);
 	free(s->devices);
 	free(s->args);

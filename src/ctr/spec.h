@@ -34,6 +34,7 @@ struct ctr_mount {
 	int idmap;                /* "idmap"/"ridmap" or uidMappings given */
 	json_t *uid_mappings, *gid_mappings;
 	char *data;               /* remaining options joined by ',' (owned) */
+	int userns_fd;            /* user namespace of uidMappings for idmap, or -1 (owned) */
 };
 
 struct ctr_device {
@@ -92,6 +93,8 @@ struct ctr_spec {
 
 	json_t *sysctl, *seccomp, *resources, *personality, *hooks, *annotations;
 	const char *cgroups_path;
+	long long *time_offsets; /* monotonic secs, nsecs, boottime secs, nsecs; or NULL */
+	long long time_offsets_buf[4];
 };
 
 /**

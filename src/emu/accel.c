@@ -195,6 +195,15 @@ void emu_intr_poll(struct emu_cpu *c)
 	int vec;
 
 	c->intr_hint = 0;
+	if (c->nmi_pending && !c->nmi_blocked) {
+		c->nmi_pending = 0;
+		c->nmi_blocked = 1;
+		c->intr_hint = 1;
+		emu_deliver(c, EXC_NMI, INT_EXT, 0, 0);
+		return;
+	}
+	if (!(c->flags & FL_IF))
+		return;
 	vec = emu_lapic_pending(c);
 	if (vec >= 0) {
 		emu_lapic_ack(c, vec);
@@ -222,6 +231,8 @@ static int intr_ready(struct emu_cpu *c)
 {
 	int r;
 
+	if (c->nmi_pending && !c->nmi_blocked)
+		return 2;
 	if (emu_lapic_pending(c) >= 0)
 		return 1;
 	if (!emu_lapic_accept_pic(c))
@@ -525,8 +536,12 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 		}
 		run_timers(c);
 		if (c->state == EMU_HALTED) {
-			if (intr_ready(c)) {
-				if (c->flags & FL_IF) {
+			/* clear the hint first: a device raising a line from now on sets it again */
+			c->intr_hint = 0;
+			int ready = intr_ready(c);
+
+			if (ready) {
+				if ((c->flags & FL_IF) || ready == 2) {
 					c->state = EMU_RUNNING;
 					c->intr_hint = 1;
 				}
@@ -543,7 +558,6 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 					clock_skip_to(c->vm, dl);
 					continue;
 				}
-				c->intr_hint = 0;
 				/* other CPUs run: they advance the clock; re-check it every ms */
 				wait_event(c, dl ? 1 : 50);
 				continue;

@@ -82,6 +82,7 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->irq_shadow = 0;
 	c->exc_nesting = -1;
 	c->state = c->index == 0 ? EMU_RUNNING : EMU_WAIT_SIPI;
+	c->nmi_pending = c->nmi_blocked = 0;
 	emu_lapic_reset(c);
 	emu_tlb_flush(c, 0);
 	emu_update_mode(c);
@@ -563,6 +564,7 @@ static void iret_flags(struct emu_cpu *c, uint64_t nf, int osz, int old_cpl)
 
 void emu_iret(struct emu_cpu *c, int osz)
 {
+	c->nmi_blocked = 0; /* IRET ends NMI blocking (even if it faults later, as on hardware) */
 	uint64_t m = sp_mask(c), sp = c->r[4] & m, nip, nf, d, addr;
 	uint16_t ncs;
 	int old_cpl = c->cpl, rpl;

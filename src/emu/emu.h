@@ -86,6 +86,8 @@ enum emu_cc_op {
 	CC_SHL,   /* res = a << b, 0 < b < width */
 	CC_SHR,   /* res = a >> b (logical), 0 < b < width */
 	CC_SAR,   /* res = a >> b (arithmetic), 0 < b < width */
+	CC_MUL,   /* res = low half, b = 1 when the product overflowed */
+	CC_ROT,   /* rotate: b = new CF|OF; the other flags come from the cc2_* state */
 };
 
 /* ALU operation numbers: the /r field of opcodes 0x80-0x83 */
@@ -185,6 +187,8 @@ struct emu_cpu {
 	uint64_t flags; /* RFLAGS; arithmetic bits only valid when cc_op == CC_EFLAGS */
 	uint64_t cc_res, cc_a, cc_b;
 	uint32_t cc_op, cc_size;
+	uint64_t cc2_res, cc2_a, cc2_b; /* the state a CC_ROT sits on */
+	uint32_t cc2_op, cc2_size;
 
 	struct x86_segment seg[8];
 	struct x86_dtable gdt, idt;
@@ -238,6 +242,8 @@ struct emu_cpu {
 
 	struct emu_lapic lapic;
 	int sipi_vector;
+	volatile int nmi_pending; /* an NMI waits for delivery */
+	int nmi_blocked;          /* an NMI handler runs: blocked until IRET */
 	int init_pending;
 	unsigned int index;
 	struct emu_vm *vm;

@@ -1620,9 +1620,27 @@ static void f_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1, m
 		set_reg(c, in->rm, in->osz, 1, emu_shift(c, in->reg & 7, in->osz, a, n));
 }
 
+static void f_rot_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1 /0 /1, mod 3 */
+{
+	unsigned int n = (unsigned int)in->imm & (in->osz == 8 ? 63 : 31);
+
+	if (n == 0)
+		return;
+	set_reg(c, in->rm, in->osz, 1,
+		rot_inl(c, in->reg & 1, in->osz, get_reg(c, in->rm, in->osz, 1), n));
+}
+
+static void f_shift_imm_r64(struct emu_cpu *c, const struct emu_insn *in) /* c1, 64-bit */
+{
+	unsigned int n = (unsigned int)in->imm & 63;
+
+	if (n)
+		c->r[in->rm] = shift_lazy(c, in->reg & 7, 8, c->r[in->rm], n);
+}
+
 static void f_jcc(struct emu_cpu *c, const struct emu_insn *in) /* 7x, 0f 8x */
 {
-	if (emu_cond(c, in->op & 15))
+	if (cond_inl(c, in->op & 15))
 		jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : in->osz);
 }
 
@@ -1644,8 +1662,12 @@ static void f_movzx8(struct emu_cpu *c, const struct emu_insn *in) /* 0f b6 */
 static void f_imul2(struct emu_cpu *c, const struct emu_insn *in) /* 0f af */
 {
 	uint64_t v = rm_read(c, in, in->osz);
+	uint64_t a = get_reg(c, in->reg, in->osz, 1);
 
-	set_reg(c, in->reg, in->osz, 1, emu_imul2(c, in->osz, get_reg(c, in->reg, in->osz, 1), v));
+	if (in->osz >= 4)
+		set_reg(c, in->reg, in->osz, 1, imul_lazy(c, in->osz, a, v));
+	else
+		set_reg(c, in->reg, in->osz, 1, emu_imul2(c, in->osz, a, v));
 }
 
 static void f_mov_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* b8+r */
@@ -1708,7 +1730,12 @@ static insn_fn select_fn_generic(const struct emu_insn *in)
 	case 0x8b: return m3 ? f_mov_rr_ld : f_mov_load;
 	case 0x81: case 0x83: return m3 ? f_alu_imm_r : f_generic;
 	case 0x85: return m3 ? f_test_rr : f_generic;
-	case 0xc1: return m3 && (in->reg & 7) >= SH_SHL ? f_shift_imm_r : f_generic;
+	case 0xc1:
+		if (!m3)
+			return f_generic;
+		if ((in->reg & 7) >= SH_SHL)
+			return in->osz == 8 ? f_shift_imm_r64 : f_shift_imm_r;
+		return (in->reg & 7) <= SH_ROR ? f_rot_imm_r : f_generic;
 	case 0x70 ... 0x7f: case 0x180 ... 0x18f: return f_jcc;
 	case 0xe9: case 0xeb: return f_jmp;
 	case 0x8d: return m3 ? f_generic : f_lea;
@@ -1982,7 +2009,7 @@ void emu_exec(struct emu_cpu *c)
 			run_block(c);
 			c->budget = save - 1;
 		} else {
-			if (UNLIKELY(c->intr_hint) && (c->flags & FL_IF))
+			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
 				emu_intr_poll(c);
 			run_block(c);
 		}

@@ -3,7 +3,7 @@
 # namespaces (new and joined), user namespaces with mappings, --no-pivot.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 34
+plan 36
 
 B=$T/b
 mkbundle "$B"
@@ -84,6 +84,16 @@ assert_eq "$(out "$u" /init cat /proc/self/uid_map | tr -s ' ')" " 0 100000 6553
 assert_eq "$(out "$u"'; c["process"]["user"]={"uid":1000,"gid":1000}' /init id | cut -d' ' -f1)" "uid=1000" "user namespace: a mapped user"
 assert_eq "$(out "$u" /init stat /dev/null | cut -d' ' -f4)" "rdev=1:3" "user namespace: devices are bind-mounted"
 chown -R 0:0 "$B/rootfs"
+
+# idmapped mount with its own mappings: on-disk uid 0 shows as 1000
+mkdir -p "$T/idm"
+touch "$T/idm/f"
+assert_eq "$(out 'c["mounts"].append({"destination":"/idm","type":"bind","source":"'$T/idm'","options":["bind"],"uidMappings":[{"containerID":0,"hostID":1000,"size":1}],"gidMappings":[{"containerID":0,"hostID":1000,"size":1}]})' /init stat /idm/f | cut -d' ' -f2,3)" \
+	"uid=1000 gid=1000" "idmapped bind mount (uidMappings/gidMappings)"
+# time namespace with offsets
+up=$(cut -d. -f1 /proc/uptime)
+cup=$(out 'c["linux"]["namespaces"].append({"type":"time"}); c["linux"]["timeOffsets"]={"boottime":{"secs":100000}}' /init cat /proc/uptime | cut -d. -f1)
+ok "time namespace with linux.timeOffsets" test "$((cup - up))" -ge 99990 -a "$((cup - up))" -le 100010
 
 # --no-pivot
 cp "$T/good.json" "$B/config.json"

@@ -560,6 +560,26 @@ static void test_exceptions(void)
 		run(10);
 		tap_ok((c->r[0] & 0xff) == 0x5a && c->state == EMU_HALTED, "IN replays with the data");
 	}
+	/* NMI by self-IPI through the LAPIC ICR is taken with IF=0, and blocks until IRET */
+	{
+		static const uint8_t code[] = {
+			0xfa,                                     /* cli */
+			0xb8, 0x00, 0x03, 0xe0, 0xfe,             /* mov eax,0xfee00300 */
+			0xc7, 0x00, 0x00, 0x04, 0x04, 0x00,       /* mov dword [rax],0x40400: NMI, self */
+			0x90,                                     /* nop */
+			0xf4,
+		};
+
+		long_mode();
+		w64(0x2000 + 24, 0x22000 | 3); /* 3-4 GiB: the LAPIC page */
+		w64(0x22000 + 8 * 503, 0xfee00000ULL | 0x83);
+		gate64(EXC_NMI, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		run(20);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE + 12 && c->nmi_blocked,
+		       "NMI self-IPI delivered with IF=0 after the ICR write");
+	}
 	/* self-modifying code: a store into the next instruction is seen */
 	{
 		static const uint8_t code[] = {
@@ -591,7 +611,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(63);
+	tap_plan(64);
 	test_decoder();
 	test_exec();
 	test_paging();

@@ -197,7 +197,14 @@ static void deliver_to(struct emu_cpu *t, int mode, int vector, int level)
 	case 6:
 		send_sipi(t, vector);
 		break;
-	default: /* SMI, NMI, ExtINT: NMI not modelled yet */
+	case 4:
+		pthread_mutex_lock(&t->lock);
+		t->nmi_pending = 1;
+		t->intr_hint = 1;
+		pthread_mutex_unlock(&t->lock);
+		emu_cpu_wake(t);
+		break;
+	default: /* SMI, ExtINT */
 		break;
 	}
 }
@@ -274,8 +281,10 @@ int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len
 			memset(data, 0, len);
 		return 0;
 	}
-	if (is_write)
+	if (is_write) {
 		memcpy(&v, data, 4);
+		c->stop_block = 1; /* EOI, TPR, IPIs: let pending interrupts in promptly */
+	}
 	if (!is_write) {
 		uint64_t now = emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN;
 
