@@ -51,8 +51,8 @@ struct x86_acpi_layout {
  * @lay: where each table landed; may be NULL
  *
  * Every table gets its length and checksum. The DSDT holds COM1 (PNP0501),
- * the i8042 (PNP0303), the CMOS RTC (PNP0B00) and one LNRO0005 device per
- * entry of @cfg->mmio. Return: 0, or <0 with @err set (too many CPUs or
+ * the i8042 (PNP0303), the CMOS RTC (PNP0B00), one LNRO0005 device per
+ * entry of @cfg->mmio and \_S5. Return: 0, or <0 with @err set (too many CPUs or
  * devices, a GSI the IOAPIC lacks, or @cap too small).
  */
 int x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf, size_t cap, uint64_t gpa,
@@ -65,7 +65,8 @@ int x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf, size_t cap, 
 void x86_acpi_config_from_machine(const struct machine *m, struct x86_acpi_config *cfg);
 
 /**
- * x86_acpi_write() - build @m's tables at X86_ACPI_ADDR in guest memory
+ * x86_acpi_write() - build @m's tables at X86_ACPI_ADDR in guest memory and
+ * attach the power registers the FADT names (hw_acpi_pm_attach())
  * @rsdp: set to the RSDP's guest-physical address, for the zero page's
  *	  acpi_rsdp_addr or the PVH start info's rsdp_paddr
  * Return: 0, or <0 with @err set.
