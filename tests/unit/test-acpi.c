@@ -541,6 +541,57 @@ static char *write_bzimage(void)
 	return ok ? path : NULL;
 }
 
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/*
+ * A minimal vmlinux: ELF64 with one PT_LOAD (paddr 2 MiB, entry at its start)
+ * and, with @pvh, a PT_NOTE holding Xen's PHYS32_ENTRY (type 18).
+ */
+static char *write_elf(int pvh)
+{
+	static char path[] = "/tmp/cabin-test-acpi-elf-XXXXXX";
+	uint8_t b[0x1100] = { 0 };
+	uint8_t *ph = b + 64, *note = b + 0x200;
+	int fd, ok;
+
+	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	memcpy(b, "\177ELF", 4);
+	b[4] = 2;	   /* ELFCLASS64 */
+	b[5] = 1;	   /* little-endian */
+	put16(b + 18, 62); /* x86-64 */
+	put64(b + 24, 0x200000);
+	put64(b + 32, 64); /* e_phoff */
+	put16(b + 54, 56); /* e_phentsize */
+	put16(b + 56, pvh ? 2 : 1);
+	put32(ph, 1); /* PT_LOAD */
+	put64(ph + 8, 0x1000);
+	put64(ph + 16, 0x200000);
+	put64(ph + 24, 0x200000);
+	put64(ph + 32, 0x100);
+	put64(ph + 40, 0x1000);
+	if (pvh) {
+		ph += 56;
+		put32(ph, 4); /* PT_NOTE */
+		put64(ph + 8, 0x200);
+		put64(ph + 32, 20);
+		put32(note, 4);	     /* namesz */
+		put32(note + 4, 4);  /* descsz */
+		put32(note + 8, 18); /* XEN_ELFNOTE_PHYS32_ENTRY */
+		memcpy(note + 12, "Xen", 4);
+		put32(note + 16, 0x200000);
+	}
+	ok = write(fd, b, sizeof(b)) == (ssize_t)sizeof(b);
+	close(fd);
+	return ok ? path : NULL;
+}
+
 int main(void)
 {
 	static uint8_t buf[CAP];
@@ -549,7 +600,7 @@ int main(void)
 	struct cabin_err *err = NULL;
 	int ret;
 
-	tap_plan(4 * 16 + 12);
+	tap_plan(4 * 16 + 14);
 
 	fill(&cfg, 1, 0);
 	memset(buf, 0xaa, sizeof(buf));
@@ -639,5 +690,31 @@ int main(void)
 	bus_access(&m.bus, BUS_PIO, 0x602, &v, 1, 1);
 	tap_ok(m.stopping && m.exit_status == 0, "the reset value ends the VM with status 0");
 	vm_mem_fini(&m.mem);
+
+	/* The other entry points: PVH start info's rsdp_paddr, the ELF 64-bit zero page. */
+	for (int pvh = 1; pvh >= 0; pvh--) {
+		char *epath = write_elf(pvh);
+
+		memset(&m, 0, sizeof(m));
+		m.nr_vcpus = 1;
+		ret = epath && vm_mem_init(&m.mem, 64ull << 20, 0, &err) == 0
+			      ? x86_boot_load(&m, epath, NULL, "", NULL, NULL, 0, &bs, &err)
+			      : -1;
+		if (epath)
+			unlink(epath);
+		if (err)
+			tap_diag("%s", err->msg);
+		cabin_err_release(&err);
+		if (pvh)
+			tap_ok(ret == 0 && bs.mode == X86_BOOT_PROT32 &&
+				       get64(m.mem.base + X86_PVH_INFO_ADDR + 32) == X86_ACPI_ADDR,
+			       "PVH: hvm_start_info.rsdp_paddr = 0xe0000");
+		else
+			tap_ok(ret == 0 && bs.mode == X86_BOOT_LONG64 &&
+				       get64(m.mem.base + X86_ZERO_PAGE_ADDR + 0x70) ==
+					       X86_ACPI_ADDR,
+			       "ELF 64-bit entry: zero page acpi_rsdp_addr = 0xe0000");
+		vm_mem_fini(&m.mem);
+	}
 	return tap_done();
 }
