@@ -110,7 +110,9 @@ int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, i
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c;
 	ssize_t n;
@@ -174,7 +176,8 @@ int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err 
 	cleanup_close int fd = -1;
 	int ret;
 
-	json_array_foreach (maps, i, m) {
+	json_array_foreach(maps, i, m)
+	{
 		int n = snprintf(buf + len, sizeof(buf) - len, "%lld %lld %lld\n",
 				 (long long)json_integer_value(json_object_get(m, "containerID")),
 				 (long long)json_integer_value(json_object_get(m, "hostID")),
@@ -217,8 +220,8 @@ struct create_ctx {
 	int dirfd;
 	int sync[2];
 	int fifo;
-	int console;  /* connected --console-socket */
-	int master;   /* pty master kept by `run` without a console socket */
+	int console; /* connected --console-socket */
+	int master;  /* pty master kept by `run` without a console socket */
 	pid_t child, init;
 	struct ctr_cgroup *cg;
 	struct ctr_state st;
@@ -246,8 +249,8 @@ static json_t *child_state_json(struct create_ctx *c, pid_t hostpid, const char 
 			      "status", status, "pid", (int)hostpid, "bundle", c->bundle);
 
 	json_object_set_new(j, "annotations",
-			    c->spec->annotations ? json_deep_copy(c->spec->annotations) :
-						   json_object());
+			    c->spec->annotations ? json_deep_copy(c->spec->annotations)
+						 : json_object());
 	return j;
 }
 
@@ -554,8 +557,7 @@ static void create_rollback(struct create_ctx *c)
 
 static void create_ctx_free(struct create_ctx *c)
 {
-	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master,
-		       &c->sync[0], &c->sync[1] };
+	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master, &c->sync[0], &c->sync[1] };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
@@ -603,7 +605,7 @@ static json_t *effective_resources(const struct ctr_spec *s)
 		const char *type;
 		int major, minor;
 	} defaults[] = {
-		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 },  { "c", 1, 8 },  { "c", 1, 9 },
+		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 }, { "c", 1, 8 },    { "c", 1, 9 },
 		{ "c", 5, 0 }, { "c", 5, 1 }, { "c", 5, 2 }, { "c", 136, -1 },
 	};
 	json_t *res, *devs;
@@ -651,9 +653,9 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 	c->st.start_time = ctr_proc_start_time(c->init);
 	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
 		return -1;
-	return ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0 ?
-		       cabin_err_make(err, EPIPE, "container init went away") :
-		       0;
+	return ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0
+		       ? cabin_err_make(err, EPIPE, "container init went away")
+		       : 0;
 }
 
 static int init_exit_error(struct create_ctx *c, struct cabin_err **err)
@@ -710,7 +712,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			break;
 		case CTR_SYNC_TERMINAL:
 			if (fd < 0)
-				return cabin_err_make(err, EPROTO, "no terminal from container init");
+				return cabin_err_make(err, EPROTO,
+						      "no terminal from container init");
 			if (c->console >= 0) {
 				ret = ctr_console_send(c->console, fd, err);
 				close(fd);
@@ -724,7 +727,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			json_t *state;
 
 			if (fd < 0)
-				return cabin_err_make(err, EPROTO, "no seccomp fd from container init");
+				return cabin_err_make(err, EPROTO,
+						      "no seccomp fd from container init");
 			c->st.pid = c->init;
 			state = ctr_state_to_json(&c->st, CTR_CREATING);
 			ret = ctr_seccomp_send_listener(c->seccomp, fd, state, err);
@@ -742,8 +746,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 		default:
 			if (fd >= 0)
 				close(fd);
-			return cabin_err_make(err, EPROTO, "unexpected message %d from container init",
-					      type);
+			return cabin_err_make(err, EPROTO,
+					      "unexpected message %d from container init", type);
 		}
 	}
 }
