@@ -187,6 +187,15 @@ int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err 
 			return cabin_err_make(err, E2BIG, "%s: too many mappings", file);
 		len += (size_t)n;
 	}
+	/* an unprivileged caller may write gid_map only once setgroups(2) is denied */
+	if (!strcmp(file, "gid_map") && geteuid() != 0) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && fs_write_all(fd, "deny", 4) < 0)
+			return cabin_err_make(err, errno, "write `%s`", path);
+		if (fd >= 0)
+			close(steal_fd(&fd));
+	}
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
