@@ -9,9 +9,9 @@
  *
  *   init                                runtime
  *   [MAP_REQ pid] --------------------> write uid_map/gid_map       (joined-ns path)
- *   [PID init] -----------------------> cgroup, oomScoreAdj         (joined-ns path)
+ *   [PID init] -----------------------> (joined-ns path)
  *                <--------------------- GO (host pid of the init)
- *   mounts, devices
+ *   mounts, devices                     cgroup, oomScoreAdj, first state.json
  *   HOOKS_REQ -----------------------> prestart + createRuntime hooks
  *                <--------------------- HOOKS_DONE
  *   createContainer hooks, pivot_root, masked/readonly paths, terminal (TERMINAL + fd),
@@ -644,13 +644,22 @@ static json_t *effective_resources(const struct ctr_spec *s)
 	return res;
 }
 
-/* The cgroup and oomScoreAdj of the init, then a first state.json (for delete). */
+/*
+ * GO, then the cgroup and oomScoreAdj of the init and a first state.json (for delete).
+ * GO goes first so the init builds its filesystem while we place it: the first write
+ * to a cgroup.procs waits for an RCU grace period (cgroup_threadgroup_rwsem), often
+ * the largest single cost of a start. The init cannot run anything of the container
+ * before it is placed: its next step (HOOKS_REQ) is answered only after this.
+ */
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	json_t *res = effective_resources(s);
+	json_t *res;
 	int ret;
 
+	if (ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0)
+		return cabin_err_make(err, EPIPE, "container init went away");
+	res = effective_resources(s);
 	ret = ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
 	json_decref(res);
 	if (ret < 0)
@@ -660,11 +669,7 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	c->st.pid = c->init;
 	c->st.start_time = ctr_proc_start_time(c->init);
-	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
-		return -1;
-	return ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0
-		       ? cabin_err_make(err, EPIPE, "container init went away")
-		       : 0;
+	return ctr_state_save(c->dirfd, &c->st, err);
 }
 
 static int init_exit_error(struct create_ctx *c, struct cabin_err **err)
