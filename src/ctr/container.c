@@ -9,9 +9,9 @@
  *
  *   init                                runtime
  *   [MAP_REQ pid] --------------------> write uid_map/gid_map       (joined-ns path)
- *   [PID init] -----------------------> cgroup, oomScoreAdj         (joined-ns path)
+ *   [PID init] -----------------------> (joined-ns path)
  *                <--------------------- GO (host pid of the init)
- *   mounts, devices
+ *   mounts, devices                     cgroup, oomScoreAdj, first state.json
  *   HOOKS_REQ -----------------------> prestart + createRuntime hooks
  *                <--------------------- HOOKS_DONE
  *   createContainer hooks, pivot_root, masked/readonly paths, terminal (TERMINAL + fd),
@@ -110,7 +110,9 @@ int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, i
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c;
 	ssize_t n;
@@ -174,7 +176,8 @@ int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err 
 	cleanup_close int fd = -1;
 	int ret;
 
-	json_array_foreach (maps, i, m) {
+	json_array_foreach(maps, i, m)
+	{
 		int n = snprintf(buf + len, sizeof(buf) - len, "%lld %lld %lld\n",
 				 (long long)json_integer_value(json_object_get(m, "containerID")),
 				 (long long)json_integer_value(json_object_get(m, "hostID")),
@@ -183,6 +186,15 @@ int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err 
 		if (n < 0 || (size_t)n >= sizeof(buf) - len)
 			return cabin_err_make(err, E2BIG, "%s: too many mappings", file);
 		len += (size_t)n;
+	}
+	/* an unprivileged caller may write gid_map only once setgroups(2) is denied */
+	if (!strcmp(file, "gid_map") && geteuid() != 0) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && fs_write_all(fd, "deny", 4) < 0)
+			return cabin_err_make(err, errno, "write `%s`", path);
+		if (fd >= 0)
+			close(steal_fd(&fd));
 	}
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -217,8 +229,8 @@ struct create_ctx {
 	int dirfd;
 	int sync[2];
 	int fifo;
-	int console;  /* connected --console-socket */
-	int master;   /* pty master kept by `run` without a console socket */
+	int console; /* connected --console-socket */
+	int master;  /* pty master kept by `run` without a console socket */
 	pid_t child, init;
 	struct ctr_cgroup *cg;
 	struct ctr_state st;
@@ -246,8 +258,8 @@ static json_t *child_state_json(struct create_ctx *c, pid_t hostpid, const char 
 			      "status", status, "pid", (int)hostpid, "bundle", c->bundle);
 
 	json_object_set_new(j, "annotations",
-			    c->spec->annotations ? json_deep_copy(c->spec->annotations) :
-						   json_object());
+			    c->spec->annotations ? json_deep_copy(c->spec->annotations)
+						 : json_object());
 	return j;
 }
 
@@ -554,8 +566,7 @@ static void create_rollback(struct create_ctx *c)
 
 static void create_ctx_free(struct create_ctx *c)
 {
-	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master,
-		       &c->sync[0], &c->sync[1] };
+	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master, &c->sync[0], &c->sync[1] };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
@@ -603,7 +614,7 @@ static json_t *effective_resources(const struct ctr_spec *s)
 		const char *type;
 		int major, minor;
 	} defaults[] = {
-		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 },  { "c", 1, 8 },  { "c", 1, 9 },
+		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 }, { "c", 1, 8 },    { "c", 1, 9 },
 		{ "c", 5, 0 }, { "c", 5, 1 }, { "c", 5, 2 }, { "c", 136, -1 },
 	};
 	json_t *res, *devs;
@@ -633,13 +644,22 @@ static json_t *effective_resources(const struct ctr_spec *s)
 	return res;
 }
 
-/* The cgroup and oomScoreAdj of the init, then a first state.json (for delete). */
+/*
+ * GO, then the cgroup and oomScoreAdj of the init and a first state.json (for delete).
+ * GO goes first so the init builds its filesystem while we place it: the first write
+ * to a cgroup.procs waits for an RCU grace period (cgroup_threadgroup_rwsem), often
+ * the largest single cost of a start. The init cannot run anything of the container
+ * before it is placed: its next step (HOOKS_REQ) is answered only after this.
+ */
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	json_t *res = effective_resources(s);
+	json_t *res;
 	int ret;
 
+	if (ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0)
+		return cabin_err_make(err, EPIPE, "container init went away");
+	res = effective_resources(s);
 	ret = ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
 	json_decref(res);
 	if (ret < 0)
@@ -649,11 +669,7 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	c->st.pid = c->init;
 	c->st.start_time = ctr_proc_start_time(c->init);
-	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
-		return -1;
-	return ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0 ?
-		       cabin_err_make(err, EPIPE, "container init went away") :
-		       0;
+	return ctr_state_save(c->dirfd, &c->st, err);
 }
 
 static int init_exit_error(struct create_ctx *c, struct cabin_err **err)
@@ -710,7 +726,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			break;
 		case CTR_SYNC_TERMINAL:
 			if (fd < 0)
-				return cabin_err_make(err, EPROTO, "no terminal from container init");
+				return cabin_err_make(err, EPROTO,
+						      "no terminal from container init");
 			if (c->console >= 0) {
 				ret = ctr_console_send(c->console, fd, err);
 				close(fd);
@@ -724,7 +741,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			json_t *state;
 
 			if (fd < 0)
-				return cabin_err_make(err, EPROTO, "no seccomp fd from container init");
+				return cabin_err_make(err, EPROTO,
+						      "no seccomp fd from container init");
 			c->st.pid = c->init;
 			state = ctr_state_to_json(&c->st, CTR_CREATING);
 			ret = ctr_seccomp_send_listener(c->seccomp, fd, state, err);
@@ -742,8 +760,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 		default:
 			if (fd >= 0)
 				close(fd);
-			return cabin_err_make(err, EPROTO, "unexpected message %d from container init",
-					      type);
+			return cabin_err_make(err, EPROTO,
+					      "unexpected message %d from container init", type);
 		}
 	}
 }

@@ -99,8 +99,9 @@ static int run_one(json_t *h, const char *what, const char *state, struct cabin_
 			if (r == 0) {
 				kill(pid, SIGKILL);
 				waitpid(pid, NULL, 0);
-				return cabin_err_make(err, ETIMEDOUT, "%s `%s` timed out after %llds",
-						      what, path, (long long)json_integer_value(tmo));
+				return cabin_err_make(err, ETIMEDOUT,
+						      "%s `%s` timed out after %llds", what, path,
+						      (long long)json_integer_value(tmo));
 			}
 			if (r < 0 && errno == EINTR)
 				continue;
@@ -130,7 +131,8 @@ int ctr_hooks_run(json_t *hooks, const char *kind, json_t *state, struct cabin_e
 	if (!json_array_size(arr))
 		return 0;
 	s = json_dumps(state, JSON_COMPACT);
-	json_array_foreach (arr, i, h) {
+	json_array_foreach(arr, i, h)
+	{
 		char what[64];
 
 		snprintf(what, sizeof(what), "hook %s[%zu]", kind ? kind : "poststop", i);
@@ -149,7 +151,8 @@ void ctr_hooks_run_warn(json_t *hooks, const char *kind, json_t *state)
 	if (!json_array_size(hooks))
 		return;
 	s = json_dumps(state, JSON_COMPACT);
-	json_array_foreach (hooks, i, h) {
+	json_array_foreach(hooks, i, h)
+	{
 		struct cabin_err *e = NULL;
 		char what[64];
 

@@ -209,11 +209,13 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 	struct mount_attr attr = { 0 };
 	struct stat sb;
 
-	src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", spec->bundle, m->source);
+	src = m->source[0] == '/' ? xstrdup(m->source)
+				  : xasprintf("%s/%s", spec->bundle, m->source);
 	if (stat(src, &sb) < 0)
 		return cabin_err_make(err, errno, "bind mount source `%s`", src);
 	tree = sys_open_tree(AT_FDCWD, src,
-			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				     (m->recursive ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return cabin_err_make(err, errno, "bind mount `%s`: open_tree `%s`", m->dest, src);
 	attr.attr_set = m->attr_set;
@@ -226,8 +228,8 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 		 * Without explicit mappings the mount maps like the container's user
 		 * namespace; explicit per-mount mappings need their own namespace.
 		 */
-		int ufd = m->uid_mappings ? dup(m->userns_fd) :
-					    open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+		int ufd = m->uid_mappings ? dup(m->userns_fd)
+					  : open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
 
 		if (ufd < 0)
 			return cabin_err_make(err, errno, "mount `%s`: user namespace for idmap",
@@ -236,8 +238,8 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 		attr.userns_fd = (unsigned long long)ufd;
 	}
 	if ((attr.attr_set || attr.attr_clr || attr.propagation) &&
-	    sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0),
-			      &attr) < 0) {
+	    sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0), &attr) <
+		    0) {
 		int e = errno;
 
 		if (m->idmap)
@@ -250,8 +252,8 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 	target = mkpath_in_root(rootfd, m->dest, S_ISDIR(sb.st_mode));
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
-	if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-	    0)
+	if (sys_move_mount(tree, "", target, "",
+			   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cabin_err_make(err, errno, "bind mount `%s` on `%s`", src, m->dest);
 	return 0;
 }
@@ -398,12 +400,11 @@ struct dev_default {
 };
 
 static const struct dev_default default_devices[] = {
-	{ "/dev/null", 1, 3 },	  { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+	{ "/dev/null", 1, 3 },	 { "/dev/zero", 1, 5 },	   { "/dev/full", 1, 7 },
 	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
-static int make_device(int rootfd, const struct ctr_device *d, int userns,
-		       struct cabin_err **err)
+static int make_device(int rootfd, const struct ctr_device *d, int userns, struct cabin_err **err)
 {
 	cleanup_free char *parent = NULL;
 	cleanup_close int pfd = -1;
@@ -436,7 +437,8 @@ static int make_device(int rootfd, const struct ctr_device *d, int userns,
 	}
 	/* In a user namespace mknod is refused: bind the host's node instead. */
 	{
-		cleanup_close int f = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		cleanup_close int f =
+			openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		cleanup_close int tree = -1;
 
 		if (f < 0)
@@ -447,7 +449,8 @@ static int make_device(int rootfd, const struct ctr_device *d, int userns,
 			return cabin_err_make(err, errno, "open `%s`", d->path);
 		tree = sys_open_tree(AT_FDCWD, d->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (tree < 0)
-			return cabin_err_make(err, errno, "bind device `%s` from the host", d->path);
+			return cabin_err_make(err, errno, "bind device `%s` from the host",
+					      d->path);
 		if (sys_move_mount(tree, "", f, "",
 				   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return cabin_err_make(err, errno, "bind device `%s`", d->path);
@@ -456,11 +459,10 @@ static int make_device(int rootfd, const struct ctr_device *d, int userns,
 	return 0;
 }
 
-static int make_devices(const struct ctr_spec *spec, int rootfd, int userns,
-			struct cabin_err **err)
+static int make_devices(const struct ctr_spec *spec, int rootfd, int userns, struct cabin_err **err)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd", "fd" },	 { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "pts/ptmx", "ptmx" },
 	};
@@ -468,8 +470,7 @@ static int make_devices(const struct ctr_spec *spec, int rootfd, int userns,
 	int bind_dev = 0;
 
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (!strcmp(spec->mounts[i].dest, "/dev") &&
-		    spec->mounts[i].kind == CTR_MOUNT_BIND)
+		if (!strcmp(spec->mounts[i].dest, "/dev") && spec->mounts[i].kind == CTR_MOUNT_BIND)
 			bind_dev = 1;
 	if (bind_dev)
 		return 0; /* the host's /dev (or the caller's) is used as is */
@@ -529,7 +530,8 @@ int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err
 		prop = MS_PRIVATE;
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
-		return cabin_err_make(err, errno, "make `/` %s", prop == MS_SLAVE ? "rslave" : "rprivate");
+		return cabin_err_make(err, errno, "make `/` %s",
+				      prop == MS_SLAVE ? "rslave" : "rprivate");
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return cabin_err_make(err, errno, "bind rootfs `%s`", spec->rootfs);

@@ -110,9 +110,8 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 		return -1;
 	status = ctr_state_status(root, st);
 	if ((status == CTR_RUNNING || status == CTR_PAUSED) && !force)
-		return cabin_err_make(err, 0,
-				      "container `%s` is %s: stop it first or use --force", id,
-				      ctr_status_name(status));
+		return cabin_err_make(err, 0, "container `%s` is %s: stop it first or use --force",
+				      id, ctr_status_name(status));
 	if (open_cgroup(st, &cg, &e) < 0) {
 		log_warn("delete `%s`: %s", id, cabin_err_msg(e));
 		cabin_err_release(&e);
@@ -258,7 +257,8 @@ int ctr_list(const char *root, json_t **out, struct cabin_err **err)
 		struct cabin_err *e = NULL;
 
 		if (ctr_state_load(root, names[i], &st, &e) == 0) {
-			json_array_append_new(arr, ctr_state_to_json(st, ctr_state_status(root, st)));
+			json_array_append_new(arr,
+					      ctr_state_to_json(st, ctr_state_status(root, st)));
 			ctr_state_free(st);
 		}
 		cabin_err_release(&e);
