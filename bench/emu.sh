@@ -6,7 +6,9 @@
 # Prints wall and CPU seconds per run, the emulator's guest instructions per second,
 # and last the ratio of emu's CPU time to QEMU TCG's ("ratio X"). CPU time (user+sys)
 # is what is compared: these machines are shared, so wall time is noisy.
-#   BENCH_IMG=path     another guest image (default tests/guests/compute.bin)
+#   BENCH_ITERS=N      build and run the compute guest for N iterations (default: the
+#                      test suite's tests/guests/compute.bin, 2*10^7 iterations)
+#   BENCH_IMG=path     another guest image
 #   BENCH_KVM_TIMEOUT  seconds before the KVM run is abandoned (default 60; nested
 #                      software KVM runs guest ring 0 thousands of times slower)
 #   BENCH_RUNS         emu and QEMU runs, interleaved; the least CPU time counts (default 3)
@@ -14,6 +16,12 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 make -s all tests/guests/compute.bin tests/guests/compute-native >/dev/null || exit 1
 IMG=${BENCH_IMG:-tests/guests/compute.bin}
+native_args=()
+if [ -n "${BENCH_ITERS:-}" ]; then
+	make -s "build/emu-bench/compute-$BENCH_ITERS.bin" >/dev/null || exit 1
+	IMG=build/emu-bench/compute-$BENCH_ITERS.bin
+	native_args=("$BENCH_ITERS")
+fi
 QEMU=${QEMU:-qemu-system-x86_64}
 KVM_TIMEOUT=${BENCH_KVM_TIMEOUT:-60}
 out=$(mktemp -d /tmp/cabin-bench.XXXXXX)
@@ -39,7 +47,7 @@ command -v "$QEMU" >/dev/null 2>&1 && have_qemu=1
 min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
 
 echo "image: $IMG"
-run native 600 tests/guests/compute-native
+run native 600 tests/guests/compute-native "${native_args[@]}"
 native_cpu=$cpu
 
 emu_cpu=999999 qemu_cpu=999999

@@ -42,11 +42,15 @@ static int own_port(uint16_t port)
 	       port == 0x4d1 || (port >= 0x40 && port <= 0x43) || port == 0x61;
 }
 
+static void advance_clock(struct emu_cpu *c);
+
 static int own_io(struct emu_cpu *c, uint16_t port, int size, int is_write, uint32_t *val)
 {
 	struct emu_vm *vm = c->vm;
 	uint32_t v = 0, out = 0;
 
+	/* the PIT must see the instructions this CPU ran since its batch began */
+	advance_clock(c);
 	/* the irqchip ports are byte-wide; wider accesses hit consecutive ports */
 	for (int i = 0; i < size; i++) {
 		uint16_t p = (uint16_t)(port + i);
@@ -332,6 +336,11 @@ static int emu_vm_init(struct machine *m, struct cabin_err **err)
 	if (!vm)
 		return cabin_err_make(err, ENOMEM, "emulator: allocate VM state");
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
+	{
+		const char *t = getenv("CABIN_EMU_TRACE");
+
+		vm->trace_exc = t && strstr(t, "exc") ? 200 : 0;
+	}
 	m->accel_priv = vm;
 	return 0;
 }
@@ -517,8 +526,7 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 			pthread_mutex_lock(&c->lock);
 			c->init_pending = 0;
 			pthread_mutex_unlock(&c->lock);
-			if (c->index != 0 || 1)
-				do_init(c);
+			do_init(c);
 		}
 		if (c->state == EMU_WAIT_SIPI) {
 			int vec;
@@ -605,7 +613,6 @@ static int emu_get_regs(struct vcpu *v, struct x86_regs *r)
 {
 	struct emu_cpu *c = v->accel;
 
-	memcpy(&r->rax, c->r, sizeof(c->r)); /* field order matches: see below */
 	r->rax = c->r[0];
 	r->rcx = c->r[1];
 	r->rdx = c->r[2];

@@ -36,12 +36,16 @@ static inline uint64_t szp(uint64_t res, int size)
 
 static uint64_t cc_eval(uint32_t op, int size, uint64_t res, uint64_t a, uint64_t b, uint64_t flags)
 {
-	uint64_t mask = emu_size_mask(size);
+	uint64_t mask, f;
+	int sb;
 
+	if (op == CC_EFLAGS || op == CC_ROT)
+		return flags & FL_ARITH; /* (size is not set for these) */
+	mask = emu_size_mask(size);
 	a &= mask;
 	b &= mask;
-	uint64_t f = szp(res, size);
-	int sb = size * 8 - 1;
+	f = szp(res, size);
+	sb = size * 8 - 1;
 
 	switch ((enum emu_cc_op)op) {
 	case CC_EFLAGS:

@@ -75,6 +75,8 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->cpl = 0;
 	c->pat = 0x0007040600070406ULL;
 	c->xcr0 = 1;
+	c->fpu_cw = 0x40;
+	c->fpu_sw = 0;
 	c->star = c->lstar = c->cstar = c->fmask = c->kernel_gs_base = 0;
 	c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
 	c->mtrr_def_type = 0;
@@ -309,7 +311,6 @@ static void deliver_real(struct emu_cpu *c, int vector)
 static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t err)
 {
 	int lm = (c->efer & EFER_LMA) != 0;
-	int ext = kind == INT_EXT || kind == INT_EXC || kind == INT_ICEBP;
 	uint32_t gerr = (uint32_t)vector * 8 + 2 + (kind == INT_EXT || kind == INT_EXC ? 1 : 0);
 	unsigned int esz = lm ? 16 : 8;
 	uint64_t g, ghi = 0, off, d, daddr, fl = emu_flags_get(c);
@@ -321,7 +322,6 @@ static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, u
 	struct x86_segment new_ss = c->seg[SEG_SS];
 	int vm86 = (fl & FL_VM) != 0;
 
-	(void)ext;
 	if ((uint64_t)vector * esz + esz - 1 > c->idt.limit)
 		emu_raise(c, EXC_GP, 1, gerr);
 	g = sys_read(c, c->idt.base + (uint64_t)vector * esz, 8);
@@ -569,8 +569,6 @@ void emu_iret(struct emu_cpu *c, int osz)
 	uint16_t ncs;
 	int old_cpl = c->cpl, rpl;
 
-	if (c->mode == 2 && osz == 4)
-		osz = 4;
 	nip = lin_read(c, seg_lin(c, SEG_SS, sp, osz, ACC_READ), osz);
 	ncs = (uint16_t)lin_read(c, seg_lin(c, SEG_SS, (sp + (uint64_t)osz) & m, 2, ACC_READ), 2);
 	nf = lin_read(c, seg_lin(c, SEG_SS, (sp + 2 * (uint64_t)osz) & m, osz, ACC_READ), osz);

@@ -201,6 +201,7 @@ struct emu_cpu {
 	uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base, pat, tsc_aux, misc_enable;
 	uint64_t tsc_offset, mtrr_def_type, mtrr_fixed[11], mtrr_var[16], xcr0;
+	uint16_t fpu_cw, fpu_sw; /* x87 control/status words (only the control subset is emulated) */
 
 	/* the instruction being executed */
 	uint64_t insn_rip;
@@ -288,6 +289,7 @@ struct emu_vm {
 	uint64_t nr_pages;
 	uint64_t total_insns;
 	struct timespec t_start; /* for CABIN_EMU_STATS */
+	int trace_exc;           /* CABIN_EMU_TRACE=exc: log exceptions (first 200) */
 };
 
 /* virtual nanoseconds per instruction: time is a function of the instruction count */

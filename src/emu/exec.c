@@ -7,6 +7,7 @@
  * at the end, and stack pointers change only after the stack write succeeded.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "emu/exec-inl.h"
@@ -989,9 +990,34 @@ xchg_ax: {
 					ACC_READ), 1);
 		set_reg(c, 0, 1, 1, v);
 		return;
-	case 0xd8 ... 0xdf: /* x87: not emulated yet */
+	case 0xd8 ... 0xdf: /* x87: only the control instructions so far */
 		if (c->cr0 & (CR0_EM | CR0_TS))
 			emu_raise(c, EXC_NM, 0, 0);
+		if (op == 0xdb && in->mod == 3 && (in->reg & 7) == 4 && (in->rm & 7) == 3) {
+			c->fpu_cw = 0x37f; /* FNINIT */
+			c->fpu_sw = 0;
+			return;
+		}
+		if (op == 0xdb && in->mod == 3 && (in->reg & 7) == 4 && (in->rm & 7) == 2) {
+			c->fpu_sw &= 0x7f00; /* FNCLEX */
+			return;
+		}
+		if (op == 0xdf && in->mod == 3 && (in->reg & 7) == 4 && (in->rm & 7) == 0) {
+			set_reg(c, 0, 2, 1, c->fpu_sw); /* FNSTSW AX */
+			return;
+		}
+		if (in->mod != 3 && op == 0xd9 && (in->reg & 7) == 7) {
+			rm_write(c, in, 2, c->fpu_cw); /* FNSTCW m16 */
+			return;
+		}
+		if (in->mod != 3 && op == 0xd9 && (in->reg & 7) == 5) {
+			c->fpu_cw = (uint16_t)(rm_read(c, in, 2) | 0x40); /* FLDCW m16 */
+			return;
+		}
+		if (in->mod != 3 && op == 0xdd && (in->reg & 7) == 7) {
+			rm_write(c, in, 2, c->fpu_sw); /* FNSTSW m16 */
+			return;
+		}
 		emu_raise(c, EXC_UD, 0, 0);
 	case 0xe0 ... 0xe3: { /* LOOPNE LOOPE LOOP JCXZ */
 		uint64_t cm = mask_of(in->asz);
@@ -2060,6 +2086,21 @@ static void handle_exception(struct emu_cpu *c)
 			has_err = 1;
 			err = 0;
 		}
+	}
+	if (UNLIKELY(c->vm->trace_exc > 0)) {
+		c->vm->trace_exc--;
+		uint64_t pa = 0, lin = c->mode == 2 ? c->rip : c->seg[SEG_CS].base + c->rip;
+		const uint8_t *b = NULL;
+
+		if (emu_mmu_translate(c, lin, ACC_READ, 0, &pa, 0) == 0)
+			b = vm_mem_ptr(&c->m->mem, pa, 8);
+		fprintf(stderr,
+			"emu: cpu %u: exception %d error %#x at %04x:%#llx cr2 %#llx (%llu insns)"
+			" bytes %02x %02x %02x %02x %02x %02x\n",
+			c->index, vec, has_err ? err : 0, c->seg[SEG_CS].selector,
+			(unsigned long long)c->rip, (unsigned long long)c->cr2,
+			(unsigned long long)c->icount, b ? b[0] : 0, b ? b[1] : 0, b ? b[2] : 0,
+			b ? b[3] : 0, b ? b[4] : 0, b ? b[5] : 0);
 	}
 	c->exc_nesting = vec;
 	emu_deliver(c, vec, INT_EXC, has_err, err);

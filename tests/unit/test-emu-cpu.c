@@ -596,6 +596,68 @@ static void test_exceptions(void)
 	}
 }
 
+/* random bytes as code, in every mode: the emulator must survive whatever a guest runs */
+static void test_random_code(void)
+{
+	uint64_t x = 0x1234567887654321ULL;
+	unsigned long insns = 0, exits = 0;
+
+	for (int round = 0; round < 3000; round++) {
+		int mode = round % 3;
+
+		if (mode == 2) {
+			long_mode();
+			for (int v = 0; v < 32; v++)
+				gate64(v, 0x30000 + 64 * (uint64_t)v, (int)(v & 1));
+			w64(0x7000 + 0x24, 0x90000);
+		} else {
+			fresh_cpu();
+			c->seg[SEG_CS].base = 0x10000;
+			c->rip = 0;
+			c->r[4] = 0x8000;
+			if (mode == 1) { /* flat 32-bit protected mode */
+				w64(GDT + 8, 0x00cf9b000000ffffULL);
+				w64(GDT + 16, 0x00cf93000000ffffULL);
+				c->gdt.base = GDT;
+				c->gdt.limit = 0x17;
+				c->cr0 = CR0_PE | CR0_ET;
+				seg(&c->seg[SEG_CS], 0x08, 1, 0, 1);
+				seg(&c->seg[SEG_SS], 0x10, 0, 0, 1);
+				seg(&c->seg[SEG_DS], 0x10, 0, 0, 1);
+				c->rip = CODE;
+				c->idt.base = IDT;
+				c->idt.limit = 0x7ff;
+				for (int v = 0; v < 32; v++)
+					w64(IDT + 8 * (uint64_t)v,
+					    (0x30000 + 64 * (uint64_t)v) | (0x08ULL << 16) | (0x8eULL << 40));
+			}
+			emu_update_mode(c);
+		}
+		for (unsigned int i = 0; i < 4096; i += 8) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			w64(CODE + i, x);
+			w64(0x30000 + i, x * 0x9e3779b97f4a7c15ULL);
+		}
+		emu_code_write(vm, CODE, 4096);
+		emu_code_write(vm, 0x30000, 4096);
+		for (int k = 0; k < 50 && c->state == EMU_RUNNING; k++) {
+			run(20);
+			insns += 20;
+			if (c->exit_ready) {
+				exits++;
+				if (ex.reason == ACCEL_EXIT_SHUTDOWN)
+					break;
+				if (c->io.pending)
+					c->io.have_data = 1;
+			}
+		}
+	}
+	tap_ok(1, "3000 pages of random code in 16-, 32- and 64-bit mode ran (%lu exits)", exits);
+	(void)insns;
+}
+
 int main(void)
 {
 	struct cabin_err *err = NULL;
@@ -611,11 +673,12 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(64);
+	tap_plan(65);
 	test_decoder();
 	test_exec();
 	test_paging();
 	test_exceptions();
+	test_random_code();
 	emu_cpu_free(c);
 	emu_vm_free(vm);
 	vm_mem_fini(&m.mem);
