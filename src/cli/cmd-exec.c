@@ -7,6 +7,7 @@
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
+#include "ctr/json.h"
 #include "ctr/state.h"
 #include "lib/error.h"
 
@@ -111,7 +112,7 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 	if (process_file) {
 		json_error_t jerr;
 
-		proc = json_load_file(process_file, JSON_REJECT_DUPLICATES, &jerr);
+		proc = ctr_json_load_file(process_file, JSON_REJECT_DUPLICATES, &jerr);
 		if (!proc)
 			return cabin_err_make(err, 0, "exec: --process `%s`: %s (line %d)",
 					      process_file, jerr.text, jerr.line);

@@ -310,6 +310,19 @@ static int apply_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
 	return 0;
 }
 
+/*
+ * A new cgroup namespace is rooted at the cgroup of the process that creates it, so the
+ * init creates it only once the runtime has moved it into the container's cgroup (GO);
+ * clone(2) and the first unshare(2) leave it out. Otherwise /proc/self/cgroup inside
+ * reads "/../<container>" and a cgroup mount shows the runtime's cgroup.
+ */
+static int enter_cgroup_ns(const struct ctr_spec *s, struct cabin_err **err)
+{
+	if ((s->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return cabin_err_make(err, errno, "unshare the cgroup namespace");
+	return 0;
+}
+
 /* Namespaces joined by path, or a time namespace: setns, unshare, fork the init. */
 static int child_enter_ns(struct create_ctx *c, struct cabin_err **err)
 {
@@ -346,7 +359,8 @@ static int child_enter_ns(struct create_ctx *c, struct cabin_err **err)
 			return cabin_err_make(err, errno, "join %s namespace `%s`",
 					      ctr_ns_proc_name(s->joins[i].flag), s->joins[i].path);
 	}
-	if ((s->ns_new & ~CLONE_NEWUSER) && unshare(s->ns_new & ~CLONE_NEWUSER) < 0)
+	if ((s->ns_new & ~(CLONE_NEWUSER | CLONE_NEWCGROUP)) &&
+	    unshare(s->ns_new & ~(CLONE_NEWUSER | CLONE_NEWCGROUP)) < 0)
 		return cabin_err_make(err, errno, "unshare namespaces");
 	/* offsets of a new time namespace are set before its first process exists */
 	if (s->time_offsets) {
@@ -415,6 +429,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (c->userns && !s->ns_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cabin_err_make(err, errno, "become root in the user namespace");
+	if (enter_cgroup_ns(s, err) < 0)
+		return -1;
 
 	if (own_mnt) {
 		rootfd = ctr_rootfs_prepare(s, c->userns, err);
@@ -868,7 +884,7 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 
 	flags = SIGCHLD;
 	if (!s->ns_joined && !(s->ns_new & CLONE_NEWTIME))
-		flags |= s->ns_new;
+		flags |= s->ns_new & ~CLONE_NEWCGROUP;
 	c->child = (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
 	if (c->child < 0)
 		return cabin_err_make(err, errno, "clone the container init");

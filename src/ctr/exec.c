@@ -25,6 +25,7 @@
 
 #include "ctr/caps.h"
 #include "ctr/cgroup.h"
+#include "ctr/json.h"
 #include "ctr/container.h"
 #include "ctr/limits.h"
 #include "ctr/seccomp.h"
@@ -199,7 +200,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	}
 	/* The container's seccomp profile applies to exec'd processes too. */
 	if (st->config) {
-		json_t *cfg = json_load_file(st->config, 0, NULL);
+		json_t *cfg = ctr_json_load_file(st->config, 0, NULL);
 		json_t *sc = json_object_get(json_object_get(cfg, "linux"), "seccomp");
 
 		if (sc && ctr_seccomp_prepare(sc, &x.seccomp, err) < 0) {

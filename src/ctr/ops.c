@@ -98,6 +98,17 @@ static int wait_exit(int pidfd, int ms)
 	return r > 0 ? 0 : -ETIMEDOUT;
 }
 
+/*
+ * `delete --force` of a container that is already gone succeeds, as with runc: podman
+ * deletes with --force after a failed create and would report the failure twice.
+ */
+static int already_gone(const char *root, const char *id)
+{
+	cleanup_free char *dir = ctr_state_dir(root, id);
+
+	return access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
 int ctr_delete(const char *root, const char *id, int force, struct cabin_err **err)
 {
 	cleanup_state struct ctr_state *st = NULL;
@@ -106,6 +117,10 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	struct cabin_err *e = NULL;
 	enum ctr_status status;
 
+	if (ctr_id_validate(id, err) < 0)
+		return -1;
+	if (force && already_gone(root, id))
+		return 0;
 	if (ctr_state_load(root, id, &st, err) < 0)
 		return -1;
 	status = ctr_state_status(root, st);

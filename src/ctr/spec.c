@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctr/cgroup.h"
+#include "ctr/json.h"
 #include "ctr/limits.h"
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
@@ -862,7 +863,7 @@ int ctr_spec_load(const char *bundle, struct ctr_spec **out, struct cabin_err **
 	json_t *json;
 	int ret;
 
-	json = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json = ctr_json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json) {
 		if (access(path, F_OK) < 0)
 			return cabin_err_make(err, errno, "open `%s`", path);
