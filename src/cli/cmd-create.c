@@ -8,7 +8,8 @@
 #include "lib/error.h"
 
 static const char usage[] =
-	"usage: cabin create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot] ID\n"
+	"usage: cabin create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot] "
+	"ID\n"
 	"Create a container from the bundle DIR (default: .); `cabin start ID` runs it.\n";
 
 int cmd_create(int argc, char **argv, struct cabin_err **err)
@@ -47,7 +48,8 @@ int cmd_create(int argc, char **argv, struct cabin_err **err)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, 0, "create: bad option (see `cabin create --help`)");
+			return cabin_err_make(err, 0,
+					      "create: bad option (see `cabin create --help`)");
 		}
 	}
 	if (optind + 1 != argc)

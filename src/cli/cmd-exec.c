@@ -7,12 +7,14 @@
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
+#include "ctr/json.h"
 #include "ctr/state.h"
 #include "lib/error.h"
 
 static const char usage[] =
 	"usage: cabin exec [--tty] [--detach] [--process FILE] [--cwd DIR] [--env K=V]...\n"
-	"                  [--user UID[:GID]] [--pid-file FILE] [--console-socket SOCK] ID [CMD...]\n"
+	"                  [--user UID[:GID]] [--pid-file FILE] [--console-socket SOCK] ID "
+	"[CMD...]\n"
 	"Run a process in a running container: CMD, or the process object of FILE.\n"
 	"Without --process, the container's own process is the template (env, user, caps).\n";
 
@@ -35,8 +37,7 @@ static int set_user(json_t *proc, const char *spec, struct cabin_err **err)
 
 		gid = strtoul(g, &end, 10);
 		if (end == g || *end || gid > 0xfffffffeUL)
-			return cabin_err_make(err, 0, "exec: --user `%s` must be UID[:GID]",
-					      spec);
+			return cabin_err_make(err, 0, "exec: --user `%s` must be UID[:GID]", spec);
 		json_object_set_new(user, "gid", json_integer((json_int_t)gid));
 	}
 	return 0;
@@ -111,7 +112,7 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 	if (process_file) {
 		json_error_t jerr;
 
-		proc = json_load_file(process_file, JSON_REJECT_DUPLICATES, &jerr);
+		proc = ctr_json_load_file(process_file, JSON_REJECT_DUPLICATES, &jerr);
 		if (!proc)
 			return cabin_err_make(err, 0, "exec: --process `%s`: %s (line %d)",
 					      process_file, jerr.text, jerr.line);
@@ -123,8 +124,8 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 			return cabin_err_make(err, 0, "exec: a command (or --process) is required");
 		if (ctr_state_load(cabin_globals.root, o.id, &st, err) < 0)
 			return -1;
-		proc = st->process ? json_deep_copy(st->process) :
-				     json_pack("{s:{s:i,s:i},s:s}", "user", "uid", 0, "gid", 0,
+		proc = st->process ? json_deep_copy(st->process)
+				   : json_pack("{s:{s:i,s:i},s:s}", "user", "uid", 0, "gid", 0,
 					       "cwd", "/");
 		ctr_state_free(st);
 		for (int i = optind; i < argc; i++)

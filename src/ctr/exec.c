@@ -25,6 +25,7 @@
 
 #include "ctr/caps.h"
 #include "ctr/cgroup.h"
+#include "ctr/json.h"
 #include "ctr/container.h"
 #include "ctr/limits.h"
 #include "ctr/seccomp.h"
@@ -137,6 +138,11 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return -1;
 	if (chdir(s->cwd) < 0 && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	if (find_exec(s, &exe, err) < 0)
+		return -1;
+	/* without no_new_privs, loading the filter needs the capabilities we drop below */
+	if (x->seccomp && !s->no_new_privs && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
+		return -1;
 	if (setgroups(s->n_add_gids, s->add_gids) < 0 && !(errno == EPERM && !s->n_add_gids))
 		return cabin_err_make(err, errno, "setgroups (process.user.additionalGids)");
 	if (setresgid(s->gid, s->gid, s->gid) < 0)
@@ -153,10 +159,10 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		umask((mode_t)s->umask);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cabin_err_make(err, errno, "set no_new_privs");
-	if (find_exec(s, &exe, err) < 0)
+	if (x->seccomp && s->no_new_privs && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
 		return -1;
-	if (x->seccomp && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
-		return -1;
+	if (notify >= 0)
+		close(notify); /* exec'd processes do not get a listener of their own */
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
@@ -194,7 +200,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	}
 	/* The container's seccomp profile applies to exec'd processes too. */
 	if (st->config) {
-		json_t *cfg = json_load_file(st->config, 0, NULL);
+		json_t *cfg = ctr_json_load_file(st->config, 0, NULL);
 		json_t *sc = json_object_get(json_object_get(cfg, "linux"), "seccomp");
 
 		if (sc && ctr_seccomp_prepare(sc, &x.seccomp, err) < 0) {

@@ -98,6 +98,17 @@ static int wait_exit(int pidfd, int ms)
 	return r > 0 ? 0 : -ETIMEDOUT;
 }
 
+/*
+ * `delete --force` of a container that is already gone succeeds, as with runc: podman
+ * deletes with --force after a failed create and would report the failure twice.
+ */
+static int already_gone(const char *root, const char *id)
+{
+	cleanup_free char *dir = ctr_state_dir(root, id);
+
+	return access(dir, F_OK) < 0 && errno == ENOENT;
+}
+
 int ctr_delete(const char *root, const char *id, int force, struct cabin_err **err)
 {
 	cleanup_state struct ctr_state *st = NULL;
@@ -106,13 +117,16 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	struct cabin_err *e = NULL;
 	enum ctr_status status;
 
+	if (ctr_id_validate(id, err) < 0)
+		return -1;
+	if (force && already_gone(root, id))
+		return 0;
 	if (ctr_state_load(root, id, &st, err) < 0)
 		return -1;
 	status = ctr_state_status(root, st);
 	if ((status == CTR_RUNNING || status == CTR_PAUSED) && !force)
-		return cabin_err_make(err, 0,
-				      "container `%s` is %s: stop it first or use --force", id,
-				      ctr_status_name(status));
+		return cabin_err_make(err, 0, "container `%s` is %s: stop it first or use --force",
+				      id, ctr_status_name(status));
 	if (open_cgroup(st, &cg, &e) < 0) {
 		log_warn("delete `%s`: %s", id, cabin_err_msg(e));
 		cabin_err_release(&e);
@@ -137,9 +151,7 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	if (st->poststop && json_array_size(json_object_get(st->poststop, "poststop"))) {
 		json_t *state = ctr_state_to_json(st, CTR_STOPPED);
 
-		if (ctr_hooks_run(json_object_get(st->poststop, "poststop"), NULL, state, &e) < 0)
-			log_warn("poststop: %s", cabin_err_msg(e));
-		cabin_err_release(&e);
+		ctr_hooks_run_warn(json_object_get(st->poststop, "poststop"), "poststop", state);
 		json_decref(state);
 	}
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -260,7 +272,8 @@ int ctr_list(const char *root, json_t **out, struct cabin_err **err)
 		struct cabin_err *e = NULL;
 
 		if (ctr_state_load(root, names[i], &st, &e) == 0) {
-			json_array_append_new(arr, ctr_state_to_json(st, ctr_state_status(root, st)));
+			json_array_append_new(arr,
+					      ctr_state_to_json(st, ctr_state_status(root, st)));
 			ctr_state_free(st);
 		}
 		cabin_err_release(&e);

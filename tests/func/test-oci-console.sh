@@ -3,7 +3,7 @@
 # consoleSize, exec --tty, and every hook kind with the state on its stdin.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 18
+plan 19
 
 B=$T/b
 mkbundle "$B"
@@ -62,6 +62,7 @@ args "$B" /init winsize
 assert_contains "$(console $PFX-t2)" "33 111" "consoleSize sets the terminal size"
 args "$B" /init echo through-the-pty
 assert_contains "$(console $PFX-t3)" "through-the-pty" "output goes through the pty"
+assert_eq "$(rt run -b "$B" $PFX-t5 </dev/null | tr -d '\r')" "through-the-pty" "run in the foreground relays the pty without a console socket"
 nok "terminal without --console-socket is refused for create" rt create -b "$B" $PFX-t4
 no_leftovers $PFX-t4 "and leaves nothing behind"
 
