@@ -410,8 +410,9 @@ static void emu_vcpu_fini(struct vcpu *v)
 
 static void do_init(struct emu_cpu *c)
 {
+	/* as KVM: the BSP restarts at the reset vector, APs wait for a STARTUP IPI */
 	emu_cpu_reset(c);
-	c->state = EMU_WAIT_SIPI;
+	c->state = c->index == 0 ? EMU_RUNNING : EMU_WAIT_SIPI;
 	c->sipi_vector = -1;
 }
 
