@@ -983,7 +983,7 @@ int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val)
 		c->tsc_offset = val - emu_rdtsc(c) + c->tsc_offset;
 		return 0;
 	case 0x1b:
-		if (val & 0xfffffff000000000ULL & ~0ULL && (val >> 36))
+		if (val >> 40) /* above MAXPHYADDR */
 			return -1;
 		c->apic_base = (val & ~0x2ffULL) | (c->index == 0 ? 0x100 : 0);
 		c->intr_hint = 1;

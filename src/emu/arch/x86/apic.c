@@ -563,7 +563,7 @@ int emu_ioapic_mmio(struct emu_vm *vm, uint64_t off, void *data, unsigned int le
 			if (r & 1)
 				e = (e & 0xffffffffULL) | ((uint64_t)v << 32);
 			else /* delivery status and remote IRR are read-only */
-				e = (e & ~0xffffffffULL & ~0ULL) | (e & (1ULL << 14)) |
+				e = (e & ~0xffffffffULL) | (e & (1ULL << 14)) |
 				    (v & ~(uint32_t)((1u << 12) | (1u << 14)));
 			io->redir[pin] = e;
 			if ((io->lines & (1u << pin)) && ((e >> 15) & 1))
