@@ -454,6 +454,7 @@ static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, u
 
 void emu_deliver(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t err)
 {
+	c->deliveries++;
 	c->state = EMU_RUNNING;
 	if (!(c->cr0 & CR0_PE)) {
 		deliver_real(c, vector);

@@ -227,7 +227,8 @@ struct emu_cpu {
 	int stop_block; /* the current block must end after this instruction */
 	int soft_int;	/* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
 	uint64_t soft_int_rip;
-	volatile int intr_hint; /* an interrupt may be pending: poll the controllers */
+	unsigned int deliveries; /* interrupts and exceptions delivered (single-step bookkeeping) */
+	volatile int intr_hint;	 /* an interrupt may be pending: poll the controllers */
 
 	/* exceptions */
 	jmp_buf jb;

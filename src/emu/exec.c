@@ -2242,6 +2242,22 @@ void emu_exec(struct emu_cpu *c)
 			c->budget = 1;
 			run_block(c);
 			c->budget = save - 1;
+		} else if (UNLIKELY(c->flags & FL_TF)) {
+			/* single-step: one instruction, then a #DB trap unless it delivered one */
+			uint64_t save = c->budget;
+			unsigned int d0;
+
+			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
+				emu_intr_poll(c);
+			d0 = c->deliveries;
+			c->budget = 1;
+			run_block(c);
+			c->budget = save - 1;
+			if (c->deliveries == d0 && c->state == EMU_RUNNING &&
+			    !(c->exit_ready && c->io.pending)) {
+				c->dr[6] |= 0x4000; /* BS */
+				emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
+			}
 		} else {
 			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
 				emu_intr_poll(c);

@@ -614,6 +614,25 @@ static void test_exceptions(void)
 		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE + 12 && c->nmi_blocked,
 		       "NMI self-IPI delivered with IF=0 after the ICR write");
 	}
+	/* TF: a #DB trap after each instruction, starting after the POPF that set it */
+	{
+		static const uint8_t code[] = {
+			0x9c,						/* pushfq */
+			0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, /* or qword [rsp],0x100 */
+			0x9d,						/* popfq */
+			0x90,						/* nop: traps after it */
+			0x90, 0xf4,
+		};
+
+		long_mode();
+		gate64(EXC_DB, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		run(20);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE + 11 && (c->dr[6] & 0x4000) &&
+			       (r64(STACK - 24) & FL_TF) && !(c->flags & FL_TF),
+		       "single-step #DB trap after the instruction following POPF (TF set)");
+	}
 	/* self-modifying code: a store into the next instruction is seen */
 	{
 		static const uint8_t code[] = {
@@ -709,7 +728,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(65);
+	tap_plan(66);
 	test_decoder();
 	test_exec();
 	test_paging();
