@@ -517,7 +517,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	    load_seccomp(c, err) < 0)
 		return -1;
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* nothing of ours leaks into the container; --preserve-fds ones are the caller's */
+	syscall(SYS_close_range, 3 + c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
 	/* The sync socket is closed now; nothing to report to. */
 	_exit(127);

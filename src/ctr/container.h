@@ -16,7 +16,8 @@ struct ctr_create_opts {
 	const char *pid_file;	    /* --pid-file, or NULL */
 	const char *console_socket; /* --console-socket, or NULL */
 	int no_pivot;
-	int detach; /* run: return once started */
+	int detach;	       /* run: return once started */
+	unsigned preserve_fds; /* --preserve-fds: fds 3..3+N-1 reach the process */
 };
 
 /**
@@ -66,6 +67,7 @@ struct ctr_exec_opts {
 	const char *pid_file;
 	const char *console_socket;
 	int detach;
+	unsigned preserve_fds;
 };
 
 /**

@@ -3,7 +3,7 @@
 # list, ps, pause/resume, spec and features.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 38
+plan 40
 
 B=$T/b
 mkbundle "$B"
@@ -71,6 +71,12 @@ ok "run --detach" rt run -d --bundle "$B" $PFX-d
 ok "kill --all" rt kill --all $PFX-d KILL
 sleep 0.2
 ok "delete after kill --all" rt delete $PFX-d
+
+# --preserve-fds: fd 3 of the caller reaches the process, and only with the option
+echo preserved >"$T/fd3"
+args "$B" /init cat /proc/self/fd/3
+assert_eq "$(rt run --preserve-fds 1 -b "$B" $PFX-pf 3<"$T/fd3")" preserved "--preserve-fds 1 passes fd 3"
+nok "without --preserve-fds fd 3 is closed" rt run -b "$B" $PFX-pf2 3<"$T/fd3"
 
 # spec + features
 mkdir "$T/s"
