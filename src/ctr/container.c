@@ -898,10 +898,7 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	}
 	if (runtime_loop(c, err) < 0)
 		return -1;
-	c->st.pid = c->init;
-	c->st.start_time = ctr_proc_start_time(c->init);
-	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
-		return -1;
+	/* state.json was written by runtime_place() and has not changed since */
 	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->init, err) < 0)
 		return -1;
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_ACK, 0, NULL, -1) < 0)
@@ -1009,7 +1006,6 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err)
 int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 {
 	struct create_ctx c;
-	cleanup_state struct ctr_state *st = NULL;
 	cleanup_close int sfd = -1;
 	struct cabin_err *e = NULL;
 	sigset_t set;
@@ -1031,9 +1027,7 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 		create_rollback(&c);
 		goto out;
 	}
-	if (ctr_state_load(o->root, o->id, &st, &e) == 0)
-		run_poststart(o->root, st);
-	cabin_err_release(&e);
+	run_poststart(o->root, &c.st);
 	if (o->detach) {
 		ret = 0;
 		goto out;
