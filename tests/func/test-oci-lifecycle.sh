@@ -3,7 +3,7 @@
 # list, ps, pause/resume, spec and features.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 40
+plan 42
 
 B=$T/b
 mkbundle "$B"
@@ -36,6 +36,9 @@ cat >"$T/proc.json" <<J
 {"args":["/init","echo","from-process-file"],"cwd":"/","user":{"uid":0,"gid":0},"env":["A=1"]}
 J
 assert_eq "$(rt exec --process "$T/proc.json" "$id")" from-process-file "exec --process FILE"
+ok "update --resources - (stdin)" sh -c "echo '{\"pids\":{\"limit\":64}}' | '$CABIN' --root '$STATE' update -r - '$id'"
+echo '{"pids":{"limit":"many"}}' >"$T/bad.json"
+assert_contains "$(rt update --resources "$T/bad.json" "$id" 2>&1)" "pids.limit" "update: a bad value names the field"
 ok "pause" rt pause "$id"
 assert_eq "$(json_get "$(rt state "$id")" status)" paused "state: paused"
 ok "resume" rt resume "$id"
