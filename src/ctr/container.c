@@ -533,7 +533,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	    load_seccomp(c, err) < 0)
 		return -1;
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* nothing of ours leaks into the container; --preserve-fds ones are the caller's */
+	syscall(SYS_close_range, 3 + c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
 	/* The sync socket is closed now; nothing to report to. */
 	_exit(127);
@@ -620,44 +621,24 @@ static int runtime_hooks(struct create_ctx *c, struct cabin_err **err)
 }
 
 /*
- * linux.resources.devices as the cgroup should enforce it: config.json usually denies
- * everything, and the runtime then allows what every container gets (the default
- * devices, ptys) and every linux.devices entry, as runc and crun do.
+ * linux.resources as the cgroup should enforce it: every linux.devices entry must be
+ * usable, so it becomes an allow rule (the manager appends the standard devices).
  */
-static json_t *effective_resources(const struct ctr_spec *s)
+static int effective_resources(const struct ctr_spec *s, json_t **out, struct cabin_err **err)
 {
-	static const struct {
-		const char *type;
-		int major, minor;
-	} defaults[] = {
-		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 }, { "c", 1, 8 },    { "c", 1, 9 },
-		{ "c", 5, 0 }, { "c", 5, 1 }, { "c", 5, 2 }, { "c", 136, -1 },
-	};
-	json_t *res, *devs;
+	json_t *res;
 
-	if (!s->resources || !json_object_get(s->resources, "devices"))
-		return s->resources ? json_incref(s->resources) : NULL;
+	*out = NULL;
+	if (!s->resources)
+		return 0;
 	res = json_deep_copy(s->resources);
-	devs = json_object_get(res, "devices");
-	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
-		json_t *d = json_pack("{s:b,s:s,s:i,s:s}", "allow", 1, "type", defaults[i].type,
-				      "major", defaults[i].major, "access", "rwm");
-
-		if (defaults[i].minor >= 0)
-			json_object_set_new(d, "minor", json_integer(defaults[i].minor));
-		json_array_append_new(devs, d);
+	if (ctr_cgroup_add_spec_devices(
+		    res, json_object_get(json_object_get(s->json, "linux"), "devices"), err) < 0) {
+		json_decref(res);
+		return cabin_err_wrap(err, "config.json");
 	}
-	for (size_t i = 0; i < s->n_devices; i++) {
-		const struct ctr_device *d = &s->devices[i];
-
-		if (d->type == S_IFIFO)
-			continue;
-		json_array_append_new(devs, json_pack("{s:b,s:s,s:i,s:i,s:s}", "allow", 1, "type",
-						      d->type == S_IFBLK ? "b" : "c", "major",
-						      (int)d->major, "minor", (int)d->minor,
-						      "access", "rwm"));
-	}
-	return res;
+	*out = res;
+	return 0;
 }
 
 /*
@@ -675,7 +656,8 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0)
 		return cabin_err_make(err, EPIPE, "container init went away");
-	res = effective_resources(s);
+	if (effective_resources(s, &res, err) < 0)
+		return -1;
 	ret = ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
 	json_decref(res);
 	if (ret < 0)
@@ -913,10 +895,7 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	}
 	if (runtime_loop(c, err) < 0)
 		return -1;
-	c->st.pid = c->init;
-	c->st.start_time = ctr_proc_start_time(c->init);
-	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
-		return -1;
+	/* state.json was written by runtime_place() and has not changed since */
 	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->init, err) < 0)
 		return -1;
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_ACK, 0, NULL, -1) < 0)
@@ -1024,7 +1003,6 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err)
 int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 {
 	struct create_ctx c;
-	cleanup_state struct ctr_state *st = NULL;
 	cleanup_close int sfd = -1;
 	struct cabin_err *e = NULL;
 	sigset_t set;
@@ -1046,9 +1024,7 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 		create_rollback(&c);
 		goto out;
 	}
-	if (ctr_state_load(o->root, o->id, &st, &e) == 0)
-		run_poststart(o->root, st);
-	cabin_err_release(&e);
+	run_poststart(o->root, &c.st);
 	if (o->detach) {
 		ret = 0;
 		goto out;

@@ -16,7 +16,8 @@ struct ctr_create_opts {
 	const char *pid_file;	    /* --pid-file, or NULL */
 	const char *console_socket; /* --console-socket, or NULL */
 	int no_pivot;
-	int detach; /* run: return once started */
+	int detach;	       /* run: return once started */
+	unsigned preserve_fds; /* --preserve-fds: fds 3..3+N-1 reach the process */
 };
 
 /**
@@ -35,7 +36,7 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err);
  */
 int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err);
 
-/** ctr_state_print_json() - the runtime-spec state of @id (caller decrefs). */
+/** ctr_state_get() - the runtime-spec state of @id (caller decrefs). */
 int ctr_state_get(const char *root, const char *id, json_t **out, struct cabin_err **err);
 
 /** ctr_kill() - send @sig to the init, or with @all to every process of the container. */
@@ -66,6 +67,7 @@ struct ctr_exec_opts {
 	const char *pid_file;
 	const char *console_socket;
 	int detach;
+	unsigned preserve_fds;
 };
 
 /**
@@ -106,7 +108,10 @@ int ctr_console_connect(const char *path, struct cabin_err **err);
  * controlling terminal and stdio, set the size. Return: the master fd.
  */
 int ctr_terminal_setup(unsigned short rows, unsigned short cols, struct cabin_err **err);
-/** ctr_terminal_proxy() - copy stdin -> @master and @master -> stdout until @pidfd exits. */
+/**
+ * ctr_terminal_proxy() - copy stdin -> @master and @master -> stdout, forward the signals
+ * read from @sigfd to @pid, until @pid exits; its wait status goes to *@status.
+ */
 void ctr_terminal_proxy(int master, int sigfd, pid_t pid, int *status);
 
 /** ctr_write_idmap() - write runtime-spec @maps to /proc/@pid/@file (uid_map, gid_map). */

@@ -124,7 +124,8 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	if (ctr_state_load(root, id, &st, err) < 0)
 		return -1;
 	status = ctr_state_status(root, st);
-	if ((status == CTR_RUNNING || status == CTR_PAUSED) && !force)
+	/* the runtime-spec: deleting what is not stopped is an error (runc deletes created ones) */
+	if ((status == CTR_CREATED || status == CTR_RUNNING || status == CTR_PAUSED) && !force)
 		return cabin_err_make(err, 0, "container `%s` is %s: stop it first or use --force",
 				      id, ctr_status_name(status));
 	if (open_cgroup(st, &cg, &e) < 0) {

@@ -3,7 +3,7 @@
 # consoleSize, exec --tty, and every hook kind with the state on its stdin.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 19
+plan 20
 
 B=$T/b
 mkbundle "$B"
@@ -96,4 +96,7 @@ assert_contains "$(cat "$T/hook-createRuntime")" '"org.example.key":"value"' "ho
 cfg "$B" 'c["hooks"]={"createRuntime":[{"path":"/bin/false"}]}'
 nok "a failing createRuntime hook fails create" rt create -b "$B" $PFX-hf
 no_leftovers $PFX-hf "a failed hook leaves nothing behind"
+cfg "$B" 'c["hooks"]={"createRuntime":[{"path":"/bin/sleep","args":["sleep","30"],"timeout":1}]}'
+assert_contains "$(rt create -b "$B" $PFX-ht 2>&1)" "timed out after 1s" "a hook past its timeout is killed and fails create"
+no_leftovers $PFX-ht "a timed-out hook leaves nothing behind"
 done_testing
