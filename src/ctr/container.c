@@ -511,8 +511,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
-	/* The sync socket is closed now; nothing to report to. */
-	_exit(127);
+	/* the runtime is gone: this reaches the container's stderr (conmon logs it) */
+	return cabin_err_make(err, errno, "exec `%s`", exe);
 }
 
 /* ------------------------------------------------------------- the runtime side */
@@ -994,6 +994,12 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 		goto out;
 	}
 	unlinkat(c.dirfd, "exec.fifo", 0);
+	/*
+	 * Nobody reads the sync socket any more: with it closed, a failure of the init
+	 * between here and execve goes to the container's stderr, as after `start`.
+	 */
+	close(c.sync[0]);
+	c.sync[0] = -1;
 	if (ctr_state_load(o->root, o->id, &st, &e) == 0)
 		run_poststart(o->root, st);
 	cabin_err_release(&e);
