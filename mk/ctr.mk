@@ -24,6 +24,7 @@ CLI_OBJS += src/cli/cmd-state.o
 CLI_OBJS += src/cli/cmd-update.o
 
 UNIT_TESTS += tests/unit/test-spec
+UNIT_TESTS += tests/unit/test-spec-state
 
 # The static payload of container tests: tests/helpers/init. (A rule here must not
 # become the default goal.)

@@ -2,14 +2,28 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
 #include "lib/error.h"
 
 static const char usage[] =
-	"usage: cabin create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot] ID\n"
+	"usage: cabin create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot] "
+	"ID\n"
 	"Create a container from the bundle DIR (default: .); `cabin start ID` runs it.\n";
+
+static int parse_fds(const char *arg, unsigned *out, struct cabin_err **err)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end || v > 4096)
+		return cabin_err_make(err, 0, "--preserve-fds `%s` must be a number (0..4096)",
+				      arg);
+	*out = (unsigned)v;
+	return 0;
+}
 
 int cmd_create(int argc, char **argv, struct cabin_err **err)
 {
@@ -41,13 +55,17 @@ int cmd_create(int argc, char **argv, struct cabin_err **err)
 			o.no_pivot = 1;
 			break;
 		case 'k':
+			break; /* keyrings are not namespaced: nothing to create */
 		case 'f':
+			if (parse_fds(optarg, &o.preserve_fds, err) < 0)
+				return -1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return cabin_err_make(err, 0, "create: bad option (see `cabin create --help`)");
+			return cabin_err_make(err, 0,
+					      "create: bad option (see `cabin create --help`)");
 		}
 	}
 	if (optind + 1 != argc)

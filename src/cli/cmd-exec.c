@@ -13,7 +13,8 @@
 
 static const char usage[] =
 	"usage: cabin exec [--tty] [--detach] [--process FILE] [--cwd DIR] [--env K=V]...\n"
-	"                  [--user UID[:GID]] [--pid-file FILE] [--console-socket SOCK] ID [CMD...]\n"
+	"                  [--user UID[:GID]] [--pid-file FILE] [--console-socket SOCK] ID "
+	"[CMD...]\n"
 	"Run a process in a running container: CMD, or the process object of FILE.\n"
 	"Without --process, the container's own process is the template (env, user, caps).\n";
 
@@ -36,10 +37,21 @@ static int set_user(json_t *proc, const char *spec, struct cabin_err **err)
 
 		gid = strtoul(g, &end, 10);
 		if (end == g || *end || gid > 0xfffffffeUL)
-			return cabin_err_make(err, 0, "exec: --user `%s` must be UID[:GID]",
-					      spec);
+			return cabin_err_make(err, 0, "exec: --user `%s` must be UID[:GID]", spec);
 		json_object_set_new(user, "gid", json_integer((json_int_t)gid));
 	}
+	return 0;
+}
+
+static int parse_fds(const char *arg, unsigned *out, struct cabin_err **err)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end || v > 4096)
+		return cabin_err_make(err, 0, "--preserve-fds `%s` must be a number (0..4096)",
+				      arg);
+	*out = (unsigned)v;
 	return 0;
 }
 
@@ -98,6 +110,8 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 			nnp = 1;
 			break;
 		case 'f':
+			if (parse_fds(optarg, &o.preserve_fds, err) < 0)
+				return -1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -124,8 +138,8 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 			return cabin_err_make(err, 0, "exec: a command (or --process) is required");
 		if (ctr_state_load(cabin_globals.root, o.id, &st, err) < 0)
 			return -1;
-		proc = st->process ? json_deep_copy(st->process) :
-				     json_pack("{s:{s:i,s:i},s:s}", "user", "uid", 0, "gid", 0,
+		proc = st->process ? json_deep_copy(st->process)
+				   : json_pack("{s:{s:i,s:i},s:s}", "user", "uid", 0, "gid", 0,
 					       "cwd", "/");
 		ctr_state_free(st);
 		for (int i = optind; i < argc; i++)

@@ -38,14 +38,13 @@ int cmd_features(int argc, char **argv, struct cabin_err **err)
 		"mountOptions", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync",
 		"exec", "idmap", "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime",
 		"noexec", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid",
-		"nosymfollow", "private", "rbind", "relatime", "remount", "ridmap", "ro", "rprivate",
-		"rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave",
-		"strictatime", "suid",
-		"linux", "namespaces", "cgroup", "ipc", "mount", "network", "pid", "time", "user",
-		"uts", "capabilities", ctr_caps_names(), "cgroup", "v1", 1, "v2", 1, "systemd", 0,
-		"systemdUser", 0, "rdma", 0, "apparmor", "enabled", 0, "selinux", "enabled", 0,
-		"intelRdt", "enabled", 0, "mountExtensions", "idmap", 1, "ridmap", 1,
-		"annotations", "org.opencontainers.runc.checkpoint.enabled", "false",
+		"nosymfollow", "private", "rbind", "relatime", "remount", "ridmap", "ro",
+		"rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave",
+		"strictatime", "suid", "linux", "namespaces", "cgroup", "ipc", "mount", "network",
+		"pid", "time", "user", "uts", "capabilities", ctr_caps_names(), "cgroup", "v1", 1,
+		"v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 0, "apparmor", "enabled", 0,
+		"selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", 1,
+		"ridmap", 1, "annotations", "org.opencontainers.runc.checkpoint.enabled", "false",
 		"run.oci.cabin.version", CABIN_VERSION);
 	if (!j)
 		return cabin_err_make(err, ENOMEM, "features: encode");

@@ -9,9 +9,10 @@
 #include "ctr/spec.h"
 #include "lib/error.h"
 
-static const char usage[] = "usage: cabin kill [--all] ID [SIGNAL]\n"
-			    "Send SIGNAL (default TERM; KILL, SIGKILL or 9) to the container's init,\n"
-			    "or with --all to every process of the container.\n";
+static const char usage[] =
+	"usage: cabin kill [--all] ID [SIGNAL]\n"
+	"Send SIGNAL (default TERM; KILL, SIGKILL or 9) to the container's init,\n"
+	"or with --all to every process of the container.\n";
 
 int cmd_kill(int argc, char **argv, struct cabin_err **err)
 {

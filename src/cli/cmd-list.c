@@ -30,9 +30,9 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "table") && strcmp(format, "json"))
-				return cabin_err_make(err, 0,
-						      "list: --format must be table or json, not `%s`",
-						      format);
+				return cabin_err_make(
+					err, 0, "list: --format must be table or json, not `%s`",
+					format);
 			break;
 		case 'q':
 			quiet = 1;
@@ -49,8 +49,7 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 	if (ctr_list(cabin_globals.root, &arr, err) < 0)
 		return -1;
 	if (quiet) {
-		json_array_foreach (arr, i, e)
-			puts(json_string_value(json_object_get(e, "id")));
+		json_array_foreach(arr, i, e) puts(json_string_value(json_object_get(e, "id")));
 	} else if (!strcmp(format, "json")) {
 		char *s = json_dumps(arr, JSON_COMPACT);
 
@@ -58,7 +57,7 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 		free(s);
 	} else {
 		printf("%-24s %-8s %-10s %-40s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
-		json_array_foreach (arr, i, e)
+		json_array_foreach(arr, i, e)
 			printf("%-24s %-8lld %-10s %-40s %s\n",
 			       json_string_value(json_object_get(e, "id")),
 			       (long long)json_integer_value(json_object_get(e, "pid")),

@@ -48,9 +48,9 @@ int cmd_ps(int argc, char **argv, struct cabin_err **err)
 		case 'f':
 			format = optarg;
 			if (strcmp(format, "table") && strcmp(format, "json"))
-				return cabin_err_make(err, 0,
-						      "ps: --format must be table or json, not `%s`",
-						      format);
+				return cabin_err_make(
+					err, 0, "ps: --format must be table or json, not `%s`",
+					format);
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
@@ -12,6 +13,18 @@ static const char usage[] =
 	"                 [--no-pivot] ID\n"
 	"Create and start a container; in the foreground, wait for it, delete it and exit\n"
 	"with its status (128+N when killed by signal N).\n";
+
+static int parse_fds(const char *arg, unsigned *out, struct cabin_err **err)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end || v > 4096)
+		return cabin_err_make(err, 0, "--preserve-fds `%s` must be a number (0..4096)",
+				      arg);
+	*out = (unsigned)v;
+	return 0;
+}
 
 int cmd_run(int argc, char **argv, struct cabin_err **err)
 {
@@ -47,7 +60,10 @@ int cmd_run(int argc, char **argv, struct cabin_err **err)
 			o.no_pivot = 1;
 			break;
 		case 'k':
+			break; /* keyrings are not namespaced: nothing to create */
 		case 'f':
+			if (parse_fds(optarg, &o.preserve_fds, err) < 0)
+				return -1;
 			break;
 		case 'h':
 			fputs(usage, stdout);

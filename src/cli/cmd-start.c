@@ -7,7 +7,8 @@
 #include "ctr/container.h"
 #include "lib/error.h"
 
-static const char usage[] = "usage: cabin start ID\nRelease the init of a created container: it runs the process of config.json.\n";
+static const char usage[] = "usage: cabin start ID\nRelease the init of a created container: it "
+			    "runs the process of config.json.\n";
 
 int cmd_start(int argc, char **argv, struct cabin_err **err)
 {

@@ -9,9 +9,9 @@
  *
  *   init                                runtime
  *   [MAP_REQ pid] --------------------> write uid_map/gid_map       (joined-ns path)
- *   [PID init] -----------------------> cgroup, oomScoreAdj         (joined-ns path)
+ *   [PID init] -----------------------> (joined-ns path)
  *                <--------------------- GO (host pid of the init)
- *   mounts, devices
+ *   mounts, devices                     cgroup, oomScoreAdj, first state.json
  *   HOOKS_REQ -----------------------> prestart + createRuntime hooks
  *                <--------------------- HOOKS_DONE
  *   createContainer hooks, pivot_root, masked/readonly paths, terminal (TERMINAL + fd),
@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,7 +110,9 @@ int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, i
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c;
 	ssize_t n;
@@ -165,7 +168,7 @@ int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err)
 	return 0;
 }
 
-static int write_map(pid_t pid, const char *file, json_t *maps, struct cabin_err **err)
+int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err **err)
 {
 	char path[64], buf[4096];
 	size_t len = 0, i;
@@ -173,7 +176,8 @@ static int write_map(pid_t pid, const char *file, json_t *maps, struct cabin_err
 	cleanup_close int fd = -1;
 	int ret;
 
-	json_array_foreach (maps, i, m) {
+	json_array_foreach(maps, i, m)
+	{
 		int n = snprintf(buf + len, sizeof(buf) - len, "%lld %lld %lld\n",
 				 (long long)json_integer_value(json_object_get(m, "containerID")),
 				 (long long)json_integer_value(json_object_get(m, "hostID")),
@@ -182,6 +186,15 @@ static int write_map(pid_t pid, const char *file, json_t *maps, struct cabin_err
 		if (n < 0 || (size_t)n >= sizeof(buf) - len)
 			return cabin_err_make(err, E2BIG, "%s: too many mappings", file);
 		len += (size_t)n;
+	}
+	/* an unprivileged caller may write gid_map only once setgroups(2) is denied */
+	if (!strcmp(file, "gid_map") && geteuid() != 0) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && fs_write_all(fd, "deny", 4) < 0)
+			return cabin_err_make(err, errno, "write `%s`", path);
+		if (fd >= 0)
+			close(steal_fd(&fd));
 	}
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -216,8 +229,8 @@ struct create_ctx {
 	int dirfd;
 	int sync[2];
 	int fifo;
-	int console;  /* connected --console-socket */
-	int master;   /* pty master kept by `run` without a console socket */
+	int console; /* connected --console-socket */
+	int master;  /* pty master kept by `run` without a console socket */
 	pid_t child, init;
 	struct ctr_cgroup *cg;
 	struct ctr_state st;
@@ -245,8 +258,8 @@ static json_t *child_state_json(struct create_ctx *c, pid_t hostpid, const char 
 			      "status", status, "pid", (int)hostpid, "bundle", c->bundle);
 
 	json_object_set_new(j, "annotations",
-			    c->spec->annotations ? json_deep_copy(c->spec->annotations) :
-						   json_object());
+			    c->spec->annotations ? json_deep_copy(c->spec->annotations)
+						 : json_object());
 	return j;
 }
 
@@ -349,6 +362,17 @@ static int child_enter_ns(struct create_ctx *c, struct cabin_err **err)
 	if ((s->ns_new & ~(CLONE_NEWUSER | CLONE_NEWCGROUP)) &&
 	    unshare(s->ns_new & ~(CLONE_NEWUSER | CLONE_NEWCGROUP)) < 0)
 		return cabin_err_make(err, errno, "unshare namespaces");
+	/* offsets of a new time namespace are set before its first process exists */
+	if (s->time_offsets) {
+		char buf[128];
+		int n = snprintf(buf, sizeof(buf), "monotonic %lld %ld\nboottime %lld %ld\n",
+				 s->time_offsets[0], (long)s->time_offsets[1], s->time_offsets[2],
+				 (long)s->time_offsets[3]);
+		cleanup_close int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || fs_write_all(fd, buf, (size_t)n) < 0)
+			return cabin_err_make(err, errno, "write linux.timeOffsets");
+	}
 	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
 	if (pid < 0)
 		return cabin_err_make(err, errno, "fork the container init");
@@ -496,7 +520,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	/* Block until `start` writes one byte. The runtime's socket end is gone now. */
 	if (TEMP_FAILURE_RETRY(read(c->fifo, &b, 1)) != 1)
 		_exit(1);
-	close(c->fifo);
+	/* c->fifo stays open until execve closes it: `start` waits for that */
 	if (ctr_hooks_present(s->hooks, "startContainer")) {
 		state = child_state_json(c, hostpid, "running");
 		if (ctr_hooks_run(s->hooks, "startContainer", state, err) < 0) {
@@ -509,7 +533,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	    load_seccomp(c, err) < 0)
 		return -1;
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* nothing of ours leaks into the container; --preserve-fds ones are the caller's */
+	syscall(SYS_close_range, 3 + c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
 	/* the runtime is gone: this reaches the container's stderr (conmon logs it) */
 	return cabin_err_make(err, errno, "exec `%s`", exe);
@@ -558,8 +583,7 @@ static void create_rollback(struct create_ctx *c)
 
 static void create_ctx_free(struct create_ctx *c)
 {
-	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master,
-		       &c->sync[0], &c->sync[1] };
+	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master, &c->sync[0], &c->sync[1] };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
@@ -607,7 +631,7 @@ static json_t *effective_resources(const struct ctr_spec *s)
 		const char *type;
 		int major, minor;
 	} defaults[] = {
-		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 },  { "c", 1, 8 },  { "c", 1, 9 },
+		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 }, { "c", 1, 8 },    { "c", 1, 9 },
 		{ "c", 5, 0 }, { "c", 5, 1 }, { "c", 5, 2 }, { "c", 136, -1 },
 	};
 	json_t *res, *devs;
@@ -637,13 +661,22 @@ static json_t *effective_resources(const struct ctr_spec *s)
 	return res;
 }
 
-/* The cgroup and oomScoreAdj of the init, then a first state.json (for delete). */
+/*
+ * GO, then the cgroup and oomScoreAdj of the init and a first state.json (for delete).
+ * GO goes first so the init builds its filesystem while we place it: the first write
+ * to a cgroup.procs waits for an RCU grace period (cgroup_threadgroup_rwsem), often
+ * the largest single cost of a start. The init cannot run anything of the container
+ * before it is placed: its next step (HOOKS_REQ) is answered only after this.
+ */
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	json_t *res = effective_resources(s);
+	json_t *res;
 	int ret;
 
+	if (ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0)
+		return cabin_err_make(err, EPIPE, "container init went away");
+	res = effective_resources(s);
 	ret = ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
 	json_decref(res);
 	if (ret < 0)
@@ -653,11 +686,7 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	c->st.pid = c->init;
 	c->st.start_time = ctr_proc_start_time(c->init);
-	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
-		return -1;
-	return ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0 ?
-		       cabin_err_make(err, EPIPE, "container init went away") :
-		       0;
+	return ctr_state_save(c->dirfd, &c->st, err);
 }
 
 static int init_exit_error(struct create_ctx *c, struct cabin_err **err)
@@ -691,8 +720,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			return init_exit_error(c, err);
 		switch (type) {
 		case CTR_SYNC_MAP_REQ:
-			if (write_map(value, "uid_map", s->uid_mappings, err) < 0 ||
-			    write_map(value, "gid_map", s->gid_mappings, err) < 0)
+			if (ctr_write_idmap(value, "uid_map", s->uid_mappings, err) < 0 ||
+			    ctr_write_idmap(value, "gid_map", s->gid_mappings, err) < 0)
 				return -1;
 			ctr_sync_send(c->sync[0], CTR_SYNC_MAP_DONE, 0, NULL, -1);
 			break;
@@ -714,7 +743,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			break;
 		case CTR_SYNC_TERMINAL:
 			if (fd < 0)
-				return cabin_err_make(err, EPROTO, "no terminal from container init");
+				return cabin_err_make(err, EPROTO,
+						      "no terminal from container init");
 			if (c->console >= 0) {
 				ret = ctr_console_send(c->console, fd, err);
 				close(fd);
@@ -728,7 +758,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			json_t *state;
 
 			if (fd < 0)
-				return cabin_err_make(err, EPROTO, "no seccomp fd from container init");
+				return cabin_err_make(err, EPROTO,
+						      "no seccomp fd from container init");
 			c->st.pid = c->init;
 			state = ctr_state_to_json(&c->st, CTR_CREATING);
 			ret = ctr_seccomp_send_listener(c->seccomp, fd, state, err);
@@ -746,8 +777,8 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 		default:
 			if (fd >= 0)
 				close(fd);
-			return cabin_err_make(err, EPROTO, "unexpected message %d from container init",
-					      type);
+			return cabin_err_make(err, EPROTO,
+					      "unexpected message %d from container init", type);
 		}
 	}
 }
@@ -823,6 +854,8 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return cabin_err_make(err, errno, "socketpair");
+	if (ctr_mount_prepare_idmaps(s, err) < 0)
+		return -1;
 
 	c->st.id = (char *)o->id;
 	c->st.bundle = c->bundle;
@@ -873,18 +906,15 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	if (!(s->ns_joined || (s->ns_new & CLONE_NEWTIME))) {
 		c->init = c->child;
 		if ((s->ns_new & CLONE_NEWUSER) &&
-		    (write_map(c->init, "uid_map", s->uid_mappings, err) < 0 ||
-		     write_map(c->init, "gid_map", s->gid_mappings, err) < 0))
+		    (ctr_write_idmap(c->init, "uid_map", s->uid_mappings, err) < 0 ||
+		     ctr_write_idmap(c->init, "gid_map", s->gid_mappings, err) < 0))
 			return -1;
 		if (runtime_place(c, err) < 0)
 			return -1;
 	}
 	if (runtime_loop(c, err) < 0)
 		return -1;
-	c->st.pid = c->init;
-	c->st.start_time = ctr_proc_start_time(c->init);
-	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
-		return -1;
+	/* state.json was written by runtime_place() and has not changed since */
 	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->init, err) < 0)
 		return -1;
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_ACK, 0, NULL, -1) < 0)
@@ -920,41 +950,57 @@ static int count_fds(void)
 	return n - 1; /* the directory's own fd */
 }
 
-static int release_init(const char *root, const char *id, struct cabin_err **err)
+/*
+ * Release the init waiting on exec.fifo and wait until it has exec'd, so that poststart
+ * hooks run after the user process started, as the runtime-spec requires. The init's
+ * fifo fd is close-on-exec: once it is gone the fifo has no writer left and our read
+ * end reports POLLHUP (the reader is opened before our writer, so a writer has come
+ * and gone since, which Linux requires for POLLHUP on a fifo).
+ */
+static int release_init(int dirfd, const char *id, struct cabin_err **err)
 {
-	cleanup_free char *fifo = xasprintf("%s/%s/exec.fifo", root, id);
-	cleanup_close int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	cleanup_close int rfd = -1, wfd = -1;
+	struct pollfd p;
+	int r;
 
-	if (fd < 0) {
-		if (errno == ENXIO)
-			return cabin_err_make(err, 0, "container `%s` init is not running", id);
-		return cabin_err_make(err, errno, "container `%s` is not in the created state",
-				      id);
-	}
-	if (write(fd, "0", 1) != 1)
+	rfd = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (rfd < 0)
+		return cabin_err_make(err, errno == ENOENT ? 0 : errno,
+				      "container `%s` is not in the created state", id);
+	wfd = openat(dirfd, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (wfd < 0)
+		return cabin_err_make(err, errno, "start `%s`: open exec.fifo", id);
+	if (write(wfd, "0", 1) != 1)
 		return cabin_err_make(err, errno, "start `%s`: write exec.fifo", id);
-	unlink(fifo);
+	close(steal_fd(&wfd));
+	unlinkat(dirfd, "exec.fifo", 0);
+	p.fd = rfd;
+	p.events = 0;
+	do
+		r = poll(&p, 1, 10000);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		log_warn("start `%s`: the process has not started after 10s", id);
 	return 0;
 }
 
 static void run_poststart(const char *root, struct ctr_state *st)
 {
 	json_t *hooks = st->poststop ? json_object_get(st->poststop, "poststart") : NULL;
-	struct cabin_err *e = NULL;
 	json_t *state;
 
 	if (!json_array_size(hooks))
 		return;
 	state = ctr_state_to_json(st, CTR_RUNNING);
-	if (ctr_hooks_run(hooks, NULL, state, &e) < 0)
-		log_warn("poststart: %s", cabin_err_msg(e));
-	cabin_err_release(&e);
+	ctr_hooks_run_warn(hooks, "poststart", state);
 	json_decref(state);
 }
 
 int ctr_start(const char *root, const char *id, struct cabin_err **err)
 {
 	cleanup_state struct ctr_state *st = NULL;
+	cleanup_free char *dir = NULL;
+	cleanup_close int dirfd = -1;
 	enum ctr_status status;
 
 	if (ctr_state_load(root, id, &st, err) < 0)
@@ -963,7 +1009,11 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err)
 	if (status != CTR_CREATED)
 		return cabin_err_make(err, 0, "container `%s` is %s, not created", id,
 				      ctr_status_name(status));
-	if (release_init(root, id, err) < 0)
+	dir = ctr_state_dir(root, id);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return cabin_err_make(err, errno, "open `%s`", dir);
+	if (release_init(dirfd, id, err) < 0)
 		return -1;
 	run_poststart(root, st);
 	return 0;
@@ -972,7 +1022,6 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err)
 int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 {
 	struct create_ctx c;
-	cleanup_state struct ctr_state *st = NULL;
 	cleanup_close int sfd = -1;
 	struct cabin_err *e = NULL;
 	sigset_t set;
@@ -987,22 +1036,20 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 		create_ctx_free(&c);
 		return -1;
 	}
-	/* Release the init through our own fifo fd, as `start` would. */
-	if (write(c.fifo, "0", 1) != 1) {
-		ret = cabin_err_make(err, errno, "run `%s`: start", o->id);
-		create_rollback(&c);
-		goto out;
-	}
-	unlinkat(c.dirfd, "exec.fifo", 0);
+	close(c.fifo);
+	c.fifo = -1;
 	/*
 	 * Nobody reads the sync socket any more: with it closed, a failure of the init
 	 * between here and execve goes to the container's stderr, as after `start`.
 	 */
 	close(c.sync[0]);
 	c.sync[0] = -1;
-	if (ctr_state_load(o->root, o->id, &st, &e) == 0)
-		run_poststart(o->root, st);
-	cabin_err_release(&e);
+	if (release_init(c.dirfd, o->id, err) < 0) {
+		ret = -1;
+		create_rollback(&c);
+		goto out;
+	}
+	run_poststart(o->root, &c.st);
 	if (o->detach) {
 		ret = 0;
 		goto out;

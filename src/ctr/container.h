@@ -10,13 +10,14 @@ struct cabin_err;
 /* The container engine: the lifecycle of the OCI runtime CLI. */
 
 struct ctr_create_opts {
-	const char *root;           /* state directory (--root) */
+	const char *root; /* state directory (--root) */
 	const char *id;
-	const char *bundle;         /* NULL: the current directory */
-	const char *pid_file;       /* --pid-file, or NULL */
+	const char *bundle;	    /* NULL: the current directory */
+	const char *pid_file;	    /* --pid-file, or NULL */
 	const char *console_socket; /* --console-socket, or NULL */
 	int no_pivot;
-	int detach; /* run: return once started */
+	int detach;	       /* run: return once started */
+	unsigned preserve_fds; /* --preserve-fds: fds 3..3+N-1 reach the process */
 };
 
 /**
@@ -62,10 +63,11 @@ int ctr_list(const char *root, json_t **out, struct cabin_err **err);
 struct ctr_exec_opts {
 	const char *root;
 	const char *id;
-	json_t *process;            /* a runtime-spec process object */
+	json_t *process; /* a runtime-spec process object */
 	const char *pid_file;
 	const char *console_socket;
 	int detach;
+	unsigned preserve_fds;
 };
 
 /**
@@ -85,14 +87,14 @@ int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, i
 enum ctr_sync_type {
 	CTR_SYNC_MAP_REQ = 1, /* init -> runtime: write uid/gid maps of pid `value` */
 	CTR_SYNC_MAP_DONE,
-	CTR_SYNC_PID,	/* intermediate -> runtime: the init is pid `value` */
-	CTR_SYNC_GO,	/* runtime -> init: cgroup done; value = the init's host pid */
+	CTR_SYNC_PID,	    /* intermediate -> runtime: the init is pid `value` */
+	CTR_SYNC_GO,	    /* runtime -> init: cgroup done; value = the init's host pid */
 	CTR_SYNC_HOOKS_REQ, /* init -> runtime: run prestart/createRuntime hooks */
 	CTR_SYNC_HOOKS_DONE,
 	CTR_SYNC_TERMINAL, /* init -> runtime: the pty master (fd) */
 	CTR_SYNC_READY,
 	CTR_SYNC_ACK,
-	CTR_SYNC_ERROR, /* text: one error line */
+	CTR_SYNC_ERROR,	  /* text: one error line */
 	CTR_SYNC_SECCOMP, /* init -> runtime: the seccomp notify fd, for listenerPath */
 	CTR_SYNC_SECCOMP_DONE,
 };
@@ -108,6 +110,9 @@ int ctr_console_connect(const char *path, struct cabin_err **err);
 int ctr_terminal_setup(unsigned short rows, unsigned short cols, struct cabin_err **err);
 /** ctr_terminal_proxy() - copy stdin -> @master and @master -> stdout until @pidfd exits. */
 void ctr_terminal_proxy(int master, int sigfd, pid_t pid, int *status);
+
+/** ctr_write_idmap() - write runtime-spec @maps to /proc/@pid/@file (uid_map, gid_map). */
+int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err **err);
 
 /** ctr_write_pid_file() - write @pid to @path atomically. */
 int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err);

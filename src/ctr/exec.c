@@ -71,6 +71,7 @@ struct exec_ctx {
 	int sync[2];
 	int pidfd;
 	int nsflags;
+	unsigned preserve_fds;
 	sigset_t oldmask;
 };
 
@@ -164,7 +165,7 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 	if (notify >= 0)
 		close(notify); /* exec'd processes do not get a listener of their own */
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	syscall(SYS_close_range, 3 + x->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
 	return cabin_err_make(err, errno, "exec `%s`", exe);
 }
@@ -215,6 +216,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 		goto out;
 	}
 	x.nsflags = ns_to_join(st->pid);
+	x.preserve_fds = o->preserve_fds;
 	if (o->console_socket) {
 		console = ctr_console_connect(o->console_socket, err);
 		if (console < 0)

@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
@@ -98,8 +99,9 @@ static int run_one(json_t *h, const char *what, const char *state, struct cabin_
 			if (r == 0) {
 				kill(pid, SIGKILL);
 				waitpid(pid, NULL, 0);
-				return cabin_err_make(err, ETIMEDOUT, "%s `%s` timed out after %llds",
-						      what, path, (long long)json_integer_value(tmo));
+				return cabin_err_make(err, ETIMEDOUT,
+						      "%s `%s` timed out after %llds", what, path,
+						      (long long)json_integer_value(tmo));
 			}
 			if (r < 0 && errno == EINTR)
 				continue;
@@ -129,7 +131,8 @@ int ctr_hooks_run(json_t *hooks, const char *kind, json_t *state, struct cabin_e
 	if (!json_array_size(arr))
 		return 0;
 	s = json_dumps(state, JSON_COMPACT);
-	json_array_foreach (arr, i, h) {
+	json_array_foreach(arr, i, h)
+	{
 		char what[64];
 
 		snprintf(what, sizeof(what), "hook %s[%zu]", kind ? kind : "poststop", i);
@@ -137,4 +140,25 @@ int ctr_hooks_run(json_t *hooks, const char *kind, json_t *state, struct cabin_e
 			return -1;
 	}
 	return 0;
+}
+
+void ctr_hooks_run_warn(json_t *hooks, const char *kind, json_t *state)
+{
+	cleanup_free char *s = NULL;
+	json_t *h;
+	size_t i;
+
+	if (!json_array_size(hooks))
+		return;
+	s = json_dumps(state, JSON_COMPACT);
+	json_array_foreach(hooks, i, h)
+	{
+		struct cabin_err *e = NULL;
+		char what[64];
+
+		snprintf(what, sizeof(what), "hook %s[%zu]", kind, i);
+		if (run_one(h, what, s ? s : "{}", &e) < 0)
+			log_warn("%s", cabin_err_msg(e));
+		cabin_err_release(&e);
+	}
 }

@@ -18,6 +18,12 @@ struct cabin_err;
  */
 int ctr_hooks_run(json_t *hooks, const char *kind, json_t *state, struct cabin_err **err);
 
+/**
+ * ctr_hooks_run_warn() - run every hook of the array @hooks (poststart, poststop): a
+ * failing hook is a warning and the next one still runs, as the runtime-spec requires.
+ */
+void ctr_hooks_run_warn(json_t *hooks, const char *kind, json_t *state);
+
 /** ctr_hooks_present() - @hooks has at least one hook of @kind. */
 int ctr_hooks_present(json_t *hooks, const char *kind);
 

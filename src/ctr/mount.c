@@ -11,6 +11,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr/cgroup.h"
+#include "ctr/container.h"
 #include "ctr/mount.h"
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
@@ -143,6 +146,61 @@ static int set_propagation(int rootfd, const char *dest, unsigned long prop, int
 	return 0;
 }
 
+/*
+ * A user namespace holding a mount's own uidMappings/gidMappings, for MOUNT_ATTR_IDMAP:
+ * a short-lived child unshares it, we write its maps and keep a reference to it.
+ */
+static int mapped_userns(const struct ctr_mount *m, struct cabin_err **err)
+{
+	int pfd[2], fd = -1;
+	char path[64];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return cabin_err_make(err, errno, "pipe");
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return cabin_err_make(err, errno, "mount `%s`: user namespace for idmap", m->dest);
+	}
+	if (pid == 0) {
+		char b;
+
+		close(pfd[1]);
+		(void)!read(pfd[0], &b, 1); /* until the parent is done with us */
+		_exit(0);
+	}
+	close(pfd[0]);
+	if (ctr_write_idmap(pid, "uid_map", m->uid_mappings, err) == 0 &&
+	    ctr_write_idmap(pid, "gid_map", m->gid_mappings, err) == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			cabin_err_make(err, errno, "open `%s`", path);
+	}
+	close(pfd[1]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (fd < 0)
+		cabin_err_wrap(err, "mount `%s` (uidMappings)", m->dest);
+	return fd;
+}
+
+int ctr_mount_prepare_idmaps(struct ctr_spec *spec, struct cabin_err **err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct ctr_mount *m = &spec->mounts[i];
+
+		if (!m->idmap || !m->uid_mappings || m->userns_fd >= 0)
+			continue;
+		m->userns_fd = mapped_userns(m, err);
+		if (m->userns_fd < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
 		      struct cabin_err **err)
 {
@@ -151,11 +209,13 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 	struct mount_attr attr = { 0 };
 	struct stat sb;
 
-	src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", spec->bundle, m->source);
+	src = m->source[0] == '/' ? xstrdup(m->source)
+				  : xasprintf("%s/%s", spec->bundle, m->source);
 	if (stat(src, &sb) < 0)
 		return cabin_err_make(err, errno, "bind mount source `%s`", src);
 	tree = sys_open_tree(AT_FDCWD, src,
-			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				     (m->recursive ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return cabin_err_make(err, errno, "bind mount `%s`: open_tree `%s`", m->dest, src);
 	attr.attr_set = m->attr_set;
@@ -168,17 +228,18 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 		 * Without explicit mappings the mount maps like the container's user
 		 * namespace; explicit per-mount mappings need their own namespace.
 		 */
-		if (m->uid_mappings)
-			return cabin_err_make(err, ENOTSUP,
-					      "mount `%s`: per-mount uidMappings are not supported "
-					      "(use `idmap` with the container's user namespace)",
+		int ufd = m->uid_mappings ? dup(m->userns_fd)
+					  : open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+
+		if (ufd < 0)
+			return cabin_err_make(err, errno, "mount `%s`: user namespace for idmap",
 					      m->dest);
 		attr.attr_set |= MOUNT_ATTR_IDMAP;
-		attr.userns_fd = (unsigned long long)open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+		attr.userns_fd = (unsigned long long)ufd;
 	}
 	if ((attr.attr_set || attr.attr_clr || attr.propagation) &&
-	    sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0),
-			      &attr) < 0) {
+	    sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0), &attr) <
+		    0) {
 		int e = errno;
 
 		if (m->idmap)
@@ -191,8 +252,8 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 	target = mkpath_in_root(rootfd, m->dest, S_ISDIR(sb.st_mode));
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
-	if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-	    0)
+	if (sys_move_mount(tree, "", target, "",
+			   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cabin_err_make(err, errno, "bind mount `%s` on `%s`", src, m->dest);
 	return 0;
 }
@@ -339,12 +400,11 @@ struct dev_default {
 };
 
 static const struct dev_default default_devices[] = {
-	{ "/dev/null", 1, 3 },	  { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+	{ "/dev/null", 1, 3 },	 { "/dev/zero", 1, 5 },	   { "/dev/full", 1, 7 },
 	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
-static int make_device(int rootfd, const struct ctr_device *d, int userns,
-		       struct cabin_err **err)
+static int make_device(int rootfd, const struct ctr_device *d, int userns, struct cabin_err **err)
 {
 	cleanup_free char *parent = NULL;
 	cleanup_close int pfd = -1;
@@ -377,7 +437,8 @@ static int make_device(int rootfd, const struct ctr_device *d, int userns,
 	}
 	/* In a user namespace mknod is refused: bind the host's node instead. */
 	{
-		cleanup_close int f = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		cleanup_close int f =
+			openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		cleanup_close int tree = -1;
 
 		if (f < 0)
@@ -388,7 +449,8 @@ static int make_device(int rootfd, const struct ctr_device *d, int userns,
 			return cabin_err_make(err, errno, "open `%s`", d->path);
 		tree = sys_open_tree(AT_FDCWD, d->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (tree < 0)
-			return cabin_err_make(err, errno, "bind device `%s` from the host", d->path);
+			return cabin_err_make(err, errno, "bind device `%s` from the host",
+					      d->path);
 		if (sys_move_mount(tree, "", f, "",
 				   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return cabin_err_make(err, errno, "bind device `%s`", d->path);
@@ -397,11 +459,10 @@ static int make_device(int rootfd, const struct ctr_device *d, int userns,
 	return 0;
 }
 
-static int make_devices(const struct ctr_spec *spec, int rootfd, int userns,
-			struct cabin_err **err)
+static int make_devices(const struct ctr_spec *spec, int rootfd, int userns, struct cabin_err **err)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd", "fd" },	 { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "pts/ptmx", "ptmx" },
 	};
@@ -409,8 +470,7 @@ static int make_devices(const struct ctr_spec *spec, int rootfd, int userns,
 	int bind_dev = 0;
 
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (!strcmp(spec->mounts[i].dest, "/dev") &&
-		    spec->mounts[i].kind == CTR_MOUNT_BIND)
+		if (!strcmp(spec->mounts[i].dest, "/dev") && spec->mounts[i].kind == CTR_MOUNT_BIND)
 			bind_dev = 1;
 	if (bind_dev)
 		return 0; /* the host's /dev (or the caller's) is used as is */
@@ -470,7 +530,8 @@ int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err
 		prop = MS_PRIVATE;
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
-		return cabin_err_make(err, errno, "make `/` %s", prop == MS_SLAVE ? "rslave" : "rprivate");
+		return cabin_err_make(err, errno, "make `/` %s",
+				      prop == MS_SLAVE ? "rslave" : "rprivate");
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return cabin_err_make(err, errno, "bind rootfs `%s`", spec->rootfs);

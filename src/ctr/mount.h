@@ -20,6 +20,13 @@ struct ctr_spec;
  */
 int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err **err);
 
+/**
+ * ctr_mount_prepare_idmaps() - in the runtime, before clone: a user namespace for each
+ * idmapped mount with its own uidMappings/gidMappings (the init inherits the fds; it
+ * could not write maps for the host from inside its pid namespace).
+ */
+int ctr_mount_prepare_idmaps(struct ctr_spec *spec, struct cabin_err **err);
+
 /** ctr_rootfs_pivot() - pivot_root(2) into @rootfd, or MS_MOVE + chroot with @no_pivot. */
 int ctr_rootfs_pivot(int rootfd, int no_pivot, struct cabin_err **err);
 

@@ -124,10 +124,10 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	if (ctr_state_load(root, id, &st, err) < 0)
 		return -1;
 	status = ctr_state_status(root, st);
-	if ((status == CTR_RUNNING || status == CTR_PAUSED) && !force)
-		return cabin_err_make(err, 0,
-				      "container `%s` is %s: stop it first or use --force", id,
-				      ctr_status_name(status));
+	/* the runtime-spec: deleting what is not stopped is an error (runc deletes created ones) */
+	if ((status == CTR_CREATED || status == CTR_RUNNING || status == CTR_PAUSED) && !force)
+		return cabin_err_make(err, 0, "container `%s` is %s: stop it first or use --force",
+				      id, ctr_status_name(status));
 	if (open_cgroup(st, &cg, &e) < 0) {
 		log_warn("delete `%s`: %s", id, cabin_err_msg(e));
 		cabin_err_release(&e);
@@ -152,9 +152,7 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	if (st->poststop && json_array_size(json_object_get(st->poststop, "poststop"))) {
 		json_t *state = ctr_state_to_json(st, CTR_STOPPED);
 
-		if (ctr_hooks_run(json_object_get(st->poststop, "poststop"), NULL, state, &e) < 0)
-			log_warn("poststop: %s", cabin_err_msg(e));
-		cabin_err_release(&e);
+		ctr_hooks_run_warn(json_object_get(st->poststop, "poststop"), "poststop", state);
 		json_decref(state);
 	}
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -275,7 +273,8 @@ int ctr_list(const char *root, json_t **out, struct cabin_err **err)
 		struct cabin_err *e = NULL;
 
 		if (ctr_state_load(root, names[i], &st, &e) == 0) {
-			json_array_append_new(arr, ctr_state_to_json(st, ctr_state_status(root, st)));
+			json_array_append_new(arr,
+					      ctr_state_to_json(st, ctr_state_status(root, st)));
 			ctr_state_free(st);
 		}
 		cabin_err_release(&e);

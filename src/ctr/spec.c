@@ -35,9 +35,9 @@ static const struct {
 	int flag;
 	const char *proc;
 } ns_table[] = {
-	{ "pid", CLONE_NEWPID, "pid" },	       { "network", CLONE_NEWNET, "net" },
-	{ "mount", CLONE_NEWNS, "mnt" },       { "ipc", CLONE_NEWIPC, "ipc" },
-	{ "uts", CLONE_NEWUTS, "uts" },	       { "user", CLONE_NEWUSER, "user" },
+	{ "pid", CLONE_NEWPID, "pid" },		 { "network", CLONE_NEWNET, "net" },
+	{ "mount", CLONE_NEWNS, "mnt" },	 { "ipc", CLONE_NEWIPC, "ipc" },
+	{ "uts", CLONE_NEWUTS, "uts" },		 { "user", CLONE_NEWUSER, "user" },
 	{ "cgroup", CLONE_NEWCGROUP, "cgroup" }, { "time", CLONE_NEWTIME, "time" },
 };
 
@@ -61,14 +61,14 @@ static const struct {
 	const char *name;
 	int sig;
 } sig_table[] = {
-	{ "HUP", SIGHUP },   { "INT", SIGINT },	    { "QUIT", SIGQUIT },   { "ILL", SIGILL },
-	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "IOT", SIGIOT },	   { "BUS", SIGBUS },
-	{ "FPE", SIGFPE },   { "KILL", SIGKILL },   { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
-	{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },   { "TERM", SIGTERM },
-	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },   { "URG", SIGURG },
-	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-	{ "WINCH", SIGWINCH }, { "IO", SIGIO },	    { "POLL", SIGPOLL },   { "PWR", SIGPWR },
+	{ "HUP", SIGHUP },	 { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP },	 { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
+	{ "FPE", SIGFPE },	 { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+	{ "USR2", SIGUSR2 },	 { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP },	 { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+	{ "XCPU", SIGXCPU },	 { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+	{ "WINCH", SIGWINCH },	 { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
 	{ "SYS", SIGSYS },
 };
 
@@ -106,16 +106,15 @@ int ctr_signal_parse(const char *s)
 
 /* --- small typed accessors: each failure names the field --- */
 
-static int want(json_t *v, json_type t, const char *field, const char *what,
-		struct cabin_err **err)
+static int want(json_t *v, json_type t, const char *field, const char *what, struct cabin_err **err)
 {
 	if (v && json_typeof(v) != t)
 		return cabin_err_make(err, 0, CFG "`%s` must be %s", field, what);
 	return 0;
 }
 
-static int get_str(json_t *obj, const char *key, const char *field, int required,
-		   const char **out, struct cabin_err **err)
+static int get_str(json_t *obj, const char *key, const char *field, int required, const char **out,
+		   struct cabin_err **err)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -146,9 +145,8 @@ static int get_bool(json_t *obj, const char *key, const char *field, int *out,
 }
 
 /* An integer in [min, max]; @present is set when the key exists. */
-static int get_int(json_t *obj, const char *key, const char *field, int required,
-		   long long min, long long max, long long *out, int *present,
-		   struct cabin_err **err)
+static int get_int(json_t *obj, const char *key, const char *field, int required, long long min,
+		   long long max, long long *out, int *present, struct cabin_err **err)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -169,8 +167,8 @@ static int get_int(json_t *obj, const char *key, const char *field, int required
 }
 
 /* An array of strings into a vector of borrowed pointers (NULL when absent). */
-static int get_strv(json_t *obj, const char *key, const char *field, int nonempty,
-		    char ***out, struct cabin_err **err)
+static int get_strv(json_t *obj, const char *key, const char *field, int nonempty, char ***out,
+		    struct cabin_err **err)
 {
 	json_t *v = json_object_get(obj, key), *e;
 	size_t i;
@@ -179,16 +177,16 @@ static int get_strv(json_t *obj, const char *key, const char *field, int nonempt
 	*out = NULL;
 	if (!v) {
 		if (nonempty)
-			return cabin_err_make(err, 0,
-					      CFG "`%s` must be a non-empty array of strings",
-					      field);
+			return cabin_err_make(
+				err, 0, CFG "`%s` must be a non-empty array of strings", field);
 		return 0;
 	}
 	if (!json_is_array(v) || (nonempty && json_array_size(v) == 0))
 		return cabin_err_make(err, 0, CFG "`%s` must be a %sarray of strings", field,
 				      nonempty ? "non-empty " : "");
 	vec = xcalloc(json_array_size(v) + 1, sizeof(*vec));
-	json_array_foreach (v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e)) {
 			free(vec);
 			return cabin_err_make(err, 0, CFG "`%s` must be a %sarray of strings",
@@ -203,8 +201,8 @@ static int get_strv(json_t *obj, const char *key, const char *field, int nonempt
 static int check_abs(const char *p, const char *field, struct cabin_err **err)
 {
 	if (p[0] != '/')
-		return cabin_err_make(err, 0, CFG "`%s` must be an absolute path, not `%s`",
-				      field, p);
+		return cabin_err_make(err, 0, CFG "`%s` must be an absolute path, not `%s`", field,
+				      p);
 	return 0;
 }
 
@@ -221,10 +219,10 @@ static int check_mappings(json_t *m, const char *field, struct cabin_err **err)
 		return cabin_err_make(err, 0, CFG "`%s` must be an array", field);
 	if (json_array_size(m) > 340)
 		return cabin_err_make(err, 0, CFG "`%s` has too many entries", field);
-	json_array_foreach (m, i, e) {
+	json_array_foreach(m, i, e)
+	{
 		if (!json_is_object(e))
-			return cabin_err_make(err, 0, CFG "`%s[%zu]` must be an object", field,
-					      i);
+			return cabin_err_make(err, 0, CFG "`%s[%zu]` must be an object", field, i);
 		snprintf(f, sizeof(f), "%s[%zu].containerID", field, i);
 		if (get_int(e, "containerID", f, 1, 0, UINT32_MAX, &v, NULL, err) < 0)
 			return -EINVAL;
@@ -238,8 +236,7 @@ static int check_mappings(json_t *m, const char *field, struct cabin_err **err)
 	return 0;
 }
 
-int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
-			   struct cabin_err **err)
+int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s, struct cabin_err **err)
 {
 	json_t *user, *cs, *g;
 	char f[128];
@@ -258,8 +255,8 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 		if (!json_is_object(cs))
 			return cabin_err_make(err, 0, CFG "`%s` must be an object",
 					      F("consoleSize"));
-		if (get_int(cs, "height", F("consoleSize.height"), 1, 0, USHRT_MAX, &v, NULL,
-			    err) < 0)
+		if (get_int(cs, "height", F("consoleSize.height"), 1, 0, USHRT_MAX, &v, NULL, err) <
+		    0)
 			return -EINVAL;
 		s->cons_height = (unsigned short)v;
 		if (get_int(cs, "width", F("consoleSize.width"), 1, 0, USHRT_MAX, &v, NULL, err) <
@@ -312,7 +309,8 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 			return cabin_err_make(err, 0, CFG "`%s` must be an array of gids",
 					      F("user.additionalGids"));
 		s->add_gids = xcalloc(json_array_size(g) + 1, sizeof(gid_t));
-		json_array_foreach (g, i, e) {
+		json_array_foreach(g, i, e)
+		{
 			if (!json_is_integer(e) || json_integer_value(e) < 0 ||
 			    json_integer_value(e) > UINT32_MAX - 1)
 				return cabin_err_make(err, 0,
@@ -338,13 +336,11 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s,
 		return -EINVAL;
 	if (json_object_get(proc, "apparmorProfile") &&
 	    json_string_length(json_object_get(proc, "apparmorProfile")))
-		return cabin_err_make(err, 0,
-				      CFG "`%s` is set but this host has no AppArmor",
+		return cabin_err_make(err, 0, CFG "`%s` is set but this host has no AppArmor",
 				      F("apparmorProfile"));
 	if (json_object_get(proc, "selinuxLabel") &&
 	    json_string_length(json_object_get(proc, "selinuxLabel")))
-		return cabin_err_make(err, 0,
-				      CFG "`%s` is set but this host has no SELinux",
+		return cabin_err_make(err, 0, CFG "`%s` is set but this host has no SELinux",
 				      F("selinuxLabel"));
 	if (s->rlimits && ctr_rlimits_validate(s->rlimits, err) < 0)
 		return cabin_err_wrap(err, "config.json");
@@ -408,6 +404,7 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 	size_t i, datalen = 0;
 	int prop_rec = 0;
 
+	m->userns_fd = -1;
 	snprintf(f, sizeof(f), "mounts[%zu]", idx);
 	if (!json_is_object(jm))
 		return cabin_err_make(err, 0, CFG "`%s` must be an object", f);
@@ -449,7 +446,8 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 			if (strcmp(o, mount_opts[j].name))
 				continue;
 			m->flags = (m->flags & ~mount_opts[j].ms_clr) | mount_opts[j].ms_set;
-			m->attr_set = (m->attr_set & ~mount_opts[j].attr_clr) | mount_opts[j].attr_set;
+			m->attr_set =
+				(m->attr_set & ~mount_opts[j].attr_clr) | mount_opts[j].attr_set;
 			m->attr_clr |= mount_opts[j].attr_clr;
 			done = 1;
 		}
@@ -467,9 +465,8 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 			if (!strncmp(o, "x-", 2))
 				continue; /* userspace-only options, as mount(8) */
 			free(opts);
-			return cabin_err_make(err, 0,
-					      CFG "`mounts[%zu].options`: `%s` is not supported",
-					      idx, o);
+			return cabin_err_make(
+				err, 0, CFG "`mounts[%zu].options`: `%s` is not supported", idx, o);
 		}
 		/* Everything else is filesystem data ("size=64k", "mode=755", ...). */
 		{
@@ -503,14 +500,14 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 		return -EINVAL;
 	if (m->uid_mappings || m->gid_mappings) {
 		if (!m->uid_mappings || !m->gid_mappings)
-			return cabin_err_make(err, 0,
-					      CFG "`mounts[%zu]` needs both uidMappings and gidMappings",
-					      idx);
+			return cabin_err_make(
+				err, 0, CFG "`mounts[%zu]` needs both uidMappings and gidMappings",
+				idx);
 		m->idmap = 1;
 	}
 	if (m->idmap && m->kind != CTR_MOUNT_BIND)
-		return cabin_err_make(err, 0,
-				      CFG "`mounts[%zu]`: idmapped mounts must be bind mounts", idx);
+		return cabin_err_make(
+			err, 0, CFG "`mounts[%zu]`: idmapped mounts must be bind mounts", idx);
 	return 0;
 }
 
@@ -527,7 +524,8 @@ static int parse_devices(json_t *devs, struct ctr_spec *s, struct cabin_err **er
 	if (!json_is_array(devs))
 		return cabin_err_make(err, 0, CFG "`linux.devices` must be an array");
 	s->devices = xcalloc(json_array_size(devs) + 1, sizeof(*s->devices));
-	json_array_foreach (devs, i, d) {
+	json_array_foreach(devs, i, d)
+	{
 		struct ctr_device *dv = &s->devices[i];
 		const char *type;
 
@@ -584,7 +582,8 @@ static int parse_namespaces(json_t *nss, struct ctr_spec *s, struct cabin_err **
 		return 0;
 	if (!json_is_array(nss))
 		return cabin_err_make(err, 0, CFG "`linux.namespaces` must be an array");
-	json_array_foreach (nss, i, n) {
+	json_array_foreach(nss, i, n)
+	{
 		const char *type, *path;
 		int flag;
 
@@ -619,8 +618,8 @@ static int parse_namespaces(json_t *nss, struct ctr_spec *s, struct cabin_err **
 
 static int parse_hooks(json_t *hooks, struct cabin_err **err)
 {
-	static const char *const kinds[] = { "prestart",	"createRuntime", "createContainer",
-					     "startContainer", "poststart",	 "poststop" };
+	static const char *const kinds[] = { "prestart",       "createRuntime", "createContainer",
+					     "startContainer", "poststart",	"poststop" };
 	char f[96];
 
 	if (!hooks)
@@ -634,17 +633,17 @@ static int parse_hooks(json_t *hooks, struct cabin_err **err)
 		if (!arr)
 			continue;
 		if (!json_is_array(arr))
-			return cabin_err_make(err, 0, CFG "`hooks.%s` must be an array",
-					      kinds[k]);
-		json_array_foreach (arr, i, h) {
+			return cabin_err_make(err, 0, CFG "`hooks.%s` must be an array", kinds[k]);
+		json_array_foreach(arr, i, h)
+		{
 			const char *path;
 			char **v = NULL;
 			long long t;
 
 			if (!json_is_object(h))
 				return cabin_err_make(err, 0,
-						      CFG "`hooks.%s[%zu]` must be an object", kinds[k],
-						      i);
+						      CFG "`hooks.%s[%zu]` must be an object",
+						      kinds[k], i);
 			snprintf(f, sizeof(f), "hooks.%s[%zu].path", kinds[k], i);
 			if (get_str(h, "path", f, 1, &path, err) < 0 || check_abs(path, f, err) < 0)
 				return -EINVAL;
@@ -682,8 +681,7 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 		return -EINVAL;
 	if ((json_array_size(s->uid_mappings) || json_array_size(s->gid_mappings)) &&
 	    !(s->ns_new & CLONE_NEWUSER))
-		return cabin_err_make(err, 0,
-				      CFG "`linux.uidMappings` needs a new user namespace");
+		return cabin_err_make(err, 0, CFG "`linux.uidMappings` needs a new user namespace");
 	if ((s->ns_new & CLONE_NEWUSER) &&
 	    (!json_array_size(s->uid_mappings) || !json_array_size(s->gid_mappings)))
 		return cabin_err_make(err, 0,
@@ -700,9 +698,8 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 			if (!strcmp(prop, prop_opts[j].name))
 				break;
 		if (j == ARRAY_SIZE(prop_opts))
-			return cabin_err_make(err, 0,
-					      CFG "`linux.rootfsPropagation`: unknown value `%s`",
-					      prop);
+			return cabin_err_make(
+				err, 0, CFG "`linux.rootfsPropagation`: unknown value `%s`", prop);
 		s->rootfs_propagation = prop_opts[j].prop;
 	}
 	if (get_strv(lx, "maskedPaths", "linux.maskedPaths", 0, &s->masked, err) < 0 ||
@@ -735,19 +732,51 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 		return -EINVAL;
 	if (s->personality && ctr_personality_validate(s->personality, err) < 0)
 		return cabin_err_wrap(err, "config.json");
+	v = json_object_get(lx, "timeOffsets");
+	if (v) {
+		static const char *const clocks[] = { "monotonic", "boottime" };
+
+		if (!json_is_object(v))
+			return cabin_err_make(err, 0, CFG "`linux.timeOffsets` must be an object");
+		if (!(s->ns_new & CLONE_NEWTIME))
+			return cabin_err_make(err, 0,
+					      CFG "`linux.timeOffsets` needs a new time namespace");
+		for (size_t i = 0; i < 2; i++) {
+			json_t *c = json_object_get(v, clocks[i]);
+			char f[64];
+			long long val;
+			int present;
+
+			if (!c)
+				continue;
+			if (!json_is_object(c))
+				return cabin_err_make(
+					err, 0, CFG "`linux.timeOffsets.%s` must be an object",
+					clocks[i]);
+			snprintf(f, sizeof(f), "linux.timeOffsets.%s.secs", clocks[i]);
+			if (get_int(c, "secs", f, 0, -(1LL << 40), 1LL << 40, &val, &present, err) <
+			    0)
+				return -EINVAL;
+			s->time_offsets_buf[2 * i] = present ? val : 0;
+			snprintf(f, sizeof(f), "linux.timeOffsets.%s.nanosecs", clocks[i]);
+			if (get_int(c, "nanosecs", f, 0, 0, 999999999, &val, &present, err) < 0)
+				return -EINVAL;
+			s->time_offsets_buf[2 * i + 1] = present ? val : 0;
+		}
+		s->time_offsets = s->time_offsets_buf;
+	}
 	v = json_object_get(lx, "intelRdt");
 	if (v)
-		return cabin_err_make(err, 0,
-				      CFG "`linux.intelRdt` is not supported on this host");
+		return cabin_err_make(err, 0, CFG "`linux.intelRdt` is not supported on this host");
 	/* SELinux labels mean nothing on a host without SELinux (crun ignores them too) */
 	v = json_object_get(lx, "mountLabel");
 	if (v && json_string_length(v) && access("/sys/fs/selinux/enforce", F_OK) == 0)
-		return cabin_err_make(err, 0, CFG "`linux.mountLabel`: SELinux labels are not supported");
+		return cabin_err_make(err, 0,
+				      CFG "`linux.mountLabel`: SELinux labels are not supported");
 	return 0;
 }
 
-int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
-		   struct cabin_err **err)
+int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out, struct cabin_err **err)
 {
 	cleanup_spec struct ctr_spec *s = xcalloc(1, sizeof(*s));
 	json_t *root, *proc, *mounts, *m;
@@ -762,8 +791,7 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
 	if (get_str(json, "ociVersion", "ociVersion", 1, &ver, err) < 0)
 		return -EINVAL;
 	if (strncmp(ver, "1.", 2))
-		return cabin_err_make(err, 0, CFG "`ociVersion` `%s` is not supported (1.x)",
-				      ver);
+		return cabin_err_make(err, 0, CFG "`ociVersion` `%s` is not supported (1.x)", ver);
 	root = json_object_get(json, "root");
 	if (!root)
 		return cabin_err_make(err, 0, CFG "`root` is required");
@@ -793,7 +821,8 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
 		if (!json_is_array(mounts))
 			return cabin_err_make(err, 0, CFG "`mounts` must be an array");
 		s->mounts = xcalloc(json_array_size(mounts) + 1, sizeof(*s->mounts));
-		json_array_foreach (mounts, i, m) {
+		json_array_foreach(mounts, i, m)
+		{
 			s->n_mounts = i + 1;
 			if (parse_mount(m, i, &s->mounts[i], err) < 0)
 				return -EINVAL;
@@ -809,10 +838,12 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
 
 		if (!json_is_object(s->annotations))
 			return cabin_err_make(err, 0, CFG "`annotations` must be an object");
-		json_object_foreach (s->annotations, k, v)
-			if (!json_is_string(v))
-				return cabin_err_make(err, 0,
-						      CFG "`annotations.%s` must be a string", k);
+		json_object_foreach(
+			s->annotations, k,
+			v) if (!json_is_string(v)) return cabin_err_make(err, 0,
+									 CFG "`annotations.%s` "
+									     "must be a string",
+									 k);
 	}
 	if (parse_linux(json_object_get(json, "linux"), s, err) < 0)
 		return -EINVAL;
@@ -848,8 +879,11 @@ void ctr_spec_free(struct ctr_spec *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_mounts; i++)
+	for (size_t i = 0; i < s->n_mounts; i++) {
 		free(s->mounts[i].data);
+		if (s->mounts[i].userns_fd >= 0)
+			close(s->mounts[i].userns_fd);
+	}
 	free(s->mounts);
 	free(s->devices);
 	free(s->args);
@@ -867,9 +901,9 @@ json_t *ctr_spec_default(int rootless)
 {
 	static const char *const caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE" };
 	static const char *const masked[] = {
-		"/proc/acpi",	      "/proc/asound",	     "/proc/kcore",	  "/proc/keys",
-		"/proc/latency_stats", "/proc/timer_list",   "/proc/timer_stats", "/proc/sched_debug",
-		"/sys/firmware",      "/proc/scsi",
+		"/proc/acpi",	       "/proc/asound",	   "/proc/kcore",	"/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/sys/firmware",       "/proc/scsi",
 	};
 	static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 					  "/proc/sysrq-trigger" };
@@ -880,41 +914,39 @@ json_t *ctr_spec_default(int rootless)
 	cap = json_pack("{s:O,s:O,s:O}", "bounding", capset, "effective", capset, "permitted",
 			capset);
 	json_decref(capset);
-	mounts = json_pack(
-		"[{s:s,s:s,s:s},"
-		"{s:s,s:s,s:s,s:[s,s,s,s]},"
-		"{s:s,s:s,s:s,s:[s,s,s,s,s,s]},"
-		"{s:s,s:s,s:s,s:[s,s,s,s]},"
-		"{s:s,s:s,s:s,s:[s,s,s]}]",
-		"destination", "/proc", "type", "proc", "source", "proc",
-		"destination", "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid",
-		"strictatime", "mode=755", "size=65536k",
-		"destination", "/dev/pts", "type", "devpts", "source", "devpts", "options",
-		"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
-		"destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid",
-		"noexec", "nodev", "mode=1777",
-		"destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue", "options",
-		"nosuid", "noexec", "nodev");
+	mounts = json_pack("[{s:s,s:s,s:s},"
+			   "{s:s,s:s,s:s,s:[s,s,s,s]},"
+			   "{s:s,s:s,s:s,s:[s,s,s,s,s,s]},"
+			   "{s:s,s:s,s:s,s:[s,s,s,s]},"
+			   "{s:s,s:s,s:s,s:[s,s,s]}]",
+			   "destination", "/proc", "type", "proc", "source", "proc", "destination",
+			   "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid",
+			   "strictatime", "mode=755", "size=65536k", "destination", "/dev/pts",
+			   "type", "devpts", "source", "devpts", "options", "nosuid", "noexec",
+			   "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", "destination",
+			   "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid",
+			   "noexec", "nodev", "mode=1777", "destination", "/dev/mqueue", "type",
+			   "mqueue", "source", "mqueue", "options", "nosuid", "noexec", "nodev");
 	if (rootless) {
-		json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s]}",
-							"destination", "/sys", "type", "none",
-							"source", "/sys", "options", "rbind",
-							"nosuid", "noexec", "nodev", "ro"));
+		json_array_append_new(mounts,
+				      json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s]}", "destination",
+						"/sys", "type", "none", "source", "/sys", "options",
+						"rbind", "nosuid", "noexec", "nodev", "ro"));
 		/* devpts in a user namespace cannot use gid=5 unless it is mapped */
 		json_array_remove(json_object_get(json_array_get(mounts, 2), "options"), 5);
 	} else {
-		json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}",
-							"destination", "/sys", "type", "sysfs",
-							"source", "sysfs", "options", "nosuid",
-							"noexec", "nodev", "ro"));
-		json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s]}",
-							"destination", "/sys/fs/cgroup", "type",
-							"cgroup", "source", "cgroup", "options",
-							"nosuid", "noexec", "nodev", "relatime",
-							"ro"));
+		json_array_append_new(mounts,
+				      json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}", "destination", "/sys",
+						"type", "sysfs", "source", "sysfs", "options",
+						"nosuid", "noexec", "nodev", "ro"));
+		json_array_append_new(mounts,
+				      json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s]}", "destination",
+						"/sys/fs/cgroup", "type", "cgroup", "source",
+						"cgroup", "options", "nosuid", "noexec", "nodev",
+						"relatime", "ro"));
 	}
-	nss = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "network",
-			"type", "ipc", "type", "uts", "type", "mount");
+	nss = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "network", "type",
+			"ipc", "type", "uts", "type", "mount");
 	if (rootless) {
 		json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
 		json_array_remove(nss, 1); /* no network namespace: keep the host's */
@@ -937,9 +969,9 @@ json_t *ctr_spec_default(int rootless)
 				    json_pack("[{s:i,s:I,s:i}]", "containerID", 0, "hostID",
 					      (json_int_t)getgid(), "size", 1));
 	} else {
-		json_object_set_new(lx, "resources",
-				    json_pack("{s:[{s:b,s:s}]}", "devices", "allow", 0, "access",
-					      "rwm"));
+		json_object_set_new(
+			lx, "resources",
+			json_pack("{s:[{s:b,s:s}]}", "devices", "allow", 0, "access", "rwm"));
 	}
 	j = json_pack("{s:s,s:{s:b,s:{s:i,s:i},s:[s],s:[s,s],s:s,s:o,s:[{s:s,s:i,s:i}],s:b},"
 		      "s:{s:s,s:b},s:s,s:o,s:o}",

@@ -16,7 +16,7 @@ struct cabin_err;
  */
 
 enum ctr_mount_kind {
-	CTR_MOUNT_FS,   /* a new filesystem instance (proc, tmpfs, ...) */
+	CTR_MOUNT_FS,	/* a new filesystem instance (proc, tmpfs, ...) */
 	CTR_MOUNT_BIND, /* bind or rbind */
 	CTR_MOUNT_CGROUP,
 };
@@ -26,14 +26,15 @@ struct ctr_mount {
 	const char *type;
 	const char *source;
 	enum ctr_mount_kind kind;
-	int recursive;            /* rbind, or r* propagation */
-	unsigned long flags;      /* MS_* for mount(2) */
-	unsigned long attr_set;   /* MOUNT_ATTR_* for bind mounts */
-	unsigned long attr_clr;   /* MOUNT_ATTR_* cleared (rw, suid, dev, exec, ...) */
+	int recursive;		   /* rbind, or r* propagation */
+	unsigned long flags;	   /* MS_* for mount(2) */
+	unsigned long attr_set;	   /* MOUNT_ATTR_* for bind mounts */
+	unsigned long attr_clr;	   /* MOUNT_ATTR_* cleared (rw, suid, dev, exec, ...) */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE or 0 */
-	int idmap;                /* "idmap"/"ridmap" or uidMappings given */
+	int idmap;		   /* "idmap"/"ridmap" or uidMappings given */
 	json_t *uid_mappings, *gid_mappings;
-	char *data;               /* remaining options joined by ',' (owned) */
+	char *data;    /* remaining options joined by ',' (owned) */
+	int userns_fd; /* user namespace of uidMappings for idmap, or -1 (owned) */
 };
 
 struct ctr_device {
@@ -54,8 +55,8 @@ struct ctr_ns_join {
 
 struct ctr_spec {
 	json_t *json;
-	char *bundle;  /* absolute */
-	char *rootfs;  /* absolute */
+	char *bundle; /* absolute */
+	char *rootfs; /* absolute */
 	int root_readonly;
 
 	/* process */
@@ -88,10 +89,12 @@ struct ctr_spec {
 	struct ctr_device *devices;
 	size_t n_devices;
 	unsigned long rootfs_propagation; /* 0: default */
-	char **masked, **readonly; /* owned vectors of borrowed strings */
+	char **masked, **readonly;	  /* owned vectors of borrowed strings */
 
 	json_t *sysctl, *seccomp, *resources, *personality, *hooks, *annotations;
 	const char *cgroups_path;
+	long long *time_offsets; /* monotonic secs, nsecs, boottime secs, nsecs; or NULL */
+	long long time_offsets_buf[4];
 };
 
 /**
@@ -101,8 +104,7 @@ struct ctr_spec {
 int ctr_spec_load(const char *bundle, struct ctr_spec **out, struct cabin_err **err);
 
 /** ctr_spec_parse() - validate an already parsed document (takes a reference to @json). */
-int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out,
-		   struct cabin_err **err);
+int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out, struct cabin_err **err);
 
 /**
  * ctr_spec_parse_process() - validate a process object (config.json `process`, or the

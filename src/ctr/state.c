@@ -21,11 +21,11 @@ int ctr_id_validate(const char *id, struct cabin_err **err)
 	size_t n = strlen(id);
 
 	if (n == 0 || n > 1024)
-		return cabin_err_make(err, 0, "invalid container id `%s`: 1 to 1024 bytes",
-				      id);
+		return cabin_err_make(err, 0, "invalid container id `%s`: 1 to 1024 bytes", id);
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') ||
 			 (i > 0 && (c == '_' || c == '+' || c == '-' || c == '.'));
 
 		if (!ok)
@@ -210,8 +210,7 @@ static char *dup_str(json_t *j, const char *key)
 	return s ? xstrdup(s) : NULL;
 }
 
-int ctr_state_load(const char *root, const char *id, struct ctr_state **out,
-		   struct cabin_err **err)
+int ctr_state_load(const char *root, const char *id, struct ctr_state **out, struct cabin_err **err)
 {
 	cleanup_free char *dir = NULL, *path = NULL;
 	struct ctr_state *st;

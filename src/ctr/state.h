@@ -34,7 +34,7 @@ struct ctr_state {
 	json_t *annotations; /* object (owned reference) */
 	json_t *poststop;    /* hooks.poststop array, run by delete (owned reference) */
 	json_t *process;     /* the container's process object, defaults for exec */
-	int ns_pid;          /* the container has its own pid namespace */
+	int ns_pid;	     /* the container has its own pid namespace */
 };
 
 /** ctr_id_validate() - container IDs: [A-Za-z0-9][A-Za-z0-9_+.-]*, at most 1024 bytes. */

@@ -3,7 +3,7 @@
 # namespaces (new and joined), user namespaces with mappings, --no-pivot.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 34
+plan 38
 
 B=$T/b
 mkbundle "$B"
@@ -85,10 +85,37 @@ assert_eq "$(out "$u"'; c["process"]["user"]={"uid":1000,"gid":1000}' /init id |
 assert_eq "$(out "$u" /init stat /dev/null | cut -d' ' -f4)" "rdev=1:3" "user namespace: devices are bind-mounted"
 chown -R 0:0 "$B/rootfs"
 
+# idmapped mount with its own mappings: on-disk uid 0 shows as 1000
+mkdir -p "$T/idm"
+touch "$T/idm/f"
+assert_eq "$(out 'c["mounts"].append({"destination":"/idm","type":"bind","source":"'$T/idm'","options":["bind"],"uidMappings":[{"containerID":0,"hostID":1000,"size":1}],"gidMappings":[{"containerID":0,"hostID":1000,"size":1}]})' /init stat /idm/f | cut -d' ' -f2,3)" \
+	"uid=1000 gid=1000" "idmapped bind mount (uidMappings/gidMappings)"
+# time namespace with offsets
+up=$(cut -d. -f1 /proc/uptime)
+cup=$(out 'c["linux"]["namespaces"].append({"type":"time"}); c["linux"]["timeOffsets"]={"boottime":{"secs":100000}}' /init cat /proc/uptime | cut -d. -f1)
+ok "time namespace with linux.timeOffsets" test "$((cup - up))" -ge 99990 -a "$((cup - up))" -le 100010
+
 # --no-pivot
 cp "$T/good.json" "$B/config.json"
 args "$B" /init ls /
 assert_contains "$(rt run --no-pivot -b "$B" $PFX-np 2>&1)" "init" "--no-pivot: the rootfs is /"
 assert_eq "$(out 'c["linux"]["rootfsPropagation"]="shared"' /init mounts | head -1 | grep -c shared:)" 1 "rootfsPropagation shared"
 ok "nothing is left under the state directory" test -z "$(ls "$STATE")"
+
+# rootless: an unprivileged user with `cabin spec --rootless`, and root of `unshare -r`
+chmod 755 "$T"
+R=$T/rootless
+mkdir -p "$R/b/rootfs/proc" "$R/b/rootfs/dev" "$R/b/rootfs/sys"
+cp "$INIT" "$R/b/rootfs/init"
+chown -R nobody "$R"
+su nobody -s /bin/sh -c "cd '$R/b' && '$CABIN' spec --rootless" &&
+	cfg "$R/b" 'c["process"]["terminal"]=False; c["process"]["args"]=["/init","id"]'
+assert_eq "$(su nobody -s /bin/sh -c "'$CABIN' --root '$R/state' run -b '$R/b' $PFX-rl" 2>&1 | cut -d' ' -f1)" \
+	"uid=0" "rootless: an unprivileged user runs a container as root of its user namespace"
+mkdir -p "$T/ub"
+cp -a "$R/b/rootfs" "$T/ub/rootfs"
+(cd "$T/ub" && unshare -r "$CABIN" spec --rootless) &&
+	cfg "$T/ub" 'c["process"]["terminal"]=False; c["process"]["args"]=["/init","id"]'
+assert_eq "$(unshare -r "$CABIN" --root "$T/state-unshare" run -b "$T/ub" $PFX-ur 2>&1 | cut -d' ' -f1)" \
+	"uid=0" "rootless: under unshare -r"
 done_testing

@@ -3,7 +3,7 @@
 # consoleSize, exec --tty, and every hook kind with the state on its stdin.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 18
+plan 21
 
 B=$T/b
 mkbundle "$B"
@@ -62,6 +62,7 @@ args "$B" /init winsize
 assert_contains "$(console $PFX-t2)" "33 111" "consoleSize sets the terminal size"
 args "$B" /init echo through-the-pty
 assert_contains "$(console $PFX-t3)" "through-the-pty" "output goes through the pty"
+assert_eq "$(rt run -b "$B" $PFX-t5 </dev/null | tr -d '\r')" "through-the-pty" "run in the foreground relays the pty without a console socket"
 nok "terminal without --console-socket is refused for create" rt create -b "$B" $PFX-t4
 no_leftovers $PFX-t4 "and leaves nothing behind"
 
@@ -95,4 +96,7 @@ assert_contains "$(cat "$T/hook-createRuntime")" '"org.example.key":"value"' "ho
 cfg "$B" 'c["hooks"]={"createRuntime":[{"path":"/bin/false"}]}'
 nok "a failing createRuntime hook fails create" rt create -b "$B" $PFX-hf
 no_leftovers $PFX-hf "a failed hook leaves nothing behind"
+cfg "$B" 'c["hooks"]={"createRuntime":[{"path":"/bin/sleep","args":["sleep","30"],"timeout":1}]}'
+assert_contains "$(rt create -b "$B" $PFX-ht 2>&1)" "timed out after 1s" "a hook past its timeout is killed and fails create"
+no_leftovers $PFX-ht "a timed-out hook leaves nothing behind"
 done_testing

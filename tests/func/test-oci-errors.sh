@@ -3,7 +3,7 @@
 # behind (no state entry, mount, cgroup or process).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 43
+plan 44
 
 B=$T/b
 mkbundle "$B"
@@ -54,7 +54,8 @@ args "$B" /init sleep 1000
 rt create -b "$B" $PFX-dup
 expect_fail "" "duplicate id" "container \`$PFX-dup\` already exists" rt create -b "$B" $PFX-dup
 assert_eq "$(json_get "$(rt state $PFX-dup)" status)" created "the first container is untouched"
-ok "delete of a created container" rt delete $PFX-dup
+nok "delete of a created container needs --force" rt delete $PFX-dup
+ok "delete --force of a created container" rt delete --force $PFX-dup
 no_leftovers $PFX-dup "delete of a created container leaves nothing"
 
 # the runtime SIGKILLed in the middle of create: delete --force cleans up

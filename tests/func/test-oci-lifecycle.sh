@@ -3,7 +3,7 @@
 # list, ps, pause/resume, spec and features.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 37
+plan 42
 
 B=$T/b
 mkbundle "$B"
@@ -36,6 +36,9 @@ cat >"$T/proc.json" <<J
 {"args":["/init","echo","from-process-file"],"cwd":"/","user":{"uid":0,"gid":0},"env":["A=1"]}
 J
 assert_eq "$(rt exec --process "$T/proc.json" "$id")" from-process-file "exec --process FILE"
+ok "update --resources - (stdin)" sh -c "echo '{\"pids\":{\"limit\":64}}' | '$CABIN' --root '$STATE' update -r - '$id'"
+echo '{"pids":{"limit":"many"}}' >"$T/bad.json"
+assert_contains "$(rt update --resources "$T/bad.json" "$id" 2>&1)" "pids.limit" "update: a bad value names the field"
 ok "pause" rt pause "$id"
 assert_eq "$(json_get "$(rt state "$id")" status)" paused "state: paused"
 ok "resume" rt resume "$id"
@@ -71,6 +74,12 @@ ok "run --detach" rt run -d --bundle "$B" $PFX-d
 ok "kill --all" rt kill --all $PFX-d KILL
 sleep 0.2
 ok "delete after kill --all" rt delete $PFX-d
+
+# --preserve-fds: fd 3 of the caller reaches the process, and only with the option
+echo preserved >"$T/fd3"
+args "$B" /init cat /proc/self/fd/3
+assert_eq "$(rt run --preserve-fds 1 -b "$B" $PFX-pf 3<"$T/fd3")" preserved "--preserve-fds 1 passes fd 3"
+nok "without --preserve-fds fd 3 is closed" rt run -b "$B" $PFX-pf2 3<"$T/fd3"
 
 # spec + features
 mkdir "$T/s"

@@ -94,7 +94,8 @@ int main(void)
 	expect("{\"linux\":{\"rootfsPropagation\":\"sideways\"}}",
 	       "`linux.rootfsPropagation`: unknown value `sideways`");
 	expect("{\"linux\":{\"maskedPaths\":[\"proc/kcore\"]}}", "`linux.maskedPaths`");
-	expect("{\"hooks\":{\"prestart\":[{\"args\":[]}]}}", "`hooks.prestart[0].path` is required");
+	expect("{\"hooks\":{\"prestart\":[{\"args\":[]}]}}",
+	       "`hooks.prestart[0].path` is required");
 	expect("{\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\",\"timeout\":0}]}}",
 	       "`hooks.poststop[0].timeout` is out of range");
 	expect("{\"annotations\":{\"a\":1}}", "`annotations.a` must be a string");
@@ -104,9 +105,10 @@ int main(void)
 
 	/* option parsing */
 	json_object_update_recursive(
-		j, json_loads("{\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\","
-			      "\"options\":[\"ro\",\"nodev\",\"size=64k\",\"mode=755\",\"shared\"]}]}",
-			      0, NULL));
+		j,
+		json_loads("{\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\","
+			   "\"options\":[\"ro\",\"nodev\",\"size=64k\",\"mode=755\",\"shared\"]}]}",
+			   0, NULL));
 	tap_ok(ctr_spec_parse(j, "/b", &s, &err) == 0, "tmpfs mount parses");
 	tap_ok(s && s->mounts[0].flags == (MS_RDONLY | MS_NODEV) &&
 		       !strcmp(s->mounts[0].data, "size=64k,mode=755") &&
