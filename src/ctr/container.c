@@ -311,9 +311,28 @@ static int apply_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
 }
 
 /*
+ * The runtime places the init in its cgroups while the init builds its filesystem. A
+ * cgroup mount (it binds the container's own cgroup directories, read from
+ * /proc/self/cgroup) and a new cgroup namespace need that placement done first.
+ */
+static int wait_placed(struct create_ctx *c, struct cabin_err **err)
+{
+	const struct ctr_spec *s = c->spec;
+	int need = !!(s->ns_new & CLONE_NEWCGROUP);
+
+	for (size_t i = 0; i < s->n_mounts && !need; i++)
+		need = s->mounts[i].kind == CTR_MOUNT_CGROUP;
+	if (!need)
+		return 0;
+	if (ctr_sync_send(c->sync[1], CTR_SYNC_PLACED_REQ, 0, NULL, -1) < 0)
+		return cabin_err_make(err, EPIPE, "runtime went away");
+	return child_wait(c->sync[1], CTR_SYNC_PLACED, NULL, err);
+}
+
+/*
  * A new cgroup namespace is rooted at the cgroup of the process that creates it, so the
- * init creates it only once the runtime has moved it into the container's cgroup (GO);
- * clone(2) and the first unshare(2) leave it out. Otherwise /proc/self/cgroup inside
+ * init creates it only once the runtime has moved it into the container's cgroup
+ * (wait_placed); clone(2) and the first unshare(2) leave it out. Otherwise /proc/self/cgroup inside
  * reads "/../<container>" and a cgroup mount shows the runtime's cgroup.
  */
 static int enter_cgroup_ns(const struct ctr_spec *s, struct cabin_err **err)
@@ -429,7 +448,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (c->userns && !s->ns_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cabin_err_make(err, errno, "become root in the user namespace");
-	if (enter_cgroup_ns(s, err) < 0)
+	if (wait_placed(c, err) < 0 || enter_cgroup_ns(s, err) < 0)
 		return -1;
 
 	if (own_mnt) {
@@ -770,6 +789,9 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			ctr_sync_send(c->sync[0], CTR_SYNC_SECCOMP_DONE, 0, NULL, -1);
 			break;
 		}
+		case CTR_SYNC_PLACED_REQ: /* the loop runs once the init is placed */
+			ctr_sync_send(c->sync[0], CTR_SYNC_PLACED, 0, NULL, -1);
+			break;
 		case CTR_SYNC_READY:
 			return 0;
 		case CTR_SYNC_ERROR:
