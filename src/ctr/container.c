@@ -489,6 +489,10 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 
 		if (master < 0)
 			return -1;
+		if (own_mnt && ctr_mount_console(master, err) < 0) {
+			close(master);
+			return -1;
+		}
 		if (ctr_sync_send(sock, CTR_SYNC_TERMINAL, 0, NULL, master) < 0)
 			return cabin_err_make(err, errno, "send the terminal to the runtime");
 		close(master);

@@ -14,7 +14,7 @@ RT=${RUNTIME_UNDER_TEST:-$CABIN}
 case $RT in /*) ;; *) RT=$(command -v "$RT") || skip_all "runtime $RT not found" ;; esac
 [ -x "$RT" ] || skip_all "runtime $RT not built"
 
-plan 18
+plan 19
 
 # Private podman configuration: nothing under /var/lib/containers, /run/libpod or
 # /etc/containers/networks is touched.
@@ -143,11 +143,12 @@ check assert_contains "$(echo "$out" | tr A-Z a-z)" "exec format error" \
 # stdin bytes from podman still unread, the kernel reports ECONNRESET on the
 # SOCK_SEQPACKET socket before the output queued on it, so a container that exits within
 # a few ms of `start` loses its output (about 1 run in 7 here; runc is slower to exec).
-out=$(timeout 120 script -qec "$(printf '%q ' "${PODMAN[@]}") run --rm -it ${RUNOPTS[*]} $IMG sh -c 'tty; test -t 0 && test -t 1 && echo stdio-is-tty; sleep 1'" /dev/null </dev/null 2>&1 | tr -d '\r\0')
+out=$(timeout 120 script -qec "$(printf '%q ' "${PODMAN[@]}") run --rm -it ${RUNOPTS[*]} $IMG sh -c 'tty; test -t 0 && test -t 1 && echo stdio-is-tty; test /dev/console -ef \$(tty) && echo console-is-tty; sleep 1'" /dev/null </dev/null 2>&1 | tr -d '\r\0')
 if [[ $out =~ /dev/pts/[0-9]+ ]]; then _ok 0 "run -it: tty names a /dev/pts device"; else
 	_ok 1 "run -it: tty names a /dev/pts device"
 	echo "#   got: $(printf %q "$out" | head -c 600)"
 fi
 assert_contains "$out" "stdio-is-tty" "run -it: stdin and stdout are terminals"
+assert_contains "$out" "console-is-tty" "run -it: /dev/console is the container's terminal"
 
 done_testing
