@@ -311,9 +311,28 @@ static int apply_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
 }
 
 /*
+ * The runtime places the init in its cgroups while the init builds its filesystem. A
+ * cgroup mount (it binds the container's own cgroup directories, read from
+ * /proc/self/cgroup) and a new cgroup namespace need that placement done first.
+ */
+static int wait_placed(struct create_ctx *c, struct cabin_err **err)
+{
+	const struct ctr_spec *s = c->spec;
+	int need = !!(s->ns_new & CLONE_NEWCGROUP);
+
+	for (size_t i = 0; i < s->n_mounts && !need; i++)
+		need = s->mounts[i].kind == CTR_MOUNT_CGROUP;
+	if (!need)
+		return 0;
+	if (ctr_sync_send(c->sync[1], CTR_SYNC_PLACED_REQ, 0, NULL, -1) < 0)
+		return cabin_err_make(err, EPIPE, "runtime went away");
+	return child_wait(c->sync[1], CTR_SYNC_PLACED, NULL, err);
+}
+
+/*
  * A new cgroup namespace is rooted at the cgroup of the process that creates it, so the
- * init creates it only once the runtime has moved it into the container's cgroup (GO);
- * clone(2) and the first unshare(2) leave it out. Otherwise /proc/self/cgroup inside
+ * init creates it only once the runtime has moved it into the container's cgroup
+ * (wait_placed); clone(2) and the first unshare(2) leave it out. Otherwise /proc/self/cgroup inside
  * reads "/../<container>" and a cgroup mount shows the runtime's cgroup.
  */
 static int enter_cgroup_ns(const struct ctr_spec *s, struct cabin_err **err)
@@ -429,7 +448,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (c->userns && !s->ns_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cabin_err_make(err, errno, "become root in the user namespace");
-	if (enter_cgroup_ns(s, err) < 0)
+	if (wait_placed(c, err) < 0 || enter_cgroup_ns(s, err) < 0)
 		return -1;
 
 	if (own_mnt) {
@@ -470,6 +489,10 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 
 		if (master < 0)
 			return -1;
+		if (own_mnt && ctr_mount_console(master, err) < 0) {
+			close(master);
+			return -1;
+		}
 		if (ctr_sync_send(sock, CTR_SYNC_TERMINAL, 0, NULL, master) < 0)
 			return cabin_err_make(err, errno, "send the terminal to the runtime");
 		close(master);
@@ -536,8 +559,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	/* nothing of ours leaks into the container; --preserve-fds ones are the caller's */
 	syscall(SYS_close_range, 3 + c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
-	/* The sync socket is closed now; nothing to report to. */
-	_exit(127);
+	/* the runtime is gone: this reaches the container's stderr (conmon logs it) */
+	return cabin_err_make(err, errno, "exec `%s`", exe);
 }
 
 /* ------------------------------------------------------------- the runtime side */
@@ -751,6 +774,9 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			ctr_sync_send(c->sync[0], CTR_SYNC_SECCOMP_DONE, 0, NULL, -1);
 			break;
 		}
+		case CTR_SYNC_PLACED_REQ: /* the loop runs once the init is placed */
+			ctr_sync_send(c->sync[0], CTR_SYNC_PLACED, 0, NULL, -1);
+			break;
 		case CTR_SYNC_READY:
 			return 0;
 		case CTR_SYNC_ERROR:
@@ -1019,6 +1045,12 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 	}
 	close(c.fifo);
 	c.fifo = -1;
+	/*
+	 * Nobody reads the sync socket any more: with it closed, a failure of the init
+	 * between here and execve goes to the container's stderr, as after `start`.
+	 */
+	close(c.sync[0]);
+	c.sync[0] = -1;
 	if (release_init(c.dirfd, o->id, err) < 0) {
 		ret = -1;
 		create_rollback(&c);

@@ -97,6 +97,8 @@ enum ctr_sync_type {
 	CTR_SYNC_ERROR,	  /* text: one error line */
 	CTR_SYNC_SECCOMP, /* init -> runtime: the seccomp notify fd, for listenerPath */
 	CTR_SYNC_SECCOMP_DONE,
+	CTR_SYNC_PLACED_REQ, /* init -> runtime: answered once the init is in its cgroups */
+	CTR_SYNC_PLACED,
 };
 
 /** ctr_console_send() - pass a pty master to a --console-socket peer (SCM_RIGHTS). */

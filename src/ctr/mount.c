@@ -639,3 +639,40 @@ int ctr_rootfs_finish(const struct ctr_spec *spec, struct cabin_err **err)
 	}
 	return 0;
 }
+
+int ctr_mount_console(int master, struct cabin_err **err)
+{
+	cleanup_close int target = -1, tree = -1;
+	char pts[64];
+	struct stat sb;
+
+	if (ptsname_r(master, pts, sizeof(pts)) != 0)
+		return cabin_err_make(err, errno, "name of the terminal");
+	target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (target < 0 && errno == ENOENT) {
+		int f = open("/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			     0600);
+
+		/* a read-only /dev of the image: no console, as without a terminal */
+		if (f < 0 && (errno == EROFS || errno == EACCES))
+			return 0;
+		if (f < 0)
+			return cabin_err_make(err, errno, "create `/dev/console`");
+		close(f);
+		target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (target < 0)
+		return cabin_err_make(err, errno, "open `/dev/console`");
+	/* never mount over what a symlink planted in the image points to */
+	if (fstat(target, &sb) < 0)
+		return cabin_err_make(err, errno, "stat `/dev/console`");
+	if (S_ISLNK(sb.st_mode) || S_ISDIR(sb.st_mode))
+		return cabin_err_make(err, EINVAL, "`/dev/console` is not a file or device");
+	tree = sys_open_tree(AT_FDCWD, pts, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return cabin_err_make(err, errno, "bind `%s`", pts);
+	if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
+		return cabin_err_make(err, errno, "bind `%s` on `/dev/console`", pts);
+	return 0;
+}
