@@ -40,19 +40,30 @@ static int last_cap(void)
 	return last;
 }
 
-/* A mask from a "CapXxx:\t<hex>" line of /proc/self/status. */
-static int status_mask(const char *key, uint64_t *out, struct cabin_err **err)
+/*
+ * The runtime's bounding set, read with prctl(2) rather than /proc/self/status: the
+ * container process may have no /proc at all (no mount namespace, chroot only).
+ */
+static uint64_t bounding_mask(void)
 {
-	cleanup_free char *buf = NULL;
-	const char *p;
-	int ret = fs_read_file("/proc/self/status", 1 << 16, &buf, NULL, err);
+	uint64_t m = 0;
 
-	if (ret < 0)
-		return ret;
-	p = strstr(buf, key);
-	if (!p)
-		return cabin_err_make(err, 0, "`%s` missing from /proc/self/status", key);
-	*out = strtoull(p + strlen(key), NULL, 16);
+	for (int c = 0; c <= 63; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			m |= 1ULL << c;
+	return m;
+}
+
+/* The permitted set of the calling thread, with capget(2) for the same reason. */
+static int permitted_mask(uint64_t *out, struct cabin_err **err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (capget(&hdr, data) < 0)
+		return cabin_err_make(err, errno, "capget");
+	*out = (uint64_t)data[0].permitted | ((uint64_t)data[1].permitted << 32);
 	return 0;
 }
 
@@ -81,16 +92,13 @@ int ctr_caps_parse(json_t *caps, struct ctr_caps *out, struct cabin_err **err)
 			      &out->ambient };
 	uint64_t bnd = 0;
 	size_t s;
-	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (!caps || json_is_null(caps))
 		return 0;
 	if (!json_is_object(caps))
 		return cabin_err_make(err, 0, "process.capabilities: expected an object");
-	ret = status_mask("CapBnd:", &bnd, err);
-	if (ret < 0)
-		return ret;
+	bnd = bounding_mask();
 	out->present = 1;
 	for (s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
 		json_t *a = json_object_get(caps, sets[s]), *e;
@@ -194,7 +202,7 @@ int ctr_caps_apply(const struct ctr_caps *caps, struct cabin_err **err)
 	 * kept; dropping from the bounding set needs CAP_SETPCAP in effective, so raise
 	 * effective to permitted first.
 	 */
-	ret = status_mask("CapPrm:", &prm, err);
+	ret = permitted_mask(&prm, err);
 	if (ret < 0)
 		return ret;
 	ret = set_proc(prm, prm, caps->inheritable & prm, "process.capabilities", err);
