@@ -18,7 +18,7 @@ else
   MAKEFLAGS += --no-print-directory
 endif
 
-PKGS := jansson libseccomp libcap libarchive libmnl
+PKGS := jansson libseccomp libcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -6,13 +6,22 @@
 # Prints wall and CPU seconds per run, the emulator's guest instructions per second,
 # and last the ratio of emu's CPU time to QEMU TCG's ("ratio X"). CPU time (user+sys)
 # is what is compared: these machines are shared, so wall time is noisy.
-#   BENCH_IMG=path     another guest image (default tests/guests/compute.bin)
+#   BENCH_ITERS=N      build and run the compute guest for N iterations (default: the
+#                      test suite's tests/guests/compute.bin, 2*10^7 iterations)
+#   BENCH_IMG=path     another guest image
 #   BENCH_KVM_TIMEOUT  seconds before the KVM run is abandoned (default 60; nested
 #                      software KVM runs guest ring 0 thousands of times slower)
+#   BENCH_RUNS         emu and QEMU runs, interleaved; the least CPU time counts (default 3)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 make -s all tests/guests/compute.bin tests/guests/compute-native >/dev/null || exit 1
 IMG=${BENCH_IMG:-tests/guests/compute.bin}
+native_args=()
+if [ -n "${BENCH_ITERS:-}" ]; then
+	make -s "build/emu-bench/compute-$BENCH_ITERS.bin" >/dev/null || exit 1
+	IMG=build/emu-bench/compute-$BENCH_ITERS.bin
+	native_args=("$BENCH_ITERS")
+fi
 QEMU=${QEMU:-qemu-system-x86_64}
 KVM_TIMEOUT=${BENCH_KVM_TIMEOUT:-60}
 out=$(mktemp -d /tmp/cabin-bench.XXXXXX)
@@ -32,15 +41,29 @@ run() {
 		"$(grep -m1 -o 'checksum [0-9a-f]*' "$out/$name.out" || echo '(no checksum)')"
 }
 
+RUNS=${BENCH_RUNS:-3}
+have_qemu=0
+command -v "$QEMU" >/dev/null 2>&1 && have_qemu=1
+min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+
 echo "image: $IMG"
-run native 600 tests/guests/compute-native
+run native 600 tests/guests/compute-native "${native_args[@]}"
 native_cpu=$cpu
 
-CABIN_EMU_STATS=1 run emu 1200 ./cabin vm run --accel emu --memory 16M --firmware "$IMG"
-emu_cpu=$cpu emu_wall=$wall
+emu_cpu=999999 qemu_cpu=999999
+for i in $(seq "$RUNS"); do
+	CABIN_EMU_STATS=1 run emu 1200 ./cabin vm run --accel emu --memory 16M --firmware "$IMG"
+	emu_cpu=$(min "$cpu" "$emu_cpu")
+	if [ $have_qemu = 1 ]; then
+		run qemu-tcg 1200 "$QEMU" -M microvm,acpi=off -accel tcg -m 16M -bios "$IMG" \
+			-nodefaults -display none -serial stdio \
+			-device isa-debug-exit,iobase=0x501,iosize=1
+		qemu_cpu=$(min "$cpu" "$qemu_cpu")
+	fi
+done
 stats=$(grep -m1 '^emu:' "$out/emu.err")
 insns=$(echo "$stats" | awk '{print $2}')
-echo "emu stats: $stats"
+echo "emu stats (last run): $stats"
 if [ -n "$insns" ]; then
 	echo "emu: $(echo "$insns / $emu_cpu / 1000000" | bc -l | xargs printf '%.1f') million guest instructions per CPU second"
 fi
@@ -52,10 +75,8 @@ else
 	echo "kvm: /dev/kvm not available"
 fi
 
-if command -v "$QEMU" >/dev/null 2>&1; then
-	run qemu-tcg 1200 "$QEMU" -M microvm,acpi=off -accel tcg -m 16M -bios "$IMG" \
-		-nodefaults -display none -serial stdio -device isa-debug-exit,iobase=0x501,iosize=1
-	qemu_cpu=$cpu
+echo "best of $RUNS: emu cpu $emu_cpu s$([ $have_qemu = 1 ] && echo ", qemu-tcg cpu $qemu_cpu s")"
+if [ $have_qemu = 1 ]; then
 	echo "emu/native cpu: $(echo "$emu_cpu / $native_cpu" | bc -l | xargs printf '%.1f')"
 	echo "ratio $(echo "$emu_cpu / $qemu_cpu" | bc -l | xargs printf '%.2f')"
 else

@@ -12,3 +12,19 @@ OBJS += src/emu/arch/x86/pic.o
 LDFLAGS += -Wl,-u,emu_accel_ops
 UNIT_TESTS += tests/unit/test-emu-flags
 UNIT_TESTS += tests/unit/test-emu-cpu
+
+# bench/emu.sh with BENCH_ITERS=N: the compute test guest built for N iterations.
+EMU_BENCH_LIB64 := tests/guests/entry64.g64.o tests/guests/lib.g64.o tests/guests/idt.g64.o \
+	tests/guests/isr.g64.o
+CLEAN_EXTRA += build/emu-bench/compute-*.bin build/emu-bench/compute-*.elf build/emu-bench/compute-*.g64.o
+build/emu-bench/compute-%.g64.o: tests/guests/compute-guest.c tests/guests/compute.h
+	$(E) "  GCC64   $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(GUEST_CFLAGS64) -DCOMPUTE_ITERS=$* -c -o $@ $<
+build/emu-bench/compute-%.elf: build/emu-bench/compute-%.g64.o $(EMU_BENCH_LIB64) tests/guests/guest.ld
+	$(E) "  LD      $@"
+	$(Q)ld -m elf_x86_64 $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+build/emu-bench/compute-%.bin: build/emu-bench/compute-%.elf
+	$(E) "  IMAGE   $@"
+	$(Q)objcopy -O binary -j .text -j .fixed -j .reset $< $@
+.PRECIOUS: build/emu-bench/compute-%.elf build/emu-bench/compute-%.g64.o

@@ -51,3 +51,4 @@ tests/vm/guests/pvh.elf: tests/vm/guests/pvh.S
 	$(Q)$(CC) -c -o $(@:.elf=.o) $<
 	$(Q)ld -N --no-warn-rwx-segments -Ttext=0x100000 -e _start -o $@ $(@:.elf=.o)
 	$(Q)rm -f $(@:.elf=.o)
+UNIT_TESTS += tests/unit/test-machine

@@ -39,7 +39,7 @@
 
 /* Firecracker's guest command line conventions. */
 #define VM_DEFAULT_CMDLINE                                                                         \
-	"console=ttyS0 reboot=k panic=1 pci=off nomodule 8250.nr_uarts=1 i8042.noaux "             \
+	"console=ttyS0 reboot=k panic=1 pci=off 8250.nr_uarts=1 i8042.noaux "                      \
 	"i8042.nomux i8042.dumbkbd"
 
 #define VM_MAX_DISKS 8
@@ -141,8 +141,7 @@ static int pick_accel(const char *want, const struct accel_ops **out, int *hw,
 		return 0;
 	}
 	if (strcmp(want, "auto"))
-		return cabin_err_make(err, EINVAL, "--accel must be kvm, emu or auto, not `%s`",
-				      want);
+		return cabin_err_make(err, 0, "--accel must be kvm, emu or auto, not `%s`", want);
 	if (kvm == 1) {
 		fprintf(stderr, "cabin: accelerator kvm (%s)\n", why);
 		*out = &kvm_accel_ops;
@@ -181,7 +180,7 @@ static int cmd_fragment(char **argv, int argc, char **out, struct cabin_err **er
 		if (strchr(argv[i], '"')) {
 			free(s);
 			return cabin_err_make(
-				err, EINVAL,
+				err, 0,
 				"guest command argument `%s` has a double quote, which "
 				"the kernel command line cannot carry",
 				argv[i]);
@@ -238,7 +237,7 @@ static int attach_devices(struct machine *m, void *opaque, struct cabin_err **er
 		errno = 0;
 		cid = strtoul(spec, &end, 10);
 		if (errno || *end || !*spec || cid < 3 || cid > 0xfffffffful || !comma[1])
-			return cabin_err_make(err, EINVAL,
+			return cabin_err_make(err, 0,
 					      "--vsock `%s`: need CID (>= 3) and a socket path",
 					      o->vsock);
 		ret = virtio_vsock_attach(m, (uint32_t)cid, comma + 1, err);
@@ -331,7 +330,7 @@ static int default_kernel(char **kernel, char **modules, struct cabin_err **err)
 				      "no --kernel, and no `fetch-kernel.sh` next to cabin to get "
 				      "the default one");
 	if (strchr(script, '\''))
-		return cabin_err_make(err, EINVAL, "unusable script path `%s`", script);
+		return cabin_err_make(err, 0, "unusable script path `%s`", script);
 	cmd = xasprintf("'%s'", script);
 	f = popen(cmd, "re");
 	if (!f)
@@ -412,25 +411,32 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	if (ret < 0)
 		return ret;
 	if (o->kernel && o->firmware)
-		return cabin_err_make(err, EINVAL, "--kernel and --firmware exclude each other");
-	if (!o->kernel && (o->initrd || o->cmdline || o->nr_cmd))
-		return cabin_err_make(err, EINVAL,
-				      "--initrd, --cmdline and a COMMAND need --kernel");
+		return cabin_err_make(err, 0, "--kernel and --firmware exclude each other");
+	if (o->firmware && (o->initrd || o->cmdline || o->nr_cmd))
+		return cabin_err_make(
+			err, 0, "--initrd, --cmdline and a COMMAND need a kernel, not --firmware");
 	if (!o->kernel && !o->firmware && hw && cfg.accel->kind == ACCEL_KVM) {
 		/* Hardware virtualization: boot the default Linux with cabin's initramfs. */
 		ret = default_kernel(&def_kernel, &def_mods, err);
 		if (ret < 0)
 			return cabin_err_wrap(err, "default kernel");
-		def_initrd = xasprintf("%s/cabin-initrd.cpio", def_mods);
-		ret = build_initrd(def_initrd, NULL, def_mods, NULL, err);
-		if (ret < 0)
-			return cabin_err_wrap(err, "initramfs for the default kernel");
+		if (!o->initrd) {
+			def_initrd = xasprintf("%s/cabin-initrd.cpio", def_mods);
+			ret = build_initrd(def_initrd, NULL, def_mods, NULL, err);
+			if (ret < 0)
+				return cabin_err_wrap(err, "initramfs for the default kernel");
+			o->initrd = def_initrd;
+		}
 		fprintf(stderr, "cabin: booting the default kernel `%s`\n", def_kernel);
 		o->kernel = def_kernel;
-		o->initrd = def_initrd;
 		if (!o->mem_given)
 			o->mem = 256ull << 20;
 	} else if (!o->kernel && !o->firmware) {
+		if (o->initrd || o->cmdline || o->nr_cmd)
+			return cabin_err_make(
+				err, 0,
+				"--initrd, --cmdline and a COMMAND need --kernel here "
+				"(no default kernel without hardware virtualization)");
 		if (hw)
 			fprintf(stderr, "cabin: the software CPU boots the built-in test guest; "
 					"pass --kernel for Linux\n");
@@ -443,13 +449,22 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	}
 
 	if (o->kernel) {
-		cmdline = o->cmdline ? xasprintf("%s %s", VM_DEFAULT_CMDLINE, o->cmdline)
-				     : xstrdup(VM_DEFAULT_CMDLINE);
+		/*
+		 * Defaults, then the devices' virtio_mmio.device= (added by the machine),
+		 * then --cmdline, so the user's words win, then `-- COMMAND`.
+		 */
+		cleanup_free char *cmd = NULL;
+
+		cmdline = xstrdup(VM_DEFAULT_CMDLINE);
 		if (o->nr_cmd) {
-			ret = cmd_fragment(o->cmd, o->nr_cmd, &tail, err);
+			ret = cmd_fragment(o->cmd, o->nr_cmd, &cmd, err);
 			if (ret < 0)
 				return ret;
 		}
+		if (o->cmdline && cmd)
+			tail = xasprintf("%s %s", o->cmdline, cmd);
+		else if (o->cmdline || cmd)
+			tail = xstrdup(o->cmdline ? o->cmdline : cmd);
 	}
 	cfg.mem_size = o->mem;
 	cfg.nr_vcpus = o->cpus;
@@ -567,15 +582,14 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 			break;
 		case OPT_NET:
 			if (strncmp(optarg, "tap=", 4) || !optarg[4])
-				return cabin_err_make(err, EINVAL,
-						      "--net must be `tap=NAME`, not `%s`", optarg);
+				return cabin_err_make(err, 0, "--net must be `tap=NAME`, not `%s`",
+						      optarg);
 			o.net_tap = optarg + 4;
 			break;
 		case OPT_VSOCK:
 			if (!strchr(optarg, ','))
-				return cabin_err_make(err, EINVAL,
-						      "--vsock must be `CID,SOCKET`, not `%s`",
-						      optarg);
+				return cabin_err_make(
+					err, 0, "--vsock must be `CID,SOCKET`, not `%s`", optarg);
 			o.vsock = optarg;
 			break;
 		case OPT_DISK:
@@ -591,8 +605,8 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 			n = strtoul(optarg, &end, 10);
 			if (errno || *end || !isdigit((unsigned char)optarg[0]) || n < 1 ||
 			    n > MACHINE_MAX_VCPUS)
-				return cabin_err_make(err, EINVAL, "invalid --cpus `%s` (1-%d)",
-						      optarg, MACHINE_MAX_VCPUS);
+				return cabin_err_make(err, 0, "invalid --cpus `%s` (1-%d)", optarg,
+						      MACHINE_MAX_VCPUS);
 			o.cpus = (unsigned int)n;
 			break;
 		}
@@ -600,7 +614,7 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 			if (parse_size(optarg, &o.mem) < 0 || o.mem < (2ull << 20) ||
 			    o.mem > (1ull << 40))
 				return cabin_err_make(
-					err, EINVAL, "invalid --memory `%s` (e.g. 128M, 1G; 2M-1T)",
+					err, 0, "invalid --memory `%s` (e.g. 128M, 1G; 2M-1T)",
 					optarg);
 			o.mem_given = 1;
 			break;
@@ -609,12 +623,12 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 			return 0;
 		default:
 			run_usage(stderr);
-			return cabin_err_make(err, EINVAL, "bad `vm run` option");
+			return cabin_err_make(err, 0, "bad `vm run` option");
 		}
 	}
 	if (optind < argc && strcmp(argv[optind - 1], "--")) {
 		/* getopt stops at the first non-option; only `--` may introduce the command. */
-		return cabin_err_make(err, EINVAL, "unexpected argument `%s` (use `-- COMMAND`)",
+		return cabin_err_make(err, 0, "unexpected argument `%s` (use `-- COMMAND`)",
 				      argv[optind]);
 	}
 	o.cmd = argv + optind;
@@ -673,11 +687,11 @@ static int cmd_vm_initrd(int argc, char **argv, struct cabin_err **err)
 			       "present).\n");
 			return 0;
 		default:
-			return cabin_err_make(err, EINVAL, "bad `vm initrd` option");
+			return cabin_err_make(err, 0, "bad `vm initrd` option");
 		}
 	}
 	if (optind < argc)
-		return cabin_err_make(err, EINVAL, "unexpected argument `%s`", argv[optind]);
+		return cabin_err_make(err, 0, "unexpected argument `%s`", argv[optind]);
 	ret = build_initrd(out, init, mods, nr_files ? files : NULL, err);
 	if (ret < 0)
 		return ret;
@@ -739,9 +753,9 @@ static int ctl_simple(int argc, char **argv, enum vm_ctl_req req, struct cabin_e
 	int ret;
 
 	if (argc != 2)
-		return cabin_err_make(err, EINVAL, "usage: cabin vm %s NAME", argv[0]);
+		return cabin_err_make(err, 0, "usage: cabin vm %s NAME", argv[0]);
 	if (!argv[1][0] || strchr(argv[1], '/'))
-		return cabin_err_make(err, EINVAL, "invalid VM name `%s`", argv[1]);
+		return cabin_err_make(err, 0, "invalid VM name `%s`", argv[1]);
 	path = xasprintf("%s/%s.sock", dir, argv[1]);
 	ret = vm_ctl_request(path, req, &info, err);
 	if (ret < 0) {
@@ -787,7 +801,7 @@ int cmd_vm(int argc, char **argv, struct cabin_err **err)
 {
 	if (argc < 2) {
 		vm_usage(stderr);
-		return cabin_err_make(err, EINVAL, "`vm` needs a command");
+		return cabin_err_make(err, 0, "`vm` needs a command");
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		vm_usage(stdout);
@@ -797,5 +811,5 @@ int cmd_vm(int argc, char **argv, struct cabin_err **err)
 		if (!strcmp(vm_commands[i].name, argv[1]))
 			return vm_commands[i].fn(argc - 1, argv + 1, err);
 	vm_usage(stderr);
-	return cabin_err_make(err, EINVAL, "unknown `vm` command `%s`", argv[1]);
+	return cabin_err_make(err, 0, "unknown `vm` command `%s`", argv[1]);
 }

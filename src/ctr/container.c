@@ -644,44 +644,24 @@ static int runtime_hooks(struct create_ctx *c, struct cabin_err **err)
 }
 
 /*
- * linux.resources.devices as the cgroup should enforce it: config.json usually denies
- * everything, and the runtime then allows what every container gets (the default
- * devices, ptys) and every linux.devices entry, as runc and crun do.
+ * linux.resources as the cgroup should enforce it: every linux.devices entry must be
+ * usable, so it becomes an allow rule (the manager appends the standard devices).
  */
-static json_t *effective_resources(const struct ctr_spec *s)
+static int effective_resources(const struct ctr_spec *s, json_t **out, struct cabin_err **err)
 {
-	static const struct {
-		const char *type;
-		int major, minor;
-	} defaults[] = {
-		{ "c", 1, 3 }, { "c", 1, 5 }, { "c", 1, 7 }, { "c", 1, 8 },    { "c", 1, 9 },
-		{ "c", 5, 0 }, { "c", 5, 1 }, { "c", 5, 2 }, { "c", 136, -1 },
-	};
-	json_t *res, *devs;
+	json_t *res;
 
-	if (!s->resources || !json_object_get(s->resources, "devices"))
-		return s->resources ? json_incref(s->resources) : NULL;
+	*out = NULL;
+	if (!s->resources)
+		return 0;
 	res = json_deep_copy(s->resources);
-	devs = json_object_get(res, "devices");
-	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
-		json_t *d = json_pack("{s:b,s:s,s:i,s:s}", "allow", 1, "type", defaults[i].type,
-				      "major", defaults[i].major, "access", "rwm");
-
-		if (defaults[i].minor >= 0)
-			json_object_set_new(d, "minor", json_integer(defaults[i].minor));
-		json_array_append_new(devs, d);
+	if (ctr_cgroup_add_spec_devices(
+		    res, json_object_get(json_object_get(s->json, "linux"), "devices"), err) < 0) {
+		json_decref(res);
+		return cabin_err_wrap(err, "config.json");
 	}
-	for (size_t i = 0; i < s->n_devices; i++) {
-		const struct ctr_device *d = &s->devices[i];
-
-		if (d->type == S_IFIFO)
-			continue;
-		json_array_append_new(devs, json_pack("{s:b,s:s,s:i,s:i,s:s}", "allow", 1, "type",
-						      d->type == S_IFBLK ? "b" : "c", "major",
-						      (int)d->major, "minor", (int)d->minor,
-						      "access", "rwm"));
-	}
-	return res;
+	*out = res;
+	return 0;
 }
 
 /*
@@ -699,7 +679,8 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0)
 		return cabin_err_make(err, EPIPE, "container init went away");
-	res = effective_resources(s);
+	if (effective_resources(s, &res, err) < 0)
+		return -1;
 	ret = ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
 	json_decref(res);
 	if (ret < 0)

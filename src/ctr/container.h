@@ -36,7 +36,7 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err);
  */
 int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err);
 
-/** ctr_state_print_json() - the runtime-spec state of @id (caller decrefs). */
+/** ctr_state_get() - the runtime-spec state of @id (caller decrefs). */
 int ctr_state_get(const char *root, const char *id, json_t **out, struct cabin_err **err);
 
 /** ctr_kill() - send @sig to the init, or with @all to every process of the container. */
@@ -110,7 +110,10 @@ int ctr_console_connect(const char *path, struct cabin_err **err);
  * controlling terminal and stdio, set the size. Return: the master fd.
  */
 int ctr_terminal_setup(unsigned short rows, unsigned short cols, struct cabin_err **err);
-/** ctr_terminal_proxy() - copy stdin -> @master and @master -> stdout until @pidfd exits. */
+/**
+ * ctr_terminal_proxy() - copy stdin -> @master and @master -> stdout, forward the signals
+ * read from @sigfd to @pid, until @pid exits; its wait status goes to *@status.
+ */
 void ctr_terminal_proxy(int master, int sigfd, pid_t pid, int *status);
 
 /** ctr_write_idmap() - write runtime-spec @maps to /proc/@pid/@file (uid_map, gid_map). */

@@ -16,7 +16,7 @@ struct ctr_spec;
  * resolved under the rootfs with openat2(RESOLVE_IN_ROOT), so a symlink in the image
  * never leads a mount outside it.
  * @userns: the container has its own user namespace (devices are bind-mounted then)
- * Return: an O_PATH fd of the new root (for ctr_rootfs_pivot), or <0.
+ * Return: a directory fd of the new root (for ctr_rootfs_pivot), or <0.
  */
 int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err **err);
 

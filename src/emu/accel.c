@@ -42,11 +42,15 @@ static int own_port(uint16_t port)
 	       port == 0x4d1 || (port >= 0x40 && port <= 0x43) || port == 0x61;
 }
 
+static void advance_clock(struct emu_cpu *c);
+
 static int own_io(struct emu_cpu *c, uint16_t port, int size, int is_write, uint32_t *val)
 {
 	struct emu_vm *vm = c->vm;
 	uint32_t v = 0, out = 0;
 
+	/* the PIT must see the instructions this CPU ran since its batch began */
+	advance_clock(c);
 	/* the irqchip ports are byte-wide; wider accesses hit consecutive ports */
 	for (int i = 0; i < size; i++) {
 		uint16_t p = (uint16_t)(port + i);
@@ -143,7 +147,8 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 	if (len > 8) {
 		/* wider than an exit carries: split */
 		for (unsigned int o = 0; o < len; o += 8)
-			emu_mmio(c, pa + o, (uint8_t *)data + o, len - o < 8 ? len - o : 8, is_write);
+			emu_mmio(c, pa + o, (uint8_t *)data + o, len - o < 8 ? len - o : 8,
+				 is_write);
 		return 0;
 	}
 	if (!is_write) {
@@ -195,6 +200,15 @@ void emu_intr_poll(struct emu_cpu *c)
 	int vec;
 
 	c->intr_hint = 0;
+	if (c->nmi_pending && !c->nmi_blocked) {
+		c->nmi_pending = 0;
+		c->nmi_blocked = 1;
+		c->intr_hint = 1;
+		emu_deliver(c, EXC_NMI, INT_EXT, 0, 0);
+		return;
+	}
+	if (!(c->flags & FL_IF))
+		return;
 	vec = emu_lapic_pending(c);
 	if (vec >= 0) {
 		emu_lapic_ack(c, vec);
@@ -222,6 +236,8 @@ static int intr_ready(struct emu_cpu *c)
 {
 	int r;
 
+	if (c->nmi_pending && !c->nmi_blocked)
+		return 2;
 	if (emu_lapic_pending(c) >= 0)
 		return 1;
 	if (!emu_lapic_accept_pic(c))
@@ -321,6 +337,11 @@ static int emu_vm_init(struct machine *m, struct cabin_err **err)
 	if (!vm)
 		return cabin_err_make(err, ENOMEM, "emulator: allocate VM state");
 	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
+	{
+		const char *t = getenv("CABIN_EMU_TRACE");
+
+		vm->trace_exc = t && strstr(t, "exc") ? 200 : 0;
+	}
 	m->accel_priv = vm;
 	return 0;
 }
@@ -338,9 +359,11 @@ static void print_stats(struct emu_vm *vm)
 	if (!e || !*e || !strcmp(e, "0"))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	s = (double)(t.tv_sec - vm->t_start.tv_sec) + (double)(t.tv_nsec - vm->t_start.tv_nsec) / 1e9;
+	s = (double)(t.tv_sec - vm->t_start.tv_sec) +
+	    (double)(t.tv_nsec - vm->t_start.tv_nsec) / 1e9;
 	fprintf(stderr, "emu: %llu instructions in %.3f s, %.1f MIPS\n",
-		(unsigned long long)vm->total_insns, s, s > 0 ? (double)vm->total_insns / s / 1e6 : 0.0);
+		(unsigned long long)vm->total_insns, s,
+		s > 0 ? (double)vm->total_insns / s / 1e6 : 0.0);
 }
 
 static void emu_vm_fini(struct machine *m)
@@ -387,8 +410,9 @@ static void emu_vcpu_fini(struct vcpu *v)
 
 static void do_init(struct emu_cpu *c)
 {
+	/* as KVM: the BSP restarts at the reset vector, APs wait for a STARTUP IPI */
 	emu_cpu_reset(c);
-	c->state = EMU_WAIT_SIPI;
+	c->state = c->index == 0 ? EMU_RUNNING : EMU_WAIT_SIPI;
 	c->sipi_vector = -1;
 }
 
@@ -481,8 +505,7 @@ static void wait_event(struct emu_cpu *c, int ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&c->lock);
-	if (!c->kick && !c->init_pending && c->sipi_vector < 0 && !c->intr_hint &&
-	    !c->m->stopping)
+	if (!c->kick && !c->init_pending && c->sipi_vector < 0 && !c->intr_hint && !c->m->stopping)
 		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -506,8 +529,7 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 			pthread_mutex_lock(&c->lock);
 			c->init_pending = 0;
 			pthread_mutex_unlock(&c->lock);
-			if (c->index != 0 || 1)
-				do_init(c);
+			do_init(c);
 		}
 		if (c->state == EMU_WAIT_SIPI) {
 			int vec;
@@ -525,8 +547,13 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 		}
 		run_timers(c);
 		if (c->state == EMU_HALTED) {
-			if (intr_ready(c)) {
-				if (c->flags & FL_IF) {
+			/* clear the hint first: a device raising a line from now on sets it again
+			 */
+			c->intr_hint = 0;
+			int ready = intr_ready(c);
+
+			if (ready) {
+				if ((c->flags & FL_IF) || ready == 2) {
 					c->state = EMU_RUNNING;
 					c->intr_hint = 1;
 				}
@@ -543,7 +570,6 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 					clock_skip_to(c->vm, dl);
 					continue;
 				}
-				c->intr_hint = 0;
 				/* other CPUs run: they advance the clock; re-check it every ms */
 				wait_event(c, dl ? 1 : 50);
 				continue;
@@ -591,7 +617,6 @@ static int emu_get_regs(struct vcpu *v, struct x86_regs *r)
 {
 	struct emu_cpu *c = v->accel;
 
-	memcpy(&r->rax, c->r, sizeof(c->r)); /* field order matches: see below */
 	r->rax = c->r[0];
 	r->rcx = c->r[1];
 	r->rdx = c->r[2];

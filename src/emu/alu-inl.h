@@ -31,6 +31,8 @@ static inline int get_cf(struct emu_cpu *c)
 	case CC_SHL:
 	case CC_SHR:
 	case CC_SAR:
+	case CC_MUL:
+	case CC_ROT:
 		break;
 	}
 	return (emu_cc_compute(c) & FL_CF) != 0;
@@ -45,8 +47,16 @@ static inline void lazy(struct emu_cpu *c, int op, int size, uint64_t a, uint64_
 	c->cc_res = res;
 }
 
+/* logic results need only the result for their flags (CF = OF = AF = 0) */
+static inline void lazy_logic(struct emu_cpu *c, int size, uint64_t res)
+{
+	c->cc_op = CC_LOGIC;
+	c->cc_size = (uint32_t)size;
+	c->cc_res = res;
+}
+
 static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c, int op, int size,
-							   uint64_t a, uint64_t b)
+							      uint64_t a, uint64_t b)
 {
 	uint64_t mask = emu_size_mask(size), res;
 	int cf;
@@ -60,7 +70,7 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 		return res;
 	case ALU_OR:
 		res = a | b;
-		lazy(c, CC_LOGIC, size, a, b, res);
+		lazy_logic(c, size, res);
 		return res;
 	case ALU_ADC:
 		cf = get_cf(c);
@@ -74,7 +84,7 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 		return res;
 	case ALU_AND:
 		res = a & b;
-		lazy(c, CC_LOGIC, size, a, b, res);
+		lazy_logic(c, size, res);
 		return res;
 	case ALU_SUB:
 		res = (a - b) & mask;
@@ -82,7 +92,7 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 		return res;
 	case ALU_XOR:
 		res = a ^ b;
-		lazy(c, CC_LOGIC, size, a, b, res);
+		lazy_logic(c, size, res);
 		return res;
 	default:
 		res = (a - b) & mask;
@@ -92,8 +102,8 @@ static inline __attribute__((always_inline)) uint64_t alu_inl(struct emu_cpu *c,
 }
 
 /* SHL/SAL/SHR/SAR by 0 < @count < width bits, flags left lazy */
-static inline __attribute__((always_inline)) uint64_t shift_lazy(struct emu_cpu *c, int op, int size,
-								 uint64_t a, unsigned int count)
+static inline __attribute__((always_inline)) uint64_t
+shift_lazy(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int count)
 {
 	uint64_t mask = emu_size_mask(size), res;
 	int sh = 64 - size * 8;
@@ -112,6 +122,78 @@ static inline __attribute__((always_inline)) uint64_t shift_lazy(struct emu_cpu 
 		lazy(c, CC_SHL, size, a, count, res);
 		return res;
 	}
+}
+
+/* IMUL r, r/m (truncating): 32/64-bit fast path with lazy flags */
+static inline __attribute__((always_inline)) uint64_t imul_lazy(struct emu_cpu *c, int size,
+								uint64_t a, uint64_t b)
+{
+	uint64_t res;
+	int ovf;
+
+	if (size == 8) {
+		int64_t r;
+
+		ovf = __builtin_mul_overflow((int64_t)a, (int64_t)b, &r);
+		res = (uint64_t)r;
+	} else {
+		int32_t r;
+
+		ovf = __builtin_mul_overflow((int32_t)a, (int32_t)b, &r);
+		res = (uint32_t)r;
+	}
+	c->cc_op = CC_MUL;
+	c->cc_size = (uint32_t)size;
+	c->cc_res = res;
+	c->cc_b = (uint64_t)ovf;
+	return res;
+}
+
+/* Jcc/SETcc/CMOVcc condition: the compare-and-branch cases inline, the rest in emu_cond() */
+static inline __attribute__((always_inline)) int cond_inl(struct emu_cpu *c, unsigned int cc)
+{
+	if (c->cc_op == CC_SUB && (cc >> 1) == 2) {
+		uint64_t m = emu_size_mask((int)c->cc_size);
+
+		return ((c->cc_a & m) == (c->cc_b & m)) ^ (int)(cc & 1);
+	}
+	if (c->cc_op == CC_LOGIC && (cc >> 1) == 2)
+		return (c->cc_res == 0) ^ (int)(cc & 1);
+	return emu_cond(c, cc);
+}
+
+/* ROL/ROR change only CF and OF: keep the flags before them lazy too */
+static inline void rot_lazy(struct emu_cpu *c, uint64_t cfof)
+{
+	if (c->cc_op == CC_ROT)
+		emu_flags_get(c);
+	c->cc2_op = c->cc_op;
+	c->cc2_size = c->cc_size;
+	c->cc2_a = c->cc_a;
+	c->cc2_b = c->cc_b;
+	c->cc2_res = c->cc_res;
+	c->cc_op = CC_ROT;
+	c->cc_b = cfof;
+}
+
+/* ROL (@right = 0) or ROR of @a (masked to @size) by a masked, non-zero @count */
+static inline __attribute__((always_inline)) uint64_t
+rot_inl(struct emu_cpu *c, int right, int size, uint64_t a, unsigned int count)
+{
+	unsigned int bits = (unsigned int)size * 8, n = count % bits;
+	uint64_t mask = emu_size_mask(size), res, cf, of;
+
+	if (!right) {
+		res = n ? ((a << n) | (a >> (bits - n))) & mask : a;
+		cf = res & 1;
+		of = ((res >> (bits - 1)) & 1) ^ cf;
+	} else {
+		res = n ? ((a >> n) | (a << (bits - n))) & mask : a;
+		cf = (res >> (bits - 1)) & 1;
+		of = cf ^ ((res >> (bits - 2)) & 1);
+	}
+	rot_lazy(c, (cf ? FL_CF : 0) | (of ? FL_OF : 0));
+	return res;
 }
 
 #endif

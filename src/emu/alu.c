@@ -34,20 +34,26 @@ static inline uint64_t szp(uint64_t res, int size)
 	return f;
 }
 
-uint64_t emu_cc_compute(const struct emu_cpu *c)
+static uint64_t cc_eval(uint32_t op, int size, uint64_t res, uint64_t a, uint64_t b, uint64_t flags)
 {
-	int size = (int)c->cc_size;
-	uint64_t mask = emu_size_mask(size);
-	uint64_t res = c->cc_res, a = c->cc_a & mask, b = c->cc_b & mask;
-	uint64_t f = szp(res, size);
-	int sb = size * 8 - 1;
+	uint64_t mask, f;
+	int sb;
 
-	switch ((enum emu_cc_op)c->cc_op) {
+	if (op == CC_EFLAGS || op == CC_ROT)
+		return flags & FL_ARITH; /* (size is not set for these) */
+	mask = emu_size_mask(size);
+	a &= mask;
+	b &= mask;
+	f = szp(res, size);
+	sb = size * 8 - 1;
+
+	switch ((enum emu_cc_op)op) {
 	case CC_EFLAGS:
-		return c->flags & FL_ARITH;
+	case CC_ROT:
+		return flags & FL_ARITH;
 	case CC_ADD:
 	case CC_ADC:
-		if (c->cc_op == CC_ADD ? res < a : res <= a)
+		if (op == CC_ADD ? res < a : res <= a)
 			f |= FL_CF;
 		if ((((a ^ res) & (b ^ res)) >> sb) & 1)
 			f |= FL_OF;
@@ -55,7 +61,7 @@ uint64_t emu_cc_compute(const struct emu_cpu *c)
 		break;
 	case CC_SUB:
 	case CC_SBB:
-		if (c->cc_op == CC_SUB ? a < b : a <= b)
+		if (op == CC_SUB ? a < b : a <= b)
 			f |= FL_CF;
 		if ((((a ^ b) & (a ^ res)) >> sb) & 1)
 			f |= FL_OF;
@@ -64,7 +70,7 @@ uint64_t emu_cc_compute(const struct emu_cpu *c)
 	case CC_LOGIC:
 		break;
 	case CC_INC:
-		if (c->cc_b)
+		if (b)
 			f |= FL_CF;
 		if (res == 1ULL << sb)
 			f |= FL_OF;
@@ -72,7 +78,7 @@ uint64_t emu_cc_compute(const struct emu_cpu *c)
 			f |= FL_AF;
 		break;
 	case CC_DEC:
-		if (c->cc_b)
+		if (b)
 			f |= FL_CF;
 		if (a == 1ULL << sb)
 			f |= FL_OF;
@@ -95,8 +101,22 @@ uint64_t emu_cc_compute(const struct emu_cpu *c)
 	case CC_SAR:
 		f |= (((uint64_t)((int64_t)sext(a, size) >> (b - 1))) & 1) ? FL_CF : 0;
 		break;
+	case CC_MUL:
+		if (b)
+			f |= FL_CF | FL_OF;
+		break;
 	}
 	return f;
+}
+
+uint64_t emu_cc_compute(const struct emu_cpu *c)
+{
+	if (c->cc_op == CC_ROT)
+		return (cc_eval(c->cc2_op, (int)c->cc2_size, c->cc2_res, c->cc2_a, c->cc2_b,
+				c->flags) &
+			~(uint64_t)(FL_CF | FL_OF)) |
+		       c->cc_b;
+	return cc_eval(c->cc_op, (int)c->cc_size, c->cc_res, c->cc_a, c->cc_b, c->flags);
 }
 
 uint64_t emu_flags_get(struct emu_cpu *c)
@@ -130,41 +150,84 @@ int emu_cond(struct emu_cpu *c, unsigned int cc)
 	if (c->cc_op == CC_SUB) {
 		uint64_t mask = emu_size_mask((int)c->cc_size);
 		uint64_t a = c->cc_a & mask, b = c->cc_b & mask;
-		int64_t sa = (int64_t)sext(a, (int)c->cc_size), sb = (int64_t)sext(b, (int)c->cc_size);
+		int64_t sa = (int64_t)sext(a, (int)c->cc_size),
+			sb = (int64_t)sext(b, (int)c->cc_size);
 
 		switch (cc >> 1) {
-		case 1: r = a < b; goto out;
-		case 2: r = a == b; goto out;
-		case 3: r = a <= b; goto out;
-		case 6: r = sa < sb; goto out;
-		case 7: r = sa <= sb; goto out;
-		default: break;
+		case 1:
+			r = a < b;
+			goto out;
+		case 2:
+			r = a == b;
+			goto out;
+		case 3:
+			r = a <= b;
+			goto out;
+		case 6:
+			r = sa < sb;
+			goto out;
+		case 7:
+			r = sa <= sb;
+			goto out;
+		default:
+			break;
 		}
 	} else if (c->cc_op == CC_LOGIC) {
 		uint64_t res = c->cc_res;
 		int s = sign_bit(res, (int)c->cc_size);
 
 		switch (cc >> 1) {
-		case 0: r = 0; goto out;
-		case 1: r = 0; goto out;
-		case 2: r = res == 0; goto out;
-		case 3: r = res == 0; goto out;
-		case 4: r = s; goto out;
-		case 6: r = s; goto out;
-		case 7: r = s || res == 0; goto out;
-		default: break;
+		case 0:
+			r = 0;
+			goto out;
+		case 1:
+			r = 0;
+			goto out;
+		case 2:
+			r = res == 0;
+			goto out;
+		case 3:
+			r = res == 0;
+			goto out;
+		case 4:
+			r = s;
+			goto out;
+		case 6:
+			r = s;
+			goto out;
+		case 7:
+			r = s || res == 0;
+			goto out;
+		default:
+			break;
 		}
 	}
 	f = c->cc_op == CC_EFLAGS ? c->flags : emu_cc_compute(c);
 	switch (cc >> 1) {
-	case 0: r = !!(f & FL_OF); break;
-	case 1: r = !!(f & FL_CF); break;
-	case 2: r = !!(f & FL_ZF); break;
-	case 3: r = !!(f & (FL_CF | FL_ZF)); break;
-	case 4: r = !!(f & FL_SF); break;
-	case 5: r = !!(f & FL_PF); break;
-	case 6: r = !!(f & FL_SF) != !!(f & FL_OF); break;
-	default: r = (f & FL_ZF) || (!!(f & FL_SF) != !!(f & FL_OF)); break;
+	case 0:
+		r = !!(f & FL_OF);
+		break;
+	case 1:
+		r = !!(f & FL_CF);
+		break;
+	case 2:
+		r = !!(f & FL_ZF);
+		break;
+	case 3:
+		r = !!(f & (FL_CF | FL_ZF));
+		break;
+	case 4:
+		r = !!(f & FL_SF);
+		break;
+	case 5:
+		r = !!(f & FL_PF);
+		break;
+	case 6:
+		r = !!(f & FL_SF) != !!(f & FL_OF);
+		break;
+	default:
+		r = (f & FL_ZF) || (!!(f & FL_SF) != !!(f & FL_OF));
+		break;
 	}
 out:
 	return r ^ (int)(cc & 1);
@@ -210,22 +273,11 @@ uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int
 	if (op >= SH_SHL && count < bits)
 		return shift_lazy(c, op, size, a, count);
 	/* SHL/SHR/SAR set every arithmetic flag: no need to compute the old ones */
-	fl = op >= SH_SHL ? c->flags : emu_flags_get(c);
+	fl = op >= SH_SHL || op <= SH_ROR ? c->flags : emu_flags_get(c);
 	switch (op) {
 	case SH_ROL:
-		n = count % bits;
-		res = n ? ((a << n) | (a >> (bits - n))) & mask : a;
-		cf = res & 1;
-		of = (uint64_t)sign_bit(res, size) ^ cf;
-		c->flags = (fl & ~(uint64_t)(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-		return res;
 	case SH_ROR:
-		n = count % bits;
-		res = n ? ((a >> n) | (a << (bits - n))) & mask : a;
-		cf = (uint64_t)sign_bit(res, size);
-		of = cf ^ ((res >> (bits - 2)) & 1);
-		c->flags = (fl & ~(uint64_t)(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-		return res;
+		return rot_inl(c, op == SH_ROR, size, a, count);
 	case SH_RCL:
 		n = size <= 2 ? count % (bits + 1) : count;
 		cf = fl & FL_CF;
@@ -272,8 +324,8 @@ uint64_t emu_shift(struct emu_cpu *c, int op, int size, uint64_t a, unsigned int
 		break;
 	}
 	}
-	c->flags = (fl & ~(uint64_t)FL_ARITH) | szp(res, size) | (cf ? FL_CF : 0) |
-		   (of ? FL_OF : 0);
+	c->flags =
+		(fl & ~(uint64_t)FL_ARITH) | szp(res, size) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
 	c->cc_op = CC_EFLAGS;
 	return res;
 }
@@ -335,15 +387,21 @@ void emu_mul(struct emu_cpu *c, int is_signed, int size, uint64_t a, uint64_t b,
 	}
 	*lo = l;
 	*hi = h;
-	fl = c->flags & ~(uint64_t)FL_ARITH; /* every arithmetic flag is rewritten */
-	c->flags = fl | szp(l, size) | (ovf ? FL_CF | FL_OF : 0);
-	c->cc_op = CC_EFLAGS;
+	/* every arithmetic flag is rewritten: CF = OF = overflow, SF/ZF/PF from the low half */
+	c->cc_op = CC_MUL;
+	c->cc_size = (uint32_t)size;
+	c->cc_res = l;
+	c->cc_a = 0;
+	c->cc_b = (uint64_t)ovf;
+	(void)fl;
 }
 
 uint64_t emu_imul2(struct emu_cpu *c, int size, uint64_t a, uint64_t b)
 {
 	uint64_t lo, hi;
 
+	if (size >= 4)
+		return imul_lazy(c, size, a, b);
 	emu_mul(c, 1, size, a, b, &lo, &hi);
 	return lo;
 }
@@ -392,10 +450,14 @@ uint64_t emu_bt(struct emu_cpu *c, int op, int size, uint64_t a, uint64_t bit)
 
 	c->flags = (fl & ~(uint64_t)FL_CF) | ((a & m) ? FL_CF : 0);
 	switch (op) {
-	case 1: return a | m;
-	case 2: return a & ~m;
-	case 3: return a ^ m;
-	default: return a;
+	case 1:
+		return a | m;
+	case 2:
+		return a & ~m;
+	case 3:
+		return a ^ m;
+	default:
+		return a;
 	}
 }
 

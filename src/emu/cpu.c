@@ -75,6 +75,8 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->cpl = 0;
 	c->pat = 0x0007040600070406ULL;
 	c->xcr0 = 1;
+	c->fpu_cw = 0x40;
+	c->fpu_sw = 0;
 	c->star = c->lstar = c->cstar = c->fmask = c->kernel_gs_base = 0;
 	c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
 	c->mtrr_def_type = 0;
@@ -82,6 +84,7 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->irq_shadow = 0;
 	c->exc_nesting = -1;
 	c->state = c->index == 0 ? EMU_RUNNING : EMU_WAIT_SIPI;
+	c->nmi_pending = c->nmi_blocked = 0;
 	emu_lapic_reset(c);
 	emu_tlb_flush(c, 0);
 	emu_update_mode(c);
@@ -308,7 +311,6 @@ static void deliver_real(struct emu_cpu *c, int vector)
 static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t err)
 {
 	int lm = (c->efer & EFER_LMA) != 0;
-	int ext = kind == INT_EXT || kind == INT_EXC || kind == INT_ICEBP;
 	uint32_t gerr = (uint32_t)vector * 8 + 2 + (kind == INT_EXT || kind == INT_EXC ? 1 : 0);
 	unsigned int esz = lm ? 16 : 8;
 	uint64_t g, ghi = 0, off, d, daddr, fl = emu_flags_get(c);
@@ -320,7 +322,6 @@ static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, u
 	struct x86_segment new_ss = c->seg[SEG_SS];
 	int vm86 = (fl & FL_VM) != 0;
 
-	(void)ext;
 	if ((uint64_t)vector * esz + esz - 1 > c->idt.limit)
 		emu_raise(c, EXC_GP, 1, gerr);
 	g = sys_read(c, c->idt.base + (uint64_t)vector * esz, 8);
@@ -328,7 +329,8 @@ static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, u
 		ghi = sys_read(c, c->idt.base + (uint64_t)vector * esz + 8, 8);
 	type = (int)((g >> 40) & 0x1f);
 	gdpl = (int)((g >> 45) & 3);
-	if (lm ? (type != 0xe && type != 0xf) : (type != 0x6 && type != 0x7 && type != 0xe && type != 0xf))
+	if (lm ? (type != 0xe && type != 0xf)
+	       : (type != 0x6 && type != 0x7 && type != 0xe && type != 0xf))
 		emu_raise(c, EXC_GP, 1, gerr); /* task gates are not supported */
 	if ((kind == INT_SOFT) && gdpl < c->cpl)
 		emu_raise(c, EXC_GP, 1, gerr);
@@ -358,7 +360,8 @@ static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, u
 
 		if (ist || new_cpl < c->cpl) {
 			uint64_t tss = c->seg[SEG_TR].base;
-			uint64_t o = ist ? 0x24 + 8 * (uint64_t)(ist - 1) : 4 + 8 * (uint64_t)new_cpl;
+			uint64_t o =
+				ist ? 0x24 + 8 * (uint64_t)(ist - 1) : 4 + 8 * (uint64_t)new_cpl;
 
 			if (o + 7 > c->seg[SEG_TR].limit)
 				emu_raise(c, EXC_TS, 1, c->seg[SEG_TR].selector & 0xfffc);
@@ -451,6 +454,7 @@ static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, u
 
 void emu_deliver(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t err)
 {
+	c->deliveries++;
 	c->state = EMU_RUNNING;
 	if (!(c->cr0 & CR0_PE)) {
 		deliver_real(c, vector);
@@ -474,7 +478,8 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, int is_call, in
 			uint64_t m = sp_mask(c), sp = c->r[4] & m;
 
 			sp = (sp - (uint64_t)osz) & m;
-			lin_write(c, seg_lin(c, SEG_SS, sp, osz, ACC_WRITE), osz, c->seg[SEG_CS].selector);
+			lin_write(c, seg_lin(c, SEG_SS, sp, osz, ACC_WRITE), osz,
+				  c->seg[SEG_CS].selector);
 			sp = (sp - (uint64_t)osz) & m;
 			lin_write(c, seg_lin(c, SEG_SS, sp, osz, ACC_WRITE), osz, c->next_rip);
 			c->r[4] = (c->r[4] & ~m) | sp;
@@ -532,7 +537,8 @@ void emu_far_ret(struct emu_cpu *c, int osz, uint16_t popn)
 	sp = (sp + popn) & m;
 	if (rpl > c->cpl) {
 		uint64_t nsp = lin_read(c, seg_lin(c, SEG_SS, sp, osz, ACC_READ), osz);
-		uint16_t nss = (uint16_t)lin_read(c, seg_lin(c, SEG_SS, (sp + (uint64_t)osz) & m, 2, ACC_READ), 2);
+		uint16_t nss = (uint16_t)lin_read(
+			c, seg_lin(c, SEG_SS, (sp + (uint64_t)osz) & m, 2, ACC_READ), 2);
 
 		load_cs(c, sel, d, addr, rpl);
 		emu_load_seg(c, SEG_SS, nss);
@@ -563,12 +569,11 @@ static void iret_flags(struct emu_cpu *c, uint64_t nf, int osz, int old_cpl)
 
 void emu_iret(struct emu_cpu *c, int osz)
 {
+	c->nmi_blocked = 0; /* IRET ends NMI blocking (even if it faults later, as on hardware) */
 	uint64_t m = sp_mask(c), sp = c->r[4] & m, nip, nf, d, addr;
 	uint16_t ncs;
 	int old_cpl = c->cpl, rpl;
 
-	if (c->mode == 2 && osz == 4)
-		osz = 4;
 	nip = lin_read(c, seg_lin(c, SEG_SS, sp, osz, ACC_READ), osz);
 	ncs = (uint16_t)lin_read(c, seg_lin(c, SEG_SS, (sp + (uint64_t)osz) & m, 2, ACC_READ), 2);
 	nf = lin_read(c, seg_lin(c, SEG_SS, (sp + 2 * (uint64_t)osz) & m, osz, ACC_READ), osz);
@@ -604,7 +609,10 @@ void emu_iret(struct emu_cpu *c, int osz)
 		uint64_t v[6];
 
 		for (int i = 0; i < 6; i++)
-			v[i] = lin_read(c, seg_lin(c, SEG_SS, (sp + (3 + (uint64_t)i) * 4) & m, 4, ACC_READ), 4);
+			v[i] = lin_read(
+				c,
+				seg_lin(c, SEG_SS, (sp + (3 + (uint64_t)i) * 4) & m, 4, ACC_READ),
+				4);
 		emu_flags_set(c, (nf & 0x3f7fd5) | 2);
 		c->cpl = 3;
 		emu_seg_real(c, SEG_CS, ncs);
@@ -629,8 +637,10 @@ void emu_iret(struct emu_cpu *c, int osz)
 			emu_raise(c, EXC_GP, 1, ncs & 0xfffc);
 	}
 	if (c->mode == 2 || rpl > c->cpl) {
-		uint64_t nsp = lin_read(c, seg_lin(c, SEG_SS, (sp + 3 * (uint64_t)osz) & m, osz, ACC_READ), osz);
-		uint16_t nss = (uint16_t)lin_read(c, seg_lin(c, SEG_SS, (sp + 4 * (uint64_t)osz) & m, 2, ACC_READ), 2);
+		uint64_t nsp = lin_read(
+			c, seg_lin(c, SEG_SS, (sp + 3 * (uint64_t)osz) & m, osz, ACC_READ), osz);
+		uint16_t nss = (uint16_t)lin_read(
+			c, seg_lin(c, SEG_SS, (sp + 4 * (uint64_t)osz) & m, 2, ACC_READ), 2);
 		struct x86_segment save_cs = c->seg[SEG_CS];
 		int save_cpl = c->cpl, save_mode = c->mode;
 
@@ -670,7 +680,8 @@ void emu_iret(struct emu_cpu *c, int osz)
 
 				if (s == SEG_CS || s == SEG_SS)
 					continue;
-				if (sg->s && (!(sg->type & 8) || !(sg->type & 4)) && sg->dpl < rpl) {
+				if (sg->s && (!(sg->type & 8) || !(sg->type & 4)) &&
+				    sg->dpl < rpl) {
 					sg->selector = 0;
 					sg->unusable = 1;
 					sg->present = 0;
@@ -690,7 +701,8 @@ void emu_iret(struct emu_cpu *c, int osz)
 
 static void flat_seg(struct x86_segment *s, uint16_t sel, int code, int dpl, int l)
 {
-	seg_set(s, 0, 0xffffffff, sel, code ? 0xb : 0x3, 1, (uint8_t)dpl, (uint8_t)(!l), (uint8_t)l, 1);
+	seg_set(s, 0, 0xffffffff, sel, code ? 0xb : 0x3, 1, (uint8_t)dpl, (uint8_t)(!l), (uint8_t)l,
+		1);
 }
 
 void emu_syscall(struct emu_cpu *c)
@@ -861,42 +873,102 @@ uint64_t emu_rdtsc(struct emu_cpu *c)
 {
 	/* the TSC runs at EMU_TSC_KHZ on the virtual clock */
 	return (emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN) *
-		       (EMU_TSC_KHZ / 1000000ULL) + c->tsc_offset;
+		       (EMU_TSC_KHZ / 1000000ULL) +
+	       c->tsc_offset;
 }
 
 int emu_read_msr(struct emu_cpu *c, uint32_t idx, uint64_t *val)
 {
 	switch (idx) {
-	case 0x10: *val = emu_rdtsc(c); return 0;
-	case 0x17: *val = 0; return 0;                   /* platform id */
-	case 0x1b: *val = c->apic_base; return 0;
-	case 0x3a: *val = 1; return 0;                   /* feature control: locked */
-	case 0x3b: *val = c->tsc_offset; return 0;       /* TSC_ADJUST */
-	case 0x8b: *val = 0x100000000ULL; return 0;      /* microcode revision */
-	case 0xfe: *val = 0x508; return 0;               /* MTRRcap: 8 variable, fixed, WC */
-	case 0x174: *val = c->sysenter_cs; return 0;
-	case 0x175: *val = c->sysenter_esp; return 0;
-	case 0x176: *val = c->sysenter_eip; return 0;
-	case 0x179: *val = 0; return 0;                  /* MCG_CAP */
-	case 0x17a: *val = 0; return 0;                  /* MCG_STATUS */
-	case 0x1a0: *val = c->misc_enable | 1; return 0; /* fast strings */
-	case 0x200 ... 0x20f: *val = c->mtrr_var[idx - 0x200]; return 0;
-	case 0x250: *val = c->mtrr_fixed[0]; return 0;
-	case 0x258: *val = c->mtrr_fixed[1]; return 0;
-	case 0x259: *val = c->mtrr_fixed[2]; return 0;
-	case 0x268 ... 0x26f: *val = c->mtrr_fixed[3 + idx - 0x268]; return 0;
-	case 0x277: *val = c->pat; return 0;
-	case 0x2ff: *val = c->mtrr_def_type; return 0;
-	case 0xc0000080: *val = c->efer; return 0;
-	case 0xc0000081: *val = c->star; return 0;
-	case 0xc0000082: *val = c->lstar; return 0;
-	case 0xc0000083: *val = c->cstar; return 0;
-	case 0xc0000084: *val = c->fmask; return 0;
-	case 0xc0000100: *val = c->seg[SEG_FS].base; return 0;
-	case 0xc0000101: *val = c->seg[SEG_GS].base; return 0;
-	case 0xc0000102: *val = c->kernel_gs_base; return 0;
-	case 0xc0000103: *val = c->tsc_aux; return 0;
-	default: return -1;
+	case 0x10:
+		*val = emu_rdtsc(c);
+		return 0;
+	case 0x17:
+		*val = 0;
+		return 0; /* platform id */
+	case 0x1b:
+		*val = c->apic_base;
+		return 0;
+	case 0x3a:
+		*val = 1;
+		return 0; /* feature control: locked */
+	case 0x3b:
+		*val = c->tsc_offset;
+		return 0; /* TSC_ADJUST */
+	case 0x8b:
+		*val = 0x100000000ULL;
+		return 0; /* microcode revision */
+	case 0xfe:
+		*val = 0x508;
+		return 0; /* MTRRcap: 8 variable, fixed, WC */
+	case 0x174:
+		*val = c->sysenter_cs;
+		return 0;
+	case 0x175:
+		*val = c->sysenter_esp;
+		return 0;
+	case 0x176:
+		*val = c->sysenter_eip;
+		return 0;
+	case 0x179:
+		*val = 0;
+		return 0; /* MCG_CAP */
+	case 0x17a:
+		*val = 0;
+		return 0; /* MCG_STATUS */
+	case 0x1a0:
+		*val = c->misc_enable | 1;
+		return 0; /* fast strings */
+	case 0x200 ... 0x20f:
+		*val = c->mtrr_var[idx - 0x200];
+		return 0;
+	case 0x250:
+		*val = c->mtrr_fixed[0];
+		return 0;
+	case 0x258:
+		*val = c->mtrr_fixed[1];
+		return 0;
+	case 0x259:
+		*val = c->mtrr_fixed[2];
+		return 0;
+	case 0x268 ... 0x26f:
+		*val = c->mtrr_fixed[3 + idx - 0x268];
+		return 0;
+	case 0x277:
+		*val = c->pat;
+		return 0;
+	case 0x2ff:
+		*val = c->mtrr_def_type;
+		return 0;
+	case 0xc0000080:
+		*val = c->efer;
+		return 0;
+	case 0xc0000081:
+		*val = c->star;
+		return 0;
+	case 0xc0000082:
+		*val = c->lstar;
+		return 0;
+	case 0xc0000083:
+		*val = c->cstar;
+		return 0;
+	case 0xc0000084:
+		*val = c->fmask;
+		return 0;
+	case 0xc0000100:
+		*val = c->seg[SEG_FS].base;
+		return 0;
+	case 0xc0000101:
+		*val = c->seg[SEG_GS].base;
+		return 0;
+	case 0xc0000102:
+		*val = c->kernel_gs_base;
+		return 0;
+	case 0xc0000103:
+		*val = c->tsc_aux;
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -908,25 +980,54 @@ static int canonical(uint64_t v)
 int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val)
 {
 	switch (idx) {
-	case 0x10: c->tsc_offset = val - emu_rdtsc(c) + c->tsc_offset; return 0;
+	case 0x10:
+		c->tsc_offset = val - emu_rdtsc(c) + c->tsc_offset;
+		return 0;
 	case 0x1b:
-		if (val & 0xfffffff000000000ULL & ~0ULL && (val >> 36))
+		if (val >> 40) /* above MAXPHYADDR */
 			return -1;
 		c->apic_base = (val & ~0x2ffULL) | (c->index == 0 ? 0x100 : 0);
 		c->intr_hint = 1;
 		return 0;
-	case 0x3b: c->tsc_offset = val; return 0;
-	case 0x8b: return 0;
-	case 0x174: c->sysenter_cs = val & 0xffff; return 0;
-	case 0x175: if (!canonical(val)) return -1; c->sysenter_esp = val; return 0;
-	case 0x176: if (!canonical(val)) return -1; c->sysenter_eip = val; return 0;
-	case 0x179: case 0x17a: return val ? -1 : 0;
-	case 0x1a0: c->misc_enable = val; return 0;
-	case 0x200 ... 0x20f: c->mtrr_var[idx - 0x200] = val; return 0;
-	case 0x250: c->mtrr_fixed[0] = val; return 0;
-	case 0x258: c->mtrr_fixed[1] = val; return 0;
-	case 0x259: c->mtrr_fixed[2] = val; return 0;
-	case 0x268 ... 0x26f: c->mtrr_fixed[3 + idx - 0x268] = val; return 0;
+	case 0x3b:
+		c->tsc_offset = val;
+		return 0;
+	case 0x8b:
+		return 0;
+	case 0x174:
+		c->sysenter_cs = val & 0xffff;
+		return 0;
+	case 0x175:
+		if (!canonical(val))
+			return -1;
+		c->sysenter_esp = val;
+		return 0;
+	case 0x176:
+		if (!canonical(val))
+			return -1;
+		c->sysenter_eip = val;
+		return 0;
+	case 0x179:
+	case 0x17a:
+		return val ? -1 : 0;
+	case 0x1a0:
+		c->misc_enable = val;
+		return 0;
+	case 0x200 ... 0x20f:
+		c->mtrr_var[idx - 0x200] = val;
+		return 0;
+	case 0x250:
+		c->mtrr_fixed[0] = val;
+		return 0;
+	case 0x258:
+		c->mtrr_fixed[1] = val;
+		return 0;
+	case 0x259:
+		c->mtrr_fixed[2] = val;
+		return 0;
+	case 0x268 ... 0x26f:
+		c->mtrr_fixed[3 + idx - 0x268] = val;
+		return 0;
 	case 0x277:
 		for (int i = 0; i < 8; i++) {
 			unsigned int t = (val >> (i * 8)) & 0xff;
@@ -936,7 +1037,11 @@ int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val)
 		}
 		c->pat = val;
 		return 0;
-	case 0x2ff: if (val & ~0xcffULL) return -1; c->mtrr_def_type = val; return 0;
+	case 0x2ff:
+		if (val & ~0xcffULL)
+			return -1;
+		c->mtrr_def_type = val;
+		return 0;
 	case 0xc0000080: {
 		uint64_t nv = (val & (EFER_SCE | EFER_LME | EFER_NXE)) | (c->efer & EFER_LMA);
 
@@ -949,15 +1054,42 @@ int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val)
 		c->efer = nv;
 		return 0;
 	}
-	case 0xc0000081: c->star = val; return 0;
-	case 0xc0000082: if (!canonical(val)) return -1; c->lstar = val; return 0;
-	case 0xc0000083: if (!canonical(val)) return -1; c->cstar = val; return 0;
-	case 0xc0000084: c->fmask = val & 0xffffffffULL; return 0;
-	case 0xc0000100: if (!canonical(val)) return -1; c->seg[SEG_FS].base = val; return 0;
-	case 0xc0000101: if (!canonical(val)) return -1; c->seg[SEG_GS].base = val; return 0;
-	case 0xc0000102: if (!canonical(val)) return -1; c->kernel_gs_base = val; return 0;
-	case 0xc0000103: c->tsc_aux = val & 0xffffffffULL; return 0;
-	default: return -1;
+	case 0xc0000081:
+		c->star = val;
+		return 0;
+	case 0xc0000082:
+		if (!canonical(val))
+			return -1;
+		c->lstar = val;
+		return 0;
+	case 0xc0000083:
+		if (!canonical(val))
+			return -1;
+		c->cstar = val;
+		return 0;
+	case 0xc0000084:
+		c->fmask = val & 0xffffffffULL;
+		return 0;
+	case 0xc0000100:
+		if (!canonical(val))
+			return -1;
+		c->seg[SEG_FS].base = val;
+		return 0;
+	case 0xc0000101:
+		if (!canonical(val))
+			return -1;
+		c->seg[SEG_GS].base = val;
+		return 0;
+	case 0xc0000102:
+		if (!canonical(val))
+			return -1;
+		c->kernel_gs_base = val;
+		return 0;
+	case 0xc0000103:
+		c->tsc_aux = val & 0xffffffffULL;
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -979,10 +1111,12 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 	case 1:
 		out[0] = 0x000306a9; /* family 6 model 58 */
 		out[1] = (c->lapic.id << 24) | (c->vm->m->nr_vcpus << 16) | (8 << 8);
-		/* ECX: CX16, hypervisor. EDX: PSE TSC MSR PAE CX8 APIC SEP MTRR PGE CMOV PAT CLFSH */
+		/* ECX: CX16, hypervisor. EDX: PSE TSC MSR PAE CX8 APIC SEP MTRR PGE CMOV PAT CLFSH
+		 */
 		out[2] = (1u << 13) | (1u << 31);
 		out[3] = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
-			 (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19);
+			 (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16) |
+			 (1u << 19);
 		if (c->m->nr_vcpus > 1)
 			out[3] |= 1u << 28;
 		break;
@@ -1000,8 +1134,17 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 		/* SYSCALL NX 1G pages RDTSCP LM */
 		out[3] = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29);
 		break;
-	case 0x80000002: out[0] = str4("Cabi"); out[1] = str4("n em"); out[2] = str4("ulat"); out[3] = str4("ed x"); break;
-	case 0x80000003: out[0] = str4("86-6"); out[1] = str4("4 CP"); out[2] = str4("U\0\0\0"); break;
+	case 0x80000002:
+		out[0] = str4("Cabi");
+		out[1] = str4("n em");
+		out[2] = str4("ulat");
+		out[3] = str4("ed x");
+		break;
+	case 0x80000003:
+		out[0] = str4("86-6");
+		out[1] = str4("4 CP");
+		out[2] = str4("U\0\0\0");
+		break;
 	case 0x80000008:
 		out[0] = 0x3028; /* 40 physical, 48 linear address bits */
 		break;

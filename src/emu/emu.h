@@ -64,9 +64,24 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_TR, SEG_LDT, SEG_NONE
 
 /* Exception vectors */
 enum {
-	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
-	EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
-	EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+	EXC_DE = 0,
+	EXC_DB = 1,
+	EXC_NMI = 2,
+	EXC_BP = 3,
+	EXC_OF = 4,
+	EXC_BR = 5,
+	EXC_UD = 6,
+	EXC_NM = 7,
+	EXC_DF = 8,
+	EXC_TS = 10,
+	EXC_NP = 11,
+	EXC_SS = 12,
+	EXC_GP = 13,
+	EXC_PF = 14,
+	EXC_MF = 16,
+	EXC_AC = 17,
+	EXC_MC = 18,
+	EXC_XM = 19,
 };
 
 /*
@@ -76,16 +91,18 @@ enum {
  */
 enum emu_cc_op {
 	CC_EFLAGS,
-	CC_ADD,   /* res = a + b */
-	CC_ADC,   /* res = a + b + 1 (ADC with CF set) */
-	CC_SUB,   /* res = a - b */
-	CC_SBB,   /* res = a - b - 1 (SBB with CF set) */
+	CC_ADD,	  /* res = a + b */
+	CC_ADC,	  /* res = a + b + 1 (ADC with CF set) */
+	CC_SUB,	  /* res = a - b */
+	CC_SBB,	  /* res = a - b - 1 (SBB with CF set) */
 	CC_LOGIC, /* res, CF = OF = AF = 0 */
-	CC_INC,   /* res = a + 1, b = old CF */
-	CC_DEC,   /* res = a - 1, b = old CF */
-	CC_SHL,   /* res = a << b, 0 < b < width */
-	CC_SHR,   /* res = a >> b (logical), 0 < b < width */
-	CC_SAR,   /* res = a >> b (arithmetic), 0 < b < width */
+	CC_INC,	  /* res = a + 1, b = old CF */
+	CC_DEC,	  /* res = a - 1, b = old CF */
+	CC_SHL,	  /* res = a << b, 0 < b < width */
+	CC_SHR,	  /* res = a >> b (logical), 0 < b < width */
+	CC_SAR,	  /* res = a >> b (arithmetic), 0 < b < width */
+	CC_MUL,	  /* res = low half, b = 1 when the product overflowed */
+	CC_ROT,	  /* rotate: b = new CF|OF; the other flags come from the cc2_* state */
 };
 
 /* ALU operation numbers: the /r field of opcodes 0x80-0x83 */
@@ -95,14 +112,14 @@ enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL, SH_SAR };
 
 /* A decoded instruction; cached by guest-physical address, so no pointers to guest memory. */
 struct emu_insn {
-	uint16_t op;   /* 0x000-0x0ff one byte, 0x100-0x1ff 0F xx, 0x200 0F38 xx, 0x300 0F3A xx */
+	uint16_t op; /* 0x000-0x0ff one byte, 0x100-0x1ff 0F xx, 0x200 0F38 xx, 0x300 0F3A xx */
 	uint8_t len;
-	uint8_t osz;   /* operand size in bytes: 2, 4 or 8 (byte forms are implied by op) */
-	uint8_t asz;   /* address size: 2, 4 or 8 */
-	uint8_t seg;   /* segment of the memory operand (override or default) */
-	uint8_t rep;   /* 0, 0xF2 or 0xF3 */
+	uint8_t osz; /* operand size in bytes: 2, 4 or 8 (byte forms are implied by op) */
+	uint8_t asz; /* address size: 2, 4 or 8 */
+	uint8_t seg; /* segment of the memory operand (override or default) */
+	uint8_t rep; /* 0, 0xF2 or 0xF3 */
 	uint8_t lock;
-	uint8_t rex;   /* REX byte, or 0 */
+	uint8_t rex; /* REX byte, or 0 */
 	uint8_t has_modrm;
 	uint8_t mod;   /* 3: register operand */
 	uint8_t reg;   /* ModRM.reg | REX.R << 3 */
@@ -111,9 +128,9 @@ struct emu_insn {
 	uint8_t index; /* index register or 0xff */
 	uint8_t scale; /* shift 0-3 */
 	uint8_t riprel;
-	uint8_t segovr; /* segment override prefix given */
+	uint8_t segovr;	  /* segment override prefix given */
 	uint8_t opsz_pfx; /* 0x66 seen (for SSE-style decoding later) */
-	uint8_t mode;   /* decode mode: 0 = 16-bit, 1 = 32-bit, 2 = 64-bit */
+	uint8_t mode;	  /* decode mode: 0 = 16-bit, 1 = 32-bit, 2 = 64-bit */
 	int32_t disp;
 	uint64_t imm;
 	uint64_t imm2; /* ENTER's second immediate, far pointer selector */
@@ -145,7 +162,7 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned int avail, int 
 struct emu_tlb_entry {
 	uint64_t vpage; /* linear page address, or 1 when invalid */
 	uint64_t ppage; /* physical page address */
-	uint8_t *host;  /* host address of the page, NULL for MMIO */
+	uint8_t *host;	/* host address of the page, NULL for MMIO */
 	uint32_t perm;
 };
 
@@ -185,6 +202,8 @@ struct emu_cpu {
 	uint64_t flags; /* RFLAGS; arithmetic bits only valid when cc_op == CC_EFLAGS */
 	uint64_t cc_res, cc_a, cc_b;
 	uint32_t cc_op, cc_size;
+	uint64_t cc2_res, cc2_a, cc2_b; /* the state a CC_ROT sits on */
+	uint32_t cc2_op, cc2_size;
 
 	struct x86_segment seg[8];
 	struct x86_dtable gdt, idt;
@@ -197,6 +216,8 @@ struct emu_cpu {
 	uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base, pat, tsc_aux, misc_enable;
 	uint64_t tsc_offset, mtrr_def_type, mtrr_fixed[11], mtrr_var[16], xcr0;
+	uint16_t fpu_cw,
+		fpu_sw; /* x87 control/status words (only the control subset is emulated) */
 
 	/* the instruction being executed */
 	uint64_t insn_rip;
@@ -204,9 +225,10 @@ struct emu_cpu {
 	const struct emu_insn *cur;
 	int irq_shadow; /* STI / MOV SS shadow: no interrupt before the next instruction */
 	int stop_block; /* the current block must end after this instruction */
-	int soft_int; /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
+	int soft_int;	/* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
 	uint64_t soft_int_rip;
-	volatile int intr_hint; /* an interrupt may be pending: poll the controllers */
+	unsigned int deliveries; /* interrupts and exceptions delivered (single-step bookkeeping) */
+	volatile int intr_hint;	 /* an interrupt may be pending: poll the controllers */
 
 	/* exceptions */
 	jmp_buf jb;
@@ -221,7 +243,7 @@ struct emu_cpu {
 	struct accel_exit *exit;
 	uint8_t io_buf[4096];
 	struct {
-		int pending;    /* 1: IN waiting for data, 2: MMIO read replay */
+		int pending; /* 1: IN waiting for data, 2: MMIO read replay */
 		uint64_t addr;
 		uint32_t len;
 		int reg_size;
@@ -238,6 +260,8 @@ struct emu_cpu {
 
 	struct emu_lapic lapic;
 	int sipi_vector;
+	volatile int nmi_pending; /* an NMI waits for delivery */
+	int nmi_blocked;	  /* an NMI handler runs: blocked until IRET */
 	int init_pending;
 	unsigned int index;
 	struct emu_vm *vm;
@@ -282,6 +306,7 @@ struct emu_vm {
 	uint64_t nr_pages;
 	uint64_t total_insns;
 	struct timespec t_start; /* for CABIN_EMU_STATS */
+	int trace_exc;		 /* CABIN_EMU_TRACE=exc: log exceptions (first 200) */
 };
 
 /* virtual nanoseconds per instruction: time is a function of the instruction count */

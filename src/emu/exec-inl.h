@@ -78,8 +78,9 @@ HOT uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, int size, int acc
 		return lin;
 	}
 	if (UNLIKELY(off + (uint64_t)size - 1 > s->limit || s->unusable ||
-		     ((s->type & 4) && !(s->type & 8)) || (acc == ACC_WRITE && (c->cr0 & CR0_PE) &&
-		     !(c->flags & FL_VM) && ((s->type & 0xa) != 2)))) {
+		     ((s->type & 4) && !(s->type & 8)) ||
+		     (acc == ACC_WRITE && (c->cr0 & CR0_PE) && !(c->flags & FL_VM) &&
+		      ((s->type & 0xa) != 2)))) {
 		/* slow path: expand-down segments, unusable and read-only segments */
 		int bad = 0;
 
@@ -112,10 +113,21 @@ HOT uint64_t lin_read(struct emu_cpu *c, uint64_t lin, int size)
 		const uint8_t *p = e->host + (lin & 0xfff);
 
 		switch (size) {
-		case 1: return *p;
-		case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
-		case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
-		default: memcpy(&v, p, 8); return v;
+		case 1:
+			return *p;
+		case 2: {
+			uint16_t x;
+			memcpy(&x, p, 2);
+			return x;
+		}
+		case 4: {
+			uint32_t x;
+			memcpy(&x, p, 4);
+			return x;
+		}
+		default:
+			memcpy(&v, p, 8);
+			return v;
 		}
 	}
 	emu_lin_read(c, lin, &v, (unsigned int)size, ACC_READ, is_user(c));
@@ -141,10 +153,22 @@ HOT void lin_write(struct emu_cpu *c, uint64_t lin, int size, uint64_t v)
 
 	if (LIKELY(p != NULL)) {
 		switch (size) {
-		case 1: *p = (uint8_t)v; return;
-		case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); return; }
-		case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); return; }
-		default: memcpy(p, &v, 8); return;
+		case 1:
+			*p = (uint8_t)v;
+			return;
+		case 2: {
+			uint16_t x = (uint16_t)v;
+			memcpy(p, &x, 2);
+			return;
+		}
+		case 4: {
+			uint32_t x = (uint32_t)v;
+			memcpy(p, &x, 4);
+			return;
+		}
+		default:
+			memcpy(p, &v, 8);
+			return;
 		}
 	}
 	emu_lin_write(c, lin, &v, (unsigned int)size, is_user(c));

@@ -7,6 +7,7 @@
  * at the end, and stack pointers change only after the stack write succeeded.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "emu/exec-inl.h"
@@ -52,20 +53,45 @@ HOT void rm_write(struct emu_cpu *c, const struct emu_insn *in, int size, uint64
 HOT uint64_t load_p(const uint8_t *p, int size)
 {
 	switch (size) {
-	case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
-	case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
-	case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
-	default: { uint64_t x; memcpy(&x, p, 8); return x; }
+	case 1:
+		return __atomic_load_n(p, __ATOMIC_RELAXED);
+	case 2: {
+		uint16_t x;
+		memcpy(&x, p, 2);
+		return x;
+	}
+	case 4: {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		return x;
+	}
+	default: {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		return x;
+	}
 	}
 }
 
 HOT void store_p(uint8_t *p, int size, uint64_t v)
 {
 	switch (size) {
-	case 1: *p = (uint8_t)v; break;
-	case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-	case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-	default: memcpy(p, &v, 8); break;
+	case 1:
+		*p = (uint8_t)v;
+		break;
+	case 2: {
+		uint16_t x = (uint16_t)v;
+		memcpy(p, &x, 2);
+		break;
+	}
+	case 4: {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, 4);
+		break;
+	}
+	default:
+		memcpy(p, &v, 8);
+		break;
 	}
 }
 
@@ -73,10 +99,26 @@ HOT void store_p(uint8_t *p, int size, uint64_t v)
 static inline int cas_p(uint8_t *p, int size, uint64_t old, uint64_t nv)
 {
 	switch (size) {
-	case 1: { uint8_t o = (uint8_t)old; return __atomic_compare_exchange_n(p, &o, (uint8_t)nv, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); }
-	case 2: { uint16_t o = (uint16_t)old; return __atomic_compare_exchange_n((uint16_t *)(void *)p, &o, (uint16_t)nv, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); }
-	case 4: { uint32_t o = (uint32_t)old; return __atomic_compare_exchange_n((uint32_t *)(void *)p, &o, (uint32_t)nv, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); }
-	default: { uint64_t o = old; return __atomic_compare_exchange_n((uint64_t *)(void *)p, &o, nv, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); }
+	case 1: {
+		uint8_t o = (uint8_t)old;
+		return __atomic_compare_exchange_n(p, &o, (uint8_t)nv, 0, __ATOMIC_SEQ_CST,
+						   __ATOMIC_SEQ_CST);
+	}
+	case 2: {
+		uint16_t o = (uint16_t)old;
+		return __atomic_compare_exchange_n((uint16_t *)(void *)p, &o, (uint16_t)nv, 0,
+						   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	case 4: {
+		uint32_t o = (uint32_t)old;
+		return __atomic_compare_exchange_n((uint32_t *)(void *)p, &o, (uint32_t)nv, 0,
+						   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	default: {
+		uint64_t o = old;
+		return __atomic_compare_exchange_n((uint64_t *)(void *)p, &o, nv, 0,
+						   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
 	}
 }
 
@@ -242,35 +284,47 @@ static int string_op(struct emu_cpu *c, const struct emu_insn *in)
 		if (rep && (c->r[1] & cm) == 0)
 			return 1;
 		switch (op) {
-		case 0xa4: case 0xa5: /* MOVS */
-			v = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ), size);
-			lin_write(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_WRITE), size, v);
+		case 0xa4:
+		case 0xa5: /* MOVS */
+			v = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ),
+				     size);
+			lin_write(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_WRITE), size,
+				  v);
 			str_adv(c, 6, asz, d);
 			str_adv(c, 7, asz, d);
 			break;
-		case 0xaa: case 0xab: /* STOS */
+		case 0xaa:
+		case 0xab: /* STOS */
 			lin_write(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_WRITE), size,
 				  c->r[0]);
 			str_adv(c, 7, asz, d);
 			break;
-		case 0xac: case 0xad: /* LODS */
-			v = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ), size);
+		case 0xac:
+		case 0xad: /* LODS */
+			v = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ),
+				     size);
 			set_reg(c, 0, size, 1, v);
 			str_adv(c, 6, asz, d);
 			break;
-		case 0xa6: case 0xa7: /* CMPS */
-			a = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ), size);
-			b = lin_read(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_READ), size);
+		case 0xa6:
+		case 0xa7: /* CMPS */
+			a = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ),
+				     size);
+			b = lin_read(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_READ),
+				     size);
 			alu_inl(c, ALU_CMP, size, a, b);
 			str_adv(c, 6, asz, d);
 			str_adv(c, 7, asz, d);
 			break;
-		case 0xae: case 0xaf: /* SCAS */
-			b = lin_read(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_READ), size);
+		case 0xae:
+		case 0xaf: /* SCAS */
+			b = lin_read(c, seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_READ),
+				     size);
 			alu_inl(c, ALU_CMP, size, c->r[0], b);
 			str_adv(c, 7, asz, d);
 			break;
-		case 0x6c: case 0x6d: { /* INS */
+		case 0x6c:
+		case 0x6d: { /* INS */
 			uint32_t val = 0;
 			uint64_t lin = seg_lin(c, SEG_ES, str_reg(c, 7, asz), size, ACC_WRITE);
 
@@ -283,7 +337,8 @@ static int string_op(struct emu_cpu *c, const struct emu_insn *in)
 			break;
 		}
 		default: /* OUTS */
-			v = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ), size);
+			v = lin_read(c, seg_lin(c, in->seg, str_reg(c, 6, asz), size, ACC_READ),
+				     size);
 			emu_io_out(c, (uint16_t)c->r[2], size, (uint32_t)v);
 			str_adv(c, 6, asz, d);
 			break;
@@ -386,7 +441,7 @@ static void group3(struct emu_cpu *c, const struct emu_insn *in, int size)
 		a = rm_read(c, in, size);
 		alu_inl(c, ALU_AND, size, a, in->imm);
 		return;
-	case 2: /* NOT */
+	case 2:	  /* NOT */
 	case 3: { /* NEG */
 		struct rmw w;
 
@@ -423,12 +478,13 @@ static void group3(struct emu_cpu *c, const struct emu_insn *in, int size)
 	default: /* DIV / IDIV */
 		a = rm_read(c, in, size);
 		if (size == 1) {
-			if (emu_div(c, sub == 7, 1, (c->r[0] >> 8) & 0xff, c->r[0] & 0xff, a, &q, &r))
+			if (emu_div(c, sub == 7, 1, (c->r[0] >> 8) & 0xff, c->r[0] & 0xff, a, &q,
+				    &r))
 				emu_raise(c, EXC_DE, 0, 0);
 			set_reg(c, 0, 2, 1, (q & 0xff) | ((r & 0xff) << 8));
 		} else {
-			if (emu_div(c, sub == 7, size, get_reg(c, 2, size, 1), get_reg(c, 0, size, 1),
-				    a, &q, &r))
+			if (emu_div(c, sub == 7, size, get_reg(c, 2, size, 1),
+				    get_reg(c, 0, size, 1), a, &q, &r))
 				emu_raise(c, EXC_DE, 0, 0);
 			set_reg(c, 0, size, 1, q);
 			set_reg(c, 2, size, 1, r);
@@ -526,9 +582,10 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 			if ((op < 0x40 && (op & 7) < 2 && (op & 0x38) != 0x38) ||
 			    ((op == 0x80 || op == 0x81 || op == 0x83) && (in->reg & 7) != 7) ||
 			    op == 0x86 || op == 0x87 ||
-			    ((op == 0xf6 || op == 0xf7) && ((in->reg & 7) == 2 || (in->reg & 7) == 3)) ||
-			    ((op == 0xfe || op == 0xff) && (in->reg & 7) < 2) ||
-			    op == 0x1ab || op == 0x1b3 || op == 0x1bb || (op == 0x1ba && (in->reg & 7) >= 5) ||
+			    ((op == 0xf6 || op == 0xf7) &&
+			     ((in->reg & 7) == 2 || (in->reg & 7) == 3)) ||
+			    ((op == 0xfe || op == 0xff) && (in->reg & 7) < 2) || op == 0x1ab ||
+			    op == 0x1b3 || op == 0x1bb || (op == 0x1ba && (in->reg & 7) >= 5) ||
 			    op == 0x1b0 || op == 0x1b1 || op == 0x1c0 || op == 0x1c1 ||
 			    (op == 0x1c7 && (in->reg & 7) == 1))
 				ok = 1;
@@ -541,8 +598,12 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		int alu = (int)(op >> 3);
 
 		switch (op & 7) {
-		case 0: alu_rm(c, in, alu, 1, get_reg(c, in->reg, 1, in->rex)); return;
-		case 1: alu_rm(c, in, alu, size, get_reg(c, in->reg, size, in->rex)); return;
+		case 0:
+			alu_rm(c, in, alu, 1, get_reg(c, in->reg, 1, in->rex));
+			return;
+		case 1:
+			alu_rm(c, in, alu, size, get_reg(c, in->reg, size, in->rex));
+			return;
 		case 2:
 			a = get_reg(c, in->reg, 1, in->rex);
 			v = alu_inl(c, alu, 1, a, rm_read(c, in, 1));
@@ -573,10 +634,15 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 	}
 
 	switch (op) {
-	case 0x06: case 0x0e: case 0x16: case 0x1e: /* PUSH sreg */
+	case 0x06:
+	case 0x0e:
+	case 0x16:
+	case 0x1e: /* PUSH sreg */
 		push(c, in->osz, c->seg[op >> 3].selector);
 		return;
-	case 0x07: case 0x17: case 0x1f: { /* POP sreg */
+	case 0x07:
+	case 0x17:
+	case 0x1f: { /* POP sreg */
 		uint64_t m = sp_mask(c), sp = c->r[4] & m;
 
 		v = lin_read(c, seg_lin(c, SEG_SS, sp, 2, ACC_READ), 2);
@@ -586,7 +652,8 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 			c->irq_shadow = c->stop_block = 1;
 		return;
 	}
-	case 0x27: case 0x2f: { /* DAA / DAS */
+	case 0x27:
+	case 0x2f: { /* DAA / DAS */
 		uint64_t fl = emu_flags_get(c);
 		uint8_t al = (uint8_t)c->r[0], old = al;
 		int cf = fl & FL_CF, af = 0, ncf = 0;
@@ -606,7 +673,8 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		emu_flags_set(c, fl | (ncf ? FL_CF : 0) | (af ? FL_AF : 0));
 		return;
 	}
-	case 0x37: case 0x3f: { /* AAA / AAS */
+	case 0x37:
+	case 0x3f: { /* AAA / AAS */
 		uint64_t fl = emu_flags_get(c);
 		uint16_t ax = (uint16_t)c->r[0];
 
@@ -668,15 +736,19 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 			}
 		}
 		return;
-	case 0x68: case 0x6a:
+	case 0x68:
+	case 0x6a:
 		size = stack_osz(c, in);
 		push(c, size, in->imm);
 		return;
-	case 0x69: case 0x6b:
+	case 0x69:
+	case 0x6b:
 		v = rm_read(c, in, size);
 		set_reg(c, in->reg, size, 1, emu_imul2(c, size, v, in->imm));
 		return;
-	case 0x6c ... 0x6f: case 0xa4 ... 0xa7: case 0xaa ... 0xaf:
+	case 0x6c ... 0x6f:
+	case 0xa4 ... 0xa7:
+	case 0xaa ... 0xaf:
 		if (!string_op(c, in))
 			c->next_rip = c->rip;
 		return;
@@ -684,10 +756,12 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		if (emu_cond(c, op & 15))
 			jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : size);
 		return;
-	case 0x80: case 0x82:
+	case 0x80:
+	case 0x82:
 		alu_rm(c, in, in->reg & 7, 1, in->imm);
 		return;
-	case 0x81: case 0x83:
+	case 0x81:
+	case 0x83:
 		alu_rm(c, in, in->reg & 7, size, in->imm);
 		return;
 	case 0x84:
@@ -696,7 +770,8 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 	case 0x85:
 		alu_inl(c, ALU_AND, size, rm_read(c, in, size), get_reg(c, in->reg, size, in->rex));
 		return;
-	case 0x86: case 0x87: {
+	case 0x86:
+	case 0x87: {
 		struct rmw r;
 
 		if (op == 0x86)
@@ -712,10 +787,21 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 		if (r.p) {
 			/* XCHG with memory is always locked */
 			switch (size) {
-			case 1: a = __atomic_exchange_n(r.p, (uint8_t)b, __ATOMIC_SEQ_CST); break;
-			case 2: a = __atomic_exchange_n((uint16_t *)(void *)r.p, (uint16_t)b, __ATOMIC_SEQ_CST); break;
-			case 4: a = __atomic_exchange_n((uint32_t *)(void *)r.p, (uint32_t)b, __ATOMIC_SEQ_CST); break;
-			default: a = __atomic_exchange_n((uint64_t *)(void *)r.p, b, __ATOMIC_SEQ_CST); break;
+			case 1:
+				a = __atomic_exchange_n(r.p, (uint8_t)b, __ATOMIC_SEQ_CST);
+				break;
+			case 2:
+				a = __atomic_exchange_n((uint16_t *)(void *)r.p, (uint16_t)b,
+							__ATOMIC_SEQ_CST);
+				break;
+			case 4:
+				a = __atomic_exchange_n((uint32_t *)(void *)r.p, (uint32_t)b,
+							__ATOMIC_SEQ_CST);
+				break;
+			default:
+				a = __atomic_exchange_n((uint64_t *)(void *)r.p, b,
+							__ATOMIC_SEQ_CST);
+				break;
 			}
 		} else {
 			a = rmw_read(c, &r, size);
@@ -781,7 +867,7 @@ static void exec_insn(struct emu_cpu *c, const struct emu_insn *in)
 			goto xchg_ax;
 		return; /* NOP, PAUSE */
 	case 0x91 ... 0x97:
-xchg_ax: {
+	xchg_ax : {
 		int r = (int)(op & 7) | ((in->rex & 1) << 3);
 
 		a = get_reg(c, r, size, 1);
@@ -857,13 +943,26 @@ xchg_ax: {
 	case 0xb8 ... 0xbf:
 		set_reg(c, (int)(op & 7) | ((in->rex & 1) << 3), size, 1, in->imm);
 		return;
-	case 0xc0: shift_rm(c, in, 1, (unsigned int)in->imm); return;
-	case 0xc1: shift_rm(c, in, size, (unsigned int)in->imm); return;
-	case 0xd0: shift_rm(c, in, 1, 1); return;
-	case 0xd1: shift_rm(c, in, size, 1); return;
-	case 0xd2: shift_rm(c, in, 1, (unsigned int)c->r[1] & 0xff); return;
-	case 0xd3: shift_rm(c, in, size, (unsigned int)c->r[1] & 0xff); return;
-	case 0xc2: case 0xc3: {
+	case 0xc0:
+		shift_rm(c, in, 1, (unsigned int)in->imm);
+		return;
+	case 0xc1:
+		shift_rm(c, in, size, (unsigned int)in->imm);
+		return;
+	case 0xd0:
+		shift_rm(c, in, 1, 1);
+		return;
+	case 0xd1:
+		shift_rm(c, in, size, 1);
+		return;
+	case 0xd2:
+		shift_rm(c, in, 1, (unsigned int)c->r[1] & 0xff);
+		return;
+	case 0xd3:
+		shift_rm(c, in, size, (unsigned int)c->r[1] & 0xff);
+		return;
+	case 0xc2:
+	case 0xc3: {
 		uint64_t m;
 
 		size = stack_osz(c, in);
@@ -875,7 +974,8 @@ xchg_ax: {
 		}
 		return;
 	}
-	case 0xc4: case 0xc5: { /* LES / LDS */
+	case 0xc4:
+	case 0xc5: { /* LES / LDS */
 		uint64_t lin;
 
 		if (in->mod == 3)
@@ -934,7 +1034,8 @@ xchg_ax: {
 		set_reg(c, 5, size, 1, v);
 		return;
 	}
-	case 0xca: case 0xcb:
+	case 0xca:
+	case 0xcb:
 		emu_far_ret(c, size, op == 0xca ? (uint16_t)in->imm : 0);
 		return;
 	case 0xcc:
@@ -978,20 +1079,48 @@ xchg_ax: {
 		return;
 	}
 	case 0xd5: { /* AAD */
-		uint8_t al = (uint8_t)((c->r[0] & 0xff) + ((c->r[0] >> 8) & 0xff) * (in->imm & 0xff));
+		uint8_t al =
+			(uint8_t)((c->r[0] & 0xff) + ((c->r[0] >> 8) & 0xff) * (in->imm & 0xff));
 
 		set_reg(c, 0, 2, 1, al);
 		alu_inl(c, ALU_OR, 1, al, 0);
 		return;
 	}
 	case 0xd7: /* XLAT */
-		v = lin_read(c, seg_lin(c, in->seg, (c->r[3] + (c->r[0] & 0xff)) & mask_of(in->asz), 1,
-					ACC_READ), 1);
+		v = lin_read(c,
+			     seg_lin(c, in->seg, (c->r[3] + (c->r[0] & 0xff)) & mask_of(in->asz), 1,
+				     ACC_READ),
+			     1);
 		set_reg(c, 0, 1, 1, v);
 		return;
-	case 0xd8 ... 0xdf: /* x87: not emulated yet */
+	case 0xd8 ... 0xdf: /* x87: only the control instructions so far */
 		if (c->cr0 & (CR0_EM | CR0_TS))
 			emu_raise(c, EXC_NM, 0, 0);
+		if (op == 0xdb && in->mod == 3 && (in->reg & 7) == 4 && (in->rm & 7) == 3) {
+			c->fpu_cw = 0x37f; /* FNINIT */
+			c->fpu_sw = 0;
+			return;
+		}
+		if (op == 0xdb && in->mod == 3 && (in->reg & 7) == 4 && (in->rm & 7) == 2) {
+			c->fpu_sw &= 0x7f00; /* FNCLEX */
+			return;
+		}
+		if (op == 0xdf && in->mod == 3 && (in->reg & 7) == 4 && (in->rm & 7) == 0) {
+			set_reg(c, 0, 2, 1, c->fpu_sw); /* FNSTSW AX */
+			return;
+		}
+		if (in->mod != 3 && op == 0xd9 && (in->reg & 7) == 7) {
+			rm_write(c, in, 2, c->fpu_cw); /* FNSTCW m16 */
+			return;
+		}
+		if (in->mod != 3 && op == 0xd9 && (in->reg & 7) == 5) {
+			c->fpu_cw = (uint16_t)(rm_read(c, in, 2) | 0x40); /* FLDCW m16 */
+			return;
+		}
+		if (in->mod != 3 && op == 0xdd && (in->reg & 7) == 7) {
+			rm_write(c, in, 2, c->fpu_sw); /* FNSTSW m16 */
+			return;
+		}
 		emu_raise(c, EXC_UD, 0, 0);
 	case 0xe0 ... 0xe3: { /* LOOPNE LOOPE LOOP JCXZ */
 		uint64_t cm = mask_of(in->asz);
@@ -1011,7 +1140,10 @@ xchg_ax: {
 			jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : size);
 		return;
 	}
-	case 0xe4: case 0xe5: case 0xec: case 0xed: {
+	case 0xe4:
+	case 0xe5:
+	case 0xec:
+	case 0xed: {
 		uint32_t val = 0;
 		uint16_t port = op < 0xe8 ? (uint16_t)(in->imm & 0xff) : (uint16_t)c->r[2];
 		int sz = (op & 1) ? (size == 8 ? 4 : size) : 1;
@@ -1024,7 +1156,10 @@ xchg_ax: {
 		set_reg(c, 0, sz, 1, val);
 		return;
 	}
-	case 0xe6: case 0xe7: case 0xee: case 0xef: {
+	case 0xe6:
+	case 0xe7:
+	case 0xee:
+	case 0xef: {
 		uint16_t port = op < 0xe8 ? (uint16_t)(in->imm & 0xff) : (uint16_t)c->r[2];
 		int sz = (op & 1) ? (size == 8 ? 4 : size) : 1;
 
@@ -1038,7 +1173,8 @@ xchg_ax: {
 		push(c, size, c->next_rip);
 		jump_to(c, v, size);
 		return;
-	case 0xe9: case 0xeb:
+	case 0xe9:
+	case 0xeb:
 		jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : size);
 		return;
 	case 0xea:
@@ -1064,10 +1200,12 @@ xchg_ax: {
 	case 0xf7:
 		group3(c, in, size);
 		return;
-	case 0xf8: case 0xf9:
+	case 0xf8:
+	case 0xf9:
 		emu_flags_set(c, (emu_flags_get(c) & ~(uint64_t)FL_CF) | (op & 1));
 		return;
-	case 0xfa: case 0xfb: {
+	case 0xfa:
+	case 0xfb: {
 		int iopl = (int)((c->flags >> 12) & 3);
 
 		if ((c->cr0 & CR0_PE) && ((c->flags & FL_VM) ? iopl != 3 : c->cpl > iopl))
@@ -1081,7 +1219,8 @@ xchg_ax: {
 		}
 		return;
 	}
-	case 0xfc: case 0xfd:
+	case 0xfc:
+	case 0xfd:
 		if (op & 1)
 			c->flags |= FL_DF;
 		else
@@ -1120,14 +1259,16 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 		if (!(c->cr0 & CR0_PE) || (c->flags & FL_VM))
 			emu_raise(c, EXC_UD, 0, 0);
 		switch (sub) {
-		case 0: case 1:
+		case 0:
+		case 1:
 			v = c->seg[sub == 0 ? SEG_LDT : SEG_TR].selector;
 			if (in->mod == 3)
 				set_reg(c, in->rm, size, 1, v);
 			else
 				rm_write(c, in, 2, v);
 			return;
-		case 2: case 3:
+		case 2:
+		case 3:
 			cpl0_check(c);
 			v = rm_read(c, in, 2);
 			if (sub == 2)
@@ -1177,7 +1318,8 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 			emu_raise(c, EXC_UD, 0, 0);
 		}
 		switch (sub) {
-		case 0: case 1: { /* SGDT SIDT */
+		case 0:
+		case 1: { /* SGDT SIDT */
 			struct x86_dtable *t = sub ? &c->idt : &c->gdt;
 			uint64_t lin = rm_lin(c, in, c->mode == 2 ? 10 : 6, ACC_WRITE);
 
@@ -1188,7 +1330,8 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 				lin_write(c, lin + 2, 4, t->base & 0xffffffffULL);
 			return;
 		}
-		case 2: case 3: { /* LGDT LIDT */
+		case 2:
+		case 3: { /* LGDT LIDT */
 			struct x86_dtable *t = sub == 3 ? &c->idt : &c->gdt;
 			uint64_t lin, base;
 			uint16_t lim;
@@ -1199,7 +1342,8 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 			if (c->mode == 2)
 				base = lin_read(c, lin + 2, 8);
 			else
-				base = lin_read(c, lin + 2, 4) & (size == 2 ? 0xffffffULL : 0xffffffffULL);
+				base = lin_read(c, lin + 2, 4) &
+				       (size == 2 ? 0xffffffULL : 0xffffffffULL);
 			t->limit = lim;
 			t->base = base;
 			return;
@@ -1230,14 +1374,19 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 	case 0x07:
 		emu_sysret(c);
 		return;
-	case 0x08: case 0x09: /* INVD WBINVD */
+	case 0x08:
+	case 0x09: /* INVD WBINVD */
 		cpl0_check(c);
 		return;
-	case 0x0b: case 0xb9: case 0xff:
+	case 0x0b:
+	case 0xb9:
+	case 0xff:
 		emu_raise(c, EXC_UD, 0, 0);
-	case 0x0d: case 0x18 ... 0x1f: /* prefetch, hint NOPs */
+	case 0x0d:
+	case 0x18 ... 0x1f: /* prefetch, hint NOPs */
 		return;
-	case 0x20: case 0x22: { /* MOV r, CRn / MOV CRn, r */
+	case 0x20:
+	case 0x22: { /* MOV r, CRn / MOV CRn, r */
 		int cr = in->reg;
 
 		cpl0_check(c);
@@ -1245,12 +1394,23 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 			cr |= 8;
 		if (op == 0x20) {
 			switch (cr) {
-			case 0: v = c->cr0; break;
-			case 2: v = c->cr2; break;
-			case 3: v = c->cr3; break;
-			case 4: v = c->cr4; break;
-			case 8: v = c->cr8; break;
-			default: emu_raise(c, EXC_UD, 0, 0);
+			case 0:
+				v = c->cr0;
+				break;
+			case 2:
+				v = c->cr2;
+				break;
+			case 3:
+				v = c->cr3;
+				break;
+			case 4:
+				v = c->cr4;
+				break;
+			case 8:
+				v = c->cr8;
+				break;
+			default:
+				emu_raise(c, EXC_UD, 0, 0);
 			}
 			set_reg(c, in->rm, c->mode == 2 ? 8 : 4, 1, v);
 		} else {
@@ -1263,7 +1423,8 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 		}
 		return;
 	}
-	case 0x21: case 0x23: { /* MOV DR */
+	case 0x21:
+	case 0x23: { /* MOV DR */
 		int dr = in->reg & 7;
 
 		cpl0_check(c);
@@ -1286,7 +1447,8 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 	}
 	case 0x30: /* WRMSR */
 		cpl0_check(c);
-		if (emu_write_msr(c, (uint32_t)c->r[1], (c->r[0] & 0xffffffffULL) | (c->r[2] << 32)))
+		if (emu_write_msr(c, (uint32_t)c->r[1],
+				  (c->r[0] & 0xffffffffULL) | (c->r[2] << 32)))
 			emu_raise(c, EXC_GP, 1, 0);
 		return;
 	case 0x31: /* RDTSC */
@@ -1323,10 +1485,12 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 	case 0x90 ... 0x9f:
 		rm_write(c, in, 1, (uint64_t)emu_cond(c, op & 15));
 		return;
-	case 0xa0: case 0xa8:
+	case 0xa0:
+	case 0xa8:
 		push(c, stack_osz(c, in), c->seg[op == 0xa0 ? SEG_FS : SEG_GS].selector);
 		return;
-	case 0xa1: case 0xa9: {
+	case 0xa1:
+	case 0xa9: {
 		uint64_t m = sp_mask(c), sp = c->r[4] & m;
 		int sz = stack_osz(c, in);
 
@@ -1345,17 +1509,29 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 		set_reg(c, 2, 4, 1, out[3]);
 		return;
 	}
-	case 0xa3: bit_op(c, in, 0, get_reg(c, in->reg, size, 1), 0); return;
-	case 0xab: bit_op(c, in, 1, get_reg(c, in->reg, size, 1), 0); return;
-	case 0xb3: bit_op(c, in, 2, get_reg(c, in->reg, size, 1), 0); return;
-	case 0xbb: bit_op(c, in, 3, get_reg(c, in->reg, size, 1), 0); return;
+	case 0xa3:
+		bit_op(c, in, 0, get_reg(c, in->reg, size, 1), 0);
+		return;
+	case 0xab:
+		bit_op(c, in, 1, get_reg(c, in->reg, size, 1), 0);
+		return;
+	case 0xb3:
+		bit_op(c, in, 2, get_reg(c, in->reg, size, 1), 0);
+		return;
+	case 0xbb:
+		bit_op(c, in, 3, get_reg(c, in->reg, size, 1), 0);
+		return;
 	case 0xba:
 		if ((in->reg & 7) < 4)
 			emu_raise(c, EXC_UD, 0, 0);
 		bit_op(c, in, (in->reg & 7) - 4, in->imm & 0xff, 1);
 		return;
-	case 0xa4: case 0xa5: case 0xac: case 0xad: { /* SHLD / SHRD */
-		unsigned int cnt = (op & 1) ? (unsigned int)c->r[1] & 0xff : (unsigned int)in->imm & 0xff;
+	case 0xa4:
+	case 0xa5:
+	case 0xac:
+	case 0xad: { /* SHLD / SHRD */
+		unsigned int cnt =
+			(op & 1) ? (unsigned int)c->r[1] & 0xff : (unsigned int)in->imm & 0xff;
 		uint64_t src = get_reg(c, in->reg, size, 1);
 		struct rmw r;
 
@@ -1373,7 +1549,7 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 		int sub = in->reg & 7;
 
 		if (in->mod == 3 && sub >= 5)
-			return; /* LFENCE MFENCE SFENCE */
+			return;			/* LFENCE MFENCE SFENCE */
 		if (in->mod != 3 && sub == 7) { /* CLFLUSH */
 			rm_lin(c, in, 1, ACC_READ);
 			return;
@@ -1384,7 +1560,8 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 		v = rm_read(c, in, size);
 		set_reg(c, in->reg, size, 1, emu_imul2(c, size, get_reg(c, in->reg, size, 1), v));
 		return;
-	case 0xb0: case 0xb1: { /* CMPXCHG */
+	case 0xb0:
+	case 0xb1: { /* CMPXCHG */
 		int sz = op == 0xb0 ? 1 : size;
 		uint64_t src = get_reg(c, in->reg, sz, in->rex), acc = get_reg(c, 0, sz, 1);
 		struct rmw r;
@@ -1418,7 +1595,9 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 		}
 		return;
 	}
-	case 0xb2: case 0xb4: case 0xb5: { /* LSS LFS LGS */
+	case 0xb2:
+	case 0xb4:
+	case 0xb5: { /* LSS LFS LGS */
 		uint64_t lin;
 		int sreg = op == 0xb2 ? SEG_SS : op == 0xb4 ? SEG_FS : SEG_GS;
 
@@ -1431,11 +1610,20 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 		set_reg(c, in->reg, size, 1, v);
 		return;
 	}
-	case 0xb6: set_reg(c, in->reg, size, 1, rm_read(c, in, 1)); return;
-	case 0xb7: set_reg(c, in->reg, size, 1, rm_read(c, in, 2)); return;
-	case 0xbe: set_reg(c, in->reg, size, 1, sx(rm_read(c, in, 1), 1)); return;
-	case 0xbf: set_reg(c, in->reg, size, 1, sx(rm_read(c, in, 2), 2)); return;
-	case 0xbc: case 0xbd: {
+	case 0xb6:
+		set_reg(c, in->reg, size, 1, rm_read(c, in, 1));
+		return;
+	case 0xb7:
+		set_reg(c, in->reg, size, 1, rm_read(c, in, 2));
+		return;
+	case 0xbe:
+		set_reg(c, in->reg, size, 1, sx(rm_read(c, in, 1), 1));
+		return;
+	case 0xbf:
+		set_reg(c, in->reg, size, 1, sx(rm_read(c, in, 2), 2));
+		return;
+	case 0xbc:
+	case 0xbd: {
 		uint64_t out = 0;
 
 		v = rm_read(c, in, size);
@@ -1445,7 +1633,8 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 			set_reg(c, in->reg, 4, 1, c->r[in->reg]);
 		return;
 	}
-	case 0xc0: case 0xc1: { /* XADD */
+	case 0xc0:
+	case 0xc1: { /* XADD */
 		int sz = op == 0xc0 ? 1 : size;
 		uint64_t src = get_reg(c, in->reg, sz, in->rex), res;
 		struct rmw r;
@@ -1491,7 +1680,8 @@ static void exec_0f(struct emu_cpu *c, const struct emu_insn *in)
 			if (p) {
 				cur = cmp;
 				if (__atomic_compare_exchange_n((uint64_t *)(void *)p, &cur, nv, 0,
-								__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+								__ATOMIC_SEQ_CST,
+								__ATOMIC_SEQ_CST)) {
 					emu_flags_set(c, fl | FL_ZF);
 					return;
 				}
@@ -1604,7 +1794,8 @@ static void f_alu_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* 81/83, 
 
 static void f_test_rr(struct emu_cpu *c, const struct emu_insn *in) /* 85, mod 3 */
 {
-	alu_inl(c, ALU_AND, in->osz, get_reg(c, in->rm, in->osz, 1), get_reg(c, in->reg, in->osz, 1));
+	alu_inl(c, ALU_AND, in->osz, get_reg(c, in->rm, in->osz, 1),
+		get_reg(c, in->reg, in->osz, 1));
 }
 
 static void f_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1, mod 3 */
@@ -1620,9 +1811,27 @@ static void f_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1, m
 		set_reg(c, in->rm, in->osz, 1, emu_shift(c, in->reg & 7, in->osz, a, n));
 }
 
+static void f_rot_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1 /0 /1, mod 3 */
+{
+	unsigned int n = (unsigned int)in->imm & (in->osz == 8 ? 63 : 31);
+
+	if (n == 0)
+		return;
+	set_reg(c, in->rm, in->osz, 1,
+		rot_inl(c, in->reg & 1, in->osz, get_reg(c, in->rm, in->osz, 1), n));
+}
+
+static void f_shift_imm_r64(struct emu_cpu *c, const struct emu_insn *in) /* c1, 64-bit */
+{
+	unsigned int n = (unsigned int)in->imm & 63;
+
+	if (n)
+		c->r[in->rm] = shift_lazy(c, in->reg & 7, 8, c->r[in->rm], n);
+}
+
 static void f_jcc(struct emu_cpu *c, const struct emu_insn *in) /* 7x, 0f 8x */
 {
-	if (emu_cond(c, in->op & 15))
+	if (cond_inl(c, in->op & 15))
 		jump_to(c, c->next_rip + in->imm, c->mode == 2 ? 8 : in->osz);
 }
 
@@ -1644,8 +1853,12 @@ static void f_movzx8(struct emu_cpu *c, const struct emu_insn *in) /* 0f b6 */
 static void f_imul2(struct emu_cpu *c, const struct emu_insn *in) /* 0f af */
 {
 	uint64_t v = rm_read(c, in, in->osz);
+	uint64_t a = get_reg(c, in->reg, in->osz, 1);
 
-	set_reg(c, in->reg, in->osz, 1, emu_imul2(c, in->osz, get_reg(c, in->reg, in->osz, 1), v));
+	if (in->osz >= 4)
+		set_reg(c, in->reg, in->osz, 1, imul_lazy(c, in->osz, a, v));
+	else
+		set_reg(c, in->reg, in->osz, 1, emu_imul2(c, in->osz, a, v));
 }
 
 static void f_mov_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* b8+r */
@@ -1704,37 +1917,60 @@ static insn_fn select_fn_generic(const struct emu_insn *in)
 	if (op < 0x40 && (op & 7) == 3)
 		return f_alu_r_rm;
 	switch (op) {
-	case 0x89: return m3 ? f_mov_rr_st : f_mov_store;
-	case 0x8b: return m3 ? f_mov_rr_ld : f_mov_load;
-	case 0x81: case 0x83: return m3 ? f_alu_imm_r : f_generic;
-	case 0x85: return m3 ? f_test_rr : f_generic;
-	case 0xc1: return m3 && (in->reg & 7) >= SH_SHL ? f_shift_imm_r : f_generic;
-	case 0x70 ... 0x7f: case 0x180 ... 0x18f: return f_jcc;
-	case 0xe9: case 0xeb: return f_jmp;
-	case 0x8d: return m3 ? f_generic : f_lea;
-	case 0x1b6: return f_movzx8;
-	case 0x1af: return f_imul2;
-	case 0xb8 ... 0xbf: return f_mov_imm_r;
-	case 0x50 ... 0x57: return f_push_r;
-	case 0x58 ... 0x5f: return f_pop_r;
-	case 0xff: return m3 && (in->reg & 7) < 2 ? f_incdec_r : f_generic;
-	case 0xe8: return f_call;
-	case 0xc3: return f_ret;
-	default: return f_generic;
+	case 0x89:
+		return m3 ? f_mov_rr_st : f_mov_store;
+	case 0x8b:
+		return m3 ? f_mov_rr_ld : f_mov_load;
+	case 0x81:
+	case 0x83:
+		return m3 ? f_alu_imm_r : f_generic;
+	case 0x85:
+		return m3 ? f_test_rr : f_generic;
+	case 0xc1:
+		if (!m3)
+			return f_generic;
+		if ((in->reg & 7) >= SH_SHL)
+			return in->osz == 8 ? f_shift_imm_r64 : f_shift_imm_r;
+		return (in->reg & 7) <= SH_ROR ? f_rot_imm_r : f_generic;
+	case 0x70 ... 0x7f:
+	case 0x180 ... 0x18f:
+		return f_jcc;
+	case 0xe9:
+	case 0xeb:
+		return f_jmp;
+	case 0x8d:
+		return m3 ? f_generic : f_lea;
+	case 0x1b6:
+		return f_movzx8;
+	case 0x1af:
+		return f_imul2;
+	case 0xb8 ... 0xbf:
+		return f_mov_imm_r;
+	case 0x50 ... 0x57:
+		return f_push_r;
+	case 0x58 ... 0x5f:
+		return f_pop_r;
+	case 0xff:
+		return m3 && (in->reg & 7) < 2 ? f_incdec_r : f_generic;
+	case 0xe8:
+		return f_call;
+	case 0xc3:
+		return f_ret;
+	default:
+		return f_generic;
 	}
 }
 
-
 /* ALU handlers specialised by operation and size (32/64-bit register forms) */
 #define ALU_FNS(NAME, OP, SZ)                                                                      \
-	static void f_##NAME##_rm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)            \
+	static void f_##NAME##_rm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)             \
 	{                                                                                          \
-		uint64_t v = alu_inl(c, OP, SZ, get_reg(c, in->rm, SZ, 1),                         \
-				     get_reg(c, in->reg, SZ, 1));                                  \
+		uint64_t v =                                                                       \
+			alu_inl(c, OP, SZ, get_reg(c, in->rm, SZ, 1), get_reg(c, in->reg, SZ, 1)); \
 		if (OP != ALU_CMP)                                                                 \
 			set_reg(c, in->rm, SZ, 1, v);                                              \
 	}                                                                                          \
-	static void f_##NAME##_r_rm_##SZ(struct emu_cpu *c, const struct emu_insn *in)            \
+	static void f_##NAME##_r_rm_##SZ(struct emu_cpu *c, const struct emu_insn *in)             \
 	{                                                                                          \
 		uint64_t b = in->mod == 3 ? get_reg(c, in->rm, SZ, 1)                              \
 					  : lin_read(c, rm_lin(c, in, SZ, ACC_READ), SZ);          \
@@ -1742,7 +1978,7 @@ static insn_fn select_fn_generic(const struct emu_insn *in)
 		if (OP != ALU_CMP)                                                                 \
 			set_reg(c, in->reg, SZ, 1, v);                                             \
 	}                                                                                          \
-	static void f_##NAME##_imm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)           \
+	static void f_##NAME##_imm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)            \
 	{                                                                                          \
 		uint64_t v = alu_inl(c, OP, SZ, get_reg(c, in->rm, SZ, 1), in->imm);               \
 		if (OP != ALU_CMP)                                                                 \
@@ -1758,11 +1994,15 @@ ALU_FNS2(sub, ALU_SUB)
 ALU_FNS2(xor, ALU_XOR)
 ALU_FNS2(cmp, ALU_CMP)
 
-
-#define ALU_ROW(NAME) { { f_##NAME##_rm_r_4, f_##NAME##_r_rm_4, f_##NAME##_imm_r_4 }, \
-			{ f_##NAME##_rm_r_8, f_##NAME##_r_rm_8, f_##NAME##_imm_r_8 } }
+#define ALU_ROW(NAME)                                                                              \
+	{                                                                                          \
+		{ f_##NAME##_rm_r_4, f_##NAME##_r_rm_4, f_##NAME##_imm_r_4 },                      \
+		{                                                                                  \
+			f_##NAME##_rm_r_8, f_##NAME##_r_rm_8, f_##NAME##_imm_r_8                   \
+		}                                                                                  \
+	}
 static const insn_fn alu_fns[8][2][3] = {
-	ALU_ROW(add), ALU_ROW(or), ALU_ROW(adc), ALU_ROW(sbb),
+	ALU_ROW(add), ALU_ROW(or),  ALU_ROW(adc), ALU_ROW(sbb),
 	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp),
 };
 
@@ -1811,10 +2051,30 @@ static int ends_block(const struct emu_insn *in)
 	unsigned int op = in->op;
 
 	switch (op) {
-	case 0x70 ... 0x7f: case 0xe0 ... 0xe3: case 0xe8 ... 0xeb: case 0xc2: case 0xc3:
-	case 0xca ... 0xcf: case 0x9a: case 0xf4: case 0x8e: case 0x17: case 0xfb: case 0x9d:
-	case 0xf1: case 0x180 ... 0x18f: case 0x100: case 0x101: case 0x105: case 0x107:
-	case 0x106: case 0x120 ... 0x123: case 0x130: case 0x134: case 0x135: case 0x10b:
+	case 0x70 ... 0x7f:
+	case 0xe0 ... 0xe3:
+	case 0xe8 ... 0xeb:
+	case 0xc2:
+	case 0xc3:
+	case 0xca ... 0xcf:
+	case 0x9a:
+	case 0xf4:
+	case 0x8e:
+	case 0x17:
+	case 0xfb:
+	case 0x9d:
+	case 0xf1:
+	case 0x180 ... 0x18f:
+	case 0x100:
+	case 0x101:
+	case 0x105:
+	case 0x107:
+	case 0x106:
+	case 0x120 ... 0x123:
+	case 0x130:
+	case 0x134:
+	case 0x135:
+	case 0x10b:
 	case 0x1b2:
 		return 1;
 	case 0xff:
@@ -1945,7 +2205,8 @@ static void run_block(struct emu_cpu *c)
 			c->next_rip = seq;
 			in->fn(c, in);
 			c->rip = rip = c->next_rip;
-			/* stop_block: an exit, HLT, an interrupt shadow or a write to decoded code */
+			/* stop_block: an exit, HLT, an interrupt shadow or a write to decoded code
+			 */
 			if (UNLIKELY((rip != seq) | c->stop_block)) {
 				in++;
 				break;
@@ -1981,8 +2242,24 @@ void emu_exec(struct emu_cpu *c)
 			c->budget = 1;
 			run_block(c);
 			c->budget = save - 1;
+		} else if (UNLIKELY(c->flags & FL_TF)) {
+			/* single-step: one instruction, then a #DB trap unless it delivered one */
+			uint64_t save = c->budget;
+			unsigned int d0;
+
+			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
+				emu_intr_poll(c);
+			d0 = c->deliveries;
+			c->budget = 1;
+			run_block(c);
+			c->budget = save - 1;
+			if (c->deliveries == d0 && c->state == EMU_RUNNING &&
+			    !(c->exit_ready && c->io.pending)) {
+				c->dr[6] |= 0x4000; /* BS */
+				emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
+			}
 		} else {
-			if (UNLIKELY(c->intr_hint) && (c->flags & FL_IF))
+			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
 				emu_intr_poll(c);
 			run_block(c);
 		}
@@ -2033,6 +2310,21 @@ static void handle_exception(struct emu_cpu *c)
 			has_err = 1;
 			err = 0;
 		}
+	}
+	if (UNLIKELY(c->vm->trace_exc > 0)) {
+		c->vm->trace_exc--;
+		uint64_t pa = 0, lin = c->mode == 2 ? c->rip : c->seg[SEG_CS].base + c->rip;
+		const uint8_t *b = NULL;
+
+		if (emu_mmu_translate(c, lin, ACC_READ, 0, &pa, 0) == 0)
+			b = vm_mem_ptr(&c->m->mem, pa, 8);
+		fprintf(stderr,
+			"emu: cpu %u: exception %d error %#x at %04x:%#llx cr2 %#llx (%llu insns)"
+			" bytes %02x %02x %02x %02x %02x %02x\n",
+			c->index, vec, has_err ? err : 0, c->seg[SEG_CS].selector,
+			(unsigned long long)c->rip, (unsigned long long)c->cr2,
+			(unsigned long long)c->icount, b ? b[0] : 0, b ? b[1] : 0, b ? b[2] : 0,
+			b ? b[3] : 0, b ? b[4] : 0, b ? b[5] : 0);
 	}
 	c->exc_nesting = vec;
 	emu_deliver(c, vec, INT_EXC, has_err, err);

@@ -116,7 +116,8 @@ static int64_t walk(struct emu_cpu *c, uint64_t lin, int acc, int user, uint64_t
 	rsvd = wide ? (RSVD_HIGH | (nxe ? 0 : PTE_NX)) : 0;
 
 	for (lvl = levels; lvl >= 1; lvl--) {
-		unsigned int shift = wide ? 12 + 9 * (unsigned int)(lvl - 1) : 12 + 10 * (unsigned int)(lvl - 1);
+		unsigned int shift =
+			wide ? 12 + 9 * (unsigned int)(lvl - 1) : 12 + 10 * (unsigned int)(lvl - 1);
 		uint64_t idx = wide ? (lin >> shift) & 511 : (lin >> shift) & 1023;
 		uint64_t e, r = rsvd;
 
@@ -151,7 +152,7 @@ static int64_t walk(struct emu_cpu *c, uint64_t lin, int acc, int user, uint64_t
 			}
 			goto leaf;
 		}
-not_large:
+	not_large:
 		table = e & (wide ? ADDR_MASK : 0xfffff000ULL);
 	}
 	base = ent[n - 1] & (wide ? ADDR_MASK : 0xfffff000ULL);

@@ -144,8 +144,16 @@ void vm_vcpu_loop(struct vcpu *v)
 					machine_stop(m, 0);
 					break;
 				}
+				/*
+				 * Others still run. An accelerator without an in-kernel
+				 * irqchip returns at once again: do not spin on it.
+				 */
+				idle_sleep();
 			}
-			idle_sleep();
+			/*
+			 * Halted with interrupts on (KVM's idle poll saw a guest idle loop):
+			 * go straight back, the kernel wakes it on the next interrupt.
+			 */
 			break;
 		case ACCEL_EXIT_SHUTDOWN:
 			if (a->get_regs(v, &regs) == 0)

@@ -3,7 +3,7 @@
 # consoleSize, exec --tty, and every hook kind with the state on its stdin.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 21
+plan 20
 
 B=$T/b
 mkbundle "$B"

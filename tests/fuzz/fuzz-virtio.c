@@ -6,7 +6,8 @@
  * any out-of-bounds access, leak, UB or crash is a finding.
  *
  * Input: byte 0 picks the device, byte 1 the driver features, byte 2 the queue
- * size; then a stream of operations (see run_op()).
+ * size; then a stream of operations (see run_op()). For vsock the fuzzer also plays the
+ * host: a listener on guest port 5000's socket and clients sending "CONNECT <port>".
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/error.h"
@@ -31,6 +33,12 @@
 static struct machine M;
 static unsigned int nr_devs;
 static int net_peer = -1;
+/* vsock host side: a listener for guest connections to port 5000, and host clients. */
+static char vsock_path[256];
+static int vsock_listener = -1;
+#define MAX_CLIENTS 8
+static int clients[MAX_CLIENTS];
+static unsigned int nr_clients;
 static char tmpdir[] = "/tmp/cabin-fuzz.XXXXXX";
 
 static int fake_irq_line(struct machine *m, unsigned int gsi, int level)
@@ -95,9 +103,19 @@ static void attach_all(void)
 	net_peer = sv[1];
 	if (virtio_net_attach_fd(&M, sv[0], NULL, &err) < 0)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/vsock.sock", tmpdir);
-	if (virtio_vsock_attach(&M, 3, path, &err) < 0)
+	snprintf(vsock_path, sizeof(vsock_path), "%s/vsock.sock", tmpdir);
+	if (virtio_vsock_attach(&M, 3, vsock_path, &err) < 0)
 		goto fail;
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_5000", vsock_path);
+		vsock_listener = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (vsock_listener < 0 ||
+		    bind(vsock_listener, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(vsock_listener, 128) < 0)
+			abort();
+	}
 	nr_devs = M.nr_devs;
 	return;
 fail:
@@ -107,6 +125,18 @@ fail:
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void cleanup_tmpdir(void)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/disk.img", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s_5000", vsock_path);
+	unlink(path);
+	unlink(vsock_path);
+	rmdir(tmpdir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -118,6 +148,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (vm_mem_init(&M.mem, RAM, 0, &err) < 0)
 		abort();
 	attach_all();
+	atexit(cleanup_tmpdir);
 	return 0;
 }
 
@@ -193,6 +224,45 @@ static void run_op(struct in *in, uint64_t base, struct virtio_dev *vdev, uint16
 			break;
 		break;
 	}
+	case 9: { /* a host client asks for a guest port, then sends bytes */
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		char line[64];
+		uint32_t port = take(in, 1) | 0x1000, len = take(in, 1) % 32;
+		int fd, n;
+
+		if (nr_clients >= MAX_CLIENTS)
+			break;
+		memcpy(sa.sun_path, vsock_path, strlen(vsock_path) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		clients[nr_clients++] = fd;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			break;
+		n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
+		for (uint32_t i = 0; i < len && n < (int)sizeof(line); i++)
+			line[n++] = (char)take(in, 1);
+		if (send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			break;
+		break;
+	}
+	case 10: { /* host peers of guest connections send bytes, or hang up */
+		int fd = accept4(vsock_listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		uint32_t len = take(in, 1) % 64;
+		char data[64];
+
+		if (fd < 0)
+			break;
+		for (uint32_t i = 0; i < len; i++)
+			data[i] = (char)take(in, 1);
+		if (len && send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			len = 0;
+		if ((op & 0x80) || nr_clients >= MAX_CLIENTS)
+			close(fd);
+		else
+			clients[nr_clients++] = fd;
+		break;
+	}
 	default:
 		mw(base, VIRTIO_MMIO_INTERRUPT_ACK, 3);
 		break;
@@ -243,6 +313,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in.n)
 		run_op(&in, base, vdev, num);
 	mw(base, VIRTIO_MMIO_STATUS, 0);
+	/* Host ends of vsock connections go away with the run (so does the device's side). */
+	while (nr_clients)
+		close(clients[--nr_clients]);
+	for (int fd; (fd = accept4(vsock_listener, NULL, NULL, SOCK_CLOEXEC)) >= 0;)
+		close(fd);
 	/* Frames the device sent to the peer are dropped so the socket never fills up. */
 	while (net_peer >= 0 && recv(net_peer, drain, sizeof(drain), MSG_DONTWAIT) > 0)
 		;

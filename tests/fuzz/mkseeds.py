@@ -36,6 +36,18 @@ def seed(dev, feat, numsel, ops):
     return bytes([dev, feat, numsel]) + b"".join(ops)
 
 
+def host_accept_send(data, close=False):
+    return bytes([0x8a if close else 0x0a, len(data)]) + data
+
+
+def host_connect(portsel, data=b""):
+    return bytes([0x09, portsel, len(data)]) + data
+
+
+def vsock_hdr(op, src, dst, length=0, flags=0, buf_alloc=65536, fwd_cnt=0):
+    return struct.pack("<QQIIIHHIII", 3, 2, src, dst, length, 1, op, flags, buf_alloc, fwd_cnt)
+
+
 NEXT, WRITE, INDIRECT = 1, 2, 4
 seeds = {
     "blk-read": seed(BLK, 0, 3, [
@@ -69,6 +81,20 @@ seeds = {
         mem(0xc000, struct.pack("<QQIIIHHIII", 3, 2, 1024, 5000, 0, 1, 1, 0, 65536, 0)),
         desc(1, 0, 0xc000, 44, 0, 0), publish(1, 0), notify(1),
         desc(0, 0, 0xd000, 4096, WRITE, 0), publish(0, 0), notify(0)]),
+    "vsock-established": seed(VSOCK, 0, 3, [
+        desc(0, 0, 0xd000, 4096, WRITE, 0), publish(0, 0),
+        desc(0, 1, 0xe000, 4096, WRITE, 0), publish(0, 1), notify(0),
+        mem(0xc000, vsock_hdr(1, 1024, 5000)),
+        desc(1, 0, 0xc000, 44, 0, 0), publish(1, 0), notify(1),
+        host_accept_send(b"hello"), notify(0),
+        mem(0xc100, vsock_hdr(5, 1024, 5000, 4) + b"ping"),
+        desc(1, 1, 0xc100, 48, 0, 0), publish(1, 1), notify(1),
+        mem(0xc200, vsock_hdr(4, 1024, 5000, flags=3)),
+        desc(1, 2, 0xc200, 44, 0, 0), publish(1, 2), notify(1)]),
+    "vsock-host-connect": seed(VSOCK, 0, 3, [
+        host_connect(0x34, b"data"),
+        desc(0, 0, 0xd000, 4096, WRITE, 0), publish(0, 0), notify(0),
+        desc(0, 1, 0xe000, 4096, WRITE, 0), publish(0, 1), notify(0)]),
 }
 
 out = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "corpus")

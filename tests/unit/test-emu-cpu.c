@@ -30,10 +30,26 @@ static uint8_t *ram;
 #define IDT 0x6000ULL
 #define PML4 0x1000ULL
 
-static void w32(uint64_t pa, uint32_t v) { memcpy(ram + pa, &v, 4); }
-static void w64(uint64_t pa, uint64_t v) { memcpy(ram + pa, &v, 8); }
-static uint64_t r64(uint64_t pa) { uint64_t v; memcpy(&v, ram + pa, 8); return v; }
-static uint32_t r32(uint64_t pa) { uint32_t v; memcpy(&v, ram + pa, 4); return v; }
+static void w32(uint64_t pa, uint32_t v)
+{
+	memcpy(ram + pa, &v, 4);
+}
+static void w64(uint64_t pa, uint64_t v)
+{
+	memcpy(ram + pa, &v, 8);
+}
+static uint64_t r64(uint64_t pa)
+{
+	uint64_t v;
+	memcpy(&v, ram + pa, 8);
+	return v;
+}
+static uint32_t r32(uint64_t pa)
+{
+	uint32_t v;
+	memcpy(&v, ram + pa, 4);
+	return v;
+}
 
 static void put(uint64_t pa, const uint8_t *code, size_t n)
 {
@@ -146,16 +162,19 @@ static void test_decoder(void)
 
 	r = dec(&in, 2, "48 8b 84 8b 78 56 34 12");
 	tap_ok(r == 8 && in.op == 0x8b && in.osz == 8 && in.base == 3 && in.index == 1 &&
-	       in.scale == 2 && in.disp == 0x12345678 && in.reg == 0,
+		       in.scale == 2 && in.disp == 0x12345678 && in.reg == 0,
 	       "mov rax,[rbx+rcx*4+disp32]: ModRM+SIB, REX.W, length 8");
 	r = dec(&in, 2, "f0 48 0f b1 0d 00 10 00 00");
 	tap_ok(r == 9 && in.op == 0x1b1 && in.lock && in.riprel && in.reg == 1 &&
-	       in.disp == 0x1000 && in.base == 0xff, "lock cmpxchg [rip+0x1000],rcx: RIP-relative");
+		       in.disp == 0x1000 && in.base == 0xff,
+	       "lock cmpxchg [rip+0x1000],rcx: RIP-relative");
 	r = dec(&in, 1, "66 f3 a5");
-	tap_ok(r == 3 && in.op == 0xa5 && in.osz == 2 && in.rep == 0xf3, "rep movsw in 32-bit mode");
+	tap_ok(r == 3 && in.op == 0xa5 && in.osz == 2 && in.rep == 0xf3,
+	       "rep movsw in 32-bit mode");
 	r = dec(&in, 0, "8b 46 fe");
 	tap_ok(r == 3 && in.base == 5 && in.index == 0xff && in.disp == -2 && in.seg == SEG_SS &&
-	       in.asz == 2, "16-bit [bp-2] defaults to SS");
+		       in.asz == 2,
+	       "16-bit [bp-2] defaults to SS");
 	r = dec(&in, 0, "8b 00");
 	tap_ok(r == 2 && in.base == 3 && in.index == 6 && in.seg == SEG_DS, "16-bit [bx+si]");
 	r = dec(&in, 0, "66 67 8b 04 24");
@@ -201,17 +220,17 @@ static void test_exec(void)
 	static const uint8_t code[] = {
 		0x48, 0x8b, 0x05, 0xf9, 0x0f, 0x00, 0x00, /* mov rax,[rip+0xff9] -> 0x11000 */
 		0x48, 0x89, 0x05, 0xfa, 0x0f, 0x00, 0x00, /* mov [rip+0xffa],rax -> 0x11008 */
-		0x6a, 0xfe,                               /* push -2 */
-		0x5b,                                     /* pop rbx */
-		0xe8, 0x01, 0x00, 0x00, 0x00,             /* call +1 */
-		0xf4,                                     /* hlt (skipped) */
-		0x48, 0x8d, 0x4c, 0x18, 0x05,             /* lea rcx,[rax+rbx+5] */
-		0x48, 0x6b, 0xd1, 0xfd,                   /* imul rdx,rcx,-3 */
+		0x6a, 0xfe,				  /* push -2 */
+		0x5b,					  /* pop rbx */
+		0xe8, 0x01, 0x00, 0x00, 0x00,		  /* call +1 */
+		0xf4,					  /* hlt (skipped) */
+		0x48, 0x8d, 0x4c, 0x18, 0x05,		  /* lea rcx,[rax+rbx+5] */
+		0x48, 0x6b, 0xd1, 0xfd,			  /* imul rdx,rcx,-3 */
 		0x48, 0x8d, 0x35, 0xd9, 0x0f, 0x00, 0x00, /* lea rsi,[rip+0xfd9] -> 0x11000 */
 		0x48, 0x8d, 0x3d, 0xe2, 0x0f, 0x00, 0x00, /* lea rdi,[rip+0xfe2] -> 0x11010 */
-		0xb9, 0x02, 0x00, 0x00, 0x00,             /* mov ecx,2 */
-		0xf3, 0x48, 0xa5,                         /* rep movsq */
-		0xf4,                                     /* hlt */
+		0xb9, 0x02, 0x00, 0x00, 0x00,		  /* mov ecx,2 */
+		0xf3, 0x48, 0xa5,			  /* rep movsq */
+		0xf4,					  /* hlt */
 	};
 
 	long_mode();
@@ -227,17 +246,18 @@ static void test_exec(void)
 	       (unsigned long long)c->r[4]);
 	tap_ok(c->r[2] == (uint64_t)(-3 * (int64_t)(0x1234 - 2 + 5)), "imul r64, r/m64, imm8");
 	tap_ok(r64(0x11010) == 0x1234 && r64(0x11018) == 0x1234 && c->r[1] == 0 &&
-	       c->r[6] == 0x11010, "rep movsq copied two quadwords and counted rcx down");
+		       c->r[6] == 0x11010,
+	       "rep movsq copied two quadwords and counted rcx down");
 
 	/* 32-bit results zero the upper half, 16/8-bit keep it; AH addressing */
 	{
 		static const uint8_t c2[] = {
 			0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff, /* mov rax,-1 */
-			0x48, 0x89, 0xc3,                         /* mov rbx,rax */
-			0x48, 0x89, 0xc1,                         /* mov rcx,rax */
-			0xb8, 0x01, 0x00, 0x00, 0x00,             /* mov eax,1 */
-			0x66, 0xbb, 0x02, 0x00,                   /* mov bx,2 */
-			0xb5, 0x03,                               /* mov ch,3 */
+			0x48, 0x89, 0xc3,			  /* mov rbx,rax */
+			0x48, 0x89, 0xc1,			  /* mov rcx,rax */
+			0xb8, 0x01, 0x00, 0x00, 0x00,		  /* mov eax,1 */
+			0x66, 0xbb, 0x02, 0x00,			  /* mov bx,2 */
+			0xb5, 0x03,				  /* mov ch,3 */
 			0xf4,
 		};
 
@@ -245,7 +265,8 @@ static void test_exec(void)
 		put(CODE, c2, sizeof(c2));
 		run(20);
 		tap_ok(c->r[0] == 1 && c->r[3] == 0xffffffffffff0002ULL &&
-		       c->r[1] == 0xffffffffffff03ffULL, "partial register writes (32/16/8-bit, CH)");
+			       c->r[1] == 0xffffffffffff03ffULL,
+		       "partial register writes (32/16/8-bit, CH)");
 	}
 }
 
@@ -267,7 +288,9 @@ static void test_paging(void)
 	static const uint8_t ld[] = { 0x48, 0x8b, 0x03, 0xf4 };
 	/* mov [rbx],rax; hlt */
 	static const uint8_t st[] = { 0x48, 0x89, 0x03, 0xf4 };
-	static const uint8_t invlpg[] = { 0x48, 0x8b, 0x03, 0x0f, 0x01, 0x3b, 0x48, 0x8b, 0x0b, 0xf4 };
+	static const uint8_t invlpg[] = {
+		0x48, 0x8b, 0x03, 0x0f, 0x01, 0x3b, 0x48, 0x8b, 0x0b, 0xf4
+	};
 	static const uint8_t pfh[] = { 0xf4 };
 
 	long_mode();
@@ -315,8 +338,9 @@ static void test_paging(void)
 		c->r[3] = 0x40000123;
 		run(10);
 		tap_ok(c->rip == 0x30001 && c->cr2 == 0x40000123 && r64(STACK - 40) == CODE &&
-		       r64(STACK - 48) == f[i].err, "%s (got %#llx, cr2 %#llx)", f[i].what,
-		       (unsigned long long)r64(STACK - 48), (unsigned long long)c->cr2);
+			       r64(STACK - 48) == f[i].err,
+		       "%s (got %#llx, cr2 %#llx)", f[i].what, (unsigned long long)r64(STACK - 48),
+		       (unsigned long long)c->cr2);
 	}
 
 	/* instruction fetch from an NX page: I/D and P set */
@@ -338,18 +362,21 @@ static void test_paging(void)
 		long_mode();
 		map4k(0x40000000, 0x200000, 0x3);
 		r = emu_mmu_translate(c, 0x40000010, ACC_READ, 1, &pa, 0);
-		tap_ok(r == (int64_t)(0x80000000u | 0x5), "user read of a supervisor page: error code 5");
+		tap_ok(r == (int64_t)(0x80000000u | 0x5),
+		       "user read of a supervisor page: error code 5");
 		map4k(0x40000000, 0x200000, 0x7);
 		r = emu_mmu_translate(c, 0x40000010, ACC_WRITE, 1, &pa, 0);
 		tap_ok(r == 0 && pa == 0x200010, "user write to a user writable page translates");
 		map4k(0x40000000, 0x200000, 0x5);
 		r = emu_mmu_translate(c, 0x40000010, ACC_WRITE, 1, &pa, 0);
-		tap_ok(r == (int64_t)(0x80000000u | 0x7), "user write to a read-only page: error code 7");
+		tap_ok(r == (int64_t)(0x80000000u | 0x7),
+		       "user write to a read-only page: error code 7");
 		c->cr0 &= ~(uint64_t)CR0_WP;
 		r = emu_mmu_translate(c, 0x40000010, ACC_WRITE, 0, &pa, 0);
 		tap_ok(r == 0, "supervisor write to a read-only page without CR0.WP is allowed");
 		e = emu_tlb_fill(c, 0x40000010, ACC_READ, 0);
-		tap_ok(e->ppage == 0x200000 && (e->perm & TLB_R_USR), "TLB entry caches the mapping");
+		tap_ok(e->ppage == 0x200000 && (e->perm & TLB_R_USR),
+		       "TLB entry caches the mapping");
 	}
 
 	/* TLB: a changed PTE is not seen until INVLPG */
@@ -405,9 +432,10 @@ static void test_paging(void)
 		c->cr0 = CR0_PE | CR0_PG | CR0_ET;
 		c->cr4 = CR4_PSE;
 		c->cr3 = 0x4000;
-		w32(0x4000 + 4 * 0x100, 0x00800000 | 0x83 | 0x4); /* 0x40000000 -> 8 MiB, 4 MiB page */
+		w32(0x4000 + 4 * 0x100,
+		    0x00800000 | 0x83 | 0x4); /* 0x40000000 -> 8 MiB, 4 MiB page */
 		tap_ok(emu_mmu_translate(c, 0x40012345, ACC_WRITE, 1, &pa, 1) == 0 &&
-		       pa == 0x812345 && (r32(0x4400) & 0x60) == 0x60,
+			       pa == 0x812345 && (r32(0x4400) & 0x60) == 0x60,
 		       "2-level paging, 4 MiB page, A and D set");
 		w32(0x4000 + 4 * 0x101, 0x9000 | 0x1);
 		w32(0x9000 + 4 * 5, 0x00123000 | 0x1);
@@ -420,8 +448,8 @@ static void test_paging(void)
 		c->cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_WP;
 		c->cr4 = CR4_PAE;
 		c->cr3 = 0x4000;
-		w64(0x4000 + 8 * 1, 0x5000 | 1);                 /* PDPTE for 1-2 GiB */
-		w64(0x5000 + 8 * 3, 0x00600000 | 0x83);         /* 2 MiB page */
+		w64(0x4000 + 8 * 1, 0x5000 | 1);	/* PDPTE for 1-2 GiB */
+		w64(0x5000 + 8 * 3, 0x00600000 | 0x83); /* 2 MiB page */
 		tap_ok(emu_mmu_translate(c, 0x40654321, ACC_READ, 0, &pa, 1) == 0 && pa == 0x654321,
 		       "PAE walk with a 2 MiB page");
 		w64(0x5000 + 8 * 3, 0x00600000 | 0x83 | (1ULL << 63));
@@ -439,7 +467,8 @@ static void test_exceptions(void)
 
 	/* #DE: no error code; the frame holds the faulting RIP, CS, RFLAGS, RSP, SS */
 	{
-		static const uint8_t code[] = { 0x31, 0xc9, 0xf7, 0xf1, 0xf4 }; /* xor ecx,ecx; div ecx */
+		static const uint8_t code[] = { 0x31, 0xc9, 0xf7, 0xf1,
+						0xf4 }; /* xor ecx,ecx; div ecx */
 
 		long_mode();
 		gate64(EXC_DE, 0x30000, 0);
@@ -448,8 +477,8 @@ static void test_exceptions(void)
 		put(CODE, code, sizeof(code));
 		run(10);
 		tap_ok(c->rip == 0x30001 && c->r[4] == STACK - 16 - 40 &&
-		       r64(STACK - 16 - 40) == CODE + 2 && r64(STACK - 16 - 32) == 0x08 &&
-		       r64(STACK - 16 - 16) == STACK - 8 && r64(STACK - 16 - 8) == 0x10,
+			       r64(STACK - 16 - 40) == CODE + 2 && r64(STACK - 16 - 32) == 0x08 &&
+			       r64(STACK - 16 - 16) == STACK - 8 && r64(STACK - 16 - 8) == 0x10,
 		       "#DE: 64-bit frame (RIP of DIV, CS, RSP, SS) on a 16-byte aligned stack");
 		tap_ok(!(c->flags & FL_IF), "interrupt gate clears IF");
 	}
@@ -521,7 +550,8 @@ static void test_exceptions(void)
 		c->idt.limit = 0;
 		put(CODE, code, 2);
 		run(10);
-		tap_ok(c->exit_ready && ex.reason == ACCEL_EXIT_SHUTDOWN, "triple fault: shutdown exit");
+		tap_ok(c->exit_ready && ex.reason == ACCEL_EXIT_SHUTDOWN,
+		       "triple fault: shutdown exit");
 	}
 	/* real mode: INT n through the IVT pushes FLAGS, CS, IP */
 	{
@@ -541,7 +571,8 @@ static void test_exceptions(void)
 		put(0x10000, code, 3);
 		run(10);
 		tap_ok(c->seg[SEG_CS].selector == 0x2000 && c->rip == 0x11 &&
-		       r32(0x8000 - 6) == (0x1000u << 16 | 2), "real-mode INT 21h through the IVT");
+			       r32(0x8000 - 6) == (0x1000u << 16 | 2),
+		       "real-mode INT 21h through the IVT");
 	}
 	/* port I/O leaves the CPU as an exit; IN completes on the next run */
 	{
@@ -551,20 +582,63 @@ static void test_exceptions(void)
 		put(CODE, code, sizeof(code));
 		run(10);
 		tap_ok(c->exit_ready && ex.reason == ACCEL_EXIT_IO && ex.io.port == 0x80 &&
-		       ex.io.is_write && ex.io.data[0] == 0x41, "OUT exits with port and data");
+			       ex.io.is_write && ex.io.data[0] == 0x41,
+		       "OUT exits with port and data");
 		run(10);
 		tap_ok(c->exit_ready && ex.reason == ACCEL_EXIT_IO && ex.io.port == 0x71 &&
-		       !ex.io.is_write, "IN exits for data");
+			       !ex.io.is_write,
+		       "IN exits for data");
 		ex.io.data[0] = 0x5a;
 		c->io.have_data = 1;
 		run(10);
-		tap_ok((c->r[0] & 0xff) == 0x5a && c->state == EMU_HALTED, "IN replays with the data");
+		tap_ok((c->r[0] & 0xff) == 0x5a && c->state == EMU_HALTED,
+		       "IN replays with the data");
+	}
+	/* NMI by self-IPI through the LAPIC ICR is taken with IF=0, and blocks until IRET */
+	{
+		static const uint8_t code[] = {
+			0xfa,				    /* cli */
+			0xb8, 0x00, 0x03, 0xe0, 0xfe,	    /* mov eax,0xfee00300 */
+			0xc7, 0x00, 0x00, 0x04, 0x04, 0x00, /* mov dword [rax],0x40400: NMI, self */
+			0x90,				    /* nop */
+			0xf4,
+		};
+
+		long_mode();
+		w64(0x2000 + 24, 0x22000 | 3); /* 3-4 GiB: the LAPIC page */
+		w64(0x22000 + 8 * 503, 0xfee00000ULL | 0x83);
+		gate64(EXC_NMI, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		run(20);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE + 12 && c->nmi_blocked,
+		       "NMI self-IPI delivered with IF=0 after the ICR write");
+	}
+	/* TF: a #DB trap after each instruction, starting after the POPF that set it */
+	{
+		static const uint8_t code[] = {
+			0x9c,						/* pushfq */
+			0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, /* or qword [rsp],0x100 */
+			0x9d,						/* popfq */
+			0x90,						/* nop: traps after it */
+			0x90, 0xf4,
+		};
+
+		long_mode();
+		gate64(EXC_DB, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		run(20);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE + 11 && (c->dr[6] & 0x4000) &&
+			       (r64(STACK - 24) & FL_TF) && !(c->flags & FL_TF),
+		       "single-step #DB trap after the instruction following POPF (TF set)");
 	}
 	/* self-modifying code: a store into the next instruction is seen */
 	{
 		static const uint8_t code[] = {
-			0xc6, 0x05, 0x00, 0x00, 0x00, 0x00, 0x42, /* mov byte [rip+0],0x42 -> imm below */
-			0xb0, 0x00,                               /* mov al,0 (patched to mov al,0x42) */
+			0xc6, 0x05, 0x00, 0x00,
+			0x00, 0x00, 0x42, /* mov byte [rip+0],0x42 -> imm below */
+			0xb0, 0x00,	  /* mov al,0 (patched to mov al,0x42) */
 			0xf4,
 		};
 
@@ -574,6 +648,69 @@ static void test_exceptions(void)
 		run(10);
 		tap_ok((c->r[0] & 0xff) == 0x42, "write to decoded code invalidates the block");
 	}
+}
+
+/* random bytes as code, in every mode: the emulator must survive whatever a guest runs */
+static void test_random_code(void)
+{
+	uint64_t x = 0x1234567887654321ULL;
+	unsigned long insns = 0, exits = 0;
+
+	for (int round = 0; round < 3000; round++) {
+		int mode = round % 3;
+
+		if (mode == 2) {
+			long_mode();
+			for (int v = 0; v < 32; v++)
+				gate64(v, 0x30000 + 64 * (uint64_t)v, (int)(v & 1));
+			w64(0x7000 + 0x24, 0x90000);
+		} else {
+			fresh_cpu();
+			c->seg[SEG_CS].base = 0x10000;
+			c->rip = 0;
+			c->r[4] = 0x8000;
+			if (mode == 1) { /* flat 32-bit protected mode */
+				w64(GDT + 8, 0x00cf9b000000ffffULL);
+				w64(GDT + 16, 0x00cf93000000ffffULL);
+				c->gdt.base = GDT;
+				c->gdt.limit = 0x17;
+				c->cr0 = CR0_PE | CR0_ET;
+				seg(&c->seg[SEG_CS], 0x08, 1, 0, 1);
+				seg(&c->seg[SEG_SS], 0x10, 0, 0, 1);
+				seg(&c->seg[SEG_DS], 0x10, 0, 0, 1);
+				c->rip = CODE;
+				c->idt.base = IDT;
+				c->idt.limit = 0x7ff;
+				for (int v = 0; v < 32; v++)
+					w64(IDT + 8 * (uint64_t)v, (0x30000 + 64 * (uint64_t)v) |
+									   (0x08ULL << 16) |
+									   (0x8eULL << 40));
+			}
+			emu_update_mode(c);
+		}
+		for (unsigned int i = 0; i < 4096; i += 8) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			w64(CODE + i, x);
+			w64(0x30000 + i, x * 0x9e3779b97f4a7c15ULL);
+		}
+		emu_code_write(vm, CODE, 4096);
+		emu_code_write(vm, 0x30000, 4096);
+		for (int k = 0; k < 50 && c->state == EMU_RUNNING; k++) {
+			run(20);
+			insns += 20;
+			if (c->exit_ready) {
+				exits++;
+				if (ex.reason == ACCEL_EXIT_SHUTDOWN)
+					break;
+				if (c->io.pending)
+					c->io.have_data = 1;
+			}
+		}
+	}
+	tap_ok(1, "3000 pages of random code in 16-, 32- and 64-bit mode ran (%lu exits)", exits);
+	(void)insns;
 }
 
 int main(void)
@@ -591,11 +728,12 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(63);
+	tap_plan(66);
 	test_decoder();
 	test_exec();
 	test_paging();
 	test_exceptions();
+	test_random_code();
 	emu_cpu_free(c);
 	emu_vm_free(vm);
 	vm_mem_fini(&m.mem);

@@ -111,11 +111,15 @@ static uint64_t h_mul8(uint64_t a, uint64_t b, uint64_t fin, uint64_t *fo, uint6
 	uint64_t f;
 
 	if (s)
-		__asm__ volatile(PRE "imulb %[y]" POST : "+a"(ax), [f] "=&r"(f)
-				 : [y] "q"(y), [fin] "r"(fin) : "cc", "memory");
+		__asm__ volatile(PRE "imulb %[y]" POST
+				 : "+a"(ax), [f] "=&r"(f)
+				 : [y] "q"(y), [fin] "r"(fin)
+				 : "cc", "memory");
 	else
-		__asm__ volatile(PRE "mulb %[y]" POST : "+a"(ax), [f] "=&r"(f)
-				 : [y] "q"(y), [fin] "r"(fin) : "cc", "memory");
+		__asm__ volatile(PRE "mulb %[y]" POST
+				 : "+a"(ax), [f] "=&r"(f)
+				 : [y] "q"(y), [fin] "r"(fin)
+				 : "cc", "memory");
 	*fo = f;
 	*hi = ax >> 8;
 	return ax & 0xff;
@@ -153,11 +157,15 @@ static uint64_t h_div8(uint64_t a, uint64_t b, uint64_t fin, uint64_t *fo, uint6
 	uint64_t f;
 
 	if (s)
-		__asm__ volatile(PRE "idivb %[y]" POST : "+a"(ax), [f] "=&r"(f)
-				 : [y] "q"(y), [fin] "r"(fin) : "cc", "memory");
+		__asm__ volatile(PRE "idivb %[y]" POST
+				 : "+a"(ax), [f] "=&r"(f)
+				 : [y] "q"(y), [fin] "r"(fin)
+				 : "cc", "memory");
 	else
-		__asm__ volatile(PRE "divb %[y]" POST : "+a"(ax), [f] "=&r"(f)
-				 : [y] "q"(y), [fin] "r"(fin) : "cc", "memory");
+		__asm__ volatile(PRE "divb %[y]" POST
+				 : "+a"(ax), [f] "=&r"(f)
+				 : [y] "q"(y), [fin] "r"(fin)
+				 : "cc", "memory");
 	*fo = f;
 	*hi = ax >> 8;
 	return ax & 0xff;
@@ -232,8 +240,22 @@ H_DIV(h_idiv64, "idivq", uint64_t)
 /* ---- the cases ---- */
 
 enum kind {
-	K_ALU, K_LOGIC, K_CMPTEST, K_INCDEC, K_NEG, K_NOT, K_SHIFT, K_ROT, K_RC, K_SHD, K_MUL,
-	K_IMUL2, K_IMUL3, K_DIV, K_BT, K_BS,
+	K_ALU,
+	K_LOGIC,
+	K_CMPTEST,
+	K_INCDEC,
+	K_NEG,
+	K_NOT,
+	K_SHIFT,
+	K_ROT,
+	K_RC,
+	K_SHD,
+	K_MUL,
+	K_IMUL2,
+	K_IMUL3,
+	K_DIV,
+	K_BT,
+	K_BS,
 };
 
 struct tcase {
@@ -244,31 +266,56 @@ struct tcase {
 	host_fn host;
 };
 
-#define C4(nm, k, op, h) { nm "8", k, op, 1, h##8 }, { nm "16", k, op, 2, h##16 }, \
-			 { nm "32", k, op, 4, h##32 }, { nm "64", k, op, 8, h##64 }
-#define C3(nm, k, op, h) { nm "16", k, op, 2, h##16 }, { nm "32", k, op, 4, h##32 }, \
-			 { nm "64", k, op, 8, h##64 }
+#define C4(nm, k, op, h)                                                                           \
+	{ nm "8", k, op, 1, h##8 }, { nm "16", k, op, 2, h##16 }, { nm "32", k, op, 4, h##32 },    \
+	{                                                                                          \
+		nm "64", k, op, 8, h##64                                                           \
+	}
+#define C3(nm, k, op, h)                                                                           \
+	{ nm "16", k, op, 2, h##16 }, { nm "32", k, op, 4, h##32 },                                \
+	{                                                                                          \
+		nm "64", k, op, 8, h##64                                                           \
+	}
 
 static const struct tcase cases[] = {
-	C4("add", K_ALU, ALU_ADD, h_add), C4("adc", K_ALU, ALU_ADC, h_adc),
-	C4("sub", K_ALU, ALU_SUB, h_sub), C4("sbb", K_ALU, ALU_SBB, h_sbb),
-	C4("cmp", K_CMPTEST, ALU_CMP, h_cmp), C4("and", K_LOGIC, ALU_AND, h_and),
-	C4("or", K_LOGIC, ALU_OR, h_or), C4("xor", K_LOGIC, ALU_XOR, h_xor),
+	C4("add", K_ALU, ALU_ADD, h_add),
+	C4("adc", K_ALU, ALU_ADC, h_adc),
+	C4("sub", K_ALU, ALU_SUB, h_sub),
+	C4("sbb", K_ALU, ALU_SBB, h_sbb),
+	C4("cmp", K_CMPTEST, ALU_CMP, h_cmp),
+	C4("and", K_LOGIC, ALU_AND, h_and),
+	C4("or", K_LOGIC, ALU_OR, h_or),
+	C4("xor", K_LOGIC, ALU_XOR, h_xor),
 	C4("test", K_CMPTEST, ALU_AND, h_test),
-	C4("inc", K_INCDEC, 0, h_inc), C4("dec", K_INCDEC, 1, h_dec),
-	C4("neg", K_NEG, 0, h_neg), C4("not", K_NOT, 0, h_not),
-	C4("shl", K_SHIFT, SH_SHL, h_shl), C4("shr", K_SHIFT, SH_SHR, h_shr),
-	C4("sar", K_SHIFT, SH_SAR, h_sar), C4("rol", K_ROT, SH_ROL, h_rol),
-	C4("ror", K_ROT, SH_ROR, h_ror), C4("rcl", K_RC, SH_RCL, h_rcl),
+	C4("inc", K_INCDEC, 0, h_inc),
+	C4("dec", K_INCDEC, 1, h_dec),
+	C4("neg", K_NEG, 0, h_neg),
+	C4("not", K_NOT, 0, h_not),
+	C4("shl", K_SHIFT, SH_SHL, h_shl),
+	C4("shr", K_SHIFT, SH_SHR, h_shr),
+	C4("sar", K_SHIFT, SH_SAR, h_sar),
+	C4("rol", K_ROT, SH_ROL, h_rol),
+	C4("ror", K_ROT, SH_ROR, h_ror),
+	C4("rcl", K_RC, SH_RCL, h_rcl),
 	C4("rcr", K_RC, SH_RCR, h_rcr),
-	C3("shld", K_SHD, 0, h_shld), C3("shrd", K_SHD, 1, h_shrd),
-	{ "mul8", K_MUL, 0, 1, h_mul8u }, C3("mul", K_MUL, 0, h_mul),
-	{ "imul8", K_MUL, 1, 1, h_mul8s }, C3("imul", K_MUL, 1, h_imul),
-	C3("imul2-", K_IMUL2, 0, h_imul2_), C3("imul3-", K_IMUL3, 0, h_imul2_),
-	{ "div8", K_DIV, 0, 1, h_div8u }, C3("div", K_DIV, 0, h_div),
-	{ "idiv8", K_DIV, 1, 1, h_div8s }, C3("idiv", K_DIV, 1, h_idiv),
-	C3("bt", K_BT, 0, h_bt), C3("bts", K_BT, 1, h_bts), C3("btr", K_BT, 2, h_btr),
-	C3("btc", K_BT, 3, h_btc), C3("bsf", K_BS, 0, h_bsf), C3("bsr", K_BS, 1, h_bsr),
+	C3("shld", K_SHD, 0, h_shld),
+	C3("shrd", K_SHD, 1, h_shrd),
+	{ "mul8", K_MUL, 0, 1, h_mul8u },
+	C3("mul", K_MUL, 0, h_mul),
+	{ "imul8", K_MUL, 1, 1, h_mul8s },
+	C3("imul", K_MUL, 1, h_imul),
+	C3("imul2-", K_IMUL2, 0, h_imul2_),
+	C3("imul3-", K_IMUL3, 0, h_imul2_),
+	{ "div8", K_DIV, 0, 1, h_div8u },
+	C3("div", K_DIV, 0, h_div),
+	{ "idiv8", K_DIV, 1, 1, h_div8s },
+	C3("idiv", K_DIV, 1, h_idiv),
+	C3("bt", K_BT, 0, h_bt),
+	C3("bts", K_BT, 1, h_bts),
+	C3("btr", K_BT, 2, h_btr),
+	C3("btc", K_BT, 3, h_btc),
+	C3("bsf", K_BS, 0, h_bsf),
+	C3("bsr", K_BS, 1, h_bsr),
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -292,15 +339,24 @@ static uint64_t operand(int size)
 
 	if ((r & 3) == 0) {
 		switch ((r >> 2) % 9) {
-		case 0: return 0;
-		case 1: return 1;
-		case 2: return m;
-		case 3: return sign;
-		case 4: return sign - 1;
-		case 5: return sign + 1;
-		case 6: return m - 1;
-		case 7: return (r >> 8) & 0xff;
-		default: return ((r >> 8) & 0xf) << (size * 8 - 4);
+		case 0:
+			return 0;
+		case 1:
+			return 1;
+		case 2:
+			return m;
+		case 3:
+			return sign;
+		case 4:
+			return sign - 1;
+		case 5:
+			return sign + 1;
+		case 6:
+			return m - 1;
+		case 7:
+			return (r >> 8) & 0xff;
+		default:
+			return ((r >> 8) & 0xf) << (size * 8 - 4);
 		}
 	}
 	if ((r & 3) == 1)
@@ -314,11 +370,16 @@ static uint64_t count_operand(int size)
 	int w = size * 8;
 
 	switch (r & 7) {
-	case 0: return 0;
-	case 1: return 1;
-	case 2: return (uint64_t)(w - 1);
-	case 3: return (uint64_t)w + ((r >> 3) & 3);
-	default: return (r >> 8) & 0xff;
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case 2:
+		return (uint64_t)(w - 1);
+	case 3:
+		return (uint64_t)w + ((r >> 3) & 3);
+	default:
+		return (r >> 8) & 0xff;
 	}
 }
 
@@ -356,12 +417,15 @@ static int div_faults(int is_signed, int size, uint64_t hi, uint64_t lo, uint64_
 			return 1;
 		if (size == 8 && ((hi == 0 && !(lo >> 63)) || (hi == ~0ULL && (lo >> 63))) == 0) {
 			/* |dividend| >= 2^63: compare magnitudes without overflowing */
-			unsigned __int128 un = n < 0 ? (unsigned __int128)(-(n + 1)) + 1 : (unsigned __int128)n;
-			unsigned __int128 ud = sd < 0 ? (unsigned __int128)(-sd) : (unsigned __int128)sd;
+			unsigned __int128 un =
+				n < 0 ? (unsigned __int128)(-(n + 1)) + 1 : (unsigned __int128)n;
+			unsigned __int128 ud =
+				sd < 0 ? (unsigned __int128)(-sd) : (unsigned __int128)sd;
 			unsigned __int128 uq = un / ud;
 			int neg = (n < 0) != (sd < 0);
 
-			return neg ? uq > ((unsigned __int128)1 << 63) : uq > (((unsigned __int128)1 << 63) - 1);
+			return neg ? uq > ((unsigned __int128)1 << 63)
+				   : uq > (((unsigned __int128)1 << 63) - 1);
 		}
 		q = n / sd;
 		return q > (__int128)(int64_t)(m >> 1) || q < -(__int128)(int64_t)(m >> 1) - 1;
@@ -442,9 +506,13 @@ static uint64_t defined_flags(const struct tcase *t, uint64_t b, uint64_t cnt, i
 
 	*cmp_result = 1;
 	switch (t->kind) {
-	case K_ALU: case K_CMPTEST: case K_INCDEC: case K_NEG: case K_NOT:
+	case K_ALU:
+	case K_CMPTEST:
+	case K_INCDEC:
+	case K_NEG:
+	case K_NOT:
 		return t->op == ALU_AND || t->op == ALU_OR || t->op == ALU_XOR ? ARITH & ~FL_AF
-		       : ARITH;
+									       : ARITH;
 	case K_LOGIC:
 		return ARITH & ~FL_AF;
 	case K_SHIFT:
@@ -453,7 +521,8 @@ static uint64_t defined_flags(const struct tcase *t, uint64_t b, uint64_t cnt, i
 			return ARITH;
 		return FL_SF | FL_ZF | FL_PF | ((int)n < w || t->op == SH_SAR ? FL_CF : 0) |
 		       (n == 1 ? FL_OF : 0);
-	case K_ROT: case K_RC:
+	case K_ROT:
+	case K_RC:
 		n = (unsigned int)b & (t->size == 8 ? 63 : 31);
 		if (n == 0)
 			return ARITH;
@@ -467,7 +536,9 @@ static uint64_t defined_flags(const struct tcase *t, uint64_t b, uint64_t cnt, i
 			return 0;
 		}
 		return FL_CF | FL_SF | FL_ZF | FL_PF | (n == 1 ? FL_OF : 0);
-	case K_MUL: case K_IMUL2: case K_IMUL3:
+	case K_MUL:
+	case K_IMUL2:
+	case K_IMUL3:
 		return FL_CF | FL_OF;
 	case K_DIV:
 		return 0;
@@ -492,7 +563,9 @@ static int run_case(const struct tcase *t, long ncases, char *why, size_t whylen
 
 		fin = 0x2 | (rnd() & ARITH);
 		switch ((int)t->kind) {
-		case K_SHIFT: case K_ROT: case K_RC:
+		case K_SHIFT:
+		case K_ROT:
+		case K_RC:
 			b = count_operand(size);
 			break;
 		case K_SHD:
@@ -501,7 +574,8 @@ static int run_case(const struct tcase *t, long ncases, char *why, size_t whylen
 			hhi = ehi = cnt;
 			break;
 		case K_IMUL3:
-			b = sx64(rnd() & 0xffffffffULL, 4) & m; /* imm32 (imm16 for 16-bit), sign-extended */
+			b = sx64(rnd() & 0xffffffffULL, 4) &
+			    m; /* imm32 (imm16 for 16-bit), sign-extended */
 			if (size == 2)
 				b = sx64(b & 0xffff, 2) & m;
 			break;
@@ -509,7 +583,8 @@ static int run_case(const struct tcase *t, long ncases, char *why, size_t whylen
 			b = operand(size);
 			hhi = ehi = (rnd() & 1) ? (rnd() & 1 ? 0 : m) : operand(size);
 			if (!(rnd() & 3) && b)
-				hhi = ehi = (b - 1) & m >> (rnd() & 7); /* quotient near the limit */
+				hhi = ehi =
+					(b - 1) & m >> (rnd() & 7); /* quotient near the limit */
 			break;
 		case K_BT:
 			b = rnd() & 0xff;
@@ -524,7 +599,8 @@ static int run_case(const struct tcase *t, long ncases, char *why, size_t whylen
 			int hde = div_faults(t->op, size, hhi, a, b);
 
 			if (hde != de) {
-				snprintf(why, whylen, "#DE mismatch: hi %#llx lo %#llx d %#llx: emu %d host %d",
+				snprintf(why, whylen,
+					 "#DE mismatch: hi %#llx lo %#llx d %#llx: emu %d host %d",
 					 (unsigned long long)hhi, (unsigned long long)a,
 					 (unsigned long long)b, de, hde);
 				return -1;
@@ -539,9 +615,11 @@ static int run_case(const struct tcase *t, long ncases, char *why, size_t whylen
 		if ((cmp_res && hr != er) || ((hf ^ ef) & def) ||
 		    ((t->kind == K_MUL || t->kind == K_DIV) && (hhi & m) != (ehi & m))) {
 			snprintf(why, whylen,
-				 "a %#llx b %#llx cnt %#llx hi %#llx flags-in %#llx: host %#llx/%#llx "
+				 "a %#llx b %#llx cnt %#llx hi %#llx flags-in %#llx: host "
+				 "%#llx/%#llx "
 				 "flags %#llx, emu %#llx/%#llx flags %#llx (defined %#llx)",
-				 (unsigned long long)a, (unsigned long long)b, (unsigned long long)cnt,
+				 (unsigned long long)a, (unsigned long long)b,
+				 (unsigned long long)cnt,
 				 (unsigned long long)(t->kind == K_DIV ? hhi : 0),
 				 (unsigned long long)fin, (unsigned long long)hr,
 				 (unsigned long long)hhi, (unsigned long long)(hf & ARITH),

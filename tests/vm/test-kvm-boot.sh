@@ -27,18 +27,18 @@ for k in bzimage.bin elf64.elf pvh.elf; do
 	vmrun --kernel "$G/$k" --initrd "$T/initrd" --cmdline "hello=world" \
 		--disk "$T/disk0.img" --disk "$T/disk1.img,ro" --rng -- echo "a b"
 	assert_eq "$rc" 42 "$k: entered, found the initrd and exited with its first byte"
-	assert_contains "$out" "console=ttyS0 reboot=k panic=1 pci=off nomodule" \
+	assert_contains "$out" "console=ttyS0 reboot=k panic=1 pci=off" \
 		"$k: Firecracker's default command line"
 	assert_contains "$out" "hello=world" "$k: --cmdline appended"
 	assert_contains "$out" "virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=4K@0xd0001000:6 virtio_mmio.device=4K@0xd0002000:7" \
 		"$k: each virtio device announced with its slot and GSI"
-	assert_eq "${out##*virtio_mmio.device=4K@0xd0002000:7 }" '-- echo "a b"' \
-		"$k: the guest command last, after \`--\`, blank-holding words quoted"
+	assert_eq "${out##*virtio_mmio.device=4K@0xd0002000:7 }" 'hello=world -- echo "a b"' \
+		"$k: --cmdline after the devices, the guest command last after \`--\`, blanks quoted"
 done
 
 vmrun --kernel "$G/bzimage.bin"
 assert_eq "$rc" 64 "bzImage without initrd: ramdisk_size is 0"
-assert_eq "$out" "console=ttyS0 reboot=k panic=1 pci=off nomodule 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.dumbkbd" \
+assert_eq "$out" "console=ttyS0 reboot=k panic=1 pci=off 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.dumbkbd" \
 	"no devices, no command: the default command line alone"
 vmrun --kernel "$G/pvh.elf"
 assert_eq "$rc" 64 "PVH without initrd: no module"

@@ -12,7 +12,7 @@ make -s -C "$TOP" $(for g in hello exit-dword exit-big halt triple-fault reset u
 done) >/dev/null || skip_all "cannot assemble the test guests (gcc -m32, ld, objcopy)"
 ROOT=$T/root
 
-plan 64
+plan 65
 
 vmrun() { # vmrun ARGS... : sets $out, $errout, $rc
 	timeout 60 "$CABIN" --root "$ROOT" vm run --accel kvm "$@" >"$T/out" 2>"$T/err" </dev/null
@@ -122,6 +122,8 @@ assert_eq "$rc" 1 "--memory 0 is refused"
 head -c 300000 /dev/zero >"$T/big.fw"
 vmrun --firmware "$T/big.fw"
 assert_contains "$errout" "more than \`262144\`" "firmware above 256 KiB is refused"
+vmrun --firmware "$G/hello.bin" -- echo hi
+assert_contains "$errout" "need a kernel, not --firmware" "a guest command with --firmware is refused"
 vmrun --firmware "$G/hello.bin" --cpus 0
 assert_contains "$errout" "invalid --cpus \`0\`" "--cpus 0 is refused"
 

@@ -23,6 +23,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "vm/machine.h"
+#include "vm/x86/acpi.h"
 #include "vm/x86/boot.h"
 
 /* Setup header offsets (boot.rst, "The Real-Mode Kernel Header"). */
@@ -49,6 +50,7 @@
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE 0x0c4
 #define BP_EXT_CMD_LINE_PTR 0x0c8
+#define BP_ACPI_RSDP_ADDR 0x070
 
 #define LOADFLAG_LOADED_HIGH 0x01
 #define LOADFLAG_CAN_USE_HEAP 0x80
@@ -62,6 +64,7 @@
 #define PVH_START_MAGIC 0x336ec578u
 #define PVH_MODLIST_ADDR (X86_PVH_INFO_ADDR + 0x40)
 #define PVH_MEMMAP_ADDR (X86_PVH_INFO_ADDR + 0x80)
+#define PVH_RSDP_PADDR 32 /* offset in hvm_start_info */
 
 /* x86 control bits */
 #define CR0_PE 0x1ull
@@ -589,6 +592,26 @@ static int load_firmware(struct machine *m, const char *path, const void *data, 
 	return 0;
 }
 
+/*
+ * ACPI tables (acpi.c) for a booted kernel. Linux finds the RSDP by scanning
+ * 0xe0000-0xfffff anyway; the boot protocol's pointer (boot_params.acpi_rsdp_addr,
+ * protocol 2.14+, or hvm_start_info.rsdp_paddr for PVH) saves it the scan.
+ */
+static int put_acpi(struct machine *m, const struct x86_boot_state *bs, struct cabin_err **err)
+{
+	uint64_t rsdp = 0;
+	int ret;
+
+	ret = x86_acpi_write(m, &rsdp, err);
+	if (ret < 0)
+		return ret;
+	if (bs->mode == X86_BOOT_PROT32)
+		put64(vm_mem_ptr(&m->mem, X86_PVH_INFO_ADDR, 0x80) + PVH_RSDP_PADDR, rsdp);
+	else
+		put64(vm_mem_ptr(&m->mem, X86_ZERO_PAGE_ADDR, 4096) + BP_ACPI_RSDP_ADDR, rsdp);
+	return 0;
+}
+
 int x86_boot_load(struct machine *m, const char *kernel, const char *initrd, const char *cmdline,
 		  const char *firmware, const void *fw_data, size_t fw_len,
 		  struct x86_boot_state *bs, struct cabin_err **err)
@@ -620,8 +643,12 @@ int x86_boot_load(struct machine *m, const char *kernel, const char *initrd, con
 	if (ret < 0)
 		return ret;
 	if (ret == 0)
-		return load_elf(m, kernel, buf, &elf, initrd, cmdline, bs, err);
-	return load_bzimage(m, kernel, buf, len, initrd, cmdline, bs, err);
+		ret = load_elf(m, kernel, buf, &elf, initrd, cmdline, bs, err);
+	else
+		ret = load_bzimage(m, kernel, buf, len, initrd, cmdline, bs, err);
+	if (ret < 0)
+		return ret;
+	return put_acpi(m, bs, err);
 }
 
 static struct x86_segment flat_seg(uint16_t sel, uint8_t type, int code64, int db)

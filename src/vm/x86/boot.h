@@ -40,10 +40,10 @@ struct x86_bzimage {
 	uint16_t version; /* boot protocol version, e.g. 0x020f */
 	uint8_t loadflags;
 	uint16_t xloadflags;
-	size_t setup_size;    /* (setup_sects + 1) * 512: real-mode part, skipped */
-	size_t kernel_offset; /* protected-mode kernel: file offset ... */
-	size_t kernel_size;   /* ... and length */
-	uint32_t init_size;   /* memory the kernel needs from its load address */
+	size_t setup_size;     /* (setup_sects + 1) * 512: real-mode part, skipped */
+	size_t kernel_offset;  /* protected-mode kernel: file offset ... */
+	size_t kernel_size;    /* ... and length */
+	uint32_t init_size;    /* memory the kernel needs from its load address */
 	uint64_t pref_address; /* where a relocatable kernel decompresses itself (2.10+) */
 	uint32_t initrd_addr_max;
 	uint32_t cmdline_size; /* longest command line, without the NUL */

@@ -86,8 +86,8 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 	put32(p + 4, X86_IOAPIC_ADDR);
 	p += 8, entries++;
 	for (unsigned int irq = 0; irq < MP_IRQS; irq++, p += 8, entries++) {
-		p[0] = 3; /* I/O interrupt: ISA IRQ n -> IOAPIC pin n, conforming polarity/trigger
-			   */
+		/* I/O interrupt: IRQ n of bus 0 -> IOAPIC pin n, conforming polarity/trigger */
+		p[0] = 3;
 		p[1] = 0; /* INT */
 		put16(p + 2, 0);
 		p[4] = 0;

@@ -188,7 +188,8 @@ static void send_sipi(struct emu_cpu *t, int vector)
 static void deliver_to(struct emu_cpu *t, int mode, int vector, int level)
 {
 	switch (mode) {
-	case 0: case 1:
+	case 0:
+	case 1:
 		emu_lapic_set_irq(t, vector, level);
 		break;
 	case 5:
@@ -197,7 +198,14 @@ static void deliver_to(struct emu_cpu *t, int mode, int vector, int level)
 	case 6:
 		send_sipi(t, vector);
 		break;
-	default: /* SMI, NMI, ExtINT: NMI not modelled yet */
+	case 4:
+		pthread_mutex_lock(&t->lock);
+		t->nmi_pending = 1;
+		t->intr_hint = 1;
+		pthread_mutex_unlock(&t->lock);
+		emu_cpu_wake(t);
+		break;
+	default: /* SMI, ExtINT */
 		break;
 	}
 }
@@ -231,10 +239,18 @@ static void send_ipi(struct emu_cpu *c)
 		if (!t)
 			continue;
 		switch (shorthand) {
-		case 1: hit = t == c; break;
-		case 2: hit = 1; break;
-		case 3: hit = t != c; break;
-		default: hit = apic_match(t, dest, logical); break;
+		case 1:
+			hit = t == c;
+			break;
+		case 2:
+			hit = 1;
+			break;
+		case 3:
+			hit = t != c;
+			break;
+		default:
+			hit = apic_match(t, dest, logical);
+			break;
 		}
 		if (hit)
 			deliver_to(t, mode, vector, 0);
@@ -274,56 +290,119 @@ int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len
 			memset(data, 0, len);
 		return 0;
 	}
-	if (is_write)
+	if (is_write) {
 		memcpy(&v, data, 4);
+		c->stop_block = 1; /* EOI, TPR, IPIs: let pending interrupts in promptly */
+	}
 	if (!is_write) {
 		uint64_t now = emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN;
 
 		switch (reg) {
-		case 0x20: v = l->id << 24; break;
-		case 0x30: v = 0x50014; break; /* version 0x14, 6 LVT entries */
-		case 0x80: v = l->tpr; break;
-		case 0x90: v = 0; break;
-		case 0xa0: pthread_mutex_lock(&c->lock); v = ppr(l); pthread_mutex_unlock(&c->lock); break;
-		case 0xd0: v = l->ldr; break;
-		case 0xe0: v = l->dfr; break;
-		case 0xf0: v = l->svr; break;
-		case 0x100 ... 0x170: v = l->isr[(reg - 0x100) >> 4]; break;
-		case 0x180 ... 0x1f0: v = l->tmr[(reg - 0x180) >> 4]; break;
-		case 0x200 ... 0x270: pthread_mutex_lock(&c->lock); v = l->irr[(reg - 0x200) >> 4]; pthread_mutex_unlock(&c->lock); break;
-		case 0x280: v = l->esr; break;
-		case 0x300: v = l->icr_lo & ~0x1000u; break;
-		case 0x310: v = l->icr_hi; break;
-		case 0x2f0: v = l->lvt[0]; break;
-		case 0x320 ... 0x370: v = l->lvt[(reg - 0x310) >> 4]; break;
-		case 0x380: v = l->timer_init; break;
+		case 0x20:
+			v = l->id << 24;
+			break;
+		case 0x30:
+			v = 0x50014;
+			break; /* version 0x14, 6 LVT entries */
+		case 0x80:
+			v = l->tpr;
+			break;
+		case 0x90:
+			v = 0;
+			break;
+		case 0xa0:
+			pthread_mutex_lock(&c->lock);
+			v = ppr(l);
+			pthread_mutex_unlock(&c->lock);
+			break;
+		case 0xd0:
+			v = l->ldr;
+			break;
+		case 0xe0:
+			v = l->dfr;
+			break;
+		case 0xf0:
+			v = l->svr;
+			break;
+		case 0x100 ... 0x170:
+			v = l->isr[(reg - 0x100) >> 4];
+			break;
+		case 0x180 ... 0x1f0:
+			v = l->tmr[(reg - 0x180) >> 4];
+			break;
+		case 0x200 ... 0x270:
+			pthread_mutex_lock(&c->lock);
+			v = l->irr[(reg - 0x200) >> 4];
+			pthread_mutex_unlock(&c->lock);
+			break;
+		case 0x280:
+			v = l->esr;
+			break;
+		case 0x300:
+			v = l->icr_lo & ~0x1000u;
+			break;
+		case 0x310:
+			v = l->icr_hi;
+			break;
+		case 0x2f0:
+			v = l->lvt[0];
+			break;
+		case 0x320 ... 0x370:
+			v = l->lvt[(reg - 0x310) >> 4];
+			break;
+		case 0x380:
+			v = l->timer_init;
+			break;
 		case 0x390:
 			if (l->timer_deadline && now < l->timer_deadline)
 				v = (uint32_t)((l->timer_deadline - now) / timer_div(l));
 			else
 				v = 0;
 			break;
-		case 0x3e0: v = l->timer_div; break;
-		default: v = 0; break;
+		case 0x3e0:
+			v = l->timer_div;
+			break;
+		default:
+			v = 0;
+			break;
 		}
 		memcpy(data, &v, 4);
 		return 0;
 	}
 	switch (reg) {
-	case 0x20: l->id = v >> 24; break;
-	case 0x80: l->tpr = v & 0xff; c->cr8 = (v >> 4) & 0xf; c->intr_hint = 1; break;
-	case 0xb0: apic_eoi(c); break;
-	case 0xd0: l->ldr = v & 0xff000000u; break;
-	case 0xe0: l->dfr = v | 0x0fffffffu; break;
+	case 0x20:
+		l->id = v >> 24;
+		break;
+	case 0x80:
+		l->tpr = v & 0xff;
+		c->cr8 = (v >> 4) & 0xf;
+		c->intr_hint = 1;
+		break;
+	case 0xb0:
+		apic_eoi(c);
+		break;
+	case 0xd0:
+		l->ldr = v & 0xff000000u;
+		break;
+	case 0xe0:
+		l->dfr = v | 0x0fffffffu;
+		break;
 	case 0xf0:
 		l->svr = v & 0x13ff;
 		if (!(v & 0x100))
 			for (int i = 0; i < 7; i++)
 				l->lvt[i] |= LVT_MASKED;
 		break;
-	case 0x280: l->esr = 0; break;
-	case 0x300: l->icr_lo = v & ~0x1000u; send_ipi(c); break;
-	case 0x310: l->icr_hi = v & 0xff000000u; break;
+	case 0x280:
+		l->esr = 0;
+		break;
+	case 0x300:
+		l->icr_lo = v & ~0x1000u;
+		send_ipi(c);
+		break;
+	case 0x310:
+		l->icr_hi = v & 0xff000000u;
+		break;
 	case 0x2f0:
 	case 0x320 ... 0x370: {
 		int i = reg == 0x2f0 ? 0 : (int)((reg - 0x310) >> 4);
@@ -348,8 +427,11 @@ int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len
 		timer_start(c, now);
 		break;
 	}
-	case 0x3e0: l->timer_div = v & 0xb; break;
-	default: break;
+	case 0x3e0:
+		l->timer_div = v & 0xb;
+		break;
+	default:
+		break;
 	}
 	return 0;
 }
@@ -481,7 +563,7 @@ int emu_ioapic_mmio(struct emu_vm *vm, uint64_t off, void *data, unsigned int le
 			if (r & 1)
 				e = (e & 0xffffffffULL) | ((uint64_t)v << 32);
 			else /* delivery status and remote IRR are read-only */
-				e = (e & ~0xffffffffULL & ~0ULL) | (e & (1ULL << 14)) |
+				e = (e & ~0xffffffffULL) | (e & (1ULL << 14)) |
 				    (v & ~(uint32_t)((1u << 12) | (1u << 14)));
 			io->redir[pin] = e;
 			if ((io->lines & (1u << pin)) && ((e >> 15) & 1))

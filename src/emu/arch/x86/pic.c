@@ -102,7 +102,7 @@ static void pic_intack(struct emu_pic *p, int irq)
 		p->isr |= (uint8_t)(1u << irq);
 	}
 	if (!(p->elcr & (1u << irq)))
-		p->irr &= (uint8_t)~(1u << irq);
+		p->irr &= (uint8_t) ~(1u << irq);
 }
 
 int emu_pic_ack(struct emu_vm *vm)
@@ -190,21 +190,24 @@ int emu_pic_io(struct emu_vm *vm, uint16_t port, int is_write, uint32_t *val)
 			int cmd = v >> 5, irq;
 
 			switch (cmd) {
-			case 0: case 4:
+			case 0:
+			case 4:
 				p->rotate = cmd == 4;
 				break;
-			case 1: case 5: /* non-specific EOI */
+			case 1:
+			case 5: /* non-specific EOI */
 				irq = pic_prio(p, p->isr);
 				if (irq != 8) {
 					irq = (irq + p->prio_add) & 7;
-					p->isr &= (uint8_t)~(1u << irq);
+					p->isr &= (uint8_t) ~(1u << irq);
 					if (cmd == 5)
 						p->prio_add = (uint8_t)((irq + 1) & 7);
 				}
 				break;
-			case 3: case 7: /* specific EOI */
+			case 3:
+			case 7: /* specific EOI */
 				irq = v & 7;
-				p->isr &= (uint8_t)~(1u << irq);
+				p->isr &= (uint8_t) ~(1u << irq);
 				if (cmd == 7)
 					p->prio_add = (uint8_t)((irq + 1) & 7);
 				break;
@@ -270,7 +273,10 @@ static uint32_t pit_count(struct emu_vm *vm, int n, uint64_t now)
 	uint32_t r = pit_reload(ch);
 
 	switch (ch->mode) {
-	case 0: case 1: case 4: case 5:
+	case 0:
+	case 1:
+	case 4:
+	case 5:
 		return (uint32_t)((r - t) & 0xffff);
 	case 3: /* square wave counts down by two, twice per period */
 		return (uint32_t)((r - (t * 2) % r) & 0xfffe);
@@ -286,12 +292,19 @@ static int pit_out(struct emu_vm *vm, int n, uint64_t now)
 	uint32_t r = pit_reload(ch);
 
 	switch (ch->mode) {
-	case 0: return t >= r;
-	case 1: return t >= r;
-	case 2: return (t % r) != r - 1;
-	case 3: return (t % r) < (r + 1) / 2;
-	case 4: case 5: return t != r;
-	default: return 1;
+	case 0:
+		return t >= r;
+	case 1:
+		return t >= r;
+	case 2:
+		return (t % r) != r - 1;
+	case 3:
+		return (t % r) < (r + 1) / 2;
+	case 4:
+	case 5:
+		return t != r;
+	default:
+		return 1;
 	}
 }
 
@@ -305,11 +318,13 @@ static void pit_arm(struct emu_vm *vm, uint64_t now)
 	if (ch->null)
 		return;
 	switch (ch->mode) {
-	case 2: case 3:
+	case 2:
+	case 3:
 		vm->pit_period = pit_ns(r);
 		vm->pit_next = ch->start_ns + vm->pit_period;
 		break;
-	case 0: case 4:
+	case 0:
+	case 4:
 		vm->pit_next = ch->start_ns + pit_ns(r);
 		break;
 	default:
@@ -361,7 +376,8 @@ int emu_pit_io(struct emu_vm *vm, uint16_t port, int is_write, uint32_t *val)
 		} else {
 			int out = vm->pit[2].gate ? pit_out(vm, 2, now) : 0;
 
-			*val = vm->port61 | (uint32_t)(out << 5) | (uint32_t)(((now / 15000) & 1) << 4);
+			*val = vm->port61 | (uint32_t)(out << 5) |
+			       (uint32_t)(((now / 15000) & 1) << 4);
 		}
 		return 0;
 	}
@@ -382,8 +398,9 @@ int emu_pit_io(struct emu_vm *vm, uint16_t port, int is_write, uint32_t *val)
 					ch->latch_read_state = 0;
 				}
 				if (!(v & 0x10) && !ch->status_latched) {
-					ch->status = (uint8_t)((pit_out(vm, i, now) << 7) | (ch->null << 6) |
-							       (ch->rw << 4) | (ch->mode << 1) | ch->bcd);
+					ch->status = (uint8_t)((pit_out(vm, i, now) << 7) |
+							       (ch->null << 6) | (ch->rw << 4) |
+							       (ch->mode << 1) | ch->bcd);
 					ch->status_latched = 1;
 				}
 			}
@@ -421,8 +438,14 @@ int emu_pit_io(struct emu_vm *vm, uint16_t port, int is_write, uint32_t *val)
 			int done = 0;
 
 			switch (ch->rw) {
-			case 1: ch->reload = v; done = 1; break;
-			case 2: ch->reload = (uint16_t)(v << 8); done = 1; break;
+			case 1:
+				ch->reload = v;
+				done = 1;
+				break;
+			case 2:
+				ch->reload = (uint16_t)(v << 8);
+				done = 1;
+				break;
 			default:
 				if (!ch->write_hi) {
 					ch->wlo = v;
@@ -451,8 +474,14 @@ int emu_pit_io(struct emu_vm *vm, uint16_t port, int is_write, uint32_t *val)
 			uint32_t cnt = ch->latched ? ch->latch : pit_count(vm, n, now);
 
 			switch (ch->rw) {
-			case 1: *val = cnt & 0xff; ch->latched = 0; break;
-			case 2: *val = (cnt >> 8) & 0xff; ch->latched = 0; break;
+			case 1:
+				*val = cnt & 0xff;
+				ch->latched = 0;
+				break;
+			case 2:
+				*val = (cnt >> 8) & 0xff;
+				ch->latched = 0;
+				break;
 			default:
 				if (!ch->read_hi) {
 					*val = cnt & 0xff;

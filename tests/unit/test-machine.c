@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The machine lifecycle and the shared vCPU loop, driven by a scripted fake
+ * accelerator: no KVM and no emulator, so every exit path (port I/O, string
+ * I/O, MMIO, halt, shutdown, internal errors) is checked deterministically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "unit/tap.h"
+#include "vm/machine.h"
+
+#define MAX_STEPS 8
+
+struct step {
+	enum accel_exit_reason reason;
+	uint64_t addr; /* port or MMIO address */
+	uint32_t size, count;
+	int is_write;
+	uint8_t data[16];
+	int ret; /* vcpu_run's return value */
+};
+
+struct fake_vcpu {
+	struct vcpu v;
+	const struct step *script;
+	unsigned int n, pos;
+	uint8_t buf[64];
+	struct x86_regs regs;
+};
+
+static const struct step *scripts[4];
+static unsigned int script_len[4];
+static uint8_t last_read[4][16];
+
+static int f_probe(char *why, size_t len)
+{
+	return 0;
+}
+static int f_vm_init(struct machine *m, struct cabin_err **err)
+{
+	return 0;
+}
+static void f_vm_fini(struct machine *m)
+{
+}
+static int f_vcpu_init(struct machine *m, unsigned int i, struct cabin_err **err)
+{
+	struct fake_vcpu *f = calloc(1, sizeof(*f));
+
+	f->v.m = m;
+	f->v.index = i;
+	f->v.accel = f;
+	f->script = scripts[i];
+	f->n = script_len[i];
+	m->vcpus[i] = &f->v;
+	return 0;
+}
+static void f_vcpu_fini(struct vcpu *v)
+{
+	free(v->accel);
+}
+
+/* Each call returns the next scripted exit; past the end, the vCPU halts with IF=0. */
+static int f_vcpu_run(struct vcpu *v, struct accel_exit *ex)
+{
+	struct fake_vcpu *f = v->accel;
+	const struct step *s;
+
+	/* What the loop wrote into the previous read's buffer. */
+	if (f->pos > 0 && !f->script[f->pos - 1].is_write)
+		memcpy(last_read[v->index], f->buf, 16);
+	if (f->pos >= f->n) {
+		f->regs.rflags = 0x2;
+		ex->reason = ACCEL_EXIT_HLT;
+		return 0;
+	}
+	s = &f->script[f->pos++];
+	if (s->ret)
+		return s->ret;
+	ex->reason = s->reason;
+	memset(f->buf, 0, sizeof(f->buf));
+	memcpy(f->buf, s->data, sizeof(s->data));
+	if (s->reason == ACCEL_EXIT_IO) {
+		ex->io.port = (uint16_t)s->addr;
+		ex->io.size = (uint8_t)s->size;
+		ex->io.count = s->count ? s->count : 1;
+		ex->io.is_write = (uint8_t)s->is_write;
+		ex->io.data = f->buf;
+	} else if (s->reason == ACCEL_EXIT_MMIO) {
+		ex->mmio.addr = s->addr;
+		ex->mmio.len = s->size;
+		ex->mmio.is_write = (uint8_t)s->is_write;
+		ex->mmio.data = f->buf;
+	} else if (s->reason == ACCEL_EXIT_INTERNAL) {
+		memcpy(ex->internal.msg, "scripted failure", 17);
+	}
+	return 0;
+}
+static int f_get_regs(struct vcpu *v, struct x86_regs *r)
+{
+	*r = ((struct fake_vcpu *)v->accel)->regs;
+	return 0;
+}
+static int f_set_regs(struct vcpu *v, const struct x86_regs *r)
+{
+	return 0;
+}
+static int f_get_sregs(struct vcpu *v, struct x86_sregs *s)
+{
+	memset(s, 0, sizeof(*s));
+	return 0;
+}
+static int f_set_sregs(struct vcpu *v, const struct x86_sregs *s)
+{
+	return 0;
+}
+static int f_set_msrs(struct vcpu *v, const uint32_t *i, const uint64_t *val, unsigned int n)
+{
+	return 0;
+}
+static int f_irq_line(struct machine *m, unsigned int gsi, int level)
+{
+	return 0;
+}
+static void f_kick(struct vcpu *v)
+{
+}
+
+static const struct accel_ops fake_ops = {
+	.name = "fake",
+	.kind = ACCEL_EMU,
+	.probe = f_probe,
+	.vm_init = f_vm_init,
+	.vm_fini = f_vm_fini,
+	.vcpu_init = f_vcpu_init,
+	.vcpu_fini = f_vcpu_fini,
+	.vcpu_run = f_vcpu_run,
+	.get_regs = f_get_regs,
+	.set_regs = f_set_regs,
+	.get_sregs = f_get_sregs,
+	.set_sregs = f_set_sregs,
+	.set_msrs = f_set_msrs,
+	.irq_line = f_irq_line,
+	.vcpu_kick = f_kick,
+};
+
+static uint8_t firmware[16] = { 0xf4 };
+
+/* Run one machine with @nr vCPUs; console output is returned in @out. */
+static int run(unsigned int nr, char *out, size_t outlen)
+{
+	struct machine_config cfg = {
+		.accel = &fake_ops,
+		.mem_size = 2ull << 20,
+		.nr_vcpus = nr,
+		.firmware_data = firmware,
+		.firmware_len = sizeof(firmware),
+		.console_in = -1,
+	};
+	struct machine *m = NULL;
+	struct cabin_err *err = NULL;
+	int pipefd[2], ret;
+	ssize_t n;
+
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
+		abort();
+	cfg.console_out = pipefd[1];
+	ret = machine_create(&cfg, &m, &err);
+	if (ret < 0) {
+		tap_diag("machine_create: %s", cabin_err_msg(err));
+		cabin_err_release(&err);
+		return -1000;
+	}
+	ret = machine_run(m, &err);
+	machine_destroy(m);
+	close(pipefd[1]);
+	n = read(pipefd[0], out, outlen - 1);
+	out[n > 0 ? n : 0] = 0;
+	close(pipefd[0]);
+	return ret;
+}
+
+#define IOW(port, sz, ...)                                                                         \
+	{                                                                                          \
+		ACCEL_EXIT_IO, port, sz, 1, 1, { __VA_ARGS__ }, 0                                  \
+	}
+#define IOR(port, sz)                                                                              \
+	{                                                                                          \
+		ACCEL_EXIT_IO, port, sz, 1, 0, { 0 }, 0                                            \
+	}
+
+int main(void)
+{
+	char out[256];
+	int ret;
+
+	tap_plan(16);
+
+	static const struct step s1[] = { IOW(0x3f8, 1, 'h'), IOW(0x3f8, 1, 'i'), IOW(0x501, 1, 7),
+					  IOW(0x3f8, 1, 'X') };
+	scripts[0] = s1, script_len[0] = 4;
+	ret = run(1, out, sizeof(out));
+	tap_ok(ret == 7, "a byte written to port 0x501 is the exit status (%d)", ret);
+	tap_ok(!strcmp(out, "hi"), "serial output before the exit, nothing after (`%s`)", out);
+
+	static const struct step s2[] = { { ACCEL_EXIT_IO, 0x3f8, 1, 5, 1, "hello", 0 },
+					  IOW(0x501, 4, 0x34, 0x12, 0, 0) };
+	scripts[0] = s2, script_len[0] = 2;
+	ret = run(1, out, sizeof(out));
+	tap_ok(!strcmp(out, "hello"), "string I/O: every element of a rep outsb (`%s`)", out);
+	tap_ok(ret == 255, "a dword status above 255 reads as 255 (%d)", ret);
+
+	static const struct step s3[] = { { ACCEL_EXIT_MMIO, 0xd0000000ull, 4, 0, 0, { 0 }, 0 },
+					  { ACCEL_EXIT_MMIO, 0xd0000000ull, 4, 0, 1, { 1 }, 0 },
+					  IOR(0x1234, 2) };
+	scripts[0] = s3, script_len[0] = 3;
+	memset(last_read, 0, sizeof(last_read));
+	ret = run(1, out, sizeof(out));
+	tap_ok(ret == 0, "unclaimed MMIO and ports do not end the VM; halt with IF=0 does (%d)",
+	       ret);
+	tap_ok(last_read[0][0] == 0xff && last_read[0][1] == 0xff && last_read[0][2] == 0,
+	       "an unclaimed port read returns all ones, only its size");
+
+	static const struct step s4[] = { IOR(0x3fd, 1), IOW(0x501, 1, 3) };
+	scripts[0] = s4, script_len[0] = 2;
+	memset(last_read, 0, sizeof(last_read));
+	ret = run(1, out, sizeof(out));
+	tap_ok(last_read[0][0] == 0x60, "serial LSR reads THR empty / TEMT (0x%x)",
+	       last_read[0][0]);
+
+	static const struct step s5[] = { { ACCEL_EXIT_SHUTDOWN, 0, 0, 0, 0, { 0 }, 0 } };
+	scripts[0] = s5, script_len[0] = 1;
+	tap_ok(run(1, out, sizeof(out)) == 0, "shutdown (triple fault) ends the VM with 0");
+
+	static const struct step s6[] = { { ACCEL_EXIT_INTERNAL, 0, 0, 0, 0, { 0 }, 0 } };
+	scripts[0] = s6, script_len[0] = 1;
+	tap_ok(run(1, out, sizeof(out)) == 1, "an accelerator internal error ends the VM with 1");
+
+	static const struct step s7[] = { { ACCEL_EXIT_IO, 0, 0, 0, 0, { 0 }, -EIO } };
+	scripts[0] = s7, script_len[0] = 1;
+	tap_ok(run(1, out, sizeof(out)) == 1, "a failing vcpu_run ends the VM with 1");
+
+	static const struct step s8[] = { IOW(0x64, 1, 0xfe), IOW(0x501, 1, 9) };
+	scripts[0] = s8, script_len[0] = 2;
+	tap_ok(run(1, out, sizeof(out)) == 0, "i8042 reset (0xfe to port 0x64) ends the VM with 0");
+
+	static const struct step s9[] = { IOW(0x501, 1, 5), IOW(0x501, 1, 6) };
+	scripts[0] = s9, script_len[0] = 2;
+	tap_ok(run(1, out, sizeof(out)) == 5, "the first exit status wins");
+
+	/* Two vCPUs: vCPU 0 halts at once; the VM goes on until vCPU 1 reports. */
+	static const struct step s10[] = { IOW(0x3f8, 1, 'a'), IOW(0x3f8, 1, 'b'),
+					   IOW(0x501, 1, 11) };
+	scripts[0] = NULL, script_len[0] = 0;
+	scripts[1] = s10, script_len[1] = 3;
+	ret = run(2, out, sizeof(out));
+	tap_ok(ret == 11, "with one vCPU halted, another still ends the VM with its status (%d)",
+	       ret);
+	tap_ok(!strcmp(out, "ab"), "output of the second vCPU (`%s`)", out);
+
+	scripts[1] = NULL, script_len[1] = 0;
+	tap_ok(run(2, out, sizeof(out)) == 0, "every vCPU halted with IF=0: the VM ends with 0");
+
+	struct machine_config bad = { .accel = &fake_ops, .mem_size = 2ull << 20, .nr_vcpus = 0 };
+	struct machine *m = NULL;
+	struct cabin_err *err = NULL;
+
+	tap_ok(machine_create(&bad, &m, &err) < 0 && err && strstr(err->msg, "vCPUs"),
+	       "zero vCPUs is refused");
+	cabin_err_release(&err);
+	return tap_done();
+}
