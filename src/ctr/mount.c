@@ -343,8 +343,8 @@ static char *host_cgroup_dir(const char *opts, const char *path)
 		if (!sep || sscanf(line, "%*d %*d %*s %1023s %1023s", root, mnt) != 2 ||
 		    sscanf(sep + 3, "%63s %*s %1023s", type, super) != 2)
 			continue;
-		if (opts ? strcmp(type, "cgroup") || !has_controllers(super, opts) :
-			   strcmp(type, "cgroup2"))
+		if (opts ? strcmp(type, "cgroup") || !has_controllers(super, opts)
+			 : strcmp(type, "cgroup2"))
 			continue;
 		unescape_mountinfo(root);
 		unescape_mountinfo(mnt);
@@ -373,7 +373,8 @@ static int cgroup_bind_host(int dir, const char *name, const char *opts, const c
 		return 0; /* not mounted on the host: an empty directory */
 	tree = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
-		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", src, m->dest, name);
+		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", src, m->dest,
+				      name);
 	attr.attr_set = (m->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
 			(m->flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
 			(m->flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
@@ -381,7 +382,8 @@ static int cgroup_bind_host(int dir, const char *name, const char *opts, const c
 	if (attr.attr_set && sys_mount_setattr(tree, "", AT_EMPTY_PATH, &attr) < 0)
 		return cabin_err_make(err, errno, "set flags of `%s/%s`", m->dest, name);
 	if (sys_move_mount(tree, "", dir, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", src, m->dest, name);
+		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", src, m->dest,
+				      name);
 	return 0;
 }
 
@@ -768,8 +770,8 @@ int ctr_mount_console(int master, struct cabin_err **err)
 	tree = sys_open_tree(AT_FDCWD, pts, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return cabin_err_make(err, errno, "bind `%s`", pts);
-	if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-	    0)
+	if (sys_move_mount(tree, "", target, "",
+			   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cabin_err_make(err, errno, "bind `%s` on `/dev/console`", pts);
 	return 0;
 }
