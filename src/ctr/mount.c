@@ -24,6 +24,7 @@
 
 #include "ctr/cgroup.h"
 #include "ctr/container.h"
+#include "ctr/copyup.h"
 #include "ctr/mount.h"
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
@@ -465,6 +466,39 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 	return 0;
 }
 
+/*
+ * A tmpfs with `tmpcopyup`: the directory it covers is copied in before the mount's
+ * own flags apply (a read-only tmpfs would refuse the copy).
+ */
+static int mount_tmpcopyup(int rootfd, const struct ctr_mount *m, int target,
+			   struct cabin_err **err)
+{
+	cleanup_close int below = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int top = -1;
+	char p[64];
+
+	if (below < 0)
+		return cabin_err_make(err, errno, "open `%s`", m->dest);
+	fdpath(p, sizeof(p), target);
+	if (mount("tmpfs", p, "tmpfs", (m->flags & ~(MS_REMOUNT | MS_RDONLY)),
+		  m->data && *m->data ? m->data : NULL) < 0)
+		return cabin_err_make(err, errno, "mount tmpfs on `%s`", m->dest);
+	top = ctr_mount_open_in_root(rootfd, m->dest, O_RDONLY | O_DIRECTORY);
+	if (top < 0)
+		return cabin_err_make(err, -top, "open `%s`", m->dest);
+	if (ctr_copyup(below, top, err) < 0)
+		return cabin_err_wrap(err, "mount `%s`", m->dest);
+	if (m->flags & MS_RDONLY) {
+		fdpath(p, sizeof(p), top);
+		/* a bind remount sets all per-mount flags: keep nosuid, nodev, noexec */
+		if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | m->flags, NULL) < 0)
+			return cabin_err_make(err, errno, "remount `%s` read-only", m->dest);
+	}
+	if (m->propagation)
+		return set_propagation(rootfd, m->dest, m->propagation, 0, err);
+	return 0;
+}
+
 static int mount_fs(int rootfd, const struct ctr_mount *m, struct cabin_err **err)
 {
 	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
@@ -473,6 +507,8 @@ static int mount_fs(int rootfd, const struct ctr_mount *m, struct cabin_err **er
 
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
+	if (m->tmpcopyup)
+		return mount_tmpcopyup(rootfd, m, target, err);
 	fdpath(p, sizeof(p), target);
 	ret = mount(m->source ? m->source : m->type, p, m->type, m->flags & ~MS_REMOUNT,
 		    *m->data ? m->data : NULL);

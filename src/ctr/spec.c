@@ -460,6 +460,10 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 		}
 		if (done)
 			continue;
+		if (!strcmp(o, "tmpcopyup") && m->type && !strcmp(m->type, "tmpfs")) {
+			m->tmpcopyup = 1;
+			continue;
+		}
 		if (!strncmp(o, "tmpcopyup", 9) || !strcmp(o, "copy-symlink") ||
 		    !strncmp(o, "x-", 2)) {
 			if (!strncmp(o, "x-", 2))

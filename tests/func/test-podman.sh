@@ -14,7 +14,7 @@ RT=${RUNTIME_UNDER_TEST:-$CABIN}
 case $RT in /*) ;; *) RT=$(command -v "$RT") || skip_all "runtime $RT not found" ;; esac
 [ -x "$RT" ] || skip_all "runtime $RT not built"
 
-plan 20
+plan 21
 
 # Private podman configuration: nothing under /var/lib/containers, /run/libpod or
 # /etc/containers/networks is touched.
@@ -126,6 +126,11 @@ for ns in host private; do
 		sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max' 2>"$T/err")")
 done
 check assert_eq "${lim[*]}" "67108864 67108864" "--uidmap --memory 64m: the limit inside, with and without a cgroup namespace"
+
+# --read-only and --tmpfs mount tmpfs with tmpcopyup: /etc keeps the image's files
+out=$(pm run --rm "${RUNOPTS[@]}" --read-only --tmpfs /etc "$IMG" \
+	sh -c 'cat /etc/group; touch /tmp/x /etc/x && echo writable' 2>"$T/err")
+check assert_eq "$(echo $out)" "root:x:0: writable" "--read-only --tmpfs /etc: tmpfs start with the image's files"
 
 # rlimits of 2^64-1 (the spec's unlimited) in config.json
 if [ "$(ulimit -Hc)" = unlimited ]; then
