@@ -14,7 +14,7 @@ RT=${RUNTIME_UNDER_TEST:-$CABIN}
 case $RT in /*) ;; *) RT=$(command -v "$RT") || skip_all "runtime $RT not found" ;; esac
 [ -x "$RT" ] || skip_all "runtime $RT not built"
 
-plan 21
+plan 22
 
 # Private podman configuration: nothing under /var/lib/containers, /run/libpod or
 # /etc/containers/networks is touched.
@@ -131,6 +131,11 @@ check assert_eq "${lim[*]}" "67108864 67108864" "--uidmap --memory 64m: the limi
 out=$(pm run --rm "${RUNOPTS[@]}" --read-only --tmpfs /etc "$IMG" \
 	sh -c 'cat /etc/group; touch /tmp/x /etc/x && echo writable' 2>"$T/err")
 check assert_eq "$(echo $out)" "root:x:0: writable" "--read-only --tmpfs /etc: tmpfs start with the image's files"
+
+# --device: podman's fileMode carries the file type bits (S_IFCHR | 0666)
+out=$(pm run --rm "${RUNOPTS[@]}" --device /dev/null:/dev/mynull "$IMG" \
+	sh -c 'test -c /dev/mynull && echo hi >/dev/mynull && echo dev-ok' 2>"$T/err")
+check assert_eq "$out" dev-ok "--device /dev/null:/dev/mynull: the node is there and usable"
 
 # rlimits of 2^64-1 (the spec's unlimited) in config.json
 if [ "$(ulimit -Hc)" = unlimited ]; then
