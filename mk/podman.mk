@@ -2,3 +2,4 @@
 OBJS += src/ctr/json.o
 
 UNIT_TESTS += tests/unit/test-ctr-json
+OBJS += src/ctr/copyup.o

@@ -24,6 +24,7 @@
 
 #include "ctr/cgroup.h"
 #include "ctr/container.h"
+#include "ctr/copyup.h"
 #include "ctr/mount.h"
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
@@ -288,6 +289,105 @@ static int cgroup_own_dir(int dir, const char *name, const char *path, const cha
 	return 0;
 }
 
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* Is every controller of @opts ("cpu,cpuacct", "name=systemd") among @super's options? */
+static int has_controllers(const char *super, const char *opts)
+{
+	cleanup_free char *want = xstrdup(opts);
+	char *save = NULL;
+
+	for (char *w = strtok_r(want, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(w);
+		const char *p = super;
+		int found = 0;
+
+		while (!found && (p = strstr(p, w))) {
+			found = (p == super || p[-1] == ',') && (p[n] == ',' || p[n] == '\0');
+			p += n;
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The host's path of the cgroup directory @path of the hierarchy with controllers @opts
+ * (NULL: cgroup2), from /proc/self/mountinfo; NULL when that hierarchy is not mounted.
+ */
+static char *host_cgroup_dir(const char *opts, const char *path)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char root[1024], mnt[1024], type[64], super[1024];
+		const char *sep = strstr(line, " - ");
+		size_t n;
+
+		if (!sep || sscanf(line, "%*d %*d %*s %1023s %1023s", root, mnt) != 2 ||
+		    sscanf(sep + 3, "%63s %*s %1023s", type, super) != 2)
+			continue;
+		if (opts ? strcmp(type, "cgroup") || !has_controllers(super, opts)
+			 : strcmp(type, "cgroup2"))
+			continue;
+		unescape_mountinfo(root);
+		unescape_mountinfo(mnt);
+		/* a mount of a subtree (a runtime inside a container) covers only that part */
+		n = strcmp(root, "/") ? strlen(root) : 0;
+		if (strncmp(path, root, n) || (path[n] != '/' && path[n] != '\0'))
+			continue;
+		return xasprintf("%s%s", mnt, path + n);
+	}
+	return NULL;
+}
+
+/*
+ * In a user namespace without a cgroup namespace of its own, no cgroup filesystem can
+ * be mounted: bind the container's directory from the host's mount of the hierarchy
+ * instead, read-only when the mount asks for it (runc does the same).
+ */
+static int cgroup_bind_host(int dir, const char *name, const char *opts, const char *path,
+			    const struct ctr_mount *m, struct cabin_err **err)
+{
+	cleanup_free char *src = host_cgroup_dir(opts, path);
+	cleanup_close int tree = -1;
+	struct mount_attr attr = { 0 };
+
+	if (!src)
+		return 0; /* not mounted on the host: an empty directory */
+	tree = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", src, m->dest,
+				      name);
+	attr.attr_set = (m->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
+			(m->flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+			(m->flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
+			(m->flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+	if (attr.attr_set && sys_mount_setattr(tree, "", AT_EMPTY_PATH, &attr) < 0)
+		return cabin_err_make(err, errno, "set flags of `%s/%s`", m->dest, name);
+	if (sys_move_mount(tree, "", dir, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", src, m->dest,
+				      name);
+	return 0;
+}
+
 static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
 			int userns, struct cabin_err **err)
 {
@@ -303,15 +403,6 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		if (mount("cgroup2", p, "cgroup2", m->flags, NULL) < 0)
 			return cabin_err_make(err, errno, "mount cgroup2 on `%s`", m->dest);
 		return 0;
-	}
-	if (userns) {
-		/* cgroup v1 hierarchies can only be mounted from the initial user namespace */
-		struct ctr_mount b = *m;
-
-		b.kind = CTR_MOUNT_BIND;
-		b.source = "/sys/fs/cgroup";
-		b.recursive = 1;
-		return mount_bind(spec, rootfd, &b, err);
 	}
 	if (mount("tmpfs", p, "tmpfs", fl, "mode=755") < 0)
 		return cabin_err_make(err, errno, "mount tmpfs on `%s`", m->dest);
@@ -343,6 +434,15 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		if (sub < 0)
 			return cabin_err_make(err, errno, "open `%s/%s`", m->dest, name);
 		fdpath(p, sizeof(p), sub);
+		/*
+		 * cgroup v1 hierarchies can only be mounted from the initial user namespace,
+		 * or from the user namespace that owns the cgroup namespace
+		 */
+		if (userns && !((spec->ns_new | spec->ns_joined) & CLONE_NEWCGROUP)) {
+			if (cgroup_bind_host(target, name, opts, c2 + 1, m, err) < 0)
+				return -1;
+			continue;
+		}
 		if (mount("cgroup", p, opts ? "cgroup" : "cgroup2", m->flags, opts) < 0)
 			return cabin_err_make(err, errno, "mount cgroup `%s` on `%s/%s`",
 					      opts ? opts : "cgroup2", m->dest, name);
@@ -366,6 +466,39 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 	return 0;
 }
 
+/*
+ * A tmpfs with `tmpcopyup`: the directory it covers is copied in before the mount's
+ * own flags apply (a read-only tmpfs would refuse the copy).
+ */
+static int mount_tmpcopyup(int rootfd, const struct ctr_mount *m, int target,
+			   struct cabin_err **err)
+{
+	cleanup_close int below = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int top = -1;
+	char p[64];
+
+	if (below < 0)
+		return cabin_err_make(err, errno, "open `%s`", m->dest);
+	fdpath(p, sizeof(p), target);
+	if (mount("tmpfs", p, "tmpfs", (m->flags & ~(MS_REMOUNT | MS_RDONLY)),
+		  m->data && *m->data ? m->data : NULL) < 0)
+		return cabin_err_make(err, errno, "mount tmpfs on `%s`", m->dest);
+	top = ctr_mount_open_in_root(rootfd, m->dest, O_RDONLY | O_DIRECTORY);
+	if (top < 0)
+		return cabin_err_make(err, -top, "open `%s`", m->dest);
+	if (ctr_copyup(below, top, err) < 0)
+		return cabin_err_wrap(err, "mount `%s`", m->dest);
+	if (m->flags & MS_RDONLY) {
+		fdpath(p, sizeof(p), top);
+		/* a bind remount sets all per-mount flags: keep nosuid, nodev, noexec */
+		if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | m->flags, NULL) < 0)
+			return cabin_err_make(err, errno, "remount `%s` read-only", m->dest);
+	}
+	if (m->propagation)
+		return set_propagation(rootfd, m->dest, m->propagation, 0, err);
+	return 0;
+}
+
 static int mount_fs(int rootfd, const struct ctr_mount *m, struct cabin_err **err)
 {
 	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
@@ -374,6 +507,8 @@ static int mount_fs(int rootfd, const struct ctr_mount *m, struct cabin_err **er
 
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
+	if (m->tmpcopyup)
+		return mount_tmpcopyup(rootfd, m, target, err);
 	fdpath(p, sizeof(p), target);
 	ret = mount(m->source ? m->source : m->type, p, m->type, m->flags & ~MS_REMOUNT,
 		    *m->data ? m->data : NULL);
@@ -671,8 +806,8 @@ int ctr_mount_console(int master, struct cabin_err **err)
 	tree = sys_open_tree(AT_FDCWD, pts, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return cabin_err_make(err, errno, "bind `%s`", pts);
-	if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-	    0)
+	if (sys_move_mount(tree, "", target, "",
+			   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return cabin_err_make(err, errno, "bind `%s` on `/dev/console`", pts);
 	return 0;
 }

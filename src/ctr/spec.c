@@ -460,6 +460,10 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 		}
 		if (done)
 			continue;
+		if (!strcmp(o, "tmpcopyup") && m->type && !strcmp(m->type, "tmpfs")) {
+			m->tmpcopyup = 1;
+			continue;
+		}
 		if (!strncmp(o, "tmpcopyup", 9) || !strcmp(o, "copy-symlink") ||
 		    !strncmp(o, "x-", 2)) {
 			if (!strncmp(o, "x-", 2))
@@ -556,9 +560,10 @@ static int parse_devices(json_t *devs, struct ctr_spec *s, struct cabin_err **er
 			return -EINVAL;
 		dv->minor = present ? (unsigned)v : 0;
 		snprintf(f, sizeof(f), "linux.devices[%zu].fileMode", i);
-		if (get_int(d, "fileMode", f, 0, 0, 07777, &v, &present, err) < 0)
+		/* podman passes st_mode, file type bits (S_IFCHR...) included: the type wins */
+		if (get_int(d, "fileMode", f, 0, 0, 0177777, &v, &present, err) < 0)
 			return -EINVAL;
-		dv->mode = present ? (mode_t)v : 0666;
+		dv->mode = present ? (mode_t)v & 07777 : 0666;
 		snprintf(f, sizeof(f), "linux.devices[%zu].uid", i);
 		if (get_int(d, "uid", f, 0, 0, UINT32_MAX - 1, &v, &present, err) < 0)
 			return -EINVAL;

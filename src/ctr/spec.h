@@ -35,6 +35,7 @@ struct ctr_mount {
 	json_t *uid_mappings, *gid_mappings;
 	char *data;    /* remaining options joined by ',' (owned) */
 	int userns_fd; /* user namespace of uidMappings for idmap, or -1 (owned) */
+	int tmpcopyup; /* tmpfs: start with a copy of the directory it covers */
 };
 
 struct ctr_device {

@@ -14,7 +14,7 @@ RT=${RUNTIME_UNDER_TEST:-$CABIN}
 case $RT in /*) ;; *) RT=$(command -v "$RT") || skip_all "runtime $RT not found" ;; esac
 [ -x "$RT" ] || skip_all "runtime $RT not built"
 
-plan 19
+plan 22
 
 # Private podman configuration: nothing under /var/lib/containers, /run/libpod or
 # /etc/containers/networks is touched.
@@ -117,6 +117,25 @@ check assert_eq "$out" 67108864 "run --memory 64m: the limit is visible inside t
 out=$(pm run --rm "${RUNOPTS[@]}" --cgroupns private --memory 64m "$IMG" \
 	sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; grep -c "/\.\." /proc/self/cgroup' 2>"$T/err")
 check assert_eq "$(echo $out)" "67108864 0" "run --cgroupns private --memory 64m: limit inside, cgroups rooted"
+
+# in a user namespace cgroup v1 is bound from the host (mounted with a cgroup namespace)
+lim=()
+for ns in host private; do
+	lim+=("$(pm run --rm "${RUNOPTS[@]}" --uidmap 0:200000:65536 --gidmap 0:200000:65536 \
+		--cgroupns $ns --memory 64m "$IMG" \
+		sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max' 2>"$T/err")")
+done
+check assert_eq "${lim[*]}" "67108864 67108864" "--uidmap --memory 64m: the limit inside, with and without a cgroup namespace"
+
+# --read-only and --tmpfs mount tmpfs with tmpcopyup: /etc keeps the image's files
+out=$(pm run --rm "${RUNOPTS[@]}" --read-only --tmpfs /etc "$IMG" \
+	sh -c 'cat /etc/group; touch /tmp/x /etc/x && echo writable' 2>"$T/err")
+check assert_eq "$(echo $out)" "root:x:0: writable" "--read-only --tmpfs /etc: tmpfs start with the image's files"
+
+# --device: podman's fileMode carries the file type bits (S_IFCHR | 0666)
+out=$(pm run --rm "${RUNOPTS[@]}" --device /dev/null:/dev/mynull "$IMG" \
+	sh -c 'test -c /dev/mynull && echo hi >/dev/mynull && echo dev-ok' 2>"$T/err")
+check assert_eq "$out" dev-ok "--device /dev/null:/dev/mynull: the node is there and usable"
 
 # rlimits of 2^64-1 (the spec's unlimited) in config.json
 if [ "$(ulimit -Hc)" = unlimited ]; then

@@ -89,11 +89,12 @@ int main(void)
 		if (pid == 0) {
 			json_t *r = json_object_get(json_object_get(j, "process"), "rlimits");
 
-			_exit(ctr_rlimits_apply(r, &err) == 0 && getrlimit(RLIMIT_CORE, &cur) == 0 &&
+			_exit(ctr_rlimits_apply(r, &err) == 0 &&
+					      getrlimit(RLIMIT_CORE, &cur) == 0 &&
 					      cur.rlim_cur == RLIM_INFINITY &&
-					      cur.rlim_max == RLIM_INFINITY ?
-				      0 :
-				      1);
+					      cur.rlim_max == RLIM_INFINITY
+				      ? 0
+				      : 1);
 		}
 		waitpid(pid, &st, 0);
 		tap_ok(j && WIFEXITED(st) && WEXITSTATUS(st) == 0,
