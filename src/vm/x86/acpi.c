@@ -22,6 +22,7 @@
 
 #include "hw/acpi-pm.h"
 #include "hw/serial-8250.h"
+#include "lib/endian.h"
 #include "lib/error.h"
 #include "lib/util.h"
 #include "vm/x86/acpi.h"
@@ -93,52 +94,24 @@
 #define RES_IRQ_CONSUMER 0x01
 #define RES_IRQ_EDGE 0x02
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* The byte that makes @p[0..@n) sum to zero, given that the checksum byte is still 0. */
-static uint8_t checksum(const uint8_t *p, size_t n)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum = (uint8_t)(sum + p[i]);
-	return (uint8_t)-sum;
-}
-
 /* Standard description header (5.2.6); the checksum is set by sdt_finish(). */
 static void sdt_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	put32(t + 4, len);
+	put_le32(t + 4, len);
 	t[8] = rev;
 	t[9] = 0;
 	memcpy(t + 10, ACPI_OEM_ID, 6);
 	memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
-	put32(t + 24, 1);
+	put_le32(t + 24, 1);
 	memcpy(t + 28, ACPI_CREATOR_ID, 4);
-	put32(t + 32, 1);
+	put_le32(t + 32, 1);
 }
 
 static void sdt_finish(uint8_t *t, size_t len)
 {
 	t[9] = 0;
-	t[9] = checksum(t, len);
+	t[9] = byte_checksum(t, len);
 }
 
 /*
@@ -231,15 +204,15 @@ static void aml_integer(struct aml *a, uint64_t v)
 		aml_byte(a, (uint8_t)v);
 	} else if (v <= 0xffff) {
 		aml_byte(a, AML_WORD);
-		put16(b, (uint16_t)v);
+		put_le16(b, (uint16_t)v);
 		aml_bytes(a, b, 2);
 	} else if (v <= 0xffffffff) {
 		aml_byte(a, AML_DWORD);
-		put32(b, (uint32_t)v);
+		put_le32(b, (uint32_t)v);
 		aml_bytes(a, b, 4);
 	} else {
 		aml_byte(a, AML_QWORD);
-		put64(b, v);
+		put_le64(b, v);
 		aml_bytes(a, b, 8);
 	}
 }
@@ -305,8 +278,8 @@ static void res_io(struct res *r, uint16_t port, uint8_t len)
 {
 	uint8_t d[8] = { RES_IO, 0x01 /* 16-bit decode */ };
 
-	put16(d + 2, port);
-	put16(d + 4, port);
+	put_le16(d + 2, port);
+	put_le16(d + 4, port);
 	d[6] = 1;
 	d[7] = len;
 	res_add(r, d, sizeof(d));
@@ -317,10 +290,10 @@ static void res_mem32_fixed(struct res *r, uint32_t base, uint32_t len)
 {
 	uint8_t d[12] = { RES_MEM32_FIXED };
 
-	put16(d + 1, 9);
+	put_le16(d + 1, 9);
 	d[3] = 0x01; /* read-write */
-	put32(d + 4, base);
-	put32(d + 8, len);
+	put_le32(d + 4, base);
+	put_le32(d + 8, len);
 	res_add(r, d, sizeof(d));
 }
 
@@ -335,10 +308,10 @@ static void res_irq(struct res *r, uint32_t gsi)
 {
 	uint8_t d[9] = { RES_EXT_IRQ };
 
-	put16(d + 1, 6);
+	put_le16(d + 1, 6);
 	d[3] = RES_IRQ_CONSUMER | RES_IRQ_EDGE; /* active high (bit 2 clear), exclusive (bit 3) */
 	d[4] = 1;				/* one interrupt number */
-	put32(d + 5, gsi);
+	put_le32(d + 5, gsi);
 	res_add(r, d, sizeof(d));
 }
 
@@ -466,7 +439,7 @@ static void gas_io8(uint8_t *g, uint16_t port)
 	g[1] = 8; /* bit width */
 	g[2] = 0; /* bit offset */
 	g[3] = GAS_ACCESS_BYTE;
-	put64(g + 4, port);
+	put_le64(g + 4, port);
 }
 
 static size_t build_fadt(uint8_t *t, uint64_t dsdt)
@@ -474,11 +447,11 @@ static size_t build_fadt(uint8_t *t, uint64_t dsdt)
 	memset(t, 0, FADT_LEN);
 	sdt_header(t, "FACP", FADT_LEN, FADT_REV);
 	/* The 32-bit and the 64-bit pointer agree, so Linux takes either without a warning. */
-	put32(t + FADT_OFF_DSDT, (uint32_t)dsdt);
-	put64(t + FADT_OFF_X_DSDT, dsdt);
-	put16(t + FADT_OFF_IAPC_BOOT_ARCH,
+	put_le32(t + FADT_OFF_DSDT, (uint32_t)dsdt);
+	put_le64(t + FADT_OFF_X_DSDT, dsdt);
+	put_le16(t + FADT_OFF_IAPC_BOOT_ARCH,
 	      IAPC_LEGACY_DEVICES | IAPC_8042 | IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED);
-	put32(t + FADT_OFF_FLAGS, FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP |
+	put_le32(t + FADT_OFF_FLAGS, FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP |
 					  FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON);
 	/* Power off and reset go through hw/acpi-pm.c's ports. */
 	gas_io8(t + FADT_OFF_RESET_REG, HW_ACPI_RESET);
@@ -503,36 +476,36 @@ static size_t build_madt(const struct x86_acpi_config *cfg, uint8_t *t)
 
 	memset(t, 0, len);
 	sdt_header(t, "APIC", (uint32_t)len, MADT_REV);
-	put32(t + ACPI_HDR_LEN, X86_LAPIC_ADDR);
-	put32(t + ACPI_HDR_LEN + 4, MADT_PCAT_COMPAT);
+	put_le32(t + ACPI_HDR_LEN, X86_LAPIC_ADDR);
+	put_le32(t + ACPI_HDR_LEN + 4, MADT_PCAT_COMPAT);
 	/* APIC ID = vCPU index, as KVM and the emulator number them and the MP table says. */
 	for (unsigned int i = 0; i < cfg->nr_cpus; i++, p += 8) {
 		p[0] = MADT_LAPIC;
 		p[1] = 8;
 		p[2] = (uint8_t)i; /* ACPI processor UID */
 		p[3] = (uint8_t)i; /* APIC ID */
-		put32(p + 4, 1);   /* enabled */
+		put_le32(p + 4, 1);   /* enabled */
 	}
 	/* The IOAPIC keeps the MP table's ID (after the LAPICs); its pins are GSIs 0-23. */
 	p[0] = MADT_IOAPIC;
 	p[1] = 12;
 	p[2] = (uint8_t)cfg->nr_cpus;
-	put32(p + 4, X86_IOAPIC_ADDR);
-	put32(p + 8, 0);
+	put_le32(p + 4, X86_IOAPIC_ADDR);
+	put_le32(p + 8, 0);
 	p += 12;
 	/* ISA IRQ 0 (the PIT) arrives on pin 2 in both accelerators' routing. */
 	p[0] = MADT_ISO;
 	p[1] = 10;
 	p[2] = 0; /* ISA */
 	p[3] = 0; /* IRQ 0 */
-	put32(p + 4, 2);
-	put16(p + 8, 0); /* conforming polarity and trigger */
+	put_le32(p + 4, 2);
+	put_le16(p + 8, 0); /* conforming polarity and trigger */
 	p += 10;
 	/* LINT1 of every processor is the NMI, as in the MP table. */
 	p[0] = MADT_LAPIC_NMI;
 	p[1] = 6;
 	p[2] = 0xff; /* all processors */
-	put16(p + 3, 0);
+	put_le16(p + 3, 0);
 	p[5] = 1;
 	sdt_finish(t, len);
 	return len;
@@ -597,8 +570,8 @@ int x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf, size_t cap, 
 
 	xsdt = buf + l.xsdt;
 	sdt_header(xsdt, "XSDT", ACPI_HDR_LEN + 2 * 8, 1);
-	put64(xsdt + ACPI_HDR_LEN, gpa + l.fadt);
-	put64(xsdt + ACPI_HDR_LEN + 8, gpa + l.madt);
+	put_le64(xsdt + ACPI_HDR_LEN, gpa + l.fadt);
+	put_le64(xsdt + ACPI_HDR_LEN + 8, gpa + l.madt);
 	sdt_finish(xsdt, ACPI_HDR_LEN + 2 * 8);
 
 	/* RSDP (5.2.5.3): the first 20 bytes have their own checksum, all 36 another. */
@@ -606,11 +579,11 @@ int x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf, size_t cap, 
 	memcpy(rsdp, "RSD PTR ", 8);
 	memcpy(rsdp + 9, ACPI_OEM_ID, 6);
 	rsdp[15] = 2;	     /* revision: ACPI 2.0+, has the XSDT */
-	put32(rsdp + 16, 0); /* no RSDT */
-	put32(rsdp + 20, ACPI_RSDP_LEN);
-	put64(rsdp + 24, gpa + l.xsdt);
-	rsdp[8] = checksum(rsdp, 20);
-	rsdp[32] = checksum(rsdp, ACPI_RSDP_LEN);
+	put_le32(rsdp + 16, 0); /* no RSDT */
+	put_le32(rsdp + 20, ACPI_RSDP_LEN);
+	put_le64(rsdp + 24, gpa + l.xsdt);
+	rsdp[8] = byte_checksum(rsdp, 20);
+	rsdp[32] = byte_checksum(rsdp, ACPI_RSDP_LEN);
 
 	if (lay)
 		*lay = l;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/endian.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -74,39 +75,6 @@
 #define EFER_LME 0x100ull
 #define EFER_LMA 0x400ull
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x86_bzimage *bz,
 		      struct cabin_err **err)
 {
@@ -122,7 +90,7 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 				      path);
 	if (len < HDR_VERSION + 2)
 		return cabin_err_make(err, 0, "bzImage `%s`: truncated at `version`", path);
-	bz->version = get16(buf + HDR_VERSION);
+	bz->version = get_le16(buf + HDR_VERSION);
 	if (bz->version < 0x0206)
 		return cabin_err_make(
 			err, 0, "bzImage `%s`: boot protocol `%u.%02u` is too old (need 2.06)",
@@ -136,14 +104,14 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 	if (HDR_CMDLINE_SIZE + 4 > HDR_SETUP_SECTS + bz->header_len)
 		return cabin_err_make(
 			err, 0, "bzImage `%s`: setup header too short for `cmdline_size`", path);
-	if (get16(buf + HDR_BOOT_FLAG) != 0xaa55)
+	if (get_le16(buf + HDR_BOOT_FLAG) != 0xaa55)
 		return cabin_err_make(err, 0, "bzImage `%s`: `boot_flag` is not `0xaa55`", path);
 	bz->loadflags = buf[HDR_LOADFLAGS];
 	if (!(bz->loadflags & LOADFLAG_LOADED_HIGH))
 		return cabin_err_make(
 			err, 0, "bzImage `%s`: `loadflags` lacks LOADED_HIGH (a zImage?)", path);
 	if (bz->version >= 0x020c) {
-		bz->xloadflags = get16(buf + HDR_XLOADFLAGS);
+		bz->xloadflags = get_le16(buf + HDR_XLOADFLAGS);
 		if (!(bz->xloadflags & XLF_KERNEL_64))
 			return cabin_err_make(
 				err, 0, "bzImage `%s`: `xloadflags` has no 64-bit entry point",
@@ -158,12 +126,12 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 				      path, sects, len);
 	bz->kernel_offset = bz->setup_size;
 	bz->kernel_size = len - bz->setup_size;
-	bz->initrd_addr_max = get32(buf + HDR_INITRD_ADDR_MAX);
-	bz->cmdline_size = get32(buf + HDR_CMDLINE_SIZE);
+	bz->initrd_addr_max = get_le32(buf + HDR_INITRD_ADDR_MAX);
+	bz->cmdline_size = get_le32(buf + HDR_CMDLINE_SIZE);
 	if (HDR_INIT_SIZE + 4 <= HDR_SETUP_SECTS + bz->header_len)
-		bz->init_size = get32(buf + HDR_INIT_SIZE);
+		bz->init_size = get_le32(buf + HDR_INIT_SIZE);
 	if (bz->version >= 0x020a && HDR_PREF_ADDRESS + 8 <= HDR_SETUP_SECTS + bz->header_len)
-		bz->pref_address = get64(buf + HDR_PREF_ADDRESS);
+		bz->pref_address = get_le64(buf + HDR_PREF_ADDRESS);
 	if (bz->kernel_size < 0x200 + 16)
 		return cabin_err_make(err, 0,
 				      "bzImage `%s`: protected-mode kernel of `%zu` bytes is too "
@@ -185,24 +153,24 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		return cabin_err_make(err, 0, "ELF `%s`: truncated header", path);
 	if (buf[4] != 2 || buf[5] != 1)
 		return cabin_err_make(err, 0, "ELF `%s`: not a little-endian ELF64 file", path);
-	if (get16(buf + 18) != 62)
+	if (get_le16(buf + 18) != 62)
 		return cabin_err_make(err, 0, "ELF `%s`: `e_machine` `%u` is not x86-64", path,
-				      get16(buf + 18));
-	phoff = get64(buf + 32);
-	phentsize = get16(buf + 54);
-	phnum = get16(buf + 56);
+				      get_le16(buf + 18));
+	phoff = get_le64(buf + 32);
+	phentsize = get_le16(buf + 54);
+	phnum = get_le16(buf + 56);
 	if (phentsize < 56)
 		return cabin_err_make(err, 0, "ELF `%s`: `e_phentsize` `%u` too small", path,
 				      phentsize);
 	if (phoff > len || (uint64_t)phnum * phentsize > len - phoff)
 		return cabin_err_make(err, 0, "ELF `%s`: program headers run past the end", path);
-	uint64_t entry = get64(buf + 24);
+	uint64_t entry = get_le64(buf + 24);
 
 	for (unsigned int i = 0; i < phnum; i++) {
 		const uint8_t *ph = buf + phoff + (uint64_t)i * phentsize;
-		uint32_t type = get32(ph);
-		uint64_t off = get64(ph + 8), vaddr = get64(ph + 16), paddr = get64(ph + 24);
-		uint64_t filesz = get64(ph + 32), memsz = get64(ph + 40);
+		uint32_t type = get_le32(ph);
+		uint64_t off = get_le64(ph + 8), vaddr = get_le64(ph + 16), paddr = get_le64(ph + 24);
+		uint64_t filesz = get_le64(ph + 32), memsz = get_le64(ph + 40);
 
 		if (off > len || filesz > len - off)
 			return cabin_err_make(
@@ -234,8 +202,8 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 
 			while (p + 12 <= filesz) {
 				const uint8_t *n = buf + off + p;
-				uint32_t namesz = get32(n), descsz = get32(n + 4),
-					 ntype = get32(n + 8);
+				uint32_t namesz = get_le32(n), descsz = get_le32(n + 4),
+					 ntype = get_le32(n + 8);
 				uint64_t name_al = ALIGN_UP((uint64_t)namesz, 4);
 				uint64_t desc_al = ALIGN_UP((uint64_t)descsz, 4);
 
@@ -243,7 +211,7 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 					break;
 				if (ntype == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 &&
 				    !memcmp(n + 12, "Xen", 4) && descsz >= 4)
-					elf->pvh_entry = get32(n + 12 + name_al);
+					elf->pvh_entry = get_le32(n + 12 + name_al);
 				p += 12 + name_al + desc_al;
 			}
 		}
@@ -317,9 +285,9 @@ static int write_e820(struct machine *m, uint8_t *zp)
 	for (unsigned int i = 0; i < n; i++) {
 		uint8_t *e = zp + BP_E820_TABLE + i * 20;
 
-		put64(e, ent[i][0]);
-		put64(e + 8, ent[i][1]);
-		put32(e + 16, (uint32_t)ent[i][2]);
+		put_le64(e, ent[i][0]);
+		put_le64(e + 8, ent[i][1]);
+		put_le32(e + 16, (uint32_t)ent[i][2]);
 	}
 	zp[BP_E820_ENTRIES] = (uint8_t)n;
 	return (int)n;
@@ -339,7 +307,7 @@ static void write_gdt(struct vm_mem *mem)
 	uint8_t *p = vm_mem_ptr(mem, X86_GDT_ADDR, sizeof(gdt));
 
 	for (size_t i = 0; i < ARRAY_SIZE(gdt); i++)
-		put64(p + i * 8, gdt[i]);
+		put_le64(p + i * 8, gdt[i]);
 	memset(vm_mem_ptr(mem, X86_IDT_ADDR, 8), 0, 8);
 }
 
@@ -352,10 +320,10 @@ static void write_page_tables(struct vm_mem *mem)
 
 	memset(pml4, 0, 4096);
 	memset(pdpt, 0, 4096);
-	put64(pml4, X86_PDPT_ADDR | 0x3);
-	put64(pdpt, X86_PD_ADDR | 0x3);
+	put_le64(pml4, X86_PDPT_ADDR | 0x3);
+	put_le64(pdpt, X86_PD_ADDR | 0x3);
 	for (uint64_t i = 0; i < 512; i++)
-		put64(pd + i * 8, (i << 21) | 0x83);
+		put_le64(pd + i * 8, (i << 21) | 0x83);
 }
 
 static int put_cmdline(struct machine *m, const char *cmdline, size_t max, const char *path,
@@ -458,8 +426,8 @@ static int load_bzimage(struct machine *m, const char *path, const uint8_t *buf,
 	memcpy(zp + HDR_SETUP_SECTS, buf + HDR_SETUP_SECTS, bz.header_len);
 	zp[HDR_TYPE_OF_LOADER] = 0xff;
 	zp[HDR_LOADFLAGS] |= LOADFLAG_CAN_USE_HEAP;
-	put16(zp + HDR_HEAP_END_PTR, 0xfe00);
-	put32(zp + HDR_CMD_LINE_PTR, X86_CMDLINE_ADDR);
+	put_le16(zp + HDR_HEAP_END_PTR, 0xfe00);
+	put_le32(zp + HDR_CMD_LINE_PTR, X86_CMDLINE_ADDR);
 	ret = put_cmdline(m, cmdline, MIN((size_t)bz.cmdline_size, (size_t)X86_CMDLINE_MAX - 1),
 			  path, err);
 	if (ret < 0)
@@ -469,8 +437,8 @@ static int load_bzimage(struct machine *m, const char *path, const uint8_t *buf,
 				  &rd_size, err);
 		if (ret < 0)
 			return ret;
-		put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)rd_addr);
-		put32(zp + HDR_RAMDISK_SIZE, (uint32_t)rd_size);
+		put_le32(zp + HDR_RAMDISK_IMAGE, (uint32_t)rd_addr);
+		put_le32(zp + HDR_RAMDISK_SIZE, (uint32_t)rd_size);
 	}
 	write_e820(m, zp);
 	bs->mode = X86_BOOT_LONG64;
@@ -516,27 +484,27 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *buf,
 		int n = write_e820(m, zp);
 
 		memset(si, 0, 0x80);
-		put32(si, PVH_START_MAGIC);
-		put32(si + 4, 1); /* version 1: has the memory map */
+		put_le32(si, PVH_START_MAGIC);
+		put_le32(si + 4, 1); /* version 1: has the memory map */
 		if (initrd) {
 			uint8_t *mod = vm_mem_ptr(&m->mem, PVH_MODLIST_ADDR, 32);
 
 			memset(mod, 0, 32);
-			put64(mod, rd_addr);
-			put64(mod + 8, rd_size);
-			put32(si + 12, 1);
-			put64(si + 16, PVH_MODLIST_ADDR);
+			put_le64(mod, rd_addr);
+			put_le64(mod + 8, rd_size);
+			put_le32(si + 12, 1);
+			put_le64(si + 16, PVH_MODLIST_ADDR);
 		}
-		put64(si + 24, X86_CMDLINE_ADDR);
-		put64(si + 40, PVH_MEMMAP_ADDR);
-		put32(si + 48, (uint32_t)n);
+		put_le64(si + 24, X86_CMDLINE_ADDR);
+		put_le64(si + 40, PVH_MEMMAP_ADDR);
+		put_le32(si + 48, (uint32_t)n);
 		for (int i = 0; i < n; i++) {
 			const uint8_t *e = zp + BP_E820_TABLE + i * 20;
 
-			put64(mm + i * 24, get64(e));
-			put64(mm + i * 24 + 8, get64(e + 8));
-			put32(mm + i * 24 + 16, get32(e + 16));
-			put32(mm + i * 24 + 20, 0);
+			put_le64(mm + i * 24, get_le64(e));
+			put_le64(mm + i * 24 + 8, get_le64(e + 8));
+			put_le32(mm + i * 24 + 16, get_le32(e + 16));
+			put_le32(mm + i * 24 + 20, 0);
 		}
 		bs->mode = X86_BOOT_PROT32;
 		bs->regs.rip = elf->pvh_entry;
@@ -545,15 +513,15 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *buf,
 		uint8_t *zp = vm_mem_ptr(&m->mem, X86_ZERO_PAGE_ADDR, 4096);
 
 		memset(zp, 0, 4096);
-		put16(zp + HDR_BOOT_FLAG, 0xaa55);
+		put_le16(zp + HDR_BOOT_FLAG, 0xaa55);
 		memcpy(zp + HDR_HEADER, "HdrS", 4);
-		put16(zp + HDR_VERSION, 0x020f);
+		put_le16(zp + HDR_VERSION, 0x020f);
 		zp[HDR_TYPE_OF_LOADER] = 0xff;
 		zp[HDR_LOADFLAGS] = LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
-		put16(zp + HDR_HEAP_END_PTR, 0xfe00);
-		put32(zp + HDR_CMD_LINE_PTR, X86_CMDLINE_ADDR);
-		put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)rd_addr);
-		put32(zp + HDR_RAMDISK_SIZE, (uint32_t)rd_size);
+		put_le16(zp + HDR_HEAP_END_PTR, 0xfe00);
+		put_le32(zp + HDR_CMD_LINE_PTR, X86_CMDLINE_ADDR);
+		put_le32(zp + HDR_RAMDISK_IMAGE, (uint32_t)rd_addr);
+		put_le32(zp + HDR_RAMDISK_SIZE, (uint32_t)rd_size);
 		write_e820(m, zp);
 		bs->mode = X86_BOOT_LONG64;
 		bs->regs.rip = elf->entry;
@@ -606,9 +574,9 @@ static int put_acpi(struct machine *m, const struct x86_boot_state *bs, struct c
 	if (ret < 0)
 		return ret;
 	if (bs->mode == X86_BOOT_PROT32)
-		put64(vm_mem_ptr(&m->mem, X86_PVH_INFO_ADDR, 0x80) + PVH_RSDP_PADDR, rsdp);
+		put_le64(vm_mem_ptr(&m->mem, X86_PVH_INFO_ADDR, 0x80) + PVH_RSDP_PADDR, rsdp);
 	else
-		put64(vm_mem_ptr(&m->mem, X86_ZERO_PAGE_ADDR, 4096) + BP_ACPI_RSDP_ADDR, rsdp);
+		put_le64(vm_mem_ptr(&m->mem, X86_ZERO_PAGE_ADDR, 4096) + BP_ACPI_RSDP_ADDR, rsdp);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/endian.h"
 #include "lib/error.h"
 #include "vm/machine.h"
 #include "vm/x86/boot.h"
@@ -16,27 +17,6 @@
 #define MP_IRQS 24 /* every IOAPIC pin: virtio-mmio uses GSIs 5-22 */
 #define MP_APIC_VERSION 0x14
 #define MP_IOAPIC_VERSION 0x11
-
-static uint8_t checksum(const uint8_t *p, size_t n)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < n; i++)
-		sum = (uint8_t)(sum + p[i]);
-	return (uint8_t)(0x100 - sum);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
 
 int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err **err)
 {
@@ -53,10 +33,10 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 	/* Floating pointer structure (16 bytes). */
 	fp = base;
 	memcpy(fp, "_MP_", 4);
-	put32(fp + 4, X86_EBDA_START + 16);
+	put_le32(fp + 4, X86_EBDA_START + 16);
 	fp[8] = 1; /* length in 16-byte units */
 	fp[9] = 4; /* spec revision 1.4 */
-	fp[10] = checksum(fp, 16);
+	fp[10] = byte_checksum(fp, 16);
 
 	/* Configuration table header (44 bytes), then the entries. */
 	hdr = base + 16;
@@ -64,7 +44,7 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 	hdr[6] = 4;
 	memcpy(hdr + 8, "CABIN   ", 8);
 	memcpy(hdr + 16, "000000000000", 12);
-	put32(hdr + 36, X86_LAPIC_ADDR);
+	put_le32(hdr + 36, X86_LAPIC_ADDR);
 	p = hdr + 44;
 
 	for (unsigned int i = 0; i < nr_cpus; i++, p += 20, entries++) {
@@ -72,8 +52,8 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 		p[1] = (uint8_t)i;
 		p[2] = MP_APIC_VERSION;
 		p[3] = 0x1 | (i == 0 ? 0x2 : 0); /* enabled, BSP */
-		put32(p + 4, 0x600);		 /* family 6 signature */
-		put32(p + 8, 0x201);		 /* FPU, APIC */
+		put_le32(p + 4, 0x600);		 /* family 6 signature */
+		put_le32(p + 8, 0x201);		 /* FPU, APIC */
 	}
 	p[0] = 1; /* bus 0: ISA */
 	p[1] = 0;
@@ -83,13 +63,13 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 	p[1] = ioapic_id;
 	p[2] = MP_IOAPIC_VERSION;
 	p[3] = 1;
-	put32(p + 4, X86_IOAPIC_ADDR);
+	put_le32(p + 4, X86_IOAPIC_ADDR);
 	p += 8, entries++;
 	for (unsigned int irq = 0; irq < MP_IRQS; irq++, p += 8, entries++) {
 		/* I/O interrupt: IRQ n of bus 0 -> IOAPIC pin n, conforming polarity/trigger */
 		p[0] = 3;
 		p[1] = 0; /* INT */
-		put16(p + 2, 0);
+		put_le16(p + 2, 0);
 		p[4] = 0;
 		p[5] = (uint8_t)irq;
 		p[6] = ioapic_id;
@@ -101,8 +81,8 @@ int x86_mptable_write(struct vm_mem *mem, unsigned int nr_cpus, struct cabin_err
 	p[0] = 4, p[1] = 1, p[4] = 0, p[5] = 0, p[6] = 0xff, p[7] = 1;
 	p += 8, entries++;
 
-	put16(hdr + 4, (uint16_t)(p - hdr)); /* base table length */
-	put16(hdr + 34, entries);
-	hdr[7] = checksum(hdr, (size_t)(p - hdr));
+	put_le16(hdr + 4, (uint16_t)(p - hdr)); /* base table length */
+	put_le16(hdr + 34, entries);
+	hdr[7] = byte_checksum(hdr, (size_t)(p - hdr));
 	return 0;
 }
