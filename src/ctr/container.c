@@ -163,7 +163,7 @@ int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err)
 	if (dfd < 0)
 		return cabin_err_make(err, errno, "pid file `%s`", path);
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	if (ctr_write_atomic(dfd, base, buf, strlen(buf), 0644, err) < 0)
+	if (fs_write_file_atomic(dfd, base, buf, strlen(buf), 0644, 0, err) < 0)
 		return cabin_err_wrap(err, "pid file `%s`", path);
 	return 0;
 }

@@ -150,30 +150,6 @@ json_t *ctr_state_to_json(const struct ctr_state *st, enum ctr_status status)
 	return j;
 }
 
-int ctr_write_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
-		     struct cabin_err **err)
-{
-	char tmp[300];
-	cleanup_close int fd = -1;
-	int ret;
-
-	snprintf(tmp, sizeof(tmp), ".%.200s.%d", name, (int)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return cabin_err_make(err, errno, "create `%s`", tmp);
-	ret = fs_write_all(fd, data, len);
-	if (ret < 0) {
-		unlinkat(dirfd, tmp, 0);
-		return cabin_err_make(err, -ret, "write `%s`", tmp);
-	}
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		ret = errno;
-		unlinkat(dirfd, tmp, 0);
-		return cabin_err_make(err, ret, "rename `%s` to `%s`", tmp, name);
-	}
-	return 0;
-}
-
 int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err)
 {
 	json_t *j = json_pack("{s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:b}", "id", st->id, "pid", st->pid,
@@ -197,7 +173,8 @@ int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err
 	json_decref(j);
 	if (!s)
 		return cabin_err_make(err, ENOMEM, "encode state");
-	ret = ctr_write_atomic(dirfd, "state.json", s, strlen(s), 0600, err);
+	/* Not fsync'd: state lives in /run, gone at reboot; fsync would dominate start-up. */
+	ret = fs_write_file_atomic(dirfd, "state.json", s, strlen(s), 0600, 0, err);
 	if (ret < 0)
 		return cabin_err_wrap(err, "save state");
 	return 0;

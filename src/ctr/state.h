@@ -43,14 +43,6 @@ int ctr_id_validate(const char *id, struct cabin_err **err);
 /** ctr_state_dir() - "<root>/<id>" (caller frees). */
 char *ctr_state_dir(const char *root, const char *id);
 
-/**
- * ctr_write_atomic() - write @name under @dirfd through a temporary and rename(2):
- * readers see the old or the new file, never a torn one. Not fsync'd: runtime state
- * lives in /run and does not outlive a reboot, and fsync would dominate start-up.
- */
-int ctr_write_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
-		     struct cabin_err **err);
-
 /** ctr_state_save() - write state.json into @dirfd atomically. */
 int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err);
 

@@ -108,17 +108,18 @@ int fs_write_file_at(int dirfd, const char *name, const void *data, size_t len,
 }
 
 int fs_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-			 struct cabin_err **err)
+			 unsigned int flags, struct cabin_err **err)
 {
-	cleanup_free char *tmp = xasprintf(".%s.tmp.%d", name, (int)getpid());
+	char tmp[300];
 	cleanup_close int fd = -1;
 	int ret;
 
+	snprintf(tmp, sizeof(tmp), ".%.200s.tmp.%d", name, (int)getpid());
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return cabin_err_make(err, errno, "create `%s`", tmp);
 	ret = fs_write_all(fd, data, len);
-	if (ret == 0 && fsync(fd) < 0)
+	if (ret == 0 && (flags & FS_ATOMIC_FSYNC) && fsync(fd) < 0)
 		ret = -errno;
 	if (ret < 0) {
 		unlinkat(dirfd, tmp, 0);

@@ -29,12 +29,17 @@ int fs_write_all(int fd, const void *buf, size_t len);
 int fs_write_file_at(int dirfd, const char *name, const void *data, size_t len,
 		     struct cabin_err **err);
 
+enum fs_atomic_flags {
+	FS_ATOMIC_FSYNC = 1 << 0, /* also survive a crash (not needed for state in /run) */
+};
+
 /**
- * fs_write_file_atomic() - write a file under @dirfd via a temporary and rename(2),
- * fsync'd, so readers see the old or the new contents, never a torn file.
+ * fs_write_file_atomic() - write a file under @dirfd via a temporary and rename(2), so
+ * readers see the old or the new contents, never a torn file.
+ * @flags: enum fs_atomic_flags
  */
 int fs_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-			 struct cabin_err **err);
+			 unsigned int flags, struct cabin_err **err);
 
 /** fs_mkdir_p() - mkdir -p; existing directories are fine. */
 int fs_mkdir_p(const char *path, mode_t mode, struct cabin_err **err);

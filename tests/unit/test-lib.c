@@ -64,7 +64,7 @@ static void test_fs(void)
 		return;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ret = fs_write_file_atomic(dfd, "state.json", "{}", 2, 0600, &err);
+	ret = fs_write_file_atomic(dfd, "state.json", "{}", 2, 0600, FS_ATOMIC_FSYNC, &err);
 	tap_ok(ret == 0, "atomic write succeeds");
 	sub = xasprintf("%s/state.json", dir);
 	ret = fs_read_file(sub, 1 << 20, &buf, &len, &err);
