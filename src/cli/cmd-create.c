@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
@@ -13,7 +14,7 @@ static const char usage[] =
 	"ID\n"
 	"Create a container from the bundle DIR (default: .); `cabin start ID` runs it.\n";
 
-static int parse_fds(const char *arg, unsigned *out, struct cabin_err **err)
+int cmd_parse_fds(const char *arg, unsigned *out, struct cabin_err **err)
 {
 	char *end;
 	unsigned long v = strtoul(arg, &end, 10);
@@ -25,10 +26,12 @@ static int parse_fds(const char *arg, unsigned *out, struct cabin_err **err)
 	return 0;
 }
 
-int cmd_create(int argc, char **argv, struct cabin_err **err)
+int cmd_parse_create(const char *verb, const char *usage_text, int argc, char **argv,
+		     struct ctr_create_opts *o, struct cabin_err **err)
 {
 	static const struct option opts[] = {
 		{ "bundle", required_argument, NULL, 'b' },
+		{ "detach", no_argument, NULL, 'd' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "console-socket", required_argument, NULL, 'c' },
 		{ "no-pivot", no_argument, NULL, 'P' },
@@ -37,39 +40,55 @@ int cmd_create(int argc, char **argv, struct cabin_err **err)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ctr_create_opts o = { .root = cabin_globals.root, .detach = 1 };
+	int is_run = !strcmp(verb, "run");
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+b:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, is_run ? "+b:dh" : "+b:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			o.bundle = optarg;
+			o->bundle = optarg;
+			break;
+		case 'd':
+			/* `create` always detaches; only `run` has a foreground. */
+			if (!is_run)
+				return cabin_err_make(err, 0, "create: --detach is only for `run`");
+			o->detach = 1;
 			break;
 		case 'p':
-			o.pid_file = optarg;
+			o->pid_file = optarg;
 			break;
 		case 'c':
-			o.console_socket = optarg;
+			o->console_socket = optarg;
 			break;
 		case 'P':
-			o.no_pivot = 1;
+			o->no_pivot = 1;
 			break;
 		case 'k':
 			break; /* keyrings are not namespaced: nothing to create */
 		case 'f':
-			if (parse_fds(optarg, &o.preserve_fds, err) < 0)
+			if (cmd_parse_fds(optarg, &o->preserve_fds, err) < 0)
 				return -1;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			fputs(usage_text, stdout);
+			return 1;
 		default:
-			return cabin_err_make(err, 0,
-					      "create: bad option (see `cabin create --help`)");
+			return cabin_err_make(err, 0, "%s: bad option (see `cabin %s --help`)", verb,
+					      verb);
 		}
 	}
 	if (optind + 1 != argc)
-		return cabin_err_make(err, 0, "create: exactly one container ID is required");
-	o.id = argv[optind];
+		return cabin_err_make(err, 0, "%s: exactly one container ID is required", verb);
+	o->id = argv[optind];
+	return 0;
+}
+
+int cmd_create(int argc, char **argv, struct cabin_err **err)
+{
+	struct ctr_create_opts o = { .root = cabin_globals.root, .detach = 1 };
+	int ret = cmd_parse_create("create", usage, argc, argv, &o, err);
+
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
 	return ctr_create(&o, err);
 }

@@ -43,18 +43,6 @@ static int set_user(json_t *proc, const char *spec, struct cabin_err **err)
 	return 0;
 }
 
-static int parse_fds(const char *arg, unsigned *out, struct cabin_err **err)
-{
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
-
-	if (end == arg || *end || v > 4096)
-		return cabin_err_make(err, 0, "--preserve-fds `%s` must be a number (0..4096)",
-				      arg);
-	*out = (unsigned)v;
-	return 0;
-}
-
 int cmd_exec(int argc, char **argv, struct cabin_err **err)
 {
 	static const struct option opts[] = {
@@ -110,7 +98,7 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 			nnp = 1;
 			break;
 		case 'f':
-			if (parse_fds(optarg, &o.preserve_fds, err) < 0)
+			if (cmd_parse_fds(optarg, &o.preserve_fds, err) < 0)
 				return -1;
 			break;
 		case 'h':

@@ -35,6 +35,18 @@ void cmd_print_help(void);
 #define CABIN_VERSION "0.1.0"
 #define CABIN_OCI_VERSION "1.2.0"
 
+struct ctr_create_opts;
+
+/** cmd_parse_fds() - the value of --preserve-fds (0..4096). */
+int cmd_parse_fds(const char *arg, unsigned *out, struct cabin_err **err);
+
+/**
+ * cmd_parse_create() - the options `create` and `run` share (run also takes --detach)
+ * Return: 0 with @o filled, 1 when --help was printed, <0 with @err set.
+ */
+int cmd_parse_create(const char *verb, const char *usage_text, int argc, char **argv,
+		     struct ctr_create_opts *o, struct cabin_err **err);
+
 int cmd_create(int argc, char **argv, struct cabin_err **err);
 int cmd_start(int argc, char **argv, struct cabin_err **err);
 int cmd_state(int argc, char **argv, struct cabin_err **err);
