@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cmd.h"
@@ -11,20 +10,10 @@ static const char usage[] = "usage: cabin resume ID\nThaw a paused container.\n"
 
 int cmd_resume(int argc, char **argv, struct cabin_err **err)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
+	const char *id = NULL;
+	int ret = cmd_parse_id("resume", usage, argc, argv, &id, err);
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		}
-		return cabin_err_make(err, 0, "resume: bad option (see `cabin resume --help`)");
-	}
-	if (optind + 1 != argc)
-		return cabin_err_make(err, 0, "resume: exactly one container ID is required");
-	return ctr_pause(cabin_globals.root, argv[optind], 0, err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	return ctr_pause(cabin_globals.root, id, 0, err);
 }

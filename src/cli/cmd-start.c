@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cmd.h"
@@ -12,20 +11,10 @@ static const char usage[] = "usage: cabin start ID\nRelease the init of a create
 
 int cmd_start(int argc, char **argv, struct cabin_err **err)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
+	const char *id = NULL;
+	int ret = cmd_parse_id("start", usage, argc, argv, &id, err);
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		}
-		return cabin_err_make(err, 0, "start: bad option (see `cabin start --help`)");
-	}
-	if (optind + 1 != argc)
-		return cabin_err_make(err, 0, "start: exactly one container ID is required");
-	return ctr_start(cabin_globals.root, argv[optind], err);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	return ctr_start(cabin_globals.root, id, err);
 }

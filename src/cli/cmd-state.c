@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,24 +12,14 @@ static const char usage[] = "usage: cabin state ID\n"
 
 int cmd_state(int argc, char **argv, struct cabin_err **err)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	json_t *j = NULL;
 	char *s;
-	int c;
+	const char *id = NULL;
+	int ret = cmd_parse_id("state", usage, argc, argv, &id, err);
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		}
-		return cabin_err_make(err, 0, "state: bad option (see `cabin state --help`)");
-	}
-	if (optind + 1 != argc)
-		return cabin_err_make(err, 0, "state: exactly one container ID is required");
-	if (ctr_state_get(cabin_globals.root, argv[optind], &j, err) < 0)
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	if (ctr_state_get(cabin_globals.root, id, &j, err) < 0)
 		return -1;
 	s = json_dumps(j, JSON_INDENT(2));
 	json_decref(j);

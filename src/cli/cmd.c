@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "lib/error.h"
 #include "lib/util.h"
 
 /* The command table (crun commands[], kvmtool kvm_commands[]). */
@@ -41,4 +43,26 @@ void cmd_print_help(void)
 		if (!(commands[i].flags & CMD_HIDDEN))
 			printf("  %-10s %s\n", commands[i].name, commands[i].summary);
 	printf("\nRun `cabin COMMAND --help` for the options of a command.\n");
+}
+
+int cmd_parse_id(const char *verb, const char *usage_text, int argc, char **argv, const char **id,
+		 struct cabin_err **err)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 1;
+		}
+		return cabin_err_make(err, 0, "%s: bad option (see `cabin %s --help`)", verb, verb);
+	}
+	if (optind + 1 != argc)
+		return cabin_err_make(err, 0, "%s: exactly one container ID is required", verb);
+	*id = argv[optind];
+	return 0;
 }

@@ -37,6 +37,13 @@ void cmd_print_help(void);
 
 struct ctr_create_opts;
 
+/**
+ * cmd_parse_id() - parse `cabin VERB [--help] ID`, for commands that take nothing else
+ * Return: 0 with *@id set, 1 when --help was printed, <0 with @err set.
+ */
+int cmd_parse_id(const char *verb, const char *usage_text, int argc, char **argv, const char **id,
+		 struct cabin_err **err);
+
 /** cmd_parse_fds() - the value of --preserve-fds (0..4096). */
 int cmd_parse_fds(const char *arg, unsigned *out, struct cabin_err **err);
 
