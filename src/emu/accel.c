@@ -17,6 +17,8 @@
 
 #define IOAPIC_BASE 0xfec00000ULL
 #define RUN_BATCH 65536
+/* how often a CPU that only INIT, SIPI or NMI can wake re-reports that it is idle */
+#define IDLE_POLL_MS 10
 
 /* ---- wake-ups ---- */
 
@@ -408,21 +410,48 @@ static void emu_vcpu_fini(struct vcpu *v)
 
 /* ---- run loop ---- */
 
+/* Called with c->lock held. A SIPI latched after the INIT stays for take_events(). */
 static void do_init(struct emu_cpu *c)
 {
 	/* as KVM: the BSP restarts at the reset vector, APs wait for a STARTUP IPI */
 	emu_cpu_reset(c);
 	c->state = c->index == 0 ? EMU_RUNNING : EMU_WAIT_SIPI;
-	c->sipi_vector = -1;
 }
 
+/* Called with c->lock held: start in real mode at vector << 12 (CS = vector << 8, IP = 0). */
 static void do_sipi(struct emu_cpu *c, int vector)
 {
 	c->state = EMU_RUNNING;
 	c->seg[SEG_CS].selector = (uint16_t)(vector << 8);
 	c->seg[SEG_CS].base = (uint64_t)vector << 12;
 	c->rip = 0;
+	c->intr_hint = 1; /* interrupts latched while it waited are polled once it runs */
 	emu_update_mode(c);
+}
+
+/*
+ * Take a latched INIT, then a latched SIPI, as KVM's kvm_apic_accept_events:
+ * INIT resets into wait-for-SIPI (the BSP into the reset vector); a SIPI starts
+ * the CPU only from wait-for-SIPI and is dropped otherwise. A SIPI is not taken
+ * while another INIT waits: INIT, INIT, SIPI must end with the CPU running.
+ * Both transitions happen under c->lock, so cpu_quiescent() on another thread
+ * never sees the CPU between "SIPI consumed" and "running".
+ */
+static void take_events(struct emu_cpu *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->init_pending) {
+		c->init_pending = 0;
+		do_init(c);
+	}
+	if (!c->init_pending && c->sipi_vector >= 0) {
+		int vec = c->sipi_vector;
+
+		c->sipi_vector = -1;
+		if (c->state == EMU_WAIT_SIPI)
+			do_sipi(c, vec);
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void advance_clock(struct emu_cpu *c)
@@ -494,6 +523,38 @@ static int others_idle(struct emu_cpu *c)
 	return 1;
 }
 
+/*
+ * Can @o run again only through INIT, SIPI or NMI? That is: it waits for a
+ * SIPI or is halted with interrupts off, and none of those events is latched.
+ */
+static int cpu_quiescent(struct emu_cpu *o)
+{
+	int q;
+
+	pthread_mutex_lock(&o->lock);
+	if (o->init_pending || o->sipi_vector >= 0 || o->nmi_pending)
+		q = 0;
+	else if (o->state == EMU_WAIT_SIPI)
+		q = 1;
+	else
+		q = o->state == EMU_HALTED && !(o->flags & FL_IF);
+	pthread_mutex_unlock(&o->lock);
+	return q;
+}
+
+static int others_quiescent(struct emu_cpu *c)
+{
+	struct machine *m = c->m;
+
+	for (unsigned int i = 0; i < m->nr_vcpus; i++) {
+		struct emu_cpu *o = m->vcpus[i] ? m->vcpus[i]->accel : NULL;
+
+		if (o && o != c && !cpu_quiescent(o))
+			return 0;
+	}
+	return 1;
+}
+
 static void wait_event(struct emu_cpu *c, int ms)
 {
 	struct timespec ts;
@@ -508,6 +569,29 @@ static void wait_event(struct emu_cpu *c, int ms)
 	if (!c->kick && !c->init_pending && c->sipi_vector < 0 && !c->intr_hint && !c->m->stopping)
 		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * This CPU waits for a SIPI or is halted with interrupts off. Report that as
+ * ACCEL_EXIT_HLT with IF clear, as KVM's path does for the HALTED and
+ * wait-for-SIPI MP states, so vm_vcpu_loop() counts it idle and ends the guest
+ * once every vCPU is. vm_vcpu_loop() marks a vCPU busy again only at its next
+ * I/O or MMIO exit, so a CPU just started by a SIPI would still count as idle
+ * there: report only when every other CPU is quiescent too, else the guest
+ * could end between a SIPI and the started CPU's first instruction. Between
+ * two reports wait IDLE_POLL_MS (or until an event) instead of spinning.
+ * Returns 1 when @exit is filled.
+ */
+static int idle_exit(struct emu_cpu *c, struct accel_exit *exit)
+{
+	if (!c->idle_reported && others_quiescent(c)) {
+		c->idle_reported = 1;
+		exit->reason = ACCEL_EXIT_HLT;
+		return 1;
+	}
+	c->idle_reported = 0;
+	wait_event(c, IDLE_POLL_MS);
+	return 0;
 }
 
 static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
@@ -525,25 +609,12 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 			exit->reason = ACCEL_EXIT_INTR;
 			return 0;
 		}
-		if (c->init_pending) {
-			pthread_mutex_lock(&c->lock);
-			c->init_pending = 0;
-			pthread_mutex_unlock(&c->lock);
-			do_init(c);
-		}
+		take_events(c);
 		if (c->state == EMU_WAIT_SIPI) {
-			int vec;
-
-			pthread_mutex_lock(&c->lock);
-			vec = c->sipi_vector;
-			c->sipi_vector = -1;
-			pthread_mutex_unlock(&c->lock);
-			if (vec >= 0) {
-				do_sipi(c, vec);
-			} else {
-				wait_event(c, 100);
-				continue;
-			}
+			c->intr_hint = 0; /* interrupts stay latched; only INIT/SIPI wake it */
+			if (idle_exit(c, exit))
+				return 0;
+			continue;
 		}
 		run_timers(c);
 		if (c->state == EMU_HALTED) {
@@ -561,8 +632,9 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 			if (c->state == EMU_HALTED) {
 				if (!(c->flags & FL_IF)) {
 					/* stays halted: only INIT (or NMI) ends this */
-					exit->reason = ACCEL_EXIT_HLT;
-					return 0;
+					if (idle_exit(c, exit))
+						return 0;
+					continue;
 				}
 				dl = next_deadline(c);
 				if (dl && others_idle(c)) {
@@ -581,6 +653,7 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 		if (dl && dl > now && (dl - now) / EMU_NS_PER_INSN < c->budget)
 			c->budget = (dl - now) / EMU_NS_PER_INSN + 1;
 		c->icount_base = c->icount;
+		c->idle_reported = 0;
 		emu_exec(c);
 		advance_clock(c);
 		if (c->exit_ready)

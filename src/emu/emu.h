@@ -263,6 +263,7 @@ struct emu_cpu {
 	volatile int nmi_pending; /* an NMI waits for delivery */
 	int nmi_blocked;	  /* an NMI handler runs: blocked until IRET */
 	int init_pending;
+	int idle_reported; /* the last run returned ACCEL_EXIT_HLT for an idle wait */
 	unsigned int index;
 	struct emu_vm *vm;
 	struct machine *m;

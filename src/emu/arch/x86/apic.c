@@ -168,18 +168,30 @@ static int apic_match(struct emu_cpu *t, uint32_t dest, int logical)
 	return ((t->lapic.ldr >> 28) == (dest >> 4)) && ((t->lapic.ldr >> 24) & dest & 0xf);
 }
 
+/*
+ * INIT and SIPI are latched here and taken by the target's own thread, in the
+ * order they were sent (as KVM's pending_events): an INIT drops any SIPI sent
+ * before it, since that SIPI would have found the CPU about to be reset anyway.
+ */
 static void send_init(struct emu_cpu *t)
 {
 	pthread_mutex_lock(&t->lock);
 	t->init_pending = 1;
+	t->sipi_vector = -1;
 	pthread_mutex_unlock(&t->lock);
 	emu_cpu_wake(t);
 }
 
+/*
+ * A SIPI is latched whatever the target's state: an INIT sent just before it
+ * may not have been taken yet, and the target decides when it takes the SIPI
+ * (it starts only from wait-for-SIPI). The first one wins, as on hardware the
+ * second SIPI of the MP sequence finds the AP already running.
+ */
 static void send_sipi(struct emu_cpu *t, int vector)
 {
 	pthread_mutex_lock(&t->lock);
-	if (t->state == EMU_WAIT_SIPI && t->sipi_vector < 0)
+	if (t->sipi_vector < 0)
 		t->sipi_vector = vector;
 	pthread_mutex_unlock(&t->lock);
 	emu_cpu_wake(t);
