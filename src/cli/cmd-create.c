@@ -73,8 +73,8 @@ int cmd_parse_create(const char *verb, const char *usage_text, int argc, char **
 			fputs(usage_text, stdout);
 			return 1;
 		default:
-			return cabin_err_make(err, 0, "%s: bad option (see `cabin %s --help`)", verb,
-					      verb);
+			return cabin_err_make(err, 0, "%s: bad option (see `cabin %s --help`)",
+					      verb, verb);
 		}
 	}
 	if (optind + 1 != argc)

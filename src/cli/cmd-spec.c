@@ -57,8 +57,7 @@ int cmd_spec(int argc, char **argv, struct cabin_err **err)
 	json_decref(j);
 	if (!s)
 		return cabin_err_make(err, ENOMEM, "spec: encode");
-	ret = fs_write_file_atomic(dfd, "config.json", s, strlen(s), 0644, FS_ATOMIC_FSYNC,
-				   err);
+	ret = fs_write_file_atomic(dfd, "config.json", s, strlen(s), 0644, FS_ATOMIC_FSYNC, err);
 	free(s);
 	return ret < 0 ? cabin_err_wrap(err, "spec") : 0;
 }

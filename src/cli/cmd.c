@@ -36,7 +36,8 @@ const struct cmd *cmd_find(const char *name)
 
 void cmd_print_help(void)
 {
-	printf("usage: cabin [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS]\n\n"
+	printf("usage: cabin [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND "
+	       "[ARGS]\n\n"
 	       "cabin runs containers (an OCI runtime) and microVMs from one binary.\n\n"
 	       "commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)

@@ -6,11 +6,11 @@ struct cabin_err;
 
 /* Global options, parsed by main.c before the command (runc/crun compatible). */
 struct cabin_globals {
-	const char *root;       /* --root: state directory, default /run/cabin */
-	const char *log;        /* --log FILE */
+	const char *root;	/* --root: state directory, default /run/cabin */
+	const char *log;	/* --log FILE */
 	const char *log_format; /* --log-format text|json */
-	int debug;              /* --debug */
-	int systemd_cgroup;     /* --systemd-cgroup: accepted, refused when a container asks */
+	int debug;		/* --debug */
+	int systemd_cgroup;	/* --systemd-cgroup: accepted, refused when a container asks */
 };
 
 extern struct cabin_globals cabin_globals;

@@ -78,9 +78,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = log_init(cabin_globals.log,
-		       cabin_globals.log_format && !strcmp(cabin_globals.log_format, "json") ?
-			       LOG_FMT_JSON :
-			       LOG_FMT_TEXT,
+		       cabin_globals.log_format && !strcmp(cabin_globals.log_format, "json")
+			       ? LOG_FMT_JSON
+			       : LOG_FMT_TEXT,
 		       cabin_globals.debug);
 	if (ret < 0) {
 		fprintf(stderr, "cabin: open log `%s`: %s\n", cabin_globals.log, strerror(-ret));

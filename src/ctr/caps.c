@@ -115,28 +115,30 @@ int ctr_caps_parse(json_t *caps, struct ctr_caps *out, struct cabin_err **err)
 			int c;
 
 			if (!name)
-				return cabin_err_make(err, 0,
-						      "process.capabilities.%s[%zu]: expected a string",
-						      sets[s], i);
+				return cabin_err_make(
+					err, 0, "process.capabilities.%s[%zu]: expected a string",
+					sets[s], i);
 			if (cap_number(name, &c) < 0)
-				return cabin_err_make(err, 0,
-						      "process.capabilities.%s: unknown capability `%s`",
-						      sets[s], name);
+				return cabin_err_make(
+					err, 0, "process.capabilities.%s: unknown capability `%s`",
+					sets[s], name);
 			if (c > last_cap())
-				return cabin_err_make(err, 0,
-						      "process.capabilities.%s: `%s` is not supported "
-						      "by the running kernel (last capability %d)",
-						      sets[s], name, last_cap());
+				return cabin_err_make(
+					err, 0,
+					"process.capabilities.%s: `%s` is not supported "
+					"by the running kernel (last capability %d)",
+					sets[s], name, last_cap());
 			/*
 			 * Nothing can put a capability back into a bounding set: if the runtime
 			 * lacks it, the container cannot have it. Say so instead of silently
 			 * running with less than was asked for.
 			 */
 			if (!(bnd & (1ULL << c)))
-				return cabin_err_make(err, 0,
-						      "process.capabilities.%s: `%s` is not in the "
-						      "runtime's bounding set, so it cannot be granted",
-						      sets[s], name);
+				return cabin_err_make(
+					err, 0,
+					"process.capabilities.%s: `%s` is not in the "
+					"runtime's bounding set, so it cannot be granted",
+					sets[s], name);
 			*masks[s] |= 1ULL << c;
 		}
 	}
@@ -169,10 +171,10 @@ static int set_proc(uint64_t eff, uint64_t prm, uint64_t inh, const char *what,
 			cap_set_flag(c, CAP_INHERITABLE, 1, &v, CAP_SET);
 	}
 	if (cap_set_proc(c) < 0)
-		ret = cabin_err_make(err, errno,
-				     "%s: capset effective `%#llx` permitted `%#llx` inheritable `%#llx`",
-				     what, (unsigned long long)eff, (unsigned long long)prm,
-				     (unsigned long long)inh);
+		ret = cabin_err_make(
+			err, errno,
+			"%s: capset effective `%#llx` permitted `%#llx` inheritable `%#llx`", what,
+			(unsigned long long)eff, (unsigned long long)prm, (unsigned long long)inh);
 	cap_free(c);
 	return ret;
 }
@@ -242,8 +244,8 @@ int ctr_caps_apply(const struct ctr_caps *caps, struct cabin_err **err)
 						      "process.capabilities.ambient: raise `%s`",
 						      name_of(i, nm, sizeof(nm)));
 			log_debug("process.capabilities.ambient: `%s` not raised: it is not both "
-				 "permitted and inheritable",
-				 name_of(i, nm, sizeof(nm)));
+				  "permitted and inheritable",
+				  name_of(i, nm, sizeof(nm)));
 		}
 	}
 	return 0;

@@ -81,8 +81,8 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 	/* kmem accounting cannot be limited separately since Linux 5.16 (writes fail). */
 	if ((has = cg_json_int(m, "kernel", &v, F ".memory", err)) < 0)
 		return has;
-	if (has && v && (ret = v1_kmem(h->dir, "memory.kmem.limit_in_bytes", v, F ".memory.kernel",
-				       err)) < 0)
+	if (has && v &&
+	    (ret = v1_kmem(h->dir, "memory.kmem.limit_in_bytes", v, F ".memory.kernel", err)) < 0)
 		return ret;
 	if ((has = cg_json_int(m, "kernelTCP", &v, F ".memory", err)) < 0)
 		return has;
@@ -97,7 +97,8 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 		return has_swap;
 	has_limit = has_limit && limit != 0;
 	has_swap = has_swap && swap != 0;
-	if (update && has_limit && limit > 0 && json_is_true(json_object_get(m, "checkBeforeUpdate"))) {
+	if (update && has_limit && limit > 0 &&
+	    json_is_true(json_object_get(m, "checkBeforeUpdate"))) {
 		cleanup_free char *use = NULL;
 
 		if ((ret = cg_read(h->dir, "memory.usage_in_bytes", &use, err)) < 0)
@@ -105,7 +106,7 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 		if (strtoll(use, NULL, 10) > limit)
 			return cabin_err_make(err, 0,
 					      F ".memory.limit: `%" PRId64 "` is below the current "
-					      "usage `%s` (checkBeforeUpdate)",
+						"usage `%s` (checkBeforeUpdate)",
 					      limit, use);
 	}
 	/*
@@ -125,8 +126,8 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 		if (ret < 0)
 			return ret;
 	}
-	if (has_swap &&
-	    (ret = write_i64(h->dir, "memory.memsw.limit_in_bytes", swap, F ".memory.swap", err)) < 0)
+	if (has_swap && (ret = write_i64(h->dir, "memory.memsw.limit_in_bytes", swap,
+					 F ".memory.swap", err)) < 0)
 		return ret;
 	/* reservation is the soft limit: reclaimed down to it only under global pressure */
 	if ((has = cg_json_int(m, "reservation", &v, F ".memory", err)) < 0)
@@ -311,8 +312,8 @@ static int v1_blkio(struct ctr_cgroup *cg, json_t *b, struct cabin_err **err)
 		return has;
 	if (has && v) {
 		/* CFQ's blkio.weight is gone since Linux 5.0; BFQ offers blkio.bfq.weight. */
-		const char *file = cg_file_exists(h->dir, "blkio.weight") ? "blkio.weight" :
-											"blkio.bfq.weight";
+		const char *file = cg_file_exists(h->dir, "blkio.weight") ? "blkio.weight"
+									  : "blkio.bfq.weight";
 
 		if ((ret = write_i64(h->dir, file, v, F ".blockIO.weight", err)) < 0)
 			return ret;
@@ -344,9 +345,8 @@ static void device_rule(json_t *d, char *buf, size_t len)
 {
 	json_t *t = json_object_get(d, "type"), *acc = json_object_get(d, "access");
 	const char *type = json_is_string(t) ? json_string_value(t) : "a";
-	const char *access = json_is_string(acc) && *json_string_value(acc) ?
-				     json_string_value(acc) :
-				     "rwm";
+	const char *access =
+		json_is_string(acc) && *json_string_value(acc) ? json_string_value(acc) : "rwm";
 	int64_t maj = -1, min = -1;
 	char smaj[24] = "*", smin[24] = "*";
 
@@ -513,8 +513,9 @@ static int v1_unified(struct ctr_cgroup *cg, json_t *u, struct cabin_err **err)
 	if (!u || !json_object_size(u))
 		return 0;
 	if (!v2)
-		return cabin_err_make(err, 0,
-				      F ".unified: this host has no cgroup v2 hierarchy (cgroup v1 only)");
+		return cabin_err_make(
+			err, 0,
+			F ".unified: this host has no cgroup v2 hierarchy (cgroup v1 only)");
 	json_object_foreach(u, k, v)
 	{
 		cleanup_free char *field = xasprintf(F ".unified.%s", k);

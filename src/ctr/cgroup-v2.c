@@ -60,27 +60,33 @@ int cg_v2_memory(const char *dir, json_t *m, int update, struct cabin_err **err)
 	if ((has = cg_json_int(m, "kernel", &v, F ".memory", err)) < 0)
 		return has;
 	if (has && v)
-		return cabin_err_make(err, 0, F ".memory.kernel: kernel memory limits do not "
-					      "exist on cgroup v2");
+		return cabin_err_make(err, 0,
+				      F ".memory.kernel: kernel memory limits do not "
+					"exist on cgroup v2");
 	if ((has = cg_json_int(m, "kernelTCP", &v, F ".memory", err)) < 0)
 		return has;
 	if (has && v)
-		return cabin_err_make(err, 0, F ".memory.kernelTCP: kernel memory limits do not "
-					      "exist on cgroup v2");
+		return cabin_err_make(err, 0,
+				      F ".memory.kernelTCP: kernel memory limits do not "
+					"exist on cgroup v2");
 	if ((has = cg_json_int(m, "swappiness", &v, F ".memory", err)) < 0)
 		return has;
 	if (has && v >= 0)
-		return cabin_err_make(err, 0, F ".memory.swappiness: `%" PRId64 "` cannot be set "
-					      "on cgroup v2 (no per-cgroup swappiness)", v);
+		return cabin_err_make(err, 0,
+				      F ".memory.swappiness: `%" PRId64 "` cannot be set "
+					"on cgroup v2 (no per-cgroup swappiness)",
+				      v);
 	if (json_is_true(json_object_get(m, "disableOOMKiller")))
-		return cabin_err_make(err, 0, F ".memory.disableOOMKiller: not supported on cgroup v2");
+		return cabin_err_make(err, 0,
+				      F ".memory.disableOOMKiller: not supported on cgroup v2");
 	if ((has_limit = cg_json_int(m, "limit", &limit, F ".memory", err)) < 0)
 		return has_limit;
 	if ((has_swap = cg_json_int(m, "swap", &swap, F ".memory", err)) < 0)
 		return has_swap;
 	has_limit = has_limit && limit != 0;
 	has_swap = has_swap && swap != 0;
-	if (update && has_limit && limit > 0 && json_is_true(json_object_get(m, "checkBeforeUpdate"))) {
+	if (update && has_limit && limit > 0 &&
+	    json_is_true(json_object_get(m, "checkBeforeUpdate"))) {
 		cleanup_free char *use = NULL;
 
 		if ((ret = cg_read(dir, "memory.current", &use, err)) < 0)
@@ -88,7 +94,7 @@ int cg_v2_memory(const char *dir, json_t *m, int update, struct cabin_err **err)
 		if (strtoll(use, NULL, 10) > limit)
 			return cabin_err_make(err, 0,
 					      F ".memory.limit: `%" PRId64 "` is below the current "
-					      "usage `%s` (checkBeforeUpdate)",
+						"usage `%s` (checkBeforeUpdate)",
 					      limit, use);
 	}
 	if (has_limit && (ret = write_i64(dir, "memory.max", limit, F ".memory.limit", err)) < 0)
@@ -149,13 +155,15 @@ int cg_v2_cpu(const char *dir, json_t *c, struct cabin_err **err)
 	if ((has = cg_json_int(c, "realtimeRuntime", &v, F ".cpu", err)) < 0)
 		return has;
 	if (has && v)
-		return cabin_err_make(err, 0, F ".cpu.realtimeRuntime: realtime scheduling groups "
-					      "do not exist on cgroup v2");
+		return cabin_err_make(err, 0,
+				      F ".cpu.realtimeRuntime: realtime scheduling groups "
+					"do not exist on cgroup v2");
 	if ((has = cg_json_int(c, "realtimePeriod", &v, F ".cpu", err)) < 0)
 		return has;
 	if (has && v)
-		return cabin_err_make(err, 0, F ".cpu.realtimePeriod: realtime scheduling groups "
-					      "do not exist on cgroup v2");
+		return cabin_err_make(err, 0,
+				      F ".cpu.realtimePeriod: realtime scheduling groups "
+					"do not exist on cgroup v2");
 	if ((has = cg_json_int(c, "idle", &v, F ".cpu", err)) < 0)
 		return has;
 	if (has && v && (ret = write_i64(dir, "cpu.idle", v, F ".cpu.idle", err)) < 0)
@@ -235,11 +243,11 @@ int cg_v2_io(const char *dir, json_t *b, struct cabin_err **err)
 			cg_json_int(d, "minor", &min, field, NULL);
 			cg_json_int(d, "rate", &rate, field, NULL);
 			if (rate)
-				snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %s=%" PRId64, maj,
-					 min, thr[k].word, rate);
+				snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %s=%" PRId64,
+					 maj, min, thr[k].word, rate);
 			else
-				snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %s=max", maj, min,
-					 thr[k].word);
+				snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %s=max", maj,
+					 min, thr[k].word);
 			if ((ret = cg_write(dir, "io.max", buf, field, err)) < 0)
 				return ret;
 		}
@@ -326,8 +334,9 @@ int cg_v2_apply(struct ctr_cgroup *cg, struct cg_hier *h, json_t *res, int updat
 	if ((ret = cg_v2_hugetlb(h->dir, json_object_get(res, "hugepageLimits"), err)) < 0)
 		return ret;
 	if (json_object_size(json_object_get(res, "network")))
-		return cabin_err_make(err, 0, F ".network: net_cls and net_prio do not exist on "
-					      "cgroup v2 (use eBPF or tc)");
+		return cabin_err_make(err, 0,
+				      F ".network: net_cls and net_prio do not exist on "
+					"cgroup v2 (use eBPF or tc)");
 	if ((ret = cg_v2_rdma(h->dir, json_object_get(res, "rdma"), err)) < 0)
 		return ret;
 	json_object_foreach(json_object_get(res, "unified"), k, e)
@@ -344,9 +353,12 @@ int cg_v2_apply(struct ctr_cgroup *cg, struct cg_hier *h, json_t *res, int updat
 
 /* The kernel's BPF instruction macros are not UAPI; these few are enough here. */
 #define I_LDX_W(d, s, o)                                                                           \
-	((struct bpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = d, .src_reg = s, .off = o })
-#define I_ALU_K(op, d, k) ((struct bpf_insn){ .code = BPF_ALU | op | BPF_K, .dst_reg = d, .imm = k })
-#define I_MOV_K(d, k) ((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = d, .imm = k })
+	((struct bpf_insn){                                                                        \
+		.code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = d, .src_reg = s, .off = o })
+#define I_ALU_K(op, d, k)                                                                          \
+	((struct bpf_insn){ .code = BPF_ALU | op | BPF_K, .dst_reg = d, .imm = k })
+#define I_MOV_K(d, k)                                                                              \
+	((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = d, .imm = k })
 #define I_MOV_X(d, s)                                                                              \
 	((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = d, .src_reg = s })
 #define I_JMP_K(op, d, k, o)                                                                       \
@@ -485,8 +497,8 @@ int cg_v2_devices_attach(const char *dir, json_t *devices, struct cabin_err **er
 	a.attach_type = BPF_CGROUP_DEVICE;
 	a.attach_flags = BPF_F_ALLOW_MULTI;
 	if (sys_bpf(BPF_PROG_ATTACH, &a) < 0)
-		return cabin_err_make(err, errno, F ".devices: attach the eBPF device filter to `%s`",
-				      dir);
+		return cabin_err_make(err, errno,
+				      F ".devices: attach the eBPF device filter to `%s`", dir);
 	/* Replace, not stack: an update must be able to widen access again. */
 	for (i = 0; i < nold; i++) {
 		cleanup_close int ofd = -1;

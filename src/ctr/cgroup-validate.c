@@ -81,7 +81,8 @@ static int validate_memory(json_t *m, struct cabin_err **err)
 	if ((ret = get_int(m, "reservation", &resv, F ".memory", &has_resv, err)) < 0)
 		return ret;
 	if (has_limit && limit < -1)
-		return cabin_err_make(err, 0, F ".memory.limit: `%lld` is negative (-1 is unlimited)",
+		return cabin_err_make(err, 0,
+				      F ".memory.limit: `%lld` is negative (-1 is unlimited)",
 				      (long long)limit);
 	if (has_limit && limit > 0 && limit < CG_MEMORY_MIN)
 		return cabin_err_make(err, 0,
@@ -92,26 +93,26 @@ static int validate_memory(json_t *m, struct cabin_err **err)
 				      F ".memory.reservation: `%lld` is negative (-1 is unlimited)",
 				      (long long)resv);
 	if (has_swap && swap < -1)
-		return cabin_err_make(err, 0, F ".memory.swap: `%lld` is negative (-1 is unlimited)",
+		return cabin_err_make(err, 0,
+				      F ".memory.swap: `%lld` is negative (-1 is unlimited)",
 				      (long long)swap);
 	/* swap is memory+swap (the v1 memsw semantics of the runtime-spec). */
 	if (has_swap && swap > 0) {
 		if (!has_limit || limit <= 0)
 			return cabin_err_make(err, 0,
 					      F ".memory.swap: `%lld` needs " F ".memory.limit "
-					      "(swap is the memory+swap limit)",
+						"(swap is the memory+swap limit)",
 					      (long long)swap);
 		if (swap < limit)
 			return cabin_err_make(err, 0,
 					      F ".memory.swap: `%lld` is below " F ".memory.limit "
-					      "`%lld` (swap is the memory+swap limit)",
+						"`%lld` (swap is the memory+swap limit)",
 					      (long long)swap, (long long)limit);
 	}
 	if (has_resv && has_limit && limit > 0 && resv > limit)
-		return cabin_err_make(err, 0,
-				      F ".memory.reservation: `%lld` is above " F
-				      ".memory.limit `%lld`",
-				      (long long)resv, (long long)limit);
+		return cabin_err_make(
+			err, 0, F ".memory.reservation: `%lld` is above " F ".memory.limit `%lld`",
+			(long long)resv, (long long)limit);
 	if ((ret = get_int(m, "swappiness", &v, F ".memory", &has, err)) < 0)
 		return ret;
 	if (has && (v < 0 || v > 100) && v != -1)
@@ -121,7 +122,8 @@ static int validate_memory(json_t *m, struct cabin_err **err)
 		return ret;
 	if ((ret = get_int(m, "kernelTCP", &v, F ".memory", &has, err)) < 0)
 		return ret;
-	if (json_object_get(m, "disableOOMKiller") && !json_is_boolean(json_object_get(m, "disableOOMKiller")))
+	if (json_object_get(m, "disableOOMKiller") &&
+	    !json_is_boolean(json_object_get(m, "disableOOMKiller")))
 		return cabin_err_make(err, 0, F ".memory.disableOOMKiller: expected a boolean");
 	return 0;
 }
@@ -145,9 +147,9 @@ static int validate_cpu(json_t *c, struct cabin_err **err)
 	if ((ret = get_int(c, "quota", &quota, F ".cpu", &has_quota, err)) < 0)
 		return ret;
 	if (has_quota && quota != 0 && quota != -1 && quota < 1000)
-		return cabin_err_make(err, 0,
-				      F ".cpu.quota: `%lld` is below the kernel's minimum of 1000 us",
-				      (long long)quota);
+		return cabin_err_make(
+			err, 0, F ".cpu.quota: `%lld` is below the kernel's minimum of 1000 us",
+			(long long)quota);
 	if ((ret = get_int(c, "period", &v, F ".cpu", &has, err)) < 0)
 		return ret;
 	if (has && v != 0 && (v < 1000 || v > 1000000))
@@ -211,8 +213,9 @@ static int validate_device_list(json_t *a, const char *field, int with_weight,
 			if ((ret = get_int(d, "weight", &v, f, &has, err)) < 0)
 				return ret;
 			if (has && (v < 10 || v > 1000))
-				return cabin_err_make(err, 0, "%s.weight: `%lld` is not in 10..1000",
-						      f, (long long)v);
+				return cabin_err_make(err, 0,
+						      "%s.weight: `%lld` is not in 10..1000", f,
+						      (long long)v);
 		} else {
 			if ((ret = get_int(d, "rate", &v, f, &has, err)) < 0)
 				return ret;
@@ -291,8 +294,9 @@ static int validate_devices(json_t *a, struct cabin_err **err)
 			const char *s = json_is_string(acc) ? json_string_value(acc) : NULL;
 
 			if (!s || strspn(s, "rwm") != strlen(s))
-				return cabin_err_make(err, 0, "%s.access: `%s` is not a subset of rwm",
-						      f, s ? s : "?");
+				return cabin_err_make(err, 0,
+						      "%s.access: `%s` is not a subset of rwm", f,
+						      s ? s : "?");
 		}
 		if ((ret = get_int(d, "major", &v, f, &has, err)) < 0)
 			return ret;
@@ -358,8 +362,8 @@ static int validate_unified(json_t *u, struct cabin_err **err)
 		if (!*k || strchr(k, '/') || k[0] == '.' || !strchr(k, '.') ||
 		    (!strncmp(k, "cgroup.", 7) && strcmp(k, "cgroup.max.descendants") &&
 		     strcmp(k, "cgroup.max.depth")))
-			return cabin_err_make(err, 0, F ".unified: key `%s` is not a controller file",
-					      k);
+			return cabin_err_make(err, 0,
+					      F ".unified: key `%s` is not a controller file", k);
 		if (!json_is_string(v))
 			return cabin_err_make(err, 0, F ".unified.%s: expected a string", k);
 	}

@@ -33,7 +33,7 @@
 
 /* v1 controller names as they appear in mount options (other options are not controllers). */
 static const char *const v1_controllers[] = {
-	"cpu",	   "cpuacct", "cpuset",	   "memory", "devices", "freezer", "net_cls",
+	"cpu",	    "cpuacct", "cpuset",     "memory",	"devices", "freezer", "net_cls",
 	"net_prio", "blkio",   "perf_event", "hugetlb", "pids",	   "rdma",    "misc",
 };
 
@@ -77,7 +77,8 @@ int cg_write(const char *dir, const char *file, const char *val, const char *fie
 
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return cabin_err_make(err, 0, "%s%s`%s` is not available on this host (no `%s`)",
+			return cabin_err_make(err, 0,
+					      "%s%s`%s` is not available on this host (no `%s`)",
 					      field ? field : "", field ? ": " : "", file, p);
 		return cabin_err_make(err, errno, "%s%sopen `%s`", field ? field : "",
 				      field ? ": " : "", p);
@@ -104,8 +105,7 @@ int cg_read(const char *dir, const char *file, char **out, struct cabin_err **er
 	return 0;
 }
 
-int cg_json_int(json_t *obj, const char *key, int64_t *v, const char *field,
-		struct cabin_err **err)
+int cg_json_int(json_t *obj, const char *key, int64_t *v, const char *field, struct cabin_err **err)
 {
 	json_t *j = obj ? json_object_get(obj, key) : NULL;
 
@@ -343,8 +343,8 @@ static int own_cgroup(const char *controllers, int v2, char **out, struct cabin_
 		if (!c2)
 			continue;
 		*c2 = '\0';
-		if (v2 ? (!strcmp(line, "0") && c1[1] == '\0') :
-			 (c1[1] && same_controllers(c1 + 1, controllers))) {
+		if (v2 ? (!strcmp(line, "0") && c1[1] == '\0')
+		       : (c1[1] && same_controllers(c1 + 1, controllers))) {
 			*out = xstrdup(c2 + 1);
 			return 0;
 		}
@@ -366,11 +366,12 @@ static int check_path(const char *p, struct cabin_err **err)
 	for (; *c; c++)
 		colons += *c == ':';
 	if (p[0] != '/' && colons == 2)
-		return cabin_err_make(err, 0,
-				      "linux.cgroupsPath `%s`: the systemd form `slice:prefix:name` "
-				      "needs the systemd cgroup manager, which is not available; "
-				      "use a cgroupfs path such as `/cabin/<id>`",
-				      p);
+		return cabin_err_make(
+			err, 0,
+			"linux.cgroupsPath `%s`: the systemd form `slice:prefix:name` "
+			"needs the systemd cgroup manager, which is not available; "
+			"use a cgroupfs path such as `/cabin/<id>`",
+			p);
 	c = p;
 	while (*c) {
 		const char *e = strchrnul(c, '/');
@@ -604,7 +605,8 @@ static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err *
 	}
 	mnt_free(m, n);
 	if (!cg->n)
-		return cabin_err_make(err, 0, "no cgroup hierarchy is mounted (see /proc/self/mountinfo)");
+		return cabin_err_make(err, 0,
+				      "no cgroup hierarchy is mounted (see /proc/self/mountinfo)");
 	*out = steal_ptr(&cg);
 	return 0;
 }
@@ -613,9 +615,12 @@ static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err *
 static const struct {
 	const char *key, *v1, *v2;
 } res_ctrl[] = {
-	{ "memory", "memory", "memory" }, { "cpu", "cpu", "cpu" },
-	{ "pids", "pids", "pids" },	  { "blockIO", "blkio", "io" },
-	{ "hugepageLimits", "hugetlb", "hugetlb" }, { "rdma", "rdma", "rdma" },
+	{ "memory", "memory", "memory" },
+	{ "cpu", "cpu", "cpu" },
+	{ "pids", "pids", "pids" },
+	{ "blockIO", "blkio", "io" },
+	{ "hugepageLimits", "hugetlb", "hugetlb" },
+	{ "rdma", "rdma", "rdma" },
 };
 
 struct cg_hier *cg_hybrid_v2(struct ctr_cgroup *cg, const char *v1ctrl, const char *v2ctrl)
@@ -642,8 +647,8 @@ static int v1_mounted(const struct ctr_cgroup *cg, const char *ctrl)
 /* Controllers to enable in a cgroup2 hierarchy for @res. */
 static char **v2_wanted(const struct ctr_cgroup *cg, json_t *res)
 {
-	static const char *const all[] = { "cpuset", "cpu", "io", "memory", "pids", "hugetlb",
-					   "rdma", "misc" };
+	static const char *const all[] = { "cpuset", "cpu",	"io",	"memory",
+					   "pids",   "hugetlb", "rdma", "misc" };
 	char **w = xcalloc(ARRAY_SIZE(all) + ARRAY_SIZE(res_ctrl) + 2, sizeof(*w));
 	size_t i, n = 0;
 	json_t *c;
@@ -813,8 +818,8 @@ int ctr_cgroup_add_spec_devices(json_t *resources, json_t *devices, struct cabin
 		json_t *maj = json_object_get(d, "major"), *min = json_object_get(d, "minor");
 
 		if (!type || !json_is_integer(maj) || !json_is_integer(min))
-			return cabin_err_make(err, 0, "linux.devices[%zu]: type, major and minor needed",
-					      i);
+			return cabin_err_make(
+				err, 0, "linux.devices[%zu]: type, major and minor needed", i);
 		/* "u" (unbuffered character device) is a "c" for the devices controller */
 		json_array_append_new(rules, json_pack("{s:b,s:s,s:O,s:O,s:s}", "allow", 1, "type",
 						       type[0] == 'b' ? "b" : "c", "major", maj,
@@ -1284,8 +1289,8 @@ static int read_keyed(const char *dir, const char *file, const char *key, uint64
 
 json_t *ctr_cgroup_stats(struct ctr_cgroup *cg)
 {
-	json_t *o = json_object(), *mem = json_object(), *mu = json_object(),
-	       *cpu = json_object(), *cu = json_object(), *pids = json_object();
+	json_t *o = json_object(), *mem = json_object(), *mu = json_object(), *cpu = json_object(),
+	       *cu = json_object(), *pids = json_object();
 	uint64_t v;
 
 	if (cg->mode == CTR_CGROUP_V2) {

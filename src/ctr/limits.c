@@ -125,7 +125,8 @@ int ctr_rlimits_validate(json_t *rlimits, struct cabin_err **err)
 		 */
 		if (getrlimit(res, &cur) == 0 && hard > cur.rlim_max && !have_sys_resource())
 			return cabin_err_make(err, 0,
-					      "process.rlimits: `%s` hard `%" PRIu64 "` is above the "
+					      "process.rlimits: `%s` hard `%" PRIu64
+					      "` is above the "
 					      "runtime's hard limit `%" PRIu64 "` and raising it "
 					      "needs CAP_SYS_RESOURCE",
 					      type, (uint64_t)hard, (uint64_t)cur.rlim_max);
@@ -165,8 +166,9 @@ int ctr_rlimits_apply(json_t *rlimits, struct cabin_err **err)
  */
 static const char *sysctl_ns(const char *key)
 {
-	static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-					   "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+	static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb",
+					   "kernel.msgmni", "kernel.sem",
+					   "kernel.shmall", "kernel.shmmax",
 					   "kernel.shmmni", "kernel.shm_rmid_forced" };
 	size_t i;
 
@@ -213,18 +215,20 @@ int ctr_sysctl_validate_ns(json_t *sysctl, json_t *namespaces, struct cabin_err 
 			return cabin_err_make(err, 0, "linux.sysctl: invalid name `%s`", k);
 		ns = sysctl_ns(k);
 		if (!ns)
-			return cabin_err_make(err, 0,
-					      "linux.sysctl: `%s` is not namespaced and would change "
-					      "the host",
-					      k);
+			return cabin_err_make(
+				err, 0,
+				"linux.sysctl: `%s` is not namespaced and would change "
+				"the host",
+				k);
 		if (namespaces) {
 			size_t i;
 			json_t *n;
 			int found = 0;
 
-			json_array_foreach(namespaces, i, n)
-				if (!strcmp(ns, json_string_value(json_object_get(n, "type")) ?: ""))
-					found = 1;
+			json_array_foreach(
+				namespaces, i,
+				n) if (!strcmp(ns, json_string_value(json_object_get(n, "type"))
+							   ?: "")) found = 1;
 			if (!found)
 				return cabin_err_make(err, 0,
 						      "linux.sysctl: `%s` needs a `%s` namespace "

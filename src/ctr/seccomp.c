@@ -36,8 +36,8 @@ struct ctr_seccomp {
 /* Largest number of argument conditions per rule (syscalls have six arguments). */
 #define MAX_ARGS 6
 
-static int parse_action(const char *name, json_t *errno_ret, uint32_t dflt_errno,
-			uint32_t *out, int *notify, const char *field, struct cabin_err **err)
+static int parse_action(const char *name, json_t *errno_ret, uint32_t dflt_errno, uint32_t *out,
+			int *notify, const char *field, struct cabin_err **err)
 {
 	uint32_t eret = dflt_errno;
 
@@ -78,9 +78,12 @@ static int parse_op(const char *name, enum scmp_compare *op)
 		const char *name;
 		enum scmp_compare op;
 	} ops[] = {
-		{ "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-		{ "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-		{ "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+		{ "SCMP_CMP_NE", SCMP_CMP_NE },
+		{ "SCMP_CMP_LT", SCMP_CMP_LT },
+		{ "SCMP_CMP_LE", SCMP_CMP_LE },
+		{ "SCMP_CMP_EQ", SCMP_CMP_EQ },
+		{ "SCMP_CMP_GE", SCMP_CMP_GE },
+		{ "SCMP_CMP_GT", SCMP_CMP_GT },
 		{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
 	};
 	size_t i;
@@ -123,9 +126,9 @@ static int set_flag(scmp_filter_ctx ctx, const char *name, struct cabin_err **er
 	else if (!strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
 		attr = SCMP_FLTATR_CTL_SSB;
 	else if (!strcmp(name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"))
-		return cabin_err_make(err, 0,
-				      F ".flags: `%s` needs libseccomp 2.6 (this build has %d.%d.%d)",
-				      name, SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
+		return cabin_err_make(
+			err, 0, F ".flags: `%s` needs libseccomp 2.6 (this build has %d.%d.%d)",
+			name, SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
 	else
 		return cabin_err_make(err, 0, F ".flags: unknown flag `%s`", name);
 	ret = seccomp_attr_set(ctx, attr, 1);
@@ -142,8 +145,8 @@ static int set_flag(scmp_filter_ctx ctx, const char *name, struct cabin_err **er
 static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint32_t dflt,
 			struct cabin_err **err)
 {
-	json_t *names = json_object_get(entry, "names"), *args = json_object_get(entry, "args"),
-	       *n, *a;
+	json_t *names = json_object_get(entry, "names"), *args = json_object_get(entry, "args"), *n,
+	       *a;
 	struct scmp_arg_cmp cmp[MAX_ARGS];
 	char field[64];
 	uint32_t act;
@@ -154,7 +157,8 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 	if (!json_is_object(entry))
 		return cabin_err_make(err, 0, "%s: expected an object", field);
 	ret = parse_action(json_string_value(json_object_get(entry, "action")),
-			   json_object_get(entry, "errnoRet"), EPERM, &act, &sc->notify, field, err);
+			   json_object_get(entry, "errnoRet"), EPERM, &act, &sc->notify, field,
+			   err);
 	if (ret < 0)
 		return ret;
 	if (!json_is_array(names))
@@ -173,12 +177,12 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 		    json_integer_value(ix) >= MAX_ARGS)
 			return cabin_err_make(err, 0, "%s.args[%zu].index: must be 0..5", field, i);
 		if (parse_op(json_string_value(json_object_get(a, "op")), &op) < 0)
-			return cabin_err_make(err, 0, "%s.args[%zu].op: unknown operator `%s`", field,
-					      i,
+			return cabin_err_make(err, 0, "%s.args[%zu].op: unknown operator `%s`",
+					      field, i,
 					      json_string_value(json_object_get(a, "op")) ?: "");
 		if (!json_is_integer(v) || (v2 && !json_is_null(v2) && !json_is_integer(v2)))
-			return cabin_err_make(err, 0, "%s.args[%zu]: value must be an integer", field,
-					      i);
+			return cabin_err_make(err, 0, "%s.args[%zu]: value must be an integer",
+					      field, i);
 		cmp[ncmp].arg = (unsigned int)json_integer_value(ix);
 		cmp[ncmp].op = op;
 		/* jansson integers are signed: the uint64 bit pattern is kept as is. */
@@ -208,8 +212,8 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 			for (k = 0; k < ncmp; k++) {
 				ret = seccomp_rule_add_array(sc->ctx, act, nr, 1, &cmp[k]);
 				if (ret < 0)
-					return cabin_err_make(err, -ret, "%s: add rule for `%s`", field,
-							      name);
+					return cabin_err_make(err, -ret, "%s: add rule for `%s`",
+							      field, name);
 			}
 			continue;
 		}
@@ -261,7 +265,7 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 	if (notify)
 		return cabin_err_make(err, 0,
 				      F ".defaultAction: `SCMP_ACT_NOTIFY` cannot be the default "
-				      "(the runtime's own syscalls would block)");
+					"(the runtime's own syscalls would block)");
 	sc = xcalloc(1, sizeof(*sc));
 	sc->ctx = seccomp_init(dflt);
 	if (!sc->ctx)
@@ -291,22 +295,19 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 	a = json_object_get(seccomp, "flags");
 	if (a && !json_is_array(a))
 		return cabin_err_make(err, 0, F ".flags: expected an array");
-	json_array_foreach(a, i, e)
-		if ((ret = set_flag(sc->ctx, json_string_value(e), err)) < 0)
-			return ret;
+	json_array_foreach(a, i, e) if ((ret = set_flag(sc->ctx, json_string_value(e), err)) <
+					0) return ret;
 	a = json_object_get(seccomp, "syscalls");
 	if (a && !json_is_array(a))
 		return cabin_err_make(err, 0, F ".syscalls: expected an array");
-	json_array_foreach(a, i, e)
-		if ((ret = add_syscalls(sc, e, i, dflt, err)) < 0)
-			return ret;
+	json_array_foreach(a, i, e) if ((ret = add_syscalls(sc, e, i, dflt, err)) < 0) return ret;
 	lp = json_object_get(seccomp, "listenerPath");
 	if (lp && !json_is_null(lp)) {
 		if (!json_is_string(lp) || json_string_value(lp)[0] != '/' ||
 		    strlen(json_string_value(lp)) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			return cabin_err_make(err, 0,
 					      F ".listenerPath: must be an absolute socket path "
-					      "shorter than 108 bytes");
+						"shorter than 108 bytes");
 		sc->listener_path = xstrdup(json_string_value(lp));
 	}
 	lm = json_object_get(seccomp, "listenerMetadata");
@@ -333,9 +334,10 @@ int ctr_seccomp_apply(struct ctr_seccomp *sc, int *notify_fd, struct cabin_err *
 	 * the capabilities are reduced (runc's order), and must allow what follows.
 	 */
 	if (ret == -EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0)
-		return cabin_err_make(err, EACCES,
-				      "load the seccomp filter: without process.noNewPrivileges "
-				      "it needs CAP_SYS_ADMIN (load it before dropping capabilities)");
+		return cabin_err_make(
+			err, EACCES,
+			"load the seccomp filter: without process.noNewPrivileges "
+			"it needs CAP_SYS_ADMIN (load it before dropping capabilities)");
 	if (ret < 0)
 		return cabin_err_make(err, -ret, "load the seccomp filter");
 	if (sc->notify && notify_fd) {

@@ -171,7 +171,8 @@ static int rm_rf_dir(int dirfd, dev_t dev, struct cabin_err **err)
 
 			/* Never cross into another filesystem (a leftover bind mount). */
 			if (st.st_dev != dev)
-				return cabin_err_make(err, EBUSY, "`%s` is a mount point", de->d_name);
+				return cabin_err_make(err, EBUSY, "`%s` is a mount point",
+						      de->d_name);
 			sub = openat(dirfd, de->d_name,
 				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)

@@ -91,7 +91,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		char esc[sizeof(msg) * 2];
 
 		json_escape(esc, sizeof(esc), msg);
-		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
+		n = snprintf(line, sizeof(line),
+			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
 			     level_names[lvl], esc, ts, now.tv_nsec);
 	} else {
 		n = snprintf(line, sizeof(line), "%s.%09ldZ %s: %s\n", ts, now.tv_nsec,

@@ -43,9 +43,9 @@ struct x86_sregs {
 };
 
 enum accel_exit_reason {
-	ACCEL_EXIT_IO,       /* port I/O: see exit.io */
+	ACCEL_EXIT_IO,	     /* port I/O: see exit.io */
 	ACCEL_EXIT_MMIO,     /* access to guest-physical address not backed by RAM */
-	ACCEL_EXIT_HLT,      /* HLT with interrupts disabled, or no irqchip to wake it */
+	ACCEL_EXIT_HLT,	     /* HLT with interrupts disabled, or no irqchip to wake it */
 	ACCEL_EXIT_SHUTDOWN, /* triple fault / shutdown */
 	ACCEL_EXIT_INTR,     /* vcpu_kick() or a signal interrupted the run */
 	ACCEL_EXIT_INTERNAL, /* accelerator failure: see exit.internal */
@@ -56,17 +56,17 @@ struct accel_exit {
 	union {
 		struct {
 			uint16_t port;
-			uint8_t size;     /* 1, 2 or 4 */
+			uint8_t size; /* 1, 2 or 4 */
 			uint8_t is_write;
-			uint32_t count;   /* > 1 for string I/O (rep ins/outs) */
-			uint8_t *data;    /* size * count bytes, owned by the accelerator;
-					   * for reads the caller fills it before the next run */
+			uint32_t count; /* > 1 for string I/O (rep ins/outs) */
+			uint8_t *data;	/* size * count bytes, owned by the accelerator;
+					 * for reads the caller fills it before the next run */
 		} io;
 		struct {
 			uint64_t addr;
-			uint32_t len;     /* 1..8 */
+			uint32_t len; /* 1..8 */
 			uint8_t is_write;
-			uint8_t *data;    /* len bytes, as for io */
+			uint8_t *data; /* len bytes, as for io */
 		} mmio;
 		struct {
 			uint32_t code;

@@ -44,7 +44,8 @@ struct vm_bus {
 	unsigned long unclaimed[2]; /* counts accesses nobody claimed */
 };
 
-/** bus_register() - claim [@base, @base + @len) in @space. Return: 0, -EEXIST on overlap, -ENOSPC. */
+/** bus_register() - claim [@base, @base + @len) in @space. Return: 0, -EEXIST on overlap, -ENOSPC.
+ */
 int bus_register(struct vm_bus *bus, enum bus_space space, uint64_t base, uint64_t len,
 		 bus_io_fn fn, void *opaque, const char *name);
 

@@ -15,7 +15,8 @@ int vm_mem_init(struct vm_mem *mem, uint64_t size, unsigned int flags, struct ca
 	memset(mem, 0, sizeof(*mem));
 	mem->memfd = -1;
 	if (size < (1ULL << 20) || size > (1ULL << 40))
-		return cabin_err_make(err, EINVAL, "guest memory size `%llu` out of range (1 MiB-1 TiB)",
+		return cabin_err_make(err, EINVAL,
+				      "guest memory size `%llu` out of range (1 MiB-1 TiB)",
 				      (unsigned long long)size);
 	size = (size + 0xfff) & ~0xfffULL;
 

@@ -16,7 +16,7 @@ struct cabin_err;
 #define VM_MEM_HOLE_END 0x100000000ULL
 
 enum vm_mem_flags {
-	VM_MEM_MEMFD = 1 << 0,    /* back RAM with a memfd (shareable, sealable) */
+	VM_MEM_MEMFD = 1 << 0,	   /* back RAM with a memfd (shareable, sealable) */
 	VM_MEM_HUGEPAGES = 1 << 1, /* MAP_HUGETLB / MFD_HUGETLB; fails if none reserved */
 };
 
@@ -30,9 +30,9 @@ struct vm_mem {
 	struct vm_mem_region regions[VM_MEM_MAX_REGIONS];
 	unsigned int nr_regions;
 	uint64_t ram_size; /* total RAM bytes */
-	uint8_t *base;     /* the one host mapping all regions live in */
+	uint8_t *base;	   /* the one host mapping all regions live in */
 	uint64_t map_size;
-	int memfd;         /* -1 unless VM_MEM_MEMFD */
+	int memfd; /* -1 unless VM_MEM_MEMFD */
 };
 
 /**

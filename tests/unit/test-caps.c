@@ -51,8 +51,8 @@ static void parse_err(const char *caps, const char *want, const char *what)
 }
 
 /* Child: apply, then send CapEff CapPrm CapBnd CapAmb CapInh back. */
-static int run_child(const struct ctr_caps *c, int setuid_to, unsigned long long out[5],
-		     char *msg, size_t msglen)
+static int run_child(const struct ctr_caps *c, int setuid_to, unsigned long long out[5], char *msg,
+		     size_t msglen)
 {
 	int p[2], st;
 	pid_t pid;
@@ -107,10 +107,13 @@ int main(void)
 		printf("1..0 # SKIP needs root\n");
 		return 0;
 	}
-	parse_err("{\"bounding\":[\"CAP_NOPE\"]}", "process.capabilities.bounding: unknown "
-		  "capability `CAP_NOPE`", "unknown name names set and value");
+	parse_err("{\"bounding\":[\"CAP_NOPE\"]}",
+		  "process.capabilities.bounding: unknown "
+		  "capability `CAP_NOPE`",
+		  "unknown name names set and value");
 	parse_err("{\"effective\":[\"chown\"]}", "`chown`", "name without CAP_ refused");
-	parse_err("{\"permitted\":\"CAP_CHOWN\"}", "process.capabilities.permitted", "not an array");
+	parse_err("{\"permitted\":\"CAP_CHOWN\"}", "process.capabilities.permitted",
+		  "not an array");
 	if (!(status_mask("CapBnd:") & (1ULL << 24)))
 		parse_err("{\"bounding\":[\"CAP_CHOWN\",\"CAP_SYS_RESOURCE\"]}",
 			  "`CAP_SYS_RESOURCE` is not in the runtime's bounding set",
@@ -125,15 +128,14 @@ int main(void)
 	      "\"CAP_NET_BIND_SERVICE\"],\"ambient\":[\"CAP_NET_BIND_SERVICE\"]}");
 	ret = ctr_caps_parse(j, &c, &err);
 	json_decref(j);
-	tap_ok(ret == 0 && c.present && c.bounding == bnd && c.effective == eff &&
-		       c.ambient == amb,
+	tap_ok(ret == 0 && c.present && c.bounding == bnd && c.effective == eff && c.ambient == amb,
 	       "parse the five sets: %s", cabin_err_msg(err));
 	cabin_err_release(&err);
 
 	ret = run_child(&c, -1, v, msg, sizeof(msg));
 	tap_ok(ret == 0, "apply as root: %s", msg);
-	tap_ok(v[0] == eff && v[1] == eff && v[4] == eff,
-	       "CapEff/CapPrm/CapInh = %llx/%llx/%llx", v[0], v[1], v[4]);
+	tap_ok(v[0] == eff && v[1] == eff && v[4] == eff, "CapEff/CapPrm/CapInh = %llx/%llx/%llx",
+	       v[0], v[1], v[4]);
 	tap_ok(v[2] == bnd, "CapBnd = %llx", v[2]);
 	tap_ok(v[3] == amb, "CapAmb = %llx", v[3]);
 

@@ -142,12 +142,13 @@ static void test_validate(void)
 	tap_ok(ret < 0 && err && strstr(err->msg, ".."), "`..` in cgroupsPath refused: %s",
 	       cabin_err_msg(err));
 	cabin_err_release(&err);
-	ret = ctr_cgroup_from_string("{\"mode\":2,\"hierarchies\":[{\"mnt\":\"/sys/fs/cgroup/memory\","
-				     "\"dir\":\"/sys/fs/cgroup/memory/../../../etc\",\"controllers\":"
-				     "\"memory\"}]}",
-				     &cg, &err);
-	tap_ok(ret < 0 && cg == NULL, "saved state naming a directory outside the mount refused: %s",
-	       cabin_err_msg(err));
+	ret = ctr_cgroup_from_string(
+		"{\"mode\":2,\"hierarchies\":[{\"mnt\":\"/sys/fs/cgroup/memory\","
+		"\"dir\":\"/sys/fs/cgroup/memory/../../../etc\",\"controllers\":"
+		"\"memory\"}]}",
+		&cg, &err);
+	tap_ok(ret < 0 && cg == NULL,
+	       "saved state naming a directory outside the mount refused: %s", cabin_err_msg(err));
 	cabin_err_release(&err);
 	tap_ok(cg_v2_shares_to_weight(1024) == 39 && cg_v2_shares_to_weight(2) == 1 &&
 		       cg_v2_shares_to_weight(262144) == 10000,
@@ -158,8 +159,8 @@ static void test_validate(void)
 /* Full cycle on v1/hybrid with limits read back from the controller files. */
 static void test_v1_cycle(void)
 {
-	volatile unsigned long *ctr = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile unsigned long *ctr =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	cleanup_free char *path = xasprintf("/%s/c1", prefix);
 	cleanup_free char *s = NULL;
 	struct cabin_err *err = NULL;
@@ -190,11 +191,12 @@ static void test_v1_cycle(void)
 		return;
 	}
 	{
-		cleanup_free char *m = rd("/sys/fs/cgroup/memory%s/%s", path, "memory.limit_in_bytes");
-		cleanup_free char *ms = rd("/sys/fs/cgroup/memory%s/%s", path,
-					   "memory.memsw.limit_in_bytes");
-		cleanup_free char *sl = rd("/sys/fs/cgroup/memory%s/%s", path,
-					   "memory.soft_limit_in_bytes");
+		cleanup_free char *m =
+			rd("/sys/fs/cgroup/memory%s/%s", path, "memory.limit_in_bytes");
+		cleanup_free char *ms =
+			rd("/sys/fs/cgroup/memory%s/%s", path, "memory.memsw.limit_in_bytes");
+		cleanup_free char *sl =
+			rd("/sys/fs/cgroup/memory%s/%s", path, "memory.soft_limit_in_bytes");
 		cleanup_free char *sw = rd("/sys/fs/cgroup/memory%s/%s", path, "memory.swappiness");
 		cleanup_free char *sh = rd("/sys/fs/cgroup/cpu%s/%s", path, "cpu.shares");
 		cleanup_free char *q = rd("/sys/fs/cgroup/cpu%s/%s", path, "cpu.cfs_quota_us");
@@ -220,7 +222,8 @@ static void test_v1_cycle(void)
 		       "devices.list: deny all, then rules, linux.devices and defaults");
 		tap_ok(strstr(own, m1) != NULL, "child is in the memory cgroup");
 		if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID)
-			tap_ok(strstr(own, u1) != NULL, "hybrid: child is in the cgroup2 cgroup too");
+			tap_ok(strstr(own, u1) != NULL,
+			       "hybrid: child is in the cgroup2 cgroup too");
 		else
 			tap_skip("not a hybrid host");
 	}
@@ -248,7 +251,8 @@ static void test_v1_cycle(void)
 	json_decref(res);
 	{
 		cleanup_free char *m = rd("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", path);
-		cleanup_free char *ms = rd("/sys/fs/cgroup/memory%s/memory.memsw.limit_in_bytes", path);
+		cleanup_free char *ms =
+			rd("/sys/fs/cgroup/memory%s/memory.memsw.limit_in_bytes", path);
 
 		tap_ok(ret == 0 && !strcmp(m, "268435456") && !strcmp(ms, "536870912"),
 		       "update raises limit and memsw: %s %s %s", m, ms, cabin_err_msg(err));
@@ -259,7 +263,8 @@ static void test_v1_cycle(void)
 	json_decref(res);
 	{
 		cleanup_free char *m = rd("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", path);
-		cleanup_free char *ms = rd("/sys/fs/cgroup/memory%s/memory.memsw.limit_in_bytes", path);
+		cleanup_free char *ms =
+			rd("/sys/fs/cgroup/memory%s/memory.memsw.limit_in_bytes", path);
 
 		tap_ok(ret == 0 && !strcmp(m, "50331648") && !strcmp(ms, "67108864"),
 		       "update lowers limit and memsw: %s %s %s", m, ms, cabin_err_msg(err));
@@ -267,8 +272,8 @@ static void test_v1_cycle(void)
 	cabin_err_release(&err);
 
 	/* hugetlb is not mounted as v1 here: hybrid hosts take it from cgroup2 */
-	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID &&
-	    !exists("/sys/fs/cgroup/hugetlb") && exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) {
+	if (ctr_cgroup_host_mode() == CTR_CGROUP_HYBRID && !exists("/sys/fs/cgroup/hugetlb") &&
+	    exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) {
 		cleanup_free char *root_sc = rd("/sys/fs/cgroup/unified/cgroup.subtree_control");
 		cleanup_free char *hp = xasprintf("/%s/huge", prefix);
 		cleanup_free char *hv = NULL;
@@ -278,15 +283,15 @@ static void test_v1_cycle(void)
 		ret = ctr_cgroup_create(hp, "huge", h, 0, &hcg, &err);
 		json_decref(h);
 		hv = rd("/sys/fs/cgroup/unified%s/hugetlb.2MB.max", hp);
-		tap_ok(ret == 0 && !strcmp(hv, "2097152"), "hybrid: hugepageLimits via cgroup2: %s %s",
-		       hv, cabin_err_msg(err));
+		tap_ok(ret == 0 && !strcmp(hv, "2097152"),
+		       "hybrid: hugepageLimits via cgroup2: %s %s", hv, cabin_err_msg(err));
 		cabin_err_release(&err);
 		if (hcg)
 			ctr_cgroup_destroy(hcg, NULL);
 		ctr_cgroup_free(hcg);
 		if (!strstr(root_sc, "hugetlb"))
-			cg_write("/sys/fs/cgroup/unified", "cgroup.subtree_control", "-hugetlb", NULL,
-				 NULL);
+			cg_write("/sys/fs/cgroup/unified", "cgroup.subtree_control", "-hugetlb",
+				 NULL, NULL);
 	} else {
 		tap_skip("hybrid host without v1 hugetlb needed");
 	}
@@ -299,8 +304,8 @@ static void test_v1_cycle(void)
 		ret = ctr_cgroup_update(cg, u, &err);
 		json_decref(u);
 		md = rd("/sys/fs/cgroup/unified%s/cgroup.max.descendants", path);
-		tap_ok(ret == 0 && !strcmp(md, "5"), "hybrid: unified key written to cgroup2: %s %s",
-		       md, cabin_err_msg(err));
+		tap_ok(ret == 0 && !strcmp(md, "5"),
+		       "hybrid: unified key written to cgroup2: %s %s", md, cabin_err_msg(err));
 		cabin_err_release(&err);
 	} else {
 		tap_skip("not a hybrid host");
@@ -378,8 +383,10 @@ static void test_default_path(void)
 		_exit(0);
 	}
 	ret = ctr_cgroup_create(NULL, id, NULL, pid, &cg, &err);
-	tap_ok(ret == 0 && exists(dir), "default path is `cabin/<id>` below the caller's cgroup "
-	       "(`%s`): %s", dir, cabin_err_msg(err));
+	tap_ok(ret == 0 && exists(dir),
+	       "default path is `cabin/<id>` below the caller's cgroup "
+	       "(`%s`): %s",
+	       dir, cabin_err_msg(err));
 	cabin_err_release(&err);
 	if (ret < 0) {
 		kill(pid, SIGKILL);
@@ -481,7 +488,8 @@ static void test_rollback(void)
 	ret = ctr_cgroup_create(path, "rb", res, 0, &cg, &err);
 	json_decref(res);
 	tap_ok(ret < 0 && strstr(cabin_err_msg(err), "linux.resources.cpu.cpus") &&
-		       strstr(cabin_err_msg(err), "cpuset.cpus") && strstr(cabin_err_msg(err), "4095"),
+		       strstr(cabin_err_msg(err), "cpuset.cpus") &&
+		       strstr(cabin_err_msg(err), "4095"),
 	       "refused write names field, file and value: %s", cabin_err_msg(err));
 	cabin_err_release(&err);
 	res = J("{\"blockIO\":{\"weight\":100}}");
@@ -626,7 +634,8 @@ static void v1_child(int out)
 	res = J("{\"unified\":{\"memory.high\":\"1000000\"}}");
 	ret = ctr_cgroup_create(path, "c", res, 0, &cg, &err);
 	json_decref(res);
-	report(out, ret < 0 && strstr(cabin_err_msg(err), "linux.resources.unified") && !exists(top),
+	report(out,
+	       ret < 0 && strstr(cabin_err_msg(err), "linux.resources.unified") && !exists(top),
 	       "v1: unified keys are an error, nothing left: %s", cabin_err_msg(err));
 	cabin_err_release(&err);
 	res = J("{\"memory\":{\"limit\":33554432},\"pids\":{\"limit\":7}}");
@@ -649,8 +658,8 @@ static void v1_child(int out)
 
 static void v2_child(int out)
 {
-	volatile unsigned long *ctr = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	volatile unsigned long *ctr =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	cleanup_free char *path = xasprintf("/%s-v2/c", prefix);
 	cleanup_free char *dir = xasprintf("/sys/fs/cgroup%s", path);
 	cleanup_free char *top = xasprintf("/sys/fs/cgroup/%s-v2", prefix);
@@ -676,10 +685,10 @@ static void v2_child(int out)
 	res = J("{\"memory\":{\"limit\":67108864}}");
 	ret = ctr_cgroup_create(path, "c", res, 0, &cg, &err);
 	json_decref(res);
-	report(out, ret < 0 && strstr(cabin_err_msg(err), "linux.resources.memory.limit") &&
-			    strstr(cabin_err_msg(err), "memory.max") && !exists(top),
-	       "v2: missing controller names field and file, nothing left: %s",
-	       cabin_err_msg(err));
+	report(out,
+	       ret < 0 && strstr(cabin_err_msg(err), "linux.resources.memory.limit") &&
+		       strstr(cabin_err_msg(err), "memory.max") && !exists(top),
+	       "v2: missing controller names field and file, nothing left: %s", cabin_err_msg(err));
 	cabin_err_release(&err);
 
 	pid = spawn_counter(ctr);
@@ -696,7 +705,8 @@ static void v2_child(int out)
 	}
 	{
 		cleanup_free char *h = rd("%s/%s", dir, "hugetlb.2MB.max");
-		cleanup_free char *sc = rd("/sys/fs/cgroup/%s-v2/%s", prefix, "cgroup.subtree_control");
+		cleanup_free char *sc =
+			rd("/sys/fs/cgroup/%s-v2/%s", prefix, "cgroup.subtree_control");
 		cleanup_free char *pr = rd("%s/%s", dir, "cgroup.procs");
 		char want[16];
 
@@ -714,15 +724,15 @@ static void v2_child(int out)
 	cabin_err_release(&err);
 	ret = ctr_cgroup_freeze(cg, 0, &err);
 	msleep(50);
-	report(out, ret == 0 && *ctr != b && ctr_cgroup_is_frozen(cg) == 0,
-	       "v2: thaw: %s", cabin_err_msg(err));
+	report(out, ret == 0 && *ctr != b && ctr_cgroup_is_frozen(cg) == 0, "v2: thaw: %s",
+	       cabin_err_msg(err));
 	cabin_err_release(&err);
 	/* devices on v2: an eBPF program from the rules plus the defaults, replaced on update */
 	res = J("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}");
 	ret = ctr_cgroup_update(cg, res, &err);
 	json_decref(res);
-	report(out, ret == 0 && probe_open(cg, "/dev/kmsg") == EPERM &&
-			    probe_open(cg, "/dev/null") == 0,
+	report(out,
+	       ret == 0 && probe_open(cg, "/dev/kmsg") == EPERM && probe_open(cg, "/dev/null") == 0,
 	       "v2: deny-all rules: /dev/kmsg denied, default /dev/null allowed: %s",
 	       cabin_err_msg(err));
 	cabin_err_release(&err);
@@ -836,8 +846,9 @@ static void test_concurrent(void)
 		if (nl)
 			*nl = '\0';
 		for (i = 0; i < 4; i++) {
-			cleanup_free char *leaf = xasprintf("/sys/fs/cgroup/memory%s/cabin/%s-par-c%d",
-							    strcmp(mem, "/") ? mem : "", prefix, i);
+			cleanup_free char *leaf =
+				xasprintf("/sys/fs/cgroup/memory%s/cabin/%s-par-c%d",
+					  strcmp(mem, "/") ? mem : "", prefix, i);
 
 			left += exists(leaf);
 		}
@@ -872,9 +883,9 @@ static void test_unprivileged(void)
 			ctr_cgroup_destroy(cg, NULL);
 		cabin_err_release(&err);
 		res[1] = ctr_cgroup_create(NULL, id, lim, 0, &cg, &err) < 0 &&
-				 strstr(cabin_err_msg(err), "Permission denied") ?
-			 'y' :
-			 'n';
+					 strstr(cabin_err_msg(err), "Permission denied")
+				 ? 'y'
+				 : 'n';
 		if (write(p[1], res, 2) != 2)
 			_exit(2);
 		_exit(0);
@@ -884,7 +895,8 @@ static void test_unprivileged(void)
 		res[0] = res[1] = '?';
 	close(p[0]);
 	waitpid(pid, &st, 0);
-	tap_ok(res[0] == 'y', "unprivileged, no limits (device rules only): create succeeds without cgroups (%c)",
+	tap_ok(res[0] == 'y',
+	       "unprivileged, no limits (device rules only): create succeeds without cgroups (%c)",
 	       res[0]);
 	tap_ok(res[1] == 'y', "unprivileged with limits: create fails (%c)", res[1]);
 }

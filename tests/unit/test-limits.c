@@ -165,7 +165,8 @@ int main(void)
 			if (f)
 				fclose(f);
 			if (eff & (1ULL << 24))
-				tap_ok(ret == 0, "raising a hard limit is fine with CAP_SYS_RESOURCE");
+				tap_ok(ret == 0,
+				       "raising a hard limit is fine with CAP_SYS_RESOURCE");
 			else
 				tap_ok(ret < 0 && strstr(cabin_err_msg(err), "RLIMIT_MEMLOCK") &&
 					       strstr(cabin_err_msg(err), "CAP_SYS_RESOURCE"),
@@ -209,8 +210,8 @@ int main(void)
 	    "unknown flag `NOPE`", "unknown personality flag");
 	bad(ctr_ioprio_validate, "{\"class\":\"IOPRIO_CLASS_X\",\"priority\":1}",
 	    "unknown class `IOPRIO_CLASS_X`", "unknown io class");
-	bad(ctr_ioprio_validate, "{\"class\":\"IOPRIO_CLASS_BE\",\"priority\":9}", "`9` is not in 0..7",
-	    "io priority range");
+	bad(ctr_ioprio_validate, "{\"class\":\"IOPRIO_CLASS_BE\",\"priority\":9}",
+	    "`9` is not in 0..7", "io priority range");
 	in_child(child_pers_ioprio, out, sizeof(out));
 	snprintf(want, sizeof(want), "%#x %#x", PER_LINUX32 | ADDR_NO_RANDOMIZE, 3 << 13);
 	tap_ok(!strcmp(out, want), "personality and ioprio applied: %s (want %s)", out, want);

@@ -144,7 +144,8 @@ static void test_notify(void)
 		if (g == 0)
 			_exit(syscall(SYS_getppid) == 4242 ? 0 : 1);
 		/* answer the grandchild's getppid() through the listener */
-		if (seccomp_notify_alloc(&req, &resp) == 0 && seccomp_notify_receive(nfd, req) == 0) {
+		if (seccomp_notify_alloc(&req, &resp) == 0 &&
+		    seccomp_notify_receive(nfd, req) == 0) {
 			resp->id = req->id;
 			resp->val = 4242;
 			resp->error = 0;
@@ -174,7 +175,9 @@ static void test_listener(void)
 	struct cabin_err *err = NULL;
 	struct ctr_seccomp *sc;
 	struct iovec iov = { buf, sizeof(buf) - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	json_t *state, *msg;
@@ -210,11 +213,16 @@ static void test_listener(void)
 		memcpy(&got, CMSG_DATA(cm), sizeof(int));
 	waitpid(pid, NULL, 0);
 	msg = ret > 0 ? json_loads(buf, 0, NULL) : NULL;
-	tap_ok(msg && !strcmp(json_string_value(json_array_get(json_object_get(msg, "fds"), 0)) ?: "",
-			      "seccompFd") &&
-		       !strcmp(json_string_value(json_object_get(msg, "metadata")) ?: "", "meta-1") &&
+	tap_ok(msg &&
+		       !strcmp(json_string_value(json_array_get(json_object_get(msg, "fds"), 0))
+				       ?: "",
+			       "seccompFd") &&
+		       !strcmp(json_string_value(json_object_get(msg, "metadata")) ?: "",
+			       "meta-1") &&
 		       json_integer_value(json_object_get(msg, "pid")) == 123 &&
-		       !strcmp(json_string_value(json_object_get(json_object_get(msg, "state"), "id")) ?: "",
+		       !strcmp(json_string_value(
+				       json_object_get(json_object_get(msg, "state"), "id"))
+				       ?: "",
 			       "c1"),
 	       "listener gets the containerProcessState: %s", buf);
 	tap_ok(got >= 0, "listener gets the fd over SCM_RIGHTS (%d)", got);
@@ -335,9 +343,10 @@ int main(void)
 	tap_ok(r == 381, "arg filter: dup(1000) ENOSYS, dup(0) allowed (%ld)", r);
 	ctr_seccomp_free(sc);
 
-	sc = prep("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"personality\"],"
-		  "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13,\"args\":[{\"index\":0,\"value\":"
-		  "4294901760,\"valueTwo\":134217728,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}");
+	sc = prep(
+		"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"personality\"],"
+		"\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13,\"args\":[{\"index\":0,\"value\":"
+		"4294901760,\"valueTwo\":134217728,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}");
 	run(sc, probe_masked, &r, &st);
 	tap_ok(r == 131, "MASKED_EQ arg filter with valueTwo (%ld)", r);
 	ctr_seccomp_free(sc);
@@ -345,7 +354,8 @@ int main(void)
 	/* the same index twice: each condition is its own rule (OR), as runc does */
 	sc = prep("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"dup\"],"
 		  "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38,\"args\":[{\"index\":0,\"value\":"
-		  "1000,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":1001,\"op\":\"SCMP_CMP_EQ\"}]}]}");
+		  "1000,\"op\":\"SCMP_CMP_EQ\"},{\"index\":0,\"value\":1001,\"op\":\"SCMP_CMP_EQ\"}"
+		  "]}]}");
 	run(sc, probe_dup, &r, &st);
 	tap_ok(r == 381, "repeated arg index becomes OR (%ld)", r);
 	ctr_seccomp_free(sc);

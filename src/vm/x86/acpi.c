@@ -450,9 +450,9 @@ static size_t build_fadt(uint8_t *t, uint64_t dsdt)
 	put_le32(t + FADT_OFF_DSDT, (uint32_t)dsdt);
 	put_le64(t + FADT_OFF_X_DSDT, dsdt);
 	put_le16(t + FADT_OFF_IAPC_BOOT_ARCH,
-	      IAPC_LEGACY_DEVICES | IAPC_8042 | IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED);
+		 IAPC_LEGACY_DEVICES | IAPC_8042 | IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED);
 	put_le32(t + FADT_OFF_FLAGS, FADT_F_HW_REDUCED_ACPI | FADT_F_RESET_REG_SUP |
-					  FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON);
+					     FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON);
 	/* Power off and reset go through hw/acpi-pm.c's ports. */
 	gas_io8(t + FADT_OFF_RESET_REG, HW_ACPI_RESET);
 	t[FADT_OFF_RESET_VALUE] = HW_ACPI_RESET_VALUE;
@@ -482,9 +482,9 @@ static size_t build_madt(const struct x86_acpi_config *cfg, uint8_t *t)
 	for (unsigned int i = 0; i < cfg->nr_cpus; i++, p += 8) {
 		p[0] = MADT_LAPIC;
 		p[1] = 8;
-		p[2] = (uint8_t)i; /* ACPI processor UID */
-		p[3] = (uint8_t)i; /* APIC ID */
-		put_le32(p + 4, 1);   /* enabled */
+		p[2] = (uint8_t)i;  /* ACPI processor UID */
+		p[3] = (uint8_t)i;  /* APIC ID */
+		put_le32(p + 4, 1); /* enabled */
 	}
 	/* The IOAPIC keeps the MP table's ID (after the LAPICs); its pins are GSIs 0-23. */
 	p[0] = MADT_IOAPIC;
@@ -578,7 +578,7 @@ int x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf, size_t cap, 
 	rsdp = buf + l.rsdp;
 	memcpy(rsdp, "RSD PTR ", 8);
 	memcpy(rsdp + 9, ACPI_OEM_ID, 6);
-	rsdp[15] = 2;	     /* revision: ACPI 2.0+, has the XSDT */
+	rsdp[15] = 2;		/* revision: ACPI 2.0+, has the XSDT */
 	put_le32(rsdp + 16, 0); /* no RSDT */
 	put_le32(rsdp + 20, ACPI_RSDP_LEN);
 	put_le64(rsdp + 24, gpa + l.xsdt);

@@ -169,7 +169,8 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 	for (unsigned int i = 0; i < phnum; i++) {
 		const uint8_t *ph = buf + phoff + (uint64_t)i * phentsize;
 		uint32_t type = get_le32(ph);
-		uint64_t off = get_le64(ph + 8), vaddr = get_le64(ph + 16), paddr = get_le64(ph + 24);
+		uint64_t off = get_le64(ph + 8), vaddr = get_le64(ph + 16),
+			 paddr = get_le64(ph + 24);
 		uint64_t filesz = get_le64(ph + 32), memsz = get_le64(ph + 40);
 
 		if (off > len || filesz > len - off)
