@@ -473,8 +473,6 @@ void cg_rdma_line(char *buf, size_t len, const char *dev, int64_t hh, int64_t ho
 static int v1_rdma(struct ctr_cgroup *cg, json_t *r, struct cabin_err **err)
 {
 	struct cg_hier *h;
-	const char *dev;
-	json_t *e;
 
 	if (!r || !json_object_size(r))
 		return 0;
@@ -482,22 +480,8 @@ static int v1_rdma(struct ctr_cgroup *cg, json_t *r, struct cabin_err **err)
 		return cg_v2_rdma(h->dir, r, err);
 	if (!(h = need(cg, "rdma", F ".rdma", err)))
 		return -1;
-	json_object_foreach(r, dev, e)
-	{
-		int64_t hh = -1, ho = -1;
-		char buf[160], field[160];
-		int ret;
-
-		snprintf(field, sizeof(field), F ".rdma.%s", dev);
-		if (!*dev || strchr(dev, ' ') || strchr(dev, '\n'))
-			return cabin_err_make(err, 0, "%s: invalid device name", field);
-		cg_json_int(e, "hcaHandles", &hh, field, NULL);
-		cg_json_int(e, "hcaObjects", &ho, field, NULL);
-		cg_rdma_line(buf, sizeof(buf), dev, hh, ho);
-		if ((ret = cg_write(h->dir, "rdma.max", buf, field, err)) < 0)
-			return ret;
-	}
-	return 0;
+	/* The v1 rdma controller has the same rdma.max file as cgroup2. */
+	return cg_v2_rdma(h->dir, r, err);
 }
 
 /*
