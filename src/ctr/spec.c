@@ -24,6 +24,7 @@
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/log.h"
 #include "lib/strv.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
@@ -773,11 +774,17 @@ static int parse_linux(json_t *lx, struct ctr_spec *s, struct cabin_err **err)
 	v = json_object_get(lx, "intelRdt");
 	if (v)
 		return cabin_err_make(err, 0, CFG "`linux.intelRdt` is not supported on this host");
-	/* SELinux labels mean nothing on a host without SELinux (crun ignores them too) */
+	/*
+	 * A mount label means nothing on a host without SELinux: crun drops it, and so do
+	 * we, but not silently.
+	 */
 	v = json_object_get(lx, "mountLabel");
-	if (v && json_string_length(v) && access("/sys/fs/selinux/enforce", F_OK) == 0)
-		return cabin_err_make(err, 0,
-				      CFG "`linux.mountLabel`: SELinux labels are not supported");
+	if (v && json_string_length(v)) {
+		if (access("/sys/fs/selinux/enforce", F_OK) == 0)
+			return cabin_err_make(
+				err, 0, CFG "`linux.mountLabel`: SELinux labels are not supported");
+		log_warn("config.json: `linux.mountLabel` ignored: this host has no SELinux");
+	}
 	return 0;
 }
 
