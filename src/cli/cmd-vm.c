@@ -720,6 +720,13 @@ static int cmd_vm_ls(int argc, char **argv, struct cabin_err **err)
 	cleanup_closedir DIR *d = opendir(dir);
 	struct dirent *de;
 
+	if (argc > 1) {
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			puts("usage: cabin vm ls\nList the running microVMs of this --root.");
+			return 0;
+		}
+		return cabin_err_make(err, 0, "vm ls: unexpected argument `%s`", argv[1]);
+	}
 	printf("%-24s %-8s %-9s %-5s %-10s %s\n", "NAME", "PID", "STATE", "CPUS", "MEMORY",
 	       "ACCEL");
 	if (!d)
