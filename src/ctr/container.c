@@ -52,6 +52,7 @@
 #include "ctr/container.h"
 #include "ctr/hooks.h"
 #include "ctr/limits.h"
+#include "ctr/process.h"
 #include "ctr/mount.h"
 #include "ctr/seccomp.h"
 #include "ctr/spec.h"
@@ -263,53 +264,6 @@ static json_t *child_state_json(struct create_ctx *c, pid_t hostpid, const char 
 	return j;
 }
 
-/* Find args[0] in the container's PATH, as execvp would, to fail at create time. */
-static int find_exec(const struct ctr_spec *s, char **out, struct cabin_err **err)
-{
-	const char *a0 = s->args[0], *path = NULL;
-	cleanup_free char *dup = NULL;
-
-	if (strchr(a0, '/')) {
-		if (faccessat(AT_FDCWD, a0, X_OK, AT_EACCESS) < 0)
-			return cabin_err_make(err, errno, "exec `%s`", a0);
-		*out = xstrdup(a0);
-		return 0;
-	}
-	for (size_t i = 0; s->env && s->env[i]; i++)
-		if (!strncmp(s->env[i], "PATH=", 5))
-			path = s->env[i] + 5;
-	if (!path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	dup = xstrdup(path);
-	for (char *save = NULL, *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		cleanup_free char *p = xasprintf("%s/%s", *d ? d : ".", a0);
-		struct stat sb;
-
-		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) == 0) {
-			*out = steal_ptr(&p);
-			return 0;
-		}
-	}
-	return cabin_err_make(err, 0, "executable file `%s` not found in $PATH", a0);
-}
-
-static int apply_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
-			  struct cabin_err **err)
-{
-	if (setgroups(s->n_add_gids, s->add_gids) < 0 && !(errno == EPERM && !s->n_add_gids))
-		return cabin_err_make(err, errno, "setgroups (process.user.additionalGids)");
-	if (setresgid(s->gid, s->gid, s->gid) < 0)
-		return cabin_err_make(err, errno, "setgid `%u` (process.user.gid)", s->gid);
-	if (caps->present && s->uid != 0 && ctr_caps_keep_for_setuid(err) < 0)
-		return -1;
-	if (setresuid(s->uid, s->uid, s->uid) < 0)
-		return cabin_err_make(err, errno, "setuid `%u` (process.user.uid)", s->uid);
-	if (caps->present && ctr_caps_apply(caps, err) < 0)
-		return -1;
-	return 0;
-}
-
 /*
  * The runtime places the init in its cgroups while the init builds its filesystem. A
  * cgroup mount (it binds the container's own cgroup directories, read from
@@ -512,7 +466,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	 * may refuse stat(2) variants that execve itself never needs (runc looks it up
 	 * first too).
 	 */
-	if (find_exec(s, &exe, err) < 0)
+	if (ctr_process_find_exec(s, &exe, err) < 0)
 		return -1;
 	/*
 	 * Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
@@ -520,7 +474,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	 */
 	if (c->seccomp && !s->no_new_privs && load_seccomp(c, err) < 0)
 		return -1;
-	if (apply_identity(s, &c->caps, err) < 0)
+	if (ctr_process_set_identity(s, &c->caps, err) < 0)
 		return -1;
 	if (chdir(s->cwd) < 0)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);

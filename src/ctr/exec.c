@@ -28,6 +28,7 @@
 #include "ctr/json.h"
 #include "ctr/container.h"
 #include "ctr/limits.h"
+#include "ctr/process.h"
 #include "ctr/seccomp.h"
 #include "ctr/spec.h"
 #include "ctr/state.h"
@@ -75,34 +76,6 @@ struct exec_ctx {
 	sigset_t oldmask;
 };
 
-static int find_exec(const struct ctr_spec *s, char **out, struct cabin_err **err)
-{
-	const char *a0 = s->args[0], *path = NULL;
-	cleanup_free char *dup = NULL;
-
-	if (strchr(a0, '/')) {
-		*out = xstrdup(a0);
-		return 0;
-	}
-	for (size_t i = 0; s->env && s->env[i]; i++)
-		if (!strncmp(s->env[i], "PATH=", 5))
-			path = s->env[i] + 5;
-	if (!path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	dup = xstrdup(path);
-	for (char *save = NULL, *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		cleanup_free char *p = xasprintf("%s/%s", d, a0);
-		struct stat sb;
-
-		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) == 0) {
-			*out = steal_ptr(&p);
-			return 0;
-		}
-	}
-	return cabin_err_make(err, 0, "executable file `%s` not found in $PATH", a0);
-}
-
 static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 {
 	const struct ctr_spec *s = &x->proc;
@@ -139,20 +112,12 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return -1;
 	if (chdir(s->cwd) < 0 && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
-	if (find_exec(s, &exe, err) < 0)
+	if (ctr_process_find_exec(s, &exe, err) < 0)
 		return -1;
 	/* without no_new_privs, loading the filter needs the capabilities we drop below */
 	if (x->seccomp && !s->no_new_privs && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
 		return -1;
-	if (setgroups(s->n_add_gids, s->add_gids) < 0 && !(errno == EPERM && !s->n_add_gids))
-		return cabin_err_make(err, errno, "setgroups (process.user.additionalGids)");
-	if (setresgid(s->gid, s->gid, s->gid) < 0)
-		return cabin_err_make(err, errno, "setgid `%u`", s->gid);
-	if (x->caps.present && s->uid != 0 && ctr_caps_keep_for_setuid(err) < 0)
-		return -1;
-	if (setresuid(s->uid, s->uid, s->uid) < 0)
-		return cabin_err_make(err, errno, "setuid `%u`", s->uid);
-	if (x->caps.present && ctr_caps_apply(&x->caps, err) < 0)
+	if (ctr_process_set_identity(s, &x->caps, err) < 0)
 		return -1;
 	if (chdir(s->cwd) < 0)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The last steps of a container process before execve, shared by the container's
+ * init (container.c) and processes started by `exec` (exec.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr/caps.h"
+#include "ctr/process.h"
+#include "ctr/spec.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/xalloc.h"
+
+int ctr_process_find_exec(const struct ctr_spec *s, char **out, struct cabin_err **err)
+{
+	const char *a0 = s->args[0], *path = NULL;
+	cleanup_free char *dup = NULL;
+
+	if (strchr(a0, '/')) {
+		if (faccessat(AT_FDCWD, a0, X_OK, AT_EACCESS) < 0)
+			return cabin_err_make(err, errno, "exec `%s`", a0);
+		*out = xstrdup(a0);
+		return 0;
+	}
+	for (size_t i = 0; s->env && s->env[i]; i++)
+		if (!strncmp(s->env[i], "PATH=", 5))
+			path = s->env[i] + 5;
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	dup = xstrdup(path);
+	for (char *save = NULL, *d = strtok_r(dup, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		cleanup_free char *p = xasprintf("%s/%s", *d ? d : ".", a0);
+		struct stat sb;
+
+		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) == 0) {
+			*out = steal_ptr(&p);
+			return 0;
+		}
+	}
+	return cabin_err_make(err, 0, "executable file `%s` not found in $PATH", a0);
+}
+
+int ctr_process_set_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
+			     struct cabin_err **err)
+{
+	if (setgroups(s->n_add_gids, s->add_gids) < 0 && !(errno == EPERM && !s->n_add_gids))
+		return cabin_err_make(err, errno, "setgroups (process.user.additionalGids)");
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		return cabin_err_make(err, errno, "setgid `%u` (process.user.gid)", s->gid);
+	if (caps->present && s->uid != 0 && ctr_caps_keep_for_setuid(err) < 0)
+		return -1;
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		return cabin_err_make(err, errno, "setuid `%u` (process.user.uid)", s->uid);
+	if (caps->present && ctr_caps_apply(caps, err) < 0)
+		return -1;
+	return 0;
+}

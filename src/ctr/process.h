@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_CTR_PROCESS_H
+#define CABIN_CTR_PROCESS_H
+
+struct cabin_err;
+struct ctr_caps;
+struct ctr_spec;
+
+/**
+ * ctr_process_find_exec() - find process.args[0] in the container's PATH, as execvp(3)
+ * would, inside the container's root, so a missing program fails before anything runs.
+ * @out: the path to execve (caller frees)
+ */
+int ctr_process_find_exec(const struct ctr_spec *s, char **out, struct cabin_err **err);
+
+/**
+ * ctr_process_set_identity() - process.user (additionalGids, gid, uid) and then the
+ * capability sets, keeping permitted capabilities across the uid change.
+ */
+int ctr_process_set_identity(const struct ctr_spec *s, const struct ctr_caps *caps,
+			     struct cabin_err **err);
+
+#endif
