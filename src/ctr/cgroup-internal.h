@@ -44,6 +44,12 @@ struct cg_hier *cg_v2(struct ctr_cgroup *cg);
  */
 int cg_write(const char *dir, const char *file, const char *val, const char *field,
 	     struct cabin_err **err);
+/**
+ * cg_check_usage() - memory.checkBeforeUpdate: refuse a new limit below the usage in
+ * @dir/@usage_file (memory.usage_in_bytes on v1, memory.current on v2).
+ */
+int cg_check_usage(const char *dir, const char *usage_file, int64_t limit, struct cabin_err **err);
+
 /** cg_read() - read @dir/@file (trailing newline removed); caller frees. */
 int cg_read(const char *dir, const char *file, char **out, struct cabin_err **err);
 /** cg_file_exists() - 1 when @dir/@file exists. */

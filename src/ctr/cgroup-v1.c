@@ -99,15 +99,8 @@ static int v1_memory(struct ctr_cgroup *cg, json_t *m, int update, struct cabin_
 	has_swap = has_swap && swap != 0;
 	if (update && has_limit && limit > 0 &&
 	    json_is_true(json_object_get(m, "checkBeforeUpdate"))) {
-		cleanup_free char *use = NULL;
-
-		if ((ret = cg_read(h->dir, "memory.usage_in_bytes", &use, err)) < 0)
+		if ((ret = cg_check_usage(h->dir, "memory.usage_in_bytes", limit, err)) < 0)
 			return ret;
-		if (strtoll(use, NULL, 10) > limit)
-			return cabin_err_make(err, 0,
-					      F ".memory.limit: `%" PRId64 "` is below the current "
-						"usage `%s` (checkBeforeUpdate)",
-					      limit, use);
 	}
 	/*
 	 * The kernel keeps memsw >= limit at every moment: raising both must write memsw

@@ -87,15 +87,8 @@ int cg_v2_memory(const char *dir, json_t *m, int update, struct cabin_err **err)
 	has_swap = has_swap && swap != 0;
 	if (update && has_limit && limit > 0 &&
 	    json_is_true(json_object_get(m, "checkBeforeUpdate"))) {
-		cleanup_free char *use = NULL;
-
-		if ((ret = cg_read(dir, "memory.current", &use, err)) < 0)
+		if ((ret = cg_check_usage(dir, "memory.current", limit, err)) < 0)
 			return ret;
-		if (strtoll(use, NULL, 10) > limit)
-			return cabin_err_make(err, 0,
-					      F ".memory.limit: `%" PRId64 "` is below the current "
-						"usage `%s` (checkBeforeUpdate)",
-					      limit, use);
 	}
 	if (has_limit && (ret = write_i64(dir, "memory.max", limit, F ".memory.limit", err)) < 0)
 		return ret;

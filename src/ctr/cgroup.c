@@ -13,6 +13,7 @@
  *    (when not mounted as v1) are used from there.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,6 +103,21 @@ int cg_read(const char *dir, const char *file, char **out, struct cabin_err **er
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 		buf[--len] = '\0';
 	*out = buf;
+	return 0;
+}
+
+int cg_check_usage(const char *dir, const char *usage_file, int64_t limit, struct cabin_err **err)
+{
+	cleanup_free char *use = NULL;
+	int ret = cg_read(dir, usage_file, &use, err);
+
+	if (ret < 0)
+		return ret;
+	if (strtoll(use, NULL, 10) > limit)
+		return cabin_err_make(err, 0,
+				      "linux.resources.memory.limit: `%" PRId64
+				      "` is below the current usage `%s` (checkBeforeUpdate)",
+				      limit, use);
 	return 0;
 }
 
