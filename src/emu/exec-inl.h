@@ -147,29 +147,36 @@ HOT uint8_t *lin_wptr(struct emu_cpu *c, uint64_t lin, int size)
 	return NULL;
 }
 
+/* Store the low @size bytes of @v at host pointer @p (guest RAM, any alignment). */
+HOT void store_p(uint8_t *p, int size, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		*p = (uint8_t)v;
+		break;
+	case 2: {
+		uint16_t x = (uint16_t)v;
+		memcpy(p, &x, 2);
+		break;
+	}
+	case 4: {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, 4);
+		break;
+	}
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
+}
+
 HOT void lin_write(struct emu_cpu *c, uint64_t lin, int size, uint64_t v)
 {
 	uint8_t *p = lin_wptr(c, lin, size);
 
 	if (LIKELY(p != NULL)) {
-		switch (size) {
-		case 1:
-			*p = (uint8_t)v;
-			return;
-		case 2: {
-			uint16_t x = (uint16_t)v;
-			memcpy(p, &x, 2);
-			return;
-		}
-		case 4: {
-			uint32_t x = (uint32_t)v;
-			memcpy(p, &x, 4);
-			return;
-		}
-		default:
-			memcpy(p, &v, 8);
-			return;
-		}
+		store_p(p, size, v);
+		return;
 	}
 	emu_lin_write(c, lin, &v, (unsigned int)size, is_user(c));
 }

@@ -73,28 +73,6 @@ HOT uint64_t load_p(const uint8_t *p, int size)
 	}
 }
 
-HOT void store_p(uint8_t *p, int size, uint64_t v)
-{
-	switch (size) {
-	case 1:
-		*p = (uint8_t)v;
-		break;
-	case 2: {
-		uint16_t x = (uint16_t)v;
-		memcpy(p, &x, 2);
-		break;
-	}
-	case 4: {
-		uint32_t x = (uint32_t)v;
-		memcpy(p, &x, 4);
-		break;
-	}
-	default:
-		memcpy(p, &v, 8);
-		break;
-	}
-}
-
 /* compare-and-swap on guest RAM for LOCKed read-modify-write instructions */
 static inline int cas_p(uint8_t *p, int size, uint64_t old, uint64_t nv)
 {
