@@ -77,6 +77,10 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->xcr0 = 1;
 	c->fpu_cw = 0x40;
 	c->fpu_sw = 0;
+	c->fpu_tag = 0xffff;
+	memset(c->fpr, 0, sizeof(c->fpr));
+	memset(c->xmm, 0, sizeof(c->xmm));
+	c->mxcsr = MXCSR_RESET;
 	c->star = c->lstar = c->cstar = c->fmask = c->kernel_gs_base = 0;
 	c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
 	c->mtrr_def_type = 0;

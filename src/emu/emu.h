@@ -57,6 +57,8 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_TR, SEG_LDT, SEG_NONE
 #define CR4_PAE 0x20u
 #define CR4_PGE 0x80u
 #define CR4_OSFXSR 0x200u
+#define CR4_OSXMMEXCPT 0x400u
+#define CR4_OSXSAVE 0x40000u
 #define EFER_SCE 0x1u
 #define EFER_LME 0x100u
 #define EFER_LMA 0x400u
@@ -194,6 +196,43 @@ struct emu_lapic {
 	uint64_t tsc_deadline;
 };
 
+/* MXCSR: exception flags (bits 0-5), DAZ, masks (7-12), rounding control, FTZ */
+#define MXCSR_IE 0x0001u
+#define MXCSR_DE 0x0002u
+#define MXCSR_ZE 0x0004u
+#define MXCSR_OE 0x0008u
+#define MXCSR_UE 0x0010u
+#define MXCSR_PE 0x0020u
+#define MXCSR_FLAGS 0x003fu
+#define MXCSR_DAZ 0x0040u
+#define MXCSR_MASKS 0x1f80u
+#define MXCSR_MASK_SHIFT 7
+#define MXCSR_RC 0x6000u
+#define MXCSR_FTZ 0x8000u
+#define MXCSR_RESET 0x1f80u
+#define MXCSR_WRITABLE 0xffffu /* the MXCSR_MASK that FXSAVE reports: DAZ supported */
+
+/* one 128-bit XMM register, viewed as lanes of each width */
+union emu_xmm {
+	uint8_t b[16];
+	uint16_t w[8];
+	uint32_t l[4];
+	uint64_t q[2];
+	float s[4];
+	double d[2];
+};
+
+/*
+ * One x87 physical data register: significand, then sign and exponent (the
+ * layout of an x86-64 host long double). The MMX registers are the
+ * significands of R0-R7.
+ */
+struct emu_fpreg {
+	uint64_t mant;
+	uint16_t sexp;
+	uint16_t pad[3];
+};
+
 enum emu_run_state { EMU_RUNNING, EMU_HALTED, EMU_WAIT_SIPI };
 
 struct emu_cpu {
@@ -217,7 +256,11 @@ struct emu_cpu {
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base, pat, tsc_aux, misc_enable;
 	uint64_t tsc_offset, mtrr_def_type, mtrr_fixed[11], mtrr_var[16], xcr0;
 	uint16_t fpu_cw,
-		fpu_sw; /* x87 control/status words (only the control subset is emulated) */
+		fpu_sw;	  /* x87 control/status words (only the control subset is emulated) */
+	uint16_t fpu_tag; /* full x87 tag word, 2 bits per physical register, 3 = empty */
+	struct emu_fpreg fpr[8]; /* x87 R0-R7, MMX MM0-MM7 */
+	union emu_xmm xmm[16];	 /* XMM0-XMM15 */
+	uint32_t mxcsr;
 
 	/* the instruction being executed */
 	uint64_t insn_rip;
