@@ -1227,6 +1227,23 @@ int ctr_cgroup_kill_all(struct ctr_cgroup *cg, int sig, struct cabin_err **err)
 	return ret < 0 ? ret : 0;
 }
 
+int ctr_cgroup_kill_leftovers(struct ctr_cgroup *cg, int sig, struct cabin_err **err)
+{
+	struct cg_hier *ph = procs_hier(cg);
+	cleanup_free pid_t *pids = NULL;
+	struct cabin_err *e = NULL;
+	size_t n = 0;
+
+	if (!ph || !ph->top || access(ph->dir, F_OK) < 0)
+		return 0;
+	if (ctr_cgroup_pids(cg, &pids, &n, &e) < 0) {
+		/* removed between the access() and the read: nothing left to signal */
+		cabin_err_release(&e);
+		return 0;
+	}
+	return n ? ctr_cgroup_kill_all(cg, sig, err) : 0;
+}
+
 int ctr_cgroup_destroy(struct ctr_cgroup *cg, struct cabin_err **err)
 {
 	struct cg_hier *ph = procs_hier(cg);

@@ -90,6 +90,12 @@ int ctr_cgroup_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, struct cabin
 int ctr_cgroup_kill_all(struct ctr_cgroup *cg, int sig, struct cabin_err **err);
 
 /**
+ * ctr_cgroup_kill_leftovers() - kill --all of a stopped container: send @sig to what is left
+ * in the cgroup if cabin created it; a missing, empty or pre-existing cgroup is left alone.
+ */
+int ctr_cgroup_kill_leftovers(struct ctr_cgroup *cg, int sig, struct cabin_err **err);
+
+/**
  * ctr_cgroup_destroy() - SIGKILL what is left, wait until empty, remove the directories.
  * Succeeds when they are already gone.
  */

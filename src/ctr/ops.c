@@ -64,6 +64,23 @@ int ctr_kill(const char *root, const char *id, int sig, int all, struct cabin_er
 	if (ctr_state_load(root, id, &st, err) < 0)
 		return -1;
 	status = ctr_state_status(root, st);
+	/*
+	 * containerd's shim sends `kill --all ID 9` after the init exited, to reap whatever is
+	 * left in the cgroup (a container without a PID namespace keeps its children). runc
+	 * signals what is left and returns 0; failing here makes every CRI stop and remove
+	 * fail. Only a cgroup that cabin created is swept: a pre-existing one may hold
+	 * processes of the host.
+	 */
+	if (all && status == CTR_STOPPED) {
+		struct ctr_cgroup *cg = NULL;
+		int ret;
+
+		if (open_cgroup(st, &cg, err) < 0)
+			return -1;
+		ret = cg ? ctr_cgroup_kill_leftovers(cg, sig, err) : 0;
+		ctr_cgroup_free(cg);
+		return ret < 0 ? -1 : 0;
+	}
 	if (status == CTR_STOPPED || status == CTR_CREATING)
 		return cabin_err_make(err, 0, "container `%s` is not running", id);
 	if (all && st->cgroup) {

@@ -75,6 +75,25 @@ ok "kill --all" rt kill --all $PFX-d KILL
 sleep 0.2
 ok "delete after kill --all" rt delete $PFX-d
 
+# kill --all after the init exited: containerd's shim does this at every teardown and expects
+# 0 (as runc); what is left in the cgroup (no PID namespace here) is killed.
+cp "$B/config.json" "$T/config.saved"
+cfg "$B" 'c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if n["type"]!="pid"]'
+ok "run --detach without a PID namespace" rt run -d --bundle "$B" $PFX-ka
+ok "exec --detach a second process" rt exec -d --pid-file "$T/ka.pid" $PFX-ka /init sleep 1000
+left=$(cat "$T/ka.pid")
+rt kill $PFX-ka KILL
+for _ in $(seq 50); do [ "$(json_get "$(rt state $PFX-ka)" status)" = stopped ] && break; sleep 0.05; done
+assert_eq "$(json_get "$(rt state $PFX-ka)" status)" stopped "state: stopped once the init is killed"
+ok "kill --all of a stopped container returns 0 (containerd teardown)" rt kill --all $PFX-ka 9
+for _ in $(seq 50); do [ -n "$left" ] && kill -0 "$left" 2>/dev/null || break; sleep 0.05; done
+assert_eq "$([ -n "$left" ] && ! kill -0 "$left" 2>/dev/null && echo gone)" gone \
+	"kill --all of a stopped container kills what is left in its cgroup"
+nok "kill of a stopped container without --all still fails" rt kill $PFX-ka 9
+ok "delete after the teardown kill" rt delete $PFX-ka
+nok "kill --all after delete fails: no such container" rt kill --all $PFX-ka 9
+cp "$T/config.saved" "$B/config.json"
+
 # --preserve-fds: fd 3 of the caller reaches the process, and only with the option
 echo preserved >"$T/fd3"
 args "$B" /init cat /proc/self/fd/3
