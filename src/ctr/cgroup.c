@@ -447,8 +447,14 @@ static void v2_enable(const char *dir, char *const *wanted)
 	}
 }
 
-/* v1 cpuset: a new directory starts with empty cpus/mems, and a task cannot join it then. */
-static int cpuset_inherit(const char *parent, const char *dir, struct cabin_err **err)
+/*
+ * v1 cpuset: a new directory starts with empty cpus/mems, and a task cannot join it then.
+ * The parent itself may still be empty: another container may have just created the
+ * shared parent (e.g. "cabin") and not filled it yet. Fill it from its own parent first,
+ * up to @mnt, so that the value copied is never the empty string.
+ */
+static int cpuset_inherit(const char *mnt, const char *parent, const char *dir,
+			  struct cabin_err **err)
 {
 	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
 	size_t i;
@@ -462,14 +468,35 @@ static int cpuset_inherit(const char *parent, const char *dir, struct cabin_err 
 			continue;
 		if (cg_read(parent, files[i], &pv, err) < 0)
 			return -1;
+		if (!*pv && strlen(parent) > strlen(mnt)) {
+			cleanup_free char *gp = xstrdup(parent);
+			char *sl = strrchr(gp, '/');
+
+			*sl = '\0';
+			if (cpuset_inherit(mnt, gp, parent, err) < 0)
+				return -1;
+			free(pv);
+			pv = NULL;
+			if (cg_read(parent, files[i], &pv, err) < 0)
+				return -1;
+		}
 		if (cg_write(dir, files[i], pv, NULL, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* Remember the highest directory we created: destroy removes up to it, no further. */
+static void set_top(struct cg_hier *h, const char *dir)
+{
+	if (!h->top || strlen(dir) < strlen(h->top)) {
+		free(h->top);
+		h->top = xstrdup(dir);
+	}
+}
+
 /* mkdir -p @h->dir below @h->mnt, remembering the first directory we created. */
-static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err **err)
+static int make_dirs_once(struct cg_hier *h, char *const *v2_wanted, struct cabin_err **err)
 {
 	size_t ml = strlen(h->mnt);
 	const char *rest = h->dir + ml;
@@ -493,9 +520,8 @@ static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err
 		next = xasprintf("%s/%.*s", cur, (int)(e - s), s);
 		for (attempt = 0;; attempt++) {
 			if (mkdir(next, 0755) == 0) {
-				if (!h->top)
-					h->top = xstrdup(next);
-				if (is_cpuset && cpuset_inherit(cur, next, err) < 0) {
+				set_top(h, next);
+				if (is_cpuset && cpuset_inherit(h->mnt, cur, next, err) < 0) {
 					free(next);
 					return -1;
 				}
@@ -511,11 +537,11 @@ static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err
 				if (mkdir(cur, 0755) == 0) {
 					char *pp = xstrdup(cur), *sl = strrchr(pp, '/');
 
-					if (!h->top)
-						h->top = xstrdup(cur);
+					set_top(h, cur);
 					if (sl)
 						*sl = '\0';
-					if (is_cpuset && sl && cpuset_inherit(pp, cur, err) < 0) {
+					if (is_cpuset && sl &&
+					    cpuset_inherit(h->mnt, pp, cur, err) < 0) {
 						free(pp);
 						free(next);
 						return -1;
@@ -532,6 +558,24 @@ static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err
 		cur = next;
 	}
 	return 0;
+}
+
+static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err **err)
+{
+	int attempt, ret;
+
+	/*
+	 * A concurrent destroy removes a shared parent as soon as it is empty, which can be
+	 * between our mkdir of it and the cpuset copy into it (ENOENT or, for a directory
+	 * being removed, ENODEV). Walk again: the next walk makes it anew.
+	 */
+	for (attempt = 0;; attempt++) {
+		ret = make_dirs_once(h, v2_wanted, err);
+		if (ret >= 0 || attempt >= 5 || !*err ||
+		    ((*err)->status != ENOENT && (*err)->status != ENODEV))
+			return ret;
+		cabin_err_release(err);
+	}
 }
 
 static void hier_free(struct cg_hier *h)
