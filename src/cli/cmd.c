@@ -24,6 +24,7 @@ static const struct cmd commands[] = {
 	{ "spec", cmd_spec, "write a default config.json", 0 },
 	{ "features", cmd_features, "print what this runtime supports, as JSON", 0 },
 	{ "vm", cmd_vm, "microVMs: run, initrd, ls, stop, pause, resume", 0 },
+	{ "network", cmd_network, "container networks: create, ls, rm, inspect", 0 },
 };
 
 const struct cmd *cmd_find(const char *name)

@@ -7,6 +7,7 @@ struct cabin_err;
 /* Global options, parsed by main.c before the command (runc/crun compatible). */
 struct cabin_globals {
 	const char *root;	/* --root: state directory, default /run/cabin */
+	const char *data_root;	/* --data-root: images, volumes, networks, default /var/lib/cabin */
 	const char *log;	/* --log FILE */
 	const char *log_format; /* --log-format text|json */
 	int debug;		/* --debug */
@@ -32,6 +33,7 @@ const struct cmd *cmd_find(const char *name);
 void cmd_print_help(void);
 
 #define CABIN_DEFAULT_ROOT "/run/cabin"
+#define CABIN_DEFAULT_DATA_ROOT "/var/lib/cabin"
 #define CABIN_VERSION "0.1.0"
 #define CABIN_OCI_VERSION "1.2.0"
 
@@ -69,5 +71,6 @@ int cmd_update(int argc, char **argv, struct cabin_err **err);
 int cmd_spec(int argc, char **argv, struct cabin_err **err);
 int cmd_features(int argc, char **argv, struct cabin_err **err);
 int cmd_vm(int argc, char **argv, struct cabin_err **err);
+int cmd_network(int argc, char **argv, struct cabin_err **err);
 
 #endif

@@ -10,6 +10,7 @@
 
 struct cabin_globals cabin_globals = {
 	.root = CABIN_DEFAULT_ROOT,
+	.data_root = CABIN_DEFAULT_DATA_ROOT,
 };
 
 static void usage_error(const char *msg, const char *arg)
@@ -24,9 +25,18 @@ static void usage_error(const char *msg, const char *arg)
  */
 int main(int argc, char **argv)
 {
-	enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_ROOTLESS };
+	enum {
+		OPT_ROOT = 256,
+		OPT_LOG,
+		OPT_LOG_FORMAT,
+		OPT_DEBUG,
+		OPT_SYSTEMD,
+		OPT_ROOTLESS,
+		OPT_DATA_ROOT
+	};
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "data-root", required_argument, NULL, OPT_DATA_ROOT },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "debug", no_argument, NULL, OPT_DEBUG },
@@ -45,6 +55,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_ROOT:
 			cabin_globals.root = optarg;
+			break;
+		case OPT_DATA_ROOT:
+			cabin_globals.data_root = optarg;
 			break;
 		case OPT_LOG:
 			cabin_globals.log = optarg;
