@@ -5,7 +5,7 @@
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libc6-dev libjansson-dev libseccomp-dev libcap-dev
-busybox-static"
+libmnl-dev libnftables-dev busybox-static"
 # Tests and benchmarks: clang + libFuzzer for the fuzz targets, peers to compare with
 # (crun, runc, podman, qemu), and the tools the functional tests drive.
 TEST_PKGS="clang libclang-rt-14-dev crun runc podman uidmap fuse-overlayfs qemu-system-x86

@@ -57,10 +57,11 @@ static int net_create(int argc, char **argv, struct cabin_err **err)
 			break;
 		case 'd':
 			if (strcmp(optarg, "bridge"))
-				return cabin_err_make(err, 0,
-						      "network create: driver `%s` is not supported "
-						      "(only bridge)",
-						      optarg);
+				return cabin_err_make(
+					err, 0,
+					"network create: driver `%s` is not supported "
+					"(only bridge)",
+					optarg);
 			break;
 		default:
 			return cabin_err_make(err, 0, "network create: bad option");
@@ -68,8 +69,7 @@ static int net_create(int argc, char **argv, struct cabin_err **err)
 	}
 	if (optind + 1 != argc)
 		return cabin_err_make(err, 0, "network create: exactly one NAME is required");
-	if (net_network_create(cabin_globals.data_root, argv[optind], subnet, gateway, id, err) <
-	    0)
+	if (net_network_create(cabin_globals.data_root, argv[optind], subnet, gateway, id, err) < 0)
 		return -1;
 	printf("%s\n", id);
 	return 0;

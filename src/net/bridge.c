@@ -114,7 +114,7 @@ int net_veth_setup(int netns_fd, const char *host_name, int bridge_idx, uint32_t
 		goto err_del;
 	return 0;
 
-err_del: {
+err_del : {
 	cleanup_err struct cabin_err *tmp = NULL;
 	net_link_del(host, host_name, &tmp);
 }

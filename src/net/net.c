@@ -37,8 +37,9 @@ static int valid_name(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > max || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-				   (s[0] >= '0' && s[0] <= '9')))
+	if (n == 0 || n > max ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
@@ -369,8 +370,8 @@ int net_port_parse(const char *spec, struct net_port *out, struct cabin_err **er
  */
 static int probe_port(const struct net_port *p, struct cabin_err **err)
 {
-	cleanup_close int fd = socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
-				      0);
+	cleanup_close int fd =
+		socket(AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
 	int one = 1;
 
@@ -457,8 +458,8 @@ static int collect_ip(const char *id, json_t *ep, void *arg)
 /* Write @data to @path in place: a bind mount of the file pins its inode. */
 static int write_in_place(const char *path, const char *data, struct cabin_err **err)
 {
-	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-				    0644);
+	cleanup_close int fd =
+		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 
 	if (fd < 0)
 		return cabin_err_make(err, errno, "open `%s`", path);
@@ -664,11 +665,11 @@ static int attach_locked(const struct store *s, const struct net_cfg *cfg, const
 	int bridged = strcmp(network, "host") && strcmp(network, "none");
 
 	if (access(ep_path, F_OK) == 0)
-		return cabin_err_make(err, EEXIST, "container `%s` is already attached to a network",
-				      cfg->id);
+		return cabin_err_make(err, EEXIST,
+				      "container `%s` is already attached to a network", cfg->id);
 	if (cfg->n_ports && !bridged)
-		return cabin_err_make(err, EINVAL, "published ports need a bridge network, not `%s`",
-				      network);
+		return cabin_err_make(err, EINVAL,
+				      "published ports need a bridge network, not `%s`", network);
 	if (bridged && network_load(s, network, &net, err) < 0)
 		return -1;
 	if (strcmp(network, "host")) {
@@ -707,12 +708,11 @@ static int attach_locked(const struct store *s, const struct net_cfg *cfg, const
 		       cfg->hostname && *cfg->hostname ? cfg->hostname : hostname, "ports");
 	ports = json_object_get(ep, "ports");
 	for (size_t i = 0; i < cfg->n_ports; i++)
-		json_array_append_new(ports,
-				      json_pack("{s:s,s:i,s:i,s:s}", "host_ip",
-						cfg->ports[i].host_ip, "host_port",
-						cfg->ports[i].host_port, "ctr_port",
-						cfg->ports[i].ctr_port, "proto",
-						cfg->ports[i].udp ? "udp" : "tcp"));
+		json_array_append_new(ports, json_pack("{s:s,s:i,s:i,s:s}", "host_ip",
+						       cfg->ports[i].host_ip, "host_port",
+						       cfg->ports[i].host_port, "ctr_port",
+						       cfg->ports[i].ctr_port, "proto",
+						       cfg->ports[i].udp ? "udp" : "tcp"));
 	memset(out, 0, sizeof(*out));
 	net_files_paths(cfg->data_root, cfg->id, out);
 
@@ -768,7 +768,7 @@ static int attach_locked(const struct store *s, const struct net_cfg *cfg, const
 	}
 	return 0;
 
-err_teardown: {
+err_teardown : {
 	cleanup_err struct cabin_err *tmp = NULL;
 	endpoint_teardown(s, cfg->id, ep, &tmp);
 }
@@ -854,10 +854,11 @@ int net_network_create(const char *data_root, const char *name, const char *subn
 			return -1;
 		for (size_t i = 0; i < nt; i++)
 			if (net_ipam_overlap(sub, taken[i]))
-				return cabin_err_make(err, EEXIST,
-						      "subnet `%s` overlaps a subnet in use on this "
-						      "host",
-						      subnet);
+				return cabin_err_make(
+					err, EEXIST,
+					"subnet `%s` overlaps a subnet in use on this "
+					"host",
+					subnet);
 	} else if (net_ipam_pick_subnet(taken, nt, &sub, err) < 0) {
 		return -1;
 	}
@@ -908,7 +909,7 @@ int net_network_rm(const char *data_root, const char *name, struct cabin_err **e
 	struct members m = { .network = name };
 
 	if (!strcmp(name, "host") || !strcmp(name, "none") || !strcmp(name, NET_DEFAULT_NETWORK))
-		return cabin_err_make(err, EPERM, "network `%s` is predefined and cannot be removed",
+		return cabin_err_make(err, 0, "network `%s` is predefined and cannot be removed",
 				      name);
 	if (store_open(data_root, &s, err) < 0)
 		return -1;
@@ -963,9 +964,9 @@ static json_t *network_view(const char *name, json_t *j, json_t *endpoints)
 			      jstr(ep, "hostname"), "Veth", jstr(ep, "veth"), "Ports",
 			      json_object_get(ep, "ports"));
 		if (*jstr(ep, "ip")) {
-			cleanup_free char *cidr = xasprintf(
-				"%s/%d", jstr(ep, "ip"),
-				(int)json_integer_value(json_object_get(ep, "prefix")));
+			cleanup_free char *cidr =
+				xasprintf("%s/%d", jstr(ep, "ip"),
+					  (int)json_integer_value(json_object_get(ep, "prefix")));
 			json_object_set_new(c, "IPv4Address", json_string(cidr));
 		}
 		json_object_set_new(ctrs, id, c);
@@ -984,8 +985,7 @@ static int list_network(const char *name, json_t *j, void *arg)
 	return 0;
 }
 
-int net_network_list(const char *data_root, const char *name, json_t **out,
-		     struct cabin_err **err)
+int net_network_list(const char *data_root, const char *name, json_t **out, struct cabin_err **err)
 {
 	cleanup_store struct store s = { .lock = -1 };
 	cleanup_json json_t *arr = json_array();

@@ -38,20 +38,20 @@ struct net_port {
 };
 
 struct net_cfg {
-	const char *data_root;	 /* DATA_ROOT (e.g. /var/lib/cabin) */
-	const char *network;	 /* "bridge", "none", "host" or a user network; NULL = bridge */
-	const char *id;		 /* container ID: the key of the endpoint */
-	const char *name;	 /* container name for peers' /etc/hosts, or NULL */
-	const char *hostname;	 /* or NULL: the first 12 characters of @id */
+	const char *data_root; /* DATA_ROOT (e.g. /var/lib/cabin) */
+	const char *network;   /* "bridge", "none", "host" or a user network; NULL = bridge */
+	const char *id;	       /* container ID: the key of the endpoint */
+	const char *name;      /* container name for peers' /etc/hosts, or NULL */
+	const char *hostname;  /* or NULL: the first 12 characters of @id */
 	const struct net_port *ports;
 	size_t n_ports;
-	const char *resolv_src;	 /* the host's resolv.conf, NULL = /etc/resolv.conf */
+	const char *resolv_src; /* the host's resolv.conf, NULL = /etc/resolv.conf */
 };
 
 struct net_lease {
 	char ip[16], gateway[16]; /* "" for host and none */
 	unsigned prefix;
-	char veth[16];		  /* host side of the pair, "" for host and none */
+	char veth[16]; /* host side of the pair, "" for host and none */
 	char hosts_path[PATH_MAX];
 	char resolv_path[PATH_MAX];
 	char hostname_path[PATH_MAX];
@@ -104,7 +104,6 @@ int net_network_rm(const char *data_root, const char *name, struct cabin_err **e
  * Gateway, Bridge, Containers {ID: {IPv4Address, Name, Ports}}), host and none included.
  * @name: only this one (for inspect; an unknown name is an error), or NULL.
  */
-int net_network_list(const char *data_root, const char *name, json_t **out,
-		     struct cabin_err **err);
+int net_network_list(const char *data_root, const char *name, json_t **out, struct cabin_err **err);
 
 #endif

@@ -65,13 +65,11 @@ static void test_ipam(void)
 	/* the host routes 172.17/16 and an address in 172.18.5.0/24: the pick skips both */
 	taken[0] = (struct net_prefix){ 0xac110000, 16 };
 	taken[1] = (struct net_prefix){ 0xac120500, 24 };
-	tap_ok(net_ipam_pick_subnet(taken, 2, &p, &err) == 0 && p.addr == 0xac130000 &&
-		       p.len == 16,
+	tap_ok(net_ipam_pick_subnet(taken, 2, &p, &err) == 0 && p.addr == 0xac130000 && p.len == 16,
 	       "the first free pool is 172.19.0.0/16");
 	/* a host route covering 172.16/12 pushes the pick to 192.168 */
 	taken[2] = (struct net_prefix){ 0xac100000, 12 };
-	tap_ok(net_ipam_pick_subnet(taken, 3, &p, &err) == 0 && p.addr == 0xc0a80000 &&
-		       p.len == 20,
+	tap_ok(net_ipam_pick_subnet(taken, 3, &p, &err) == 0 && p.addr == 0xc0a80000 && p.len == 20,
 	       "then 192.168.0.0/20");
 	taken[0] = (struct net_prefix){ 0, 1 };
 	taken[1] = (struct net_prefix){ 0x80000000, 1 };
