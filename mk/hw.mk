@@ -3,3 +3,5 @@ OBJS += src/hw/serial-8250.o
 OBJS += src/hw/i8042.o
 OBJS += src/hw/rtc.o
 OBJS += src/hw/exit-port.o
+OBJS += src/hw/fw-cfg.o
+OBJS += src/hw/testdev.o

@@ -52,3 +52,12 @@ tests/vm/guests/pvh.elf: tests/vm/guests/pvh.S
 	$(Q)ld -N --no-warn-rwx-segments -Ttext=0x100000 -e _start -o $@ $(@:.elf=.o)
 	$(Q)rm -f $(@:.elf=.o)
 UNIT_TESTS += tests/unit/test-machine
+
+# A fake Multiboot v1 kernel (ELF32), for `vm run --kernel` with --debug-exit.
+TEST_PROGS += tests/vm/guests/multiboot.elf
+
+tests/vm/guests/multiboot.elf: tests/vm/guests/multiboot.S
+	$(E) "  GUEST   $@"
+	$(Q)$(CC) -m32 -c -o $(@:.elf=.o) $<
+	$(Q)ld -m elf_i386 -N --no-warn-rwx-segments -Ttext=0x200000 -e _start -o $@ $(@:.elf=.o)
+	$(Q)rm -f $(@:.elf=.o)

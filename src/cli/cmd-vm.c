@@ -50,6 +50,8 @@ struct vm_run_opts {
 	const char *disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	int rng;
+	int debug_exit;
+	uint16_t debug_exit_port;
 	unsigned int cpus;
 	uint64_t mem;
 	int mem_given;
@@ -202,6 +204,24 @@ static int cmd_fragment(char **argv, int argc, char **out, struct cabin_err **er
 	return 0;
 }
 
+/*
+ * --disk PATH[,ro|,rw]: only the last comma can start an option, so a path
+ * may hold commas; a last part that looks like an option word (letters only)
+ * but is not ro or rw is refused rather than read as part of the path.
+ */
+static int check_disk_opts(const char *arg, struct cabin_err **err)
+{
+	const char *comma = strrchr(arg, ',');
+
+	if (!comma || !strcmp(comma, ",ro") || !strcmp(comma, ",rw"))
+		return 0;
+	for (const char *p = comma + 1; *p; p++)
+		if (!isalpha((unsigned char)*p))
+			return 0;
+	return cabin_err_make(err, 0, "--disk `%s`: unknown option `%s` (use `ro` or `rw`)", arg,
+			      comma + 1);
+}
+
 /* The machine's virtio phase: disks in order (vda, vdb, ...), then net, vsock, rng. */
 static int attach_devices(struct machine *m, void *opaque, struct cabin_err **err)
 {
@@ -257,16 +277,29 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"usage: cabin vm run [--kernel FILE [--initrd FILE] [--cmdline STR] | --firmware "
 		"FILE]\n"
-		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro]]... [--net "
+		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro|,rw]]... [--net "
 		"tap=NAME]\n"
 		"                    [--vsock CID,SOCKET] [--rng] [--accel kvm|emu|auto] [--name "
 		"NAME]\n"
-		"                    [--dump-regs FILE] [-- COMMAND...]\n"
+		"                    [--dump-regs FILE] [--debug-exit PORT] [-- COMMAND...]\n"
 		"Boots a microVM with its console on this terminal and exits with the guest's "
-		"status\n"
-		"(what it writes to port 0x501). --memory takes K, M, G suffixes (default 128M;\n"
-		"a bare number is MiB). --firmware loads a raw image of at most 256 KiB ending at\n"
-		"1 MiB and starts the CPU at F000:FFF0 in real mode (like QEMU -bios).\n");
+		"status.\n"
+		"--memory takes K, M, G suffixes (default 128M; a bare number is MiB). --firmware\n"
+		"loads a raw image of at most 256 KiB ending at 1 MiB and starts the CPU at\n"
+		"F000:FFF0 in real mode (like QEMU -bios). --kernel takes a bzImage, an ELF\n"
+		"vmlinux (64-bit or PVH entry) or a Multiboot v1 kernel. --debug-exit PORT adds\n"
+		"QEMU's isa-debug-exit at PORT and pc-testdev, as kvm-unit-tests expects.\n"
+		"Exit status:\n"
+		"  N         the guest wrote N to port 0x501 (255 for values above 255)\n"
+		"  2V+1      the guest wrote V to the --debug-exit port (low 8 bits)\n"
+		"  0         the guest powered off or asked for a reset\n"
+		"  %3d       a triple fault\n"
+		"  %3d       every vCPU halted with nothing left to wake it\n"
+		"  %3d       stopped by `cabin vm stop`\n"
+		"  128+SIG   ended by signal SIG\n"
+		"  1         cabin could not run the VM (or the accelerator failed)\n"
+		"All but the first three also print one line on stderr naming the cause.\n",
+		MACHINE_EXIT_TRIPLE_FAULT, MACHINE_EXIT_HALTED, MACHINE_EXIT_STOPPED);
 }
 
 /* Directory of the running cabin binary: the build tree or the install prefix's bin/. */
@@ -474,6 +507,8 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	cfg.cmdline = cmdline;
 	cfg.cmdline_tail = tail;
 	cfg.firmware = o->firmware;
+	cfg.debug_exit = o->debug_exit;
+	cfg.debug_exit_port = o->debug_exit_port;
 	cfg.console_in = STDIN_FILENO;
 	cfg.console_out = STDOUT_FILENO;
 	cfg.attach_devices = attach_devices;
@@ -532,6 +567,7 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		OPT_NAME,
 		OPT_DUMP_REGS,
 		OPT_RNG,
+		OPT_DEBUG_EXIT,
 	};
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -547,12 +583,13 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "dump-regs", required_argument, NULL, OPT_DUMP_REGS },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "debug-exit", required_argument, NULL, OPT_DEBUG_EXIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct vm_run_opts o = { .cpus = 1, .mem = 128ull << 20 };
 	char *end;
-	int c;
+	int c, ret;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -593,7 +630,24 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 					err, 0, "--vsock must be `CID,SOCKET`, not `%s`", optarg);
 			o.vsock = optarg;
 			break;
+		case OPT_DEBUG_EXIT: {
+			unsigned long port;
+
+			errno = 0;
+			port = strtoul(optarg, &end, 0);
+			if (errno || *end || !isdigit((unsigned char)optarg[0]) || port > 0xfffc)
+				return cabin_err_make(err, 0,
+						      "invalid --debug-exit `%s` (a port number, "
+						      "e.g. 0xf4)",
+						      optarg);
+			o.debug_exit = 1;
+			o.debug_exit_port = (uint16_t)port;
+			break;
+		}
 		case OPT_DISK:
+			ret = check_disk_opts(optarg, err);
+			if (ret < 0)
+				return ret;
 			if (o.nr_disks >= VM_MAX_DISKS)
 				return cabin_err_make(err, E2BIG, "more than `%d` --disk options",
 						      VM_MAX_DISKS);
@@ -760,8 +814,24 @@ static int ctl_simple(int argc, char **argv, enum vm_ctl_req req, struct cabin_e
 	struct vm_ctl_info info;
 	int ret;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: cabin vm %s NAME\n", argv[0]);
+		if (req == VM_CTL_STOP)
+			printf("Stop the running microVM NAME; its `vm run` exits with status "
+			       "%d.\n",
+			       MACHINE_EXIT_STOPPED);
+		else if (req == VM_CTL_PAUSE)
+			printf("Park every vCPU of the microVM NAME until `vm resume`.\n");
+		else
+			printf("Let the paused microVM NAME run again.\n");
+		return 0;
+	}
 	if (argc != 2)
 		return cabin_err_make(err, 0, "usage: cabin vm %s NAME", argv[0]);
+	if (argv[1][0] == '-')
+		return cabin_err_make(err, 0,
+				      "vm %s: unknown option `%s` (usage: cabin vm %s NAME)",
+				      argv[0], argv[1], argv[0]);
 	if (!argv[1][0] || strchr(argv[1], '/'))
 		return cabin_err_make(err, 0, "invalid VM name `%s`", argv[1]);
 	path = xasprintf("%s/%s.sock", dir, argv[1]);

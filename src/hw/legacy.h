@@ -2,6 +2,8 @@
 #ifndef CABIN_HW_LEGACY_H
 #define CABIN_HW_LEGACY_H
 
+#include <stdint.h>
+
 struct cabin_err;
 struct machine;
 
@@ -31,5 +33,20 @@ int hw_exit_port_attach(struct machine *m, struct cabin_err **err);
 
 /** hw_debug_port_attach() - port 0x80 (POST codes / I/O delay): writes are ignored quietly. */
 int hw_debug_port_attach(struct machine *m, struct cabin_err **err);
+
+#define HW_FW_CFG_PORT 0x510
+
+/**
+ * hw_fw_cfg_attach() - QEMU's fw_cfg at ports 0x510/0x511 (selector, data),
+ * offering the signature, RAM size and CPU count (see fw-cfg.c).
+ */
+int hw_fw_cfg_attach(struct machine *m, struct cabin_err **err);
+
+/**
+ * hw_testdev_attach() - QEMU's isa-debug-exit at @exit_port (a write of V ends
+ * the VM with status (V << 1) | 1) and pc-testdev (ports 0xe0-0xe7, 0x2000-0x2017),
+ * the devices kvm-unit-tests talks to (see testdev.c).
+ */
+int hw_testdev_attach(struct machine *m, uint16_t exit_port, struct cabin_err **err);
 
 #endif

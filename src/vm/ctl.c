@@ -51,7 +51,7 @@ static int handle_info(struct vm_ctl *c)
 
 static int handle_stop(struct vm_ctl *c)
 {
-	machine_stop(c->m, 0);
+	machine_stop_cause(c->m, MACHINE_EXIT_STOPPED, "stopped by `vm stop`");
 	return 0;
 }
 
@@ -121,8 +121,8 @@ static void *ctl_main(void *arg)
 			struct signalfd_siginfo si;
 
 			if (read(c->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				log_info("signal %u: stopping the VM", si.ssi_signo);
-				machine_stop(c->m, 128 + (int)si.ssi_signo);
+				machine_stop_cause(c->m, 128 + (int)si.ssi_signo,
+						   "stopped by signal %u", si.ssi_signo);
 			}
 		}
 		if (p[0].revents & POLLIN) {

@@ -15,7 +15,7 @@ struct machine;
  */
 enum vm_ctl_req {
 	VM_CTL_INFO = 1, /* name, pid, state, cpus, memory */
-	VM_CTL_STOP,	 /* end the VM (exit status 0) */
+	VM_CTL_STOP,	 /* end the VM (exit status MACHINE_EXIT_STOPPED) */
 	VM_CTL_PAUSE,	 /* park every vCPU */
 	VM_CTL_RESUME,	 /* let them run again */
 	VM_CTL_REQ_MAX,

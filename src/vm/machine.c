@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,34 @@ static void kick_all(struct machine *m)
 			m->accel->vcpu_kick(m->vcpus[i]);
 }
 
-void machine_stop(struct machine *m, int status)
+static void stop(struct machine *m, int status, const char *cause)
 {
 	pthread_mutex_lock(&m->lock);
 	if (!m->stopping) {
 		m->exit_status = status;
+		if (cause)
+			snprintf(m->end_msg, sizeof(m->end_msg), "%s", cause);
 		__atomic_store_n(&m->stopping, 1, __ATOMIC_SEQ_CST);
 	}
 	pthread_cond_broadcast(&m->cond);
 	kick_all(m);
 	pthread_mutex_unlock(&m->lock);
+}
+
+void machine_stop(struct machine *m, int status)
+{
+	stop(m, status, NULL);
+}
+
+void machine_stop_cause(struct machine *m, int status, const char *fmt, ...)
+{
+	char cause[sizeof(m->end_msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	stop(m, status, cause);
 }
 
 int machine_dev_add(struct machine *m, const struct machine_dev *d)
@@ -140,6 +159,10 @@ static int phase_legacy_init(struct machine *m, struct cabin_err **err)
 		ret = hw_exit_port_attach(m, err);
 	if (ret >= 0)
 		ret = hw_debug_port_attach(m, err);
+	if (ret >= 0)
+		ret = hw_fw_cfg_attach(m, err);
+	if (ret >= 0 && m->cfg->debug_exit)
+		ret = hw_testdev_attach(m, m->cfg->debug_exit_port, err);
 	if (ret < 0) {
 		devs_fini_to(m, 0);
 		return ret;
@@ -207,8 +230,8 @@ static int phase_boot_init(struct machine *m, struct cabin_err **err)
 	char *cmdline = build_cmdline(m);
 	int ret;
 
-	ret = x86_boot_load(m, c->kernel, c->initrd, cmdline, c->firmware, c->firmware_data,
-			    c->firmware_len, &priv(m)->boot, err);
+	ret = x86_boot_load(m, c->kernel, c->initrd, cmdline, c->cmdline_tail, c->firmware,
+			    c->firmware_data, c->firmware_len, &priv(m)->boot, err);
 	if (ret >= 0 && c->kernel)
 		log_debug("kernel command line: %s", cmdline);
 	free(cmdline);
@@ -350,6 +373,8 @@ int machine_run(struct machine *m, struct cabin_err **err)
 		return -ret;
 	if (m->vcpu_error && m->err_msg[0])
 		log_error("%s", m->err_msg);
+	else if (m->end_msg[0])
+		fprintf(stderr, "cabin: %s (exit status %d)\n", m->end_msg, m->exit_status);
 	return m->exit_status;
 }
 

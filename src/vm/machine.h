@@ -70,6 +70,7 @@ struct machine {
 	int threads_joined;	  /* vCPU threads are gone: nothing to kick */
 	int vcpu_error;		  /* a vCPU hit an accelerator error (status 1) */
 	char err_msg[160];	  /* first vCPU error, reported by machine_run */
+	char end_msg[160];	  /* why the VM ended, when not by the guest's own report */
 	void *console;		  /* the 8250 that is ttyS0 */
 	uint64_t boot_entry;	  /* guest-physical entry point, for logs */
 	void *boot_priv;	  /* machine.c's private state (boot vCPU state) */
@@ -91,8 +92,10 @@ struct machine_config {
 	const char *firmware;	   /* raw image ending at 1 MiB, or NULL */
 	const void *firmware_data; /* built-in image used when firmware and kernel are NULL */
 	size_t firmware_len;
-	int console_in;	 /* fd the 8250 reads (-1: none) */
-	int console_out; /* fd the 8250 writes */
+	int debug_exit;		  /* attach isa-debug-exit and pc-testdev (hw/testdev.c) */
+	uint16_t debug_exit_port; /* ... with the exit port here */
+	int console_in;		  /* fd the 8250 reads (-1: none) */
+	int console_out;	  /* fd the 8250 writes */
 	/* The virtio phase: attaches the devices; may be NULL. */
 	int (*attach_devices)(struct machine *m, void *opaque, struct cabin_err **err);
 	void *attach_opaque;
@@ -108,8 +111,8 @@ int machine_create(const struct machine_config *cfg, struct machine **out, struc
 
 /**
  * machine_run() - run the vCPUs until the VM ends.
- * Return: the guest's exit status (exit port, 0 for reboot/shutdown/idle halt,
- * 1 for an accelerator error), or <0 with @err set when the vCPUs could not start.
+ * Return: the guest's exit status (exit port, --debug-exit, 0 for poweroff or reset),
+ * one of the MACHINE_EXIT_* statuses, or <0 with @err set when the vCPUs could not start.
  */
 int machine_run(struct machine *m, struct cabin_err **err);
 
@@ -163,5 +166,25 @@ int machine_irq_line(struct machine *m, unsigned int gsi, int level);
 
 /** machine_stop() - end the VM with @status (first caller wins); kicks every vCPU. */
 void machine_stop(struct machine *m, int status);
+
+/*
+ * Exit statuses of a VM that the guest did not end with a status of its own
+ * (exit port 0x501, --debug-exit, ACPI poweroff or a reset request, which give
+ * the value written or 0). `cabin vm run --help` documents them; a guest can
+ * write the same values to the exit port, so machine_run() also prints one
+ * line naming the cause for these.
+ */
+#define MACHINE_EXIT_ERROR 1	      /* accelerator or VMM failure */
+#define MACHINE_EXIT_TRIPLE_FAULT 251 /* a triple fault (shutdown) */
+#define MACHINE_EXIT_HALTED 252	      /* every vCPU halted with nothing left to wake it */
+#define MACHINE_EXIT_STOPPED 253      /* `cabin vm stop` through the control socket */
+
+/**
+ * machine_stop_cause() - machine_stop() for the ends that are not the guest's own
+ * report: @cause ("triple fault at rip ...") is printed by machine_run() as the
+ * reason of the exit status, if this call is the one that ends the VM.
+ */
+void machine_stop_cause(struct machine *m, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -113,7 +113,7 @@ void vm_vcpu_loop(struct vcpu *v)
 
 		if (ret < 0) {
 			record_error(m, v->index, strerror(-ret));
-			machine_stop(m, 1);
+			machine_stop(m, MACHINE_EXIT_ERROR);
 			break;
 		}
 		if (ex.reason != ACCEL_EXIT_HLT && ex.reason != ACCEL_EXIT_INTR && idle) {
@@ -138,10 +138,11 @@ void vm_vcpu_loop(struct vcpu *v)
 				all_idle = set_idle(m, &idle, 1);
 				pthread_mutex_unlock(&m->lock);
 				if (all_idle) {
-					log_info("vcpu %u: halted with interrupts disabled at rip "
-						 "`0x%llx`: the guest has ended",
-						 v->index, (unsigned long long)regs.rip);
-					machine_stop(m, 0);
+					machine_stop_cause(m, MACHINE_EXIT_HALTED,
+							   "every vcpu halted with interrupts "
+							   "disabled (vcpu %u at rip `0x%llx`): "
+							   "nothing can wake the guest",
+							   v->index, (unsigned long long)regs.rip);
 					break;
 				}
 				/*
@@ -156,19 +157,21 @@ void vm_vcpu_loop(struct vcpu *v)
 			 */
 			break;
 		case ACCEL_EXIT_SHUTDOWN:
-			if (a->get_regs(v, &regs) == 0)
-				log_info(
-					"vcpu %u: shutdown (triple fault or reset) at rip `0x%llx`",
-					v->index, (unsigned long long)regs.rip);
-			/* Triple fault or reset: the guest asked to end, as Firecracker treats it.
+			/*
+			 * A triple fault: the guest crashed (a reset it asks for through
+			 * the i8042 or ACPI ends the VM with status 0 in those devices).
 			 */
-			machine_stop(m, 0);
+			if (a->get_regs(v, &regs) < 0)
+				regs.rip = 0;
+			machine_stop_cause(m, MACHINE_EXIT_TRIPLE_FAULT,
+					   "vcpu %u: triple fault at rip `0x%llx`", v->index,
+					   (unsigned long long)regs.rip);
 			break;
 		case ACCEL_EXIT_INTR:
 			break;
 		case ACCEL_EXIT_INTERNAL:
 			record_error(m, v->index, ex.internal.msg);
-			machine_stop(m, 1);
+			machine_stop(m, MACHINE_EXIT_ERROR);
 			break;
 		}
 	}

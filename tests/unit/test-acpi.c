@@ -659,7 +659,7 @@ int main(void)
 	m.nr_vcpus = 2;
 	m.next_mmio_slot = 3;
 	tap_ok(kpath && vm_mem_init(&m.mem, 64ull << 20, 0, &err) == 0, "64 MiB guest");
-	ret = x86_boot_load(&m, kpath, NULL, "console=ttyS0", NULL, NULL, 0, &bs, &err);
+	ret = x86_boot_load(&m, kpath, NULL, "console=ttyS0", NULL, NULL, NULL, 0, &bs, &err);
 	tap_ok(ret == 0, "bzImage load (%s)", err ? err->msg : "ok");
 	cabin_err_release(&err);
 	if (kpath)
@@ -698,7 +698,7 @@ int main(void)
 		memset(&m, 0, sizeof(m));
 		m.nr_vcpus = 1;
 		ret = epath && vm_mem_init(&m.mem, 64ull << 20, 0, &err) == 0
-			      ? x86_boot_load(&m, epath, NULL, "", NULL, NULL, 0, &bs, &err)
+			      ? x86_boot_load(&m, epath, NULL, "", NULL, NULL, NULL, 0, &bs, &err)
 			      : -1;
 		if (epath)
 			unlink(epath);

@@ -124,6 +124,12 @@ static void test_bzimage_parse(void)
 	tap_ok(parse_fails(c, len, "boot_flag"), "bad boot_flag");
 	tap_ok(parse_fails(b, 5 * 512 + 0x100, "too short for the 64-bit entry"),
 	       "kernel part too short for startup_64");
+	memcpy(c, b, len);
+	put32(c + 0x1f4, 0x1000 / 16); /* syssize: exactly the kernel part */
+	tap_ok(x86_bzimage_parse(c, len, "img", &bz, &err) == 0,
+	       "syssize equal to the kernel part is accepted");
+	tap_ok(parse_fails(c, len - 16, "truncated"),
+	       "a file shorter than syssize says is refused");
 	free(b);
 	free(c);
 }
@@ -252,7 +258,8 @@ static void test_load(void)
 	rpath = write_tmp(rd, sizeof(rd));
 	m.nr_vcpus = 2;
 	tap_ok(vm_mem_init(&m.mem, 64ull << 20, 0, &err) == 0, "64 MiB for the load tests");
-	ret = x86_boot_load(&m, kpath, rpath, "console=ttyS0 quiet", NULL, NULL, 0, &bs, &err);
+	ret = x86_boot_load(&m, kpath, rpath, "console=ttyS0 quiet", NULL, NULL, NULL, 0, &bs,
+			    &err);
 	tap_ok(ret == 0, "bzImage + initrd load (%s)", err ? err->msg : "ok");
 	tap_ok(!memcmp(m.mem.base + 0x100000, b + 5 * 512, 0x3000),
 	       "protected-mode kernel copied to 1 MiB");
@@ -298,7 +305,7 @@ static void test_load(void)
 
 	memset(longcmd, 'a', sizeof(longcmd) - 1);
 	longcmd[sizeof(longcmd) - 1] = 0;
-	ret = x86_boot_load(&m, kpath, NULL, longcmd, NULL, NULL, 0, &bs, &err);
+	ret = x86_boot_load(&m, kpath, NULL, longcmd, NULL, NULL, NULL, 0, &bs, &err);
 	tap_ok(ret < 0 && strstr(err->msg, "at most `2047`"),
 	       "command line longer than cmdline_size is refused");
 	cabin_err_release(&err);
@@ -310,12 +317,12 @@ static void test_load(void)
 	free(kpath);
 	kpath = write_tmp(b, len);
 	memset(zp, 0, 4096);
-	ret = x86_boot_load(&m, kpath, rpath, "", NULL, NULL, 0, &bs, &err);
+	ret = x86_boot_load(&m, kpath, rpath, "", NULL, NULL, NULL, 0, &bs, &err);
 	rd_at = get32(zp + 0x218);
 	tap_ok(ret == 0 && rd_at >= 0x1000000 + 0x20000, "initrd above pref_address + init_size");
 	vm_mem_fini(&m.mem);
 	tap_ok(vm_mem_init(&m.mem, 16ull << 20, 0, &err) == 0, "16 MiB");
-	ret = x86_boot_load(&m, kpath, NULL, "", NULL, NULL, 0, &bs, &err);
+	ret = x86_boot_load(&m, kpath, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
 	tap_ok(ret < 0 && strstr(err->msg, "raise --memory"),
 	       "a kernel decompressing at 16 MiB does not fit in 16 MiB");
 	cabin_err_release(&err);
@@ -325,13 +332,13 @@ static void test_load(void)
 	kpath = write_tmp(b, len);
 	vm_mem_fini(&m.mem);
 	tap_ok(vm_mem_init(&m.mem, 4ull << 20, 0, &err) == 0, "4 MiB");
-	ret = x86_boot_load(&m, kpath, rpath, "", NULL, NULL, 0, &bs, &err);
+	ret = x86_boot_load(&m, kpath, rpath, "", NULL, NULL, NULL, 0, &bs, &err);
 	tap_ok(ret == 0, "small kernel and initrd fit in 4 MiB");
 	put32(b + 0x260, 0x400000); /* init_size: 4 MiB */
 	unlink(kpath);
 	free(kpath);
 	kpath = write_tmp(b, len);
-	ret = x86_boot_load(&m, kpath, NULL, "", NULL, NULL, 0, &bs, &err);
+	ret = x86_boot_load(&m, kpath, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
 	tap_ok(ret < 0 && strstr(err->msg, "raise --memory"),
 	       "a kernel whose init_size does not fit is refused");
 	cabin_err_release(&err);
@@ -343,7 +350,7 @@ static void test_load(void)
 	char *epath = write_tmp(e, elen);
 
 	tap_ok(vm_mem_init(&m.mem, 32ull << 20, 0, &err) == 0, "32 MiB");
-	ret = x86_boot_load(&m, epath, rpath, "root=/dev/vda", NULL, NULL, 0, &bs, &err);
+	ret = x86_boot_load(&m, epath, rpath, "root=/dev/vda", NULL, NULL, NULL, 0, &bs, &err);
 	tap_ok(ret == 0 && bs.mode == X86_BOOT_PROT32 && bs.regs.rip == 0x200040 &&
 		       bs.regs.rbx == X86_PVH_INFO_ADDR,
 	       "PVH entry in 32-bit mode with EBX = start info");
@@ -362,11 +369,11 @@ static void test_load(void)
 	memset(fw, 0xf4, sizeof(fw));
 	fw[0] = 0x12;
 	fw[0xfff0] = 0xea;
-	ret = x86_boot_load(&m, NULL, NULL, NULL, NULL, fw, sizeof(fw), &bs, &err);
+	ret = x86_boot_load(&m, NULL, NULL, NULL, NULL, NULL, fw, sizeof(fw), &bs, &err);
 	tap_ok(ret == 0 && bs.mode == X86_BOOT_REAL && bs.regs.rip == 0xfff0 &&
 		       m.mem.base[0xf0000] == 0x12 && m.mem.base[0xffff0] == 0xea,
 	       "64 KiB firmware occupies 0xF0000-0xFFFFF, entry F000:FFF0");
-	ret = x86_boot_load(&m, NULL, NULL, NULL, NULL, fw, 8, &bs, &err);
+	ret = x86_boot_load(&m, NULL, NULL, NULL, NULL, NULL, fw, 8, &bs, &err);
 	tap_ok(ret < 0, "firmware shorter than a reset vector is refused");
 	cabin_err_release(&err);
 	vm_mem_fini(&m.mem);
@@ -381,11 +388,199 @@ static void test_load(void)
 	free(e);
 }
 
+/*
+ * A Multiboot v1 kernel: ELF32 with one PT_LOAD at 0x300000 (0x100 bytes of file,
+ * 0x1000 in memory), the header at file offset 0x1000 (inside the segment).
+ */
+static uint8_t *make_multiboot(uint32_t hflags, size_t *len)
+{
+	size_t sz = 0x1100;
+	uint8_t *b = calloc(1, sz), *ph = b + 52;
+
+	memcpy(b, "\177ELF", 4);
+	b[4] = 1;
+	b[5] = 1;
+	put16(b + 18, 3);
+	put32(b + 24, 0x300010); /* e_entry */
+	put32(b + 28, 52);	 /* e_phoff */
+	put16(b + 42, 32);
+	put16(b + 44, 1);
+	put32(ph, 1);
+	put32(ph + 4, 0x1000);	  /* p_offset */
+	put32(ph + 8, 0x300000);  /* p_vaddr */
+	put32(ph + 12, 0x300000); /* p_paddr */
+	put32(ph + 16, 0x100);
+	put32(ph + 20, 0x1000);
+	memset(b + 0x1000, 0xcc, 0x100);
+	put32(b + 0x1000, 0x1badb002);
+	put32(b + 0x1004, hflags);
+	put32(b + 0x1008, 0u - (0x1badb002u + hflags));
+	if (hflags & (1u << 16)) {
+		/* a.out kludge: the same bytes, loaded at 0x400000 by the header's addresses */
+		put32(b + 0x100c, 0x400000); /* header_addr */
+		put32(b + 0x1010, 0x400000); /* load_addr */
+		put32(b + 0x1014, 0x400100); /* load_end_addr */
+		put32(b + 0x1018, 0x402000); /* bss_end_addr */
+		put32(b + 0x101c, 0x400020); /* entry_addr */
+		memset(b, 0, 4);	     /* and not ELF */
+	}
+	*len = sz;
+	return b;
+}
+
+static void test_multiboot(void)
+{
+	static struct machine m;
+	struct x86_boot_state bs;
+	struct cabin_err *err = NULL;
+	size_t len, klen;
+	uint8_t rd[100], *k = make_multiboot(0x3, &klen), *mbi, *mmap;
+	char *kpath = write_tmp(k, klen), *rpath, *apath, *bpath;
+	uint32_t flags = 0;
+	int ret;
+
+	memset(rd, 0x77, sizeof(rd));
+	rpath = write_tmp(rd, sizeof(rd));
+	tap_ok(x86_multiboot_find(k, klen, &flags) == 0x1000 && flags == 3,
+	       "the Multiboot header is found with its flags");
+	put32(k + 0x1008, 0);
+	tap_ok(x86_multiboot_find(k, klen, &flags) < 0, "a bad checksum is no header");
+	put32(k + 0x1008, 0u - (0x1badb002u + 3));
+	tap_ok(x86_multiboot_find(k, 0x1000, &flags) < 0, "the header must be in the file");
+
+	m.nr_vcpus = 1;
+	tap_ok(vm_mem_init(&m.mem, 32ull << 20, 0, &err) == 0, "32 MiB for Multiboot");
+	ret = x86_boot_load(&m, kpath, rpath, "console=ttyS0 virtio_mmio.device=x", "-t 1", NULL,
+			    NULL, 0, &bs, &err);
+	tap_ok(ret == 0, "Multiboot ELF32 + module loads (%s)", err ? err->msg : "ok");
+	tap_ok(bs.mode == X86_BOOT_MULTIBOOT && bs.regs.rip == 0x300010 &&
+		       bs.regs.rax == 0x2badb002 && bs.regs.rbx == X86_ZERO_PAGE_ADDR,
+	       "entry in 32-bit mode with EAX = 0x2BADB002, EBX = information");
+	tap_ok(m.mem.base[0x300000] == 0x02 && m.mem.base[0x300010] == 0xcc &&
+		       m.mem.base[0x300100] == 0 && m.mem.base[0x300fff] == 0,
+	       "segment at its paddr, bss zeroed");
+	mbi = m.mem.base + bs.regs.rbx;
+	tap_ok((get32(mbi) & 0x24d) == 0x24d,
+	       "flags: mem, cmdline, mods, mmap, boot loader name (0x%x)", get32(mbi));
+	tap_ok(get32(mbi + 4) == 639 && get32(mbi + 8) == (32u << 10) - 1024,
+	       "mem_lower 639 KiB, mem_upper up to the end of RAM (%u %u)", get32(mbi + 4),
+	       get32(mbi + 8));
+	char want[600];
+
+	snprintf(want, sizeof(want), "%s -t 1", kpath);
+	tap_ok(!strcmp((char *)m.mem.base + get32(mbi + 16), want),
+	       "cmdline: the kernel's path, then only the user's words (`%s`)",
+	       (char *)m.mem.base + get32(mbi + 16));
+	uint8_t *mod = m.mem.base + get32(mbi + 24);
+
+	tap_ok(get32(mbi + 20) == 1 && get32(mod + 4) - get32(mod) == sizeof(rd) &&
+		       (get32(mod) & 0xfff) == 0 && get32(mod) >= 0x301000 &&
+		       m.mem.base[get32(mod)] == 0x77,
+	       "one page-aligned module above the kernel: the initrd");
+	tap_ok(!strcmp((char *)m.mem.base + get32(mod + 8), rpath), "module string: its path");
+	mmap = m.mem.base + get32(mbi + 48);
+	tap_ok(get32(mbi + 44) == 48 && get32(mmap) == 20 && get64(mmap + 4) == 0 &&
+		       get32(mmap + 20) == 1 && get64(mmap + 28) == 0x100000 &&
+		       get64(mmap + 36) == (31ull << 20),
+	       "memory map: two RAM ranges, size-prefixed");
+	tap_ok(!strcmp((char *)m.mem.base + get32(mbi + 64), "cabin"), "boot loader name");
+
+	/* a.out kludge */
+	uint8_t *a = make_multiboot(0x10003, &len);
+
+	apath = write_tmp(a, len);
+	ret = x86_boot_load(&m, apath, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
+	tap_ok(ret == 0 && bs.regs.rip == 0x400020 && m.mem.base[0x400000] == 0x02 &&
+		       m.mem.base[0x400020] == 0xcc && m.mem.base[0x400100] == 0 &&
+		       get32(m.mem.base + bs.regs.rbx + 20) == 0,
+	       "the header's load addresses (flag 16): image, bss, entry, no module");
+	put32(a + 0x101c, 0x500000);
+	free(apath);
+	apath = write_tmp(a, len);
+	ret = x86_boot_load(&m, apath, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
+	tap_ok(ret < 0 && strstr(err->msg, "entry_addr"), "an entry outside the image is refused");
+	cabin_err_release(&err);
+
+	/* refusals */
+	uint8_t *bad = make_multiboot(0x3 | 0x100, &len);
+
+	bpath = write_tmp(bad, len);
+	ret = x86_boot_load(&m, bpath, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
+	tap_ok(ret < 0 && strstr(err->msg, "flags"), "unknown required header flags are refused");
+	cabin_err_release(&err);
+	free(bad);
+	bad = make_multiboot(0x3, &len);
+	put32(bad + 52 + 12, 0x80000); /* p_paddr below 1 MiB */
+	free(bpath);
+	bpath = write_tmp(bad, len);
+	ret = x86_boot_load(&m, bpath, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
+	tap_ok(ret < 0 && strstr(err->msg, "below 1 MiB") && !strstr(err->msg, "--memory"),
+	       "a segment below 1 MiB is refused, without advice to raise --memory");
+	cabin_err_release(&err);
+	put32(bad + 52 + 12, 0x3000000); /* past 32 MiB */
+	free(bpath);
+	bpath = write_tmp(bad, len);
+	ret = x86_boot_load(&m, bpath, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
+	tap_ok(ret < 0 && strstr(err->msg, "raise --memory"), "a segment past RAM is refused");
+	cabin_err_release(&err);
+	vm_mem_fini(&m.mem);
+	unlink(kpath);
+	unlink(rpath);
+	unlink(apath);
+	unlink(bpath);
+	free(kpath);
+	free(rpath);
+	free(apath);
+	free(bpath);
+	free(k);
+	free(a);
+	free(bad);
+}
+
+/* ELF vmlinux refusals: a segment below 1 MiB, a PVH entry outside the segments. */
+static void test_elf_refusals(void)
+{
+	static struct machine m;
+	struct x86_boot_state bs;
+	struct cabin_err *err = NULL;
+	size_t len;
+	uint8_t *e = make_elf(1, &len);
+	char *path;
+	int ret;
+
+	m.nr_vcpus = 1;
+	tap_ok(vm_mem_init(&m.mem, 32ull << 20, 0, &err) == 0, "32 MiB for ELF refusals");
+	put64(e + 64 + 24, 0x80000); /* p_paddr */
+	put64(e + 24, 0x80010);
+	path = write_tmp(e, len);
+	ret = x86_boot_load(&m, path, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
+	tap_ok(ret < 0 && strstr(err->msg, "below 1 MiB") && !strstr(err->msg, "--memory"),
+	       "ELF segment below 1 MiB: no advice to raise --memory (%s)",
+	       err ? err->msg : "accepted");
+	cabin_err_release(&err);
+	unlink(path);
+	free(path);
+	free(e);
+	e = make_elf(1, &len);
+	put32(e + 0x200 + 16, 0x1f00000); /* PVH entry in RAM, outside the kernel */
+	path = write_tmp(e, len);
+	ret = x86_boot_load(&m, path, NULL, "", NULL, NULL, NULL, 0, &bs, &err);
+	tap_ok(ret < 0 && strstr(err->msg, "PVH entry"),
+	       "a PVH entry outside the kernel is refused");
+	cabin_err_release(&err);
+	vm_mem_fini(&m.mem);
+	unlink(path);
+	free(path);
+	free(e);
+}
+
 int main(void)
 {
-	tap_plan(52);
+	tap_plan(76);
 	test_bzimage_parse();
 	test_elf_parse();
 	test_load();
+	test_multiboot();
+	test_elf_refusals();
 	return tap_done();
 }

@@ -36,6 +36,7 @@ struct fake_vcpu {
 static const struct step *scripts[4];
 static unsigned int script_len[4];
 static uint8_t last_read[4][16];
+static uint8_t (*record_reads)[16]; /* when set: vCPU 0's read of step i lands in [i] */
 
 static int f_probe(char *why, size_t len)
 {
@@ -72,8 +73,11 @@ static int f_vcpu_run(struct vcpu *v, struct accel_exit *ex)
 	const struct step *s;
 
 	/* What the loop wrote into the previous read's buffer. */
-	if (f->pos > 0 && !f->script[f->pos - 1].is_write)
+	if (f->pos > 0 && !f->script[f->pos - 1].is_write) {
 		memcpy(last_read[v->index], f->buf, 16);
+		if (record_reads && v->index == 0 && f->pos - 1 < 16)
+			memcpy(record_reads[f->pos - 1], f->buf, 16);
+	}
 	if (f->pos >= f->n) {
 		f->regs.rflags = 0x2;
 		ex->reason = ACCEL_EXIT_HLT;
@@ -150,6 +154,7 @@ static const struct accel_ops fake_ops = {
 };
 
 static uint8_t firmware[16] = { 0xf4 };
+static int debug_exit_port; /* > 0: run() attaches --debug-exit at this port */
 
 /* Run one machine with @nr vCPUs; console output is returned in @out. */
 static int run(unsigned int nr, char *out, size_t outlen)
@@ -170,6 +175,8 @@ static int run(unsigned int nr, char *out, size_t outlen)
 	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
 		abort();
 	cfg.console_out = pipefd[1];
+	cfg.debug_exit = debug_exit_port > 0;
+	cfg.debug_exit_port = (uint16_t)debug_exit_port;
 	ret = machine_create(&cfg, &m, &err);
 	if (ret < 0) {
 		tap_diag("machine_create: %s", cabin_err_msg(err));
@@ -199,7 +206,7 @@ int main(void)
 	char out[256];
 	int ret;
 
-	tap_plan(16);
+	tap_plan(27);
 
 	static const struct step s1[] = { IOW(0x3f8, 1, 'h'), IOW(0x3f8, 1, 'i'), IOW(0x501, 1, 7),
 					  IOW(0x3f8, 1, 'X') };
@@ -221,8 +228,9 @@ int main(void)
 	scripts[0] = s3, script_len[0] = 3;
 	memset(last_read, 0, sizeof(last_read));
 	ret = run(1, out, sizeof(out));
-	tap_ok(ret == 0, "unclaimed MMIO and ports do not end the VM; halt with IF=0 does (%d)",
-	       ret);
+	tap_ok(ret == MACHINE_EXIT_HALTED,
+	       "unclaimed MMIO and ports do not end the VM; halt with IF=0 does, with %d (%d)",
+	       MACHINE_EXIT_HALTED, ret);
 	tap_ok(last_read[0][0] == 0xff && last_read[0][1] == 0xff && last_read[0][2] == 0,
 	       "an unclaimed port read returns all ones, only its size");
 
@@ -235,7 +243,9 @@ int main(void)
 
 	static const struct step s5[] = { { ACCEL_EXIT_SHUTDOWN, 0, 0, 0, 0, { 0 }, 0 } };
 	scripts[0] = s5, script_len[0] = 1;
-	tap_ok(run(1, out, sizeof(out)) == 0, "shutdown (triple fault) ends the VM with 0");
+	ret = run(1, out, sizeof(out));
+	tap_ok(ret == MACHINE_EXIT_TRIPLE_FAULT, "shutdown (triple fault) ends the VM with %d (%d)",
+	       MACHINE_EXIT_TRIPLE_FAULT, ret);
 
 	static const struct step s6[] = { { ACCEL_EXIT_INTERNAL, 0, 0, 0, 0, { 0 }, 0 } };
 	scripts[0] = s6, script_len[0] = 1;
@@ -264,7 +274,70 @@ int main(void)
 	tap_ok(!strcmp(out, "ab"), "output of the second vCPU (`%s`)", out);
 
 	scripts[1] = NULL, script_len[1] = 0;
-	tap_ok(run(2, out, sizeof(out)) == 0, "every vCPU halted with IF=0: the VM ends with 0");
+	ret = run(2, out, sizeof(out));
+	tap_ok(ret == MACHINE_EXIT_HALTED, "every vCPU halted with IF=0: the VM ends with %d (%d)",
+	       MACHINE_EXIT_HALTED, ret);
+	tap_ok(MACHINE_EXIT_HALTED != MACHINE_EXIT_TRIPLE_FAULT &&
+		       MACHINE_EXIT_HALTED != MACHINE_EXIT_STOPPED &&
+		       MACHINE_EXIT_TRIPLE_FAULT != MACHINE_EXIT_STOPPED && MACHINE_EXIT_HALTED &&
+		       MACHINE_EXIT_ERROR != MACHINE_EXIT_HALTED,
+	       "the end statuses are distinct and non-zero");
+	scripts[1] = NULL, script_len[1] = 0;
+
+	/* fw_cfg: signature, CPU count, RAM size, unknown item; byte reads of port 0x511 */
+	static const struct step s11[] = {
+		IOW(0x510, 2, 0, 0), IOR(0x511, 1),	     IOR(0x511, 1), IOR(0x511, 1),
+		IOR(0x511, 1),	     IOW(0x510, 2, 5, 0),    IOR(0x511, 1), IOR(0x511, 1),
+		IOR(0x511, 1),	     IOW(0x510, 2, 3, 0),    IOR(0x511, 1), IOR(0x511, 1),
+		IOR(0x511, 1),	     IOW(0x510, 2, 0x11, 0), IOR(0x511, 1),
+	};
+	static uint8_t rd[16][16];
+	scripts[0] = s11, script_len[0] = 15;
+	memset(rd, 0, sizeof(rd));
+	{
+		char sig[5] = { 0 };
+
+		record_reads = rd;
+		run(3, out, sizeof(out));
+		record_reads = NULL;
+		for (int i = 0; i < 4; i++)
+			sig[i] = (char)rd[i + 1][0];
+		tap_ok(!strcmp(sig, "QEMU"), "fw_cfg signature reads `QEMU` (`%s`)", sig);
+		tap_ok(rd[6][0] == 3 && rd[7][0] == 0 && rd[8][0] == 0,
+		       "fw_cfg NB_CPUS is the vCPU count, then zeros (%u %u %u)", rd[6][0],
+		       rd[7][0], rd[8][0]);
+		tap_ok(rd[10][0] == 0 && rd[11][0] == 0 && rd[12][0] == 0x20,
+		       "fw_cfg RAM_SIZE is the memory size, little-endian (%02x %02x %02x)",
+		       rd[10][0], rd[11][0], rd[12][0]);
+		tap_ok(rd[14][0] == 0, "an unknown fw_cfg item reads as zeros");
+	}
+
+	/* --debug-exit: V ends the VM with (V << 1) | 1; pc-testdev reads back port 0xe0 */
+	static const struct step s12[] = { IOW(0xe0, 4, 0x78, 0x56, 0x34, 0x12), IOR(0xe0, 2),
+					   IOW(0xf4, 4, 0x21, 0, 0, 0), IOW(0x501, 1, 9) };
+	memset(rd, 0, sizeof(rd));
+	debug_exit_port = 0xf4;
+	scripts[0] = s12, script_len[0] = 4;
+	record_reads = rd;
+	ret = run(1, out, sizeof(out));
+	record_reads = NULL;
+	tap_ok(ret == 0x43, "--debug-exit: writing 0x21 ends the VM with 0x43 (0x%x)", ret);
+	tap_ok(rd[1][0] == 0x78 && rd[1][1] == 0x56 && rd[1][2] == 0,
+	       "pc-testdev port 0xe0 reads back what was written, at the read's size");
+	static const struct step s13[] = { IOW(0xf4, 1, 0) };
+	scripts[0] = s13, script_len[0] = 1;
+	ret = run(1, out, sizeof(out));
+	tap_ok(ret == 1, "--debug-exit 0 gives 1, never success (%d)", ret);
+	static const struct step s14[] = { IOW(0xf4, 4, 0x80, 0, 0, 0) };
+	scripts[0] = s14, script_len[0] = 1;
+	ret = run(1, out, sizeof(out));
+	tap_ok(ret == 1, "--debug-exit keeps the low 8 bits of 2V+1, as a process status (%d)",
+	       ret);
+	debug_exit_port = 0;
+	static const struct step s15[] = { IOW(0xf4, 1, 5), IOW(0x501, 1, 6) };
+	scripts[0] = s15, script_len[0] = 2;
+	ret = run(1, out, sizeof(out));
+	tap_ok(ret == 6, "without --debug-exit port 0xf4 is not an exit (%d)", ret);
 
 	struct machine_config bad = { .accel = &fake_ops, .mem_size = 2ull << 20, .nr_vcpus = 0 };
 	struct machine *m = NULL;

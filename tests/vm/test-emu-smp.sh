@@ -42,19 +42,19 @@ assert_eq "$rc" 17 "three vCPUs: the one started AP runs, the other waits"
 assert_contains "$out" "AP up" "three vCPUs: AP output"
 
 vmrun --firmware "$G/halt.bin" --cpus 2
-assert_eq "$rc" 0 "two vCPUs: BSP halted and AP never started end the VM with 0"
+assert_eq "$rc" 252 "two vCPUs: BSP halted and AP never started end the VM with 252"
 assert_eq "$out" "halting" "halt.bin output"
 [ "$secs" -le 5 ]
 _ok $? "halt.bin with an AP never started ends at once (${secs}s)"
 
 vmrun --firmware "$G/halt.bin" --cpus 4
-assert_eq "$rc" 0 "four vCPUs: three APs never started, BSP halted: status 0"
+assert_eq "$rc" 252 "four vCPUs: three APs never started, BSP halted: status 252"
 
 vmrun --firmware "$G/halt.bin" --cpus 1
-assert_eq "$rc" 0 "one vCPU: halt ends the VM with 0"
+assert_eq "$rc" 252 "one vCPU: halt ends the VM with 252"
 
 vmrun --firmware "$G/smp.bin" --cpus 1
-assert_eq "$rc" 0 "one vCPU: the IPIs go nowhere and the halted BSP ends the VM"
+assert_eq "$rc" 252 "one vCPU: the IPIs go nowhere and the halted BSP ends the VM"
 assert_eq "$out" "BSP sends INIT-SIPI" "one vCPU: no AP output"
 
 vmrun --firmware "$G/hello.bin" --cpus 3

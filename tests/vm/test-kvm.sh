@@ -31,13 +31,13 @@ vmrun --firmware "$G/exit-big.bin"
 assert_eq "$rc" 255 "a status above 255 is reported as 255, not truncated"
 
 vmrun --firmware "$G/halt.bin"
-assert_eq "$rc" 0 "hlt with interrupts disabled ends the VM with status 0"
+assert_eq "$rc" 252 "hlt with interrupts disabled ends the VM with status 252"
 assert_contains "$out" "halting" "output before the final hlt"
 
 vmrun --firmware "$G/triple-fault.bin"
-assert_eq "$rc" 0 "a triple fault ends the VM cleanly"
+assert_eq "$rc" 251 "a triple fault ends the VM with status 251"
 assert_contains "$out" "faulting" "output before the triple fault"
-assert_not_contains "$errout" "error" "no error reported for a triple fault"
+assert_contains "$errout" "triple fault at rip" "one line names the triple fault"
 
 vmrun --firmware "$G/reset.bin"
 assert_eq "$rc" 0 "i8042 reset (0xFE to port 0x64) ends the VM with status 0"
@@ -73,13 +73,13 @@ assert_eq "$(grep -cE '^[a-z0-9]+=0x[0-9a-f]{16}$' "$T/regs")" 22 "--dump-regs l
 vmrun --firmware "$G/hello.bin" --cpus 3 --memory 64M
 assert_eq "$rc" 42 "three vCPUs: the BSP runs, the APs wait for a SIPI"
 vmrun --firmware "$G/halt.bin" --cpus 2
-assert_eq "$rc" 0 "two vCPUs: BSP halted and AP never started end the VM"
+assert_eq "$rc" 252 "two vCPUs: BSP halted and AP never started end the VM"
 
 vmrun --firmware "$G/smp.bin" --cpus 2
 assert_eq "$rc" 17 "INIT-SIPI through the in-kernel LAPIC starts the second vCPU"
 assert_contains "$out" "AP up" "the AP runs its trampoline and prints"
 vmrun --firmware "$G/smp.bin" --cpus 1
-assert_eq "$rc" 0 "with one vCPU the SIPI goes nowhere and the halted BSP ends the VM"
+assert_eq "$rc" 252 "with one vCPU the SIPI goes nowhere and the halted BSP ends the VM"
 
 vmrun
 assert_eq "$rc" 0 "the built-in test guest exits 0"
@@ -151,7 +151,7 @@ out2=$(timeout 10 "$CABIN" --root "$ROOT" vm run --accel kvm --name "kt$$" --fir
 assert_contains "$out2" "already running" "a second VM with the same name is refused"
 ok "vm stop" "$CABIN" --root "$ROOT" vm stop "kt$$"
 wait $vmpid
-assert_eq "$?" 0 "a stopped VM exits with status 0"
+assert_eq "$?" 253 "a stopped VM exits with status 253"
 assert_eq "$(ls "$ROOT/vm" 2>/dev/null)" "" "the control socket is removed at exit"
 nok "vm stop of an unknown VM fails" "$CABIN" --root "$ROOT" vm stop "nope$$"
 

@@ -7,6 +7,10 @@
  *  - ELF vmlinux: PT_LOAD segments at their physical addresses, entered via
  *    the PVH note (32-bit protected mode, hvm_start_info) when present, else
  *    at the 64-bit ELF entry with a zero page;
+ *  - Multiboot v1 kernels (a header in the first 8 KiB): ELF32/ELF64 segments or
+ *    the header's load addresses, entered in 32-bit protected mode with
+ *    EAX = 0x2BADB002 and EBX = the Multiboot information (memory, map, command
+ *    line, the initrd as the one module), as GRUB and QEMU -kernel do;
  *  - raw firmware (QEMU -bios semantics): the image ends at 1 MiB and the CPU
  *    starts at F000:FFF0 in real mode, like a PC coming out of reset.
  * Kernel images are untrusted input: every offset and size is checked before use.
@@ -23,12 +27,14 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/xalloc.h"
 #include "vm/machine.h"
 #include "vm/x86/acpi.h"
 #include "vm/x86/boot.h"
 
 /* Setup header offsets (boot.rst, "The Real-Mode Kernel Header"). */
 #define HDR_SETUP_SECTS 0x1f1
+#define HDR_SYSSIZE 0x1f4
 #define HDR_BOOT_FLAG 0x1fe
 #define HDR_JUMP 0x200
 #define HDR_HEADER 0x202
@@ -126,6 +132,13 @@ int x86_bzimage_parse(const uint8_t *buf, size_t len, const char *path, struct x
 				      path, sects, len);
 	bz->kernel_offset = bz->setup_size;
 	bz->kernel_size = len - bz->setup_size;
+	/* syssize (2.04+): the protected-mode part in 16-byte units; less means truncated. */
+	if ((uint64_t)get_le32(buf + HDR_SYSSIZE) * 16 > bz->kernel_size)
+		return cabin_err_make(err, 0,
+				      "bzImage `%s` is truncated: `syssize` says `%llu` bytes of "
+				      "kernel after the setup, the file has `%zu`",
+				      path, (unsigned long long)get_le32(buf + HDR_SYSSIZE) * 16,
+				      bz->kernel_size);
 	bz->initrd_addr_max = get_le32(buf + HDR_INITRD_ADDR_MAX);
 	bz->cmdline_size = get_le32(buf + HDR_CMDLINE_SIZE);
 	if (HDR_INIT_SIZE + 4 <= HDR_SETUP_SECTS + bz->header_len)
@@ -449,6 +462,15 @@ static int load_bzimage(struct machine *m, const char *path, const uint8_t *buf,
 	return 0;
 }
 
+/* Does guest-physical @addr fall inside one of @elf's loaded segments? */
+static int in_segment(const struct x86_elf *elf, uint64_t addr)
+{
+	for (unsigned int i = 0; i < elf->nr_segs; i++)
+		if (addr >= elf->segs[i].paddr && addr - elf->segs[i].paddr < elf->segs[i].memsz)
+			return 1;
+	return 0;
+}
+
 static int load_elf(struct machine *m, const char *path, const uint8_t *buf,
 		    const struct x86_elf *elf, const char *initrd, const char *cmdline,
 		    struct x86_boot_state *bs, struct cabin_err **err)
@@ -459,7 +481,13 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *buf,
 	for (unsigned int i = 0; i < elf->nr_segs; i++) {
 		uint8_t *dst = vm_mem_ptr(&m->mem, elf->segs[i].paddr, elf->segs[i].memsz);
 
-		if (!dst || elf->segs[i].paddr < X86_HIMEM_START)
+		if (elf->segs[i].paddr < X86_HIMEM_START)
+			return cabin_err_make(
+				err, 0,
+				"ELF `%s`: segment at `0x%llx` is below 1 MiB, where "
+				"the boot tables live; link the kernel at 1 MiB or above",
+				path, (unsigned long long)elf->segs[i].paddr);
+		if (!dst)
 			return cabin_err_make(err, ENOMEM,
 					      "ELF `%s`: segment at `0x%llx` (`%llu` bytes) is "
 					      "outside guest RAM above 1 MiB; raise --memory",
@@ -478,6 +506,11 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *buf,
 		if (ret < 0)
 			return ret;
 	}
+	if (elf->pvh_entry && !in_segment(elf, elf->pvh_entry))
+		return cabin_err_make(err, 0,
+				      "ELF `%s`: PVH entry `0x%x` is outside the kernel's segments "
+				      "in guest RAM",
+				      path, elf->pvh_entry);
 	if (elf->pvh_entry) {
 		uint8_t *si = vm_mem_ptr(&m->mem, X86_PVH_INFO_ADDR, 0x100);
 		uint8_t *mm = vm_mem_ptr(&m->mem, PVH_MEMMAP_ADDR, 4 * 24);
@@ -532,6 +565,262 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *buf,
 	return 0;
 }
 
+/* --- Multiboot v1 (https://www.gnu.org/software/grub/manual/multiboot/multiboot.html) --- */
+
+#define MB_HEADER_MAGIC 0x1badb002u
+#define MB_BOOT_MAGIC 0x2badb002u
+#define MB_SEARCH 8192
+#define MB_HF_PAGE_ALIGN (1u << 0) /* modules page aligned: placed so */
+#define MB_HF_MEMINFO (1u << 1)	   /* mem_* and mmap_* wanted: always given */
+#define MB_HF_VIDEO (1u << 2)	   /* video mode: a wish a serial console ignores */
+#define MB_HF_AOUT_KLUDGE (1u << 16)
+#define MB_HF_KNOWN (MB_HF_PAGE_ALIGN | MB_HF_MEMINFO | MB_HF_VIDEO)
+/* struct multiboot_info fields and flags */
+#define MBI_MEM_LOWER 4
+#define MBI_MEM_UPPER 8
+#define MBI_CMDLINE 16
+#define MBI_MODS_COUNT 20
+#define MBI_MODS_ADDR 24
+#define MBI_MMAP_LENGTH 44
+#define MBI_MMAP_ADDR 48
+#define MBI_BOOT_LOADER_NAME 64
+#define MBI_F_MEM (1u << 0)
+#define MBI_F_CMDLINE (1u << 2)
+#define MBI_F_MODS (1u << 3)
+#define MBI_F_MMAP (1u << 6)
+#define MBI_F_LOADER_NAME (1u << 9)
+/* Where the information goes: the zero page's place, unused by a Multiboot kernel. */
+#define MB_INFO_ADDR X86_ZERO_PAGE_ADDR
+#define MB_MMAP_ADDR (MB_INFO_ADDR + 0x100)
+#define MB_MODS_ADDR (MB_INFO_ADDR + 0x200)
+#define MB_NAME_ADDR (MB_INFO_ADDR + 0x300)
+#define MB_MOD_CMDLINE_ADDR (MB_INFO_ADDR + 0x400) /* to MB_INFO_ADDR + 4 KiB */
+
+int x86_multiboot_find(const uint8_t *buf, size_t len, uint32_t *flags)
+{
+	size_t end = MIN(len, (size_t)MB_SEARCH);
+
+	for (size_t off = 0; off + 12 <= end; off += 4) {
+		uint32_t magic = get_le32(buf + off), fl = get_le32(buf + off + 4);
+
+		if (magic == MB_HEADER_MAGIC && magic + fl + get_le32(buf + off + 8) == 0) {
+			*flags = fl;
+			return (int)off;
+		}
+	}
+	return -1;
+}
+
+/* Copy @filesz bytes of @src to guest-physical @paddr and zero up to @memsz. */
+static int mb_place(struct machine *m, const char *path, uint64_t paddr, const uint8_t *src,
+		    uint64_t filesz, uint64_t memsz, struct cabin_err **err)
+{
+	uint8_t *dst;
+
+	if (paddr < X86_HIMEM_START)
+		return cabin_err_make(
+			err, 0,
+			"Multiboot kernel `%s`: load address `0x%llx` is below 1 MiB, "
+			"where the boot tables live",
+			path, (unsigned long long)paddr);
+	dst = vm_mem_ptr(&m->mem, paddr, memsz);
+	if (!dst || paddr + memsz > low_ram_end(&m->mem))
+		return cabin_err_make(
+			err, ENOMEM,
+			"Multiboot kernel `%s`: `%llu` bytes at `0x%llx` do not fit in "
+			"guest RAM; raise --memory",
+			path, (unsigned long long)memsz, (unsigned long long)paddr);
+	memcpy(dst, src, filesz);
+	memset(dst + filesz, 0, memsz - filesz);
+	return 0;
+}
+
+/* The header's own addresses (flag 16, the "a.out kludge"): a flat image. */
+static int mb_load_aout(struct machine *m, const char *path, const uint8_t *buf, size_t len,
+			size_t hoff, uint64_t *entry, uint64_t *end, struct cabin_err **err)
+{
+	uint32_t header_addr, load_addr, load_end, bss_end;
+	uint64_t off, filesz, memsz;
+
+	if (hoff + 32 > len)
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: header address fields run "
+				      "past the end",
+				      path);
+	header_addr = get_le32(buf + hoff + 12);
+	load_addr = get_le32(buf + hoff + 16);
+	load_end = get_le32(buf + hoff + 20);
+	bss_end = get_le32(buf + hoff + 24);
+	*entry = get_le32(buf + hoff + 28);
+	if (load_addr > header_addr || header_addr - load_addr > hoff)
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: `load_addr` `0x%x` does not precede "
+				      "`header_addr` `0x%x` within the file",
+				      path, load_addr, header_addr);
+	off = hoff - (header_addr - load_addr);
+	filesz = load_end ? (uint64_t)load_end - load_addr : len - off;
+	if (load_end && load_end < load_addr)
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: `load_end_addr` below "
+				      "`load_addr`",
+				      path);
+	if (filesz > len - off)
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: `load_end_addr` `0x%x` is past the "
+				      "end of the file",
+				      path, load_end);
+	memsz = bss_end && bss_end > load_addr + filesz ? bss_end - load_addr : filesz;
+	*end = load_addr + memsz;
+	if (*entry < load_addr || *entry >= *end)
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: `entry_addr` `0x%llx` is outside the "
+				      "loaded image",
+				      path, (unsigned long long)*entry);
+	return mb_place(m, path, load_addr, buf + off, filesz, memsz, err);
+}
+
+/* An ELF32 or ELF64 x86 image: every PT_LOAD at its physical address. */
+static int mb_load_elf(struct machine *m, const char *path, const uint8_t *buf, size_t len,
+		       uint64_t *entry, uint64_t *end, struct cabin_err **err)
+{
+	int is64;
+	uint64_t phoff, e_entry;
+	unsigned int phentsize, phnum, nload = 0;
+
+	if (len < 52 || memcmp(buf, "\177ELF", 4))
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: not ELF, and the header has no "
+				      "load addresses (flag 16)",
+				      path);
+	is64 = buf[4] == 2;
+	if ((buf[4] != 1 && buf[4] != 2) || buf[5] != 1 || (is64 && len < 64))
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: not a little-endian ELF32 "
+				      "or ELF64 file",
+				      path);
+	if (get_le16(buf + 18) != (is64 ? 62 : 3))
+		return cabin_err_make(err, 0, "Multiboot kernel `%s`: `e_machine` `%u` is not x86",
+				      path, get_le16(buf + 18));
+	e_entry = is64 ? get_le64(buf + 24) : get_le32(buf + 24);
+	phoff = is64 ? get_le64(buf + 32) : get_le32(buf + 28);
+	phentsize = get_le16(buf + (is64 ? 54 : 42));
+	phnum = get_le16(buf + (is64 ? 56 : 44));
+	if (phentsize < (is64 ? 56u : 32u))
+		return cabin_err_make(err, 0, "Multiboot kernel `%s`: `e_phentsize` `%u` too small",
+				      path, phentsize);
+	if (phoff > len || (uint64_t)phnum * phentsize > len - phoff)
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: program headers run past "
+				      "the end",
+				      path);
+	*entry = 0;
+	*end = 0;
+	for (unsigned int i = 0; i < phnum; i++) {
+		const uint8_t *ph = buf + phoff + (uint64_t)i * phentsize;
+		uint64_t off, vaddr, paddr, filesz, memsz;
+		int ret;
+
+		if (get_le32(ph) != 1) /* PT_LOAD */
+			continue;
+		off = is64 ? get_le64(ph + 8) : get_le32(ph + 4);
+		vaddr = is64 ? get_le64(ph + 16) : get_le32(ph + 8);
+		paddr = is64 ? get_le64(ph + 24) : get_le32(ph + 12);
+		filesz = is64 ? get_le64(ph + 32) : get_le32(ph + 16);
+		memsz = is64 ? get_le64(ph + 40) : get_le32(ph + 20);
+		if (off > len || filesz > len - off || memsz < filesz || paddr + memsz < paddr)
+			return cabin_err_make(err, 0,
+					      "Multiboot kernel `%s`: segment `%u` has bad sizes "
+					      "or runs past the end of the file",
+					      path, i);
+		ret = mb_place(m, path, paddr, buf + off, filesz, memsz, err);
+		if (ret < 0)
+			return ret;
+		/* As QEMU: the entry is physical, or virtual within a segment. */
+		if (e_entry >= paddr && e_entry - paddr < memsz)
+			*entry = e_entry;
+		else if (!*entry && e_entry >= vaddr && e_entry - vaddr < memsz)
+			*entry = paddr + (e_entry - vaddr);
+		*end = MAX(*end, paddr + memsz);
+		nload++;
+	}
+	if (!nload)
+		return cabin_err_make(err, 0, "Multiboot kernel `%s`: no PT_LOAD segment", path);
+	if (!*entry)
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: entry `0x%llx` is in no loadable "
+				      "segment",
+				      path, (unsigned long long)e_entry);
+	return 0;
+}
+
+static int load_multiboot(struct machine *m, const char *path, const uint8_t *buf, size_t len,
+			  int hoff, uint32_t hflags, const char *initrd, const char *args,
+			  struct x86_boot_state *bs, struct cabin_err **err)
+{
+	uint64_t entry = 0, end = 0, rd_addr = 0, rd_size = 0;
+	uint8_t *mbi, *mmap, zp[4096] = { 0 };
+	uint32_t flags = MBI_F_MEM | MBI_F_CMDLINE | MBI_F_MODS | MBI_F_MMAP | MBI_F_LOADER_NAME;
+	cleanup_free char *cmdline = NULL;
+	int n, ret;
+
+	if (hflags & 0xffff & ~MB_HF_KNOWN)
+		return cabin_err_make(err, 0,
+				      "Multiboot kernel `%s`: header flags `0x%x` ask for features "
+				      "cabin does not provide",
+				      path, hflags & 0xffff & ~MB_HF_KNOWN);
+	if (hflags & MB_HF_AOUT_KLUDGE)
+		ret = mb_load_aout(m, path, buf, len, (size_t)hoff, &entry, &end, err);
+	else
+		ret = mb_load_elf(m, path, buf, len, &entry, &end, err);
+	if (ret < 0)
+		return ret;
+	/* As GRUB and QEMU: the first word of the command line is the kernel's path. */
+	cmdline = args && *args ? xasprintf("%s %s", path, args) : xstrdup(path);
+	ret = put_cmdline(m, cmdline, X86_CMDLINE_MAX - 1, path, err);
+	if (ret < 0)
+		return ret;
+	mbi = vm_mem_ptr(&m->mem, MB_INFO_ADDR, 4096);
+	memset(mbi, 0, 4096);
+	if (initrd) {
+		uint8_t *mod = mbi + (MB_MODS_ADDR - MB_INFO_ADDR);
+		size_t l = MIN(strlen(initrd),
+			       (size_t)4096 - (MB_MOD_CMDLINE_ADDR - MB_INFO_ADDR) - 1);
+
+		ret = load_initrd(m, initrd, ALIGN_UP(end, 4096), VM_MEM_HOLE_START, &rd_addr,
+				  &rd_size, err);
+		if (ret < 0)
+			return ret;
+		put_le32(mod, (uint32_t)rd_addr);
+		put_le32(mod + 4, (uint32_t)(rd_addr + rd_size));
+		put_le32(mod + 8, MB_MOD_CMDLINE_ADDR);
+		memcpy(mbi + (MB_MOD_CMDLINE_ADDR - MB_INFO_ADDR), initrd, l);
+		put_le32(mbi + MBI_MODS_COUNT, 1);
+	}
+	put_le32(mbi + MBI_MODS_ADDR, MB_MODS_ADDR);
+	put_le32(mbi + MBI_MEM_LOWER, X86_EBDA_START / 1024);
+	put_le32(mbi + MBI_MEM_UPPER, (uint32_t)((low_ram_end(&m->mem) - X86_HIMEM_START) / 1024));
+	put_le32(mbi + MBI_CMDLINE, X86_CMDLINE_ADDR);
+	/* The memory map: e820 entries, each prefixed by its size (20). */
+	n = write_e820(m, zp);
+	mmap = mbi + (MB_MMAP_ADDR - MB_INFO_ADDR);
+	for (int i = 0; i < n; i++) {
+		put_le32(mmap + i * 24, 20);
+		memcpy(mmap + i * 24 + 4, zp + BP_E820_TABLE + i * 20, 20);
+	}
+	put_le32(mbi + MBI_MMAP_LENGTH, (uint32_t)n * 24);
+	put_le32(mbi + MBI_MMAP_ADDR, MB_MMAP_ADDR);
+	memcpy(mbi + (MB_NAME_ADDR - MB_INFO_ADDR), "cabin", 6);
+	put_le32(mbi + MBI_BOOT_LOADER_NAME, MB_NAME_ADDR);
+	put_le32(mbi, flags);
+
+	bs->mode = X86_BOOT_MULTIBOOT;
+	bs->regs.rip = entry;
+	bs->regs.rax = MB_BOOT_MAGIC;
+	bs->regs.rbx = MB_INFO_ADDR;
+	m->boot_entry = entry;
+	return 0;
+}
+
 static int load_firmware(struct machine *m, const char *path, const void *data, size_t len,
 			 struct x86_boot_state *bs, struct cabin_err **err)
 {
@@ -576,19 +865,20 @@ static int put_acpi(struct machine *m, const struct x86_boot_state *bs, struct c
 		return ret;
 	if (bs->mode == X86_BOOT_PROT32)
 		put_le64(vm_mem_ptr(&m->mem, X86_PVH_INFO_ADDR, 0x80) + PVH_RSDP_PADDR, rsdp);
-	else
+	else if (bs->mode == X86_BOOT_LONG64)
 		put_le64(vm_mem_ptr(&m->mem, X86_ZERO_PAGE_ADDR, 4096) + BP_ACPI_RSDP_ADDR, rsdp);
 	return 0;
 }
 
 int x86_boot_load(struct machine *m, const char *kernel, const char *initrd, const char *cmdline,
-		  const char *firmware, const void *fw_data, size_t fw_len,
+		  const char *mb_args, const char *firmware, const void *fw_data, size_t fw_len,
 		  struct x86_boot_state *bs, struct cabin_err **err)
 {
 	cleanup_free uint8_t *buf = NULL;
 	struct x86_elf elf;
 	size_t len = 0;
-	int ret;
+	uint32_t mb_flags = 0;
+	int ret, mb;
 
 	memset(bs, 0, sizeof(*bs));
 	if (low_ram_end(&m->mem) < X86_HIMEM_START)
@@ -608,6 +898,13 @@ int x86_boot_load(struct machine *m, const char *kernel, const char *initrd, con
 	bs->regs.rflags = 0x2;
 	bs->regs.rsp = X86_BOOT_STACK;
 	bs->regs.rbp = X86_BOOT_STACK;
+	mb = x86_multiboot_find(buf, len, &mb_flags);
+	if (mb >= 0) {
+		ret = load_multiboot(m, kernel, buf, len, mb, mb_flags, initrd, mb_args, bs, err);
+		if (ret < 0)
+			return ret;
+		return put_acpi(m, bs, err);
+	}
 	ret = x86_elf_parse(buf, len, kernel, &elf, err);
 	if (ret < 0)
 		return ret;
@@ -662,6 +959,7 @@ int x86_boot_apply(struct vcpu *v, const struct x86_boot_state *bs, struct cabin
 		s.efer = 0;
 		break;
 	case X86_BOOT_PROT32:
+	case X86_BOOT_MULTIBOOT:
 		s.cs = flat_seg(0x28, 0xb, 0, 1);
 		s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(0x18, 0x3, 0, 1);
 		s.tr = (struct x86_segment){

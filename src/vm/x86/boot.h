@@ -81,9 +81,10 @@ int x86_elf_parse(const uint8_t *buf, size_t len, const char *path, struct x86_e
 		  struct cabin_err **err);
 
 enum x86_boot_mode {
-	X86_BOOT_REAL,	 /* firmware: PC reset state at F000:FFF0 */
-	X86_BOOT_PROT32, /* PVH: flat 32-bit protected mode, EBX = start info */
-	X86_BOOT_LONG64, /* Linux 64-bit boot protocol, RSI = zero page */
+	X86_BOOT_REAL,	    /* firmware: PC reset state at F000:FFF0 */
+	X86_BOOT_PROT32,    /* PVH: flat 32-bit protected mode, EBX = start info */
+	X86_BOOT_LONG64,    /* Linux 64-bit boot protocol, RSI = zero page */
+	X86_BOOT_MULTIBOOT, /* flat 32-bit protected mode, EAX = 0x2BADB002, EBX = info */
 };
 
 #define X86_BOOT_MAX_MSRS 16
@@ -98,14 +99,24 @@ struct x86_boot_state {
 };
 
 /**
+ * x86_multiboot_find() - look for a Multiboot v1 header (magic, flags, checksum
+ * summing to 0) at a 4-byte boundary in the first 8 KiB of @buf.
+ * Return: its offset, with *@flags set, or -1.
+ */
+int x86_multiboot_find(const uint8_t *buf, size_t len, uint32_t *flags);
+
+/**
  * x86_boot_load() - load the kernel (+initrd, command line) or the firmware image
- * into @m's memory, write the boot tables (zero page/e820 or PVH start info, GDT,
- * page tables, MP table) and fill @bs.
- * @kernel: bzImage or ELF vmlinux; NULL to boot @firmware / @fw_data instead
+ * into @m's memory, write the boot tables (zero page/e820, PVH start info or
+ * Multiboot information, GDT, page tables, MP table) and fill @bs.
+ * @kernel: bzImage, ELF vmlinux or Multiboot kernel; NULL to boot @firmware / @fw_data
+ * @cmdline: a Linux kernel's command line
+ * @mb_args: what a Multiboot kernel gets after its path (only the user's words, not
+ *           the Linux defaults and device announcements of @cmdline); may be NULL
  * Return: 0, or <0 with @err set.
  */
 int x86_boot_load(struct machine *m, const char *kernel, const char *initrd, const char *cmdline,
-		  const char *firmware, const void *fw_data, size_t fw_len,
+		  const char *mb_args, const char *firmware, const void *fw_data, size_t fw_len,
 		  struct x86_boot_state *bs, struct cabin_err **err);
 
 /**
