@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctr/cgroup.h"
@@ -55,6 +57,58 @@ static int open_cgroup(const struct ctr_state *st, struct ctr_cgroup **cg, struc
 	return ctr_cgroup_from_string(st->cgroup, cg, err);
 }
 
+/* 1 if @sig has the default disposition in the PID-namespace init @pid, 0 if not, -1 if gone */
+static int init_signal_default(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long blk = 0, ign = 0, cgt = 0, bit = 1ULL << (sig - 1);
+	long nspid = 0;
+	cleanup_fclose FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "NSpid:", 6)) {
+			char *last = strrchr(line, '\t');
+
+			nspid = last ? strtol(last + 1, NULL, 10) : 0;
+		} else if (!strncmp(line, "SigBlk:", 7)) {
+			blk = strtoull(line + 7, NULL, 16);
+		} else if (!strncmp(line, "SigIgn:", 7)) {
+			ign = strtoull(line + 7, NULL, 16);
+		} else if (!strncmp(line, "SigCgt:", 7)) {
+			cgt = strtoull(line + 7, NULL, 16);
+		}
+	}
+	return nspid == 1 && !((blk | ign | cgt) & bit);
+}
+
+/*
+ * The kernel discards a signal sent from outside to the init of a PID namespace while that
+ * signal has the default disposition (SIGNAL_UNKILLABLE, sig_task_ignored() in
+ * kernel/signal.c): it is not even left pending. A process that `start` has just exec'd
+ * has had no chance yet to install its handlers (`sh -c "trap ... TERM; ..."`), so a
+ * `kill` sent right after `start` would be lost. Give it a moment to install one: the
+ * signal would be discarded anyway, so waiting changes nothing but when it is sent.
+ */
+#define KILL_HANDLER_WAIT_MS 300
+
+static void wait_for_handler(pid_t pid, int sig)
+{
+	const struct timespec step = { 0, 5 * 1000000L };
+	int waited;
+
+	if (sig <= 0 || sig > 64 || sig == SIGKILL || sig == SIGSTOP)
+		return;
+	for (waited = 0; waited < KILL_HANDLER_WAIT_MS; waited += 5) {
+		if (init_signal_default(pid, sig) != 1)
+			return;
+		nanosleep(&step, NULL);
+	}
+}
+
 int ctr_kill(const char *root, const char *id, int sig, int all, struct cabin_err **err)
 {
 	cleanup_state struct ctr_state *st = NULL;
@@ -98,6 +152,7 @@ int ctr_kill(const char *root, const char *id, int sig, int all, struct cabin_er
 	pidfd = open_init(st);
 	if (pidfd < 0)
 		return cabin_err_make(err, -pidfd, "container `%s` is not running", id);
+	wait_for_handler(st->pid, sig);
 	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		return cabin_err_make(err, errno, "kill `%s` with signal %d", id, sig);
 	return 0;

@@ -75,6 +75,16 @@ ok "kill --all" rt kill --all $PFX-d KILL
 sleep 0.2
 ok "delete after kill --all" rt delete $PFX-d
 
+# a signal sent right after start, before the init installed its handler: the kernel drops
+# it for a PID-namespace init with the default disposition, so kill waits for the handler
+args "$B" /init trap 100
+ok "create (late handler)" rt create --bundle "$B" $PFX-lh
+ok "start (late handler)" rt start $PFX-lh
+ok "kill TERM right after start" rt kill $PFX-lh TERM
+for _ in $(seq 60); do [ "$(json_get "$(rt state $PFX-lh)" status)" = stopped ] && break; sleep 0.05; done
+assert_eq "$(json_get "$(rt state $PFX-lh)" status)" stopped "a TERM sent before the handler exists still arrives"
+rt delete --force $PFX-lh
+
 # kill --all after the init exited: containerd's shim does this at every teardown and expects
 # 0 (as runc); what is left in the cgroup (no PID namespace here) is killed.
 cp "$B/config.json" "$T/config.saved"

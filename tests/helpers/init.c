@@ -121,9 +121,14 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "exit")) {
 		return argc > 2 ? atoi(argv[2]) : 0;
 	} else if (!strcmp(cmd, "trap")) {
-		/* exit 100+N on signal N: shows that signals reach the process */
+		/*
+		 * exit 100+N on signal N: shows that signals reach the process. `trap MS` waits
+		 * MS milliseconds first, as a shell does before it reaches its `trap` line.
+		 */
 		struct sigaction sa = { .sa_handler = on_signal };
 
+		if (argc > 2)
+			usleep((useconds_t)atoi(argv[2]) * 1000);
 		for (int sig = 1; sig < 32; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
 				sigaction(sig, &sa, NULL);
