@@ -4,7 +4,15 @@ OBJS += src/emu/alu.o
 OBJS += src/emu/cpu.o
 OBJS += src/emu/decode.o
 OBJS += src/emu/exec.o
+OBJS += src/emu/exec-alu.o
+OBJS += src/emu/exec-control.o
+OBJS += src/emu/exec-fpu.o
+OBJS += src/emu/exec-mov.o
+OBJS += src/emu/exec-stack.o
+OBJS += src/emu/exec-string.o
+OBJS += src/emu/exec-system.o
 OBJS += src/emu/mmu.o
+OBJS += src/emu/optab.o
 OBJS += src/emu/arch/x86/apic.o
 OBJS += src/emu/arch/x86/pic.o
 # cli/cmd-vm.c refers to emu_accel_ops weakly (cabin builds without the emulator too):

@@ -75,9 +75,15 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->cpl = 0;
 	c->pat = 0x0007040600070406ULL;
 	c->xcr0 = 1;
-	c->fpu_cw = 0x40;
+	/*
+	 * FCW as KVM sets it for a new vCPU (FNINIT's 0x37f) rather than the SDM's
+	 * power-up 0x40, so that both accelerators start out equal.
+	 */
+	c->fpu_cw = 0x37f;
 	c->fpu_sw = 0;
 	c->fpu_tag = 0xffff;
+	c->fpu_fop = c->fpu_cs = c->fpu_ds = 0;
+	c->fpu_ip = c->fpu_dp = 0;
 	memset(c->fpr, 0, sizeof(c->fpr));
 	memset(c->xmm, 0, sizeof(c->xmm));
 	c->mxcsr = MXCSR_RESET;
@@ -1115,12 +1121,12 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 	case 1:
 		out[0] = 0x000306a9; /* family 6 model 58 */
 		out[1] = (c->lapic.id << 24) | (c->vm->m->nr_vcpus << 16) | (8 << 8);
-		/* ECX: CX16, hypervisor. EDX: PSE TSC MSR PAE CX8 APIC SEP MTRR PGE CMOV PAT CLFSH
+		/*
+		 * ECX: hypervisor. EDX: PSE PAE APIC MTRR PGE PAT. Bits that stand for
+		 * instructions come from the opcode table's groups (emu_optab_cpuid).
 		 */
-		out[2] = (1u << 13) | (1u << 31);
-		out[3] = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
-			 (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16) |
-			 (1u << 19);
+		out[2] = 1u << 31;
+		out[3] = (1u << 3) | (1u << 6) | (1u << 9) | (1u << 12) | (1u << 13) | (1u << 16);
 		if (c->m->nr_vcpus > 1)
 			out[3] |= 1u << 28;
 		break;
@@ -1134,9 +1140,8 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 		out[0] = 0x80000008;
 		break;
 	case 0x80000001:
-		out[2] = 1; /* LAHF/SAHF in 64-bit mode */
-		/* SYSCALL NX 1G pages RDTSCP LM */
-		out[3] = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29);
+		/* NX 1G pages LM; the instruction bits come from the opcode table */
+		out[3] = (1u << 20) | (1u << 26) | (1u << 29);
 		break;
 	case 0x80000002:
 		out[0] = str4("Cabi");
@@ -1155,5 +1160,6 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 	default:
 		break;
 	}
-	(void)sub;
+	if (leaf != 7 || sub == 0)
+		emu_optab_cpuid(leaf, out);
 }

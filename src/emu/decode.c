@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * x86 instruction decoder: prefixes, REX, opcode maps 1-3, ModRM/SIB/
- * displacement (16-bit, 32-bit and RIP-relative forms) and immediates. The
+ * displacement (16-bit, 32-bit and RIP-relative forms) and immediates, as the
+ * opcode table (optab.h) describes each form; it also picks the handler. The
  * result (struct emu_insn) holds no pointers, so it can be cached by the
  * guest-physical address of the instruction and reused until that page is
  * written.
@@ -10,118 +11,15 @@
 #include <string.h>
 
 #include "emu/emu.h"
-
-#define M 0x01	 /* ModRM follows */
-#define I8 0x02	 /* imm8 */
-#define IZ 0x04	 /* imm16/imm32 by operand size (imm32 sign-extended for 64-bit) */
-#define IW 0x08	 /* imm16 */
-#define IV 0x10	 /* imm16/32/64 by operand size (MOV r, imm) */
-#define MO 0x20	 /* moffs: address-size offset */
-#define FP 0x40	 /* far pointer: offset by operand size, then selector */
-#define X64 0x80 /* invalid in 64-bit mode */
-#define G3 0x100 /* F6/F7: TEST forms take an immediate */
-#define UD 0x200 /* undefined */
-
-static const uint16_t map1[256] = {
-	[0x00 ... 0x03] = M,
-	[0x04] = I8,
-	[0x05] = IZ,
-	[0x06 ... 0x07] = X64,
-	[0x08 ... 0x0b] = M,
-	[0x0c] = I8,
-	[0x0d] = IZ,
-	[0x0e] = X64,
-	[0x10 ... 0x13] = M,
-	[0x14] = I8,
-	[0x15] = IZ,
-	[0x16 ... 0x17] = X64,
-	[0x18 ... 0x1b] = M,
-	[0x1c] = I8,
-	[0x1d] = IZ,
-	[0x1e ... 0x1f] = X64,
-	[0x20 ... 0x23] = M,
-	[0x24] = I8,
-	[0x25] = IZ,
-	[0x27] = X64,
-	[0x28 ... 0x2b] = M,
-	[0x2c] = I8,
-	[0x2d] = IZ,
-	[0x2f] = X64,
-	[0x30 ... 0x33] = M,
-	[0x34] = I8,
-	[0x35] = IZ,
-	[0x37] = X64,
-	[0x38 ... 0x3b] = M,
-	[0x3c] = I8,
-	[0x3d] = IZ,
-	[0x3f] = X64,
-	[0x60 ... 0x61] = X64,
-	[0x62] = M | X64,
-	[0x63] = M,
-	[0x68] = IZ,
-	[0x69] = M | IZ,
-	[0x6a] = I8,
-	[0x6b] = M | I8,
-	[0x70 ... 0x7f] = I8,
-	[0x80] = M | I8,
-	[0x81] = M | IZ,
-	[0x82] = M | I8 | X64,
-	[0x83] = M | I8,
-	[0x84 ... 0x8f] = M,
-	[0x9a] = FP | X64,
-	[0xa0 ... 0xa3] = MO,
-	[0xa8] = I8,
-	[0xa9] = IZ,
-	[0xb0 ... 0xb7] = I8,
-	[0xb8 ... 0xbf] = IV,
-	[0xc0 ... 0xc1] = M | I8,
-	[0xc2] = IW,
-	[0xc4 ... 0xc5] = M | X64,
-	[0xc6] = M | I8,
-	[0xc7] = M | IZ,
-	[0xc8] = IW | I8,
-	[0xca] = IW,
-	[0xcd] = I8,
-	[0xce] = X64,
-	[0xd0 ... 0xd3] = M,
-	[0xd4 ... 0xd5] = I8 | X64,
-	[0xd6] = X64 | UD,
-	[0xd8 ... 0xdf] = M,
-	[0xe0 ... 0xe7] = I8,
-	[0xe8 ... 0xe9] = IZ,
-	[0xea] = FP | X64,
-	[0xeb] = I8,
-	[0xf6 ... 0xf7] = M | G3,
-	[0xfe ... 0xff] = M,
-};
-
-static const uint16_t map2[256] = {
-	[0x00 ... 0x03] = M,  [0x04] = UD,
-	[0x0a] = UD,	      [0x0c] = UD,
-	[0x0d] = M,	      [0x0e] = UD,
-	[0x0f] = UD,	      [0x10 ... 0x1f] = M,
-	[0x20 ... 0x23] = M,  [0x24 ... 0x27] = UD,
-	[0x28 ... 0x2f] = M,  [0x36] = UD,
-	[0x39 ... 0x3f] = UD, [0x40 ... 0x4f] = M,
-	[0x50 ... 0x6f] = M,  [0x70 ... 0x73] = M | I8,
-	[0x74 ... 0x7f] = M,  [0x80 ... 0x8f] = IZ,
-	[0x90 ... 0x9f] = M,  [0xa3] = M,
-	[0xa4] = M | I8,      [0xa5] = M,
-	[0xa6 ... 0xa7] = UD, [0xab] = M,
-	[0xac] = M | I8,      [0xad ... 0xaf] = M,
-	[0xb0 ... 0xb7] = M,  [0xb8 ... 0xb9] = M,
-	[0xba] = M | I8,      [0xbb ... 0xbf] = M,
-	[0xc0 ... 0xc1] = M,  [0xc2] = M | I8,
-	[0xc3] = M,	      [0xc4 ... 0xc6] = M | I8,
-	[0xc7] = M,	      [0xd0 ... 0xff] = M,
-};
+#include "emu/optab.h"
 
 int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned int avail, int mode)
 {
-	unsigned int p = 0, flags;
+	unsigned int p = 0, flags, pfx;
 	uint8_t b, rex = 0;
 	int osz16 = 0, asz16 = 0;
 	unsigned int op;
+	const struct emu_opdef *d;
 
 	memset(in, 0, sizeof(*in));
 	in->seg = SEG_DS;
@@ -204,27 +102,30 @@ prefixes_done:
 	}
 	p++;
 	op = b;
+	flags = 0;
 	if (b == 0x0f) {
 		NEED(1);
 		b = buf[p++];
 		if (b == 0x38 || b == 0x3a) {
 			NEED(1);
-			op = (b == 0x38 ? 0x200u : 0x300u) | buf[p++];
-			flags = M | (b == 0x3a ? I8 : 0);
+			op = (b == 0x38 ? MAP0F38 : MAP0F3A) | buf[p++];
+			/* every legacy-encoded form of these maps has ModRM, 0F3A an imm8 */
+			flags = D_M | (b == 0x3a ? D_I8 : 0);
 		} else {
-			op = 0x100u | b;
-			flags = map2[b];
+			op = MAP0F | b;
 		}
-	} else {
-		flags = map1[b];
 	}
+	pfx = in->rep == 0xf3 ? PFX_F3 : in->rep == 0xf2 ? PFX_F2 : osz16 ? PFX_66 : PFX_NONE;
 	in->op = (uint16_t)op;
-	if (flags & UD)
+	in->pfx = pfx & 3;
+	d = emu_optab_lookup(op, pfx);
+	if (!d)
 		return -EXC_UD;
-	if ((flags & X64) && mode == 2)
+	flags |= d->dflags;
+	if ((flags & D_X64) && mode == 2)
 		return -EXC_UD;
 
-	if (flags & M) {
+	if (flags & D_M) {
 		uint8_t modrm, mod, rm;
 
 		NEED(1);
@@ -299,25 +200,25 @@ prefixes_done:
 		}
 	}
 
-	if (flags & G3) {
+	if (flags & D_G3) {
 		if ((in->reg & 7) < 2)
-			flags |= b == 0xf6 ? I8 : IZ;
+			flags |= b == 0xf6 ? D_I8 : D_IZ;
 	}
-	if (flags & IW) {
+	if (flags & D_IW) {
 		NEED(2);
 		in->imm = (uint64_t)(buf[p] | buf[p + 1] << 8);
 		p += 2;
-		if (flags & I8) { /* ENTER */
+		if (flags & D_I8) { /* ENTER */
 			NEED(1);
 			in->imm2 = buf[p++];
-			flags &= ~(unsigned int)I8;
+			flags &= ~(unsigned int)D_I8;
 		}
 	}
-	if (flags & I8) {
+	if (flags & D_I8) {
 		NEED(1);
 		in->imm = (uint64_t)(int64_t)(int8_t)buf[p++];
 	}
-	if (flags & IZ) {
+	if (flags & D_IZ) {
 		if (in->osz == 2 &&
 		    !(mode == 2 && (op == 0xe8 || op == 0xe9 || (op >= 0x180 && op <= 0x18f)))) {
 			NEED(2);
@@ -332,7 +233,7 @@ prefixes_done:
 			p += 4;
 		}
 	}
-	if (flags & IV) {
+	if (flags & D_IV) {
 		unsigned int n = in->osz;
 
 		NEED(n);
@@ -340,7 +241,7 @@ prefixes_done:
 		memcpy(&in->imm, buf + p, n);
 		p += n;
 	}
-	if (flags & MO) {
+	if (flags & D_MO) {
 		unsigned int n = in->asz;
 
 		NEED(n);
@@ -348,7 +249,7 @@ prefixes_done:
 		memcpy(&in->imm, buf + p, n);
 		p += n;
 	}
-	if (flags & FP) {
+	if (flags & D_FP) {
 		unsigned int n = in->osz;
 
 		NEED(n + 2);
@@ -359,6 +260,15 @@ prefixes_done:
 		p += 2;
 	}
 #undef NEED
+	/* LOCK is valid only on the read-modify-write forms with a memory destination */
+	if (in->lock && (!in->has_modrm || in->mod == 3 || !((d->lock >> (in->reg & 7)) & 1)))
+		return -EXC_UD;
 	in->len = (uint8_t)p;
+	in->end = (d->end >> (in->reg & 7)) & 1;
+	in->fn = NULL;
+	if (d->select && !in->lock)
+		in->fn = d->select(in);
+	if (!in->fn)
+		in->fn = d->fn;
 	return (int)p;
 }

@@ -122,21 +122,23 @@ struct emu_insn {
 	uint8_t rep; /* 0, 0xF2 or 0xF3 */
 	uint8_t lock;
 	uint8_t rex; /* REX byte, or 0 */
-	uint8_t has_modrm;
-	uint8_t mod;   /* 3: register operand */
-	uint8_t reg;   /* ModRM.reg | REX.R << 3 */
-	uint8_t rm;    /* ModRM.rm | REX.B << 3 (register form) */
-	uint8_t base;  /* memory form: base register or 0xff */
-	uint8_t index; /* index register or 0xff */
-	uint8_t scale; /* shift 0-3 */
+	uint8_t has_modrm : 1;
+	uint8_t segovr : 1;   /* segment override prefix given */
+	uint8_t opsz_pfx : 1; /* 0x66 seen */
+	uint8_t end : 1;      /* a decoded block ends after this instruction */
+	uint8_t pfx : 2;      /* mandatory prefix: PFX_NONE, PFX_66, PFX_F3, PFX_F2 (optab.h) */
+	uint8_t mod;	      /* 3: register operand */
+	uint8_t reg;	      /* ModRM.reg | REX.R << 3 */
+	uint8_t rm;	      /* ModRM.rm | REX.B << 3 (register form) */
+	uint8_t base;	      /* memory form: base register or 0xff */
+	uint8_t index;	      /* index register or 0xff */
+	uint8_t scale;	      /* shift 0-3 */
 	uint8_t riprel;
-	uint8_t segovr;	  /* segment override prefix given */
-	uint8_t opsz_pfx; /* 0x66 seen (for SSE-style decoding later) */
-	uint8_t mode;	  /* decode mode: 0 = 16-bit, 1 = 32-bit, 2 = 64-bit */
+	uint8_t mode; /* decode mode: 0 = 16-bit, 1 = 32-bit, 2 = 64-bit */
 	int32_t disp;
 	uint64_t imm;
 	uint64_t imm2; /* ENTER's second immediate, far pointer selector */
-	/* the interpreter's handler for this form, chosen when the block is built */
+	/* the interpreter's handler for this form, chosen by the decoder (optab.h) */
 	void (*fn)(struct emu_cpu *c, const struct emu_insn *in);
 };
 
@@ -255,9 +257,11 @@ struct emu_cpu {
 	uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base, pat, tsc_aux, misc_enable;
 	uint64_t tsc_offset, mtrr_def_type, mtrr_fixed[11], mtrr_var[16], xcr0;
-	uint16_t fpu_cw,
-		fpu_sw;	  /* x87 control/status words (only the control subset is emulated) */
-	uint16_t fpu_tag; /* full x87 tag word, 2 bits per physical register, 3 = empty */
+	uint16_t fpu_cw, fpu_sw; /* x87 control/status words (TOP in status bits 11-13) */
+	uint16_t fpu_tag;	 /* full x87 tag word, 2 bits per physical register, 3 = empty */
+	uint16_t fpu_fop;	 /* last x87 opcode (11 bits) */
+	uint16_t fpu_cs, fpu_ds; /* last x87 instruction and operand selectors */
+	uint64_t fpu_ip, fpu_dp; /* last x87 instruction and operand offsets */
 	struct emu_fpreg fpr[8]; /* x87 R0-R7, MMX MM0-MM7 */
 	union emu_xmm xmm[16];	 /* XMM0-XMM15 */
 	uint32_t mxcsr;
@@ -426,6 +430,9 @@ void emu_sysexit(struct emu_cpu *c);
 void emu_intr_poll(struct emu_cpu *c);
 /* interrupt delivery kinds */
 enum { INT_EXC, INT_SOFT, INT_EXT, INT_ICEBP };
+
+/* exec-fpu.c: deliver a pending unmasked x87 exception (FSW.ES) before an x87/MMX instruction */
+void emu_fpu_pending(struct emu_cpu *c);
 
 /* exec.c: run up to c->budget instructions; returns when an exit is ready or the budget ends */
 void emu_exec(struct emu_cpu *c);
