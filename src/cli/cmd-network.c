@@ -20,7 +20,9 @@ static const char usage[] =
 	"  inspect NAME...                              print networks as JSON\n"
 	"  connect [--netns PATH] [-p [IP:]HOST:CTR[/udp]]... [--name N] [--hostname H]\n"
 	"          NETWORK ID                           attach a network namespace as ID\n"
-	"  disconnect ID...                             undo connect\n\n"
+	"  disconnect ID...                             undo connect\n"
+	"  files ID                                     create ID's hosts, resolv.conf and\n"
+	"                                               hostname files (to bind-mount)\n\n"
 	"State lives under --data-root (default /var/lib/cabin)/network.\n";
 
 static int want_help(int argc, char **argv)
@@ -218,6 +220,18 @@ static int net_disconnect(int argc, char **argv, struct cabin_err **err)
 	return 0;
 }
 
+static int net_files(int argc, char **argv, struct cabin_err **err)
+{
+	struct net_lease l;
+
+	if (argc != 2)
+		return cabin_err_make(err, 0, "network files: exactly one ID is required");
+	if (net_files_prepare(cabin_globals.data_root, argv[1], &l, err) < 0)
+		return -1;
+	printf("%s\n%s\n%s\n", l.hosts_path, l.resolv_path, l.hostname_path);
+	return 0;
+}
+
 int cmd_network(int argc, char **argv, struct cabin_err **err)
 {
 	static const struct {
@@ -228,6 +242,7 @@ int cmd_network(int argc, char **argv, struct cabin_err **err)
 		{ "list", net_ls },	    { "rm", net_rm },
 		{ "remove", net_rm },	    { "inspect", net_inspect },
 		{ "connect", net_connect }, { "disconnect", net_disconnect },
+		{ "files", net_files },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

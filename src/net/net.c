@@ -434,6 +434,33 @@ void net_files_paths(const char *data_root, const char *id, struct net_lease *ou
 		 root, id);
 }
 
+int net_files_prepare(const char *data_root, const char *id, struct net_lease *out,
+		      struct cabin_err **err)
+{
+	cleanup_store struct store s = { .lock = -1 };
+	const char *paths[3];
+	cleanup_free char *dir = NULL;
+
+	if (!valid_name(id, 128))
+		return cabin_err_make(err, EINVAL, "invalid container ID `%s`", id);
+	if (store_open(data_root, &s, err) < 0)
+		return -1;
+	net_files_paths(data_root, id, out);
+	dir = xasprintf("%s/files/%s", s.dir, id);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return cabin_err_make(err, errno, "create `%s`", dir);
+	paths[0] = out->hosts_path;
+	paths[1] = out->resolv_path;
+	paths[2] = out->hostname_path;
+	for (size_t i = 0; i < 3; i++) {
+		cleanup_close int fd =
+			open(paths[i], O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return cabin_err_make(err, errno, "create `%s`", paths[i]);
+	}
+	return 0;
+}
+
 struct used_ips {
 	const char *network;
 	uint32_t *v;

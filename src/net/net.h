@@ -70,6 +70,14 @@ int net_port_parse(const char *spec, struct net_port *out, struct cabin_err **er
 void net_files_paths(const char *data_root, const char *id, struct net_lease *out);
 
 /**
+ * net_files_prepare() - create the three files empty (and their directory), so that
+ * config.json can bind-mount them at create time; net_attach() fills them later through
+ * the same inodes. @out gets the paths. net_detach() removes them.
+ */
+int net_files_prepare(const char *data_root, const char *id, struct net_lease *out,
+		      struct cabin_err **err);
+
+/**
  * net_attach() - connect a container's network namespace
  * @netns_path: the namespace (/proc/PID/ns/net or a bind-mounted file); ignored for
  *              network `host`

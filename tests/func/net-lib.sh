@@ -7,7 +7,7 @@
 #   hcabin ARGS...         cabin with --data-root $T/root, in $H
 #   in_ns NS CMD...        run CMD in namespace NS
 require_root
-require_cmd ip nft curl busybox
+require_cmd ip nft curl busybox nsenter
 NS_PFX=net-$$
 H=$NS_PFX-h
 CL=$NS_PFX-cl
@@ -28,7 +28,9 @@ in_ns() {
 	shift
 	ip netns exec "$ns" "$@"
 }
-hcabin() { ip netns exec "$H" "$CABIN" --data-root "$T/root" "$@"; }
+# nsenter rather than `ip netns exec`: that one remounts /sys, hiding the cgroup mounts the
+# runtime needs
+hcabin() { nsenter --net="/run/netns/$H" "$CABIN" --data-root "$T/root" "$@"; }
 net_ctr() {
 	ip netns add "$1" || return 1
 	_net_namespaces+=("$1")
