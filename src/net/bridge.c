@@ -101,7 +101,8 @@ int net_veth_setup(int netns_fd, const char *host_name, int bridge_idx, uint32_t
 		cabin_err_make(err, -idx, "veth `%s`", host_name);
 		goto err_del;
 	}
-	if (net_link_set_up(host, idx, bridge_idx, err) < 0)
+	if (net_link_set_up(host, idx, bridge_idx, err) < 0 ||
+	    net_link_set_hairpin(host, idx, err) < 0)
 		goto err_del;
 	if (net_nl_open_in(netns_fd, &ctr, err) < 0)
 		goto err_del;

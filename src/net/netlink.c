@@ -206,6 +206,26 @@ int net_link_set_up(struct mnl_socket *sk, int ifindex, int master, struct cabin
 	return 0;
 }
 
+int net_link_set_hairpin(struct mnl_socket *sk, int ifindex, struct cabin_err **err)
+{
+	char buf[NL_REQ];
+	struct nlmsghdr *nlh = msg_start(buf, RTM_SETLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct nlattr *pi;
+	int ret;
+
+	/* bridge port attributes go to the bridge through the AF_BRIDGE family */
+	ifm->ifi_family = AF_BRIDGE;
+	ifm->ifi_index = ifindex;
+	pi = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, 1);
+	mnl_attr_nest_end(nlh, pi);
+	ret = nl_talk(sk, nlh, NULL, NULL);
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "set hairpin mode on link %d", ifindex);
+	return 0;
+}
+
 int net_link_del(struct mnl_socket *sk, const char *name, struct cabin_err **err)
 {
 	char buf[NL_REQ];

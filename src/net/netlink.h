@@ -49,6 +49,12 @@ int net_link_add_veth(struct mnl_socket *sk, const char *name, const char *peer,
 /** net_link_set() - set link @ifindex up, and attach it to bridge @master when >0. */
 int net_link_set_up(struct mnl_socket *sk, int ifindex, int master, struct cabin_err **err);
 
+/**
+ * net_link_set_hairpin() - let bridge port @ifindex send frames back where they came
+ * from, so a container reaches its own published port through the host's address.
+ */
+int net_link_set_hairpin(struct mnl_socket *sk, int ifindex, struct cabin_err **err);
+
 /** net_link_del() - delete link @name; a link that does not exist is not an error. */
 int net_link_del(struct mnl_socket *sk, const char *name, struct cabin_err **err);
 

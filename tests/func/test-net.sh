@@ -5,7 +5,7 @@
 # lease or file; user networks whose members find each other by name.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net-lib.sh"
-plan 42
+plan 43
 net_setup
 C1=$NS_PFX-c1
 C2=$NS_PFX-c2
@@ -37,6 +37,7 @@ ip2=$(echo "$out2" | sed -n 's/^ip \([0-9.]*\)\/.*/\1/p')
 ok "it gets another address ($ip2)" test -n "$ip2" -a "$ip2" != "$ip"
 assert_eq "$(in_ns "$C2" curl -s -m 3 http://$HOST_IP:18080/ 2>&1)" "hello from web" "hairpin: a container reaches the published port on the host's address"
 assert_eq "$(in_ns "$C2" curl -s -m 3 http://$ip/ 2>&1)" "hello from web" "containers on the bridge reach each other"
+assert_eq "$(in_ns "$C1" curl -s -m 3 http://$HOST_IP:18080/ 2>&1)" "hello from web" "hairpin: a container reaches its own published port"
 
 # a port already published, and one a host program listens on: clear errors, nothing left
 veths_before=$(in_ns "$H" ip -o link | grep -c veth)
