@@ -5,6 +5,7 @@ OBJS += src/ctr/hooks.o
 OBJS += src/ctr/mount.o
 OBJS += src/ctr/ops.o
 OBJS += src/ctr/process.o
+OBJS += src/ctr/cloned-binary.o
 OBJS += src/ctr/spec.o
 OBJS += src/ctr/state.o
 OBJS += src/ctr/terminal.o

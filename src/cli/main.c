@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "ctr/cloned-binary.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -89,6 +90,20 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		cmd_print_help();
 		return 2;
+	}
+	/*
+	 * `exec` runs the process it starts from a sealed copy of the binary: a
+	 * `#!/proc/self/exe` script would otherwise execute the host binary inside the
+	 * container (CVE-2019-5736, see ctr/cloned-binary.c; create and run decide once
+	 * they know the container). First, before the log or anything else is opened: the
+	 * re-exec starts over from main().
+	 */
+	if (!strcmp(argv[optind], "exec")) {
+		if (ctr_cloned_binary_ensure(&err) < 0) {
+			fprintf(stderr, "cabin: %s\n", cabin_err_msg(err));
+			cabin_err_release(&err);
+			return 1;
+		}
 	}
 	ret = log_init(cabin_globals.log,
 		       cabin_globals.log_format && !strcmp(cabin_globals.log_format, "json")

@@ -94,6 +94,12 @@ int ctr_caps_parse(json_t *caps, struct ctr_caps *out, struct cabin_err **err)
 	size_t s;
 
 	memset(out, 0, sizeof(*out));
+	/*
+	 * No process.capabilities is not "keep the runtime's": that would hand a config
+	 * that merely forgot the field every capability of root on the host. It means
+	 * empty sets, bounding set included, as with runc.
+	 */
+	out->present = 1;
 	if (!caps || json_is_null(caps))
 		return 0;
 	if (!json_is_object(caps))

@@ -10,7 +10,7 @@ struct cabin_err;
 /* The five capability sets of process.capabilities, as bitmasks (bit = CAP_x). */
 struct ctr_caps {
 	uint64_t bounding, effective, inheritable, permitted, ambient;
-	int present; /* process.capabilities was given */
+	int present; /* sets to apply (always, since a missing field means empty sets) */
 };
 
 /**

@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -49,6 +50,7 @@
 
 #include "ctr/caps.h"
 #include "ctr/cgroup.h"
+#include "ctr/cloned-binary.h"
 #include "ctr/container.h"
 #include "ctr/hooks.h"
 #include "ctr/limits.h"
@@ -418,6 +420,17 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	if (ctr_sync_send(sock, CTR_SYNC_HOOKS_REQ, 0, NULL, -1) < 0 ||
 	    child_wait(sock, CTR_SYNC_HOOKS_DONE, NULL, err) < 0)
 		return -1;
+	/*
+	 * From here on nothing but the container's own hooks sees the init, and once it is
+	 * created, processes of the container do. It still runs the runtime's binary and
+	 * holds the runtime's memory: non-dumpable, /proc/1/{exe,fd,mem,environ} are
+	 * closed to them (ptrace access needs CAP_SYS_PTRACE over the init's user
+	 * namespace), as runc's nsexec does. execve(2) makes the container's program
+	 * dumpable again. The runtime's own /proc writes (id maps, oomScoreAdj, cgroup)
+	 * are done by now, so a rootless runtime is not locked out of them.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return cabin_err_make(err, errno, "prctl(PR_SET_DUMPABLE)");
 	if (ctr_hooks_present(s->hooks, "createContainer")) {
 		state = child_state_json(c, hostpid, "created");
 		if (ctr_hooks_run(s->hooks, "createContainer", state, err) < 0) {
@@ -459,6 +472,12 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (s->personality && ctr_personality_apply(s->personality, err) < 0)
 		return -1;
+	{
+		int keep[] = { sock, c->fifo };
+
+		if (ctr_process_close_fds(c->o->preserve_fds, keep, ARRAY_SIZE(keep), err) < 0)
+			return -1;
+	}
 	if (chdir(s->cwd) < 0 && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
 	/*
@@ -476,8 +495,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (ctr_process_set_identity(s, &c->caps, err) < 0)
 		return -1;
-	if (chdir(s->cwd) < 0)
-		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	if (ctr_process_chdir(s->cwd, err) < 0)
+		return -1;
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -781,6 +800,19 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	if (s->seccomp && ctr_seccomp_prepare(s->seccomp, &c->seccomp, err) < 0)
 		return cabin_err_wrap(err, "config.json");
 	c->userns = !!((s->ns_new | s->ns_joined) & CLONE_NEWUSER);
+	/*
+	 * CVE-2019-5736: until `start`, the init waits in our code, and /proc/1/exe is the
+	 * host's binary. The init is non-dumpable by then, so reaching that link takes
+	 * CAP_SYS_PTRACE in the user namespace the init was created in: the host's. Only a
+	 * container without a user namespace that is given CAP_SYS_PTRACE has that, and
+	 * only then is the start worth a sealed copy of the binary (a copy and an execve,
+	 * about as much as the rest of the runtime's start-up).
+	 */
+	if (!c->userns &&
+	    ((c->caps.bounding | c->caps.permitted | c->caps.effective | c->caps.ambient) &
+	     (1ULL << CAP_SYS_PTRACE)) &&
+	    ctr_cloned_binary_ensure(err) < 0)
+		return -1;
 	if (!((s->ns_new | s->ns_joined) & CLONE_NEWNS) &&
 	    (s->n_mounts || s->masked || s->readonly || s->root_readonly))
 		log_warn("create `%s`: no mount namespace: mounts, devices, maskedPaths, "

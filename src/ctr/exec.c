@@ -71,6 +71,7 @@ struct exec_ctx {
 	struct ctr_seccomp *seccomp;
 	int sync[2];
 	int pidfd;
+	int rootfd; /* the init's root, when setns(CLONE_NEWNS) does not give it */
 	int nsflags;
 	unsigned preserve_fds;
 	sigset_t oldmask;
@@ -84,10 +85,24 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 	pid_t pid;
 
 	close(x->sync[0]);
+	/*
+	 * This process and its child run the runtime's binary inside the container's
+	 * namespaces until execve: keep the container's processes out of their /proc
+	 * entries (exe, fd, mem), as for the init.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return cabin_err_make(err, errno, "prctl(PR_SET_DUMPABLE)");
 	if (ctr_sync_recv(sock, &type, NULL, NULL, 0, NULL) <= 0 || type != CTR_SYNC_GO)
 		_exit(1);
 	if (x->nsflags && setns(x->pidfd, x->nsflags) < 0)
 		return cabin_err_make(err, errno, "join the container's namespaces");
+	/*
+	 * A container without a mount namespace of its own is only chroot(2)ed: joining its
+	 * namespaces leaves us in the host's root, where the process would see and write
+	 * the host's files. Enter the init's root as well.
+	 */
+	if (x->rootfd >= 0 && (fchdir(x->rootfd) < 0 || chroot(".") < 0))
+		return cabin_err_make(err, errno, "enter the container's root");
 	pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
 	if (pid < 0)
 		return cabin_err_make(err, errno, "fork");
@@ -110,6 +125,8 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return -1;
 	if (s->ioprio && ctr_ioprio_apply(s->ioprio, err) < 0)
 		return -1;
+	if (ctr_process_close_fds(x->preserve_fds, &sock, 1, err) < 0)
+		return -1;
 	if (chdir(s->cwd) < 0 && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
 	if (ctr_process_find_exec(s, &exe, err) < 0)
@@ -119,8 +136,8 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return -1;
 	if (ctr_process_set_identity(s, &x->caps, err) < 0)
 		return -1;
-	if (chdir(s->cwd) < 0)
-		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	if (ctr_process_chdir(s->cwd, err) < 0)
+		return -1;
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -147,7 +164,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	int ret = -1, wst = 0;
 
 	memset(&x, 0, sizeof(x));
-	x.sync[0] = x.sync[1] = x.pidfd = -1;
+	x.sync[0] = x.sync[1] = x.pidfd = x.rootfd = -1;
 	x.proc.umask = -1;
 	if (ctr_state_load(o->root, o->id, &st, err) < 0)
 		return -1;
@@ -157,6 +174,9 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 				      ctr_status_name(status));
 	if (ctr_spec_parse_process(o->process, "process", &x.proc, err) < 0)
 		goto out;
+	/* a process object without capabilities gets the container's, as with runc */
+	if (!x.proc.caps && st->process)
+		x.proc.caps = json_object_get(st->process, "capabilities");
 	if (ctr_caps_parse(x.proc.caps, &x.caps, err) < 0)
 		goto out;
 	x.caps.inheritable |= x.caps.ambient; /* as in create: the kernel needs both */
@@ -181,6 +201,16 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 		goto out;
 	}
 	x.nsflags = ns_to_join(st->pid);
+	if (!(x.nsflags & CLONE_NEWNS)) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)st->pid);
+		x.rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (x.rootfd < 0 || !ctr_state_alive(st)) {
+			cabin_err_make(err, errno, "open the root of container `%s`", o->id);
+			goto out;
+		}
+	}
 	x.preserve_fds = o->preserve_fds;
 	if (o->console_socket) {
 		console = ctr_console_connect(o->console_socket, err);
@@ -307,5 +337,7 @@ out:
 			close(x.sync[i]);
 	if (x.pidfd >= 0)
 		close(x.pidfd);
+	if (x.rootfd >= 0)
+		close(x.rootfd);
 	return ret;
 }

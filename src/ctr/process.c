@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fs.h"
 #include "lib/xalloc.h"
 
 int ctr_process_find_exec(const struct ctr_spec *s, char **out, struct cabin_err **err)
@@ -60,5 +62,40 @@ int ctr_process_set_identity(const struct ctr_spec *s, const struct ctr_caps *ca
 		return cabin_err_make(err, errno, "setuid `%u` (process.user.uid)", s->uid);
 	if (caps->present && ctr_caps_apply(caps, err) < 0)
 		return -1;
+	return 0;
+}
+
+int ctr_process_close_fds(unsigned preserve_fds, const int *keep, size_t n, struct cabin_err **err)
+{
+	/*
+	 * Everything the runtime had open is inherited by clone(2): the --root directory,
+	 * the state directory, exec.fifo, the bundle. O_CLOEXEC only closes them at execve,
+	 * which is too late: a chdir(2) to process.cwd="/proc/self/fd/N" before that puts
+	 * the process in a host directory (CVE-2024-21626), and while the init waits in the
+	 * created state, /proc/1/fd/N hands them to whatever `exec` runs in the container.
+	 * Doing it here, before the seccomp filter, also means a profile that refuses
+	 * close_range(2) cannot keep them open.
+	 */
+	int ret = fs_close_fds_except(3 + (int)preserve_fds, keep, n);
+
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "close the runtime's file descriptors");
+	return 0;
+}
+
+int ctr_process_chdir(const char *cwd, struct cabin_err **err)
+{
+	char buf[PATH_MAX];
+
+	if (chdir(cwd) < 0)
+		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", cwd);
+	/*
+	 * The kernel's getcwd(2) prefixes "(unreachable)" to a directory outside our root,
+	 * and glibc turns that into ENOENT: a cwd that escapes through a magic link or an
+	 * fd must never reach execve (CVE-2024-21626, as runc checks it).
+	 */
+	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+		return cabin_err_make(err, errno == ERANGE ? ERANGE : 0,
+				      "process.cwd `%s` is outside the container's root", cwd);
 	return 0;
 }

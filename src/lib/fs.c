@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/util.h"
 #include "lib/xalloc.h"
 
 ssize_t fs_read_fd(int fd, size_t max, char **buf)
@@ -207,5 +209,61 @@ int fs_rm_rf_at(int dirfd, const char *name, struct cabin_err **err)
 		return cabin_err_wrap(err, "remove `%s`", name);
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
 		return cabin_err_make(err, errno, "rmdir `%s`", name);
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* close_range(2) appeared in Linux 5.9; before, walk /proc/self/fd. */
+static int close_range_fallback(unsigned first, unsigned last)
+{
+	cleanup_closedir DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int dfd;
+
+	if (!d)
+		return -errno;
+	dfd = dirfd(d);
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long fd = strtoul(de->d_name, &end, 10);
+
+		if (*end || de->d_name[0] == '.' || (int)fd == dfd || fd < first || fd > last)
+			continue;
+		close((int)fd);
+	}
+	return 0;
+}
+
+int fs_close_fds_except(int first, const int *keep, size_t n)
+{
+	int sorted[16];
+	unsigned lo = (unsigned)first;
+	size_t i;
+
+	if (n > ARRAY_SIZE(sorted))
+		return -E2BIG;
+	memcpy(sorted, keep, n * sizeof(int));
+	qsort(sorted, n, sizeof(int), cmp_int);
+	for (i = 0; i <= n; i++) {
+		unsigned hi = i < n ? (unsigned)sorted[i] : ~0U;
+
+		if (i < n && (sorted[i] < first || (unsigned)sorted[i] < lo))
+			continue; /* below the range, or a duplicate */
+		if (hi > lo) {
+			if (syscall(SYS_close_range, lo, hi - 1, 0) < 0) {
+				if (errno != ENOSYS && errno != EINVAL)
+					return -errno;
+				close_range_fallback(lo, hi - 1);
+			}
+		}
+		if (i < n)
+			lo = hi + 1;
+	}
 	return 0;
 }

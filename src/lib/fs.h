@@ -47,4 +47,12 @@ int fs_mkdir_p(const char *path, mode_t mode, struct cabin_err **err);
 /** fs_rm_rf_at() - remove @name under @dirfd recursively, staying on one filesystem. */
 int fs_rm_rf_at(int dirfd, const char *name, struct cabin_err **err);
 
+/**
+ * fs_close_fds_except() - close every fd from @first up, except the @n fds of @keep
+ * (at most 16). Uses close_range(2), or /proc/self/fd before Linux 5.9. Closing, not
+ * marking close-on-exec: the caller may still chdir(2) or run code before execve(2).
+ * Return: 0 or -errno.
+ */
+int fs_close_fds_except(int first, const int *keep, size_t n);
+
 #endif
