@@ -149,7 +149,8 @@ int ctr_cloned_binary_ensure(struct cabin_err **err)
 		return 0;
 	}
 	if (looped)
-		return cabin_err_make(err, 0, "running from a copy of the binary that is not sealed");
+		return cabin_err_make(err, 0,
+				      "running from a copy of the binary that is not sealed");
 	copy = make_copy(exe, err);
 	if (copy < 0)
 		return cabin_err_wrap(err, "protect the runtime binary (CVE-2019-5736)");
