@@ -25,6 +25,12 @@ static const struct cmd commands[] = {
 	{ "features", cmd_features, "print what this runtime supports, as JSON", 0 },
 	{ "vm", cmd_vm, "microVMs: run, initrd, ls, stop, pause, resume", 0 },
 	{ "network", cmd_network, "container networks: create, ls, rm, inspect", 0 },
+	{ "image", cmd_image, "images: pull, load, ls, rm, inspect, tag", 0 },
+	{ "pull", cmd_pull, "pull an image (`image pull`)", 0 },
+	{ "images", cmd_images, "list images (`image ls`)", 0 },
+	{ "login", cmd_login, "store credentials for a registry", 0 },
+	{ "logout", cmd_logout, "remove the credentials for a registry", 0 },
+	{ "system", cmd_system, "the image store: df, prune", 0 },
 };
 
 const struct cmd *cmd_find(const char *name)
@@ -37,8 +43,8 @@ const struct cmd *cmd_find(const char *name)
 
 void cmd_print_help(void)
 {
-	printf("usage: cabin [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND "
-	       "[ARGS]\n\n"
+	printf("usage: cabin [--root DIR] [--data-root DIR] [--log FILE] [--log-format text|json] "
+	       "[--debug]\n             COMMAND [ARGS]\n\n"
 	       "cabin runs containers (an OCI runtime) and microVMs from one binary.\n\n"
 	       "commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)

@@ -72,5 +72,15 @@ int cmd_spec(int argc, char **argv, struct cabin_err **err);
 int cmd_features(int argc, char **argv, struct cabin_err **err);
 int cmd_vm(int argc, char **argv, struct cabin_err **err);
 int cmd_network(int argc, char **argv, struct cabin_err **err);
+int cmd_image(int argc, char **argv, struct cabin_err **err);
+int cmd_images(int argc, char **argv, struct cabin_err **err);
+int cmd_pull(int argc, char **argv, struct cabin_err **err);
+int cmd_login(int argc, char **argv, struct cabin_err **err);
+int cmd_logout(int argc, char **argv, struct cabin_err **err);
+int cmd_system(int argc, char **argv, struct cabin_err **err);
+
+struct img_store;
+/** cmd_store_open() - the image store under --data-root. */
+int cmd_store_open(int exclusive, struct img_store **s, struct cabin_err **err);
 
 #endif

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Registry credentials in the format Docker and podman share:
+ *   {"auths": {"HOST": {"auth": base64("user:password")}}}
+ * Read from (first hit wins) $REGISTRY_AUTH_FILE, cabin's own file (what `cabin login`
+ * writes), $XDG_RUNTIME_DIR/containers/auth.json and ~/.docker/config.json.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "img/auth.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/xalloc.h"
+
+char *img_auth_own_file(void)
+{
+	const char *f = getenv("CABIN_AUTH_FILE");
+	const char *home = getenv("HOME");
+
+	if (f && *f)
+		return xstrdup(f);
+	return xasprintf("%s/.config/cabin/auth.json", home && *home ? home : "/root");
+}
+
+char *img_base64(const void *buf, size_t len)
+{
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, buf, (int)len);
+	return out;
+}
+
+/* Decode "user:password"; NULL if it is not valid base64 of that form. */
+static int decode_auth(const char *b64, char **user, char **pass)
+{
+	size_t n = strlen(b64);
+	cleanup_free unsigned char *out = NULL;
+	char *colon;
+	int len;
+
+	if (n == 0 || n > 8192 || n % 4)
+		return -1;
+	out = xmalloc(n + 1);
+	len = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+	if (len < 0)
+		return -1;
+	/* EVP_DecodeBlock counts the `=` padding as zero bytes. */
+	while (n && b64[n - 1] == '=') {
+		n--;
+		len--;
+	}
+	out[len] = '\0';
+	colon = strchr((char *)out, ':');
+	if (!colon)
+		return -1;
+	*user = xstrndup((char *)out, (size_t)(colon - (char *)out));
+	*pass = xstrdup(colon + 1);
+	return 0;
+}
+
+static json_t *load_auths(const char *path)
+{
+	json_error_t je;
+	json_t *j = json_load_file(path, 0, &je), *a;
+
+	if (!j)
+		return NULL;
+	a = json_incref(json_object_get(j, "auths"));
+	json_decref(j);
+	if (!json_is_object(a)) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static json_t *find_entry(json_t *auths, const char *registry)
+{
+	json_t *e = json_object_get(auths, registry);
+	cleanup_free char *k1 = xasprintf("https://%s", registry);
+	cleanup_free char *k2 = xasprintf("http://%s", registry);
+	const char *k;
+	json_t *v;
+
+	if (e)
+		return e;
+	if ((e = json_object_get(auths, k1)) || (e = json_object_get(auths, k2)))
+		return e;
+	if (!strcmp(registry, "docker.io") &&
+	    (e = json_object_get(auths, "https://index.docker.io/v1/")))
+		return e;
+	/* "https://host/v1/" and the like */
+	json_object_foreach(auths, k, v)
+	{
+		const char *h = strstr(k, "://");
+
+		h = h ? h + 3 : k;
+		if (!strncmp(h, registry, strlen(registry)) &&
+		    (h[strlen(registry)] == '/' || !h[strlen(registry)]))
+			return v;
+	}
+	return NULL;
+}
+
+int img_auth_get(const char *registry, char **user, char **pass)
+{
+	const char *rf = getenv("REGISTRY_AUTH_FILE"), *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *home = getenv("HOME");
+	char *files[4] = { NULL, NULL, NULL, NULL };
+	int found = 0;
+
+	files[0] = rf && *rf ? xstrdup(rf) : NULL;
+	files[1] = img_auth_own_file();
+	files[2] = xdg && *xdg ? xasprintf("%s/containers/auth.json", xdg) : NULL;
+	files[3] = xasprintf("%s/.docker/config.json", home && *home ? home : "/root");
+	for (int i = 0; i < 4 && !found; i++) {
+		json_t *auths = files[i] ? load_auths(files[i]) : NULL;
+		json_t *e = find_entry(auths, registry);
+		const char *a = json_string_value(json_object_get(e, "auth"));
+		const char *u = json_string_value(json_object_get(e, "username"));
+		const char *p = json_string_value(json_object_get(e, "password"));
+
+		if (a && decode_auth(a, user, pass) == 0)
+			found = 1;
+		else if (u && p) {
+			*user = xstrdup(u);
+			*pass = xstrdup(p);
+			found = 1;
+		}
+		json_decref(auths);
+	}
+	for (int i = 0; i < 4; i++)
+		free(files[i]);
+	return found;
+}
+
+int img_auth_save(const char *registry, const char *user, const char *pass, struct cabin_err **err)
+{
+	cleanup_free char *path = img_auth_own_file(), *dir = NULL, *up = NULL, *b64 = NULL;
+	cleanup_free char *txt = NULL;
+	cleanup_close int dfd = -1;
+	json_error_t je;
+	json_t *j, *auths;
+	char *slash;
+
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return cabin_err_make(err, 0, "auth file `%s`: not a path", path);
+	*slash = '\0';
+	if (fs_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	j = json_load_file(path, 0, &je);
+	if (!j)
+		j = json_object();
+	auths = json_object_get(j, "auths");
+	if (!json_is_object(auths)) {
+		auths = json_object();
+		json_object_set_new(j, "auths", auths);
+	}
+	if (user) {
+		up = xasprintf("%s:%s", user, pass);
+		b64 = img_base64(up, strlen(up));
+		json_object_set_new(auths, registry, json_pack("{s:s}", "auth", b64));
+	} else if (!json_object_get(auths, registry)) {
+		json_decref(j);
+		return cabin_err_make(err, 0, "not logged in to `%s`", registry);
+	} else {
+		json_object_del(auths, registry);
+	}
+	txt = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return cabin_err_make(err, errno, "open `%s`", dir);
+	/* The file holds passwords: 0600, written whole or not at all. */
+	return fs_write_file_atomic(dfd, slash + 1, txt, strlen(txt), 0600, FS_ATOMIC_FSYNC, err);
+}

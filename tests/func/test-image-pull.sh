@@ -1,0 +1,176 @@
+#!/bin/bash
+# test-image-pull.sh - `cabin image pull` against Debian's docker-registry (distribution 2.8)
+# on loopback, without and with htpasswd basic auth. The image is an OCI layout built here
+# (tests/helpers/mkimage.py: gzip and zstd layers, a whiteout, an opaque directory, a hard
+# link, a capability xattr) and pushed with skopeo. Bad input: 404, 401, another platform,
+# a digest mismatch, a truncated layer, path traversal, a full disk; each leaves nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/img-lib.sh"
+
+require_root
+require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox
+at_exit registry_stop_all
+
+plan 41
+
+D=$T/data
+cab() { "$CABIN" --data-root "$D" "$@"; }
+# blob_file DIGEST: where the registry keeps a blob
+blob_file() { echo "$REG_DATA/docker/registry/v2/blobs/sha256/${1:7:2}/${1#sha256:}/data"; }
+# nothing_left: no temporary and no orphaned blob or layer
+nothing_left() {
+	local df
+	df=$(cab system df | tail -1)
+	[ "$df" = "Orphaned: 0 blobs, 0 layers (0B); temporary: 0 (0B)" ] || {
+		echo "#   $df"
+		ls "$D/tmp" | sed 's/^/#   tmp: /'
+		return 1
+	}
+}
+
+registry_start open
+REG=$REG_open REG_DATA=$REG_DATA_LAST
+mkimage "$T/img" >/dev/null
+push "$T/img" "$REG/cabin/test:v1"
+ok "skopeo pushes the test image to the loopback registry" test $? -eq 0
+
+out=$(cab image pull "$REG/cabin/test:v1" 2>"$T/err")
+assert_contains "$out" "sha256:" "image pull prints the image ID"
+id=$out
+assert_contains "$(cat "$T/err")" "done" "progress lines without a tty"
+assert_contains "$(cab images)" "$REG/cabin/test" "image ls shows the name"
+assert_contains "$(cab image inspect "$REG/cabin/test:v1")" '"FOO=bar baz"' \
+	"image inspect shows the config's Env"
+
+# The unpacked layers: overlayfs form of whiteouts and opaque directories.
+L=$D/layers
+wh=$(find "$L" -path '*/data/a' -type c | head -1)
+ok "the whiteout .wh.a became a 0/0 character device" test -n "$wh"
+opq=$(for d in "$L"/*/opq; do [ -e "$d/new" ] && echo "$d"; done)
+assert_eq "$(python3 -c "import os,sys; print(os.getxattr(sys.argv[1],'trusted.overlay.opaque'))" "$opq" 2>&1)" \
+	"b'y'" "the opaque directory carries trusted.overlay.opaque=y"
+h1=$(find "$L" -path '*/data/h1' | head -1)
+assert_eq "$(stat -c %h "$h1")" 2 "the hard link shares the inode"
+assert_eq "$(stat -c %a "${h1%/h1}/suid")" 4755 "the set-uid bit is kept"
+capd=$(python3 -c "import os,sys; print(os.getxattr(sys.argv[1],'security.capability').hex())" \
+	"${h1%/h1}/capped" 2>&1)
+assert_eq "$capd" "0000000200040000000000000000000000000000" "the capability xattr is kept"
+assert_eq "$(stat -c %Y "${h1%/h1}/suid")" 1700000000 "mtimes are kept"
+
+# A second pull downloads nothing.
+out=$(cab image pull "$REG/cabin/test:v1" 2>&1)
+assert_not_contains "$out" "downloading" "a second pull finds every blob in the store"
+ok "no temporary or orphaned file after the pulls" nothing_left
+
+# An index with two platforms.
+mkimage "$T/multi" --multiarch --salt multi >/dev/null
+skopeo copy -q --all --dest-tls-verify=false "oci:$T/multi:v1" "docker://$REG/cabin/multi:v1" \
+	>/dev/null 2>&1
+cab image pull -q "$REG/cabin/multi:v1" >/dev/null 2>&1
+assert_contains "$(cab image inspect "$REG/cabin/multi:v1")" '"Architecture": "amd64"' \
+	"from an index, the host's platform is chosen"
+cab image pull -q --platform linux/arm64 "$REG/cabin/multi:v1" >/dev/null 2>&1
+assert_contains "$(cab image inspect "$REG/cabin/multi:v1")" '"Architecture": "arm64"' \
+	"--platform linux/arm64 picks the arm64 manifest"
+err=$(cab image pull --platform linux/s390x "$REG/cabin/multi:v1" 2>&1)
+assert_contains "$err" "no image for platform \`linux/s390x\` in the index (it has: linux/arm64/v8, linux/amd64)" \
+	"a platform the index lacks: the error lists what it has"
+
+# Another platform without an index.
+mkimage "$T/arm" --arch arm64 --salt arm >/dev/null
+push "$T/arm" "$REG/cabin/arm:v1"
+err=$(cab image pull "$REG/cabin/arm:v1" 2>&1)
+assert_contains "$err" "the image is for platform \`linux/arm64\`, not \`linux/amd64\`" \
+	"a manifest for another platform is refused"
+ok "nothing left by the refused platform" nothing_left
+
+err=$(cab image pull "$REG/cabin/nothere:v1" 2>&1)
+assert_contains "$err" "404: manifest \`cabin/nothere:v1\` not found" "404: a clear error"
+
+# A config blob whose content the registry changed: a digest mismatch.
+mkimage "$T/bad" --salt bad >/dev/null
+push "$T/bad" "$REG/cabin/bad:v1"
+cfg=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"]; print(json.load(open(sys.argv[1]+"/blobs/sha256/"+m[7:]))["config"]["digest"])' "$T/bad")
+f=$(blob_file "$cfg")
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[10]^=1; open(p,"wb").write(b)' "$f"
+err=$(cab image pull "$REG/cabin/bad:v1" 2>&1)
+assert_contains "$err" "digest mismatch" "a corrupt blob: digest mismatch"
+assert_not_contains "$(cab images)" "cabin/bad" "no image is recorded"
+ok "nothing left by the digest mismatch" nothing_left
+
+# A truncated layer (the registry serves fewer bytes than the manifest says).
+mkimage "$T/trunc" --salt trunc >/dev/null
+push "$T/trunc" "$REG/cabin/trunc:v1"
+lay=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"]; print(json.load(open(sys.argv[1]+"/blobs/sha256/"+m[7:]))["layers"][2]["digest"])' "$T/trunc")
+f=$(blob_file "$lay")
+truncate -s 50 "$f"
+err=$(cab image pull "$REG/cabin/trunc:v1" 2>&1)
+assert_contains "$err" "truncated" "a truncated layer: a clear error"
+ok "nothing left by the truncated layer" nothing_left
+
+# Hostile layers.
+for kind in dotdot abs symlink hardlink; do
+	mkimage "$T/evil-$kind" --evil "$kind" --salt "$kind" >/dev/null
+	push "$T/evil-$kind" "$REG/cabin/evil-$kind:v1"
+	err=$(cab image pull "$REG/cabin/evil-$kind:v1" 2>&1)
+	case $kind in
+	dotdot) want="\`..\` refused" ;;
+	abs) want="absolute name refused" ;;
+	symlink) want="leaves the layer through a symlink" ;;
+	hardlink) want="hard link \`hl\`" ;;
+	esac
+	assert_contains "$err" "$want" "path traversal ($kind) is refused"
+done
+ok "nothing escaped: no file named escape anywhere" \
+	test -z "$(find "$T" / -maxdepth 1 -name escape 2>/dev/null; find "$D" -name escape)"
+ok "nothing left by the hostile layers" nothing_left
+
+# A full disk: a 2 MB tmpfs store and a 3 MB layer.
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=2m tmpfs "$T/small" 2>/dev/null; then
+	at_exit "umount -l $T/small"
+	mkimage "$T/big" --big 3 --salt big >/dev/null
+	push "$T/big" "$REG/cabin/big:v1"
+	err=$("$CABIN" --data-root "$T/small/d" image pull "$REG/cabin/big:v1" 2>&1)
+	assert_contains "$err" "No space left on device" "a full disk: a clear error"
+	assert_eq "$(ls "$T/small/d/tmp" "$T/small/d/blobs/sha256" "$T/small/d/layers" | grep -c .)" \
+		"3" "a full disk leaves no temporary, blob or layer behind"
+	umount "$T/small"
+else
+	skip "cannot mount a tmpfs"
+	skip "cannot mount a tmpfs"
+fi
+
+# Basic auth (htpasswd): 401 without credentials, then `cabin login`.
+registry_start auth htpasswd
+AREG=$REG_auth
+push "$T/img" "$AREG/cabin/test:v1" cabinuser:cabinpass
+export CABIN_AUTH_FILE=$T/auth.json
+err=$(cab image pull "$AREG/cabin/test:v1" 2>&1)
+assert_contains "$err" "401 unauthorized" "without credentials: 401 and a clear error"
+err=$(echo wrong | cab login -u cabinuser --password-stdin "$AREG" 2>&1)
+assert_contains "$err" "401" "login with a wrong password fails"
+ok "login with the right password" sh -c "echo cabinpass | '$CABIN' login -u cabinuser --password-stdin '$AREG' >/dev/null"
+assert_eq "$(stat -c %a "$T/auth.json")" 600 "the auth file is 0600"
+out=$(cab image pull -q "$AREG/cabin/test:v1" 2>&1)
+assert_eq "$out" "$id" "with stored credentials the pull succeeds (same image ID)"
+cab logout "$AREG" >/dev/null
+unset CABIN_AUTH_FILE
+# ~/.docker/config.json is read too
+mkdir -p "$T/home/.docker"
+printf '{"auths":{"%s":{"auth":"%s"}}}' "$AREG" "$(printf cabinuser:cabinpass | base64)" \
+	>"$T/home/.docker/config.json"
+cab image rm "$AREG/cabin/test:v1" >/dev/null
+out=$(HOME=$T/home cab image pull -q "$AREG/cabin/test:v1" 2>&1)
+assert_eq "$out" "$id" "credentials from ~/.docker/config.json"
+
+# tag, rm, prune
+cab image tag "$REG/cabin/test:v1" mytest:latest
+assert_contains "$(cab images)" "docker.io/library/mytest" "image tag adds a name"
+cab image rm mytest >/dev/null
+assert_not_contains "$(cab images)" "mytest" "image rm removes the name"
+cab image rm "$REG/cabin/test:v1" "$AREG/cabin/test:v1" "$REG/cabin/multi:v1" >/dev/null
+cab system prune -a >/dev/null
+assert_eq "$(ls "$D/blobs/sha256" "$D/layers" "$D/images" | grep -c .)" 3 \
+	"after rm and prune: no blob, layer or record"
+done_testing
