@@ -11,6 +11,12 @@ OBJS += src/emu/exec-mov.o
 OBJS += src/emu/exec-stack.o
 OBJS += src/emu/exec-string.o
 OBJS += src/emu/exec-system.o
+OBJS += src/emu/exec-sse.o
+# SSE floating point: the host's own SSE unit under the guest MXCSR (a soft-float
+# src/emu/ssefp-*.c with the same functions would serve other hosts)
+ifeq ($(ARCH),x86_64)
+OBJS += src/emu/ssefp-x86.o
+endif
 OBJS += src/emu/mmu.o
 OBJS += src/emu/optab.o
 OBJS += src/emu/arch/x86/apic.o
@@ -20,6 +26,7 @@ OBJS += src/emu/arch/x86/pic.o
 LDFLAGS += -Wl,-u,emu_accel_ops
 UNIT_TESTS += tests/unit/test-emu-flags
 UNIT_TESTS += tests/unit/test-emu-cpu
+UNIT_TESTS += tests/unit/test-emu-sse
 
 # bench/emu.sh with BENCH_ITERS=N: the compute test guest built for N iterations.
 EMU_BENCH_LIB64 := tests/guests/entry64.g64.o tests/guests/lib.g64.o tests/guests/idt.g64.o \

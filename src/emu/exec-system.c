@@ -5,6 +5,7 @@
  * SYSENTER/SYSEXIT, CLTS, INVD/WBINVD, fences and CLFLUSH.
  */
 #include "emu/exec-inl.h"
+#include "emu/sse.h"
 
 static void do_hlt(struct emu_cpu *c)
 {
@@ -298,7 +299,12 @@ static void h_grp15(struct emu_cpu *c, const struct emu_insn *in) /* 0f ae: fenc
 	int sub = in->reg & 7;
 
 	if (in->mod == 3 && sub >= 5)
-		return;			/* LFENCE MFENCE SFENCE */
+		return;		    /* LFENCE MFENCE SFENCE */
+	if (sub == 2 || sub == 3) { /* LDMXCSR STMXCSR */
+		if (!emu_exec_sse(c, in))
+			emu_raise(c, EXC_UD, 0, 0);
+		return;
+	}
 	if (in->mod != 3 && sub == 7) { /* CLFLUSH */
 		rm_lin(c, in, 1, ACC_READ);
 		return;

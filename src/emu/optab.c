@@ -12,7 +12,7 @@
 
 static const struct emu_opgroup *const groups[] = {
 	&emu_ops_alu,	  &emu_ops_mov,	   &emu_ops_stack, &emu_ops_string,
-	&emu_ops_control, &emu_ops_system, &emu_ops_fpu,
+	&emu_ops_control, &emu_ops_system, &emu_ops_fpu,   &emu_ops_sse,
 };
 
 static const struct emu_opdef *optab[4 * 256][4];

@@ -82,7 +82,7 @@ struct emu_opgroup {
 #define OPGROUP(ops) .ops = (ops), .n = sizeof(ops) / sizeof((ops)[0])
 
 extern const struct emu_opgroup emu_ops_alu, emu_ops_mov, emu_ops_stack, emu_ops_string,
-	emu_ops_control, emu_ops_system, emu_ops_fpu;
+	emu_ops_control, emu_ops_system, emu_ops_fpu, emu_ops_sse;
 
 /* the entry for opcode @op (MAPx | byte) with mandatory prefix @pfx, or NULL (#UD) */
 const struct emu_opdef *emu_optab_lookup(unsigned int op, unsigned int pfx);

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * SSE floating point on an x86-64 host: each operation is the host
+ * instruction itself, run between an LDMXCSR of the guest's rounding control,
+ * DAZ and FTZ (all exceptions masked, flags clear) and an STMXCSR that reads
+ * the flags it raised; the host's own MXCSR is restored afterwards. The
+ * instruction, LDMXCSR and STMXCSR sit in one asm statement so the compiler
+ * cannot move host arithmetic in between.
+ */
+#include <string.h>
+
+#include "emu/ssefp.h"
+
+typedef float v4sf __attribute__((vector_size(16)));
+
+/* run "insn %[s], %[d]" with the guest MXCSR @mx; the flags land in @out */
+#define RUN(insn)                                                                                  \
+	__asm__ volatile("stmxcsr %[sv]\n\tldmxcsr %[mi]\n\t" insn "\n\tstmxcsr %[mo]\n\t"         \
+			 "ldmxcsr %[sv]"                                                           \
+			 : [d] "+x"(dv), [mo] "=m"(out), [sv] "=m"(save)                           \
+			 : [s] "x"(sv), [mi] "m"(mx))
+
+#define FMT4(base)                                                                                 \
+	do {                                                                                       \
+		switch (fmt) {                                                                     \
+		case SSEFP_PS:                                                                     \
+			RUN(base "ps %[s], %[d]");                                                 \
+			break;                                                                     \
+		case SSEFP_PD:                                                                     \
+			RUN(base "pd %[s], %[d]");                                                 \
+			break;                                                                     \
+		case SSEFP_SS:                                                                     \
+			RUN(base "ss %[s], %[d]");                                                 \
+			break;                                                                     \
+		case SSEFP_SD:                                                                     \
+			RUN(base "sd %[s], %[d]");                                                 \
+			break;                                                                     \
+		}                                                                                  \
+	} while (0)
+
+#define FMTPS(base)                                                                                \
+	do {                                                                                       \
+		if (fmt == SSEFP_PS)                                                               \
+			RUN(base "ps %[s], %[d]");                                                 \
+		else                                                                               \
+			RUN(base "ss %[s], %[d]");                                                 \
+	} while (0)
+
+#define FMTP2(base)                                                                                \
+	do {                                                                                       \
+		if (fmt == SSEFP_PS)                                                               \
+			RUN(base "ps %[s], %[d]");                                                 \
+		else                                                                               \
+			RUN(base "pd %[s], %[d]");                                                 \
+	} while (0)
+
+#define IMM_CASE(base, n)                                                                          \
+	case n:                                                                                    \
+		switch (fmt) {                                                                     \
+		case SSEFP_PS:                                                                     \
+			RUN(base "ps $" #n ", %[s], %[d]");                                        \
+			break;                                                                     \
+		case SSEFP_PD:                                                                     \
+			RUN(base "pd $" #n ", %[s], %[d]");                                        \
+			break;                                                                     \
+		case SSEFP_SS:                                                                     \
+			RUN(base "ss $" #n ", %[s], %[d]");                                        \
+			break;                                                                     \
+		case SSEFP_SD:                                                                     \
+			RUN(base "sd $" #n ", %[s], %[d]");                                        \
+			break;                                                                     \
+		}                                                                                  \
+		break;
+#define IMM8(base)                                                                                 \
+	IMM_CASE(base, 0)                                                                          \
+	IMM_CASE(base, 1)                                                                          \
+	IMM_CASE(base, 2)                                                                          \
+	IMM_CASE(base, 3)                                                                          \
+	IMM_CASE(base, 4) IMM_CASE(base, 5) IMM_CASE(base, 6) IMM_CASE(base, 7)
+
+static inline uint32_t guest_csr(uint32_t mxcsr)
+{
+	/* guest RC, DAZ and FTZ; every exception masked, no flag set */
+	return (mxcsr & (MXCSR_RC | MXCSR_DAZ | MXCSR_FTZ)) | MXCSR_MASKS;
+}
+
+#define DP_CASE(n)                                                                                 \
+	case n:                                                                                    \
+		if (fmt == SSEFP_PS)                                                               \
+			RUN("dpps $" #n ", %[s], %[d]");                                           \
+		else                                                                               \
+			RUN("dppd $" #n ", %[s], %[d]");                                           \
+		break;
+#define DP16(h)                                                                                    \
+	DP_CASE(h##0)                                                                              \
+	DP_CASE(h##1)                                                                              \
+	DP_CASE(h##2)                                                                              \
+	DP_CASE(h##3)                                                                              \
+	DP_CASE(h##4)                                                                              \
+	DP_CASE(h##5)                                                                              \
+	DP_CASE(h##6)                                                                              \
+	DP_CASE(h##7)                                                                              \
+	DP_CASE(h##8)                                                                              \
+	DP_CASE(h##9)                                                                              \
+	DP_CASE(h##a)                                                                              \
+	DP_CASE(h##b)                                                                              \
+	DP_CASE(h##c)                                                                              \
+	DP_CASE(h##d)                                                                              \
+	DP_CASE(h##e)                                                                              \
+	DP_CASE(h##f)
+
+/* the host instruction with every exception masked: Return: the flags it raised */
+static uint32_t run_masked(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
+			   const union emu_xmm *s, uint8_t imm, uint32_t mxcsr)
+{
+	v4sf dv, sv;
+	uint32_t mx = guest_csr(mxcsr), out = 0, save;
+
+	memcpy(&dv, d, 16);
+	memcpy(&sv, s, 16);
+	switch (op) {
+	case SSEFP_ADD:
+		FMT4("add");
+		break;
+	case SSEFP_SUB:
+		FMT4("sub");
+		break;
+	case SSEFP_MUL:
+		FMT4("mul");
+		break;
+	case SSEFP_DIV:
+		FMT4("div");
+		break;
+	case SSEFP_MIN:
+		FMT4("min");
+		break;
+	case SSEFP_MAX:
+		FMT4("max");
+		break;
+	case SSEFP_SQRT:
+		FMT4("sqrt");
+		break;
+	case SSEFP_RCP:
+		FMTPS("rcp");
+		break;
+	case SSEFP_RSQRT:
+		FMTPS("rsqrt");
+		break;
+	case SSEFP_CMP:
+		switch (imm & 7) {
+			IMM8("cmp")
+		}
+		break;
+	case SSEFP_HADD:
+		FMTP2("hadd");
+		break;
+	case SSEFP_HSUB:
+		FMTP2("hsub");
+		break;
+	case SSEFP_ADDSUB:
+		FMTP2("addsub");
+		break;
+	case SSEFP_ROUND:
+		switch (imm & 15) {
+			IMM8("round")
+			IMM_CASE("round", 8)
+			IMM_CASE("round", 9)
+			IMM_CASE("round", 10)
+			IMM_CASE("round", 11)
+			IMM_CASE("round", 12)
+			IMM_CASE("round", 13)
+			IMM_CASE("round", 14)
+			IMM_CASE("round", 15)
+		}
+		break;
+	case SSEFP_DP:
+		/* the dot products' NaN propagation follows the hardware's own adder tree */
+		switch (imm) {
+			DP16(0x0)
+			DP16(0x1)
+			DP16(0x2)
+			DP16(0x3)
+			DP16(0x4)
+			DP16(0x5)
+			DP16(0x6)
+			DP16(0x7)
+			DP16(0x8)
+			DP16(0x9)
+			DP16(0xa)
+			DP16(0xb)
+			DP16(0xc)
+			DP16(0xd)
+			DP16(0xe)
+			DP16(0xf)
+		}
+		break;
+	case SSEFP_CVT_PS2PD:
+		RUN("cvtps2pd %[s], %[d]");
+		break;
+	case SSEFP_CVT_PD2PS:
+		RUN("cvtpd2ps %[s], %[d]");
+		break;
+	case SSEFP_CVT_SS2SD:
+		RUN("cvtss2sd %[s], %[d]");
+		break;
+	case SSEFP_CVT_SD2SS:
+		RUN("cvtsd2ss %[s], %[d]");
+		break;
+	case SSEFP_CVT_DQ2PS:
+		RUN("cvtdq2ps %[s], %[d]");
+		break;
+	case SSEFP_CVT_PS2DQ:
+		RUN("cvtps2dq %[s], %[d]");
+		break;
+	case SSEFP_CVTT_PS2DQ:
+		RUN("cvttps2dq %[s], %[d]");
+		break;
+	case SSEFP_CVT_DQ2PD:
+		RUN("cvtdq2pd %[s], %[d]");
+		break;
+	case SSEFP_CVT_PD2DQ:
+		RUN("cvtpd2dq %[s], %[d]");
+		break;
+	case SSEFP_CVTT_PD2DQ:
+		RUN("cvttpd2dq %[s], %[d]");
+		break;
+	}
+	memcpy(d, &dv, 16);
+	return out & MXCSR_FLAGS;
+}
+
+#define MXCSR_OM (MXCSR_OE << MXCSR_MASK_SHIFT)
+#define MXCSR_UM (MXCSR_UE << MXCSR_MASK_SHIFT)
+
+static int is_denormal(const uint8_t *p, unsigned int w)
+{
+	if (w == 4) {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		return !(v & 0x7f800000u) && (v & 0x007fffffu);
+	} else {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		return !(v & 0x7ff0000000000000ULL) && (v & 0x000fffffffffffffULL);
+	}
+}
+
+/*
+ * What one result element records when underflow or overflow is unmasked:
+ * underflow on any tiny result, exact or not, and no precision flag with an
+ * unmasked underflow or overflow.
+ */
+static uint32_t elem_flags(uint32_t fl, const uint8_t *res, unsigned int w, uint32_t mxcsr)
+{
+	if (!(mxcsr & MXCSR_UM) && !(fl & MXCSR_UE) && is_denormal(res, w))
+		fl |= MXCSR_UE;
+	return fl;
+}
+
+/* fill the @w-byte element at byte @off of @x with 1.0, which raises nothing */
+static void neutral(union emu_xmm *x, unsigned int off, unsigned int w)
+{
+	if (w == 4) {
+		uint32_t one = 0x3f800000u;
+
+		memcpy(&x->b[off], &one, 4);
+	} else {
+		uint64_t one = 0x3ff0000000000000ULL;
+
+		memcpy(&x->b[off], &one, 8);
+	}
+}
+
+uint32_t emu_ssefp_arith(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
+			 const union emu_xmm *s, uint8_t imm, uint32_t mxcsr)
+{
+	union emu_xmm r = *d;
+	uint32_t fl = run_masked(op, fmt, &r, s, imm, mxcsr), all = 0;
+	unsigned int win = (fmt == SSEFP_PS || fmt == SSEFP_SS) ? 4 : 8, wout = win, n;
+
+	if ((mxcsr & (MXCSR_OM | MXCSR_UM)) == (MXCSR_OM | MXCSR_UM))
+		goto done;
+	switch (op) {
+	case SSEFP_ADD:
+	case SSEFP_SUB:
+	case SSEFP_MUL:
+	case SSEFP_DIV:
+	case SSEFP_ADDSUB:
+	case SSEFP_HADD:
+	case SSEFP_HSUB:
+		break;
+	case SSEFP_DP:
+		fl = elem_flags(fl, r.b, win, mxcsr);
+		goto done;
+	case SSEFP_CVT_PD2PS:
+	case SSEFP_CVT_SD2SS:
+		wout = 4;
+		break;
+	case SSEFP_MIN:
+	case SSEFP_MAX:
+	case SSEFP_SQRT:
+	case SSEFP_RCP:
+	case SSEFP_RSQRT:
+	case SSEFP_CMP:
+	case SSEFP_ROUND:
+	case SSEFP_CVT_PS2PD:
+	case SSEFP_CVT_SS2SD:
+	case SSEFP_CVT_DQ2PS:
+	case SSEFP_CVT_PS2DQ:
+	case SSEFP_CVTT_PS2DQ:
+	case SSEFP_CVT_DQ2PD:
+	case SSEFP_CVT_PD2DQ:
+	case SSEFP_CVTT_PD2DQ:
+		goto done; /* no overflow or underflow possible */
+	}
+	if (fmt == SSEFP_SS || fmt == SSEFP_SD) {
+		fl = elem_flags(fl, r.b, wout, mxcsr);
+		goto done;
+	}
+	/* packed: the flags of each result element on its own (the others fed 1.0) */
+	n = 16 / win;
+	for (unsigned int i = 0; i < n; i++) {
+		union emu_xmm d2 = *d, s2 = *s, r2;
+
+		for (unsigned int k = 0; k < n; k++) {
+			int keep_d, keep_s;
+
+			if (op == SSEFP_HADD || op == SSEFP_HSUB) {
+				/* element i sums a pair of d (low half) or of s (high half) */
+				unsigned int half = n / 2, pair = (i % half) * 2;
+
+				keep_d = i < half && (k == pair || k == pair + 1);
+				keep_s = i >= half && (k == pair || k == pair + 1);
+			} else {
+				keep_d = keep_s = k == i;
+			}
+			if (!keep_d)
+				neutral(&d2, k * win, win);
+			if (!keep_s)
+				neutral(&s2, k * win, win);
+		}
+		r2 = d2;
+		if (op == SSEFP_CVT_PD2PS && i >= 2)
+			break;
+		all |= elem_flags(run_masked(op, fmt, &r2, &s2, imm, mxcsr), &r.b[i * wout], wout,
+				  mxcsr);
+	}
+	fl = all;
+done:
+	*d = r;
+	return fl;
+}
+
+uint32_t emu_ssefp_from_int(enum ssefp_fmt fmt, union emu_xmm *d, uint64_t v, int w64,
+			    uint32_t mxcsr)
+{
+	v4sf dv;
+	uint32_t mx = guest_csr(mxcsr), out = 0, save;
+
+	memcpy(&dv, d, 16);
+#define RUNI(insn)                                                                                 \
+	__asm__ volatile("stmxcsr %[sv]\n\tldmxcsr %[mi]\n\t" insn "\n\tstmxcsr %[mo]\n\t"         \
+			 "ldmxcsr %[sv]"                                                           \
+			 : [d] "+x"(dv), [mo] "=m"(out), [sv] "=m"(save)                           \
+			 : [s] "r"(v), [s32] "r"((uint32_t)v), [mi] "m"(mx))
+	if (fmt == SSEFP_SS) {
+		if (w64)
+			RUNI("cvtsi2ssq %[s], %[d]");
+		else
+			RUNI("cvtsi2ssl %[s32], %[d]");
+	} else {
+		if (w64)
+			RUNI("cvtsi2sdq %[s], %[d]");
+		else
+			RUNI("cvtsi2sdl %[s32], %[d]");
+	}
+#undef RUNI
+	memcpy(d, &dv, 16);
+	return out & MXCSR_FLAGS;
+}
+
+uint32_t emu_ssefp_to_int(enum ssefp_fmt fmt, int truncate, const union emu_xmm *s, int w64,
+			  uint64_t *out_v, uint32_t mxcsr)
+{
+	v4sf sv;
+	uint64_t r = 0;
+	uint32_t mx = guest_csr(mxcsr), out = 0, save;
+
+	memcpy(&sv, s, 16);
+#define RUNO(insn)                                                                                 \
+	__asm__ volatile("stmxcsr %[sv]\n\tldmxcsr %[mi]\n\t" insn "\n\tstmxcsr %[mo]\n\t"         \
+			 "ldmxcsr %[sv]"                                                           \
+			 : [r] "=r"(r), [mo] "=m"(out), [sv] "=m"(save)                            \
+			 : [s] "x"(sv), [mi] "m"(mx))
+	/* a 32-bit destination write zero-extends, so %k[r] leaves the upper half clear */
+	switch ((fmt == SSEFP_SD) << 2 | (truncate != 0) << 1 | (w64 != 0)) {
+	case 0:
+		RUNO("cvtss2si %[s], %k[r]");
+		break;
+	case 1:
+		RUNO("cvtss2si %[s], %q[r]");
+		break;
+	case 2:
+		RUNO("cvttss2si %[s], %k[r]");
+		break;
+	case 3:
+		RUNO("cvttss2si %[s], %q[r]");
+		break;
+	case 4:
+		RUNO("cvtsd2si %[s], %k[r]");
+		break;
+	case 5:
+		RUNO("cvtsd2si %[s], %q[r]");
+		break;
+	case 6:
+		RUNO("cvttsd2si %[s], %k[r]");
+		break;
+	default:
+		RUNO("cvttsd2si %[s], %q[r]");
+		break;
+	}
+#undef RUNO
+	*out_v = r;
+	return out & MXCSR_FLAGS;
+}
+
+uint32_t emu_ssefp_comi(enum ssefp_fmt fmt, int signaling, const union emu_xmm *a,
+			const union emu_xmm *b, uint32_t mxcsr, uint32_t *zpc)
+{
+	v4sf av, bv;
+	uint8_t z = 0, pf = 0, cf = 0;
+	uint32_t mx = guest_csr(mxcsr), out = 0, save;
+
+	memcpy(&av, a, 16);
+	memcpy(&bv, b, 16);
+#define RUNC(insn)                                                                                 \
+	__asm__ volatile(                                                                          \
+		"stmxcsr %[sv]\n\tldmxcsr %[mi]\n\t" insn " %[b], %[a]\n\t"                        \
+		"setz %[z]\n\tsetp %[p]\n\tsetc %[c]\n\tstmxcsr %[mo]\n\tldmxcsr %[sv]"            \
+		: [z] "=q"(z), [p] "=q"(pf), [c] "=q"(cf), [mo] "=m"(out), [sv] "=m"(save)         \
+		: [a] "x"(av), [b] "x"(bv), [mi] "m"(mx)                                           \
+		: "cc")
+	switch ((fmt == SSEFP_SD) << 1 | (signaling != 0)) {
+	case 0:
+		RUNC("ucomiss");
+		break;
+	case 1:
+		RUNC("comiss");
+		break;
+	case 2:
+		RUNC("ucomisd");
+		break;
+	default:
+		RUNC("comisd");
+		break;
+	}
+#undef RUNC
+	*zpc = (z ? FL_ZF : 0) | (pf ? FL_PF : 0) | (cf ? FL_CF : 0);
+	return out & MXCSR_FLAGS;
+}
