@@ -17,6 +17,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 #include "net/bridge.h"
 #include "net/ipam.h"
@@ -679,6 +680,53 @@ static int endpoint_teardown(const struct store *s, const char *id, json_t *ep,
 	return 0;
 }
 
+struct stale {
+	char **ids;
+	json_t **eps;
+	size_t n;
+};
+
+/*
+ * A bridge endpoint whose host-side veth is gone has lost its container: the kernel
+ * destroys a veth pair with the last process of the namespace holding one end. Its record
+ * is left by a detach that never ran (a monitor killed with SIGKILL, a crash of the machine
+ * between namespace and record). Attach holds the lock from the record to the veth, so a
+ * record without a veth seen under the lock is never one being made.
+ */
+static int collect_stale(const char *id, json_t *ep, void *arg)
+{
+	struct stale *st = arg;
+	const char *veth = jstr(ep, "veth");
+
+	if (!*veth || !valid_name(veth, 15) || net_link_index(veth) != -ENODEV)
+		return 0;
+	st->ids = xrealloc(st->ids, (st->n + 1) * sizeof(*st->ids));
+	st->eps = xrealloc(st->eps, (st->n + 1) * sizeof(*st->eps));
+	st->ids[st->n] = xstrdup(id);
+	st->eps[st->n] = json_incref(ep);
+	st->n++;
+	return 0;
+}
+
+/* Undo every stale endpoint (see collect_stale); failures only leave them for later. */
+static void sweep_stale(const struct store *s)
+{
+	struct stale st = { 0 };
+	cleanup_err struct cabin_err *tmp = NULL;
+
+	for_each_json(s, "endpoints", collect_stale, &st, &tmp);
+	for (size_t i = 0; i < st.n; i++) {
+		cabin_err_release(&tmp);
+		if (endpoint_teardown(s, st.ids[i], st.eps[i], &tmp) == 0)
+			log_info("network: removed the endpoint of `%s`, whose container is gone",
+				 st.ids[i]);
+		free(st.ids[i]);
+		json_decref(st.eps[i]);
+	}
+	free(st.ids);
+	free(st.eps);
+}
+
 static int attach_locked(const struct store *s, const struct net_cfg *cfg, const char *netns_path,
 			 struct net_lease *out, struct cabin_err **err)
 {
@@ -691,6 +739,7 @@ static int attach_locked(const struct store *s, const struct net_cfg *cfg, const
 	char hostname[64];
 	int bridged = strcmp(network, "host") && strcmp(network, "none");
 
+	sweep_stale(s);
 	if (access(ep_path, F_OK) == 0)
 		return cabin_err_make(err, EEXIST,
 				      "container `%s` is already attached to a network", cfg->id);
@@ -942,6 +991,7 @@ int net_network_rm(const char *data_root, const char *name, struct cabin_err **e
 		return -1;
 	if (network_load(&s, name, &net, err) < 0)
 		return -1;
+	sweep_stale(&s);
 	if (for_each_json(&s, "endpoints", collect_member, &m, err) < 0)
 		return -1;
 	if (m.ids) {

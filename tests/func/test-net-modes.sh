@@ -4,7 +4,7 @@
 # whose namespace is gone before detach, a leftover lease undone by detach, bad input.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net-lib.sh"
-plan 25
+plan 28
 net_setup
 N1=$NS_PFX-n1
 U1=$NS_PFX-u1
@@ -80,6 +80,19 @@ cat >"$T/root/network/endpoints/dead1.json" <<JSON
 JSON
 hcabin network disconnect dead1
 ok "detach of a half-made endpoint succeeds" test $? -eq 0 -a ! -e "$T/root/network/endpoints/dead1.json"
+
+# a container that died without detach (its namespace and so its veth are gone): the next
+# attach sweeps its endpoint, so its port and address are free again
+net_ctr "$NS_PFX-s1"
+net_ctr "$NS_PFX-s2"
+hcabin network connect --netns "/run/netns/$NS_PFX-s1" -p 18090:80 bridge sw1 >"$T/sw1"
+ip netns del "$NS_PFX-s1"
+for i in $(seq 20); do in_ns "$H" ip -o link | grep -q veth || break; sleep 0.1; done
+hcabin network connect --netns "/run/netns/$NS_PFX-s2" -p 18090:80 bridge sw2 >"$T/sw2" 2>&1
+ok "a dead container's port can be published again" test $? -eq 0
+ok "its endpoint was swept" test ! -e "$T/root/network/endpoints/sw1.json" -a ! -e "$T/root/network/files/sw1"
+assert_eq "$(sed -n 's/^ip \([0-9.]*\)\/.*/\1/p' "$T/sw2")" "$(sed -n 's/^ip \([0-9.]*\)\/.*/\1/p' "$T/sw1")" "and its address is given out again"
+hcabin network disconnect sw2
 
 # bad input: one clear error each
 assert_contains "$(hcabin network connect --netns "/run/netns/$U1" nosuch x1 2>&1)" "network \`nosuch\` not found" "unknown network"
