@@ -501,8 +501,13 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		umask((mode_t)s->umask);
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return cabin_err_make(err, errno, "set no_new_privs");
-	if (c->seccomp && s->no_new_privs && ctr_seccomp_uses_notify(c->seccomp) &&
-	    load_seccomp(c, err) < 0)
+	/*
+	 * With no_new_privs the filter is loaded here, before READY, not just before
+	 * execve: the startContainer hooks run under it and so does the wait for `start`,
+	 * as with runc (a NOTIFY listener must in any case reach the runtime before it
+	 * exits).
+	 */
+	if (c->seccomp && s->no_new_privs && load_seccomp(c, err) < 0)
 		return -1;
 
 	/*
@@ -525,9 +530,6 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		}
 		json_decref(state);
 	}
-	if (c->seccomp && s->no_new_privs && !ctr_seccomp_uses_notify(c->seccomp) &&
-	    load_seccomp(c, err) < 0)
-		return -1;
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	/* nothing of ours leaks into the container; --preserve-fds ones are the caller's */
 	syscall(SYS_close_range, 3 + c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -854,7 +856,22 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	c->st.bundle = c->bundle;
 	c->st.rootfs = s->rootfs;
 	c->st.created = now_rfc3339();
-	c->st.config = xasprintf("%s/config.json", c->bundle);
+	/*
+	 * exec takes the container's seccomp profile from config.json. The bundle's may be
+	 * edited or removed while the container runs (it belongs to the caller): exec must
+	 * see the configuration the container was created with, so keep a copy, as crun
+	 * does.
+	 */
+	{
+		cleanup_free char *copy = json_dumps(s->json, JSON_COMPACT);
+
+		if (!copy)
+			return cabin_err_make(err, ENOMEM, "encode config.json");
+		if (fs_write_file_atomic(c->dirfd, "config.json", copy, strlen(copy), 0600, 0,
+					 err) < 0)
+			return cabin_err_wrap(err, "keep a copy of config.json");
+	}
+	c->st.config = xasprintf("%s/config.json", c->dir);
 	c->st.owner = getuid();
 	c->st.annotations = s->annotations;
 	c->st.ns_pid = !!((s->ns_new | s->ns_joined) & CLONE_NEWPID);

@@ -186,8 +186,16 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	}
 	/* The container's seccomp profile applies to exec'd processes too. */
 	if (st->config) {
-		json_t *cfg = ctr_json_load_file(st->config, 0, NULL);
+		json_error_t jerr;
+		json_t *cfg = ctr_json_load_file(st->config, 0, &jerr);
 		json_t *sc = json_object_get(json_object_get(cfg, "linux"), "seccomp");
+
+		/* without it the process would run without the container's seccomp filter */
+		if (!cfg) {
+			cabin_err_make(err, errno, "container's config `%s`: %s", st->config,
+				       jerr.text);
+			goto out;
+		}
 
 		if (sc && ctr_seccomp_prepare(sc, &x.seccomp, err) < 0) {
 			json_decref(cfg);

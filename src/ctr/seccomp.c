@@ -29,7 +29,14 @@ struct ctr_seccomp {
 	char *listener_path;
 	char *listener_metadata;
 	int notify; /* some rule uses SCMP_ACT_NOTIFY */
+	int max_nr; /* highest native syscall number the profile names, -1 if none */
 };
+
+/*
+ * Syscall numbers above the profile's highest get ENOSYS, not the default action, up
+ * to this bound (x86_64, arm64 and the others number their syscalls below 512).
+ */
+#define ENOSYS_STUB_MAX 511
 
 #define F "linux.seccomp"
 
@@ -192,8 +199,6 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 			dup_index = 1;
 		ncmp++;
 	}
-	if (act == dflt)
-		return 0; /* libseccomp refuses rules that repeat the default action */
 	json_array_foreach(names, i, n)
 	{
 		const char *name = json_string_value(n);
@@ -206,6 +211,20 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 			log_debug("seccomp: syscall `%s` unknown to libseccomp, skipped", name);
 			continue;
 		}
+		/*
+		 * The process blocked in write(2) could be the one that should answer the
+		 * notification: the runtime's own sync messages, a log, the listener's
+		 * agent. runc refuses it for that reason.
+		 */
+		if (act == SCMP_ACT_NOTIFY && !strcmp(name, "write"))
+			return cabin_err_make(err, 0,
+					      "%s: SCMP_ACT_NOTIFY cannot be used for `write` "
+					      "(it could deadlock the runtime and the listener)",
+					      field);
+		if (nr > sc->max_nr)
+			sc->max_nr = nr;
+		if (act == dflt)
+			continue; /* libseccomp refuses rules that repeat the default action */
 		if (dup_index) {
 			size_t k;
 
@@ -220,6 +239,32 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 		ret = seccomp_rule_add_array(sc->ctx, act, nr, (unsigned int)ncmp, cmp);
 		if (ret < 0)
 			return cabin_err_make(err, -ret, "%s: add rule for `%s`", field, name);
+	}
+	return 0;
+}
+
+/*
+ * A profile cannot refuse what it does not know about: a syscall newer than the
+ * profile must fail with ENOSYS, as on an older kernel, so that libc falls back to the
+ * old call (glibc's clone3 -> clone, statx -> fstatat, faccessat2 -> faccessat).
+ * EPERM from the default action makes it give up instead. runc and crun answer ENOSYS
+ * for every syscall numbered above the highest one the profile names; so do we, with
+ * one rule per number up to ENOSYS_STUB_MAX, compiled as a binary tree.
+ */
+static int add_enosys_stub(struct ctr_seccomp *sc, uint32_t dflt, struct cabin_err **err)
+{
+	if (dflt == SCMP_ACT_ALLOW || dflt == SCMP_ACT_LOG || sc->max_nr < 0 ||
+	    dflt == SCMP_ACT_ERRNO(ENOSYS))
+		return 0;
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
+	seccomp_attr_set(sc->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+#endif
+	for (int nr = sc->max_nr + 1; nr <= ENOSYS_STUB_MAX; nr++) {
+		int ret = seccomp_rule_add(sc->ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+
+		/* a number another architecture of the filter cannot translate: skip it */
+		if (ret < 0 && ret != -EEXIST && ret != -EFAULT && ret != -EDOM)
+			return cabin_err_make(err, -ret, F ": ENOSYS rule for syscall %d", nr);
 	}
 	return 0;
 }
@@ -267,6 +312,7 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 				      F ".defaultAction: `SCMP_ACT_NOTIFY` cannot be the default "
 					"(the runtime's own syscalls would block)");
 	sc = xcalloc(1, sizeof(*sc));
+	sc->max_nr = -1;
 	sc->ctx = seccomp_init(dflt);
 	if (!sc->ctx)
 		return cabin_err_make(err, EINVAL, F ": seccomp_init");
@@ -301,6 +347,9 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 	if (a && !json_is_array(a))
 		return cabin_err_make(err, 0, F ".syscalls: expected an array");
 	json_array_foreach(a, i, e) if ((ret = add_syscalls(sc, e, i, dflt, err)) < 0) return ret;
+	ret = add_enosys_stub(sc, dflt, err);
+	if (ret < 0)
+		return ret;
 	lp = json_object_get(seccomp, "listenerPath");
 	if (lp && !json_is_null(lp)) {
 		if (!json_is_string(lp) || json_string_value(lp)[0] != '/' ||
