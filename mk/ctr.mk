@@ -12,6 +12,7 @@ OBJS += src/ctr/terminal.o
 
 CLI_OBJS += src/cli/cmd-create.o
 CLI_OBJS += src/cli/cmd-delete.o
+CLI_OBJS += src/cli/cmd-events.o
 CLI_OBJS += src/cli/cmd-exec.o
 CLI_OBJS += src/cli/cmd-features.o
 CLI_OBJS += src/cli/cmd-kill.o

@@ -37,6 +37,8 @@ int cmd_parse_create(const char *verb, const char *usage_text, int argc, char **
 		{ "no-pivot", no_argument, NULL, 'P' },
 		{ "no-new-keyring", no_argument, NULL, 'k' },
 		{ "preserve-fds", required_argument, NULL, 'f' },
+		{ "keep", no_argument, NULL, 'K' },
+		{ "no-subreaper", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -65,6 +67,16 @@ int cmd_parse_create(const char *verb, const char *usage_text, int argc, char **
 			break;
 		case 'k':
 			break; /* keyrings are not namespaced: nothing to create */
+		case 'K':
+		case 'S':
+			if (!is_run)
+				return cabin_err_make(err, 0, "create: --%s is only for `run`",
+						      c == 'K' ? "keep" : "no-subreaper");
+			if (c == 'K')
+				o->keep = 1;
+			else
+				o->no_subreaper = 1;
+			break;
 		case 'f':
 			if (cmd_parse_fds(optarg, &o->preserve_fds, err) < 0)
 				return -1;
@@ -80,6 +92,7 @@ int cmd_parse_create(const char *verb, const char *usage_text, int argc, char **
 	if (optind + 1 != argc)
 		return cabin_err_make(err, 0, "%s: exactly one container ID is required", verb);
 	o->id = argv[optind];
+	o->no_cgroups = cabin_globals.no_cgroups;
 	return 0;
 }
 

@@ -10,13 +10,42 @@
 #include "ctr/json.h"
 #include "ctr/state.h"
 #include "lib/error.h"
+#include "lib/util.h"
 
 static const char usage[] =
 	"usage: cabin exec [--tty] [--detach] [--process FILE] [--cwd DIR] [--env K=V]...\n"
-	"                  [--user UID[:GID]] [--pid-file FILE] [--console-socket SOCK] ID "
+	"                  [--user UID[:GID]] [--additional-gids GID]... [--cap CAP]...\n"
+	"                  [--no-new-privs] [--apparmor PROFILE] [--process-label LABEL]\n"
+	"                  [--cgroup [CONTROLLER[,CONTROLLER]:]PATH]... [--ignore-paused]\n"
+	"                  [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] ID "
 	"[CMD...]\n"
-	"Run a process in a running container: CMD, or the process object of FILE.\n"
-	"Without --process, the container's own process is the template (env, user, caps).\n";
+	"Run a process in a running container: CMD, or the process object of FILE (whose\n"
+	"user defaults to 0:0). Without --process, the container's own process is the\n"
+	"template (env, user, caps). --cap adds a capability to the bounding, effective and\n"
+	"permitted sets; --cgroup puts the process in a sub-cgroup of the container's.\n"
+	"A paused container is refused unless --ignore-paused. Exit status: the process's,\n"
+	"or 255 when cabin itself fails.\n";
+
+static int parse_id(const char *s, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return (errno || end == s || *end || *out > 0xfffffffeUL) ? -1 : 0;
+}
+
+/* Append @val to the string array @key of the object @obj (created if missing). */
+static void append_string(json_t *obj, const char *key, const char *val)
+{
+	json_t *a = json_object_get(obj, key);
+
+	if (!json_is_array(a)) {
+		a = json_array();
+		json_object_set_new(obj, key, a);
+	}
+	json_array_append_new(a, json_string(val));
+}
 
 static int set_user(json_t *proc, const char *spec, struct cabin_err **err)
 {
@@ -53,20 +82,28 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 		{ "env", required_argument, NULL, 'e' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "pid-file", required_argument, NULL, 'P' },
-		{ "console-socket", required_argument, NULL, 'c' },
+		{ "console-socket", required_argument, NULL, 'S' },
 		{ "no-new-privs", no_argument, NULL, 'n' },
 		{ "preserve-fds", required_argument, NULL, 'f' },
+		{ "cap", required_argument, NULL, 'c' },
+		{ "additional-gids", required_argument, NULL, 'g' },
+		{ "ignore-paused", no_argument, NULL, 'I' },
+		{ "cgroup", required_argument, NULL, 'G' },
+		{ "apparmor", required_argument, NULL, 'A' },
+		{ "process-label", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct ctr_exec_opts o = { .root = cabin_globals.root };
-	const char *process_file = NULL, *cwd = NULL, *user = NULL;
-	const char *envs[256];
-	size_t n_env = 0;
+	const char *process_file = NULL, *cwd = NULL, *user = NULL, *apparmor = NULL, *label = NULL;
+	const char *envs[256], *caps[64], *cgroups[64];
+	unsigned long gids[64];
+	size_t n_env = 0, n_caps = 0, n_gids = 0;
 	int c, tty = 0, nnp = 0, ret;
 	json_t *proc;
 
-	while ((c = getopt_long(argc, argv, "+tdp:w:e:u:h", opts, NULL)) != -1) {
+	o.cgroups = cgroups;
+	while ((c = getopt_long(argc, argv, "+tdp:w:e:u:c:g:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			tty = 1;
@@ -91,7 +128,7 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 		case 'P':
 			o.pid_file = optarg;
 			break;
-		case 'c':
+		case 'S':
 			o.console_socket = optarg;
 			break;
 		case 'n':
@@ -100,6 +137,33 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 		case 'f':
 			if (cmd_parse_fds(optarg, &o.preserve_fds, err) < 0)
 				return -1;
+			break;
+		case 'c':
+			if (n_caps == ARRAY_SIZE(caps))
+				return cabin_err_make(err, 0, "exec: too many --cap");
+			caps[n_caps++] = optarg;
+			break;
+		case 'g':
+			if (n_gids == ARRAY_SIZE(gids))
+				return cabin_err_make(err, 0, "exec: too many --additional-gids");
+			if (parse_id(optarg, &gids[n_gids++]) < 0)
+				return cabin_err_make(
+					err, 0, "exec: --additional-gids `%s` must be a number",
+					optarg);
+			break;
+		case 'I':
+			o.ignore_paused = 1;
+			break;
+		case 'G':
+			if (o.n_cgroups == ARRAY_SIZE(cgroups))
+				return cabin_err_make(err, 0, "exec: too many --cgroup");
+			cgroups[o.n_cgroups++] = optarg;
+			break;
+		case 'A':
+			apparmor = optarg;
+			break;
+		case 'L':
+			label = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -118,6 +182,10 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 		if (!proc)
 			return cabin_err_make(err, 0, "exec: --process `%s`: %s (line %d)",
 					      process_file, jerr.text, jerr.line);
+		/* runc runs a process file without `user` as root (0:0) */
+		if (json_is_object(proc) && !json_object_get(proc, "user"))
+			json_object_set_new(proc, "user",
+					    json_pack("{s:i,s:i}", "uid", 0, "gid", 0));
 	} else {
 		struct ctr_state *st = NULL;
 		json_t *args = json_array();
@@ -154,6 +222,46 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 		json_decref(proc);
 		return -1;
 	}
+	if (n_gids) {
+		json_t *u = json_object_get(proc, "user");
+
+		if (!json_is_object(u)) {
+			u = json_object();
+			json_object_set_new(proc, "user", u);
+		}
+		for (size_t i = 0; i < n_gids; i++) {
+			json_t *a = json_object_get(u, "additionalGids");
+
+			if (!json_is_array(a)) {
+				a = json_array();
+				json_object_set_new(u, "additionalGids", a);
+			}
+			json_array_append_new(a, json_integer((json_int_t)gids[i]));
+		}
+	}
+	if (n_caps) {
+		json_t *pc = json_object_get(proc, "capabilities");
+
+		if (!json_is_object(pc)) {
+			pc = json_object();
+			json_object_set_new(proc, "capabilities", pc);
+		}
+		for (size_t i = 0; i < n_caps; i++) {
+			append_string(pc, "bounding", caps[i]);
+			append_string(pc, "effective", caps[i]);
+			append_string(pc, "permitted", caps[i]);
+			/*
+			 * An ambient capability must also be inheritable; as runc, only raise
+			 * it when the process already has an inheritable set.
+			 */
+			if (json_object_get(pc, "inheritable"))
+				append_string(pc, "ambient", caps[i]);
+		}
+	}
+	if (apparmor)
+		json_object_set_new(proc, "apparmorProfile", json_string(apparmor));
+	if (label)
+		json_object_set_new(proc, "selinuxLabel", json_string(label));
 	o.process = proc;
 	ret = ctr_exec(&o, err);
 	json_decref(proc);

@@ -12,7 +12,8 @@
 static const char usage[] =
 	"usage: cabin kill [--all] ID [SIGNAL]\n"
 	"Send SIGNAL (default TERM; KILL, SIGKILL or 9) to the container's init,\n"
-	"or with --all to every process of the container.\n";
+	"or with --all to every process of the container. Signal 0 only checks that\n"
+	"the init is alive (exit 0) or not (exit 1), as kill(1).\n";
 
 int cmd_kill(int argc, char **argv, struct cabin_err **err)
 {

@@ -5,30 +5,106 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/xalloc.h"
 
-static const char usage[] = "usage: cabin ps [--format table|json] ID\n"
-			    "List the processes of a container (host pids).\n";
+static const char usage[] =
+	"usage: cabin ps [--format table|json] ID [PS-OPTIONS...]\n"
+	"List the processes of a container (host pids): the output of `ps PS-OPTIONS`\n"
+	"(default -ef) restricted to the container's processes, with ps's header.\n"
+	"--format json prints a JSON array of the pids.\n";
 
-static void print_row(pid_t pid)
+/* Index of the PID column in ps's header line, or -1. */
+static int pid_column(const char *header)
 {
-	char path[64], comm[64] = "?";
-	int fd;
-	ssize_t n;
+	cleanup_free char *h = xstrdup(header);
+	char *save = NULL;
+	int i = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, comm, sizeof(comm) - 1);
-		comm[n > 0 ? n : 0] = '\0';
-		comm[strcspn(comm, "\n")] = '\0';
-		close(fd);
+	for (char *f = strtok_r(h, " \t", &save); f; f = strtok_r(NULL, " \t", &save), i++)
+		if (!strcmp(f, "PID"))
+			return i;
+	return -1;
+}
+
+static int in_list(long pid, const pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* Field @col of @line as a pid, or -1. */
+static long field_pid(const char *line, int col)
+{
+	cleanup_free char *l = xstrdup(line);
+	char *save = NULL, *f = strtok_r(l, " \t", &save), *end;
+	long v;
+
+	for (int i = 0; f && i < col; i++)
+		f = strtok_r(NULL, " \t", &save);
+	if (!f)
+		return -1;
+	v = strtol(f, &end, 10);
+	return *end ? -1 : v;
+}
+
+/* Run ps(1) with @args and print its header and the rows of @pids. */
+static int ps_filter(char **args, const pid_t *pids, size_t n, struct cabin_err **err)
+{
+	cleanup_fclose FILE *f = NULL;
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+	int fds[2], col = -1, status, first = 1;
+	pid_t child;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return cabin_err_make(err, errno, "ps: pipe");
+	child = fork();
+	if (child < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return cabin_err_make(err, errno, "ps: fork");
 	}
-	printf("%-8d %s\n", (int)pid, comm);
+	if (child == 0) {
+		dup2(fds[1], 1);
+		execvp("ps", args);
+		dprintf(2, "cabin: ps: exec `ps`: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	if (!f) {
+		close(fds[0]);
+		waitpid(child, NULL, 0);
+		return cabin_err_make(err, errno, "ps: fdopen");
+	}
+	while (getline(&line, &cap, f) > 0) {
+		if (first) {
+			first = 0;
+			col = pid_column(line);
+			fputs(line, stdout);
+			continue;
+		}
+		if (col >= 0 && in_list(field_pid(line, col), pids, n))
+			fputs(line, stdout);
+	}
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return cabin_err_make(err, 0, "ps: `ps` failed (status %d)",
+				      WIFEXITED(status) ? WEXITSTATUS(status)
+							: 128 + WTERMSIG(status));
+	if (col < 0)
+		return cabin_err_make(err, 0, "ps: no PID column in the output of `ps`");
+	return 0;
 }
 
 int cmd_ps(int argc, char **argv, struct cabin_err **err)
@@ -39,7 +115,8 @@ int cmd_ps(int argc, char **argv, struct cabin_err **err)
 		{ 0 },
 	};
 	const char *format = "table";
-	pid_t *pids = NULL;
+	cleanup_free pid_t *pids = NULL;
+	cleanup_free char **args = NULL;
 	size_t n = 0;
 	int c;
 
@@ -59,8 +136,10 @@ int cmd_ps(int argc, char **argv, struct cabin_err **err)
 			return cabin_err_make(err, 0, "ps: bad option (see `cabin ps --help`)");
 		}
 	}
-	if (optind + 1 != argc)
-		return cabin_err_make(err, 0, "ps: exactly one container ID is required");
+	if (optind >= argc)
+		return cabin_err_make(err, 0, "ps: a container ID is required");
+	if (!strcmp(format, "json") && argc - optind > 1)
+		return cabin_err_make(err, 0, "ps: ps options cannot be used with --format json");
 	if (ctr_pids(cabin_globals.root, argv[optind], &pids, &n, err) < 0)
 		return -1;
 	if (!strcmp(format, "json")) {
@@ -68,11 +147,16 @@ int cmd_ps(int argc, char **argv, struct cabin_err **err)
 		for (size_t i = 0; i < n; i++)
 			printf("%s%d", i ? "," : "", (int)pids[i]);
 		puts("]");
-	} else {
-		printf("%-8s %s\n", "PID", "CMD");
-		for (size_t i = 0; i < n; i++)
-			print_row(pids[i]);
+		return 0;
 	}
-	free(pids);
-	return 0;
+	args = xcalloc((size_t)(argc - optind) + 2, sizeof(*args));
+	args[0] = (char *)"ps";
+	if (argc - optind == 1) {
+		args[1] = (char *)"-ef";
+	} else {
+		for (int i = optind + 1; i < argc; i++)
+			args[i - optind] = argv[i];
+	}
+	fflush(stdout);
+	return ps_filter(args, pids, n, err);
 }

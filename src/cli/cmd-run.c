@@ -10,9 +10,11 @@
 
 static const char usage[] =
 	"usage: cabin run [--bundle DIR] [--detach] [--pid-file FILE] [--console-socket SOCK]\n"
-	"                 [--no-pivot] ID\n"
-	"Create and start a container; in the foreground, wait for it, delete it and exit\n"
-	"with its status (128+N when killed by signal N).\n";
+	"                 [--no-pivot] [--keep] [--no-subreaper] ID\n"
+	"Create and start a container; in the foreground, wait for it, delete it (unless\n"
+	"--keep) and exit with its status (128+N when killed by signal N). In the\n"
+	"foreground cabin is the child subreaper of the container's processes unless\n"
+	"--no-subreaper.\n";
 
 int cmd_run(int argc, char **argv, struct cabin_err **err)
 {

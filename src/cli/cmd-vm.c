@@ -60,18 +60,13 @@ struct vm_run_opts {
 };
 
 /*
- * Where control sockets live: ROOT/vm. An unprivileged user who did not pass
- * --root cannot write /run/cabin, so they get $XDG_RUNTIME_DIR/cabin/vm instead
- * (clients compute the same path, so `vm ls` finds their VMs).
+ * Where control sockets live: ROOT/vm. main.c defaults the root of an unprivileged
+ * user who did not pass --root to $XDG_RUNTIME_DIR/cabin, since /run/cabin is not
+ * theirs (clients compute the same path, so `vm ls` finds their VMs).
  */
 static char *ctl_dir(void)
 {
-	const char *root = cabin_globals.root ? cabin_globals.root : CABIN_DEFAULT_ROOT;
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (geteuid() != 0 && !strcmp(root, CABIN_DEFAULT_ROOT) && xdg && *xdg)
-		return xasprintf("%s/cabin/vm", xdg);
-	return xasprintf("%s/vm", root);
+	return xasprintf("%s/vm", cabin_globals.root);
 }
 
 /**

@@ -15,7 +15,7 @@ static const struct cmd commands[] = {
 	{ "kill", cmd_kill, "send a signal to a container's init (or all processes)", 0 },
 	{ "delete", cmd_delete, "delete a container and everything it holds", 0 },
 	{ "run", cmd_run, "create, start and wait for a container", 0 },
-	{ "exec", cmd_exec, "run a new process inside a running container", 0 },
+	{ "exec", cmd_exec, "run a new process inside a running container", CMD_ERR_255 },
 	{ "ps", cmd_ps, "list the processes of a container", 0 },
 	{ "list", cmd_list, "list containers", 0 },
 	{ "pause", cmd_pause, "freeze every process of a container", 0 },
@@ -23,6 +23,8 @@ static const struct cmd commands[] = {
 	{ "update", cmd_update, "change the resource limits of a container", 0 },
 	{ "spec", cmd_spec, "write a default config.json", 0 },
 	{ "features", cmd_features, "print what this runtime supports, as JSON", 0 },
+	{ "events", cmd_events, "print stats and OOM events of a container, as JSON lines", 0 },
+	{ "help", cmd_help, "show the options of a command: help COMMAND", 0 },
 	{ "vm", cmd_vm, "microVMs: run, initrd, ls, stop, pause, resume", 0 },
 	{ "network", cmd_network, "container networks: create, ls, rm, inspect", 0 },
 	{ "image", cmd_image, "images: pull, load, ls, rm, inspect, tag", 0 },
@@ -73,4 +75,23 @@ int cmd_parse_id(const char *verb, const char *usage_text, int argc, char **argv
 		return cabin_err_make(err, 0, "%s: exactly one container ID is required", verb);
 	*id = argv[optind];
 	return 0;
+}
+
+int cmd_help(int argc, char **argv, struct cabin_err **err)
+{
+	const struct cmd *cmd;
+	char *args[3];
+
+	if (argc < 2) {
+		cmd_print_help();
+		return 0;
+	}
+	cmd = cmd_find(argv[1]);
+	if (!cmd || cmd->fn == cmd_help)
+		return cabin_err_make(err, 0, "help: unknown command `%s`", argv[1]);
+	args[0] = argv[1];
+	args[1] = (char *)"--help";
+	args[2] = NULL;
+	optind = 0;
+	return cmd->fn(2, args, err);
 }

@@ -6,18 +6,20 @@ struct cabin_err;
 
 /* Global options, parsed by main.c before the command (runc/crun compatible). */
 struct cabin_globals {
-	const char *root;	/* --root: state directory, default /run/cabin */
+	const char *root;	/* --root, else /run/cabin ($XDG_RUNTIME_DIR/cabin rootless) */
 	const char *data_root;	/* --data-root: images, volumes, networks, default /var/lib/cabin */
 	const char *log;	/* --log FILE */
 	const char *log_format; /* --log-format text|json */
 	int debug;		/* --debug */
-	int systemd_cgroup;	/* --systemd-cgroup: accepted, refused when a container asks */
+	int no_cgroups;		/* --cgroup-manager disabled: no cgroup at all */
+	const char *criu;	/* --criu PATH: the criu binary for checkpoint/restore */
 };
 
 extern struct cabin_globals cabin_globals;
 
 enum cmd_flags {
-	CMD_HIDDEN = 1 << 0, /* not listed by --help */
+	CMD_HIDDEN = 1 << 0,  /* not listed by --help */
+	CMD_ERR_255 = 1 << 1, /* cabin's own failure exits 255: 1..254 are the payload's */
 };
 
 struct cmd {
@@ -72,6 +74,8 @@ int cmd_spec(int argc, char **argv, struct cabin_err **err);
 int cmd_features(int argc, char **argv, struct cabin_err **err);
 int cmd_vm(int argc, char **argv, struct cabin_err **err);
 int cmd_network(int argc, char **argv, struct cabin_err **err);
+int cmd_events(int argc, char **argv, struct cabin_err **err);
+int cmd_help(int argc, char **argv, struct cabin_err **err);
 int cmd_image(int argc, char **argv, struct cabin_err **err);
 int cmd_images(int argc, char **argv, struct cabin_err **err);
 int cmd_pull(int argc, char **argv, struct cabin_err **err);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "ctr/cloned-binary.h"
@@ -10,9 +11,38 @@
 #include "lib/log.h"
 
 struct cabin_globals cabin_globals = {
-	.root = CABIN_DEFAULT_ROOT,
+	.root = NULL,
 	.data_root = CABIN_DEFAULT_DATA_ROOT,
 };
+
+/*
+ * The state directory when --root is not given: /run/cabin for root. An unprivileged
+ * user cannot write there, so, as runc and crun do, they get $XDG_RUNTIME_DIR/cabin.
+ */
+static const char *default_root(void)
+{
+	static char buf[4096];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() != 0 && xdg && *xdg &&
+	    (size_t)snprintf(buf, sizeof(buf), "%s/cabin", xdg) < sizeof(buf))
+		return buf;
+	return CABIN_DEFAULT_ROOT;
+}
+
+/*
+ * cabin manages cgroups through cgroupfs only. A caller that asks for the systemd
+ * manager expects the scope to be owned by systemd; ignoring the request would leave it
+ * with cgroups it does not know about, so it is refused (exit 1) instead.
+ */
+static void refuse_systemd(const char *how)
+{
+	fprintf(stderr,
+		"cabin: %s: the systemd cgroup manager is not supported; cabin manages "
+		"cgroups through cgroupfs (use `--cgroup-manager cgroupfs` or `disabled`)\n",
+		how);
+	exit(1);
+}
 
 static void usage_error(const char *msg, const char *arg)
 {
@@ -33,7 +63,9 @@ int main(int argc, char **argv)
 		OPT_DEBUG,
 		OPT_SYSTEMD,
 		OPT_ROOTLESS,
-		OPT_DATA_ROOT
+		OPT_DATA_ROOT,
+		OPT_CGMGR,
+		OPT_CRIU,
 	};
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
@@ -43,6 +75,8 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
 		{ "rootless", required_argument, NULL, OPT_ROOTLESS },
+		{ "cgroup-manager", required_argument, NULL, OPT_CGMGR },
+		{ "criu", required_argument, NULL, OPT_CRIU },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ 0 },
@@ -72,7 +106,21 @@ int main(int argc, char **argv)
 			cabin_globals.debug = 1;
 			break;
 		case OPT_SYSTEMD:
-			cabin_globals.systemd_cgroup = 1;
+			refuse_systemd("--systemd-cgroup");
+			break;
+		case OPT_CGMGR:
+			if (!strcmp(optarg, "systemd"))
+				refuse_systemd("--cgroup-manager systemd");
+			else if (!strcmp(optarg, "disabled"))
+				cabin_globals.no_cgroups = 1;
+			else if (strcmp(optarg, "cgroupfs"))
+				usage_error(
+					"--cgroup-manager must be cgroupfs, systemd or disabled, "
+					"not",
+					optarg);
+			break;
+		case OPT_CRIU:
+			cabin_globals.criu = optarg;
 			break;
 		case OPT_ROOTLESS:
 			break;
@@ -91,6 +139,8 @@ int main(int argc, char **argv)
 		cmd_print_help();
 		return 2;
 	}
+	if (!cabin_globals.root)
+		cabin_globals.root = default_root();
 	/*
 	 * `exec` runs the process it starts from a sealed copy of the binary: a
 	 * `#!/proc/self/exe` script would otherwise execute the host binary inside the
@@ -102,7 +152,7 @@ int main(int argc, char **argv)
 		if (ctr_cloned_binary_ensure(&err) < 0) {
 			fprintf(stderr, "cabin: %s\n", cabin_err_msg(err));
 			cabin_err_release(&err);
-			return 1;
+			return 255; /* exec: cabin's own failure */
 		}
 	}
 	ret = log_init(cabin_globals.log,
@@ -125,7 +175,7 @@ int main(int argc, char **argv)
 	if (ret < 0) {
 		log_error("%s", cabin_err_msg(err));
 		cabin_err_release(&err);
-		return 1;
+		return (cmd->flags & CMD_ERR_255) ? 255 : 1;
 	}
 	/* Commands return their exit status (run, exec, vm run pass the payload's through). */
 	return ret;

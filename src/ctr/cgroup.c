@@ -1002,6 +1002,111 @@ int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, struct cabin_err **err)
 	return 0;
 }
 
+/* 1 when the comma-separated @list names @ctrl. */
+static int list_has(const char *list, const char *ctrl, size_t len)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && !strncmp(p, ctrl, len))
+			return 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* The controllers of the cgroup2 hierarchy, as a comma-separated list (caller frees). */
+static char *v2_controllers(const struct cg_hier *h)
+{
+	cleanup_free char *s = NULL;
+	struct cabin_err *e = NULL;
+
+	if (cg_read(h->mnt, "cgroup.controllers", &s, &e) < 0) {
+		cabin_err_release(&e);
+		return xstrdup("");
+	}
+	for (char *p = s; *p; p++)
+		if (*p == ' ')
+			*p = ',';
+	return steal_ptr(&s);
+}
+
+int ctr_cgroup_enter_sub(struct ctr_cgroup *cg, pid_t pid, const char *const *subs, size_t n,
+			 struct cabin_err **err)
+{
+	const char *paths[CG_MAX_HIER] = { 0 };
+	const char *all = NULL;
+	char buf[32];
+
+	/* Resolve which sub-path each hierarchy gets before moving the pid anywhere. */
+	for (size_t i = 0; i < n; i++) {
+		const char *colon = strchr(subs[i], ':'), *path = colon ? colon + 1 : subs[i];
+		const char *ctrls = colon ? subs[i] : NULL;
+
+		/*
+		 * The path is relative to the container's cgroup and must stay below it: the
+		 * caller may not use exec to put a process into another cgroup of the host.
+		 */
+		for (const char *p = path; *p;) {
+			size_t len = strcspn(p, "/");
+
+			if (len == 2 && !strncmp(p, "..", 2))
+				return cabin_err_make(err, 0,
+						      "--cgroup %s is not a sub cgroup path", path);
+			p += len;
+			p += strspn(p, "/");
+		}
+		if (!ctrls) {
+			all = path;
+			continue;
+		}
+		for (const char *c = ctrls; c < colon;) {
+			size_t len = strcspn(c, ",:");
+			int found = 0;
+
+			for (size_t h = 0; h < cg->n; h++) {
+				cleanup_free char *v2c =
+					cg->h[h].v2 ? v2_controllers(&cg->h[h]) : NULL;
+
+				if (list_has(cg->h[h].v2 ? v2c : cg->h[h].controllers, c, len)) {
+					paths[h] = path;
+					found = 1;
+				}
+			}
+			if (!found)
+				return cabin_err_make(err, 0, "--cgroup: unknown controller %.*s",
+						      (int)len, c);
+			c += len;
+			if (*c == ',')
+				c++;
+		}
+	}
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (size_t h = 0; h < cg->n; h++) {
+		const char *sub = paths[h] ? paths[h] : all;
+		cleanup_free char *dir = NULL, *file = NULL;
+		cleanup_close int fd = -1;
+
+		dir = sub ? path_join(cg->h[h].dir, sub) : xstrdup(cg->h[h].dir);
+		file = xasprintf("%s/cgroup.procs", dir);
+		/* O_NOFOLLOW: a symlink planted in a delegated cgroup must not lead elsewhere */
+		fd = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT)
+			return cabin_err_make(err, 0,
+					      "adding pid %s to cgroups: %s: no such file or "
+					      "directory",
+					      buf, file);
+		if (fd < 0 || write(fd, buf, strlen(buf)) < 0)
+			return cabin_err_make(err, errno, "adding pid %s to cgroups: write `%s`",
+					      buf, file);
+	}
+	return 0;
+}
+
 int ctr_cgroup_update(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
 {
 	int ret = ctr_cgroup_validate(resources, err);
@@ -1406,4 +1511,27 @@ json_t *ctr_cgroup_stats(struct ctr_cgroup *cg)
 	json_object_set_new(o, "cpu", cpu);
 	json_object_set_new(o, "pids", pids);
 	return o;
+}
+
+int ctr_cgroup_oom_count(struct ctr_cgroup *cg, uint64_t *count)
+{
+	struct cg_hier *h;
+	uint64_t v = 0;
+
+	/*
+	 * v2 counts OOM events of the cgroup in memory.events (`oom`); v1 counts the kills
+	 * in memory.oom_control (`oom_kill`, Linux 4.13) and shows a cgroup stuck at its
+	 * limit as `under_oom 1`: either is an OOM to report.
+	 */
+	h = cg->mode == CTR_CGROUP_V2 ? cg_v2(cg) : cg_v1_find(cg, "memory");
+	if (!h)
+		return -1;
+	if (h->v2)
+		return read_keyed(h->dir, "memory.events", "oom", count);
+	if (read_keyed(h->dir, "memory.oom_control", "oom_kill", &v) < 0)
+		return -1;
+	*count = v;
+	if (read_keyed(h->dir, "memory.oom_control", "under_oom", &v) == 0 && v)
+		*count += 1;
+	return 0;
 }

@@ -3,6 +3,7 @@
 #define CABIN_CTR_CGROUP_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct cabin_err;
@@ -74,6 +75,15 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 /** ctr_cgroup_enter() - move @pid into the container's cgroup(s) (exec). */
 int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, struct cabin_err **err);
 
+/**
+ * ctr_cgroup_enter_sub() - exec --cgroup: move @pid into sub-cgroups of the container's.
+ * @subs: "PATH" (every hierarchy) or "CTRL[,CTRL]:PATH" (the hierarchies of those
+ *        controllers), PATH relative to the container's cgroup; `..` is refused, an
+ *        unknown controller too. Hierarchies no entry names get the container's cgroup.
+ */
+int ctr_cgroup_enter_sub(struct ctr_cgroup *cg, pid_t pid, const char *const *subs, size_t n,
+			 struct cabin_err **err);
+
 /** ctr_cgroup_update() - apply new linux.resources (cabin update). */
 int ctr_cgroup_update(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
 
@@ -103,6 +113,13 @@ int ctr_cgroup_destroy(struct ctr_cgroup *cg, struct cabin_err **err);
 
 /** ctr_cgroup_stats() - memory/pids/cpu usage as JSON (for `events --stats`-style output). */
 json_t *ctr_cgroup_stats(struct ctr_cgroup *cg);
+
+/**
+ * ctr_cgroup_oom_count() - a counter that grows with each OOM event of the container's
+ * memory cgroup (v2 memory.events `oom`, v1 memory.oom_control `oom_kill`).
+ * Return: 0, or -1 when there is no memory controller to read.
+ */
+int ctr_cgroup_oom_count(struct ctr_cgroup *cg, uint64_t *count);
 
 void ctr_cgroup_free(struct ctr_cgroup *cg);
 

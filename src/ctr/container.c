@@ -656,7 +656,10 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 		return cabin_err_make(err, EPIPE, "container init went away");
 	if (effective_resources(s, &res, err) < 0)
 		return -1;
-	ret = ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
+	/* --cgroup-manager disabled (podman --cgroups disabled): the caller's cgroup */
+	ret = c->o->no_cgroups
+		      ? 0
+		      : ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
 	json_decref(res);
 	if (ret < 0)
 		return -1;
@@ -1038,6 +1041,13 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 	int ret, status = 0;
 
 	create_ctx_init(&c, o);
+	/*
+	 * In the foreground, processes the container orphans (no pid namespace, or a
+	 * double fork before the init exits) are reparented to us and reaped by the
+	 * wait loop below rather than by the host's init, as runc does.
+	 */
+	if (!o->detach && !o->no_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		log_warn("run `%s`: become child subreaper: %s", o->id, strerror(errno));
 	ret = do_create(&c, err);
 	if (ret < 0) {
 		create_rollback(&c);
@@ -1098,7 +1108,7 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 	}
 	c.init = c.child = 0;
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (ctr_delete(o->root, o->id, 1, &e) < 0)
+	if (!o->keep && ctr_delete(o->root, o->id, 1, &e) < 0)
 		log_warn("%s", cabin_err_msg(e));
 	cabin_err_release(&e);
 out:

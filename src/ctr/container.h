@@ -3,6 +3,7 @@
 #define CABIN_CTR_CONTAINER_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct cabin_err;
@@ -18,6 +19,9 @@ struct ctr_create_opts {
 	int no_pivot;
 	int detach;	       /* run: return once started */
 	unsigned preserve_fds; /* --preserve-fds: fds 3..3+N-1 reach the process */
+	int keep;	       /* run: leave the stopped container (no delete) */
+	int no_subreaper;      /* run: do not become the child subreaper */
+	int no_cgroups;	       /* --cgroup-manager disabled: create no cgroup */
 };
 
 /**
@@ -57,6 +61,14 @@ int ctr_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct c
 /** ctr_update() - apply new linux.resources. */
 int ctr_update(const char *root, const char *id, json_t *resources, struct cabin_err **err);
 
+/**
+ * ctr_stats() - resource usage of a running or created container (`events`): @data gets
+ * the cgroup statistics (caller decrefs), @oom (if not NULL) its OOM event counter.
+ * Fails when the container is gone or stopped.
+ */
+int ctr_stats(const char *root, const char *id, json_t **data, uint64_t *oom,
+	      struct cabin_err **err);
+
 /** ctr_list() - JSON array of the state of every container under @root. */
 int ctr_list(const char *root, json_t **out, struct cabin_err **err);
 
@@ -68,6 +80,9 @@ struct ctr_exec_opts {
 	const char *console_socket;
 	int detach;
 	unsigned preserve_fds;
+	int ignore_paused;	    /* --ignore-paused: exec into a frozen container */
+	const char *const *cgroups; /* --cgroup [CONTROLLERS:]PATH, relative to the container's */
+	size_t n_cgroups;
 };
 
 /**

@@ -169,7 +169,15 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	if (ctr_state_load(o->root, o->id, &st, err) < 0)
 		return -1;
 	status = ctr_state_status(o->root, st);
-	if (status != CTR_RUNNING && status != CTR_CREATED)
+	/*
+	 * A frozen process never gets to run: the exec would hang until someone resumes the
+	 * container, so it is refused unless the caller says it will resume it.
+	 */
+	if (status == CTR_PAUSED && !o->ignore_paused)
+		return cabin_err_make(err, 0, "container `%s`: cannot exec in a paused container",
+				      o->id);
+	if (status != CTR_RUNNING && status != CTR_CREATED &&
+	    !(status == CTR_PAUSED && o->ignore_paused))
 		return cabin_err_make(err, 0, "container `%s` is %s, not running", o->id,
 				      ctr_status_name(status));
 	if (ctr_spec_parse_process(o->process, "process", &x.proc, err) < 0)
@@ -227,6 +235,10 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	}
 	if (st->cgroup && ctr_cgroup_from_string(st->cgroup, &cg, err) < 0)
 		goto out;
+	if (o->n_cgroups && !cg) {
+		cabin_err_make(err, 0, "--cgroup: container `%s` has no cgroup", o->id);
+		goto out;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x.sync) < 0) {
 		cabin_err_make(err, errno, "socketpair");
 		goto out;
@@ -255,7 +267,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	}
 	close(x.sync[1]);
 	x.sync[1] = -1;
-	if (cg && ctr_cgroup_enter(cg, child, err) < 0) {
+	if (cg && ctr_cgroup_enter_sub(cg, child, o->cgroups, o->n_cgroups, err) < 0) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 		goto out_mask;

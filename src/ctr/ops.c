@@ -334,7 +334,19 @@ int ctr_list(const char *root, json_t **out, struct cabin_err **err)
 		return cabin_err_make(err, errno, "open `%s`", root);
 	}
 	while ((de = readdir(d))) {
+		char sj[300], ff[300];
+
 		if (de->d_name[0] == '.')
+			continue;
+		/*
+		 * Only container directories: they hold state.json, or exec.fifo while being
+		 * created. ROOT/vm (microVM control sockets) and other foreign entries are not
+		 * containers and are not listed.
+		 */
+		snprintf(sj, sizeof(sj), "%s/state.json", de->d_name);
+		snprintf(ff, sizeof(ff), "%s/exec.fifo", de->d_name);
+		if (faccessat(dirfd(d), sj, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    faccessat(dirfd(d), ff, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		names = xrealloc(names, (n + 1) * sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
@@ -354,5 +366,32 @@ int ctr_list(const char *root, json_t **out, struct cabin_err **err)
 	}
 	free(names);
 	*out = arr;
+	return 0;
+}
+
+int ctr_stats(const char *root, const char *id, json_t **data, uint64_t *oom,
+	      struct cabin_err **err)
+{
+	cleanup_state struct ctr_state *st = NULL;
+	struct ctr_cgroup *cg = NULL;
+	enum ctr_status status;
+
+	if (ctr_state_load(root, id, &st, err) < 0)
+		return -1;
+	status = ctr_state_status(root, st);
+	if (status == CTR_STOPPED || status == CTR_CREATING)
+		return cabin_err_make(err, 0, "container `%s` is not running", id);
+	if (open_cgroup(st, &cg, err) < 0)
+		return -1;
+	if (!cg) {
+		*data = json_object();
+		if (oom)
+			*oom = 0;
+		return 0;
+	}
+	*data = ctr_cgroup_stats(cg);
+	if (oom && ctr_cgroup_oom_count(cg, oom) < 0)
+		*oom = 0;
+	ctr_cgroup_free(cg);
 	return 0;
 }

@@ -83,7 +83,7 @@ int ctr_signal_parse(const char *s)
 	if (*s >= '0' && *s <= '9') {
 		errno = 0;
 		v = strtol(s, &end, 10);
-		if (errno || *end || v <= 0 || v > SIGRTMAX)
+		if (errno || *end || v < 0 || v > SIGRTMAX)
 			return -1;
 		return (int)v;
 	}
@@ -923,22 +923,22 @@ json_t *ctr_spec_default(int rootless)
 
 	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
 		json_array_append_new(capset, json_string(caps[i]));
-	cap = json_pack("{s:O,s:O,s:O}", "bounding", capset, "effective", capset, "permitted",
-			capset);
+	cap = json_pack("{s:O,s:O,s:O,s:O}", "bounding", capset, "effective", capset, "permitted",
+			capset, "ambient", capset);
 	json_decref(capset);
-	mounts = json_pack("[{s:s,s:s,s:s},"
-			   "{s:s,s:s,s:s,s:[s,s,s,s]},"
-			   "{s:s,s:s,s:s,s:[s,s,s,s,s,s]},"
-			   "{s:s,s:s,s:s,s:[s,s,s,s]},"
-			   "{s:s,s:s,s:s,s:[s,s,s]}]",
-			   "destination", "/proc", "type", "proc", "source", "proc", "destination",
-			   "/dev", "type", "tmpfs", "source", "tmpfs", "options", "nosuid",
-			   "strictatime", "mode=755", "size=65536k", "destination", "/dev/pts",
-			   "type", "devpts", "source", "devpts", "options", "nosuid", "noexec",
-			   "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", "destination",
-			   "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid",
-			   "noexec", "nodev", "mode=1777", "destination", "/dev/mqueue", "type",
-			   "mqueue", "source", "mqueue", "options", "nosuid", "noexec", "nodev");
+	mounts = json_pack(
+		"[{s:s,s:s,s:s},"
+		"{s:s,s:s,s:s,s:[s,s,s,s]},"
+		"{s:s,s:s,s:s,s:[s,s,s,s,s,s]},"
+		"{s:s,s:s,s:s,s:[s,s,s,s,s]},"
+		"{s:s,s:s,s:s,s:[s,s,s]}]",
+		"destination", "/proc", "type", "proc", "source", "proc", "destination", "/dev",
+		"type", "tmpfs", "source", "tmpfs", "options", "nosuid", "strictatime", "mode=755",
+		"size=65536k", "destination", "/dev/pts", "type", "devpts", "source", "devpts",
+		"options", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5",
+		"destination", "/dev/shm", "type", "tmpfs", "source", "shm", "options", "nosuid",
+		"noexec", "nodev", "mode=1777", "size=65536k", "destination", "/dev/mqueue", "type",
+		"mqueue", "source", "mqueue", "options", "nosuid", "noexec", "nodev");
 	if (rootless) {
 		json_array_append_new(mounts,
 				      json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s]}", "destination",
@@ -951,19 +951,20 @@ json_t *ctr_spec_default(int rootless)
 				      json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}", "destination", "/sys",
 						"type", "sysfs", "source", "sysfs", "options",
 						"nosuid", "noexec", "nodev", "ro"));
-		json_array_append_new(mounts,
-				      json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s]}", "destination",
-						"/sys/fs/cgroup", "type", "cgroup", "source",
-						"cgroup", "options", "nosuid", "noexec", "nodev",
-						"relatime", "ro"));
 	}
+	json_array_append_new(mounts,
+			      json_pack("{s:s,s:s,s:s,s:[s,s,s,s,s]}", "destination",
+					"/sys/fs/cgroup", "type", "cgroup", "source", "cgroup",
+					"options", "nosuid", "noexec", "nodev", "relatime", "ro"));
 	nss = json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "type", "pid", "type", "network", "type",
 			"ipc", "type", "uts", "type", "mount");
+	/*
+	 * As `runc spec` (1.1): no cgroup namespace by default; the container then sees
+	 * its cgroup paths as the host names them.
+	 */
 	if (rootless) {
 		json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
 		json_array_remove(nss, 1); /* no network namespace: keep the host's */
-	} else {
-		json_array_append_new(nss, json_pack("{s:s}", "type", "cgroup"));
 	}
 	a = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(masked); i++)

@@ -49,7 +49,7 @@ int main(void)
 	struct ctr_spec *s = NULL;
 	struct cabin_err *err = NULL;
 
-	tap_plan(44);
+	tap_plan(45);
 	expect(NULL, NULL);
 	expect("{\"ociVersion\":2}", "`ociVersion` must be a string");
 	expect("{\"ociVersion\":\"0.9\"}", "`ociVersion`");
@@ -130,9 +130,11 @@ int main(void)
 	tap_ok(ctr_signal_parse("KILL") == SIGKILL && ctr_signal_parse("SIGTERM") == SIGTERM &&
 		       ctr_signal_parse("9") == 9 && ctr_signal_parse("RTMIN+1") == SIGRTMIN + 1,
 	       "signal names and numbers");
-	tap_ok(ctr_signal_parse("NOPE") < 0 && ctr_signal_parse("0") < 0 &&
+	tap_ok(ctr_signal_parse("NOPE") < 0 && ctr_signal_parse("-1") < 0 &&
 		       ctr_signal_parse("999") < 0,
 	       "bad signals are refused");
+	/* kill ID 0 checks that the init is alive, as kill(1) */
+	tap_ok(ctr_signal_parse("0") == 0, "signal 0 is accepted");
 	tap_ok(ctr_id_validate("abc-1.2_x+y", &err) == 0, "valid container id");
 	tap_ok(ctr_id_validate("../x", &err) < 0 && ctr_id_validate("", &err) < 0 &&
 		       ctr_id_validate("a/b", &err) < 0 && ctr_id_validate("-a", &err) < 0,
