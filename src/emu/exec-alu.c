@@ -495,6 +495,31 @@ static void h_cmpxchg8b(struct emu_cpu *c,
 		set_reg(c, 2, 4, 1, cur >> 32);
 		return;
 	}
+#ifdef __x86_64__
+	{
+		/* aligned, so inside one page: one host LOCK CMPXCHG16B on plain RAM */
+		uint8_t *p = lin_wptr(c, lin, 16);
+
+		if (p) {
+			uint64_t a = c->r[0], d = c->r[2];
+			uint8_t ok;
+
+			__asm__ volatile("lock cmpxchg16b %[m]\n\tsetz %[ok]"
+					 : [m] "+m"(*(unsigned __int128 *)(void *)p), "+a"(a),
+					   "+d"(d), [ok] "=q"(ok)
+					 : "b"(c->r[3]), "c"(c->r[1])
+					 : "cc", "memory");
+			if (ok) {
+				emu_flags_set(c, fl | FL_ZF);
+			} else {
+				emu_flags_set(c, fl & ~(uint64_t)FL_ZF);
+				c->r[0] = a;
+				c->r[2] = d;
+			}
+			return;
+		}
+	}
+#endif
 	lo = lin_read(c, lin, 8);
 	hi = lin_read(c, lin + 8, 8);
 	if (lo == c->r[0] && hi == c->r[2]) {

@@ -106,6 +106,44 @@ static void test_directed(void)
 			       o.xmm[1][4] == 0x11,
 		       "masked: +inf and ZE (got %d)", v);
 	}
+	{
+		/* lock cmpxchg16b [rbx]: equal (stores rcx:rbx'), unequal (loads rdx:rax),
+		 * misaligned */
+		static const uint8_t cx16[] = { 0xf0, 0x48, 0x0f, 0xc7, 0x0e }; /* [rsi] */
+		uint64_t mem[2] = { 0x1111, 0x2222 }, got[2];
+
+		for (int round = 0; round < 3; round++) {
+			guest_reset();
+			memcpy(ram + DATA, mem, 16);
+			c->r[6] = DATA + (round == 2 ? 8 : 0);
+			c->r[0] = round == 0 ? 0x1111 : 0x5555;
+			c->r[2] = 0x2222;
+			c->r[3] = 0xaaaa;
+			c->r[1] = 0xbbbb;
+			c->r[4] = STACK;
+			memcpy(ram + CODE, cx16, sizeof(cx16));
+			ram[CODE + sizeof(cx16)] = 0xf4;
+			emu_code_write(vm, CODE, sizeof(cx16) + 1);
+			c->budget = 4;
+			c->exit_ready = 0;
+			while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
+				emu_exec(c);
+			memcpy(got, ram + DATA, 16);
+			if (round == 0)
+				tap_ok(c->rip == CODE + sizeof(cx16) + 1 &&
+					       (emu_flags_get(c) & FL_ZF) && got[0] == 0xaaaa &&
+					       got[1] == 0xbbbb,
+				       "cmpxchg16b equal: stores rcx:rbx, ZF set");
+			else if (round == 1)
+				tap_ok(c->rip == CODE + sizeof(cx16) + 1 &&
+					       !(emu_flags_get(c) & FL_ZF) && c->r[0] == 0x1111 &&
+					       c->r[2] == 0x2222 && got[0] == 0x1111,
+				       "cmpxchg16b unequal: loads rdx:rax, ZF clear");
+			else
+				tap_ok(c->rip == HANDLERS + 8 * EXC_GP + 1,
+				       "cmpxchg16b on a misaligned operand: #GP");
+		}
+	}
 	emu_cpuid(c, 1, 0, id);
 	tap_ok((id[3] & (1u << 23)) && (id[3] & (1u << 25)) && (id[3] & (1u << 26)) &&
 		       (id[2] & 1) && (id[2] & (1u << 9)) && (id[2] & (1u << 19)) &&
@@ -1159,6 +1197,44 @@ static void test_directed(void)
 			       o.xmm[1][4] == 0x11,
 		       "masked: +inf and ZE (got %d)", v);
 	}
+	{
+		/* lock cmpxchg16b [rbx]: equal (stores rcx:rbx'), unequal (loads rdx:rax),
+		 * misaligned */
+		static const uint8_t cx16[] = { 0xf0, 0x48, 0x0f, 0xc7, 0x0e }; /* [rsi] */
+		uint64_t mem[2] = { 0x1111, 0x2222 }, got[2];
+
+		for (int round = 0; round < 3; round++) {
+			guest_reset();
+			memcpy(ram + DATA, mem, 16);
+			c->r[6] = DATA + (round == 2 ? 8 : 0);
+			c->r[0] = round == 0 ? 0x1111 : 0x5555;
+			c->r[2] = 0x2222;
+			c->r[3] = 0xaaaa;
+			c->r[1] = 0xbbbb;
+			c->r[4] = STACK;
+			memcpy(ram + CODE, cx16, sizeof(cx16));
+			ram[CODE + sizeof(cx16)] = 0xf4;
+			emu_code_write(vm, CODE, sizeof(cx16) + 1);
+			c->budget = 4;
+			c->exit_ready = 0;
+			while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
+				emu_exec(c);
+			memcpy(got, ram + DATA, 16);
+			if (round == 0)
+				tap_ok(c->rip == CODE + sizeof(cx16) + 1 &&
+					       (emu_flags_get(c) & FL_ZF) && got[0] == 0xaaaa &&
+					       got[1] == 0xbbbb,
+				       "cmpxchg16b equal: stores rcx:rbx, ZF set");
+			else if (round == 1)
+				tap_ok(c->rip == CODE + sizeof(cx16) + 1 &&
+					       !(emu_flags_get(c) & FL_ZF) && c->r[0] == 0x1111 &&
+					       c->r[2] == 0x2222 && got[0] == 0x1111,
+				       "cmpxchg16b unequal: loads rdx:rax, ZF clear");
+			else
+				tap_ok(c->rip == HANDLERS + 8 * EXC_GP + 1,
+				       "cmpxchg16b on a misaligned operand: #GP");
+		}
+	}
 	emu_cpuid(c, 1, 0, id);
 	tap_ok((id[3] & (1u << 23)) && (id[3] & (1u << 25)) && (id[3] & (1u << 26)) &&
 		       (id[2] & 1) && (id[2] & (1u << 9)) && (id[2] & (1u << 19)) &&
@@ -1205,7 +1281,7 @@ int main(void)
 	vcpu0.m = &m;
 	guest_setup();
 
-	tap_plan((int)NFORMS + 1 + 11);
+	tap_plan((int)NFORMS + 1 + 14);
 	test_directed();
 	for (size_t i = 0; i < NFORMS; i++) {
 		const struct form *f = &forms[i];
