@@ -15,13 +15,15 @@ check() { # check DIR FORBIDDEN...
 		fi
 	done
 }
-check lib cli ctr vm kvm emu virtio hw img net guest
-check ctr cli vm kvm emu virtio hw
+check lib cli ctr vm kvm emu virtio hw img net guest box
+check ctr cli vm kvm emu virtio hw box
 check kvm cli ctr emu virtio hw
 check emu cli ctr kvm virtio hw
 check vm cli ctr kvm emu
 check virtio cli ctr kvm emu
 check hw cli ctr kvm emu virtio
-check img cli ctr vm kvm emu virtio hw
-check net cli ctr vm kvm emu virtio hw
+check img cli ctr vm kvm emu virtio hw box net
+check net cli ctr vm kvm emu virtio hw box
+# box: containers from images, on the container engine, the image store and networks
+check box cli vm kvm emu virtio hw
 exit $fail

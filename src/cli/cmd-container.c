@@ -1,53 +1,848 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Containers and volumes made from images: their part of `system df` and `system prune`. */
-#include <dirent.h>
-#include <fcntl.h>
+/* `cabin container ...` and `cabin volume ...`: containers made from images. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "box/box.h"
 #include "cli/cmd.h"
 #include "img/store.h"
 #include "lib/cleanup.h"
-
-static size_t count_dir(struct img_store *s, const char *sub)
-{
-	cleanup_closedir DIR *d = NULL;
-	struct dirent *de;
-	size_t n = 0;
-	int fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	return n;
-}
+#include "lib/error.h"
+#include "lib/strv.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+#include "net/net.h"
 
 int cmd_container_df(struct img_store *s, size_t *total, size_t *running, uint64_t *size);
 int cmd_container_prune(struct img_store *s, uint64_t *freed);
 int cmd_volume_df(struct img_store *s, size_t *total, size_t *active, uint64_t *size);
 
+static const char *data_root(void)
+{
+	return cabin_globals.data_root && *cabin_globals.data_root ? cabin_globals.data_root
+								   : IMG_DEFAULT_ROOT;
+}
+
+static int bad_opt(const char *verb, struct cabin_err **err)
+{
+	return cabin_err_make(err, 0, "container %s: bad option (see `cabin container %s --help`)",
+			      verb, verb);
+}
+
+/* 512m, 1g, 100k, 1048576: bytes */
+static int parse_size(const char *s, int64_t *out, const char *what, struct cabin_err **err)
+{
+	char *end;
+	double v = strtod(s, &end);
+	int64_t mul = 1;
+
+	switch (tolower((unsigned char)*end)) {
+	case 'k':
+		mul = 1024;
+		end++;
+		break;
+	case 'm':
+		mul = 1024 * 1024;
+		end++;
+		break;
+	case 'g':
+		mul = 1024LL * 1024 * 1024;
+		end++;
+		break;
+	case 'b':
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (tolower((unsigned char)*end) == 'b')
+		end++;
+	if (end == s || *end || v <= 0 || v * (double)mul > 9e18)
+		return cabin_err_make(err, 0, "%s `%s`: expected a size such as 512m or 1g", what,
+				      s);
+	*out = (int64_t)(v * (double)mul);
+	return 0;
+}
+
+static int read_env_file(const char *path, char ***env, struct cabin_err **err)
+{
+	cleanup_fclose FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return cabin_err_make(err, errno, "--env-file `%s`", path);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n || line[0] == '#')
+			continue;
+		if (strchr(line, '='))
+			strv_append(env, line);
+		else if (getenv(line)) {
+			/* `KEY` alone takes the value from our environment, as Docker does */
+			cleanup_free char *kv = xasprintf("%s=%s", line, getenv(line));
+
+			strv_append(env, kv);
+		}
+	}
+	free(line);
+	return 0;
+}
+
+static const char run_usage[] =
+	"usage: cabin container run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	"Create a container from IMAGE (pulled if missing) and run it under a monitor process.\n"
+	"  --rm                 remove the container when it exits\n"
+	"  -d, --detach         print the ID and return; the container keeps running\n"
+	"  --name NAME          a unique name\n"
+	"  -e, --env K=V        set an environment variable; --env-file FILE: one per line\n"
+	"  -w, --workdir DIR    working directory\n"
+	"  -u, --user U[:G]     user and group, names looked up in the image\n"
+	"  --entrypoint CMD     replace the image's Entrypoint (and its Cmd)\n"
+	"  -p, --publish [IP:]HOST:CTR[/udp]   publish a port\n"
+	"  --network bridge|none|host|NAME     default bridge (cabin0)\n"
+	"  -v, --volume SRC:DST[:ro]           a named volume or a host path\n"
+	"  --mount type=bind|volume|tmpfs,source=S,target=D[,readonly]\n"
+	"  --tmpfs DST[:OPTS]   a tmpfs\n"
+	"  -m, --memory SIZE, --cpus N, --pids-limit N, --read-only\n"
+	"  -i, --interactive    keep stdin open; -t, --tty: a pseudo-terminal\n"
+	"  --log-driver json-file|k8s-file, --log-opt max-size=10m,max-file=3\n"
+	"  --platform OS/ARCH, --pull missing|always|never\n";
+
+static int container_run(int argc, char **argv, struct cabin_err **err)
+{
+	enum {
+		OPT_RM = 256,
+		OPT_NAME,
+		OPT_ENVFILE,
+		OPT_ENTRY,
+		OPT_NET,
+		OPT_MOUNT,
+		OPT_TMPFS,
+		OPT_CPUS,
+		OPT_PIDS,
+		OPT_RO,
+		OPT_LOGDRV,
+		OPT_LOGOPT,
+		OPT_PLATFORM,
+		OPT_PULL,
+	};
+	static const struct option opts[] = {
+		{ "rm", no_argument, NULL, OPT_RM },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "env", required_argument, NULL, 'e' },
+		{ "env-file", required_argument, NULL, OPT_ENVFILE },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "entrypoint", required_argument, NULL, OPT_ENTRY },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "network", required_argument, NULL, OPT_NET },
+		{ "net", required_argument, NULL, OPT_NET },
+		{ "volume", required_argument, NULL, 'v' },
+		{ "mount", required_argument, NULL, OPT_MOUNT },
+		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "pids-limit", required_argument, NULL, OPT_PIDS },
+		{ "read-only", no_argument, NULL, OPT_RO },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "log-driver", required_argument, NULL, OPT_LOGDRV },
+		{ "log-opt", required_argument, NULL, OPT_LOGOPT },
+		{ "platform", required_argument, NULL, OPT_PLATFORM },
+		{ "pull", required_argument, NULL, OPT_PULL },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct box_run_opts o = { .data_root = data_root(),
+				  .runtime_root = cabin_globals.root,
+				  .log_max_file = 1 };
+	cleanup_strv char **env = NULL, **vols = NULL, **mounts = NULL, **tmpfs = NULL;
+	cleanup_strv char **publish = NULL;
+	cleanup_free struct net_port *ports = NULL;
+	char id[65];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "+de:w:u:p:v:m:ith", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_RM:
+			o.rm = 1;
+			break;
+		case 'd':
+			o.detach = 1;
+			break;
+		case OPT_NAME:
+			o.name = optarg;
+			break;
+		case 'e':
+			if (strchr(optarg, '='))
+				strv_append(&env, optarg);
+			else if (getenv(optarg)) {
+				cleanup_free char *kv = xasprintf("%s=%s", optarg, getenv(optarg));
+
+				strv_append(&env, kv);
+			}
+			break;
+		case OPT_ENVFILE:
+			if (read_env_file(optarg, &env, err) < 0)
+				return -1;
+			break;
+		case 'w':
+			o.workdir = optarg;
+			break;
+		case 'u':
+			o.user = optarg;
+			break;
+		case OPT_ENTRY:
+			o.entrypoint = optarg;
+			o.entrypoint_set = 1;
+			break;
+		case 'p': {
+			struct net_port *np = xrealloc(ports, (o.nports + 1) * sizeof(*ports));
+
+			ports = np;
+			if (net_port_parse(optarg, &ports[o.nports], err) < 0)
+				return cabin_err_wrap(err, "-p `%s`", optarg);
+			o.nports++;
+			strv_append(&publish, optarg);
+			break;
+		}
+		case OPT_NET:
+			o.network = optarg;
+			break;
+		case 'v':
+			strv_append(&vols, optarg);
+			break;
+		case OPT_MOUNT:
+			strv_append(&mounts, optarg);
+			break;
+		case OPT_TMPFS:
+			strv_append(&tmpfs, optarg);
+			break;
+		case 'm':
+			if (parse_size(optarg, &o.memory, "--memory", err) < 0)
+				return -1;
+			break;
+		case OPT_CPUS: {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (end == optarg || *end || v <= 0 || v > 1024)
+				return cabin_err_make(
+					err, 0, "--cpus `%s`: a number such as 0.5 or 2", optarg);
+			o.cpu_quota = (int64_t)(v * 100000);
+			break;
+		}
+		case OPT_PIDS: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v <= 0)
+				return cabin_err_make(
+					err, 0, "--pids-limit `%s`: a positive number", optarg);
+			o.pids_limit = v;
+			break;
+		}
+		case OPT_RO:
+			o.read_only = 1;
+			break;
+		case 'i':
+			o.interactive = 1;
+			break;
+		case 't':
+			o.tty = 1;
+			break;
+		case OPT_LOGDRV:
+			if (strcmp(optarg, "json-file") && strcmp(optarg, "k8s-file"))
+				return cabin_err_make(
+					err, 0, "--log-driver `%s`: json-file or k8s-file", optarg);
+			o.log_driver = optarg;
+			break;
+		case OPT_LOGOPT:
+			if (!strncmp(optarg, "max-size=", 9)) {
+				int64_t v;
+
+				if (parse_size(optarg + 9, &v, "--log-opt max-size", err) < 0)
+					return -1;
+				o.log_max_size = (uint64_t)v;
+				if (o.log_max_file < 2)
+					o.log_max_file = 2;
+			} else if (!strncmp(optarg, "max-file=", 9) && atoi(optarg + 9) > 0 &&
+				   atoi(optarg + 9) < 100) {
+				o.log_max_file = atoi(optarg + 9);
+			} else {
+				return cabin_err_make(err, 0,
+						      "--log-opt `%s`: max-size=SIZE or max-file=N",
+						      optarg);
+			}
+			break;
+		case OPT_PLATFORM:
+			o.platform = optarg;
+			break;
+		case OPT_PULL:
+			if (strcmp(optarg, "missing") && strcmp(optarg, "always") &&
+			    strcmp(optarg, "never"))
+				return cabin_err_make(
+					err, 0, "--pull `%s`: missing, always or never", optarg);
+			o.pull = optarg;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return 0;
+		default:
+			return bad_opt("run", err);
+		}
+	}
+	if (optind >= argc)
+		return cabin_err_make(err, 0, "container run: an image is required");
+	if (o.rm && o.detach && 0)
+		return 0;
+	o.image = argv[optind];
+	o.cmd = argv + optind + 1;
+	o.env = env;
+	o.volumes = vols;
+	o.mounts = mounts;
+	o.tmpfs = tmpfs;
+	o.ports = ports;
+	o.publish = publish;
+	if (o.network && o.nports && (!strcmp(o.network, "host") || !strcmp(o.network, "none")))
+		return cabin_err_make(err, 0, "-p needs a bridge network, not `%s`", o.network);
+	ret = box_run(&o, id, err);
+	if (ret < 0)
+		return cabin_err_wrap(err, "container run");
+	if (o.detach)
+		printf("%s\n", id);
+	return ret;
+}
+
+/* Commands that take container names: ps-free helpers. */
+static int each_container(const char *verb, int argc, char **argv, int first,
+			  int (*fn)(const char *id, const char *ref, void *arg), void *arg,
+			  struct cabin_err **err)
+{
+	int ret = 0;
+
+	if (first >= argc)
+		return cabin_err_make(err, 0, "container %s: at least one container is required",
+				      verb);
+	for (int i = first; i < argc; i++) {
+		struct cabin_err *e = NULL;
+		char id[65];
+
+		if (box_find(data_root(), argv[i], id, &e) < 0 || fn(id, argv[i], arg) < 0) {
+			if (!e)
+				e = *(struct cabin_err **)arg;
+			fprintf(stderr, "cabin: container %s: %s\n", verb, cabin_err_msg(e));
+			if (e != *(struct cabin_err **)arg)
+				cabin_err_release(&e);
+			ret = 1;
+		}
+	}
+	return ret;
+}
+
+struct op_arg {
+	struct cabin_err *e; /* first: each_container reads it */
+	int force, timeout, sig;
+};
+
+static int do_rm(const char *id, const char *ref, void *a)
+{
+	struct op_arg *o = a;
+
+	cabin_err_release(&o->e);
+	if (box_rm(data_root(), id, o->force, &o->e) < 0)
+		return -1;
+	printf("%s\n", ref);
+	return 0;
+}
+
+static int do_stop(const char *id, const char *ref, void *a)
+{
+	struct op_arg *o = a;
+
+	cabin_err_release(&o->e);
+	if (box_stop(data_root(), id, o->timeout, &o->e) < 0)
+		return -1;
+	printf("%s\n", ref);
+	return 0;
+}
+
+static int do_kill(const char *id, const char *ref, void *a)
+{
+	struct op_arg *o = a;
+
+	cabin_err_release(&o->e);
+	if (box_kill(data_root(), id, o->sig, &o->e) < 0)
+		return -1;
+	printf("%s\n", ref);
+	return 0;
+}
+
+static int do_wait(const char *id, const char *ref, void *a)
+{
+	struct op_arg *o = a;
+
+	cabin_err_release(&o->e);
+	printf("%d\n", box_wait(data_root(), id, &o->e));
+	fflush(stdout);
+	return 0;
+}
+
+static int simple_opts(const char *verb, const char *usage, const char *shortopts, int argc,
+		       char **argv, struct op_arg *oa, struct cabin_err **err)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "time", required_argument, NULL, 't' },
+		{ "signal", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			oa->force = 1;
+			break;
+		case 't':
+			oa->timeout = atoi(optarg);
+			if (oa->timeout < 0)
+				return cabin_err_make(err, 0, "-t `%s`: seconds", optarg);
+			break;
+		case 's': {
+			const char *s = optarg;
+
+			if (!strncmp(s, "SIG", 3))
+				s += 3;
+			oa->sig = isdigit((unsigned char)*s) ? atoi(s) : 0;
+			for (int i = 1; !oa->sig && i < NSIG; i++)
+				if (sigabbrev_np(i) && !strcmp(sigabbrev_np(i), s))
+					oa->sig = i;
+			if (oa->sig <= 0 || oa->sig >= NSIG)
+				return cabin_err_make(err, 0, "unknown signal `%s`", optarg);
+			break;
+		}
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		default:
+			return bad_opt(verb, err);
+		}
+	}
+	return 0;
+}
+
+static int container_simple(const char *verb, int argc, char **argv, struct cabin_err **err)
+{
+	struct op_arg oa = { .timeout = 10, .sig = SIGKILL };
+	int ret;
+
+	if (!strcmp(verb, "rm")) {
+		ret = simple_opts(verb, "usage: cabin container rm [-f] CONTAINER...\n", "+fh",
+				  argc, argv, &oa, err);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		ret = each_container(verb, argc, argv, optind, do_rm, &oa, err);
+	} else if (!strcmp(verb, "stop")) {
+		ret = simple_opts(
+			verb,
+			"usage: cabin container stop [-t SECONDS] CONTAINER...\n"
+			"The image's StopSignal (default SIGTERM), SIGKILL after -t (10).\n",
+			"+t:h", argc, argv, &oa, err);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		ret = each_container(verb, argc, argv, optind, do_stop, &oa, err);
+	} else if (!strcmp(verb, "kill")) {
+		ret = simple_opts(verb, "usage: cabin container kill [-s SIGNAL] CONTAINER...\n",
+				  "+s:h", argc, argv, &oa, err);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		ret = each_container(verb, argc, argv, optind, do_kill, &oa, err);
+	} else {
+		ret = simple_opts(verb, "usage: cabin container wait CONTAINER...\n", "+h", argc,
+				  argv, &oa, err);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		ret = each_container(verb, argc, argv, optind, do_wait, &oa, err);
+	}
+	cabin_err_release(&oa.e);
+	return ret;
+}
+
+static const char *ago(const char *ts, char *buf, size_t len)
+{
+	struct tm tm = { 0 };
+	long d;
+
+	if (!ts || !strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm))
+		return "";
+	d = (long)(time(NULL) - timegm(&tm));
+	if (d < 60)
+		snprintf(buf, len, "%ld seconds", d < 1 ? 1 : d);
+	else if (d < 3600)
+		snprintf(buf, len, "%ld minutes", d / 60);
+	else if (d < 172800)
+		snprintf(buf, len, "%ld hours", d / 3600);
+	else
+		snprintf(buf, len, "%ld days", d / 86400);
+	return buf;
+}
+
+static int container_ps(int argc, char **argv, struct cabin_err **err)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	json_t *all, *rec;
+	int c, showall = 0, quiet = 0;
+	size_t i;
+
+	while ((c = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
+		if (c == 'a')
+			showall = 1;
+		else if (c == 'q')
+			quiet = 1;
+		else if (c == 'h') {
+			fputs("usage: cabin container ps [-a] [-q]\nList running containers (-a: "
+			      "all).\n",
+			      stdout);
+			return 0;
+		} else
+			return bad_opt("ps", err);
+	}
+	all = box_list(data_root());
+	if (!quiet)
+		printf("%-12s  %-28s  %-24s  %-14s  %-20s  %-20s  %s\n", "CONTAINER ID", "IMAGE",
+		       "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
+	json_array_foreach(all, i, rec)
+	{
+		const char *st = box_status(rec);
+		char cmd[64] = "", created[32], status[64], since[32], ports[128] = "";
+		json_t *v;
+		size_t k, n = 0;
+
+		if (!showall && strcmp(st, "running"))
+			continue;
+		if (quiet) {
+			printf("%.12s\n", json_string_value(json_object_get(rec, "id")));
+			continue;
+		}
+		json_array_foreach(json_object_get(rec, "cmd"), k, v) n += (size_t)snprintf(
+			cmd + MIN(n, sizeof(cmd) - 1), sizeof(cmd) - MIN(n, sizeof(cmd) - 1),
+			"%s%s", k ? " " : "", json_string_value(v));
+		json_array_foreach(json_object_get(rec, "ports"), k, v)
+		{
+			size_t l = strlen(ports);
+
+			snprintf(ports + l, sizeof(ports) - l, "%s%s", k ? "," : "",
+				 json_string_value(v));
+		}
+		ago(json_string_value(json_object_get(rec, "created")), created, sizeof(created));
+		if (!strcmp(st, "running"))
+			snprintf(status, sizeof(status), "Up %s",
+				 ago(json_string_value(json_object_get(rec, "startedAt")), since,
+				     sizeof(since)));
+		else if (!strcmp(st, "exited"))
+			snprintf(status, sizeof(status), "Exited (%lld) %s ago",
+				 (long long)json_integer_value(json_object_get(rec, "exitCode")),
+				 ago(json_string_value(json_object_get(rec, "finishedAt")), since,
+				     sizeof(since)));
+		else
+			snprintf(status, sizeof(status), "%s", st);
+		printf("%.12s  %-28.28s  \"%-.22s\"  %-14s  %-20s  %-20s  %s\n",
+		       json_string_value(json_object_get(rec, "id")),
+		       json_string_value(json_object_get(rec, "imageName")), cmd,
+		       created[0] ? created : "", status, ports,
+		       json_string_value(json_object_get(rec, "name")));
+	}
+	json_decref(all);
+	return 0;
+}
+
+static int container_logs(int argc, char **argv, struct cabin_err **err)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "tail", required_argument, NULL, 'n' },
+		{ "timestamps", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct box_logs_opts o = { .tail = -1 };
+	char id[65];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+fn:th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o.follow = 1;
+			break;
+		case 'n':
+			o.tail = !strcmp(optarg, "all") ? -1 : atol(optarg);
+			if (o.tail < -1 || (o.tail == 0 && strcmp(optarg, "0")))
+				return cabin_err_make(err, 0, "--tail `%s`: a number or all",
+						      optarg);
+			break;
+		case 't':
+			o.timestamps = 1;
+			break;
+		case 'h':
+			fputs("usage: cabin container logs [-f] [--tail N] [-t] CONTAINER\n",
+			      stdout);
+			return 0;
+		default:
+			return bad_opt("logs", err);
+		}
+	}
+	if (optind + 1 != argc)
+		return cabin_err_make(err, 0, "container logs: one container is required");
+	if (box_find(data_root(), argv[optind], id, err) < 0)
+		return -1;
+	return box_logs(data_root(), id, &o, err);
+}
+
+static int container_exec(int argc, char **argv, struct cabin_err **err)
+{
+	static const struct option opts[] = {
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	cleanup_strv char **env = NULL;
+	const char *wd = NULL, *user = NULL;
+	int c, tty = 0, detach = 0;
+	char id[65];
+
+	while ((c = getopt_long(argc, argv, "+itde:w:u:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			break; /* stdin is always passed through */
+		case 't':
+			tty = 1;
+			break;
+		case 'd':
+			detach = 1;
+			break;
+		case 'e':
+			strv_append(&env, optarg);
+			break;
+		case 'w':
+			wd = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'h':
+			fputs("usage: cabin container exec [-it] [-d] [-e K=V] [-w DIR] [-u USER] "
+			      "CONTAINER CMD [ARG...]\n",
+			      stdout);
+			return 0;
+		default:
+			return bad_opt("exec", err);
+		}
+	}
+	if (optind + 2 > argc)
+		return cabin_err_make(err, 0,
+				      "container exec: a container and a command are "
+				      "required");
+	if (box_find(data_root(), argv[optind], id, err) < 0)
+		return -1;
+	return box_exec(data_root(), id, argv + optind + 1, env, wd, user, tty, detach, err);
+}
+
+static int container_inspect(int argc, char **argv, struct cabin_err **err)
+{
+	json_t *out;
+	char *txt;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs("usage: cabin container inspect CONTAINER...\n", stdout);
+		return argc < 2 ? cabin_err_make(err, 0,
+						 "container inspect: a container is "
+						 "required")
+				: 0;
+	}
+	out = json_array();
+	for (int i = 1; i < argc; i++) {
+		char id[65];
+		json_t *rec;
+
+		if (box_find(data_root(), argv[i], id, err) < 0 ||
+		    box_load(data_root(), id, &rec, err) < 0) {
+			json_decref(out);
+			return -1;
+		}
+		json_array_append_new(out, box_inspect(rec));
+		json_decref(rec);
+	}
+	txt = json_dumps(out, JSON_INDENT(4));
+	printf("%s\n", txt);
+	free(txt);
+	json_decref(out);
+	return 0;
+}
+
+int cmd_container(int argc, char **argv, struct cabin_err **err)
+{
+	const char *sub = argc >= 2 ? argv[1] : NULL;
+
+	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+		fputs("usage: cabin container run|ps|logs|exec|stop|kill|rm|inspect|wait ...\n",
+		      sub ? stdout : stderr);
+		return sub ? 0 : cabin_err_make(err, 0, "container: a subcommand is required");
+	}
+	optind = 0;
+	argc--;
+	argv++;
+	if (!strcmp(sub, "run"))
+		return container_run(argc, argv, err);
+	if (!strcmp(sub, "ps") || !strcmp(sub, "ls") || !strcmp(sub, "list"))
+		return container_ps(argc, argv, err);
+	if (!strcmp(sub, "logs"))
+		return container_logs(argc, argv, err);
+	if (!strcmp(sub, "exec"))
+		return container_exec(argc, argv, err);
+	if (!strcmp(sub, "inspect"))
+		return container_inspect(argc, argv, err);
+	if (!strcmp(sub, "rm") || !strcmp(sub, "stop") || !strcmp(sub, "kill") ||
+	    !strcmp(sub, "wait"))
+		return container_simple(sub, argc, argv, err);
+	if (!strcmp(sub, "prune")) {
+		uint64_t freed = 0;
+
+		return box_prune(data_root(), &freed);
+	}
+	return cabin_err_make(err, 0, "container: unknown subcommand `%s`", sub);
+}
+
+int cmd_volume(int argc, char **argv, struct cabin_err **err)
+{
+	const char *sub = argc >= 2 ? argv[1] : NULL;
+
+	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+		fputs("usage: cabin volume create NAME | ls | rm [-f] NAME... | inspect NAME...\n",
+		      sub ? stdout : stderr);
+		return sub ? 0 : cabin_err_make(err, 0, "volume: a subcommand is required");
+	}
+	if (!strcmp(sub, "create")) {
+		if (argc != 3)
+			return cabin_err_make(err, 0, "volume create: one name is required");
+		if (box_volume_create(data_root(), argv[2], err) < 0)
+			return -1;
+		printf("%s\n", argv[2]);
+		return 0;
+	}
+	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
+		json_t *all = box_volume_list(data_root()), *v;
+		size_t i;
+
+		printf("%-8s %s\n", "DRIVER", "VOLUME NAME");
+		json_array_foreach(all, i, v)
+			printf("%-8s %s\n", "local", json_string_value(json_object_get(v, "Name")));
+		json_decref(all);
+		return 0;
+	}
+	if (!strcmp(sub, "rm") || !strcmp(sub, "inspect")) {
+		int force = 0, ret = 0, first = 2;
+		json_t *out = json_array();
+
+		if (argc > 2 && (!strcmp(argv[2], "-f") || !strcmp(argv[2], "--force"))) {
+			force = 1;
+			first = 3;
+		}
+		if (first >= argc) {
+			json_decref(out);
+			return cabin_err_make(err, 0, "volume %s: a volume name is required", sub);
+		}
+		for (int i = first; i < argc; i++) {
+			if (!strcmp(sub, "rm")) {
+				struct cabin_err *e = NULL;
+
+				if (box_volume_rm(data_root(), argv[i], force, &e) < 0) {
+					fprintf(stderr, "cabin: volume rm: %s\n", cabin_err_msg(e));
+					cabin_err_release(&e);
+					ret = 1;
+				} else {
+					printf("%s\n", argv[i]);
+				}
+			} else {
+				json_t *all = box_volume_list(data_root()), *v, *hit = NULL;
+				size_t k;
+
+				json_array_foreach(
+					all, k,
+					v) if (!strcmp(json_string_value(json_object_get(v,
+											 "Name")),
+						       argv[i])) hit = v;
+				if (!hit) {
+					json_decref(all);
+					json_decref(out);
+					return cabin_err_make(err, 0, "volume `%s` not found",
+							      argv[i]);
+				}
+				json_object_set_new(
+					hit, "UsedBy",
+					json_integer(box_volume_users(data_root(), argv[i])));
+				json_array_append(out, hit);
+				json_decref(all);
+			}
+		}
+		if (!strcmp(sub, "inspect")) {
+			char *txt = json_dumps(out, JSON_INDENT(4));
+
+			printf("%s\n", txt);
+			free(txt);
+		}
+		json_decref(out);
+		return ret;
+	}
+	return cabin_err_make(err, 0, "volume: unknown subcommand `%s`", sub);
+}
+
+/* `system df` and `system prune`: the containers' and volumes' parts. */
+
 int cmd_container_df(struct img_store *s, size_t *total, size_t *running, uint64_t *size)
 {
-	*total = count_dir(s, "containers");
-	*running = 0;
-	*size = 0;
+	box_df(s->root, total, running, size);
 	return 0;
 }
 
 int cmd_container_prune(struct img_store *s, uint64_t *freed)
 {
-	return 0;
+	return box_prune(s->root, freed);
 }
 
 int cmd_volume_df(struct img_store *s, size_t *total, size_t *active, uint64_t *size)
 {
-	*total = count_dir(s, "volumes");
+	json_t *all = box_volume_list(s->root), *v;
+	size_t i;
+
+	*total = json_array_size(all);
 	*active = 0;
 	*size = 0;
+	json_array_foreach(all, i, v) *active +=
+		box_volume_users(s->root, json_string_value(json_object_get(v, "Name"))) > 0;
+	json_decref(all);
 	return 0;
 }

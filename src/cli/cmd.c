@@ -33,6 +33,9 @@ static const struct cmd commands[] = {
 	{ "login", cmd_login, "store credentials for a registry", 0 },
 	{ "logout", cmd_logout, "remove the credentials for a registry", 0 },
 	{ "system", cmd_system, "the image store: df, prune", 0 },
+	{ "container", cmd_container,
+	  "containers from images: run, ps, logs, exec, stop, kill, rm, inspect, wait", 0 },
+	{ "volume", cmd_volume, "named volumes: create, ls, rm, inspect", 0 },
 };
 
 const struct cmd *cmd_find(const char *name)

@@ -82,6 +82,8 @@ int cmd_pull(int argc, char **argv, struct cabin_err **err);
 int cmd_login(int argc, char **argv, struct cabin_err **err);
 int cmd_logout(int argc, char **argv, struct cabin_err **err);
 int cmd_system(int argc, char **argv, struct cabin_err **err);
+int cmd_container(int argc, char **argv, struct cabin_err **err);
+int cmd_volume(int argc, char **argv, struct cabin_err **err);
 
 struct img_store;
 /** cmd_store_open() - the image store under --data-root. */

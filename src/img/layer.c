@@ -574,16 +574,47 @@ static int copy_meta_fd(int sfd, int dfd, const struct stat *st)
 	return 0;
 }
 
-static int copy_tree(int sdir, int ddir, struct cabin_err **err);
+/* Hard links within a layer stay hard links in the copy: (dev, ino) -> first copy. */
+struct copy_ctx {
+	int droot;
+	char path[4096]; /* of the directory being merged, relative to droot */
+	struct {
+		dev_t dev;
+		ino_t ino;
+		char *path;
+	} * links;
+	size_t n, cap;
+};
 
-static int copy_one(int sdir, int ddir, const char *name, const struct stat *st,
+static int copy_tree(struct copy_ctx *c, int sdir, int ddir, struct cabin_err **err);
+static int copy_tree_in(struct copy_ctx *c, int sdir, int ddir, const char *name,
+			struct cabin_err **err);
+
+static int copy_one(struct copy_ctx *c, int sdir, int ddir, const char *name, const struct stat *st,
 		    struct cabin_err **err)
 {
 	struct timespec ts[2] = { st->st_mtim, st->st_mtim };
 	cleanup_close int sfd = -1, dfd = -1;
+	cleanup_free char *rel = xasprintf("%s%s%s", c->path, *c->path ? "/" : "", name);
 
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
+		if (st->st_nlink > 1) {
+			for (size_t i = 0; i < c->n; i++)
+				if (c->links[i].dev == st->st_dev &&
+				    c->links[i].ino == st->st_ino) {
+					if (linkat(c->droot, c->links[i].path, ddir, name, 0) < 0)
+						return cabin_err_make(err, errno, "link `%s`", rel);
+					return 0;
+				}
+			if (c->n == c->cap) {
+				c->cap = c->cap ? 2 * c->cap : 64;
+				c->links = xrealloc(c->links, c->cap * sizeof(*c->links));
+			}
+			c->links[c->n].dev = st->st_dev;
+			c->links[c->n].ino = st->st_ino;
+			c->links[c->n++].path = xstrdup(rel);
+		}
 		sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			     0600);
@@ -617,8 +648,8 @@ static int copy_one(int sdir, int ddir, const char *name, const struct stat *st,
 		dfd = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0 || dfd < 0)
 			return cabin_err_make(err, errno, "open `%s`", name);
-		if (copy_tree(sfd, dfd, err) < 0)
-			return cabin_err_wrap(err, "%s", name);
+		if (copy_tree_in(c, sfd, dfd, name, err) < 0)
+			return -1;
 		copy_meta_fd(sfd, dfd, st);
 		futimens(dfd, ts);
 		return 0;
@@ -645,7 +676,7 @@ static int copy_one(int sdir, int ddir, const char *name, const struct stat *st,
 }
 
 /* Merge @sdir (a layer) onto @ddir (the tree of the layers below). */
-static int copy_tree(int sdir, int ddir, struct cabin_err **err)
+static int copy_tree(struct copy_ctx *c, int sdir, int ddir, struct cabin_err **err)
 {
 	cleanup_closedir DIR *d = NULL;
 	struct dirent *de;
@@ -683,7 +714,7 @@ static int copy_tree(int sdir, int ddir, struct cabin_err **err)
 				/* Opaque: nothing below shows through. */
 				if (remove_entry(ddir, de->d_name, err) < 0)
 					return -1;
-				if (copy_one(sdir, ddir, de->d_name, &st, err) < 0)
+				if (copy_one(c, sdir, ddir, de->d_name, &st, err) < 0)
 					return -1;
 				continue;
 			}
@@ -691,21 +722,41 @@ static int copy_tree(int sdir, int ddir, struct cabin_err **err)
 				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (dfd < 0)
 				return cabin_err_make(err, errno, "open `%s`", de->d_name);
-			if (copy_tree(sfd, dfd, err) < 0)
-				return cabin_err_wrap(err, "%s", de->d_name);
+			if (copy_tree_in(c, sfd, dfd, de->d_name, err) < 0)
+				return -1;
 			copy_meta_fd(sfd, dfd, &st);
 			futimens(dfd, (struct timespec[2]){ st.st_mtim, st.st_mtim });
 			continue;
 		}
 		if (have && remove_entry(ddir, de->d_name, err) < 0)
 			return -1;
-		if (copy_one(sdir, ddir, de->d_name, &st, err) < 0)
+		if (copy_one(c, sdir, ddir, de->d_name, &st, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+static int copy_tree_in(struct copy_ctx *c, int sdir, int ddir, const char *name,
+			struct cabin_err **err)
+{
+	size_t len = strlen(c->path);
+	int ret;
+
+	if (len + strlen(name) + 2 > sizeof(c->path))
+		return cabin_err_make(err, ENAMETOOLONG, "copy `%s/%s`", c->path, name);
+	snprintf(c->path + len, sizeof(c->path) - len, "%s%s", len ? "/" : "", name);
+	ret = copy_tree(c, sdir, ddir, err);
+	c->path[len] = '\0';
+	return ret < 0 ? cabin_err_wrap(err, "%s", name) : 0;
+}
+
 int img_layer_apply_copy(int srcfd, int dstfd, struct cabin_err **err)
 {
-	return copy_tree(srcfd, dstfd, err);
+	struct copy_ctx c = { .droot = dstfd };
+	int ret = copy_tree(&c, srcfd, dstfd, err);
+
+	for (size_t i = 0; i < c.n; i++)
+		free(c.links[i].path);
+	free(c.links);
+	return ret;
 }

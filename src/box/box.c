@@ -1,0 +1,986 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "box/box.h"
+#include "ctr/container.h"
+#include "img/layer.h"
+#include "img/registry.h"
+#include "img/store.h"
+#include "lib/cleanup.h"
+#include "lib/error.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "net/net.h"
+
+#define RECORD_MAX (1u << 20)
+
+char *box_now(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+unsigned long long box_proc_starttime(pid_t pid)
+{
+	cleanup_free char *path = xasprintf("/proc/%d/stat", pid), *buf = NULL;
+	unsigned long long v = 0;
+	char *p;
+
+	if (pid <= 0 || fs_read_file(path, 4096, &buf, NULL, NULL) < 0)
+		return 0;
+	/* the command may hold spaces and parentheses: fields start after the last ')' */
+	p = strrchr(buf, ')');
+	for (int f = 2; p && f < 22; f++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		v = strtoull(p + 1, NULL, 10);
+	return v;
+}
+
+static char *cdir_of(const char *data_root, const char *id)
+{
+	return xasprintf("%s/containers/%s", data_root, id);
+}
+
+int box_record_save(const char *data_root, const char *id, json_t *rec, struct cabin_err **err)
+{
+	cleanup_free char *dir = cdir_of(data_root, id);
+	cleanup_free char *txt = json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return cabin_err_make(err, errno, "container `%.12s`", id);
+	return fs_write_file_atomic(dfd, "container.json", txt, strlen(txt), 0600, 0, err);
+}
+
+const char *box_status(json_t *rec)
+{
+	const char *st = json_string_value(json_object_get(rec, "state"));
+	pid_t mp = (pid_t)json_integer_value(json_object_get(rec, "monitorPid"));
+	unsigned long long start =
+		(unsigned long long)json_integer_value(json_object_get(rec, "monitorStart"));
+
+	if (!st)
+		return "unknown";
+	/* A monitor that died (kill -9, a reboot) cannot report: the container is gone. */
+	if (!strcmp(st, "running") && box_proc_starttime(mp) != start)
+		return "exited";
+	return st;
+}
+
+int box_load(const char *data_root, const char *id, json_t **rec, struct cabin_err **err)
+{
+	cleanup_free char *path = xasprintf("%s/containers/%s/container.json", data_root, id);
+	cleanup_free char *buf = NULL;
+	json_error_t je;
+	size_t len;
+
+	if (fs_read_file(path, RECORD_MAX, &buf, &len, err) < 0)
+		return cabin_err_wrap(err, "container `%.12s`", id);
+	*rec = json_loadb(buf, len, 0, &je);
+	if (!*rec)
+		return cabin_err_make(err, 0, "`%s`: %s", path, je.text);
+	return 0;
+}
+
+json_t *box_list(const char *data_root)
+{
+	cleanup_free char *dir = xasprintf("%s/containers", data_root);
+	cleanup_closedir DIR *d = opendir(dir);
+	json_t *arr = json_array();
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct cabin_err *e = NULL;
+		json_t *rec;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) != 64)
+			continue;
+		if (box_load(data_root, de->d_name, &rec, &e) == 0)
+			json_array_append_new(arr, rec);
+		cabin_err_release(&e);
+	}
+	return arr;
+}
+
+int box_find(const char *data_root, const char *ref, char id[65], struct cabin_err **err)
+{
+	cleanup_free char *link = NULL;
+	json_t *all, *rec;
+	char target[128];
+	size_t i, found = 0;
+	ssize_t n;
+
+	if (!*ref || strchr(ref, '/') || !strcmp(ref, ".") || !strcmp(ref, ".."))
+		return cabin_err_make(err, 0, "no such container `%s`", ref);
+	link = xasprintf("%s/names/%s", data_root, ref);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n == 64) {
+		memcpy(id, target, 64);
+		id[64] = '\0';
+		return 0;
+	}
+	all = box_list(data_root);
+	json_array_foreach(all, i, rec)
+	{
+		const char *rid = json_string_value(json_object_get(rec, "id"));
+
+		if (rid && strlen(ref) >= 3 && !strncmp(rid, ref, strlen(ref))) {
+			snprintf(id, 65, "%s", rid);
+			found++;
+		}
+	}
+	json_decref(all);
+	if (found == 1)
+		return 0;
+	if (found > 1)
+		return cabin_err_make(err, 0, "container ID prefix `%s` is ambiguous", ref);
+	return cabin_err_make(err, ENOENT, "no such container `%s`", ref);
+}
+
+void box_cleanup(const char *data_root, const char *id, json_t *rec)
+{
+	cleanup_free char *dir = xasprintf("%s/containers", data_root);
+	cleanup_free char *rootfs = xasprintf("%s/%s/rootfs", dir, id);
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct cabin_err *e = NULL;
+
+	if (umount2(rootfs, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		log_warn("umount `%s`: %s", rootfs, strerror(errno));
+	if (net_detach(data_root, id, &e) < 0)
+		log_warn("%s", cabin_err_msg(e));
+	cabin_err_release(&e);
+	if (name) {
+		cleanup_free char *link = xasprintf("%s/names/%s", data_root, name);
+		char target[128];
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+		/* only our own name: it may have been reused after an earlier removal */
+		if (n == 64 && !strncmp(target, id, 64))
+			unlink(link);
+	}
+	if (dfd >= 0 && fs_rm_rf_at(dfd, id, &e) < 0)
+		log_warn("%s", cabin_err_msg(e));
+	cabin_err_release(&e);
+}
+
+/* ---- run ---- */
+
+static void store_free(struct img_store **s)
+{
+	img_store_free(*s);
+}
+
+/* The image's record and config, pulling it first if the policy says so. */
+static int get_image(const struct box_run_opts *o, char *imgid, json_t **rec, json_t **cfg,
+		     struct cabin_err **err)
+{
+	__attribute__((cleanup(store_free))) struct img_store *s = NULL;
+	const char *pull = o->pull ? o->pull : "missing";
+	int found;
+
+	if (img_store_open(o->data_root, 0, &s, err) < 0)
+		return -1;
+	found = !strcmp(pull, "always") ? -1 : img_store_resolve(s, o->image, imgid, NULL, err);
+	if (found < 0) {
+		struct img_pull_opts po = { .tls_verify = 1,
+					    .progress = stderr,
+					    .platform = o->platform };
+
+		if (!strcmp(pull, "never"))
+			return -1;
+		cabin_err_release(err);
+		img_store_free(s);
+		s = NULL;
+		if (img_store_open(o->data_root, 1, &s, err) < 0 ||
+		    img_pull(s, o->image, &po, imgid, err) < 0)
+			return -1;
+	}
+	if (img_store_image_get(s, imgid, rec, err) < 0 ||
+	    img_store_image_config(s, *rec, cfg, err) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The root filesystem: overlayfs over the image's layers (topmost first) with the
+ * container's own upper directory; where overlayfs cannot be mounted (some user
+ * namespaces, or CABIN_NO_OVERLAY=1 to test it), a copy with the same content.
+ */
+static int mount_rootfs(const struct box_run_opts *o, json_t *img, const char *cdir, char **mode,
+			struct cabin_err **err)
+{
+	cleanup_free char *rootfs = xasprintf("%s/rootfs", cdir);
+	cleanup_free char *upper = xasprintf("%s/upper", cdir), *work = xasprintf("%s/work", cdir);
+	json_t *layers = json_object_get(img, "layers");
+	size_t n = json_array_size(layers), cap = 256, len = 0;
+	cleanup_free char *lower = xmalloc(cap), *opts = NULL;
+	const char *no = getenv("CABIN_NO_OVERLAY");
+
+	if (mkdir(rootfs, 0755) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0)
+		return cabin_err_make(err, errno, "mkdir in `%s`", cdir);
+	lower[0] = '\0';
+	for (size_t i = n; i-- > 0;) {
+		const char *di =
+			json_string_value(json_object_get(json_array_get(layers, i), "diffID"));
+		cleanup_free char *p = xasprintf("%s/layers/%s", o->data_root, di ? di + 7 : "?");
+
+		if (len + strlen(p) + 2 > cap) {
+			cap = 2 * (len + strlen(p) + 2);
+			lower = xrealloc(lower, cap);
+		}
+		len += (size_t)snprintf(lower + len, cap - len, "%s%s", len ? ":" : "", p);
+	}
+	if (!n) {
+		/* an image with no layer: an empty lower directory */
+		cleanup_free char *empty = xasprintf("%s/empty", cdir);
+
+		mkdir(empty, 0755);
+		free(lower);
+		lower = xstrdup(empty);
+	}
+	opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+	if (!(no && !strcmp(no, "1")) && strlen(opts) < 4000 &&
+	    mount("overlay", rootfs, "overlay", 0, opts) == 0) {
+		*mode = xstrdup("overlay");
+		return 0;
+	}
+	if (!(no && !strcmp(no, "1")))
+		log_debug("overlayfs: %s; copying the layers instead", strerror(errno));
+	{
+		cleanup_close int dst = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		for (size_t i = 0; i < n; i++) {
+			const char *di = json_string_value(
+				json_object_get(json_array_get(layers, i), "diffID"));
+			cleanup_free char *p =
+				xasprintf("%s/layers/%s", o->data_root, di ? di + 7 : "?");
+			cleanup_close int src = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (src < 0)
+				return cabin_err_make(err, errno, "layer `%s`", p);
+			if (img_layer_apply_copy(src, dst, err) < 0)
+				return cabin_err_wrap(err, "copy layer `%.19s`", di);
+		}
+	}
+	*mode = xstrdup("copy");
+	return 0;
+}
+
+static int random_id(char id[65], struct cabin_err **err)
+{
+	unsigned char r[32];
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		return cabin_err_make(err, errno, "getrandom");
+	for (int i = 0; i < 32; i++)
+		snprintf(id + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+static int name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (!len || len > 128 ||
+	    !((n[0] >= 'a' && n[0] <= 'z') || (n[0] >= 'A' && n[0] <= 'Z') ||
+	      (n[0] >= '0' && n[0] <= '9')))
+		return 0;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+			return 0;
+	return 1;
+}
+
+/* Read one line "OK PID", "ERR MSG" or "EXIT CODE" from the monitor. */
+static int read_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		ssize_t r = read(fd, buf + n, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static struct termios saved_tio;
+static int tio_saved;
+
+static void restore_tty(void)
+{
+	if (tio_saved)
+		tcsetattr(0, TCSANOW, &saved_tio);
+}
+
+int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
+{
+	cleanup_free char *cdir = NULL, *bundle = NULL, *rootfs = NULL, *mode = NULL;
+	cleanup_free char *names = NULL, *link = NULL, *imgname = NULL;
+	json_t *img = NULL, *cfg = NULL, *spec = NULL, *rec = NULL, *mrec = NULL, *v;
+	char imgid[80], name[140], line[4200];
+	int sync[2] = { -1, -1 }, status, ret = -1, named = 0, mounted = 0;
+	pid_t child;
+
+	if (o->name && !name_ok(o->name))
+		return cabin_err_make(
+			err, 0,
+			"container name `%s`: letters, digits and `_.-`, starting with "
+			"a letter or digit",
+			o->name);
+	if (get_image(o, imgid, &img, &cfg, err) < 0)
+		goto out;
+	if (random_id(id, err) < 0)
+		goto out;
+	snprintf(name, sizeof(name), "%s", o->name ? o->name : "");
+	if (!*name)
+		snprintf(name, sizeof(name), "cabin-%.8s", id);
+	cdir = cdir_of(o->data_root, id);
+	names = xasprintf("%s/names", o->data_root);
+	if (fs_mkdir_p(names, 0700, err) < 0 || fs_mkdir_p(cdir, 0700, err) < 0)
+		goto out;
+	/* The name is taken by an exclusive symlink(2): two runs never share it. */
+	link = xasprintf("%s/%s", names, name);
+	if (symlink(id, link) < 0) {
+		char target[128];
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+		if (errno == EEXIST)
+			cabin_err_make(err, 0,
+				       "the container name `%s` is already in use by container "
+				       "`%.12s`",
+				       name, n > 0 ? target : "?");
+		else
+			cabin_err_make(err, errno, "name `%s`", link);
+		goto out_rm;
+	}
+	named = 1;
+	if (mount_rootfs(o, img, cdir, &mode, err) < 0)
+		goto out_rm;
+	mounted = 1;
+	rootfs = xasprintf("%s/rootfs", cdir);
+	bundle = xasprintf("%s/bundle", cdir);
+	if (mkdir(bundle, 0700) < 0) {
+		cabin_err_make(err, errno, "mkdir `%s`", bundle);
+		goto out_rm;
+	}
+	if (box_spec_build(o, cfg, id, rootfs, cdir, &spec, &mrec, err) < 0)
+		goto out_rm;
+	{
+		cleanup_close int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		cleanup_free char *txt = json_dumps(spec, JSON_INDENT(2));
+
+		if (bfd < 0 ||
+		    fs_write_file_atomic(bfd, "config.json", txt, strlen(txt), 0600, 0, err) < 0)
+			goto out_rm;
+	}
+	{
+		cleanup_free char *now = box_now(), *logp = xasprintf("%s/ctr.log", cdir);
+		json_t *ports = json_array(), *cmdv;
+		const char *stopsig = json_string_value(
+			json_object_get(json_object_get(cfg, "config"), "StopSignal"));
+
+		for (size_t i = 0; o->publish && o->publish[i]; i++)
+			json_array_append_new(ports, json_string(o->publish[i]));
+		cmdv = json_deep_copy(json_object_get(json_object_get(spec, "process"), "args"));
+		rec = json_pack(
+			"{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:b,s:b,s:b,s:s,s:s,s:I,s:i,"
+			"s:o,s:O,s:s*,s:s,s:o}",
+			"id", id, "name", name, "image", imgid, "imageName", o->image, "created",
+			now, "state", "created", "cmd", cmdv, "rootfsMode", mode, "runtimeRoot",
+			o->runtime_root, "tty", o->tty, "interactive", o->interactive, "autoRemove",
+			o->rm, "logPath", logp, "logDriver",
+			o->log_driver ? o->log_driver : "json-file", "logMaxSize",
+			(json_int_t)o->log_max_size, "logMaxFile",
+			o->log_max_file > 0 ? o->log_max_file : 1, "ports", ports, "mounts", mrec,
+			"stopSignal", stopsig, "network", o->network ? o->network : "bridge", "env",
+			json_deep_copy(json_object_get(json_object_get(spec, "process"), "env")));
+		if (!rec) {
+			cabin_err_make(err, ENOMEM, "container record");
+			goto out_rm;
+		}
+		if (box_record_save(o->data_root, id, rec, err) < 0)
+			goto out_rm;
+	}
+	if (pipe2(sync, O_CLOEXEC) < 0) {
+		cabin_err_make(err, errno, "pipe");
+		goto out_rm;
+	}
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		cabin_err_make(err, errno, "fork the monitor");
+		goto out_rm;
+	}
+	if (child == 0) {
+		/* A session of its own, reparented away from the CLI: it outlives it. */
+		struct cabin_err *e = NULL;
+		int in = -1, outfd = -1, errfd = -1, nul;
+
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		close(sync[0]);
+		if (!o->detach) {
+			/* keep the CLI's terminal or pipes: the foreground stream */
+			in = o->interactive ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
+			outfd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+			errfd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		}
+		nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		close(nul);
+		{
+			/* the monitor's own warnings */
+			cleanup_free char *ml = xasprintf("%s/monitor.log", cdir);
+			int lfd = open(ml, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+			if (lfd >= 0) {
+				dup2(lfd, 2);
+				close(lfd);
+			}
+		}
+		_exit(box_monitor(o->data_root, id, sync[1], in, outfd, errfd, &e) < 0 ? 1 : 0);
+	}
+	close(sync[1]);
+	sync[1] = -1;
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (o->tty && !o->detach && isatty(0) && tcgetattr(0, &saved_tio) == 0) {
+		struct termios raw = saved_tio;
+
+		/* The pty in the container does the line discipline; ours passes bytes. */
+		cfmakeraw(&raw);
+		tio_saved = 1;
+		atexit(restore_tty);
+		tcsetattr(0, TCSANOW, &raw);
+	}
+	if (read_line(sync[0], line, sizeof(line)) <= 0 || strncmp(line, "OK ", 3)) {
+		restore_tty();
+		cabin_err_make(err, 0, "%s",
+			       !strncmp(line, "ERR ", 4) ? line + 4 : "the monitor failed");
+		/* the monitor removed the runtime state and the network; the rest is ours */
+		goto out_rm;
+	}
+	if (o->detach) {
+		ret = 0;
+		goto out;
+	}
+	{
+		/* The terminal's signals go to the monitor's session through the container. */
+		pid_t pid = (pid_t)atol(line + 3);
+
+		(void)pid;
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+	}
+	if (read_line(sync[0], line, sizeof(line)) > 0 && !strncmp(line, "EXIT ", 5))
+		ret = atoi(line + 5);
+	else
+		ret = cabin_err_make(err, 0, "the monitor of `%.12s` went away", id);
+	restore_tty();
+	goto out;
+out_rm:
+	if (named || mounted) {
+		json_t *r = rec ? json_incref(rec) : json_pack("{s:s}", "name", name);
+
+		if (!named)
+			json_object_del(r, "name");
+		box_cleanup(o->data_root, id, r);
+		json_decref(r);
+	} else if (cdir) {
+		rmdir(cdir);
+	}
+	(void)v;
+out:
+	if (sync[0] >= 0)
+		close(sync[0]);
+	if (sync[1] >= 0)
+		close(sync[1]);
+	json_decref(img);
+	json_decref(cfg);
+	json_decref(spec);
+	json_decref(rec);
+	free(imgname);
+	return ret;
+}
+
+/* ---- lifecycle ---- */
+
+int box_kill(const char *data_root, const char *id, int sig, struct cabin_err **err)
+{
+	json_t *rec = NULL;
+	int ret;
+
+	if (box_load(data_root, id, &rec, err) < 0)
+		return -1;
+	if (strcmp(box_status(rec), "running")) {
+		json_decref(rec);
+		return cabin_err_make(err, 0, "container `%.12s` is not running", id);
+	}
+	ret = ctr_kill(json_string_value(json_object_get(rec, "runtimeRoot")), id, sig, 0, err);
+	json_decref(rec);
+	return ret;
+}
+
+/* Wait until the record says exited (or is gone); @timeout_ms < 0: forever. */
+static int wait_exit(const char *data_root, const char *id, long timeout_ms, int *code)
+{
+	for (long waited = 0;; waited += 20) {
+		struct cabin_err *e = NULL;
+		json_t *rec = NULL;
+		const char *st;
+
+		if (box_load(data_root, id, &rec, &e) < 0) {
+			cabin_err_release(&e);
+			return 1; /* removed (--rm) */
+		}
+		st = box_status(rec);
+		if (!strcmp(st, "exited") || !strcmp(st, "created")) {
+			if (code)
+				*code = (int)json_integer_value(json_object_get(rec, "exitCode"));
+			json_decref(rec);
+			return 1;
+		}
+		json_decref(rec);
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return 0;
+		usleep(20000);
+	}
+}
+
+static int sig_from_name(const char *s)
+{
+	static const struct {
+		const char *n;
+		int v;
+	} t[] = { { "TERM", SIGTERM },	{ "KILL", SIGKILL }, { "INT", SIGINT },
+		  { "QUIT", SIGQUIT },	{ "HUP", SIGHUP },   { "USR1", SIGUSR1 },
+		  { "USR2", SIGUSR2 },	{ "STOP", SIGSTOP }, { "CONT", SIGCONT },
+		  { "WINCH", SIGWINCH } };
+
+	if (!s)
+		return SIGTERM;
+	if (!strncmp(s, "SIG", 3))
+		s += 3;
+	if (*s >= '0' && *s <= '9')
+		return atoi(s);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(t[i].n, s))
+			return t[i].v;
+	return SIGTERM;
+}
+
+int box_stop(const char *data_root, const char *id, int timeout, struct cabin_err **err)
+{
+	json_t *rec = NULL;
+	const char *rroot;
+	int sig;
+
+	if (box_load(data_root, id, &rec, err) < 0)
+		return -1;
+	if (strcmp(box_status(rec), "running")) {
+		json_decref(rec);
+		return 0; /* Docker: stopping a stopped container is fine */
+	}
+	rroot = json_string_value(json_object_get(rec, "runtimeRoot"));
+	sig = sig_from_name(json_string_value(json_object_get(rec, "stopSignal")));
+	{
+		struct cabin_err *e = NULL;
+
+		if (ctr_kill(rroot, id, sig, 0, &e) < 0)
+			log_debug("stop: %s", cabin_err_msg(e));
+		cabin_err_release(&e);
+	}
+	if (!wait_exit(data_root, id, (long)timeout * 1000, NULL)) {
+		struct cabin_err *e = NULL;
+
+		if (ctr_kill(rroot, id, SIGKILL, 1, &e) < 0)
+			log_debug("stop: %s", cabin_err_msg(e));
+		cabin_err_release(&e);
+		wait_exit(data_root, id, 10000, NULL);
+	}
+	json_decref(rec);
+	return 0;
+}
+
+int box_wait(const char *data_root, const char *id, struct cabin_err **err)
+{
+	int code = 0;
+
+	wait_exit(data_root, id, -1, &code);
+	return code;
+}
+
+int box_rm(const char *data_root, const char *id, int force, struct cabin_err **err)
+{
+	json_t *rec = NULL;
+
+	if (box_load(data_root, id, &rec, err) < 0)
+		return -1;
+	if (!strcmp(box_status(rec), "running")) {
+		if (!force) {
+			json_decref(rec);
+			return cabin_err_make(
+				err, 0, "container `%.12s` is running: stop it first or use -f",
+				id);
+		}
+		box_stop(data_root, id, 0, err);
+		json_decref(rec);
+		if (box_load(data_root, id, &rec, err) < 0) {
+			cabin_err_release(err);
+			return 0; /* it was --rm: the monitor removed it */
+		}
+	}
+	{
+		/* a monitor killed hard leaves the runtime's state: remove it too */
+		struct cabin_err *e = NULL;
+		const char *rroot = json_string_value(json_object_get(rec, "runtimeRoot"));
+		json_t *st = NULL;
+
+		if (rroot && ctr_state_get(rroot, id, &st, &e) == 0) {
+			json_decref(st);
+			ctr_delete(rroot, id, 1, &e);
+		}
+		cabin_err_release(&e);
+	}
+	box_cleanup(data_root, id, rec);
+	json_decref(rec);
+	return 0;
+}
+
+/* ---- logs ---- */
+
+struct logline {
+	int stream;
+	char *ts, *text;
+	size_t len;
+};
+
+static int parse_log_line(const char *line, int k8s, struct logline *l)
+{
+	if (k8s) {
+		const char *s1 = strchr(line, ' '), *s2 = s1 ? strchr(s1 + 1, ' ') : NULL;
+		const char *s3 = s2 ? strchr(s2 + 1, ' ') : NULL;
+
+		if (!s3)
+			return -1;
+		l->ts = xstrndup(line, (size_t)(s1 - line));
+		l->stream = !strncmp(s1 + 1, "stderr", 6);
+		l->text = s2[1] == 'F' ? xasprintf("%s\n", s3 + 1) : xstrdup(s3 + 1);
+		l->len = strlen(l->text);
+		return 0;
+	}
+	{
+		json_t *j = json_loads(line, 0, NULL);
+		json_t *lv = json_object_get(j, "log");
+
+		if (!json_is_string(lv)) {
+			json_decref(j);
+			return -1;
+		}
+		l->len = json_string_length(lv);
+		l->text = xmalloc(l->len + 1);
+		memcpy(l->text, json_string_value(lv), l->len + 1);
+		l->stream =
+			!strcmp(json_string_value(json_object_get(j, "stream")) ?: "", "stderr");
+		l->ts = xstrdup(json_string_value(json_object_get(j, "time")) ?: "");
+		json_decref(j);
+	}
+	return 0;
+}
+
+static void emit(const struct logline *l, int ts)
+{
+	FILE *f = l->stream ? stderr : stdout;
+
+	if (ts)
+		fprintf(f, "%s ", l->ts);
+	fwrite(l->text, 1, l->len, f);
+	fflush(f);
+}
+
+int box_logs(const char *data_root, const char *id, const struct box_logs_opts *o,
+	     struct cabin_err **err)
+{
+	json_t *rec = NULL;
+	cleanup_free char *path = NULL;
+	cleanup_fclose FILE *f = NULL;
+	char **ring = NULL;
+	size_t rn = 0, cap = 0;
+	int k8s, maxf;
+	char *line = NULL;
+	size_t lcap = 0;
+
+	if (box_load(data_root, id, &rec, err) < 0)
+		return -1;
+	path = xstrdup(json_string_value(json_object_get(rec, "logPath")));
+	k8s = !strcmp(json_string_value(json_object_get(rec, "logDriver")) ?: "", "k8s-file");
+	maxf = (int)json_integer_value(json_object_get(rec, "logMaxFile"));
+	json_decref(rec);
+	/* rotated files first, oldest first */
+	for (int i = maxf - 1; i >= 0; i--) {
+		cleanup_free char *p = i ? xasprintf("%s.%d", path, i) : xstrdup(path);
+		cleanup_fclose FILE *rf = fopen(p, "re");
+
+		while (rf && getline(&line, &lcap, rf) > 0) {
+			if (rn == cap) {
+				cap = cap ? 2 * cap : 256;
+				ring = xrealloc(ring, cap * sizeof(*ring));
+			}
+			ring[rn++] = xstrdup(line);
+		}
+		if (i == 0 && rf) {
+			f = rf;
+			rf = NULL;
+		}
+	}
+	for (size_t i = 0; i < rn; i++) {
+		struct logline l;
+
+		if ((o->tail < 0 || i + (size_t)o->tail >= rn) &&
+		    parse_log_line(ring[i], k8s, &l) == 0) {
+			emit(&l, o->timestamps);
+			free(l.ts);
+			free(l.text);
+		}
+		free(ring[i]);
+	}
+	free(ring);
+	while (o->follow) {
+		struct cabin_err *e = NULL;
+		json_t *r = NULL;
+		int done;
+
+		clearerr(f ? f : stdin);
+		while (f && getline(&line, &lcap, f) > 0) {
+			struct logline l;
+
+			if (parse_log_line(line, k8s, &l) == 0) {
+				emit(&l, o->timestamps);
+				free(l.ts);
+				free(l.text);
+			}
+		}
+		if (box_load(data_root, id, &r, &e) < 0) {
+			cabin_err_release(&e);
+			break;
+		}
+		done = strcmp(box_status(r), "running") != 0;
+		json_decref(r);
+		if (done) {
+			/* the last lines were written before the record changed */
+			while (f && getline(&line, &lcap, f) > 0) {
+				struct logline l;
+
+				if (parse_log_line(line, k8s, &l) == 0) {
+					emit(&l, o->timestamps);
+					free(l.ts);
+					free(l.text);
+				}
+			}
+			break;
+		}
+		if (!f)
+			f = fopen(path, "re");
+		usleep(50000);
+	}
+	free(line);
+	return 0;
+}
+
+/* ---- exec ---- */
+
+int box_exec(const char *data_root, const char *id, char **argv, char **env, const char *workdir,
+	     const char *user, int tty, int detach, struct cabin_err **err)
+{
+	cleanup_free char *rootfs = xasprintf("%s/containers/%s/rootfs", data_root, id);
+	cleanup_free char *home = NULL;
+	cleanup_close int rootfd = -1;
+	struct ctr_exec_opts eo = { 0 };
+	json_t *rec = NULL, *proc, *args = json_array(), *envj, *extra = NULL;
+	uid_t uid;
+	gid_t gid;
+	int ret;
+
+	if (box_load(data_root, id, &rec, err) < 0) {
+		json_decref(args);
+		return -1;
+	}
+	if (strcmp(box_status(rec), "running")) {
+		json_decref(rec);
+		json_decref(args);
+		return cabin_err_make(err, 0, "container `%.12s` is not running", id);
+	}
+	for (size_t i = 0; argv[i]; i++)
+		json_array_append_new(args, json_string(argv[i]));
+	envj = json_deep_copy(json_object_get(rec, "env"));
+	if (!envj)
+		envj = json_array();
+	for (size_t i = 0; env && env[i]; i++)
+		json_array_append_new(envj, json_string(env[i]));
+	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	proc = json_pack("{s:b,s:o,s:o,s:s}", "terminal", tty, "args", args, "env", envj, "cwd",
+			 workdir ? workdir : "/");
+	if (!workdir) {
+		/* the container's working directory, from its config.json */
+		cleanup_free char *cfgp =
+			xasprintf("%s/containers/%s/bundle/config.json", data_root, id);
+		json_t *spec = json_load_file(cfgp, 0, NULL);
+		json_t *p = json_object_get(spec, "process");
+
+		if (json_string_value(json_object_get(p, "cwd")))
+			json_object_set(proc, "cwd", json_object_get(p, "cwd"));
+		if (!user)
+			json_object_set(proc, "user", json_object_get(p, "user"));
+		json_object_set(proc, "capabilities", json_object_get(p, "capabilities"));
+		json_decref(spec);
+	}
+	if (user) {
+		if (rootfd < 0 ||
+		    box_user_resolve(rootfd, user, &uid, &gid, &extra, &home, err) < 0) {
+			json_decref(proc);
+			json_decref(rec);
+			return rootfd < 0 ? cabin_err_make(err, errno, "rootfs") : -1;
+		}
+		json_object_set_new(proc, "user",
+				    json_pack("{s:I,s:I,s:o}", "uid", (json_int_t)uid, "gid",
+					      (json_int_t)gid, "additionalGids", extra));
+	}
+	eo.root = json_string_value(json_object_get(rec, "runtimeRoot"));
+	eo.id = id;
+	eo.process = proc;
+	eo.detach = detach;
+	ret = ctr_exec(&eo, err);
+	json_decref(proc);
+	json_decref(rec);
+	return ret;
+}
+
+/* ---- inspect, df, prune ---- */
+
+json_t *box_inspect(json_t *rec)
+{
+	const char *st = box_status(rec);
+	int running = !strcmp(st, "running");
+
+	return json_pack(
+		"{s:O,s:O,s:O,s:O,s:{s:s,s:b,s:I,s:O*,s:O*,s:O*},s:{s:O,s:O,s:O*,s:b},"
+		"s:O*,s:{s:O*,s:O*,s:O*},s:O*,s:O,s:O}",
+		"Id", json_object_get(rec, "id"), "Name", json_object_get(rec, "name"), "Image",
+		json_object_get(rec, "image"), "Created", json_object_get(rec, "created"), "State",
+		"Status", st, "Running", running, "Pid",
+		(json_int_t)(running ? json_integer_value(json_object_get(rec, "pid")) : 0),
+		"ExitCode", json_object_get(rec, "exitCode"), "StartedAt",
+		json_object_get(rec, "startedAt"), "FinishedAt", json_object_get(rec, "finishedAt"),
+		"Config", "Image", json_object_get(rec, "imageName"), "Cmd",
+		json_object_get(rec, "cmd"), "Env", json_object_get(rec, "env"), "Tty",
+		json_is_true(json_object_get(rec, "tty")), "Mounts", json_object_get(rec, "mounts"),
+		"NetworkSettings", "Network", json_object_get(rec, "network"), "IPAddress",
+		json_object_get(rec, "ip"), "Ports", json_object_get(rec, "ports"), "LogPath",
+		json_object_get(rec, "logPath"), "GraphDriver", json_object_get(rec, "rootfsMode"),
+		"AutoRemove", json_object_get(rec, "autoRemove"));
+}
+
+static uint64_t du(const char *path)
+{
+	struct stat st;
+	uint64_t n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return (uint64_t)st.st_blocks * 512;
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		char *p;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		p = xasprintf("%s/%s", path, de->d_name);
+		n += du(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+void box_df(const char *data_root, size_t *total, size_t *running, uint64_t *size)
+{
+	json_t *all = box_list(data_root), *rec;
+	size_t i;
+
+	*total = json_array_size(all);
+	*running = 0;
+	*size = 0;
+	json_array_foreach(all, i, rec)
+	{
+		cleanup_free char *up = xasprintf("%s/containers/%s/upper", data_root,
+						  json_string_value(json_object_get(rec, "id")));
+
+		*running += !strcmp(box_status(rec), "running");
+		*size += du(up);
+	}
+	json_decref(all);
+}
+
+int box_prune(const char *data_root, uint64_t *freed)
+{
+	json_t *all = box_list(data_root), *rec;
+	size_t i;
+
+	json_array_foreach(all, i, rec)
+	{
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		struct cabin_err *e = NULL;
+
+		if (!id || !strcmp(box_status(rec), "running"))
+			continue;
+		{
+			cleanup_free char *up = xasprintf("%s/containers/%s/upper", data_root, id);
+
+			*freed += du(up);
+		}
+		if (box_rm(data_root, id, 0, &e) == 0)
+			printf("Deleted container: %s\n", id);
+		cabin_err_release(&e);
+	}
+	json_decref(all);
+	return 0;
+}

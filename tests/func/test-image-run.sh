@@ -1,0 +1,149 @@
+#!/bin/bash
+# test-image-run.sh - `cabin container run` of an image pulled from a loopback registry,
+# side by side with `podman run` of the same image (runc, private storage): the files, the
+# environment and the working directory a shell sees must be the same. Then the image
+# config's defaults under the run options, detached containers with logs, ps, exec, stop,
+# wait and rm, volumes, the copy fallback without overlayfs, and the errors.
+# Containers run with --network none: the bridge is tests/func/test-net*.sh's business.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/img-lib.sh"
+
+require_root
+require_cmd docker-registry skopeo python3 zstd curl busybox podman script
+at_exit registry_stop_all
+
+plan 40
+
+D=$T/data
+R=$T/run
+cab() { "$CABIN" --data-root "$D" --root "$R" "$@"; }
+crun() { cab container run --network none "$@"; }
+cleanup_ctrs() {
+	local c
+	for c in $(cab container ps -aq 2>/dev/null); do cab container rm -f "$c"; done
+}
+at_exit cleanup_ctrs
+
+registry_start open
+REG=$REG_open
+mkimage "$T/img" >/dev/null
+push "$T/img" "$REG/cabin/test:v1"
+IMG=$REG/cabin/test:v1
+cab image pull -q "$IMG" >/dev/null 2>"$T/err"
+ok "the image is pulled" test $? -eq 0
+
+out=$(crun --rm "$IMG" 2>&1)
+assert_eq "$out" "hello from the image
+FOO=bar baz" "container run --rm IMAGE prints what the image's Cmd prints"
+
+# The same view as podman's.
+SHOW='pwd; env | grep -v -E "^(HOSTNAME|container|TERM)=" | sort; id; cd /;
+find data opq bin etc home root tmp ! -type d -exec stat -c "%n %f %u:%g %s %h %Y" {} +;
+find data opq bin etc home root tmp -type d -exec stat -c "%n %f %u:%g" {} +'
+filter() { grep -v -E "^etc/(hosts|hostname|resolv.conf|mtab) " | sort; }
+crun --rm "$IMG" sh -c "$SHOW" 2>&1 | filter >"$T/cabin.txt"
+mkdir -p "$T/pm"
+cat >"$T/pm/containers.conf" <<EOF
+[containers]
+netns = "none"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$T/pm/events.log"
+static_dir = "$T/pm/storage/libpod"
+tmp_dir = "$T/pm/tmp"
+EOF
+PM=(podman --root "$T/pm/storage" --runroot "$T/pm/run" --storage-driver vfs
+	--cgroup-manager cgroupfs --events-backend file --runtime "$(command -v runc)")
+pm() { CONTAINERS_CONF=$T/pm/containers.conf timeout 120 "${PM[@]}" "$@"; }
+pm_cleanup() {
+	pm rm -af -t 0
+	pm rmi -af
+}
+at_exit pm_cleanup
+pm pull -q --tls-verify=false "$IMG" >/dev/null 2>&1
+pm run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$IMG" \
+	sh -c "$SHOW" 2>&1 | filter >"$T/podman.txt"
+ok "podman runs the same image" test "$(wc -l <"$T/podman.txt")" -gt 250
+d=$(diff "$T/podman.txt" "$T/cabin.txt")
+assert_eq "$d" "" "files, environment, user and working directory are those podman shows"
+assert_contains "$(cat "$T/cabin.txt")" "data/h2 81a4 0:0 12 2" "the hard link is one inode"
+assert_not_contains "$(cat "$T/cabin.txt")" "data/a " "the whiteout hides /data/a"
+assert_not_contains "$(cat "$T/cabin.txt")" "opq/old1" "the opaque directory hides the lower files"
+
+# The same without overlayfs: the copy fallback.
+CABIN_NO_OVERLAY=1 crun --rm "$IMG" sh -c "$SHOW" 2>&1 | filter >"$T/copy.txt"
+d=$(diff "$T/cabin.txt" "$T/copy.txt" | grep '^[<>]' | grep -v -E '^[<>] (data|etc|bin|opq|home|root|tmp) 41')
+assert_eq "$d" "" "the copy fallback shows the same files"
+
+# The image's defaults under the run options.
+assert_eq "$(crun --rm -e FOO=over -e NEW=1 "$IMG" sh -c 'echo $FOO $NEW $EMPTY.')" "over 1 ." \
+	"-e overrides and adds to the image's Env"
+printf 'A=from-file\n# comment\nB=2\n' >"$T/envf"
+assert_eq "$(crun --rm --env-file "$T/envf" "$IMG" sh -c 'echo $A $B')" "from-file 2" "--env-file"
+assert_eq "$(crun --rm -w /tmp/new/dir "$IMG" pwd)" "/tmp/new/dir" "-w, created when missing"
+assert_contains "$(crun --rm -u app "$IMG" id)" "uid=1000(app) gid=1000(app) groups=50(staff)" \
+	"-u NAME: uid, gid and groups from the image's /etc/passwd and /etc/group"
+assert_eq "$(crun --rm -u 1000:50 "$IMG" sh -c 'id -u; id -g; echo $HOME')" "1000
+50
+/home/app" "-u UID:GID, HOME from /etc/passwd"
+err=$(crun --rm -u nobody "$IMG" true 2>&1)
+assert_contains "$err" "user \`nobody\`: not found in the image's /etc/passwd" "an unknown user"
+assert_eq "$(crun --rm --entrypoint /bin/echo "$IMG" a b)" "a b" "--entrypoint"
+crun --rm "$IMG" sh -c 'exit 7'
+assert_eq "$?" 7 "the exit status passes through"
+k=$(crun -d "$IMG" sleep 60)
+cab container kill "$k" >/dev/null
+assert_eq "$(cab container wait "$k")" 137 "container kill: SIGKILL, exit status 128+9"
+cab container rm "$k" >/dev/null
+assert_eq "$(echo piped | crun --rm -i "$IMG" cat)" "piped" "-i passes stdin"
+out=$(script -qec "$CABIN --data-root $D --root $R container run --rm --network none -t $IMG sh -c 'test -t 0 && echo tty'" /dev/null | tr -d '\r')
+assert_eq "$out" "tty" "-t gives the process a terminal"
+err=$(crun --rm --read-only "$IMG" touch /x 2>&1)
+assert_contains "$err" "Read-only file system" "--read-only"
+
+# Volumes: named, bind, read-only, tmpfs.
+cab volume create vol1 >/dev/null
+crun --rm -v vol1:/v "$IMG" sh -c 'echo kept >/v/f'
+assert_eq "$(crun --rm -v vol1:/v:ro "$IMG" cat /v/f)" "kept" "a named volume keeps its data"
+err=$(crun --rm -v vol1:/v:ro "$IMG" touch /v/g 2>&1)
+assert_contains "$err" "Read-only file system" "a volume mounted :ro"
+mkdir -p "$T/host"
+echo from-host >"$T/host/f"
+assert_eq "$(crun --rm -v "$T/host:/h" "$IMG" cat /h/f)" "from-host" "a bind mount"
+assert_eq "$(crun --rm --mount "type=bind,source=$T/host,target=/h,readonly" "$IMG" \
+	sh -c 'cat /h/f; touch /h/x 2>/dev/null || echo ro')" "from-host
+ro" "--mount type=bind,readonly"
+assert_contains "$(crun --rm --tmpfs /scratch "$IMG" grep ' /scratch ' /proc/mounts)" "tmpfs" \
+	"--tmpfs"
+assert_contains "$(cab volume ls)" "vol1" "volume ls"
+assert_contains "$(cab volume rm vol1)" "vol1" "volume rm"
+
+# Detached: logs, ps, exec, stop, wait, rm.
+id=$(crun -d --name web "$IMG" sh -c 'echo out; echo err >&2; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done')
+assert_eq "${#id}" 64 "run -d prints the container ID and returns"
+sleep 0.5
+assert_contains "$(cab container ps)" "web" "ps lists it"
+assert_eq "$(cab container logs web 2>/dev/null)" "out" "logs: stdout"
+assert_eq "$(cab container logs web 2>&1 >/dev/null)" "err" "logs: stderr separately"
+assert_eq "$(cab container exec web cat /data/b)" "file b v2" "exec in the running container"
+err=$(crun -d --name web "$IMG" true 2>&1)
+assert_contains "$err" "the container name \`web\` is already in use" "a name in use: a clear error"
+assert_eq "$(cab container ps -a | grep -c ' web$')" 1 "and nothing was left by the refused run"
+cab container stop -t 5 web >/dev/null
+assert_eq "$(cab container wait web)" 0 "stop sends the StopSignal; the trap exits 0"
+assert_contains "$(cab container logs web 2>/dev/null)" "bye" "the log has the output up to the end"
+assert_contains "$(cab container inspect web)" '"Status": "exited"' "inspect shows it exited"
+cab container rm web >/dev/null
+assert_eq "$(ls "$D/containers" "$D/names" | grep -c .)" 2 "rm leaves no container directory or name"
+assert_eq "$(grep -c "$D/containers" /proc/self/mountinfo)" 0 "no rootfs mount is left"
+
+# The monitor outlives the CLI; k8s-file logs with rotation.
+id=$(crun -d --log-driver k8s-file --log-opt max-size=2k --log-opt max-file=2 "$IMG" \
+	sh -c 'i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done')
+cab container wait "$id" >/dev/null
+assert_contains "$(cat "$D/containers/$id/ctr.log")" "stdout F line 199" "k8s-file log lines"
+ok "the log was rotated at max-size" test -s "$D/containers/$id/ctr.log.1"
+assert_eq "$(cab container logs --tail 1 "$id")" "line 199" "logs --tail 1"
+cab container rm "$id" >/dev/null
+done_testing
