@@ -238,6 +238,8 @@ struct create_ctx {
 	struct ctr_cgroup *cg;
 	struct ctr_state st;
 	int userns;
+	int placed;    /* init side: the runtime has put us in our cgroups */
+	int cgns_done; /* init side: the new cgroup namespace exists */
 	sigset_t oldmask;
 };
 
@@ -267,28 +269,9 @@ static json_t *child_state_json(struct create_ctx *c, pid_t hostpid, const char 
 }
 
 /*
- * The runtime places the init in its cgroups while the init builds its filesystem. A
- * cgroup mount (it binds the container's own cgroup directories, read from
- * /proc/self/cgroup) and a new cgroup namespace need that placement done first.
- */
-static int wait_placed(struct create_ctx *c, struct cabin_err **err)
-{
-	const struct ctr_spec *s = c->spec;
-	int need = !!(s->ns_new & CLONE_NEWCGROUP);
-
-	for (size_t i = 0; i < s->n_mounts && !need; i++)
-		need = s->mounts[i].kind == CTR_MOUNT_CGROUP;
-	if (!need)
-		return 0;
-	if (ctr_sync_send(c->sync[1], CTR_SYNC_PLACED_REQ, 0, NULL, -1) < 0)
-		return cabin_err_make(err, EPIPE, "runtime went away");
-	return child_wait(c->sync[1], CTR_SYNC_PLACED, NULL, err);
-}
-
-/*
  * A new cgroup namespace is rooted at the cgroup of the process that creates it, so the
- * init creates it only once the runtime has moved it into the container's cgroup
- * (wait_placed); clone(2) and the first unshare(2) leave it out. Otherwise /proc/self/cgroup inside
+ * init creates it only once the runtime has moved it into the container's cgroup;
+ * clone(2) and the first unshare(2) leave it out. Otherwise /proc/self/cgroup inside
  * reads "/../<container>" and a cgroup mount shows the runtime's cgroup.
  */
 static int enter_cgroup_ns(const struct ctr_spec *s, struct cabin_err **err)
@@ -296,6 +279,35 @@ static int enter_cgroup_ns(const struct ctr_spec *s, struct cabin_err **err)
 	if ((s->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		return cabin_err_make(err, errno, "unshare the cgroup namespace");
 	return 0;
+}
+
+/*
+ * The runtime places the init in its cgroups while the init builds its filesystem: the
+ * first write to a cgroup.procs waits for an RCU grace period, and the mounts before the
+ * first cgroup mount proceed meanwhile. A cgroup mount (it binds the container's own
+ * cgroup directories, read from /proc/self/cgroup), the cgroup namespace and anything
+ * of the container itself wait for the placement here; it is asked for once.
+ */
+static int child_placed(struct create_ctx *c, struct cabin_err **err)
+{
+	if (!c->placed) {
+		if (ctr_sync_send(c->sync[1], CTR_SYNC_PLACED_REQ, 0, NULL, -1) < 0)
+			return cabin_err_make(err, EPIPE, "runtime went away");
+		if (child_wait(c->sync[1], CTR_SYNC_PLACED, NULL, err) < 0)
+			return -1;
+		c->placed = 1;
+	}
+	if (!c->cgns_done) {
+		if (enter_cgroup_ns(c->spec, err) < 0)
+			return -1;
+		c->cgns_done = 1;
+	}
+	return 0;
+}
+
+static int child_placed_cb(void *arg, struct cabin_err **err)
+{
+	return child_placed(arg, err);
 }
 
 /* Namespaces joined by path, or a time namespace: setns, unshare, fork the init. */
@@ -404,11 +416,10 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (c->userns && !s->ns_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cabin_err_make(err, errno, "become root in the user namespace");
-	if (wait_placed(c, err) < 0 || enter_cgroup_ns(s, err) < 0)
+	if (!own_mnt && child_placed(c, err) < 0)
 		return -1;
-
 	if (own_mnt) {
-		rootfd = ctr_rootfs_prepare(s, c->userns, err);
+		rootfd = ctr_rootfs_prepare(s, c->userns, child_placed_cb, c, err);
 		if (rootfd < 0)
 			return -1;
 	}
@@ -417,8 +428,18 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	if (s->domainname && *s->domainname &&
 	    setdomainname(s->domainname, strlen(s->domainname)) < 0)
 		return cabin_err_make(err, errno, "setdomainname `%s`", s->domainname);
-	if (ctr_sync_send(sock, CTR_SYNC_HOOKS_REQ, 0, NULL, -1) < 0 ||
-	    child_wait(sock, CTR_SYNC_HOOKS_DONE, NULL, err) < 0)
+	/*
+	 * The runtime answers HOOKS_REQ, like PLACED_REQ, only once the init is placed; without
+	 * prestart or createRuntime hooks, one round trip fewer.
+	 */
+	if (ctr_hooks_present(s->hooks, "prestart") ||
+	    ctr_hooks_present(s->hooks, "createRuntime")) {
+		if (ctr_sync_send(sock, CTR_SYNC_HOOKS_REQ, 0, NULL, -1) < 0 ||
+		    child_wait(sock, CTR_SYNC_HOOKS_DONE, NULL, err) < 0)
+			return -1;
+		c->placed = 1;
+	}
+	if (child_placed(c, err) < 0)
 		return -1;
 	/*
 	 * From here on nothing but the container's own hooks sees the init, and once it is
@@ -644,7 +665,7 @@ static int effective_resources(const struct ctr_spec *s, json_t **out, struct ca
  * GO goes first so the init builds its filesystem while we place it: the first write
  * to a cgroup.procs waits for an RCU grace period (cgroup_threadgroup_rwsem), often
  * the largest single cost of a start. The init cannot run anything of the container
- * before it is placed: its next step (HOOKS_REQ) is answered only after this.
+ * before it is placed: it waits for PLACED (or HOOKS_DONE), answered only after this.
  */
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {

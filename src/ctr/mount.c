@@ -359,9 +359,12 @@ static char *host_cgroup_dir(const char *opts, const char *path)
 }
 
 /*
- * In a user namespace without a cgroup namespace of its own, no cgroup filesystem can
- * be mounted: bind the container's directory from the host's mount of the hierarchy
- * instead, read-only when the mount asks for it (runc does the same).
+ * Without a cgroup namespace of its own, bind the container's directory from the host's
+ * mount of the hierarchy, read-only when the mount asks for it (runc does the same). In a
+ * user namespace no cgroup filesystem can be mounted at all; elsewhere this also spares a
+ * fresh mount and its unmount per hierarchy: every unmount waits for an RCU grace period
+ * (namespace_unlock()), which made them the largest cost of `create`.
+ * Returns 1 when bound, 0 when the host does not mount that hierarchy.
  */
 static int cgroup_bind_host(int dir, const char *name, const char *opts, const char *path,
 			    const struct ctr_mount *m, struct cabin_err **err)
@@ -371,7 +374,7 @@ static int cgroup_bind_host(int dir, const char *name, const char *opts, const c
 	struct mount_attr attr = { 0 };
 
 	if (!src)
-		return 0; /* not mounted on the host: an empty directory */
+		return 0;
 	tree = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", src, m->dest,
@@ -385,7 +388,7 @@ static int cgroup_bind_host(int dir, const char *name, const char *opts, const c
 	if (sys_move_mount(tree, "", dir, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return cabin_err_make(err, errno, "bind cgroup `%s` on `%s/%s`", src, m->dest,
 				      name);
-	return 0;
+	return 1;
 }
 
 static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
@@ -395,6 +398,7 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 	cleanup_fclose FILE *f = NULL;
 	unsigned long fl = m->flags & ~MS_RDONLY;
 	char p[64], line[4096];
+	int cgns = !!((spec->ns_new | spec->ns_joined) & CLONE_NEWCGROUP), bound;
 
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
@@ -436,17 +440,21 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		fdpath(p, sizeof(p), sub);
 		/*
 		 * cgroup v1 hierarchies can only be mounted from the initial user namespace,
-		 * or from the user namespace that owns the cgroup namespace
+		 * or from the user namespace that owns the cgroup namespace: in a user
+		 * namespace without one, a hierarchy the host does not mount stays empty
 		 */
-		if (userns && !((spec->ns_new | spec->ns_joined) & CLONE_NEWCGROUP)) {
-			if (cgroup_bind_host(target, name, opts, c2 + 1, m, err) < 0)
+		bound = 0;
+		if (!cgns) {
+			bound = cgroup_bind_host(target, name, opts, c2 + 1, m, err);
+			if (bound < 0)
 				return -1;
-			continue;
+			if (!bound && userns)
+				continue;
 		}
-		if (mount("cgroup", p, opts ? "cgroup" : "cgroup2", m->flags, opts) < 0)
+		if (!bound && mount("cgroup", p, opts ? "cgroup" : "cgroup2", m->flags, opts) < 0)
 			return cabin_err_make(err, errno, "mount cgroup `%s` on `%s/%s`",
 					      opts ? opts : "cgroup2", m->dest, name);
-		if (cgroup_own_dir(target, name, c2 + 1, m->dest, err) < 0)
+		if (!bound && cgroup_own_dir(target, name, c2 + 1, m->dest, err) < 0)
 			return -1;
 		/* cpu,cpuacct is also reachable as cpu and cpuacct, as on the host */
 		if (opts && strchr(name, ',')) {
@@ -656,7 +664,9 @@ static int make_devices(const struct ctr_spec *spec, int rootfd, int userns, str
 	return 0;
 }
 
-int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err **err)
+int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns,
+		       int (*before_cgroup)(void *arg, struct cabin_err **err), void *arg,
+		       struct cabin_err **err)
 {
 	cleanup_close int rootfd = -1;
 	unsigned long prop = MS_SLAVE;
@@ -682,7 +692,9 @@ int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err
 			ret = mount_bind(spec, rootfd, m, err);
 			break;
 		case CTR_MOUNT_CGROUP:
-			ret = mount_cgroup(spec, rootfd, m, userns, err);
+			ret = before_cgroup ? before_cgroup(arg, err) : 0;
+			if (ret >= 0)
+				ret = mount_cgroup(spec, rootfd, m, userns, err);
 			break;
 		case CTR_MOUNT_FS:
 		default:

@@ -16,9 +16,13 @@ struct ctr_spec;
  * resolved under the rootfs with openat2(RESOLVE_IN_ROOT), so a symlink in the image
  * never leads a mount outside it.
  * @userns: the container has its own user namespace (devices are bind-mounted then)
+ * @before_cgroup: if not NULL, called (with @arg) before each cgroup mount: those read
+ *	the init's own cgroups, so the runtime must have placed it by then
  * Return: a directory fd of the new root (for ctr_rootfs_pivot), or <0.
  */
-int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns, struct cabin_err **err);
+int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns,
+		       int (*before_cgroup)(void *arg, struct cabin_err **err), void *arg,
+		       struct cabin_err **err);
 
 /**
  * ctr_mount_prepare_idmaps() - in the runtime, before clone: a user namespace for each

@@ -104,6 +104,24 @@ ok "delete after the teardown kill" rt delete $PFX-ka
 nok "kill --all after delete fails: no such container" rt kill --all $PFX-ka 9
 cp "$T/config.saved" "$B/config.json"
 
+# The cost of a start: every unmount waits for an RCU grace period, and every message
+# between runtime and init for a wake-up. The cgroup hierarchies are binds (no mount and
+# unmount each); without prestart/createRuntime hooks no HOOKS round trip.
+if command -v strace >/dev/null; then
+	args "$B" /init exit 0
+	cp "$B/config.json" "$T/config.saved"
+	# without a cgroup namespace the hierarchies show the container's own directories
+	cfg "$B" 'c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if n["type"]!="cgroup"]'
+	strace -f -qq -e trace=umount2,sendmsg -o "$T/cost.trace" "$CABIN" --root "$STATE" run -b "$B" $PFX-cost >/dev/null 2>&1
+	assert_eq "$(grep -c 'umount2(' "$T/cost.trace")" 1 "run unmounts only the old root"
+	assert_eq "$(grep -c 'sendmsg(' "$T/cost.trace")" 5 "run: GO, PLACED_REQ, PLACED, READY, ACK and nothing more"
+	rt delete --force $PFX-cost
+	cp "$T/config.saved" "$B/config.json"
+else
+	skip "strace is not installed"
+	skip "strace is not installed"
+fi
+
 # --preserve-fds: fd 3 of the caller reaches the process, and only with the option
 echo preserved >"$T/fd3"
 args "$B" /init cat /proc/self/fd/3
