@@ -247,15 +247,124 @@ static int is_denormal(const uint8_t *p, unsigned int w)
 	}
 }
 
+/* how an element was computed, for the precision flag of unmasked overflow/underflow */
+enum elem_kind { K_NONE, K_ADD, K_SUB, K_MUL, K_DIV, K_CVT };
+
+/* the element of @w bytes at @p as sign, integer significand @m and exponent: m * 2^e */
+static void elem_decode(const uint8_t *p, unsigned int w, int daz, int *sign, uint64_t *m, int *e)
+{
+	uint64_t v = 0;
+	unsigned int ebits = w == 4 ? 8 : 11, fbits = w == 4 ? 23 : 52;
+	int bias = w == 4 ? 127 : 1023;
+	uint64_t frac, ex;
+
+	memcpy(&v, p, w);
+	*sign = (int)(v >> (8 * w - 1));
+	frac = v & ((1ULL << fbits) - 1);
+	ex = (v >> fbits) & ((1ULL << ebits) - 1);
+	if (ex == 0) {
+		*m = daz ? 0 : frac;
+		*e = 1 - bias - (int)fbits;
+	} else {
+		*m = frac | 1ULL << fbits;
+		*e = (int)ex - bias - (int)fbits;
+	}
+}
+
+static int sigbits(unsigned __int128 x)
+{
+	uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
+	int len = hi ? 128 - __builtin_clzll(hi) : 64 - __builtin_clzll(lo);
+	int tz = lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll(hi);
+
+	return len - tz;
+}
+
+/*
+ * Whether the exact result of @kind on the elements at @a and @b (@win bytes
+ * each) needs more than @prec significand bits: inexact when rounded with an
+ * unbounded exponent.
+ */
+static int inexact_unbounded(enum elem_kind kind, const uint8_t *a, const uint8_t *b,
+			     unsigned int win, int prec, int daz)
+{
+	int sa, sb, ea, eb;
+	uint64_t ma, mb;
+
+	elem_decode(a, win, daz, &sa, &ma, &ea);
+	if (kind == K_CVT)
+		return ma && sigbits(ma) > prec;
+	elem_decode(b, win, daz, &sb, &mb, &eb);
+	switch (kind) {
+	case K_MUL:
+		return ma && mb && sigbits((unsigned __int128)ma * mb) > prec;
+	case K_DIV: {
+		uint64_t odd;
+
+		if (!ma || !mb)
+			return 0;
+		odd = mb >> __builtin_ctzll(mb);
+		return (ma % odd) != 0 || sigbits(ma / odd) > prec;
+	}
+	case K_ADD:
+	case K_SUB: {
+		unsigned __int128 x, y, sum;
+
+		if (kind == K_SUB)
+			sb ^= 1;
+		if (!ma || !mb)
+			return 0;
+		if (ea < eb) {
+			int t = ea;
+			uint64_t tm = ma;
+
+			ea = eb;
+			eb = t;
+			ma = mb;
+			mb = tm;
+			t = sa;
+			sa = sb;
+			sb = t;
+		}
+		if (ea - eb > 64)
+			return 1; /* the small addend lies wholly below the large one's last bit */
+		x = (unsigned __int128)ma << (ea - eb);
+		y = mb;
+		sum = sa == sb ? x + y : x > y ? x - y : y - x;
+		return sum && sigbits(sum) > prec;
+	}
+	case K_NONE:
+	case K_CVT:
+		break;
+	}
+	return 0;
+}
+
 /*
  * What one result element records when underflow or overflow is unmasked:
- * underflow on any tiny result, exact or not, and no precision flag with an
- * unmasked underflow or overflow.
+ * underflow on any tiny result, exact or not (FTZ does not apply), overflow
+ * as such, and in both cases the precision flag only when the result rounded
+ * with an unbounded exponent is inexact.
  */
-static uint32_t elem_flags(uint32_t fl, const uint8_t *res, unsigned int w, uint32_t mxcsr)
+static uint32_t elem_flags(uint32_t fl, const uint8_t *res, unsigned int wout, uint32_t mxcsr,
+			   enum elem_kind kind, const uint8_t *a, const uint8_t *b,
+			   unsigned int win)
 {
-	if (!(mxcsr & MXCSR_UM) && !(fl & MXCSR_UE) && is_denormal(res, w))
-		fl |= MXCSR_UE;
+	const uint32_t pre = MXCSR_IE | MXCSR_DE | MXCSR_ZE;
+	int tiny = (fl & MXCSR_UE) || is_denormal(res, wout);
+	int prec = wout == 4 ? 24 : 53, daz = (mxcsr & MXCSR_DAZ) != 0;
+
+	if (kind == K_NONE) {
+		if (!(mxcsr & MXCSR_UM) && !(fl & MXCSR_UE) && is_denormal(res, wout))
+			fl |= MXCSR_UE;
+		return fl;
+	}
+	if (!(mxcsr & MXCSR_UM) && tiny && !(fl & MXCSR_OE))
+		return (fl & pre) | MXCSR_UE |
+		       (inexact_unbounded(kind, a, b, win, prec, daz) ? MXCSR_PE : 0);
+	if (!(mxcsr & MXCSR_OM) && (fl & MXCSR_OE))
+		return (fl & pre) | MXCSR_OE |
+		       (inexact_unbounded(kind, a, b, win, prec, daz) ? MXCSR_PE : 0);
 	return fl;
 }
 
@@ -273,9 +382,33 @@ static void neutral(union emu_xmm *x, unsigned int off, unsigned int w)
 	}
 }
 
+static enum elem_kind elem_kind_of(enum ssefp_op op, unsigned int i)
+{
+	switch ((int)op) {
+	case SSEFP_ADD:
+	case SSEFP_HADD:
+		return K_ADD;
+	case SSEFP_SUB:
+	case SSEFP_HSUB:
+		return K_SUB;
+	case SSEFP_ADDSUB:
+		return (i & 1) ? K_ADD : K_SUB;
+	case SSEFP_MUL:
+		return K_MUL;
+	case SSEFP_DIV:
+		return K_DIV;
+	case SSEFP_CVT_PD2PS:
+	case SSEFP_CVT_SD2SS:
+		return K_CVT;
+	default:
+		return K_NONE;
+	}
+}
+
 uint32_t emu_ssefp_arith(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
 			 const union emu_xmm *s, uint8_t imm, uint32_t mxcsr)
 {
+	const uint8_t *ea, *eb;
 	union emu_xmm r = *d;
 	uint32_t fl = run_masked(op, fmt, &r, s, imm, mxcsr), all = 0;
 	unsigned int win = (fmt == SSEFP_PS || fmt == SSEFP_SS) ? 4 : 8, wout = win, n;
@@ -292,7 +425,7 @@ uint32_t emu_ssefp_arith(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
 	case SSEFP_HSUB:
 		break;
 	case SSEFP_DP:
-		fl = elem_flags(fl, r.b, win, mxcsr);
+		fl = elem_flags(fl, r.b, win, mxcsr, K_NONE, NULL, NULL, win);
 		goto done;
 	case SSEFP_CVT_PD2PS:
 	case SSEFP_CVT_SD2SS:
@@ -316,7 +449,9 @@ uint32_t emu_ssefp_arith(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
 		goto done; /* no overflow or underflow possible */
 	}
 	if (fmt == SSEFP_SS || fmt == SSEFP_SD) {
-		fl = elem_flags(fl, r.b, wout, mxcsr);
+		/* a conversion's one input is the source */
+		fl = elem_flags(fl, r.b, wout, mxcsr, elem_kind_of(op, 0),
+				op == SSEFP_CVT_SD2SS ? s->b : d->b, s->b, win);
 		goto done;
 	}
 	/* packed: the flags of each result element on its own (the others fed 1.0) */
@@ -342,10 +477,20 @@ uint32_t emu_ssefp_arith(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
 				neutral(&s2, k * win, win);
 		}
 		r2 = d2;
-		if (op == SSEFP_CVT_PD2PS && i >= 2)
-			break;
+		if (op == SSEFP_HADD || op == SSEFP_HSUB) {
+			unsigned int half = n / 2, pair = (i % half) * 2;
+			const union emu_xmm *src = i < half ? d : s;
+
+			ea = &src->b[pair * win];
+			eb = &src->b[(pair + 1) * win];
+		} else if (op == SSEFP_CVT_PD2PS) {
+			ea = eb = &s->b[i * win];
+		} else {
+			ea = &d->b[i * win];
+			eb = &s->b[i * win];
+		}
 		all |= elem_flags(run_masked(op, fmt, &r2, &s2, imm, mxcsr), &r.b[i * wout], wout,
-				  mxcsr);
+				  mxcsr, elem_kind_of(op, i), ea, eb, win);
 	}
 	fl = all;
 done:

@@ -7,11 +7,12 @@
  * XMM data. Every function computes under the guest's MXCSR rounding
  * control, DAZ and FTZ with all exceptions treated as masked, and returns
  * the exception flags (MXCSR_IE..MXCSR_PE) the processor records under the
- * guest's masks (an unmasked underflow is reported for exact tiny results too,
- * and an unmasked overflow or underflow does not report inexact); the caller
- * decides from the masks whether the result is committed or #XM is raised. On an x86-64 host
- * (ssefp-x86.c) the host instruction runs under that MXCSR, which is exact by construction; another
- * host provides the same functions in software.
+ * guest's masks (an unmasked underflow is reported for exact tiny results
+ * too, and with an unmasked overflow or underflow, inexact means inexact
+ * with an unbounded exponent); the caller decides from the masks whether
+ * the result is committed or #XM is raised. On an x86-64 host (ssefp-x86.c)
+ * the host instruction runs under that MXCSR, which is exact by
+ * construction; another host provides the same functions in software.
  */
 #include <stdint.h>
 
