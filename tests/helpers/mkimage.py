@@ -137,6 +137,8 @@ def main():
     ap.add_argument("--arch", default="amd64")
     ap.add_argument("--evil")
     ap.add_argument("--big", type=int, default=0)
+    ap.add_argument("--gzip-only", action="store_true",
+                    help="no zstd layer (docker-archive cannot hold one)")
     ap.add_argument("--salt", default="", help="makes the zstd layer unique")
     ap.add_argument("--multiarch", action="store_true",
                     help="tag an index of this image and an arm64 twin")
@@ -153,7 +155,7 @@ def main():
         return "sha256:" + d, len(data)
 
     raw = [layer1(a.busybox), layer2(), layer3(a.salt)]
-    comp = ["gzip", "gzip", "zstd"]
+    comp = ["gzip", "gzip", "gzip" if a.gzip_only else "zstd"]
     if a.big:
         raw.append(layer_big(a.big))
         comp.append("gzip")

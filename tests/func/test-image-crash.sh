@@ -1,0 +1,61 @@
+#!/bin/bash
+# test-image-crash.sh - kill -9 during `image pull` at random points, 20 times: each next
+# pull succeeds (resuming what was downloaded), and `system df` shows no orphaned blob or
+# layer and no temporary file. The image has a 24 MB incompressible layer so that the
+# kills land in the download, in the digest check and in the unpacking.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/img-lib.sh"
+
+require_root
+require_cmd docker-registry skopeo python3 zstd curl busybox
+at_exit registry_stop_all
+
+ROUNDS=${CABIN_CRASH_ROUNDS:-20}
+plan $((ROUNDS * 2 + 3))
+
+D=$T/data
+cab() { "$CABIN" --data-root "$D" "$@"; }
+clean_df() {
+	local df
+	df=$(cab system df | tail -1)
+	[ "$df" = "Orphaned: 0 blobs, 0 layers (0B); temporary: 0 (0B)" ] || { echo "#   $df"; return 1; }
+}
+
+registry_start open
+IMG=$REG_open/cabin/big:v1
+mkimage "$T/img" --big 24 >/dev/null
+push "$T/img" "$IMG"
+t0=$EPOCHREALTIME
+cab image pull -q "$IMG" >/dev/null 2>&1
+ok "a first, uninterrupted pull" test $? -eq 0
+t1=$EPOCHREALTIME
+# kill points: uniform over the time a whole pull takes
+span_us=$(( (${t1/./} - ${t0/./}) ))
+echo "# a whole pull takes $((span_us / 1000)) ms"
+want=$(cab image inspect "$IMG" | grep '"Id"')
+cab image rm "$IMG" >/dev/null
+cab system prune -a >/dev/null
+
+interrupted=0 resumed=0
+for i in $(seq "$ROUNDS"); do
+	"$CABIN" --data-root "$D" image pull -q "$IMG" >/dev/null 2>&1 &
+	pid=$!
+	us=$(( (RANDOM * 32768 + RANDOM) % (span_us + 1) ))
+	sleep "$(printf '%d.%06d' $((us / 1000000)) $((us % 1000000)))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	cab images -q | grep -q . || interrupted=$((interrupted + 1))
+	out=$(cab image pull "$IMG" 2>&1)
+	rc=$?
+	case $out in *"resuming at"* | *"already downloaded"*) resumed=$((resumed + 1)) ;; esac
+	ok "round $i (killed after $((us / 1000)) ms): the next pull succeeds" test $rc -eq 0
+	ok "round $i: no orphaned blob, layer or temporary file" clean_df
+	got=$(cab image inspect "$IMG" 2>/dev/null | grep '"Id"')
+	[ "$got" = "$want" ] || echo "#   round $i: image $got, expected $want"
+	cab image rm "$IMG" >/dev/null
+	cab system prune -a >/dev/null
+done
+echo "# $interrupted of $ROUNDS pulls were killed before they finished; $resumed next pulls reused what was downloaded"
+ok "at least a quarter of the kills interrupted a pull" test $interrupted -ge $((ROUNDS / 4))
+ok "some pulls resumed a killed pull's download" test $resumed -ge 1
+done_testing
