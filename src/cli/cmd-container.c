@@ -528,7 +528,7 @@ static int container_ps(int argc, char **argv, struct cabin_err **err)
 	}
 	all = box_list(data_root());
 	if (!quiet)
-		printf("%-12s  %-28s  %-24s  %-14s  %-20s  %-20s  %s\n", "CONTAINER ID", "IMAGE",
+		printf("%-12s  %-36s  %-24s  %-14s  %-20s  %-20s  %s\n", "CONTAINER ID", "IMAGE",
 		       "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
 	json_array_foreach(all, i, rec)
 	{
@@ -565,7 +565,7 @@ static int container_ps(int argc, char **argv, struct cabin_err **err)
 				     sizeof(since)));
 		else
 			snprintf(status, sizeof(status), "%s", st);
-		printf("%.12s  %-28.28s  \"%-.22s\"  %-14s  %-20s  %-20s  %s\n",
+		printf("%.12s  %-36.36s  \"%-.22s\"  %-14s  %-20s  %-20s  %s\n",
 		       json_string_value(json_object_get(rec, "id")),
 		       json_string_value(json_object_get(rec, "imageName")), cmd,
 		       created[0] ? created : "", status, ports,
