@@ -8,7 +8,7 @@
 . "$(dirname "$0")/img-lib.sh"
 . "$(dirname "$0")/net-lib.sh"
 require_cmd python3 zstd
-plan 27
+plan 29
 net_setup
 
 D=$T/data
@@ -47,6 +47,11 @@ assert_contains "$err" "18080/tcp is already published by container" "the error 
 assert_eq "$(in_ns "$H" ip -o link | grep -c veth)" 1 "the failure left no veth"
 assert_eq "$(ls "$D/network/endpoints")" "$id.json" "the failure left no lease"
 assert_not_contains "$(hc container ps -a)" "web2" "the failure left no container"
+bg_in_ns "$H" busybox nc -l -p 18081 -e /bin/true
+sleep 0.3
+err=$(hc container run -d --name web3 -p 18081:80 "$IMG" httpd -f -p 80 2>&1)
+assert_contains "$err" "host port 18081/tcp is already in use" "a port a host program holds: a clear error"
+assert_eq "$(in_ns "$H" ip -o link | grep -c veth)/$(ls "$D/network/endpoints" | wc -l)/$(hc container ps -aq | wc -l)" "1/1/1" "and no veth, lease or container left"
 
 # a user network: containers reach each other by name
 hc network create front >/dev/null
