@@ -651,9 +651,16 @@ static int endpoint_teardown(const struct store *s, const char *id, json_t *ep,
 
 	json_array_foreach(ports, i, pj)
 	{
-		if (net_nat_port(0, jstr(pj, "host_ip"),
-				 (uint16_t)json_integer_value(json_object_get(pj, "host_port")),
-				 jstr(ep, "ip"), 0, !strcmp(jstr(pj, "proto"), "udp"), err) < 0)
+		const char *hip = jstr(pj, "host_ip");
+		json_int_t port = json_integer_value(json_object_get(pj, "host_port"));
+		uint32_t a;
+		cleanup_err struct cabin_err *bad = NULL;
+
+		/* the record becomes an nft command: only what attach could have written */
+		if (port < 1 || port > 65535 || (*hip && net_ipam_parse_ip(hip, &a, &bad) < 0))
+			continue;
+		if (net_nat_port(0, hip, (uint16_t)port, jstr(ep, "ip"), 0,
+				 !strcmp(jstr(pj, "proto"), "udp"), err) < 0)
 			ret = -1;
 	}
 	if (*veth && valid_name(veth, 15)) {
