@@ -41,23 +41,6 @@ __attribute__((noreturn)) static void ud(struct emu_cpu *c)
 	emu_raise(c, EXC_UD, 0, 0);
 }
 
-static uint64_t sse_ea(const struct emu_cpu *c, const struct emu_insn *in)
-{
-	uint64_t a = (uint64_t)(int64_t)in->disp;
-
-	if (in->base != 0xff)
-		a += c->r[in->base];
-	if (in->index != 0xff)
-		a += c->r[in->index] << in->scale;
-	if (in->riprel)
-		a += c->next_rip;
-	if (in->asz == 4)
-		a &= 0xffffffffULL;
-	else if (in->asz == 2)
-		a &= 0xffff;
-	return a;
-}
-
 /* ---- state checks ---- */
 
 /*
@@ -96,7 +79,7 @@ static inline void mm_set(struct emu_cpu *c, unsigned int i, uint64_t v)
 static uint64_t mem_lin(struct emu_cpu *c, const struct emu_insn *in, unsigned int n, int acc,
 			int align)
 {
-	uint64_t lin = seg_lin(c, in->seg, sse_ea(c, in), (int)n, acc);
+	uint64_t lin = rm_lin(c, in, (int)n, acc);
 
 	if (align && (lin & 15))
 		emu_raise(c, EXC_GP, 1, 0);

@@ -144,6 +144,50 @@ static void test_directed(void)
 				       "cmpxchg16b on a misaligned operand: #GP");
 		}
 	}
+	{
+		/*
+		 * RIP-relative operands: the displacement counts from the end of
+		 * the instruction, after an immediate (pshufd) too.
+		 */
+		static const uint8_t movdqa_rip[] = {
+			0x66, 0x0f, 0x6f, 0x05, 0xf9, 0x00, 0x00, 0x00
+		};
+		static const uint8_t pshufd_rip[] = { 0x66, 0x0f, 0x70, 0x0d, 0xf8,
+						      0x00, 0x00, 0x00, 0x1b };
+		uint8_t pat[16];
+
+		for (int i = 0; i < 16; i++)
+			pat[i] = (uint8_t)(0xa0 + i);
+		/* CODE + 8 + 0xf9 = CODE + 0x101, CODE + 9 + 0xf8 = CODE + 0x101: unaligned */
+		memcpy(ram + CODE + 0x100, pat, 16);
+		v = directed(movdqa_rip, sizeof(movdqa_rip), 0, 0, MXCSR_RESET, &o);
+		tap_ok(v == EXC_GP, "movdqa from a misaligned [rip+disp]: #GP (got %d)", v);
+		memcpy(ram + CODE + 0x100, pat, 16);
+		{
+			static const uint8_t movdqu_rip[] = { 0xf3, 0x0f, 0x6f, 0x05,
+							      0xf9, 0x00, 0x00, 0x00 };
+
+			v = directed(movdqu_rip, sizeof(movdqu_rip), 0, 0, MXCSR_RESET, &o);
+			tap_ok(v == -1 && !memcmp(o.xmm[0], pat + 1, 15),
+			       "movdqu xmm0, [rip+disp] reads after the instruction (got %d)", v);
+		}
+		memcpy(ram + CODE + 0x100, pat, 16);
+		v = directed(pshufd_rip, sizeof(pshufd_rip), 0, 0, MXCSR_RESET, &o);
+		tap_ok(v == EXC_GP, "pshufd from a misaligned [rip+disp] with imm8: #GP (got %d)",
+		       v);
+		memcpy(ram + CODE + 0x100 - 1, pat, 16); /* CODE + 0xff .. */
+		{
+			/* pshufd xmm1, [rip+0xf7], 0x1b: CODE + 9 + 0xf7 = CODE + 0x100 */
+			static const uint8_t pshufd_al[] = { 0x66, 0x0f, 0x70, 0x0d, 0xf7,
+							     0x00, 0x00, 0x00, 0x1b };
+
+			memcpy(ram + CODE + 0x100, pat, 16);
+			v = directed(pshufd_al, sizeof(pshufd_al), 0, 0, MXCSR_RESET, &o);
+			tap_ok(v == -1 && !memcmp(o.xmm[1], pat + 12, 4) &&
+				       !memcmp(o.xmm[1] + 12, pat, 4),
+			       "pshufd xmm1, [rip+disp], 0x1b reverses the dwords (got %d)", v);
+		}
+	}
 	emu_cpuid(c, 1, 0, id);
 	tap_ok((id[3] & (1u << 23)) && (id[3] & (1u << 25)) && (id[3] & (1u << 26)) &&
 		       (id[2] & 1) && (id[2] & (1u << 9)) && (id[2] & (1u << 19)) &&
@@ -1229,6 +1273,50 @@ static void test_directed(void)
 				       "cmpxchg16b on a misaligned operand: #GP");
 		}
 	}
+	{
+		/*
+		 * RIP-relative operands: the displacement counts from the end of
+		 * the instruction, after an immediate (pshufd) too.
+		 */
+		static const uint8_t movdqa_rip[] = {
+			0x66, 0x0f, 0x6f, 0x05, 0xf9, 0x00, 0x00, 0x00
+		};
+		static const uint8_t pshufd_rip[] = { 0x66, 0x0f, 0x70, 0x0d, 0xf8,
+						      0x00, 0x00, 0x00, 0x1b };
+		uint8_t pat[16];
+
+		for (int i = 0; i < 16; i++)
+			pat[i] = (uint8_t)(0xa0 + i);
+		/* CODE + 8 + 0xf9 = CODE + 0x101, CODE + 9 + 0xf8 = CODE + 0x101: unaligned */
+		memcpy(ram + CODE + 0x100, pat, 16);
+		v = directed(movdqa_rip, sizeof(movdqa_rip), 0, 0, MXCSR_RESET, &o);
+		tap_ok(v == EXC_GP, "movdqa from a misaligned [rip+disp]: #GP (got %d)", v);
+		memcpy(ram + CODE + 0x100, pat, 16);
+		{
+			static const uint8_t movdqu_rip[] = { 0xf3, 0x0f, 0x6f, 0x05,
+							      0xf9, 0x00, 0x00, 0x00 };
+
+			v = directed(movdqu_rip, sizeof(movdqu_rip), 0, 0, MXCSR_RESET, &o);
+			tap_ok(v == -1 && !memcmp(o.xmm[0], pat + 1, 15),
+			       "movdqu xmm0, [rip+disp] reads after the instruction (got %d)", v);
+		}
+		memcpy(ram + CODE + 0x100, pat, 16);
+		v = directed(pshufd_rip, sizeof(pshufd_rip), 0, 0, MXCSR_RESET, &o);
+		tap_ok(v == EXC_GP, "pshufd from a misaligned [rip+disp] with imm8: #GP (got %d)",
+		       v);
+		memcpy(ram + CODE + 0x100 - 1, pat, 16); /* CODE + 0xff .. */
+		{
+			/* pshufd xmm1, [rip+0xf7], 0x1b: CODE + 9 + 0xf7 = CODE + 0x100 */
+			static const uint8_t pshufd_al[] = { 0x66, 0x0f, 0x70, 0x0d, 0xf7,
+							     0x00, 0x00, 0x00, 0x1b };
+
+			memcpy(ram + CODE + 0x100, pat, 16);
+			v = directed(pshufd_al, sizeof(pshufd_al), 0, 0, MXCSR_RESET, &o);
+			tap_ok(v == -1 && !memcmp(o.xmm[1], pat + 12, 4) &&
+				       !memcmp(o.xmm[1] + 12, pat, 4),
+			       "pshufd xmm1, [rip+disp], 0x1b reverses the dwords (got %d)", v);
+		}
+	}
 	emu_cpuid(c, 1, 0, id);
 	tap_ok((id[3] & (1u << 23)) && (id[3] & (1u << 25)) && (id[3] & (1u << 26)) &&
 		       (id[2] & 1) && (id[2] & (1u << 9)) && (id[2] & (1u << 19)) &&
@@ -1275,7 +1363,7 @@ int main(void)
 	vcpu0.m = &m;
 	guest_setup();
 
-	tap_plan((int)NFORMS + 1 + 14);
+	tap_plan((int)NFORMS + 1 + 18);
 	test_directed();
 	for (size_t i = 0; i < NFORMS; i++) {
 		const struct form *f = &forms[i];
