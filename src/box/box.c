@@ -337,6 +337,14 @@ static int read_line(int fd, char *buf, size_t len)
 
 static struct termios saved_tio;
 static int tio_saved;
+static volatile pid_t fg_pid;
+
+/* Docker's sig-proxy: the signals of a foreground `run` go to the container's init. */
+static void forward_signal(int sig)
+{
+	if (fg_pid > 0)
+		kill(fg_pid, sig);
+}
 
 static void restore_tty(void)
 {
@@ -426,6 +434,11 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 			o->log_max_file > 0 ? o->log_max_file : 1, "ports", ports, "mounts", mrec,
 			"stopSignal", stopsig, "network", o->network ? o->network : "bridge", "env",
 			json_deep_copy(json_object_get(json_object_get(spec, "process"), "env")));
+		if (rec)
+			json_object_set(
+				rec, "exposedPorts",
+				json_object_get(json_object_get(cfg, "config"), "ExposedPorts")
+					?: json_null());
 		if (!rec) {
 			cabin_err_make(err, ENOMEM, "container record");
 			goto out_rm;
@@ -499,13 +512,14 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 		goto out;
 	}
 	{
-		/* The terminal's signals go to the monitor's session through the container. */
-		pid_t pid = (pid_t)atol(line + 3);
+		struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
 
-		(void)pid;
-		signal(SIGINT, SIG_IGN);
-		signal(SIGTERM, SIG_IGN);
-		signal(SIGQUIT, SIG_IGN);
+		fg_pid = (pid_t)atol(line + 3);
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
 	}
 	if (read_line(sync[0], line, sizeof(line)) > 0 && !strncmp(line, "EXIT ", 5))
 		ret = atoi(line + 5);
@@ -898,7 +912,7 @@ json_t *box_inspect(json_t *rec)
 	int running = !strcmp(st, "running");
 
 	return json_pack(
-		"{s:O,s:O,s:O,s:O,s:{s:s,s:b,s:I,s:O*,s:O*,s:O*},s:{s:O,s:O,s:O*,s:b},"
+		"{s:O,s:O,s:O,s:O,s:{s:s,s:b,s:I,s:O*,s:O*,s:O*},s:{s:O,s:O,s:O*,s:O*,s:b},"
 		"s:O*,s:{s:O*,s:O*,s:O*},s:O*,s:O,s:O}",
 		"Id", json_object_get(rec, "id"), "Name", json_object_get(rec, "name"), "Image",
 		json_object_get(rec, "image"), "Created", json_object_get(rec, "created"), "State",
@@ -907,7 +921,8 @@ json_t *box_inspect(json_t *rec)
 		"ExitCode", json_object_get(rec, "exitCode"), "StartedAt",
 		json_object_get(rec, "startedAt"), "FinishedAt", json_object_get(rec, "finishedAt"),
 		"Config", "Image", json_object_get(rec, "imageName"), "Cmd",
-		json_object_get(rec, "cmd"), "Env", json_object_get(rec, "env"), "Tty",
+		json_object_get(rec, "cmd"), "Env", json_object_get(rec, "env"), "ExposedPorts",
+		json_object_get(rec, "exposedPorts"), "Tty",
 		json_is_true(json_object_get(rec, "tty")), "Mounts", json_object_get(rec, "mounts"),
 		"NetworkSettings", "Network", json_object_get(rec, "network"), "IPAddress",
 		json_object_get(rec, "ip"), "Ports", json_object_get(rec, "ports"), "LogPath",

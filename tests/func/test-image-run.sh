@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 40
+plan 42
 
 D=$T/data
 R=$T/run
@@ -134,9 +134,19 @@ cab container stop -t 5 web >/dev/null
 assert_eq "$(cab container wait web)" 0 "stop sends the StopSignal; the trap exits 0"
 assert_contains "$(cab container logs web 2>/dev/null)" "bye" "the log has the output up to the end"
 assert_contains "$(cab container inspect web)" '"Status": "exited"' "inspect shows it exited"
+assert_contains "$(cab container inspect web)" '"80/tcp"' "inspect shows the image's ExposedPorts"
 cab container rm web >/dev/null
 assert_eq "$(ls "$D/containers" "$D/names" | grep -c .)" 2 "rm leaves no container directory or name"
 assert_eq "$(grep -c "$D/containers" /proc/self/mountinfo)" 0 "no rootfs mount is left"
+
+# A foreground run: SIGTERM to the CLI reaches the container (Docker's sig-proxy).
+"$CABIN" --data-root "$D" --root "$R" container run --rm --network none "$IMG" \
+	sh -c 'trap "echo got TERM; exit 5" TERM; echo ready; while :; do sleep 0.1; done' >"$T/fg" &
+fg=$!
+for i in $(seq 50); do grep -q ready "$T/fg" 2>/dev/null && break; sleep 0.1; done
+kill -TERM $fg
+wait $fg
+assert_eq "$?:$(tail -1 "$T/fg")" "5:got TERM" "SIGTERM to a foreground run reaches the container"
 
 # The monitor outlives the CLI; k8s-file logs with rotation.
 id=$(crun -d --log-driver k8s-file --log-opt max-size=2k --log-opt max-file=2 "$IMG" \
