@@ -5,7 +5,7 @@
 # lease or file; user networks whose members find each other by name.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net-lib.sh"
-plan 43
+plan 45
 net_setup
 C1=$NS_PFX-c1
 C2=$NS_PFX-c2
@@ -38,6 +38,15 @@ ok "it gets another address ($ip2)" test -n "$ip2" -a "$ip2" != "$ip"
 assert_eq "$(in_ns "$C2" curl -s -m 3 http://$HOST_IP:18080/ 2>&1)" "hello from web" "hairpin: a container reaches the published port on the host's address"
 assert_eq "$(in_ns "$C2" curl -s -m 3 http://$ip/ 2>&1)" "hello from web" "containers on the bridge reach each other"
 assert_eq "$(in_ns "$C1" curl -s -m 3 http://$HOST_IP:18080/ 2>&1)" "hello from web" "hairpin: a container reaches its own published port"
+
+# outbound NAT: the outside machine has no route to the containers' subnet, so an answer
+# reaches the container only if its traffic left with the host's address
+mkdir -p "$T/outside"
+echo "outside page" >"$T/outside/index.html"
+bg_in_ns "$CL" busybox httpd -f -p 8088 -h "$T/outside"
+wait_http "$CL" 127.0.0.1 8088
+assert_eq "$(in_ns "$C2" curl -s -m 3 http://$CLIENT_IP:8088/ 2>&1)" "outside page" "outbound: a container reaches another machine through the host (masquerade)"
+ok "the outside machine has no route back to the container subnet" bash -c "! ip netns exec '$CL' ip route get '$ip2' >/dev/null 2>&1 || ! ip netns exec '$CL' ip route | grep -q 172"
 
 # a port already published, and one a host program listens on: clear errors, nothing left
 veths_before=$(in_ns "$H" ip -o link | grep -c veth)
