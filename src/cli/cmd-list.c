@@ -51,7 +51,24 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 	if (quiet) {
 		json_array_foreach(arr, i, e) puts(json_string_value(json_object_get(e, "id")));
 	} else if (!strcmp(format, "json")) {
-		char *s = json_dumps(arr, JSON_COMPACT);
+		/* runc's `list --format json` object: its own key order, pid before status */
+		static const char *const keys[] = { "ociVersion", "id",		 "pid",
+						    "status",	  "bundle",	 "rootfs",
+						    "created",	  "annotations", "owner" };
+		json_t *out = json_array();
+		char *s;
+
+		json_array_foreach(arr, i, e)
+		{
+			json_t *o = json_object();
+
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				if (json_object_get(e, keys[k]))
+					json_object_set(o, keys[k], json_object_get(e, keys[k]));
+			json_array_append_new(out, o);
+		}
+		s = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(out);
 
 		puts(s ? s : "[]");
 		free(s);

@@ -395,7 +395,7 @@ static int load_seccomp(struct create_ctx *c, struct cabin_err **err)
 static int child_init(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	int sock = c->sync[1];
+	int sock = c->sync[1], cwd_done;
 	/* Without a mount namespace of its own, the container only gets chroot(2). */
 	int own_mnt = !!((s->ns_new | s->ns_joined) & CLONE_NEWNS);
 	cleanup_close int rootfd = -1;
@@ -453,6 +453,13 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return cabin_err_make(err, errno, "prctl(PR_SET_DUMPABLE)");
 	if (ctr_hooks_present(s->hooks, "createContainer")) {
+		/*
+		 * runc runs them from the container's root directory, in its mount namespace:
+		 * a hook may name paths of the rootfs relative to it (`./lib/...`).
+		 */
+		if ((own_mnt ? fchdir(rootfd) : chdir(s->rootfs)) < 0)
+			return cabin_err_make(err, errno,
+					      "chdir to the rootfs for createContainer");
 		state = child_state_json(c, hostpid, "created");
 		if (ctr_hooks_run(s->hooks, "createContainer", state, err) < 0) {
 			json_decref(state);
@@ -499,7 +506,9 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		if (ctr_process_close_fds(c->o->preserve_fds, keep, ARRAY_SIZE(keep), err) < 0)
 			return -1;
 	}
-	if (chdir(s->cwd) < 0 && errno != EACCES)
+	/* as root first; EACCES may go away with the user's groups, so retry after the switch */
+	cwd_done = chdir(s->cwd) == 0;
+	if (!cwd_done && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
 	/*
 	 * Look args[0] up before the seccomp filter and the identity change: a profile
@@ -516,7 +525,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (ctr_process_set_identity(s, &c->caps, err) < 0)
 		return -1;
-	if (ctr_process_chdir(s->cwd, err) < 0)
+	if (ctr_process_chdir(s->cwd, cwd_done, err) < 0)
 		return -1;
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);

@@ -80,7 +80,7 @@ struct exec_ctx {
 static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 {
 	const struct ctr_spec *s = &x->proc;
-	int sock = x->sync[1], type, notify = -1;
+	int sock = x->sync[1], type, notify = -1, cwd_done;
 	cleanup_free char *exe = NULL;
 	pid_t pid;
 
@@ -127,7 +127,9 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return -1;
 	if (ctr_process_close_fds(x->preserve_fds, &sock, 1, err) < 0)
 		return -1;
-	if (chdir(s->cwd) < 0 && errno != EACCES)
+	/* as root first; EACCES may go away with the user's groups, so retry after the switch */
+	cwd_done = chdir(s->cwd) == 0;
+	if (!cwd_done && errno != EACCES)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
 	if (ctr_process_find_exec(s, &exe, err) < 0)
 		return -1;
@@ -136,7 +138,7 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return -1;
 	if (ctr_process_set_identity(s, &x->caps, err) < 0)
 		return -1;
-	if (ctr_process_chdir(s->cwd, err) < 0)
+	if (ctr_process_chdir(s->cwd, cwd_done, err) < 0)
 		return -1;
 	if (s->umask >= 0)
 		umask((mode_t)s->umask);

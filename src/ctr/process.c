@@ -56,6 +56,15 @@ int ctr_process_set_identity(const struct ctr_spec *s, const struct ctr_caps *ca
 		return cabin_err_make(err, errno, "setgroups (process.user.additionalGids)");
 	if (setresgid(s->gid, s->gid, s->gid) < 0)
 		return cabin_err_make(err, errno, "setgid `%u` (process.user.gid)", s->gid);
+	/*
+	 * The terminal's slave belongs to whoever opened it (root of the container): give it
+	 * to the process's user, or it cannot set its modes or reopen $(tty). Only the owner
+	 * changes; the group is devpts' (gid=5, tty), as with runc. EINVAL/EPERM: the owner
+	 * or group is not mapped in this user namespace; the process then keeps it as is.
+	 */
+	if (s->terminal && s->uid != 0 && isatty(0) && fchown(0, s->uid, (gid_t)-1) < 0 &&
+	    errno != EINVAL && errno != EPERM)
+		return cabin_err_make(err, errno, "chown the terminal to `%u`", s->uid);
 	if (caps->present && s->uid != 0 && ctr_caps_keep_for_setuid(err) < 0)
 		return -1;
 	if (setresuid(s->uid, s->uid, s->uid) < 0)
@@ -83,11 +92,16 @@ int ctr_process_close_fds(unsigned preserve_fds, const int *keep, size_t n, stru
 	return 0;
 }
 
-int ctr_process_chdir(const char *cwd, struct cabin_err **err)
+int ctr_process_chdir(const char *cwd, int done, struct cabin_err **err)
 {
 	char buf[PATH_MAX];
 
-	if (chdir(cwd) < 0)
+	/*
+	 * A cwd the runtime could enter as root stays: the user may lack search permission
+	 * on it (runc: "exec --user with no access to cwd"), and entering it again after the
+	 * switch would then fail.
+	 */
+	if (!done && chdir(cwd) < 0)
 		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", cwd);
 	/*
 	 * The kernel's getcwd(2) prefixes "(unreachable)" to a directory outside our root,

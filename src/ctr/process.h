@@ -30,9 +30,9 @@ int ctr_process_set_identity(const struct ctr_spec *s, const struct ctr_caps *ca
 int ctr_process_close_fds(unsigned preserve_fds, const int *keep, size_t n, struct cabin_err **err);
 
 /**
- * ctr_process_chdir() - chdir to process.cwd and check that it lies inside the
- * container's root.
+ * ctr_process_chdir() - chdir to process.cwd (unless @done: the first chdir, before the
+ * user switch, worked) and check that it lies inside the container's root.
  */
-int ctr_process_chdir(const char *cwd, struct cabin_err **err);
+int ctr_process_chdir(const char *cwd, int done, struct cabin_err **err);
 
 #endif

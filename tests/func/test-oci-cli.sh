@@ -5,7 +5,7 @@
 # the rootless default root.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 40
+plan 41
 
 B=$T/b
 mkbundle "$B"
@@ -114,6 +114,7 @@ fi
 # list: ROOT/vm holds microVM sockets, not a container
 mkdir -p "$T/lr/vm" "$T/lr/$PFX-c" && mkfifo "$T/lr/$PFX-c/exec.fifo"
 assert_eq "$("$CABIN" --root "$T/lr" list -q)" "$PFX-c" "list skips ROOT/vm but shows a container being created"
+assert_contains "$("$CABIN" --root "$T/lr" list --format json)" "\"id\":\"$PFX-c\",\"pid\":0,\"status\":\"creating\"" "list --format json: runc's key order"
 
 # spec: runc's default document (hostname aside), as root and rootless
 if command -v runc >/dev/null; then

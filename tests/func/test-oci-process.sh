@@ -1,0 +1,37 @@
+#!/bin/bash
+# Process setup details runc's suite checks: the terminal belongs to the process's user,
+# a cwd the user cannot search still works when root could enter it, createContainer
+# hooks run from the container's root directory.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/oci-lib.sh"
+plan 6
+
+B=$T/b
+mkbundle "$B"
+cleanup() { rt delete -f $PFX-p1; }
+at_exit cleanup
+
+# terminal owner: uid of the process, group of devpts (gid=5 in the default spec)
+cp "$B/config.json" "$T/orig.json"
+cfg "$B" 'c["process"]["terminal"]=True; c["process"]["user"]={"uid":1000,"gid":100}
+c["process"]["args"]=["/init","stat","/dev/pts/0"]'
+out=$(rt run -b "$B" $PFX-t </dev/null | tr -d '\r')
+assert_contains "$out" "uid=1000 gid=5" "run: the terminal is owned by the process's uid, devpts' gid"
+cp "$T/orig.json" "$B/config.json"
+
+# exec: cwd that only root can search
+mkdir -m 0700 "$B/rootfs/private"
+args "$B" /init sleep 1000
+ok "run -d" rt run -d -b "$B" $PFX-p1
+out=$(rt exec --user 1000:1000 --cwd /private $PFX-p1 /init cwd 2>&1)
+assert_eq "$out" /private "exec --user into a cwd the user cannot search (root entered it first)"
+out=$(rt exec --user 1000:1000 --tty $PFX-p1 /init stat /dev/pts/0 </dev/null 2>&1 | tr -d '\r')
+assert_contains "$out" "uid=1000 gid=5" "exec --tty: the terminal is owned by the process's uid"
+rt delete -f $PFX-p1
+
+# createContainer hooks run with the rootfs as their working directory
+args "$B" /init echo
+cfg "$B" 'c["hooks"]={"createContainer":[{"path":"/bin/sh","args":["sh","-c","pwd > '"$T"'/hookcwd; test -x ./init"]}]}'
+ok "run with a createContainer hook" rt run -b "$B" $PFX-h
+assert_eq "$(cat "$T/hookcwd" 2>/dev/null)" "$B/rootfs" "createContainer hooks run in the rootfs"
+done_testing
