@@ -219,10 +219,21 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 				     (m->recursive ? AT_RECURSIVE : 0));
 	if (tree < 0)
 		return cabin_err_make(err, errno, "bind mount `%s`: open_tree `%s`", m->dest, src);
+	/*
+	 * Plain options ("ro", "nosuid", ...) apply to the top mount only, also for an
+	 * rbind, as runc does: the submounts keep their own flags. Propagation, an idmap
+	 * of an rbind and the recursive options ("rro", ...) apply to the whole tree.
+	 */
 	attr.attr_set = m->attr_set;
 	attr.attr_clr = m->attr_clr;
 	if (attr.attr_clr & MOUNT_ATTR__ATIME)
 		attr.attr_clr |= MOUNT_ATTR__ATIME;
+	if ((attr.attr_set || attr.attr_clr) &&
+	    sys_mount_setattr(tree, "", AT_EMPTY_PATH, &attr) < 0)
+		return cabin_err_make(err, errno, "bind mount `%s`: set attributes", m->dest);
+	memset(&attr, 0, sizeof(attr));
+	attr.attr_set = m->rattr_set;
+	attr.attr_clr = m->rattr_clr;
 	attr.propagation = m->propagation;
 	if (m->idmap) {
 		/*
@@ -239,8 +250,11 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 		attr.userns_fd = (unsigned long long)ufd;
 	}
 	if ((attr.attr_set || attr.attr_clr || attr.propagation) &&
-	    sys_mount_setattr(tree, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0), &attr) <
-		    0) {
+	    sys_mount_setattr(
+		    tree, "",
+		    AT_EMPTY_PATH |
+			    (m->recursive || m->rattr_set || m->rattr_clr ? AT_RECURSIVE : 0),
+		    &attr) < 0) {
 		int e = errno;
 
 		if (m->idmap)
@@ -532,6 +546,17 @@ static int mount_fs(int rootfd, const struct ctr_mount *m, struct cabin_err **er
 	if (ret < 0)
 		return cabin_err_make(err, errno, "mount `%s` (%s) on `%s`",
 				      m->source ? m->source : m->type, m->type, m->dest);
+	if (m->rattr_set || m->rattr_clr) {
+		struct mount_attr attr = { .attr_set = m->rattr_set, .attr_clr = m->rattr_clr };
+		/* @target is the directory below the new mount: open the mount itself */
+		cleanup_close int top = ctr_mount_open_in_root(rootfd, m->dest, O_PATH);
+
+		if (top < 0)
+			return cabin_err_make(err, -top, "open mount `%s`", m->dest);
+		if (sys_mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
+			return cabin_err_make(err, errno, "mount `%s`: set recursive attributes",
+					      m->dest);
+	}
 	if (m->propagation)
 		return set_propagation(rootfd, m->dest, m->propagation, 0, err);
 	return 0;
@@ -664,12 +689,26 @@ static int make_devices(const struct ctr_spec *spec, int rootfd, int userns, str
 	return 0;
 }
 
+/* @dest is "/dev" (with any number of slashes) */
+static int is_dev(const char *dest)
+{
+	while (*dest == '/')
+		dest++;
+	if (strncmp(dest, "dev", 3))
+		return 0;
+	dest += 3;
+	while (*dest == '/')
+		dest++;
+	return !*dest;
+}
+
 int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns,
 		       int (*before_cgroup)(void *arg, struct cabin_err **err), void *arg,
 		       struct cabin_err **err)
 {
 	cleanup_close int rootfd = -1;
 	unsigned long prop = MS_SLAVE;
+	int dev_ro = 0;
 
 	if (spec->rootfs_propagation == MS_PRIVATE || spec->rootfs_propagation == MS_UNBINDABLE)
 		prop = MS_PRIVATE;
@@ -684,9 +723,23 @@ int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns,
 	if (rootfd < 0)
 		return cabin_err_make(err, errno, "open rootfs `%s`", spec->rootfs);
 	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct ctr_mount dev_rw;
 		const struct ctr_mount *m = &spec->mounts[i];
 		int ret;
 
+		/*
+		 * A read-only /dev still needs its mount points (pts, shm, mqueue) and device
+		 * nodes made inside it: mount it writable, make it read-only once everything
+		 * below is in place (as runc's finalizeRootfs).
+		 */
+		if (is_dev(m->dest) &&
+		    ((m->flags & MS_RDONLY) || (m->attr_set & MOUNT_ATTR_RDONLY))) {
+			dev_rw = *m;
+			dev_rw.flags &= ~MS_RDONLY;
+			dev_rw.attr_set &= ~MOUNT_ATTR_RDONLY;
+			m = &dev_rw;
+			dev_ro = 1;
+		}
 		switch (m->kind) {
 		case CTR_MOUNT_BIND:
 			ret = mount_bind(spec, rootfd, m, err);
@@ -706,6 +759,16 @@ int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns,
 	}
 	if (make_devices(spec, rootfd, userns, err) < 0)
 		return -1;
+	if (dev_ro) {
+		struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+		cleanup_close int dev = ctr_mount_open_in_root(rootfd, "/dev", O_PATH);
+
+		if (dev < 0)
+			return cabin_err_make(err, -dev, "open `/dev`");
+		/* not recursive: /dev/pts, /dev/shm and /dev/mqueue stay as configured */
+		if (sys_mount_setattr(dev, "", AT_EMPTY_PATH, &attr) < 0)
+			return cabin_err_make(err, errno, "make `/dev` read-only");
+	}
 	return steal_fd(&rootfd);
 }
 

@@ -443,6 +443,22 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 			m->idmap = 1;
 			continue;
 		}
+		/*
+		 * Recursive variants (Linux 5.12 mount_setattr, as runc and crun take them):
+		 * "rro", "rnosuid", ... apply to the mount and every mount below it, where
+		 * "ro" on an rbind applies to its top mount only.
+		 */
+		for (j = 0; j < ARRAY_SIZE(mount_opts) && !done; j++) {
+			if (o[0] != 'r' || strcmp(o + 1, mount_opts[j].name) ||
+			    !(mount_opts[j].attr_set | mount_opts[j].attr_clr))
+				continue;
+			m->rattr_set =
+				(m->rattr_set & ~mount_opts[j].attr_clr) | mount_opts[j].attr_set;
+			m->rattr_clr |= mount_opts[j].attr_clr;
+			if (mount_opts[j].attr_set & MOUNT_ATTR__ATIME)
+				m->rattr_clr |= MOUNT_ATTR__ATIME;
+			done = 1;
+		}
 		for (j = 0; j < ARRAY_SIZE(mount_opts) && !done; j++) {
 			if (strcmp(o, mount_opts[j].name))
 				continue;

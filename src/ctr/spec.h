@@ -26,10 +26,12 @@ struct ctr_mount {
 	const char *type;
 	const char *source;
 	enum ctr_mount_kind kind;
-	int recursive;		   /* rbind, or r* propagation */
-	unsigned long flags;	   /* MS_* for mount(2) */
-	unsigned long attr_set;	   /* MOUNT_ATTR_* for bind mounts */
-	unsigned long attr_clr;	   /* MOUNT_ATTR_* cleared (rw, suid, dev, exec, ...) */
+	int recursive;		 /* rbind, or r* propagation */
+	unsigned long flags;	 /* MS_* for mount(2) */
+	unsigned long attr_set;	 /* MOUNT_ATTR_* for bind mounts */
+	unsigned long attr_clr;	 /* MOUNT_ATTR_* cleared (rw, suid, dev, exec, ...) */
+	unsigned long rattr_set; /* recursive options (rro, rnosuid, ...): every submount */
+	unsigned long rattr_clr;
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE or 0 */
 	int idmap;		   /* "idmap"/"ridmap" or uidMappings given */
 	json_t *uid_mappings, *gid_mappings;

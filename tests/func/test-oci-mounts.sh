@@ -1,0 +1,46 @@
+#!/bin/bash
+# Mount options as runc applies them: "ro" on an rbind makes only its top mount read-only,
+# the recursive options (rro, rnoexec, ...) reach every submount, and a read-only /dev
+# still gets its submounts and device nodes.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/oci-lib.sh"
+plan 9
+
+B=$T/b
+mkbundle "$B"
+mkdir -p "$T/src/sub"
+mount -t tmpfs tmpfs "$T/src/sub" || skip_all "cannot mount a tmpfs"
+umount_sub() { umount -l "$T/src/sub"; }
+at_exit umount_sub
+
+mnt() { # mnt OPTIONS...: bind $T/src on /mnt with these options
+	local o
+	o=$(printf '"%s",' "$@")
+	cfg "$B" 'c["mounts"]=[m for m in c["mounts"] if m["destination"]!="/mnt"]
+c["mounts"].append({"destination":"/mnt","type":"bind","source":"'"$T/src"'","options":['"${o%,}"']})'
+}
+try_write() { # try_write ID FILE: the init's write status
+	args "$B" /init write "$1" x
+	rt run -b "$B" $PFX-w >/dev/null 2>&1
+	echo $?
+}
+
+mnt rbind ro
+assert_eq "$(try_write /mnt/top)" 1 "rbind,ro: the top mount is read-only"
+assert_eq "$(try_write /mnt/sub/f)" 0 "rbind,ro: a submount stays writable (as runc)"
+mnt rbind rro
+assert_eq "$(try_write /mnt/top)" 1 "rbind,rro: the top mount is read-only"
+assert_eq "$(try_write /mnt/sub/f)" 1 "rbind,rro: submounts are read-only too"
+mnt rbind ro rrw
+assert_eq "$(try_write /mnt/sub/f)" 0 "rbind,ro,rrw: rrw clears read-only below"
+
+# read-only /dev: devpts, shm and the device nodes are still made
+cfg "$B" 'c["mounts"]=[m for m in c["mounts"] if m["destination"]!="/mnt"]
+for m in c["mounts"]:
+    if m["destination"]=="/dev": m["options"].append("ro")'
+assert_eq "$(try_write /dev/newfile)" 1 "ro /dev: /dev is read-only"
+assert_eq "$(try_write /dev/null)" 0 "ro /dev: /dev/null is there and writable"
+assert_eq "$(try_write /dev/shm/f)" 0 "ro /dev: /dev/shm is mounted below it, writable"
+args "$B" /init stat /dev/pts/ptmx
+assert_contains "$(rt run -b "$B" $PFX-w 2>&1)" "rdev=5:2" "ro /dev: devpts is mounted"
+done_testing
