@@ -808,6 +808,20 @@ static int emu_set_msrs(struct vcpu *v, const uint32_t *idx, const uint64_t *val
 	return (int)i;
 }
 
+/* A device wrote guest RAM: what was decoded from those pages is stale (see virtq_push). */
+static void emu_mem_written(struct machine *m, uint64_t gpa, uint64_t len)
+{
+	struct emu_vm *vm = m->accel_priv;
+
+	while (vm && len) {
+		unsigned int n = len > (1u << 30) ? 1u << 30 : (unsigned int)len;
+
+		emu_code_write(vm, gpa, n);
+		gpa += n;
+		len -= n;
+	}
+}
+
 const struct accel_ops emu_accel_ops = {
 	.name = "emu",
 	.kind = ACCEL_EMU,
@@ -826,4 +840,5 @@ const struct accel_ops emu_accel_ops = {
 	.vcpu_kick = emu_vcpu_kick,
 	.ioeventfd = NULL,
 	.irqfd = NULL,
+	.mem_written = emu_mem_written,
 };

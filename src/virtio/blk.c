@@ -179,7 +179,7 @@ static void blk_queue_notify(struct virtio_dev *vdev, unsigned int q)
 	while (virtq_pop(vdev, q, &b->elem) > 0) {
 		uint32_t len = blk_request(vdev, b, &b->elem);
 
-		virtq_push(vdev, q, b->elem.head, len);
+		virtq_push(vdev, q, &b->elem, len);
 		n++;
 	}
 	if (n)

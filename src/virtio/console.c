@@ -62,7 +62,7 @@ static void console_tx(struct virtio_dev *vdev, struct console *c)
 
 	while (virtq_pop(vdev, CONSOLE_TX, &c->elem) > 0) {
 		out_write(c, c->elem.iov, c->elem.nr_out);
-		virtq_push(vdev, CONSOLE_TX, c->elem.head, 0);
+		virtq_push(vdev, CONSOLE_TX, &c->elem, 0);
 		n++;
 	}
 	if (n)
@@ -87,7 +87,7 @@ static void console_rx(struct virtio_dev *vdev, struct console *c)
 			break;
 		}
 		if (c->elem.nr_in == 0) {
-			virtq_push(vdev, CONSOLE_RX, c->elem.head, 0);
+			virtq_push(vdev, CONSOLE_RX, &c->elem, 0);
 			n++;
 			continue;
 		}
@@ -106,7 +106,7 @@ static void console_rx(struct virtio_dev *vdev, struct console *c)
 			c->polling = 0;
 			break;
 		}
-		virtq_push(vdev, CONSOLE_RX, c->elem.head, (uint32_t)r);
+		virtq_push(vdev, CONSOLE_RX, &c->elem, (uint32_t)r);
 		n++;
 		/* One read per wakeup for terminals: the fd may not be non-blocking. */
 		break;

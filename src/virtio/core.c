@@ -519,7 +519,8 @@ void virtq_unpop(struct virtio_dev *vdev, unsigned int q)
 	vdev->vqs[q].last_avail--;
 }
 
-void virtq_push(struct virtio_dev *vdev, unsigned int q, uint16_t head, uint32_t len)
+void virtq_push(struct virtio_dev *vdev, unsigned int q, const struct virtq_elem *elem,
+		uint32_t len)
 {
 	struct virtq *vq = &vdev->vqs[q];
 	struct virtq_used_elem *ring;
@@ -527,9 +528,18 @@ void virtq_push(struct virtio_dev *vdev, unsigned int q, uint16_t head, uint32_t
 
 	if (!vq->ready)
 		return;
+	/*
+	 * The device wrote guest RAM without the CPU: an emulating accelerator must drop
+	 * what it decoded from those pages (a disk read over a code page). Every
+	 * device-writable segment counts, whatever @len says: a backend may write more
+	 * than it reports.
+	 */
+	for (unsigned int i = elem->nr_out; i < elem->nr_out + elem->nr_in; i++)
+		machine_mem_written(vdev->m, elem->iov[i].iov_base, elem->iov[i].iov_len);
 	ring = (struct virtq_used_elem *)&vq->used[2];
 	slot = vq->used_idx & (vq->num - 1);
-	__atomic_store_n(&ring[slot].id, (uint32_t)head, __ATOMIC_RELAXED);
+	machine_mem_written(vdev->m, &ring[slot], sizeof(ring[slot]));
+	__atomic_store_n(&ring[slot].id, (uint32_t)elem->head, __ATOMIC_RELAXED);
 	__atomic_store_n(&ring[slot].len, len, __ATOMIC_RELAXED);
 	vq->used_idx++;
 	/* The element must be visible before the index that publishes it. */

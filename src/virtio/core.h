@@ -231,10 +231,12 @@ void virtio_dev_config_changed(struct virtio_dev *vdev);
 int virtq_pop(struct virtio_dev *vdev, unsigned int q, struct virtq_elem *elem);
 
 /**
- * virtq_push() - return chain @head to the driver with @len bytes written.
+ * virtq_push() - return chain @elem to the driver with @len bytes written. Tells the
+ * accelerator which guest RAM the device wrote (machine_mem_written()).
  * Does not interrupt: call virtq_signal() once a batch is done.
  */
-void virtq_push(struct virtio_dev *vdev, unsigned int q, uint16_t head, uint32_t len);
+void virtq_push(struct virtio_dev *vdev, unsigned int q, const struct virtq_elem *elem,
+		uint32_t len);
 
 /**
  * virtq_unpop() - put back the chain last popped (e.g. no room in the backend yet).

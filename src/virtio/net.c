@@ -62,7 +62,7 @@ static void net_tx(struct virtio_dev *vdev, struct net *n)
 		} else {
 			virtio_dev_warn(vdev, "dropping a transmit frame of %zu bytes", len);
 		}
-		virtq_push(vdev, NET_TX, n->elem.head, 0);
+		virtq_push(vdev, NET_TX, &n->elem, 0);
 		done++;
 	}
 	if (done)
@@ -88,7 +88,7 @@ static void net_rx(struct virtio_dev *vdev, struct net *n)
 		if (n->elem.in_len < VNET_HDR_LEN) {
 			virtio_dev_warn(vdev, "receive buffer of %zu bytes is too small",
 					n->elem.in_len);
-			virtq_push(vdev, NET_RX, n->elem.head, 0);
+			virtq_push(vdev, NET_RX, &n->elem, 0);
 			done++;
 			continue;
 		}
@@ -107,7 +107,7 @@ static void net_rx(struct virtio_dev *vdev, struct net *n)
 		}
 		/* num_buffers is 1: no mergeable buffers (virtio 1.1, 5.1.6.4). */
 		iov_from_buf(&n->elem.iov[n->elem.nr_out], n->elem.nr_in, 10, &one_buffer, 2);
-		virtq_push(vdev, NET_RX, n->elem.head, (uint32_t)r);
+		virtq_push(vdev, NET_RX, &n->elem, (uint32_t)r);
 		done++;
 	}
 	if (done)

@@ -43,7 +43,7 @@ static void rng_queue_notify(struct virtio_dev *vdev, unsigned int q)
 			if (got < chunk)
 				break;
 		}
-		virtq_push(vdev, q, e->head, (uint32_t)done);
+		virtq_push(vdev, q, e, (uint32_t)done);
 		n++;
 	}
 	if (n)

@@ -243,10 +243,10 @@ static int rx_send_hdr(struct virtio_dev *vdev, const struct virtio_vsock_hdr *h
 		if (e->in_len >= sizeof(*h))
 			break;
 		virtio_dev_warn(vdev, "receive buffer of %zu bytes is too small", e->in_len);
-		virtq_push(vdev, VSOCK_RX, e->head, 0);
+		virtq_push(vdev, VSOCK_RX, e, 0);
 	}
 	iov_from_buf(&e->iov[e->nr_out], e->nr_in, 0, h, sizeof(*h));
-	virtq_push(vdev, VSOCK_RX, e->head, sizeof(*h));
+	virtq_push(vdev, VSOCK_RX, e, sizeof(*h));
 	return 1;
 }
 
@@ -297,7 +297,7 @@ static int rx_data(struct virtio_dev *vdev, struct conn *c)
 		if (virtq_pop(vdev, VSOCK_RX, e) <= 0)
 			return 0;
 		if (e->in_len < sizeof(h)) {
-			virtq_push(vdev, VSOCK_RX, e->head, 0);
+			virtq_push(vdev, VSOCK_RX, e, 0);
 			continue;
 		}
 		room = MIN(MIN(e->in_len - sizeof(h), (size_t)VSOCK_MAX_PKT),
@@ -319,7 +319,7 @@ static int rx_data(struct virtio_dev *vdev, struct conn *c)
 		h.len = (uint32_t)r;
 		c->tx_cnt += (uint32_t)r;
 		iov_from_buf(&e->iov[e->nr_out], e->nr_in, 0, &h, sizeof(h));
-		virtq_push(vdev, VSOCK_RX, e->head, (uint32_t)(sizeof(h) + (size_t)r));
+		virtq_push(vdev, VSOCK_RX, e, (uint32_t)(sizeof(h) + (size_t)r));
 	}
 	return 1;
 }
@@ -626,7 +626,7 @@ static void vsock_queue_notify(struct virtio_dev *vdev, unsigned int q)
 	if (q == VSOCK_TX) {
 		while (virtq_pop(vdev, VSOCK_TX, &v->elem) > 0) {
 			guest_packet(vdev, &v->elem);
-			virtq_push(vdev, VSOCK_TX, v->elem.head, 0);
+			virtq_push(vdev, VSOCK_TX, &v->elem, 0);
 			n++;
 		}
 		if (n)

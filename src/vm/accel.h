@@ -116,6 +116,12 @@ struct accel_ops {
 			 int has_datamatch, int fd);
 	/** irqfd() - optional: writing eventfd @fd raises edge interrupt @gsi. */
 	int (*irqfd)(struct machine *m, unsigned int gsi, int fd);
+	/**
+	 * mem_written() - optional: a device wrote guest RAM [@gpa, @gpa + @len) behind the
+	 * CPU's back (virtio buffers, DMA). The emulator drops what it decoded from those
+	 * pages; hardware virtualization keeps its caches coherent itself (NULL). Any thread.
+	 */
+	void (*mem_written)(struct machine *m, uint64_t gpa, uint64_t len);
 };
 
 extern const struct accel_ops kvm_accel_ops;

@@ -72,6 +72,16 @@ void machine_stop_cause(struct machine *m, int status, const char *fmt, ...)
 	stop(m, status, cause);
 }
 
+void machine_mem_written(struct machine *m, const void *hva, uint64_t len)
+{
+	uint64_t gpa;
+
+	if (!len || !m->accel || !m->accel->mem_written)
+		return;
+	if (vm_mem_gpa(&m->mem, hva, len, &gpa) == 0)
+		m->accel->mem_written(m, gpa, len);
+}
+
 int machine_dev_add(struct machine *m, const struct machine_dev *d)
 {
 	if (m->nr_devs >= MACHINE_MAX_DEVS)

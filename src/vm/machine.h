@@ -164,6 +164,13 @@ void machine_devs_fini(struct machine *m);
  */
 int machine_irq_line(struct machine *m, unsigned int gsi, int level);
 
+/**
+ * machine_mem_written() - a device wrote guest RAM at host address @hva, @len bytes,
+ * without the CPU: tell the accelerator (accel_ops.mem_written), so that no stale
+ * decoded instructions run from it. Addresses outside RAM are ignored. Any thread.
+ */
+void machine_mem_written(struct machine *m, const void *hva, uint64_t len);
+
 /** machine_stop() - end the VM with @status (first caller wins); kicks every vCPU. */
 void machine_stop(struct machine *m, int status);
 

@@ -98,3 +98,19 @@ int vm_mem_write(const struct vm_mem *mem, uint64_t gpa, const void *src, uint64
 	memcpy(p, src, len);
 	return 0;
 }
+
+int vm_mem_gpa(const struct vm_mem *mem, const void *hva, uint64_t len, uint64_t *gpa)
+{
+	uintptr_t h = (uintptr_t)hva;
+
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		const struct vm_mem_region *r = &mem->regions[i];
+		uintptr_t start = (uintptr_t)r->hva;
+
+		if (h >= start && h - start <= r->size && len <= r->size - (h - start)) {
+			*gpa = r->gpa + (h - start);
+			return 0;
+		}
+	}
+	return -EFAULT;
+}

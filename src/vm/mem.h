@@ -59,4 +59,10 @@ void *vm_mem_ptr(const struct vm_mem *mem, uint64_t gpa, uint64_t len);
 int vm_mem_read(const struct vm_mem *mem, uint64_t gpa, void *dst, uint64_t len);
 int vm_mem_write(const struct vm_mem *mem, uint64_t gpa, const void *src, uint64_t len);
 
+/**
+ * vm_mem_gpa() - the guest-physical address of host range [@hva, @hva + @len),
+ * which must lie wholly inside one RAM region. Return: 0 with *@gpa set, or -EFAULT.
+ */
+int vm_mem_gpa(const struct vm_mem *mem, const void *hva, uint64_t len, uint64_t *gpa);
+
 #endif

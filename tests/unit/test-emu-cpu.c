@@ -276,6 +276,31 @@ static void test_exec(void)
 		       c->r[6] == 0x11010,
 	       "rep movsq copied two quadwords and counted rcx down");
 
+	/*
+	 * A device (virtio-blk read, DMA) overwrites code that already ran: after
+	 * machine_mem_written() the CPU must run the new bytes, not its decoded copy.
+	 */
+	{
+		static const uint8_t v1[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 }; /* mov eax,1 */
+		static const uint8_t v2[] = { 0xb8, 0x02, 0x00, 0x00, 0x00, 0xf4 }; /* mov eax,2 */
+
+		long_mode();
+		put(CODE, v1, sizeof(v1));
+		run(10);
+		c->rip = CODE;
+		c->state = EMU_RUNNING;
+		run(10);
+		tap_ok(c->r[0] == 1, "code run twice from its decoded copy");
+		memcpy(ram + CODE, v2, sizeof(v2)); /* the device's write, not the CPU's */
+		machine_mem_written(&m, ram + CODE, sizeof(v2));
+		c->rip = CODE;
+		c->state = EMU_RUNNING;
+		run(10);
+		tap_ok(c->r[0] == 2,
+		       "after a device write is reported, the new code runs (eax %llu)",
+		       (unsigned long long)c->r[0]);
+	}
+
 	/* 32-bit results zero the upper half, 16/8-bit keep it; AH addressing */
 	{
 		static const uint8_t c2[] = {
@@ -752,10 +777,11 @@ int main(void)
 	pthread_mutex_init(&m.lock, NULL);
 	vm = emu_vm_new(&m);
 	m.accel_priv = vm;
+	m.accel = &emu_accel_ops;
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(79);
+	tap_plan(81);
 	test_decoder();
 	test_exec();
 	test_paging();

@@ -583,12 +583,81 @@ static void test_ioeventfd_irqfd(void)
 	drv_machine_fini(&m2);
 }
 
+/* An accelerator that records what devices write behind the CPU's back (as the emulator needs). */
+static struct {
+	uint64_t gpa, len;
+} written[32];
+static unsigned int nr_written;
+
+static void rec_mem_written(struct machine *m, uint64_t gpa, uint64_t len)
+{
+	if (nr_written < 32)
+		written[nr_written].gpa = gpa, written[nr_written].len = len, nr_written++;
+}
+
+static const struct accel_ops notify_accel = {
+	.name = "notify",
+	.irq_line = drv_fake_irq_line,
+	.mem_written = rec_mem_written,
+};
+
+/* Is [@gpa, @gpa + @len) inside one recorded write? */
+static int was_written(uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < nr_written; i++)
+		if (gpa >= written[i].gpa && gpa + len <= written[i].gpa + written[i].len)
+			return 1;
+	return 0;
+}
+
+static void test_write_notify(void)
+{
+	struct cabin_err *err = NULL;
+	struct machine m3;
+	struct drv d;
+	uint32_t len = 0;
+
+	char path[] = "/tmp/cabin-test-virtio-notify.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || ftruncate(fd, DISK_SECTORS * 512) < 0 || drv_machine_init(&m3, DRV_RAM) < 0)
+		abort();
+	close(fd);
+	m3.accel = &notify_accel;
+	if (virtio_blk_attach(&m3, path, 0, &err) < 0 || virtio_rng_attach(&m3, &err) < 0) {
+		fprintf(stderr, "%s\n", cabin_err_msg(err));
+		abort();
+	}
+	drv_at(&d, &m3, 0);
+	blk_setup(&d, VERSION_1);
+	nr_written = 0;
+	tap_ok(blk_req(&d, 0, 2, 1024, 1, &len) == 0 && was_written(DATA, 1024) &&
+		       was_written(STATUS, 1),
+	       "blk read: the data buffer and the status byte are reported written");
+	tap_ok(!was_written(HDR, 16), "blk read: the device-readable header is not");
+	nr_written = 0;
+	tap_ok(blk_req(&d, 1, 2, 1024, 0, &len) == 0 && !was_written(DATA, 1) &&
+		       was_written(STATUS, 1),
+	       "blk write: only the status byte is reported written");
+	drv_at(&d, &m3, 1);
+	drv_init(&d, VERSION_1);
+	drv_queue_setup(&d, 0, NUM, 0x40000);
+	drv_driver_ok(&d);
+	nr_written = 0;
+	drv_chain(&d, 0, (struct drv_buf[]){ { 0x50000, 300, VIRTQ_DESC_F_WRITE } }, 1);
+	drv_kick(&d, 0);
+	tap_ok(drv_used(&d, 0, NULL, &len, 0) && was_written(0x50000, 300),
+	       "rng: the filled buffer is reported written");
+	drv_machine_fini(&m3);
+	unlink(path);
+}
+
 int main(void)
 {
 	struct cabin_err *err = NULL;
 	struct drv d;
 
-	tap_plan(74);
+	tap_plan(78);
 	disk_fd = mkstemp(disk_path);
 	if (disk_fd < 0 || ftruncate(disk_fd, DISK_SECTORS * 512) < 0) {
 		perror("disk image");
@@ -608,6 +677,7 @@ int main(void)
 		return 1;
 	}
 	drv_at(&d, &M, 0);
+	test_write_notify();
 	test_registers(&d);
 	test_blk_io(&d);
 	test_blk_indirect_event_idx(&d);
