@@ -1590,11 +1590,204 @@ static void h_sse(struct emu_cpu *c, const struct emu_insn *in)
 		ud(c);
 }
 
+/*
+ * Faster handlers for the forms string and memory functions run in loops
+ * (chosen per decoded instruction by sel_sse): 16-byte moves, the bitwise
+ * operations, byte compares and PMOVMSKB, with no prefix dispatch.
+ */
+static void f_load16(struct emu_cpu *c, const struct emu_insn *in, int align)
+{
+	sse_check(c);
+	if (in->mod == 3)
+		XMM(c)[in->reg] = XMM(c)[in->rm];
+	else
+		lin_read_n(c, mem_lin(c, in, 16, ACC_READ, align), &XMM(c)[in->reg], 16);
+}
+
+static void f_store16(struct emu_cpu *c, const struct emu_insn *in, int align)
+{
+	sse_check(c);
+	if (in->mod == 3)
+		XMM(c)[in->rm] = XMM(c)[in->reg];
+	else
+		lin_write_n(c, mem_lin(c, in, 16, ACC_WRITE, align), &XMM(c)[in->reg], 16);
+}
+
+static void f_load16a(struct emu_cpu *c, const struct emu_insn *in)
+{
+	f_load16(c, in, 1);
+}
+
+static void f_load16u(struct emu_cpu *c, const struct emu_insn *in)
+{
+	f_load16(c, in, 0);
+}
+
+static void f_store16a(struct emu_cpu *c, const struct emu_insn *in)
+{
+	f_store16(c, in, 1);
+}
+
+static void f_store16u(struct emu_cpu *c, const struct emu_insn *in)
+{
+	f_store16(c, in, 0);
+}
+
+/* the aligned 16-byte source operand of a 66-prefixed packed form, in *t */
+static inline const xmm_t *src16(struct emu_cpu *c, const struct emu_insn *in, xmm_t *t)
+{
+	if (in->mod == 3)
+		return &XMM(c)[in->rm];
+	lin_read_n(c, mem_lin(c, in, 16, ACC_READ, 1), t, 16);
+	return t;
+}
+
+#define FAST_Q(name, expr)                                                                         \
+	static void name(struct emu_cpu *c, const struct emu_insn *in)                             \
+	{                                                                                          \
+		xmm_t t;                                                                           \
+		const xmm_t *s;                                                                    \
+		xmm_t *d = &XMM(c)[in->reg];                                                       \
+                                                                                                   \
+		sse_check(c);                                                                      \
+		s = src16(c, in, &t);                                                              \
+		for (int i = 0; i < 2; i++) {                                                      \
+			uint64_t x = d->q[i], y = s->q[i];                                         \
+			d->q[i] = (expr);                                                          \
+		}                                                                                  \
+	}
+FAST_Q(f_pxor, x ^ y)
+FAST_Q(f_por, x | y)
+FAST_Q(f_pand, x &y)
+FAST_Q(f_pandn, ~x &y)
+
+static void f_pcmpeqb(struct emu_cpu *c, const struct emu_insn *in)
+{
+	xmm_t t, r;
+	const xmm_t *s;
+	xmm_t *d = &XMM(c)[in->reg];
+
+	sse_check(c);
+	s = src16(c, in, &t);
+	for (int i = 0; i < 16; i++)
+		r.b[i] = d->b[i] == s->b[i] ? 0xff : 0;
+	*d = r;
+}
+
+static void f_pminub(struct emu_cpu *c, const struct emu_insn *in)
+{
+	xmm_t t, r;
+	const xmm_t *s;
+	xmm_t *d = &XMM(c)[in->reg];
+
+	sse_check(c);
+	s = src16(c, in, &t);
+	for (int i = 0; i < 16; i++)
+		r.b[i] = d->b[i] < s->b[i] ? d->b[i] : s->b[i];
+	*d = r;
+}
+
+static void f_pmovmskb(struct emu_cpu *c, const struct emu_insn *in)
+{
+	const xmm_t *x = &XMM(c)[in->rm];
+	uint64_t v = 0;
+
+	sse_check(c);
+	for (int i = 0; i < 16; i++)
+		v |= (uint64_t)(x->b[i] >> 7) << i;
+	c->r[in->reg] = v;
+}
+
+/* other 66-prefixed packed-integer forms of the 0F map, without the prefix dispatch */
+static void f_int66(struct emu_cpu *c, const struct emu_insn *in)
+{
+	xmm_t t, a, r;
+	const xmm_t *s;
+
+	sse_check(c);
+	s = src16(c, in, &t);
+	a = XMM(c)[in->reg];
+	r = a;
+	ops_0f[in->op & 0xff](&r, &a, s, 16);
+	XMM(c)[in->reg] = r;
+}
+
+static emu_insn_fn sel_sse(const struct emu_insn *in)
+{
+	unsigned int op = in->op;
+
+	switch (in->pfx) {
+	case PFX_NONE:
+		if (op == (MAP0F | 0x28))
+			return f_load16a;
+		if (op == (MAP0F | 0x10))
+			return f_load16u;
+		if (op == (MAP0F | 0x29))
+			return f_store16a;
+		if (op == (MAP0F | 0x11))
+			return f_store16u;
+		if (op == (MAP0F | 0x57))
+			return f_pxor;
+		if (op == (MAP0F | 0x56))
+			return f_por;
+		if (op == (MAP0F | 0x54))
+			return f_pand;
+		if (op == (MAP0F | 0x55))
+			return f_pandn;
+		return NULL;
+	case PFX_66:
+		switch (op) {
+		case MAP0F | 0x6f:
+		case MAP0F | 0x28:
+			return f_load16a;
+		case MAP0F | 0x10:
+			return f_load16u;
+		case MAP0F | 0x7f:
+		case MAP0F | 0x29:
+			return f_store16a;
+		case MAP0F | 0x11:
+			return f_store16u;
+		case MAP0F | 0xef:
+		case MAP0F | 0x57:
+			return f_pxor;
+		case MAP0F | 0xeb:
+		case MAP0F | 0x56:
+			return f_por;
+		case MAP0F | 0xdb:
+		case MAP0F | 0x54:
+			return f_pand;
+		case MAP0F | 0xdf:
+		case MAP0F | 0x55:
+			return f_pandn;
+		case MAP0F | 0x74:
+			return f_pcmpeqb;
+		case MAP0F | 0xda:
+			return f_pminub;
+		case MAP0F | 0xd7:
+			return in->mod == 3 ? f_pmovmskb : NULL;
+		default:
+			if ((op >> 8) == 1 && ops_0f[op & 0xff])
+				return f_int66;
+			return NULL;
+		}
+	case PFX_F3:
+		if (op == (MAP0F | 0x6f))
+			return f_load16u;
+		if (op == (MAP0F | 0x7f))
+			return f_store16u;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 #define SSE4(first, last, dflags)                                                                  \
-	OPP(first, last, PFX_NONE, dflags, 0, 0, h_sse),                                           \
-		OPP(first, last, PFX_66, dflags, 0, 0, h_sse),                                     \
-		OPP(first, last, PFX_F3, dflags, 0, 0, h_sse),                                     \
-		OPP(first, last, PFX_F2, dflags, 0, 0, h_sse)
+	{ first, last, PFX_NONE, 0, 0, dflags, h_sse, sel_sse },                                   \
+		{ first, last, PFX_66, 0, 0, dflags, h_sse, sel_sse },                             \
+		{ first, last, PFX_F3, 0, 0, dflags, h_sse, sel_sse },                             \
+	{                                                                                          \
+		first, last, PFX_F2, 0, 0, dflags, h_sse, sel_sse                                  \
+	}
 
 static const struct emu_opdef ops[] = {
 	SSE4(MAP0F | 0x10, MAP0F | 0x17, D_M),
