@@ -8,6 +8,8 @@ CC ?= cc
 V ?= 0
 WERROR ?= 1
 SANITIZE ?= 0
+# libcurl, libarchive, libcrypto and libnftables are loaded on first use (src/lib/lazy-link.c)
+LAZY_LIBS ?= $(if $(filter x86_64,$(ARCH)),1,0)
 
 ifeq ($(V),1)
   Q :=
@@ -36,6 +38,11 @@ ifeq ($(SANITIZE),1)
   LDFLAGS += -fsanitize=address,undefined
 endif
 LIBS := $(PKG_LIBS) -lpthread
+ifeq ($(LAZY_LIBS),1)
+  CFLAGS += -DCABIN_LAZY_LIBS
+  # unit tests build their fixtures with these libraries directly (libarchive's writer)
+  UNIT_LIBS := $(shell pkg-config --libs libcurl libarchive libcrypto libnftables 2>/dev/null)
+endif
 
 LIB := libcabin.a
 PROG := cabin
@@ -71,7 +78,7 @@ $(PROG): $(CLI_OBJS) $(LIB)
 
 $(UNIT_TESTS): %: %.c $(LIB)
 	$(E) "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LIBS) $(UNIT_LIBS) $(LDFLAGS)
 
 # Dependencies: installs through apt whatever is missing (idempotent, quiet when all is there).
 deps:

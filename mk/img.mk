@@ -2,7 +2,9 @@
 # libarchive for tar and its compressions, libcrypto for SHA-256).
 IMG_PKGS := libcurl libarchive libcrypto
 CFLAGS += $(shell pkg-config --cflags $(IMG_PKGS) 2>/dev/null)
+ifneq ($(LAZY_LIBS),1)
 LIBS += $(shell pkg-config --libs $(IMG_PKGS) 2>/dev/null)
+endif
 OBJS += src/img/archive.o
 OBJS += src/img/auth.o
 OBJS += src/img/digest.o

@@ -1,6 +1,7 @@
 # src/lib and src/cli: the library core and the command line.
 OBJS += src/lib/error.o
 OBJS += src/lib/fs.o
+OBJS += src/lib/lazy-link.o
 OBJS += src/lib/log.o
 OBJS += src/lib/strv.o
 OBJS += src/lib/xalloc.o
