@@ -105,6 +105,19 @@ int img_ref_parse(const char *s, struct img_ref *r, struct cabin_err **err)
 		r->repo = xasprintf("library/%s", p);
 	else
 		r->repo = xstrdup(p);
+	{
+		/* host[:port]: a port is 1-5 digits */
+		const char *c = strrchr(r->registry, ':');
+
+		if (c && !strchr(c, ']') &&
+		    (!c[1] || strlen(c + 1) > 5 || strspn(c + 1, "0123456789") != strlen(c + 1))) {
+			free(buf);
+			cabin_err_make(err, 0, "image reference `%s`: bad registry port `%s`", s,
+				       c + 1);
+			img_ref_free(r);
+			return -1;
+		}
+	}
 	for (char *h = r->registry; *h; h++)
 		if (!isalnum((unsigned char)*h) && !strchr(".-:[]", *h)) {
 			free(buf);

@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox
 at_exit registry_stop_all
 
-plan 41
+plan 47
 
 D=$T/data
 cab() { "$CABIN" --data-root "$D" "$@"; }
@@ -163,6 +163,43 @@ printf '{"auths":{"%s":{"auth":"%s"}}}' "$AREG" "$(printf cabinuser:cabinpass | 
 cab image rm "$AREG/cabin/test:v1" >/dev/null
 out=$(HOME=$T/home cab image pull -q "$AREG/cabin/test:v1" 2>&1)
 assert_eq "$out" "$id" "credentials from ~/.docker/config.json"
+
+# Bearer tokens, as Docker Hub does it (tests/helpers/token-registry.py): the token service
+# wants credentials, blobs are redirected, and a download a killed pull left is resumed
+# with a Range request.
+mkimage "$T/tok" --big 2 --salt token >/dev/null
+python3 "$TOP/tests/helpers/token-registry.py" "$T/tok" "$T/tok.port" --user tuser:tpass \
+	2>"$T/tok.log" &
+tokpid=$!
+stop_tok() { kill $tokpid; }
+at_exit stop_tok
+for i in $(seq 100); do [ -s "$T/tok.port" ] && break; sleep 0.1; done
+TREG=127.0.0.1:$(cat "$T/tok.port")
+export CABIN_AUTH_FILE=$T/auth2.json
+err=$(cab image pull "$TREG/cabin/tok:v1" 2>&1)
+assert_contains "$err" "the token service refused an anonymous pull" "bearer: anonymous refused"
+cab login -u tuser -p tpass "$TREG" >/dev/null
+# half of the largest layer, as a killed pull leaves it
+for big in $(ls -S "$T/tok/blobs/sha256"); do [ -e "$D/blobs/sha256/$big" ] || break; done
+head -c 100000 "$T/tok/blobs/sha256/$big" >"$D/tmp/$big.partial"
+out=$(cab image pull "$TREG/cabin/tok:v1" 2>&1)
+assert_contains "$out" "resuming at 100kB" "bearer: the pull resumes the partial download"
+assert_contains "$(cat "$T/tok.log")" "GET /storage/$big range=bytes=100000-" \
+	"the resumed download asks for the rest only (through the redirect)"
+assert_contains "$(cab image inspect "$TREG/cabin/tok:v1")" '"Architecture": "amd64"' \
+	"bearer: the image is pulled"
+unset CABIN_AUTH_FILE
+
+# Docker schema 2 (skopeo --format v2s2; gzip layers only)
+mkimage "$T/v2" --gzip-only --salt v2s2 >/dev/null
+skopeo copy -q --format v2s2 --dest-tls-verify=false "oci:$T/v2:v1" "docker://$REG/cabin/v2:v1" \
+	>/dev/null 2>&1
+cab image pull -q "$REG/cabin/v2:v1" >/dev/null 2>&1
+ok "a Docker schema 2 manifest is pulled" test $? -eq 0
+mt=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifestMediaType"])' \
+	"$D/images/$(cab image inspect "$REG/cabin/v2:v1" | grep '"Id"' | sed 's/.*sha256:\([0-9a-f]*\).*/\1/').json")
+assert_eq "$mt" "application/vnd.docker.distribution.manifest.v2+json" "recorded as Docker schema 2"
+cab image rm "$TREG/cabin/tok:v1" "$REG/cabin/v2:v1" >/dev/null
 
 # tag, rm, prune
 cab image tag "$REG/cabin/test:v1" mytest:latest

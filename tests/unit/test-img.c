@@ -57,6 +57,8 @@ static void test_refs(void)
 	ref_bad("a/../b");
 	ref_bad("x:bad tag");
 	ref_bad("x@sha256:1234");
+	ref_bad("127.0.0.1:/x");
+	ref_bad("host:99x/x");
 	tap_ok(img_ref_host_is_loopback("127.0.0.1:5000") &&
 		       img_ref_host_is_loopback("localhost") &&
 		       img_ref_host_is_loopback("[::1]:80") &&
@@ -168,7 +170,7 @@ static void unpack_refused(const char *name, const char *link, const char *want)
 
 int main(void)
 {
-	tap_plan(23);
+	tap_plan(25);
 	test_refs();
 	test_digests();
 	test_index();
