@@ -86,13 +86,6 @@ int net_nat_init(struct cabin_err **err)
 	return 0;
 }
 
-int net_nat_drop(struct cabin_err **err)
-{
-	if (nft_run("list table ip cabin", 1, err) < 0)
-		return 0;
-	return nft_run("delete table ip cabin", 0, err);
-}
-
 int net_nat_network(int add, const char *bridge, const char *subnet, struct cabin_err **err)
 {
 	cleanup_free char *cmd = NULL;

@@ -34,7 +34,4 @@ int net_nat_network(int add, const char *bridge, const char *subnet, struct cabi
 int net_nat_port(int add, const char *host_ip, uint16_t host_port, const char *ctr_ip,
 		 uint16_t ctr_port, int udp, struct cabin_err **err);
 
-/** net_nat_drop() - delete table `ip cabin` (when no network is left to serve). */
-int net_nat_drop(struct cabin_err **err);
-
 #endif
