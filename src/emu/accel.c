@@ -147,10 +147,23 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 		return r;
 	}
 	if (len > 8) {
-		/* wider than an exit carries: split */
-		for (unsigned int o = 0; o < len; o += 8)
-			emu_mmio(c, pa + o, (uint8_t *)data + o, len - o < 8 ? len - o : 8,
-				 is_write);
+		/*
+		 * Wider than an exit carries (16-byte SSE accesses): split. A read
+		 * cannot go out as exits, since the replayed instruction would bring
+		 * back only the last piece's data and ask for the first one again,
+		 * forever: its pieces go to the bus from this thread, as accesses
+		 * made while an exit is pending already do.
+		 */
+		for (unsigned int o = 0; o < len; o += 8) {
+			unsigned int n = len - o < 8 ? len - o : 8;
+
+			if (is_write) {
+				emu_mmio(c, pa + o, (uint8_t *)data + o, n, 1);
+			} else {
+				memset((uint8_t *)data + o, 0xff, n);
+				bus_access(&c->m->bus, BUS_MMIO, pa + o, (uint8_t *)data + o, n, 0);
+			}
+		}
 		return 0;
 	}
 	if (!is_write) {

@@ -23,6 +23,7 @@
 #include "emu/emu.h"
 #include "lib/error.h"
 #include "unit/tap.h"
+#include "vm/bus.h"
 #include "vm/machine.h"
 
 #ifndef __x86_64__
@@ -60,6 +61,80 @@ static int directed(const uint8_t *code, unsigned int len, uint64_t cr0_set, uin
 	if (c->state == EMU_HALTED && c->rip > HANDLERS && c->rip <= HANDLERS + 32 * 8)
 		return (int)((c->rip - 1 - HANDLERS) / 8);
 	return 100;
+}
+
+/* a device register window: reads give the offset's bytes, writes are recorded */
+#define MMIO_PA 0x1000000ULL /* just above the 16 MiB of RAM */
+static uint8_t mmio_seen[32];
+static unsigned int mmio_accesses;
+
+static int mmio_fn(void *opaque, uint64_t off, void *data, uint32_t len, int is_write)
+{
+	(void)opaque;
+	mmio_accesses++;
+	for (uint32_t i = 0; i < len; i++) {
+		if (off + i >= sizeof(mmio_seen))
+			break;
+		if (is_write)
+			mmio_seen[off + i] = ((uint8_t *)data)[i];
+		else
+			((uint8_t *)data)[i] = (uint8_t)(0x40 + off + i);
+	}
+	return 0;
+}
+
+/*
+ * 16-byte SSE loads and stores on MMIO: the exits carry 8 bytes, and the run
+ * loop answers them as the machine does (fill the buffer, run again).
+ */
+static void test_mmio16(void)
+{
+	static const uint8_t movdqu_ld[] = { 0xf3, 0x0f, 0x6f, 0x06 }; /* movdqu xmm0, [rsi] */
+	static const uint8_t movdqu_st[] = { 0xf3, 0x0f, 0x7f, 0x0e }; /* movdqu [rsi], xmm1 */
+	int ok = 1, rounds = 0;
+
+	w64(0x3000 + 8 * 8, (8ULL << 21) | 0x83 | 0x10); /* 16-18 MiB, uncached */
+	bus_register_mmio(&m.bus, MMIO_PA, 0x1000, mmio_fn, NULL, "sse-test");
+	for (int k = 0; k < 2; k++) {
+		const uint8_t *code = k ? movdqu_st : movdqu_ld;
+
+		guest_reset();
+		c->r[6] = MMIO_PA;
+		c->r[4] = STACK;
+		memset(c->xmm[0].b, 0, 16);
+		for (int i = 0; i < 16; i++)
+			c->xmm[1].b[i] = (uint8_t)(0x90 + i);
+		memcpy(ram + CODE, code, 4);
+		ram[CODE + 4] = 0xf4;
+		emu_code_write(vm, CODE, 5);
+		mmio_accesses = 0;
+		memset(mmio_seen, 0, sizeof(mmio_seen));
+		for (rounds = 0; rounds < 20 && c->state == EMU_RUNNING; rounds++) {
+			if (c->io.pending)
+				c->io.have_data = 1;
+			c->exit_ready = 0;
+			c->budget = 4;
+			while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
+				emu_exec(c);
+			if (c->exit_ready && ex.reason == ACCEL_EXIT_MMIO)
+				bus_access(&m.bus, BUS_MMIO, ex.mmio.addr, ex.mmio.data,
+					   ex.mmio.len, ex.mmio.is_write);
+		}
+		if (k == 0) {
+			for (int i = 0; i < 16; i++)
+				ok &= c->xmm[0].b[i] == (uint8_t)(0x40 + i);
+			tap_ok(ok && c->rip == CODE + 5,
+			       "movdqu xmm0 from MMIO: 16 bytes arrive (%d rounds, %u accesses)",
+			       rounds, mmio_accesses);
+		} else {
+			ok = c->rip == CODE + 5;
+			for (int i = 0; i < 16; i++)
+				ok &= mmio_seen[i] == (uint8_t)(0x90 + i);
+			tap_ok(ok, "movdqu xmm1 to MMIO: 16 bytes written (%d rounds, %u accesses)",
+			       rounds, mmio_accesses);
+		}
+	}
+	bus_unregister(&m.bus, BUS_MMIO, MMIO_PA);
 }
 
 /* the state checks around SSE/MMX forms, EMMS decoding, and CPUID */
@@ -188,6 +263,7 @@ static void test_directed(void)
 			       "pshufd xmm1, [rip+disp], 0x1b reverses the dwords (got %d)", v);
 		}
 	}
+	test_mmio16();
 	emu_cpuid(c, 1, 0, id);
 	tap_ok((id[3] & (1u << 23)) && (id[3] & (1u << 25)) && (id[3] & (1u << 26)) &&
 		       (id[2] & 1) && (id[2] & (1u << 9)) && (id[2] & (1u << 19)) &&
@@ -1191,6 +1267,80 @@ static int directed(const uint8_t *code, unsigned int len, uint64_t cr0_set, uin
 	return 100;
 }
 
+/* a device register window: reads give the offset's bytes, writes are recorded */
+#define MMIO_PA 0x1000000ULL /* just above the 16 MiB of RAM */
+static uint8_t mmio_seen[32];
+static unsigned int mmio_accesses;
+
+static int mmio_fn(void *opaque, uint64_t off, void *data, uint32_t len, int is_write)
+{
+	(void)opaque;
+	mmio_accesses++;
+	for (uint32_t i = 0; i < len; i++) {
+		if (off + i >= sizeof(mmio_seen))
+			break;
+		if (is_write)
+			mmio_seen[off + i] = ((uint8_t *)data)[i];
+		else
+			((uint8_t *)data)[i] = (uint8_t)(0x40 + off + i);
+	}
+	return 0;
+}
+
+/*
+ * 16-byte SSE loads and stores on MMIO: the exits carry 8 bytes, and the run
+ * loop answers them as the machine does (fill the buffer, run again).
+ */
+static void test_mmio16(void)
+{
+	static const uint8_t movdqu_ld[] = { 0xf3, 0x0f, 0x6f, 0x06 }; /* movdqu xmm0, [rsi] */
+	static const uint8_t movdqu_st[] = { 0xf3, 0x0f, 0x7f, 0x0e }; /* movdqu [rsi], xmm1 */
+	int ok = 1, rounds = 0;
+
+	w64(0x3000 + 8 * 8, (8ULL << 21) | 0x83 | 0x10); /* 16-18 MiB, uncached */
+	bus_register_mmio(&m.bus, MMIO_PA, 0x1000, mmio_fn, NULL, "sse-test");
+	for (int k = 0; k < 2; k++) {
+		const uint8_t *code = k ? movdqu_st : movdqu_ld;
+
+		guest_reset();
+		c->r[6] = MMIO_PA;
+		c->r[4] = STACK;
+		memset(c->xmm[0].b, 0, 16);
+		for (int i = 0; i < 16; i++)
+			c->xmm[1].b[i] = (uint8_t)(0x90 + i);
+		memcpy(ram + CODE, code, 4);
+		ram[CODE + 4] = 0xf4;
+		emu_code_write(vm, CODE, 5);
+		mmio_accesses = 0;
+		memset(mmio_seen, 0, sizeof(mmio_seen));
+		for (rounds = 0; rounds < 20 && c->state == EMU_RUNNING; rounds++) {
+			if (c->io.pending)
+				c->io.have_data = 1;
+			c->exit_ready = 0;
+			c->budget = 4;
+			while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
+				emu_exec(c);
+			if (c->exit_ready && ex.reason == ACCEL_EXIT_MMIO)
+				bus_access(&m.bus, BUS_MMIO, ex.mmio.addr, ex.mmio.data,
+					   ex.mmio.len, ex.mmio.is_write);
+		}
+		if (k == 0) {
+			for (int i = 0; i < 16; i++)
+				ok &= c->xmm[0].b[i] == (uint8_t)(0x40 + i);
+			tap_ok(ok && c->rip == CODE + 5,
+			       "movdqu xmm0 from MMIO: 16 bytes arrive (%d rounds, %u accesses)",
+			       rounds, mmio_accesses);
+		} else {
+			ok = c->rip == CODE + 5;
+			for (int i = 0; i < 16; i++)
+				ok &= mmio_seen[i] == (uint8_t)(0x90 + i);
+			tap_ok(ok, "movdqu xmm1 to MMIO: 16 bytes written (%d rounds, %u accesses)",
+			       rounds, mmio_accesses);
+		}
+	}
+	bus_unregister(&m.bus, BUS_MMIO, MMIO_PA);
+}
+
 /* the state checks around SSE/MMX forms, EMMS decoding, and CPUID */
 static void test_directed(void)
 {
@@ -1317,6 +1467,7 @@ static void test_directed(void)
 			       "pshufd xmm1, [rip+disp], 0x1b reverses the dwords (got %d)", v);
 		}
 	}
+	test_mmio16();
 	emu_cpuid(c, 1, 0, id);
 	tap_ok((id[3] & (1u << 23)) && (id[3] & (1u << 25)) && (id[3] & (1u << 26)) &&
 		       (id[2] & 1) && (id[2] & (1u << 9)) && (id[2] & (1u << 19)) &&
@@ -1363,7 +1514,7 @@ int main(void)
 	vcpu0.m = &m;
 	guest_setup();
 
-	tap_plan((int)NFORMS + 1 + 18);
+	tap_plan((int)NFORMS + 1 + 20);
 	test_directed();
 	for (size_t i = 0; i < NFORMS; i++) {
 		const struct form *f = &forms[i];
