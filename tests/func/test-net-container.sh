@@ -8,7 +8,7 @@
 . "$(dirname "$0")/img-lib.sh"
 . "$(dirname "$0")/net-lib.sh"
 require_cmd python3 zstd
-plan 29
+plan 31
 net_setup
 
 D=$T/data
@@ -63,6 +63,10 @@ assert_eq "$out" "api here" "another container on it fetches http://api:8000/ by
 hc container rm -f api >/dev/null
 hc network rm front >/dev/null
 ok "the user network is removed" test $? -eq 0
+
+# --network host shares the host's interfaces; --network none has lo only
+assert_contains "$(hc container run --rm --network host "$IMG" ip -o link 2>&1)" "$NS_PFX-a" "--network host sees the host's interfaces"
+assert_eq "$(hc container run --rm --network none "$IMG" sh -c 'ip -o link | grep -vc " lo:"' 2>&1)" "0" "--network none has lo only"
 
 assert_contains "$(hc container logs web 2>&1; echo logs-ok)" "logs-ok" "logs works"
 hc container stop -t 2 web >/dev/null
