@@ -7,6 +7,7 @@ OBJS += src/emu/exec.o
 OBJS += src/emu/exec-alu.o
 OBJS += src/emu/exec-control.o
 OBJS += src/emu/exec-fpu.o
+OBJS += src/emu/fpu-x86.o
 OBJS += src/emu/exec-mov.o
 OBJS += src/emu/exec-stack.o
 OBJS += src/emu/exec-string.o

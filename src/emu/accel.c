@@ -750,6 +750,17 @@ static int emu_set_regs(struct vcpu *v, const struct x86_regs *r)
 	return 0;
 }
 
+static int emu_get_fpu(struct vcpu *v, struct x86_fpu *f)
+{
+	emu_fpu_get(v->accel, f);
+	return 0;
+}
+
+static int emu_set_fpu(struct vcpu *v, const struct x86_fpu *f)
+{
+	return emu_fpu_set(v->accel, f);
+}
+
 static int emu_get_sregs(struct vcpu *v, struct x86_sregs *s)
 {
 	struct emu_cpu *c = v->accel;
@@ -847,6 +858,8 @@ const struct accel_ops emu_accel_ops = {
 	.get_regs = emu_get_regs,
 	.set_regs = emu_set_regs,
 	.get_sregs = emu_get_sregs,
+	.get_fpu = emu_get_fpu,
+	.set_fpu = emu_set_fpu,
 	.set_sregs = emu_set_sregs,
 	.set_msrs = emu_set_msrs,
 	.irq_line = emu_irq_line,

@@ -854,7 +854,7 @@ void emu_write_cr(struct emu_cpu *c, int cr, uint64_t val)
 	case 4:
 		old = c->cr4;
 		/* VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT FSGSBASE(16) */
-		if (val & ~0x107ffULL & ~(1ULL << 16))
+		if (val & ~0x107ffULL & ~(1ULL << 16) & ~(uint64_t)CR4_OSXSAVE)
 			emu_raise(c, EXC_GP, 1, 0);
 		if ((c->efer & EFER_LMA) && !(val & CR4_PAE))
 			emu_raise(c, EXC_GP, 1, 0);
@@ -1130,6 +1130,13 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 		if (c->m->nr_vcpus > 1)
 			out[3] |= 1u << 28;
 		break;
+	case 0xd: /* XSAVE: x87 and SSE state, the standard format only */
+		if (sub == 0) {
+			out[0] = 3;
+			out[1] = emu_xsave_size(c);
+			out[2] = emu_xsave_size(c);
+		}
+		break;
 	case 0x40000000:
 		out[0] = 0x40000001;
 		out[1] = str4("Cabi");
@@ -1162,4 +1169,6 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 	}
 	if (leaf != 7 || sub == 0)
 		emu_optab_cpuid(leaf, out);
+	if (leaf == 1 && (c->cr4 & CR4_OSXSAVE))
+		out[2] |= 1u << 27; /* OSXSAVE */
 }

@@ -431,6 +431,13 @@ void emu_intr_poll(struct emu_cpu *c);
 /* interrupt delivery kinds */
 enum { INT_EXC, INT_SOFT, INT_EXT, INT_ICEBP };
 
+/* exec-fpu.c: XGETBV/XSETBV (0f 01 d0/d1), the XSAVE area size for the enabled XCR0 */
+void emu_xgetbv(struct emu_cpu *c);
+void emu_xsetbv(struct emu_cpu *c);
+unsigned int emu_xsave_size(const struct emu_cpu *c);
+/* exec-fpu.c: x87/SSE state as accel_ops get_fpu/set_fpu see it; set: -EINVAL for a bad MXCSR */
+void emu_fpu_get(struct emu_cpu *c, struct x86_fpu *f);
+int emu_fpu_set(struct emu_cpu *c, const struct x86_fpu *f);
 /* exec-fpu.c: deliver a pending unmasked x87 exception (FSW.ES) before an x87/MMX instruction */
 void emu_fpu_pending(struct emu_cpu *c);
 

@@ -2,10 +2,9 @@
 /*
  * System instructions: HLT, CLI/STI, descriptor tables and LDT/TR (0F 00,
  * 0F 01), control and debug registers, MSRs, TSC, CPUID, SYSCALL/SYSRET,
- * SYSENTER/SYSEXIT, CLTS, INVD/WBINVD, fences and CLFLUSH.
+ * SYSENTER/SYSEXIT, CLTS, INVD/WBINVD. (0F AE, fences included, is in exec-fpu.c.)
  */
 #include "emu/exec-inl.h"
-#include "emu/sse.h"
 
 static void do_hlt(struct emu_cpu *c)
 {
@@ -100,9 +99,12 @@ static void h_grp7(struct emu_cpu *c, const struct emu_insn *in) /* 0f 01 */
 			emu_write_cr(c, 0, (c->cr0 & ~0xeULL) | (v & 0xf) | (c->cr0 & 1));
 			return;
 		}
-		if (sub == 2 && rm == 0) { /* XGETBV */
-			set_reg(c, 0, 4, 1, c->xcr0);
-			set_reg(c, 2, 4, 1, c->xcr0 >> 32);
+		if (sub == 2 && rm == 0) {
+			emu_xgetbv(c);
+			return;
+		}
+		if (sub == 2 && rm == 1) {
+			emu_xsetbv(c);
 			return;
 		}
 		emu_raise(c, EXC_UD, 0, 0);
@@ -294,24 +296,6 @@ static void h_cpuid(struct emu_cpu *c, const struct emu_insn *in) /* 0f a2 */
 	set_reg(c, 2, 4, 1, out[3]);
 }
 
-static void h_grp15(struct emu_cpu *c, const struct emu_insn *in) /* 0f ae: fences, CLFLUSH */
-{
-	int sub = in->reg & 7;
-
-	if (in->mod == 3 && sub >= 5)
-		return;		    /* LFENCE MFENCE SFENCE */
-	if (sub == 2 || sub == 3) { /* LDMXCSR STMXCSR */
-		if (!emu_exec_sse(c, in))
-			emu_raise(c, EXC_UD, 0, 0);
-		return;
-	}
-	if (in->mod != 3 && sub == 7) { /* CLFLUSH */
-		rm_lin(c, in, 1, ACC_READ);
-		return;
-	}
-	emu_raise(c, EXC_UD, 0, 0);
-}
-
 static const struct emu_opdef ops[] = {
 	OP(0xf4, 0xf4, 0, 0, R_ALL, h_hlt),
 	OP(0xfa, 0xfa, 0, 0, 0, h_cli_sti),
@@ -332,10 +316,9 @@ static const struct emu_opdef ops[] = {
 	OP(MAP0F | 0x34, MAP0F | 0x34, 0, 0, R_ALL, h_sysenter),
 	OP(MAP0F | 0x35, MAP0F | 0x35, 0, 0, R_ALL, h_sysexit),
 	OP(MAP0F | 0xa2, MAP0F | 0xa2, 0, 0, 0, h_cpuid),
-	OP(MAP0F | 0xae, MAP0F | 0xae, D_M, 0, 0, h_grp15),
 };
 
-/* CPUID.1 EDX: TSC MSR SEP CLFSH; CPUID.80000001 EDX: SYSCALL RDTSCP */
+/* CPUID.1 EDX: TSC MSR SEP CLFSH (0f ae /7 is in exec-fpu.c); CPUID.80000001 EDX: SYSCALL RDTSCP */
 const struct emu_opgroup emu_ops_system = {
 	OPGROUP(ops),
 	.cpuid1_edx = (1u << 4) | (1u << 5) | (1u << 11) | (1u << 19),

@@ -63,6 +63,8 @@ int kvm_get_regs(struct vcpu *v, struct x86_regs *regs);
 int kvm_set_regs(struct vcpu *v, const struct x86_regs *regs);
 int kvm_get_sregs(struct vcpu *v, struct x86_sregs *sregs);
 int kvm_set_sregs(struct vcpu *v, const struct x86_sregs *sregs);
+int kvm_get_fpu(struct vcpu *v, struct x86_fpu *fpu);
+int kvm_set_fpu(struct vcpu *v, const struct x86_fpu *fpu);
 int kvm_set_msrs(struct vcpu *v, const uint32_t *idx, const uint64_t *val, unsigned int n);
 
 #endif

@@ -332,6 +332,48 @@ static void seg_to_kvm(struct kvm_segment *k, const struct x86_segment *s)
 				   .unusable = s->unusable };
 }
 
+int kvm_get_fpu(struct vcpu *v, struct x86_fpu *f)
+{
+	struct kvm_vcpu *kv = v->accel;
+	struct kvm_fpu k;
+
+	if (ioctl(kv->fd, KVM_GET_FPU, &k) < 0)
+		return -errno;
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < 8; i++)
+		memcpy(f->st[i], k.fpr[i], 10);
+	f->fcw = k.fcw;
+	f->fsw = k.fsw;
+	f->ftw = k.ftwx;
+	f->fop = k.last_opcode;
+	f->fip = k.last_ip;
+	f->fdp = k.last_dp;
+	f->mxcsr = k.mxcsr;
+	memcpy(f->xmm, k.xmm, sizeof(f->xmm));
+	return 0;
+}
+
+int kvm_set_fpu(struct vcpu *v, const struct x86_fpu *f)
+{
+	struct kvm_vcpu *kv = v->accel;
+	struct kvm_fpu k;
+
+	memset(&k, 0, sizeof(k));
+	for (int i = 0; i < 8; i++)
+		memcpy(k.fpr[i], f->st[i], 10);
+	k.fcw = f->fcw;
+	k.fsw = f->fsw;
+	k.ftwx = f->ftw;
+	k.last_opcode = f->fop;
+	k.last_ip = f->fip;
+	k.last_dp = f->fdp;
+	k.mxcsr = f->mxcsr;
+	memcpy(k.xmm, f->xmm, sizeof(k.xmm));
+	if (ioctl(kv->fd, KVM_SET_FPU, &k) < 0)
+		return -errno;
+	return 0;
+}
+
 int kvm_get_sregs(struct vcpu *v, struct x86_sregs *s)
 {
 	struct kvm_vcpu *kv = v->accel;

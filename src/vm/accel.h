@@ -42,6 +42,17 @@ struct x86_sregs {
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer, apic_base;
 };
 
+/* x87 and SSE state, in the terms of FXSAVE (and of KVM_GET_FPU) */
+struct x86_fpu {
+	uint8_t st[8][16]; /* ST(0)-ST(7), stack order: the 80-bit value in the low 10 bytes */
+	uint16_t fcw, fsw; /* control and status word (TOP in status bits 11-13) */
+	uint8_t ftw;	   /* abridged tag: bit i set when physical register i is not empty */
+	uint16_t fop;	   /* last opcode */
+	uint64_t fip, fdp; /* last instruction and operand pointers */
+	uint32_t mxcsr;
+	uint8_t xmm[16][16];
+};
+
 enum accel_exit_reason {
 	ACCEL_EXIT_IO,	     /* port I/O: see exit.io */
 	ACCEL_EXIT_MMIO,     /* access to guest-physical address not backed by RAM */
@@ -101,6 +112,8 @@ struct accel_ops {
 	int (*set_regs)(struct vcpu *v, const struct x86_regs *regs);
 	int (*get_sregs)(struct vcpu *v, struct x86_sregs *sregs);
 	int (*set_sregs)(struct vcpu *v, const struct x86_sregs *sregs);
+	int (*get_fpu)(struct vcpu *v, struct x86_fpu *fpu);
+	int (*set_fpu)(struct vcpu *v, const struct x86_fpu *fpu);
 	/** set_msrs() - boot-time MSRs (pairs of index, value). */
 	int (*set_msrs)(struct vcpu *v, const uint32_t *idx, const uint64_t *val, unsigned int n);
 	/** irq_line() - drive interrupt input @gsi of the irqchip (IOAPIC/PIC). */

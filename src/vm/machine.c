@@ -421,6 +421,7 @@ int machine_dump_regs(struct machine *m, const char *path, struct cabin_err **er
 {
 	struct x86_regs r;
 	struct x86_sregs s;
+	struct x86_fpu fp;
 	FILE *f;
 	int ret;
 
@@ -429,6 +430,8 @@ int machine_dump_regs(struct machine *m, const char *path, struct cabin_err **er
 	ret = m->accel->get_regs(m->vcpus[0], &r);
 	if (ret >= 0)
 		ret = m->accel->get_sregs(m->vcpus[0], &s);
+	if (ret >= 0)
+		ret = m->accel->get_fpu(m->vcpus[0], &fp);
 	if (ret < 0)
 		return cabin_err_make(err, -ret, "read the registers of vcpu 0");
 	f = fopen(path, "we");
@@ -447,6 +450,25 @@ int machine_dump_regs(struct machine *m, const char *path, struct cabin_err **er
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(f, "%s=0x%016llx\n", rows[i].name, (unsigned long long)rows[i].v);
+	/* x87 and SSE state: the last instruction/operand pointers are left out */
+	fprintf(f, "fcw=0x%04x\nfsw=0x%04x\nftw=0x%02x\nmxcsr=0x%08x\n", fp.fcw, fp.fsw, fp.ftw,
+		fp.mxcsr);
+	for (int i = 0; i < 8; i++) {
+		uint64_t mant;
+		uint16_t se;
+
+		memcpy(&mant, fp.st[i], 8);
+		memcpy(&se, fp.st[i] + 8, 2);
+		fprintf(f, "st%d=0x%04x%016llx\n", i, se, (unsigned long long)mant);
+	}
+	for (int i = 0; i < 16; i++) {
+		uint64_t lo, hi;
+
+		memcpy(&lo, fp.xmm[i], 8);
+		memcpy(&hi, fp.xmm[i] + 8, 8);
+		fprintf(f, "xmm%d=0x%016llx%016llx\n", i, (unsigned long long)hi,
+			(unsigned long long)lo);
+	}
 	if (fclose(f) != 0)
 		return cabin_err_make(err, errno, "write `%s`", path);
 	return 0;

@@ -703,6 +703,152 @@ static void test_exceptions(void)
 }
 
 /* random bytes as code, in every mode: the emulator must survive whatever a guest runs */
+/* x87/SSE system behaviour: #NM, #MF, FXSAVE/XSAVE, XGETBV/XSETBV, CPUID */
+static void test_fpu(void)
+{
+	static const uint8_t h[] = { 0xf4 };
+	uint32_t out[4];
+
+	/* CR0.TS: an x87 instruction raises #NM; WAIT only with MP */
+	{
+		static const uint8_t code[] = { 0xd9, 0xe8, 0xf4 }; /* fld1 */
+
+		long_mode();
+		gate64(EXC_NM, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		c->cr0 |= CR0_TS;
+		run(10);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE, "fld1 with CR0.TS: #NM");
+	}
+	{
+		static const uint8_t code[] = { 0x9b, 0xf4 }; /* wait */
+
+		long_mode();
+		gate64(EXC_NM, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		c->cr0 |= CR0_TS;
+		run(10);
+		tap_ok(c->rip == CODE + 2, "wait with CR0.TS but not MP runs");
+	}
+	/* an unmasked zero divide: the destination stays, #MF at the next waiting instruction */
+	{
+		static const uint8_t code[] = {
+			0xd9, 0xe8, /* fld1 */
+			0xd9, 0xee, /* fldz */
+			0xd8, 0xf9, /* fdivr st, st(1): 1 / 0 */
+			0xdf, 0xe0, /* fnstsw ax */
+			0x9b,	    /* wait: #MF */
+			0xf4,
+		};
+		static const uint8_t cw[] = { 0x7b, 0x03 }; /* FCW 0x37b: ZE unmasked */
+
+		long_mode();
+		gate64(EXC_MF, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		c->cr0 |= CR0_NE;
+		c->fpu_cw = 0x37b;
+		(void)cw;
+		run(20);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE + 8 &&
+			       (c->r[0] & 0xffff) == 0xb084 && c->fpr[6].sexp == 0,
+		       "unmasked #Z: ST(0) kept, ES/B set, #MF on the WAIT that follows (sw %#llx)",
+		       (unsigned long long)(c->r[0] & 0xffff));
+	}
+	/* FXSAVE: #GP when not 16-byte aligned; the image holds FCW and MXCSR */
+	{
+		static const uint8_t code[] = { 0x0f, 0xae, 0x03, 0xf4 }; /* fxsave [rbx] */
+
+		long_mode();
+		gate64(EXC_GP, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		c->r[3] = 0x40008;
+		run(10);
+		tap_ok(c->rip == 0x30001, "fxsave to a misaligned address: #GP");
+		long_mode();
+		put(CODE, code, sizeof(code));
+		c->r[3] = 0x40000;
+		c->fpu_cw = 0x27f;
+		c->mxcsr = 0x1f80 | 0x6000;
+		c->xmm[3].q[0] = 0x1122334455667788ULL;
+		run(10);
+		tap_ok(c->rip == CODE + 4 && r32(0x40000) == 0x27f && r32(0x40018) == 0x7f80 &&
+			       r64(0x400d0) == 0x1122334455667788ULL,
+		       "fxsave stores FCW, MXCSR and XMM3");
+	}
+	/* XGETBV needs CR4.OSXSAVE; XSETBV takes x87|SSE and refuses SSE alone */
+	{
+		static const uint8_t code[] = {
+			0x31, 0xc9,		/* xor ecx, ecx */
+			0xb8, 3,    0,	  0, 0, /* mov eax, 3 */
+			0x31, 0xd2,		/* xor edx, edx */
+			0x0f, 0x01, 0xd1,	/* xsetbv */
+			0x31, 0xc0,		/* xor eax, eax */
+			0x0f, 0x01, 0xd0,	/* xgetbv */
+			0xf4,
+		};
+
+		long_mode();
+		gate64(EXC_UD, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		run(20);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE + 9,
+		       "xsetbv without OSXSAVE: #UD");
+		long_mode();
+		put(CODE, code, sizeof(code));
+		c->cr4 |= CR4_OSXSAVE | CR4_OSFXSR;
+		run(20);
+		tap_ok(c->rip == CODE + sizeof(code) && c->xcr0 == 3 && (c->r[0] & 0xffffffff) == 3,
+		       "xsetbv 3 / xgetbv (rip %#llx xcr0 %#llx eax %#llx)",
+		       (unsigned long long)c->rip, (unsigned long long)c->xcr0,
+		       (unsigned long long)c->r[0]);
+		long_mode();
+		gate64(EXC_GP, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, sizeof(code));
+		ram[CODE + 3] = 2; /* mov eax, 2: SSE without x87 */
+		c->cr4 |= CR4_OSXSAVE;
+		run(20);
+		tap_ok(c->rip == 0x30001 && c->xcr0 == 1, "xsetbv 2: #GP");
+	}
+	/* XSAVE sets XSTATE_BV for the requested components; XRSTOR of an init x87 is FNINIT */
+	{
+		static const uint8_t code[] = {
+			0xb8, 3,    0,	  0, 0, /* mov eax, 3 */
+			0x31, 0xd2,		/* xor edx, edx */
+			0x0f, 0xae, 0x23,	/* xsave [rbx] */
+			0xd9, 0xe8,		/* fld1 */
+			0x0f, 0xae, 0x2b,	/* xrstor [rbx] */
+			0xf4,
+		};
+
+		long_mode();
+		put(CODE, code, sizeof(code));
+		c->cr4 |= CR4_OSXSAVE | CR4_OSFXSR;
+		c->xcr0 = 3;
+		c->r[3] = 0x40000;
+		run(20);
+		tap_ok(c->rip == CODE + sizeof(code) && r64(0x40200) == 3 && c->fpu_tag == 0xffff &&
+			       ((c->fpu_sw >> 11) & 7) == 0,
+		       "xsave sets XSTATE_BV; xrstor brings the empty stack back");
+	}
+	/* CPUID: FPU, FXSR, XSAVE; OSXSAVE follows CR4; leaf 0xD sizes the x87+SSE area */
+	long_mode();
+	emu_cpuid(c, 1, 0, out);
+	tap_ok((out[3] & 1) && (out[3] & (1u << 24)) && (out[2] & (1u << 26)) &&
+		       !(out[2] & (1u << 27)),
+	       "CPUID.1: FPU FXSR XSAVE, no OSXSAVE before CR4 says so");
+	c->cr4 |= CR4_OSXSAVE;
+	emu_cpuid(c, 1, 0, out);
+	tap_ok((out[2] & (1u << 27)) != 0, "CPUID.1: OSXSAVE with CR4.OSXSAVE");
+	emu_cpuid(c, 0xd, 0, out);
+	tap_ok(out[0] == 3 && out[1] == 576 && out[2] == 576, "CPUID.D: x87|SSE, 576 bytes");
+}
+
 static void test_random_code(void)
 {
 	uint64_t x = 0x1234567887654321ULL;
@@ -781,11 +927,12 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(81);
+	tap_plan(93);
 	test_decoder();
 	test_exec();
 	test_paging();
 	test_exceptions();
+	test_fpu();
 	test_random_code();
 	emu_cpu_free(c);
 	emu_vm_free(vm);

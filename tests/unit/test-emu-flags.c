@@ -7,13 +7,25 @@
  * SDM defines for that instruction and count must match. Undefined flags (AF
  * after logic ops, OF after multi-bit shifts, SF/ZF/AF/PF after MUL, ...) are
  * masked.
+ *
+ * The x87 part runs whole instructions: each form (every D8-DF opcode, register
+ * and memory variant) executes on the emulator (flat 32-bit protected mode,
+ * between an FXRSTOR and an FXSAVE) and natively on the host from the same
+ * random state: register contents (normals, denormals, zeros, infinities,
+ * NaNs, unnormals), empty registers, TOP, rounding and precision control,
+ * exception masks, memory operands and EFLAGS. The FXSAVE images (control and
+ * status word, tags, registers), the memory operand and EFLAGS must match;
+ * condition codes the SDM leaves undefined for a form are masked.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "emu/emu.h"
+#include "lib/error.h"
+#include "vm/machine.h"
 #include "unit/tap.h"
 
 #ifndef CASES
@@ -631,12 +643,485 @@ static int run_case(const struct tcase *t, long ncases, char *why, size_t whylen
 	return 0;
 }
 
+/* ---- x87: whole instructions on the emulator and on the host ---- */
+
+#ifndef X87_CASES
+#define X87_CASES 4000
+#endif
+
+#define X_CODE 0x10000ULL
+#define X_FX 0x20000ULL	 /* FXSAVE image (16-byte aligned) */
+#define X_MEM 0x21000ULL /* the memory operand */
+#define X_STACK 0x30000ULL
+
+static struct machine xm;
+static struct vcpu xvcpu;
+static struct emu_vm *xvm;
+static struct emu_cpu *xc;
+static struct accel_exit xex;
+static uint8_t *xram;
+static uint8_t *host_code;
+
+/* fxrstor [rdi]; push rdx; popf; INSN; pushf; pop rax; fxsave [rdi]; fninit; ret */
+typedef uint64_t (*host_x87_fn)(void *fx, void *mem, uint64_t flags);
+
+struct x87case {
+	const char *name;
+	uint8_t op, modrm; /* modrm: mod=3 forms give the full byte; memory forms reg<<3 | 6 */
+	int reg_i;	   /* 1: the low 3 bits of modrm take a random ST(i) */
+	unsigned int cc;   /* defined condition codes besides C1 */
+	unsigned int memn; /* memory operand bytes */
+};
+
+#define CC_NONE 0u
+#define CC_CMP (0x4000u | 0x0400u | 0x0100u)
+#define CC_ALLC (0x4000u | 0x0400u | 0x0200u | 0x0100u)
+#define CC_C2 0x0400u
+#define XM(nm, o, r, n, cc)                                                                        \
+	{                                                                                          \
+		nm, o, (uint8_t)((r) << 3 | 6), 0, cc, n                                           \
+	}
+#define XR(nm, o, m, cc)                                                                           \
+	{                                                                                          \
+		nm, o, m, 1, cc, 0                                                                 \
+	}
+#define X1(nm, o, m, cc)                                                                           \
+	{                                                                                          \
+		nm, o, m, 0, cc, 0                                                                 \
+	}
+
+static const struct x87case x87cases[] = {
+	XM("fadd m32", 0xd8, 0, 4, CC_NONE),
+	XM("fmul m32", 0xd8, 1, 4, CC_NONE),
+	XM("fcom m32", 0xd8, 2, 4, CC_CMP),
+	XM("fcomp m32", 0xd8, 3, 4, CC_CMP),
+	XM("fsub m32", 0xd8, 4, 4, CC_NONE),
+	XM("fsubr m32", 0xd8, 5, 4, CC_NONE),
+	XM("fdiv m32", 0xd8, 6, 4, CC_NONE),
+	XM("fdivr m32", 0xd8, 7, 4, CC_NONE),
+	XR("fadd st, st(i)", 0xd8, 0xc0, CC_NONE),
+	XR("fmul st, st(i)", 0xd8, 0xc8, CC_NONE),
+	XR("fcom st(i)", 0xd8, 0xd0, CC_CMP),
+	XR("fcomp st(i)", 0xd8, 0xd8, CC_CMP),
+	XR("fsub st, st(i)", 0xd8, 0xe0, CC_NONE),
+	XR("fsubr st, st(i)", 0xd8, 0xe8, CC_NONE),
+	XR("fdiv st, st(i)", 0xd8, 0xf0, CC_NONE),
+	XR("fdivr st, st(i)", 0xd8, 0xf8, CC_NONE),
+	XM("fld m32", 0xd9, 0, 4, CC_NONE),
+	XM("fst m32", 0xd9, 2, 4, CC_NONE),
+	XM("fstp m32", 0xd9, 3, 4, CC_NONE),
+	XR("fld st(i)", 0xd9, 0xc0, CC_NONE),
+	XR("fxch st(i)", 0xd9, 0xc8, CC_NONE),
+	X1("fchs", 0xd9, 0xe0, CC_NONE),
+	X1("fabs", 0xd9, 0xe1, CC_NONE),
+	X1("ftst", 0xd9, 0xe4, CC_CMP),
+	X1("fxam", 0xd9, 0xe5, CC_ALLC),
+	X1("fld1", 0xd9, 0xe8, CC_NONE),
+	X1("fldl2t", 0xd9, 0xe9, CC_NONE),
+	X1("fldl2e", 0xd9, 0xea, CC_NONE),
+	X1("fldpi", 0xd9, 0xeb, CC_NONE),
+	X1("fldlg2", 0xd9, 0xec, CC_NONE),
+	X1("fldln2", 0xd9, 0xed, CC_NONE),
+	X1("fldz", 0xd9, 0xee, CC_NONE),
+	X1("f2xm1", 0xd9, 0xf0, CC_NONE),
+	X1("fyl2x", 0xd9, 0xf1, CC_NONE),
+	X1("fptan", 0xd9, 0xf2, CC_C2),
+	X1("fpatan", 0xd9, 0xf3, CC_NONE),
+	X1("fxtract", 0xd9, 0xf4, CC_NONE),
+	X1("fprem1", 0xd9, 0xf5, CC_ALLC),
+	X1("fdecstp", 0xd9, 0xf6, CC_NONE),
+	X1("fincstp", 0xd9, 0xf7, CC_NONE),
+	X1("fprem", 0xd9, 0xf8, CC_ALLC),
+	X1("fyl2xp1", 0xd9, 0xf9, CC_NONE),
+	X1("fsqrt", 0xd9, 0xfa, CC_NONE),
+	X1("fsincos", 0xd9, 0xfb, CC_C2),
+	X1("frndint", 0xd9, 0xfc, CC_NONE),
+	X1("fscale", 0xd9, 0xfd, CC_NONE),
+	X1("fsin", 0xd9, 0xfe, CC_C2),
+	X1("fcos", 0xd9, 0xff, CC_C2),
+	XM("fiadd m32", 0xda, 0, 4, CC_NONE),
+	XM("fimul m32", 0xda, 1, 4, CC_NONE),
+	XM("ficom m32", 0xda, 2, 4, CC_CMP),
+	XM("ficomp m32", 0xda, 3, 4, CC_CMP),
+	XM("fisub m32", 0xda, 4, 4, CC_NONE),
+	XM("fisubr m32", 0xda, 5, 4, CC_NONE),
+	XM("fidiv m32", 0xda, 6, 4, CC_NONE),
+	XM("fidivr m32", 0xda, 7, 4, CC_NONE),
+	XR("fcmovb", 0xda, 0xc0, CC_NONE),
+	XR("fcmove", 0xda, 0xc8, CC_NONE),
+	XR("fcmovbe", 0xda, 0xd0, CC_NONE),
+	XR("fcmovu", 0xda, 0xd8, CC_NONE),
+	X1("fucompp", 0xda, 0xe9, CC_CMP),
+	XM("fild m32", 0xdb, 0, 4, CC_NONE),
+	XM("fisttp m32", 0xdb, 1, 4, CC_NONE),
+	XM("fist m32", 0xdb, 2, 4, CC_NONE),
+	XM("fistp m32", 0xdb, 3, 4, CC_NONE),
+	XM("fld m80", 0xdb, 5, 10, CC_NONE),
+	XM("fstp m80", 0xdb, 7, 10, CC_NONE),
+	XR("fcmovnb", 0xdb, 0xc0, CC_NONE),
+	XR("fcmovne", 0xdb, 0xc8, CC_NONE),
+	XR("fcmovnbe", 0xdb, 0xd0, CC_NONE),
+	XR("fcmovnu", 0xdb, 0xd8, CC_NONE),
+	X1("fnclex", 0xdb, 0xe2, CC_ALLC),
+	X1("fninit", 0xdb, 0xe3, CC_ALLC),
+	XR("fucomi", 0xdb, 0xe8, CC_NONE),
+	XR("fcomi", 0xdb, 0xf0, CC_NONE),
+	XM("fadd m64", 0xdc, 0, 8, CC_NONE),
+	XM("fmul m64", 0xdc, 1, 8, CC_NONE),
+	XM("fcom m64", 0xdc, 2, 8, CC_CMP),
+	XM("fcomp m64", 0xdc, 3, 8, CC_CMP),
+	XM("fsub m64", 0xdc, 4, 8, CC_NONE),
+	XM("fsubr m64", 0xdc, 5, 8, CC_NONE),
+	XM("fdiv m64", 0xdc, 6, 8, CC_NONE),
+	XM("fdivr m64", 0xdc, 7, 8, CC_NONE),
+	XR("fadd st(i), st", 0xdc, 0xc0, CC_NONE),
+	XR("fmul st(i), st", 0xdc, 0xc8, CC_NONE),
+	XR("fsubr st(i), st", 0xdc, 0xe0, CC_NONE),
+	XR("fsub st(i), st", 0xdc, 0xe8, CC_NONE),
+	XR("fdivr st(i), st", 0xdc, 0xf0, CC_NONE),
+	XR("fdiv st(i), st", 0xdc, 0xf8, CC_NONE),
+	XM("fld m64", 0xdd, 0, 8, CC_NONE),
+	XM("fisttp m64", 0xdd, 1, 8, CC_NONE),
+	XM("fst m64", 0xdd, 2, 8, CC_NONE),
+	XM("fstp m64", 0xdd, 3, 8, CC_NONE),
+	XM("fnstsw m16", 0xdd, 7, 2, CC_ALLC),
+	XR("ffree st(i)", 0xdd, 0xc0, CC_ALLC),
+	XR("fst st(i)", 0xdd, 0xd0, CC_NONE),
+	XR("fstp st(i)", 0xdd, 0xd8, CC_NONE),
+	XR("fucom st(i)", 0xdd, 0xe0, CC_CMP),
+	XR("fucomp st(i)", 0xdd, 0xe8, CC_CMP),
+	XM("fiadd m16", 0xde, 0, 2, CC_NONE),
+	XM("fimul m16", 0xde, 1, 2, CC_NONE),
+	XM("ficom m16", 0xde, 2, 2, CC_CMP),
+	XM("ficomp m16", 0xde, 3, 2, CC_CMP),
+	XM("fisub m16", 0xde, 4, 2, CC_NONE),
+	XM("fisubr m16", 0xde, 5, 2, CC_NONE),
+	XM("fidiv m16", 0xde, 6, 2, CC_NONE),
+	XM("fidivr m16", 0xde, 7, 2, CC_NONE),
+	XR("faddp st(i), st", 0xde, 0xc0, CC_NONE),
+	XR("fmulp st(i), st", 0xde, 0xc8, CC_NONE),
+	X1("fcompp", 0xde, 0xd9, CC_CMP),
+	XR("fsubrp st(i), st", 0xde, 0xe0, CC_NONE),
+	XR("fsubp st(i), st", 0xde, 0xe8, CC_NONE),
+	XR("fdivrp st(i), st", 0xde, 0xf0, CC_NONE),
+	XR("fdivp st(i), st", 0xde, 0xf8, CC_NONE),
+	XM("fild m16", 0xdf, 0, 2, CC_NONE),
+	XM("fisttp m16", 0xdf, 1, 2, CC_NONE),
+	XM("fist m16", 0xdf, 2, 2, CC_NONE),
+	XM("fistp m16", 0xdf, 3, 2, CC_NONE),
+	XM("fbld m80", 0xdf, 4, 10, CC_NONE),
+	XM("fild m64", 0xdf, 5, 8, CC_NONE),
+	XM("fbstp m80", 0xdf, 6, 10, CC_NONE),
+	XM("fistp m64", 0xdf, 7, 8, CC_NONE),
+	XR("fucomip", 0xdf, 0xe8, CC_NONE),
+	XR("fcomip", 0xdf, 0xf0, CC_NONE),
+};
+
+/* a random 80-bit value of an interesting class */
+static void rnd_f80(uint8_t *p)
+{
+	uint64_t m = rnd(), r = rnd() % 16;
+	uint16_t e;
+
+	switch (r) {
+	case 0: /* zero */
+		m = 0;
+		e = 0;
+		break;
+	case 1: /* denormal */
+		m >>= 1 + rnd() % 63;
+		e = 0;
+		break;
+	case 2: /* infinity */
+		m = 1ULL << 63;
+		e = 0x7fff;
+		break;
+	case 3: /* NaN, quiet or signalling */
+		m |= 1ULL << 63;
+		if (!(m << 1))
+			m |= 1;
+		e = 0x7fff;
+		break;
+	case 4: /* small integer */
+		e = (uint16_t)(0x3fff + rnd() % 20);
+		m |= 1ULL << 63;
+		m &= ~0ULL << (63 - (e - 0x3fff));
+		break;
+	case 5: /* extreme exponent */
+		e = (uint16_t)(rnd() & 1 ? 1 + rnd() % 64 : 0x7ffe - rnd() % 64);
+		m |= 1ULL << 63;
+		break;
+	case 6: /* unnormal (integer bit clear): invalid operand */
+		m &= ~(1ULL << 63);
+		e = (uint16_t)(1 + rnd() % 0x7ffe);
+		break;
+	default: /* normal, near 1 or anywhere in range */
+		e = (uint16_t)(r < 12 ? 0x3fff - 70 + rnd() % 140 : 1 + rnd() % 0x7ffe);
+		m |= 1ULL << 63;
+		break;
+	}
+	if (rnd() & 1)
+		e |= 0x8000;
+	memcpy(p, &m, 8);
+	memcpy(p + 8, &e, 2);
+}
+
+/* a memory operand of @n bytes for @c: floats of the format's classes, integers, BCD */
+static void rnd_mem(uint8_t *p, unsigned int n, uint8_t op)
+{
+	uint8_t f[10];
+	uint64_t v = rnd();
+
+	memset(p, 0, 16);
+	if (n == 10 && op == 0xdf) { /* BCD: mostly valid digits */
+		for (int i = 0; i < 9; i++)
+			p[i] = (uint8_t)((rnd() % 10) << 4 | rnd() % 10);
+		p[9] = (uint8_t)(rnd() & 1 ? 0x80 : 0);
+		if (rnd() % 8 == 0)
+			p[rnd() % 10] = (uint8_t)rnd();
+		return;
+	}
+	if (n == 10) {
+		rnd_f80(p);
+		return;
+	}
+	if ((op == 0xd8 || op == 0xd9) && n == 4) {
+		rnd_f80(f); /* an f32 of a similar class */
+		uint64_t m;
+		uint16_t e, se;
+		uint32_t x;
+
+		memcpy(&m, f, 8);
+		memcpy(&se, f + 8, 2);
+		e = se & 0x7fff;
+		if (e == 0x7fff)
+			x = 0x7f800000u | (uint32_t)(m >> 40 & 0x7fffff);
+		else if (e == 0)
+			x = (uint32_t)(m >> 41 & 0x7fffff);
+		else
+			x = ((uint32_t)(rnd() % 256) << 23) | (uint32_t)(m >> 40 & 0x7fffff);
+		x |= (uint32_t)(se & 0x8000) << 16;
+		memcpy(p, &x, 4);
+		return;
+	}
+	if ((op == 0xdc || op == 0xdd) && n == 8) {
+		uint64_t x = v;
+		unsigned int k = (unsigned int)(rnd() % 8);
+
+		if (k == 0)
+			x &= 0x800fffffffffffffULL; /* zero/denormal */
+		else if (k == 1)
+			x |= 0x7ff0000000000000ULL; /* inf/NaN */
+		else if (k < 5)
+			x = (x & 0x800fffffffffffffULL) |
+			    ((uint64_t)(1023 - 40 + rnd() % 80) << 52);
+		memcpy(p, &x, 8);
+		return;
+	}
+	/* integers: small ones too */
+	if (rnd() & 1)
+		v = (uint64_t)(int64_t)(int16_t)v;
+	memcpy(p, &v, n);
+}
+
+static int x87_setup(char *why, size_t whylen)
+{
+	struct cabin_err *err = NULL;
+	static const struct x86_segment flat_code = { .limit = 0xffffffff,
+						      .selector = 8,
+						      .type = 0xb,
+						      .present = 1,
+						      .db = 1,
+						      .s = 1,
+						      .g = 1 };
+	static const struct x86_segment flat_data = { .limit = 0xffffffff,
+						      .selector = 16,
+						      .type = 0x3,
+						      .present = 1,
+						      .db = 1,
+						      .s = 1,
+						      .g = 1 };
+
+	if (vm_mem_init(&xm.mem, 1 << 20, 0, &err) < 0) {
+		snprintf(why, whylen, "cannot allocate guest memory");
+		cabin_err_release(&err);
+		return -1;
+	}
+	xram = vm_mem_ptr(&xm.mem, 0, 1 << 20);
+	pthread_mutex_init(&xm.lock, NULL);
+	xvm = emu_vm_new(&xm);
+	xm.accel_priv = xvm;
+	xm.nr_vcpus = 1;
+	xm.vcpus[0] = &xvcpu;
+	xvcpu.m = &xm;
+	xc = emu_cpu_new(&xm, xvm, 0);
+	xc->exit = &xex;
+	xvcpu.accel = xc;
+	xc->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP;
+	xc->cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
+	for (int s = 0; s < 6; s++)
+		xc->seg[s] = s == SEG_CS ? flat_code : flat_data;
+	xc->cpl = 0;
+	emu_update_mode(xc);
+	host_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (host_code == MAP_FAILED) {
+		snprintf(why, whylen, "cannot map executable memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* bytes of one test program; the instruction starts at offset 5 */
+static unsigned int x87_prog(uint8_t *b, const uint8_t *insn, unsigned int n, int host)
+{
+	unsigned int k = 0;
+
+	b[k++] = 0x0f; /* fxrstor [edi] */
+	b[k++] = 0xae;
+	b[k++] = 0x0f;
+	b[k++] = 0x52; /* push edx; popf */
+	b[k++] = 0x9d;
+	memcpy(b + k, insn, n);
+	k += n;
+	b[k++] = 0x9c; /* pushf; pop eax */
+	b[k++] = 0x58;
+	b[k++] = 0x0f; /* fxsave [edi] */
+	b[k++] = 0xae;
+	b[k++] = 0x07;
+	if (host) {
+		b[k++] = 0xdb; /* fninit: nothing pending is left on the host */
+		b[k++] = 0xe3;
+		b[k++] = 0xc3;
+	} else {
+		b[k++] = 0xf4;
+	}
+	return k;
+}
+
+static int run_x87(const struct x87case *t, long ncases, char *why, size_t whylen)
+{
+	static uint8_t hfx[512] __attribute__((aligned(16)));
+	static uint8_t ffx[512] __attribute__((aligned(16)));
+	uint8_t mem0[16], hmem[16], insn[2], prog[32];
+	unsigned int n, memn = t->memn ? t->memn : 0;
+
+	for (long k = 0; k < ncases; k++) {
+		static const uint16_t pcs[4] = { 0, 2, 3, 3 };
+		uint64_t fl = 0x202 | (rnd() & ARITH), hflags, eflags;
+		uint16_t cw, sw, hsw, esw, mask;
+		unsigned int i = (unsigned int)(rnd() % 8);
+		uint8_t ftw8;
+		uint32_t mx = 0x1f80;
+		const uint8_t *e;
+
+		insn[0] = t->op;
+		insn[1] = (uint8_t)(t->modrm | (t->reg_i ? i : 0));
+		/* random x87 state as an FXSAVE image; nothing pending (ES clear) */
+		memset(ffx, 0, sizeof(ffx));
+		cw = (uint16_t)(0x0040 | (rnd() % 4) << 10 | pcs[rnd() % 4] << 8 |
+				(rnd() % 4 ? 0x3f : rnd() & 0x3f));
+		sw = (uint16_t)((rnd() % 8) << 11 | (rnd() & 0x4700) | (rnd() & 0x3f & cw));
+		ftw8 = (uint8_t)(rnd() % 4 ? 0xff : rnd() & 0xff);
+		memcpy(ffx, &cw, 2);
+		memcpy(ffx + 2, &sw, 2);
+		ffx[4] = ftw8;
+		memcpy(ffx + 24, &mx, 4);
+		for (int r = 0; r < 8; r++)
+			rnd_f80(ffx + 32 + 16 * r);
+		memcpy(hfx, ffx, 512);
+		rnd_mem(mem0, memn ? memn : 8, t->op);
+		memcpy(hmem, mem0, 16);
+
+		n = x87_prog(prog, insn, 2, 1);
+		memcpy(host_code, prog, n);
+		hflags = ((host_x87_fn)(void *)host_code)(hfx, hmem, fl);
+
+		n = x87_prog(prog, insn, 2, 0);
+		memcpy(xram + X_CODE, prog, n);
+		emu_code_write(xvm, X_CODE, n);
+		memcpy(xram + X_FX, ffx, 512);
+		memcpy(xram + X_MEM, mem0, 16);
+		xc->rip = X_CODE;
+		xc->r[7] = X_FX;
+		xc->r[6] = X_MEM;
+		xc->r[2] = fl;
+		xc->r[4] = X_STACK;
+		xc->state = EMU_RUNNING;
+		xc->exit_ready = 0;
+		xc->budget = 16;
+		while (xc->budget && xc->state == EMU_RUNNING && !xc->exit_ready)
+			emu_exec(xc);
+		if (xc->state != EMU_HALTED || xc->rip != X_CODE + n) {
+			snprintf(why, whylen, "%02x %02x: the emulator stopped at %#llx (state %d)",
+				 insn[0], insn[1], (unsigned long long)xc->rip, (int)xc->state);
+			return -1;
+		}
+		eflags = xc->r[0];
+		e = xram + X_FX;
+		/* status word: TOP, exceptions, SF, ES, B, C1 and the form's defined codes */
+		mask = (uint16_t)(0x3800 | 0x00ff | 0x8000 | 0x0200 | t->cc);
+		memcpy(&hsw, hfx + 2, 2);
+		memcpy(&esw, e + 2, 2);
+		if ((hsw & mask) != (esw & mask) || memcmp(hfx, e, 2) || hfx[4] != e[4] ||
+		    ((hflags ^ eflags) & ARITH) || (memn && memcmp(hmem, xram + X_MEM, memn))) {
+			snprintf(
+				why, whylen,
+				"%02x %02x: cw %04x sw %04x tags %02x: host sw %04x tags %02x "
+				"flags "
+				"%#llx mem %02x%02x%02x%02x, emu sw %04x tags %02x flags %#llx mem "
+				"%02x%02x%02x%02x",
+				insn[0], insn[1], cw, sw, ftw8, hsw, hfx[4],
+				(unsigned long long)(hflags & ARITH), hmem[3], hmem[2], hmem[1],
+				hmem[0], esw, e[4], (unsigned long long)(eflags & ARITH),
+				xram[X_MEM + 3], xram[X_MEM + 2], xram[X_MEM + 1], xram[X_MEM]);
+			return -1;
+		}
+		for (int r = 0; r < 8; r++) {
+			unsigned int p = (((hsw >> 11) & 7) + (unsigned int)r) & 7;
+
+			if (!((hfx[4] >> p) & 1))
+				continue; /* an empty register's contents are not compared */
+			if (memcmp(hfx + 32 + 16 * r, e + 32 + 16 * r, 10)) {
+				uint64_t hm, em, am;
+				uint16_t he, ee, ae;
+
+				memcpy(&hm, hfx + 32 + 16 * r, 8);
+				memcpy(&he, hfx + 40 + 16 * r, 2);
+				memcpy(&em, e + 32 + 16 * r, 8);
+				memcpy(&ee, e + 40 + 16 * r, 2);
+				memcpy(&am, ffx + 32, 8);
+				memcpy(&ae, ffx + 40, 2);
+				snprintf(why, whylen,
+					 "%02x %02x: cw %04x sw %04x st0 %04x:%016llx: ST(%d) host "
+					 "%04x:%016llx emu %04x:%016llx",
+					 insn[0], insn[1], cw, sw, ae, (unsigned long long)am, r,
+					 he, (unsigned long long)hm, ee, (unsigned long long)em);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int main(void)
 {
 	unsigned int n = sizeof(cases) / sizeof(cases[0]);
 	struct timespec t0, t1;
 
-	tap_plan((int)n);
+	unsigned int nx = sizeof(x87cases) / sizeof(x87cases[0]);
+	char xwhy[512] = "";
+	int xok;
+
+	tap_plan((int)(n + nx));
+	xok = x87_setup(xwhy, sizeof(xwhy)) == 0;
+	for (unsigned int i = 0; i < nx; i++) {
+		char why[512] = "";
+		int r = xok ? run_x87(&x87cases[i], X87_CASES, why, sizeof(why)) : -1;
+
+		tap_ok(r == 0, "x87 %s: %d random cases match the host CPU%s%s", x87cases[i].name,
+		       X87_CASES, r ? ": " : "", xok ? why : xwhy);
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		char why[512] = "";
 		int r;
