@@ -337,13 +337,18 @@ static int read_line(int fd, char *buf, size_t len)
 
 static struct termios saved_tio;
 static int tio_saved;
-static volatile pid_t fg_pid;
+static volatile pid_t fg_pid, fg_monitor;
 
-/* Docker's sig-proxy: the signals of a foreground `run` go to the container's init. */
+/*
+ * Docker's sig-proxy: the signals of a foreground `run` go to the container's init; a
+ * terminal resize goes to the monitor, which holds the pty master.
+ */
 static void forward_signal(int sig)
 {
-	if (fg_pid > 0)
-		kill(fg_pid, sig);
+	pid_t p = sig == SIGWINCH ? fg_monitor : fg_pid;
+
+	if (p > 0)
+		kill(p, sig);
 }
 
 static void restore_tty(void)
@@ -514,12 +519,17 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 	{
 		struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
 
+		char *sp = strchr(line + 3, ' ');
+
 		fg_pid = (pid_t)atol(line + 3);
+		fg_monitor = sp ? (pid_t)atol(sp + 1) : 0;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGQUIT, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
+		if (o->tty)
+			sigaction(SIGWINCH, &sa, NULL);
 	}
 	if (read_line(sync[0], line, sizeof(line)) > 0 && !strncmp(line, "EXIT ", 5))
 		ret = atoi(line + 5);

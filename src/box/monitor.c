@@ -171,6 +171,19 @@ static void send_line(int fd, const char *word, const char *msg, long n)
 		fs_write_all(fd, buf, (size_t)MIN((size_t)len, sizeof(buf) - 1));
 }
 
+/* The size of the CLI's terminal (its stdin, or with -t alone its stdout) to the pty. */
+static void copy_winsize(int in, int out, int master)
+{
+	struct winsize ws;
+
+	if (master < 0)
+		return;
+	if (((in >= 0 && ioctl(in, TIOCGWINSZ, &ws) == 0) ||
+	     (out >= 0 && ioctl(out, TIOCGWINSZ, &ws) == 0)) &&
+	    ws.ws_row && ws.ws_col)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
 static void write_out(int *fd, const char *p, size_t n)
 {
 	/* A foreground CLI that went away only stops the copy, never the container. */
@@ -218,6 +231,7 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGWINCH);
 	/* Not blocked yet: the container's init inherits the mask ctr_create() is called with. */
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -278,12 +292,7 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 			cabin_err_make(err, errno, "receive the container's pty");
 			goto fail_created;
 		}
-		if (attach_in >= 0 && isatty(attach_in)) {
-			struct winsize ws;
-
-			if (ioctl(attach_in, TIOCGWINSZ, &ws) == 0)
-				ioctl(master, TIOCSWINSZ, &ws);
-		}
+		copy_winsize(attach_in, attach_out, master);
 	} else {
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -343,7 +352,13 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 		if (box_record_save(data_root, id, rec, err) < 0)
 			goto fail_created;
 	}
-	send_line(syncfd, "OK", NULL, (long)pid);
+	{
+		/* "OK PID MONITOR": the CLI sends SIGWINCH to the monitor, the rest to PID */
+		char ids[64];
+
+		snprintf(ids, sizeof(ids), "%d %d", (int)pid, (int)getpid());
+		send_line(syncfd, "OK", ids, 0);
+	}
 	if (attach_out < 0 && attach_err < 0) {
 		close(syncfd);
 		syncfd = -1;
@@ -421,7 +436,12 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 			struct signalfd_siginfo si;
 
 			if (pf[i_sig].revents && read(sfd, &si, sizeof(si)) == sizeof(si) &&
-			    si.ssi_signo != SIGCHLD) {
+			    si.ssi_signo == SIGWINCH) {
+				/* the CLI's terminal changed size: the container's pty follows */
+				copy_winsize(attach_in, attach_out, master);
+				continue;
+			}
+			if (pf[i_sig].revents && si.ssi_signo != SIGCHLD) {
 				/* run in the foreground: the CLI's signals reach the container */
 				kill(pid, (int)si.ssi_signo);
 				continue;

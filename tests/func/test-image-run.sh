@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 42
+plan 43
 
 D=$T/data
 R=$T/run
@@ -99,6 +99,9 @@ cab container rm "$k" >/dev/null
 assert_eq "$(echo piped | crun --rm -i "$IMG" cat)" "piped" "-i passes stdin"
 out=$(script -qec "$CABIN --data-root $D --root $R container run --rm --network none -t $IMG sh -c 'test -t 0 && echo tty'" /dev/null | tr -d '\r')
 assert_eq "$out" "tty" "-t gives the process a terminal"
+out=$(script -qec "sh -c '(sleep 1; stty cols 123 rows 45 </dev/tty) & $CABIN --data-root $D --root $R container run --rm --network none -t $IMG sh -c \"stty size; sleep 2; stty size\"'" /dev/null | tr -d '\r')
+assert_eq "$out" "24 80
+45 123" "-t: the pty starts at 24x80 and follows the terminal's size"
 err=$(crun --rm --read-only "$IMG" touch /x 2>&1)
 assert_contains "$err" "Read-only file system" "--read-only"
 
