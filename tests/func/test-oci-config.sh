@@ -3,7 +3,7 @@
 # namespaces (new and joined), user namespaces with mappings, --no-pivot.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 38
+plan 39
 
 B=$T/b
 mkbundle "$B"
@@ -104,6 +104,12 @@ ok "nothing is left under the state directory" test -z "$(ls "$STATE")"
 
 # rootless: an unprivileged user with `cabin spec --rootless`, and root of `unshare -r`
 chmod 755 "$T"
+# a profile that refuses getcwd(2) does not stop the start (the cwd check after the filter)
+mkdir -p "$T/gc" && cp -a "$B/rootfs" "$T/gc/rootfs" && cp "$B/config.json" "$T/gc/"
+cfg "$T/gc" 'c["process"]["args"]=["/init","echo","started"]; c["process"]["noNewPrivileges"]=False
+c["linux"]["seccomp"]={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcwd"],"action":"SCMP_ACT_ERRNO"}]}'
+assert_eq "$(rt run -b "$T/gc" $PFX-gc 2>&1)" started "seccomp refusing getcwd: the container starts"
+
 R=$T/rootless
 mkdir -p "$R/b/rootfs/proc" "$R/b/rootfs/dev" "$R/b/rootfs/sys"
 cp "$INIT" "$R/b/rootfs/init"
