@@ -234,6 +234,8 @@ static uint64_t check_code(struct emu_cpu *c, uint16_t sel, uint64_t *addr, int 
 	return d;
 }
 
+static int canonical(uint64_t v);
+
 void emu_load_tr(struct emu_cpu *c, uint16_t sel)
 {
 	uint64_t d, addr, hi = 0;
@@ -247,8 +249,13 @@ void emu_load_tr(struct emu_cpu *c, uint16_t sel)
 		emu_raise(c, EXC_GP, 1, sel & 0xfffc);
 	if (!((d >> 47) & 1))
 		emu_raise(c, EXC_NP, 1, sel & 0xfffc);
-	if (c->efer & EFER_LMA)
+	if (c->efer & EFER_LMA) {
 		hi = sys_read(c, addr + 8, 8);
+		/* the 16-byte system descriptor's base must be canonical */
+		if (!canonical(((d >> 16) & 0xffffffULL) | ((d >> 32) & 0xff000000ULL) |
+			       (hi << 32)))
+			emu_raise(c, EXC_GP, 1, sel & 0xfffc);
+	}
 	sys_write(c, addr + 5, 1, ((d >> 40) & 0xff) | 2); /* mark busy */
 	desc_to_seg(&c->seg[SEG_TR], d | (2ULL << 40), sel);
 	c->seg[SEG_TR].base |= (hi & 0xffffffffULL) << 32;
@@ -271,8 +278,12 @@ void emu_load_ldt(struct emu_cpu *c, uint16_t sel)
 		emu_raise(c, EXC_GP, 1, sel & 0xfffc);
 	if (!((d >> 47) & 1))
 		emu_raise(c, EXC_NP, 1, sel & 0xfffc);
-	if (c->efer & EFER_LMA)
+	if (c->efer & EFER_LMA) {
 		hi = sys_read(c, addr + 8, 8);
+		if (!canonical(((d >> 16) & 0xffffffULL) | ((d >> 32) & 0xff000000ULL) |
+			       (hi << 32)))
+			emu_raise(c, EXC_GP, 1, sel & 0xfffc);
+	}
 	desc_to_seg(&c->seg[SEG_LDT], d, sel);
 	c->seg[SEG_LDT].base |= (hi & 0xffffffffULL) << 32;
 }
@@ -730,6 +741,8 @@ void emu_syscall(struct emu_cpu *c)
 		flat_seg(&c->seg[SEG_SS], (uint16_t)((sel + 8) & 0xfffc), 0, 0, 0);
 		c->seg[SEG_SS].db = 1;
 		emu_flags_set(c, fl & ~(c->fmask | FL_RF));
+		/* as KVM and QEMU: TF masked off by SYSCALL does not trap after it */
+		c->tf_no_trap = (fl & FL_TF) && (c->fmask & FL_TF);
 		c->next_rip = c->mode == 2 ? c->lstar : c->cstar;
 	} else {
 		c->r[1] = c->next_rip & 0xffffffffULL;
@@ -764,10 +777,13 @@ void emu_sysret(struct emu_cpu *c)
 	c->seg[SEG_SS].dpl = 3;
 	c->seg[SEG_SS].unusable = 0;
 	c->seg[SEG_SS].present = 1;
-	if (c->efer & EFER_LMA)
+	if (c->efer & EFER_LMA) {
+		/* as KVM and QEMU: TF set by SYSRET traps right after it, in user mode */
+		c->tf_trap_now = !(emu_flags_get(c) & FL_TF) && (c->r[11] & FL_TF);
 		emu_flags_set(c, (c->r[11] & 0x3c7fd7ULL) | 2);
-	else
+	} else {
 		emu_flags_set(c, emu_flags_get(c) | FL_IF);
+	}
 	c->cpl = 3;
 	emu_update_mode(c);
 }

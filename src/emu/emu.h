@@ -270,9 +270,11 @@ struct emu_cpu {
 	uint64_t insn_rip;
 	uint64_t next_rip;
 	const struct emu_insn *cur;
-	int irq_shadow; /* STI / MOV SS shadow: no interrupt before the next instruction */
-	int stop_block; /* the current block must end after this instruction */
-	int soft_int;	/* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
+	int irq_shadow;	 /* STI / MOV SS shadow: no interrupt before the next instruction */
+	int tf_no_trap;	 /* SYSCALL cleared TF through FMASK: no single-step trap after it */
+	int tf_trap_now; /* SYSRET loaded TF from R11: the single-step trap comes after it */
+	int stop_block;	 /* the current block must end after this instruction */
+	int soft_int;	 /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
 	uint64_t soft_int_rip;
 	unsigned int deliveries; /* interrupts and exceptions delivered (single-step bookkeeping) */
 	volatile int intr_hint;	 /* an interrupt may be pending: poll the controllers */

@@ -131,9 +131,11 @@ static void h_grp7(struct emu_cpu *c, const struct emu_insn *in) /* 0f 01 */
 		cpl0_check(c);
 		lin = rm_lin(c, in, c->mode == 2 ? 10 : 6, ACC_READ);
 		lim = (uint16_t)lin_read(c, lin, 2);
-		if (c->mode == 2)
+		if (c->mode == 2) {
 			base = lin_read(c, lin + 2, 8);
-		else
+			if ((uint64_t)((int64_t)(base << 16) >> 16) != base)
+				emu_raise(c, EXC_GP, 1, 0); /* non-canonical base */
+		} else
 			base = lin_read(c, lin + 2, 4) & (size == 2 ? 0xffffffULL : 0xffffffffULL);
 		t->limit = lim;
 		t->base = base;

@@ -177,13 +177,20 @@ void emu_exec(struct emu_cpu *c)
 			uint64_t save = c->budget;
 			unsigned int d0;
 
+			if (c->tf_trap_now) {
+				c->tf_trap_now = 0;
+				c->dr[6] |= 0x4000; /* BS */
+				emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
+				continue;
+			}
 			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
 				emu_intr_poll(c);
 			d0 = c->deliveries;
 			c->budget = 1;
+			c->tf_no_trap = 0;
 			run_block(c);
 			c->budget = save - 1;
-			if (c->deliveries == d0 && c->state == EMU_RUNNING &&
+			if (c->deliveries == d0 && c->state == EMU_RUNNING && !c->tf_no_trap &&
 			    !(c->exit_ready && c->io.pending)) {
 				c->dr[6] |= 0x4000; /* BS */
 				emu_deliver(c, EXC_DB, INT_EXC, 0, 0);

@@ -558,6 +558,53 @@ static void test_exceptions(void)
 		tap_ok(c->rip == 0x30001 && r64(STACK - 48) == 0 && r64(STACK - 40) == CODE,
 		       "#GP(0) for a non-canonical address, error code pushed");
 	}
+	/* LGDT with a non-canonical base: #GP(0), GDTR unchanged */
+	{
+		static const uint8_t code[] = { 0x0f, 0x01, 0x13 }; /* lgdt [rbx] */
+
+		long_mode();
+		gate64(EXC_GP, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, 3);
+		c->r[3] = 0x11000;
+		w64(0x11000, 0xaaaaULL | (0x00aaaaaaaaaaaaaaULL << 16));
+		w64(0x11008, 0xaaaaULL);
+		run(10);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == CODE && c->gdt.base == GDT,
+		       "LGDT of a non-canonical base raises #GP and leaves GDTR alone");
+	}
+	/* SYSCALL with TF masked: no single-step trap; SYSRET setting TF traps after it */
+	{
+		static const uint8_t code[] = { 0x0f, 0x05 };	    /* syscall */
+		static const uint8_t ksys[] = { 0x48, 0x0f, 0x07 }; /* sysretq */
+		static const uint8_t user[] = { 0x90, 0x90, 0xf4 }; /* nop; nop */
+
+		long_mode();
+		w64(GDT + 24, 0x00cff3000000ffffULL); /* 0x18: user data */
+		w64(GDT + 32, 0x00affb000000ffffULL); /* 0x20: user code 64 */
+		c->gdt.limit = 0x27;
+		gate64(EXC_DB, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, 2);
+		put(0x20000, ksys, 3);
+		put(0x21000, user, 3);
+		c->star = (0x08ULL << 32) | (0x10ULL << 48);
+		c->lstar = 0x20000;
+		c->fmask = FL_TF;
+		emu_flags_set(c, 2 | FL_TF);
+		c->r[1] = 0;
+		run(1);
+		tap_ok(c->rip == 0x20000 && !(c->flags & FL_TF),
+		       "SYSCALL clearing TF through FMASK does not trap (rip %#llx)",
+		       (unsigned long long)c->rip);
+		c->r[1] = 0x21000;
+		c->r[11] = 2 | FL_TF;
+		w64(0x7004, STACK); /* TSS RSP0 for the ring-3 to ring-0 #DB */
+		run(4);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == 0x21000 && (c->dr[6] & 0x4000),
+		       "SYSRET loading TF traps before the next user instruction (rip %#llx)",
+		       (unsigned long long)c->rip);
+	}
 	/* #BP from INT3 is a trap: the saved RIP follows the instruction */
 	{
 		static const uint8_t code[] = { 0x90, 0xcc, 0xf4 };
@@ -927,7 +974,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(93);
+	tap_plan(96);
 	test_decoder();
 	test_exec();
 	test_paging();
