@@ -424,9 +424,33 @@ uint32_t emu_ssefp_arith(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
 	case SSEFP_HADD:
 	case SSEFP_HSUB:
 		break;
-	case SSEFP_DP:
-		fl = elem_flags(fl, r.b, win, mxcsr, K_NONE, NULL, NULL, win);
+	case SSEFP_DP: {
+		/*
+		 * The products are a stage of their own: an unmasked exception
+		 * there ends the instruction before the sums raise theirs (a
+		 * denormal product would be a denormal operand of the sums).
+		 */
+		uint32_t f1 = 0, unmasked = ~(mxcsr >> MXCSR_MASK_SHIFT) & MXCSR_FLAGS;
+		enum ssefp_fmt sf = fmt == SSEFP_PS ? SSEFP_SS : SSEFP_SD;
+
+		for (unsigned int k = 0; k < 16 / win; k++) {
+			union emu_xmm x, y;
+
+			if (!(imm & (0x10u << k)))
+				continue;
+			memset(&x, 0, sizeof(x));
+			memset(&y, 0, sizeof(y));
+			memcpy(x.b, &d->b[k * win], win);
+			memcpy(y.b, &s->b[k * win], win);
+			f1 |= elem_flags(run_masked(SSEFP_MUL, sf, &x, &y, 0, mxcsr), x.b, win,
+					 mxcsr, K_MUL, &d->b[k * win], &s->b[k * win], win);
+		}
+		if (f1 & unmasked)
+			fl = f1;
+		else
+			fl = elem_flags(fl, r.b, win, mxcsr, K_NONE, NULL, NULL, win);
 		goto done;
+	}
 	case SSEFP_CVT_PD2PS:
 	case SSEFP_CVT_SD2SS:
 		wout = 4;
