@@ -332,11 +332,57 @@ static void seg_to_kvm(struct kvm_segment *k, const struct x86_segment *s)
 				   .unusable = s->unusable };
 }
 
+/*
+ * From the XSAVE image (KVM_GET_XSAVE): a component whose XSTATE_BV bit is
+ * clear is in its initial configuration (x87: FNINIT's; SSE: XMM zero and
+ * MXCSR 0x1f80), whatever its bytes hold. KVM_GET_FPU returns those bytes
+ * as they are, which is not the state when the host skipped saving a
+ * component in its initial configuration.
+ */
+static int fpu_from_xsave(struct kvm_vcpu *kv, struct x86_fpu *f)
+{
+	struct kvm_xsave *x = calloc(1, sizeof(*x));
+	const uint8_t *b;
+	uint64_t bv;
+
+	if (!x)
+		return -ENOMEM;
+	if (ioctl(kv->fd, KVM_GET_XSAVE, x) < 0) {
+		free(x);
+		return -errno;
+	}
+	b = (const uint8_t *)x->region;
+	memcpy(&bv, b + 512, 8);
+	memset(f, 0, sizeof(*f));
+	if (bv & 1) {
+		memcpy(&f->fcw, b, 2);
+		memcpy(&f->fsw, b + 2, 2);
+		f->ftw = b[4];
+		memcpy(&f->fop, b + 6, 2);
+		memcpy(&f->fip, b + 8, 8);
+		memcpy(&f->fdp, b + 16, 8);
+		for (int i = 0; i < 8; i++)
+			memcpy(f->st[i], b + 32 + 16 * i, 10);
+	} else {
+		f->fcw = 0x37f;
+	}
+	if (bv & 2) {
+		memcpy(&f->mxcsr, b + 24, 4);
+		memcpy(f->xmm, b + 160, sizeof(f->xmm));
+	} else {
+		f->mxcsr = 0x1f80;
+	}
+	free(x);
+	return 0;
+}
+
 int kvm_get_fpu(struct vcpu *v, struct x86_fpu *f)
 {
 	struct kvm_vcpu *kv = v->accel;
 	struct kvm_fpu k;
 
+	if (fpu_from_xsave(kv, f) == 0)
+		return 0;
 	if (ioctl(kv->fd, KVM_GET_FPU, &k) < 0)
 		return -errno;
 	memset(f, 0, sizeof(*f));

@@ -112,6 +112,7 @@ struct accel_ops {
 	int (*set_regs)(struct vcpu *v, const struct x86_regs *regs);
 	int (*get_sregs)(struct vcpu *v, struct x86_sregs *sregs);
 	int (*set_sregs)(struct vcpu *v, const struct x86_sregs *sregs);
+	/** get_fpu()/set_fpu() - x87/SSE state; NULL only in test doubles. */
 	int (*get_fpu)(struct vcpu *v, struct x86_fpu *fpu);
 	int (*set_fpu)(struct vcpu *v, const struct x86_fpu *fpu);
 	/** set_msrs() - boot-time MSRs (pairs of index, value). */

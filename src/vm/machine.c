@@ -430,7 +430,8 @@ int machine_dump_regs(struct machine *m, const char *path, struct cabin_err **er
 	ret = m->accel->get_regs(m->vcpus[0], &r);
 	if (ret >= 0)
 		ret = m->accel->get_sregs(m->vcpus[0], &s);
-	if (ret >= 0)
+	memset(&fp, 0, sizeof(fp));
+	if (ret >= 0 && m->accel->get_fpu)
 		ret = m->accel->get_fpu(m->vcpus[0], &fp);
 	if (ret < 0)
 		return cabin_err_make(err, -ret, "read the registers of vcpu 0");

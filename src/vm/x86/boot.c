@@ -935,8 +935,16 @@ int x86_boot_apply(struct vcpu *v, const struct x86_boot_state *bs, struct cabin
 {
 	const struct accel_ops *a = v->m->accel;
 	struct x86_sregs s;
+	struct x86_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 	int ret;
 
+	/*
+	 * x87/SSE state spelled out too: FNINIT's control word and the MXCSR of a
+	 * RESET. Some KVM implementations hand out a vCPU with MXCSR 0.
+	 */
+	ret = a->set_fpu ? a->set_fpu(v, &fpu) : 0;
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "set the x87/SSE state of vcpu %u", v->index);
 	if (bs->nr_msrs) {
 		ret = a->set_msrs(v, bs->msr_idx, bs->msr_val, bs->nr_msrs);
 		if (ret < 0)
