@@ -2,8 +2,8 @@
 # test-emu-linux.sh - boot Debian's cloud kernel under the software CPU (--accel emu) as far
 # as the emulator goes today. The kernel decompresses itself (64-bit page-fault-driven
 # identity mapping), calibrates the TSC against the PIT, sets up the IOAPIC and LAPIC and
-# runs deep into start_kernel; it stops where it needs the x87/SSE unit, which the
-# emulator does not implement yet. The markers below must all appear on the console.
+# runs deep into start_kernel, past FPU initialisation (x87, FXSAVE, XSAVE of the x87 and
+# SSE components). The markers below must all appear on the console.
 # shellcheck source=../func/lib.sh
 . "$(dirname "$0")/../func/lib.sh"
 [ -x "$CABIN" ] || skip_all "cabin is not built"
@@ -18,7 +18,7 @@ plan 7
 	</dev/null &
 pid=$!
 for _ in $(seq 900); do
-	grep -q 'x86/fpu' "$T/out" 2>/dev/null && break
+	grep -q 'x86/fpu: Enabled' "$T/out" 2>/dev/null && break
 	kill -0 $pid 2>/dev/null || break
 	sleep 0.1
 done
@@ -33,5 +33,5 @@ assert_contains "$con" "tsc: Detected 99" "TSC calibrated against the PIT on the
 assert_contains "$con" "Memory: " "memory map and allocators up"
 assert_contains "$con" "IOAPIC[0]: apic_id" "IOAPIC found through the ACPI tables"
 assert_contains "$con" "APIC: Switch to symmetric I/O mode setup" "IOAPIC timer routing checked"
-assert_contains "$con" "x86/fpu" "reached FPU initialisation (x87/SSE not emulated yet)"
+assert_contains "$con" "x86/fpu: Enabled xstate features 0x3" "x87 and SSE state through XSAVE"
 done_testing
