@@ -140,6 +140,37 @@ static uint64_t read_desc(struct emu_cpu *c, uint16_t sel, int vec, uint64_t *ad
 	return sys_read(c, *addr, 8);
 }
 
+int emu_verify_seg(struct emu_cpu *c, uint16_t sel, int write)
+{
+	uint64_t base, limit, d;
+	int dpl, code, conforming;
+
+	if ((sel & ~3) == 0)
+		return 0;
+	if (sel & 4) {
+		if (c->seg[SEG_LDT].unusable || !c->seg[SEG_LDT].present)
+			return 0;
+		base = c->seg[SEG_LDT].base;
+		limit = c->seg[SEG_LDT].limit;
+	} else {
+		base = c->gdt.base;
+		limit = c->gdt.limit;
+	}
+	if ((uint64_t)(sel & ~7) + 7 > limit)
+		return 0;
+	d = sys_read(c, base + (sel & ~7), 8);
+	if (!((d >> 44) & 1))
+		return 0; /* system segment */
+	dpl = (int)((d >> 45) & 3);
+	code = (d >> 43) & 1;
+	conforming = code && ((d >> 42) & 1);
+	if (!conforming && (dpl < c->cpl || dpl < (sel & 3)))
+		return 0;
+	if (write)
+		return !code && ((d >> 41) & 1);
+	return !code || ((d >> 41) & 1);
+}
+
 static void set_accessed(struct emu_cpu *c, uint64_t addr, uint64_t d)
 {
 	if (!(d & (1ULL << 40)))

@@ -424,6 +424,8 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 uint64_t emu_rdtsc(struct emu_cpu *c);
 void emu_load_tr(struct emu_cpu *c, uint16_t sel);
 void emu_load_ldt(struct emu_cpu *c, uint16_t sel);
+/* VERR (@write 0) / VERW: may @sel be read / written at the current CPL? Faults only on paging. */
+int emu_verify_seg(struct emu_cpu *c, uint16_t sel, int write);
 void emu_syscall(struct emu_cpu *c);
 void emu_sysret(struct emu_cpu *c);
 void emu_sysenter(struct emu_cpu *c);

@@ -61,6 +61,17 @@ static void h_grp6(struct emu_cpu *c,
 		else
 			emu_load_tr(c, (uint16_t)v);
 		return;
+	case 4:
+	case 5: { /* VERR VERW: ZF tells; Linux runs VERW on every return to user (MDS) */
+		uint64_t fl;
+
+		v = rm_read(c, in, 2);
+		fl = emu_flags_get(c) & ~(uint64_t)FL_ZF;
+		if (emu_verify_seg(c, (uint16_t)v, sub == 5))
+			fl |= FL_ZF;
+		emu_flags_set(c, fl);
+		return;
+	}
 	default:
 		emu_raise(c, EXC_UD, 0, 0);
 	}

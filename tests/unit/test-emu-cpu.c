@@ -558,6 +558,30 @@ static void test_exceptions(void)
 		tap_ok(c->rip == 0x30001 && r64(STACK - 48) == 0 && r64(STACK - 40) == CODE,
 		       "#GP(0) for a non-canonical address, error code pushed");
 	}
+	/* VERW/VERR (Linux runs VERW on each return to user): ZF, no fault */
+	{
+		static const uint8_t code[] = {
+			0x0f, 0x00, 0x2b, /* verw [rbx] (0x10: writable data) */
+			0x0f, 0x94, 0xc1, /* sete cl */
+			0x0f, 0x00, 0xe8, /* verw ax (0x08: code) */
+			0x0f, 0x94, 0xc2, /* sete dl */
+			0x0f, 0x00, 0xe0, /* verr ax (0x08: readable code) */
+			0x0f, 0x94, 0xc5, /* sete ch */
+			0xf4,
+		};
+
+		long_mode();
+		put(CODE, code, sizeof(code));
+		c->r[3] = 0x11000;
+		w64(0x11000, 0x10);
+		c->r[0] = 0x08;
+		run(10);
+		tap_ok(c->state == EMU_HALTED && (c->r[1] & 0xffff) == 0x0101 &&
+			       (c->r[2] & 0xff) == 0,
+		       "VERW sets ZF for writable data, clears it for code; VERR for readable code "
+		       "(cx %#llx dx %#llx)",
+		       (unsigned long long)c->r[1], (unsigned long long)c->r[2]);
+	}
 	/* LGDT with a non-canonical base: #GP(0), GDTR unchanged */
 	{
 		static const uint8_t code[] = { 0x0f, 0x01, 0x13 }; /* lgdt [rbx] */
@@ -974,7 +998,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(96);
+	tap_plan(97);
 	test_decoder();
 	test_exec();
 	test_paging();
