@@ -91,9 +91,10 @@ static int init_signal_default(pid_t pid, int sig)
  * kernel/signal.c): it is not even left pending. A process that `start` has just exec'd
  * has had no chance yet to install its handlers (`sh -c "trap ... TERM; ..."`), so a
  * `kill` sent right after `start` would be lost. Give it a moment to install one: the
- * signal would be discarded anyway, so waiting changes nothing but when it is sent.
+ * signal would be discarded anyway, so waiting changes nothing but when it is sent. A
+ * shell on a loaded machine (load 9 on 2 cores) took more than 300 ms to reach its trap.
  */
-#define KILL_HANDLER_WAIT_MS 300
+#define KILL_HANDLER_WAIT_MS 1000
 
 static void wait_for_handler(pid_t pid, int sig)
 {
