@@ -318,8 +318,14 @@ static int v1_blkio(struct ctr_cgroup *cg, json_t *b, struct cabin_err **err)
 		return ret;
 	a = json_object_get(b, "weightDevice");
 	if (a) {
-		if ((ret = v1_blkio_devs(h, a, "weightDevice", "weight", "blkio.weight_device",
-					 err)) < 0)
+		/* as blkio.weight: BFQ's per-device knob when CFQ's is gone (Linux 5.0) */
+		const char *file =
+			cg_file_exists(h->dir, "blkio.weight_device") ||
+					!cg_file_exists(h->dir, "blkio.bfq.weight_device")
+				? "blkio.weight_device"
+				: "blkio.bfq.weight_device";
+
+		if ((ret = v1_blkio_devs(h, a, "weightDevice", "weight", file, err)) < 0)
 			return ret;
 		if ((ret = v1_blkio_devs(h, a, "weightDevice", "leafWeight",
 					 "blkio.leaf_weight_device", err)) < 0)
@@ -490,14 +496,24 @@ static int v1_unified(struct ctr_cgroup *cg, json_t *u, struct cabin_err **err)
 	if (!u || !json_object_size(u))
 		return 0;
 	if (!v2)
-		return cabin_err_make(
-			err, 0,
-			F ".unified: this host has no cgroup v2 hierarchy (cgroup v1 only)");
+		return cabin_err_make(err, 0,
+				      F ".unified: invalid configuration: this host has no cgroup "
+					"v2 hierarchy (cgroup v1 only)");
 	json_object_foreach(u, k, v)
 	{
 		cleanup_free char *field = xasprintf(F ".unified.%s", k);
-		int ret = cg_write(v2->dir, k, json_string_value(v), field, err);
+		int ret;
 
+		/*
+		 * A key of a controller that the v2 hierarchy of a hybrid host does not offer
+		 * (it is mounted as v1): the configuration asks for what this layout cannot do.
+		 */
+		if (!cg_file_exists(v2->dir, k))
+			return cabin_err_make(err, 0,
+					      "%s: invalid configuration: `%s` is not available "
+					      "in the cgroup v2 hierarchy of this hybrid host",
+					      field, k);
+		ret = cg_write(v2->dir, k, json_string_value(v), field, err);
 		if (ret < 0)
 			return ret;
 	}

@@ -293,10 +293,21 @@ static int validate_devices(json_t *a, struct cabin_err **err)
 		if (acc) {
 			const char *s = json_is_string(acc) ? json_string_value(acc) : NULL;
 
-			if (!s || strspn(s, "rwm") != strlen(s))
-				return cabin_err_make(err, 0,
-						      "%s.access: `%s` is not a subset of rwm", f,
-						      s ? s : "?");
+			char keep[4] = "";
+			size_t k = 0;
+
+			if (!s)
+				return cabin_err_make(err, 0, "%s.access: must be a string", f);
+			/*
+			 * As runc: only r, w and m mean something to the kernel; other letters
+			 * ("rwa" in runc's own suite) are dropped rather than refused.
+			 */
+			for (const char *c = s; *c && k < 3; c++)
+				if (strchr("rwm", *c) && !strchr(keep, *c))
+					keep[k++] = *c;
+			keep[k] = '\0';
+			if (strcmp(keep, s))
+				json_object_set_new(d, "access", json_string(keep));
 		}
 		if ((ret = get_int(d, "major", &v, f, &has, err)) < 0)
 			return ret;

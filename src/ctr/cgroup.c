@@ -527,8 +527,19 @@ static int make_dirs_once(struct cg_hier *h, char *const *v2_wanted, struct cabi
 				}
 				break;
 			}
-			if (errno == EEXIST)
+			/*
+			 * A pre-existing directory (a parent someone else made, e.g. with
+			 * mkdir(1)) may still have empty cpuset.cpus/mems: the container's
+			 * cgroup below it could then take no task (ENOSPC). Fill in what is
+			 * empty from the parent, as runc does; set values are left alone.
+			 */
+			if (errno == EEXIST) {
+				if (is_cpuset && cpuset_inherit(h->mnt, cur, next, err) < 0) {
+					free(next);
+					return -1;
+				}
 				break;
+			}
 			/*
 			 * A concurrent destroy of another container may have removed the shared
 			 * parent (e.g. "cabin") between our two mkdirs: make it again.
@@ -856,38 +867,6 @@ static int apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_er
 	return ret;
 }
 
-int ctr_cgroup_add_spec_devices(json_t *resources, json_t *devices, struct cabin_err **err)
-{
-	json_t *rules, *d;
-	size_t i;
-
-	if (!json_array_size(devices))
-		return 0;
-	if (!json_is_object(resources))
-		return cabin_err_make(err, 0, "linux.resources: expected an object");
-	rules = json_object_get(resources, "devices");
-	if (!rules) {
-		/* no rules means no restriction: nothing to open up */
-		return 0;
-	}
-	if (!json_is_array(rules))
-		return cabin_err_make(err, 0, "linux.resources.devices: expected an array");
-	json_array_foreach(devices, i, d)
-	{
-		const char *type = json_string_value(json_object_get(d, "type"));
-		json_t *maj = json_object_get(d, "major"), *min = json_object_get(d, "minor");
-
-		if (!type || !json_is_integer(maj) || !json_is_integer(min))
-			return cabin_err_make(
-				err, 0, "linux.devices[%zu]: type, major and minor needed", i);
-		/* "u" (unbuffered character device) is a "c" for the devices controller */
-		json_array_append_new(rules, json_pack("{s:b,s:s,s:O,s:O,s:s}", "allow", 1, "type",
-						       type[0] == 'b' ? "b" : "c", "major", maj,
-						       "minor", min, "access", "rwm"));
-	}
-	return 0;
-}
-
 /*
  * Does @res ask for anything to be enforced? Device rules do not count: without privilege
  * over the devices controller they cannot be set, and an unprivileged container cannot
@@ -974,6 +953,22 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 				free(t);
 			}
 		}
+	}
+	/*
+	 * Sharing a cgroup with other processes is allowed (as runc), but limits, freeze,
+	 * ps and kill --all then concern them too: say so.
+	 */
+	for (i = 0; ret >= 0 && i < cg->n; i++) {
+		cleanup_free char *procs = NULL;
+		struct cabin_err *e = NULL;
+
+		if (cg_read(cg->h[i].dir, "cgroup.procs", &procs, &e) == 0 && *procs) {
+			log_warn("container's cgroup is not empty: `%s` already has processes "
+				 "(they share its limits)",
+				 cg->h[i].dir);
+			break;
+		}
+		cabin_err_release(&e);
 	}
 	if (ret >= 0 && cg->n)
 		ret = apply(cg, resources, 0, err);

@@ -54,17 +54,12 @@ int ctr_cgroup_validate(json_t *resources, struct cabin_err **err);
 int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
 		      struct ctr_cgroup **out, struct cabin_err **err);
 
-/**
- * ctr_cgroup_add_spec_devices() - append an allow rule ("rwm") to @resources' devices for
- * each entry of linux.devices (@devices), which the spec requires to be usable in the
- * container. Call before ctr_cgroup_validate()/create(). No-op when @resources has no
- * device rules (nothing is restricted then).
- *
- * When @resources has device rules, create/update append the defaults runc and crun use
- * after them: mknod of any c/b device, and /dev/null, zero, full, random, urandom, tty,
- * console, ptmx, pts/N (c 136:*) and net/tun.
+/*
+ * When linux.resources has device rules, create/update append the defaults runc and crun
+ * use after them: mknod of any c/b device, and /dev/null, zero, full, random, urandom,
+ * tty, console, ptmx, pts/N (c 136:*) and net/tun. linux.devices entries get no rule of
+ * their own, as with runc: a deny-all keeps them inaccessible unless a rule allows them.
  */
-int ctr_cgroup_add_spec_devices(json_t *resources, json_t *devices, struct cabin_err **err);
 
 /** ctr_cgroup_to_string() - serialization for state.json (caller frees). */
 char *ctr_cgroup_to_string(const struct ctr_cgroup *cg);

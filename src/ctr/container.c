@@ -649,23 +649,13 @@ static int runtime_hooks(struct create_ctx *c, struct cabin_err **err)
 }
 
 /*
- * linux.resources as the cgroup should enforce it: every linux.devices entry must be
- * usable, so it becomes an allow rule (the manager appends the standard devices).
+ * linux.resources as the cgroup should enforce it: a copy, since validation normalises
+ * it (device access strings). linux.devices entries get no implicit allow rule, as with
+ * runc: under a deny-all rule the node exists but cannot be opened.
  */
 static int effective_resources(const struct ctr_spec *s, json_t **out, struct cabin_err **err)
 {
-	json_t *res;
-
-	*out = NULL;
-	if (!s->resources)
-		return 0;
-	res = json_deep_copy(s->resources);
-	if (ctr_cgroup_add_spec_devices(
-		    res, json_object_get(json_object_get(s->json, "linux"), "devices"), err) < 0) {
-		json_decref(res);
-		return cabin_err_wrap(err, "config.json");
-	}
-	*out = res;
+	*out = s->resources ? json_deep_copy(s->resources) : NULL;
 	return 0;
 }
 
