@@ -154,7 +154,8 @@ int cmd_update(int argc, char **argv, struct cabin_err **err)
 	int64_t v;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
+	/* no '+': options may also follow the ID (`update ID --memory 1G`), as with runc */
+	while ((c = getopt_long(argc, argv, "r:h", opts, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {

@@ -5,7 +5,7 @@
 # the rootless default root.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 41
+plan 42
 
 B=$T/b
 mkbundle "$B"
@@ -70,6 +70,7 @@ else
 	assert_eq "$(cat /sys/fs/cgroup$cg/memory.max)" 67108864 "update --memory 64M"
 fi
 nok "update rejects a bad value" rt update --memory lots "$id"
+ok "update takes its options after the ID too" rt update "$id" --pids-limit 78
 
 # pause + exec
 rt pause "$id"
