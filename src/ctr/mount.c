@@ -521,11 +521,36 @@ static int mount_tmpcopyup(int rootfd, const struct ctr_mount *m, int target,
 	return 0;
 }
 
+/*
+ * proc and sysfs give the container the kernel's view: a symlink planted at their mount
+ * point in the image would put them elsewhere (and leave /proc or /sys unmasked), so
+ * the mount point must be a real directory, as runc requires.
+ */
+static int check_proc_dest(int rootfd, const struct ctr_mount *m, struct cabin_err **err)
+{
+	cleanup_close int fd = -1;
+	struct stat sb;
+
+	if (!m->type || (strcmp(m->type, "proc") && strcmp(m->type, "sysfs")))
+		return 0;
+	fd = ctr_mount_open_in_root(rootfd, m->dest, O_PATH | O_NOFOLLOW);
+	if (fd >= 0 && fstat(fd, &sb) == 0 && !S_ISDIR(sb.st_mode))
+		return cabin_err_make(err, 0,
+				      "mount `%s` (%s): it must be mounted on ordinary directory, "
+				      "not a symlink or a file",
+				      m->dest, m->type);
+	return 0;
+}
+
 static int mount_fs(int rootfd, const struct ctr_mount *m, struct cabin_err **err)
 {
-	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
+	cleanup_close int target = -1;
 	char p[64];
 	int ret;
+
+	if (check_proc_dest(rootfd, m, err) < 0)
+		return -1;
+	target = mkpath_in_root(rootfd, m->dest, 1);
 
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);

@@ -4,7 +4,7 @@
 # still gets its submounts and device nodes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 9
+plan 11
 
 B=$T/b
 mkbundle "$B"
@@ -43,4 +43,13 @@ assert_eq "$(try_write /dev/null)" 0 "ro /dev: /dev/null is there and writable"
 assert_eq "$(try_write /dev/shm/f)" 0 "ro /dev: /dev/shm is mounted below it, writable"
 args "$B" /init stat /dev/pts/ptmx
 assert_contains "$(rt run -b "$B" $PFX-w 2>&1)" "rdev=5:2" "ro /dev: devpts is mounted"
+
+# proc must land on a directory of the image, not where a symlink there points
+cfg "$B" 'for m in c["mounts"]:
+    if m["destination"]=="/dev": m["options"].remove("ro")'
+args "$B" /init echo hi
+rmdir "$B/rootfs/proc" && ln -s /elsewhere "$B/rootfs/proc"
+out=$(rt run -b "$B" $PFX-w 2>&1)
+assert_eq "$?" 1 "proc on a symlinked /proc is refused"
+assert_contains "$out" "must be mounted on ordinary directory" "  ... with the reason"
 done_testing
