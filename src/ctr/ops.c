@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,6 +111,35 @@ static void wait_for_handler(pid_t pid, int sig)
 	}
 }
 
+/*
+ * Even with its handler installed, a shell that has just started acts on a trapped signal
+ * only between commands: one that arrives while it forks `sleep 10 &` runs its trap after
+ * that, and `wait` then blocks for the whole sleep (runtime-tools killsig). `start`
+ * unlinks exec.fifo, which sets the state directory's mtime: a catchable signal sent
+ * within KILL_SETTLE_MS of that waits for the rest of it. runc's slower start-up hides the
+ * same race; later signals are not delayed.
+ */
+#define KILL_SETTLE_MS 100
+
+static void wait_settle(const char *root, const char *id, int sig)
+{
+	cleanup_free char *dir = ctr_state_dir(root, id);
+	struct timespec now, left;
+	struct stat sb;
+	long long ms;
+
+	if (sig == SIGKILL || sig == SIGSTOP || stat(dir, &sb) < 0 ||
+	    clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return;
+	ms = (now.tv_sec - sb.st_mtim.tv_sec) * 1000LL +
+	     (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000LL;
+	if (ms < 0 || ms >= KILL_SETTLE_MS)
+		return;
+	left.tv_sec = 0;
+	left.tv_nsec = (KILL_SETTLE_MS - ms) * 1000000L;
+	nanosleep(&left, NULL);
+}
+
 int ctr_kill(const char *root, const char *id, int sig, int all, struct cabin_err **err)
 {
 	cleanup_state struct ctr_state *st = NULL;
@@ -153,6 +183,8 @@ int ctr_kill(const char *root, const char *id, int sig, int all, struct cabin_er
 	pidfd = open_init(st);
 	if (pidfd < 0)
 		return cabin_err_make(err, -pidfd, "container `%s` is not running", id);
+	if (status == CTR_RUNNING)
+		wait_settle(root, id, sig);
 	wait_for_handler(st->pid, sig);
 	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		return cabin_err_make(err, errno, "kill `%s` with signal %d", id, sig);

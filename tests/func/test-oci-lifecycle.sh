@@ -85,6 +85,30 @@ for _ in $(seq 60); do [ "$(json_get "$(rt state $PFX-lh)" status)" = stopped ] 
 assert_eq "$(json_get "$(rt state $PFX-lh)" status)" stopped "a TERM sent before the handler exists still arrives"
 rt delete --force $PFX-lh
 
+# a shell that has set its trap but is still forking when the signal comes acts on it only
+# after its next command: kill gives a just-started container a moment (runtime-tools killsig)
+if [ -x /bin/busybox ]; then
+	cp /bin/busybox "$B/rootfs/busybox"
+	cp "$B/config.json" "$T/config.sh-saved"
+	args "$B" /busybox sh -c 'trap "exit 0" USR1; /busybox sleep 10 & wait $!'
+	got=0 settled=0
+	for i in 1 2 3 4 5; do
+		rt create --bundle "$B" $PFX-sh$i && rt start $PFX-sh$i
+		t0=$EPOCHREALTIME
+		rt kill $PFX-sh$i USR1
+		[ $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 )) -ge 50 ] && settled=$((settled + 1))
+		for _ in $(seq 40); do [ "$(json_get "$(rt state $PFX-sh$i)" status)" = stopped ] && break; sleep 0.05; done
+		[ "$(json_get "$(rt state $PFX-sh$i)" status)" = stopped ] && got=$((got + 1))
+		rt delete --force $PFX-sh$i
+	done
+	assert_eq "$got" 5 "USR1 right after start ends a shell waiting in its trap, 5 times in 5"
+	assert_eq "$settled" 5 "a signal right after start waits for the process to settle"
+	rm -f "$B/rootfs/busybox"
+	cp "$T/config.sh-saved" "$B/config.json"
+else
+	skip "busybox-static is not installed"
+fi
+
 # kill --all after the init exited: containerd's shim does this at every teardown and expects
 # 0 (as runc); what is left in the cgroup (no PID namespace here) is killed.
 cp "$B/config.json" "$T/config.saved"
