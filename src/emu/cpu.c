@@ -622,6 +622,8 @@ static void iret_flags(struct emu_cpu *c, uint64_t nf, int osz, int old_cpl)
 void emu_iret(struct emu_cpu *c, int osz)
 {
 	c->nmi_blocked = 0; /* IRET ends NMI blocking (even if it faults later, as on hardware) */
+	if (c->nmi_pending)
+		c->intr_hint = 1; /* an NMI latched while blocked is taken after this IRET */
 	uint64_t m = sp_mask(c), sp = c->r[4] & m, nip, nf, d, addr;
 	uint16_t ncs;
 	int old_cpl = c->cpl, rpl;

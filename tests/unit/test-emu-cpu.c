@@ -582,6 +582,30 @@ static void test_exceptions(void)
 		       "(cx %#llx dx %#llx)",
 		       (unsigned long long)c->r[1], (unsigned long long)c->r[2]);
 	}
+	/* an NMI latched while NMIs are blocked is taken right after the IRET that unblocks */
+	{
+		static const uint8_t code[] = { 0x48, 0xcf }; /* iretq */
+		static const uint8_t after[] = { 0x90, 0xf4 };
+
+		long_mode();
+		gate64(EXC_NMI, 0x30000, 0);
+		put(0x30000, h, 1);
+		put(CODE, code, 2);
+		put(0x21000, after, 2);
+		c->r[4] = STACK - 40;
+		w64(STACK - 40, 0x21000);
+		w64(STACK - 32, 0x08);
+		w64(STACK - 24, 2);
+		w64(STACK - 16, STACK);
+		w64(STACK - 8, 0x10);
+		c->nmi_blocked = 1;
+		c->nmi_pending = 1;
+		c->intr_hint = 0;
+		run(10);
+		tap_ok(c->rip == 0x30001 && r64(STACK - 40) == 0x21000 && !c->nmi_pending,
+		       "the pending NMI is delivered after IRET (rip %#llx)",
+		       (unsigned long long)c->rip);
+	}
 	/* LGDT with a non-canonical base: #GP(0), GDTR unchanged */
 	{
 		static const uint8_t code[] = { 0x0f, 0x01, 0x13 }; /* lgdt [rbx] */
@@ -998,7 +1022,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(97);
+	tap_plan(98);
 	test_decoder();
 	test_exec();
 	test_paging();
