@@ -874,6 +874,12 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		return cabin_err_make(err, errno, "socketpair");
 	if (ctr_mount_prepare_idmaps(s, err) < 0)
 		return -1;
+	/*
+	 * In a new user namespace the init may not be able to reach a bind source (a
+	 * directory only host root may search): open the sources here, as host root.
+	 */
+	if ((s->ns_new & CLONE_NEWUSER) && ctr_mount_open_sources(s, err) < 0)
+		return -1;
 
 	c->st.id = (char *)o->id;
 	c->st.bundle = c->bundle;

@@ -202,11 +202,15 @@ int ctr_mount_prepare_idmaps(struct ctr_spec *spec, struct cabin_err **err)
 	return 0;
 }
 
-static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
-		      struct cabin_err **err)
+/*
+ * A detached copy of the bind mount's source tree (open_tree), with its options applied.
+ * Return: the tree fd, or <0 with @err set.
+ */
+static int open_bind_tree(const struct ctr_spec *spec, const struct ctr_mount *m,
+			  struct cabin_err **err)
 {
 	cleanup_free char *src = NULL;
-	cleanup_close int tree = -1, target = -1;
+	cleanup_close int tree = -1;
 	struct mount_attr attr = { 0 };
 	struct stat sb;
 
@@ -264,12 +268,53 @@ static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_
 	}
 	if (m->idmap)
 		close((int)attr.userns_fd);
+	return steal_fd(&tree);
+}
+
+int ctr_mount_open_sources(struct ctr_spec *spec, struct cabin_err **err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct ctr_mount *m = &spec->mounts[i];
+
+		/* idmapped mounts need the container's user namespace: the init makes them */
+		if (m->kind != CTR_MOUNT_BIND || m->idmap || m->tree_fd >= 0)
+			continue;
+		m->tree_fd = open_bind_tree(spec, m, err);
+		/*
+		 * A runtime without CAP_SYS_ADMIN (rootless) cannot clone mounts here: the
+		 * init, root of its own namespaces, then opens the sources itself.
+		 */
+		if (m->tree_fd < 0 && *err && (*err)->status == EPERM) {
+			cabin_err_release(err);
+			return 0;
+		}
+		if (m->tree_fd < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int mount_bind(const struct ctr_spec *spec, int rootfd, const struct ctr_mount *m,
+		      struct cabin_err **err)
+{
+	cleanup_close int own = -1, target = -1;
+	int tree = m->tree_fd;
+	struct stat sb;
+
+	if (tree < 0) {
+		own = open_bind_tree(spec, m, err);
+		if (own < 0)
+			return -1;
+		tree = own;
+	}
+	if (fstat(tree, &sb) < 0)
+		return cabin_err_make(err, errno, "bind mount `%s`: stat the source", m->dest);
 	target = mkpath_in_root(rootfd, m->dest, S_ISDIR(sb.st_mode));
 	if (target < 0)
 		return cabin_err_make(err, -target, "create mount point `%s`", m->dest);
 	if (sys_move_mount(tree, "", target, "",
 			   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return cabin_err_make(err, errno, "bind mount `%s` on `%s`", src, m->dest);
+		return cabin_err_make(err, errno, "bind mount `%s` on `%s`", m->source, m->dest);
 	return 0;
 }
 

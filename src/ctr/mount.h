@@ -31,6 +31,15 @@ int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns,
  */
 int ctr_mount_prepare_idmaps(struct ctr_spec *spec, struct cabin_err **err);
 
+/**
+ * ctr_mount_open_sources() - in the runtime, before clone, for a container with a new
+ * user namespace: open every bind mount's source tree (not idmapped ones) with its
+ * options applied, into ctr_mount.tree_fd; the init inherits the fds and only attaches
+ * them. Root of the container's user namespace may lack search permission on a source
+ * that host root may use (a 0700 directory), as runc's mount fds allow.
+ */
+int ctr_mount_open_sources(struct ctr_spec *spec, struct cabin_err **err);
+
 /** ctr_rootfs_pivot() - pivot_root(2) into @rootfd, or MS_MOVE + chroot with @no_pivot. */
 int ctr_rootfs_pivot(int rootfd, int no_pivot, struct cabin_err **err);
 

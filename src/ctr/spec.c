@@ -406,6 +406,7 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 	int prop_rec = 0;
 
 	m->userns_fd = -1;
+	m->tree_fd = -1;
 	snprintf(f, sizeof(f), "mounts[%zu]", idx);
 	if (!json_is_object(jm))
 		return cabin_err_make(err, 0, CFG "`%s` must be an object", f);
@@ -911,6 +912,8 @@ void ctr_spec_free(struct ctr_spec *s)
 		free(s->mounts[i].data);
 		if (s->mounts[i].userns_fd >= 0)
 			close(s->mounts[i].userns_fd);
+		if (s->mounts[i].tree_fd >= 0)
+			close(s->mounts[i].tree_fd);
 	}
 	free(s->mounts);
 	free(s->devices);

@@ -37,6 +37,7 @@ struct ctr_mount {
 	json_t *uid_mappings, *gid_mappings;
 	char *data;    /* remaining options joined by ',' (owned) */
 	int userns_fd; /* user namespace of uidMappings for idmap, or -1 (owned) */
+	int tree_fd;   /* bind: source tree opened by the runtime (open_tree), or -1 (owned) */
 	int tmpcopyup; /* tmpfs: start with a copy of the directory it covers */
 };
 

@@ -4,7 +4,7 @@
 # still gets its submounts and device nodes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 11
+plan 13
 
 B=$T/b
 mkbundle "$B"
@@ -43,6 +43,23 @@ assert_eq "$(try_write /dev/null)" 0 "ro /dev: /dev/null is there and writable"
 assert_eq "$(try_write /dev/shm/f)" 0 "ro /dev: /dev/shm is mounted below it, writable"
 args "$B" /init stat /dev/pts/ptmx
 assert_contains "$(rt run -b "$B" $PFX-w 2>&1)" "rdev=5:2" "ro /dev: devpts is mounted"
+
+# user namespace: a bind source below a directory only host root can search is opened
+# by the runtime
+mkdir -p "$T/priv/dir" && chmod 0700 "$T/priv" && echo secret-ok >"$T/priv/dir/f"
+chmod 0755 "$T"
+mkdir -p "$B/rootfs/priv"
+cp "$B/config.json" "$T/before-userns.json"
+cfg "$B" 'c["linux"]["namespaces"].append({"type":"user"})
+c["linux"]["uidMappings"]=[{"containerID":0,"hostID":100000,"size":65536}]
+c["linux"]["gidMappings"]=[{"containerID":0,"hostID":100000,"size":65536}]
+c["mounts"]=[m for m in c["mounts"] if m["destination"] not in ("/sys","/sys/fs/cgroup")]
+c["mounts"].append({"destination":"/priv","type":"bind","source":"'"$T/priv/dir"'","options":["rbind","ro"]})'
+args "$B" /init ls /priv
+out=$(rt run -b "$B" $PFX-u 2>&1)
+assert_eq "$?" 0 "userns: run with a bind source the container's root cannot search: $out"
+assert_contains "$out" "f" "  ... and the source is mounted"
+cp "$T/before-userns.json" "$B/config.json"
 
 # proc must land on a directory of the image, not where a symlink there points
 cfg "$B" 'for m in c["mounts"]:
