@@ -162,6 +162,7 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned int avail, int 
 #define TLB_X_USR 0x20u
 #define TLB_DIRTY 0x40u
 #define TLB_GLOBAL 0x80u
+#define TLB_LARGE 0x100u /* filled from a 2 MiB / 4 MiB / 1 GiB page */
 
 struct emu_tlb_entry {
 	uint64_t vpage; /* linear page address, or 1 when invalid */

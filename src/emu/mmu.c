@@ -40,9 +40,21 @@ void emu_tlb_flush(struct emu_cpu *c, int keep_global)
 
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 {
-	/* large pages occupy many 4 KiB entries: drop everything that could map @lin */
-	(void)lin;
-	emu_tlb_flush(c, 0);
+	uint64_t vpage = lin & ~0xfffULL;
+	struct emu_tlb_entry *e = &c->tlb[(vpage >> 12) & (TLB_SIZE - 1)];
+
+	/* INVLPG drops the entry for @lin, global or not ... */
+	if (e->vpage == vpage)
+		e->vpage = 1;
+	/*
+	 * ... and, since a large page occupies many 4 KiB entries, every entry filled
+	 * from a large page that could contain @lin (same 1 GiB region, the largest page).
+	 * Entries of other pages stay: a guest flushing one page keeps its other mappings.
+	 */
+	for (unsigned int i = 0; i < TLB_SIZE; i++)
+		if ((c->tlb[i].perm & TLB_LARGE) && c->tlb[i].vpage != 1 &&
+		    (c->tlb[i].vpage >> 30) == (vpage >> 30))
+			c->tlb[i].vpage = 1;
 }
 
 uint8_t *emu_host_page(struct emu_cpu *c, uint64_t ppage)
@@ -196,6 +208,8 @@ leaf:
 		perm |= TLB_DIRTY;
 	if ((ent[n - 1] & PTE_G) && (c->cr4 & CR4_PGE))
 		perm |= TLB_GLOBAL;
+	if (page_mask != 0xfff)
+		perm |= TLB_LARGE;
 	*permp = perm;
 	return 0;
 }

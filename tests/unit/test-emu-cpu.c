@@ -452,6 +452,24 @@ static void test_paging(void)
 	run(10); /* invlpg [rbx]; mov rcx,[rbx]; hlt */
 	tap_ok(c->r[0] == 1 && c->r[1] == 2, "INVLPG drops the entry: the new PTE is used");
 
+	/* INVLPG is precise: other pages keep their entries; a large page's entries go */
+	{
+		struct emu_tlb_entry *a, *b, *l;
+
+		long_mode();
+		map4k(0x40000000, 0x200000, 0x3);
+		map4k(0x40001000, 0x201000, 0x3);
+		a = emu_tlb_fill(c, 0x40000000, ACC_READ, 0);
+		b = emu_tlb_fill(c, 0x40001000, ACC_READ, 0);
+		l = emu_tlb_fill(c, 0x205000, ACC_READ, 0); /* inside a 2 MiB page */
+		emu_tlb_flush_page(c, 0x40000000);
+		tap_ok(a->vpage == 1 && b->vpage == 0x40001000 && l->vpage == 0x205000,
+		       "INVLPG drops only the page it names");
+		emu_tlb_flush_page(c, 0x3ff000);
+		tap_ok(l->vpage == 1 && b->vpage == 0x40001000,
+		       "INVLPG in a 2 MiB page drops the entries filled from it");
+	}
+
 	/* MOV CR3 flushes non-global entries */
 	long_mode();
 	map4k(0x40000000, 0x200000, 0x3);
@@ -1022,7 +1040,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(98);
+	tap_plan(100);
 	test_decoder();
 	test_exec();
 	test_paging();
