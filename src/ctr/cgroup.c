@@ -1530,3 +1530,12 @@ int ctr_cgroup_oom_count(struct ctr_cgroup *cg, uint64_t *count)
 		*count += 1;
 	return 0;
 }
+
+int ctr_cgroup_memory_limit(struct ctr_cgroup *cg, uint64_t *limit)
+{
+	struct cg_hier *h = cg->mode == CTR_CGROUP_V2 ? cg_v2(cg) : cg_v1_find(cg, "memory");
+
+	if (!h)
+		return -1;
+	return read_u64(h->dir, h->v2 ? "memory.max" : "memory.limit_in_bytes", limit);
+}

@@ -116,6 +116,12 @@ json_t *ctr_cgroup_stats(struct ctr_cgroup *cg);
  */
 int ctr_cgroup_oom_count(struct ctr_cgroup *cg, uint64_t *count);
 
+/**
+ * ctr_cgroup_memory_limit() - the memory limit in force (UINT64_MAX: none).
+ * Return: 0, or -1 without a memory controller.
+ */
+int ctr_cgroup_memory_limit(struct ctr_cgroup *cg, uint64_t *limit);
+
 void ctr_cgroup_free(struct ctr_cgroup *cg);
 
 #endif

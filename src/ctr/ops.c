@@ -337,10 +337,26 @@ int ctr_update(const char *root, const char *id, json_t *resources, struct cabin
 	struct ctr_cgroup *cg = NULL;
 	int ret;
 
-	if (ctr_cgroup_validate(resources, err) < 0)
-		return -1;
+	json_t *mem = json_object_get(resources, "memory");
+	uint64_t cur;
+
 	if (with_running_cgroup(root, id, &st, &cg, err) < 0)
 		return -1;
+	/*
+	 * runc update --memory-swap alone keeps the current memory limit: the swap value
+	 * (memory+swap) is checked against it, so take it from the cgroup.
+	 */
+	if (json_is_object(mem) && json_object_get(mem, "swap") && !json_object_get(mem, "limit") &&
+	    ctr_cgroup_memory_limit(cg, &cur) == 0 && cur < (uint64_t)INT64_MAX / 2)
+		json_object_set_new(mem, "limit", json_integer((json_int_t)cur));
+	/* and --memory -1 alone lifts the memory+swap limit too, as runc does */
+	if (json_is_object(mem) && json_integer_value(json_object_get(mem, "limit")) == -1 &&
+	    json_is_integer(json_object_get(mem, "limit")) && !json_object_get(mem, "swap"))
+		json_object_set_new(mem, "swap", json_integer(-1));
+	if (ctr_cgroup_validate(resources, err) < 0) {
+		ctr_cgroup_free(cg);
+		return -1;
+	}
 	ret = ctr_cgroup_update(cg, resources, err);
 	ctr_cgroup_free(cg);
 	return ret < 0 ? -1 : 0;

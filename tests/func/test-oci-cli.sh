@@ -5,7 +5,7 @@
 # the rootless default root.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 42
+plan 44
 
 B=$T/b
 mkbundle "$B"
@@ -71,6 +71,8 @@ else
 fi
 nok "update rejects a bad value" rt update --memory lots "$id"
 ok "update takes its options after the ID too" rt update "$id" --pids-limit 78
+ok "update --memory-swap alone keeps the current memory limit" rt update --memory-swap 128M "$id"
+ok "update --memory -1 alone lifts the memory+swap limit too" rt update --memory -1 "$id"
 
 # pause + exec
 rt pause "$id"
