@@ -39,9 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -392,6 +394,27 @@ static int load_seccomp(struct create_ctx *c, struct cabin_err **err)
 	return child_wait(sock, CTR_SYNC_SECCOMP_DONE, NULL, err);
 }
 
+/*
+ * A new network namespace starts with `lo` down: 127.0.0.1 would be unreachable for
+ * the container (podman --network none, ctr run without CNI). runc brings it up too.
+ */
+static int loopback_up(struct cabin_err **err)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	cleanup_close int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (sk < 0)
+		return cabin_err_make(err, errno, "socket for `lo`");
+	if (ioctl(sk, SIOCGIFFLAGS, &ifr) < 0)
+		return cabin_err_make(err, errno, "get the flags of `lo`");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0)
+		return cabin_err_make(err, errno, "bring `lo` up");
+	return 0;
+}
+
 static int child_init(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
@@ -423,6 +446,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		if (rootfd < 0)
 			return -1;
 	}
+	if ((s->ns_new & CLONE_NEWNET) && loopback_up(err) < 0)
+		return -1;
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return cabin_err_make(err, errno, "sethostname `%s`", s->hostname);
 	if (s->domainname && *s->domainname &&

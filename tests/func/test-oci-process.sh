@@ -4,7 +4,7 @@
 # hooks run from the container's root directory.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 6
+plan 7
 
 B=$T/b
 mkbundle "$B"
@@ -34,4 +34,10 @@ args "$B" /init echo
 cfg "$B" 'c["hooks"]={"createContainer":[{"path":"/bin/sh","args":["sh","-c","pwd > '"$T"'/hookcwd; test -x ./init"]}]}'
 ok "run with a createContainer hook" rt run -b "$B" $PFX-h
 assert_eq "$(cat "$T/hookcwd" 2>/dev/null)" "$B/rootfs" "createContainer hooks run in the rootfs"
+
+# a new network namespace has its loopback up
+cfg "$B" 'c.pop("hooks",None)'
+args "$B" /init cat /sys/class/net/lo/operstate /sys/class/net/lo/flags
+out=$(rt run -b "$B" $PFX-lo 2>&1)
+assert_eq "$(( $(echo "$out" | tail -1) & 1 ))" 1 "lo is up in a new network namespace ($out)"
 done_testing
