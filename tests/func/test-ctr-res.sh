@@ -81,8 +81,12 @@ if [ -d /sys/fs/cgroup/memory ] && [ -n "$(cgpath memory)" ]; then
 	assert_eq "$(cat "$P/pids.max")" 30 "update: pids.max 30"
 	n=$(wc -l <"$P/cgroup.procs")
 	ok "kill --all KILL" "$CABIN" --root "$R" kill --all "$ID" KILL
-	for _ in $(seq 50); do [ -s "$P/cgroup.procs" ] || break; sleep 0.1; done
-	assert_eq "$n $(wc -l <"$P/cgroup.procs")" "2 0" "kill --all: both processes gone"
+	for _ in $(seq 100); do [ -s "$P/cgroup.procs" ] || break; sleep 0.1; done
+	left=$(cat "$P/cgroup.procs")
+	for p in $left; do # what is left, for the log
+		echo "# left in $P: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) $(grep -E '^(State|PPid)' "/proc/$p/status" 2>/dev/null | tr '\n\t' '  ')"
+	done
+	assert_eq "$n $(echo "$left" | grep -c .)" "2 0" "kill --all: both processes gone"
 	"$CABIN" --root "$R" delete "$ID" >/dev/null 2>&1
 	ok "delete removes the cgroup directories" test ! -e "$M" -a ! -e "$P" -a ! -e "$F"
 else

@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 43
+plan 45
 
 D=$T/data
 R=$T/run

@@ -5,7 +5,7 @@
 # the rootless default root.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 44
+plan 45
 
 B=$T/b
 mkbundle "$B"

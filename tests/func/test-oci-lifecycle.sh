@@ -3,7 +3,7 @@
 # list, ps, pause/resume, spec and features.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 42
+plan 59
 
 B=$T/b
 mkbundle "$B"

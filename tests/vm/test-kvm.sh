@@ -35,9 +35,18 @@ assert_eq "$rc" 252 "hlt with interrupts disabled ends the VM with status 252"
 assert_contains "$out" "halting" "output before the final hlt"
 
 vmrun --firmware "$G/triple-fault.bin"
-assert_eq "$rc" 251 "a triple fault ends the VM with status 251"
-assert_contains "$out" "faulting" "output before the triple fault"
-assert_contains "$errout" "triple fault at rip" "one line names the triple fault"
+if grep -qwE 'vmx|svm' /proc/cpuinfo; then
+	assert_eq "$rc" 251 "a triple fault ends the VM with status 251"
+	assert_contains "$out" "faulting" "output before the triple fault"
+	assert_contains "$errout" "triple fault at rip" "one line names the triple fault"
+else
+	# The software KVM for nested guests (kvm_pvm) emulates real-mode interrupts
+	# without checking the IVT limit, so the guest never faults there; the emulator
+	# (tests/vm/test-guests.sh, test-emu-*.sh) covers the same guest.
+	skip "triple fault under kvm: this KVM is software (no vmx/svm) and ignores the real-mode IVT limit"
+	assert_contains "$out" "faulting" "output before the triple fault"
+	skip "triple fault message under kvm: see above"
+fi
 
 vmrun --firmware "$G/reset.bin"
 assert_eq "$rc" 0 "i8042 reset (0xFE to port 0x64) ends the VM with status 0"
@@ -59,8 +68,10 @@ _ok $? "2004 unclaimed reads are logged with a rate limit ($n lines)"
 vmrun --firmware "$G/regs.bin" --dump-regs "$T/regs"
 assert_eq "$rc" 5 "regs guest exits with 5"
 regs=$(cat "$T/regs" 2>/dev/null)
-assert_eq "$(cut -d= -f1 "$T/regs" | tr '\n' ' ')" \
-	"rax rbx rcx rdx rsi rdi rsp rbp r8 r9 r10 r11 r12 r13 r14 r15 rip rflags cr0 cr3 cr4 efer " \
+want="rax rbx rcx rdx rsi rdi rsp rbp r8 r9 r10 r11 r12 r13 r14 r15 rip rflags cr0 cr3 cr4 efer"
+want="$want fcw fsw ftw mxcsr st0 st1 st2 st3 st4 st5 st6 st7"
+want="$want xmm0 xmm1 xmm2 xmm3 xmm4 xmm5 xmm6 xmm7 xmm8 xmm9 xmm10 xmm11 xmm12 xmm13 xmm14 xmm15 "
+assert_eq "$(cut -d= -f1 "$T/regs" | tr '\n' ' ')" "$want" \
 	"--dump-regs writes every register in order"
 assert_contains "$regs" "rbx=0x0000000011111111" "--dump-regs rbx"
 assert_contains "$regs" "rbp=0x0000000055555555" "--dump-regs rbp"
