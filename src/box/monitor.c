@@ -28,6 +28,7 @@
 #include "ctr/container.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fd-pass.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -132,26 +133,23 @@ static void log_flush(struct logw *l)
 		}
 }
 
+/* The pty master a --console-socket peer sends (ctr_console_send); -1 with errno set. */
 static int recv_fd(int sock)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
+	char name[64];
+	ssize_t n;
+	size_t nfds;
 	int fd = -1;
 
-	if (TEMP_FAILURE_RETRY(recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) <= 0)
+	n = fd_pass_recv(sock, name, sizeof(name), &fd, 1, &nfds);
+	if (n < 0) {
+		errno = (int)-n;
 		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	}
+	if (!nfds) {
+		errno = n ? EPROTO : ECONNRESET;
+		return -1;
+	}
 	return fd;
 }
 

@@ -63,6 +63,7 @@
 #include "ctr/state.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fd-pass.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -81,73 +82,39 @@ struct sync_msg {
 int ctr_sync_send(int sock, int type, int value, const char *text, int fd)
 {
 	struct sync_msg m = { .type = type, .value = value };
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
 
 	if (text)
 		snprintf(m.text, sizeof(m.text), "%s", text);
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	if (TEMP_FAILURE_RETRY(sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0)
-		return -errno;
-	return 0;
+	n = fd_pass_send(sock, &m, sizeof(m), fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+	return n < 0 ? (int)n : 0;
 }
 
 int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, int *fd)
 {
 	struct sync_msg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
+	cleanup_close int f = -1;
 	ssize_t n;
 
 	if (fd)
 		*fd = -1;
-	n = TEMP_FAILURE_RETRY(recvmsg(sock, &mh, MSG_CMSG_CLOEXEC));
+	/* At most one fd per message: a second one, or a stray one, refuses the message. */
+	n = fd_pass_recv(sock, &m, sizeof(m), &f, 1, NULL);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	if (n == 0)
 		return 0;
 	if ((size_t)n < offsetof(struct sync_msg, text))
 		return -EPROTO;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int f;
-
-			memcpy(&f, CMSG_DATA(c), sizeof(int));
-			if (fd && *fd < 0)
-				*fd = f;
-			else
-				close(f);
-		}
-	}
 	m.text[sizeof(m.text) - 1] = '\0';
 	*type = m.type;
 	if (value)
 		*value = m.value;
 	if (text && textlen)
 		snprintf(text, textlen, "%s", m.text);
+	/* A caller that asks for no fd gets none: the cleanup closes one that came anyway. */
+	if (fd)
+		*fd = steal_fd(&f);
 	return 1;
 }
 

@@ -20,6 +20,7 @@
 #include "ctr/seccomp.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fd-pass.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
@@ -415,10 +416,6 @@ int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	cleanup_close int s = -1;
 	cleanup_free char *msg = NULL;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct msghdr mh = { 0 };
-	struct cmsghdr *cm;
-	struct iovec iov;
 	json_t *o;
 	ssize_t n;
 
@@ -450,23 +447,11 @@ int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_
 	if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return cabin_err_make(err, errno, F ".listenerPath: connect `%s`",
 				      sc->listener_path);
-	iov.iov_base = msg;
-	iov.iov_len = strlen(msg);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
-	n = TEMP_FAILURE_RETRY(sendmsg(s, &mh, MSG_NOSIGNAL));
+	n = fd_pass_send(s, msg, strlen(msg), &notify_fd, 1);
 	if (n < 0)
-		return cabin_err_make(err, errno, F ".listenerPath: send to `%s`",
+		return cabin_err_make(err, (int)-n, F ".listenerPath: send to `%s`",
 				      sc->listener_path);
-	if ((size_t)n != iov.iov_len)
+	if ((size_t)n != strlen(msg))
 		return cabin_err_make(err, EIO, F ".listenerPath: short send to `%s`",
 				      sc->listener_path);
 	return 0;

@@ -21,6 +21,7 @@
 #include "ctr/container.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fd-pass.h"
 
 int ctr_console_connect(const char *path, struct cabin_err **err)
 {
@@ -39,26 +40,13 @@ int ctr_console_connect(const char *path, struct cabin_err **err)
 
 int ctr_console_send(int sock, int master, struct cabin_err **err)
 {
-	char name[] = "/dev/ptmx";
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
+	/* The payload is the pty's name, as runc sends it; receivers only want the fd. */
+	static const char name[] = "/dev/ptmx";
+	ssize_t n;
 
-	memset(&u, 0, sizeof(u));
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	if (TEMP_FAILURE_RETRY(sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0)
-		return cabin_err_make(err, errno, "send the terminal to the console socket");
+	n = fd_pass_send(sock, name, sizeof(name) - 1, &master, 1);
+	if (n < 0)
+		return cabin_err_make(err, (int)-n, "send the terminal to the console socket");
 	return 0;
 }
 
