@@ -756,7 +756,7 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 						      "no seccomp fd from container init");
 			c->st.pid = c->init;
 			state = ctr_state_to_json(&c->st, CTR_CREATING);
-			ret = ctr_seccomp_send_listener(c->seccomp, fd, state, err);
+			ret = ctr_seccomp_send_listener(c->seccomp, fd, state, 0, err);
 			json_decref(state);
 			close(fd);
 			if (ret < 0)

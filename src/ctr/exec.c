@@ -146,8 +146,19 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return cabin_err_make(err, errno, "set no_new_privs");
 	if (x->seccomp && s->no_new_privs && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
 		return -1;
-	if (notify >= 0)
-		close(notify); /* exec'd processes do not get a listener of their own */
+	/*
+	 * An exec'd process has a filter of its own, so its notify fd is new too: without
+	 * the listener its notified syscalls would only ever get ENOSYS. The runtime sends
+	 * it to linux.seccomp.listenerPath, as for the init (and as runc does).
+	 */
+	if (notify >= 0) {
+		if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0)
+			return cabin_err_make(err, errno, "send the seccomp fd to the runtime");
+		close(notify);
+		if (ctr_sync_recv(sock, &type, NULL, NULL, 0, NULL) <= 0 ||
+		    type != CTR_SYNC_SECCOMP_DONE)
+			return cabin_err_make(err, EPROTO, "no answer about the seccomp fd");
+	}
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
 	syscall(SYS_close_range, 3 + x->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
@@ -295,6 +306,20 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 			} else {
 				master = fd;
 			}
+		} else if (type == CTR_SYNC_SECCOMP) {
+			json_t *state;
+
+			if (fd < 0) {
+				cabin_err_make(err, EPROTO, "no seccomp fd from the exec process");
+				goto out_kill;
+			}
+			state = ctr_state_to_json(st, status);
+			r = ctr_seccomp_send_listener(x.seccomp, fd, state, pid, err);
+			json_decref(state);
+			close(fd);
+			if (r < 0)
+				goto out_kill;
+			ctr_sync_send(x.sync[0], CTR_SYNC_SECCOMP_DONE, 0, NULL, -1);
 		} else if (type == CTR_SYNC_ERROR) {
 			cabin_err_make(err, 0, "%s", text);
 			goto out_kill;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -113,12 +114,18 @@ static int run_one(json_t *h, const char *what, const char *state, struct cabin_
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return cabin_err_make(err, ENOEXEC, "%s `%s` could not be executed", what, path);
+	/* "error running hook" as runc words it: tools that wrap runtimes grep for it */
 	if (WIFEXITED(status) && WEXITSTATUS(status))
-		return cabin_err_make(err, 0, "%s `%s` exited with status %d", what, path,
-				      WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		return cabin_err_make(err, 0, "%s `%s` was killed by signal %d", what, path,
-				      WTERMSIG(status));
+		return cabin_err_make(err, 0, "error running %s `%s`: exited with status %d", what,
+				      path, WEXITSTATUS(status));
+	if (WIFSIGNALED(status)) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s", strsignal(WTERMSIG(status)));
+		name[0] = (char)tolower((unsigned char)name[0]);
+		return cabin_err_make(err, 0, "error running %s `%s`: killed by signal %d (%s)",
+				      what, path, WTERMSIG(status), name);
+	}
 	return 0;
 }
 

@@ -8,12 +8,18 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -29,15 +35,20 @@ struct ctr_seccomp {
 	scmp_filter_ctx ctx;
 	char *listener_path;
 	char *listener_metadata;
-	int notify; /* some rule uses SCMP_ACT_NOTIFY */
-	int max_nr; /* highest native syscall number the profile names, -1 if none */
+	int notify;		  /* some rule uses SCMP_ACT_NOTIFY */
+	unsigned int kflags;	  /* SECCOMP_FILTER_FLAG_* of linux.seccomp.flags */
+	struct sock_filter *prog; /* the program that is loaded: ENOSYS stub + libseccomp's */
+	size_t prog_len;
 };
 
-/*
- * Syscall numbers above the profile's highest get ENOSYS, not the default action, up
- * to this bound (x86_64, arm64 and the others number their syscalls below 512).
- */
-#define ENOSYS_STUB_MAX 511
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+/* x32 syscalls are x86_64's AUDIT_ARCH with this bit set in the number */
+#define X32_SYSCALL_BIT 0x40000000U
 
 #define F "linux.seccomp"
 
@@ -120,26 +131,30 @@ static uint32_t parse_arch(const char *name)
 	return seccomp_arch_resolve_name(low);
 }
 
-static int set_flag(scmp_filter_ctx ctx, const char *name, struct cabin_err **err)
+static int set_flag(struct ctr_seccomp *sc, const char *name, struct cabin_err **err)
 {
 	enum scmp_filter_attr attr;
 	int ret;
 
 	if (!name)
 		return cabin_err_make(err, 0, F ".flags: expected strings");
-	if (!strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC"))
+	if (!strcmp(name, "SECCOMP_FILTER_FLAG_TSYNC")) {
 		attr = SCMP_FLTATR_CTL_TSYNC;
-	else if (!strcmp(name, "SECCOMP_FILTER_FLAG_LOG"))
+		sc->kflags |= SECCOMP_FILTER_FLAG_TSYNC;
+	} else if (!strcmp(name, "SECCOMP_FILTER_FLAG_LOG")) {
 		attr = SCMP_FLTATR_CTL_LOG;
-	else if (!strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+		sc->kflags |= SECCOMP_FILTER_FLAG_LOG;
+	} else if (!strcmp(name, "SECCOMP_FILTER_FLAG_SPEC_ALLOW")) {
 		attr = SCMP_FLTATR_CTL_SSB;
-	else if (!strcmp(name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"))
+		sc->kflags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+	} else if (!strcmp(name, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"))
 		return cabin_err_make(
 			err, 0, F ".flags: `%s` needs libseccomp 2.6 (this build has %d.%d.%d)",
 			name, SCMP_VER_MAJOR, SCMP_VER_MINOR, SCMP_VER_MICRO);
 	else
 		return cabin_err_make(err, 0, F ".flags: unknown flag `%s`", name);
-	ret = seccomp_attr_set(ctx, attr, 1);
+	/* libseccomp checks that the kernel has the flag; the load itself is ours */
+	ret = seccomp_attr_set(sc->ctx, attr, 1);
 	if (ret < 0)
 		return cabin_err_make(err, -ret, F ".flags: `%s` is not supported here", name);
 	return 0;
@@ -218,12 +233,11 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 		 * agent. runc refuses it for that reason.
 		 */
 		if (act == SCMP_ACT_NOTIFY && !strcmp(name, "write"))
-			return cabin_err_make(err, 0,
-					      "%s: SCMP_ACT_NOTIFY cannot be used for `write` "
-					      "(it could deadlock the runtime and the listener)",
-					      field);
-		if (nr > sc->max_nr)
-			sc->max_nr = nr;
+			return cabin_err_make(
+				err, 0,
+				"%s: SCMP_ACT_NOTIFY cannot be used for the write "
+				"syscall (it could deadlock the runtime and the listener)",
+				field);
 		if (act == dflt)
 			continue; /* libseccomp refuses rules that repeat the default action */
 		if (dup_index) {
@@ -244,29 +258,207 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 	return 0;
 }
 
+/* One AUDIT_ARCH of the filter and the highest syscall number the profile names there. */
+struct stub_arch {
+	uint32_t audit;
+	uint32_t max;	  /* x86_64: the 64-bit ABI's; others: the only one */
+	uint32_t max_x32; /* x86_64 only: the x32 ABI's (numbers carry X32_SYSCALL_BIT) */
+	int has, has_x32;
+	int s390;
+};
+
+/* The highest number any name of linux.seccomp.syscalls has on @arch (0: none known). */
+static uint32_t last_syscall(json_t *syscalls, uint32_t arch)
+{
+	json_t *e, *n;
+	size_t i, j;
+	uint32_t max = 0;
+
+	json_array_foreach(syscalls, i, e)
+	{
+		json_array_foreach(json_object_get(e, "names"), j, n)
+		{
+			int nr;
+
+			if (!json_is_string(n))
+				continue;
+			/* negative: a pseudo-syscall (x86's multiplexed socketcall ones) */
+			nr = seccomp_syscall_resolve_name_arch(arch, json_string_value(n));
+			if (nr > 0 && (uint32_t)nr > max)
+				max = (uint32_t)nr;
+		}
+	}
+	return max;
+}
+
+struct bpf_prog {
+	struct sock_filter *insn;
+	size_t n, cap;
+};
+
+static size_t emit(struct bpf_prog *p, uint16_t code, uint8_t jt, uint8_t jf, uint32_t k)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 64;
+		p->insn = xrealloc(p->insn, p->cap * sizeof(*p->insn));
+	}
+	p->insn[p->n] = (struct sock_filter){ code, jt, jf, k };
+	return p->n++;
+}
+
+/* "> @max: ENOSYS, else the profile's filter": three instructions, ja patched later. */
+static void emit_gt_enosys(struct bpf_prog *p, uint32_t max, size_t *to_filter, size_t *nj)
+{
+	emit(p, BPF_JMP | BPF_JGT | BPF_K, 0, 1, max);
+	emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS);
+	to_filter[(*nj)++] = emit(p, BPF_JMP | BPF_JA, 0, 0, 0);
+}
+
 /*
  * A profile cannot refuse what it does not know about: a syscall newer than the
  * profile must fail with ENOSYS, as on an older kernel, so that libc falls back to the
  * old call (glibc's clone3 -> clone, statx -> fstatat, faccessat2 -> faccessat).
- * EPERM from the default action makes it give up instead. runc and crun answer ENOSYS
- * for every syscall numbered above the highest one the profile names; so do we, with
- * one rule per number up to ENOSYS_STUB_MAX, compiled as a binary tree.
+ * EPERM from the default action makes it give up instead. So, as runc does (its
+ * patchbpf), a stub runs before libseccomp's program: per architecture of the filter, a
+ * syscall numbered above the highest one the profile names for that architecture gets
+ * ENOSYS; every other one goes on to the profile. Numbers below it keep the default
+ * action even where the kernel has no syscall: the profile was written knowing them.
+ * libseccomp (2.5) cannot express "every number above N", hence the hand-built prefix.
  */
-static int add_enosys_stub(struct ctr_seccomp *sc, uint32_t dflt, struct cabin_err **err)
+static int build_program(struct ctr_seccomp *sc, json_t *seccomp, uint32_t dflt,
+			 struct cabin_err **err)
 {
-	if (dflt == SCMP_ACT_ALLOW || dflt == SCMP_ACT_LOG || sc->max_nr < 0 ||
-	    dflt == SCMP_ACT_ERRNO(ENOSYS))
-		return 0;
-#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
-	seccomp_attr_set(sc->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-#endif
-	for (int nr = sc->max_nr + 1; nr <= ENOSYS_STUB_MAX; nr++) {
-		int ret = seccomp_rule_add(sc->ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+	json_t *syscalls = json_object_get(seccomp, "syscalls"),
+	       *archs = json_object_get(seccomp, "architectures"), *e;
+	struct stub_arch arch[32];
+	struct bpf_prog p = { 0 };
+	cleanup_close int mfd = -1;
+	size_t narch = 0, i, k, nj = 0, *to_filter = NULL, *dispatch = NULL, filter_at;
+	struct stat stb;
+	int ret, stub;
 
-		/* a number another architecture of the filter cannot translate: skip it */
-		if (ret < 0 && ret != -EEXIST && ret != -EFAULT && ret != -EDOM)
-			return cabin_err_make(err, -ret, F ": ENOSYS rule for syscall %d", nr);
+	/*
+	 * A permissive default (allow, log, trace: a tracer handles new syscalls itself)
+	 * needs no stub, nor does a default that already answers ENOSYS.
+	 */
+	stub = dflt != SCMP_ACT_ALLOW && dflt != SCMP_ACT_LOG &&
+	       (dflt & 0xffff0000U) != SCMP_ACT_TRACE(0) && dflt != SCMP_ACT_ERRNO(ENOSYS);
+	if (stub && json_array_size(archs) == 0) {
+		/* no architectures listed: the filter holds the native one only */
+		uint32_t t = seccomp_arch_native();
+
+		arch[narch++] = (struct stub_arch){ .audit = t,
+						    .max = last_syscall(syscalls, t),
+						    .has = 1 };
 	}
+	json_array_foreach(stub ? archs : NULL, i, e)
+	{
+		uint32_t t = parse_arch(json_string_value(e)), audit, max;
+		int x32;
+
+		if (t == SCMP_ARCH_NATIVE)
+			t = seccomp_arch_native();
+		x32 = t == SCMP_ARCH_X32;
+		/* SCMP_ARCH_X32 is libseccomp's own token: the kernel reports x86_64 */
+		audit = x32 ? SCMP_ARCH_X86_64 : t;
+		max = last_syscall(syscalls, t);
+		if (!max)
+			continue; /* nothing known there: libseccomp's program decides alone */
+		for (k = 0; k < narch && arch[k].audit != audit; k++)
+			;
+		if (k == narch) {
+			if (narch == ARRAY_SIZE(arch))
+				return cabin_err_make(err, 0, F ".architectures: too many");
+			arch[narch++] = (struct stub_arch){
+				.audit = audit, .s390 = t == SCMP_ARCH_S390 || t == SCMP_ARCH_S390X
+			};
+		}
+		if (x32) {
+			arch[k].has_x32 = 1;
+			arch[k].max_x32 = max;
+		} else {
+			arch[k].has = 1;
+			arch[k].max = max;
+		}
+	}
+
+	/* libseccomp's program, as seccomp_load() would have loaded it */
+	mfd = memfd_create("cabin-seccomp", MFD_CLOEXEC);
+	if (mfd < 0)
+		return cabin_err_make(err, errno, F ": memfd_create");
+	ret = seccomp_export_bpf(sc->ctx, mfd);
+	if (ret < 0)
+		return cabin_err_make(err, -ret, F ": export the filter");
+	if (fstat(mfd, &stb) < 0)
+		return cabin_err_make(err, errno, F ": export the filter");
+	if (stb.st_size <= 0 || stb.st_size % (off_t)sizeof(struct sock_filter) ||
+	    stb.st_size > BPF_MAXINSNS * (off_t)sizeof(struct sock_filter))
+		return cabin_err_make(err, E2BIG, F ": the filter has %lld bytes",
+				      (long long)stb.st_size);
+
+	to_filter = xcalloc(2 * narch + 1, sizeof(*to_filter));
+	dispatch = xcalloc(narch + 1, sizeof(*dispatch));
+	if (narch) {
+		emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
+		for (k = 0; k < narch; k++) {
+			/* jeq arch, next (ja section k), skip it */
+			emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, arch[k].audit);
+			dispatch[k] = emit(&p, BPF_JMP | BPF_JA, 0, 0, 0);
+		}
+		/* an architecture not listed here: libseccomp's program (its badArch action) */
+		to_filter[nj++] = emit(&p, BPF_JMP | BPF_JA, 0, 0, 0);
+	}
+	for (k = 0; k < narch; k++) {
+		size_t at =
+			emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
+
+		p.insn[dispatch[k]].k = (uint32_t)(at - dispatch[k] - 1);
+		/*
+		 * s390: a number the kernel does not know is turned into 0 (setup(2), a
+		 * multiplexer nothing calls any more): that one is ENOSYS too.
+		 */
+		if (arch[k].s390) {
+			emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
+			emit(&p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | ENOSYS);
+		}
+		if (arch[k].audit == SCMP_ARCH_X86_64) {
+			/* x86_64 and x32 share the AUDIT_ARCH: the x32 bit tells them apart */
+			size_t jset = emit(&p, BPF_JMP | BPF_JSET | BPF_K, 0, 0, X32_SYSCALL_BIT);
+
+			if (arch[k].has)
+				emit_gt_enosys(&p, arch[k].max, to_filter, &nj);
+			else
+				to_filter[nj++] = emit(&p, BPF_JMP | BPF_JA, 0, 0, 0);
+			p.insn[jset].jt = (uint8_t)(p.n - jset - 1);
+			if (arch[k].has_x32)
+				emit_gt_enosys(&p, arch[k].max_x32, to_filter, &nj);
+			else
+				to_filter[nj++] = emit(&p, BPF_JMP | BPF_JA, 0, 0, 0);
+		} else {
+			emit_gt_enosys(&p, arch[k].max, to_filter, &nj);
+		}
+	}
+	filter_at = p.n;
+	for (i = 0; i < nj; i++)
+		p.insn[to_filter[i]].k = (uint32_t)(filter_at - to_filter[i] - 1);
+	free(to_filter);
+	free(dispatch);
+
+	k = (size_t)stb.st_size / sizeof(struct sock_filter);
+	if (p.n + k > BPF_MAXINSNS) {
+		free(p.insn);
+		return cabin_err_make(err, E2BIG, F ": the filter needs %zu instructions (max %d)",
+				      p.n + k, BPF_MAXINSNS);
+	}
+	p.insn = xrealloc(p.insn, (p.n + k) * sizeof(*p.insn));
+	if (pread(mfd, p.insn + p.n, (size_t)stb.st_size, 0) != stb.st_size) {
+		free(p.insn);
+		return cabin_err_make(err, errno ?: EIO, F ": read the exported filter");
+	}
+	sc->prog = p.insn;
+	sc->prog_len = p.n + k;
+	if (p.n)
+		log_debug("seccomp: %zu-instruction ENOSYS stub before the profile's %zu", p.n, k);
 	return 0;
 }
 
@@ -278,6 +470,7 @@ void ctr_seccomp_free(struct ctr_seccomp *sc)
 		seccomp_release(sc->ctx);
 	free(sc->listener_path);
 	free(sc->listener_metadata);
+	free(sc->prog);
 	free(sc);
 }
 
@@ -313,7 +506,6 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 				      F ".defaultAction: `SCMP_ACT_NOTIFY` cannot be the default "
 					"(the runtime's own syscalls would block)");
 	sc = xcalloc(1, sizeof(*sc));
-	sc->max_nr = -1;
 	sc->ctx = seccomp_init(dflt);
 	if (!sc->ctx)
 		return cabin_err_make(err, EINVAL, F ": seccomp_init");
@@ -342,13 +534,13 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 	a = json_object_get(seccomp, "flags");
 	if (a && !json_is_array(a))
 		return cabin_err_make(err, 0, F ".flags: expected an array");
-	json_array_foreach(a, i, e) if ((ret = set_flag(sc->ctx, json_string_value(e), err)) <
-					0) return ret;
+	json_array_foreach(a, i,
+			   e) if ((ret = set_flag(sc, json_string_value(e), err)) < 0) return ret;
 	a = json_object_get(seccomp, "syscalls");
 	if (a && !json_is_array(a))
 		return cabin_err_make(err, 0, F ".syscalls: expected an array");
 	json_array_foreach(a, i, e) if ((ret = add_syscalls(sc, e, i, dflt, err)) < 0) return ret;
-	ret = add_enosys_stub(sc, dflt, err);
+	ret = build_program(sc, seccomp, dflt, err);
 	if (ret < 0)
 		return ret;
 	lp = json_object_get(seccomp, "listenerPath");
@@ -371,31 +563,42 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 
 int ctr_seccomp_apply(struct ctr_seccomp *sc, int *notify_fd, struct cabin_err **err)
 {
-	int ret;
+	unsigned long flags;
+	struct sock_fprog fprog;
+	long ret;
 
 	if (notify_fd)
 		*notify_fd = -1;
 	if (!sc)
 		return 0;
-	ret = seccomp_load(sc->ctx);
+	fprog.len = (unsigned short)sc->prog_len;
+	fprog.filter = sc->prog;
+	flags = sc->kflags;
+	if (sc->notify) {
+		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+		/* TSYNC reports a thread it cannot sync through the return value, which
+		 * NEW_LISTENER needs for the fd: ask for ESRCH instead (as libseccomp) */
+		if (flags & SECCOMP_FILTER_FLAG_TSYNC)
+			flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	}
+	ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
 	/*
 	 * The kernel takes a filter from a task without no_new_privs only if it has
 	 * CAP_SYS_ADMIN: without process.noNewPrivileges the filter has to be loaded before
 	 * the capabilities are reduced (runc's order), and must allow what follows.
 	 */
-	if (ret == -EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0)
+	if (ret < 0 && errno == EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0)
 		return cabin_err_make(
 			err, EACCES,
 			"load the seccomp filter: without process.noNewPrivileges "
 			"it needs CAP_SYS_ADMIN (load it before dropping capabilities)");
 	if (ret < 0)
-		return cabin_err_make(err, -ret, "load the seccomp filter");
-	if (sc->notify && notify_fd) {
-		int fd = seccomp_notify_fd(sc->ctx);
-
-		if (fd < 0)
-			return cabin_err_make(err, -fd, "seccomp notify fd");
-		*notify_fd = fd;
+		return cabin_err_make(err, errno, "load the seccomp filter");
+	if (sc->notify) {
+		if (notify_fd)
+			*notify_fd = (int)ret;
+		else
+			close((int)ret);
 	}
 	return 0;
 }
@@ -410,7 +613,7 @@ int ctr_seccomp_uses_notify(const struct ctr_seccomp *sc)
 	return sc && sc->notify;
 }
 
-int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_t *state,
+int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_t *state, pid_t pid,
 			      struct cabin_err **err)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -430,7 +633,9 @@ int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_
 	else
 		json_object_set_new(o, "ociVersion", json_string("1.2.0"));
 	json_object_set_new(o, "fds", json_pack("[s]", "seccompFd"));
-	if (json_object_get(state, "pid"))
+	if (pid > 0)
+		json_object_set_new(o, "pid", json_integer(pid));
+	else if (json_object_get(state, "pid"))
 		json_object_set(o, "pid", json_object_get(state, "pid"));
 	if (sc->listener_metadata)
 		json_object_set_new(o, "metadata", json_string(sc->listener_metadata));
@@ -445,7 +650,8 @@ int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_
 	if (s < 0)
 		return cabin_err_make(err, errno, "socket");
 	if (connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		return cabin_err_make(err, errno, F ".listenerPath: connect `%s`",
+		return cabin_err_make(err, errno,
+				      F ".listenerPath: failed to connect with seccomp agent `%s`",
 				      sc->listener_path);
 	n = fd_pass_send(s, msg, strlen(msg), &notify_fd, 1);
 	if (n < 0)

@@ -3,6 +3,7 @@
 #define CABIN_CTR_SECCOMP_H
 
 #include <jansson.h>
+#include <sys/types.h>
 
 struct cabin_err;
 struct ctr_seccomp;
@@ -37,9 +38,10 @@ int ctr_seccomp_uses_notify(const struct ctr_seccomp *sc);
  * runtime-spec "containerProcessState" message: {"ociVersion", "fds": ["seccompFd"], "pid",
  * "metadata" (listenerMetadata), "state"} and the fd as SCM_RIGHTS. @state is the container
  * state object (ociVersion, id, status, pid, bundle, annotations). Run in the runtime, after
- * the container process handed its notify fd back. No-op without a listenerPath.
+ * the container process handed its notify fd back. @pid is the process the filter belongs
+ * to (an exec'd one), 0 for the init (the state's pid). No-op without a listenerPath.
  */
-int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_t *state,
+int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_t *state, pid_t pid,
 			      struct cabin_err **err);
 
 void ctr_seccomp_free(struct ctr_seccomp *sc);

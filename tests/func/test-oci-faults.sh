@@ -2,17 +2,20 @@
 # Faults with a security edge, each as its regression test:
 #  - exec takes the container's configuration from create, not the bundle's config.json now
 #  - seccomp: the runtime's fds are closed before an ERRNO-default filter; syscalls newer
-#    than the profile get ENOSYS; with noNewPrivileges the filter covers the
-#    startContainer hooks; NOTIFY on write is refused
+#    than the profile get ENOSYS (any number above its highest, per architecture); with noNewPrivileges the filter covers the
+#    startContainer hooks; NOTIFY on write is refused; NOTIFY fds of exec'd
+#    processes reach the agent; a hook killed by the filter is reported
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
 BUSYBOX=$(command -v busybox) || skip_all "needs busybox (busybox-static)"
-plan 9
+plan 15
 
 PFX=secf$$
+agent=
 cleanup() {
 	local c
 	for c in $(rt list -q 2>/dev/null); do rt delete --force "$c"; done
+	[ -z "$agent" ] || kill "$agent" 2>/dev/null
 }
 at_exit cleanup
 cd "$T" || exit 1
@@ -67,6 +70,11 @@ assert_eq "$(rt run --bundle "$B" $PFX-eperm 2>&1)" "-1 Operation not permitted"
 args "$B" /init syscall 400
 assert_eq "$(rt run --bundle "$B" $PFX-enosys 2>&1)" "-1 Function not implemented" \
 	"a syscall above the profile's highest gets ENOSYS"
+for nr in 1000 100000; do
+	args "$B" /init syscall $nr
+	assert_eq "$(rt run --bundle "$B" $PFX-enosys$nr 2>&1)" "-1 Function not implemented" \
+		"syscall $nr, far above the profile's highest, gets ENOSYS too"
+done
 
 # --- noNewPrivileges: the filter covers the startContainer hooks -----------------------
 cp "$T/good.json" "$B/config.json"
@@ -85,7 +93,34 @@ cfg "$B" "c['linux']['seccomp']={'defaultAction':'SCMP_ACT_ALLOW','listenerPath'
  'syscalls':[{'names':['write'],'action':'SCMP_ACT_NOTIFY'}]}"
 out=$(rt run --bundle "$B" $PFX-notify 2>&1)
 rc=$?
-assert_contains "$rc $out" "SCMP_ACT_NOTIFY cannot be used for \`write\`" "NOTIFY on write is refused"
+assert_contains "$rc $out" "SCMP_ACT_NOTIFY cannot be used for the write syscall" "NOTIFY on write is refused"
 no_leftovers $PFX-notify "NOTIFY on write: nothing left behind"
+
+# --- SCMP_ACT_NOTIFY: each filter's fd reaches the agent, exec'd processes' too ----------
+cp "$T/good.json" "$B/config.json"
+cfg "$B" "c['linux']['seccomp']={'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'$T/agent.sock',
+ 'syscalls':[{'names':['mkdir','mkdirat'],'action':'SCMP_ACT_NOTIFY'}]}"
+args "$B" /init sleep 1000
+out=$(rt run --bundle "$B" $PFX-noagent 2>&1)
+assert_contains "$out" "failed to connect with seccomp agent" "NOTIFY without an agent: a clear error"
+python3 "$TOP/tests/helpers/seccomp-agent.py" "$T/agent.sock" "$T/agent.log" 123 &
+agent=$!
+for _ in $(seq 50); do [ -S "$T/agent.sock" ] && break; sleep 0.1; done
+rt run -d --bundle "$B" $PFX-agent >/dev/null 2>&1
+out=$(rt exec $PFX-agent /bin/mkdir /tmp/x 2>&1)
+# the agent answers ENOMEDIUM; a notify fd nobody listens to gives ENOSYS
+assert_contains "$out" "No medium found" "NOTIFY: the exec'd process's syscall is answered by the agent"
+assert_eq "$(wc -l <"$T/agent.log")" 2 "the agent got the init's fd and the exec'd process's"
+rt delete --force $PFX-agent
+
+# --- a hook killed by the filter -------------------------------------------------------
+cp "$T/good.json" "$B/config.json"
+cfg "$B" 'c["linux"]["seccomp"]={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+ {"names":["mkdir","mkdirat"],"action":"SCMP_ACT_KILL"}]}
+c["hooks"]={"startContainer":[{"path":"/bin/sh","args":["sh","-c","mkdir /tmp/h"]}]}'
+args "$B" /init echo hi
+out=$(rt run --bundle "$B" $PFX-hookkill 2>&1)
+assert_contains "$out" "error running hook startContainer[0] \`/bin/sh\`: killed by signal 31 (bad system call)" \
+	"a startContainer hook killed by the filter: the error says so"
 
 done_testing

@@ -205,7 +205,7 @@ static void test_listener(void)
 		  "\"bundle\":\"/b\"}");
 	pid = fork();
 	if (pid == 0)
-		_exit(ctr_seccomp_send_listener(sc, efd, state, NULL) < 0);
+		_exit(ctr_seccomp_send_listener(sc, efd, state, 0, NULL) < 0);
 	cs = accept(ls, NULL, NULL);
 	ret = (int)recvmsg(cs, &mh, 0);
 	cm = CMSG_FIRSTHDR(&mh);
