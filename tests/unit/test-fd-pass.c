@@ -159,8 +159,7 @@ static void test_refused(void)
 	/* Credentials next to the fds: not what the caller asked for. */
 	if (setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == 0) {
 		n = refused(sv, 1, 1, 64, &leak, &got);
-		tap_ok(n == -EPROTO && !leak, "other ancillary data: refused, fds closed (%zd)",
-		       n);
+		tap_ok(n == -EPROTO && !leak, "other ancillary data: refused, fds closed (%zd)", n);
 	} else {
 		tap_skip("SO_PASSCRED: %s", strerror(errno));
 	}
