@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -842,8 +843,86 @@ int ctr_rootfs_prepare(const struct ctr_spec *spec, int userns,
 	return steal_fd(&rootfd);
 }
 
+/*
+ * --no-pivot leaves the host's mounts in the container's mount namespace, below the
+ * chroot. The kernel lets a new user namespace mount proc (or sysfs) only where a full
+ * mount of it without covered (locked) subtrees is already visible: the container's own
+ * /proc has masked paths, but the host's /proc is such a mount, so a process of the
+ * container could `unshare -mrpf` and mount a bare /proc (sysrq-trigger, kcore, ...).
+ * Detach every full proc and sysfs mount outside the rootfs first, or cover it with a
+ * tmpfs where it cannot be unmounted (runc does the same in msMoveRoot).
+ */
+static int hide_host_procfs(int rootfd, struct cabin_err **err)
+{
+	char fdpath[64], root[PATH_MAX], line[4096];
+	cleanup_free char *buf = NULL;
+	size_t len = 0, cap = 0, rlen;
+	ssize_t n;
+
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", rootfd);
+	n = readlink(fdpath, root, sizeof(root) - 1);
+	if (n < 0)
+		return cabin_err_make(err, errno, "--no-pivot: locate the rootfs");
+	root[n] = '\0';
+	rlen = (size_t)n;
+	/* collect the mount points first: /proc itself goes away as we detach it */
+	{
+		cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+
+		if (!f)
+			return cabin_err_make(err, errno, "--no-pivot: read /proc/self/mountinfo");
+		while (fgets(line, sizeof(line), f)) {
+			char mroot[1024], mnt[1024], type[64];
+			const char *sep = strstr(line, " - ");
+			size_t l;
+
+			if (!sep || sscanf(line, "%*d %*d %*s %1023s %1023s", mroot, mnt) != 2 ||
+			    sscanf(sep + 3, "%63s", type) != 1)
+				continue;
+			if (strcmp(type, "proc") && strcmp(type, "sysfs"))
+				continue;
+			unescape_mountinfo(mroot);
+			unescape_mountinfo(mnt);
+			/* a bind of a subtree does not let anyone mount a new instance */
+			if (strcmp(mroot, "/"))
+				continue;
+			/* the container's own /proc and /sys stay */
+			if (!strncmp(mnt, root, rlen) &&
+			    (mnt[rlen] == '/' || mnt[rlen] == '\0' || rlen == 1))
+				continue;
+			l = strlen(mnt) + 1;
+			if (len + l > cap) {
+				cap = (len + l) * 2;
+				buf = xrealloc(buf, cap);
+			}
+			memcpy(buf + len, mnt, l);
+			len += l;
+		}
+	}
+	for (size_t off = 0; off < len; off += strlen(buf + off) + 1) {
+		const char *mnt = buf + off;
+
+		/* the detach must not propagate to the host's namespace */
+		if (mount(NULL, mnt, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue; /* below a mount detached already */
+			return cabin_err_make(err, errno, "--no-pivot: make `%s` a slave", mnt);
+		}
+		if (umount2(mnt, MNT_DETACH) == 0)
+			continue;
+		if (errno != EINVAL && errno != EPERM)
+			return cabin_err_make(err, errno, "--no-pivot: detach `%s`", mnt);
+		/* locked (we are in a user namespace): cover it instead */
+		if (mount("tmpfs", mnt, "tmpfs", 0, NULL) < 0)
+			return cabin_err_make(err, errno, "--no-pivot: cover `%s`", mnt);
+	}
+	return 0;
+}
+
 int ctr_rootfs_pivot(int rootfd, int no_pivot, struct cabin_err **err)
 {
+	if (no_pivot && hide_host_procfs(rootfd, err) < 0)
+		return -1;
 	if (fchdir(rootfd) < 0)
 		return cabin_err_make(err, errno, "chdir to rootfs");
 	if (no_pivot) {

@@ -3,7 +3,7 @@
 # namespaces (new and joined), user namespaces with mappings, --no-pivot.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 39
+plan 40
 
 B=$T/b
 mkbundle "$B"
@@ -99,6 +99,20 @@ ok "time namespace with linux.timeOffsets" test "$((cup - up))" -ge 99990 -a "$(
 cp "$T/good.json" "$B/config.json"
 args "$B" /init ls /
 assert_contains "$(rt run --no-pivot -b "$B" $PFX-np 2>&1)" "init" "--no-pivot: the rootfs is /"
+# a new user+pid namespace in the container must not find the host's bare /proc to mount
+# proc from: with pivot_root it is gone, with --no-pivot it is detached
+if BB=$(command -v busybox); then
+	mkdir -p "$T/np" && cp -a "$B/rootfs" "$T/np/rootfs" && cp "$B/config.json" "$T/np/"
+	cp "$BB" "$T/np/rootfs/busybox"
+	cfg "$T/np" 'c["process"]["args"]=["/busybox","unshare","-mrpf","/busybox","sh","-c",
+ "/busybox mount -t proc none /proc && echo mounted"]
+for k in ("bounding","permitted","effective"):
+  c["process"]["capabilities"][k]=["CAP_SYS_ADMIN","CAP_SETUID","CAP_SETGID","CAP_SETFCAP"]'
+	out=$(rt run --no-pivot -b "$T/np" $PFX-npproc 2>&1)
+	assert_contains "$out" "mount: permission denied" "--no-pivot: the host's /proc cannot be mounted again ($out)"
+else
+	skip "--no-pivot and the host's /proc: needs busybox (busybox-static)"
+fi
 assert_eq "$(out 'c["linux"]["rootfsPropagation"]="shared"' /init mounts | head -1 | grep -c shared:)" 1 "rootfsPropagation shared"
 ok "nothing is left under the state directory" test -z "$(ls "$STATE")"
 
