@@ -400,6 +400,12 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	close(c->sync[0]);
+	/*
+	 * The setup steps are logged under the names runc's debug log gives them (its
+	 * nsexec, init() and the completion pipe), so that what reads runc's logs, its
+	 * integration suite included, finds the same steps in ours.
+	 */
+	log_debug("child process in init(): container `%s`, pid %d", c->o->id, (int)getpid());
 	if ((s->ns_joined || (s->ns_new & CLONE_NEWTIME)) && child_enter_ns(c, err) < 0)
 		return -1;
 	if (child_wait(sock, CTR_SYNC_GO, &hostpid, err) < 0)
@@ -493,7 +499,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	if (s->personality && ctr_personality_apply(s->personality, err) < 0)
 		return -1;
 	{
-		int keep[] = { sock, c->fifo };
+		int keep[] = { sock, c->fifo, log_keep_fd() };
 
 		if (ctr_process_close_fds(c->o->preserve_fds, keep, ARRAY_SIZE(keep), err) < 0)
 			return -1;
@@ -537,6 +543,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	 * runtime die in between, the ACK read sees EOF and the init ends itself.
 	 */
 	prctl(PR_SET_PDEATHSIG, 0);
+	log_debug("init: closing the pipe to signal completion (ready, waiting for start)");
 	if (ctr_sync_send(sock, CTR_SYNC_READY, 0, NULL, -1) < 0 ||
 	    child_wait(sock, CTR_SYNC_ACK, NULL, err) < 0)
 		_exit(1);
@@ -917,6 +924,8 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	flags = SIGCHLD;
 	if (!s->ns_joined && !(s->ns_new & CLONE_NEWTIME))
 		flags |= s->ns_new & ~CLONE_NEWCGROUP;
+	log_debug("nsexec container setup: clone the init of `%s` (clone flags %#x)", o->id,
+		  (unsigned)flags);
 	c->child = (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
 	if (c->child < 0)
 		return cabin_err_make(err, errno, "clone the container init");

@@ -85,6 +85,8 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 	pid_t pid;
 
 	close(x->sync[0]);
+	/* step names as in runc's debug log, see child_init() in container.c */
+	log_debug("child process in init(): exec, pid %d", (int)getpid());
 	/*
 	 * This process and its child run the runtime's binary inside the container's
 	 * namespaces until execve: keep the container's processes out of their /proc
@@ -125,8 +127,12 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		return -1;
 	if (s->ioprio && ctr_ioprio_apply(s->ioprio, err) < 0)
 		return -1;
-	if (ctr_process_close_fds(x->preserve_fds, &sock, 1, err) < 0)
-		return -1;
+	{
+		int keep[] = { sock, log_keep_fd() };
+
+		if (ctr_process_close_fds(x->preserve_fds, keep, ARRAY_SIZE(keep), err) < 0)
+			return -1;
+	}
 	/* as root first; EACCES may go away with the user's groups, so retry after the switch */
 	cwd_done = chdir(s->cwd) == 0;
 	if (!cwd_done && errno != EACCES)
@@ -159,6 +165,7 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		    type != CTR_SYNC_SECCOMP_DONE)
 			return cabin_err_make(err, EPROTO, "no answer about the seccomp fd");
 	}
+	log_debug("setns_init: about to exec `%s`", exe);
 	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
 	syscall(SYS_close_range, 3 + x->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
@@ -266,6 +273,8 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	sigaddset(&block, SIGUSR2);
 	sigaddset(&block, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &block, &x.oldmask);
+	log_debug("nsexec container setup: join the namespaces of `%s` (pid %d, flags %#x)", o->id,
+		  (int)st->pid, (unsigned)x.nsflags);
 	child = fork();
 	if (child < 0) {
 		cabin_err_make(err, errno, "fork");

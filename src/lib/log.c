@@ -11,6 +11,12 @@
 #include "lib/log.h"
 
 static int log_fd = -1;
+/*
+ * --debug without --log: debug lines go to stderr, through a close-on-exec copy of it, so
+ * that the container's processes can log their setup to the caller's stderr even after
+ * their own fd 2 became the container's terminal.
+ */
+static int debug_fd = -1;
 static enum log_format log_fmt = LOG_FMT_TEXT;
 static int log_debug_on;
 static int log_quiet;
@@ -34,8 +40,15 @@ int log_init(const char *path, enum log_format fmt, int debug)
 		if (log_fd >= 0)
 			close(log_fd);
 		log_fd = fd;
+	} else if (debug && debug_fd < 0) {
+		debug_fd = fcntl(2, F_DUPFD_CLOEXEC, 3); /* -1: stderr is closed, nothing to do */
 	}
 	return 0;
+}
+
+int log_keep_fd(void)
+{
+	return log_fd >= 0 ? log_fd : debug_fd;
 }
 
 void log_set_quiet(int quiet)
@@ -69,7 +82,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	struct timespec now;
 	struct tm tm;
 	va_list ap;
-	int n;
+	int n, fd;
 
 	if (lvl == LOG_LVL_DEBUG && !log_debug_on)
 		return;
@@ -79,9 +92,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 
 	if (lvl <= LOG_LVL_WARN && !log_quiet && (log_fd < 0 || lvl == LOG_LVL_ERROR))
 		fprintf(stderr, "cabin: %s%s\n", lvl == LOG_LVL_WARN ? "warning: " : "", msg);
-	else if (lvl == LOG_LVL_DEBUG && log_fd < 0)
-		fprintf(stderr, "cabin: debug: %s\n", msg);
-	if (log_fd < 0)
+	fd = log_fd;
+	if (fd < 0 && lvl == LOG_LVL_DEBUG)
+		fd = debug_fd >= 0 ? debug_fd : 2;
+	if (fd < 0)
 		return;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -95,13 +109,17 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
 			     level_names[lvl], esc, ts, now.tv_nsec);
 	} else {
-		n = snprintf(line, sizeof(line), "%s.%09ldZ %s: %s\n", ts, now.tv_nsec,
-			     level_names[lvl], msg);
+		/* logrus' text format, as runc writes it and tools that wrap runtimes parse */
+		char esc[sizeof(msg) * 2];
+
+		json_escape(esc, sizeof(esc), msg);
+		n = snprintf(line, sizeof(line), "time=\"%s.%09ldZ\" level=%s msg=\"%s\"\n", ts,
+			     now.tv_nsec, level_names[lvl], esc);
 	}
 	if (n > 0) {
 		size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
 
-		if (write(log_fd, line, len) < 0) {
+		if (write(fd, line, len) < 0) {
 			/* nowhere left to report a failing log */
 		}
 	}

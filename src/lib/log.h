@@ -25,7 +25,19 @@ enum log_format {
  */
 int log_init(const char *path, enum log_format fmt, int debug);
 
-/** log_msg() - record a message; errors and warnings also go to stderr. */
+/**
+ * log_keep_fd() - the fd log lines are written to (the --log file, or with --debug alone a
+ * close-on-exec copy of stderr), -1 if none. A container process that closes the runtime's
+ * fds before execve keeps this one, so that its setup steps reach the log; it is
+ * close-on-exec, and the process is non-dumpable meanwhile.
+ */
+int log_keep_fd(void);
+/**
+ * log_msg() - record a message; errors and warnings also go to stderr (`cabin: ...`).
+ * Log lines are logrus' formats, as runc's: text `time="..." level=debug msg="..."`,
+ * json `{"level":"debug","msg":"...","time":"..."}`. Debug lines go to the log file, or
+ * to stderr without one.
+ */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** log_set_quiet() - when set, errors still go to the log file but not to stderr. */
