@@ -544,7 +544,8 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 	if (ret < 0)
 		return ret;
 	lp = json_object_get(seccomp, "listenerPath");
-	if (lp && !json_is_null(lp)) {
+	/* "" is no listener, as for runc */
+	if (lp && !json_is_null(lp) && !(json_is_string(lp) && !*json_string_value(lp))) {
 		if (!json_is_string(lp) || json_string_value(lp)[0] != '/' ||
 		    strlen(json_string_value(lp)) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			return cabin_err_make(err, 0,
@@ -555,8 +556,14 @@ int ctr_seccomp_prepare(json_t *seccomp, struct ctr_seccomp **out, struct cabin_
 	lm = json_object_get(seccomp, "listenerMetadata");
 	if (json_is_string(lm))
 		sc->listener_metadata = xstrdup(json_string_value(lm));
+	/*
+	 * Nobody would ever answer the notifications: every such syscall would fail with
+	 * ENOSYS once the fd is closed. runc refuses the container too ("listenerPath is not
+	 * set"), only later: here it is refused before anything is created.
+	 */
 	if (sc->notify && !sc->listener_path)
-		log_debug("seccomp: SCMP_ACT_NOTIFY without listenerPath");
+		return cabin_err_make(
+			err, 0, F ".listenerPath: SCMP_ACT_NOTIFY needs a listener (is not set)");
 	*out = steal_ptr(&sc);
 	return 0;
 }

@@ -119,8 +119,9 @@ static long probe_masked(void)
 
 static void test_notify(void)
 {
-	struct ctr_seccomp *sc = prep("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{"
-				      "\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}");
+	struct ctr_seccomp *sc =
+		prep("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/nonexistent.sock\","
+		     "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}");
 	int p[2], st = 0;
 	long res[2] = { -1, -1 };
 	pid_t pid;
@@ -300,6 +301,10 @@ int main(void)
 	    "\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_XX\"}]}]}",
 	    "unknown operator `SCMP_CMP_XX`", "unknown op");
 	bad("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}", "cannot be the default", "NOTIFY default");
+	bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"\",\"syscalls\":[{"
+	    "\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+	    "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a listener",
+	    "NOTIFY, no listenerPath");
 
 	sc = prep("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\","
 		  "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
