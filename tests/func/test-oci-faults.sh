@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
 BUSYBOX=$(command -v busybox) || skip_all "needs busybox (busybox-static)"
-plan 15
+plan 18
 
 PFX=secf$$
 agent=
@@ -70,6 +70,17 @@ assert_eq "$(rt run --bundle "$B" $PFX-eperm 2>&1)" "-1 Operation not permitted"
 args "$B" /init syscall 400
 assert_eq "$(rt run --bundle "$B" $PFX-enosys 2>&1)" "-1 Function not implemented" \
 	"a syscall above the profile's highest gets ENOSYS"
+# per architecture: the profile also names i386's syscalls, whose numbers run higher
+cfg "$B" "c['linux']['seccomp']['architectures']=['SCMP_ARCH_X86_64','SCMP_ARCH_X86']"
+args "$B" /init syscall32 1000
+assert_eq "$(rt run --bundle "$B" $PFX-i386a 2>&1)" "-38 Function not implemented" \
+	"i386 (int 0x80): a syscall above the profile's highest i386 one gets ENOSYS"
+args "$B" /init syscall32 380
+assert_eq "$(rt run --bundle "$B" $PFX-i386b 2>&1)" "-1 Operation not permitted" \
+	"i386: 380 is above x86_64's highest (rseq 334) but below i386's (rseq 386): EPERM"
+args "$B" /init syscall 380
+assert_eq "$(rt run --bundle "$B" $PFX-i386c 2>&1)" "-1 Function not implemented" \
+	"x86_64: the same 380 gets ENOSYS there"
 for nr in 1000 100000; do
 	args "$B" /init syscall $nr
 	assert_eq "$(rt run --bundle "$B" $PFX-enosys$nr 2>&1)" "-1 Function not implemented" \

@@ -210,6 +210,14 @@ int main(int argc, char **argv)
 		long r = syscall(atol(argv[2]), 0, 0, 0, 0, 0, 0);
 
 		printf("%ld %s\n", r, r < 0 ? strerror(errno) : "ok");
+#if defined(__x86_64__)
+	} else if (!strcmp(cmd, "syscall32") && argc > 2) {
+		/* the same through int 0x80: the i386 ABI (AUDIT_ARCH_I386 for seccomp) */
+		long r = atol(argv[2]);
+
+		__asm__ volatile("int $0x80" : "+a"(r) : "b"(0), "c"(0), "d"(0) : "memory");
+		printf("%ld %s\n", r, r < 0 && r > -4096 ? strerror((int)-r) : "ok");
+#endif
 	} else if (!strcmp(cmd, "rlimit")) {
 		struct rlimit rl;
 
