@@ -1,5 +1,7 @@
 # src/ctr: the container engine (OCI runtime) and its commands.
+OBJS += src/ctr/checkpoint.o
 OBJS += src/ctr/container.o
+OBJS += src/ctr/criu-rpc.o
 OBJS += src/ctr/exec.o
 OBJS += src/ctr/hooks.o
 OBJS += src/ctr/mount.o
@@ -10,6 +12,7 @@ OBJS += src/ctr/spec.o
 OBJS += src/ctr/state.o
 OBJS += src/ctr/terminal.o
 
+CLI_OBJS += src/cli/cmd-checkpoint.o
 CLI_OBJS += src/cli/cmd-create.o
 CLI_OBJS += src/cli/cmd-delete.o
 CLI_OBJS += src/cli/cmd-events.o
@@ -19,6 +22,7 @@ CLI_OBJS += src/cli/cmd-kill.o
 CLI_OBJS += src/cli/cmd-list.o
 CLI_OBJS += src/cli/cmd-pause.o
 CLI_OBJS += src/cli/cmd-ps.o
+CLI_OBJS += src/cli/cmd-restore.o
 CLI_OBJS += src/cli/cmd-resume.o
 CLI_OBJS += src/cli/cmd-run.o
 CLI_OBJS += src/cli/cmd-spec.o
@@ -26,6 +30,7 @@ CLI_OBJS += src/cli/cmd-start.o
 CLI_OBJS += src/cli/cmd-state.o
 CLI_OBJS += src/cli/cmd-update.o
 
+UNIT_TESTS += tests/unit/test-criu-rpc
 UNIT_TESTS += tests/unit/test-spec
 UNIT_TESTS += tests/unit/test-spec-state
 

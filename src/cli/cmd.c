@@ -24,6 +24,8 @@ static const struct cmd commands[] = {
 	{ "spec", cmd_spec, "write a default config.json", 0 },
 	{ "features", cmd_features, "print what this runtime supports, as JSON", 0 },
 	{ "events", cmd_events, "print stats and OOM events of a container, as JSON lines", 0 },
+	{ "checkpoint", cmd_checkpoint, "save a running container with CRIU", 0 },
+	{ "restore", cmd_restore, "restore a container from a checkpoint", 0 },
 	{ "help", cmd_help, "show the options of a command: help COMMAND", 0 },
 	{ "vm", cmd_vm, "microVMs: run, initrd, ls, stop, pause, resume", 0 },
 	{ "network", cmd_network, "container networks: create, ls, rm, inspect", 0 },

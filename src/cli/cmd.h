@@ -75,6 +75,12 @@ int cmd_features(int argc, char **argv, struct cabin_err **err);
 int cmd_vm(int argc, char **argv, struct cabin_err **err);
 int cmd_network(int argc, char **argv, struct cabin_err **err);
 int cmd_events(int argc, char **argv, struct cabin_err **err);
+int cmd_checkpoint(int argc, char **argv, struct cabin_err **err);
+int cmd_restore(int argc, char **argv, struct cabin_err **err);
+/** cmd_parse_cgroups_mode() - --manage-cgroups-mode soft|full|strict to CRIU's mode. */
+int cmd_parse_cgroups_mode(const char *arg, int *mode, struct cabin_err **err);
+/** cmd_parse_empty_ns() - --empty-ns NS (runc: only `network`) into a CLONE_NEW* mask. */
+int cmd_parse_empty_ns(const char *arg, unsigned *mask, struct cabin_err **err);
 int cmd_help(int argc, char **argv, struct cabin_err **err);
 int cmd_image(int argc, char **argv, struct cabin_err **err);
 int cmd_images(int argc, char **argv, struct cabin_err **err);

@@ -1292,6 +1292,14 @@ int ctr_cgroup_is_frozen(struct ctr_cgroup *cg)
 	return !strcmp(st, "FROZEN");
 }
 
+const char *ctr_cgroup_freezer_dir(struct ctr_cgroup *cg)
+{
+	int v2;
+	struct cg_hier *h = freezer_hier(cg, &v2);
+
+	return h ? h->dir : NULL;
+}
+
 int ctr_cgroup_freeze(struct ctr_cgroup *cg, int frozen, struct cabin_err **err)
 {
 	int v2, i, ret;

@@ -85,6 +85,12 @@ int ctr_cgroup_update(struct ctr_cgroup *cg, json_t *resources, struct cabin_err
 /** ctr_cgroup_freeze() - freeze (1) or thaw (0) every process; waits until done. */
 int ctr_cgroup_freeze(struct ctr_cgroup *cg, int frozen, struct cabin_err **err);
 
+/**
+ * ctr_cgroup_freezer_dir() - the directory whose freezer stops the container (v1 freezer,
+ * else cgroup v2), for CRIU's freeze_cgroup; NULL without one. Owned by @cg.
+ */
+const char *ctr_cgroup_freezer_dir(struct ctr_cgroup *cg);
+
 /** ctr_cgroup_is_frozen() - 1 frozen, 0 not, <0 error. */
 int ctr_cgroup_is_frozen(struct ctr_cgroup *cg);
 
