@@ -547,6 +547,11 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	if (ctr_sync_send(sock, CTR_SYNC_READY, 0, NULL, -1) < 0 ||
 	    child_wait(sock, CTR_SYNC_ACK, NULL, err) < 0)
 		_exit(1);
+	/*
+	 * `create` has returned: a caller that reads its stderr to EOF must not wait for
+	 * `start` because the init still holds a copy of it for --debug.
+	 */
+	log_release_stderr();
 	/* Block until `start` writes one byte. The runtime's socket end is gone now. */
 	if (TEMP_FAILURE_RETRY(read(c->fifo, &b, 1)) != 1)
 		_exit(1);

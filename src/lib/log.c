@@ -17,6 +17,7 @@ static int log_fd = -1;
  * their own fd 2 became the container's terminal.
  */
 static int debug_fd = -1;
+static int stderr_released; /* debug lines without --log are dropped from now on */
 static enum log_format log_fmt = LOG_FMT_TEXT;
 static int log_debug_on;
 static int log_quiet;
@@ -49,6 +50,14 @@ int log_init(const char *path, enum log_format fmt, int debug)
 int log_keep_fd(void)
 {
 	return log_fd >= 0 ? log_fd : debug_fd;
+}
+
+void log_release_stderr(void)
+{
+	if (debug_fd >= 0)
+		close(debug_fd);
+	debug_fd = -1;
+	stderr_released = 1;
 }
 
 void log_set_quiet(int quiet)
@@ -93,7 +102,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	if (lvl <= LOG_LVL_WARN && !log_quiet && (log_fd < 0 || lvl == LOG_LVL_ERROR))
 		fprintf(stderr, "cabin: %s%s\n", lvl == LOG_LVL_WARN ? "warning: " : "", msg);
 	fd = log_fd;
-	if (fd < 0 && lvl == LOG_LVL_DEBUG)
+	if (fd < 0 && lvl == LOG_LVL_DEBUG && !stderr_released)
 		fd = debug_fd >= 0 ? debug_fd : 2;
 	if (fd < 0)
 		return;

@@ -33,6 +33,12 @@ int log_init(const char *path, enum log_format fmt, int debug);
  */
 int log_keep_fd(void);
 /**
+ * log_release_stderr() - close the copy of stderr that debug lines go to without --log:
+ * for a process that outlives the command (the created init), which must not hold the
+ * caller's stderr open. Its later debug lines are dropped (the --log file still gets them).
+ */
+void log_release_stderr(void);
+/**
  * log_msg() - record a message; errors and warnings also go to stderr (`cabin: ...`).
  * Log lines are logrus' formats, as runc's: text `time="..." level=debug msg="..."`,
  * json `{"level":"debug","msg":"...","time":"..."}`. Debug lines go to the log file, or

@@ -4,11 +4,11 @@
 # debug lines on stderr only without --log, and never in the container's output.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 10
+plan 11
 
 B=$T/b
 mkbundle "$B"
-cleanup() { rt delete -f $PFX-lx; }
+cleanup() { rt delete -f $PFX-lx; rt delete -f $PFX-lc; }
 at_exit cleanup
 
 args "$B" /init echo hi
@@ -42,4 +42,27 @@ assert_contains "$(cat "$T/err")" 'level=debug msg="setns_init: about to exec' \
 rt --debug --log "$T/exec.log" exec $PFX-lx /init echo x >/dev/null 2>&1
 assert_contains "$(cat "$T/exec.log")" 'setns_init: about to exec' \
 	"exec --log: the log file is kept open until execve (close-on-exec)"
+
+# create with a terminal: the created init must not hold the caller's stderr open (a caller
+# reading it to EOF would wait for `start`), though it logged its setup there
+cat >"$T/peer.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+fds = socket.recv_fds(c, 64, 1)
+time.sleep(30)
+PY
+python3 "$T/peer.py" "$T/c.sock" &
+peer=$!
+for _ in $(seq 100); do [ -S "$T/c.sock" ] && break; sleep 0.05; done
+cfg "$B" 'c["process"]["terminal"]=True'
+t0=$SECONDS
+err=$(timeout 20 bash -c '"$@" 2>&1 >/dev/null | cat' _ "$CABIN" --root "$STATE" --debug create \
+	--console-socket "$T/c.sock" -b "$B" $PFX-lc)
+assert_eq "$(( SECONDS - t0 < 10 )) $(echo "$err" | grep -c 'init: closing the pipe')" "1 1" \
+	"create --debug with a terminal: stderr ends with create, the init's lines in it"
+kill $peer 2>/dev/null
+rt delete -f $PFX-lc
 done_testing
