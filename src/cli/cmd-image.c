@@ -54,16 +54,22 @@ static int parse_tls(const char *v, int *out, struct cabin_err **err)
 /* ---- pull ---- */
 
 static const char pull_usage[] =
-	"usage: cabin image pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false] [-q] REF\n"
+	"usage: cabin image pull [--platform OS/ARCH[/VARIANT]] [--tls-verify=false]\n"
+	"                        [--cert-dir DIR] [-j N] [-q] REF\n"
 	"Pull an image from its registry (docker.io unless REF names one). Plain HTTP is used\n"
-	"only for registries on loopback or with --tls-verify=false.\n";
+	"only for registries on loopback or with --tls-verify=false. TLS trusts the system's\n"
+	"CAs and the *.crt files of --cert-dir DIR, else of /etc/containers/certs.d/HOST,\n"
+	"/etc/docker/certs.d/HOST and ~/.config/containers/certs.d/HOST.\n"
+	"-j N: layers downloaded in parallel (default 3).\n";
 
 static int image_pull(int argc, char **argv, struct cabin_err **err)
 {
-	enum { OPT_PLATFORM = 256, OPT_TLS };
+	enum { OPT_PLATFORM = 256, OPT_TLS, OPT_CERTDIR };
 	static const struct option opts[] = {
 		{ "platform", required_argument, NULL, OPT_PLATFORM },
 		{ "tls-verify", optional_argument, NULL, OPT_TLS },
+		{ "cert-dir", required_argument, NULL, OPT_CERTDIR },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -73,8 +79,21 @@ static int image_pull(int argc, char **argv, struct cabin_err **err)
 	char id[IMG_DIGEST_LEN];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+j:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case OPT_CERTDIR:
+			o.cert_dir = optarg;
+			break;
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 32)
+				return cabin_err_make(err, 0, "--jobs `%s`: a number from 1 to 32",
+						      optarg);
+			o.jobs = (int)v;
+			break;
+		}
 		case OPT_PLATFORM:
 			if (!strchr(optarg, '/'))
 				return cabin_err_make(err, 0,
@@ -502,8 +521,9 @@ static char *read_line(FILE *f, int noecho)
 
 int cmd_login(int argc, char **argv, struct cabin_err **err)
 {
-	enum { OPT_STDIN = 256, OPT_TLS };
+	enum { OPT_STDIN = 256, OPT_TLS, OPT_CERTDIR };
 	static const struct option opts[] = {
+		{ "cert-dir", required_argument, NULL, OPT_CERTDIR },
 		{ "username", required_argument, NULL, 'u' },
 		{ "password", required_argument, NULL, 'p' },
 		{ "password-stdin", no_argument, NULL, OPT_STDIN },
@@ -512,6 +532,7 @@ int cmd_login(int argc, char **argv, struct cabin_err **err)
 		{ 0 },
 	};
 	cleanup_free char *user = NULL, *pass = NULL;
+	const char *cert_dir = NULL;
 	int c, tls = 1, from_stdin = 0;
 
 	while ((c = getopt_long(argc, argv, "+u:p:h", opts, NULL)) != -1) {
@@ -525,13 +546,16 @@ int cmd_login(int argc, char **argv, struct cabin_err **err)
 		case OPT_STDIN:
 			from_stdin = 1;
 			break;
+		case OPT_CERTDIR:
+			cert_dir = optarg;
+			break;
 		case OPT_TLS:
 			if (parse_tls(optarg, &tls, err) < 0)
 				return -1;
 			break;
 		case 'h':
 			fputs("usage: cabin login [-u USER] [-p PASS | --password-stdin] "
-			      "[--tls-verify=false] REGISTRY\n"
+			      "[--tls-verify=false] [--cert-dir DIR] REGISTRY\n"
 			      "Check credentials against REGISTRY and store them for pulls.\n",
 			      stdout);
 			return 0;
@@ -552,7 +576,7 @@ int cmd_login(int argc, char **argv, struct cabin_err **err)
 	}
 	if (!*user || !*pass)
 		return cabin_err_make(err, 0, "login: username and password are required");
-	if (img_registry_login(argv[optind], user, pass, tls, err) < 0)
+	if (img_registry_login(argv[optind], user, pass, tls, cert_dir, err) < 0)
 		return cabin_err_wrap(err, "login");
 	if (img_auth_save(argv[optind], user, pass, err) < 0)
 		return cabin_err_wrap(err, "login");

@@ -3,7 +3,10 @@
  * Registry credentials in the format Docker and podman share:
  *   {"auths": {"HOST": {"auth": base64("user:password")}}}
  * Read from (first hit wins) $REGISTRY_AUTH_FILE, cabin's own file (what `cabin login`
- * writes), $XDG_RUNTIME_DIR/containers/auth.json and ~/.docker/config.json.
+ * writes), then where podman and Docker keep them: $XDG_RUNTIME_DIR/containers/auth.json
+ * (/run/containers/UID/auth.json without XDG_RUNTIME_DIR, as containers-auth.json(5)
+ * says), $XDG_CONFIG_HOME/containers/auth.json (~/.config/...) and
+ * $DOCKER_CONFIG/config.json (~/.docker/config.json).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,15 +116,22 @@ static json_t *find_entry(json_t *auths, const char *registry)
 int img_auth_get(const char *registry, char **user, char **pass)
 {
 	const char *rf = getenv("REGISTRY_AUTH_FILE"), *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *cfg = getenv("XDG_CONFIG_HOME"), *dc = getenv("DOCKER_CONFIG");
 	const char *home = getenv("HOME");
-	char *files[4] = { NULL, NULL, NULL, NULL };
+	char *files[5] = { NULL, NULL, NULL, NULL, NULL };
 	int found = 0;
 
+	if (!home || !*home)
+		home = "/root";
 	files[0] = rf && *rf ? xstrdup(rf) : NULL;
 	files[1] = img_auth_own_file();
-	files[2] = xdg && *xdg ? xasprintf("%s/containers/auth.json", xdg) : NULL;
-	files[3] = xasprintf("%s/.docker/config.json", home && *home ? home : "/root");
-	for (int i = 0; i < 4 && !found; i++) {
+	files[2] = xdg && *xdg ? xasprintf("%s/containers/auth.json", xdg)
+			       : xasprintf("/run/containers/%u/auth.json", (unsigned)getuid());
+	files[3] = cfg && *cfg ? xasprintf("%s/containers/auth.json", cfg)
+			       : xasprintf("%s/.config/containers/auth.json", home);
+	files[4] = dc && *dc ? xasprintf("%s/config.json", dc)
+			     : xasprintf("%s/.docker/config.json", home);
+	for (int i = 0; i < 5 && !found; i++) {
 		json_t *auths = files[i] ? load_auths(files[i]) : NULL;
 		json_t *e = find_entry(auths, registry);
 		const char *a = json_string_value(json_object_get(e, "auth"));
@@ -137,7 +147,7 @@ int img_auth_get(const char *registry, char **user, char **pass)
 		}
 		json_decref(auths);
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		free(files[i]);
 	return found;
 }

@@ -12,7 +12,8 @@ char *img_auth_own_file(void);
 
 /**
  * img_auth_get() - credentials for @registry from $REGISTRY_AUTH_FILE, cabin's auth file,
- * $XDG_RUNTIME_DIR/containers/auth.json or ~/.docker/config.json.
+ * podman's auth.json ($XDG_RUNTIME_DIR/containers or /run/containers/UID, then
+ * $XDG_CONFIG_HOME/containers) or Docker's config.json ($DOCKER_CONFIG or ~/.docker).
  * Return: 1 with *@user and *@pass set (caller frees), 0 when there are none.
  */
 int img_auth_get(const char *registry, char **user, char **pass);

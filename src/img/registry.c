@@ -4,9 +4,12 @@
  * (WWW-Authenticate: Bearer realm=...,service=...,scope=...) or basic auth, manifests
  * with content negotiation, blobs in parallel through one curl multi handle with
  * Range requests to resume what an earlier pull left in tmp/HEX.partial.
+ * TLS is verified against the system's CAs plus those of the registry's certs.d
+ * directory (containers-certs.d(5), Docker's /etc/docker/certs.d) or of --cert-dir.
  */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -25,6 +28,7 @@
 #include "img/store.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -44,6 +48,9 @@ struct reg {
 	char *repo;
 	char *scheme; /* "https" or "http" */
 	int insecure; /* skip TLS verification */
+	char *ca;     /* PEM: the system's CAs and the registry's certs.d ones, or NULL */
+	size_t ca_len;
+	CURLcode last_rc; /* of the last http_get() */
 	char *user, *pass;
 	char *authz; /* "Authorization: ..." or NULL */
 	/* headers of the last response */
@@ -62,6 +69,7 @@ static void reg_free(struct reg *r)
 	free(r->www_auth);
 	free(r->content_type);
 	free(r->dcd);
+	free(r->ca);
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -149,6 +157,104 @@ static void setup_easy(struct reg *r, CURL *h, const char *url)
 	if (r->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (r->ca) {
+		struct curl_blob blob = { .data = r->ca,
+					  .len = r->ca_len,
+					  .flags = CURL_BLOB_COPY };
+
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	}
+}
+
+/* Append a PEM file to @r->ca (bounded: a CA file is a few kB, a system bundle < 1 MB). */
+static void ca_append(struct reg *r, const char *path)
+{
+	cleanup_free char *buf = NULL;
+	struct cabin_err *e = NULL;
+	size_t len = 0;
+	char *nb;
+
+	if (fs_read_file(path, 4 << 20, &buf, &len, &e) < 0) {
+		if (e && e->status != ENOENT)
+			log_warn("registry `%s`: %s", r->shown, cabin_err_msg(e));
+		cabin_err_release(&e);
+		return;
+	}
+	if (r->ca_len + len > (16u << 20))
+		return;
+	nb = xrealloc(r->ca, r->ca_len + len + 2);
+	r->ca = nb;
+	memcpy(r->ca + r->ca_len, buf, len);
+	r->ca_len += len;
+	r->ca[r->ca_len++] = '\n';
+	r->ca[r->ca_len] = '\0';
+}
+
+/* The *.crt files of @dir, sorted; returns how many were added. */
+static int ca_dir(struct reg *r, const char *dir)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort), added = 0;
+
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(names[i]->d_name);
+
+		if (l > 4 && !strcmp(names[i]->d_name + l - 4, ".crt")) {
+			cleanup_free char *path = xasprintf("%s/%s", dir, names[i]->d_name);
+			size_t before = r->ca_len;
+
+			ca_append(r, path);
+			added += r->ca_len > before;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return added;
+}
+
+/*
+ * The CAs a registry's certificate may chain to: with --cert-dir only that directory's
+ * *.crt files, else those of $HOME/.config/containers/certs.d/HOST,
+ * /etc/containers/certs.d/HOST and /etc/docker/certs.d/HOST (HOST as the image
+ * reference names it, with its port), each added to the system's CAs as Docker and
+ * podman do. Nothing found: curl's default bundle alone (r->ca stays NULL).
+ */
+static void ca_load(struct reg *r, const char *cert_dir)
+{
+	const char *home = getenv("HOME");
+	cleanup_free char *sys = NULL;
+	char *dirs[3] = { NULL, NULL, NULL };
+	char *info = NULL;
+	int added = 0;
+	CURL *h;
+
+	if (cert_dir) {
+		dirs[0] = xstrdup(cert_dir);
+	} else {
+		/* the name is the reference's registry part: no `/`, but refuse `..` anyway */
+		if (strstr(r->shown, "..") || strchr(r->shown, '/'))
+			return;
+		if (home && *home)
+			dirs[0] = xasprintf("%s/.config/containers/certs.d/%s", home, r->shown);
+		dirs[1] = xasprintf("/etc/containers/certs.d/%s", r->shown);
+		dirs[2] = xasprintf("/etc/docker/certs.d/%s", r->shown);
+	}
+	/* The system's bundle first: a CAINFO blob replaces curl's default file. */
+	h = curl_easy_init();
+	if (h && curl_easy_getinfo(h, CURLINFO_CAINFO, &info) == CURLE_OK && info)
+		sys = xstrdup(info);
+	if (h)
+		curl_easy_cleanup(h);
+	ca_append(r, sys ? sys : "/etc/ssl/certs/ca-certificates.crt");
+	for (int i = 0; i < 3; i++) {
+		if (dirs[i])
+			added += ca_dir(r, dirs[i]);
+		free(dirs[i]);
+	}
+	if (!added) {
+		free(r->ca);
+		r->ca = NULL;
+		r->ca_len = 0;
 	}
 }
 
@@ -261,11 +367,13 @@ static int http_get(struct reg *r, const char *url, const char *accept, struct b
 {
 	struct curl_slist *hdr = NULL;
 	CURL *h = curl_easy_init();
+	char ebuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 
 	if (!h)
 		return cabin_err_make(err, ENOMEM, "curl");
 	setup_easy(r, h, url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	if (accept)
 		hdr = curl_slist_append(hdr, accept);
 	if (r->authz)
@@ -280,13 +388,15 @@ static int http_get(struct reg *r, const char *url, const char *accept, struct b
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	rc = curl_easy_perform(h);
+	r->last_rc = rc;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdr);
 	if (b->overflow)
 		return cabin_err_make(err, EFBIG, "GET `%s`: response over %zu bytes", url, b->max);
 	if (rc != CURLE_OK)
-		return cabin_err_make(err, 0, "GET `%s`: %s", url, curl_easy_strerror(rc));
+		return cabin_err_make(err, 0, "GET `%s`: %s", url,
+				      ebuf[0] ? ebuf : curl_easy_strerror(rc));
 	return 0;
 }
 
@@ -320,15 +430,31 @@ static int reg_get(struct reg *r, const char *path, const char *accept, struct b
  * any registry with --tls-verify=false may be plain HTTP: https is tried without
  * verification first, then http. GET /v2/ also tells whether auth is needed.
  */
-static int reg_connect(struct reg *r, int tls_verify, struct cabin_err **err)
+static int reg_connect(struct reg *r, int tls_verify, const char *cert_dir, struct cabin_err **err)
 {
 	struct buf b = { .max = 1 << 20 };
 	long code = 0;
 	int ret;
 
 	r->insecure = !tls_verify || img_ref_host_is_loopback(r->host);
+	if (!r->insecure)
+		ca_load(r, cert_dir);
 	r->scheme = xstrdup("https");
 	ret = reg_get(r, "/v2/", NULL, &b, &code, err);
+	if (ret < 0 && !r->insecure) {
+		CURLcode rc = r->last_rc;
+
+		if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+		    rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CONNECT_ERROR) {
+			free(b.data);
+			return cabin_err_wrap(
+				err,
+				"TLS to `%s` failed (trust its CA with --cert-dir DIR or "
+				"/etc/containers/certs.d/%s/ca.crt; plain HTTP only with "
+				"--tls-verify=false)",
+				r->shown, r->shown);
+		}
+	}
 	if (ret < 0 && r->insecure) {
 		cabin_err_release(err);
 		free(r->scheme);
@@ -345,7 +471,7 @@ static int reg_connect(struct reg *r, int tls_verify, struct cabin_err **err)
 }
 
 static int reg_init(struct reg *r, const char *registry, const char *repo, int tls_verify,
-		    struct cabin_err **err)
+		    const char *cert_dir, struct cabin_err **err)
 {
 	memset(r, 0, sizeof(*r));
 	pthread_once(&curl_once, curl_init_once);
@@ -353,11 +479,11 @@ static int reg_init(struct reg *r, const char *registry, const char *repo, int t
 	r->host = xstrdup(!strcmp(registry, "docker.io") ? "registry-1.docker.io" : registry);
 	r->repo = xstrdup(repo);
 	img_auth_get(registry, &r->user, &r->pass);
-	return reg_connect(r, tls_verify, err);
+	return reg_connect(r, tls_verify, cert_dir, err);
 }
 
 int img_registry_login(const char *registry, const char *user, const char *pass, int tls_verify,
-		       struct cabin_err **err)
+		       const char *cert_dir, struct cabin_err **err)
 {
 	struct reg r;
 	int ret;
@@ -369,7 +495,7 @@ int img_registry_login(const char *registry, const char *user, const char *pass,
 	r.repo = xstrdup("");
 	r.user = xstrdup(user);
 	r.pass = xstrdup(pass);
-	ret = reg_connect(&r, tls_verify, err);
+	ret = reg_connect(&r, tls_verify, cert_dir, err);
 	reg_free(&r);
 	return ret;
 }
@@ -650,8 +776,10 @@ static int download_all(struct pull *p, struct cabin_err **err)
 		while (!ret && active < (size_t)jobs && next < p->n) {
 			struct dl *d = &p->dls[next++];
 
-			if (d->state == 3)
+			if (d->state == 3) {
+				say(p, "already exists", d->desc->digest, d->label, d->desc->size);
 				continue;
+			}
 			if (dl_start(p, m, d, err) < 0) {
 				ret = -1;
 				break;
@@ -708,7 +836,7 @@ int img_pull(struct img_store *s, const char *refstr, const struct img_pull_opts
 	if (img_ref_parse(refstr, &ref, err) < 0)
 		return -1;
 	name = img_ref_name(&ref);
-	ret = reg_init(&r, ref.registry, ref.repo, o->tls_verify, err);
+	ret = reg_init(&r, ref.registry, ref.repo, o->tls_verify, o->cert_dir, err);
 	p.r = &r;
 	if (ret < 0)
 		goto out;

@@ -12,6 +12,7 @@ struct img_store;
 struct img_pull_opts {
 	const char *platform; /* "os/arch[/variant]"; NULL: the host's */
 	int tls_verify;	      /* 0: --tls-verify=false, plain HTTP allowed for any host */
+	const char *cert_dir; /* *.crt CAs for TLS; NULL: the registry's certs.d directories */
 	int jobs;	      /* parallel layer downloads (default 3) */
 	int quiet;
 	FILE *progress; /* where progress goes (stderr); a tty gets bars */
@@ -32,6 +33,6 @@ int img_pull(struct img_store *s, const char *ref, const struct img_pull_opts *o
  * or the token endpoint it names).
  */
 int img_registry_login(const char *registry, const char *user, const char *pass, int tls_verify,
-		       struct cabin_err **err);
+		       const char *cert_dir, struct cabin_err **err);
 
 #endif

@@ -2,6 +2,7 @@
 """mkimage.py - build a small multi-layer OCI image layout for the image tests.
 
     mkimage.py OUT [--busybox PATH] [--tag TAG] [--arch ARCH] [--evil KIND] [--big MB]
+               [--plain]
 
 Layers (gzip, gzip, zstd, plus a bulk layer with --big):
   1. a busybox root filesystem, /etc/passwd and /etc/group (root, app 1000, group
@@ -10,6 +11,8 @@ Layers (gzip, gzip, zstd, plus a bulk layer with --big):
      /opq/new, a hard link /data/h2 -> /data/h1, a symlink /data/link -> h1, a
      set-uid file, a file with a capability xattr
   3. zstd: /data/c and a newer /data/b
+  4. with --big MB: /bulk/fNNN, MB files of 1 MiB (gzip; with --plain an uncompressed
+     layer, application/vnd.oci.image.layer.v1.tar)
 --evil KIND adds a hostile layer: dotdot (../escape), abs (/escape), symlink (a symlink to
 / and a file written through it), hardlink (a hard link to /etc/hostname).
 """
@@ -142,6 +145,7 @@ def main():
     ap.add_argument("--salt", default="", help="makes the zstd layer unique")
     ap.add_argument("--multiarch", action="store_true",
                     help="tag an index of this image and an arm64 twin")
+    ap.add_argument("--plain", action="store_true", help="the --big layer uncompressed")
     ap.add_argument("--cmd", default='echo hello from the image; echo FOO=$FOO')
     a = ap.parse_args()
 
@@ -158,7 +162,7 @@ def main():
     comp = ["gzip", "gzip", "gzip" if a.gzip_only else "zstd"]
     if a.big:
         raw.append(layer_big(a.big))
-        comp.append("gzip")
+        comp.append("plain" if a.plain else "gzip")
     if a.evil:
         raw.append(layer_evil(a.evil))
         comp.append("gzip")
@@ -168,6 +172,9 @@ def main():
         if c == "gzip":
             data = gzip.compress(r, compresslevel=6, mtime=0)
             mt = "application/vnd.oci.image.layer.v1.tar+gzip"
+        elif c == "plain":
+            data = r
+            mt = "application/vnd.oci.image.layer.v1.tar"
         else:
             data = subprocess.run(["zstd", "-q", "-c"], input=r, capture_output=True,
                                   check=True).stdout

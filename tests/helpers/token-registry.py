@@ -1,24 +1,31 @@
 #!/usr/bin/env python3
 """token-registry.py - a read-only registry on loopback with bearer-token auth, for tests.
 
-    token-registry.py LAYOUT PORTFILE [--user U:P]
+    token-registry.py LAYOUT PORTFILE [--user U:P] [--slow]
 
 Serves the OCI image layout LAYOUT (its index.json tags) the way Docker Hub does: GET /v2/
 answers 401 with `WWW-Authenticate: Bearer realm=".../token",service="cabin-test"`; /token
 gives a token (checking basic credentials when --user is set, and the scope); manifests
 need the token; blobs answer with a 307 redirect to /storage/ (as registries send blobs to
 object storage) where Range requests are honoured. It writes its port to PORTFILE and logs
-each request's method, path and Range header to stderr.
+each request's method, path and Range header to stderr. With --slow, blob bodies go out in
+64 KB pieces 10 ms apart, and each /storage/ request logs how many blob transfers are in
+flight at its start (`active N`), which shows whether a client downloads in parallel.
 """
 import base64
 import http.server
 import json
 import os
 import sys
+import threading
+import time
 
 LAYOUT, PORTFILE = sys.argv[1], sys.argv[2]
-USER = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--user" else None
+USER = sys.argv[sys.argv.index("--user") + 1] if "--user" in sys.argv else None
+SLOW = "--slow" in sys.argv
 TOKEN = "cabin-test-token"
+ACTIVE = [0]
+LOCK = threading.Lock()
 
 
 def tags():
@@ -35,14 +42,31 @@ class H(http.server.BaseHTTPRequestHandler):
                                                getattr(self, "path", "?"),
                                                hdrs.get("Range") if hdrs else None))
 
-    def send(self, code, body=b"", headers=()):
+    def send(self, code, body=b"", headers=(), slow=False):
         self.send_response(code)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if not slow:
             self.wfile.write(body)
+            return
+        for i in range(0, max(len(body), 1), 65536):
+            self.wfile.write(body[i:i + 65536])
+            self.wfile.flush()
+            time.sleep(0.01)
+
+    def storage(self, code, body, headers=()):
+        with LOCK:
+            ACTIVE[0] += 1
+            sys.stderr.write("active %d\n" % ACTIVE[0])
+        try:
+            self.send(code, body, headers, slow=SLOW)
+        finally:
+            with LOCK:
+                ACTIVE[0] -= 1
 
     def challenge(self):
         host = self.headers.get("Host")
@@ -72,9 +96,9 @@ class H(http.server.BaseHTTPRequestHandler):
             r = self.headers.get("Range")
             if r and r.startswith("bytes="):
                 start = int(r[6:].split("-")[0])
-                return self.send(206, data[start:], [
+                return self.storage(206, data[start:], [
                     ("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))])
-            return self.send(200, data)
+            return self.storage(200, data)
         if not p.startswith("/v2/"):
             return self.send(404)
         if not self.authed():
