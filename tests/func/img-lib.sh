@@ -39,7 +39,7 @@ registry_start() { # registry_start NAME [auth]
 registry_stop_all() {
 	local p
 	for p in "${_reg_pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${_reg_pids[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${_reg_pids[@]}"; do wait "$p" 2>/dev/null || :; done
 	_reg_pids=()
 }
 

@@ -44,10 +44,13 @@ for i in $(seq "$ROUNDS"); do
 	sleep "$(printf '%d.%06d' $((us / 1000000)) $((us % 1000000)))"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
-	cab images -q | grep -q . || interrupted=$((interrupted + 1))
+	cut=0
+	cab images -q | grep -q . || { cut=1; interrupted=$((interrupted + 1)); }
 	out=$(cab image pull "$IMG" 2>&1)
 	rc=$?
-	case $out in *"resuming at"* | *"already downloaded"*) resumed=$((resumed + 1)) ;; esac
+	# a killed pull's blobs and partial downloads are reused, not fetched again
+	[ $cut = 1 ] && case $out in *"resuming at"* | *"already downloaded"* | *"already exists"*)
+		resumed=$((resumed + 1)) ;; esac
 	ok "round $i (killed after $((us / 1000)) ms): the next pull succeeds" test $rc -eq 0
 	ok "round $i: no orphaned blob, layer or temporary file" clean_df
 	got=$(cab image inspect "$IMG" 2>/dev/null | grep '"Id"')
@@ -55,7 +58,7 @@ for i in $(seq "$ROUNDS"); do
 	cab image rm "$IMG" >/dev/null
 	cab system prune -a >/dev/null
 done
-echo "# $interrupted of $ROUNDS pulls were killed before they finished; $resumed next pulls reused what was downloaded"
+echo "# $interrupted of $ROUNDS pulls were killed before they finished; $resumed of their next pulls reused what the killed one had downloaded"
 ok "at least a quarter of the kills interrupted a pull" test $interrupted -ge $((ROUNDS / 4))
 ok "some pulls resumed a killed pull's download" test $resumed -ge 1
 done_testing

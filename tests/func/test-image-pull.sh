@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox
 at_exit registry_stop_all
 
-plan 47
+plan 54
 
 D=$T/data
 cab() { "$CABIN" --data-root "$D" "$@"; }
@@ -156,6 +156,17 @@ out=$(cab image pull -q "$AREG/cabin/test:v1" 2>&1)
 assert_eq "$out" "$id" "with stored credentials the pull succeeds (same image ID)"
 cab logout "$AREG" >/dev/null
 unset CABIN_AUTH_FILE
+# what `podman login` writes ($XDG_RUNTIME_DIR/containers/auth.json) is read
+cab image rm "$AREG/cabin/test:v1" >/dev/null
+if command -v podman >/dev/null; then
+	mkdir -p "$T/xdg"
+	XDG_RUNTIME_DIR=$T/xdg timeout 60 podman login --tls-verify=false -u cabinuser \
+		-p cabinpass "$AREG" >/dev/null 2>&1
+	out=$(XDG_RUNTIME_DIR=$T/xdg HOME=$T/nohome cab image pull -q "$AREG/cabin/test:v1" 2>&1)
+	assert_eq "$out" "$id" "credentials from the auth.json podman login wrote"
+else
+	skip "no podman to write an auth.json"
+fi
 # ~/.docker/config.json is read too
 mkdir -p "$T/home/.docker"
 printf '{"auths":{"%s":{"auth":"%s"}}}' "$AREG" "$(printf cabinuser:cabinpass | base64)" \
@@ -166,10 +177,10 @@ assert_eq "$out" "$id" "credentials from ~/.docker/config.json"
 
 # Bearer tokens, as Docker Hub does it (tests/helpers/token-registry.py): the token service
 # wants credentials, blobs are redirected, and a download a killed pull left is resumed
-# with a Range request.
-mkimage "$T/tok" --big 2 --salt token >/dev/null
+# with a Range request. The registry sends blobs slowly and counts the transfers in flight.
+mkimage "$T/tok" --big 2 --plain --salt token >/dev/null
 python3 "$TOP/tests/helpers/token-registry.py" "$T/tok" "$T/tok.port" --user tuser:tpass \
-	2>"$T/tok.log" &
+	--slow 2>"$T/tok.log" &
 tokpid=$!
 stop_tok() { kill $tokpid; }
 at_exit stop_tok
@@ -188,6 +199,23 @@ assert_contains "$(cat "$T/tok.log")" "GET /storage/$big range=bytes=100000-" \
 	"the resumed download asks for the rest only (through the redirect)"
 assert_contains "$(cab image inspect "$TREG/cabin/tok:v1")" '"Architecture": "amd64"' \
 	"bearer: the image is pulled"
+ok "an uncompressed layer (application/vnd.oci.image.layer.v1.tar) is unpacked" \
+	test -n "$(find "$D/layers" -path '*/bulk/f001' -size 1048576c)"
+# Parallel downloads: 5 blobs into an empty store, plain lines without a tty.
+max_active() { tail -n +"$1" "$T/tok.log" | sed -n 's/^active //p' | sort -n | tail -1; }
+n0=$(($(wc -l <"$T/tok.log") + 1))
+out=$("$CABIN" --data-root "$T/par" image pull "$TREG/cabin/tok:v1" 2>&1)
+par=$(max_active $n0)
+ok "layers download in parallel (at most $par blob transfers at once, of 5)" test "${par:-0}" -ge 2
+assert_eq "$(printf %s "$out" | grep -c ': downloading ')" 5 "without a tty: a plain line per blob"
+assert_not_contains "$out" $'\033' "without a tty: no escape sequence"
+# -j 1 on a tty: one transfer at a time, a bar per layer.
+n0=$(($(wc -l <"$T/tok.log") + 1))
+out=$(script -qec "$CABIN --data-root $T/tty image pull -j 1 $TREG/cabin/tok:v1" /dev/null | tr -d '\r')
+assert_eq "$(max_active $n0)" 1 "pull -j 1: one blob transfer at a time"
+assert_contains "$out" $'\033[2K' "on a tty: the progress is redrawn in place"
+assert_eq "$(printf '%s\n' "$out" | tail -7 | head -5 | grep -c 'done        \[==============================\]')" 5 \
+	"on a tty: the last frame has a full bar for each of the 5 blobs"
 unset CABIN_AUTH_FILE
 
 # Docker schema 2 (skopeo --format v2s2; gzip layers only)

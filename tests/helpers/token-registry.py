@@ -9,7 +9,7 @@ gives a token (checking basic credentials when --user is set, and the scope); ma
 need the token; blobs answer with a 307 redirect to /storage/ (as registries send blobs to
 object storage) where Range requests are honoured. It writes its port to PORTFILE and logs
 each request's method, path and Range header to stderr. With --slow, blob bodies go out in
-64 KB pieces 10 ms apart, and each /storage/ request logs how many blob transfers are in
+64 KB pieces 10 ms apart after 300 ms, and each /storage/ request logs how many blob transfers are in
 flight at its start (`active N`), which shows whether a client downloads in parallel.
 """
 import base64
@@ -42,7 +42,7 @@ class H(http.server.BaseHTTPRequestHandler):
                                                getattr(self, "path", "?"),
                                                hdrs.get("Range") if hdrs else None))
 
-    def send(self, code, body=b"", headers=(), slow=False):
+    def send(self, code, body=b"", headers=(), before_last=None):
         self.send_response(code)
         for k, v in headers:
             self.send_header(k, v)
@@ -50,23 +50,39 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
-        if not slow:
+        if not before_last:
             self.wfile.write(body)
             return
-        for i in range(0, max(len(body), 1), 65536):
-            self.wfile.write(body[i:i + 65536])
+        pieces = [body[i:i + 65536] for i in range(0, len(body), 65536)] or [b""]
+        for i, piece in enumerate(pieces):
+            if i:
+                time.sleep(0.01)
+            if i == len(pieces) - 1:
+                before_last()
+            self.wfile.write(piece)
             self.wfile.flush()
-            time.sleep(0.01)
 
     def storage(self, code, body, headers=()):
+        done = []
+
+        def leave():
+            # before the last bytes go out: the client cannot start its next transfer
+            # while this one still counts as active
+            if not done:
+                done.append(1)
+                with LOCK:
+                    ACTIVE[0] -= 1
         with LOCK:
             ACTIVE[0] += 1
             sys.stderr.write("active %d\n" % ACTIVE[0])
         try:
-            self.send(code, body, headers, slow=SLOW)
+            if SLOW:
+                time.sleep(0.3)
+                self.send(code, body, headers, before_last=leave)
+            else:
+                self.send(code, body, headers)
         finally:
-            with LOCK:
-                ACTIVE[0] -= 1
+            leave()
 
     def challenge(self):
         host = self.headers.get("Host")
