@@ -501,7 +501,7 @@ static const char *ago(const char *ts, char *buf, size_t len)
 	return buf;
 }
 
-static int container_ps(int argc, char **argv, struct cabin_err **err)
+int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
@@ -718,7 +718,7 @@ int cmd_container(int argc, char **argv, struct cabin_err **err)
 	if (!strcmp(sub, "run"))
 		return container_run(argc, argv, err);
 	if (!strcmp(sub, "ps") || !strcmp(sub, "ls") || !strcmp(sub, "list"))
-		return container_ps(argc, argv, err);
+		return cmd_container_ps(argc, argv, err);
 	if (!strcmp(sub, "logs"))
 		return container_logs(argc, argv, err);
 	if (!strcmp(sub, "exec"))

@@ -16,9 +16,28 @@
 
 static const char usage[] =
 	"usage: cabin ps [--format table|json] ID [PS-OPTIONS...]\n"
+	"       cabin ps [-a] [-q]\n"
 	"List the processes of a container (host pids): the output of `ps PS-OPTIONS`\n"
 	"(default -ef) restricted to the container's processes, with ps's header.\n"
-	"--format json prints a JSON array of the pids.\n";
+	"--format json prints a JSON array of the pids.\n"
+	"Without an ID, list containers as `cabin container ps` does (Docker's `ps`).\n";
+
+/*
+ * runc's `ps` always names a container; Docker's never does. With no argument other
+ * than Docker's -a/-q, this is Docker's: an OCI caller (containerd, podman) always
+ * passes the ID, so its meaning is unchanged.
+ */
+static int docker_form(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-a") && strcmp(a, "-q") && strcmp(a, "-aq") && strcmp(a, "-qa") &&
+		    strcmp(a, "--all") && strcmp(a, "--quiet"))
+			return 0;
+	}
+	return 1;
+}
 
 /* Index of the PID column in ps's header line, or -1. */
 static int pid_column(const char *header)
@@ -120,6 +139,8 @@ int cmd_ps(int argc, char **argv, struct cabin_err **err)
 	size_t n = 0;
 	int c;
 
+	if (docker_form(argc, argv))
+		return cmd_container_ps(argc, argv, err);
 	while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':

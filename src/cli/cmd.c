@@ -16,7 +16,7 @@ static const struct cmd commands[] = {
 	{ "delete", cmd_delete, "delete a container and everything it holds", 0 },
 	{ "run", cmd_run, "create, start and wait for a container", 0 },
 	{ "exec", cmd_exec, "run a new process inside a running container", CMD_ERR_255 },
-	{ "ps", cmd_ps, "list the processes of a container", 0 },
+	{ "ps", cmd_ps, "list the processes of a container (no ID: `container ps`)", 0 },
 	{ "list", cmd_list, "list containers", 0 },
 	{ "pause", cmd_pause, "freeze every process of a container", 0 },
 	{ "resume", cmd_resume, "thaw a paused container", 0 },

@@ -89,6 +89,8 @@ int cmd_login(int argc, char **argv, struct cabin_err **err);
 int cmd_logout(int argc, char **argv, struct cabin_err **err);
 int cmd_system(int argc, char **argv, struct cabin_err **err);
 int cmd_container(int argc, char **argv, struct cabin_err **err);
+/* `container ps`, also `cabin ps` without a container ID (Docker's form) */
+int cmd_container_ps(int argc, char **argv, struct cabin_err **err);
 int cmd_volume(int argc, char **argv, struct cabin_err **err);
 
 struct img_store;

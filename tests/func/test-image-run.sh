@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 45
+plan 49
 
 D=$T/data
 R=$T/run
@@ -127,6 +127,8 @@ id=$(crun -d --name web "$IMG" sh -c 'echo out; echo err >&2; trap "echo bye; ex
 assert_eq "${#id}" 64 "run -d prints the container ID and returns"
 sleep 0.5
 assert_contains "$(cab container ps)" "web" "ps lists it"
+assert_eq "$(cab ps -q)/$(cab ps -a | grep -c ' web$')" "$(cab container ps -q)/1" \
+	"cabin ps without a container ID is container ps (Docker's ps)"
 assert_eq "$(cab container logs web 2>/dev/null)" "out" "logs: stdout"
 assert_eq "$(cab container logs web 2>&1 >/dev/null)" "err" "logs: stderr separately"
 assert_eq "$(cab container exec web cat /data/b)" "file b v2" "exec in the running container"
@@ -158,5 +160,19 @@ cab container wait "$id" >/dev/null
 assert_contains "$(cat "$D/containers/$id/ctr.log")" "stdout F line 199" "k8s-file log lines"
 ok "the log was rotated at max-size" test -s "$D/containers/$id/ctr.log.1"
 assert_eq "$(cab container logs --tail 1 "$id")" "line 199" "logs --tail 1"
+cab container rm "$id" >/dev/null
+# json-file (the default) with rotation: logs reads the rotated files, oldest first
+id=$(crun -d --log-opt max-size=2k --log-opt max-file=3 "$IMG" \
+	sh -c 'i=0; while [ $i -lt 300 ]; do echo line $i; i=$((i+1)); done')
+cab container wait "$id" >/dev/null
+L=$D/containers/$id/ctr.log
+ok "json-file: rotated at max-size, max-file=3 files kept" \
+	test -s "$L.1" -a -s "$L.2" -a ! -e "$L.3" -a "$(stat -c %s "$L.1")" -lt 2300
+assert_contains "$(head -1 "$L")" '"stream":"stdout"' "json-file lines: log, stream, time"
+out=$(cab container logs "$id")
+first=$(echo "$out" | head -1)
+first=${first#line }
+assert_eq "$(echo "$out" | awk -v f="$first" '$2 != f + NR - 1 { bad = 1 } END { print bad + 0, $2 }')" \
+	"0 299" "logs: the kept lines in order, across the rotated files, to the last"
 cab container rm "$id" >/dev/null
 done_testing
