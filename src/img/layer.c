@@ -670,6 +670,8 @@ static int copy_one(struct copy_ctx *c, int sdir, int ddir, const char *name, co
 		if (mknodat(ddir, name, st->st_mode, st->st_rdev) < 0)
 			return cabin_err_make(err, errno, "mknod `%s`", name);
 		fchownat(ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
+		/* mknod's mode went through the umask; a device node is not a symlink */
+		fchmodat(ddir, name, st->st_mode & 07777, 0);
 		utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW);
 		return 0;
 	}

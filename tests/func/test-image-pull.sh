@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox
 at_exit registry_stop_all
 
-plan 54
+plan 55
 
 D=$T/data
 cab() { "$CABIN" --data-root "$D" "$@"; }
@@ -56,6 +56,8 @@ capd=$(python3 -c "import os,sys; print(os.getxattr(sys.argv[1],'security.capabi
 	"${h1%/h1}/capped" 2>&1)
 assert_eq "$capd" "0000000200040000000000000000000000000000" "the capability xattr is kept"
 assert_eq "$(stat -c %Y "${h1%/h1}/suid")" 1700000000 "mtimes are kept"
+assert_eq "$(stat -c '%F %t,%T %a' "${h1%/h1}/null")" "character special file 1,3 666" \
+	"a device node is made with its numbers and mode"
 
 # A second pull downloads nothing.
 out=$(cab image pull "$REG/cabin/test:v1" 2>&1)

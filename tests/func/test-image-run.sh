@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 49
+plan 52
 
 D=$T/data
 R=$T/run
@@ -102,6 +102,14 @@ assert_eq "$out" "tty" "-t gives the process a terminal"
 out=$(script -qec "sh -c '(sleep 1; stty cols 123 rows 45 </dev/tty) & $CABIN --data-root $D --root $R container run --rm --network none -t $IMG sh -c \"stty size; sleep 2; stty size\"'" /dev/null | tr -d '\r')
 assert_eq "$out" "24 80
 45 123" "-t: the pty starts at 24x80 and follows the terminal's size"
+out=$(crun --rm --memory 64m --pids-limit 50 --cpus 0.5 "$IMG" sh -c '
+	cd /sys/fs/cgroup
+	cat memory/memory.limit_in_bytes 2>/dev/null || cat memory.max
+	cat pids/pids.max 2>/dev/null || cat pids.max
+	cat cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 cpu.max' 2>&1)
+assert_eq "$out" "67108864
+50
+50000" "--memory, --pids-limit and --cpus are the container's cgroup limits"
 err=$(crun --rm --read-only "$IMG" touch /x 2>&1)
 assert_contains "$err" "Read-only file system" "--read-only"
 
@@ -143,6 +151,22 @@ assert_contains "$(cab container inspect web)" '"80/tcp"' "inspect shows the ima
 cab container rm web >/dev/null
 assert_eq "$(ls "$D/containers" "$D/names" | grep -c .)" 2 "rm leaves no container directory or name"
 assert_eq "$(grep -c "$D/containers" /proc/self/mountinfo)" 0 "no rootfs mount is left"
+
+# logs -f follows until the container exits.
+id=$(crun -d "$IMG" sh -c 'echo a; sleep 1; echo b')
+assert_eq "$(timeout 10 "$CABIN" --data-root "$D" --root "$R" container logs -f "$id"; echo "rc $?")" \
+	"a
+b
+rc 0" "logs -f prints what comes later and returns when the container exits"
+cab container rm "$id" >/dev/null
+# The image's StopSignal is what stop sends.
+mkimage "$T/usr1" --stop-signal SIGUSR1 --tag usr1 >/dev/null
+cab image load -q -i "$T/usr1" >/dev/null 2>&1
+id=$(crun -d localhost/image:usr1 sh -c 'trap "exit 3" USR1; trap "exit 4" TERM; echo up; while :; do sleep 0.1; done')
+for i in $(seq 50); do [ "$(cab container logs "$id" 2>/dev/null)" = up ] && break; sleep 0.1; done
+cab container stop -t 5 "$id" >/dev/null
+assert_eq "$(cab container wait "$id")" 3 "stop sends the image's StopSignal (SIGUSR1 here)"
+cab container rm "$id" >/dev/null
 
 # A foreground run: SIGTERM to the CLI reaches the container (Docker's sig-proxy).
 "$CABIN" --data-root "$D" --root "$R" container run --rm --network none "$IMG" \

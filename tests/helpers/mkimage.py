@@ -2,14 +2,14 @@
 """mkimage.py - build a small multi-layer OCI image layout for the image tests.
 
     mkimage.py OUT [--busybox PATH] [--tag TAG] [--arch ARCH] [--evil KIND] [--big MB]
-               [--plain]
+               [--plain] [--stop-signal SIG]
 
 Layers (gzip, gzip, zstd, plus a bulk layer with --big):
   1. a busybox root filesystem, /etc/passwd and /etc/group (root, app 1000, group
      staff 50 with app in it), /data/{a,b,keep/x}, /opq/{old1,old2}, /home/app
   2. a whiteout (.wh.a removes /data/a), an opaque /opq (.wh..wh..opq) holding only
      /opq/new, a hard link /data/h2 -> /data/h1, a symlink /data/link -> h1, a
-     set-uid file, a file with a capability xattr
+     set-uid file, a file with a capability xattr, a device node /data/null (1,3)
   3. zstd: /data/c and a newer /data/b
   4. with --big MB: /bulk/fNNN, MB files of 1 MiB (gzip; with --plain an uncompressed
      layer, application/vnd.oci.image.layer.v1.tar)
@@ -89,6 +89,7 @@ def layer2():
         ti("data/h2", tarfile.LNKTYPE, 0o644, linkname="data/h1"),
         ti("data/link", tarfile.SYMTYPE, 0o777, linkname="h1"),
         ti("data/suid", data=b"#!/bin/sh\n", mode=0o4755),
+        ti("data/null", tarfile.CHRTYPE, 0o666, devmajor=1, devminor=3),
     ]
     # security.capability for cap_net_bind_service+ep (VFS_CAP_REVISION_2)
     cap = bytes([0, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
@@ -146,6 +147,7 @@ def main():
     ap.add_argument("--multiarch", action="store_true",
                     help="tag an index of this image and an arm64 twin")
     ap.add_argument("--plain", action="store_true", help="the --big layer uncompressed")
+    ap.add_argument("--stop-signal", default="SIGTERM", help="the config's StopSignal")
     ap.add_argument("--cmd", default='echo hello from the image; echo FOO=$FOO')
     a = ap.parse_args()
 
@@ -191,7 +193,7 @@ def main():
             "Cmd": ["/bin/sh", "-c", a.cmd],
             "WorkingDir": "/data",
             "ExposedPorts": {"80/tcp": {}},
-            "StopSignal": "SIGTERM",
+            "StopSignal": a.stop_signal,
             "Labels": {"org.cabin.test": "1"},
         },
         "rootfs": {"type": "layers", "diff_ids": diffs},
