@@ -6,6 +6,7 @@
  *   vm ls | stop NAME | pause NAME | resume NAME   thin clients of the control socket
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -46,7 +49,8 @@
 
 struct vm_run_opts {
 	const char *kernel, *initrd, *cmdline, *firmware, *accel, *name, *dump_regs;
-	const char *net_tap, *vsock;
+	const char *net_tap, *vsock, *hvc;
+	int hvc_in, hvc_out; /* --hvc: the virtio-console's fds, opened by vm_run() */
 	const char *disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	int rng;
@@ -264,7 +268,64 @@ static int attach_devices(struct machine *m, void *opaque, struct cabin_err **er
 		if (ret < 0)
 			return cabin_err_wrap(err, "--rng");
 	}
+	if (o->hvc) {
+		ret = virtio_console_attach(m, o->hvc_in, o->hvc_out, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--hvc `%s`", o->hvc);
+	}
 	return 0;
+}
+
+/*
+ * --hvc PATH: what the guest's hvc0 (a virtio-console) is connected to. A unix
+ * socket is connected to and carries both directions; a terminal, FIFO or
+ * character device is opened read-write; anything else is a file that receives
+ * the guest's output (created or truncated) and gives no input.
+ */
+static int open_hvc(struct vm_run_opts *o, struct cabin_err **err)
+{
+	struct stat st;
+	int fd;
+
+	o->hvc_in = o->hvc_out = -1;
+	if (stat(o->hvc, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		if (strlen(o->hvc) >= sizeof(sa.sun_path))
+			return cabin_err_make(err, ENAMETOOLONG, "--hvc `%s`: socket path too long",
+					      o->hvc);
+		memcpy(sa.sun_path, o->hvc, strlen(o->hvc) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return cabin_err_make(err, errno, "--hvc `%s`: socket", o->hvc);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			int e = errno;
+
+			close(fd);
+			return cabin_err_make(err, e, "--hvc: connect to `%s`", o->hvc);
+		}
+		o->hvc_in = o->hvc_out = fd;
+		return 0;
+	}
+	if (stat(o->hvc, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		fd = open(o->hvc, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			return cabin_err_make(err, errno, "--hvc: open `%s`", o->hvc);
+		o->hvc_in = o->hvc_out = fd;
+		return 0;
+	}
+	fd = open(o->hvc, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cabin_err_make(err, errno, "--hvc: create `%s`", o->hvc);
+	o->hvc_out = fd;
+	return 0;
+}
+
+static void close_hvc(struct vm_run_opts *o)
+{
+	if (o->hvc_out >= 0)
+		close(o->hvc_out);
+	o->hvc_in = o->hvc_out = -1;
 }
 
 static void run_usage(FILE *f)
@@ -274,9 +335,10 @@ static void run_usage(FILE *f)
 		"FILE]\n"
 		"                    [--cpus N] [--memory SIZE] [--disk PATH[,ro|,rw]]... [--net "
 		"tap=NAME]\n"
-		"                    [--vsock CID,SOCKET] [--rng] [--accel kvm|emu|auto] [--name "
-		"NAME]\n"
-		"                    [--dump-regs FILE] [--debug-exit PORT] [-- COMMAND...]\n"
+		"                    [--vsock CID,SOCKET] [--rng] [--hvc PATH] [--accel "
+		"kvm|emu|auto]\n"
+		"                    [--name NAME]"
+		" [--dump-regs FILE] [--debug-exit PORT] [-- COMMAND...]\n"
 		"Boots a microVM with its console on this terminal and exits with the guest's "
 		"status.\n"
 		"--memory takes K, M, G suffixes (default 128M; a bare number is MiB). --firmware\n"
@@ -284,6 +346,9 @@ static void run_usage(FILE *f)
 		"F000:FFF0 in real mode (like QEMU -bios). --kernel takes a bzImage, an ELF\n"
 		"vmlinux (64-bit or PVH entry) or a Multiboot v1 kernel. --debug-exit PORT adds\n"
 		"QEMU's isa-debug-exit at PORT and pc-testdev, as kvm-unit-tests expects.\n"
+		"--hvc PATH adds a virtio-console, the guest's hvc0: a unix socket at PATH is\n"
+		"connected to (both ways), a terminal or FIFO is opened read-write, any other\n"
+		"PATH is a file that receives hvc0's output.\n"
 		"Exit status:\n"
 		"  N         the guest wrote N to port 0x501 (255 for values above 255)\n"
 		"  2V+1      the guest wrote V to the --debug-exit port (low 8 bits)\n"
@@ -509,9 +574,16 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	cfg.attach_devices = attach_devices;
 	cfg.attach_opaque = o;
 
+	if (o->hvc) {
+		ret = open_hvc(o, err);
+		if (ret < 0)
+			return ret;
+	}
 	ret = machine_create(&cfg, &m, err);
-	if (ret < 0)
+	if (ret < 0) {
+		close_hvc(o);
 		return ret;
+	}
 
 	/* A closed stdout must cost the guest its console output, not the VMM its life. */
 	signal(SIGPIPE, SIG_IGN);
@@ -528,6 +600,7 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	if (ret < 0) {
 		pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
 		machine_destroy(m);
+		close_hvc(o);
 		return ret;
 	}
 
@@ -542,6 +615,7 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 			status = ret;
 	}
 	machine_destroy(m);
+	close_hvc(o);
 	pthread_sigmask(SIG_SETMASK, &oldsigs, NULL);
 	return status;
 }
@@ -563,6 +637,7 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		OPT_DUMP_REGS,
 		OPT_RNG,
 		OPT_DEBUG_EXIT,
+		OPT_HVC,
 	};
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -579,10 +654,11 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		{ "dump-regs", required_argument, NULL, OPT_DUMP_REGS },
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "debug-exit", required_argument, NULL, OPT_DEBUG_EXIT },
+		{ "hvc", required_argument, NULL, OPT_HVC },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct vm_run_opts o = { .cpus = 1, .mem = 128ull << 20 };
+	struct vm_run_opts o = { .cpus = 1, .mem = 128ull << 20, .hvc_in = -1, .hvc_out = -1 };
 	char *end;
 	int c, ret;
 
@@ -612,6 +688,11 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 			break;
 		case OPT_RNG:
 			o.rng = 1;
+			break;
+		case OPT_HVC:
+			if (!optarg[0])
+				return cabin_err_make(err, 0, "--hvc needs a path");
+			o.hvc = optarg;
 			break;
 		case OPT_NET:
 			if (strncmp(optarg, "tap=", 4) || !optarg[4])

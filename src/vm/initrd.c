@@ -44,11 +44,13 @@ const char *const vm_initrd_default_modules[] = {
 
 /* Applets linked to busybox when it is added: what a shell session in a guest expects. */
 static const char *const busybox_applets[] = {
-	"sh",	"ash",	    "cat",    "cp",	"dmesg",  "echo",      "env",	  "false", "grep",
-	"head", "hostname", "id",     "ip",	"kill",	  "ln",	       "ls",	  "mkdir", "mount",
-	"mv",	"poweroff", "printf", "ps",	"reboot", "rm",	       "sleep",	  "sync",  "tail",
-	"test", "touch",    "true",   "umount", "uname",  "wc",	       "df",	  "free",  "find",
-	"sed",	"stat",	    "dd",     "seq",	"md5sum", "sha256sum", "hexdump", "date",  NULL,
+	"sh",	  "ash",	"cat",	    "cp",	"dmesg",  "echo",   "env",    "false",
+	"grep",	  "head",	"hostname", "id",	"ip",	  "kill",   "ln",     "ls",
+	"mkdir",  "mount",	"mv",	    "poweroff", "printf", "ps",	    "reboot", "rm",
+	"sleep",  "sync",	"tail",	    "test",	"touch",  "true",   "umount", "uname",
+	"wc",	  "df",		"free",	    "find",	"sed",	  "stat",   "dd",     "seq",
+	"md5sum", "sha256sum",	"hexdump",  "date",	"ping",	  "setsid", "od",     "tr",
+	"cut",	  "mountpoint", "ifconfig", "route",	"getty",  "stty",   NULL,
 };
 
 void vm_cpio_init(struct vm_cpio *c, int fd)

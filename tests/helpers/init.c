@@ -7,6 +7,9 @@
  *   init sleep SECONDS   init exit N        init ls DIR     init pid
  *   init umask           init mounts        init write FILE TEXT   init kill-self SIG
  *   init ns NAME         init stat PATH     init fds        init tty   init winsize   init rlimit
+ *   init vsock-connect CID PORT MSG   connect, send MSG and a newline, print the line answered
+ *   init vsock-serve PORT MSG         accept one connection, print the line received, answer MSG
+ *                                     (says on stderr when it listens)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,11 +20,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/vm_sockets.h>
 
 extern char **environ;
 
@@ -64,6 +69,87 @@ static void status_line(const char *key)
 static void on_signal(int sig)
 {
 	_exit(100 + sig);
+}
+
+/* One line from @fd (without its newline) into @buf; -1 on error, EOF or timeout. */
+static int read_line(int fd, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		ssize_t r = read(fd, buf + n, 1);
+
+		if (r <= 0)
+			return -1;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Send @msg and a newline; a 30 s receive timeout so a lost peer ends the test. */
+static int vsock_talk(int fd, const char *msg, int answer_first)
+{
+	struct timeval tv = { .tv_sec = 30 };
+	char line[4096];
+	size_t l = strlen(msg);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (answer_first) {
+		if (read_line(fd, line, sizeof(line)) < 0) {
+			fprintf(stderr, "init: vsock read: %s\n", strerror(errno));
+			return 1;
+		}
+		puts(line);
+	}
+	if (write(fd, msg, l) != (ssize_t)l || write(fd, "\n", 1) != 1) {
+		fprintf(stderr, "init: vsock write: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!answer_first) {
+		if (read_line(fd, line, sizeof(line)) < 0) {
+			fprintf(stderr, "init: vsock read: %s\n", strerror(errno));
+			return 1;
+		}
+		puts(line);
+	}
+	return 0;
+}
+
+static int vsock_connect(const char *cid, const char *port, const char *msg)
+{
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK };
+	int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+
+	a.svm_cid = (unsigned int)strtoul(cid, NULL, 0);
+	a.svm_port = (unsigned int)strtoul(port, NULL, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		fprintf(stderr, "init: vsock connect %s:%s: %s\n", cid, port, strerror(errno));
+		return 1;
+	}
+	return vsock_talk(fd, msg, 0);
+}
+
+static int vsock_serve(const char *port, const char *msg)
+{
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY };
+	int fd = socket(AF_VSOCK, SOCK_STREAM, 0), c;
+
+	a.svm_port = (unsigned int)strtoul(port, NULL, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
+		fprintf(stderr, "init: vsock listen %s: %s\n", port, strerror(errno));
+		return 1;
+	}
+	/* On stderr: the caller captures stdout, the peer waits for this line. */
+	fprintf(stderr, "listening on vsock port %s\n", port);
+	c = accept(fd, NULL, NULL);
+	if (c < 0) {
+		fprintf(stderr, "init: vsock accept: %s\n", strerror(errno));
+		return 1;
+	}
+	return vsock_talk(c, msg, 1);
 }
 
 int main(int argc, char **argv)
@@ -224,6 +310,10 @@ int main(int argc, char **argv)
 		getrlimit(RLIMIT_NOFILE, &rl);
 		printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
 		       (unsigned long long)rl.rlim_max);
+	} else if (!strcmp(cmd, "vsock-connect") && argc > 4) {
+		return vsock_connect(argv[2], argv[3], argv[4]);
+	} else if (!strcmp(cmd, "vsock-serve") && argc > 3) {
+		return vsock_serve(argv[2], argv[3]);
 	} else {
 		fprintf(stderr, "init: unknown command %s\n", cmd);
 		return 2;
