@@ -238,6 +238,18 @@ static int add_syscalls(struct ctr_seccomp *sc, json_t *entry, size_t idx, uint3
 				"%s: SCMP_ACT_NOTIFY cannot be used for the write "
 				"syscall (it could deadlock the runtime and the listener)",
 				field);
+		/*
+		 * The notify fd itself travels to the runtime with sendmsg(2) (SCM_RIGHTS),
+		 * after the filter is loaded: a notified sendmsg would wait for an answer
+		 * from a listener that can only get the fd through that very call, and the
+		 * container would hang in create or exec. (runc fetches the fd with
+		 * pidfd_getfd(2) instead, so it only has write(2) to refuse.)
+		 */
+		if (act == SCMP_ACT_NOTIFY && !strcmp(name, "sendmsg"))
+			return cabin_err_make(err, 0,
+					      "%s: SCMP_ACT_NOTIFY cannot be used for the sendmsg "
+					      "syscall (the notify fd is handed over with it)",
+					      field);
 		if (act == dflt)
 			continue; /* libseccomp refuses rules that repeat the default action */
 		if (dup_index) {

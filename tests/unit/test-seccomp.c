@@ -305,6 +305,9 @@ int main(void)
 	    "\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
 	    "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a listener",
 	    "NOTIFY, no listenerPath");
+	bad("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/l.sock\",\"syscalls\":[{"
+	    "\"names\":[\"sendmsg\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+	    "SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall", "NOTIFY on sendmsg");
 
 	sc = prep("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86_64\","
 		  "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
