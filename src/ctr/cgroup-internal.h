@@ -28,6 +28,9 @@ struct ctr_cgroup {
 	enum ctr_cgroup_mode mode;
 	size_t n;
 	struct cg_hier h[CG_MAX_HIER];
+	/* which processes of the cgroup are the container's (ctr_cgroup_set_owner) */
+	int (*owns)(const void *opaque, pid_t pid);
+	const void *owner;
 };
 
 /** cg_mode_reset() - forget the detected host mode (after a mount namespace change). */

@@ -496,7 +496,8 @@ static void set_top(struct cg_hier *h, const char *dir)
 }
 
 /* mkdir -p @h->dir below @h->mnt, remembering the first directory we created. */
-static int make_dirs_once(struct cg_hier *h, char *const *v2_wanted, struct cabin_err **err)
+static int make_dirs_once(struct cg_hier *h, char *const *v2_wanted, int hybrid,
+			  struct cabin_err **err)
 {
 	size_t ml = strlen(h->mnt);
 	const char *rest = h->dir + ml;
@@ -515,7 +516,12 @@ static int make_dirs_once(struct cg_hier *h, char *const *v2_wanted, struct cabi
 		s = rest;
 		e = strchrnul(s, '/');
 		rest = e;
-		if (h->v2)
+		/*
+		 * On a hybrid host the cgroup2 root belongs to the host's setup (systemd's, or
+		 * nobody's): a controller we turned on there would stay on for every cgroup of
+		 * the host after we are gone. Below the root, the directories are ours.
+		 */
+		if (h->v2 && !(hybrid && !strcmp(cur, h->mnt)))
 			v2_enable(cur, v2_wanted);
 		next = xasprintf("%s/%.*s", cur, (int)(e - s), s);
 		for (attempt = 0;; attempt++) {
@@ -571,7 +577,7 @@ static int make_dirs_once(struct cg_hier *h, char *const *v2_wanted, struct cabi
 	return 0;
 }
 
-static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err **err)
+static int make_dirs(struct cg_hier *h, char *const *v2_wanted, int hybrid, struct cabin_err **err)
 {
 	int attempt, ret;
 
@@ -581,7 +587,7 @@ static int make_dirs(struct cg_hier *h, char *const *v2_wanted, struct cabin_err
 	 * being removed, ENODEV). Walk again: the next walk makes it anew.
 	 */
 	for (attempt = 0;; attempt++) {
-		ret = make_dirs_once(h, v2_wanted, err);
+		ret = make_dirs_once(h, v2_wanted, hybrid, err);
 		if (ret >= 0 || attempt >= 5 || !*err ||
 		    ((*err)->status != ENOENT && (*err)->status != ENODEV))
 			return ret;
@@ -888,12 +894,11 @@ static int has_limits(json_t *res)
 	return 0;
 }
 
-int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
-		      struct ctr_cgroup **out, struct cabin_err **err)
+int ctr_cgroup_plan(const char *cgroups_path, const char *id, struct ctr_cgroup **out,
+		    struct cabin_err **err)
 {
 	cleanup_cgroup struct ctr_cgroup *cg = NULL;
 	cleanup_free char *def = NULL;
-	char **wanted;
 	size_t i;
 	int ret;
 
@@ -904,15 +909,34 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 		def = xasprintf("cabin/%s", id);
 		cgroups_path = def;
 	}
-	ret = ctr_cgroup_validate(resources, err);
+	ret = resolve(cgroups_path, &cg, err);
 	if (ret < 0)
 		return ret;
-	ret = resolve(cgroups_path, &cg, err);
+	/*
+	 * The "cabin" directory of the default path belongs to this runtime whoever made it:
+	 * the last container to go removes it (remove_hier stops while it is not empty).
+	 */
+	for (i = 0; def && i < cg->n; i++) {
+		struct cg_hier *h = &cg->h[i];
+
+		h->top = xstrndup(h->dir, strlen(h->dir) - strlen(id) - 1);
+	}
+	*out = steal_ptr(&cg);
+	return 0;
+}
+
+int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+{
+	char **wanted;
+	size_t i;
+	int ret;
+
+	ret = ctr_cgroup_validate(resources, err);
 	if (ret < 0)
 		return ret;
 	wanted = v2_wanted(cg, resources);
 	for (i = 0; i < cg->n; i++) {
-		ret = make_dirs(&cg->h[i], wanted, err);
+		ret = make_dirs(&cg->h[i], wanted, cg->mode == CTR_CGROUP_HYBRID, err);
 		/*
 		 * Without privilege over the hierarchy (rootless, or root in a user namespace
 		 * without a delegated cgroup) a container that asks for no limits runs in
@@ -936,47 +960,55 @@ int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resource
 			break;
 	}
 	strv_free_local(wanted);
-	/*
-	 * The "cabin" directory of the default path belongs to this runtime whoever made it:
-	 * the last container to go removes it (remove_hier stops while it is not empty).
-	 */
-	if (ret >= 0 && def) {
-		for (i = 0; i < cg->n; i++) {
-			struct cg_hier *h = &cg->h[i];
-			size_t dl = strlen(h->dir), il = strlen(id);
-			char *t = xstrndup(h->dir, dl - il - 1);
-
-			if (!h->top || strlen(h->top) > strlen(t)) {
-				free(h->top);
-				h->top = t;
-			} else {
-				free(t);
-			}
-		}
-	}
-	/*
-	 * Sharing a cgroup with other processes is allowed (as runc), but limits, freeze,
-	 * ps and kill --all then concern them too: say so.
-	 */
-	for (i = 0; ret >= 0 && i < cg->n; i++) {
-		cleanup_free char *procs = NULL;
-		struct cabin_err *e = NULL;
-
-		if (cg_read(cg->h[i].dir, "cgroup.procs", &procs, &e) == 0 && *procs) {
-			log_warn("container's cgroup is not empty: `%s` already has processes "
-				 "(they share its limits)",
-				 cg->h[i].dir);
-			break;
-		}
-		cabin_err_release(&e);
-	}
 	if (ret >= 0 && cg->n)
 		ret = apply(cg, resources, 0, err);
-	if (ret >= 0 && pid > 0)
-		ret = ctr_cgroup_enter(cg, pid, err);
 	if (ret < 0) {
 		remove_all(cg);
 		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Sharing a cgroup with other processes is allowed (as runc), but limits then concern them
+ * too: the caller says so. Every hierarchy is read, not only the one ps reads.
+ */
+const char *ctr_cgroup_populated(struct ctr_cgroup *cg)
+{
+	size_t i;
+
+	for (i = 0; i < cg->n; i++) {
+		cleanup_free char *procs = NULL;
+		struct cabin_err *e = NULL;
+
+		if (cg_read(cg->h[i].dir, "cgroup.procs", &procs, &e) == 0 && *procs)
+			return cg->h[i].dir;
+		cabin_err_release(&e);
+	}
+	return NULL;
+}
+
+int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
+		      struct ctr_cgroup **out, struct cabin_err **err)
+{
+	cleanup_cgroup struct ctr_cgroup *cg = NULL;
+	int ret;
+
+	ret = ctr_cgroup_validate(resources, err);
+	if (ret < 0)
+		return ret;
+	ret = ctr_cgroup_plan(cgroups_path, id, &cg, err);
+	if (ret < 0)
+		return ret;
+	ret = ctr_cgroup_make(cg, resources, err);
+	if (ret < 0)
+		return ret;
+	if (pid > 0) {
+		ret = ctr_cgroup_enter(cg, pid, err);
+		if (ret < 0) {
+			remove_all(cg);
+			return ret;
+		}
 	}
 	*out = steal_ptr(&cg);
 	return 0;
@@ -1210,7 +1242,46 @@ static struct cg_hier *procs_hier(struct ctr_cgroup *cg)
 	return h;
 }
 
+void ctr_cgroup_set_owner(struct ctr_cgroup *cg, int (*owns)(const void *opaque, pid_t pid),
+			  const void *opaque)
+{
+	cg->owns = owns;
+	cg->owner = opaque;
+}
+
+static int all_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, struct cabin_err **err);
+
+pid_t ctr_cgroup_foreign_pid(struct ctr_cgroup *cg)
+{
+	cleanup_free pid_t *pids = NULL;
+	struct cabin_err *e = NULL;
+	size_t n = 0;
+
+	if (!cg->owns || all_pids(cg, &pids, &n, &e) < 0) {
+		cabin_err_release(&e);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!cg->owns(cg->owner, pids[i]))
+			return pids[i];
+	return 0;
+}
+
 int ctr_cgroup_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, struct cabin_err **err)
+{
+	size_t i, k = 0;
+	int ret = all_pids(cg, pids, n, err);
+
+	if (ret < 0 || !cg->owns)
+		return ret;
+	for (i = 0; i < *n; i++)
+		if (cg->owns(cg->owner, (*pids)[i]))
+			(*pids)[k++] = (*pids)[i];
+	*n = k;
+	return 0;
+}
+
+static int all_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, struct cabin_err **err)
 {
 	struct cg_hier *h = procs_hier(cg);
 	cleanup_free char *buf = NULL;
@@ -1349,6 +1420,17 @@ int ctr_cgroup_kill_all(struct ctr_cgroup *cg, int sig, struct cabin_err **err)
 	size_t n = 0, i;
 	int frozen = 0, ret;
 
+	/*
+	 * A cgroup shared with processes that are not the container's is neither killed
+	 * nor frozen as a whole: only the container's own processes get the signal.
+	 */
+	if (ctr_cgroup_foreign_pid(cg)) {
+		ret = ctr_cgroup_pids(cg, &pids, &n, err);
+		for (i = 0; ret >= 0 && i < n; i++)
+			if (kill(pids[i], sig) < 0 && errno != ESRCH)
+				ret = cabin_err_make(err, errno, "kill pid `%d`", (int)pids[i]);
+		return ret < 0 ? ret : 0;
+	}
 	/* cgroup.kill (Linux 5.14) kills the whole subtree atomically, forks included. */
 	if (sig == SIGKILL && v2 && cg_file_exists(v2->dir, "cgroup.kill")) {
 		ret = cg_write(v2->dir, "cgroup.kill", "1", NULL, err);
@@ -1424,6 +1506,12 @@ int ctr_cgroup_destroy(struct ctr_cgroup *cg, struct cabin_err **err)
 			}
 			msleep(10);
 		}
+	}
+	if (ph && ctr_cgroup_foreign_pid(cg)) {
+		log_warn("cgroup `%s` still holds processes that are not the container's "
+			 "(pid %d): left in place",
+			 ph->dir, (int)ctr_cgroup_foreign_pid(cg));
+		return 0;
 	}
 	for (i = cg->n; i-- > 0;) {
 		ret = remove_hier(&cg->h[i], err);

@@ -54,6 +54,27 @@ int ctr_cgroup_validate(json_t *resources, struct cabin_err **err);
 int ctr_cgroup_create(const char *cgroups_path, const char *id, json_t *resources, pid_t pid,
 		      struct ctr_cgroup **out, struct cabin_err **err);
 
+/**
+ * ctr_cgroup_plan() - the first half of ctr_cgroup_create(): resolve the directories,
+ * create nothing. Their names can then be recorded (state.json) before they exist, so
+ * that a runtime killed in the middle leaves nothing `delete` cannot find.
+ */
+int ctr_cgroup_plan(const char *cgroups_path, const char *id, struct ctr_cgroup **out,
+		    struct cabin_err **err);
+
+/**
+ * ctr_cgroup_make() - the second half: create the planned directories and apply
+ * @resources; on failure remove what was made. Hierarchies we may not write are dropped
+ * from @cg when no limit needs them (rootless).
+ */
+int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
+
+/**
+ * ctr_cgroup_populated() - the first of @cg's directories that already holds processes
+ * (a pre-existing linux.cgroupsPath shared with others), or NULL.
+ */
+const char *ctr_cgroup_populated(struct ctr_cgroup *cg);
+
 /*
  * When linux.resources has device rules, create/update append the defaults runc and crun
  * use after them: mknod of any c/b device, and /dev/null, zero, full, random, urandom,
@@ -127,6 +148,18 @@ int ctr_cgroup_oom_count(struct ctr_cgroup *cg, uint64_t *count);
  * Return: 0, or -1 without a memory controller.
  */
 int ctr_cgroup_memory_limit(struct ctr_cgroup *cg, uint64_t *limit);
+
+/**
+ * ctr_cgroup_set_owner() - a cgroup may be shared with processes that are not the
+ * container's (a pre-existing linux.cgroupsPath). With an owner set, ctr_cgroup_pids()
+ * lists, and kill_all() and destroy() signal, only the processes @owns accepts, and
+ * destroy() leaves a cgroup that still holds others in place.
+ */
+void ctr_cgroup_set_owner(struct ctr_cgroup *cg, int (*owns)(const void *opaque, pid_t pid),
+			  const void *opaque);
+
+/** ctr_cgroup_foreign_pid() - a process in the cgroup that is not the owner's, or 0. */
+pid_t ctr_cgroup_foreign_pid(struct ctr_cgroup *cg);
 
 void ctr_cgroup_free(struct ctr_cgroup *cg);
 

@@ -632,6 +632,7 @@ static void create_ctx_free(struct create_ctx *c)
 	free(c->st.config);
 	json_decref(c->st.poststop);
 	json_decref(c->st.process);
+	json_decref(c->st.foreign);
 }
 
 static int runtime_hooks(struct create_ctx *c, struct cabin_err **err)
@@ -664,6 +665,71 @@ static int effective_resources(const struct ctr_spec *s, json_t **out, struct ca
 }
 
 /*
+ * A linux.cgroupsPath that exists already may be frozen, or hold processes of the host.
+ * The init would freeze on entry and `run -d` hang: refuse, as runc does. Processes
+ * already there are not the container's: warn, as runc does, and record them so that
+ * ps, kill and delete leave them alone (ctr_state_owns_pid).
+ */
+static int owns_pid(const void *st, pid_t pid)
+{
+	return ctr_state_owns_pid(st, pid);
+}
+
+static int check_cgroup(struct create_ctx *c, struct cabin_err **err)
+{
+	cleanup_free pid_t *pids = NULL;
+	struct cabin_err *e = NULL;
+	const char *dir;
+	size_t n = 0;
+
+	if (ctr_cgroup_is_frozen(c->cg) == 1) {
+		/* nothing was created: the rollback must not touch this cgroup */
+		ctr_cgroup_free(steal_ptr(&c->cg));
+		return cabin_err_make(err, 0, "container's cgroup unexpectedly frozen");
+	}
+	dir = ctr_cgroup_populated(c->cg);
+	if (dir)
+		log_warn("container's cgroup is not empty: `%s` already has processes "
+			 "(they share its limits)",
+			 dir);
+	if (ctr_cgroup_pids(c->cg, &pids, &n, &e) < 0 || !n) {
+		cabin_err_release(&e);
+		return 0;
+	}
+	c->st.foreign = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(c->st.foreign,
+				      json_pack("[I,I]", (json_int_t)pids[i],
+						(json_int_t)ctr_proc_start_time(pids[i])));
+	return 0;
+}
+
+/*
+ * The container's cgroup, named in state.json before it exists: a create killed after the
+ * mkdir would otherwise leave directories that `delete --force` cannot find. The init is
+ * moved in last.
+ */
+static int place_cgroup(struct create_ctx *c, json_t *res, struct cabin_err **err)
+{
+	const struct ctr_spec *s = c->spec;
+
+	if (ctr_cgroup_validate(res, err) < 0)
+		return -1;
+	if (ctr_cgroup_plan(s->cgroups_path, c->o->id, &c->cg, err) < 0)
+		return -1;
+	if (check_cgroup(c, err) < 0)
+		return -1;
+	/* from here on, a rollback or a delete only ever kills the container's own */
+	ctr_cgroup_set_owner(c->cg, owns_pid, &c->st);
+	c->st.cgroup = ctr_cgroup_to_string(c->cg);
+	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
+		return -1;
+	if (ctr_cgroup_make(c->cg, res, err) < 0)
+		return -1;
+	return ctr_cgroup_enter(c->cg, c->init, err);
+}
+
+/*
  * GO, then the cgroup and oomScoreAdj of the init and a first state.json (for delete).
  * GO goes first so the init builds its filesystem while we place it: the first write
  * to a cgroup.procs waits for an RCU grace period (cgroup_threadgroup_rwsem), often
@@ -680,18 +746,26 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 		return cabin_err_make(err, EPIPE, "container init went away");
 	if (effective_resources(s, &res, err) < 0)
 		return -1;
+	if (c->st.ns_pid)
+		c->st.pidns = ctr_state_pidns(c->init);
+	c->st.pid = c->init;
+	c->st.start_time = ctr_proc_start_time(c->init);
 	/* --cgroup-manager disabled (podman --cgroups disabled): the caller's cgroup */
-	ret = c->o->no_cgroups
-		      ? 0
-		      : ctr_cgroup_create(s->cgroups_path, c->o->id, res, c->init, &c->cg, err);
+	ret = c->o->no_cgroups ? 0 : place_cgroup(c, res, err);
 	json_decref(res);
 	if (ret < 0)
 		return -1;
-	c->st.cgroup = c->cg ? ctr_cgroup_to_string(c->cg) : NULL;
 	if (s->oom_score_adj && ctr_oom_score_adj_apply(c->init, s->oom_score_adj, err) < 0)
 		return -1;
-	c->st.pid = c->init;
-	c->st.start_time = ctr_proc_start_time(c->init);
+	/* hierarchies dropped (rootless), parents made, processes found: record it */
+	if (c->cg) {
+		cleanup_free char *now = ctr_cgroup_to_string(c->cg);
+
+		if (!strcmp(now, c->st.cgroup))
+			return 0;
+		free(c->st.cgroup);
+		c->st.cgroup = steal_ptr(&now);
+	}
 	return ctr_state_save(c->dirfd, &c->st, err);
 }
 

@@ -50,12 +50,26 @@ static int open_init(const struct ctr_state *st)
 	return fd;
 }
 
+static int owns_pid(const void *st, pid_t pid)
+{
+	return ctr_state_owns_pid(st, pid);
+}
+
+/*
+ * The container's cgroup, as its own processes: linux.cgroupsPath may name a cgroup
+ * that host processes share, and ps, kill --all, pause and delete must never reach them.
+ */
 static int open_cgroup(const struct ctr_state *st, struct ctr_cgroup **cg, struct cabin_err **err)
 {
+	int ret;
+
 	*cg = NULL;
 	if (!st->cgroup)
 		return 0;
-	return ctr_cgroup_from_string(st->cgroup, cg, err);
+	ret = ctr_cgroup_from_string(st->cgroup, cg, err);
+	if (ret >= 0)
+		ctr_cgroup_set_owner(*cg, owns_pid, st);
+	return ret;
 }
 
 /* 1 if @sig has the default disposition in the PID-namespace init @pid, 0 if not, -1 if gone */
@@ -277,7 +291,7 @@ static int with_running_cgroup(const char *root, const char *id, struct ctr_stat
 		return cabin_err_make(err, 0, "container `%s` is not running", id);
 	if (!(*stp)->cgroup)
 		return cabin_err_make(err, 0, "container `%s` has no cgroup", id);
-	return ctr_cgroup_from_string((*stp)->cgroup, cg, err);
+	return open_cgroup(*stp, cg, err);
 }
 
 int ctr_pause(const char *root, const char *id, int pause, struct cabin_err **err)
@@ -299,6 +313,16 @@ int ctr_pause(const char *root, const char *id, int pause, struct cabin_err **er
 		ctr_cgroup_free(cg);
 		return cabin_err_make(err, 0, "container `%s` is %s, not paused", id,
 				      ctr_status_name(status));
+	}
+	/* the freezer acts on the whole cgroup: never on processes that are not ours */
+	if (pause && ctr_cgroup_foreign_pid(cg)) {
+		pid_t other = ctr_cgroup_foreign_pid(cg);
+
+		ctr_cgroup_free(cg);
+		return cabin_err_make(err, 0,
+				      "container `%s`: its cgroup is shared with pid %d, which is "
+				      "not the container's: refusing to freeze it",
+				      id, (int)other);
 	}
 	ret = ctr_cgroup_freeze(cg, pause, err);
 	ctr_cgroup_free(cg);
@@ -324,7 +348,7 @@ int ctr_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct c
 		*n = 1;
 		return 0;
 	}
-	if (ctr_cgroup_from_string(st->cgroup, &cg, err) < 0)
+	if (open_cgroup(st, &cg, err) < 0)
 		return -1;
 	ret = ctr_cgroup_pids(cg, pids, n, err);
 	ctr_cgroup_free(cg);

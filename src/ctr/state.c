@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/nsfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -169,6 +171,10 @@ int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err
 		json_object_set(j, "poststop", st->poststop);
 	if (st->process)
 		json_object_set(j, "process", st->process);
+	if (st->pidns)
+		json_object_set_new(j, "pidns", json_integer((json_int_t)st->pidns));
+	if (st->foreign)
+		json_object_set(j, "foreign", st->foreign);
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (!s)
@@ -227,6 +233,9 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state **out, str
 	st->poststop = v ? json_incref(v) : NULL;
 	v = json_object_get(j, "process");
 	st->process = v ? json_incref(v) : NULL;
+	st->pidns = (unsigned long long)json_integer_value(json_object_get(j, "pidns"));
+	v = json_object_get(j, "foreign");
+	st->foreign = json_is_array(v) ? json_incref(v) : NULL;
 	json_decref(j);
 	*out = st;
 	return 0;
@@ -245,5 +254,64 @@ void ctr_state_free(struct ctr_state *st)
 	json_decref(st->annotations);
 	json_decref(st->poststop);
 	json_decref(st->process);
+	json_decref(st->foreign);
 	free(st);
+}
+
+unsigned long long ctr_state_pidns(pid_t pid)
+{
+	char path[64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	return stat(path, &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
+}
+
+/* Is the pid namespace of @pid the one with inode @ino, or below it? */
+static int pidns_within(pid_t pid, unsigned long long ino)
+{
+	char path[64];
+	int fd, depth;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* pid namespaces nest 32 deep at most */
+	for (depth = 0; depth <= 32; depth++) {
+		struct stat sb;
+		int parent;
+
+		if (fstat(fd, &sb) == 0 && (unsigned long long)sb.st_ino == ino) {
+			close(fd);
+			return 1;
+		}
+		parent = ioctl(fd, NS_GET_PARENT);
+		close(fd);
+		if (parent < 0)
+			return 0; /* the top, or one we may not see: not below @ino */
+		fd = parent;
+	}
+	close(fd);
+	return 0;
+}
+
+int ctr_state_owns_pid(const struct ctr_state *st, pid_t pid)
+{
+	json_t *e;
+	size_t i;
+
+	if (st->ns_pid && st->pidns) {
+		int r = pidns_within(pid, st->pidns);
+
+		return r != 0; /* -1: gone or exiting, which only our SIGKILL makes it */
+	}
+	json_array_foreach(st->foreign, i, e)
+	{
+		if (json_integer_value(json_array_get(e, 0)) == pid &&
+		    (unsigned long long)json_integer_value(json_array_get(e, 1)) ==
+			    ctr_proc_start_time(pid))
+			return 0;
+	}
+	return 1;
 }

@@ -31,10 +31,12 @@ struct ctr_state {
 	char *cgroup;  /* ctr_cgroup_to_string(), or NULL */
 	char *config;  /* path of config.json */
 	uid_t owner;
-	json_t *annotations; /* object (owned reference) */
-	json_t *poststop;    /* hooks.poststop array, run by delete (owned reference) */
-	json_t *process;     /* the container's process object, defaults for exec */
-	int ns_pid;	     /* the container has its own pid namespace */
+	json_t *annotations;	  /* object (owned reference) */
+	json_t *poststop;	  /* hooks.poststop array, run by delete (owned reference) */
+	json_t *process;	  /* the container's process object, defaults for exec */
+	int ns_pid;		  /* the container has its own pid namespace */
+	unsigned long long pidns; /* its inode (/proc/PID/ns/pid), 0 if unknown */
+	json_t *foreign;	  /* [[pid, start time]...]: in the cgroup before us, or NULL */
 };
 
 /** ctr_id_validate() - container IDs: [A-Za-z0-9][A-Za-z0-9_+.-]*, at most 1024 bytes. */
@@ -68,6 +70,18 @@ unsigned long long ctr_proc_start_time(pid_t pid);
 
 /** ctr_state_alive() - the init still runs (same pid, same start time). */
 int ctr_state_alive(const struct ctr_state *st);
+
+/**
+ * ctr_state_owns_pid() - is @pid one of the container's processes? With a shared,
+ * pre-existing cgroup, not everything in it is: the container's own processes are those
+ * in its pid namespace (or one below it), or, without a pid namespace of its own, those
+ * that were not in the cgroup before the init. A process that is exiting (its
+ * namespace can no longer be read) counts as the container's.
+ */
+int ctr_state_owns_pid(const struct ctr_state *st, pid_t pid);
+
+/** ctr_state_pidns() - the inode of /proc/@pid/ns/pid, 0 if unreadable. */
+unsigned long long ctr_state_pidns(pid_t pid);
 
 void ctr_state_free(struct ctr_state *st);
 static inline void ctr_state_free_cleanup(struct ctr_state **s)

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
 BUSYBOX=$(command -v busybox) || skip_all "needs busybox (busybox-static)"
-plan 10
+plan 14
 
 PFX=sec$$
 cleanup() {
@@ -70,6 +70,7 @@ rt delete --force $PFX-fd
 
 # --- CVE-2019-5736 -----------------------------------------------------------------------
 # Attack a copy of the runtime: if the exploit works, it is the copy that is rewritten.
+RUNTIME=$CABIN # the binary under test (CABIN may name another build)
 cp "$CABIN" "$T/cabin-copy"
 CABIN=$T/cabin-copy
 # the copy is dynamically linked: the container needs its libraries to run it
@@ -98,9 +99,9 @@ for caps in default ptrace; do
 	rt start $PFX-exe
 	sleep 3.5
 	ok "the created-state init's /proc/1/exe cannot rewrite the runtime binary ($caps capabilities)" \
-		cmp -s "$CABIN" "$TOP/cabin"
+		cmp -s "$CABIN" "$RUNTIME"
 	rt delete --force $PFX-exe
-	cp "$TOP/cabin" "$CABIN"
+	cp "$RUNTIME" "$CABIN"
 done
 
 # 2. exec of a `#!/proc/self/exe` script runs the runtime binary inside the container.
@@ -113,7 +114,7 @@ rm -f "$B/rootfs/tmp/hold" && mkfifo "$B/rootfs/tmp/hold"
 rt run -d --bundle "$B" $PFX-sh >/dev/null 2>&1
 rt exec -d $PFX-sh /evil >/dev/null 2>&1
 # shellcheck disable=SC2016
-out=$(timeout 20 "$TOP/cabin" --root "$STATE" exec $PFX-sh /bin/sh -c 'pid=
+out=$(timeout 20 "$RUNTIME" --root "$STATE" exec $PFX-sh /bin/sh -c 'pid=
 	for p in /proc/[0-9]*; do
 		e=$(readlink $p/exe) && [ "$e" != /bin/busybox ] && pid=${p#/proc/}
 	done
@@ -126,9 +127,9 @@ out=$(timeout 20 "$TOP/cabin" --root "$STATE" exec $PFX-sh /bin/sh -c 'pid=
 		i=$((i + 1)); usleep 50000
 	done
 	echo "not writable"' 2>&1)
-ok "exec of #!/proc/self/exe cannot rewrite the runtime binary ($out)" cmp -s "$CABIN" "$TOP/cabin"
+ok "exec of #!/proc/self/exe cannot rewrite the runtime binary ($out)" cmp -s "$CABIN" "$RUNTIME"
 rt delete --force $PFX-sh
-CABIN=$TOP/cabin
+CABIN=$RUNTIME
 rm -f "$T/cabin-copy" "$T/cabin-copy2"
 
 # --- exec enters the root of a container without a mount namespace ---------------------
@@ -155,5 +156,44 @@ rt run -d --bundle "$B" $PFX-nocap2 >/dev/null 2>&1
 out=$(rt exec $PFX-nocap2 /bin/grep CapEff /proc/self/status 2>&1 | awk '{print $2}')
 assert_eq "$out" 0000000000000000 "exec in it: no capabilities either"
 rt delete --force $PFX-nocap2
+
+# --- a shared, pre-existing cgroupsPath: never touch the host's processes in it ---------
+cg_dirs() {
+	# the file system type is the field after "-" (optional fields vary in number)
+	awk '{ for (i = 7; i < NF; i++) if ($i == "-") break
+		if ($(i + 1) == "cgroup" || $(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | sort -u |
+		while read -r m; do echo "$m/$1"; done
+}
+sh_cg=secshared$$
+sleep 1000 &
+hostpid=$!
+for d in $(cg_dirs $sh_cg); do
+	mkdir -p "$d" 2>/dev/null || continue
+	[ -e "$d/cpuset.cpus" ] && cat "$(dirname "$d")/cpuset.cpus" >"$d/cpuset.cpus" &&
+		cat "$(dirname "$d")/cpuset.mems" >"$d/cpuset.mems"
+	echo $hostpid >"$d/cgroup.procs" 2>/dev/null
+done
+cg_cleanup() {
+	kill $hostpid 2>/dev/null
+	for d in $(cg_dirs $sh_cg); do
+		[ -e "$d/freezer.state" ] && echo THAWED >"$d/freezer.state"
+		rmdir "$d" 2>/dev/null
+	done
+}
+at_exit cg_cleanup
+cp "$T/good.json" "$B/config.json"
+cfg "$B" "c['linux']['cgroupsPath']='/$sh_cg'"
+args "$B" /bin/sleep 1000
+rt run -d --bundle "$B" $PFX-shared >/dev/null 2>"$T/shared.err"
+out=$(cat "$T/shared.err")
+assert_contains "$out" "not empty" "create warns that the cgroup is not empty"
+out=$(rt ps $PFX-shared 2>&1)
+assert_not_contains " $(echo $out) " " $hostpid " "ps lists only the container's processes"
+rt pause $PFX-shared >/dev/null 2>&1
+fr=$(for d in $(cg_dirs $sh_cg); do cat "$d/freezer.state" "$d/cgroup.freeze" 2>/dev/null; done | tr '\n' ' ')
+assert_not_contains "$fr" FROZEN "pause does not freeze the host's process with the container"
+rt delete --force $PFX-shared >/dev/null 2>&1
+rt delete --force $PFX-shared >/dev/null 2>&1
+ok "delete --force (twice) leaves the host's process alive" kill -0 $hostpid
 
 done_testing

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
 BUSYBOX=$(command -v busybox) || skip_all "needs busybox (busybox-static)"
-plan 18
+plan 22
 
 PFX=secf$$
 agent=
@@ -133,5 +133,109 @@ args "$B" /init echo hi
 out=$(rt run --bundle "$B" $PFX-hookkill 2>&1)
 assert_contains "$out" "error running hook startContainer[0] \`/bin/sh\`: killed by signal 31 (bad system call)" \
 	"a startContainer hook killed by the filter: the error says so"
+
+# --- cgroups ---------------------------------------------------------------------------
+cp "$T/good.json" "$B/config.json"
+args "$B" /init sleep 1000
+# cg_dirs NAME: the directory NAME in every cgroup hierarchy mounted on the host
+cg_dirs() {
+	# the file system type is the field after "-" (optional fields vary in number)
+	awk '{ for (i = 7; i < NF; i++) if ($i == "-") break
+		if ($(i + 1) == "cgroup" || $(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | sort -u |
+		while read -r m; do echo "$m/$1"; done
+}
+cg_make() { # cg_make NAME: a pre-existing cgroup, as a host might have one
+	local d
+	for d in $(cg_dirs "$1"); do
+		mkdir -p "$d" 2>/dev/null || continue
+		[ -e "$d/cpuset.cpus" ] && cat "$(dirname "$d")/cpuset.cpus" >"$d/cpuset.cpus" &&
+			cat "$(dirname "$d")/cpuset.mems" >"$d/cpuset.mems"
+	done
+	return 0
+}
+cg_gone() { local d; for d in $(cg_dirs "$1"); do rmdir "$d" 2>/dev/null; done; }
+
+# A frozen pre-existing cgroup: refused at once (runc: "container's cgroup unexpectedly
+# frozen"), instead of an init that freezes on entry and a `run -d` that never returns.
+fz=secfrozen$$
+cg_make $fz
+fdir=$(cg_dirs $fz | while read -r d; do [ -e "$d/freezer.state" ] && echo "$d"; done | head -1)
+[ -z "$fdir" ] && fdir=$(cg_dirs $fz | while read -r d; do [ -e "$d/cgroup.freeze" ] && echo "$d"; done | head -1)
+if [ -e "$fdir/freezer.state" ]; then echo FROZEN >"$fdir/freezer.state"; else echo 1 >"$fdir/cgroup.freeze"; fi
+cfg "$B" "c['linux']['cgroupsPath']='/$fz'"
+timeout -k 2 20 "$CABIN" --root "$STATE" run -d --bundle "$B" $PFX-frozen >/dev/null 2>"$T/frozen.err"
+rc=$?; out=$(cat "$T/frozen.err")
+assert_contains "$rc $out" "unexpectedly frozen" "a frozen pre-existing cgroup is refused"
+assert_eq "$(cat "$fdir/freezer.state" "$fdir/cgroup.freeze" 2>/dev/null | head -1)" \
+	"$(if [ -e "$fdir/freezer.state" ]; then echo FROZEN; else echo 1; fi)" \
+	"and left as it was"
+if [ -e "$fdir/freezer.state" ]; then echo THAWED >"$fdir/freezer.state"; else echo 0 >"$fdir/cgroup.freeze"; fi
+timeout -k 2 20 "$CABIN" --root "$STATE" delete --force $PFX-frozen 2>/dev/null
+cg_gone $fz
+
+# create killed at any point: delete --force finds every cgroup it made. Half of the runs
+# kill it the moment its first cgroup directory appears (the window before state.json
+# named them), the other half at random.
+cp "$T/good.json" "$B/config.json"
+args "$B" /init sleep 1000
+first=$(cg_dirs "" | head -1)
+for i in $(seq 20); do
+	cfg "$B" "c['linux']['cgroupsPath']='/$PFX-k$i'"
+	[ $((i % 2)) = 0 ] && { "$INIT" waitpath "$first/$PFX-k$i" & w=$!; }
+	"$CABIN" --root "$STATE" create --bundle "$B" $PFX-k$i >/dev/null 2>&1 &
+	p=$!
+	if [ $((i % 2)) = 0 ]; then
+		wait $w
+	else
+		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+	fi
+	kill -9 $p 2>/dev/null
+	wait $p 2>/dev/null
+	rt delete --force $PFX-k$i >/dev/null 2>&1
+done
+left=$(for d in $(cg_dirs ""); do find "$d" -maxdepth 5 -type d -name "$PFX-k*" 2>/dev/null; done)
+assert_eq "$left" "" "20 creates killed at random points: no cgroup left after delete --force"
+for d in $left; do rmdir "$d"; done
+
+# A hybrid host's cgroup2 root belongs to the host: a container that asks for hugetlb limits
+# (hugetlb lives in cgroup2 there when v1 does not mount it) must not turn the controller
+# on in the root's cgroup.subtree_control, where it would stay for every cgroup of the host.
+v2=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break
+	if ($(i + 1) == "cgroup2") print $5 }' /proc/self/mountinfo | head -1)
+nv1=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break
+	if ($(i + 1) == "cgroup") print $5 }' /proc/self/mountinfo | wc -l)
+hp=$(ls /sys/kernel/mm/hugepages 2>/dev/null | sed -n 's/^hugepages-\([0-9]*\)kB$/\1/p' | head -1)
+if [ -z "$v2" ] || [ "$nv1" = 0 ]; then
+	skip "not a hybrid cgroup host"
+elif [ -z "$hp" ] || ! grep -qw hugetlb "$v2/cgroup.controllers"; then
+	skip "no hugetlb controller in cgroup2"
+else
+	sz=$((hp / 1024))MB
+	[ "$hp" -lt 1024 ] && sz=${hp}KB
+	cp "$T/good.json" "$B/config.json"
+	cfg "$B" "c['linux']['cgroupsPath']='/$PFX-huge'
+c['linux']['resources']={'hugepageLimits':[{'pageSize':'$sz','limit':$((hp * 1024 * 4))}]}"
+	args "$B" /init echo hi
+	if ! grep -qw hugetlb "$v2/cgroup.subtree_control"; then
+		# the root as it is: watch it, and take back what a faulty run would leave
+		rt run --bundle "$B" $PFX-huge >/dev/null 2>&1
+		got=$(grep -ow hugetlb "$v2/cgroup.subtree_control")
+		grep -qw hugetlb "$v2/cgroup.subtree_control" && echo -hugetlb >"$v2/cgroup.subtree_control"
+	else
+		# hugetlb is on in the real root already (the host's choice): watch a root of our own,
+		# an empty cgroup that a cgroup namespace and a private cgroup2 mount make the root
+		ns=$v2/$PFX-nsroot
+		mkdir -p "$ns"
+		# shellcheck disable=SC2016
+		bash -c 'echo $$ >"$1/cgroup.procs" && exec unshare -m -C bash -c "
+			umount $2 && mount -t cgroup2 none $2 && mkdir $2/leaf && echo \$\$ >$2/leaf/cgroup.procs &&
+			$3 --root $4 run --bundle $5 $6" ' _ "$ns" "$v2" "$CABIN" "$STATE" "$B" $PFX-huge \
+			>/dev/null 2>&1
+		got=$(grep -ow hugetlb "$ns/cgroup.subtree_control")
+		rmdir "$ns/$PFX-huge" "$ns/leaf" "$ns" 2>/dev/null
+	fi
+	rt delete --force $PFX-huge >/dev/null 2>&1
+	assert_eq "$got" "" "a container with hugetlb limits writes no +hugetlb into the cgroup2 root's subtree_control"
+fi
 
 done_testing

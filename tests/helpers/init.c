@@ -25,6 +25,7 @@
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
@@ -304,6 +305,17 @@ int main(int argc, char **argv)
 		__asm__ volatile("int $0x80" : "+a"(r) : "b"(0), "c"(0), "d"(0) : "memory");
 		printf("%ld %s\n", r, r < 0 && r > -4096 ? strerror((int)-r) : "ok");
 #endif
+	} else if (!strcmp(cmd, "waitpath") && argc > 2) {
+		/* exit 0 as soon as PATH exists (spins: tests use it to hit short windows) */
+		struct timespec t0, t;
+		struct stat sb;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (stat(argv[2], &sb) < 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if (t.tv_sec - t0.tv_sec > 5)
+				return 1;
+		}
 	} else if (!strcmp(cmd, "rlimit")) {
 		struct rlimit rl;
 
