@@ -5,7 +5,8 @@
  * with content negotiation, blobs in parallel through one curl multi handle with
  * Range requests to resume what an earlier pull left in tmp/HEX.partial.
  * TLS is verified against the system's CAs plus those of the registry's certs.d
- * directory (containers-certs.d(5), Docker's /etc/docker/certs.d) or of --cert-dir.
+ * directory (containers-certs.d(5), Docker's /etc/docker/certs.d) or of --cert-dir,
+ * which may also hold a client certificate.
  */
 #include <ctype.h>
 #include <curl/curl.h>
@@ -50,7 +51,8 @@ struct reg {
 	int insecure; /* skip TLS verification */
 	char *ca;     /* PEM: the system's CAs and the registry's certs.d ones, or NULL */
 	size_t ca_len;
-	CURLcode last_rc; /* of the last http_get() */
+	char *client_cert, *client_key; /* NAME.cert and NAME.key of certs.d, or NULL */
+	CURLcode last_rc;		/* of the last http_get() */
 	char *user, *pass;
 	char *authz; /* "Authorization: ..." or NULL */
 	/* headers of the last response */
@@ -70,6 +72,8 @@ static void reg_free(struct reg *r)
 	free(r->content_type);
 	free(r->dcd);
 	free(r->ca);
+	free(r->client_cert);
+	free(r->client_key);
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -164,6 +168,10 @@ static void setup_easy(struct reg *r, CURL *h, const char *url)
 
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
 	}
+	if (r->client_cert) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, r->client_cert);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, r->client_key);
+	}
 }
 
 /* Append a PEM file to @r->ca (bounded: a CA file is a few kB, a system bundle < 1 MB). */
@@ -190,42 +198,66 @@ static void ca_append(struct reg *r, const char *path)
 	r->ca[r->ca_len] = '\0';
 }
 
-/* The *.crt files of @dir, sorted; returns how many were added. */
-static int ca_dir(struct reg *r, const char *dir)
+static int has_ext(const char *name, const char *ext)
+{
+	size_t l = strlen(name), e = strlen(ext);
+
+	return l > e && !strcmp(name + l - e, ext);
+}
+
+/*
+ * One certs.d directory: its *.crt files are CAs (sorted, all of them); a NAME.cert is a
+ * client certificate whose key must be NAME.key (the first pair is used). Returns how
+ * many CAs were added, or <0 for a certificate without its key.
+ */
+static int certs_dir(struct reg *r, const char *dir, struct cabin_err **err)
 {
 	struct dirent **names = NULL;
-	int n = scandir(dir, &names, NULL, alphasort), added = 0;
+	int n = scandir(dir, &names, NULL, alphasort), added = 0, ret = 0;
 
 	for (int i = 0; i < n; i++) {
-		size_t l = strlen(names[i]->d_name);
+		const char *name = names[i]->d_name;
+		cleanup_free char *path = xasprintf("%s/%s", dir, name);
 
-		if (l > 4 && !strcmp(names[i]->d_name + l - 4, ".crt")) {
-			cleanup_free char *path = xasprintf("%s/%s", dir, names[i]->d_name);
+		if (has_ext(name, ".crt")) {
 			size_t before = r->ca_len;
 
 			ca_append(r, path);
 			added += r->ca_len > before;
+		} else if (has_ext(name, ".cert") && !r->client_cert && ret == 0) {
+			cleanup_free char *key =
+				xasprintf("%s/%.*s.key", dir, (int)(strlen(name) - 5), name);
+
+			if (access(key, R_OK) < 0)
+				ret = cabin_err_make(err, errno,
+						     "client certificate `%s`: its key `%s`", path,
+						     key);
+			else {
+				r->client_cert = xstrdup(path);
+				r->client_key = steal_ptr(&key);
+			}
 		}
 		free(names[i]);
 	}
 	free(names);
-	return added;
+	return ret < 0 ? ret : added;
 }
 
 /*
- * The CAs a registry's certificate may chain to: with --cert-dir only that directory's
- * *.crt files, else those of $HOME/.config/containers/certs.d/HOST,
- * /etc/containers/certs.d/HOST and /etc/docker/certs.d/HOST (HOST as the image
- * reference names it, with its port), each added to the system's CAs as Docker and
- * podman do. Nothing found: curl's default bundle alone (r->ca stays NULL).
+ * What TLS to a registry trusts and shows: with --cert-dir only that directory, else
+ * $HOME/.config/containers/certs.d/HOST, /etc/containers/certs.d/HOST and
+ * /etc/docker/certs.d/HOST (HOST as the image reference names it, with its port), as
+ * containers-certs.d(5) and Docker describe them: *.crt CAs added to the system's, a
+ * NAME.cert/NAME.key client certificate. No CA found: curl's default bundle alone
+ * (r->ca stays NULL).
  */
-static void ca_load(struct reg *r, const char *cert_dir)
+static int certs_load(struct reg *r, const char *cert_dir, struct cabin_err **err)
 {
 	const char *home = getenv("HOME");
 	cleanup_free char *sys = NULL;
 	char *dirs[3] = { NULL, NULL, NULL };
 	char *info = NULL;
-	int added = 0;
+	int added = 0, ret = 0;
 	CURL *h;
 
 	if (cert_dir) {
@@ -233,7 +265,7 @@ static void ca_load(struct reg *r, const char *cert_dir)
 	} else {
 		/* the name is the reference's registry part: no `/`, but refuse `..` anyway */
 		if (strstr(r->shown, "..") || strchr(r->shown, '/'))
-			return;
+			return 0;
 		if (home && *home)
 			dirs[0] = xasprintf("%s/.config/containers/certs.d/%s", home, r->shown);
 		dirs[1] = xasprintf("/etc/containers/certs.d/%s", r->shown);
@@ -247,8 +279,14 @@ static void ca_load(struct reg *r, const char *cert_dir)
 		curl_easy_cleanup(h);
 	ca_append(r, sys ? sys : "/etc/ssl/certs/ca-certificates.crt");
 	for (int i = 0; i < 3; i++) {
-		if (dirs[i])
-			added += ca_dir(r, dirs[i]);
+		if (dirs[i] && ret == 0) {
+			int k = certs_dir(r, dirs[i], err);
+
+			if (k < 0)
+				ret = k;
+			else
+				added += k;
+		}
 		free(dirs[i]);
 	}
 	if (!added) {
@@ -256,6 +294,7 @@ static void ca_load(struct reg *r, const char *cert_dir)
 		r->ca = NULL;
 		r->ca_len = 0;
 	}
+	return ret;
 }
 
 /* The value of @key in a challenge's `key="value"` list; caller frees. */
@@ -394,9 +433,12 @@ static int http_get(struct reg *r, const char *url, const char *accept, struct b
 	curl_slist_free_all(hdr);
 	if (b->overflow)
 		return cabin_err_make(err, EFBIG, "GET `%s`: response over %zu bytes", url, b->max);
+	/* curl keeps its first message: after a TLS alert that is getpeername()'s, not the cause */
 	if (rc != CURLE_OK)
 		return cabin_err_make(err, 0, "GET `%s`: %s", url,
-				      ebuf[0] ? ebuf : curl_easy_strerror(rc));
+				      ebuf[0] && strncmp(ebuf, "getpeername", 11)
+					      ? ebuf
+					      : curl_easy_strerror(rc));
 	return 0;
 }
 
@@ -437,8 +479,13 @@ static int reg_connect(struct reg *r, int tls_verify, const char *cert_dir, stru
 	int ret;
 
 	r->insecure = !tls_verify || img_ref_host_is_loopback(r->host);
-	if (!r->insecure)
-		ca_load(r, cert_dir);
+	if (certs_load(r, cert_dir, err) < 0)
+		return cabin_err_wrap(err, "registry `%s`", r->shown);
+	if (r->insecure) {
+		/* CAs do not matter without verification; a client certificate still does */
+		free(r->ca);
+		r->ca = NULL;
+	}
 	r->scheme = xstrdup("https");
 	ret = reg_get(r, "/v2/", NULL, &b, &code, err);
 	if (ret < 0 && !r->insecure) {
@@ -453,6 +500,15 @@ static int reg_connect(struct reg *r, int tls_verify, const char *cert_dir, stru
 				"/etc/containers/certs.d/%s/ca.crt; plain HTTP only with "
 				"--tls-verify=false)",
 				r->shown, r->shown);
+		}
+		if (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) {
+			free(b.data);
+			return cabin_err_wrap(err,
+					      "TLS to `%s`: the connection was closed (does the "
+					      "registry want a client certificate? NAME.cert and "
+					      "NAME.key go in --cert-dir DIR or "
+					      "/etc/containers/certs.d/%s)",
+					      r->shown, r->shown);
 		}
 	}
 	if (ret < 0 && r->insecure) {

@@ -13,7 +13,7 @@ require_root
 require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox openssl ip unshare
 at_exit registry_stop_all
 
-plan 17
+plan 20
 
 NS=img-tls-$$
 ip netns add "$NS" || skip_all "cannot create a network namespace"
@@ -22,7 +22,7 @@ in_ns() { ip netns exec "$NS" "$@"; }
 in_ns ip link set lo up
 ADDR=10.213.0.1
 in_ns ip addr add "$ADDR/32" dev lo
-TREG=$ADDR:5443 HREG=$ADDR:5000
+TREG=$ADDR:5443 HREG=$ADDR:5000 MREG=$ADDR:5444
 D=$T/data
 cab() { in_ns "$CABIN" --data-root "$D" "$@"; }
 nothing_left() {
@@ -52,6 +52,14 @@ openssl x509 -req -in "$C/srv.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreates
 	-out "$C/srv.crt" -days 2 -extfile "$C/ext" >/dev/null 2>&1
 openssl req -x509 "${ec[@]}" -keyout "$C/other.key" -out "$C/other.crt" -days 2 \
 	-subj /CN=img-other-ca >/dev/null 2>&1
+# a client certificate for the registry that asks for one (Docker's client.cert/.key)
+mkdir -p "$T/client"
+openssl req "${ec[@]}" -keyout "$T/client/client.key" -out "$C/client.csr" -subj /CN=img-client \
+	>/dev/null 2>&1
+printf 'extendedKeyUsage=clientAuth\n' >"$C/cext"
+openssl x509 -req -in "$C/client.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial \
+	-out "$T/client/client.cert" -days 2 -extfile "$C/cext" >/dev/null 2>&1
+cp "$C/ca.crt" "$T/client/"
 ok "openssl makes a CA and a certificate for $ADDR" \
 	sh -c "openssl verify -CAfile '$C/ca.crt' '$C/srv.crt' >/dev/null"
 
@@ -66,6 +74,12 @@ storage: {filesystem: {rootdirectory: $R/tls}}
 http: {addr: "$TREG", tls: {certificate: $C/srv.crt, key: $C/srv.key}}
 auth: {htpasswd: {realm: cabin-test, path: $R/htpasswd}}
 EOF
+cat >"$R/mtls.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $R/mtls}}
+http: {addr: "$MREG", tls: {certificate: $C/srv.crt, key: $C/srv.key, clientcas: [$C/ca.crt]}}
+EOF
 cat >"$R/http.yml" <<EOF
 version: 0.1
 log: {level: error}
@@ -76,9 +90,13 @@ in_ns docker-registry serve "$R/tls.yml" >"$R/tls.log" 2>&1 &
 _reg_pids+=($!)
 in_ns docker-registry serve "$R/http.yml" >"$R/http.log" 2>&1 &
 _reg_pids+=($!)
+in_ns docker-registry serve "$R/mtls.yml" >"$R/mtls.log" 2>&1 &
+_reg_pids+=($!)
 for i in $(seq 100); do
 	in_ns curl -s -o /dev/null --cacert "$C/ca.crt" "https://$TREG/v2/" &&
-		in_ns curl -s -o /dev/null "http://$HREG/v2/" && break
+		in_ns curl -s -o /dev/null "http://$HREG/v2/" &&
+		in_ns curl -s -o /dev/null --cacert "$C/ca.crt" --cert "$T/client/client.cert" \
+			--key "$T/client/client.key" "https://$MREG/v2/" && break
 	sleep 0.1
 done
 mkimage "$T/img" >/dev/null
@@ -87,7 +105,9 @@ in_ns skopeo copy -q --dest-cert-dir "$T/none" --dest-tls-verify=false \
 	>"$T/skopeo.log" 2>&1
 in_ns skopeo copy -q --dest-tls-verify=false "oci:$T/img:v1" "docker://$HREG/cabin/http:v1" \
 	>>"$T/skopeo.log" 2>&1
-ok "skopeo pushes to both registries" test $? -eq 0
+in_ns skopeo copy -q --dest-cert-dir "$T/client" "oci:$T/img:v1" "docker://$MREG/cabin/mtls:v1" \
+	>>"$T/skopeo.log" 2>&1
+ok "skopeo pushes to the three registries" test $? -eq 0
 export CABIN_AUTH_FILE=$T/auth.json
 printf '{"auths":{"%s":{"auth":"%s"}}}' "$TREG" "$(printf cabinuser:cabinpass | base64)" \
 	>"$CABIN_AUTH_FILE"
@@ -147,6 +167,22 @@ ok "login over TLS with --cert-dir" test $? -eq 0
 cab image pull -q --cert-dir "$T/good" "$TREG/cabin/tls:v1" >/dev/null 2>&1
 ok "the stored credentials pull over verified TLS" pulled
 forget
+
+# A registry that wants a client certificate: NAME.cert and NAME.key next to the CA.
+mkdir -p "$T/caonly" "$T/nokey"
+cp "$C/ca.crt" "$T/caonly/"
+cp "$C/ca.crt" "$T/client/client.cert" "$T/nokey/"
+err=$(cab image pull --cert-dir "$T/caonly" "$MREG/cabin/mtls:v1" 2>&1)
+assert_contains "$err" "does the registry want a client certificate? NAME.cert and NAME.key go in --cert-dir DIR" \
+	"without a client certificate the registry refuses, and the error says where one goes"
+err=$(cab image pull --cert-dir "$T/nokey" "$MREG/cabin/mtls:v1" 2>&1)
+assert_contains "$err" "client certificate \`$T/nokey/client.cert\`: its key \`$T/nokey/client.key\`" \
+	"a client certificate without its key: a clear error"
+cab image pull -q --cert-dir "$T/client" "$MREG/cabin/mtls:v1" >/dev/null 2>&1
+ok "client.cert and client.key of the cert dir are shown to the registry" \
+	sh -c "ip netns exec '$NS' '$CABIN' --data-root '$D' image inspect '$MREG/cabin/mtls:v1' | grep -q 'FOO=bar baz'"
+cab image rm "$MREG/cabin/mtls:v1" >/dev/null 2>&1
+cab system prune -a >/dev/null 2>&1
 
 # Plain HTTP off loopback: only with --tls-verify=false.
 err=$(cab image pull "$HREG/cabin/http:v1" 2>&1)
