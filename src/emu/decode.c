@@ -270,5 +270,9 @@ prefixes_done:
 		in->fn = d->select(in);
 	if (!in->fn)
 		in->fn = d->fn;
+	in->fclass = EMU_FC_OTHER;
+	in->run = NULL;
+	if (d->flags && !in->lock)
+		d->flags(in);
 	return (int)p;
 }

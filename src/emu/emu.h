@@ -127,19 +127,43 @@ struct emu_insn {
 	uint8_t opsz_pfx : 1; /* 0x66 seen */
 	uint8_t end : 1;      /* a decoded block ends after this instruction */
 	uint8_t pfx : 2;      /* mandatory prefix: PFX_NONE, PFX_66, PFX_F3, PFX_F2 (optab.h) */
-	uint8_t mod;	      /* 3: register operand */
-	uint8_t reg;	      /* ModRM.reg | REX.R << 3 */
-	uint8_t rm;	      /* ModRM.rm | REX.B << 3 (register form) */
-	uint8_t base;	      /* memory form: base register or 0xff */
-	uint8_t index;	      /* index register or 0xff */
-	uint8_t scale;	      /* shift 0-3 */
-	uint8_t riprel;
-	uint8_t mode; /* decode mode: 0 = 16-bit, 1 = 32-bit, 2 = 64-bit */
+	uint8_t riprel : 1;
+	uint8_t mod;	/* 3: register operand */
+	uint8_t reg;	/* ModRM.reg | REX.R << 3 */
+	uint8_t rm;	/* ModRM.rm | REX.B << 3 (register form) */
+	uint8_t base;	/* memory form: base register or 0xff */
+	uint8_t index;	/* index register or 0xff */
+	uint8_t scale;	/* shift 0-3 */
+	uint8_t mode;	/* decode mode: 0 = 16-bit, 1 = 32-bit, 2 = 64-bit */
+	uint8_t fclass; /* what the handler does to the arithmetic flags: EMU_FC_* */
+	uint16_t off;	/* offset from the start of its decoded block */
 	int32_t disp;
 	uint64_t imm;
 	uint64_t imm2; /* ENTER's second immediate, far pointer selector */
 	/* the interpreter's handler for this form, chosen by the decoder (optab.h) */
 	void (*fn)(struct emu_cpu *c, const struct emu_insn *in);
+	/*
+	 * What a decoded block runs: fn, or a variant that leaves the arithmetic flags
+	 * alone when no later instruction can see them (flag liveness, exec.c). The
+	 * decoder leaves the variant here (NULL when there is none).
+	 */
+	void (*run)(struct emu_cpu *c, const struct emu_insn *in);
+	/* the handler (fn or its flag-skipping variant) that run calls when it is a wrapper */
+	void (*hfn)(struct emu_cpu *c, const struct emu_insn *in);
+};
+
+/*
+ * Flag classes of decoded instructions, for the liveness pass over a block. Only
+ * forms that can neither fault nor end the block early may be anything but
+ * EMU_FC_OTHER, with one exception (EMU_FC_WRITE_MEM): an exception or an early
+ * stop must find the flags exactly as the instructions before it left them.
+ */
+enum {
+	EMU_FC_OTHER,	  /* may read flags, fault or stop: every flag is live before it */
+	EMU_FC_NONE,	  /* neither reads nor writes flags, cannot fault */
+	EMU_FC_WRITE,	  /* writes all six arithmetic flags, reads none, cannot fault */
+	EMU_FC_WRITE_MEM, /* writes all six after a memory read that may fault */
+	EMU_FC_PARTIAL,	  /* writes some flags and keeps the others, cannot fault */
 };
 
 /* Decoder results */
@@ -187,7 +211,8 @@ struct emu_block {
 	uint32_t gen; /* the page's code generation when decoded */
 	uint16_t n;   /* instructions */
 	uint16_t bytes;
-	struct emu_insn insn[BLOCK_MAX];
+	/* insn[n] is the end marker of the threaded dispatch (exec.c) */
+	struct emu_insn insn[BLOCK_MAX + 1];
 };
 
 struct emu_lapic {
@@ -275,7 +300,11 @@ struct emu_cpu {
 	int tf_no_trap;	 /* SYSCALL cleared TF through FMASK: no single-step trap after it */
 	int tf_trap_now; /* SYSRET loaded TF from R11: the single-step trap comes after it */
 	int stop_block;	 /* the current block must end after this instruction */
-	int soft_int;	 /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
+	/* threaded run of a block (exec.c): its first RIP, instructions, instructions done */
+	uint64_t blk_rip;
+	const struct emu_insn *blk_insn;
+	unsigned int blk_done;
+	int soft_int; /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
 	uint64_t soft_int_rip;
 	unsigned int deliveries; /* interrupts and exceptions delivered (single-step bookkeeping) */
 	volatile int intr_hint;	 /* an interrupt may be pending: poll the controllers */

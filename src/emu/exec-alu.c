@@ -659,6 +659,189 @@ static const emu_insn_fn alu_fns[8][2][3] = {
 	ALU_ROW(and), ALU_ROW(sub), ALU_ROW(xor), ALU_ROW(cmp),
 };
 
+/*
+ * The same forms for a block whose later instructions overwrite the flags before
+ * anything can read them (flag liveness, exec.c): the result alone. ADC/SBB read
+ * CF and have none; CMP/TEST on registers do nothing at all then.
+ */
+#define ALU_NF(NAME, EXPR, SZ)                                                                     \
+	static void n_##NAME##_rm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)             \
+	{                                                                                          \
+		uint64_t a = get_reg(c, in->rm, SZ, 1), b = get_reg(c, in->reg, SZ, 1);            \
+		set_reg(c, in->rm, SZ, 1, EXPR);                                                   \
+	}                                                                                          \
+	static void n_##NAME##_r_rm_##SZ(struct emu_cpu *c, const struct emu_insn *in)             \
+	{                                                                                          \
+		uint64_t b = in->mod == 3 ? get_reg(c, in->rm, SZ, 1)                              \
+					  : lin_read(c, rm_lin(c, in, SZ, ACC_READ), SZ);          \
+		uint64_t a = get_reg(c, in->reg, SZ, 1);                                           \
+		set_reg(c, in->reg, SZ, 1, EXPR);                                                  \
+	}                                                                                          \
+	static void n_##NAME##_imm_r_##SZ(struct emu_cpu *c, const struct emu_insn *in)            \
+	{                                                                                          \
+		uint64_t a = get_reg(c, in->rm, SZ, 1), b = in->imm;                               \
+		set_reg(c, in->rm, SZ, 1, EXPR);                                                   \
+	}
+#define ALU_NF2(NAME, EXPR) ALU_NF(NAME, EXPR, 4) ALU_NF(NAME, EXPR, 8)
+ALU_NF2(add, a + b)
+ALU_NF2(or, a | b)
+ALU_NF2(and, a &b)
+ALU_NF2(sub, a - b)
+ALU_NF2(xor, a ^ b)
+
+/* CMP r, r/m with a memory operand still reads it (it may fault) */
+static void n_cmp_r_rm(struct emu_cpu *c, const struct emu_insn *in)
+{
+	if (in->mod != 3)
+		lin_read(c, rm_lin(c, in, in->osz, ACC_READ), in->osz);
+}
+
+static void n_nop(struct emu_cpu *c, const struct emu_insn *in)
+{
+}
+
+static void n_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1 /4-/7, 32/64-bit */
+{
+	unsigned int n = (unsigned int)in->imm & (in->osz == 8 ? 63 : 31);
+	uint64_t a = get_reg(c, in->rm, in->osz, 1);
+
+	switch (in->reg & 7) {
+	case SH_SHR:
+		a >>= n;
+		break;
+	case SH_SAR:
+		a = (uint64_t)((int64_t)sx(a, in->osz) >> n);
+		break;
+	default:
+		a <<= n;
+		break;
+	}
+	set_reg(c, in->rm, in->osz, 1, a);
+}
+
+static void n_rot_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1 /0 /1, 32/64-bit */
+{
+	unsigned int bits = (unsigned int)in->osz * 8, n = (unsigned int)in->imm & (bits - 1);
+	uint64_t a = get_reg(c, in->rm, in->osz, 1);
+
+	if (n)
+		a = (in->reg & 1) ? (a >> n) | (a << (bits - n)) : (a << n) | (a >> (bits - n));
+	set_reg(c, in->rm, in->osz, 1, a);
+}
+
+static void n_imul2(struct emu_cpu *c, const struct emu_insn *in) /* 0f af, 32/64-bit */
+{
+	uint64_t v = rm_read(c, in, in->osz);
+
+	set_reg(c, in->reg, in->osz, 1, get_reg(c, in->reg, in->osz, 1) * v);
+}
+
+static void n_incdec_r(struct emu_cpu *c, const struct emu_insn *in) /* 40-4f */
+{
+	int r = (int)(in->op & 7);
+
+	set_reg(c, r, in->osz, 1, get_reg(c, r, in->osz, 1) + ((in->op & 8) ? ~0ULL : 1));
+}
+
+#define NF_ROW(NAME)                                                                               \
+	{                                                                                          \
+		{ n_##NAME##_rm_r_4, n_##NAME##_r_rm_4, n_##NAME##_imm_r_4 },                      \
+		{                                                                                  \
+			n_##NAME##_rm_r_8, n_##NAME##_r_rm_8, n_##NAME##_imm_r_8                   \
+		}                                                                                  \
+	}
+#define NF_NONE                                                                                    \
+	{                                                                                          \
+		{ NULL, NULL, NULL },                                                              \
+		{                                                                                  \
+			NULL, NULL, NULL                                                           \
+		}                                                                                  \
+	}
+#define NF_CMP                                                                                     \
+	{                                                                                          \
+		{ n_nop, n_cmp_r_rm, n_nop },                                                      \
+		{                                                                                  \
+			n_nop, n_cmp_r_rm, n_nop                                                   \
+		}                                                                                  \
+	}
+static const emu_insn_fn alu_nf[8][2][3] = {
+	NF_ROW(add), NF_ROW(or), NF_NONE, NF_NONE, NF_ROW(and), NF_ROW(sub), NF_ROW(xor), NF_CMP,
+};
+
+/*
+ * Flag classes (EMU_FC_*, emu.h) of this file's fast forms: the ALU rows, shifts and
+ * rotates by an immediate, IMUL r, r/m, TEST r, r and INC/DEC r write flags without
+ * faulting (a memory source may fault first); ADC/SBB read CF and stay EMU_FC_OTHER.
+ */
+static void fl_alu(struct emu_insn *in) /* 01-3b, 81, 83 */
+{
+	int alu, form;
+
+	if (in->osz < 4 || in->lock || in->rep)
+		return;
+	if (in->op == 0x81 || in->op == 0x83) {
+		if (in->mod != 3)
+			return;
+		alu = in->reg & 7;
+		form = 2;
+	} else {
+		if (!(in->op & 1))
+			return; /* byte forms */
+		alu = (in->op >> 3) & 7;
+		form = (in->op & 2) ? 1 : 0;
+		if (form == 0 && in->mod != 3)
+			return;
+	}
+	if (alu == ALU_ADC || alu == ALU_SBB)
+		return;
+	in->fclass = in->mod == 3 ? EMU_FC_WRITE : EMU_FC_WRITE_MEM;
+	in->run = alu_nf[alu][in->osz == 8][form];
+}
+
+static void fl_test(struct emu_insn *in) /* 85 */
+{
+	if (in->fn == f_test_rr && in->osz >= 4) {
+		in->fclass = EMU_FC_WRITE;
+		in->run = n_nop;
+	}
+}
+
+static void fl_shift(struct emu_insn *in) /* c1 */
+{
+	unsigned int n = (unsigned int)in->imm & (in->osz == 8 ? 63 : 31);
+
+	if (in->osz < 4 || in->mod != 3 || in->rep || (in->reg & 7) == SH_RCL ||
+	    (in->reg & 7) == SH_RCR)
+		return;
+	if (n == 0) {
+		in->fclass = EMU_FC_NONE; /* a count of 0 changes nothing */
+		return;
+	}
+	if ((in->reg & 7) <= SH_ROR) {
+		in->fclass = EMU_FC_PARTIAL; /* CF and OF only */
+		in->run = n_rot_imm_r;
+	} else {
+		in->fclass = EMU_FC_WRITE;
+		in->run = n_shift_imm_r;
+	}
+}
+
+static void fl_imul2(struct emu_insn *in) /* 0f af */
+{
+	if (in->fn == f_imul2 && in->osz >= 4) {
+		in->fclass = in->mod == 3 ? EMU_FC_WRITE : EMU_FC_WRITE_MEM;
+		in->run = n_imul2;
+	}
+}
+
+static void fl_incdec(struct emu_insn *in) /* 40-4f outside 64-bit mode */
+{
+	if (in->osz >= 4) {
+		in->fclass = EMU_FC_PARTIAL; /* CF stays */
+		in->run = n_incdec_r;
+	}
+}
+
 static emu_insn_fn sel_alu_rm_r(const struct emu_insn *in) /* 01 09 .. 39 */
 {
 	if (in->rep || in->mod != 3 || (in->op & 7) != 1)
@@ -705,10 +888,136 @@ static emu_insn_fn sel_imul2(const struct emu_insn *in) /* 0f af */
 	return in->rep ? NULL : f_imul2;
 }
 
+/* threaded twins of the forms the flag hooks above class as unable to fault */
+EMU_THREADED(f_add_rm_r_4)
+EMU_THREADED(f_add_rm_r_8)
+EMU_THREADED(f_add_r_rm_4)
+EMU_THREADED(f_add_r_rm_8)
+EMU_THREADED(f_add_imm_r_4)
+EMU_THREADED(f_add_imm_r_8)
+EMU_THREADED(f_or_rm_r_4)
+EMU_THREADED(f_or_rm_r_8)
+EMU_THREADED(f_or_r_rm_4)
+EMU_THREADED(f_or_r_rm_8)
+EMU_THREADED(f_or_imm_r_4)
+EMU_THREADED(f_or_imm_r_8)
+EMU_THREADED(f_and_rm_r_4)
+EMU_THREADED(f_and_rm_r_8)
+EMU_THREADED(f_and_r_rm_4)
+EMU_THREADED(f_and_r_rm_8)
+EMU_THREADED(f_and_imm_r_4)
+EMU_THREADED(f_and_imm_r_8)
+EMU_THREADED(f_sub_rm_r_4)
+EMU_THREADED(f_sub_rm_r_8)
+EMU_THREADED(f_sub_r_rm_4)
+EMU_THREADED(f_sub_r_rm_8)
+EMU_THREADED(f_sub_imm_r_4)
+EMU_THREADED(f_sub_imm_r_8)
+EMU_THREADED(f_xor_rm_r_4)
+EMU_THREADED(f_xor_rm_r_8)
+EMU_THREADED(f_xor_r_rm_4)
+EMU_THREADED(f_xor_r_rm_8)
+EMU_THREADED(f_xor_imm_r_4)
+EMU_THREADED(f_xor_imm_r_8)
+EMU_THREADED(f_cmp_rm_r_4)
+EMU_THREADED(f_cmp_rm_r_8)
+EMU_THREADED(f_cmp_r_rm_4)
+EMU_THREADED(f_cmp_r_rm_8)
+EMU_THREADED(f_cmp_imm_r_4)
+EMU_THREADED(f_cmp_imm_r_8)
+EMU_THREADED(f_adc_rm_r_4)
+EMU_THREADED(f_adc_rm_r_8)
+EMU_THREADED(f_adc_r_rm_4)
+EMU_THREADED(f_adc_r_rm_8)
+EMU_THREADED(f_adc_imm_r_4)
+EMU_THREADED(f_adc_imm_r_8)
+EMU_THREADED(f_sbb_rm_r_4)
+EMU_THREADED(f_sbb_rm_r_8)
+EMU_THREADED(f_sbb_r_rm_4)
+EMU_THREADED(f_sbb_r_rm_8)
+EMU_THREADED(f_sbb_imm_r_4)
+EMU_THREADED(f_sbb_imm_r_8)
+EMU_THREADED(n_add_rm_r_4)
+EMU_THREADED(n_add_rm_r_8)
+EMU_THREADED(n_add_r_rm_4)
+EMU_THREADED(n_add_r_rm_8)
+EMU_THREADED(n_add_imm_r_4)
+EMU_THREADED(n_add_imm_r_8)
+EMU_THREADED(n_or_rm_r_4)
+EMU_THREADED(n_or_rm_r_8)
+EMU_THREADED(n_or_r_rm_4)
+EMU_THREADED(n_or_r_rm_8)
+EMU_THREADED(n_or_imm_r_4)
+EMU_THREADED(n_or_imm_r_8)
+EMU_THREADED(n_and_rm_r_4)
+EMU_THREADED(n_and_rm_r_8)
+EMU_THREADED(n_and_r_rm_4)
+EMU_THREADED(n_and_r_rm_8)
+EMU_THREADED(n_and_imm_r_4)
+EMU_THREADED(n_and_imm_r_8)
+EMU_THREADED(n_sub_rm_r_4)
+EMU_THREADED(n_sub_rm_r_8)
+EMU_THREADED(n_sub_r_rm_4)
+EMU_THREADED(n_sub_r_rm_8)
+EMU_THREADED(n_sub_imm_r_4)
+EMU_THREADED(n_sub_imm_r_8)
+EMU_THREADED(n_xor_rm_r_4)
+EMU_THREADED(n_xor_rm_r_8)
+EMU_THREADED(n_xor_r_rm_4)
+EMU_THREADED(n_xor_r_rm_8)
+EMU_THREADED(n_xor_imm_r_4)
+EMU_THREADED(n_xor_imm_r_8)
+EMU_THREADED(n_nop)
+EMU_THREADED(n_cmp_r_rm)
+EMU_THREADED(n_shift_imm_r)
+EMU_THREADED(n_rot_imm_r)
+EMU_THREADED(f_shift_imm_r)
+EMU_THREADED(f_shift_imm_r64)
+EMU_THREADED(f_rot_imm_r)
+EMU_THREADED(f_imul2)
+EMU_THREADED(n_imul2)
+EMU_THREADED(f_test_rr)
+EMU_THREADED(h_incdec_r)
+EMU_THREADED(n_incdec_r)
+
+const struct emu_thr emu_thr_alu[] = {
+	EMU_THR(f_add_rm_r_4), EMU_THR(f_add_rm_r_8),  EMU_THR(f_add_r_rm_4),
+	EMU_THR(f_add_r_rm_8), EMU_THR(f_add_imm_r_4), EMU_THR(f_add_imm_r_8),
+	EMU_THR(f_or_rm_r_4),  EMU_THR(f_or_rm_r_8),   EMU_THR(f_or_r_rm_4),
+	EMU_THR(f_or_r_rm_8),  EMU_THR(f_or_imm_r_4),  EMU_THR(f_or_imm_r_8),
+	EMU_THR(f_and_rm_r_4), EMU_THR(f_and_rm_r_8),  EMU_THR(f_and_r_rm_4),
+	EMU_THR(f_and_r_rm_8), EMU_THR(f_and_imm_r_4), EMU_THR(f_and_imm_r_8),
+	EMU_THR(f_sub_rm_r_4), EMU_THR(f_sub_rm_r_8),  EMU_THR(f_sub_r_rm_4),
+	EMU_THR(f_sub_r_rm_8), EMU_THR(f_sub_imm_r_4), EMU_THR(f_sub_imm_r_8),
+	EMU_THR(f_xor_rm_r_4), EMU_THR(f_xor_rm_r_8),  EMU_THR(f_xor_r_rm_4),
+	EMU_THR(f_xor_r_rm_8), EMU_THR(f_xor_imm_r_4), EMU_THR(f_xor_imm_r_8),
+	EMU_THR(f_cmp_rm_r_4), EMU_THR(f_cmp_rm_r_8),  EMU_THR(f_cmp_r_rm_4),
+	EMU_THR(f_cmp_r_rm_8), EMU_THR(f_cmp_imm_r_4), EMU_THR(f_cmp_imm_r_8),
+	EMU_THR(f_adc_rm_r_4), EMU_THR(f_adc_rm_r_8),  EMU_THR(f_adc_r_rm_4),
+	EMU_THR(f_adc_r_rm_8), EMU_THR(f_adc_imm_r_4), EMU_THR(f_adc_imm_r_8),
+	EMU_THR(f_sbb_rm_r_4), EMU_THR(f_sbb_rm_r_8),  EMU_THR(f_sbb_r_rm_4),
+	EMU_THR(f_sbb_r_rm_8), EMU_THR(f_sbb_imm_r_4), EMU_THR(f_sbb_imm_r_8),
+	EMU_THR(n_add_rm_r_4), EMU_THR(n_add_rm_r_8),  EMU_THR(n_add_r_rm_4),
+	EMU_THR(n_add_r_rm_8), EMU_THR(n_add_imm_r_4), EMU_THR(n_add_imm_r_8),
+	EMU_THR(n_or_rm_r_4),  EMU_THR(n_or_rm_r_8),   EMU_THR(n_or_r_rm_4),
+	EMU_THR(n_or_r_rm_8),  EMU_THR(n_or_imm_r_4),  EMU_THR(n_or_imm_r_8),
+	EMU_THR(n_and_rm_r_4), EMU_THR(n_and_rm_r_8),  EMU_THR(n_and_r_rm_4),
+	EMU_THR(n_and_r_rm_8), EMU_THR(n_and_imm_r_4), EMU_THR(n_and_imm_r_8),
+	EMU_THR(n_sub_rm_r_4), EMU_THR(n_sub_rm_r_8),  EMU_THR(n_sub_r_rm_4),
+	EMU_THR(n_sub_r_rm_8), EMU_THR(n_sub_imm_r_4), EMU_THR(n_sub_imm_r_8),
+	EMU_THR(n_xor_rm_r_4), EMU_THR(n_xor_rm_r_8),  EMU_THR(n_xor_r_rm_4),
+	EMU_THR(n_xor_r_rm_8), EMU_THR(n_xor_imm_r_4), EMU_THR(n_xor_imm_r_8),
+	EMU_THR(n_nop),	       EMU_THR(n_cmp_r_rm),    EMU_THR(n_shift_imm_r),
+	EMU_THR(n_rot_imm_r),  EMU_THR(f_shift_imm_r), EMU_THR(f_shift_imm_r64),
+	EMU_THR(f_rot_imm_r),  EMU_THR(f_imul2),       EMU_THR(n_imul2),
+	EMU_THR(f_test_rr),    EMU_THR(h_incdec_r),    EMU_THR(n_incdec_r),
+};
+const unsigned int emu_thr_alu_n = sizeof(emu_thr_alu) / sizeof(emu_thr_alu[0]);
+
 /* an ALU row: r/m,r (LOCK), r,r/m, AL,imm8, eAX,imm */
 #define ALU_OPS(b, lk)                                                                             \
-	OPS((b), (b) + 1, D_M, (lk), 0, h_alu, sel_alu_rm_r),                                      \
-		OPS((b) + 2, (b) + 3, D_M, 0, 0, h_alu, sel_alu_r_rm),                             \
+	OPSF((b), (b) + 1, D_M, (lk), 0, h_alu, sel_alu_rm_r, fl_alu),                             \
+		OPSF((b) + 2, (b) + 3, D_M, 0, 0, h_alu, sel_alu_r_rm, fl_alu),                    \
 		OP((b) + 4, (b) + 4, D_I8, 0, 0, h_alu), OP((b) + 5, (b) + 5, D_IZ, 0, 0, h_alu)
 
 static const struct emu_opdef ops[] = {
@@ -724,19 +1033,19 @@ static const struct emu_opdef ops[] = {
 	OP(0x2f, 0x2f, D_X64, 0, 0, h_daa_das),
 	OP(0x37, 0x37, D_X64, 0, 0, h_aaa_aas),
 	OP(0x3f, 0x3f, D_X64, 0, 0, h_aaa_aas),
-	OP(0x40, 0x4f, 0, 0, 0, h_incdec_r),
+	OPSF(0x40, 0x4f, 0, 0, 0, h_incdec_r, NULL, fl_incdec),
 	OP(0x69, 0x69, D_M | D_IZ, 0, 0, h_imul3),
 	OP(0x6b, 0x6b, D_M | D_I8, 0, 0, h_imul3),
 	OP(0x80, 0x80, D_M | D_I8, 0x7f, 0, h_grp1_b),
-	OPS(0x81, 0x81, D_M | D_IZ, 0x7f, 0, h_grp1, sel_alu_imm_r),
+	OPSF(0x81, 0x81, D_M | D_IZ, 0x7f, 0, h_grp1, sel_alu_imm_r, fl_alu),
 	OP(0x82, 0x82, D_M | D_I8 | D_X64, 0x7f, 0, h_grp1_b),
-	OPS(0x83, 0x83, D_M | D_I8, 0x7f, 0, h_grp1, sel_alu_imm_r),
+	OPSF(0x83, 0x83, D_M | D_I8, 0x7f, 0, h_grp1, sel_alu_imm_r, fl_alu),
 	OP(0x84, 0x84, D_M, 0, 0, h_test_b),
-	OPS(0x85, 0x85, D_M, 0, 0, h_test, sel_test),
+	OPSF(0x85, 0x85, D_M, 0, 0, h_test, sel_test, fl_test),
 	OP(0xa8, 0xa8, D_I8, 0, 0, h_test_al),
 	OP(0xa9, 0xa9, D_IZ, 0, 0, h_test_ax),
 	OP(0xc0, 0xc0, D_M | D_I8, 0, 0, h_shift),
-	OPS(0xc1, 0xc1, D_M | D_I8, 0, 0, h_shift, sel_shift),
+	OPSF(0xc1, 0xc1, D_M | D_I8, 0, 0, h_shift, sel_shift, fl_shift),
 	OP(0xd0, 0xd3, D_M, 0, 0, h_shift),
 	OP(0xd4, 0xd4, D_I8 | D_X64, 0, 0, h_aam),
 	OP(0xd5, 0xd5, D_I8 | D_X64, 0, 0, h_aad),
@@ -753,7 +1062,7 @@ static const struct emu_opdef ops[] = {
 	OP(MAP0F | 0xa5, MAP0F | 0xa5, D_M, 0, 0, h_shxd),
 	OP(MAP0F | 0xac, MAP0F | 0xac, D_M | D_I8, 0, 0, h_shxd),
 	OP(MAP0F | 0xad, MAP0F | 0xad, D_M, 0, 0, h_shxd),
-	OPS(MAP0F | 0xaf, MAP0F | 0xaf, D_M, 0, 0, h_imul2, sel_imul2),
+	OPSF(MAP0F | 0xaf, MAP0F | 0xaf, D_M, 0, 0, h_imul2, sel_imul2, fl_imul2),
 	OP(MAP0F | 0xb0, MAP0F | 0xb1, D_M, R_ALL, 0, h_cmpxchg),
 	OP(MAP0F | 0xbc, MAP0F | 0xbd, D_M, 0, 0, h_bsf_bsr),
 	OP(MAP0F | 0xc0, MAP0F | 0xc1, D_M, R_ALL, 0, h_xadd),

@@ -257,6 +257,26 @@ static void f_incdec_r(struct emu_cpu *c, const struct emu_insn *in) /* ff /0 /1
 		emu_incdec(c, in->reg & 1, in->osz, get_reg(c, in->rm, in->osz, 1)));
 }
 
+/* INC/DEC r when no later instruction can see the flags: CF stays, the rest is dead */
+static void n_incdec_r(struct emu_cpu *c, const struct emu_insn *in)
+{
+	set_reg(c, in->rm, in->osz, 1,
+		get_reg(c, in->rm, in->osz, 1) + ((in->reg & 1) ? ~0ULL : 1));
+}
+
+static void fl_grp5(struct emu_insn *in)
+{
+	if (in->fn == f_incdec_r && in->osz >= 4) {
+		in->fclass = EMU_FC_PARTIAL;
+		in->run = n_incdec_r;
+	}
+}
+
+EMU_THREADED(f_incdec_r)
+EMU_THREADED(n_incdec_r)
+const struct emu_thr emu_thr_control[] = { EMU_THR(f_incdec_r), EMU_THR(n_incdec_r) };
+const unsigned int emu_thr_control_n = sizeof(emu_thr_control) / sizeof(emu_thr_control[0]);
+
 static emu_insn_fn sel_jcc(const struct emu_insn *in)
 {
 	return in->rep ? NULL : f_jcc;
@@ -300,7 +320,8 @@ static const struct emu_opdef ops[] = {
 	OPS(0xeb, 0xeb, D_I8, 0, R_ALL, h_jmp, sel_jmp),
 	OP(0xf1, 0xf1, 0, 0, R_ALL, h_int1),
 	OP(0xfe, 0xfe, D_M, R_(0) | R_(1), 0, h_grp4),
-	OPS(0xff, 0xff, D_M, R_(0) | R_(1), R_(2) | R_(3) | R_(4) | R_(5), h_grp5, sel_grp5),
+	OPSF(0xff, 0xff, D_M, R_(0) | R_(1), R_(2) | R_(3) | R_(4) | R_(5), h_grp5, sel_grp5,
+	     fl_grp5),
 	OPS(MAP0F | 0x80, MAP0F | 0x8f, D_IZ, 0, R_ALL, h_jcc, sel_jcc),
 };
 

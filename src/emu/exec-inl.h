@@ -17,6 +17,30 @@
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/*
+ * Threaded dispatch (exec.c): a handler that can neither fault, nor branch, nor
+ * stop its block, nor needs RIP, has a threaded twin that ends by tail-calling
+ * the next instruction of the block; EMU_THREADED(f) makes t_f from f. The block's
+ * end marker returns. Without the tail call (-O0) the depth is still one block.
+ */
+#define EMU_NEXT(c, in) ((in)[1].run((c), (in) + 1))
+#define EMU_THREADED(f)                                                                            \
+	__attribute__((flatten)) static void t_##f(struct emu_cpu *c, const struct emu_insn *in)   \
+	{                                                                                          \
+		f(c, in);                                                                          \
+		EMU_NEXT(c, in);                                                                   \
+	}
+/* plain handler -> threaded twin, for emu_threaded() */
+struct emu_thr {
+	emu_insn_fn fn, t;
+};
+#define EMU_THR(f)                                                                                 \
+	{                                                                                          \
+		f, t_##f                                                                           \
+	}
+extern const struct emu_thr emu_thr_alu[], emu_thr_mov[], emu_thr_control[];
+extern const unsigned int emu_thr_alu_n, emu_thr_mov_n, emu_thr_control_n;
+
 static inline uint64_t mask_of(int size)
 {
 	return emu_size_mask(size);

@@ -409,15 +409,41 @@ static emu_insn_fn sel_mov_imm_r(const struct emu_insn *in) /* b8-bf */
 	return in->rep ? NULL : f_mov_imm_r;
 }
 
+/*
+ * register moves, LEA and MOV r, imm neither touch the flags nor fault (flag liveness);
+ * a RIP-relative LEA needs RIP, which the threaded dispatch keeps only for others
+ */
+static void fl_mov(struct emu_insn *in)
+{
+	if (in->fn == f_mov_rr_st || in->fn == f_mov_rr_ld || in->fn == f_mov_rr64 ||
+	    (in->fn == f_lea && !in->riprel) || in->fn == f_mov_imm_r ||
+	    (in->fn == f_movzx8 && in->mod == 3))
+		in->fclass = EMU_FC_NONE;
+}
+
+/* threaded twins of the forms fl_mov classes as unable to fault */
+EMU_THREADED(f_mov_rr_st)
+EMU_THREADED(f_mov_rr_ld)
+EMU_THREADED(f_mov_rr64)
+EMU_THREADED(f_lea)
+EMU_THREADED(f_mov_imm_r)
+EMU_THREADED(f_movzx8)
+
+const struct emu_thr emu_thr_mov[] = {
+	EMU_THR(f_mov_rr_st), EMU_THR(f_mov_rr_ld), EMU_THR(f_mov_rr64),
+	EMU_THR(f_lea),	      EMU_THR(f_mov_imm_r), EMU_THR(f_movzx8),
+};
+const unsigned int emu_thr_mov_n = sizeof(emu_thr_mov) / sizeof(emu_thr_mov[0]);
+
 static const struct emu_opdef ops[] = {
 	OP(0x63, 0x63, D_M, 0, 0, h_movsxd_arpl),
 	OP(0x86, 0x87, D_M, R_ALL, 0, h_xchg),
 	OP(0x88, 0x88, D_M, 0, 0, h_mov_st_b),
-	OPS(0x89, 0x89, D_M, 0, 0, h_mov_st, sel_mov_st),
+	OPSF(0x89, 0x89, D_M, 0, 0, h_mov_st, sel_mov_st, fl_mov),
 	OP(0x8a, 0x8a, D_M, 0, 0, h_mov_ld_b),
-	OPS(0x8b, 0x8b, D_M, 0, 0, h_mov_ld, sel_mov_ld),
+	OPSF(0x8b, 0x8b, D_M, 0, 0, h_mov_ld, sel_mov_ld, fl_mov),
 	OP(0x8c, 0x8c, D_M, 0, 0, h_mov_rm_sreg),
-	OPS(0x8d, 0x8d, D_M, 0, 0, h_lea, sel_lea),
+	OPSF(0x8d, 0x8d, D_M, 0, 0, h_lea, sel_lea, fl_mov),
 	OP(0x8e, 0x8e, D_M, 0, R_ALL, h_mov_sreg_rm),
 	OP(0x90, 0x97, 0, 0, 0, h_xchg_ax),
 	OP(0x98, 0x98, 0, 0, 0, h_cbw),
@@ -426,7 +452,7 @@ static const struct emu_opdef ops[] = {
 	OP(0x9f, 0x9f, 0, 0, 0, h_lahf),
 	OP(0xa0, 0xa3, D_MO, 0, 0, h_mov_moffs),
 	OP(0xb0, 0xb7, D_I8, 0, 0, h_mov_r8_imm),
-	OPS(0xb8, 0xbf, D_IV, 0, 0, h_mov_r_imm, sel_mov_imm_r),
+	OPSF(0xb8, 0xbf, D_IV, 0, 0, h_mov_r_imm, sel_mov_imm_r, fl_mov),
 	OP(0xc4, 0xc5, D_M | D_X64, 0, 0, h_les_lds),
 	OP(0xc6, 0xc6, D_M | D_I8, 0, 0, h_mov_rm8_imm),
 	OP(0xc7, 0xc7, D_M | D_IZ, 0, 0, h_mov_rm_imm),
@@ -437,7 +463,7 @@ static const struct emu_opdef ops[] = {
 	OP(MAP0F | 0x90, MAP0F | 0x9f, D_M, 0, 0, h_setcc),
 	OP(MAP0F | 0xb2, MAP0F | 0xb2, D_M, 0, R_ALL, h_lss_lfs_lgs),
 	OP(MAP0F | 0xb4, MAP0F | 0xb5, D_M, 0, 0, h_lss_lfs_lgs),
-	OPS(MAP0F | 0xb6, MAP0F | 0xb6, D_M, 0, 0, h_movzx_b, sel_movzx8),
+	OPSF(MAP0F | 0xb6, MAP0F | 0xb6, D_M, 0, 0, h_movzx_b, sel_movzx8, fl_mov),
 	OP(MAP0F | 0xb7, MAP0F | 0xb7, D_M, 0, 0, h_movzx_w),
 	OP(MAP0F | 0xbe, MAP0F | 0xbe, D_M, 0, 0, h_movsx_b),
 	OP(MAP0F | 0xbf, MAP0F | 0xbf, D_M, 0, 0, h_movsx_w),

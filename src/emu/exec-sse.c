@@ -1782,11 +1782,11 @@ static emu_insn_fn sel_sse(const struct emu_insn *in)
 }
 
 #define SSE4(first, last, dflags)                                                                  \
-	{ first, last, PFX_NONE, 0, 0, dflags, h_sse, sel_sse },                                   \
-		{ first, last, PFX_66, 0, 0, dflags, h_sse, sel_sse },                             \
-		{ first, last, PFX_F3, 0, 0, dflags, h_sse, sel_sse },                             \
+	{ first, last, PFX_NONE, 0, 0, dflags, h_sse, sel_sse, NULL },                             \
+		{ first, last, PFX_66, 0, 0, dflags, h_sse, sel_sse, NULL },                       \
+		{ first, last, PFX_F3, 0, 0, dflags, h_sse, sel_sse, NULL },                       \
 	{                                                                                          \
-		first, last, PFX_F2, 0, 0, dflags, h_sse, sel_sse                                  \
+		first, last, PFX_F2, 0, 0, dflags, h_sse, sel_sse, NULL                            \
 	}
 
 static const struct emu_opdef ops[] = {

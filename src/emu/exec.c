@@ -15,6 +15,102 @@
 #include "emu/exec-inl.h"
 #include "vm/machine.h"
 
+/*
+ * Flag liveness: walking the block backwards, an instruction whose flag results
+ * are overwritten by a later one before anything can read them runs a variant that
+ * skips the lazy-flag stores. At the block's end every flag is live, and so before
+ * each instruction that may fault, stop the block or read flags (EMU_FC_OTHER): an
+ * exception, an exit or an interrupt between blocks sees exact RFLAGS. A block cut
+ * short (budget, single-step) runs the full handlers (insn->fn).
+ */
+static void flags_liveness(struct emu_block *blk)
+{
+	int live = 1;
+
+	for (int i = (int)blk->n - 1; i >= 0; i--) {
+		struct emu_insn *in = &blk->insn[i];
+		int dead = !live && in->run;
+
+		in->hfn = dead ? in->run : in->fn;
+		switch (in->fclass) {
+		case EMU_FC_NONE:
+			break;
+		case EMU_FC_WRITE:
+			live = 0;
+			break;
+		case EMU_FC_PARTIAL:
+			live = !dead;
+			break;
+		default: /* EMU_FC_OTHER, EMU_FC_WRITE_MEM: a fault needs the flags before it */
+			live = 1;
+			break;
+		}
+	}
+}
+
+/* the threaded twin of plain handler @fn (exec-inl.h), or NULL */
+static emu_insn_fn threaded(emu_insn_fn fn)
+{
+	static const struct {
+		const struct emu_thr *t;
+		const unsigned int *n;
+	} tabs[] = {
+		{ emu_thr_alu, &emu_thr_alu_n },
+		{ emu_thr_mov, &emu_thr_mov_n },
+		{ emu_thr_control, &emu_thr_control_n },
+	};
+
+	for (size_t k = 0; k < sizeof(tabs) / sizeof(tabs[0]); k++)
+		for (unsigned int i = 0; i < *tabs[k].n; i++)
+			if (tabs[k].t[i].fn == fn)
+				return tabs[k].t[i].t;
+	return NULL;
+}
+
+/*
+ * Threaded dispatch of a block: each instruction's run either is the threaded twin
+ * of a handler that cannot fault, branch or stop the block (it needs neither RIP
+ * nor a check afterwards), or this wrapper, which gives the handler the RIP state
+ * of the one-at-a-time loop and ends the block when it branched or asked to stop.
+ * c->rip is the wrapped instruction's RIP while it runs, so an exception reports it.
+ */
+static void t_call(struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint64_t rip = c->blk_rip + in->off, seq = rip + in->len;
+
+	c->rip = rip;
+	c->next_rip = seq;
+	in->hfn(c, in);
+	if (UNLIKELY((c->next_rip != seq) | c->stop_block)) {
+		c->rip = c->next_rip;
+		c->blk_done = (unsigned int)(in - c->blk_insn) + 1;
+		return;
+	}
+	EMU_NEXT(c, in);
+}
+
+/* the end marker: RIP follows the block's last instruction */
+static void t_end(struct emu_cpu *c, const struct emu_insn *in)
+{
+	c->rip = c->blk_rip + in->off;
+}
+
+static void thread_block(struct emu_block *blk)
+{
+	for (unsigned int i = 0; i < blk->n; i++) {
+		struct emu_insn *in = &blk->insn[i];
+		emu_insn_fn t = NULL;
+
+		if (in->fclass == EMU_FC_NONE || in->fclass == EMU_FC_WRITE ||
+		    in->fclass == EMU_FC_PARTIAL)
+			t = threaded(in->hfn);
+		in->run = t ? t : t_call;
+	}
+	memset(&blk->insn[blk->n], 0, sizeof(blk->insn[0]));
+	blk->insn[blk->n].off = blk->bytes;
+	blk->insn[blk->n].run = t_end;
+}
+
 /* decode a block starting at host @p (@avail bytes to the page end) */
 static void build_block(struct emu_cpu *c, struct emu_block *blk, const uint8_t *p,
 			unsigned int avail)
@@ -28,6 +124,7 @@ static void build_block(struct emu_cpu *c, struct emu_block *blk, const uint8_t 
 
 		if (r < 0)
 			break; /* raised when (if) execution gets there */
+		in->off = (uint16_t)off;
 		n++;
 		off += (unsigned int)r;
 		if (in->end)
@@ -35,6 +132,8 @@ static void build_block(struct emu_cpu *c, struct emu_block *blk, const uint8_t 
 	}
 	blk->n = (uint16_t)n;
 	blk->bytes = (uint16_t)off;
+	flags_liveness(blk);
+	thread_block(blk);
 }
 
 /* decode and execute one instruction without caching (page crossings, MMIO code, faults) */
@@ -120,13 +219,26 @@ static void run_block(struct emu_cpu *c)
 		step_slow(c, lin);
 		return;
 	}
+	/*
+	 * The instruction count advances per block (deterministically): handlers
+	 * that read the clock see the count at the start of their block.
+	 */
+	if (LIKELY(blk->n <= c->budget)) {
+		c->blk_rip = c->rip;
+		c->blk_insn = blk->insn;
+		c->blk_done = blk->n;
+		blk->insn[0].run(c, blk->insn);
+		c->icount += c->blk_done;
+		c->budget -= c->blk_done;
+		return;
+	}
 	{
 		/*
-		 * The instruction count advances per block (deterministically): handlers
-		 * that read the clock see the count at the start of their block.
+		 * Cut short by the budget (single-step, interrupt shadow): one at a time,
+		 * with the full handlers, so the last instruction's flags are exact.
 		 */
 		const struct emu_insn *in = blk->insn;
-		const struct emu_insn *end = blk->insn + (blk->n < c->budget ? blk->n : c->budget);
+		const struct emu_insn *end = blk->insn + c->budget;
 		uint64_t rip = c->rip, done;
 
 		do {

@@ -55,19 +55,28 @@ struct emu_opdef {
 	emu_insn_fn fn;	      /* the handler; c->next_rip is RIP + length when it runs */
 	/* optional: a faster handler for one decoded form (register operands, a size), or NULL */
 	emu_insn_fn (*select)(const struct emu_insn *in);
+	/*
+	 * optional: set in->fclass (EMU_FC_*) and in->run (a handler for the same form
+	 * that skips the flag update, or NULL) for the handler the decoder chose
+	 */
+	void (*flags)(struct emu_insn *in);
 };
 
 #define OP(first, last, dflags, lock, end, fn)                                                     \
 	{                                                                                          \
-		(first), (last), PFX_ANY, (lock), (end), (dflags), (fn), NULL                      \
+		(first), (last), PFX_ANY, (lock), (end), (dflags), (fn), NULL, NULL                \
 	}
 #define OPS(first, last, dflags, lock, end, fn, select)                                            \
 	{                                                                                          \
-		(first), (last), PFX_ANY, (lock), (end), (dflags), (fn), (select)                  \
+		(first), (last), PFX_ANY, (lock), (end), (dflags), (fn), (select), NULL            \
+	}
+#define OPSF(first, last, dflags, lock, end, fn, select, flags)                                    \
+	{                                                                                          \
+		(first), (last), PFX_ANY, (lock), (end), (dflags), (fn), (select), (flags)         \
 	}
 #define OPP(first, last, pfx, dflags, lock, end, fn)                                               \
 	{                                                                                          \
-		(first), (last), (pfx), (lock), (end), (dflags), (fn), NULL                        \
+		(first), (last), (pfx), (lock), (end), (dflags), (fn), NULL, NULL                  \
 	}
 
 /* A topic's entries and the CPUID feature bits they implement completely */

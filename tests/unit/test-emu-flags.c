@@ -1104,6 +1104,242 @@ static int run_x87(const struct x87case *t, long ncases, char *why, size_t whyle
 	return 0;
 }
 
+/*
+ * Blocks of register instructions: the emulator decodes a straight run of code once,
+ * skips the flag updates that later instructions overwrite (flag liveness) and runs
+ * the rest threaded. Random sequences of the forms that take those paths, with flag
+ * readers (ADC, SBB, SETcc) in between, must leave the registers and the defined
+ * flags as the host CPU does. Registers: EAX ECX EDX EBX EBP ESI; EDI points at them.
+ */
+#define SEQ_CASES 3000
+#define SEQ_LEN 40
+#define F_ALL 0x8d5ULL /* CF PF AF ZF SF OF */
+
+typedef uint64_t (*host_seq_fn)(uint32_t *regs);
+
+static const uint8_t seq_regs[6] = { 0, 1, 2, 3, 5, 6 };
+
+/* mov eax,[edi] .. mov esi,[edi+24]; push dword/qword [edi+32]; popf */
+static unsigned int seq_load(uint8_t *b)
+{
+	unsigned int k = 0;
+
+	for (int i = 0; i < 6; i++) {
+		b[k++] = 0x8b;
+		b[k++] = (uint8_t)(0x47 | seq_regs[i] << 3);
+		b[k++] = (uint8_t)(seq_regs[i] * 4);
+	}
+	b[k++] = 0xff;
+	b[k++] = 0x77;
+	b[k++] = 32;
+	b[k++] = 0x9d;
+	return k;
+}
+
+/* pushf; pop [edi+32]; mov [edi+4*r], r */
+static unsigned int seq_store(uint8_t *b)
+{
+	unsigned int k = 0;
+
+	b[k++] = 0x9c;
+	b[k++] = 0x8f;
+	b[k++] = 0x47;
+	b[k++] = 32;
+	for (int i = 0; i < 6; i++) {
+		b[k++] = 0x89;
+		b[k++] = (uint8_t)(0x47 | seq_regs[i] << 3);
+		b[k++] = (uint8_t)(seq_regs[i] * 4);
+	}
+	return k;
+}
+
+/* one random instruction; *def tracks which arithmetic flags are defined */
+static unsigned int seq_insn(uint8_t *b, uint64_t *def)
+{
+	unsigned int k = 0, r = seq_regs[rnd() % 6], m = seq_regs[rnd() % 6], cnt;
+	static const uint8_t alu[8] = { 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39 };
+	unsigned int a = (unsigned int)(rnd() % 8);
+
+	switch (rnd() % 12) {
+	case 0: /* ALU r/m, r */
+	case 1: /* ALU r, r/m */
+		if ((a == 2 || a == 3) && !(*def & FL_CF))
+			a = 0;
+		b[k++] = (uint8_t)(alu[a] | (rnd() % 2 ? 2 : 0));
+		b[k++] = (uint8_t)(0xc0 | r << 3 | m);
+		*def = (a == 1 || a == 4 || a == 6) ? F_ALL & ~(uint64_t)FL_AF : F_ALL;
+		break;
+	case 2: /* ALU r, imm8 / imm32 */
+		if ((a == 2 || a == 3) && !(*def & FL_CF))
+			a = 5;
+		b[k++] = rnd() % 2 ? 0x83 : 0x81;
+		b[k++] = (uint8_t)(0xc0 | a << 3 | m);
+		b[k++] = (uint8_t)rnd();
+		if (b[0] == 0x81)
+			for (int i = 0; i < 3; i++)
+				b[k++] = (uint8_t)rnd();
+		*def = (a == 1 || a == 4 || a == 6) ? F_ALL & ~(uint64_t)FL_AF : F_ALL;
+		break;
+	case 3: /* TEST r, r */
+		b[k++] = 0x85;
+		b[k++] = (uint8_t)(0xc0 | r << 3 | m);
+		*def = F_ALL & ~(uint64_t)FL_AF;
+		break;
+	case 4: { /* shifts and rotates by imm8 */
+		static const uint8_t ops[5] = { 0, 1, 4, 5, 7 };
+		unsigned int op = ops[rnd() % 5];
+
+		cnt = (unsigned int)(rnd() % 4 ? rnd() % 32 : 1);
+		b[k++] = 0xc1;
+		b[k++] = (uint8_t)(0xc0 | op << 3 | m);
+		b[k++] = (uint8_t)cnt;
+		if (cnt == 0)
+			break;
+		if (op <= 1)
+			*def = (*def & ~(uint64_t)FL_OF) | FL_CF | (cnt == 1 ? FL_OF : 0);
+		else
+			*def = F_ALL & ~(uint64_t)FL_AF & ~(uint64_t)(cnt == 1 ? 0 : FL_OF);
+		break;
+	}
+	case 5: /* IMUL r, r */
+		b[k++] = 0x0f;
+		b[k++] = 0xaf;
+		b[k++] = (uint8_t)(0xc0 | r << 3 | m);
+		*def = FL_CF | FL_OF;
+		break;
+	case 6: /* INC/DEC r */
+		b[k++] = 0xff;
+		b[k++] = (uint8_t)(0xc0 | (rnd() % 2) << 3 | m);
+		*def |= F_ALL & ~(uint64_t)FL_CF;
+		break;
+	case 7: /* MOV r, r / MOV r, imm32 */
+		if (rnd() % 2) {
+			b[k++] = rnd() % 2 ? 0x89 : 0x8b;
+			b[k++] = (uint8_t)(0xc0 | r << 3 | m);
+		} else {
+			b[k++] = (uint8_t)(0xb8 | m);
+			for (int i = 0; i < 4; i++)
+				b[k++] = (uint8_t)rnd();
+		}
+		break;
+	case 8: /* LEA r, [m + disp8] */
+		b[k++] = 0x8d;
+		b[k++] = (uint8_t)(0x40 | r << 3 | m);
+		b[k++] = (uint8_t)rnd();
+		break;
+	case 9: /* MOVZX r, r8 */
+		b[k++] = 0x0f;
+		b[k++] = 0xb6;
+		b[k++] = (uint8_t)(0xc0 | r << 3 | (rnd() % 8));
+		break;
+	case 10: { /* SETcc r8 on a condition of defined flags */
+		static const uint64_t reads[16] = {
+			FL_OF,
+			FL_OF,
+			FL_CF,
+			FL_CF,
+			FL_ZF,
+			FL_ZF,
+			FL_CF | FL_ZF,
+			FL_CF | FL_ZF,
+			FL_SF,
+			FL_SF,
+			FL_PF,
+			FL_PF,
+			FL_SF | FL_OF,
+			FL_SF | FL_OF,
+			FL_ZF | FL_SF | FL_OF,
+			FL_ZF | FL_SF | FL_OF,
+		};
+		unsigned int cc = (unsigned int)(rnd() % 16);
+
+		if ((reads[cc] & *def) != reads[cc])
+			break;
+		b[k++] = 0x0f;
+		b[k++] = (uint8_t)(0x90 | cc);
+		b[k++] = (uint8_t)(0xc0 | (rnd() % 8));
+		break;
+	}
+	default: /* a load from the register block: may fault, so flags are live before it */
+		b[k++] = 0x8b;
+		b[k++] = (uint8_t)(0x47 | m << 3);
+		b[k++] = (uint8_t)(seq_regs[rnd() % 6] * 4);
+		break;
+	}
+	return k;
+}
+
+static int run_seq(char *why, size_t whylen)
+{
+	static uint8_t hbuf[512], ebuf[512];
+	uint32_t hregs[12], *eregs = (uint32_t *)(void *)(xram + X_MEM);
+	uint8_t body[SEQ_LEN * 8];
+
+	for (long t = 0; t < SEQ_CASES; t++) {
+		unsigned int n = 0, k, e = 0;
+		uint64_t def = F_ALL, hf, ef;
+
+		for (int i = 0; i < SEQ_LEN; i++)
+			n += seq_insn(body + n, &def);
+		memset(hregs, 0, sizeof(hregs));
+		for (int i = 0; i < 7; i++)
+			hregs[i] = (uint32_t)operand(4);
+		hregs[8] = (uint32_t)(0x202 | (rnd() & F_ALL));
+		memcpy(eregs, hregs, sizeof(hregs));
+
+		/* host: push rbx; push rbp; body; pop rbp; pop rbx; ret */
+		k = 0;
+		hbuf[k++] = 0x53;
+		hbuf[k++] = 0x55;
+		k += seq_load(hbuf + k);
+		memcpy(hbuf + k, body, n);
+		k += n;
+		k += seq_store(hbuf + k);
+		hbuf[k++] = 0x5d;
+		hbuf[k++] = 0x5b;
+		hbuf[k++] = 0xc3;
+		memcpy(host_code, hbuf, k);
+		((host_seq_fn)(void *)host_code)(hregs);
+
+		e += seq_load(ebuf + e);
+		memcpy(ebuf + e, body, n);
+		e += n;
+		e += seq_store(ebuf + e);
+		ebuf[e++] = 0xf4;
+		memcpy(xram + X_CODE, ebuf, e);
+		emu_code_write(xvm, X_CODE, e);
+		xc->rip = X_CODE;
+		xc->r[7] = X_MEM;
+		xc->r[4] = X_STACK;
+		xc->state = EMU_RUNNING;
+		xc->exit_ready = 0;
+		xc->budget = 1000;
+		while (xc->budget && xc->state == EMU_RUNNING && !xc->exit_ready)
+			emu_exec(xc);
+		if (xc->state != EMU_HALTED || xc->rip != X_CODE + e) {
+			snprintf(why, whylen, "case %ld: the emulator stopped at %#llx (state %d)",
+				 t, (unsigned long long)xc->rip, (int)xc->state);
+			return -1;
+		}
+		hf = hregs[8] & def;
+		ef = eregs[8] & def;
+		if (memcmp(hregs, eregs, 7 * 4) || hf != ef) {
+			int o = snprintf(why, whylen, "case %ld: flags %#llx/%#llx (mask %#llx)", t,
+					 (unsigned long long)hf, (unsigned long long)ef,
+					 (unsigned long long)def);
+
+			for (int i = 0; i < 7 && o > 0 && (size_t)o < whylen; i++)
+				o += snprintf(why + o, whylen - (size_t)o, " r%d %08x/%08x", i,
+					      hregs[i], eregs[i]);
+			for (unsigned int i = 0; i < n && o > 0 && (size_t)o < whylen; i++)
+				o += snprintf(why + o, whylen - (size_t)o, "%s%02x",
+					      i ? "" : " code ", body[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(void)
 {
 	unsigned int n = sizeof(cases) / sizeof(cases[0]);
@@ -1113,8 +1349,17 @@ int main(void)
 	char xwhy[512] = "";
 	int xok;
 
-	tap_plan((int)(n + nx));
+	tap_plan((int)(n + nx + 1));
 	xok = x87_setup(xwhy, sizeof(xwhy)) == 0;
+	{
+		char why[1024] = "";
+		int r = xok ? run_seq(why, sizeof(why)) : -1;
+
+		tap_ok(r == 0,
+		       "blocks of register instructions (flag liveness, threaded dispatch): %d "
+		       "random sequences match the host CPU%s%s",
+		       SEQ_CASES, r ? ": " : "", xok ? why : xwhy);
+	}
 	for (unsigned int i = 0; i < nx; i++) {
 		char why[512] = "";
 		int r = xok ? run_x87(&x87cases[i], X87_CASES, why, sizeof(why)) : -1;
