@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 52
+plan 55
 
 D=$T/data
 R=$T/run
@@ -35,6 +35,16 @@ ok "the image is pulled" test $? -eq 0
 out=$(crun --rm "$IMG" 2>&1)
 assert_eq "$out" "hello from the image
 FOO=bar baz" "container run --rm IMAGE prints what the image's Cmd prints"
+
+# An image not in the store is pulled first (--pull missing), unless --pull never.
+skopeo copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$IMG" \
+	"docker://$REG/cabin/test:auto" >/dev/null 2>&1
+err=$(crun --rm --pull never "$REG/cabin/test:auto" 2>&1)
+assert_contains "$err" "not found" "--pull never: a missing image is an error"
+out=$(crun --rm "$REG/cabin/test:auto" 2>"$T/autopull.err")
+assert_eq "$out" "hello from the image
+FOO=bar baz" "container run pulls a missing image, then runs it"
+cab image rm "$REG/cabin/test:auto" >/dev/null
 
 # The same view as podman's.
 SHOW='pwd; env | grep -v -E "^(HOSTNAME|container|TERM)=" | sort; id; cd /;
@@ -140,6 +150,8 @@ assert_eq "$(cab ps -q)/$(cab ps -a | grep -c ' web$')" "$(cab container ps -q)/
 assert_eq "$(cab container logs web 2>/dev/null)" "out" "logs: stdout"
 assert_eq "$(cab container logs web 2>&1 >/dev/null)" "err" "logs: stderr separately"
 assert_eq "$(cab container exec web cat /data/b)" "file b v2" "exec in the running container"
+out=$(script -qec "$CABIN --data-root $D --root $R container exec -it web sh -c 'test -t 0 && tty'" /dev/null | tr -d '\r')
+assert_contains "$out" "/dev/pts/" "exec -it gives the process a terminal"
 err=$(crun -d --name web "$IMG" true 2>&1)
 assert_contains "$err" "the container name \`web\` is already in use" "a name in use: a clear error"
 assert_eq "$(cab container ps -a | grep -c ' web$')" 1 "and nothing was left by the refused run"
