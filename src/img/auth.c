@@ -6,15 +6,20 @@
  * writes), then where podman and Docker keep them: $XDG_RUNTIME_DIR/containers/auth.json
  * (/run/containers/UID/auth.json without XDG_RUNTIME_DIR, as containers-auth.json(5)
  * says), $XDG_CONFIG_HOME/containers/auth.json (~/.config/...) and
- * $DOCKER_CONFIG/config.json (~/.docker/config.json).
+ * $DOCKER_CONFIG/config.json (~/.docker/config.json). A file may name credential helpers
+ * instead (Docker's "credHelpers": {HOST: NAME} and "credsStore": NAME): the program
+ * docker-credential-NAME is run with `get` and the server on stdin, and answers
+ * {"Username": ..., "Secret": ...}.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "img/auth.h"
@@ -69,15 +74,81 @@ static int decode_auth(const char *b64, char **user, char **pass)
 	return 0;
 }
 
-static json_t *load_auths(const char *path)
+/*
+ * Run docker-credential-@helper get, @server on its stdin; 0 with *@user and *@pass set
+ * when it answers with both. A helper that fails or is missing means no credentials.
+ */
+static int helper_get(const char *helper, const char *server, char **user, char **pass)
 {
-	json_error_t je;
-	json_t *j = json_load_file(path, 0, &je), *a;
+	cleanup_free char *prog = NULL, *out = NULL;
+	int in[2], outp[2], status = 0;
+	json_t *j;
+	ssize_t n;
+	pid_t pid;
 
-	if (!j)
-		return NULL;
-	a = json_incref(json_object_get(j, "auths"));
+	/* the name becomes part of a program name looked up on PATH */
+	if (!*helper || strlen(helper) > 64 ||
+	    helper[strspn(helper,
+			  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")])
+		return -1;
+	prog = xasprintf("docker-credential-%s", helper);
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(outp, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		if (dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0)
+			_exit(127);
+		execlp(prog, prog, "get", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	if (pid > 0) {
+		/* a helper that exits without reading must not kill us with SIGPIPE */
+		void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+
+		fs_write_all(in[1], server, strlen(server));
+		signal(SIGPIPE, old);
+	}
+	close(in[1]);
+	n = pid > 0 ? fs_read_fd(outp[0], 65536, &out) : -1;
+	close(outp[0]);
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n <= 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	j = json_loadb(out, (size_t)n, 0, NULL);
+	if (!json_string_value(json_object_get(j, "Username")) ||
+	    !json_string_value(json_object_get(j, "Secret"))) {
+		json_decref(j);
+		return -1;
+	}
+	*user = xstrdup(json_string_value(json_object_get(j, "Username")));
+	*pass = xstrdup(json_string_value(json_object_get(j, "Secret")));
 	json_decref(j);
+	return 0;
+}
+
+/* The helper a config names for @registry: credHelpers[HOST], else credsStore. */
+static const char *helper_for(json_t *cfg, const char *registry)
+{
+	const char *h =
+		json_string_value(json_object_get(json_object_get(cfg, "credHelpers"), registry));
+
+	return h ? h : json_string_value(json_object_get(cfg, "credsStore"));
+}
+
+static json_t *load_auths(json_t *j)
+{
+	json_t *a = json_incref(json_object_get(j, "auths"));
+
 	if (!json_is_object(a)) {
 		json_decref(a);
 		return NULL;
@@ -132,13 +203,22 @@ int img_auth_get(const char *registry, char **user, char **pass)
 	files[4] = dc && *dc ? xasprintf("%s/config.json", dc)
 			     : xasprintf("%s/.docker/config.json", home);
 	for (int i = 0; i < 5 && !found; i++) {
-		json_t *auths = files[i] ? load_auths(files[i]) : NULL;
+		json_t *conf = files[i] ? json_load_file(files[i], 0, NULL) : NULL;
+		json_t *auths = load_auths(conf);
 		json_t *e = find_entry(auths, registry);
 		const char *a = json_string_value(json_object_get(e, "auth"));
 		const char *u = json_string_value(json_object_get(e, "username"));
 		const char *p = json_string_value(json_object_get(e, "password"));
+		const char *helper = helper_for(conf, registry);
 
-		if (a && decode_auth(a, user, pass) == 0)
+		/* as Docker: a helper named for the registry comes before "auths" */
+		if (helper &&
+		    helper_get(helper,
+			       strcmp(registry, "docker.io") ? registry
+							     : "https://index.docker.io/v1/",
+			       user, pass) == 0)
+			found = 1;
+		else if (a && decode_auth(a, user, pass) == 0)
 			found = 1;
 		else if (u && p) {
 			*user = xstrdup(u);
@@ -146,6 +226,7 @@ int img_auth_get(const char *registry, char **user, char **pass)
 			found = 1;
 		}
 		json_decref(auths);
+		json_decref(conf);
 	}
 	for (int i = 0; i < 5; i++)
 		free(files[i]);

@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox
 at_exit registry_stop_all
 
-plan 55
+plan 57
 
 D=$T/data
 cab() { "$CABIN" --data-root "$D" "$@"; }
@@ -176,6 +176,25 @@ printf '{"auths":{"%s":{"auth":"%s"}}}' "$AREG" "$(printf cabinuser:cabinpass | 
 cab image rm "$AREG/cabin/test:v1" >/dev/null
 out=$(HOME=$T/home cab image pull -q "$AREG/cabin/test:v1" 2>&1)
 assert_eq "$out" "$id" "credentials from ~/.docker/config.json"
+# Docker's credential helpers: credsStore and credHelpers name docker-credential-NAME
+mkdir -p "$T/bin" "$T/home2/.docker"
+cat >"$T/bin/docker-credential-imgtest" <<EOF
+#!/bin/sh
+[ "\$1" = get ] || exit 1
+read -r server
+echo "\$server" >>"$T/helper.log"
+[ "\$server" = "$AREG" ] || { echo "credentials not found in native keychain"; exit 1; }
+printf '{"ServerURL":"%s","Username":"cabinuser","Secret":"cabinpass"}\n' "\$server"
+EOF
+chmod +x "$T/bin/docker-credential-imgtest"
+echo '{"auths":{},"credsStore":"imgtest"}' >"$T/home2/.docker/config.json"
+cab image rm "$AREG/cabin/test:v1" >/dev/null
+out=$(PATH=$T/bin:$PATH HOME=$T/home2 cab image pull -q "$AREG/cabin/test:v1" 2>&1)
+assert_eq "$out/$(cat "$T/helper.log")" "$id/$AREG" "credentials from a credsStore helper (asked for the registry)"
+printf '{"credHelpers":{"%s":"imgtest"},"credsStore":"nothere"}' "$AREG" >"$T/home2/.docker/config.json"
+cab image rm "$AREG/cabin/test:v1" >/dev/null
+out=$(PATH=$T/bin:$PATH HOME=$T/home2 cab image pull -q "$AREG/cabin/test:v1" 2>&1)
+assert_eq "$out" "$id" "credentials from the credHelpers entry of the registry"
 
 # Bearer tokens, as Docker Hub does it (tests/helpers/token-registry.py): the token service
 # wants credentials, blobs are redirected, and a download a killed pull left is resumed
