@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo python3 curl busybox podman gzip
 at_exit registry_stop_all
 
-plan 17
+plan 19
 
 R=$T/run
 cab() { local d=$1; shift; "$CABIN" --data-root "$d" --root "$R" "$@"; }
@@ -89,6 +89,19 @@ tar -C "$T/corrupt" -cf "$T/corrupt.tar" .
 err=$(cab "$T/bad2" image load -i "$T/corrupt.tar" 2>&1)
 assert_contains "$err" "digest mismatch" "a corrupt blob in an archive: digest mismatch"
 ok "nothing left by the corrupt archive" nothing_left "$T/bad2"
+# A full disk: a 2 MB tmpfs store and an archive that needs more.
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=2m tmpfs "$T/small" 2>/dev/null; then
+	at_exit "umount -l $T/small"
+	err=$(cab "$T/small/d" image load -i "$T/oci.tar" 2>&1)
+	assert_contains "$err" "No space left on device" "a full disk: a clear error"
+	assert_eq "$(ls -A "$T/small/d/tmp" "$T/small/d/blobs/sha256" "$T/small/d/layers" \
+		"$T/small/d/images" | grep -vc ':$\|^$')" 0 "a full disk leaves no temporary, blob, layer or image"
+	umount "$T/small"
+else
+	skip "cannot mount a tmpfs"
+	skip "cannot mount a tmpfs"
+fi
 err=$(cab "$T/bad3" image load -i "$T/nonexistent.tar" 2>&1)
 assert_contains "$err" "nonexistent.tar" "a missing file is named"
 done_testing
