@@ -34,6 +34,7 @@
 #include "ctr/criu-rpc.h"
 #include "ctr/hooks.h"
 #include "ctr/json.h"
+#include "ctr/mount.h"
 #include "ctr/spec.h"
 #include "ctr/state.h"
 #include "lib/cleanup.h"
@@ -949,6 +950,45 @@ static int cg_roots(pid_t pid, struct ext_list *l, char ***strs, struct cabin_er
 	return 0;
 }
 
+/*
+ * CRIU mounts on the mount points the container had, in the rootfs given at restore: that
+ * may be a fresh copy of the image, without the directories (or files, for a bind of a
+ * file) create made. Make them as create would, resolved inside the rootfs (its symlinks
+ * are the container's), except below a tmpfs: CRIU restores a tmpfs with its contents.
+ */
+static int restore_mountpoints(const struct ctr_spec *s, struct cabin_err **err)
+{
+	cleanup_close int rootfd = open(s->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (rootfd < 0)
+		return cabin_err_make(err, errno, "open rootfs `%s`", s->rootfs);
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct ctr_mount *m = &s->mounts[i];
+		int under_tmpfs = 0, dir = 1, fd;
+		struct stat sb;
+
+		if (m->kind == CTR_MOUNT_CGROUP || !strcmp(m->dest, "/"))
+			continue;
+		for (size_t j = 0; j < s->n_mounts && !under_tmpfs; j++) {
+			size_t n = strlen(s->mounts[j].dest);
+
+			under_tmpfs = j != i && s->mounts[j].type &&
+				      !strcmp(s->mounts[j].type, "tmpfs") &&
+				      !strncmp(m->dest, s->mounts[j].dest, n) && m->dest[n] == '/';
+		}
+		if (under_tmpfs)
+			continue;
+		if (m->kind == CTR_MOUNT_BIND && m->source && stat(m->source, &sb) == 0 &&
+		    !S_ISDIR(sb.st_mode))
+			dir = 0;
+		fd = ctr_mount_mkpath(rootfd, m->dest, dir);
+		if (fd < 0)
+			return cabin_err_make(err, -fd, "mount point `%s` in the rootfs", m->dest);
+		close(fd);
+	}
+	return 0;
+}
+
 static int do_restore(struct restore_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_restore_opts *o = c->o;
@@ -1081,6 +1121,8 @@ static int do_restore(struct restore_ctx *c, struct cabin_err **err)
 	}
 	c->root_mounted = 1;
 	ro.root = c->criu_root;
+	if (restore_mountpoints(s, err) < 0)
+		goto out;
 
 	/* bind mounts back to their sources; masked files to /dev/null; device binds */
 	for (size_t i = 0; i < s->n_mounts; i++)

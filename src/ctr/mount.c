@@ -126,6 +126,11 @@ static int mkpath_in_root(int rootfd, const char *path, int dir)
 	return fd < 0 ? -errno : fd;
 }
 
+int ctr_mount_mkpath(int rootfd, const char *path, int dir)
+{
+	return mkpath_in_root(rootfd, path, dir);
+}
+
 static void fdpath(char *buf, size_t n, int fd)
 {
 	snprintf(buf, n, "/proc/self/fd/%d", fd);

@@ -57,6 +57,13 @@ int ctr_rootfs_finish(const struct ctr_spec *spec, struct cabin_err **err);
 int ctr_mount_open_in_root(int rootfd, const char *path, int flags);
 
 /**
+ * ctr_mount_mkpath() - open @path under @rootfd as ctr_mount_open_in_root() does, first
+ * creating what is missing: parents as directories, the last part as a directory (@dir)
+ * or an empty file. Return: an O_PATH fd, or -errno.
+ */
+int ctr_mount_mkpath(int rootfd, const char *path, int dir);
+
+/**
  * ctr_mount_console() - inside the new root: bind the slave of @master on /dev/console
  * (created as an empty file if missing), as the runtime-spec asks when process.terminal
  * is true. A read-only /dev without /dev/console is left as it is.

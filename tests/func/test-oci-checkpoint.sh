@@ -5,7 +5,7 @@
 # real round trip through CRIU where `criu check` passes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 47
+plan 49
 
 B=$T/b
 mkbundle "$B"
@@ -29,12 +29,15 @@ fails() {
 		_ok 1 "$msg (exit 0)"
 	fi
 }
-status_of() { json_get "$(rt state "$1" 2>/dev/null)" status; }
-pid_of() { json_get "$(rt state "$1" 2>/dev/null)" pid; }
+# STATUS:PID in one look
+st_of() {
+	rt state "$1" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%s:%s" % (d["status"], d["pid"]))' 2>/dev/null
+}
 
 rt run -d -b "$B" $ID </dev/null >/dev/null 2>&1
-assert_eq "$(status_of $ID)" running "a container to checkpoint runs"
-pid0=$(pid_of $ID)
+st0=$(st_of $ID)
+pid0=${st0#*:}
+assert_eq "${st0%%:*}" running "a container to checkpoint runs"
 
 # --- runc's argument checks, before CRIU is asked anything (runc bats: bad --parent-path)
 fails "--parent-path must be relative" "--parent-path" \
@@ -83,7 +86,7 @@ _ok $((rc == 0)) "checkpoint fails where \`criu check\` fails"
 assert_contains "$out" "\`criu check\` failed: vdso: Unexpected rt vDSO area bounds; Could not initialize kernel features detection" \
 	"the error carries CRIU's reasons"
 assert_eq "$(printf '%s\n' "$out" | wc -l)" 1 "one error line"
-assert_eq "$(status_of $ID):$(pid_of $ID)" "running:$pid0" "the container still runs, same init"
+assert_eq "$(st_of $ID)" "running:$pid0" "the container still runs, same init"
 ok "no image or work directory was created" test ! -e image-dir -a ! -e work-dir
 fails "restore needs an image directory" "--image-path" \
 	env PATH="$T/bin:$PATH" "$CABIN" --root "$STATE" restore -b "$B" --image-path "$T/img0" $PFX-r0
@@ -112,16 +115,26 @@ else
 	fails "without criu: the error says so" "is not found" rt checkpoint $ID
 	criu_ok=0
 fi
-assert_eq "$(status_of $ID):$(pid_of $ID)" "running:$pid0" "the container is intact"
+assert_eq "$(st_of $ID)" "running:$pid0" "the container is intact"
 
 # --- cabin's RPC, decoded by CRIU's own message definitions (a CRIU stand-in)
 if [ $have_fake = 0 ]; then
-	for _ in $(seq 18); do skip "no /usr/bin/python3 with pycriu (Debian package criu)"; done
+	for _ in $(seq 21); do skip "no /usr/bin/python3 with pycriu (Debian package criu)"; done
 else
 	export FAKE_CRIU_DIR=$T/fake
 	mkdir -p "$FAKE_CRIU_DIR"
 	req() { sed -n "${1}p" "$FAKE_CRIU_DIR/requests.jsonl"; }
-	field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+	# fields N EXPR...: each EXPR on request N (as `d`), one line each
+	fields() {
+		local n=$1
+		shift
+		python3 - "$(req "$n")" "$@" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+for e in sys.argv[2:]:
+    print(eval(e))
+PY
+	}
 
 	FAKE_CRIU_FAIL=dump rt --criu "$FAKE" checkpoint --image-path ./img1 --work-path ./work1 $ID \
 		>"$T/err" 2>&1
@@ -130,40 +143,47 @@ else
 		"the error carries CRIU's cr_errmsg"
 	ok "the half image directory is removed, CRIU's log kept in --work-path" \
 		test ! -e img1 -a -f work1/dump.log
-	assert_eq "$(status_of $ID):$(pid_of $ID)" "running:$pid0" "the container still runs"
+	assert_eq "$(st_of $ID)" "running:$pid0" "the container still runs"
 
 	rt --criu "$FAKE" checkpoint --image-path ./img1 --work-path ./work1 $ID 2>"$T/err"
 	_ok $? "checkpoint through the RPC $(head -c 300 "$T/err")"
-	r=$(req 2)
-	assert_eq "$(field "$r" 'd["type"]')" DUMP "request: DUMP"
-	assert_eq "$(field "$r" '[d["opts"]["pid"], d["opts"]["images_dir_fd"] >= 3, d["images_dir"], d["work_dir"], d["opts"]["log_file"], d["opts"]["root"]]')" \
-		"[$pid0, True, '$T/img1', '$T/work1', 'dump.log', '$B/rootfs']" \
+	mapfile -t F < <(fields 2 'd["type"]' \
+		'[d["opts"]["pid"], d["opts"]["images_dir_fd"] >= 3, d["images_dir"], d["work_dir"], d["opts"]["log_file"], d["opts"]["root"]]' \
+		'[d["opts"].get(k) for k in ("manage_cgroups","notify_scripts","orphan_pts_master","leave_running","empty_ns")]' \
+		'[(m["key"], m["val"]) for m in d["opts"].get("ext_mnt",[]) if m["key"] in ("/mnt", "/etc/masked-file", "/etc/masked-dir", "/dev/null")]' \
+		'd["opts"]["freeze_cgroup"]')
+	assert_eq "${F[0]:-}" DUMP "request: DUMP"
+	assert_eq "${F[1]:-}" "[$pid0, True, '$T/img1', '$T/work1', 'dump.log', '$B/rootfs']" \
 		"request: init pid, image and work directories as fds, log, rootfs"
-	assert_eq "$(field "$r" '[d["opts"].get(k) for k in ("manage_cgroups","notify_scripts","orphan_pts_master","leave_running","empty_ns")]')" \
-		"[True, True, True, None, 1073741824]" \
+	assert_eq "${F[2]:-}" "[True, True, True, None, 1073741824]" \
 		"request: cgroups, notifications, orphan pty, empty network namespace, no leave-running"
-	assert_eq "$(field "$r" '[(m["key"], m["val"]) for m in d["opts"].get("ext_mnt",[]) if m["key"] in ("/mnt", "/etc/masked-file", "/etc/masked-dir", "/dev/null")]')" \
-		"[('/mnt', '/mnt'), ('/etc/masked-file', '/dev/null'), ('/dev/null', '/dev/null')]" \
+	assert_eq "${F[3]:-}" "[('/mnt', '/mnt'), ('/etc/masked-file', '/dev/null'), ('/dev/null', '/dev/null')]" \
 		"request: bind mount, masked file (not directory), device nodes as external mounts"
-	assert_contains "$(field "$r" 'd["opts"]["freeze_cgroup"]')" "/$ID" \
-		"request: the freezer cgroup of the container"
+	assert_contains "${F[4]:-}" "/$ID" "request: the freezer cgroup of the container"
 	assert_eq "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' img1/descriptors.json 2>&1)" 3 \
 		"descriptors.json lists the init's stdio"
 	nok "after checkpoint the container is gone (runc: checkpointed)" rt state $ID 2>/dev/null
 
-	cp -r img1 img2
+	(cd "$B" && FAKE_CRIU_FAIL=restore rt --criu "$FAKE" restore -d --image-path "$T/img1" \
+		--work-path "$T/work1" $ID) </dev/null >/dev/null 2>"$T/err"
+	assert_contains "$(cat "$T/err")" "criu restore failed: fake criu: restore refused" \
+		"a restore CRIU refuses fails with its cr_errmsg"
+	no_leftovers $ID "a failed restore leaves no state, cgroup or mount"
+	rmdir "$B/rootfs/mnt"
 	(cd "$B" && rt --criu "$FAKE" restore -d --image-path "$T/img1" --work-path "$T/work1" \
 		--pid-file "$T/pid" $ID) </dev/null >/dev/null 2>"$T/err"
 	_ok $? "restore through the RPC $(head -c 300 "$T/err")"
-	r=$(req 3)
-	assert_eq "$(field "$r" '[d["type"], d["opts"]["rst_sibling"], d["opts"]["evasive_devices"], d["root_is_mount"], d["opts"]["root"].endswith("/criu-root")]')" \
-		"['RESTORE', True, True, True, True]" \
+	mapfile -t F < <(fields 4 \
+		'[d["type"], d["opts"]["rst_sibling"], d["opts"]["evasive_devices"], d["root_is_mount"], d["opts"]["root"].endswith("/criu-root")]' \
+		'[(m["key"], m["val"]) for m in d["opts"].get("ext_mnt",[]) if m["key"] in ("/mnt", "/dev/null")]')
+	assert_eq "${F[0]:-}" "['RESTORE', True, True, True, True]" \
 		"request: RESTORE as a sibling, into a bind mount of the rootfs"
-	assert_eq "$(field "$r" '[(m["key"], m["val"]) for m in d["opts"].get("ext_mnt",[]) if m["key"] in ("/mnt", "/dev/null")]')" \
-		"[('/mnt', '$T/bindsrc'), ('/dev/null', '/dev/null')]" \
+	assert_eq "${F[1]:-}" "[('/mnt', '$T/bindsrc'), ('/dev/null', '/dev/null')]" \
 		"request: external mounts back to their sources"
-	pid1=$(pid_of $ID)
-	assert_eq "$(status_of $ID):$(cat "$T/pid" 2>/dev/null)" "running:$pid1" \
+	ok "restore makes the missing mount point of the bind mount" test -d "$B/rootfs/mnt"
+	st1=$(st_of $ID)
+	pid1=${st1#*:}
+	assert_eq "running:$(cat "$T/pid" 2>/dev/null)" "$st1" \
 		"the post-restore pid is the running container's init, and in --pid-file"
 	assert_contains "$(cat /proc/$pid1/cgroup 2>/dev/null)" "$ID" \
 		"the restored task is in the container's cgroups"
@@ -179,7 +199,7 @@ if [ "$criu_ok" = 1 ]; then
 	(cd "$B" && rt restore -d --image-path "$T/rimg" --work-path "$T/rwork" $PFX-rt) \
 		</dev/null >/dev/null 2>>"$T/err"
 	_ok $? "CRIU restore $(grep -m3 Error "$T/rwork/restore.log" 2>/dev/null)"
-	assert_eq "$(status_of $PFX-rt)" running "the restored container runs"
+	assert_eq "$(st_of $PFX-rt | cut -d: -f1)" running "the restored container runs"
 	rt delete -f $PFX-rt
 else
 	for _ in 1 2 3; do skip "CRIU cannot work on this kernel (\`criu check\` fails): no real round trip"; done
