@@ -601,6 +601,7 @@ struct dl {
 	int state;	  /* 0 waiting, 1 downloading, 2 done, 3 present */
 	int restarted;	  /* the server ignored Range: rewritten from 0 */
 	int auth_retried; /* a 401 mid-pull (token expired) is answered once */
+	int retries;	  /* resumed after the connection broke */
 	CURL *h;
 	struct curl_slist *hdr;
 	char errbuf[CURL_ERROR_SIZE];
@@ -758,7 +759,7 @@ static void dl_end(CURLM *m, struct dl *d)
 	d->hdr = NULL;
 }
 
-/* A transfer ended: 1 to restart it (after re-authentication), 0 done, <0 error. */
+/* A transfer ended: 1 to restart it (re-authenticated or resumed), 0 done, <0 error. */
 static int dl_finish(struct pull *p, struct dl *d, CURLcode rc, struct cabin_err **err)
 {
 	long code = 0;
@@ -794,6 +795,14 @@ static int dl_finish(struct pull *p, struct dl *d, CURLcode rc, struct cabin_err
 	}
 	if (rc != CURLE_OK) {
 		d->keep = 1;
+		/*
+		 * The connection broke after some bytes came: resume at once with a Range
+		 * request, as long as each attempt makes progress (a few times at most).
+		 */
+		if (d->got > 0 && d->retries < 5) {
+			d->retries++;
+			return 1;
+		}
 		return cabin_err_make(
 			err, 0,
 			"blob `%s`: download interrupted after %lld of %lld bytes: %s "

@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox
 at_exit registry_stop_all
 
-plan 57
+plan 60
 
 D=$T/data
 cab() { "$CABIN" --data-root "$D" "$@"; }
@@ -201,7 +201,7 @@ assert_eq "$out" "$id" "credentials from the credHelpers entry of the registry"
 # with a Range request. The registry sends blobs slowly and counts the transfers in flight.
 mkimage "$T/tok" --big 2 --plain --salt token >/dev/null
 python3 "$TOP/tests/helpers/token-registry.py" "$T/tok" "$T/tok.port" --user tuser:tpass \
-	--slow 2>"$T/tok.log" &
+	--slow --cut-file "$T/tok.cut" 2>"$T/tok.log" &
 tokpid=$!
 stop_tok() { kill $tokpid; }
 at_exit stop_tok
@@ -237,6 +237,15 @@ assert_eq "$(max_active $n0)" 1 "pull -j 1: one blob transfer at a time"
 assert_contains "$out" $'\033[2K' "on a tty: the progress is redrawn in place"
 assert_eq "$(printf '%s\n' "$out" | tail -7 | head -5 | grep -c 'done        \[==============================\]')" 5 \
 	"on a tty: the last frame has a full bar for each of the 5 blobs"
+# The connection breaks in the middle of a blob: the same pull resumes it with a Range request.
+echo 300000 >"$T/tok.cut"
+n0=$(($(wc -l <"$T/tok.log") + 1))
+out=$("$CABIN" --data-root "$T/cut" image pull "$TREG/cabin/tok:v1" 2>&1)
+rc=$?
+assert_eq "$rc/$(tail -n +$n0 "$T/tok.log" | grep -c '^cut after 300000')" "0/1" \
+	"a connection cut after 300000 bytes of a blob: the pull succeeds all the same"
+assert_contains "$out" "resuming at 300kB" "it resumes the blob where the cut left it"
+assert_contains "$(tail -n +$n0 "$T/tok.log")" "range=bytes=300000-" "with a Range request for the rest"
 unset CABIN_AUTH_FILE
 
 # Docker schema 2 (skopeo --format v2s2; gzip layers only)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """token-registry.py - a read-only registry on loopback with bearer-token auth, for tests.
 
-    token-registry.py LAYOUT PORTFILE [--user U:P] [--slow]
+    token-registry.py LAYOUT PORTFILE [--user U:P] [--slow] [--cut-file PATH]
 
 Serves the OCI image layout LAYOUT (its index.json tags) the way Docker Hub does: GET /v2/
 answers 401 with `WWW-Authenticate: Bearer realm=".../token",service="cabin-test"`; /token
@@ -10,7 +10,9 @@ need the token; blobs answer with a 307 redirect to /storage/ (as registries sen
 object storage) where Range requests are honoured. It writes its port to PORTFILE and logs
 each request's method, path and Range header to stderr. With --slow, blob bodies go out in
 64 KB pieces 10 ms apart after 300 ms, and each /storage/ request logs how many blob transfers are in
-flight at its start (`active N`), which shows whether a client downloads in parallel.
+flight at its start (`active N`), which shows whether a client downloads in parallel. With --cut-file PATH, when PATH exists
+and holds N, the next blob body longer than N is cut after N bytes (the connection is
+closed, as a network failure would) and PATH is removed.
 """
 import base64
 import http.server
@@ -23,6 +25,7 @@ import time
 LAYOUT, PORTFILE = sys.argv[1], sys.argv[2]
 USER = sys.argv[sys.argv.index("--user") + 1] if "--user" in sys.argv else None
 SLOW = "--slow" in sys.argv
+CUT = sys.argv[sys.argv.index("--cut-file") + 1] if "--cut-file" in sys.argv else None
 TOKEN = "cabin-test-token"
 ACTIVE = [0]
 LOCK = threading.Lock()
@@ -75,6 +78,24 @@ class H(http.server.BaseHTTPRequestHandler):
         with LOCK:
             ACTIVE[0] += 1
             sys.stderr.write("active %d\n" % ACTIVE[0])
+            cut = None
+            if CUT and os.path.exists(CUT):
+                n = int(open(CUT).read())
+                if len(body) > n:
+                    cut = n
+                    os.unlink(CUT)
+        if cut is not None:
+            sys.stderr.write("cut after %d\n" % cut)
+            self.send_response(code)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            self.close_connection = True
+            leave()
+            return
         try:
             if SLOW:
                 time.sleep(0.3)
