@@ -19,11 +19,14 @@ GUEST_LIB64 := $(G)/entry64.g64.o $(G)/lib.g64.o $(G)/idt.g64.o $(G)/isr.g64.o
 # count for the image the test suite runs under slow (nested) KVM.
 COMPUTE_ITERS ?= 20000000
 COMPUTE_SMALL_ITERS := 2000
+# Rounds of the second benchmark workload (compute2.h), 64-bit and 32-bit guests.
+COMPUTE2_ROUNDS ?= 40
 
-GUESTS := real16 prot32 paging32 paging32-pae swint32 long64 timer smp2 smp3 smp4 virtio compute compute-small
+GUESTS := real16 prot32 paging32 paging32-pae swint32 long64 timer smp2 smp3 smp4 virtio compute compute-small \
+	compute2 compute2-32
 GUEST_BINS := $(addprefix $(G)/,$(addsuffix .bin,$(GUESTS)))
 TEST_PROGS += $(GUEST_BINS)
-TEST_PROGS += $(G)/compute-native
+TEST_PROGS += $(G)/compute-native $(G)/compute2-native
 CLEAN_EXTRA += $(G)/*.elf
 
 $(G)/%.g32.o: $(G)/%.c
@@ -54,6 +57,15 @@ $(G)/compute.g64.o: $(G)/compute-guest.c $(G)/compute.h mk/guests.mk
 $(G)/compute-small.g64.o: $(G)/compute-guest.c $(G)/compute.h
 	$(E) "  GCC64   $@"
 	$(Q)$(CC) $(GUEST_CFLAGS64) -DCOMPUTE_ITERS=$(COMPUTE_SMALL_ITERS) -c -o $@ $<
+$(G)/compute2.g64.o: $(G)/compute2-guest.c $(G)/compute2.h mk/guests.mk
+	$(E) "  GCC64   $@"
+	$(Q)$(CC) $(GUEST_CFLAGS64) -DCOMPUTE2_ROUNDS=$(COMPUTE2_ROUNDS) -c -o $@ $<
+$(G)/compute2-32.g32.o: $(G)/compute2-guest.c $(G)/compute2.h mk/guests.mk
+	$(E) "  GCC32   $@"
+	$(Q)$(CC) $(GUEST_CFLAGS32) -DCOMPUTE2_ROUNDS=$(COMPUTE2_ROUNDS) -c -o $@ $<
+$(G)/compute2-native: $(G)/compute2-native.c $(G)/compute2.h
+	$(E) "  CC      $@"
+	$(Q)$(CC) -O2 -Wall -Wextra -I$(G) -o $@ $<
 $(G)/compute-native: $(G)/compute-native.c $(G)/compute.h
 	$(E) "  CC      $@"
 	$(Q)$(CC) -O2 -Wall -Wextra -I$(G) -o $@ $<
@@ -71,6 +83,8 @@ $(G)/virtio.elf: $(G)/virtio.g32.o $(GUEST_LIB32)
 $(G)/long64.elf: $(G)/long64.g64.o $(GUEST_LIB64)
 $(G)/compute.elf: $(G)/compute.g64.o $(GUEST_LIB64)
 $(G)/compute-small.elf: $(G)/compute-small.g64.o $(GUEST_LIB64)
+$(G)/compute2.elf: $(G)/compute2.g64.o $(GUEST_LIB64)
+$(G)/compute2-32.elf: $(G)/compute2-32.g32.o $(GUEST_LIB32)
 
 # 32-bit and 64-bit objects link with the matching ld emulation.
 $(G)/%.elf: $(G)/guest.ld
