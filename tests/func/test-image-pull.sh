@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox
 at_exit registry_stop_all
 
-plan 60
+plan 62
 
 D=$T/data
 cab() { "$CABIN" --data-root "$D" "$@"; }
@@ -77,6 +77,17 @@ assert_contains "$(cab image inspect "$REG/cabin/multi:v1")" '"Architecture": "a
 err=$(cab image pull --platform linux/s390x "$REG/cabin/multi:v1" 2>&1)
 assert_contains "$err" "no image for platform \`linux/s390x\` in the index (it has: linux/arm64/v8, linux/amd64)" \
 	"a platform the index lacks: the error lists what it has"
+
+# A Docker manifest list (skopeo --all --format v2s2 turns the index into one).
+mkimage "$T/mlist" --multiarch --gzip-only --salt mlist >/dev/null
+skopeo copy -q --all --format v2s2 --dest-tls-verify=false "oci:$T/mlist:v1" \
+	"docker://$REG/cabin/mlist:v1" >/dev/null 2>&1
+assert_contains "$(curl -s -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+	"http://$REG/v2/cabin/mlist/manifests/v1")" "manifest.list.v2+json" "the registry holds a manifest list"
+cab image pull -q --platform linux/arm64 "$REG/cabin/mlist:v1" >/dev/null 2>&1
+assert_contains "$(cab image inspect "$REG/cabin/mlist:v1")" '"Architecture": "arm64"' \
+	"from a Docker manifest list, --platform linux/arm64 picks the arm64 manifest"
+cab image rm "$REG/cabin/mlist:v1" >/dev/null
 
 # Another platform without an index.
 mkimage "$T/arm" --arch arm64 --salt arm >/dev/null
