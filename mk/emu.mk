@@ -28,6 +28,8 @@ LDFLAGS += -Wl,-u,emu_accel_ops
 UNIT_TESTS += tests/unit/test-emu-flags
 UNIT_TESTS += tests/unit/test-emu-cpu
 UNIT_TESTS += tests/unit/test-emu-sse
+UNIT_TESTS += tests/unit/test-emu-prot
+UNIT_TESTS += tests/unit/test-emu-lock
 
 # bench/emu.sh with BENCH_ITERS=N: the compute test guest built for N iterations.
 EMU_BENCH_LIB64 := tests/guests/entry64.g64.o tests/guests/lib.g64.o tests/guests/idt.g64.o \

@@ -132,19 +132,49 @@ void emu_io_out(struct emu_cpu *c, uint16_t port, int size, uint32_t val)
 	c->stop_block = 1;
 }
 
+/* a device access made from this thread, not as an exit */
+static void mmio_inline(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int is_write)
+{
+	if (!c->mmio_wlocked)
+		pthread_rwlock_rdlock(&c->m->mmio_lock);
+	if (!is_write)
+		memset(data, 0xff, len);
+	if (pa >= IOAPIC_BASE && pa < IOAPIC_BASE + 0x1000) {
+		pthread_mutex_lock(&c->vm->lock);
+		emu_ioapic_mmio(c->vm, pa - IOAPIC_BASE, data, len, is_write);
+		pthread_mutex_unlock(&c->vm->lock);
+	} else {
+		bus_access(&c->m->bus, BUS_MMIO, pa, data, len, is_write);
+	}
+	if (!c->mmio_wlocked)
+		pthread_rwlock_unlock(&c->m->mmio_lock);
+}
+
 int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int is_write)
 {
 	struct accel_exit *e = c->exit;
 
 	if ((c->apic_base & 0x800) && (pa & ~0xfffULL) == (c->apic_base & ~0xfffULL))
 		return emu_lapic_mmio(c, pa & 0xfff, data, len, is_write);
+	if (c->locked_insn) {
+		/*
+		 * A LOCKed read-modify-write: hold the machine's MMIO lock for writing
+		 * from its first device access to the end of the instruction, and access
+		 * the device from here, so that nothing another vCPU does to device memory
+		 * falls between the read and the write.
+		 */
+		if (!c->mmio_wlocked) {
+			pthread_rwlock_wrlock(&c->m->mmio_lock);
+			c->mmio_wlocked = 1;
+		}
+		for (unsigned int o = 0; o < len; o += 8)
+			mmio_inline(c, pa + o, (uint8_t *)data + o, len - o < 8 ? len - o : 8,
+				    is_write);
+		return 0;
+	}
 	if (pa >= IOAPIC_BASE && pa < IOAPIC_BASE + 0x1000) {
-		int r;
-
-		pthread_mutex_lock(&c->vm->lock);
-		r = emu_ioapic_mmio(c->vm, pa - IOAPIC_BASE, data, len, is_write);
-		pthread_mutex_unlock(&c->vm->lock);
-		return r;
+		mmio_inline(c, pa, data, len, is_write);
+		return 0;
 	}
 	if (len > 8) {
 		/*
@@ -157,12 +187,10 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 		for (unsigned int o = 0; o < len; o += 8) {
 			unsigned int n = len - o < 8 ? len - o : 8;
 
-			if (is_write) {
+			if (is_write)
 				emu_mmio(c, pa + o, (uint8_t *)data + o, n, 1);
-			} else {
-				memset((uint8_t *)data + o, 0xff, n);
-				bus_access(&c->m->bus, BUS_MMIO, pa + o, (uint8_t *)data + o, n, 0);
-			}
+			else
+				mmio_inline(c, pa + o, (uint8_t *)data + o, n, 0);
 		}
 		return 0;
 	}
@@ -174,8 +202,7 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 			return 0;
 		}
 		if (c->exit_ready) {
-			memset(data, 0xff, len);
-			bus_access(&c->m->bus, BUS_MMIO, pa, data, len, 0);
+			mmio_inline(c, pa, data, len, 0);
 			return 0;
 		}
 		e->reason = ACCEL_EXIT_MMIO;
@@ -194,7 +221,7 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 		longjmp(c->jb, 1);
 	}
 	if (c->exit_ready) {
-		bus_access(&c->m->bus, BUS_MMIO, pa, data, len, 1);
+		mmio_inline(c, pa, data, len, 1);
 		return 0;
 	}
 	e->reason = ACCEL_EXIT_MMIO;

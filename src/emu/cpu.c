@@ -75,6 +75,8 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->cpl = 0;
 	c->pat = 0x0007040600070406ULL;
 	c->xcr0 = 1;
+	c->pkru = 0;
+	c->pkrs = 0;
 	/*
 	 * FCW as KVM sets it for a new vCPU (FNINIT's 0x37f) rather than the SDM's
 	 * power-up 0x40, so that both accelerators start out equal.
@@ -902,13 +904,19 @@ void emu_write_cr(struct emu_cpu *c, int cr, uint64_t val)
 		break;
 	case 4:
 		old = c->cr4;
-		/* VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT FSGSBASE(16) */
-		if (val & ~0x107ffULL & ~(1ULL << 16) & ~(uint64_t)CR4_OSXSAVE)
+		/*
+		 * VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT FSGSBASE(16) OSXSAVE
+		 * SMEP SMAP PKE PKS
+		 */
+		if (val & ~0x107ffULL & ~(1ULL << 16) &
+		    ~(uint64_t)(CR4_OSXSAVE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS))
 			emu_raise(c, EXC_GP, 1, 0);
 		if ((c->efer & EFER_LMA) && !(val & CR4_PAE))
 			emu_raise(c, EXC_GP, 1, 0);
 		c->cr4 = val;
-		if ((old ^ val) & (CR4_PGE | CR4_PAE | CR4_PSE))
+		/* the TLB holds rights computed under SMEP, SMAP and the key registers */
+		if ((old ^ val) &
+		    (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PKS))
 			emu_tlb_flush(c, 0);
 		break;
 	case 8:
@@ -995,6 +1003,9 @@ int emu_read_msr(struct emu_cpu *c, uint32_t idx, uint64_t *val)
 		return 0;
 	case 0x277:
 		*val = c->pat;
+		return 0;
+	case 0x6e1: /* IA32_PKRS */
+		*val = c->pkrs;
 		return 0;
 	case 0x2ff:
 		*val = c->mtrr_def_type;
@@ -1096,6 +1107,12 @@ int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val)
 		}
 		c->pat = val;
 		return 0;
+	case 0x6e1: /* IA32_PKRS: the keys' rights are part of cached translations */
+		if (val >> 32)
+			return -1;
+		c->pkrs = val;
+		emu_tlb_flush(c, 0);
+		return 0;
 	case 0x2ff:
 		if (val & ~0xcffULL)
 			return -1;
@@ -1179,11 +1196,14 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 		if (c->m->nr_vcpus > 1)
 			out[3] |= 1u << 28;
 		break;
-	case 0xd: /* XSAVE: x87 and SSE state, the standard format only */
+	case 0xd: /* XSAVE: x87, SSE and PKRU state, the standard format only */
 		if (sub == 0) {
-			out[0] = 3;
+			out[0] = (uint32_t)EMU_XCR0_SUPPORTED;
 			out[1] = emu_xsave_size(c);
-			out[2] = emu_xsave_size(c);
+			out[2] = EMU_XSAVE_PKRU_OFF + 8;
+		} else if (sub == 9) {
+			out[0] = 8;
+			out[1] = EMU_XSAVE_PKRU_OFF;
 		}
 		break;
 	case 0x40000000:
@@ -1220,4 +1240,11 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 		emu_optab_cpuid(leaf, out);
 	if (leaf == 1 && (c->cr4 & CR4_OSXSAVE))
 		out[2] |= 1u << 27; /* OSXSAVE */
+	if (leaf == 7 && sub == 0) {
+		/* SMEP SMAP (EBX), PKU PKS (ECX): the page walk in mmu.c */
+		out[1] |= (1u << 7) | (1u << 20);
+		out[2] |= (1u << 3) | (1u << 31);
+		if (c->cr4 & CR4_PKE)
+			out[2] |= 1u << 4; /* OSPKE */
+	}
 }

@@ -274,5 +274,11 @@ prefixes_done:
 	in->run = NULL;
 	if (d->flags && !in->lock)
 		d->flags(in);
+	/* locked read-modify-writes (XCHG with memory is one without the prefix) */
+	if (in->lock || ((op == 0x86 || op == 0x87) && in->mod != 3)) {
+		in->fn = emu_exec_locked;
+		in->fclass = EMU_FC_OTHER;
+		in->run = NULL;
+	}
 	return (int)p;
 }

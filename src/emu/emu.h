@@ -59,6 +59,10 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_TR, SEG_LDT, SEG_NONE
 #define CR4_OSFXSR 0x200u
 #define CR4_OSXMMEXCPT 0x400u
 #define CR4_OSXSAVE 0x40000u
+#define CR4_SMEP 0x100000u
+#define CR4_SMAP 0x200000u
+#define CR4_PKE 0x400000u
+#define CR4_PKS 0x1000000u
 #define EFER_SCE 0x1u
 #define EFER_LME 0x100u
 #define EFER_LMA 0x400u
@@ -187,6 +191,14 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned int avail, int 
 #define TLB_DIRTY 0x40u
 #define TLB_GLOBAL 0x80u
 #define TLB_LARGE 0x100u /* filled from a 2 MiB / 4 MiB / 1 GiB page */
+/*
+ * SMAP allows a supervisor data access here whatever EFLAGS.AC says (SMAP off, or a
+ * supervisor-mode page). Bit 9 is EFLAGS.AC (bit 18) >> 9: see emu_tlb_need_smap().
+ */
+#define TLB_SMAPOK 0x200u
+
+/* protection-key fault bit of the page-fault error code */
+#define PF_PK 0x20u
 
 struct emu_tlb_entry {
 	uint64_t vpage; /* linear page address, or 1 when invalid */
@@ -283,6 +295,8 @@ struct emu_cpu {
 	uint64_t apic_base, sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base, pat, tsc_aux, misc_enable;
 	uint64_t tsc_offset, mtrr_def_type, mtrr_fixed[11], mtrr_var[16], xcr0;
+	uint64_t pkrs;		 /* IA32_PKRS: supervisor protection-key rights */
+	uint32_t pkru;		 /* user protection-key rights (RDPKRU/WRPKRU, XSAVE component 9) */
 	uint16_t fpu_cw, fpu_sw; /* x87 control/status words (TOP in status bits 11-13) */
 	uint16_t fpu_tag;	 /* full x87 tag word, 2 bits per physical register, 3 = empty */
 	uint16_t fpu_fop;	 /* last x87 opcode (11 bits) */
@@ -296,10 +310,12 @@ struct emu_cpu {
 	uint64_t insn_rip;
 	uint64_t next_rip;
 	const struct emu_insn *cur;
-	int irq_shadow;	 /* STI / MOV SS shadow: no interrupt before the next instruction */
-	int tf_no_trap;	 /* SYSCALL cleared TF through FMASK: no single-step trap after it */
-	int tf_trap_now; /* SYSRET loaded TF from R11: the single-step trap comes after it */
-	int stop_block;	 /* the current block must end after this instruction */
+	int irq_shadow;	  /* STI / MOV SS shadow: no interrupt before the next instruction */
+	int tf_no_trap;	  /* SYSCALL cleared TF through FMASK: no single-step trap after it */
+	int tf_trap_now;  /* SYSRET loaded TF from R11: the single-step trap comes after it */
+	int stop_block;	  /* the current block must end after this instruction */
+	int locked_insn;  /* a LOCKed instruction runs: device memory is accessed inline */
+	int mmio_wlocked; /* it holds m->mmio_lock for writing (released when it ends) */
 	/* threaded run of a block (exec.c): its first RIP, instructions, instructions done */
 	uint64_t blk_rip;
 	const struct emu_insn *blk_insn;
@@ -421,6 +437,20 @@ static inline uint64_t emu_size_mask(int size)
 	return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
+/*
+ * The TLB bit a supervisor data access needs besides TLB_[RW]_SUP: TLB_SMAPOK unless
+ * SMAP is lifted, which it is only for CPL < 3 with EFLAGS.AC = 1 (SDM vol. 3 4.6.1; an
+ * implicit supervisor access at CPL 3, such as an IDT read, is always checked).
+ */
+_Static_assert((FL_AC >> 9) == TLB_SMAPOK, "TLB_SMAPOK must be EFLAGS.AC >> 9");
+
+static inline uint32_t emu_tlb_need_smap(const struct emu_cpu *c)
+{
+	if (c->cpl == 3)
+		return TLB_SMAPOK;
+	return (uint32_t)((~c->flags & FL_AC) >> 9);
+}
+
 /* mmu.c */
 void emu_tlb_flush(struct emu_cpu *c, int keep_global);
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
@@ -465,6 +495,10 @@ void emu_intr_poll(struct emu_cpu *c);
 /* interrupt delivery kinds */
 enum { INT_EXC, INT_SOFT, INT_EXT, INT_ICEBP };
 
+/* XCR0 components: x87, SSE, PKRU (9, standard-format offset 2688, 8 bytes) */
+#define XCR0_PKRU 0x200ULL
+#define EMU_XCR0_SUPPORTED (0x3ULL | XCR0_PKRU)
+#define EMU_XSAVE_PKRU_OFF 2688u
 /* exec-fpu.c: XGETBV/XSETBV (0f 01 d0/d1), the XSAVE area size for the enabled XCR0 */
 void emu_xgetbv(struct emu_cpu *c);
 void emu_xsetbv(struct emu_cpu *c);
@@ -477,6 +511,11 @@ void emu_fpu_pending(struct emu_cpu *c);
 
 /* exec.c: run up to c->budget instructions; returns when an exit is ready or the budget ends */
 void emu_exec(struct emu_cpu *c);
+/*
+ * exec.c: the handler of every LOCKed instruction (and XCHG with memory): runs the
+ * form's own handler so that device memory it reads and writes stays atomic
+ */
+void emu_exec_locked(struct emu_cpu *c, const struct emu_insn *in);
 /* exec.c: execute exactly one instruction (for tests); Return: 0, or 1 when an exit is ready */
 int emu_step(struct emu_cpu *c);
 

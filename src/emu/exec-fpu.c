@@ -1123,8 +1123,8 @@ static void h_fwait(struct emu_cpu *c, const struct emu_insn *in) /* 9b */
 
 /* ---- FXSAVE / FXRSTOR / XSAVE / XRSTOR ---- */
 
-#define XCR0_SUPPORTED 0x3ULL /* x87 | SSE */
-#define XSAVE_SIZE 576u
+#define XCR0_SUPPORTED EMU_XCR0_SUPPORTED
+#define XSAVE_SIZE 576u /* legacy area and header: components 0 and 1 */
 
 static uint8_t abridged_tag(const struct emu_cpu *c)
 {
@@ -1284,13 +1284,26 @@ static void xsave_check(struct emu_cpu *c)
 		emu_raise(c, EXC_NM, 0, 0);
 }
 
+/* bytes of the XSAVE area that saving or restoring @rfbm touches (segment limit check) */
+static unsigned int xsave_len(uint64_t rfbm)
+{
+	return (rfbm & XCR0_PKRU) ? EMU_XSAVE_PKRU_OFF + 8 : XSAVE_SIZE;
+}
+
+/* linear address of the PKRU component (wraps at 4 GiB outside long mode) */
+static uint64_t pkru_lin(const struct emu_cpu *c, uint64_t lin)
+{
+	lin += EMU_XSAVE_PKRU_OFF;
+	return (c->efer & EFER_LMA) ? lin : lin & 0xffffffffULL;
+}
+
 static void xsave(struct emu_cpu *c, const struct emu_insn *in)
 {
 	uint8_t b[XSAVE_SIZE];
 	uint64_t lin, rfbm = c->xcr0 & ((c->r[0] & 0xffffffffULL) | (c->r[2] << 32)), bv;
 
 	xsave_check(c);
-	lin = aligned_lin(c, in, XSAVE_SIZE, 64, ACC_WRITE);
+	lin = aligned_lin(c, in, xsave_len(rfbm), 64, ACC_WRITE);
 	emu_lin_read(c, lin, b, XSAVE_SIZE, ACC_READ, is_user(c));
 	fx_fill(c, in, b, (rfbm & 1) != 0, (rfbm & 2) != 0);
 	if (rfbm & 2) {
@@ -1302,6 +1315,17 @@ static void xsave(struct emu_cpu *c, const struct emu_insn *in)
 	memcpy(&bv, b + 512, 8);
 	bv = (bv & ~rfbm) | rfbm;
 	memcpy(b + 512, &bv, 8);
+	if (rfbm & XCR0_PKRU) {
+		/* component 9: PKRU and 4 reserved bytes; probe it before writing anything */
+		uint8_t pk[8] = { 0 };
+
+		memcpy(pk, &c->pkru, 4);
+		emu_tlb_fill(c, pkru_lin(c, lin), ACC_WRITE, is_user(c));
+		emu_tlb_fill(c, pkru_lin(c, lin + 7), ACC_WRITE, is_user(c));
+		emu_lin_write(c, lin, b, XSAVE_SIZE, is_user(c));
+		emu_lin_write(c, pkru_lin(c, lin), pk, 8, is_user(c));
+		return;
+	}
 	emu_lin_write(c, lin, b, XSAVE_SIZE, is_user(c));
 }
 
@@ -1309,10 +1333,10 @@ static void xrstor(struct emu_cpu *c, const struct emu_insn *in)
 {
 	uint8_t b[XSAVE_SIZE];
 	uint64_t lin, rfbm = c->xcr0 & ((c->r[0] & 0xffffffffULL) | (c->r[2] << 32)), bv, comp;
-	uint32_t m = 0;
+	uint32_t m = 0, pkru = 0;
 
 	xsave_check(c);
-	lin = aligned_lin(c, in, XSAVE_SIZE, 64, ACC_READ);
+	lin = aligned_lin(c, in, xsave_len(rfbm), 64, ACC_READ);
 	emu_lin_read(c, lin, b, XSAVE_SIZE, ACC_READ, is_user(c));
 	memcpy(&bv, b + 512, 8);
 	memcpy(&comp, b + 520, 8);
@@ -1324,6 +1348,13 @@ static void xrstor(struct emu_cpu *c, const struct emu_insn *in)
 			emu_raise(c, EXC_GP, 1, 0);
 	if (rfbm & 2)
 		m = mxcsr_checked(c, b);
+	if ((rfbm & bv) & XCR0_PKRU)
+		emu_lin_read(c, pkru_lin(c, lin), &pkru, 4, ACC_READ, is_user(c));
+	/* every check and read is done: from here on nothing faults */
+	if (rfbm & XCR0_PKRU) {
+		c->pkru = pkru; /* 0 is the initial configuration */
+		emu_tlb_flush(c, 0);
+	}
 	if (rfbm & 1) {
 		if (bv & 1) {
 			fx_load_x87(c, in, b);
@@ -1404,7 +1435,8 @@ void emu_xsetbv(struct emu_cpu *c)
 
 unsigned int emu_xsave_size(const struct emu_cpu *c)
 {
-	(void)c;
+	if (c->xcr0 & XCR0_PKRU)
+		return EMU_XSAVE_PKRU_OFF + 8;
 	return XSAVE_SIZE;
 }
 

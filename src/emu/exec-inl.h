@@ -130,10 +130,10 @@ HOT uint64_t seg_lin(struct emu_cpu *c, int seg, uint64_t off, int size, int acc
 HOT uint64_t lin_read(struct emu_cpu *c, uint64_t lin, int size)
 {
 	const struct emu_tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
-	uint32_t need = is_user(c) ? TLB_R_USR : TLB_R_SUP;
+	uint32_t need = is_user(c) ? TLB_R_USR : TLB_R_SUP | emu_tlb_need_smap(c);
 	uint64_t v = 0;
 
-	if (LIKELY(e->vpage == (lin & ~0xfffULL) && (e->perm & need) && e->host &&
+	if (LIKELY(e->vpage == (lin & ~0xfffULL) && (e->perm & need) == need && e->host &&
 		   (lin & 0xfff) <= 4096u - (unsigned int)size)) {
 		const uint8_t *p = e->host + (lin & 0xfff);
 
@@ -163,7 +163,7 @@ HOT uint64_t lin_read(struct emu_cpu *c, uint64_t lin, int size)
 HOT uint8_t *lin_wptr(struct emu_cpu *c, uint64_t lin, int size)
 {
 	const struct emu_tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
-	uint32_t need = (is_user(c) ? TLB_W_USR : TLB_W_SUP) | TLB_DIRTY;
+	uint32_t need = (is_user(c) ? TLB_W_USR : TLB_W_SUP | emu_tlb_need_smap(c)) | TLB_DIRTY;
 
 	if (LIKELY(e->vpage == (lin & ~0xfffULL) && (e->perm & need) == need && e->host &&
 		   (lin & 0xfff) <= 4096u - (unsigned int)size &&

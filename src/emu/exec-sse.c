@@ -89,9 +89,9 @@ static uint64_t mem_lin(struct emu_cpu *c, const struct emu_insn *in, unsigned i
 static void lin_read_n(struct emu_cpu *c, uint64_t lin, void *dst, unsigned int n)
 {
 	const struct emu_tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
-	uint32_t need = is_user(c) ? TLB_R_USR : TLB_R_SUP;
+	uint32_t need = is_user(c) ? TLB_R_USR : TLB_R_SUP | emu_tlb_need_smap(c);
 
-	if (LIKELY(e->vpage == (lin & ~0xfffULL) && (e->perm & need) && e->host &&
+	if (LIKELY(e->vpage == (lin & ~0xfffULL) && (e->perm & need) == need && e->host &&
 		   (lin & 0xfff) <= 4096u - n)) {
 		memcpy(dst, e->host + (lin & 0xfff), n);
 		return;

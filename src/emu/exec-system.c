@@ -2,7 +2,8 @@
 /*
  * System instructions: HLT, CLI/STI, descriptor tables and LDT/TR (0F 00,
  * 0F 01), control and debug registers, MSRs, TSC, CPUID, SYSCALL/SYSRET,
- * SYSENTER/SYSEXIT, CLTS, INVD/WBINVD. (0F AE, fences included, is in exec-fpu.c.)
+ * SYSENTER/SYSEXIT, CLTS, INVD/WBINVD, STAC/CLAC, RDPKRU/WRPKRU. (0F AE, fences included, is in
+ * exec-fpu.c.)
  */
 #include "emu/exec-inl.h"
 
@@ -108,6 +109,29 @@ static void h_grp7(struct emu_cpu *c, const struct emu_insn *in) /* 0f 01 */
 			cpl0_check(c);
 			v = rm_read(c, in, 2);
 			emu_write_cr(c, 0, (c->cr0 & ~0xeULL) | (v & 0xf) | (c->cr0 & 1));
+			return;
+		}
+		if (sub == 1 && (rm == 2 || rm == 3)) { /* CLAC STAC */
+			if (c->cpl != 0 || (c->flags & FL_VM))
+				emu_raise(c, EXC_UD, 0, 0);
+			if (rm == 3)
+				c->flags |= FL_AC;
+			else
+				c->flags &= ~(uint64_t)FL_AC;
+			return;
+		}
+		if (sub == 5 && (rm == 6 || rm == 7)) { /* RDPKRU WRPKRU */
+			if (!(c->cr4 & CR4_PKE))
+				emu_raise(c, EXC_UD, 0, 0);
+			if ((uint32_t)c->r[1] != 0 || (rm == 7 && (uint32_t)c->r[2] != 0))
+				emu_raise(c, EXC_GP, 1, 0);
+			if (rm == 6) {
+				set_reg(c, 0, 4, 1, c->pkru);
+				set_reg(c, 2, 4, 1, 0);
+			} else {
+				c->pkru = (uint32_t)c->r[0];
+				emu_tlb_flush(c, 0); /* cached rights depend on PKRU */
+			}
 			return;
 		}
 		if (sub == 2 && rm == 0) {

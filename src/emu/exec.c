@@ -263,10 +263,36 @@ static void run_block(struct emu_cpu *c)
 /* called from the setjmp landing: deliver the pending exception */
 static void handle_exception(struct emu_cpu *c);
 
+static void mmio_unlock(struct emu_cpu *c)
+{
+	c->locked_insn = 0;
+	if (c->mmio_wlocked) {
+		c->mmio_wlocked = 0;
+		pthread_rwlock_unlock(&c->m->mmio_lock);
+	}
+}
+
+void emu_exec_locked(struct emu_cpu *c, const struct emu_insn *in)
+{
+	const struct emu_opdef *d = emu_optab_lookup(in->op, in->pfx);
+
+	/*
+	 * Plain RAM is updated with host atomics by the handler. Device memory is not
+	 * RAM: emu_mmio() sees locked_insn, takes m->mmio_lock for writing at the first
+	 * device access and performs the accesses itself rather than as exits; the lock
+	 * is dropped here, or at the exception landing in emu_exec() when it faults.
+	 */
+	c->locked_insn = 1;
+	d->fn(c, in);
+	mmio_unlock(c);
+}
+
 void emu_exec(struct emu_cpu *c)
 {
 	if (setjmp(c->jb)) {
 		c->cur = NULL;
+		if (UNLIKELY(c->locked_insn))
+			mmio_unlock(c);
 		if (c->exc_vector == -2)
 			return; /* an exit abandoned the instruction; it replays */
 		handle_exception(c);

@@ -2,9 +2,9 @@
 /*
  * The emulated MMU: 2-level 32-bit, PAE and 4-level page walks with
  * accessed/dirty bits, U/S, R/W (CR0.WP) and NX checks and page-fault error
- * codes; a direct-mapped software TLB caching host pointers per linear page;
- * and the tracking of pages holding decoded instructions, so a guest write
- * to such a page invalidates what was decoded from it.
+ * codes, SMEP, SMAP and protection keys; a direct-mapped software TLB caching host pointers per
+ * linear page; and the tracking of pages holding decoded instructions, so a guest write to such a
+ * page invalidates what was decoded from it.
  */
 #include <string.h>
 
@@ -99,11 +99,12 @@ static int64_t walk(struct emu_cpu *c, uint64_t lin, int acc, int user, uint64_t
 	uint64_t ent_addr[5], ent[5], rsvd;
 	int levels, wide, lvl, n = 0;
 	uint64_t table, page_mask = 0xfff, base;
-	int w = 1, u = 1, nx = 0;
+	int w = 1, u = 1, nx = 0, pk_ad, pk_wd, smep_x, smap_block;
 	uint32_t err = (acc == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0);
 	uint32_t perm;
 
-	if (acc == ACC_EXEC && nxe && (c->cr4 & CR4_PAE))
+	/* I/D: a fetch, reported with SMEP or with NX under PAE/4-level paging */
+	if (acc == ACC_EXEC && ((nxe && (c->cr4 & CR4_PAE)) || (c->cr4 & CR4_SMEP)))
 		err |= PF_ID;
 	if (c->efer & EFER_LMA) {
 		levels = 4;
@@ -169,15 +170,40 @@ static int64_t walk(struct emu_cpu *c, uint64_t lin, int acc, int user, uint64_t
 	}
 	base = ent[n - 1] & (wide ? ADDR_MASK : 0xfffff000ULL);
 leaf:
-	/* permission checks */
+	/*
+	 * Access rights, SDM vol. 3 4.6.1. u: a user-mode address (U/S set at every
+	 * level). SMEP: no supervisor fetch from a user-mode address. SMAP: no supervisor
+	 * data access to one, unless CPL < 3 and EFLAGS.AC = 1. Protection keys (4.6.2,
+	 * 4-level paging only): bits 62:59 of the leaf entry select 2 bits of PKRU (user-mode
+	 * addresses, CR4.PKE) or IA32_PKRS (supervisor-mode addresses, CR4.PKS): AD denies
+	 * data reads and writes, WD denies user writes, and supervisor writes when CR0.WP = 1.
+	 * Instruction fetches ignore keys.
+	 */
+	pk_ad = pk_wd = 0;
+	if (c->efer & EFER_LMA) {
+		unsigned int key = (unsigned int)(ent[n - 1] >> 59) & 15;
+		uint64_t rights = 0;
+
+		if (u && (c->cr4 & CR4_PKE))
+			rights = c->pkru >> (2 * key);
+		else if (!u && (c->cr4 & CR4_PKS))
+			rights = c->pkrs >> (2 * key);
+		pk_ad = (int)(rights & 1);
+		pk_wd = (int)((rights >> 1) & 1);
+	}
+	smep_x = u && (c->cr4 & CR4_SMEP);
+	smap_block = u && (c->cr4 & CR4_SMAP) && !(c->cpl < 3 && (c->flags & FL_AC));
+	if (acc != ACC_EXEC && (pk_ad || (acc == ACC_WRITE && pk_wd && (user || wp))))
+		err |= PF_PK;
 	if (user) {
-		if (!u || (acc == ACC_WRITE && !w))
+		if (!u || (acc == ACC_WRITE && !w) || (acc == ACC_EXEC && nx) || (err & PF_PK))
 			return (int64_t)(err | PF_P | 0x80000000u);
-	} else if (acc == ACC_WRITE && !w && wp) {
+	} else if (acc == ACC_EXEC) {
+		if (nx || smep_x)
+			return (int64_t)(err | PF_P | 0x80000000u);
+	} else if ((acc == ACC_WRITE && !w && wp) || smap_block || (err & PF_PK)) {
 		return (int64_t)(err | PF_P | 0x80000000u);
 	}
-	if (acc == ACC_EXEC && nx)
-		return (int64_t)(err | PF_P | 0x80000000u);
 
 	if (set_ad) {
 		for (int i = 0; i < n; i++) {
@@ -192,15 +218,22 @@ leaf:
 		}
 	}
 	*pa = base | (lin & page_mask & ~0xfffULL);
-	perm = TLB_R_SUP;
-	if (w || !wp)
-		perm |= TLB_W_SUP;
-	if (!nx)
+	perm = 0;
+	if (!pk_ad) {
+		perm |= TLB_R_SUP;
+		if ((w || !wp) && !(pk_wd && wp))
+			perm |= TLB_W_SUP;
+	}
+	if (!nx && !smep_x)
 		perm |= TLB_X_SUP;
+	if (!u || !(c->cr4 & CR4_SMAP))
+		perm |= TLB_SMAPOK;
 	if (u) {
-		perm |= TLB_R_USR;
-		if (w)
-			perm |= TLB_W_USR;
+		if (!pk_ad) {
+			perm |= TLB_R_USR;
+			if (w && !pk_wd)
+				perm |= TLB_W_USR;
+		}
 		if (!nx)
 			perm |= TLB_X_USR;
 	}
@@ -238,7 +271,7 @@ struct emu_tlb_entry *emu_tlb_fill(struct emu_cpu *c, uint64_t lin, int acc, int
 
 	if (!(c->cr0 & CR0_PG)) {
 		pa = vpage;
-		perm = 0x7fu; /* everything, dirty */
+		perm = 0x7fu | TLB_SMAPOK; /* everything, dirty */
 	} else {
 		int64_t r = walk(c, vpage, acc, user, &pa, &perm, 1);
 
@@ -252,13 +285,15 @@ struct emu_tlb_entry *emu_tlb_fill(struct emu_cpu *c, uint64_t lin, int acc, int
 	return e;
 }
 
-static inline uint32_t need_perm(int acc, int user)
+static inline uint32_t need_perm(const struct emu_cpu *c, int acc, int user)
 {
 	static const uint32_t t[2][3] = {
 		{ TLB_R_SUP, TLB_W_SUP | TLB_DIRTY, TLB_X_SUP },
 		{ TLB_R_USR, TLB_W_USR | TLB_DIRTY, TLB_X_USR },
 	};
 
+	if (!user && acc != ACC_EXEC)
+		return t[0][acc] | emu_tlb_need_smap(c);
 	return t[user][acc];
 }
 
@@ -266,7 +301,7 @@ static inline uint32_t need_perm(int acc, int user)
 static struct emu_tlb_entry *xlate(struct emu_cpu *c, uint64_t lin, int acc, int user)
 {
 	struct emu_tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
-	uint32_t need = need_perm(acc, user);
+	uint32_t need = need_perm(c, acc, user);
 
 	if (e->vpage == (lin & ~0xfffULL) && (e->perm & need) == need)
 		return e;

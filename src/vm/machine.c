@@ -298,6 +298,7 @@ void machine_destroy(struct machine *m)
 	}
 	free(m->boot_priv);
 	pthread_cond_destroy(&m->cond);
+	pthread_rwlock_destroy(&m->mmio_lock);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -319,6 +320,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out, struc
 	m->mem.memfd = -1;
 	m->boot_priv = xcalloc(1, sizeof(struct machine_priv));
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_rwlock_init(&m->mmio_lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
 		ret = phases[i].init(m, err);

@@ -55,6 +55,12 @@ struct machine {
 	volatile int stopping;
 	int exit_status;
 	pthread_mutex_t lock;
+	/*
+	 * Device-memory accesses hold it for reading; an emulated LOCKed read-modify-write
+	 * of device memory holds it for writing across its read and its write, so no other
+	 * vCPU's access to any device falls between the two.
+	 */
+	pthread_rwlock_t mmio_lock;
 	struct machine_dev devs[MACHINE_MAX_DEVS];
 	unsigned int nr_devs;
 	unsigned int next_mmio_slot;

@@ -54,8 +54,10 @@ static void handle_mmio(struct machine *m, struct vcpu *v, const struct accel_ex
 
 	if (!ex->mmio.len || ex->mmio.len > 8)
 		return;
+	pthread_rwlock_rdlock(&m->mmio_lock);
 	ret = bus_access(&m->bus, BUS_MMIO, ex->mmio.addr, ex->mmio.data, ex->mmio.len,
 			 ex->mmio.is_write);
+	pthread_rwlock_unlock(&m->mmio_lock);
 	if (ret == -ENOENT && unclaimed_should_log(m->bus.unclaimed[BUS_MMIO]))
 		log_warn("vcpu %u: unclaimed MMIO %s at `0x%llx` (size %u; %lu so far)", v->index,
 			 ex->mmio.is_write ? "write" : "read", (unsigned long long)ex->mmio.addr,

@@ -959,7 +959,8 @@ static void test_fpu(void)
 	emu_cpuid(c, 1, 0, out);
 	tap_ok((out[2] & (1u << 27)) != 0, "CPUID.1: OSXSAVE with CR4.OSXSAVE");
 	emu_cpuid(c, 0xd, 0, out);
-	tap_ok(out[0] == 3 && out[1] == 576 && out[2] == 576, "CPUID.D: x87|SSE, 576 bytes");
+	tap_ok(out[0] == 0x203 && out[1] == 576 && out[2] == 2696,
+	       "CPUID.D: x87|SSE|PKRU, 576 bytes for XCR0=1, 2696 for all");
 }
 
 static void test_random_code(void)
