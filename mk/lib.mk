@@ -4,6 +4,7 @@ OBJS += src/lib/fd-pass.o
 OBJS += src/lib/fs.o
 OBJS += src/lib/lazy-link.o
 OBJS += src/lib/log.o
+OBJS += src/lib/resolve.o
 OBJS += src/lib/strv.o
 OBJS += src/lib/xalloc.o
 
@@ -13,3 +14,4 @@ CLI_OBJS += src/cli/cmd-vm.o
 
 UNIT_TESTS += tests/unit/test-lib
 UNIT_TESTS += tests/unit/test-fd-pass
+UNIT_TESTS += tests/unit/test-resolve

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/resolve.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
@@ -50,25 +50,12 @@ static int sys_mount_setattr(int dfd, const char *path, unsigned flags, struct m
 
 int ctr_mount_open_in_root(int rootfd, const char *path, int flags)
 {
-	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
-	while (*path == '/')
-		path++;
-	if (!*path)
-		path = ".";
-	fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS) {
-		/*
-		 * Kernels before 5.6: no openat2. A relative openat cannot escape through
-		 * "..", but an absolute symlink would; refuse symlinks in the last part.
-		 */
-		fd = openat(rootfd, path, flags | O_CLOEXEC | O_NOFOLLOW);
-	}
-	return fd < 0 ? -errno : fd;
+	/*
+	 * Below Linux 5.6 resolve_open() walks the path itself: a plain openat() with
+	 * O_NOFOLLOW would still follow a symlink planted earlier in the path (from the
+	 * host's `/`) and `..` out of the rootfs.
+	 */
+	return resolve_open(rootfd, path, flags, 0, RESOLVE_SCOPE_IN_ROOT);
 }
 
 /*

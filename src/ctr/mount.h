@@ -51,8 +51,8 @@ int ctr_rootfs_finish(const struct ctr_spec *spec, struct cabin_err **err);
 
 /**
  * ctr_mount_open_in_root() - open @path under @rootfd without leaving it
- * (openat2 RESOLVE_IN_ROOT; symlinks resolve as if @rootfd were /).
- * Return: fd or -errno.
+ * (openat2 RESOLVE_IN_ROOT, or resolve_open_walk() on kernels before 5.6; symlinks and `..`
+ * resolve as if @rootfd were /). Return: fd or -errno.
  */
 int ctr_mount_open_in_root(int rootfd, const char *path, int flags);
 

@@ -10,12 +10,10 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -25,36 +23,21 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/resolve.h"
 #include "lib/xalloc.h"
 
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 #define OVL_OPAQUE_XATTR "trusted.overlay.opaque"
 
-static int openat2_flags(int dirfd, const char *path, int flags, mode_t mode, unsigned long res)
-{
-	struct open_how how = {
-		.flags = (unsigned long)(flags | O_CLOEXEC),
-		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = res,
-	};
-	long fd;
-
-	do
-		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-	while (fd < 0 && (errno == EINTR || errno == EAGAIN));
-	return fd < 0 ? -errno : (int)fd;
-}
-
 int img_openat_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
-	return openat2_flags(dirfd, *path ? path : ".", flags, mode,
-			     RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+	return resolve_open(dirfd, path, flags, mode, RESOLVE_SCOPE_BENEATH);
 }
 
 int img_openat_in_root(int dirfd, const char *path, int flags)
 {
-	return openat2_flags(dirfd, path, flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	return resolve_open(dirfd, path, flags, 0, RESOLVE_SCOPE_IN_ROOT);
 }
 
 /*

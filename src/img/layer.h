@@ -43,7 +43,8 @@ int img_layer_apply_copy(int srcfd, int dstfd, struct cabin_err **err);
 
 /**
  * img_openat_beneath() - openat2(@dirfd, @path, @flags | O_CLOEXEC, RESOLVE_BENEATH |
- * RESOLVE_NO_MAGICLINKS): @path can never leave @dirfd. Return: fd or -errno.
+ * RESOLVE_NO_MAGICLINKS), or the same walk on kernels without openat2 (resolve_open()):
+ * @path can never leave @dirfd. Return: fd or -errno.
  */
 int img_openat_beneath(int dirfd, const char *path, int flags, mode_t mode);
 

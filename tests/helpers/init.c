@@ -10,6 +10,8 @@
  *   init vsock-connect CID PORT MSG   connect, send MSG and a newline, print the line answered
  *   init vsock-serve PORT MSG         accept one connection, print the line received, answer MSG
  *                                     (says on stderr when it listens)
+ *   init noopenat2 CMD ARGS...        run CMD with openat2(2) failing with ENOSYS, as on kernels
+ *                                     before 5.6 (a seccomp filter, inherited by all it starts)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +29,12 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/audit.h>
 #include <linux/vm_sockets.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 
 extern char **environ;
 
@@ -151,6 +158,23 @@ static int vsock_serve(const char *port, const char *msg)
 		return 1;
 	}
 	return vsock_talk(c, msg, 1);
+}
+
+/* openat2 -> ENOSYS for this process and everything it starts (x86-64 ABI only) */
+static int no_openat2(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 437 /* openat2 */, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	/* root has CAP_SYS_ADMIN: no need for no_new_privs, which would change what runs */
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
 int main(int argc, char **argv)
@@ -316,6 +340,14 @@ int main(int argc, char **argv)
 			if (t.tv_sec - t0.tv_sec > 5)
 				return 1;
 		}
+	} else if (!strcmp(cmd, "noopenat2") && argc > 2) {
+		if (no_openat2() < 0) {
+			perror("seccomp");
+			return 1;
+		}
+		execvp(argv[2], argv + 2);
+		perror(argv[2]);
+		return 127;
 	} else if (!strcmp(cmd, "rlimit")) {
 		struct rlimit rl;
 
