@@ -18,6 +18,7 @@
 #include "box/box.h"
 #include "ctr/container.h"
 #include "img/layer.h"
+#include "img/manifest.h"
 #include "img/registry.h"
 #include "img/store.h"
 #include "lib/cleanup.h"
@@ -204,6 +205,27 @@ static int get_image(const struct box_run_opts *o, char *imgid, json_t **rec, js
 	if (img_store_open(o->data_root, 0, &s, err) < 0)
 		return -1;
 	found = !strcmp(pull, "always") ? -1 : img_store_resolve(s, o->image, imgid, NULL, err);
+	if (found >= 0 && o->platform) {
+		/* --platform: an image of another platform under this name is not the one */
+		if (img_store_image_get(s, imgid, rec, err) < 0 ||
+		    img_store_image_config(s, *rec, cfg, err) < 0)
+			return -1;
+		if (!img_platform_match(*cfg, o->platform)) {
+			cleanup_free char *have = img_platform_string(*cfg);
+
+			json_decref(*rec);
+			json_decref(*cfg);
+			*rec = *cfg = NULL;
+			if (!strcmp(pull, "never"))
+				return cabin_err_make(err, 0,
+						      "image `%s` is for platform `%s`, not `%s` "
+						      "(and --pull never)",
+						      o->image, have, o->platform);
+			found = -1;
+		} else {
+			return 0;
+		}
+	}
 	if (found < 0) {
 		struct img_pull_opts po = { .tls_verify = 1,
 					    .progress = stderr,

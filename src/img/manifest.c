@@ -72,8 +72,7 @@ const char *img_platform_host(void)
 	return buf;
 }
 
-/* Does the platform object (or config) @p match "os/arch[/variant]"? */
-static int platform_match(json_t *p, const char *want)
+int img_platform_match(json_t *p, const char *want)
 {
 	const char *os = json_string_value(json_object_get(p, "os"));
 	const char *arch = json_string_value(json_object_get(p, "architecture"));
@@ -92,7 +91,7 @@ static int platform_match(json_t *p, const char *want)
 	return !wv || (var && !strcmp(var, wv));
 }
 
-static char *platform_string(json_t *p)
+char *img_platform_string(json_t *p)
 {
 	const char *os = json_string_value(json_object_get(p, "os"));
 	const char *arch = json_string_value(json_object_get(p, "architecture"));
@@ -116,10 +115,10 @@ int img_index_select(json_t *index, const char *platform, struct img_blob_desc *
 		json_t *p = json_object_get(d, "platform");
 		char *ps, *nh;
 
-		if (p && platform_match(p, platform))
+		if (p && img_platform_match(p, platform))
 			return parse_desc(d, out, "image index: manifest", err);
 		/* attestation manifests (unknown/unknown) are not images */
-		ps = platform_string(p);
+		ps = img_platform_string(p);
 		if (strcmp(ps, "unknown/unknown") && strlen(have) < 1024) {
 			nh = xasprintf("%s%s%s", have, *have ? ", " : "", ps);
 			free(have);
@@ -240,15 +239,15 @@ int img_image_commit(struct img_store *s, const char *manifest_digest, const cha
 			       cj ? "not an object" : je.text);
 		goto out;
 	}
-	plat = platform_string(cj);
-	if (platform && !platform_match(cj, platform)) {
+	plat = img_platform_string(cj);
+	if (platform && !img_platform_match(cj, platform)) {
 		/* A config without a variant matches a request for any variant of its arch. */
 		cleanup_free char *base = xstrdup(platform);
 		char *v2 = strchr(base, '/') ? strchr(strchr(base, '/') + 1, '/') : NULL;
 
 		if (v2)
 			*v2 = '\0';
-		if (!platform_match(cj, base)) {
+		if (!img_platform_match(cj, base)) {
 			cabin_err_make(err, 0, "the image is for platform `%s`, not `%s`", plat,
 				       platform);
 			goto out;

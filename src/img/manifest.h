@@ -55,6 +55,15 @@ void img_manifest_free(struct img_manifest *m);
 const char *img_platform_host(void);
 
 /**
+ * img_platform_match() - does @p (an index's platform object or an image config, with
+ * os, architecture and variant) match @want, "os/arch[/variant]"?
+ */
+int img_platform_match(json_t *p, const char *want);
+
+/** img_platform_string() - "os/arch[/variant]" of @p; caller frees. */
+char *img_platform_string(json_t *p);
+
+/**
  * img_image_commit() - finish an image whose manifest, config and layer blobs are all
  * in the store: check the config's platform against @platform (NULL: no check), its
  * DiffIDs against the layers, unpack every layer once, write the record and point

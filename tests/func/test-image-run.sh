@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 55
+plan 58
 
 D=$T/data
 R=$T/run
@@ -45,6 +45,15 @@ out=$(crun --rm "$REG/cabin/test:auto" 2>"$T/autopull.err")
 assert_eq "$out" "hello from the image
 FOO=bar baz" "container run pulls a missing image, then runs it"
 cab image rm "$REG/cabin/test:auto" >/dev/null
+# --platform: the local image of another platform is not taken for it
+err=$(crun --rm --platform linux/arm64 --pull never "$IMG" true 2>&1)
+assert_contains "$err" "image \`$IMG\` is for platform \`linux/amd64\`, not \`linux/arm64\`" \
+	"--platform linux/arm64 with --pull never: the amd64 image is refused"
+err=$(crun --rm --platform linux/arm64 "$IMG" true 2>&1)
+assert_contains "$err" "the image is for platform \`linux/amd64\`, not \`linux/arm64\`" \
+	"--platform linux/arm64: it is pulled for arm64, which the registry lacks"
+assert_eq "$(crun --rm --platform linux/amd64 --pull never "$IMG" echo same)" "same" \
+	"--platform linux/amd64 runs the local image"
 
 # The same view as podman's.
 SHOW='pwd; env | grep -v -E "^(HOSTNAME|container|TERM)=" | sort; id; cd /;
