@@ -32,6 +32,14 @@ CLI_OBJS += src/cli/cmd-update.o
 
 UNIT_TESTS += tests/unit/test-criu-rpc
 UNIT_TESTS += tests/unit/test-spec
+
+# CRIU's answers decoded under ASan/UBSan: a malformed message must not read past its end
+CRIU_SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TEST_PROGS += tests/unit/test-criu-rpc-asan
+tests/unit/test-criu-rpc-asan: tests/unit/test-criu-rpc.c src/ctr/criu-rpc.c src/ctr/criu-rpc.h $(LIB)
+	$(E) "  CC      $@"
+	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) $(CRIU_SAN_FLAGS) -Itests -o $@ $< \
+		src/ctr/criu-rpc.c $(LIB) $(LIBS) $(LDFLAGS)
 UNIT_TESTS += tests/unit/test-spec-state
 
 # The static payload of container tests: tests/helpers/init. (A rule here must not

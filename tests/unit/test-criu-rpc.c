@@ -58,7 +58,7 @@ int main(void)
 	uint8_t *buf = NULL, bad[64];
 	size_t len;
 
-	tap_plan(17);
+	tap_plan(18);
 
 	ctr_criu_opts_init(&o);
 	o.images_dir_fd = 5;
@@ -159,6 +159,51 @@ next:
 
 		tap_ok(ctr_criu_resp_decode(f, sizeof(f), &r) == 0 && r.success == 1,
 		       "unknown fixed64/fixed32 fields skipped");
+	}
+	/*
+	 * Mutations of every valid answer, and random bytes: decoding never reads outside
+	 * the message (this file is also built with ASan/UBSan: test-criu-rpc-asan).
+	 */
+	{
+		const struct {
+			const uint8_t *p;
+			size_t n;
+		} seeds[] = { { r_dump, sizeof(r_dump) }, { r_notify, sizeof(r_notify) },
+			      { r_fail, sizeof(r_fail) }, { r_ver, sizeof(r_ver) },
+			      { r_rst, sizeof(r_rst) },	  { r_feat, sizeof(r_feat) } };
+		unsigned seed = 12345, runs = 0, ok = 0;
+
+		for (int i = 0; i < 20000; i++) {
+			size_t k = (size_t)i % (sizeof(seeds) / sizeof(seeds[0])), n = seeds[k].n;
+			uint8_t *m;
+
+			seed = seed * 1103515245 + 12345;
+			if (i % 4 == 3)
+				n = (seed >> 8) % 48;
+			/* an exact-size heap copy, so ASan sees any read past its end */
+			m = malloc(n ? n : 1);
+			if (i % 4 == 3) {
+				for (size_t j = 0; j < n; j++) {
+					seed = seed * 1103515245 + 12345;
+					m[j] = (uint8_t)(seed >> 16);
+				}
+			} else {
+				memcpy(m, seeds[k].p, n);
+				for (int f = 0; f < 1 + i % 3; f++) {
+					seed = seed * 1103515245 + 12345;
+					m[(seed >> 8) % n] = (uint8_t)(seed >> 20);
+				}
+			}
+			if (ctr_criu_resp_decode(m, n, &r) == 0)
+				ok += memchr(r.script, 0, sizeof(r.script)) &&
+				      memchr(r.cr_errmsg, 0, sizeof(r.cr_errmsg));
+			else
+				ok++;
+			runs++;
+			free(m);
+		}
+		tap_ok(ok == runs, "%u mutated or random answers: refused or decoded within bounds",
+		       runs);
 	}
 	return tap_failed ? 1 : 0;
 }
