@@ -174,21 +174,11 @@ static void setup_easy(struct reg *r, CURL *h, const char *url)
 	}
 }
 
-/* Append a PEM file to @r->ca (bounded: a CA file is a few kB, a system bundle < 1 MB). */
-static void ca_append(struct reg *r, const char *path)
+static void ca_append_buf(struct reg *r, const char *buf, size_t len)
 {
-	cleanup_free char *buf = NULL;
-	struct cabin_err *e = NULL;
-	size_t len = 0;
 	char *nb;
 
-	if (fs_read_file(path, 4 << 20, &buf, &len, &e) < 0) {
-		if (e && e->status != ENOENT)
-			log_warn("registry `%s`: %s", r->shown, cabin_err_msg(e));
-		cabin_err_release(&e);
-		return;
-	}
-	if (r->ca_len + len > (16u << 20))
+	if (!buf || r->ca_len + len > (16u << 20))
 		return;
 	nb = xrealloc(r->ca, r->ca_len + len + 2);
 	r->ca = nb;
@@ -196,6 +186,22 @@ static void ca_append(struct reg *r, const char *path)
 	r->ca_len += len;
 	r->ca[r->ca_len++] = '\n';
 	r->ca[r->ca_len] = '\0';
+}
+
+/* Append a PEM file to @r->ca (bounded: a CA file is a few kB, a system bundle < 1 MB). */
+static void ca_append(struct reg *r, const char *path)
+{
+	cleanup_free char *buf = NULL;
+	struct cabin_err *e = NULL;
+	size_t len = 0;
+
+	if (fs_read_file(path, 4 << 20, &buf, &len, &e) < 0) {
+		if (e && e->status != ENOENT)
+			log_warn("registry `%s`: %s", r->shown, cabin_err_msg(e));
+		cabin_err_release(&e);
+		return;
+	}
+	ca_append_buf(r, buf, len);
 }
 
 static int has_ext(const char *name, const char *ext)
@@ -271,13 +277,6 @@ static int certs_load(struct reg *r, const char *cert_dir, struct cabin_err **er
 		dirs[1] = xasprintf("/etc/containers/certs.d/%s", r->shown);
 		dirs[2] = xasprintf("/etc/docker/certs.d/%s", r->shown);
 	}
-	/* The system's bundle first: a CAINFO blob replaces curl's default file. */
-	h = curl_easy_init();
-	if (h && curl_easy_getinfo(h, CURLINFO_CAINFO, &info) == CURLE_OK && info)
-		sys = xstrdup(info);
-	if (h)
-		curl_easy_cleanup(h);
-	ca_append(r, sys ? sys : "/etc/ssl/certs/ca-certificates.crt");
 	for (int i = 0; i < 3; i++) {
 		if (dirs[i] && ret == 0) {
 			int k = certs_dir(r, dirs[i], err);
@@ -289,10 +288,28 @@ static int certs_load(struct reg *r, const char *cert_dir, struct cabin_err **er
 		}
 		free(dirs[i]);
 	}
-	if (!added) {
+	if (!added || r->insecure) {
+		/* curl's default bundle alone, or no verification at all */
 		free(r->ca);
 		r->ca = NULL;
 		r->ca_len = 0;
+		return ret;
+	}
+	/* The system's bundle too: a CAINFO blob replaces curl's default file. */
+	h = curl_easy_init();
+	if (h && curl_easy_getinfo(h, CURLINFO_CAINFO, &info) == CURLE_OK && info)
+		sys = xstrdup(info);
+	if (h)
+		curl_easy_cleanup(h);
+	{
+		char *extra = r->ca;
+		size_t extra_len = r->ca_len;
+
+		r->ca = NULL;
+		r->ca_len = 0;
+		ca_append(r, sys ? sys : "/etc/ssl/certs/ca-certificates.crt");
+		ca_append_buf(r, extra, extra_len);
+		free(extra);
 	}
 	return ret;
 }
@@ -479,13 +496,9 @@ static int reg_connect(struct reg *r, int tls_verify, const char *cert_dir, stru
 	int ret;
 
 	r->insecure = !tls_verify || img_ref_host_is_loopback(r->host);
+	/* without verification CAs do not matter, but a client certificate still does */
 	if (certs_load(r, cert_dir, err) < 0)
 		return cabin_err_wrap(err, "registry `%s`", r->shown);
-	if (r->insecure) {
-		/* CAs do not matter without verification; a client certificate still does */
-		free(r->ca);
-		r->ca = NULL;
-	}
 	r->scheme = xstrdup("https");
 	ret = reg_get(r, "/v2/", NULL, &b, &code, err);
 	if (ret < 0 && !r->insecure) {
