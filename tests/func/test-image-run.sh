@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 58
+plan 60
 
 D=$T/data
 R=$T/run
@@ -147,6 +147,9 @@ ro" "--mount type=bind,readonly"
 assert_contains "$(crun --rm --tmpfs /scratch "$IMG" grep ' /scratch ' /proc/mounts)" "tmpfs" \
 	"--tmpfs"
 assert_contains "$(cab volume ls)" "vol1" "volume ls"
+assert_contains "$(cab volume inspect vol1)" "\"Mountpoint\": \"$D/volumes/vol1/_data\"" \
+	"volume inspect gives its mount point"
+assert_eq "$(cat "$D/volumes/vol1/_data/f")" "kept" "which holds what the container wrote"
 assert_contains "$(cab volume rm vol1)" "vol1" "volume rm"
 
 # Detached: logs, ps, exec, stop, wait, rm.
