@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 60
+plan 62
 
 D=$T/data
 R=$T/run
@@ -201,7 +201,21 @@ kill -TERM $fg
 wait $fg
 assert_eq "$?:$(tail -1 "$T/fg")" "5:got TERM" "SIGTERM to a foreground run reaches the container"
 
-# The monitor outlives the CLI; k8s-file logs with rotation.
+# The monitor outlives the CLI: kill -9 of a foreground run leaves the container running
+# and logging.
+"$CABIN" --data-root "$D" --root "$R" container run --name orphan --network none "$IMG" \
+	sh -c 'echo first; read x </dev/null; sleep 1; echo second; sleep 30' >"$T/orphan" 2>&1 &
+fg=$!
+for i in $(seq 50); do grep -q first "$T/orphan" 2>/dev/null && break; sleep 0.1; done
+kill -9 $fg
+wait $fg 2>/dev/null
+sleep 1.5
+assert_contains "$(cab container ps)" "orphan" "after kill -9 of the CLI the container still runs"
+assert_eq "$(cab container logs orphan)" "first
+second" "and its monitor still writes its log"
+cab container rm -f orphan >/dev/null
+
+# k8s-file logs with rotation.
 id=$(crun -d --log-driver k8s-file --log-opt max-size=2k --log-opt max-file=2 "$IMG" \
 	sh -c 'i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done')
 cab container wait "$id" >/dev/null
