@@ -1218,6 +1218,10 @@ static int do_restore(struct restore_ctx *c, struct cabin_err **err)
 	close(w.sock);
 	w.sock = -1;
 	swrk_wait(&w);
+	/* CRIU is done with its root: the restored tasks hold their own mounts */
+	umount2(c->criu_root, MNT_DETACH);
+	rmdir(c->criu_root);
+	c->root_mounted = 0;
 	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->pid, err) < 0)
 		goto out;
 	ret = 0;

@@ -5,7 +5,7 @@
 # real round trip through CRIU where `criu check` passes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 49
+plan 51
 
 B=$T/b
 mkbundle "$B"
@@ -119,7 +119,7 @@ assert_eq "$(st_of $ID)" "running:$pid0" "the container is intact"
 
 # --- cabin's RPC, decoded by CRIU's own message definitions (a CRIU stand-in)
 if [ $have_fake = 0 ]; then
-	for _ in $(seq 21); do skip "no /usr/bin/python3 with pycriu (Debian package criu)"; done
+	for _ in $(seq 23); do skip "no /usr/bin/python3 with pycriu (Debian package criu)"; done
 else
 	export FAKE_CRIU_DIR=$T/fake
 	mkdir -p "$FAKE_CRIU_DIR"
@@ -189,6 +189,17 @@ PY
 		"the restored task is in the container's cgroups"
 	rt delete -f $ID
 	no_leftovers $ID "delete after restore leaves nothing"
+
+	# in the foreground, restore waits for the init (its child, as with CRIU's
+	# rst_sibling), exits with its status and deletes the container
+	(cd "$B" && exec "$CABIN" --root "$STATE" --criu "$FAKE" restore --image-path "$T/img1" \
+		$ID) </dev/null >/dev/null 2>"$T/err" &
+	rpid=$!
+	for _ in $(seq 100); do [ -f "$STATE/$ID/state.json" ] && [ "$(st_of $ID | cut -d: -f1)" = running ] && break; sleep 0.1; done
+	rt kill $ID KILL
+	wait $rpid
+	assert_eq "$?" 137 "foreground restore exits with the init's status (128+SIGKILL)"
+	no_leftovers $ID "and leaves nothing behind"
 fi
 
 # --- a real round trip, where CRIU works on this kernel

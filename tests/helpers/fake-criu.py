@@ -3,12 +3,13 @@
 # `criu swrk` with CRIU's own message definitions (pycriu's rpc_pb2, from the criu package)
 # so that cabin's side of the RPC is checked where CRIU itself cannot run on the kernel.
 # It does not checkpoint anything: a DUMP kills the task as CRIU would and writes a
-# placeholder image; a RESTORE starts `sleep` (in cabin's cgroups, since cabin placed this
-# process there) and reports it through the same notifications as CRIU.
+# placeholder image; a RESTORE starts `sleep` as a sibling (in cabin's cgroups, since cabin
+# placed this process there) and reports it through the same notifications as CRIU.
 #
 #   FAKE_CRIU_DIR   where each request is appended, as JSON, to requests.jsonl
 #   FAKE_CRIU_CHECK=fail   `criu check` fails with a CRIU-style "Error (...)" line
 #   FAKE_CRIU_FAIL=dump|restore   answer that request with success=false
+import ctypes
 import json
 import os
 import signal
@@ -55,6 +56,22 @@ def notify(sk, script, pid):
     ack.ParseFromString(sk.recv(65536))
     if ack.type != rpc.NOTIFY or not ack.notify_success:
         sys.exit(3)
+
+
+def spawn_sibling():
+    # rst_sibling: like CRIU, the restored task is a child of CRIU's parent (CLONE_PARENT)
+    libc = ctypes.CDLL(None, use_errno=True)
+    pid = libc.syscall(56, 0x00008000 | signal.SIGCHLD, 0, 0, 0, 0)  # clone(CLONE_PARENT)
+    if pid == 0:
+        os.setsid()
+        fd = os.open("/dev/null", os.O_RDWR)
+        for i in range(3):
+            os.dup2(fd, i)
+        os.closerange(3, 1024)
+        os.execvp("sleep", ["sleep", "1000"])
+    if pid < 0:
+        sys.exit(4)
+    return pid
 
 
 def write_log(opts, name):
@@ -110,13 +127,14 @@ def swrk():
                 send(sk, rpc.criu_resp(type=rpc.RESTORE, success=False, cr_errno=5,
                                        cr_errmsg="fake criu: restore refused"))
                 return 1
-            p = subprocess.Popen(["sleep", "1000"], start_new_session=True,
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-            notify(sk, "setup-namespaces", p.pid)
-            notify(sk, "post-restore", p.pid)
+            sib = o.rst_sibling and os.uname().machine == "x86_64"
+            pid = spawn_sibling() if sib else subprocess.Popen(
+                ["sleep", "1000"], start_new_session=True, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
+            notify(sk, "setup-namespaces", pid)
+            notify(sk, "post-restore", pid)
             r = rpc.criu_resp(type=rpc.RESTORE, success=True)
-            r.restore.pid = p.pid
+            r.restore.pid = pid
             send(sk, r)
         else:
             send(sk, rpc.criu_resp(type=req.type, success=False, cr_errmsg="unsupported"))
