@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo htpasswd python3 zstd curl busybox
 at_exit registry_stop_all
 
-plan 62
+plan 63
 
 D=$T/data
 cab() { "$CABIN" --data-root "$D" "$@"; }
