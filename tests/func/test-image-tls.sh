@@ -92,7 +92,7 @@ in_ns docker-registry serve "$R/http.yml" >"$R/http.log" 2>&1 &
 _reg_pids+=($!)
 in_ns docker-registry serve "$R/mtls.yml" >"$R/mtls.log" 2>&1 &
 _reg_pids+=($!)
-for i in $(seq 100); do
+for i in $(seq 300); do
 	in_ns curl -s -o /dev/null --cacert "$C/ca.crt" "https://$TREG/v2/" &&
 		in_ns curl -s -o /dev/null "http://$HREG/v2/" &&
 		in_ns curl -s -o /dev/null --cacert "$C/ca.crt" --cert "$T/client/client.cert" \
