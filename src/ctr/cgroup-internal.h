@@ -24,14 +24,43 @@ struct cg_hier {
 	int v2;
 };
 
+struct cg_manager_ops;
+
 struct ctr_cgroup {
 	enum ctr_cgroup_mode mode;
+	const struct cg_manager_ops *ops; /* chosen once with the mode (cg_set_mode) */
 	size_t n;
 	struct cg_hier h[CG_MAX_HIER];
 	/* which processes of the cgroup are the container's (ctr_cgroup_set_owner) */
 	int (*owns)(const void *opaque, pid_t pid);
 	const void *owner;
 };
+
+/*
+ * What differs between a v1 (or hybrid) host and a pure v2 one, chosen once per cgroup
+ * instead of branching on the mode in every operation (LXC's cgroup_ops, crun's
+ * libcrun_cgroup_manager).
+ */
+struct cg_manager_ops {
+	const char *name;
+	/* the cgroup2 root is the host's (hybrid): enable no controller in it */
+	int v2_root_is_hosts;
+	/* write linux.resources (defaults already appended) */
+	int (*apply)(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err);
+	/* controllers to enable in the cgroup2 tree on the way down (caller frees) */
+	char **(*v2_wanted)(const struct ctr_cgroup *cg, json_t *res);
+	/* the hierarchy whose cgroup.procs lists the container's processes */
+	struct cg_hier *(*procs_hier)(struct ctr_cgroup *cg);
+	/* the freezer; *v2 set when it is cgroup.freeze rather than freezer.state */
+	struct cg_hier *(*freezer_hier)(struct ctr_cgroup *cg, int *v2);
+	/* the memory controller's hierarchy (OOM events, limit) */
+	struct cg_hier *(*memory_hier)(struct ctr_cgroup *cg);
+	/* usage figures into the "usage" objects of memory and cpu, and into pids */
+	void (*stats)(struct ctr_cgroup *cg, json_t *mem, json_t *cpu, json_t *pids);
+};
+
+/** cg_set_mode() - set @cg's host mode and the manager ops that go with it. */
+void cg_set_mode(struct ctr_cgroup *cg, enum ctr_cgroup_mode mode);
 
 /** cg_mode_reset() - forget the detected host mode (after a mount namespace change). */
 void cg_mode_reset(void);

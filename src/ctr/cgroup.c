@@ -636,7 +636,7 @@ static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err *
 	ret = check_path(path, err);
 	if (ret < 0)
 		return ret;
-	cg->mode = ctr_cgroup_host_mode();
+	cg_set_mode(cg, ctr_cgroup_host_mode());
 	ret = read_mounts(m, ARRAY_SIZE(m), &n, err);
 	if (ret < 0)
 		return ret;
@@ -721,20 +721,25 @@ static int v1_mounted(const struct ctr_cgroup *cg, const char *ctrl)
 	return cg_v1_find((struct ctr_cgroup *)cg, ctrl) != NULL;
 }
 
-/* Controllers to enable in a cgroup2 hierarchy for @res. */
-static char **v2_wanted(const struct ctr_cgroup *cg, json_t *res)
+/* Controllers to enable in a cgroup2 hierarchy for @res: on a v2 host, all of them. */
+static char **v2_wanted_all(const struct ctr_cgroup *cg, json_t *res)
 {
 	static const char *const all[] = { "cpuset", "cpu",	"io",	"memory",
 					   "pids",   "hugetlb", "rdma", "misc" };
-	char **w = xcalloc(ARRAY_SIZE(all) + ARRAY_SIZE(res_ctrl) + 2, sizeof(*w));
+	char **w = xcalloc(ARRAY_SIZE(all) + 1, sizeof(*w));
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(all); i++)
+		w[i] = xstrdup(all[i]);
+	return w;
+}
+
+static char **v2_wanted_missing(const struct ctr_cgroup *cg, json_t *res)
+{
+	char **w = xcalloc(ARRAY_SIZE(res_ctrl) + 2, sizeof(*w));
 	size_t i, n = 0;
 	json_t *c;
 
-	if (cg->mode == CTR_CGROUP_V2) {
-		for (i = 0; i < ARRAY_SIZE(all); i++)
-			w[n++] = xstrdup(all[i]);
-		return w;
-	}
 	/*
 	 * Hybrid: the cgroup2 tree belongs to the host's v1 setup; only turn on what this
 	 * container needs and v1 does not provide (typically hugetlb, which is often not
@@ -865,10 +870,7 @@ static int apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_er
 		json_object_set_new(full, "devices", devs);
 		res = full;
 	}
-	if (cg->mode == CTR_CGROUP_V2)
-		ret = cg_v2_apply(cg, cg_v2(cg), res, update, err);
-	else
-		ret = cg_v1_apply(cg, res, update, err);
+	ret = cg->ops->apply(cg, res, update, err);
 	json_decref(full);
 	return ret;
 }
@@ -934,9 +936,9 @@ int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err *
 	ret = ctr_cgroup_validate(resources, err);
 	if (ret < 0)
 		return ret;
-	wanted = v2_wanted(cg, resources);
+	wanted = cg->ops->v2_wanted(cg, resources);
 	for (i = 0; i < cg->n; i++) {
-		ret = make_dirs(&cg->h[i], wanted, cg->mode == CTR_CGROUP_HYBRID, err);
+		ret = make_dirs(&cg->h[i], wanted, cg->ops->v2_root_is_hosts, err);
 		/*
 		 * Without privilege over the hierarchy (rootless, or root in a user namespace
 		 * without a delegated cgroup) a container that asks for no limits runs in
@@ -1189,7 +1191,8 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 	case CTR_CGROUP_V1:
 	case CTR_CGROUP_V2:
 	case CTR_CGROUP_HYBRID:
-		cg->mode = (enum ctr_cgroup_mode)json_integer_value(json_object_get(o, "mode"));
+		cg_set_mode(cg,
+			    (enum ctr_cgroup_mode)json_integer_value(json_object_get(o, "mode")));
 		break;
 	default:
 		json_decref(o);
@@ -1226,10 +1229,13 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 /* The hierarchy whose cgroup.procs lists the container's processes. */
 static struct cg_hier *procs_hier(struct ctr_cgroup *cg)
 {
+	return cg->ops->procs_hier(cg);
+}
+
+static struct cg_hier *v1_procs_hier(struct ctr_cgroup *cg)
+{
 	struct cg_hier *h;
 
-	if (cg->mode == CTR_CGROUP_V2)
-		return cg_v2(cg);
 	h = cg_v1_find(cg, "pids");
 	if (!h)
 		h = cg_v1_find(cg, "freezer");
@@ -1316,16 +1322,25 @@ static int all_pids(struct ctr_cgroup *cg, pid_t **pids, size_t *n, struct cabin
 /* The freezer to use: v1 freezer hierarchy on v1/hybrid hosts, else cgroup.freeze. */
 static struct cg_hier *freezer_hier(struct ctr_cgroup *cg, int *v2)
 {
-	struct cg_hier *h = NULL;
+	return cg->ops->freezer_hier(cg, v2);
+}
 
-	if (cg->mode != CTR_CGROUP_V2)
-		h = cg_v1_find(cg, "freezer");
+static struct cg_hier *v1_freezer_hier(struct ctr_cgroup *cg, int *v2)
+{
+	struct cg_hier *h = cg_v1_find(cg, "freezer");
+
 	*v2 = 0;
 	if (!h) {
 		h = cg_v2(cg);
 		*v2 = 1;
 	}
 	return h;
+}
+
+static struct cg_hier *v2_freezer_hier(struct ctr_cgroup *cg, int *v2)
+{
+	*v2 = 1;
+	return cg_v2(cg);
 }
 
 /* 1 when the "frozen" key of cgroup.events is 1. */
@@ -1564,44 +1579,51 @@ json_t *ctr_cgroup_stats(struct ctr_cgroup *cg)
 {
 	json_t *o = json_object(), *mem = json_object(), *mu = json_object(), *cpu = json_object(),
 	       *cu = json_object(), *pids = json_object();
-	uint64_t v;
 
-	if (cg->mode == CTR_CGROUP_V2) {
-		const char *d = cg_v2(cg) ? cg_v2(cg)->dir : NULL;
-
-		if (read_u64(d, "memory.current", &v) == 0)
-			json_object_set_new(mu, "usage", json_integer((json_int_t)v));
-		if (read_u64(d, "memory.max", &v) == 0)
-			json_object_set_new(mu, "limit", json_integer((json_int_t)v));
-		if (read_keyed(d, "cpu.stat", "usage_usec", &v) == 0)
-			json_object_set_new(cu, "total", json_integer((json_int_t)(v * 1000)));
-		if (read_u64(d, "pids.current", &v) == 0)
-			json_object_set_new(pids, "current", json_integer((json_int_t)v));
-		if (read_u64(d, "pids.max", &v) == 0 && v != UINT64_MAX)
-			json_object_set_new(pids, "limit", json_integer((json_int_t)v));
-	} else {
-		struct cg_hier *m = cg_v1_find(cg, "memory"), *c = cg_v1_find(cg, "cpuacct"),
-			       *p = cg_v1_find(cg, "pids");
-
-		if (m && read_u64(m->dir, "memory.usage_in_bytes", &v) == 0)
-			json_object_set_new(mu, "usage", json_integer((json_int_t)v));
-		if (m && read_u64(m->dir, "memory.limit_in_bytes", &v) == 0)
-			json_object_set_new(mu, "limit", json_integer((json_int_t)v));
-		if (m && read_u64(m->dir, "memory.max_usage_in_bytes", &v) == 0)
-			json_object_set_new(mu, "max", json_integer((json_int_t)v));
-		if (c && read_u64(c->dir, "cpuacct.usage", &v) == 0)
-			json_object_set_new(cu, "total", json_integer((json_int_t)v));
-		if (p && read_u64(p->dir, "pids.current", &v) == 0)
-			json_object_set_new(pids, "current", json_integer((json_int_t)v));
-		if (p && read_u64(p->dir, "pids.max", &v) == 0 && v != UINT64_MAX)
-			json_object_set_new(pids, "limit", json_integer((json_int_t)v));
-	}
+	cg->ops->stats(cg, mu, cu, pids);
 	json_object_set_new(mem, "usage", mu);
 	json_object_set_new(cpu, "usage", cu);
 	json_object_set_new(o, "memory", mem);
 	json_object_set_new(o, "cpu", cpu);
 	json_object_set_new(o, "pids", pids);
 	return o;
+}
+
+static void v2_stats(struct ctr_cgroup *cg, json_t *mu, json_t *cu, json_t *pids)
+{
+	const char *d = cg_v2(cg) ? cg_v2(cg)->dir : NULL;
+	uint64_t v;
+
+	if (read_u64(d, "memory.current", &v) == 0)
+		json_object_set_new(mu, "usage", json_integer((json_int_t)v));
+	if (read_u64(d, "memory.max", &v) == 0)
+		json_object_set_new(mu, "limit", json_integer((json_int_t)v));
+	if (read_keyed(d, "cpu.stat", "usage_usec", &v) == 0)
+		json_object_set_new(cu, "total", json_integer((json_int_t)(v * 1000)));
+	if (read_u64(d, "pids.current", &v) == 0)
+		json_object_set_new(pids, "current", json_integer((json_int_t)v));
+	if (read_u64(d, "pids.max", &v) == 0 && v != UINT64_MAX)
+		json_object_set_new(pids, "limit", json_integer((json_int_t)v));
+}
+
+static void v1_stats(struct ctr_cgroup *cg, json_t *mu, json_t *cu, json_t *pids)
+{
+	struct cg_hier *m = cg_v1_find(cg, "memory"), *c = cg_v1_find(cg, "cpuacct"),
+		       *p = cg_v1_find(cg, "pids");
+	uint64_t v;
+
+	if (m && read_u64(m->dir, "memory.usage_in_bytes", &v) == 0)
+		json_object_set_new(mu, "usage", json_integer((json_int_t)v));
+	if (m && read_u64(m->dir, "memory.limit_in_bytes", &v) == 0)
+		json_object_set_new(mu, "limit", json_integer((json_int_t)v));
+	if (m && read_u64(m->dir, "memory.max_usage_in_bytes", &v) == 0)
+		json_object_set_new(mu, "max", json_integer((json_int_t)v));
+	if (c && read_u64(c->dir, "cpuacct.usage", &v) == 0)
+		json_object_set_new(cu, "total", json_integer((json_int_t)v));
+	if (p && read_u64(p->dir, "pids.current", &v) == 0)
+		json_object_set_new(pids, "current", json_integer((json_int_t)v));
+	if (p && read_u64(p->dir, "pids.max", &v) == 0 && v != UINT64_MAX)
+		json_object_set_new(pids, "limit", json_integer((json_int_t)v));
 }
 
 int ctr_cgroup_oom_count(struct ctr_cgroup *cg, uint64_t *count)
@@ -1614,7 +1636,7 @@ int ctr_cgroup_oom_count(struct ctr_cgroup *cg, uint64_t *count)
 	 * in memory.oom_control (`oom_kill`, Linux 4.13) and shows a cgroup stuck at its
 	 * limit as `under_oom 1`: either is an OOM to report.
 	 */
-	h = cg->mode == CTR_CGROUP_V2 ? cg_v2(cg) : cg_v1_find(cg, "memory");
+	h = cg->ops->memory_hier(cg);
 	if (!h)
 		return -1;
 	if (h->v2)
@@ -1629,9 +1651,71 @@ int ctr_cgroup_oom_count(struct ctr_cgroup *cg, uint64_t *count)
 
 int ctr_cgroup_memory_limit(struct ctr_cgroup *cg, uint64_t *limit)
 {
-	struct cg_hier *h = cg->mode == CTR_CGROUP_V2 ? cg_v2(cg) : cg_v1_find(cg, "memory");
+	struct cg_hier *h = cg->ops->memory_hier(cg);
 
 	if (!h)
 		return -1;
 	return read_u64(h->dir, h->v2 ? "memory.max" : "memory.limit_in_bytes", limit);
+}
+
+/* ---- the managers ------------------------------------------------------------------ */
+
+static int v2_apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err)
+{
+	return cg_v2_apply(cg, cg_v2(cg), res, update, err);
+}
+
+static struct cg_hier *v1_memory_hier(struct ctr_cgroup *cg)
+{
+	return cg_v1_find(cg, "memory");
+}
+
+/* v1: one hierarchy per controller group; cgroup2, if mounted, only fills the gaps. */
+static const struct cg_manager_ops v1_manager = {
+	.name = "v1",
+	.apply = cg_v1_apply,
+	.v2_wanted = v2_wanted_missing,
+	.procs_hier = v1_procs_hier,
+	.freezer_hier = v1_freezer_hier,
+	.memory_hier = v1_memory_hier,
+	.stats = v1_stats,
+};
+
+/* hybrid: v1, and a cgroup2 tree whose root is the host's to configure */
+static const struct cg_manager_ops hybrid_manager = {
+	.name = "hybrid",
+	.v2_root_is_hosts = 1,
+	.apply = cg_v1_apply,
+	.v2_wanted = v2_wanted_missing,
+	.procs_hier = v1_procs_hier,
+	.freezer_hier = v1_freezer_hier,
+	.memory_hier = v1_memory_hier,
+	.stats = v1_stats,
+};
+
+static const struct cg_manager_ops v2_manager = {
+	.name = "v2",
+	.apply = v2_apply,
+	.v2_wanted = v2_wanted_all,
+	.procs_hier = cg_v2,
+	.freezer_hier = v2_freezer_hier,
+	.memory_hier = cg_v2,
+	.stats = v2_stats,
+};
+
+void cg_set_mode(struct ctr_cgroup *cg, enum ctr_cgroup_mode mode)
+{
+	cg->mode = mode;
+	switch (mode) {
+	case CTR_CGROUP_V2:
+		cg->ops = &v2_manager;
+		break;
+	case CTR_CGROUP_HYBRID:
+		cg->ops = &hybrid_manager;
+		break;
+	case CTR_CGROUP_V1:
+	default:
+		cg->ops = &v1_manager;
+		break;
+	}
 }
