@@ -154,7 +154,8 @@ int emu_mmio(struct emu_cpu *c, uint64_t pa, void *data, unsigned int len, int i
 {
 	struct accel_exit *e = c->exit;
 
-	if ((c->apic_base & 0x800) && (pa & ~0xfffULL) == (c->apic_base & ~0xfffULL))
+	/* the xAPIC page; in x2APIC mode (EXTD) the registers are MSRs only */
+	if ((c->apic_base & 0xc00) == 0x800 && (pa & ~0xfffULL) == (c->apic_base & ~0xfffULL))
 		return emu_lapic_mmio(c, pa & 0xfff, data, len, is_write);
 	if (c->locked_insn) {
 		/*

@@ -956,6 +956,8 @@ int emu_read_msr(struct emu_cpu *c, uint32_t idx, uint64_t *val)
 	case 0x1b:
 		*val = c->apic_base;
 		return 0;
+	case 0x800 ... 0x8ff:
+		return emu_lapic_msr_read(c, idx, val);
 	case 0x3a:
 		*val = 1;
 		return 0; /* feature control: locked */
@@ -1054,11 +1056,9 @@ int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val)
 		c->tsc_offset = val - emu_rdtsc(c) + c->tsc_offset;
 		return 0;
 	case 0x1b:
-		if (val >> 40) /* above MAXPHYADDR */
-			return -1;
-		c->apic_base = (val & ~0x2ffULL) | (c->index == 0 ? 0x100 : 0);
-		c->intr_hint = 1;
-		return 0;
+		return emu_lapic_set_base(c, val);
+	case 0x800 ... 0x8ff:
+		return emu_lapic_msr_write(c, idx, val);
 	case 0x3b:
 		c->tsc_offset = val;
 		return 0;
@@ -1186,16 +1186,36 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 		break;
 	case 1:
 		out[0] = 0x000306a9; /* family 6 model 58 */
-		out[1] = (c->lapic.id << 24) | (c->vm->m->nr_vcpus << 16) | (8 << 8);
+		out[1] = (c->index << 24) | (c->vm->m->nr_vcpus << 16) | (8 << 8);
 		/*
 		 * ECX: hypervisor. EDX: PSE PAE APIC MTRR PGE PAT. Bits that stand for
 		 * instructions come from the opcode table's groups (emu_optab_cpuid).
 		 */
-		out[2] = 1u << 31;
-		out[3] = (1u << 3) | (1u << 6) | (1u << 9) | (1u << 12) | (1u << 13) | (1u << 16);
+		out[2] = (1u << 31) | (1u << 21); /* x2APIC: apic.c */
+		out[3] = (1u << 3) | (1u << 6) | (1u << 12) | (1u << 13) | (1u << 16);
+		if (c->apic_base & 0x800)
+			out[3] |= 1u << 9; /* APIC, while IA32_APIC_BASE enables it */
 		if (c->m->nr_vcpus > 1)
 			out[3] |= 1u << 28;
 		break;
+	case 0xb: { /* topology: one thread per core, every vCPU a core of one package */
+		unsigned int n = c->m->nr_vcpus, shift = 0;
+
+		while (shift < 8 && (1u << shift) < n)
+			shift++;
+		out[2] = sub & 0xff;
+		out[3] = c->index; /* x2APIC ID */
+		if (sub == 0) {
+			out[0] = 0;
+			out[1] = 1;
+			out[2] |= 1u << 8; /* SMT */
+		} else if (sub == 1) {
+			out[0] = shift;
+			out[1] = n;
+			out[2] |= 2u << 8; /* core */
+		}
+		break;
+	}
 	case 0xd: /* XSAVE: x87, SSE and PKRU state, the standard format only */
 		if (sub == 0) {
 			out[0] = (uint32_t)EMU_XCR0_SUPPORTED;

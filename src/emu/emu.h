@@ -542,6 +542,10 @@ int emu_ioapic_mmio(struct emu_vm *vm, uint64_t off, void *data, unsigned int le
 void emu_ioapic_eoi(struct emu_vm *vm, int vector);
 void emu_lapic_reset(struct emu_cpu *c);
 int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len, int is_write);
+/* IA32_APIC_BASE writes (EN, EXTD mode changes) and x2APIC MSRs: Return 0, or -1 for #GP */
+int emu_lapic_set_base(struct emu_cpu *c, uint64_t val);
+int emu_lapic_msr_read(struct emu_cpu *c, uint32_t msr, uint64_t *val);
+int emu_lapic_msr_write(struct emu_cpu *c, uint32_t msr, uint64_t val);
 int emu_lapic_pending(struct emu_cpu *c); /* highest deliverable vector or -1 */
 void emu_lapic_ack(struct emu_cpu *c, int vector);
 void emu_lapic_set_irq(struct emu_cpu *c, int vector, int level_trig);

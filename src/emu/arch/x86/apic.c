@@ -42,6 +42,11 @@ static int apic_hw_enabled(const struct emu_cpu *c)
 	return (c->apic_base & 0x800) != 0;
 }
 
+static int x2apic_mode(const struct emu_cpu *c)
+{
+	return (c->apic_base & 0xc00) == 0xc00;
+}
+
 static int apic_sw_enabled(const struct emu_cpu *c)
 {
 	return apic_hw_enabled(c) && (c->lapic.svr & 0x100);
@@ -157,11 +162,27 @@ uint64_t emu_lapic_next_deadline(struct emu_cpu *c)
 	return c->lapic.timer_deadline;
 }
 
-/* deliver an interrupt message to the CPUs matching @dest */
-static int apic_match(struct emu_cpu *t, uint32_t dest, int logical)
+/*
+ * Does @t accept a message for @dest? @x2: the message has a 32-bit x2APIC
+ * destination (ICR of a CPU in x2APIC mode), else an 8-bit xAPIC one (ICR in xAPIC
+ * mode, MSI, IOAPIC). A target in x2APIC mode has a 32-bit ID and a logical ID of
+ * cluster (bits 31:16) and member bitmap (15:0).
+ */
+static int apic_match(struct emu_cpu *t, uint32_t dest, int logical, int x2)
 {
+	uint32_t bcast = x2 ? 0xffffffffu : 0xffu;
+
+	if (dest == bcast)
+		return 1;
+	if (x2apic_mode(t)) {
+		if (!logical)
+			return dest == t->lapic.id;
+		return (t->lapic.ldr >> 16) == (dest >> 16) && (t->lapic.ldr & dest & 0xffff);
+	}
+	if (x2 && dest > 0xff)
+		return 0;
 	if (!logical)
-		return dest == 0xff || dest == t->lapic.id;
+		return dest == t->lapic.id;
 	if ((t->lapic.dfr >> 28) == 0xf) /* flat */
 		return ((t->lapic.ldr >> 24) & dest) != 0;
 	/* cluster */
@@ -227,7 +248,7 @@ void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int
 	for (unsigned int i = 0; i < vm->m->nr_vcpus; i++) {
 		struct emu_cpu *t = cpu_of(vm, i);
 
-		if (t && apic_match(t, dest, logical)) {
+		if (t && apic_match(t, dest, logical, 0)) {
 			deliver_to(t, mode, vector, 0);
 			if (mode == 1)
 				break; /* lowest priority: the first match */
@@ -238,7 +259,8 @@ void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int
 static void send_ipi(struct emu_cpu *c)
 {
 	struct emu_vm *vm = c->vm;
-	uint32_t lo = c->lapic.icr_lo, dest = c->lapic.icr_hi >> 24;
+	int x2 = x2apic_mode(c);
+	uint32_t lo = c->lapic.icr_lo, dest = x2 ? c->lapic.icr_hi : c->lapic.icr_hi >> 24;
 	int mode = (int)((lo >> 8) & 7), vector = (int)(lo & 0xff), logical = (lo >> 11) & 1;
 	int shorthand = (int)((lo >> 18) & 3);
 
@@ -261,7 +283,7 @@ static void send_ipi(struct emu_cpu *c)
 			hit = t != c;
 			break;
 		default:
-			hit = apic_match(t, dest, logical);
+			hit = apic_match(t, dest, logical, x2);
 			break;
 		}
 		if (hit)
@@ -448,6 +470,120 @@ int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len
 	return 0;
 }
 
+/* ---- x2APIC: IA32_APIC_BASE and the MSRs 0x800-0x8ff ---- */
+
+static uint32_t x2apic_ldr(uint32_t id)
+{
+	return ((id >> 4) << 16) | (1u << (id & 0xf));
+}
+
+int emu_lapic_set_base(struct emu_cpu *c, uint64_t val)
+{
+	uint64_t old = c->apic_base;
+	int en = (val & 0x800) != 0, x2 = (val & 0x400) != 0;
+	int oen = (old & 0x800) != 0, ox2 = (old & 0x400) != 0;
+
+	/* bits 0-7 and 9 and those above MAXPHYADDR are reserved; BSP is read-only */
+	if ((val & 0x2ffULL) || (val >> 40))
+		return -1;
+	/*
+	 * Mode transitions (SDM vol. 3 10.12.5): EXTD without EN is invalid; x2APIC
+	 * goes back to xAPIC only through disabled; disabled goes to x2APIC only
+	 * through xAPIC.
+	 */
+	if ((x2 && !en) || (oen && ox2 && en && !x2) || (!oen && en && x2))
+		return -1;
+	c->apic_base = (val & ~0x1ffULL) | (c->index == 0 ? 0x100 : 0);
+	if (oen && !en) {
+		/* a disabled local APIC loses its state; CR8 stays, and the TPR with it */
+		emu_lapic_reset(c);
+		c->lapic.tpr = (uint32_t)(c->cr8 << 4);
+	}
+	if (!oen && en)
+		c->lapic.id = c->index; /* the xAPIC ID starts over from the initial one */
+	if (!ox2 && x2) {
+		c->lapic.id = c->index; /* x2APIC ID: read-only, the initial APIC ID */
+		c->lapic.ldr = x2apic_ldr(c->index);
+	}
+	c->intr_hint = 1;
+	return 0;
+}
+
+int emu_lapic_msr_read(struct emu_cpu *c, uint32_t msr, uint64_t *val)
+{
+	unsigned int reg = (msr - 0x800) << 4;
+	uint32_t v = 0;
+
+	if (msr < 0x800 || msr > 0x8ff || !x2apic_mode(c))
+		return -1;
+	switch (reg) {
+	case 0x20:	      /* ID */
+	case 0x30:	      /* version */
+	case 0x80:	      /* TPR */
+	case 0xa0:	      /* PPR */
+	case 0xd0:	      /* LDR */
+	case 0xf0:	      /* SVR */
+	case 0x100 ... 0x270: /* ISR TMR IRR */
+	case 0x280:	      /* ESR */
+	case 0x2f0:
+	case 0x320 ... 0x370: /* LVTs */
+	case 0x380:
+	case 0x390:
+	case 0x3e0: /* timer */
+		emu_lapic_mmio(c, reg, &v, 4, 0);
+		if (reg == 0x20)
+			v = c->lapic.id; /* 32 bits, not shifted */
+		*val = v;
+		return 0;
+	case 0x300: /* ICR: one 64-bit register */
+		*val = ((uint64_t)c->lapic.icr_hi << 32) | (c->lapic.icr_lo & ~0x1000u);
+		return 0;
+	default: /* EOI and SELF IPI are write-only; DFR, APR, RRD and ICR2 are gone */
+		return -1;
+	}
+}
+
+int emu_lapic_msr_write(struct emu_cpu *c, uint32_t msr, uint64_t val)
+{
+	unsigned int reg = (msr - 0x800) << 4;
+	uint32_t v = (uint32_t)val;
+
+	if (msr < 0x800 || msr > 0x8ff || !x2apic_mode(c))
+		return -1;
+	if (reg != 0x300 && (val >> 32))
+		return -1;
+	switch (reg) {
+	case 0x80:  /* TPR */
+	case 0xf0:  /* SVR */
+	case 0x2f0: /* LVT CMCI */
+	case 0x320 ... 0x370:
+	case 0x380:
+	case 0x3e0:
+		emu_lapic_mmio(c, reg, &v, 4, 1);
+		return 0;
+	case 0xb0:  /* EOI */
+	case 0x280: /* ESR */
+		if (v)
+			return -1;
+		emu_lapic_mmio(c, reg, &v, 4, 1);
+		return 0;
+	case 0x300: /* ICR: destination in bits 63:32; delivery status is read-only */
+		c->lapic.icr_hi = (uint32_t)(val >> 32);
+		c->lapic.icr_lo = v & ~0x1000u;
+		c->stop_block = 1;
+		send_ipi(c);
+		return 0;
+	case 0x3f0: /* SELF IPI: a fixed, edge-triggered interrupt to this CPU */
+		if (v & ~0xffu)
+			return -1;
+		c->stop_block = 1;
+		emu_lapic_set_irq(c, (int)(v & 0xff), 0);
+		return 0;
+	default: /* read-only (ID, version, PPR, LDR, ISR/TMR/IRR, current count) or absent */
+		return -1;
+	}
+}
+
 /* ---- IOAPIC ---- */
 
 static void ioapic_service(struct emu_vm *vm, unsigned int pin)
@@ -470,7 +606,7 @@ static void ioapic_service(struct emu_vm *vm, unsigned int pin)
 		for (unsigned int i = 0; i < vm->m->nr_vcpus; i++) {
 			struct emu_cpu *t = cpu_of(vm, i);
 
-			if (t && apic_match(t, dest, logical)) {
+			if (t && apic_match(t, dest, logical, 0)) {
 				if (mode == 7) {
 					t->intr_hint = 1;
 					emu_cpu_wake(t);
