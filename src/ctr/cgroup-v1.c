@@ -20,15 +20,44 @@
 
 #define F "linux.resources"
 
+/* Is @ctrl one of the space-separated words of @list? */
+static int avail_has(const char *list, const char *ctrl)
+{
+	size_t l = strlen(ctrl);
+
+	for (const char *p = list; (p = strstr(p, ctrl)); p += l)
+		if ((p == list || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0' || p[l] == '\n'))
+			return 1;
+	return 0;
+}
+
 static struct cg_hier *need(struct ctr_cgroup *cg, const char *controller, const char *field,
 			    struct cabin_err **err)
 {
-	struct cg_hier *h = cg_v1_find(cg, controller);
+	struct cg_hier *h = cg_v1_find(cg, controller), *v2 = cg_v2(cg);
+	cleanup_free char *avail = NULL;
+	struct cabin_err *e = NULL;
 
-	if (!h)
-		cabin_err_make(err, 0, "%s: the `%s` cgroup controller is not mounted on this host",
-			       field, controller);
-	return h;
+	if (h)
+		return h;
+	/*
+	 * Hybrid: the controller may be in cgroup2 without being enabled in its root, which
+	 * is the host's to set up (we never write there): say so rather than "not mounted".
+	 */
+	if (cg->mode == CTR_CGROUP_HYBRID && v2 &&
+	    cg_read(v2->mnt, "cgroup.controllers", &avail, &e) == 0 &&
+	    avail_has(avail, controller)) {
+		cabin_err_make(
+			err, 0,
+			"%s: the `%s` cgroup controller is in cgroup2 but not enabled in the "
+			"host's `%s/cgroup.subtree_control`",
+			field, controller, v2->mnt);
+		return NULL;
+	}
+	cabin_err_release(&e);
+	cabin_err_make(err, 0, "%s: the `%s` cgroup controller is not mounted on this host", field,
+		       controller);
+	return NULL;
 }
 
 static int write_i64(const char *dir, const char *file, int64_t v, const char *field,

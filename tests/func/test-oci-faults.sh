@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
 BUSYBOX=$(command -v busybox) || skip_all "needs busybox (busybox-static)"
-plan 22
+plan 23
 
 PFX=secf$$
 agent=
@@ -207,7 +207,9 @@ nv1=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break
 hp=$(ls /sys/kernel/mm/hugepages 2>/dev/null | sed -n 's/^hugepages-\([0-9]*\)kB$/\1/p' | head -1)
 if [ -z "$v2" ] || [ "$nv1" = 0 ]; then
 	skip "not a hybrid cgroup host"
+	skip "not a hybrid cgroup host"
 elif [ -z "$hp" ] || ! grep -qw hugetlb "$v2/cgroup.controllers"; then
+	skip "no hugetlb controller in cgroup2"
 	skip "no hugetlb controller in cgroup2"
 else
 	sz=$((hp / 1024))MB
@@ -218,7 +220,7 @@ c['linux']['resources']={'hugepageLimits':[{'pageSize':'$sz','limit':$((hp * 102
 	args "$B" /init echo hi
 	if ! grep -qw hugetlb "$v2/cgroup.subtree_control"; then
 		# the root as it is: watch it, and take back what a faulty run would leave
-		rt run --bundle "$B" $PFX-huge >/dev/null 2>&1
+		rt run --bundle "$B" $PFX-huge >/dev/null 2>"$T/huge.err"
 		got=$(grep -ow hugetlb "$v2/cgroup.subtree_control")
 		grep -qw hugetlb "$v2/cgroup.subtree_control" && echo -hugetlb >"$v2/cgroup.subtree_control"
 	else
@@ -230,12 +232,14 @@ c['linux']['resources']={'hugepageLimits':[{'pageSize':'$sz','limit':$((hp * 102
 		bash -c 'echo $$ >"$1/cgroup.procs" && exec unshare -m -C bash -c "
 			umount $2 && mount -t cgroup2 none $2 && mkdir $2/leaf && echo \$\$ >$2/leaf/cgroup.procs &&
 			$3 --root $4 run --bundle $5 $6" ' _ "$ns" "$v2" "$CABIN" "$STATE" "$B" $PFX-huge \
-			>/dev/null 2>&1
+			>/dev/null 2>"$T/huge.err"
 		got=$(grep -ow hugetlb "$ns/cgroup.subtree_control")
 		rmdir "$ns/$PFX-huge" "$ns/leaf" "$ns" 2>/dev/null
 	fi
 	rt delete --force $PFX-huge >/dev/null 2>&1
 	assert_eq "$got" "" "a container with hugetlb limits writes no +hugetlb into the cgroup2 root's subtree_control"
+	assert_contains "$(cat "$T/huge.err")" "not enabled in the host's" \
+		"  ... and the error says the host has not enabled it there"
 fi
 
 done_testing
