@@ -5,7 +5,8 @@
  * bits, the registers as MSRs 0x800-0x8ff (read-only and write-only ones
  * raise #GP, 32-bit IDs, the cluster logical ID), the ICR as one 64-bit MSR
  * with 32-bit destinations (physical, logical, broadcast), SELF IPI, and the
- * xAPIC page no longer decoding in x2APIC mode.
+ * xAPIC page no longer decoding in x2APIC mode; and the IOAPIC's arbitration
+ * ID register.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -185,6 +186,22 @@ static void test_page(void)
 	       "x2APIC mode: the page is not decoded (an MMIO exit)");
 }
 
+/* IOAPIC register 2 (arbitration ID) follows the ID register and is read-only */
+static void test_ioapic_arb(void)
+{
+	uint32_t v = 0;
+
+	emu_ioapic_mmio(vm, 0x00, &v, 4, 1); /* IOREGSEL = ID */
+	v = 0x0f000000;
+	emu_ioapic_mmio(vm, 0x10, &v, 4, 1);
+	v = 2;
+	emu_ioapic_mmio(vm, 0x00, &v, 4, 1); /* IOREGSEL = arbitration ID */
+	v = 0;
+	emu_ioapic_mmio(vm, 0x10, &v, 4, 1); /* read-only: dropped */
+	emu_ioapic_mmio(vm, 0x10, &v, 4, 0);
+	tap_ok(v == 0x0f000000, "IOAPIC arbitration ID = ID, read-only (%#x)", v);
+}
+
 int main(void)
 {
 	struct cabin_err *err = NULL;
@@ -205,10 +222,11 @@ int main(void)
 		vcpus[i].m = &m;
 		vcpus[i].index = i;
 	}
-	tap_plan(31);
+	tap_plan(32);
 	test_cpuid_and_base();
 	test_msrs();
 	test_page();
+	test_ioapic_arb();
 	for (unsigned int i = 0; i < 2; i++)
 		emu_cpu_free(cpu[i]);
 	emu_vm_free(vm);

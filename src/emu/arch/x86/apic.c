@@ -693,7 +693,7 @@ int emu_ioapic_mmio(struct emu_vm *vm, uint64_t off, void *data, unsigned int le
 		else if (r == 1)
 			v = 0x170011; /* 24 entries, version 0x11 */
 		else if (r == 2)
-			v = 0;
+			v = io->id << 24; /* arbitration ID: loaded from the ID, read-only */
 		else if (r >= 0x10 && r < 0x10 + 48)
 			v = (uint32_t)(io->redir[(r - 0x10) / 2] >> ((r & 1) * 32));
 		memcpy(data, &v, 4);
