@@ -522,6 +522,124 @@ void emu_deliver(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t 
 
 /* ---- far transfers ---- */
 
+/*
+ * Far CALL/JMP through a call gate (SDM vol. 3 5.8.3-5.8.6): a 16- or 32-bit
+ * gate outside IA-32e mode, a 64-bit one (16 bytes) in it. A CALL to a more
+ * privileged non-conforming segment switches to the inner stack of the TSS and
+ * copies the gate's parameter count of stack entries (none in 64-bit mode);
+ * RET far to the outer level undoes it (emu_far_ret). JMP keeps the CPL.
+ */
+static void call_gate(struct emu_cpu *c, uint16_t gsel, uint64_t g, uint64_t gaddr, int is_call)
+{
+	int lm = (c->efer & EFER_LMA) != 0, gdpl = (int)((g >> 45) & 3);
+	int gsize = ((g >> 40) & 0x1f) == 0x04 ? 2 : lm ? 8 : 4;
+	unsigned int params = (unsigned int)(g >> 32) & 0x1f;
+	uint16_t csel = (uint16_t)(g >> 16);
+	uint64_t off = (g & 0xffff) | ((g >> 32) & 0xffff0000ULL), d, daddr;
+	uint64_t old_ss = c->seg[SEG_SS].selector, old_sp = c->r[4];
+	struct x86_segment new_ss = c->seg[SEG_SS];
+	struct kstack k;
+	int dpl, conforming, new_cpl;
+
+	if (gdpl < c->cpl || gdpl < (gsel & 3))
+		emu_raise(c, EXC_GP, 1, gsel & 0xfffc);
+	if (!((g >> 47) & 1))
+		emu_raise(c, EXC_NP, 1, gsel & 0xfffc);
+	if (lm) {
+		uint64_t limit = (gsel & 4) ? c->seg[SEG_LDT].limit : c->gdt.limit, hi;
+
+		if ((uint64_t)(gsel & ~7) + 15 > limit)
+			emu_raise(c, EXC_GP, 1, gsel & 0xfffc);
+		hi = sys_read(c, gaddr + 8, 8);
+		if ((hi >> 40) & 0x1f) /* the upper half's type must be 0 */
+			emu_raise(c, EXC_GP, 1, gsel & 0xfffc);
+		off |= (hi & 0xffffffffULL) << 32;
+	}
+	d = check_code(c, csel, &daddr, EXC_NP);
+	dpl = (int)((d >> 45) & 3);
+	conforming = (int)((d >> 42) & 1);
+	if (dpl > c->cpl || (!is_call && !conforming && dpl != c->cpl))
+		emu_raise(c, EXC_GP, 1, csel & 0xfffc);
+	if (lm && (!((d >> 53) & 1) || ((d >> 54) & 1)))
+		emu_raise(c, EXC_GP, 1, csel & 0xfffc); /* 64-bit code only */
+	if (lm && !canonical(off))
+		emu_raise(c, EXC_GP, 1, 0);
+	new_cpl = is_call && !conforming ? dpl : c->cpl;
+	if (!is_call) {
+		load_cs(c, csel, d, daddr, c->cpl);
+		c->next_rip = lm ? off : gsize == 2 ? off & 0xffff : off;
+		return;
+	}
+	k.c = c;
+	k.user = new_cpl == 3;
+	if (new_cpl < c->cpl) {
+		uint64_t tss = c->seg[SEG_TR].base, nsp;
+
+		if (lm) {
+			if (4 + 8 * (uint64_t)new_cpl + 7 > c->seg[SEG_TR].limit)
+				emu_raise(c, EXC_TS, 1, c->seg[SEG_TR].selector & 0xfffc);
+			nsp = sys_read(c, tss + 4 + 8 * (uint64_t)new_cpl, 8);
+			if (!canonical(nsp))
+				emu_raise(c, EXC_SS, 1, 0);
+			memset(&new_ss, 0, sizeof(new_ss));
+			new_ss.selector = (uint16_t)new_cpl;
+			new_ss.unusable = 1;
+			new_ss.dpl = (uint8_t)new_cpl;
+			k.base = 0;
+			k.mask = ~0ULL;
+			k.sp = nsp;
+		} else {
+			int tss32 = (c->seg[SEG_TR].type & 8) != 0;
+			uint64_t o = tss32 ? 4 + 8 * (uint64_t)new_cpl : 2 + 4 * (uint64_t)new_cpl;
+			uint64_t dd, da;
+			uint16_t nss;
+
+			if (o + (tss32 ? 5 : 3) > c->seg[SEG_TR].limit)
+				emu_raise(c, EXC_TS, 1, c->seg[SEG_TR].selector & 0xfffc);
+			nsp = sys_read(c, tss + o, tss32 ? 4 : 2);
+			nss = (uint16_t)sys_read(c, tss + o + (tss32 ? 4 : 2), 2);
+			if ((nss & ~3) == 0 || (nss & 3) != new_cpl)
+				emu_raise(c, EXC_TS, 1, nss & 0xfffc);
+			dd = read_desc(c, nss, EXC_TS, &da);
+			if (((dd >> 45) & 3) != (uint64_t)new_cpl || !((dd >> 44) & 1) ||
+			    ((dd >> 43) & 1) || !((dd >> 41) & 1))
+				emu_raise(c, EXC_TS, 1, nss & 0xfffc);
+			if (!((dd >> 47) & 1))
+				emu_raise(c, EXC_SS, 1, nss & 0xfffc);
+			desc_to_seg(&new_ss, dd | (1ULL << 40), nss);
+			k.mask = new_ss.db ? 0xffffffffULL : 0xffffULL;
+			k.sp = nsp & k.mask;
+			k.base = new_ss.base;
+		}
+		kpush(&k, gsize, old_ss);
+		kpush(&k, gsize, old_sp);
+		if (!lm) {
+			/* the parameters, read from the outer stack at the old privilege */
+			uint64_t m = sp_mask(c);
+
+			for (unsigned int i = params; i-- > 0;)
+				kpush(&k, gsize,
+				      lin_read(c,
+					       seg_lin(c, SEG_SS,
+						       (old_sp + (uint64_t)i * (uint64_t)gsize) & m,
+						       gsize, ACC_READ),
+					       gsize));
+		}
+	} else {
+		k.mask = lm ? ~0ULL : sp_mask(c);
+		k.sp = c->r[4] & k.mask;
+		k.base = lm ? 0 : c->seg[SEG_SS].base;
+	}
+	kpush(&k, gsize, c->seg[SEG_CS].selector);
+	kpush(&k, gsize, c->next_rip);
+	/* commit */
+	if (new_cpl < c->cpl)
+		c->seg[SEG_SS] = new_ss;
+	c->r[4] = lm ? k.sp : (c->r[4] & ~k.mask) | k.sp;
+	load_cs(c, csel, d, daddr, new_cpl);
+	c->next_rip = lm ? off : gsize == 2 ? off & 0xffff : off;
+}
+
 void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, int is_call, int osz)
 {
 	uint64_t d, addr;
@@ -542,6 +660,19 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, int is_call, in
 		c->next_rip = off & mask_of(osz);
 		emu_update_mode(c);
 		return;
+	}
+	if ((sel & ~3) != 0) {
+		d = read_desc(c, sel, EXC_GP, &addr);
+		if (!((d >> 44) & 1)) {
+			/* a system descriptor: call gates; task switches are not implemented */
+			int type = (int)((d >> 40) & 0x1f);
+
+			if (type == 0x0c || (type == 0x04 && !(c->efer & EFER_LMA))) {
+				call_gate(c, sel, d, addr, is_call);
+				return;
+			}
+			emu_raise(c, EXC_GP, 1, sel & 0xfffc);
+		}
 	}
 	d = check_code(c, sel, &addr, EXC_NP);
 	dpl = (int)((d >> 45) & 3);
