@@ -106,8 +106,9 @@ static void test_msrs(void)
 	tap_ok(emu_read_msr(d, 0x80d, &v) == 0 && v == 0x2 && emu_write_msr(d, 0x80d, 0) < 0,
 	       "LDR (0x80d): cluster 0, bit 1 for ID 1; read-only");
 	tap_ok(emu_read_msr(c, 0x80e, &v) < 0 && emu_read_msr(c, 0x80b, &v) < 0 &&
-		       emu_read_msr(c, 0x83f, &v) < 0 && emu_read_msr(c, 0x831, &v) < 0,
-	       "no DFR or ICR2; EOI and SELF IPI are write-only");
+		       emu_read_msr(c, 0x83f, &v) < 0 && emu_read_msr(c, 0x831, &v) < 0 &&
+		       emu_read_msr(c, 0x82f, &v) < 0 && emu_write_msr(c, 0x82f, 0) < 0,
+	       "no DFR, ICR2 or CMCI LVT; EOI and SELF IPI are write-only");
 	tap_ok(emu_read_msr(c, 0x803, &v) == 0 && (v & 0xff) == 0x14, "version register readable");
 	tap_ok(emu_write_msr(c, 0x808, 0x20) == 0 && emu_read_msr(c, 0x808, &v) == 0 && v == 0x20 &&
 		       c->cr8 == 2,

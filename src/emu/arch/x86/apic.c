@@ -525,8 +525,7 @@ int emu_lapic_msr_read(struct emu_cpu *c, uint32_t msr, uint64_t *val)
 	case 0xf0:	      /* SVR */
 	case 0x100 ... 0x270: /* ISR TMR IRR */
 	case 0x280:	      /* ESR */
-	case 0x2f0:
-	case 0x320 ... 0x370: /* LVTs */
+	case 0x320 ... 0x370: /* LVTs; no CMCI (0x82f): the version says 6 entries */
 	case 0x380:
 	case 0x390:
 	case 0x3e0: /* timer */
@@ -553,9 +552,8 @@ int emu_lapic_msr_write(struct emu_cpu *c, uint32_t msr, uint64_t val)
 	if (reg != 0x300 && (val >> 32))
 		return -1;
 	switch (reg) {
-	case 0x80:  /* TPR */
-	case 0xf0:  /* SVR */
-	case 0x2f0: /* LVT CMCI */
+	case 0x80: /* TPR */
+	case 0xf0: /* SVR */
 	case 0x320 ... 0x370:
 	case 0x380:
 	case 0x3e0:
