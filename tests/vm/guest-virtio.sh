@@ -5,11 +5,13 @@
 #   check.sh first TOKEN   drive every device: write TOKEN to /data of the ext4 disk vda,
 #                          read /dev/hwrng, answer the host on hvc0, ping the host over
 #                          eth0 and wait for its ping, talk vsock both ways
-#   check.sh again         mount vda again and print /data (after a new boot)
+#   check.sh again         mount vda again and print /data (after a new boot); write a line
+#                          to hvc0 (a file on the host this time)
 say() { echo "VIRTIO $*"; }
 
 mkdir -p /mnt
 if [ "$1" = again ]; then
+	[ -c /dev/hvc0 ] && echo "hvc-file again-ok" >/dev/hvc0
 	mount -t ext4 /dev/vda /mnt && say "blk-again $(cat /mnt/data)"
 	umount /mnt
 	exit 0
