@@ -152,10 +152,24 @@ static inline __attribute__((always_inline)) uint64_t imul_lazy(struct emu_cpu *
 /* Jcc/SETcc/CMOVcc condition: the compare-and-branch cases inline, the rest in emu_cond() */
 static inline __attribute__((always_inline)) int cond_inl(struct emu_cpu *c, unsigned int cc)
 {
-	if (c->cc_op == CC_SUB && (cc >> 1) == 2) {
-		uint64_t m = emu_size_mask((int)c->cc_size);
+	if (c->cc_op == CC_SUB) {
+		uint64_t m = emu_size_mask((int)c->cc_size), a = c->cc_a & m, b = c->cc_b & m;
+		int sh = 64 - (int)c->cc_size * 8;
 
-		return ((c->cc_a & m) == (c->cc_b & m)) ^ (int)(cc & 1);
+		switch (cc >> 1) {
+		case 1: /* B / AE */
+			return (a < b) ^ (int)(cc & 1);
+		case 2: /* E / NE */
+			return (a == b) ^ (int)(cc & 1);
+		case 3: /* BE / A */
+			return (a <= b) ^ (int)(cc & 1);
+		case 6: /* L / GE */
+			return ((int64_t)(a << sh) < (int64_t)(b << sh)) ^ (int)(cc & 1);
+		case 7: /* LE / G */
+			return ((int64_t)(a << sh) <= (int64_t)(b << sh)) ^ (int)(cc & 1);
+		default:
+			break;
+		}
 	}
 	if (c->cc_op == CC_LOGIC && (cc >> 1) == 2)
 		return (c->cc_res == 0) ^ (int)(cc & 1);

@@ -320,7 +320,9 @@ struct emu_cpu {
 	uint64_t blk_rip;
 	const struct emu_insn *blk_insn;
 	unsigned int blk_done;
-	int soft_int; /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
+	uint32_t
+		tlb_epoch; /* bumped by every TLB flush (a block loops on itself while unchanged) */
+	int soft_int;	   /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
 	uint64_t soft_int_rip;
 	unsigned int deliveries; /* interrupts and exceptions delivered (single-step bookkeeping) */
 	volatile int intr_hint;	 /* an interrupt may be pending: poll the controllers */

@@ -700,24 +700,20 @@ static void n_nop(struct emu_cpu *c, const struct emu_insn *in)
 {
 }
 
-static void n_shift_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1 /4-/7, 32/64-bit */
-{
-	unsigned int n = (unsigned int)in->imm & (in->osz == 8 ? 63 : 31);
-	uint64_t a = get_reg(c, in->rm, in->osz, 1);
-
-	switch (in->reg & 7) {
-	case SH_SHR:
-		a >>= n;
-		break;
-	case SH_SAR:
-		a = (uint64_t)((int64_t)sx(a, in->osz) >> n);
-		break;
-	default:
-		a <<= n;
-		break;
+/* SHL/SHR/SAR r, imm (c1 /4-/7, 32/64-bit) without flags: one function per operation and size */
+#define SHIFT_NF(NAME, SZ, EXPR)                                                                   \
+	static void n_##NAME##_##SZ(struct emu_cpu *c, const struct emu_insn *in)                  \
+	{                                                                                          \
+		unsigned int n = (unsigned int)in->imm & (SZ == 8 ? 63 : 31);                      \
+		uint64_t a = get_reg(c, in->rm, SZ, 1);                                            \
+		set_reg(c, in->rm, SZ, 1, EXPR);                                                   \
 	}
-	set_reg(c, in->rm, in->osz, 1, a);
-}
+SHIFT_NF(shl, 4, a << n)
+SHIFT_NF(shr, 4, a >> n)
+SHIFT_NF(sar, 4, (uint64_t)((int64_t)(int32_t)a >> n))
+SHIFT_NF(shl, 8, a << n)
+SHIFT_NF(shr, 8, a >> n)
+SHIFT_NF(sar, 8, (uint64_t)((int64_t)a >> n))
 
 static void n_rot_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* c1 /0 /1, 32/64-bit */
 {
@@ -821,8 +817,14 @@ static void fl_shift(struct emu_insn *in) /* c1 */
 		in->fclass = EMU_FC_PARTIAL; /* CF and OF only */
 		in->run = n_rot_imm_r;
 	} else {
+		static const emu_insn_fn fns[2][3] = {
+			{ n_shl_4, n_shr_4, n_sar_4 },
+			{ n_shl_8, n_shr_8, n_sar_8 },
+		};
+		unsigned int op = in->reg & 7;
+
 		in->fclass = EMU_FC_WRITE;
-		in->run = n_shift_imm_r;
+		in->run = fns[in->osz == 8][op == SH_SHR ? 1 : op == SH_SAR ? 2 : 0];
 	}
 }
 
@@ -969,7 +971,12 @@ EMU_THREADED(n_xor_imm_r_4)
 EMU_THREADED(n_xor_imm_r_8)
 EMU_THREADED(n_nop)
 EMU_THREADED(n_cmp_r_rm)
-EMU_THREADED(n_shift_imm_r)
+EMU_THREADED(n_shl_4)
+EMU_THREADED(n_shr_4)
+EMU_THREADED(n_sar_4)
+EMU_THREADED(n_shl_8)
+EMU_THREADED(n_shr_8)
+EMU_THREADED(n_sar_8)
 EMU_THREADED(n_rot_imm_r)
 EMU_THREADED(f_shift_imm_r)
 EMU_THREADED(f_shift_imm_r64)
@@ -981,36 +988,38 @@ EMU_THREADED(h_incdec_r)
 EMU_THREADED(n_incdec_r)
 
 const struct emu_thr emu_thr_alu[] = {
-	EMU_THR(f_add_rm_r_4), EMU_THR(f_add_rm_r_8),  EMU_THR(f_add_r_rm_4),
-	EMU_THR(f_add_r_rm_8), EMU_THR(f_add_imm_r_4), EMU_THR(f_add_imm_r_8),
-	EMU_THR(f_or_rm_r_4),  EMU_THR(f_or_rm_r_8),   EMU_THR(f_or_r_rm_4),
-	EMU_THR(f_or_r_rm_8),  EMU_THR(f_or_imm_r_4),  EMU_THR(f_or_imm_r_8),
-	EMU_THR(f_and_rm_r_4), EMU_THR(f_and_rm_r_8),  EMU_THR(f_and_r_rm_4),
-	EMU_THR(f_and_r_rm_8), EMU_THR(f_and_imm_r_4), EMU_THR(f_and_imm_r_8),
-	EMU_THR(f_sub_rm_r_4), EMU_THR(f_sub_rm_r_8),  EMU_THR(f_sub_r_rm_4),
-	EMU_THR(f_sub_r_rm_8), EMU_THR(f_sub_imm_r_4), EMU_THR(f_sub_imm_r_8),
-	EMU_THR(f_xor_rm_r_4), EMU_THR(f_xor_rm_r_8),  EMU_THR(f_xor_r_rm_4),
-	EMU_THR(f_xor_r_rm_8), EMU_THR(f_xor_imm_r_4), EMU_THR(f_xor_imm_r_8),
-	EMU_THR(f_cmp_rm_r_4), EMU_THR(f_cmp_rm_r_8),  EMU_THR(f_cmp_r_rm_4),
-	EMU_THR(f_cmp_r_rm_8), EMU_THR(f_cmp_imm_r_4), EMU_THR(f_cmp_imm_r_8),
-	EMU_THR(f_adc_rm_r_4), EMU_THR(f_adc_rm_r_8),  EMU_THR(f_adc_r_rm_4),
-	EMU_THR(f_adc_r_rm_8), EMU_THR(f_adc_imm_r_4), EMU_THR(f_adc_imm_r_8),
-	EMU_THR(f_sbb_rm_r_4), EMU_THR(f_sbb_rm_r_8),  EMU_THR(f_sbb_r_rm_4),
-	EMU_THR(f_sbb_r_rm_8), EMU_THR(f_sbb_imm_r_4), EMU_THR(f_sbb_imm_r_8),
-	EMU_THR(n_add_rm_r_4), EMU_THR(n_add_rm_r_8),  EMU_THR(n_add_r_rm_4),
-	EMU_THR(n_add_r_rm_8), EMU_THR(n_add_imm_r_4), EMU_THR(n_add_imm_r_8),
-	EMU_THR(n_or_rm_r_4),  EMU_THR(n_or_rm_r_8),   EMU_THR(n_or_r_rm_4),
-	EMU_THR(n_or_r_rm_8),  EMU_THR(n_or_imm_r_4),  EMU_THR(n_or_imm_r_8),
-	EMU_THR(n_and_rm_r_4), EMU_THR(n_and_rm_r_8),  EMU_THR(n_and_r_rm_4),
-	EMU_THR(n_and_r_rm_8), EMU_THR(n_and_imm_r_4), EMU_THR(n_and_imm_r_8),
-	EMU_THR(n_sub_rm_r_4), EMU_THR(n_sub_rm_r_8),  EMU_THR(n_sub_r_rm_4),
-	EMU_THR(n_sub_r_rm_8), EMU_THR(n_sub_imm_r_4), EMU_THR(n_sub_imm_r_8),
-	EMU_THR(n_xor_rm_r_4), EMU_THR(n_xor_rm_r_8),  EMU_THR(n_xor_r_rm_4),
-	EMU_THR(n_xor_r_rm_8), EMU_THR(n_xor_imm_r_4), EMU_THR(n_xor_imm_r_8),
-	EMU_THR(n_nop),	       EMU_THR(n_cmp_r_rm),    EMU_THR(n_shift_imm_r),
-	EMU_THR(n_rot_imm_r),  EMU_THR(f_shift_imm_r), EMU_THR(f_shift_imm_r64),
-	EMU_THR(f_rot_imm_r),  EMU_THR(f_imul2),       EMU_THR(n_imul2),
-	EMU_THR(f_test_rr),    EMU_THR(h_incdec_r),    EMU_THR(n_incdec_r),
+	EMU_THR(f_add_rm_r_4),	EMU_THR(f_add_rm_r_8),	  EMU_THR(f_add_r_rm_4),
+	EMU_THR(f_add_r_rm_8),	EMU_THR(f_add_imm_r_4),	  EMU_THR(f_add_imm_r_8),
+	EMU_THR(f_or_rm_r_4),	EMU_THR(f_or_rm_r_8),	  EMU_THR(f_or_r_rm_4),
+	EMU_THR(f_or_r_rm_8),	EMU_THR(f_or_imm_r_4),	  EMU_THR(f_or_imm_r_8),
+	EMU_THR(f_and_rm_r_4),	EMU_THR(f_and_rm_r_8),	  EMU_THR(f_and_r_rm_4),
+	EMU_THR(f_and_r_rm_8),	EMU_THR(f_and_imm_r_4),	  EMU_THR(f_and_imm_r_8),
+	EMU_THR(f_sub_rm_r_4),	EMU_THR(f_sub_rm_r_8),	  EMU_THR(f_sub_r_rm_4),
+	EMU_THR(f_sub_r_rm_8),	EMU_THR(f_sub_imm_r_4),	  EMU_THR(f_sub_imm_r_8),
+	EMU_THR(f_xor_rm_r_4),	EMU_THR(f_xor_rm_r_8),	  EMU_THR(f_xor_r_rm_4),
+	EMU_THR(f_xor_r_rm_8),	EMU_THR(f_xor_imm_r_4),	  EMU_THR(f_xor_imm_r_8),
+	EMU_THR(f_cmp_rm_r_4),	EMU_THR(f_cmp_rm_r_8),	  EMU_THR(f_cmp_r_rm_4),
+	EMU_THR(f_cmp_r_rm_8),	EMU_THR(f_cmp_imm_r_4),	  EMU_THR(f_cmp_imm_r_8),
+	EMU_THR(f_adc_rm_r_4),	EMU_THR(f_adc_rm_r_8),	  EMU_THR(f_adc_r_rm_4),
+	EMU_THR(f_adc_r_rm_8),	EMU_THR(f_adc_imm_r_4),	  EMU_THR(f_adc_imm_r_8),
+	EMU_THR(f_sbb_rm_r_4),	EMU_THR(f_sbb_rm_r_8),	  EMU_THR(f_sbb_r_rm_4),
+	EMU_THR(f_sbb_r_rm_8),	EMU_THR(f_sbb_imm_r_4),	  EMU_THR(f_sbb_imm_r_8),
+	EMU_THR(n_add_rm_r_4),	EMU_THR(n_add_rm_r_8),	  EMU_THR(n_add_r_rm_4),
+	EMU_THR(n_add_r_rm_8),	EMU_THR(n_add_imm_r_4),	  EMU_THR(n_add_imm_r_8),
+	EMU_THR(n_or_rm_r_4),	EMU_THR(n_or_rm_r_8),	  EMU_THR(n_or_r_rm_4),
+	EMU_THR(n_or_r_rm_8),	EMU_THR(n_or_imm_r_4),	  EMU_THR(n_or_imm_r_8),
+	EMU_THR(n_and_rm_r_4),	EMU_THR(n_and_rm_r_8),	  EMU_THR(n_and_r_rm_4),
+	EMU_THR(n_and_r_rm_8),	EMU_THR(n_and_imm_r_4),	  EMU_THR(n_and_imm_r_8),
+	EMU_THR(n_sub_rm_r_4),	EMU_THR(n_sub_rm_r_8),	  EMU_THR(n_sub_r_rm_4),
+	EMU_THR(n_sub_r_rm_8),	EMU_THR(n_sub_imm_r_4),	  EMU_THR(n_sub_imm_r_8),
+	EMU_THR(n_xor_rm_r_4),	EMU_THR(n_xor_rm_r_8),	  EMU_THR(n_xor_r_rm_4),
+	EMU_THR(n_xor_r_rm_8),	EMU_THR(n_xor_imm_r_4),	  EMU_THR(n_xor_imm_r_8),
+	EMU_THR(n_nop),		EMU_THR(n_cmp_r_rm),	  EMU_THR(n_rot_imm_r),
+	EMU_THR(f_shift_imm_r), EMU_THR(f_shift_imm_r64), EMU_THR(f_rot_imm_r),
+	EMU_THR(f_imul2),	EMU_THR(n_imul2),	  EMU_THR(f_test_rr),
+	EMU_THR(h_incdec_r),	EMU_THR(n_incdec_r),	  EMU_THR(n_shl_4),
+	EMU_THR(n_shr_4),	EMU_THR(n_sar_4),	  EMU_THR(n_shl_8),
+	EMU_THR(n_shr_8),	EMU_THR(n_sar_8),
 };
 const unsigned int emu_thr_alu_n = sizeof(emu_thr_alu) / sizeof(emu_thr_alu[0]);
 

@@ -376,6 +376,23 @@ static void f_mov_imm_r(struct emu_cpu *c, const struct emu_insn *in) /* b8+r */
 	set_reg(c, (int)(in->op & 7) | ((in->rex & 1) << 3), in->osz, 1, in->imm);
 }
 
+static void f_mov_store_imm8(struct emu_cpu *c, const struct emu_insn *in) /* c6 /0, memory */
+{
+	lin_write(c, rm_lin(c, in, 1, ACC_WRITE), 1, in->imm);
+}
+
+static void f_mov_store_imm(struct emu_cpu *c, const struct emu_insn *in) /* c7 /0, memory */
+{
+	lin_write(c, rm_lin(c, in, in->osz, ACC_WRITE), in->osz, in->imm);
+}
+
+static emu_insn_fn sel_mov_store_imm(const struct emu_insn *in) /* c6 c7 */
+{
+	if (in->rep || in->mod == 3 || (in->reg & 7) != 0)
+		return NULL;
+	return in->op == 0xc6 ? f_mov_store_imm8 : f_mov_store_imm;
+}
+
 static emu_insn_fn sel_mov_st(const struct emu_insn *in) /* 89 */
 {
 	if (in->rep)
@@ -454,8 +471,8 @@ static const struct emu_opdef ops[] = {
 	OP(0xb0, 0xb7, D_I8, 0, 0, h_mov_r8_imm),
 	OPSF(0xb8, 0xbf, D_IV, 0, 0, h_mov_r_imm, sel_mov_imm_r, fl_mov),
 	OP(0xc4, 0xc5, D_M | D_X64, 0, 0, h_les_lds),
-	OP(0xc6, 0xc6, D_M | D_I8, 0, 0, h_mov_rm8_imm),
-	OP(0xc7, 0xc7, D_M | D_IZ, 0, 0, h_mov_rm_imm),
+	OPS(0xc6, 0xc6, D_M | D_I8, 0, 0, h_mov_rm8_imm, sel_mov_store_imm),
+	OPS(0xc7, 0xc7, D_M | D_IZ, 0, 0, h_mov_rm_imm, sel_mov_store_imm),
 	OP(0xd7, 0xd7, 0, 0, 0, h_xlat),
 	OP(MAP0F | 0x0d, MAP0F | 0x0d, D_M, 0, 0, h_nop_hint),
 	OP(MAP0F | 0x18, MAP0F | 0x1f, D_M, 0, 0, h_nop_hint),

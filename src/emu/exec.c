@@ -170,7 +170,7 @@ static void step_slow(struct emu_cpu *c, uint64_t lin)
  * Find (or decode) the block at CS:RIP and run it until it ends, a branch is
  * taken, the budget runs out, or something needs the run loop's attention.
  */
-static void run_block(struct emu_cpu *c)
+static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *c)
 {
 	uint64_t lin, pa;
 	const struct emu_tlb_entry *e;
@@ -224,13 +224,34 @@ static void run_block(struct emu_cpu *c)
 	 * that read the clock see the count at the start of their block.
 	 */
 	if (LIKELY(blk->n <= c->budget)) {
+		uint32_t epoch = c->tlb_epoch;
+		int cpl = c->cpl;
+
 		c->blk_rip = c->rip;
 		c->blk_insn = blk->insn;
-		c->blk_done = blk->n;
-		blk->insn[0].run(c, blk->insn);
-		c->icount += c->blk_done;
-		c->budget -= c->blk_done;
-		return;
+		for (;;) {
+			c->blk_done = blk->n;
+			blk->insn[0].run(c, blk->insn);
+			c->icount += c->blk_done;
+			c->budget -= c->blk_done;
+			/*
+			 * A loop that is one block (it ends with a branch back to its start)
+			 * runs again at once while nothing needs the run loop: no interrupt
+			 * to poll, exit, stop or single-step, enough budget, and the same
+			 * translation (no TLB flush, CPL, mode or CS change) and code (the
+			 * page's generation). Otherwise the run loop looks it up anew.
+			 */
+			if (LIKELY(c->rip != c->blk_rip || c->blk_done != blk->n))
+				return;
+			if (c->stop_block | c->intr_hint | c->kick | c->exit_ready | c->irq_shadow)
+				return;
+			if (c->state != EMU_RUNNING || (c->flags & FL_TF) || blk->n > c->budget ||
+			    c->tlb_epoch != epoch || c->cpl != cpl || c->mode != (int)(key & 3) ||
+			    (c->mode != 2 && c->seg[SEG_CS].base + c->rip != lin))
+				return;
+			if (__atomic_load_n(&vm->page_gen[pfn], __ATOMIC_ACQUIRE) != blk->gen)
+				return;
+		}
 	}
 	{
 		/*
@@ -258,6 +279,12 @@ static void run_block(struct emu_cpu *c)
 		c->icount += done;
 		c->budget -= done;
 	}
+}
+
+/* the same, out of line for the single-step and interrupt-shadow paths */
+static __attribute__((noinline)) void run_block(struct emu_cpu *c)
+{
+	run_block_inl(c);
 }
 
 /* called from the setjmp landing: deliver the pending exception */
@@ -336,7 +363,7 @@ void emu_exec(struct emu_cpu *c)
 		} else {
 			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
 				emu_intr_poll(c);
-			run_block(c);
+			run_block_inl(c);
 		}
 		if (UNLIKELY(c->exit_ready || c->state != EMU_RUNNING || c->kick))
 			return;

@@ -33,6 +33,7 @@
 
 void emu_tlb_flush(struct emu_cpu *c, int keep_global)
 {
+	c->tlb_epoch++;
 	for (unsigned int i = 0; i < TLB_SIZE; i++)
 		if (!keep_global || !(c->tlb[i].perm & TLB_GLOBAL))
 			c->tlb[i].vpage = 1;
@@ -43,6 +44,7 @@ void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 	uint64_t vpage = lin & ~0xfffULL;
 	struct emu_tlb_entry *e = &c->tlb[(vpage >> 12) & (TLB_SIZE - 1)];
 
+	c->tlb_epoch++;
 	/* INVLPG drops the entry for @lin, global or not ... */
 	if (e->vpage == vpage)
 		e->vpage = 1;
