@@ -852,8 +852,8 @@ static const char default_devices[] =
 
 static int apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_err **err)
 {
-	json_t *devs, *full = NULL;
-	int ret;
+	cleanup_json json_t *full = NULL;
+	json_t *devs;
 
 	if (!res || json_is_null(res))
 		return 0;
@@ -861,18 +861,15 @@ static int apply(struct ctr_cgroup *cg, json_t *res, int update, struct cabin_er
 		return cabin_err_make(err, 0, "linux.resources: expected an object");
 	devs = json_object_get(res, "devices");
 	if (json_array_size(devs)) {
-		json_t *d = json_loads(default_devices, 0, NULL);
+		cleanup_json json_t *d = json_loads(default_devices, 0, NULL);
 
 		full = json_copy(res);
 		devs = json_copy(devs);
 		json_array_extend(devs, d);
-		json_decref(d);
 		json_object_set_new(full, "devices", devs);
 		res = full;
 	}
-	ret = cg->ops->apply(cg, res, update, err);
-	json_decref(full);
-	return ret;
+	return cg->ops->apply(cg, res, update, err);
 }
 
 /*
@@ -1149,7 +1146,8 @@ int ctr_cgroup_update(struct ctr_cgroup *cg, json_t *resources, struct cabin_err
 
 char *ctr_cgroup_to_string(const struct ctr_cgroup *cg)
 {
-	json_t *o = json_object(), *a = json_array();
+	cleanup_json json_t *o = json_object();
+	json_t *a = json_array();
 	char *s;
 	size_t i;
 
@@ -1168,7 +1166,6 @@ char *ctr_cgroup_to_string(const struct ctr_cgroup *cg)
 	}
 	json_object_set_new(o, "hierarchies", a);
 	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
 	return s ? s : xstrdup("{}");
 }
 
@@ -1176,17 +1173,16 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 {
 	cleanup_cgroup struct ctr_cgroup *cg = xcalloc(1, sizeof(*cg));
 	json_error_t je;
-	json_t *o = json_loads(s, 0, &je), *a, *e;
+	cleanup_json json_t *o = json_loads(s, 0, &je);
+	json_t *a, *e;
 	size_t i;
 
 	if (!o)
 		return cabin_err_make(err, 0, "saved cgroup state: %s", je.text);
 	a = json_object_get(o, "hierarchies");
 	if (!json_is_array(a) || json_array_size(a) > CG_MAX_HIER ||
-	    !json_is_integer(json_object_get(o, "mode"))) {
-		json_decref(o);
+	    !json_is_integer(json_object_get(o, "mode")))
 		return cabin_err_make(err, 0, "saved cgroup state: malformed");
-	}
 	switch (json_integer_value(json_object_get(o, "mode"))) {
 	case CTR_CGROUP_V1:
 	case CTR_CGROUP_V2:
@@ -1195,7 +1191,6 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 			    (enum ctr_cgroup_mode)json_integer_value(json_object_get(o, "mode")));
 		break;
 	default:
-		json_decref(o);
 		return cabin_err_make(err, 0, "saved cgroup state: unknown mode");
 	}
 	json_array_foreach(a, i, e)
@@ -1208,10 +1203,8 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 
 		/* The state file is ours, but still refuse directories outside the mount. */
 		if (!mnt || !dir || !ctl || strncmp(dir, mnt, strlen(mnt)) || strstr(dir, "/..") ||
-		    (top && (strncmp(dir, top, strlen(top)) || strlen(top) <= strlen(mnt)))) {
-			json_decref(o);
+		    (top && (strncmp(dir, top, strlen(top)) || strlen(top) <= strlen(mnt))))
 			return cabin_err_make(err, 0, "saved cgroup state: malformed hierarchy");
-		}
 		h->mnt = xstrdup(mnt);
 		h->dir = xstrdup(dir);
 		h->top = top ? xstrdup(top) : NULL;
@@ -1219,7 +1212,6 @@ int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_
 		h->v2 = json_is_true(json_object_get(e, "v2"));
 		cg->n++;
 	}
-	json_decref(o);
 	*out = steal_ptr(&cg);
 	return 0;
 }

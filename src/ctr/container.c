@@ -391,7 +391,6 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	cleanup_close int rootfd = -1;
 	cleanup_free char *exe = NULL;
 	int hostpid = 0;
-	json_t *state;
 	char b;
 
 	/*
@@ -455,15 +454,14 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		 * runc runs them from the container's root directory, in its mount namespace:
 		 * a hook may name paths of the rootfs relative to it (`./lib/...`).
 		 */
+		cleanup_json json_t *state = NULL;
+
 		if ((own_mnt ? fchdir(rootfd) : chdir(s->rootfs)) < 0)
 			return cabin_err_make(err, errno,
 					      "chdir to the rootfs for createContainer");
 		state = child_state_json(c, hostpid, "created");
-		if (ctr_hooks_run(s->hooks, "createContainer", state, err) < 0) {
-			json_decref(state);
+		if (ctr_hooks_run(s->hooks, "createContainer", state, err) < 0)
 			return -1;
-		}
-		json_decref(state);
 	}
 	if (own_mnt) {
 		if (ctr_rootfs_pivot(rootfd, c->o->no_pivot, err) < 0)
@@ -557,12 +555,10 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		_exit(1);
 	/* c->fifo stays open until execve closes it: `start` waits for that */
 	if (ctr_hooks_present(s->hooks, "startContainer")) {
-		state = child_state_json(c, hostpid, "running");
-		if (ctr_hooks_run(s->hooks, "startContainer", state, err) < 0) {
-			json_decref(state);
+		cleanup_json json_t *state = child_state_json(c, hostpid, "running");
+
+		if (ctr_hooks_run(s->hooks, "startContainer", state, err) < 0)
 			return -1;
-		}
-		json_decref(state);
 	}
 	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
 	/* nothing of ours leaks into the container; --preserve-fds ones are the caller's */
@@ -637,8 +633,7 @@ static void create_ctx_free(struct create_ctx *c)
 
 static int runtime_hooks(struct create_ctx *c, struct cabin_err **err)
 {
-	json_t *state;
-	int ret = 0;
+	cleanup_json json_t *state = NULL;
 
 	if (!ctr_hooks_present(c->spec->hooks, "prestart") &&
 	    !ctr_hooks_present(c->spec->hooks, "createRuntime"))
@@ -648,9 +643,8 @@ static int runtime_hooks(struct create_ctx *c, struct cabin_err **err)
 	state = ctr_state_to_json(&c->st, CTR_CREATED);
 	if (ctr_hooks_run(c->spec->hooks, "prestart", state, err) < 0 ||
 	    ctr_hooks_run(c->spec->hooks, "createRuntime", state, err) < 0)
-		ret = -1;
-	json_decref(state);
-	return ret;
+		return -1;
+	return 0;
 }
 
 /*
@@ -739,7 +733,7 @@ static int place_cgroup(struct create_ctx *c, json_t *res, struct cabin_err **er
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	json_t *res;
+	cleanup_json json_t *res = NULL;
 	int ret;
 
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0)
@@ -752,7 +746,6 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 	c->st.start_time = ctr_proc_start_time(c->init);
 	/* --cgroup-manager disabled (podman --cgroups disabled): the caller's cgroup */
 	ret = c->o->no_cgroups ? 0 : place_cgroup(c, res, err);
-	json_decref(res);
 	if (ret < 0)
 		return -1;
 	if (s->oom_score_adj && ctr_oom_score_adj_apply(c->init, s->oom_score_adj, err) < 0)
@@ -835,7 +828,7 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			}
 			break;
 		case CTR_SYNC_SECCOMP: {
-			json_t *state;
+			cleanup_json json_t *state = NULL;
 
 			if (fd < 0)
 				return cabin_err_make(err, EPROTO,
@@ -843,7 +836,6 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 			c->st.pid = c->init;
 			state = ctr_state_to_json(&c->st, CTR_CREATING);
 			ret = ctr_seccomp_send_listener(c->seccomp, fd, state, 0, err);
-			json_decref(state);
 			close(fd);
 			if (ret < 0)
 				return -1;
@@ -1106,13 +1098,12 @@ static int release_init(int dirfd, const char *id, struct cabin_err **err)
 static void run_poststart(const char *root, struct ctr_state *st)
 {
 	json_t *hooks = st->poststop ? json_object_get(st->poststop, "poststart") : NULL;
-	json_t *state;
+	cleanup_json json_t *state = NULL;
 
 	if (!json_array_size(hooks))
 		return;
 	state = ctr_state_to_json(st, CTR_RUNNING);
 	ctr_hooks_run_warn(hooks, "poststart", state);
-	json_decref(state);
 }
 
 int ctr_start(const char *root, const char *id, struct cabin_err **err)

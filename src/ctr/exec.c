@@ -215,7 +215,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	/* The container's seccomp profile applies to exec'd processes too. */
 	if (st->config) {
 		json_error_t jerr;
-		json_t *cfg = ctr_json_load_file(st->config, 0, &jerr);
+		cleanup_json json_t *cfg = ctr_json_load_file(st->config, 0, &jerr);
 		json_t *sc = json_object_get(json_object_get(cfg, "linux"), "seccomp");
 
 		/* without it the process would run without the container's seccomp filter */
@@ -225,11 +225,8 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 			goto out;
 		}
 
-		if (sc && ctr_seccomp_prepare(sc, &x.seccomp, err) < 0) {
-			json_decref(cfg);
+		if (sc && ctr_seccomp_prepare(sc, &x.seccomp, err) < 0)
 			goto out;
-		}
-		json_decref(cfg);
 	}
 	x.pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
 	if (x.pidfd < 0 || !ctr_state_alive(st)) {
@@ -316,7 +313,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 				master = fd;
 			}
 		} else if (type == CTR_SYNC_SECCOMP) {
-			json_t *state;
+			cleanup_json json_t *state = NULL;
 
 			if (fd < 0) {
 				cabin_err_make(err, EPROTO, "no seccomp fd from the exec process");
@@ -324,7 +321,6 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 			}
 			state = ctr_state_to_json(st, status);
 			r = ctr_seccomp_send_listener(x.seccomp, fd, state, pid, err);
-			json_decref(state);
 			close(fd);
 			if (r < 0)
 				goto out_kill;

@@ -269,10 +269,9 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	}
 	ctr_cgroup_free(cg);
 	if (st->poststop && json_array_size(json_object_get(st->poststop, "poststop"))) {
-		json_t *state = ctr_state_to_json(st, CTR_STOPPED);
+		cleanup_json json_t *state = ctr_state_to_json(st, CTR_STOPPED);
 
 		ctr_hooks_run_warn(json_object_get(st->poststop, "poststop"), "poststop", state);
-		json_decref(state);
 	}
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -394,16 +393,16 @@ static int cmp_str(const void *a, const void *b)
 int ctr_list(const char *root, json_t **out, struct cabin_err **err)
 {
 	cleanup_closedir DIR *d = opendir(root);
-	json_t *arr = json_array();
+	cleanup_json json_t *arr = json_array();
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0;
 
 	if (!d) {
-		*out = arr;
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			*out = steal_ptr(&arr);
 			return 0;
-		json_decref(arr);
+		}
 		return cabin_err_make(err, errno, "open `%s`", root);
 	}
 	while ((de = readdir(d))) {
@@ -438,7 +437,7 @@ int ctr_list(const char *root, json_t **out, struct cabin_err **err)
 		free(names[i]);
 	}
 	free(names);
-	*out = arr;
+	*out = steal_ptr(&arr);
 	return 0;
 }
 

@@ -638,7 +638,7 @@ int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	cleanup_close int s = -1;
 	cleanup_free char *msg = NULL;
-	json_t *o;
+	cleanup_json json_t *o = NULL;
 	ssize_t n;
 
 	if (!sc || !sc->listener_path)
@@ -661,7 +661,6 @@ int ctr_seccomp_send_listener(const struct ctr_seccomp *sc, int notify_fd, json_
 	if (state)
 		json_object_set(o, "state", state);
 	msg = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
 	if (!msg)
 		return cabin_err_make(err, ENOMEM, F ".listenerPath: encode state");
 	memcpy(addr.sun_path, sc->listener_path, strlen(sc->listener_path) + 1);

@@ -889,8 +889,7 @@ int ctr_spec_load(const char *bundle, struct ctr_spec **out, struct cabin_err **
 {
 	cleanup_free char *path = xasprintf("%s/config.json", bundle);
 	json_error_t jerr;
-	json_t *json;
-	int ret;
+	cleanup_json json_t *json = NULL;
 
 	json = ctr_json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json) {
@@ -899,9 +898,7 @@ int ctr_spec_load(const char *bundle, struct ctr_spec **out, struct cabin_err **
 		return cabin_err_make(err, 0, "config.json: invalid JSON at line %d column %d: %s",
 				      jerr.line, jerr.column, jerr.text);
 	}
-	ret = ctr_spec_parse(json, bundle, out, err);
-	json_decref(json);
-	return ret;
+	return ctr_spec_parse(json, bundle, out, err);
 }
 
 void ctr_spec_free(struct ctr_spec *s)
@@ -938,13 +935,13 @@ json_t *ctr_spec_default(int rootless)
 	};
 	static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 					  "/proc/sysrq-trigger" };
-	json_t *capset = json_array(), *cap, *nss, *lx, *j, *mounts, *a;
+	cleanup_json json_t *capset = json_array();
+	json_t *cap, *nss, *lx, *j, *mounts, *a;
 
 	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
 		json_array_append_new(capset, json_string(caps[i]));
 	cap = json_pack("{s:O,s:O,s:O,s:O}", "bounding", capset, "effective", capset, "permitted",
 			capset, "ambient", capset);
-	json_decref(capset);
 	mounts = json_pack(
 		"[{s:s,s:s,s:s},"
 		"{s:s,s:s,s:s,s:[s,s,s,s]},"

@@ -154,10 +154,10 @@ json_t *ctr_state_to_json(const struct ctr_state *st, enum ctr_status status)
 
 int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err)
 {
-	json_t *j = json_pack("{s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:b}", "id", st->id, "pid", st->pid,
-			      "start_time", (json_int_t)st->start_time, "bundle", st->bundle,
-			      "rootfs", st->rootfs, "created", st->created, "owner", (int)st->owner,
-			      "ns_pid", st->ns_pid);
+	cleanup_json json_t *j = json_pack(
+		"{s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:b}", "id", st->id, "pid", st->pid, "start_time",
+		(json_int_t)st->start_time, "bundle", st->bundle, "rootfs", st->rootfs, "created",
+		st->created, "owner", (int)st->owner, "ns_pid", st->ns_pid);
 	cleanup_free char *s = NULL;
 	int ret;
 
@@ -176,7 +176,6 @@ int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err
 	if (st->foreign)
 		json_object_set(j, "foreign", st->foreign);
 	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
 	if (!s)
 		return cabin_err_make(err, ENOMEM, "encode state");
 	/* Not fsync'd: state lives in /run, gone at reboot; fsync would dominate start-up. */
@@ -198,7 +197,8 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state **out, str
 	cleanup_free char *dir = NULL, *path = NULL;
 	struct ctr_state *st;
 	json_error_t jerr;
-	json_t *j, *v;
+	cleanup_json json_t *j = NULL;
+	json_t *v;
 	struct stat sb;
 
 	if (ctr_id_validate(id, err) < 0)
@@ -236,7 +236,6 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state **out, str
 	st->pidns = (unsigned long long)json_integer_value(json_object_get(j, "pidns"));
 	v = json_object_get(j, "foreign");
 	st->foreign = json_is_array(v) ? json_incref(v) : NULL;
-	json_decref(j);
 	*out = st;
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -48,6 +49,14 @@ static inline void cleanup_fclose_fn(FILE **f)
 	*f = NULL;
 	errno = saved;
 }
+/* json_decref() takes NULL; the pointer is cleared for a later steal_ptr() or reuse. */
+static inline void cleanup_json_fn(json_t **j)
+{
+	int saved = errno;
+	json_decref(*j);
+	*j = NULL;
+	errno = saved;
+}
 static inline void cleanup_closedir_fn(DIR **d)
 {
 	int saved = errno;
@@ -61,6 +70,8 @@ static inline void cleanup_closedir_fn(DIR **d)
 #define cleanup_close __attribute__((cleanup(cleanup_close_fn)))
 #define cleanup_fclose __attribute__((cleanup(cleanup_fclose_fn)))
 #define cleanup_closedir __attribute__((cleanup(cleanup_closedir_fn)))
+/* A json_t reference this scope owns; hand it on with steal_ptr(). */
+#define cleanup_json __attribute__((cleanup(cleanup_json_fn)))
 
 /* Hand an owned fd to the caller: the cleanup variable is disarmed. */
 static inline int steal_fd(int *fd)

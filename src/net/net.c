@@ -25,14 +25,6 @@
 #include "net/net.h"
 #include "net/netlink.h"
 
-static void json_decref_ptr(json_t **j)
-{
-	if (*j)
-		json_decref(*j);
-	*j = NULL;
-}
-#define cleanup_json __attribute__((cleanup(json_decref_ptr)))
-
 /* Names become file names and bridge/hosts entries: Docker's character set. */
 static int valid_name(const char *s, size_t max)
 {
@@ -90,18 +82,16 @@ static int store_open(const char *data_root, struct store *s, struct cabin_err *
 static int load_json(const char *path, json_t **out, struct cabin_err **err)
 {
 	json_error_t je;
-	json_t *j = json_load_file(path, 0, &je);
+	cleanup_json json_t *j = json_load_file(path, 0, &je);
 
 	if (!j) {
 		if (access(path, F_OK) < 0)
 			return -ENOENT;
 		return cabin_err_make(err, EINVAL, "parse `%s`: %s", path, je.text);
 	}
-	if (!json_is_object(j)) {
-		json_decref(j);
+	if (!json_is_object(j))
 		return cabin_err_make(err, EINVAL, "`%s`: not a JSON object", path);
-	}
-	*out = j;
+	*out = steal_ptr(&j);
 	return 0;
 }
 
@@ -136,7 +126,7 @@ struct network {
 
 static void network_free(struct network *n)
 {
-	json_decref_ptr(&n->j);
+	cleanup_json_fn(&n->j);
 }
 #define cleanup_network __attribute__((cleanup(network_free)))
 
