@@ -69,10 +69,6 @@
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 struct sync_msg {
 	int type;
 	int value;
@@ -207,6 +203,7 @@ struct create_ctx {
 	struct ctr_cgroup *cg;
 	struct ctr_state st;
 	int userns;
+	int hostpid;   /* init side: the init's pid on the host (sent with GO) */
 	int placed;    /* init side: the runtime has put us in our cgroups */
 	int cgns_done; /* init side: the new cgroup namespace exists */
 	sigset_t oldmask;
@@ -341,27 +338,6 @@ static int child_enter_ns(struct create_ctx *c, struct cabin_err **err)
 }
 
 /*
- * Load linux.seccomp. A filter with SCMP_ACT_NOTIFY is loaded before READY, not just
- * before execve: its listener fd must reach linux.seccomp.listenerPath through the
- * runtime, which exits when create is done.
- */
-static int load_seccomp(struct create_ctx *c, struct cabin_err **err)
-{
-	int sock = c->sync[1], notify = -1;
-
-	if (ctr_seccomp_apply(c->seccomp, &notify, err) < 0)
-		return -1;
-	if (notify < 0)
-		return 0;
-	if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0) {
-		close(notify);
-		return cabin_err_make(err, errno, "send the seccomp fd to the runtime");
-	}
-	close(notify);
-	return child_wait(sock, CTR_SYNC_SECCOMP_DONE, NULL, err);
-}
-
-/*
  * A new network namespace starts with `lo` down: 127.0.0.1 would be unreachable for
  * the container (podman --network none, ctr run without CNI). runc brings it up too.
  */
@@ -382,16 +358,66 @@ static int loopback_up(struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * The init's last step before execve, under its seccomp filter and identity: tell the
+ * runtime it is created, wait for `start`, run the startContainer hooks.
+ */
+static int child_ready(void *arg, struct cabin_err **err)
+{
+	struct create_ctx *c = arg;
+	const struct ctr_spec *s = c->spec;
+	int sock = c->sync[1];
+	char b;
+
+	/*
+	 * Disarm PDEATHSIG before READY: `create` exits right after ACK. Should the
+	 * runtime die in between, the ACK read sees EOF and the init ends itself.
+	 */
+	prctl(PR_SET_PDEATHSIG, 0);
+	log_debug("init: closing the pipe to signal completion (ready, waiting for start)");
+	if (ctr_sync_send(sock, CTR_SYNC_READY, 0, NULL, -1) < 0 ||
+	    child_wait(sock, CTR_SYNC_ACK, NULL, err) < 0)
+		_exit(1);
+	/*
+	 * `create` has returned: a caller that reads its stderr to EOF must not wait for
+	 * `start` because the init still holds a copy of it for --debug.
+	 */
+	log_release_stderr();
+	/* Block until `start` writes one byte. The runtime's socket end is gone now. */
+	if (TEMP_FAILURE_RETRY(read(c->fifo, &b, 1)) != 1)
+		_exit(1);
+	/* c->fifo stays open until execve closes it: `start` waits for that */
+	if (ctr_hooks_present(s->hooks, "startContainer")) {
+		cleanup_json json_t *state = child_state_json(c, c->hostpid, "running");
+
+		if (ctr_hooks_run(s->hooks, "startContainer", state, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int child_init(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	int sock = c->sync[1], cwd_done;
+	int sock = c->sync[1];
 	/* Without a mount namespace of its own, the container only gets chroot(2). */
 	int own_mnt = !!((s->ns_new | s->ns_joined) & CLONE_NEWNS);
 	cleanup_close int rootfd = -1;
-	cleanup_free char *exe = NULL;
-	int hostpid = 0;
-	char b;
+	/* kept through the fd sweep: the sync socket (READY), exec.fifo (`start`), the log */
+	int keep[] = { sock, c->fifo, log_keep_fd() };
+	struct ctr_process p = {
+		.spec = s,
+		.caps = &c->caps,
+		.seccomp = c->seccomp,
+		.sync = sock,
+		.keep = keep,
+		.n_keep = ARRAY_SIZE(keep),
+		.preserve_fds = c->o->preserve_fds,
+		.sigmask = &c->oldmask,
+		.flags = CTR_PROCESS_SETSID | (own_mnt ? CTR_PROCESS_CONSOLE : 0),
+		.before_exec = child_ready,
+		.arg = c,
+	};
 
 	/*
 	 * If the runtime died before PDEATHSIG was armed, its end of the socket is
@@ -407,7 +433,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	log_debug("child process in init(): container `%s`, pid %d", c->o->id, (int)getpid());
 	if ((s->ns_joined || (s->ns_new & CLONE_NEWTIME)) && child_enter_ns(c, err) < 0)
 		return -1;
-	if (child_wait(sock, CTR_SYNC_GO, &hostpid, err) < 0)
+	if (child_wait(sock, CTR_SYNC_GO, &c->hostpid, err) < 0)
 		return -1;
 	if (c->userns && !s->ns_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cabin_err_make(err, errno, "become root in the user namespace");
@@ -459,7 +485,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		if ((own_mnt ? fchdir(rootfd) : chdir(s->rootfs)) < 0)
 			return cabin_err_make(err, errno,
 					      "chdir to the rootfs for createContainer");
-		state = child_state_json(c, hostpid, "created");
+		state = child_state_json(c, c->hostpid, "created");
 		if (ctr_hooks_run(s->hooks, "createContainer", state, err) < 0)
 			return -1;
 	}
@@ -474,98 +500,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (own_mnt && ctr_rootfs_finish(s, err) < 0)
 		return -1;
-
-	if (s->terminal) {
-		int master = ctr_terminal_setup(s->cons_height, s->cons_width, err);
-
-		if (master < 0)
-			return -1;
-		if (own_mnt && ctr_mount_console(master, err) < 0) {
-			close(master);
-			return -1;
-		}
-		if (ctr_sync_send(sock, CTR_SYNC_TERMINAL, 0, NULL, master) < 0)
-			return cabin_err_make(err, errno, "send the terminal to the runtime");
-		close(master);
-	} else if (setsid() < 0 && getpid() != getpgrp()) {
-		return cabin_err_make(err, errno, "setsid");
-	}
-	if (s->rlimits && ctr_rlimits_apply(s->rlimits, err) < 0)
-		return -1;
-	if (s->ioprio && ctr_ioprio_apply(s->ioprio, err) < 0)
-		return -1;
-	if (s->personality && ctr_personality_apply(s->personality, err) < 0)
-		return -1;
-	{
-		int keep[] = { sock, c->fifo, log_keep_fd() };
-
-		if (ctr_process_close_fds(c->o->preserve_fds, keep, ARRAY_SIZE(keep), err) < 0)
-			return -1;
-	}
-	/* as root first; EACCES may go away with the user's groups, so retry after the switch */
-	cwd_done = chdir(s->cwd) == 0;
-	if (!cwd_done && errno != EACCES)
-		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
-	/*
-	 * Look args[0] up before the seccomp filter and the identity change: a profile
-	 * may refuse stat(2) variants that execve itself never needs (runc looks it up
-	 * first too).
-	 */
-	if (ctr_process_find_exec(s, &exe, err) < 0)
-		return -1;
-	/*
-	 * Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
-	 * still have it, before the identity and capabilities change (as runc does).
-	 */
-	if (c->seccomp && !s->no_new_privs && load_seccomp(c, err) < 0)
-		return -1;
-	if (ctr_process_set_identity(s, &c->caps, err) < 0)
-		return -1;
-	if (ctr_process_chdir(s->cwd, cwd_done, err) < 0)
-		return -1;
-	if (s->umask >= 0)
-		umask((mode_t)s->umask);
-	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return cabin_err_make(err, errno, "set no_new_privs");
-	/*
-	 * With no_new_privs the filter is loaded here, before READY, not just before
-	 * execve: the startContainer hooks run under it and so does the wait for `start`,
-	 * as with runc (a NOTIFY listener must in any case reach the runtime before it
-	 * exits).
-	 */
-	if (c->seccomp && s->no_new_privs && load_seccomp(c, err) < 0)
-		return -1;
-
-	/*
-	 * Disarm PDEATHSIG before READY: `create` exits right after ACK. Should the
-	 * runtime die in between, the ACK read sees EOF and the init ends itself.
-	 */
-	prctl(PR_SET_PDEATHSIG, 0);
-	log_debug("init: closing the pipe to signal completion (ready, waiting for start)");
-	if (ctr_sync_send(sock, CTR_SYNC_READY, 0, NULL, -1) < 0 ||
-	    child_wait(sock, CTR_SYNC_ACK, NULL, err) < 0)
-		_exit(1);
-	/*
-	 * `create` has returned: a caller that reads its stderr to EOF must not wait for
-	 * `start` because the init still holds a copy of it for --debug.
-	 */
-	log_release_stderr();
-	/* Block until `start` writes one byte. The runtime's socket end is gone now. */
-	if (TEMP_FAILURE_RETRY(read(c->fifo, &b, 1)) != 1)
-		_exit(1);
-	/* c->fifo stays open until execve closes it: `start` waits for that */
-	if (ctr_hooks_present(s->hooks, "startContainer")) {
-		cleanup_json json_t *state = child_state_json(c, hostpid, "running");
-
-		if (ctr_hooks_run(s->hooks, "startContainer", state, err) < 0)
-			return -1;
-	}
-	sigprocmask(SIG_SETMASK, &c->oldmask, NULL);
-	/* nothing of ours leaks into the container; --preserve-fds ones are the caller's */
-	syscall(SYS_close_range, 3 + c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
-	/* the runtime is gone: this reaches the container's stderr (conmon logs it) */
-	return cabin_err_make(err, errno, "exec `%s`", exe);
+	return ctr_process_exec(&p, err);
 }
 
 /* ------------------------------------------------------------- the runtime side */

@@ -38,10 +38,6 @@
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 static const int all_ns[] = { CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWNET,
 			      CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME };
 
@@ -80,8 +76,21 @@ struct exec_ctx {
 static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 {
 	const struct ctr_spec *s = &x->proc;
-	int sock = x->sync[1], type, notify = -1, cwd_done;
-	cleanup_free char *exe = NULL;
+	int sock = x->sync[1], type;
+	/* kept through the fd sweep (execve closes both): the sync socket, the log */
+	int keep[] = { sock, log_keep_fd() };
+	struct ctr_process p = {
+		.spec = s,
+		.caps = &x->caps,
+		.seccomp = x->seccomp,
+		.sync = sock,
+		.keep = keep,
+		.n_keep = ARRAY_SIZE(keep),
+		.preserve_fds = x->preserve_fds,
+		.sigmask = &x->oldmask,
+		.flags = CTR_PROCESS_LISTENER_LATE,
+		.exec_step = "setns_init",
+	};
 	pid_t pid;
 
 	close(x->sync[0]);
@@ -114,62 +123,7 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 	}
 	if ((x->nsflags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cabin_err_make(err, errno, "become root in the user namespace");
-	if (s->terminal) {
-		int master = ctr_terminal_setup(s->cons_height, s->cons_width, err);
-
-		if (master < 0)
-			return -1;
-		if (ctr_sync_send(sock, CTR_SYNC_TERMINAL, 0, NULL, master) < 0)
-			return cabin_err_make(err, errno, "send the terminal");
-		close(master);
-	}
-	if (s->rlimits && ctr_rlimits_apply(s->rlimits, err) < 0)
-		return -1;
-	if (s->ioprio && ctr_ioprio_apply(s->ioprio, err) < 0)
-		return -1;
-	{
-		int keep[] = { sock, log_keep_fd() };
-
-		if (ctr_process_close_fds(x->preserve_fds, keep, ARRAY_SIZE(keep), err) < 0)
-			return -1;
-	}
-	/* as root first; EACCES may go away with the user's groups, so retry after the switch */
-	cwd_done = chdir(s->cwd) == 0;
-	if (!cwd_done && errno != EACCES)
-		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
-	if (ctr_process_find_exec(s, &exe, err) < 0)
-		return -1;
-	/* without no_new_privs, loading the filter needs the capabilities we drop below */
-	if (x->seccomp && !s->no_new_privs && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
-		return -1;
-	if (ctr_process_set_identity(s, &x->caps, err) < 0)
-		return -1;
-	if (ctr_process_chdir(s->cwd, cwd_done, err) < 0)
-		return -1;
-	if (s->umask >= 0)
-		umask((mode_t)s->umask);
-	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return cabin_err_make(err, errno, "set no_new_privs");
-	if (x->seccomp && s->no_new_privs && ctr_seccomp_apply(x->seccomp, &notify, err) < 0)
-		return -1;
-	/*
-	 * An exec'd process has a filter of its own, so its notify fd is new too: without
-	 * the listener its notified syscalls would only ever get ENOSYS. The runtime sends
-	 * it to linux.seccomp.listenerPath, as for the init (and as runc does).
-	 */
-	if (notify >= 0) {
-		if (ctr_sync_send(sock, CTR_SYNC_SECCOMP, 0, NULL, notify) < 0)
-			return cabin_err_make(err, errno, "send the seccomp fd to the runtime");
-		close(notify);
-		if (ctr_sync_recv(sock, &type, NULL, NULL, 0, NULL) <= 0 ||
-		    type != CTR_SYNC_SECCOMP_DONE)
-			return cabin_err_make(err, EPROTO, "no answer about the seccomp fd");
-	}
-	log_debug("setns_init: about to exec `%s`", exe);
-	sigprocmask(SIG_SETMASK, &x->oldmask, NULL);
-	syscall(SYS_close_range, 3 + x->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
-	return cabin_err_make(err, errno, "exec `%s`", exe);
+	return ctr_process_exec(&p, err);
 }
 
 int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)

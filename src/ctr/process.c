@@ -1,23 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The last steps of a container process before execve, shared by the container's
- * init (container.c) and processes started by `exec` (exec.c).
+ * init (container.c) and processes started by `exec` (exec.c): the terminal, the
+ * per-process limits, the sweep of the runtime's fds, the cwd, the seccomp filter, the
+ * identity change, execve. Both callers have by then entered the container's
+ * namespaces and root and made themselves non-dumpable; what is left is done here,
+ * once, in the order the security of the process depends on.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ctr/caps.h"
+#include "ctr/container.h"
+#include "ctr/limits.h"
+#include "ctr/mount.h"
 #include "ctr/process.h"
+#include "ctr/seccomp.h"
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/fs.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 int ctr_process_find_exec(const struct ctr_spec *s, char **out, struct cabin_err **err)
 {
@@ -116,4 +132,136 @@ int ctr_process_chdir(const char *cwd, int done, struct cabin_err **err)
 	 * config that refuses getcwd(2) (runtime-tools linux_seccomp) is loaded by now.
 	 */
 	return 0;
+}
+
+/*
+ * process.terminal: a pty opened inside the container (its devpts), its master handed to
+ * the runtime, which passes it on to --console-socket or proxies it. The init also binds
+ * the slave on /dev/console; without a terminal the init gets a session of its own.
+ */
+static int setup_terminal(const struct ctr_process *p, struct cabin_err **err)
+{
+	const struct ctr_spec *s = p->spec;
+	cleanup_close int master = -1;
+	int ret;
+
+	if (!s->terminal) {
+		if ((p->flags & CTR_PROCESS_SETSID) && setsid() < 0 && getpid() != getpgrp())
+			return cabin_err_make(err, errno, "setsid");
+		return 0;
+	}
+	master = ctr_terminal_setup(s->cons_height, s->cons_width, err);
+	if (master < 0)
+		return -1;
+	if ((p->flags & CTR_PROCESS_CONSOLE) && ctr_mount_console(master, err) < 0)
+		return -1;
+	ret = ctr_sync_send(p->sync, CTR_SYNC_TERMINAL, 0, NULL, master);
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "send the terminal to the runtime");
+	return 0;
+}
+
+/*
+ * The listener fd of a SCMP_ACT_NOTIFY filter goes to linux.seccomp.listenerPath through
+ * the runtime (which knows the container's state to send with it); the process waits
+ * until it is there. Our copy is closed first: the listener must hold the only one.
+ */
+static int send_listener(const struct ctr_process *p, int *notify, struct cabin_err **err)
+{
+	cleanup_close int fd = steal_fd(notify);
+	int type, ret;
+
+	ret = ctr_sync_send(p->sync, CTR_SYNC_SECCOMP, 0, NULL, fd);
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "send the seccomp fd to the runtime");
+	close(steal_fd(&fd));
+	ret = ctr_sync_recv(p->sync, &type, NULL, NULL, 0, NULL);
+	if (ret <= 0)
+		return cabin_err_make(err, ret ? -ret : EPIPE, "runtime went away");
+	if (type != CTR_SYNC_SECCOMP_DONE)
+		return cabin_err_make(err, EPROTO, "unexpected message %d from the runtime", type);
+	return 0;
+}
+
+/*
+ * Load linux.seccomp. For the init, a filter with SCMP_ACT_NOTIFY hands its listener
+ * over before READY, not just before execve: the runtime, which exits when create is
+ * done, sends it to linux.seccomp.listenerPath.
+ */
+static int load_filter(const struct ctr_process *p, int *notify, struct cabin_err **err)
+{
+	if (ctr_seccomp_apply(p->seccomp, notify, err) < 0)
+		return -1;
+	if (*notify >= 0 && !(p->flags & CTR_PROCESS_LISTENER_LATE))
+		return send_listener(p, notify, err);
+	return 0;
+}
+
+int ctr_process_exec(const struct ctr_process *p, struct cabin_err **err)
+{
+	const struct ctr_spec *s = p->spec;
+	cleanup_free char *exe = NULL;
+	cleanup_close int notify = -1;
+	int cwd_done;
+
+	if (setup_terminal(p, err) < 0)
+		return -1;
+	if (s->rlimits && ctr_rlimits_apply(s->rlimits, err) < 0)
+		return -1;
+	if (s->ioprio && ctr_ioprio_apply(s->ioprio, err) < 0)
+		return -1;
+	if (s->personality && ctr_personality_apply(s->personality, err) < 0)
+		return -1;
+	if (ctr_process_close_fds(p->preserve_fds, p->keep, p->n_keep, err) < 0)
+		return -1;
+	/* as root first; EACCES may go away with the user's groups, so retry after the switch */
+	cwd_done = chdir(s->cwd) == 0;
+	if (!cwd_done && errno != EACCES)
+		return cabin_err_make(err, errno, "chdir to `%s` (process.cwd)", s->cwd);
+	/*
+	 * Look args[0] up before the seccomp filter and the identity change: a profile
+	 * may refuse stat(2) variants that execve itself never needs (runc looks it up
+	 * first too).
+	 */
+	if (ctr_process_find_exec(s, &exe, err) < 0)
+		return -1;
+	/*
+	 * Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
+	 * still have it, before the identity and capabilities change (as runc does).
+	 */
+	if (p->seccomp && !s->no_new_privs && load_filter(p, &notify, err) < 0)
+		return -1;
+	if (ctr_process_set_identity(s, p->caps, err) < 0)
+		return -1;
+	if (ctr_process_chdir(s->cwd, cwd_done, err) < 0)
+		return -1;
+	if (s->umask >= 0)
+		umask((mode_t)s->umask);
+	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return cabin_err_make(err, errno, "set no_new_privs");
+	/*
+	 * With no_new_privs the filter is loaded here, before the init's READY, not just
+	 * before execve: the startContainer hooks run under it and so does the wait for
+	 * `start`, as with runc (a NOTIFY listener must in any case reach the runtime before
+	 * it exits).
+	 */
+	if (p->seccomp && s->no_new_privs && load_filter(p, &notify, err) < 0)
+		return -1;
+	/*
+	 * An exec'd process has a filter of its own, so its notify fd is new too: without
+	 * the listener its notified syscalls would only ever get ENOSYS. The runtime sends
+	 * it to linux.seccomp.listenerPath, as for the init (and as runc does).
+	 */
+	if (notify >= 0 && send_listener(p, &notify, err) < 0)
+		return -1;
+	if (p->before_exec && p->before_exec(p->arg, err) < 0)
+		return -1;
+	if (p->exec_step)
+		log_debug("%s: about to exec `%s`", p->exec_step, exe);
+	sigprocmask(SIG_SETMASK, p->sigmask, NULL);
+	/* nothing of ours leaks into the container; --preserve-fds ones are the caller's */
+	syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+	execve(exe, s->args, s->env ? s->env : (char *[]){ NULL });
+	/* the runtime is gone for the init: this reaches the container's stderr (conmon logs it) */
+	return cabin_err_make(err, errno, "exec `%s`", exe);
 }
