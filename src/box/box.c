@@ -128,7 +128,8 @@ json_t *box_list(const char *data_root)
 int box_find(const char *data_root, const char *ref, char id[65], struct cabin_err **err)
 {
 	cleanup_free char *link = NULL;
-	json_t *all, *rec;
+	cleanup_json json_t *all = NULL;
+	json_t *rec;
 	char target[128];
 	size_t i, found = 0;
 	ssize_t n;
@@ -152,7 +153,6 @@ int box_find(const char *data_root, const char *ref, char id[65], struct cabin_e
 			found++;
 		}
 	}
-	json_decref(all);
 	if (found == 1)
 		return 0;
 	if (found > 1)
@@ -383,7 +383,8 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 {
 	cleanup_free char *cdir = NULL, *bundle = NULL, *rootfs = NULL, *mode = NULL;
 	cleanup_free char *names = NULL, *link = NULL, *imgname = NULL;
-	json_t *img = NULL, *cfg = NULL, *spec = NULL, *rec = NULL, *mrec = NULL, *v;
+	cleanup_json json_t *img = NULL, *cfg = NULL, *spec = NULL, *rec = NULL;
+	json_t *mrec = NULL, *v;
 	char imgid[80], name[140], line[4200];
 	int sync[2] = { -1, -1 }, status, ret = -1, named = 0, mounted = 0;
 	pid_t child;
@@ -561,12 +562,11 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 	goto out;
 out_rm:
 	if (named || mounted) {
-		json_t *r = rec ? json_incref(rec) : json_pack("{s:s}", "name", name);
+		cleanup_json json_t *r = rec ? json_incref(rec) : json_pack("{s:s}", "name", name);
 
 		if (!named)
 			json_object_del(r, "name");
 		box_cleanup(o->data_root, id, r);
-		json_decref(r);
 	} else if (cdir) {
 		rmdir(cdir);
 	}
@@ -576,10 +576,6 @@ out:
 		close(sync[0]);
 	if (sync[1] >= 0)
 		close(sync[1]);
-	json_decref(img);
-	json_decref(cfg);
-	json_decref(spec);
-	json_decref(rec);
 	free(imgname);
 	return ret;
 }
@@ -588,18 +584,13 @@ out:
 
 int box_kill(const char *data_root, const char *id, int sig, struct cabin_err **err)
 {
-	json_t *rec = NULL;
-	int ret;
+	cleanup_json json_t *rec = NULL;
 
 	if (box_load(data_root, id, &rec, err) < 0)
 		return -1;
-	if (strcmp(box_status(rec), "running")) {
-		json_decref(rec);
+	if (strcmp(box_status(rec), "running"))
 		return cabin_err_make(err, 0, "container `%.12s` is not running", id);
-	}
-	ret = ctr_kill(json_string_value(json_object_get(rec, "runtimeRoot")), id, sig, 0, err);
-	json_decref(rec);
-	return ret;
+	return ctr_kill(json_string_value(json_object_get(rec, "runtimeRoot")), id, sig, 0, err);
 }
 
 /* Wait until the record says exited (or is gone); @timeout_ms < 0: forever. */
@@ -607,7 +598,7 @@ static int wait_exit(const char *data_root, const char *id, long timeout_ms, int
 {
 	for (long waited = 0;; waited += 20) {
 		struct cabin_err *e = NULL;
-		json_t *rec = NULL;
+		cleanup_json json_t *rec = NULL;
 		const char *st;
 
 		if (box_load(data_root, id, &rec, &e) < 0) {
@@ -618,10 +609,8 @@ static int wait_exit(const char *data_root, const char *id, long timeout_ms, int
 		if (!strcmp(st, "exited") || !strcmp(st, "created")) {
 			if (code)
 				*code = (int)json_integer_value(json_object_get(rec, "exitCode"));
-			json_decref(rec);
 			return 1;
 		}
-		json_decref(rec);
 		if (timeout_ms >= 0 && waited >= timeout_ms)
 			return 0;
 		usleep(20000);
@@ -652,16 +641,14 @@ static int sig_from_name(const char *s)
 
 int box_stop(const char *data_root, const char *id, int timeout, struct cabin_err **err)
 {
-	json_t *rec = NULL;
+	cleanup_json json_t *rec = NULL;
 	const char *rroot;
 	int sig;
 
 	if (box_load(data_root, id, &rec, err) < 0)
 		return -1;
-	if (strcmp(box_status(rec), "running")) {
-		json_decref(rec);
+	if (strcmp(box_status(rec), "running"))
 		return 0; /* Docker: stopping a stopped container is fine */
-	}
 	rroot = json_string_value(json_object_get(rec, "runtimeRoot"));
 	sig = sig_from_name(json_string_value(json_object_get(rec, "stopSignal")));
 	{
@@ -679,7 +666,6 @@ int box_stop(const char *data_root, const char *id, int timeout, struct cabin_er
 		cabin_err_release(&e);
 		wait_exit(data_root, id, 10000, NULL);
 	}
-	json_decref(rec);
 	return 0;
 }
 
@@ -693,19 +679,18 @@ int box_wait(const char *data_root, const char *id, struct cabin_err **err)
 
 int box_rm(const char *data_root, const char *id, int force, struct cabin_err **err)
 {
-	json_t *rec = NULL;
+	cleanup_json json_t *rec = NULL;
 
 	if (box_load(data_root, id, &rec, err) < 0)
 		return -1;
 	if (!strcmp(box_status(rec), "running")) {
-		if (!force) {
-			json_decref(rec);
+		if (!force)
 			return cabin_err_make(
 				err, 0, "container `%.12s` is running: stop it first or use -f",
 				id);
-		}
 		box_stop(data_root, id, 0, err);
-		json_decref(rec);
+		/* the record of a stopped container: reloaded */
+		cleanup_json_fn(&rec);
 		if (box_load(data_root, id, &rec, err) < 0) {
 			cabin_err_release(err);
 			return 0; /* it was --rm: the monitor removed it */
@@ -715,16 +700,13 @@ int box_rm(const char *data_root, const char *id, int force, struct cabin_err **
 		/* a monitor killed hard leaves the runtime's state: remove it too */
 		struct cabin_err *e = NULL;
 		const char *rroot = json_string_value(json_object_get(rec, "runtimeRoot"));
-		json_t *st = NULL;
+		cleanup_json json_t *st = NULL;
 
-		if (rroot && ctr_state_get(rroot, id, &st, &e) == 0) {
-			json_decref(st);
+		if (rroot && ctr_state_get(rroot, id, &st, &e) == 0)
 			ctr_delete(rroot, id, 1, &e);
-		}
 		cabin_err_release(&e);
 	}
 	box_cleanup(data_root, id, rec);
-	json_decref(rec);
 	return 0;
 }
 
@@ -751,20 +733,17 @@ static int parse_log_line(const char *line, int k8s, struct logline *l)
 		return 0;
 	}
 	{
-		json_t *j = json_loads(line, 0, NULL);
+		cleanup_json json_t *j = json_loads(line, 0, NULL);
 		json_t *lv = json_object_get(j, "log");
 
-		if (!json_is_string(lv)) {
-			json_decref(j);
+		if (!json_is_string(lv))
 			return -1;
-		}
 		l->len = json_string_length(lv);
 		l->text = xmalloc(l->len + 1);
 		memcpy(l->text, json_string_value(lv), l->len + 1);
 		l->stream =
 			!strcmp(json_string_value(json_object_get(j, "stream")) ?: "", "stderr");
 		l->ts = xstrdup(json_string_value(json_object_get(j, "time")) ?: "");
-		json_decref(j);
 	}
 	return 0;
 }
@@ -782,7 +761,7 @@ static void emit(const struct logline *l, int ts)
 int box_logs(const char *data_root, const char *id, const struct box_logs_opts *o,
 	     struct cabin_err **err)
 {
-	json_t *rec = NULL;
+	cleanup_json json_t *rec = NULL;
 	cleanup_free char *path = NULL;
 	cleanup_fclose FILE *f = NULL;
 	char **ring = NULL;
@@ -796,7 +775,6 @@ int box_logs(const char *data_root, const char *id, const struct box_logs_opts *
 	path = xstrdup(json_string_value(json_object_get(rec, "logPath")));
 	k8s = !strcmp(json_string_value(json_object_get(rec, "logDriver")) ?: "", "k8s-file");
 	maxf = (int)json_integer_value(json_object_get(rec, "logMaxFile"));
-	json_decref(rec);
 	/* rotated files first, oldest first */
 	for (int i = maxf - 1; i >= 0; i--) {
 		cleanup_free char *p = i ? xasprintf("%s.%d", path, i) : xstrdup(path);
@@ -828,7 +806,7 @@ int box_logs(const char *data_root, const char *id, const struct box_logs_opts *
 	free(ring);
 	while (o->follow) {
 		struct cabin_err *e = NULL;
-		json_t *r = NULL;
+		cleanup_json json_t *r = NULL;
 		int done;
 
 		clearerr(f ? f : stdin);
@@ -846,7 +824,6 @@ int box_logs(const char *data_root, const char *id, const struct box_logs_opts *
 			break;
 		}
 		done = strcmp(box_status(r), "running") != 0;
-		json_decref(r);
 		if (done) {
 			/* the last lines were written before the record changed */
 			while (f && getline(&line, &lcap, f) > 0) {
@@ -877,20 +854,15 @@ int box_exec(const char *data_root, const char *id, char **argv, char **env, con
 	cleanup_free char *home = NULL;
 	cleanup_close int rootfd = -1;
 	struct ctr_exec_opts eo = { 0 };
-	json_t *rec = NULL, *proc, *args = json_array(), *envj, *extra = NULL;
+	cleanup_json json_t *rec = NULL, *proc = NULL, *args = json_array(), *extra = NULL;
+	json_t *envj;
 	uid_t uid;
 	gid_t gid;
-	int ret;
 
-	if (box_load(data_root, id, &rec, err) < 0) {
-		json_decref(args);
+	if (box_load(data_root, id, &rec, err) < 0)
 		return -1;
-	}
-	if (strcmp(box_status(rec), "running")) {
-		json_decref(rec);
-		json_decref(args);
+	if (strcmp(box_status(rec), "running"))
 		return cabin_err_make(err, 0, "container `%.12s` is not running", id);
-	}
 	for (size_t i = 0; argv[i]; i++)
 		json_array_append_new(args, json_string(argv[i]));
 	envj = json_deep_copy(json_object_get(rec, "env"));
@@ -899,13 +871,13 @@ int box_exec(const char *data_root, const char *id, char **argv, char **env, con
 	for (size_t i = 0; env && env[i]; i++)
 		json_array_append_new(envj, json_string(env[i]));
 	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	proc = json_pack("{s:b,s:o,s:o,s:s}", "terminal", tty, "args", args, "env", envj, "cwd",
-			 workdir ? workdir : "/");
+	proc = json_pack("{s:b,s:o,s:o,s:s}", "terminal", tty, "args", steal_ptr(&args), "env",
+			 envj, "cwd", workdir ? workdir : "/");
 	if (!workdir) {
 		/* the container's working directory, from its config.json */
 		cleanup_free char *cfgp =
 			xasprintf("%s/containers/%s/bundle/config.json", data_root, id);
-		json_t *spec = json_load_file(cfgp, 0, NULL);
+		cleanup_json json_t *spec = json_load_file(cfgp, 0, NULL);
 		json_t *p = json_object_get(spec, "process");
 
 		if (json_string_value(json_object_get(p, "cwd")))
@@ -913,27 +885,21 @@ int box_exec(const char *data_root, const char *id, char **argv, char **env, con
 		if (!user)
 			json_object_set(proc, "user", json_object_get(p, "user"));
 		json_object_set(proc, "capabilities", json_object_get(p, "capabilities"));
-		json_decref(spec);
 	}
 	if (user) {
 		if (rootfd < 0 ||
-		    box_user_resolve(rootfd, user, &uid, &gid, &extra, &home, err) < 0) {
-			json_decref(proc);
-			json_decref(rec);
+		    box_user_resolve(rootfd, user, &uid, &gid, &extra, &home, err) < 0)
 			return rootfd < 0 ? cabin_err_make(err, errno, "rootfs") : -1;
-		}
 		json_object_set_new(proc, "user",
 				    json_pack("{s:I,s:I,s:o}", "uid", (json_int_t)uid, "gid",
-					      (json_int_t)gid, "additionalGids", extra));
+					      (json_int_t)gid, "additionalGids",
+					      steal_ptr(&extra)));
 	}
 	eo.root = json_string_value(json_object_get(rec, "runtimeRoot"));
 	eo.id = id;
 	eo.process = proc;
 	eo.detach = detach;
-	ret = ctr_exec(&eo, err);
-	json_decref(proc);
-	json_decref(rec);
-	return ret;
+	return ctr_exec(&eo, err);
 }
 
 /* ---- inspect, df, prune ---- */
@@ -990,7 +956,8 @@ static uint64_t du(const char *path)
 
 void box_df(const char *data_root, size_t *total, size_t *running, uint64_t *size)
 {
-	json_t *all = box_list(data_root), *rec;
+	cleanup_json json_t *all = box_list(data_root);
+	json_t *rec;
 	size_t i;
 
 	*total = json_array_size(all);
@@ -1004,12 +971,12 @@ void box_df(const char *data_root, size_t *total, size_t *running, uint64_t *siz
 		*running += !strcmp(box_status(rec), "running");
 		*size += du(up);
 	}
-	json_decref(all);
 }
 
 int box_prune(const char *data_root, uint64_t *freed)
 {
-	json_t *all = box_list(data_root), *rec;
+	cleanup_json json_t *all = box_list(data_root);
+	json_t *rec;
 	size_t i;
 
 	json_array_foreach(all, i, rec)
@@ -1028,6 +995,5 @@ int box_prune(const char *data_root, uint64_t *freed)
 			printf("Deleted container: %s\n", id);
 		cabin_err_release(&e);
 	}
-	json_decref(all);
 	return 0;
 }

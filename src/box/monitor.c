@@ -69,7 +69,6 @@ static void log_line(struct logw *l, int stream, const char *p, size_t n, int pa
 {
 	static const char *const names[] = { "stdout", "stderr" };
 	cleanup_free char *ts = box_now();
-	json_t *j;
 	char *txt;
 
 	if (l->fd < 0)
@@ -81,6 +80,7 @@ static void log_line(struct logw *l, int stream, const char *p, size_t n, int pa
 		l->size += strlen(ts) + (size_t)n + 12;
 	} else {
 		cleanup_free char *s = xmalloc(n + 2);
+		cleanup_json json_t *j = NULL;
 
 		memcpy(s, p, n);
 		s[n] = partial ? '\0' : '\n';
@@ -88,7 +88,6 @@ static void log_line(struct logw *l, int stream, const char *p, size_t n, int pa
 		j = json_pack("{s:s%,s:s,s:s}", "log", s, n + !partial, "stream", names[stream],
 			      "time", ts);
 		txt = json_dumps(j, JSON_COMPACT);
-		json_decref(j);
 		if (txt) {
 			dprintf(l->fd, "%s\n", txt);
 			l->size += strlen(txt) + 1;
@@ -201,7 +200,7 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 	struct logw lw = { .fd = -1 };
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	int master = -1, lsock = -1, sfd = -1, status = 0, tty, interactive, exited = 0;
-	json_t *rec = NULL, *state = NULL;
+	cleanup_json json_t *rec = NULL;
 	sigset_t mask;
 	pid_t pid = 0;
 	char buf[65536];
@@ -307,10 +306,13 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 			inp[0] = -1;
 		}
 	}
-	if (ctr_state_get(rroot, id, &state, err) < 0)
-		goto fail_created;
-	pid = (pid_t)json_integer_value(json_object_get(state, "pid"));
-	json_decref(state);
+	{
+		cleanup_json json_t *state = NULL;
+
+		if (ctr_state_get(rroot, id, &state, err) < 0)
+			goto fail_created;
+		pid = (pid_t)json_integer_value(json_object_get(state, "pid"));
+	}
 	{
 		const char *netname = json_string_value(json_object_get(rec, "network"));
 		json_t *ports = json_object_get(rec, "ports"), *p;
@@ -462,7 +464,7 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 		cleanup_free char *now = box_now();
 		struct cabin_err *e = NULL;
 		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		json_t *cur = NULL;
+		cleanup_json json_t *cur = NULL;
 
 		if (ctr_delete(rroot, id, 1, &e) < 0)
 			log_warn("%s", cabin_err_msg(e));
@@ -472,8 +474,10 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 		cabin_err_release(&e);
 		/* Re-read: `rm -f` may be waiting for exactly this record. */
 		if (box_load(data_root, id, &cur, &e) == 0) {
-			json_decref(rec);
+			json_t *old = rec;
+
 			rec = cur;
+			cur = old; /* released at the end of this block */
 		}
 		cabin_err_release(&e);
 		json_object_set_new(rec, "state", json_string("exited"));
@@ -518,7 +522,6 @@ out:
 	if (lw.fd >= 0)
 		close(lw.fd);
 	free(lw.path);
-	json_decref(rec);
 	(void)pid;
 	return ret;
 }

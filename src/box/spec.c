@@ -346,21 +346,20 @@ static int add_tmpfs(json_t *mounts, json_t *rec, const char *spec, struct cabin
 {
 	cleanup_free char *s = xstrdup(spec);
 	char *opts = strchr(s, ':');
-	json_t *o = json_pack("[s,s]", "nosuid", "nodev");
+	cleanup_json json_t *o = json_pack("[s,s]", "nosuid", "nodev");
 	char *save = NULL;
 
 	if (opts)
 		*opts++ = '\0';
-	if (*s != '/') {
-		json_decref(o);
+	if (*s != '/')
 		return cabin_err_make(err, 0, "--tmpfs `%s`: the destination must be absolute",
 				      spec);
-	}
 	for (char *p = opts ? strtok_r(opts, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save))
 		json_array_append_new(o, json_string(p));
 	drop_mount(mounts, s);
-	json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:o}", "destination", s, "type",
-						"tmpfs", "source", "tmpfs", "options", o));
+	json_array_append_new(mounts,
+			      json_pack("{s:s,s:s,s:s,s:o}", "destination", s, "type", "tmpfs",
+					"source", "tmpfs", "options", steal_ptr(&o)));
 	json_array_append_new(rec, json_pack("{s:s,s:s}", "Type", "tmpfs", "Destination", s));
 	return 0;
 }
@@ -369,8 +368,8 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 		   const char *cdir, json_t **out, json_t **mounts_rec, struct cabin_err **err)
 {
 	json_t *cfg = json_object_get(imgcfg, "config");
-	json_t *spec = ctr_spec_default(0), *proc, *args, *env, *v, *mounts, *linux_, *caps;
-	json_t *res, *nss, *extra = NULL;
+	cleanup_json json_t *spec = ctr_spec_default(0), *args = NULL, *caps = NULL, *extra = NULL;
+	json_t *proc, *env, *v, *mounts, *linux_, *res, *nss;
 	cleanup_free char *home = NULL;
 	cleanup_close int rootfd = -1;
 	const char *cwd, *user;
@@ -399,33 +398,23 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 	}
 	json_array_foreach(args, i, v) if (!json_is_string(v))
 	{
-		json_decref(args);
-		json_decref(spec);
 		return cabin_err_make(err, 0, "image config: Entrypoint/Cmd must be strings");
 	}
-	if (!json_array_size(args)) {
-		json_decref(args);
-		json_decref(spec);
+	if (!json_array_size(args))
 		return cabin_err_make(err, 0,
 				      "no command: the image has no Entrypoint or Cmd and none was "
 				      "given");
-	}
-	json_object_set_new(proc, "args", args);
+	json_object_set_new(proc, "args", steal_ptr(&args));
 
 	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		json_decref(spec);
+	if (rootfd < 0)
 		return cabin_err_make(err, errno, "open rootfs `%s`", rootfs);
-	}
 	user = o->user ? o->user : json_string_value(json_object_get(cfg, "User"));
-	if (box_user_resolve(rootfd, user, &uid, &gid, &extra, &home, err) < 0) {
-		json_decref(spec);
-		json_decref(extra);
+	if (box_user_resolve(rootfd, user, &uid, &gid, &extra, &home, err) < 0)
 		return -1;
-	}
 	json_object_set_new(proc, "user",
 			    json_pack("{s:I,s:I,s:o}", "uid", (json_int_t)uid, "gid",
-				      (json_int_t)gid, "additionalGids", extra));
+				      (json_int_t)gid, "additionalGids", steal_ptr(&extra)));
 
 	env = json_array();
 	json_array_foreach(json_object_get(cfg, "Env"), i,
@@ -452,10 +441,8 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 	cwd = o->workdir ? o->workdir : json_string_value(json_object_get(cfg, "WorkingDir"));
 	if (!cwd || !*cwd)
 		cwd = "/";
-	if (*cwd != '/') {
-		json_decref(spec);
+	if (*cwd != '/')
 		return cabin_err_make(err, 0, "working directory `%s` must be absolute", cwd);
-	}
 	/* Docker creates a missing working directory (owned by the user). */
 	if (strcmp(cwd, "/")) {
 		cleanup_free char *rel = xstrdup(cwd + 1);
@@ -504,7 +491,6 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 	json_object_set_new(proc, "capabilities",
 			    json_pack("{s:O,s:O,s:O,s:O}", "bounding", caps, "effective", caps,
 				      "permitted", caps, "inheritable", json_array()));
-	json_decref(caps);
 	json_object_set_new(proc, "noNewPrivileges", json_false());
 
 	json_object_set_new(spec, "root",
@@ -527,10 +513,8 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 		}
 	}
 	/* /etc/hosts, /etc/resolv.conf and /etc/hostname: files the network code fills. */
-	if (net_files_prepare(o->data_root, id, &files, err) < 0) {
-		json_decref(spec);
+	if (net_files_prepare(o->data_root, id, &files, err) < 0)
 		return cabin_err_wrap(err, "network files");
-	}
 	json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:[s,s]}", "destination",
 						"/etc/hosts", "type", "bind", "source",
 						files.hosts_path, "options", "bind", "rw"));
@@ -573,10 +557,9 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 	json_object_set_new(spec, "annotations",
 			    json_pack("{s:s,s:s}", "org.cabin.container.dir", cdir,
 				      "org.opencontainers.image.ref.name", o->image));
-	*out = spec;
+	*out = steal_ptr(&spec);
 	return 0;
 fail:
-	json_decref(spec);
 	return -1;
 }
 
@@ -616,14 +599,14 @@ int box_volume_create(const char *data_root, const char *name, struct cabin_err 
 
 int box_volume_users(const char *data_root, const char *name)
 {
-	json_t *all = box_list(data_root), *rec, *m;
+	cleanup_json json_t *all = box_list(data_root);
+	json_t *rec, *m;
 	size_t i, k;
 	int n = 0;
 
 	json_array_foreach(all, i, rec) json_array_foreach(
 		json_object_get(rec, "mounts"), k,
 		m) if (!strcmp(json_string_value(json_object_get(m, "Name")) ?: "", name)) n++;
-	json_decref(all);
 	return n;
 }
 

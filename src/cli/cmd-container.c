@@ -509,7 +509,8 @@ int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	json_t *all, *rec;
+	cleanup_json json_t *all = NULL;
+	json_t *rec;
 	int c, showall = 0, quiet = 0;
 	size_t i;
 
@@ -571,7 +572,6 @@ int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 		       created[0] ? created : "", status, ports,
 		       json_string_value(json_object_get(rec, "name")));
 	}
-	json_decref(all);
 	return 0;
 }
 
@@ -673,7 +673,7 @@ static int container_exec(int argc, char **argv, struct cabin_err **err)
 
 static int container_inspect(int argc, char **argv, struct cabin_err **err)
 {
-	json_t *out;
+	cleanup_json json_t *out = NULL;
 	char *txt;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -686,20 +686,16 @@ static int container_inspect(int argc, char **argv, struct cabin_err **err)
 	out = json_array();
 	for (int i = 1; i < argc; i++) {
 		char id[65];
-		json_t *rec;
+		cleanup_json json_t *rec = NULL;
 
 		if (box_find(data_root(), argv[i], id, err) < 0 ||
-		    box_load(data_root(), id, &rec, err) < 0) {
-			json_decref(out);
+		    box_load(data_root(), id, &rec, err) < 0)
 			return -1;
-		}
 		json_array_append_new(out, box_inspect(rec));
-		json_decref(rec);
 	}
 	txt = json_dumps(out, JSON_INDENT(4));
 	printf("%s\n", txt);
 	free(txt);
-	json_decref(out);
 	return 0;
 }
 
@@ -754,27 +750,25 @@ int cmd_volume(int argc, char **argv, struct cabin_err **err)
 		return 0;
 	}
 	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
-		json_t *all = box_volume_list(data_root()), *v;
+		cleanup_json json_t *all = box_volume_list(data_root());
+		json_t *v;
 		size_t i;
 
 		printf("%-8s %s\n", "DRIVER", "VOLUME NAME");
 		json_array_foreach(all, i, v)
 			printf("%-8s %s\n", "local", json_string_value(json_object_get(v, "Name")));
-		json_decref(all);
 		return 0;
 	}
 	if (!strcmp(sub, "rm") || !strcmp(sub, "inspect")) {
 		int force = 0, ret = 0, first = 2;
-		json_t *out = json_array();
+		cleanup_json json_t *out = json_array();
 
 		if (argc > 2 && (!strcmp(argv[2], "-f") || !strcmp(argv[2], "--force"))) {
 			force = 1;
 			first = 3;
 		}
-		if (first >= argc) {
-			json_decref(out);
+		if (first >= argc)
 			return cabin_err_make(err, 0, "volume %s: a volume name is required", sub);
-		}
 		for (int i = first; i < argc; i++) {
 			if (!strcmp(sub, "rm")) {
 				struct cabin_err *e = NULL;
@@ -787,7 +781,8 @@ int cmd_volume(int argc, char **argv, struct cabin_err **err)
 					printf("%s\n", argv[i]);
 				}
 			} else {
-				json_t *all = box_volume_list(data_root()), *v, *hit = NULL;
+				cleanup_json json_t *all = box_volume_list(data_root());
+				json_t *v, *hit = NULL;
 				size_t k;
 
 				json_array_foreach(
@@ -795,17 +790,13 @@ int cmd_volume(int argc, char **argv, struct cabin_err **err)
 					v) if (!strcmp(json_string_value(json_object_get(v,
 											 "Name")),
 						       argv[i])) hit = v;
-				if (!hit) {
-					json_decref(all);
-					json_decref(out);
+				if (!hit)
 					return cabin_err_make(err, 0, "volume `%s` not found",
 							      argv[i]);
-				}
 				json_object_set_new(
 					hit, "UsedBy",
 					json_integer(box_volume_users(data_root(), argv[i])));
 				json_array_append(out, hit);
-				json_decref(all);
 			}
 		}
 		if (!strcmp(sub, "inspect")) {
@@ -814,7 +805,6 @@ int cmd_volume(int argc, char **argv, struct cabin_err **err)
 			printf("%s\n", txt);
 			free(txt);
 		}
-		json_decref(out);
 		return ret;
 	}
 	return cabin_err_make(err, 0, "volume: unknown subcommand `%s`", sub);
@@ -835,7 +825,8 @@ int cmd_container_prune(struct img_store *s, uint64_t *freed)
 
 int cmd_volume_df(struct img_store *s, size_t *total, size_t *active, uint64_t *size)
 {
-	json_t *all = box_volume_list(s->root), *v;
+	cleanup_json json_t *all = box_volume_list(s->root);
+	json_t *v;
 	size_t i;
 
 	*total = json_array_size(all);
@@ -843,6 +834,5 @@ int cmd_volume_df(struct img_store *s, size_t *total, size_t *active, uint64_t *
 	*size = 0;
 	json_array_foreach(all, i, v) *active +=
 		box_volume_users(s->root, json_string_value(json_object_get(v, "Name"))) > 0;
-	json_decref(all);
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
 
 static const char usage[] =
@@ -47,13 +48,12 @@ static int parse_duration_ms(const char *s, long *ms)
 
 static void emit(const char *type, const char *id, json_t *data)
 {
-	json_t *ev = json_pack("{s:s,s:s}", "type", type, "id", id);
+	cleanup_json json_t *ev = json_pack("{s:s,s:s}", "type", type, "id", id);
 	char *s;
 
 	if (data)
 		json_object_set(ev, "data", data);
 	s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(ev);
 	if (s) {
 		puts(s);
 		fflush(stdout);
@@ -83,7 +83,7 @@ int cmd_events(int argc, char **argv, struct cabin_err **err)
 	int c, stats_only = 0;
 	uint64_t oom = 0, last_oom = 0;
 	const char *id;
-	json_t *data = NULL;
+	cleanup_json json_t *data = NULL;
 
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
@@ -111,16 +111,16 @@ int cmd_events(int argc, char **argv, struct cabin_err **err)
 	if (ctr_stats(cabin_globals.root, id, &data, &last_oom, err) < 0)
 		return -1;
 	emit("stats", id, data);
-	json_decref(data);
 	if (stats_only)
 		return 0;
 	for (;;) {
 		struct cabin_err *e = NULL;
+		cleanup_json json_t *now = NULL;
 
 		sleep_ms(tick < interval ? tick : interval);
 		since += tick < interval ? tick : interval;
 		/* the container stopped or was deleted: the stream ends, as with runc */
-		if (ctr_stats(cabin_globals.root, id, &data, &oom, &e) < 0) {
+		if (ctr_stats(cabin_globals.root, id, &now, &oom, &e) < 0) {
 			cabin_err_release(&e);
 			return 0;
 		}
@@ -129,8 +129,7 @@ int cmd_events(int argc, char **argv, struct cabin_err **err)
 		last_oom = oom;
 		if (since >= interval) {
 			since = 0;
-			emit("stats", id, data);
+			emit("stats", id, now);
 		}
-		json_decref(data);
 	}
 }

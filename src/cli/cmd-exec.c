@@ -9,6 +9,7 @@
 #include "ctr/container.h"
 #include "ctr/json.h"
 #include "ctr/state.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/util.h"
 
@@ -99,8 +100,8 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 	const char *envs[256], *caps[64], *cgroups[64];
 	unsigned long gids[64];
 	size_t n_env = 0, n_caps = 0, n_gids = 0;
-	int c, tty = 0, nnp = 0, ret;
-	json_t *proc;
+	int c, tty = 0, nnp = 0;
+	cleanup_json json_t *proc = NULL;
 
 	o.cgroups = cgroups;
 	while ((c = getopt_long(argc, argv, "+tdp:w:e:u:c:g:h", opts, NULL)) != -1) {
@@ -218,10 +219,8 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 		for (size_t i = 0; i < n_env; i++)
 			json_array_append_new(env, json_string(envs[i]));
 	}
-	if (user && set_user(proc, user, err) < 0) {
-		json_decref(proc);
+	if (user && set_user(proc, user, err) < 0)
 		return -1;
-	}
 	if (n_gids) {
 		json_t *u = json_object_get(proc, "user");
 
@@ -263,7 +262,5 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 	if (label)
 		json_object_set_new(proc, "selinuxLabel", json_string(label));
 	o.process = proc;
-	ret = ctr_exec(&o, err);
-	json_decref(proc);
-	return ret;
+	return ctr_exec(&o, err);
 }

@@ -6,6 +6,7 @@
 
 #include "cli/cmd.h"
 #include "ctr/caps.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
 
 static const char usage[] = "usage: cabin features\n"
@@ -17,7 +18,7 @@ int cmd_features(int argc, char **argv, struct cabin_err **err)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	json_t *j;
+	cleanup_json json_t *j = NULL;
 	char *s;
 	int c;
 
@@ -56,7 +57,6 @@ int cmd_features(int argc, char **argv, struct cabin_err **err)
 		json_object_del(me, "ridmap");
 	}
 	s = json_dumps(j, JSON_INDENT(2));
-	json_decref(j);
 	puts(s);
 	free(s);
 	return 0;

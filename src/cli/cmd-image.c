@@ -143,7 +143,8 @@ static int image_load(int argc, char **argv, struct cabin_err **err)
 	};
 	cleanup_store struct img_store *s = NULL;
 	const char *input = NULL;
-	json_t *loaded = NULL, *e, *n;
+	cleanup_json json_t *loaded = NULL;
+	json_t *e, *n;
 	size_t i, k;
 	int c, quiet = 0;
 
@@ -170,10 +171,8 @@ static int image_load(int argc, char **argv, struct cabin_err **err)
 		return cabin_err_make(err, 0, "image load: -i FILE is required (and nothing else)");
 	if (cmd_store_open(1, &s, err) < 0)
 		return -1;
-	if (img_load(s, input, &loaded, err) < 0) {
-		json_decref(loaded);
+	if (img_load(s, input, &loaded, err) < 0)
 		return cabin_err_wrap(err, "load");
-	}
 	json_array_foreach(loaded, i, e)
 	{
 		json_t *names = json_object_get(e, "names");
@@ -184,7 +183,6 @@ static int image_load(int argc, char **argv, struct cabin_err **err)
 		json_array_foreach(names, k, n) if (!quiet)
 			printf("Loaded image: %s\n", json_string_value(n));
 	}
-	json_decref(loaded);
 	return 0;
 }
 
@@ -235,7 +233,8 @@ static int image_ls(int argc, char **argv, struct cabin_err **err)
 		{ 0 },
 	};
 	cleanup_store struct img_store *s = NULL;
-	json_t *imgs, *rec;
+	cleanup_json json_t *imgs = NULL;
+	json_t *rec;
 	size_t i;
 	int c, quiet = 0;
 
@@ -260,14 +259,14 @@ static int image_ls(int argc, char **argv, struct cabin_err **err)
 	json_array_foreach(imgs, i, rec)
 	{
 		const char *id = json_string_value(json_object_get(rec, "id"));
-		json_t *names = img_store_image_names(s, id), *n, *cfg = NULL;
+		cleanup_json json_t *names = img_store_image_names(s, id), *cfg = NULL;
+		json_t *n;
 		struct cabin_err *e = NULL;
 		char created[64], size[16];
 		size_t k;
 
 		if (quiet) {
 			printf("%.12s\n", id + 7);
-			json_decref(names);
 			continue;
 		}
 		if (img_store_image_config(s, rec, &cfg, &e) < 0)
@@ -286,10 +285,7 @@ static int image_ls(int argc, char **argv, struct cabin_err **err)
 			split_name(json_string_value(n), repo, sizeof(repo), &tag);
 			printf("%-40s %-12s %-14.12s %-16s %s\n", repo, tag, id + 7, created, size);
 		}
-		json_decref(cfg);
-		json_decref(names);
 	}
-	json_decref(imgs);
 	return 0;
 }
 
@@ -330,7 +326,8 @@ static int image_rm(int argc, char **argv, struct cabin_err **err)
 		cleanup_free char *name = NULL;
 		char id[IMG_DIGEST_LEN];
 		struct cabin_err *e = NULL;
-		json_t *names, *n;
+		cleanup_json json_t *names = NULL, *left = NULL;
+		json_t *n;
 		size_t k;
 		int users;
 
@@ -341,36 +338,29 @@ static int image_rm(int argc, char **argv, struct cabin_err **err)
 			cabin_err_make(&e, 0,
 				       "image `%s` has %zu names: remove them one by one or use -f",
 				       argv[i], json_array_size(names));
-			json_decref(names);
 			goto fail;
 		}
 		users = img_store_image_users(s, id);
 		if (users && (!name || json_array_size(names) == 1)) {
 			cabin_err_make(&e, 0, "image `%s` is in use by %d container(s)", argv[i],
 				       users);
-			json_decref(names);
 			goto fail;
 		}
 		json_array_foreach(names, k, n)
 		{
 			if (name && strcmp(json_string_value(n), name))
 				continue;
-			if (img_store_ref_del(s, json_string_value(n), &e) < 0) {
-				json_decref(names);
+			if (img_store_ref_del(s, json_string_value(n), &e) < 0)
 				goto fail;
-			}
 			printf("Untagged: %s\n", json_string_value(n));
 		}
-		json_decref(names);
-		names = img_store_image_names(s, id);
-		if (!json_array_size(names)) {
-			if (img_store_image_remove(s, id, &e) < 0) {
-				json_decref(names);
+		/* what is left once the names are gone: nothing, and the image goes too */
+		left = img_store_image_names(s, id);
+		if (!json_array_size(left)) {
+			if (img_store_image_remove(s, id, &e) < 0)
 				goto fail;
-			}
 			printf("Deleted: %s\n", id);
 		}
-		json_decref(names);
 		continue;
 	fail:
 		fprintf(stderr, "cabin: image rm: %s\n", cabin_err_msg(e));
@@ -385,7 +375,7 @@ static int image_rm(int argc, char **argv, struct cabin_err **err)
 static int image_inspect(int argc, char **argv, struct cabin_err **err)
 {
 	cleanup_store struct img_store *s = NULL;
-	json_t *out = json_array();
+	cleanup_json json_t *out = json_array();
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+h",
@@ -395,31 +385,23 @@ static int image_inspect(int argc, char **argv, struct cabin_err **err)
 			fputs("usage: cabin image inspect REF...\nPrint what the store knows of "
 			      "images, as JSON.\n",
 			      stdout);
-			json_decref(out);
 			return 0;
 		}
-		json_decref(out);
 		return bad_opt("image inspect", err);
 	}
-	if (optind >= argc) {
-		json_decref(out);
+	if (optind >= argc)
 		return cabin_err_make(err, 0, "image inspect: at least one image is required");
-	}
-	if (cmd_store_open(0, &s, err) < 0) {
-		json_decref(out);
+	if (cmd_store_open(0, &s, err) < 0)
 		return -1;
-	}
 	for (int i = optind; i < argc; i++) {
 		char id[IMG_DIGEST_LEN];
-		json_t *rec = NULL, *cfg = NULL, *o, *diffs;
+		cleanup_json json_t *rec = NULL, *cfg = NULL;
+		json_t *o, *diffs;
 
 		if (img_store_resolve(s, argv[i], id, NULL, err) < 0 ||
 		    img_store_image_get(s, id, &rec, err) < 0 ||
-		    img_store_image_config(s, rec, &cfg, err) < 0) {
-			json_decref(rec);
-			json_decref(out);
+		    img_store_image_config(s, rec, &cfg, err) < 0)
 			return -1;
-		}
 		diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 		o = json_pack("{s:s,s:o,s:O*,s:O*,s:O*,s:O*,s:O*,s:O*,s:{s:s,s:O*},s:O*,s:O*}",
 			      "Id", id, "RepoTags", img_store_image_names(s, id), "RepoDigests",
@@ -431,8 +413,6 @@ static int image_inspect(int argc, char **argv, struct cabin_err **err)
 			      "Layers", diffs, "Manifest", json_object_get(rec, "manifestDigest"),
 			      "ManifestLayers", json_object_get(rec, "layers"));
 		json_array_append_new(out, o);
-		json_decref(rec);
-		json_decref(cfg);
 	}
 	{
 		char *txt = json_dumps(out, JSON_INDENT(4));
@@ -440,7 +420,6 @@ static int image_inspect(int argc, char **argv, struct cabin_err **err)
 		printf("%s\n", txt);
 		free(txt);
 	}
-	json_decref(out);
 	return 0;
 }
 
@@ -631,7 +610,8 @@ static int system_df(struct img_store *s)
 
 static int system_prune(struct img_store *s, int all)
 {
-	json_t *imgs = img_store_images(s), *rec;
+	cleanup_json json_t *imgs = img_store_images(s);
+	json_t *rec;
 	uint64_t freed = 0;
 	char h[16];
 	size_t i;
@@ -641,7 +621,8 @@ static int system_prune(struct img_store *s, int all)
 	json_array_foreach(imgs, i, rec)
 	{
 		const char *id = json_string_value(json_object_get(rec, "id"));
-		json_t *names = img_store_image_names(s, id), *n;
+		cleanup_json json_t *names = img_store_image_names(s, id);
+		json_t *n;
 		struct cabin_err *e = NULL;
 		size_t k;
 
@@ -653,9 +634,7 @@ static int system_prune(struct img_store *s, int all)
 				printf("Deleted image: %s\n", id);
 			cabin_err_release(&e);
 		}
-		json_decref(names);
 	}
-	json_decref(imgs);
 	freed += img_store_gc(s, 1);
 	printf("Total reclaimed space: %s\n", img_human_size(freed, h, sizeof(h)));
 	return 0;

@@ -7,6 +7,7 @@
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
 
 static const char usage[] = "usage: cabin list [--format table|json] [-q]\n"
@@ -22,7 +23,8 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 	};
 	const char *format = "table";
 	int c, quiet = 0;
-	json_t *arr = NULL, *e;
+	cleanup_json json_t *arr = NULL;
+	json_t *e;
 	size_t i;
 
 	while ((c = getopt_long(argc, argv, "+f:qh", opts, NULL)) != -1) {
@@ -55,7 +57,7 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 		static const char *const keys[] = { "ociVersion", "id",		 "pid",
 						    "status",	  "bundle",	 "rootfs",
 						    "created",	  "annotations", "owner" };
-		json_t *out = json_array();
+		cleanup_json json_t *out = json_array();
 		char *s;
 
 		json_array_foreach(arr, i, e)
@@ -68,8 +70,6 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 			json_array_append_new(out, o);
 		}
 		s = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(out);
-
 		puts(s ? s : "[]");
 		free(s);
 	} else {
@@ -82,6 +82,5 @@ int cmd_list(int argc, char **argv, struct cabin_err **err)
 			       json_string_value(json_object_get(e, "bundle")),
 			       json_string_value(json_object_get(e, "created")) ?: "");
 	}
-	json_decref(arr);
 	return 0;
 }

@@ -79,7 +79,8 @@ static int net_create(int argc, char **argv, struct cabin_err **err)
 
 static int net_ls(int argc, char **argv, struct cabin_err **err)
 {
-	json_t *arr = NULL, *n;
+	cleanup_json json_t *arr = NULL;
+	json_t *n;
 	int quiet = 0;
 	size_t i;
 
@@ -108,7 +109,6 @@ static int net_ls(int argc, char **argv, struct cabin_err **err)
 		       json_string_value(json_object_get(n, "Driver")), sub ? sub : "-",
 		       json_object_size(json_object_get(n, "Containers")));
 	}
-	json_decref(arr);
 	return 0;
 }
 
@@ -132,26 +132,21 @@ static int net_rm(int argc, char **argv, struct cabin_err **err)
 
 static int net_inspect(int argc, char **argv, struct cabin_err **err)
 {
-	json_t *all = json_array();
+	cleanup_json json_t *all = json_array();
 	char *text;
 
-	if (argc < 2) {
-		json_decref(all);
+	if (argc < 2)
 		return cabin_err_make(err, 0, "network inspect: at least one NAME is required");
-	}
 	for (int i = 1; i < argc; i++) {
-		json_t *one = NULL;
-		if (net_network_list(cabin_globals.data_root, argv[i], &one, err) < 0) {
-			json_decref(all);
+		cleanup_json json_t *one = NULL;
+
+		if (net_network_list(cabin_globals.data_root, argv[i], &one, err) < 0)
 			return -1;
-		}
 		json_array_extend(all, one);
-		json_decref(one);
 	}
 	text = json_dumps(all, JSON_INDENT(4));
 	printf("%s\n", text ? text : "[]");
 	free(text);
-	json_decref(all);
 	return 0;
 }
 

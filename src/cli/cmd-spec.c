@@ -27,7 +27,7 @@ int cmd_spec(int argc, char **argv, struct cabin_err **err)
 	const char *bundle = ".";
 	cleanup_close int dfd = -1;
 	int c, rootless = 0, ret;
-	json_t *j;
+	cleanup_json json_t *j = NULL;
 	char *s;
 
 	while ((c = getopt_long(argc, argv, "+b:h", opts, NULL)) != -1) {
@@ -54,7 +54,6 @@ int cmd_spec(int argc, char **argv, struct cabin_err **err)
 		return cabin_err_make(err, EEXIST, "spec: `%s/config.json` already exists", bundle);
 	j = ctr_spec_default(rootless);
 	s = json_dumps(j, JSON_INDENT(2));
-	json_decref(j);
 	if (!s)
 		return cabin_err_make(err, ENOMEM, "spec: encode");
 	ret = fs_write_file_atomic(dfd, "config.json", s, strlen(s), 0644, FS_ATOMIC_FSYNC, err);

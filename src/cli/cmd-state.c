@@ -5,6 +5,7 @@
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
 
 static const char usage[] = "usage: cabin state ID\n"
@@ -12,7 +13,7 @@ static const char usage[] = "usage: cabin state ID\n"
 
 int cmd_state(int argc, char **argv, struct cabin_err **err)
 {
-	json_t *j = NULL;
+	cleanup_json json_t *j = NULL;
 	char *s;
 	const char *id = NULL;
 	int ret = cmd_parse_id("state", usage, argc, argv, &id, err);
@@ -22,7 +23,6 @@ int cmd_state(int argc, char **argv, struct cabin_err **err)
 	if (ctr_state_get(cabin_globals.root, id, &j, err) < 0)
 		return -1;
 	s = json_dumps(j, JSON_INDENT(2));
-	json_decref(j);
 	if (!s)
 		return cabin_err_make(err, ENOMEM, "state: encode");
 	puts(s);

@@ -9,6 +9,7 @@
 
 #include "cli/cmd.h"
 #include "ctr/container.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -149,10 +150,10 @@ int cmd_update(int argc, char **argv, struct cabin_err **err)
 		{ 0 },
 	};
 	const char *file = NULL;
-	json_t *flags = json_object(), *res;
+	cleanup_json json_t *flags = json_object(), *res = NULL;
 	json_error_t jerr;
 	int64_t v;
-	int c, ret;
+	int c;
 
 	/* no '+': options may also follow the ID (`update ID --memory 1G`), as with runc */
 	while ((c = getopt_long(argc, argv, "r:h", opts, NULL)) != -1) {
@@ -214,44 +215,32 @@ int cmd_update(int argc, char **argv, struct cabin_err **err)
 			break;
 		case OPT_L3:
 		case OPT_MBA:
-			json_decref(flags);
 			return cabin_err_make(err, 0, "update: --%s: Intel RDT is not supported",
 					      opt_name(opts, c));
 		case 'h':
-			json_decref(flags);
 			fputs(usage, stdout);
 			return 0;
 		default:
-			json_decref(flags);
 			return cabin_err_make(err, 0,
 					      "update: bad option (see `cabin update --help`)");
 		}
-		if (bad) {
-			json_decref(flags);
+		if (bad)
 			return cabin_err_make(err, 0, "update: invalid value `%s` for --%s", optarg,
 					      opt_name(opts, c));
-		}
 	}
-	if (optind + 1 != argc) {
-		json_decref(flags);
+	if (optind + 1 != argc)
 		return cabin_err_make(err, 0, "update: exactly one container ID is required");
-	}
 	if (file) {
 		/* as runc: the file, when given, replaces the per-resource options */
-		json_decref(flags);
 		res = !strcmp(file, "-") ? json_loadf(stdin, 0, &jerr)
 					 : json_load_file(file, 0, &jerr);
 		if (!res)
 			return cabin_err_make(err, 0, "update: `%s`: invalid JSON at line %d: %s",
 					      file, jerr.line, jerr.text);
-		if (!json_is_object(res)) {
-			json_decref(res);
+		if (!json_is_object(res))
 			return cabin_err_make(err, 0, "update: `%s` must hold a JSON object", file);
-		}
 	} else {
-		res = flags;
+		res = steal_ptr(&flags);
 	}
-	ret = ctr_update(cabin_globals.root, argv[optind], res, err);
-	json_decref(res);
-	return ret;
+	return ctr_update(cabin_globals.root, argv[optind], res, err);
 }

@@ -153,7 +153,8 @@ static void add_name(json_t *names, const char *n)
 /* An OCI layout: index.json -> (index ->) manifest -> blobs. */
 static int load_oci(struct load *l, json_t *loaded, struct cabin_err **err)
 {
-	json_t *idx = read_json(l, "index.json", err), *d;
+	cleanup_json json_t *idx = read_json(l, "index.json", err);
+	json_t *d;
 	size_t i;
 	int n = 0;
 
@@ -169,7 +170,7 @@ static int load_oci(struct load *l, json_t *loaded, struct cabin_err **err)
 		struct img_blob_desc desc = { 0 };
 		struct img_manifest man;
 		char id[IMG_DIGEST_LEN];
-		json_t *mj = NULL, *names = json_array();
+		cleanup_json json_t *mj = NULL, *names = json_array();
 		cleanup_free char *rel = NULL;
 		int ok = -1;
 
@@ -181,14 +182,11 @@ static int load_oci(struct load *l, json_t *loaded, struct cabin_err **err)
 		if (mt && (!strcmp(mt, IMG_MT_OCI_INDEX) || !strcmp(mt, IMG_MT_DOCKER_LIST))) {
 			cleanup_free char *irel =
 				xasprintf("blobs/sha256/%s", img_digest_hex(desc.digest));
-			json_t *sub = read_json(l, irel, err);
+			cleanup_json json_t *sub = read_json(l, irel, err);
 			struct img_blob_desc sel;
 
-			if (!sub || img_index_select(sub, img_platform_host(), &sel, err) < 0) {
-				json_decref(sub);
+			if (!sub || img_index_select(sub, img_platform_host(), &sel, err) < 0)
 				goto next;
-			}
-			json_decref(sub);
 			memcpy(desc.digest, sel.digest, IMG_DIGEST_LEN);
 			free(sel.media_type);
 		}
@@ -228,14 +226,9 @@ static int load_oci(struct load *l, json_t *loaded, struct cabin_err **err)
 			n++;
 		}
 	next:
-		json_decref(mj);
-		json_decref(names);
-		if (ok < 0) {
-			json_decref(idx);
+		if (ok < 0)
 			return -1;
-		}
 	}
-	json_decref(idx);
 	if (!n)
 		return cabin_err_make(err, 0, "%s: index.json lists no image", l->what);
 	return 0;
@@ -258,38 +251,36 @@ static const char *layer_type(struct load *l, const char *rel)
 /* A docker-archive: manifest.json [{Config, RepoTags, Layers}]. */
 static int load_docker(struct load *l, json_t *loaded, struct cabin_err **err)
 {
-	json_t *mf = read_json(l, "manifest.json", err), *e;
+	cleanup_json json_t *mf = read_json(l, "manifest.json", err);
+	json_t *e;
 	size_t i;
 
 	if (!mf)
 		return -1;
-	if (!json_is_array(mf) || !json_array_size(mf)) {
-		json_decref(mf);
+	if (!json_is_array(mf) || !json_array_size(mf))
 		return cabin_err_make(err, 0, "%s: manifest.json: not a non-empty array", l->what);
-	}
 	json_array_foreach(mf, i, e)
 	{
 		const char *cfg = json_string_value(json_object_get(e, "Config"));
 		json_t *layers = json_object_get(e, "Layers"), *lv, *tags;
-		json_t *man, *mlayers, *names;
+		cleanup_json json_t *man = NULL, *names = NULL;
+		json_t *mlayers;
 		char cdig[IMG_DIGEST_LEN], mdig[IMG_DIGEST_LEN], id[IMG_DIGEST_LEN];
 		struct stat st;
 		size_t k;
 		char *txt;
 		int ret;
 
-		if (!cfg || !json_is_array(layers)) {
-			json_decref(mf);
+		if (!cfg || !json_is_array(layers))
 			return cabin_err_make(err, 0,
 					      "%s: manifest.json[%zu]: `Config` or `Layers` "
 					      "missing",
 					      l->what, i);
-		}
 		mlayers = json_array();
 		man = json_pack("{s:i,s:s,s:o}", "schemaVersion", 2, "mediaType",
 				IMG_MT_DOCKER_MANIFEST, "layers", mlayers);
 		if (import_blob(l, cfg, NULL, -1, cdig, err) < 0)
-			goto fail;
+			return -1;
 		json_object_set_new(man, "config",
 				    json_pack("{s:s,s:s,s:i}", "mediaType", IMG_MT_DOCKER_CONFIG,
 					      "digest", cdig, "size", 0));
@@ -303,15 +294,15 @@ static int load_docker(struct load *l, json_t *loaded, struct cabin_err **err)
 			if (!lr) {
 				cabin_err_make(err, 0, "%s: manifest.json: bad layer entry",
 					       l->what);
-				goto fail;
+				return -1;
 			}
 			mt = layer_type(l, lr);
 			if (import_blob(l, lr, NULL, -1, ld, err) < 0)
-				goto fail;
+				return -1;
 			bp = img_store_blob_path(l->s, ld);
 			if (stat(bp, &st) < 0) {
 				cabin_err_make(err, errno, "%s", bp);
-				goto fail;
+				return -1;
 			}
 			json_array_append_new(mlayers,
 					      json_pack("{s:s,s:s,s:I}", "mediaType", mt, "digest",
@@ -322,7 +313,7 @@ static int load_docker(struct load *l, json_t *loaded, struct cabin_err **err)
 
 			if (stat(bp, &st) < 0) {
 				cabin_err_make(err, errno, "%s", bp);
-				goto fail;
+				return -1;
 			}
 			json_object_set_new(json_object_get(man, "config"), "size",
 					    json_integer(st.st_size));
@@ -330,10 +321,8 @@ static int load_docker(struct load *l, json_t *loaded, struct cabin_err **err)
 		txt = json_dumps(man, JSON_COMPACT);
 		ret = img_store_blob_put(l->s, txt, strlen(txt), mdig, err);
 		free(txt);
-		json_decref(man);
-		man = NULL;
 		if (ret < 0)
-			goto fail;
+			return -1;
 		names = json_array();
 		tags = json_object_get(e, "RepoTags");
 		json_array_foreach(tags, k, lv) if (json_string_value(lv))
@@ -342,16 +331,9 @@ static int load_docker(struct load *l, json_t *loaded, struct cabin_err **err)
 		if (ret == 0)
 			json_array_append_new(loaded,
 					      json_pack("{s:s,s:O}", "id", id, "names", names));
-		json_decref(names);
 		if (ret < 0)
-			goto fail;
-		continue;
-	fail:
-		json_decref(man);
-		json_decref(mf);
-		return -1;
+			return -1;
 	}
-	json_decref(mf);
 	return 0;
 }
 

@@ -82,7 +82,7 @@ static int helper_get(const char *helper, const char *server, char **user, char 
 {
 	cleanup_free char *prog = NULL, *out = NULL;
 	int in[2], outp[2], status = 0;
-	json_t *j;
+	cleanup_json json_t *j = NULL;
 	ssize_t n;
 	pid_t pid;
 
@@ -126,13 +126,10 @@ static int helper_get(const char *helper, const char *server, char **user, char 
 		return -1;
 	j = json_loadb(out, (size_t)n, 0, NULL);
 	if (!json_string_value(json_object_get(j, "Username")) ||
-	    !json_string_value(json_object_get(j, "Secret"))) {
-		json_decref(j);
+	    !json_string_value(json_object_get(j, "Secret")))
 		return -1;
-	}
 	*user = xstrdup(json_string_value(json_object_get(j, "Username")));
 	*pass = xstrdup(json_string_value(json_object_get(j, "Secret")));
-	json_decref(j);
 	return 0;
 }
 
@@ -147,13 +144,11 @@ static const char *helper_for(json_t *cfg, const char *registry)
 
 static json_t *load_auths(json_t *j)
 {
-	json_t *a = json_incref(json_object_get(j, "auths"));
+	json_t *a = json_object_get(j, "auths");
 
-	if (!json_is_object(a)) {
-		json_decref(a);
+	if (!json_is_object(a))
 		return NULL;
-	}
-	return a;
+	return json_incref(a);
 }
 
 static json_t *find_entry(json_t *auths, const char *registry)
@@ -203,8 +198,8 @@ int img_auth_get(const char *registry, char **user, char **pass)
 	files[4] = dc && *dc ? xasprintf("%s/config.json", dc)
 			     : xasprintf("%s/.docker/config.json", home);
 	for (int i = 0; i < 5 && !found; i++) {
-		json_t *conf = files[i] ? json_load_file(files[i], 0, NULL) : NULL;
-		json_t *auths = load_auths(conf);
+		cleanup_json json_t *conf = files[i] ? json_load_file(files[i], 0, NULL) : NULL;
+		cleanup_json json_t *auths = load_auths(conf);
 		json_t *e = find_entry(auths, registry);
 		const char *a = json_string_value(json_object_get(e, "auth"));
 		const char *u = json_string_value(json_object_get(e, "username"));
@@ -225,8 +220,6 @@ int img_auth_get(const char *registry, char **user, char **pass)
 			*pass = xstrdup(p);
 			found = 1;
 		}
-		json_decref(auths);
-		json_decref(conf);
 	}
 	for (int i = 0; i < 5; i++)
 		free(files[i]);
@@ -239,7 +232,8 @@ int img_auth_save(const char *registry, const char *user, const char *pass, stru
 	cleanup_free char *txt = NULL;
 	cleanup_close int dfd = -1;
 	json_error_t je;
-	json_t *j, *auths;
+	cleanup_json json_t *j = NULL;
+	json_t *auths;
 	char *slash;
 
 	dir = xstrdup(path);
@@ -262,13 +256,11 @@ int img_auth_save(const char *registry, const char *user, const char *pass, stru
 		b64 = img_base64(up, strlen(up));
 		json_object_set_new(auths, registry, json_pack("{s:s}", "auth", b64));
 	} else if (!json_object_get(auths, registry)) {
-		json_decref(j);
 		return cabin_err_make(err, 0, "not logged in to `%s`", registry);
 	} else {
 		json_object_del(auths, registry);
 	}
 	txt = json_dumps(j, JSON_INDENT(2));
-	json_decref(j);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return cabin_err_make(err, errno, "open `%s`", dir);

@@ -216,7 +216,8 @@ int img_image_commit(struct img_store *s, const char *manifest_digest, const cha
 {
 	cleanup_free char *mbuf = NULL, *cbuf = NULL, *now = NULL, *plat = NULL;
 	struct img_manifest m;
-	json_t *mj = NULL, *cj = NULL, *rec = NULL, *layers, *diffs, *v;
+	cleanup_json json_t *mj = NULL, *cj = NULL, *rec = NULL;
+	json_t *layers, *diffs, *v;
 	json_error_t je;
 	size_t mlen, clen, i;
 	int64_t total = 0;
@@ -227,10 +228,8 @@ int img_image_commit(struct img_store *s, const char *manifest_digest, const cha
 	mj = json_loadb(mbuf, mlen, 0, &je);
 	if (!mj)
 		return cabin_err_make(err, 0, "manifest `%s`: %s", manifest_digest, je.text);
-	if (img_manifest_parse(mj, &m, err) < 0) {
-		json_decref(mj);
+	if (img_manifest_parse(mj, &m, err) < 0)
 		return -1;
-	}
 	if (img_store_blob_read(s, m.config.digest, IMG_MANIFEST_MAX, &cbuf, &clen, err) < 0)
 		goto out;
 	cj = json_loadb(cbuf, clen, 0, &je);
@@ -303,8 +302,5 @@ int img_image_commit(struct img_store *s, const char *manifest_digest, const cha
 	ret = 0;
 out:
 	img_manifest_free(&m);
-	json_decref(mj);
-	json_decref(cj);
-	json_decref(rec);
 	return ret;
 }

@@ -347,7 +347,7 @@ static int authenticate(struct reg *r, struct cabin_err **err)
 	cleanup_free char *realm = NULL, *service = NULL, *scope = NULL, *url = NULL;
 	cleanup_free char *userpwd = NULL, *esc_svc = NULL, *esc_scope = NULL;
 	struct buf b = { .max = 1 << 20 };
-	json_t *j = NULL;
+	cleanup_json json_t *j = NULL;
 	const char *tok;
 	long code = 0;
 	CURL *h;
@@ -408,13 +408,10 @@ static int authenticate(struct reg *r, struct cabin_err **err)
 	tok = json_string_value(json_object_get(j, "token"));
 	if (!tok)
 		tok = json_string_value(json_object_get(j, "access_token"));
-	if (code != 200 || !tok || strlen(tok) > 16384 || strpbrk(tok, "\r\n")) {
-		json_decref(j);
+	if (code != 200 || !tok || strlen(tok) > 16384 || strpbrk(tok, "\r\n"))
 		return cabin_err_make(err, 0, "registry `%s`: token request failed (HTTP %ld)",
 				      r->shown, code);
-	}
 	r->authz = xasprintf("Authorization: Bearer %s", tok);
-	json_decref(j);
 	return 0;
 }
 
@@ -907,7 +904,7 @@ int img_pull(struct img_store *s, const char *refstr, const struct img_pull_opts
 	struct buf b = { 0 };
 	struct img_manifest man = { 0 };
 	struct pull p = { .s = s, .o = o };
-	json_t *j = NULL, *names = NULL;
+	cleanup_json json_t *j = NULL, *names = NULL;
 	struct reg r;
 	int ret = -1;
 
@@ -936,8 +933,7 @@ int img_pull(struct img_store *s, const char *refstr, const struct img_pull_opts
 			goto out;
 		}
 		free(sel.media_type);
-		json_decref(j);
-		j = NULL;
+		cleanup_json_fn(&j); /* the index: the manifest it selects replaces it */
 		free(ctype);
 		ctype = NULL;
 		if (get_manifest(&r, sel.digest, sel.digest, &b, &ctype, err) < 0)
@@ -1021,8 +1017,6 @@ out:
 		img_store_gc(s, 0);
 	free(p.dls);
 	img_manifest_free(&man);
-	json_decref(j);
-	json_decref(names);
 	free(b.data);
 	if (p.r)
 		reg_free(&r);

@@ -398,7 +398,7 @@ json_t *img_store_images(const struct img_store *s)
 json_t *img_store_refs(const struct img_store *s)
 {
 	struct cabin_err *e = NULL;
-	json_t *j;
+	cleanup_json json_t *j = NULL;
 
 	if (faccessat(s->dirfd, "refs.json", F_OK, 0) < 0)
 		return json_object();
@@ -406,43 +406,36 @@ json_t *img_store_refs(const struct img_store *s)
 	if (!j || !json_is_object(j)) {
 		log_warn("image store: %s", j ? "refs.json is not an object" : cabin_err_msg(e));
 		cabin_err_release(&e);
-		json_decref(j);
 		return json_object();
 	}
-	return j;
+	return steal_ptr(&j);
 }
 
 int img_store_ref_set(struct img_store *s, const char *name, const char *id, struct cabin_err **err)
 {
-	json_t *refs = img_store_refs(s);
-	int ret;
+	cleanup_json json_t *refs = img_store_refs(s);
 
 	json_object_set_new(refs, name, json_string(id));
-	ret = write_json_at(s, "refs.json", refs, err);
-	json_decref(refs);
-	return ret;
+	return write_json_at(s, "refs.json", refs, err);
 }
 
 int img_store_ref_del(struct img_store *s, const char *name, struct cabin_err **err)
 {
-	json_t *refs = img_store_refs(s);
-	int ret;
+	cleanup_json json_t *refs = img_store_refs(s);
 
 	json_object_del(refs, name);
-	ret = write_json_at(s, "refs.json", refs, err);
-	json_decref(refs);
-	return ret;
+	return write_json_at(s, "refs.json", refs, err);
 }
 
 json_t *img_store_image_names(const struct img_store *s, const char *id)
 {
-	json_t *refs = img_store_refs(s), *arr = json_array(), *v;
+	cleanup_json json_t *refs = img_store_refs(s);
+	json_t *arr = json_array(), *v;
 	const char *k;
 
 	json_object_foreach(refs, k,
 			    v) if (!strcmp(json_string_value(v) ? json_string_value(v) : "", id))
 		json_array_append_new(arr, json_string(k));
-	json_decref(refs);
 	return arr;
 }
 
@@ -460,7 +453,8 @@ int img_store_resolve(const struct img_store *s, const char *ref, char *id, char
 {
 	cleanup_err struct cabin_err *e = NULL;
 	struct img_ref r = { 0 };
-	json_t *refs = img_store_refs(s), *v = NULL;
+	cleanup_json json_t *refs = img_store_refs(s);
+	json_t *v = NULL;
 	cleanup_free char *name = NULL, *alt = NULL;
 	const char *hex = !strncmp(ref, "sha256:", 7) ? ref + 7 : ref;
 
@@ -481,14 +475,13 @@ int img_store_resolve(const struct img_store *s, const char *ref, char *id, char
 	}
 	if (v && json_string_value(v)) {
 		snprintf(id, IMG_DIGEST_LEN, "%s", json_string_value(v));
-		json_decref(refs);
 		if (name_out)
 			*name_out = steal_ptr(&name);
 		return 0;
 	}
-	json_decref(refs);
 	if (is_hex_prefix(hex)) {
-		json_t *imgs = img_store_images(s), *rec;
+		cleanup_json json_t *imgs = img_store_images(s);
+		json_t *rec;
 		size_t i, found = 0;
 
 		json_array_foreach(imgs, i, rec)
@@ -500,7 +493,6 @@ int img_store_resolve(const struct img_store *s, const char *ref, char *id, char
 				found++;
 			}
 		}
-		json_decref(imgs);
 		if (found == 1) {
 			if (name_out)
 				*name_out = NULL;
@@ -526,7 +518,7 @@ int img_store_image_users(const struct img_store *s, const char *id)
 	while ((de = readdir(d))) {
 		cleanup_free char *rel = NULL;
 		struct cabin_err *e = NULL;
-		json_t *j;
+		cleanup_json json_t *j = NULL;
 
 		if (de->d_name[0] == '.')
 			continue;
@@ -535,7 +527,6 @@ int img_store_image_users(const struct img_store *s, const char *id)
 		cabin_err_release(&e);
 		if (j && !strcmp(json_string_value(json_object_get(j, "image")) ?: "", id))
 			n++;
-		json_decref(j);
 	}
 	return n;
 }
@@ -558,7 +549,8 @@ int img_store_image_remove(struct img_store *s, const char *id, struct cabin_err
 /* The blob digests and DiffIDs every record references, as two JSON objects (sets). */
 static void referenced(const struct img_store *s, json_t *blobs, json_t *layers, size_t *nimg)
 {
-	json_t *imgs = img_store_images(s), *rec, *l;
+	cleanup_json json_t *imgs = img_store_images(s);
+	json_t *rec, *l;
 	size_t i, j;
 
 	json_array_foreach(imgs, i, rec)
@@ -583,7 +575,6 @@ static void referenced(const struct img_store *s, json_t *blobs, json_t *layers,
 	}
 	if (nimg)
 		*nimg = json_array_size(imgs);
-	json_decref(imgs);
 }
 
 static uint64_t du_at(int dfd, const char *name)
@@ -669,7 +660,8 @@ static void usage_tmp(const struct img_store *s, int dfd, const char *name, int 
 
 void img_store_usage(const struct img_store *s, struct img_store_usage *u)
 {
-	json_t *blobs = json_object(), *layers = json_object(), *imgs, *rec;
+	cleanup_json json_t *blobs = json_object(), *layers = json_object(), *imgs = NULL;
+	json_t *rec;
 	size_t i;
 
 	memset(u, 0, sizeof(*u));
@@ -686,9 +678,6 @@ void img_store_usage(const struct img_store *s, struct img_store_usage *u)
 		if (id && img_store_image_users(s, id) > 0)
 			u->images_active++;
 	}
-	json_decref(imgs);
-	json_decref(blobs);
-	json_decref(layers);
 }
 
 struct gc {
@@ -713,7 +702,7 @@ static void gc_one(const struct img_store *s, int dfd, const char *name, int ref
 
 uint64_t img_store_gc(struct img_store *s, int all)
 {
-	json_t *blobs = json_object(), *layers = json_object();
+	cleanup_json json_t *blobs = json_object(), *layers = json_object();
 	struct img_store_usage u;
 	struct gc g = { 0 };
 
@@ -725,8 +714,6 @@ uint64_t img_store_gc(struct img_store *s, int all)
 	img_store_clean_tmp(s, all);
 	if (all)
 		g.freed += u.tmp_size;
-	json_decref(blobs);
-	json_decref(layers);
 	return g.freed;
 }
 
