@@ -38,6 +38,7 @@
 #include "ctr/spec.h"
 #include "ctr/state.h"
 #include "lib/cleanup.h"
+#include "lib/fd-pass.h"
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -270,43 +271,24 @@ static int swrk_call(struct swrk *w, enum ctr_criu_req_type type, const struct c
 	if (swrk_send(w, req, len, err) < 0)
 		return -1;
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-		struct iovec iov = { .iov_base = buf, .iov_len = 64 * 1024 };
-		struct msghdr mh = { .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm;
+		int fds[4], fd, ret;
+		size_t nfds = 0;
 		ssize_t n;
-		int fd = -1, ret;
 
-		do
-			n = recvmsg(w->sock, &mh, MSG_CMSG_CLOEXEC);
-		while (n < 0 && errno == EINTR);
+		/* a truncated answer or one with more fds than these is refused, its fds closed */
+		n = fd_pass_recv(w->sock, buf, 64 * 1024, fds, ARRAY_SIZE(fds), &nfds);
+		if (n == -EMSGSIZE)
+			return cabin_err_make(err, EMSGSIZE, "criu %s: answer too large",
+					      req_name(type));
 		if (n < 0)
-			return cabin_err_make(err, errno, "criu %s: read", req_name(type));
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-				int nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-
-				for (int i = 0; i < nfd; i++) {
-					int f;
-
-					memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-					if (fd < 0)
-						fd = f;
-					else
-						close(f);
-				}
-			}
-		if (n == 0 || (mh.msg_flags & MSG_TRUNC)) {
+			return cabin_err_make(err, (int)-n, "criu %s: read", req_name(type));
+		/* only the first fd is used (orphan-pts-master) */
+		fd = fds[0];
+		for (size_t i = 1; i < nfds; i++)
+			close(fds[i]);
+		if (n == 0) {
 			int status;
 
-			if (fd >= 0)
-				close(fd);
-			if (n)
-				return cabin_err_make(err, EMSGSIZE, "criu %s: answer too large",
-						      req_name(type));
 			status = swrk_wait(w);
 			log_reason(w->log, reason, sizeof(reason));
 			return cabin_err_make(
@@ -451,7 +433,7 @@ static char *image_dir(const struct ctr_criu_common *c)
 /* the stdio of the init, as runc records it: "pipe:[N]", "/dev/null", "/dev/pts/0"... */
 static int write_descriptors(int imgfd, pid_t pid, struct cabin_err **err)
 {
-	json_t *a = json_array();
+	cleanup_json json_t *a = json_array();
 	cleanup_free char *text = NULL;
 
 	for (int i = 0; i < 3; i++) {
@@ -464,7 +446,6 @@ static int write_descriptors(int imgfd, pid_t pid, struct cabin_err **err)
 		json_array_append_new(a, json_string(n < 0 ? "" : target));
 	}
 	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
 	if (!text)
 		return cabin_err_make(err, ENOMEM, "encode " DESCRIPTORS);
 	return fs_write_file_atomic(imgfd, DESCRIPTORS, text, strlen(text), 0600, 0, err);
@@ -475,17 +456,14 @@ static int load_state_spec(const struct ctr_state *st, struct ctr_spec **out,
 			   struct cabin_err **err)
 {
 	json_error_t jerr;
-	json_t *j;
-	int ret;
+	cleanup_json json_t *j = NULL;
 
 	if (!st->config)
 		return cabin_err_make(err, 0, "container `%s` has no configuration", st->id);
 	j = ctr_json_load_file(st->config, 0, &jerr);
 	if (!j)
 		return cabin_err_make(err, 0, "`%s`: %s", st->config, jerr.text);
-	ret = ctr_spec_parse(j, st->bundle, out, err);
-	json_decref(j);
-	return ret;
+	return ctr_spec_parse(j, st->bundle, out, err);
 }
 
 /*
@@ -815,8 +793,7 @@ static int restore_notify(void *arg, const struct ctr_criu_resp *r, int fd, stru
 
 	if (!strcmp(r->script, "setup-namespaces")) {
 		/* the namespaces exist, nothing of the container runs yet: runc's hook point */
-		json_t *state;
-		int ret = 0;
+		cleanup_json json_t *state = NULL;
 
 		if (!ctr_hooks_present(c->spec->hooks, "prestart") &&
 		    !ctr_hooks_present(c->spec->hooks, "createRuntime"))
@@ -825,9 +802,8 @@ static int restore_notify(void *arg, const struct ctr_criu_resp *r, int fd, stru
 		state = ctr_state_to_json(&c->st, CTR_CREATED);
 		if (ctr_hooks_run(c->spec->hooks, "prestart", state, err) < 0 ||
 		    ctr_hooks_run(c->spec->hooks, "createRuntime", state, err) < 0)
-			ret = -1;
-		json_decref(state);
-		return ret;
+			return -1;
+		return 0;
 	}
 	if (!strcmp(r->script, "post-restore")) {
 		if (r->notify_pid <= 0)
@@ -904,7 +880,7 @@ static int read_descriptors(int imgfd, const char *img, json_t **out, struct cab
 	cleanup_free char *buf = NULL;
 	json_error_t jerr;
 	ssize_t n;
-	json_t *j;
+	cleanup_json json_t *j = NULL;
 
 	if (fd < 0)
 		return cabin_err_make(
@@ -913,12 +889,10 @@ static int read_descriptors(int imgfd, const char *img, json_t **out, struct cab
 	if (n < 0)
 		return cabin_err_make(err, (int)-n, "read `%s/" DESCRIPTORS "`", img);
 	j = ctr_json_loadb(buf, (size_t)n, 0, &jerr);
-	if (!j || !json_is_array(j) || json_array_size(j) > 3) {
-		json_decref(j);
+	if (!j || !json_is_array(j) || json_array_size(j) > 3)
 		return cabin_err_make(err, 0, "`%s/" DESCRIPTORS "`: not an array of 3 strings",
 				      img);
-	}
-	*out = j;
+	*out = steal_ptr(&j);
 	return 0;
 }
 
@@ -1004,7 +978,7 @@ static int do_restore(struct restore_ctx *c, struct cabin_err **err)
 	struct ctr_criu_opts ro;
 	struct ctr_criu_resp resp;
 	struct swrk w = { .pid = -1, .sock = -1 };
-	json_t *fds = NULL;
+	cleanup_json json_t *fds = NULL;
 	struct ctr_spec *s;
 	struct stat sb;
 	int work_created = 0, ret = -1;
@@ -1186,10 +1160,9 @@ static int do_restore(struct restore_ctx *c, struct cabin_err **err)
 	 * from there, into the v1 roots named below (runc's criuApplyCgroups).
 	 */
 	if (!o->no_cgroups) {
-		json_t *res = s->resources ? json_deep_copy(s->resources) : NULL;
+		cleanup_json json_t *res = s->resources ? json_deep_copy(s->resources) : NULL;
 		int r = ctr_cgroup_create(s->cgroups_path, o->id, res, w.pid, &c->cg, err);
 
-		json_decref(res);
 		if (r < 0)
 			goto out;
 		c->st.cgroup = c->cg ? ctr_cgroup_to_string(c->cg) : NULL;
@@ -1235,7 +1208,6 @@ out:
 	free(ext.v);
 	free(cgr.v);
 	free(joins.v);
-	json_decref(fds);
 	if (ret < 0 && work_created && !c->dir_made)
 		rmdir(o->c.work_path);
 	return ret;
