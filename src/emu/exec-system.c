@@ -186,6 +186,14 @@ static void h_grp7(struct emu_cpu *c, const struct emu_insn *in) /* 0f 01 */
 		return;
 	case 7: /* INVLPG */
 		cpl0_check(c);
+		if (c->mode == 2) {
+			/* a non-canonical address has no translation: a no-op, not #GP */
+			v = ea(c, in) +
+			    ((in->seg == SEG_FS || in->seg == SEG_GS) ? c->seg[in->seg].base : 0);
+			if ((uint64_t)((int64_t)(v << 16) >> 16) == v)
+				emu_tlb_flush_page(c, v);
+			return;
+		}
 		emu_tlb_flush_page(c, rm_lin(c, in, 1, ACC_READ));
 		return;
 	default:

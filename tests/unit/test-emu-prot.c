@@ -5,7 +5,7 @@
  * for user pages (CR4.PKE, PKRU, RDPKRU/WRPKRU, XSAVE component 9) and for
  * supervisor pages (CR4.PKS, IA32_PKRS), the page-fault error codes they give,
  * the software TLB's cached rights when AC, PKRU or PKRS change, and the CPUID
- * bits that announce them.
+ * bits that announce them; and INVLPG of a non-canonical address.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -446,6 +446,19 @@ static void test_xsave_pkru(void)
 	       "XRSTOR with XSTATE_BV[9] clear puts PKRU in its initial state (0)");
 }
 
+/* INVLPG of a non-canonical address (a LAM-tagged pointer, say) is a no-op, not #GP */
+static void test_invlpg_noncanonical(void)
+{
+	/* invlpg [rax]; hlt */
+	static const uint8_t code[] = { 0x0f, 0x01, 0x38, 0xf4 };
+
+	long_mode();
+	put(CODE, code, sizeof(code));
+	c->r[0] = 0xabffffffffffe000ULL;
+	run(10);
+	tap_ok(ended_at(CODE + 3), "INVLPG of a non-canonical address does not fault");
+}
+
 int main(void)
 {
 	struct cabin_err *err = NULL;
@@ -462,7 +475,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(43);
+	tap_plan(44);
 	test_cpuid();
 	test_cr4();
 	test_smep();
@@ -470,6 +483,7 @@ int main(void)
 	test_pku();
 	test_pks();
 	test_xsave_pkru();
+	test_invlpg_noncanonical();
 	emu_cpu_free(c);
 	emu_vm_free(vm);
 	vm_mem_fini(&m.mem);
