@@ -9,13 +9,16 @@
  *   pc-testdev: port 0xe0 (4 ports) keeps what is written and reads it back
  *     (the port I/O tests), port 0xe4 takes a page address to flush (nothing
  *     to do here: the emulator's TLB does not cache host mappings), and
- *     ports 0x2000-0x2017 drive interrupt lines 0-23 (write 0 or 1).
+ *     ports 0x2000-0x2017 drive interrupt lines 0-23 (write 0 or 1), and
+ *     64 KiB of device memory at 0xff000000 that reads back what was written
+ *     (the MMIO forms of kvm-unit-tests' emulator and lam tests).
  *
  * They are attached only when asked (`--debug-exit PORT`): a production
  * guest must not be able to end its VM with a status of its choosing through
  * a port it does not know about.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +30,15 @@
 #define TESTDEV_FLUSH 0xe4
 #define TESTDEV_IRQ 0x2000
 #define TESTDEV_IRQ_LINES 24
+#define TESTDEV_IOMEM 0xff000000ULL
+#define TESTDEV_IOMEM_LEN 0x10000u
 
 struct testdev {
 	struct machine *m;
 	uint16_t exit_port;
-	uint32_t ioport_data; /* accessed with atomics: vCPUs may race on it */
+	uint32_t ioport_data;	    /* accessed with atomics: vCPUs may race on it */
+	pthread_mutex_t iomem_lock; /* vCPUs may access the device memory at once */
+	uint8_t iomem[TESTDEV_IOMEM_LEN];
 };
 
 static int debug_exit_io(void *opaque, uint64_t offset, void *data, uint32_t len, int is_write)
@@ -84,10 +91,31 @@ static int irq_io(void *opaque, uint64_t offset, void *data, uint32_t len, int i
 	return 0;
 }
 
+static int iomem_io(void *opaque, uint64_t offset, void *data, uint32_t len, int is_write)
+{
+	struct testdev *t = opaque;
+
+	/* the bus keeps an access inside the range; check anyway, the guest picks both */
+	if (offset >= TESTDEV_IOMEM_LEN || len > TESTDEV_IOMEM_LEN - offset) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return 0;
+	}
+	pthread_mutex_lock(&t->iomem_lock);
+	if (is_write)
+		memcpy(&t->iomem[offset], data, len);
+	else
+		memcpy(data, &t->iomem[offset], len);
+	pthread_mutex_unlock(&t->iomem_lock);
+	return 0;
+}
+
 static void testdev_fini(void *opaque)
 {
 	struct testdev *t = opaque;
 
+	bus_unregister(&t->m->bus, BUS_MMIO, TESTDEV_IOMEM);
+	pthread_mutex_destroy(&t->iomem_lock);
 	bus_unregister(&t->m->bus, BUS_PIO, TESTDEV_IRQ);
 	bus_unregister(&t->m->bus, BUS_PIO, TESTDEV_IOPORT);
 	bus_unregister(&t->m->bus, BUS_PIO, t->exit_port);
@@ -123,6 +151,19 @@ int hw_testdev_attach(struct machine *m, uint16_t exit_port, struct cabin_err **
 		return cabin_err_make(err, -ret,
 				      "--debug-exit: claim the pc-testdev ports `0xe0`-`0xe7` and "
 				      "`0x2000`-`0x2017`");
+	}
+	pthread_mutex_init(&t->iomem_lock, NULL);
+	ret = bus_register_mmio(&m->bus, TESTDEV_IOMEM, TESTDEV_IOMEM_LEN, iomem_io, t,
+				"pc-testdev-iomem");
+	if (ret < 0) {
+		bus_unregister(&m->bus, BUS_PIO, TESTDEV_IRQ);
+		bus_unregister(&m->bus, BUS_PIO, TESTDEV_IOPORT);
+		bus_unregister(&m->bus, BUS_PIO, exit_port);
+		pthread_mutex_destroy(&t->iomem_lock);
+		free(t);
+		return cabin_err_make(err, -ret,
+				      "--debug-exit: claim the pc-testdev memory `0x%llx`-`0x%llx`",
+				      TESTDEV_IOMEM, TESTDEV_IOMEM + TESTDEV_IOMEM_LEN - 1);
 	}
 	ret = machine_dev_add(m, &d);
 	if (ret < 0) {

@@ -206,7 +206,7 @@ int main(void)
 	char out[256];
 	int ret;
 
-	tap_plan(26);
+	tap_plan(27);
 
 	static const struct step s1[] = { IOW(0x3f8, 1, 'h'), IOW(0x3f8, 1, 'i'), IOW(0x501, 1, 7),
 					  IOW(0x3f8, 1, 'X') };
@@ -313,8 +313,18 @@ int main(void)
 	}
 
 	/* --debug-exit: V ends the VM with (V << 1) | 1; pc-testdev reads back port 0xe0 */
-	static const struct step s12[] = { IOW(0xe0, 4, 0x78, 0x56, 0x34, 0x12), IOR(0xe0, 2),
-					   IOW(0xf4, 4, 0x21, 0, 0, 0), IOW(0x501, 1, 9) };
+	static const struct step s12[] = {
+		IOW(0xe0, 4, 0x78, 0x56, 0x34, 0x12),
+		IOR(0xe0, 2),
+		IOW(0xf4, 4, 0x21, 0, 0, 0),
+		IOW(0x501, 1, 9),
+	};
+	/* pc-testdev memory at 0xff000000 reads back what was written */
+	static const struct step s12m[] = {
+		{ ACCEL_EXIT_MMIO, 0xff00fff8ULL, 8, 1, 1, { 1, 2, 3, 4, 5, 6, 7, 8 }, 0 },
+		{ ACCEL_EXIT_MMIO, 0xff00fffcULL, 4, 1, 0, { 0 }, 0 },
+		IOW(0xf4, 4, 0x21, 0, 0, 0),
+	};
 	memset(rd, 0, sizeof(rd));
 	debug_exit_port = 0xf4;
 	scripts[0] = s12, script_len[0] = 4;
@@ -324,6 +334,14 @@ int main(void)
 	tap_ok(ret == 0x43, "--debug-exit: writing 0x21 ends the VM with 0x43 (0x%x)", ret);
 	tap_ok(rd[1][0] == 0x78 && rd[1][1] == 0x56 && rd[1][2] == 0,
 	       "pc-testdev port 0xe0 reads back what was written, at the read's size");
+	memset(rd, 0, sizeof(rd));
+	scripts[0] = s12m, script_len[0] = 3;
+	record_reads = rd;
+	ret = run(1, out, sizeof(out));
+	record_reads = NULL;
+	tap_ok(ret == 0x43 && rd[1][0] == 5 && rd[1][3] == 8,
+	       "pc-testdev memory at 0xff000000 reads back what was written (%u %u)", rd[1][0],
+	       rd[1][3]);
 	static const struct step s13[] = { IOW(0xf4, 1, 0) };
 	scripts[0] = s13, script_len[0] = 1;
 	ret = run(1, out, sizeof(out));
