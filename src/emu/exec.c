@@ -9,6 +9,7 @@
  * at the end, and stack pointers change only after the stack write succeeded.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,8 +49,23 @@ static void flags_liveness(struct emu_block *blk)
 	}
 }
 
-/* the threaded twin of plain handler @fn (exec-inl.h), or NULL */
-static emu_insn_fn threaded(emu_insn_fn fn)
+/*
+ * The threaded twin of plain handler @fn (exec-inl.h), or NULL: an open-addressed
+ * table of the handlers' tables, built once (blocks are decoded often enough in a
+ * kernel boot that a linear search showed in profiles).
+ */
+#define THR_SLOTS 512
+static struct emu_thr thr_hash[THR_SLOTS];
+static pthread_once_t thr_once = PTHREAD_ONCE_INIT;
+
+static unsigned int thr_slot(emu_insn_fn fn)
+{
+	uintptr_t v = (uintptr_t)fn;
+
+	return (unsigned int)((v >> 4) ^ (v >> 13)) & (THR_SLOTS - 1);
+}
+
+static void thr_build(void)
 {
 	static const struct {
 		const struct emu_thr *t;
@@ -61,9 +77,25 @@ static emu_insn_fn threaded(emu_insn_fn fn)
 	};
 
 	for (size_t k = 0; k < sizeof(tabs) / sizeof(tabs[0]); k++)
-		for (unsigned int i = 0; i < *tabs[k].n; i++)
-			if (tabs[k].t[i].fn == fn)
-				return tabs[k].t[i].t;
+		for (unsigned int i = 0; i < *tabs[k].n; i++) {
+			unsigned int h = thr_slot(tabs[k].t[i].fn);
+
+			while (thr_hash[h].fn && thr_hash[h].fn != tabs[k].t[i].fn)
+				h = (h + 1) & (THR_SLOTS - 1);
+			thr_hash[h] = tabs[k].t[i];
+		}
+}
+
+static emu_insn_fn threaded(emu_insn_fn fn)
+{
+	unsigned int h = thr_slot(fn);
+
+	pthread_once(&thr_once, thr_build);
+	while (thr_hash[h].fn) {
+		if (thr_hash[h].fn == fn)
+			return thr_hash[h].t;
+		h = (h + 1) & (THR_SLOTS - 1);
+	}
 	return NULL;
 }
 
