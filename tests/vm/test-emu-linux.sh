@@ -3,7 +3,7 @@
 # as the emulator goes today. The kernel decompresses itself (64-bit page-fault-driven
 # identity mapping), calibrates the TSC against the PIT, sets up the IOAPIC and LAPIC and
 # runs deep into start_kernel, past FPU initialisation (x87, FXSAVE, XSAVE of the x87 and
-# SSE components). The markers below must all appear on the console.
+# SSE components and PKRU). The markers below must all appear on the console.
 # shellcheck source=../func/lib.sh
 . "$(dirname "$0")/../func/lib.sh"
 [ -x "$CABIN" ] || skip_all "cabin is not built"
@@ -33,5 +33,5 @@ assert_contains "$con" "tsc: Detected 99" "TSC calibrated against the PIT on the
 assert_contains "$con" "Memory: " "memory map and allocators up"
 assert_contains "$con" "IOAPIC[0]: apic_id" "IOAPIC found through the ACPI tables"
 assert_contains "$con" "APIC: Switch to symmetric I/O mode setup" "IOAPIC timer routing checked"
-assert_contains "$con" "x86/fpu: Enabled xstate features 0x3" "x87 and SSE state through XSAVE"
+assert_contains "$con" "x86/fpu: Enabled xstate features 0x203" "x87, SSE and PKRU state through XSAVE (CPUID offers PKU)"
 done_testing
