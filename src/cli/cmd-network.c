@@ -14,7 +14,7 @@
 
 static const char usage[] =
 	"usage: cabin network COMMAND\n\n"
-	"  create [--subnet CIDR] [--gateway IP] NAME   a user-defined bridge network\n"
+	"  create NAME [--subnet CIDR] [--gateway IP]   a user-defined bridge network\n"
 	"  ls [-q]                                      list networks\n"
 	"  rm NAME...                                   remove networks with no container\n"
 	"  inspect NAME...                              print networks as JSON\n"
@@ -48,8 +48,8 @@ static int net_create(int argc, char **argv, struct cabin_err **err)
 	char id[65];
 	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+d:", opts, NULL)) != -1) {
+	optind = 0; /* 0, not 1: glibc re-reads the ordering (options after NAME, as docker) */
+	while ((c = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			subnet = optarg;

@@ -76,8 +76,8 @@ assert_eq "$(cat "$T/root/network/files/web1/hostname")" "web1" "hostname file"
 ok "resolv.conf has a name server the container can reach" bash -c "! grep -q '^nameserver 127' '$T/root/network/files/web1/resolv.conf' && grep -q '^nameserver' '$T/root/network/files/web1/resolv.conf'"
 
 # user-defined network: names resolve through hosts files kept current
-hcabin network create --subnet 10.204.0.0/24 app >/dev/null
-ok "network create app" test $? -eq 0
+hcabin network create app --subnet 10.204.0.0/24 >/dev/null  # options after NAME, as docker takes them
+ok "network create app --subnet (options after the name)" test $? -eq 0
 assert_contains "$(in_ns "$H" ip -4 -o addr)" "10.204.0.1/24" "its bridge has the gateway address"
 A=$NS_PFX-a1
 B=$NS_PFX-b1
