@@ -64,53 +64,18 @@ int ctr_mount_open_in_root(int rootfd, const char *path, int flags)
  */
 static int mkpath_in_root(int rootfd, const char *path, int dir)
 {
-	cleanup_free char *parent = NULL;
-	cleanup_close int pfd = -1;
-	const char *slash, *last;
 	int fd;
 
+	/* the common case, everything there: one openat2 */
 	fd = ctr_mount_open_in_root(rootfd, path, O_PATH);
 	if (fd >= 0 || fd != -ENOENT)
 		return fd;
-	while (*path == '/')
-		path++;
-	slash = strrchr(path, '/');
-	if (slash) {
-		parent = xstrndup(path, (size_t)(slash - path));
-		last = slash + 1;
-		pfd = mkpath_in_root(rootfd, parent, 1);
-		if (pfd < 0)
-			return pfd;
-		/* reopen as a real directory fd for *at() calls */
-		{
-			int d = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-			if (d < 0)
-				return -errno;
-			close(pfd);
-			pfd = d;
-		}
-	} else {
-		last = path;
-		pfd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pfd < 0)
-			return -errno;
-	}
-	if (!*last || !strcmp(last, "..") || !strcmp(last, "."))
-		return -EINVAL;
-	if (dir) {
-		if (mkdirat(pfd, last, 0755) < 0 && errno != EEXIST)
-			return -errno;
-	} else {
-		int f = openat(pfd, last, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-		if (f < 0 && errno != EEXIST)
-			return -errno;
-		if (f >= 0)
-			close(f);
-	}
-	fd = openat(pfd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	/*
+	 * Something is missing, perhaps behind a dangling symlink of the image ("/var/run
+	 * -> /run" with no /run): make it where the link points, inside the rootfs, as runc
+	 * and crun do.
+	 */
+	return resolve_mkpath(rootfd, path, dir);
 }
 
 int ctr_mount_mkpath(int rootfd, const char *path, int dir)

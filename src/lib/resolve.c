@@ -32,7 +32,8 @@
 #include "lib/resolve.h"
 #include "lib/xalloc.h"
 
-#define RESOLVE_MAX_LINKS 40 /* the kernel's MAXSYMLINKS */
+#define RESOLVE_MAX_LINKS 40  /* the kernel's MAXSYMLINKS */
+#define RESOLVE_MAX_MADE 4096 /* components resolve_mkpath() may create */
 
 int resolve_open(int rootfd, const char *path, int flags, mode_t mode, enum resolve_scope scope)
 {
@@ -106,6 +107,45 @@ static int magic_link(int linkfd, int dirfd, const char *name)
 	return 1;
 }
 
+/*
+ * The walk met the symlink @linkfd, named @name in the directory it is in: put its target
+ * in front of @end (what followed the link, "/rest" or ""), in a new *@todo. An absolute
+ * target starts again from the root.
+ */
+static int follow_link(struct walk *w, int linkfd, const char *name, const char *end, char **todo,
+		       int *links, enum resolve_scope scope)
+{
+	cleanup_free char *target = NULL;
+	ssize_t len;
+	char *next;
+	int magic;
+
+	magic = magic_link(linkfd, w->dirs[w->n - 1], name);
+	if (magic)
+		return magic < 0 ? magic : -ELOOP;
+	if (++*links > RESOLVE_MAX_LINKS)
+		return -ELOOP;
+	target = xmalloc(PATH_MAX);
+	len = readlinkat(linkfd, "", target, PATH_MAX);
+	if (len < 0)
+		return -errno;
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (!len)
+		return -ENOENT;
+	target[len] = '\0';
+	if (*target == '/') {
+		if (scope == RESOLVE_SCOPE_BENEATH)
+			return -EXDEV;
+		walk_to_root(w);
+	}
+	/* @end points into the old *@todo: build the new one before freeing it */
+	next = xasprintf("%s%s", target, end);
+	free(*todo);
+	*todo = next;
+	return 0;
+}
+
 /* Open the last component @name of the walk (in @dirfd, already looked at as @sb). */
 static int open_last(int dirfd, const char *name, int flags, mode_t mode, const struct stat *sb)
 {
@@ -129,7 +169,7 @@ int resolve_open_walk(int rootfd, const char *path, int flags, mode_t mode,
 		      enum resolve_scope scope)
 {
 	cleanup_walk struct walk w = { 0 };
-	cleanup_free char *todo = NULL, *target = NULL;
+	cleanup_free char *todo = NULL;
 	char name[NAME_MAX + 1];
 	const char *p, *end, *rest;
 	int links = 0, fd;
@@ -141,13 +181,11 @@ int resolve_open_walk(int rootfd, const char *path, int flags, mode_t mode,
 		return -errno;
 	walk_push(&w, fd);
 	todo = xstrdup(path);
-	target = xmalloc(PATH_MAX);
 	p = todo;
 	for (;;) {
 		cleanup_close int cfd = -1;
 		int cur = w.dirs[w.n - 1], last, slash;
 		struct stat sb;
-		ssize_t len;
 
 		while (*p == '/')
 			p++;
@@ -188,41 +226,118 @@ int resolve_open_walk(int rootfd, const char *path, int flags, mode_t mode,
 		if (fstat(cfd, &sb) < 0)
 			return -errno;
 		if (S_ISLNK(sb.st_mode)) {
-			char *next;
-			int magic;
+			int ret;
 
 			if (last && !slash && (flags & O_NOFOLLOW))
 				return (flags & O_PATH) ? steal_fd(&cfd) : -ELOOP;
 			/* O_CREAT|O_EXCL never follows a last symlink (open(2)) */
 			if (last && !slash && (flags & O_CREAT) && (flags & O_EXCL))
 				return -EEXIST;
-			magic = magic_link(cfd, cur, name);
-			if (magic)
-				return magic < 0 ? magic : -ELOOP;
-			if (++links > RESOLVE_MAX_LINKS)
-				return -ELOOP;
-			len = readlinkat(cfd, "", target, PATH_MAX);
-			if (len < 0)
-				return -errno;
-			if (len >= PATH_MAX)
-				return -ENAMETOOLONG;
-			if (!len)
-				return -ENOENT;
-			target[len] = '\0';
-			if (*target == '/') {
-				if (scope == RESOLVE_SCOPE_BENEATH)
-					return -EXDEV;
-				walk_to_root(&w);
-			}
-			/* the link's target, then what followed the link ("/rest" or "") */
-			next = xasprintf("%s%s", target, end);
-			free(todo);
-			todo = next;
+			ret = follow_link(&w, cfd, name, end, &todo, &links, scope);
+			if (ret < 0)
+				return ret;
 			p = todo;
 			continue;
 		}
 		if (last && !slash)
 			return open_last(cur, name, flags, mode, &sb);
+		if (!S_ISDIR(sb.st_mode))
+			return -ENOTDIR;
+		walk_push(&w, steal_fd(&cfd));
+		p = rest;
+	}
+}
+
+int resolve_mkpath(int rootfd, const char *path, int dir)
+{
+	cleanup_walk struct walk w = { 0 };
+	cleanup_free char *todo = NULL;
+	char name[NAME_MAX + 1];
+	const char *p, *end, *rest;
+	int links = 0, made = 0, fd;
+
+	fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	walk_push(&w, fd);
+	todo = xstrdup(path);
+	p = todo;
+	for (;;) {
+		cleanup_close int cfd = -1;
+		int cur = w.dirs[w.n - 1], last, slash;
+		struct stat sb;
+
+		while (*p == '/')
+			p++;
+		if (!*p) {
+			fd = openat(cur, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			return fd < 0 ? -errno : fd;
+		}
+		end = strchrnul(p, '/');
+		if ((size_t)(end - p) > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, p, (size_t)(end - p));
+		name[end - p] = '\0';
+		rest = end;
+		while (*rest == '/')
+			rest++;
+		last = !*rest;
+		slash = *end == '/';
+		if (!strcmp(name, ".")) {
+			p = rest;
+			continue;
+		}
+		if (!strcmp(name, "..")) {
+			if (w.n > 1)
+				close(w.dirs[--w.n]);
+			p = rest;
+			continue;
+		}
+		cfd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0) {
+			int ret;
+
+			if (errno != ENOENT)
+				return -errno;
+			/*
+			 * Made here, then looked at again like any other component: whoever
+			 * races us with a symlink in its place gets it followed inside the
+			 * root, as every other one. The bound stops a loop with someone who
+			 * keeps removing what we make.
+			 */
+			if (++made > RESOLVE_MAX_MADE)
+				return -EAGAIN;
+			if (!last || slash || dir) {
+				ret = mkdirat(cur, name, 0755);
+			} else {
+				ret = openat(cur, name,
+					     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+					     0644);
+				if (ret >= 0)
+					close(ret);
+			}
+			if (ret < 0 && errno != EEXIST)
+				return -errno;
+			continue;
+		}
+		if (fstat(cfd, &sb) < 0)
+			return -errno;
+		if (S_ISLNK(sb.st_mode)) {
+			/*
+			 * A dangling link is followed too, last component included: what is
+			 * missing is made where it points, inside the root (runc's
+			 * SecureJoin then MkdirAll, crun's safe_create_and_open_ref_at).
+			 */
+			int ret = follow_link(&w, cfd, name, end, &todo, &links,
+					      RESOLVE_SCOPE_IN_ROOT);
+
+			if (ret < 0)
+				return ret;
+			p = todo;
+			continue;
+		}
+		if (last && !slash)
+			return steal_fd(&cfd);
 		if (!S_ISDIR(sb.st_mode))
 			return -ENOTDIR;
 		walk_push(&w, steal_fd(&cfd));

@@ -36,4 +36,14 @@ int resolve_open(int rootfd, const char *path, int flags, mode_t mode, enum reso
 int resolve_open_walk(int rootfd, const char *path, int flags, mode_t mode,
 		      enum resolve_scope scope);
 
+/**
+ * resolve_mkpath() - open @path below @rootfd as RESOLVE_SCOPE_IN_ROOT does, making what
+ * is missing on the way: parents as directories (0755), the last component as a
+ * directory (@dir) or an empty file (0644). Symlinks are followed, dangling ones too:
+ * what they name is made where they point inside the root. Walks one component at a time
+ * as resolve_open_walk() does, so nothing is ever made outside @rootfd.
+ * Return: an O_PATH fd of the last component, or -errno.
+ */
+int resolve_mkpath(int rootfd, const char *path, int dir);
+
 #endif

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Mount options as runc applies them: "ro" on an rbind makes only its top mount read-only,
 # the recursive options (rro, rnoexec, ...) reach every submount, and a read-only /dev
-# still gets its submounts and device nodes.
+# still gets its submounts and device nodes. A destination behind a dangling symlink of the
+# image is made where the link points, inside the rootfs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 13
+plan 18
 
 B=$T/b
 mkbundle "$B"
@@ -60,6 +61,31 @@ out=$(rt run -b "$B" $PFX-u 2>&1)
 assert_eq "$?" 0 "userns: run with a bind source the container's root cannot search: $out"
 assert_contains "$out" "f" "  ... and the source is mounted"
 cp "$T/before-userns.json" "$B/config.json"
+
+# destinations through dangling links: made where they point, inside the rootfs (runc's
+# SecureJoin + MkdirAll); an absolute target and a relative one climbing above `/` both
+# stay inside
+gone=/$PFX-nowhere
+ln -s "$gone/dir" "$B/rootfs/dlink"
+ln -s "../../../../../../..$gone-rel" "$B/rootfs/rlink"
+ln -s "$gone/file" "$B/rootfs/flink"
+echo BOUND >"$T/bindfile"
+cfg "$B" 'c["mounts"] += [
+ {"destination":"/dlink/sub","type":"tmpfs","source":"tmpfs"},
+ {"destination":"/rlink/sub","type":"tmpfs","source":"tmpfs"},
+ {"destination":"/flink","type":"bind","source":"'"$T/bindfile"'","options":["bind"]}]'
+args "$B" /init mounts
+out=$(rt run -b "$B" $PFX-d 2>&1)
+assert_eq "$?" 0 "a mount through a dangling symlink works"
+mp=$(echo "$out" | awk '{ print $5 }' | tr '\n' ' ')
+assert_contains " $mp" " $gone/dir/sub $gone-rel/sub $gone/file " \
+	"  ... mounted where the links point"
+args "$B" /init cat /flink
+assert_eq "$(rt run -b "$B" $PFX-d 2>&1)" "BOUND" "  ... the file bind through a dangling link"
+assert_eq "$(ls -d "$gone" "$gone-rel" 2>/dev/null)" "" "  ... nothing made on the host"
+assert_eq "$(cd "$B/rootfs$gone" 2>/dev/null && find . | sort | tr '\n' ' ')" ". ./dir ./dir/sub ./file " \
+	"  ... the missing parts made in the rootfs"
+cfg "$B" 'c["mounts"]=[m for m in c["mounts"] if m["destination"] not in ("/dlink/sub","/rlink/sub","/flink")]'
 
 # proc must land on a directory of the image, not where a symlink there points
 cfg "$B" 'for m in c["mounts"]:

@@ -3,6 +3,7 @@
  * resolve_open_walk(), the fallback for kernels without openat2, against a tree with
  * planted symlinks and `..`: every case names what the kernel's openat2 gives (and is
  * compared with openat2 itself where the kernel has it), and nothing resolves outside.
+ * resolve_mkpath() makes what is missing, behind dangling links too, and only inside.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,7 +112,7 @@ static const struct rcase cases[] = {
 int main(void)
 {
 	cleanup_close int root = -1, fd = -1;
-	char p[PATH_MAX * 2];
+	char p[PATH_MAX * 2], q[PATH_MAX * 2];
 	int have_openat2, i;
 
 	snprintf(top, sizeof(top), "/tmp/cabin-resolve.XXXXXX");
@@ -144,7 +145,7 @@ int main(void)
 	root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	have_openat2 = kernel_openat2(root, "a", O_PATH, RESOLVE_SCOPE_IN_ROOT) != -ENOSYS;
 
-	tap_plan((int)N_CASES * 2 + 4);
+	tap_plan((int)N_CASES * 2 + 11);
 	for (i = 0; i < (int)N_CASES; i++) {
 		const struct rcase *c = &cases[i];
 		cleanup_close int w = resolve_open_walk(root, c->path, c->flags, 0, c->scope);
@@ -189,6 +190,55 @@ int main(void)
 	fd = resolve_open_walk(root, "up/up/up/a/../../outside/secret", O_RDONLY, 0,
 			       RESOLVE_SCOPE_IN_ROOT);
 	tap_ok(is(fd, "root/outside/secret") == 0, "links and `..` mixed stay in the root");
+
+	/* resolve_mkpath(): missing parts made where dangling links point, inside the root */
+	snprintf(p, sizeof(p), "%s/gone", top);
+	ln(p, "root/dabs"); /* absolute, to a path missing in the root and on the host */
+	ln("../../../../../../../../../../rgone/x", "root/drel");
+	ln("dchain", "root/dlast");
+	ln("/made/file", "root/dchain");
+	fd = resolve_mkpath(root, "dabs/sub/dir", 1);
+	snprintf(q, sizeof(q), "root%s/gone/sub/dir", top); /* the host path, in the root */
+	tap_ok(is(fd, q) == 0 && access(p, F_OK) < 0,
+	       "mkpath through an absolute dangling link makes it in the root, not on the host");
+	if (fd >= 0)
+		close(fd);
+	fd = resolve_mkpath(root, "drel/y", 1);
+	tap_ok(is(fd, "root/rgone/x/y") == 0,
+	       "a dangling link climbing above `/` stays in the root");
+	if (fd >= 0)
+		close(fd);
+	fd = resolve_mkpath(root, "/dlast", 0);
+	{
+		struct stat sb;
+
+		tap_ok(is(fd, "root/made/file") == 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode),
+		       "a dangling last link (through a chain) becomes an empty file where it "
+		       "points");
+	}
+	if (fd >= 0)
+		close(fd);
+	fd = resolve_mkpath(root, "a/b", 1);
+	tap_ok(is(fd, "root/a/b") == 0, "mkpath of what exists opens it");
+	if (fd >= 0)
+		close(fd);
+	fd = resolve_mkpath(root, "file/x", 1);
+	tap_ok(fd == -ENOTDIR, "mkpath below a file fails with ENOTDIR (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	fd = resolve_mkpath(root, "loop/x", 1);
+	tap_ok(fd == -ELOOP, "mkpath through a link loop fails with ELOOP (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	fd = resolve_mkpath(root, "a/../../../new/..//new2/", 0);
+	{
+		struct stat sb;
+
+		tap_ok(is(fd, "root/new2") == 0 && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode),
+		       "`..` stays at the root; a trailing slash makes a directory");
+	}
+	if (fd >= 0)
+		close(fd);
 
 	snprintf(p, sizeof(p), "rm -rf '%s'", top);
 	if (system(p) != 0)
