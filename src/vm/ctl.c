@@ -217,22 +217,39 @@ int vm_ctl_start(struct machine *m, const char *dir, const char *name, struct vm
 			goto err_free;
 		}
 	}
-	unlink(c->path);
-	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->listen_fd < 0) {
-		ret = cabin_err_make(err, errno, "control socket");
-		goto err_free;
-	}
-	if (bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = cabin_err_make(err, errno, "bind control socket `%s`", c->path);
-		free(c->path);
-		c->path = NULL;
-		goto err_free;
-	}
-	chmod(c->path, 0600);
-	if (listen(c->listen_fd, 8) < 0) {
-		ret = cabin_err_make(err, errno, "listen on `%s`", c->path);
-		goto err_free;
+	/*
+	 * The socket is bound under a temporary name, made 0600 and listening before it is
+	 * renamed to its real name: a client that sees NAME.sock can always connect (no
+	 * ECONNREFUSED window between bind and listen), and never finds it with the umask's
+	 * mode.
+	 */
+	{
+		cleanup_free char *tmp = xasprintf("%s/.%s.sock.%d", dir, name, (int)getpid());
+		struct sockaddr_un tsa;
+
+		ret = fill_addr(&tsa, tmp, err);
+		if (ret < 0)
+			goto err_free;
+		unlink(tmp);
+		c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c->listen_fd < 0) {
+			ret = cabin_err_make(err, errno, "control socket");
+			goto err_free;
+		}
+		if (bind(c->listen_fd, (struct sockaddr *)&tsa, sizeof(tsa)) < 0) {
+			ret = cabin_err_make(err, errno, "bind control socket `%s`", tmp);
+			goto err_tmp;
+		}
+		if (chmod(tmp, 0600) < 0 || listen(c->listen_fd, 8) < 0) {
+			ret = cabin_err_make(err, errno, "listen on `%s`", tmp);
+			unlink(tmp);
+			goto err_tmp;
+		}
+		if (rename(tmp, c->path) < 0) {
+			ret = cabin_err_make(err, errno, "rename `%s` to `%s`", tmp, c->path);
+			unlink(tmp);
+			goto err_tmp;
+		}
 	}
 	c->stop_fd = eventfd(0, EFD_CLOEXEC);
 	sigemptyset(&sigs);
@@ -254,6 +271,9 @@ int vm_ctl_start(struct machine *m, const char *dir, const char *name, struct vm
 	*out = c;
 	return 0;
 
+err_tmp:
+	free(c->path);
+	c->path = NULL; /* the real name was never ours */
 err_free:
 	if (c->stop_fd >= 0) {
 		close(c->stop_fd);

@@ -38,11 +38,13 @@ assert_contains "$errout" "triple fault at rip" "triple fault: the cause on stde
 assert_eq "$(grep -c . "$T/err")" 1 "triple fault: exactly one line on stderr"
 
 # vm stop: the echo guest polls the serial port forever.
-timeout 60 "$CABIN" --root "$ROOT" vm run --accel emu --memory 16M --name emumach-end \
+# Wait for the control socket as long as a loaded machine may need (up to 60 s).
+timeout 120 "$CABIN" --root "$ROOT" vm run --accel emu --memory 16M --name emumach-end \
 	--firmware "$G/echo.bin" >"$T/out" 2>"$T/err" </dev/null &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	[ -S "$ROOT/vm/emumach-end.sock" ] && break
+	kill -0 $pid 2>/dev/null || break
 	sleep 0.1
 done
 "$CABIN" --root "$ROOT" vm stop emumach-end
