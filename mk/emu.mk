@@ -13,6 +13,7 @@ OBJS += src/emu/exec-stack.o
 OBJS += src/emu/exec-string.o
 OBJS += src/emu/exec-system.o
 OBJS += src/emu/exec-sse.o
+OBJS += src/emu/task.o
 # SSE floating point: the host's own SSE unit under the guest MXCSR (a soft-float
 # src/emu/ssefp-*.c with the same functions would serve other hosts)
 ifeq ($(ARCH),x86_64)

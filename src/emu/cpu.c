@@ -142,6 +142,16 @@ static uint64_t read_desc(struct emu_cpu *c, uint16_t sel, int vec, uint64_t *ad
 	return sys_read(c, *addr, 8);
 }
 
+uint64_t emu_read_desc(struct emu_cpu *c, uint16_t sel, int vec, uint64_t *addr)
+{
+	return read_desc(c, sel, vec, addr);
+}
+
+void emu_desc_to_seg(struct x86_segment *s, uint64_t d, uint16_t sel)
+{
+	desc_to_seg(s, d, sel);
+}
+
 int emu_verify_seg(struct emu_cpu *c, uint16_t sel, int write)
 {
 	uint64_t base, limit, d;
@@ -384,12 +394,16 @@ static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, u
 	type = (int)((g >> 40) & 0x1f);
 	gdpl = (int)((g >> 45) & 3);
 	if (lm ? (type != 0xe && type != 0xf)
-	       : (type != 0x6 && type != 0x7 && type != 0xe && type != 0xf))
-		emu_raise(c, EXC_GP, 1, gerr); /* task gates are not supported */
+	       : (type != 0x5 && type != 0x6 && type != 0x7 && type != 0xe && type != 0xf))
+		emu_raise(c, EXC_GP, 1, gerr);
 	if ((kind == INT_SOFT) && gdpl < c->cpl)
 		emu_raise(c, EXC_GP, 1, gerr);
 	if (!((g >> 47) & 1))
 		emu_raise(c, EXC_NP, 1, gerr);
+	if (type == 0x5) {
+		emu_task_gate_deliver(c, g, has_err, err);
+		return;
+	}
 	sel = (uint16_t)(g >> 16);
 	off = (g & 0xffff) | ((g >> 32) & 0xffff0000ULL);
 	if (lm) {
@@ -664,11 +678,17 @@ void emu_far_jump(struct emu_cpu *c, uint16_t sel, uint64_t off, int is_call, in
 	if ((sel & ~3) != 0) {
 		d = read_desc(c, sel, EXC_GP, &addr);
 		if (!((d >> 44) & 1)) {
-			/* a system descriptor: call gates; task switches are not implemented */
+			/* a system descriptor: call gates, and outside IA-32e mode tasks */
 			int type = (int)((d >> 40) & 0x1f);
 
 			if (type == 0x0c || (type == 0x04 && !(c->efer & EFER_LMA))) {
 				call_gate(c, sel, d, addr, is_call);
+				return;
+			}
+			if (!(c->efer & EFER_LMA) &&
+			    (type == 0x05 || type == 0x01 || type == 0x09 || type == 0x03 ||
+			     type == 0x0b)) {
+				emu_task_far(c, sel, d, is_call);
 				return;
 			}
 			emu_raise(c, EXC_GP, 1, sel & 0xfffc);
@@ -761,6 +781,12 @@ void emu_iret(struct emu_cpu *c, int osz)
 	uint16_t ncs;
 	int old_cpl = c->cpl, rpl;
 
+	if ((c->cr0 & CR0_PE) && !(c->flags & FL_VM) && (c->flags & FL_NT) &&
+	    !(c->efer & EFER_LMA)) {
+		emu_task_iret(c); /* return to the previous task: nothing is popped */
+		emu_update_mode(c);
+		return;
+	}
 	nip = lin_read(c, seg_lin(c, SEG_SS, sp, osz, ACC_READ), osz);
 	ncs = (uint16_t)lin_read(c, seg_lin(c, SEG_SS, (sp + (uint64_t)osz) & m, 2, ACC_READ), 2);
 	nf = lin_read(c, seg_lin(c, SEG_SS, (sp + 2 * (uint64_t)osz) & m, osz, ACC_READ), osz);
@@ -789,8 +815,6 @@ void emu_iret(struct emu_cpu *c, int osz)
 		c->next_rip = nip & mask_of(osz);
 		return;
 	}
-	if (c->flags & FL_NT && !(c->efer & EFER_LMA))
-		emu_raise(c, EXC_GP, 1, 0); /* task return: no task switching */
 	if ((nf & FL_VM) && old_cpl == 0 && osz == 4 && c->mode != 2) {
 		/* return to virtual-8086 mode */
 		uint64_t v[6];

@@ -486,6 +486,19 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 uint64_t emu_rdtsc(struct emu_cpu *c);
 void emu_load_tr(struct emu_cpu *c, uint16_t sel);
 void emu_load_ldt(struct emu_cpu *c, uint16_t sel);
+/* the 8-byte descriptor of @sel (GDT or LDT) and its linear address; raises @vec(sel) when
+ * outside its table */
+uint64_t emu_read_desc(struct emu_cpu *c, uint16_t sel, int vec, uint64_t *addr);
+/* fill the segment cache @s from descriptor @d for selector @sel */
+void emu_desc_to_seg(struct x86_segment *s, uint64_t d, uint16_t sel);
+/* task.c: hardware task switches (SDM vol. 3 ch. 8), outside IA-32e mode */
+enum { EMU_TASK_JMP, EMU_TASK_CALL, EMU_TASK_IRET, EMU_TASK_INT };
+/* far JMP/CALL (@is_call) to selector @sel whose descriptor @d is a TSS or a task gate */
+void emu_task_far(struct emu_cpu *c, uint16_t sel, uint64_t d, int is_call);
+/* IRET with EFLAGS.NT: back to the task named by the current TSS's link field */
+void emu_task_iret(struct emu_cpu *c);
+/* deliver an interrupt or exception through the IDT task gate @g (error code @err) */
+void emu_task_gate_deliver(struct emu_cpu *c, uint64_t g, int has_err, uint32_t err);
 /* VERR (@write 0) / VERW: may @sel be read / written at the current CPL? Faults only on paging. */
 int emu_verify_seg(struct emu_cpu *c, uint16_t sel, int write);
 void emu_syscall(struct emu_cpu *c);
