@@ -22,7 +22,7 @@ COMPUTE_SMALL_ITERS := 2000
 # Rounds of the second benchmark workload (compute2.h), 64-bit and 32-bit guests.
 COMPUTE2_ROUNDS ?= 40
 
-GUESTS := real16 prot32 paging32 paging32-pae swint32 long64 timer smp2 smp3 smp4 virtio compute compute-small \
+GUESTS := real16 prot32 paging32 paging32-pae swint32 task32 taskfault32 long64 timer smp2 smp3 smp4 virtio compute compute-small \
 	compute2 compute2-32
 GUEST_BINS := $(addprefix $(G)/,$(addsuffix .bin,$(GUESTS)))
 TEST_PROGS += $(GUEST_BINS)
@@ -48,6 +48,9 @@ $(G)/smp2.g32.o $(G)/smp3.g32.o $(G)/smp4.g32.o: $(G)/smp%.g32.o: $(G)/smp.c
 $(G)/paging32.g32.o: $(G)/prot32.c
 	$(E) "  GCC32   $@"
 	$(Q)$(CC) $(GUEST_CFLAGS32) -DPAGING=2 -c -o $@ $<
+$(G)/taskfault32.g32.o: $(G)/task32.c
+	$(E) "  GCC32   $@"
+	$(Q)$(CC) $(GUEST_CFLAGS32) -DTASK_FAULTS -c -o $@ $<
 $(G)/paging32-pae.g32.o: $(G)/prot32.c
 	$(E) "  GCC32   $@"
 	$(Q)$(CC) $(GUEST_CFLAGS32) -DPAGING=3 -c -o $@ $<
@@ -75,6 +78,8 @@ $(G)/prot32.elf: $(G)/prot32.g32.o $(GUEST_LIB32)
 $(G)/paging32.elf: $(G)/paging32.g32.o $(GUEST_LIB32)
 $(G)/paging32-pae.elf: $(G)/paging32-pae.g32.o $(GUEST_LIB32)
 $(G)/swint32.elf: $(G)/swint32.g32.o $(GUEST_LIB32)
+$(G)/task32.elf: $(G)/task32.g32.o $(GUEST_LIB32)
+$(G)/taskfault32.elf: $(G)/taskfault32.g32.o $(GUEST_LIB32)
 $(G)/timer.elf: $(G)/timer.g32.o $(GUEST_LIB32)
 $(G)/smp2.elf: $(G)/smp2.g32.o $(G)/ap-trampoline.g32.o $(GUEST_LIB32)
 $(G)/smp3.elf: $(G)/smp3.g32.o $(G)/ap-trampoline.g32.o $(GUEST_LIB32)

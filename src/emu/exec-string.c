@@ -15,8 +15,8 @@ static void check_io(struct emu_cpu *c, uint16_t port, int size)
 	/* consult the TSS I/O permission bitmap */
 	limit = c->seg[SEG_TR].limit;
 	tss_lin = c->seg[SEG_TR].base;
-	if (limit < 0x67)
-		emu_raise(c, EXC_GP, 1, 0);
+	if (limit < 0x67 || !(c->seg[SEG_TR].type & 8))
+		emu_raise(c, EXC_GP, 1, 0); /* a 16-bit TSS has no bitmap */
 	off = (uint16_t)sys_read(c, tss_lin + 0x66, 2);
 	if ((uint64_t)off + port / 8 + 1 > limit)
 		emu_raise(c, EXC_GP, 1, 0);
