@@ -1028,6 +1028,73 @@ int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, struct cabin_err **err)
 	return 0;
 }
 
+_Static_assert(CTR_CGROUP_JOIN_MAX >= CG_MAX_HIER, "a join holds every hierarchy");
+
+void ctr_cgroup_join_close(struct ctr_cgroup_join *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->tasks[i] >= 0)
+			close(j->tasks[i]);
+	j->n = 0;
+	if (j->v2dir >= 0)
+		close(j->v2dir);
+	j->v2dir = -1;
+}
+
+int ctr_cgroup_join_open(struct ctr_cgroup *cg, struct ctr_cgroup_join *j, struct cabin_err **err)
+{
+	j->n = 0;
+	j->v2dir = -1;
+	for (size_t i = 0; cg && i < cg->n; i++) {
+		const struct cg_hier *h = &cg->h[i];
+		cleanup_free char *p = h->v2 ? xstrdup(h->dir) : path_join(h->dir, "tasks");
+		int fd = h->v2 ? open(p, O_PATH | O_DIRECTORY | O_CLOEXEC)
+			       : open(p, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			cabin_err_make(err, errno, "open `%s`", p);
+			ctr_cgroup_join_close(j);
+			return -1;
+		}
+		if (h->v2) {
+			if (j->v2dir >= 0)
+				close(j->v2dir);
+			j->v2dir = fd;
+		} else {
+			j->tasks[j->n++] = fd;
+		}
+	}
+	return 0;
+}
+
+int ctr_cgroup_join_self(struct ctr_cgroup_join *j, struct cabin_err **err)
+{
+	int ret = 0;
+
+	/*
+	 * "0" is the writer itself: the thread moves without cgroup_threadgroup_rwsem. The
+	 * caller has one thread, so the thread is the process; what it forks inherits.
+	 */
+	for (size_t i = 0; i < j->n && ret == 0; i++)
+		if (TEMP_FAILURE_RETRY(write(j->tasks[i], "0", 1)) != 1)
+			ret = cabin_err_make(err, errno, "join the container's cgroup");
+	ctr_cgroup_join_close(j);
+	return ret;
+}
+
+int ctr_cgroup_enter_v2(struct ctr_cgroup *cg, pid_t pid, struct cabin_err **err)
+{
+	struct cg_hier *h = cg ? cg_v2(cg) : NULL;
+	char buf[32];
+
+	if (!h)
+		return 0;
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (cg_write(h->dir, "cgroup.procs", buf, NULL, err) < 0)
+		return cabin_err_wrap(err, "move pid `%d` into its cgroup", (int)pid);
+	return 0;
+}
+
 /* 1 when the comma-separated @list names @ctrl. */
 static int list_has(const char *list, const char *ctrl, size_t len)
 {

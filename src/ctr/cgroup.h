@@ -88,6 +88,43 @@ char *ctr_cgroup_to_string(const struct ctr_cgroup *cg);
 /** ctr_cgroup_from_string() - reopen a cgroup saved with ctr_cgroup_to_string(). */
 int ctr_cgroup_from_string(const char *s, struct ctr_cgroup **out, struct cabin_err **err);
 
+/*
+ * Joining a cgroup without the global lock. A write of a pid to cgroup.procs takes the
+ * write side of cgroup_threadgroup_rwsem, whose first taker waits for an RCU grace
+ * period (8-16 ms on the machines measured, more than the rest of a start). Two ways in
+ * skip it: a v1 `tasks` file written "0" by the thread that moves (Linux moves itself
+ * without the lock, see cgroup_procs_write_start()), and clone3(CLONE_INTO_CGROUP)
+ * (Linux 5.7), which places a new process in a cgroup2 directory as it is created.
+ */
+#define CTR_CGROUP_JOIN_MAX 16
+
+struct ctr_cgroup_join {
+	int tasks[CTR_CGROUP_JOIN_MAX]; /* v1: the container's `tasks` files, open for writing */
+	size_t n;
+	int v2dir; /* the container's cgroup2 directory (CLONE_INTO_CGROUP), or -1 */
+};
+
+/**
+ * ctr_cgroup_join_open() - open what a new process needs to join @cg by itself: the
+ * `tasks` file of each v1 hierarchy and the cgroup2 directory. @j is reset first.
+ */
+int ctr_cgroup_join_open(struct ctr_cgroup *cg, struct ctr_cgroup_join *j, struct cabin_err **err);
+
+/**
+ * ctr_cgroup_join_self() - in the new process: join each v1 hierarchy of @j (write "0"
+ * to its `tasks`); the caller must be single-threaded. Closes every fd of @j.
+ */
+int ctr_cgroup_join_self(struct ctr_cgroup_join *j, struct cabin_err **err);
+
+/** ctr_cgroup_join_close() - close the fds of @j (idempotent). */
+void ctr_cgroup_join_close(struct ctr_cgroup_join *j);
+
+/**
+ * ctr_cgroup_enter_v2() - move @pid into the cgroup2 directory of @cg only, when
+ * clone3(CLONE_INTO_CGROUP) could not place it (no cgroup2 directory: nothing to do).
+ */
+int ctr_cgroup_enter_v2(struct ctr_cgroup *cg, pid_t pid, struct cabin_err **err);
+
 /** ctr_cgroup_enter() - move @pid into the container's cgroup(s) (exec). */
 int ctr_cgroup_enter(struct ctr_cgroup *cg, pid_t pid, struct cabin_err **err);
 

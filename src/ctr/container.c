@@ -8,10 +8,12 @@
  * still our child. Runtime and init talk over a SOCK_SEQPACKET socketpair:
  *
  *   init                                runtime
+ *                                       state.json naming the cgroup, the cgroup, clone
+ *   joins its cgroup (v1 `tasks`)
  *   [MAP_REQ pid] --------------------> write uid_map/gid_map       (joined-ns path)
  *   [PID init] -----------------------> (joined-ns path)
  *                <--------------------- GO (host pid of the init)
- *   mounts, devices                     cgroup, oomScoreAdj, first state.json
+ *   mounts, devices                     oomScoreAdj, state.json with the pid
  *   HOOKS_REQ -----------------------> prestart + createRuntime hooks
  *                <--------------------- HOOKS_DONE
  *   createContainer hooks, pivot_root, masked/readonly paths, terminal (TERMINAL + fd),
@@ -201,6 +203,9 @@ struct create_ctx {
 	int master;  /* pty master kept by `run` without a console socket */
 	pid_t child, init;
 	struct ctr_cgroup *cg;
+	struct ctr_cgroup_join join; /* what the init joins its cgroup with by itself */
+	int self_join;		     /* the init joins the v1 hierarchies itself */
+	int v2_placed;		     /* clone3 created the init in its cgroup2 directory */
 	struct ctr_state st;
 	int userns;
 	int hostpid;   /* init side: the init's pid on the host (sent with GO) */
@@ -426,6 +431,13 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	close(c->sync[0]);
 	/*
+	 * First of all, and with the runtime's fds (not paths: a joined mount namespace has
+	 * other ones), into the container's cgroup: the init and all it forks are counted
+	 * from here on. The fds to the host's cgroupfs are closed before anything else runs.
+	 */
+	if (ctr_cgroup_join_self(&c->join, err) < 0)
+		return -1;
+	/*
 	 * The setup steps are logged under the names runc's debug log gives them (its
 	 * nsexec, init() and the completion pipe), so that what reads runc's logs, its
 	 * integration suite included, finds the same steps in ours.
@@ -511,6 +523,7 @@ static void create_ctx_init(struct create_ctx *c, const struct ctr_create_opts *
 	c->o = o;
 	c->dirfd = c->fifo = c->console = c->master = -1;
 	c->sync[0] = c->sync[1] = -1;
+	c->join.v2dir = -1;
 }
 
 static void kill_wait(pid_t pid)
@@ -554,6 +567,7 @@ static void create_ctx_free(struct create_ctx *c)
 			*fds[i] = -1;
 		}
 	ctr_seccomp_free(c->seccomp);
+	ctr_cgroup_join_close(&c->join);
 	ctr_cgroup_free(c->cg);
 	ctr_spec_free(c->spec);
 	free(c->bundle);
@@ -634,14 +648,24 @@ static int check_cgroup(struct create_ctx *c, struct cabin_err **err)
 }
 
 /*
- * The container's cgroup, named in state.json before it exists: a create killed after the
- * mkdir would otherwise leave directories that `delete --force` cannot find. The init is
- * moved in last.
+ * The container's cgroup, made before the init exists so that the init is created in it
+ * (cgroup2, clone3 with CLONE_INTO_CGROUP) and joins the v1 hierarchies itself: neither
+ * waits for the RCU grace period a write of its pid to cgroup.procs costs (see
+ * ctr/cgroup.h), often the largest single cost of a start. It is named in state.json
+ * (with no pid yet) before it exists: a create killed after the mkdir would otherwise
+ * leave directories that `delete --force` cannot find.
  */
-static int place_cgroup(struct create_ctx *c, json_t *res, struct cabin_err **err)
+static int make_cgroup(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
+	cleanup_json json_t *res = NULL;
+	struct cabin_err *e = NULL;
 
+	/* --cgroup-manager disabled (podman --cgroups disabled): the caller's cgroup */
+	if (c->o->no_cgroups)
+		return 0;
+	if (effective_resources(s, &res, err) < 0)
+		return -1;
 	if (ctr_cgroup_validate(res, err) < 0)
 		return -1;
 	if (ctr_cgroup_plan(s->cgroups_path, c->o->id, &c->cg, err) < 0)
@@ -655,44 +679,49 @@ static int place_cgroup(struct create_ctx *c, json_t *res, struct cabin_err **er
 		return -1;
 	if (ctr_cgroup_make(c->cg, res, err) < 0)
 		return -1;
-	return ctr_cgroup_enter(c->cg, c->init, err);
+	/* should a file not open (a partly delegated hierarchy), the runtime moves the init */
+	if (ctr_cgroup_join_open(c->cg, &c->join, &e) < 0) {
+		log_debug("cgroup: %s: the runtime places the init", cabin_err_msg(e));
+		cabin_err_release(&e);
+		return 0;
+	}
+	c->self_join = 1;
+	return 0;
 }
 
 /*
- * GO, then the cgroup and oomScoreAdj of the init and a first state.json (for delete).
- * GO goes first so the init builds its filesystem while we place it: the first write
- * to a cgroup.procs waits for an RCU grace period (cgroup_threadgroup_rwsem), often
- * the largest single cost of a start. The init cannot run anything of the container
- * before it is placed: it waits for PLACED (or HOOKS_DONE), answered only after this.
+ * GO, then what the init could not do itself (its cgroup, when it could not join it
+ * alone), oomScoreAdj and the state.json that names the init (for delete). GO goes first
+ * so the init builds its filesystem meanwhile. An init that waits for the runtime to
+ * place it asks with PLACED_REQ (or HOOKS_REQ), answered only after this.
  */
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	cleanup_json json_t *res = NULL;
-	int ret;
+	int ret = 0;
 
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0)
 		return cabin_err_make(err, EPIPE, "container init went away");
-	if (effective_resources(s, &res, err) < 0)
-		return -1;
 	if (c->st.ns_pid)
 		c->st.pidns = ctr_state_pidns(c->init);
 	c->st.pid = c->init;
 	c->st.start_time = ctr_proc_start_time(c->init);
-	/* --cgroup-manager disabled (podman --cgroups disabled): the caller's cgroup */
-	ret = c->o->no_cgroups ? 0 : place_cgroup(c, res, err);
+	if (c->cg && !c->self_join)
+		ret = ctr_cgroup_enter(c->cg, c->init, err);
+	else if (c->cg && !c->v2_placed)
+		ret = ctr_cgroup_enter_v2(c->cg, c->init, err);
 	if (ret < 0)
 		return -1;
 	if (s->oom_score_adj && ctr_oom_score_adj_apply(c->init, s->oom_score_adj, err) < 0)
 		return -1;
-	/* hierarchies dropped (rootless), parents made, processes found: record it */
+	/* hierarchies dropped (rootless) or parents made: record it */
 	if (c->cg) {
 		cleanup_free char *now = ctr_cgroup_to_string(c->cg);
 
-		if (!strcmp(now, c->st.cgroup))
-			return 0;
-		free(c->st.cgroup);
-		c->st.cgroup = steal_ptr(&now);
+		if (strcmp(now, c->st.cgroup)) {
+			free(c->st.cgroup);
+			c->st.cgroup = steal_ptr(&now);
+		}
 	}
 	return ctr_state_save(c->dirfd, &c->st, err);
 }
@@ -791,6 +820,35 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 					      "unexpected message %d from container init", type);
 		}
 	}
+}
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL /* Linux 5.7 */
+#endif
+
+/* struct clone_args of <linux/sched.h> up to `cgroup` (CLONE_ARGS_SIZE_VER2) */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/*
+ * clone(2) with @flags (namespaces | exit signal), the child created in the cgroup2
+ * directory @v2dir (none: -1). Returns as fork(2) does; -1 with errno when clone3(2) or
+ * CLONE_INTO_CGROUP is not there (before Linux 5.7) or not allowed into that cgroup.
+ */
+static pid_t clone_into_cgroup(int flags, int v2dir)
+{
+	struct clone3_args a = {
+		.flags = (uint64_t)(unsigned)(flags & ~CSIGNAL),
+		.exit_signal = (uint64_t)(flags & CSIGNAL),
+	};
+
+	if (v2dir < 0)
+		return (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
+	a.flags |= CLONE_INTO_CGROUP;
+	a.cgroup = (uint64_t)v2dir;
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 }
 
 static int do_create(struct create_ctx *c, struct cabin_err **err)
@@ -915,6 +973,9 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 					   json_object_get(s->hooks, "poststart"), "poststop",
 					   json_object_get(s->hooks, "poststop"));
 
+	if (make_cgroup(c, err) < 0)
+		return -1;
+
 	/* `run` forwards these to the init; the init restores the caller's mask. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -932,7 +993,14 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		flags |= s->ns_new & ~CLONE_NEWCGROUP;
 	log_debug("nsexec container setup: clone the init of `%s` (clone flags %#x)", o->id,
 		  (unsigned)flags);
-	c->child = (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
+	/* the copy the child gets says whether it must wait for the runtime to place it */
+	c->placed = c->self_join;
+	c->child = c->self_join ? clone_into_cgroup(flags, c->join.v2dir) : -1;
+	c->v2_placed = c->child >= 0 && c->join.v2dir >= 0;
+	if (c->child < 0) {
+		c->placed = c->self_join && c->join.v2dir < 0;
+		c->child = (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
+	}
 	if (c->child < 0)
 		return cabin_err_make(err, errno, "clone the container init");
 	if (c->child == 0) {
@@ -949,6 +1017,7 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	}
 	close(c->sync[1]);
 	c->sync[1] = -1;
+	ctr_cgroup_join_close(&c->join);
 	if (!(s->ns_joined || (s->ns_new & CLONE_NEWTIME))) {
 		c->init = c->child;
 		if ((s->ns_new & CLONE_NEWUSER) &&

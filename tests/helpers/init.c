@@ -12,6 +12,7 @@
  *                                     (says on stderr when it listens)
  *   init noopenat2 CMD ARGS...        run CMD with openat2(2) failing with ENOSYS, as on kernels
  *                                     before 5.6 (a seccomp filter, inherited by all it starts)
+ *   init noclone3 CMD ARGS...         the same with clone3(2), as before 5.3
  */
 #include <dirent.h>
 #include <errno.h>
@@ -160,14 +161,14 @@ static int vsock_serve(const char *port, const char *msg)
 	return vsock_talk(c, msg, 1);
 }
 
-/* openat2 -> ENOSYS for this process and everything it starts (x86-64 ABI only) */
-static int no_openat2(void)
+/* syscall @nr -> ENOSYS for this process and everything it starts (x86-64 ABI only) */
+static int no_syscall(unsigned nr)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 437 /* openat2 */, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
@@ -340,8 +341,8 @@ int main(int argc, char **argv)
 			if (t.tv_sec - t0.tv_sec > 5)
 				return 1;
 		}
-	} else if (!strcmp(cmd, "noopenat2") && argc > 2) {
-		if (no_openat2() < 0) {
+	} else if ((!strcmp(cmd, "noopenat2") || !strcmp(cmd, "noclone3")) && argc > 2) {
+		if (no_syscall(cmd[2] == 'o' ? 437 /* openat2 */ : 435 /* clone3 */) < 0) {
 			perror("seccomp");
 			return 1;
 		}
