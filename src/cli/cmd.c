@@ -92,8 +92,13 @@ int cmd_help(int argc, char **argv, struct cabin_err **err)
 		return 0;
 	}
 	cmd = cmd_find(argv[1]);
-	if (!cmd || cmd->fn == cmd_help)
-		return cabin_err_make(err, 0, "help: unknown command `%s`", argv[1]);
+	/* runc's words (urfave/cli): its callers and its test suite match them */
+	if (!cmd)
+		return cabin_err_make(err, 0, "No help topic for '%s'", argv[1]);
+	if (cmd->fn == cmd_help) {
+		cmd_print_help();
+		return 0;
+	}
 	args[0] = argv[1];
 	args[1] = (char *)"--help";
 	args[2] = NULL;

@@ -5,7 +5,7 @@
 # the rootless default root.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 45
+plan 48
 
 B=$T/b
 mkbundle "$B"
@@ -106,6 +106,10 @@ assert_contains "$out" "systemd cgroup manager is not supported" "--systemd-cgro
 
 # help COMMAND, rootless default root
 assert_contains "$("$CABIN" help kill)" "usage: cabin kill" "help COMMAND"
+out=$("$CABIN" foo -h 2>&1)
+assert_eq "$? $out" "3 No help topic for 'foo'" "COMMAND -h of an unknown command: runc's words, status 3"
+assert_contains "$("$CABIN" help foo 2>&1)" "No help topic for 'foo'" "help of an unknown command: runc's words"
+assert_contains "$("$CABIN" foo 2>&1)" "unknown command \`foo\`" "an unknown command without -h: cabin's error"
 if command -v setpriv >/dev/null; then
 	mkdir -p "$T/xdg/cabin/$PFX-x" && mkfifo "$T/xdg/cabin/$PFX-x/exec.fifo"
 	chmod -R a+rx "$T"
