@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,16 +79,93 @@ static void error_lines(const char *log, char *out, size_t size)
 	}
 }
 
+/*
+ * How long `criu check` may take. It answers in well under a second where it works; a
+ * kernel feature probe that blocks (a CRIU built for another kernel, a stuck userfaultfd
+ * or ptrace probe) must not hang checkpoint, restore and the callers that wait on them
+ * (containerd's shim) forever. CABIN_CRIU_CHECK_TIMEOUT (seconds) overrides it.
+ */
+#define CRIU_CHECK_TIMEOUT_S 30
+
+static int check_timeout_ms(int *ms, struct cabin_err **err)
+{
+	const char *v = getenv("CABIN_CRIU_CHECK_TIMEOUT");
+	char *end = NULL;
+	long s;
+
+	*ms = CRIU_CHECK_TIMEOUT_S * 1000;
+	if (!v)
+		return 0;
+	errno = 0;
+	s = strtol(v, &end, 10);
+	if (errno || end == v || *end || s < 1 || s > 3600)
+		return cabin_err_make(err, 0,
+				      "CABIN_CRIU_CHECK_TIMEOUT `%s` must be a number of seconds "
+				      "(1..3600)",
+				      v);
+	*ms = (int)s * 1000;
+	return 0;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Read what `criu check` writes on @fd until it closes it (0), or until @deadline (-ETIMEDOUT).
+ * At most @max bytes are kept; the rest is read and dropped.
+ */
+static int read_until(int fd, long long deadline, char *buf, size_t max, size_t *len)
+{
+	*len = 0;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = deadline - mono_ms();
+		char chunk[4096];
+		ssize_t n;
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, (int)MIN(left, (long long)INT_MAX));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			return -ETIMEDOUT;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		if (*len < max) {
+			size_t k = MIN((size_t)n, max - *len);
+
+			memcpy(buf + *len, chunk, k);
+			*len += k;
+		}
+	}
+}
+
 int ctr_criu_check(const char *criu, struct cabin_err **err)
 {
-	int pipefd[2], status;
+	int pipefd[2], status = 0, timeout, ret;
 	cleanup_free char *log = NULL;
+	long long deadline;
 	char reason[512];
-	pid_t pid;
-	ssize_t n;
+	size_t len = 0;
+	pid_t pid, w;
 
+	if (check_timeout_ms(&timeout, err) < 0)
+		return -1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return cabin_err_make(err, errno, "pipe");
+	log = xmalloc(64 * 1024 + 1);
 	pid = fork();
 	if (pid < 0) {
 		close(pipefd[0]);
@@ -97,6 +175,8 @@ int ctr_criu_check(const char *criu, struct cabin_err **err)
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
+		/* its own process group: a timeout kills whatever it started too */
+		setpgid(0, 0);
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(pipefd[1], 2) < 0)
 			_exit(126);
 		/* errors only (-v1), on stderr: CRIU writes no log file for a check */
@@ -104,11 +184,35 @@ int ctr_criu_check(const char *criu, struct cabin_err **err)
 		       (char *)NULL);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
+	setpgid(pid, pid); /* the child does it too: whichever runs first */
 	close(pipefd[1]);
-	n = fs_read_fd(pipefd[0], 64 * 1024, &log);
+	deadline = mono_ms() + timeout;
+	ret = read_until(pipefd[0], deadline, log, 64 * 1024, &len);
 	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	log[len] = '\0';
+	/* stderr closed is not an exit: the wait has the same deadline */
+	while (ret == 0 && (w = waitpid(pid, &status, WNOHANG)) != pid) {
+		if (w < 0 && errno != EINTR)
+			ret = -errno;
+		else if (mono_ms() >= deadline)
+			ret = -ETIMEDOUT;
+		else
+			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	if (ret < 0) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (ret < 0 && ret != -ETIMEDOUT)
+		return cabin_err_make(err, -ret, "read the answer of `criu check`");
+	if (ret == -ETIMEDOUT)
+		return cabin_err_make(
+			err, 0,
+			"CRIU cannot checkpoint/restore on this host: `criu check` did "
+			"not answer in %d s (killed)",
+			timeout / 1000);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
@@ -117,7 +221,7 @@ int ctr_criu_check(const char *criu, struct cabin_err **err)
 				      "package `criu`)",
 				      criu ? criu : "criu",
 				      criu && strchr(criu, '/') ? "" : " in PATH");
-	error_lines(n > 0 ? log : NULL, reason, sizeof(reason));
+	error_lines(len ? log : NULL, reason, sizeof(reason));
 	if (WIFSIGNALED(status))
 		return cabin_err_make(
 			err, 0,

@@ -41,6 +41,8 @@ struct ctr_restore_opts {
 /**
  * ctr_criu_check() - run `@criu check` (NULL: `criu` in PATH): 0 when CRIU can work on this host,
  * else an error naming CRIU's own reason (the failing check) or a missing `criu` program.
+ * A check that does not answer in 30 s (CABIN_CRIU_CHECK_TIMEOUT seconds) is killed with
+ * what it started, and is an error.
  */
 int ctr_criu_check(const char *criu, struct cabin_err **err);
 

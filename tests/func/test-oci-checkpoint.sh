@@ -5,7 +5,7 @@
 # real round trip through CRIU where `criu check` passes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 51
+plan 57
 
 B=$T/b
 mkbundle "$B"
@@ -99,6 +99,33 @@ fails "restore fails where \`criu check\` fails" "Could not initialize kernel fe
 no_leftovers $PFX-r0 "a refused restore leaves nothing"
 fails "restore of an existing container ID" "already exists" \
 	rt restore -b "$B" --image-path "$T/img0" $ID
+
+# a `criu check` that never answers is killed at the timeout, with what it started
+cat >"$T/bin/criu" <<EOF
+#!/bin/sh
+[ "\$1" = check ] || exit 9
+[ -n "\$HANG_CLOSED" ] && exec 2>&-
+sleep 1000 &
+echo \$! >"$T/criu-child"
+wait
+EOF
+t0=$(date +%s)
+out=$(CABIN_CRIU_CHECK_TIMEOUT=2 PATH="$T/bin:$PATH" timeout 20 "$CABIN" --root "$STATE" \
+	checkpoint --image-path ./image-dir $ID 2>&1)
+rc=$?
+t=$(($(date +%s) - t0))
+_ok $((rc == 0 || rc == 124)) "checkpoint fails where \`criu check\` hangs"
+assert_contains "$out" "\`criu check\` did not answer in 2 s" "  ... the error says it timed out"
+ok "  ... at the timeout, not much later (${t} s)" test $t -le 6
+# gone, or a zombie waiting for the host's init to reap it
+cpid=$(cat "$T/criu-child")
+sleep 0.2
+ok "  ... what it started is killed too" sh -c "! grep -qs '^State:.*[RSD]' /proc/$cpid/status"
+out=$(HANG_CLOSED=1 CABIN_CRIU_CHECK_TIMEOUT=2 PATH="$T/bin:$PATH" timeout 20 \
+	"$CABIN" --root "$STATE" checkpoint --image-path ./image-dir $ID 2>&1)
+assert_contains "$out" "did not answer in 2 s" "a \`criu check\` that closes stderr, then hangs"
+fails "a bad CABIN_CRIU_CHECK_TIMEOUT is refused" "CABIN_CRIU_CHECK_TIMEOUT \`0\`" \
+	env CABIN_CRIU_CHECK_TIMEOUT=0 PATH="$T/bin:$PATH" "$CABIN" --root "$STATE" checkpoint $ID
 
 # this host's CRIU: either it works, or the error is what `criu check` says
 if command -v criu >/dev/null 2>&1; then
