@@ -86,7 +86,19 @@ leftovers() {
 	grep -q "/$id/rootfs" /proc/self/mountinfo && bad="$bad mounts"
 	pgrep -f -- "-id $id( |$)" >/dev/null && bad="$bad shim"
 	pgrep -f -- "--root /run/containerd/runc/$NS .*$id" >/dev/null && bad="$bad runtime"
+	# the container's init seen while it ran (PID:start time): gone, or a zombie of the
+	# host's init, which is not cabin's to reap
+	if [ -n "${3-}" ] && [ "$(cut -d' ' -f22 "/proc/${3%%:*}/stat" 2>/dev/null)" = "${3#*:}" ] &&
+		! grep -qs '^State:.*Z' "/proc/${3%%:*}/status"; then
+		bad="$bad process"
+	fi
 	assert_eq "${bad:-none}" none "$2"
+}
+# task_pid ID: PID:start time of the task's init
+task_pid() {
+	local pid
+	pid=$(c task ls | awk -v id="$1" '$1 == id { print $2 }')
+	echo "$pid:$(cut -d' ' -f22 "/proc/$pid/stat" 2>/dev/null)"
 }
 
 R=(run --runc-binary "$CABIN")
@@ -97,6 +109,7 @@ leftovers "${ID}a" "ctr run --rm leaves nothing behind"
 
 ok "ctr run -d" c "${R[@]}" -d "$IMG" "$ID" /init sleep 1000
 assert_contains "$(c task ls)" RUNNING "task is running"
+pid1=$(task_pid "$ID")
 assert_eq "$(c task exec --exec-id e1 "$ID" /init echo from-exec)" from-exec "ctr task exec: output"
 c task exec --exec-id e2 "$ID" /init exit 3
 assert_eq "$?" 3 "ctr task exec: exit status"
@@ -111,11 +124,12 @@ assert_contains "$(c task ls)" STOPPED "task is stopped after kill"
 ok "ctr task kill --all of an exited task" c task kill --all -s KILL "$ID"
 ok "ctr task delete" q c task delete "$ID"
 ok "ctr containers rm" c containers rm "$ID"
-leftovers "$ID" "run -d, exec, pause, kill and delete leave nothing behind"
+leftovers "$ID" "run -d, exec, pause, kill and delete leave nothing behind" "$pid1"
 
 # a task killed while it still runs, and deleted with --force
 ok "ctr run -d (second)" c "${R[@]}" -d "$IMG" "${ID}f" /init sleep 1000
+pid2=$(task_pid "${ID}f")
 ok "ctr task delete --force of a running task" q c task delete -f "${ID}f"
 ok "ctr containers rm (second)" c containers rm "${ID}f"
-leftovers "${ID}f" "delete --force leaves nothing behind"
+leftovers "${ID}f" "delete --force leaves nothing behind" "$pid2"
 done_testing
