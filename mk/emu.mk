@@ -18,6 +18,8 @@ OBJS += src/emu/task.o
 # src/emu/ssefp-*.c with the same functions would serve other hosts)
 ifeq ($(ARCH),x86_64)
 OBJS += src/emu/ssefp-x86.o
+# host code for decoded blocks (jit.h; other hosts run the threaded interpreter only)
+OBJS += src/emu/jit-x86_64.o
 endif
 OBJS += src/emu/mmu.o
 OBJS += src/emu/optab.o

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "emu/emu.h"
+#include "emu/jit.h"
 #include "lib/error.h"
 #include "vm/machine.h"
 
@@ -370,6 +371,7 @@ struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int i
 	}
 	for (unsigned int i = 0; i < BLOCK_CACHE; i++)
 		c->blocks[i].key = ~0ULL;
+	c->jit = emu_jit_new();
 	c->m = m;
 	c->vm = vm;
 	c->index = index;
@@ -384,6 +386,7 @@ void emu_cpu_free(struct emu_cpu *c)
 {
 	if (!c)
 		return;
+	emu_jit_free(c->jit);
 	free(c->blocks);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);

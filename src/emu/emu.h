@@ -18,6 +18,7 @@
 struct machine;
 struct emu_vm;
 struct emu_cpu;
+struct emu_jit;
 
 /* Segment register numbers, as encoded in instructions. */
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_TR, SEG_LDT, SEG_NONE = 0xff };
@@ -223,6 +224,8 @@ struct emu_block {
 	uint32_t gen; /* the page's code generation when decoded */
 	uint16_t n;   /* instructions */
 	uint16_t bytes;
+	/* what runs the block: its host code (jit.h), or insn[0].run (threaded) */
+	void (*entry)(struct emu_cpu *c, const struct emu_insn *in);
 	/* insn[n] is the end marker of the threaded dispatch (exec.c) */
 	struct emu_insn insn[BLOCK_MAX + 1];
 };
@@ -354,6 +357,7 @@ struct emu_cpu {
 	/* caches */
 	struct emu_tlb_entry tlb[TLB_SIZE];
 	struct emu_block *blocks;
+	struct emu_jit *jit; /* host code of the blocks, NULL: threaded interpreter only */
 
 	struct emu_lapic lapic;
 	int sipi_vector;

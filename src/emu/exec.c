@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "emu/exec-inl.h"
+#include "emu/jit.h"
 #include "vm/machine.h"
 
 /*
@@ -244,6 +245,9 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 			step_slow(c, lin); /* crosses the page, or raises #UD/#GP */
 			return;
 		}
+		blk->entry = emu_jit_block(c, blk, off);
+		if (!blk->entry)
+			blk->entry = blk->insn[0].run;
 		blk->key = key;
 		blk->gen = gen;
 	}
@@ -263,7 +267,7 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 		c->blk_insn = blk->insn;
 		for (;;) {
 			c->blk_done = blk->n;
-			blk->insn[0].run(c, blk->insn);
+			blk->entry(c, blk->insn);
 			c->icount += c->blk_done;
 			c->budget -= c->blk_done;
 			/*

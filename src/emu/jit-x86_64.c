@@ -1,0 +1,1108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Translation of decoded blocks into x86-64 host code.
+ *
+ * A translated block keeps every rule of the threaded dispatch (exec.c):
+ *  - guest registers, RFLAGS and the lazy-flag state stay in struct emu_cpu; the
+ *    host code loads and stores them around each instruction, so that any handler
+ *    it calls, and any exception, sees the state the interpreter would;
+ *  - an instruction that may fault, branch or stop the block and has no inline
+ *    form is a call of its handler after c->rip and c->next_rip were set, followed
+ *    by the check t_call() makes (RIP changed, or stop_block): the block ends there
+ *    with blk_done = instructions run, and c->rip = c->next_rip;
+ *  - the inline forms never fault: a memory operand goes through a one-compare
+ *    probe of the software TLB (same page, same permission bits, RAM, not a page
+ *    with decoded code for a write, not crossing the page), and anything else
+ *    takes the slow path, which is the handler call above; so exceptions stay
+ *    precise and self-modifying code still goes through emu_lin_write();
+ *  - flag liveness (exec.c) decides whether an inline form stores the lazy flags:
+ *    insn->hfn differs from insn->fn when no later instruction can see them.
+ * The instruction count still advances per block in exec.c, so the virtual clock
+ * is unchanged.
+ *
+ * Code lives in a memfd mapped twice, writable and executable (W^X: no page is
+ * both), per virtual CPU, filled linearly and flushed as a whole when full.
+ *
+ * Host registers in translated code: rbx = struct emu_cpu *, r12 = c->blk_rip,
+ * r13 = the block's first emu_insn, r14/r15 = the TLB permission bits a read/write
+ * needs at the current CPL and EFLAGS.AC, rbp = vm->code_page. rax, rcx, rdx, rsi,
+ * rdi are scratch; nothing lives in a caller-saved register across a call.
+ */
+#if defined(__x86_64__)
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "emu/exec-inl.h"
+#include "emu/jit.h"
+
+#define JIT_CACHE_DEFAULT ((size_t)16 << 20)
+#define JIT_CACHE_MIN ((size_t)64 << 10)
+/* no block translates to more than this (33 instructions of at most ~300 bytes) */
+#define JIT_BLOCK_BYTES ((size_t)16 << 10)
+
+struct emu_jit {
+	uint8_t *rw, *rx;
+	size_t size, used;
+	unsigned long flushes;
+};
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+/* host condition codes (the low nibble of Jcc), the same numbering as the guest's */
+enum { HCC_O, HCC_NO, HCC_B, HCC_AE, HCC_E, HCC_NE, HCC_BE, HCC_A };
+
+/* an emission buffer: one block */
+struct jb {
+	uint8_t *p, *end, *rw;
+	uintptr_t rx; /* the executable address of rw[0] */
+	int overflow;
+};
+
+/* a memory operand of host code: [base + index * 2^scale + disp], base or index -1 = none */
+struct jm {
+	int base, index, scale;
+	int32_t disp;
+};
+
+#define OFF(f) ((int32_t)offsetof(struct emu_cpu, f))
+#define GR(n) (OFF(r) + 8 * (int32_t)(n))
+#define SEGF(s, f)                                                                                 \
+	(OFF(seg) + (int32_t)(s) * (int32_t)sizeof(struct x86_segment) +                           \
+	 (int32_t)offsetof(struct x86_segment, f))
+
+static void b1(struct jb *j, unsigned int v)
+{
+	if (j->p < j->end)
+		*j->p++ = (uint8_t)v;
+	else
+		j->overflow = 1;
+}
+
+static void b4(struct jb *j, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b1(j, (v >> (8 * i)) & 0xff);
+}
+
+static void b8(struct jb *j, uint64_t v)
+{
+	b4(j, (uint32_t)v);
+	b4(j, (uint32_t)(v >> 32));
+}
+
+static uintptr_t rx_here(const struct jb *j)
+{
+	return j->rx + (uintptr_t)(j->p - j->rw);
+}
+
+/*
+ * One instruction: optional REX (W for 64-bit operands), @nop opcode bytes of @op
+ * (most significant first), ModRM with /r = @reg and r/m = register @rm or memory @m.
+ */
+static void enc(struct jb *j, int w, unsigned int op, int nop, int reg, int rm, const struct jm *m)
+{
+	int b = m ? m->base : rm, x = m ? m->index : -1;
+	unsigned int rex = 0x40u | (w ? 8u : 0u) | ((reg & 8) ? 4u : 0u) |
+			   (x >= 0 && (x & 8) ? 2u : 0u) | (b >= 0 && (b & 8) ? 1u : 0u);
+	int mod;
+
+	if (rex != 0x40u)
+		b1(j, rex);
+	for (int i = nop - 1; i >= 0; i--)
+		b1(j, (op >> (8 * i)) & 0xff);
+	if (!m) {
+		b1(j, 0xc0u | (unsigned int)(reg & 7) << 3 | (unsigned int)(rm & 7));
+		return;
+	}
+	if (b < 0) { /* [index * scale + disp32] */
+		b1(j, 0x04u | (unsigned int)(reg & 7) << 3);
+		b1(j, (unsigned int)m->scale << 6 | (unsigned int)((x < 0 ? 4 : x) & 7) << 3 | 5u);
+		b4(j, (uint32_t)m->disp);
+		return;
+	}
+	mod = (m->disp == 0 && (b & 7) != 5) ? 0 : (m->disp >= -128 && m->disp <= 127) ? 1 : 2;
+	if (x >= 0 || (b & 7) == 4) {
+		b1(j, (unsigned int)mod << 6 | (unsigned int)(reg & 7) << 3 | 4u);
+		b1(j, (unsigned int)m->scale << 6 | (unsigned int)((x < 0 ? 4 : x) & 7) << 3 |
+			      (unsigned int)(b & 7));
+	} else {
+		b1(j, (unsigned int)mod << 6 | (unsigned int)(reg & 7) << 3 | (unsigned int)(b & 7));
+	}
+	if (mod == 1)
+		b1(j, (uint32_t)m->disp & 0xff);
+	else if (mod == 2)
+		b4(j, (uint32_t)m->disp);
+}
+
+static struct jm mem(int base, int32_t disp)
+{
+	return (struct jm){ base, -1, 0, disp };
+}
+
+/* mov reg, [base + disp] (w: 64-bit, else 32-bit zero-extending) */
+static void ld(struct jb *j, int w, int reg, int base, int32_t disp)
+{
+	struct jm m = mem(base, disp);
+
+	enc(j, w, 0x8b, 1, reg, 0, &m);
+}
+
+static void st(struct jb *j, int w, int reg, int base, int32_t disp)
+{
+	struct jm m = mem(base, disp);
+
+	enc(j, w, 0x89, 1, reg, 0, &m);
+}
+
+/* mov dword/qword [base + disp], simm32 */
+static void st_imm(struct jb *j, int w, int base, int32_t disp, uint32_t imm)
+{
+	struct jm m = mem(base, disp);
+
+	enc(j, w, 0xc7, 1, 0, 0, &m);
+	b4(j, imm);
+}
+
+static void mov_rr(struct jb *j, int w, int dst, int src)
+{
+	enc(j, w, 0x89, 1, src, dst, NULL);
+}
+
+/* reg = v, in the shortest form */
+static void mov_ri(struct jb *j, int reg, uint64_t v)
+{
+	if (v <= 0xffffffffULL) {
+		if (reg & 8)
+			b1(j, 0x41);
+		b1(j, 0xb8u + (unsigned int)(reg & 7));
+		b4(j, (uint32_t)v);
+	} else if ((uint64_t)(int64_t)(int32_t)v == v) {
+		enc(j, 1, 0xc7, 1, 0, reg, NULL);
+		b4(j, (uint32_t)v);
+	} else {
+		b1(j, 0x48u | ((reg & 8) ? 1u : 0u));
+		b1(j, 0xb8u + (unsigned int)(reg & 7));
+		b8(j, v);
+	}
+}
+
+/* host ALU op numbers match the guest's: ADD OR ADC SBB AND SUB XOR CMP */
+static void alu_rr(struct jb *j, int w, int op, int dst, int src)
+{
+	enc(j, w, (unsigned int)op << 3 | 1u, 1, src, dst, NULL);
+}
+
+static void alu_ri(struct jb *j, int w, int op, int reg, int32_t imm)
+{
+	if (imm >= -128 && imm <= 127) {
+		enc(j, w, 0x83, 1, op, reg, NULL);
+		b1(j, (uint32_t)imm & 0xff);
+	} else {
+		enc(j, w, 0x81, 1, op, reg, NULL);
+		b4(j, (uint32_t)imm);
+	}
+}
+
+static void shift_ri(struct jb *j, int w, int op, int reg, unsigned int n)
+{
+	enc(j, w, 0xc1, 1, op, reg, NULL);
+	b1(j, n);
+}
+
+static void lea(struct jb *j, int w, int reg, const struct jm *m)
+{
+	enc(j, w, 0x8d, 1, reg, 0, m);
+}
+
+/* a forward jump (Jcc when cc >= 0, else JMP) with rel32 to patch: returns where */
+static uint8_t *jmp_fwd(struct jb *j, int cc)
+{
+	if (cc >= 0) {
+		b1(j, 0x0f);
+		b1(j, 0x80u + (unsigned int)cc);
+	} else {
+		b1(j, 0xe9);
+	}
+	b4(j, 0);
+	return j->overflow ? NULL : j->p - 4;
+}
+
+/* make the jump whose rel32 is at @at land here */
+static void land(struct jb *j, uint8_t *at)
+{
+	int32_t rel;
+
+	if (!at || j->overflow)
+		return;
+	rel = (int32_t)(j->p - (at + 4));
+	memcpy(at, &rel, 4);
+}
+
+static void call(struct jb *j, const void *fn)
+{
+	intptr_t rel = (intptr_t)(uintptr_t)fn - (intptr_t)(rx_here(j) + 5);
+
+	if (rel == (intptr_t)(int32_t)rel) {
+		b1(j, 0xe8);
+		b4(j, (uint32_t)(int32_t)rel);
+	} else {
+		mov_ri(j, RAX, (uint64_t)(uintptr_t)fn);
+		b1(j, 0xff);
+		b1(j, 0xd0); /* call rax */
+	}
+}
+
+static const int saved[] = { RBX, RBP, R12, R13, R14, R15 };
+
+static void prologue(struct jb *j)
+{
+	for (size_t i = 0; i < sizeof(saved) / sizeof(saved[0]); i++) {
+		if (saved[i] & 8)
+			b1(j, 0x41);
+		b1(j, 0x50u + (unsigned int)(saved[i] & 7));
+	}
+	alu_ri(j, 1, ALU_SUB, RSP, 8); /* six pushes and the return address: realign to 16 */
+	mov_rr(j, 1, RBX, RDI);
+	mov_rr(j, 1, R13, RSI);
+	ld(j, 1, R12, RBX, OFF(blk_rip));
+}
+
+static void epilogue(struct jb *j)
+{
+	alu_ri(j, 1, ALU_ADD, RSP, 8);
+	for (int i = (int)(sizeof(saved) / sizeof(saved[0])) - 1; i >= 0; i--) {
+		if (saved[i] & 8)
+			b1(j, 0x41);
+		b1(j, 0x58u + (unsigned int)(saved[i] & 7));
+	}
+	b1(j, 0xc3);
+}
+
+/* r14/r15 = the TLB bits a data read/write needs now (lin_read(), lin_wptr()) */
+static void load_need(struct jb *j)
+{
+	struct jm m = mem(RBX, OFF(cpl));
+	uint8_t *sup;
+
+	mov_ri(j, R14, TLB_R_USR);
+	mov_ri(j, R15, TLB_W_USR | TLB_DIRTY);
+	enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cpl], 3 */
+	b1(j, 3);
+	sup = jmp_fwd(j, HCC_E);
+	ld(j, 1, R14, RBX, OFF(flags));
+	enc(j, 1, 0xf7, 1, 2, R14, NULL); /* not r14 */
+	shift_ri(j, 1, 5, R14, 9);	  /* shr r14, 9: EFLAGS.AC -> TLB_SMAPOK */
+	alu_ri(j, 0, ALU_AND, R14, TLB_SMAPOK);
+	mov_rr(j, 0, R15, R14);
+	alu_ri(j, 0, ALU_OR, R14, TLB_R_SUP);
+	alu_ri(j, 0, ALU_OR, R15, TLB_W_SUP | TLB_DIRTY);
+	land(j, sup);
+}
+
+/* what the translation of one block knows while it emits */
+struct jctx {
+	struct emu_cpu *c;
+	struct emu_block *blk;
+	unsigned int pgoff; /* page offset of the block's first byte */
+	int mem;	    /* the block has inline memory forms: r14, r15, rbp are loaded */
+	int hostflags;	    /* the host's flags are the guest's arithmetic flags */
+};
+
+/* the rest of the block's exit: c->rip = rax, then return */
+static void exit_rip_rax(struct jb *j)
+{
+	st(j, 1, RAX, RBX, OFF(rip));
+	epilogue(j);
+}
+
+/*
+ * The handler of instruction @i, as t_call() runs it: RIP state, the call, then
+ * the end of the block when it branched or asked to stop. Falls through otherwise.
+ */
+static void emit_call_checked(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int32_t seq = (int32_t)in->off + in->len;
+	struct jm m = mem(R12, in->off);
+	uint8_t *br, *ok;
+
+	lea(j, 1, RAX, &m);
+	st(j, 1, RAX, RBX, OFF(rip));
+	m.disp = seq;
+	lea(j, 1, RAX, &m);
+	st(j, 1, RAX, RBX, OFF(next_rip));
+	mov_rr(j, 1, RDI, RBX);
+	m = mem(R13, (int32_t)(i * sizeof(struct emu_insn)));
+	lea(j, 1, RSI, &m);
+	call(j, (const void *)in->hfn);
+	m = mem(R12, seq);
+	lea(j, 1, RAX, &m);
+	m = mem(RBX, OFF(next_rip));
+	enc(j, 1, 0x3b, 1, RAX, 0, &m); /* cmp rax, [next_rip] */
+	br = jmp_fwd(j, HCC_NE);
+	m = mem(RBX, OFF(stop_block));
+	enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [stop_block], 0 */
+	b1(j, 0);
+	ok = jmp_fwd(j, HCC_E);
+	land(j, br);
+	st_imm(j, 0, RBX, OFF(blk_done), i + 1);
+	ld(j, 1, RAX, RBX, OFF(next_rip));
+	exit_rip_rax(j);
+	land(j, ok);
+	if (x->mem)
+		load_need(j); /* CPL or EFLAGS.AC may have changed */
+	x->hostflags = 0;
+}
+
+/* a handler that can neither fault nor branch (flag classes NONE, WRITE, PARTIAL) */
+static void emit_call_plain(struct jb *j, struct jctx *x, unsigned int i)
+{
+	struct jm m = mem(R13, (int32_t)(i * sizeof(struct emu_insn)));
+
+	mov_rr(j, 1, RDI, RBX);
+	lea(j, 1, RSI, &m);
+	call(j, (const void *)x->blk->insn[i].hfn);
+	x->hostflags = 0;
+}
+
+/* store the lazy-flag state alu_inl() and friends leave */
+static void lazy_store(struct jb *j, unsigned int op, int size, int a, int b, int res)
+{
+	st_imm(j, 0, RBX, OFF(cc_op), op);
+	st_imm(j, 0, RBX, OFF(cc_size), (uint32_t)size);
+	if (a >= 0)
+		st(j, 1, a, RBX, OFF(cc_a));
+	if (b >= 0)
+		st(j, 1, b, RBX, OFF(cc_b));
+	st(j, 1, res, RBX, OFF(cc_res));
+}
+
+/*
+ * The guest address of @in's memory operand into rdx (64-bit mode only): base,
+ * index, displacement, RIP-relative, address-size truncation, and the FS/GS base
+ * unless @no_seg (LEA).
+ */
+static void emit_ea(struct jb *j, const struct emu_insn *in, int no_seg)
+{
+	struct jm m;
+
+	if (in->riprel) {
+		m = mem(R12, (int32_t)in->off + in->len + in->disp);
+		lea(j, 1, RDX, &m);
+	} else if (in->base != 0xff) {
+		ld(j, 1, RDX, RBX, GR(in->base));
+		if (in->index != 0xff) {
+			ld(j, 1, RCX, RBX, GR(in->index));
+			m = (struct jm){ RDX, RCX, in->scale, in->disp };
+			lea(j, 1, RDX, &m);
+		} else if (in->disp) {
+			m = mem(RDX, in->disp);
+			lea(j, 1, RDX, &m);
+		}
+	} else if (in->index != 0xff) {
+		ld(j, 1, RCX, RBX, GR(in->index));
+		m = (struct jm){ -1, RCX, in->scale, in->disp };
+		lea(j, 1, RDX, &m);
+	} else {
+		mov_ri(j, RDX, (uint64_t)(int64_t)in->disp);
+	}
+	if (in->asz == 4)
+		mov_rr(j, 0, RDX, RDX);
+	if (!no_seg && (in->seg == SEG_FS || in->seg == SEG_GS)) {
+		m = mem(RBX, SEGF(in->seg, base));
+		enc(j, 1, 0x03, 1, RDX, 0, &m); /* add rdx, [seg.base] */
+	}
+}
+
+/*
+ * Probe the TLB for @size bytes at linear rdx: on a hit rax = the host address;
+ * on a miss (or anything the fast path does not cover) jump to the slow path,
+ * whose jumps are collected in @slow (up to 6).
+ */
+static void tlb_probe(struct jb *j, int size, int write, uint8_t **slow)
+{
+	struct jm m;
+	int need = write ? R15 : R14;
+
+	mov_rr(j, 0, RAX, RDX);
+	shift_ri(j, 0, 5, RAX, 12); /* shr eax, 12 */
+	alu_ri(j, 0, ALU_AND, RAX, TLB_SIZE - 1);
+	enc(j, 0, 0x69, 1, RAX, RAX, NULL); /* imul eax, eax, sizeof entry */
+	b4(j, (uint32_t)sizeof(struct emu_tlb_entry));
+	m = (struct jm){ RBX, RAX, 0, OFF(tlb) };
+	lea(j, 1, RAX, &m);
+	mov_rr(j, 1, RCX, RDX);
+	alu_ri(j, 1, ALU_AND, RCX, -4096);
+	m = mem(RAX, (int32_t)offsetof(struct emu_tlb_entry, vpage));
+	enc(j, 1, 0x3b, 1, RCX, 0, &m); /* cmp rcx, [e->vpage] */
+	slow[0] = jmp_fwd(j, HCC_NE);
+	ld(j, 0, RCX, RAX, (int32_t)offsetof(struct emu_tlb_entry, perm));
+	alu_rr(j, 0, ALU_AND, RCX, need);
+	alu_rr(j, 0, ALU_CMP, RCX, need);
+	slow[1] = jmp_fwd(j, HCC_NE);
+	mov_rr(j, 0, RCX, RDX);
+	alu_ri(j, 0, ALU_AND, RCX, 0xfff);
+	alu_ri(j, 0, ALU_CMP, RCX, 4096 - size);
+	slow[2] = jmp_fwd(j, HCC_A);
+	if (write) {
+		/* lin_wptr(): pages holding decoded code take the notifying path */
+		ld(j, 1, RSI, RAX, (int32_t)offsetof(struct emu_tlb_entry, ppage));
+		shift_ri(j, 1, 5, RSI, 12);
+		m = (struct jm){ RBP, RSI, 0, 0 };
+		enc(j, 0, 0x80, 1, 7, 0, &m); /* cmp byte [rbp + rsi], 0 */
+		b1(j, 0);
+		slow[3] = jmp_fwd(j, HCC_NE);
+	} else {
+		slow[3] = NULL;
+	}
+	ld(j, 1, RAX, RAX, (int32_t)offsetof(struct emu_tlb_entry, host));
+	enc(j, 1, 0x85, 1, RAX, RAX, NULL); /* test rax, rax: MMIO has no host page */
+	slow[4] = jmp_fwd(j, HCC_E);
+	alu_rr(j, 1, ALU_ADD, RAX, RCX);
+	slow[5] = NULL;
+}
+
+#define NSLOW 6
+
+/* the slow path of an inline form: land its probe misses on the handler call */
+static void slow_path(struct jb *j, struct jctx *x, unsigned int i, uint8_t **slow, uint8_t *done)
+{
+	for (int k = 0; k < NSLOW; k++)
+		land(j, slow[k]);
+	emit_call_checked(j, x, i);
+	land(j, done);
+	x->hostflags = 0;
+}
+
+/* the guest condition @cc of Jcc from the lazy state into a host jump when false */
+static uint8_t *cond_false(struct jb *j, struct jctx *x, unsigned int cc)
+{
+	if (x->hostflags)
+		return jmp_fwd(j, (int)(cc ^ 1));
+	mov_rr(j, 1, RDI, RBX);
+	mov_ri(j, RSI, cc);
+	call(j, (const void *)emu_cond);
+	enc(j, 0, 0x85, 1, RAX, RAX, NULL); /* test eax, eax */
+	return jmp_fwd(j, HCC_E);
+}
+
+/*
+ * Leave the block for the near-branch target rax (already RIP-relative): the
+ * checks of jump_to() for 64-bit mode (canonical) or 32-bit operand size (CS
+ * limit); a target that fails jumps to @bad (the handler raises #GP).
+ */
+static void exit_target(struct jb *j, struct jctx *x, int32_t rel, uint8_t **bad)
+{
+	*bad = NULL;
+	if (x->c->mode == 2) {
+		int32_t pg = (int32_t)x->pgoff + rel;
+
+		/* a target in the page the block's own code is in is canonical */
+		if (pg < 0 || pg >= 4096) {
+			mov_rr(j, 1, RCX, RAX);
+			shift_ri(j, 1, 4, RCX, 16);
+			shift_ri(j, 1, 7, RCX, 16);
+			alu_rr(j, 1, ALU_CMP, RCX, RAX);
+			*bad = jmp_fwd(j, HCC_NE);
+		}
+	} else {
+		mov_rr(j, 0, RAX, RAX);
+		ld(j, 0, RCX, RBX, SEGF(SEG_CS, limit));
+		alu_rr(j, 1, ALU_CMP, RAX, RCX);
+		*bad = jmp_fwd(j, HCC_A);
+	}
+	exit_rip_rax(j);
+}
+
+/* the target of a relative branch, as an offset from the block's start */
+static int32_t branch_rel(const struct emu_insn *in)
+{
+	return (int32_t)in->off + in->len + (int32_t)in->imm;
+}
+
+/* may this control transfer be inline? near, 64-bit mode or 32-bit operand size */
+static int near_ok(const struct jctx *x, const struct emu_insn *in, int needs_stack)
+{
+	if (x->c->mode == 2)
+		return in->osz != 2;
+	return !needs_stack && x->c->mode == 1 && in->osz == 4;
+}
+
+static unsigned int cc_of_alu(int op)
+{
+	return op == ALU_ADD ? CC_ADD : (op == ALU_SUB || op == ALU_CMP) ? CC_SUB : CC_LOGIC;
+}
+
+/*
+ * ALU a, b with a in rax and b in rcx: the result into rax (or nothing for
+ * CMP/TEST), the lazy flags when they are live. @test: TEST (AND without store).
+ */
+static void alu_body(struct jb *j, struct jctx *x, const struct emu_insn *in, int op, int test,
+		     int dst)
+{
+	int w = in->osz == 8, live = in->hfn == in->fn;
+	int store = op != ALU_CMP && !test;
+
+	if (live) {
+		if (op == ALU_ADD || op == ALU_SUB || op == ALU_CMP) {
+			mov_rr(j, w, RDX, RAX);
+			alu_rr(j, w, op == ALU_ADD ? ALU_ADD : ALU_SUB, RDX, RCX);
+			lazy_store(j, cc_of_alu(op), in->osz, RAX, RCX, RDX);
+			if (store)
+				st(j, 1, RDX, RBX, GR(dst));
+		} else {
+			alu_rr(j, w, test ? ALU_AND : op, RAX, RCX);
+			lazy_store(j, CC_LOGIC, in->osz, -1, -1, RAX);
+			if (store)
+				st(j, 1, RAX, RBX, GR(dst));
+		}
+		x->hostflags = 1;
+		return;
+	}
+	if (store) {
+		alu_rr(j, w, op, RAX, RCX);
+		st(j, 1, RAX, RBX, GR(dst));
+	}
+	x->hostflags = 0;
+}
+
+/* 01 09 21 29 31 39 (r/m, r), 03 .. 3b (r, r/m), 05 .. 3d (eAX, imm), 81 83, 85 */
+static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	unsigned int op = in->op;
+	int alu, w = in->osz == 8;
+	uint64_t mask = emu_size_mask(in->osz);
+	uint8_t *slow[NSLOW], *done;
+
+	if (op == 0x85) {
+		if (in->mod != 3)
+			return 0;
+		ld(j, w, RAX, RBX, GR(in->rm));
+		ld(j, w, RCX, RBX, GR(in->reg));
+		alu_body(j, x, in, ALU_AND, 1, 0);
+		return 1;
+	}
+	if (op == 0x81 || op == 0x83) {
+		alu = in->reg & 7;
+		if (in->mod != 3 || alu == ALU_ADC || alu == ALU_SBB)
+			return 0;
+		ld(j, w, RAX, RBX, GR(in->rm));
+		mov_ri(j, RCX, in->imm & mask);
+		alu_body(j, x, in, alu, 0, in->rm);
+		return 1;
+	}
+	if (op >= 0x40 || (op & 7) == 0 || (op & 7) == 2 || (op & 7) == 4 || (op & 7) > 5)
+		return 0;
+	alu = (int)(op >> 3);
+	if (alu == ALU_ADC || alu == ALU_SBB)
+		return 0;
+	if ((op & 7) == 5) { /* eAX, imm */
+		ld(j, w, RAX, RBX, GR(0));
+		mov_ri(j, RCX, in->imm & mask);
+		alu_body(j, x, in, alu, 0, 0);
+		return 1;
+	}
+	if ((op & 7) == 1) { /* r/m, r */
+		if (in->mod != 3)
+			return 0;
+		ld(j, w, RAX, RBX, GR(in->rm));
+		ld(j, w, RCX, RBX, GR(in->reg));
+		alu_body(j, x, in, alu, 0, in->rm);
+		return 1;
+	}
+	/* r, r/m */
+	if (in->mod == 3) {
+		ld(j, w, RAX, RBX, GR(in->reg));
+		ld(j, w, RCX, RBX, GR(in->rm));
+		alu_body(j, x, in, alu, 0, in->reg);
+		return 1;
+	}
+	if (!x->mem)
+		return 0;
+	emit_ea(j, in, 0);
+	tlb_probe(j, in->osz, 0, slow);
+	ld(j, w, RCX, RAX, 0);
+	ld(j, w, RAX, RBX, GR(in->reg));
+	alu_body(j, x, in, alu, 0, in->reg);
+	done = jmp_fwd(j, -1);
+	slow_path(j, x, i, slow, done);
+	return 1;
+}
+
+/* c1 /0 /1 /4 /5 /7: shifts by an immediate, rotates when their flags are dead */
+static int emit_shift(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8, sub = in->reg & 7, live = in->hfn == in->fn;
+	unsigned int n = (unsigned int)in->imm & (w ? 63u : 31u);
+	unsigned int ccop;
+
+	if (in->mod != 3 || n == 0 || sub == SH_RCL || sub == SH_RCR)
+		return 0;
+	if (sub == SH_ROL || sub == SH_ROR) {
+		if (live)
+			return 0;
+		ld(j, w, RAX, RBX, GR(in->rm));
+		shift_ri(j, w, sub, RAX, n);
+		st(j, 1, RAX, RBX, GR(in->rm));
+		x->hostflags = 0;
+		return 1;
+	}
+	if (sub == SH_SAL)
+		sub = SH_SHL;
+	ld(j, w, RAX, RBX, GR(in->rm));
+	mov_rr(j, w, RDX, RAX);
+	shift_ri(j, w, sub, RDX, n);
+	if (live) {
+		ccop = sub == SH_SHL ? CC_SHL : sub == SH_SHR ? CC_SHR : CC_SAR;
+		mov_ri(j, RCX, n);
+		lazy_store(j, ccop, in->osz, RAX, RCX, RDX);
+	}
+	st(j, 1, RDX, RBX, GR(in->rm));
+	x->hostflags = 0;
+	return 1;
+}
+
+/* 0f af: IMUL r, r/m (register form) */
+static int emit_imul(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8;
+
+	if (in->mod != 3)
+		return 0;
+	ld(j, w, RAX, RBX, GR(in->reg));
+	ld(j, w, RCX, RBX, GR(in->rm));
+	enc(j, w, 0x0faf, 2, RAX, RCX, NULL);
+	if (in->hfn == in->fn) {
+		enc(j, 0, 0x0f90, 2, 0, RCX, NULL); /* seto cl */
+		enc(j, 0, 0x0fb6, 2, RCX, RCX, NULL);
+		lazy_store(j, CC_MUL, in->osz, -1, RCX, RAX);
+	}
+	st(j, 1, RAX, RBX, GR(in->reg));
+	x->hostflags = 0;
+	return 1;
+}
+
+/* ff /0 /1 (register), 40-4f outside 64-bit mode: INC/DEC when their flags are dead */
+static int emit_incdec(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8, r, dec;
+
+	if (in->hfn == in->fn)
+		return 0;
+	if (in->op == 0xff) {
+		if (in->mod != 3 || (in->reg & 7) > 1)
+			return 0;
+		r = in->rm;
+		dec = in->reg & 1;
+	} else {
+		r = (int)(in->op & 7);
+		dec = (in->op & 8) != 0;
+	}
+	ld(j, w, RAX, RBX, GR(r));
+	alu_ri(j, w, dec ? ALU_SUB : ALU_ADD, RAX, 1);
+	st(j, 1, RAX, RBX, GR(r));
+	x->hostflags = 0;
+	return 1;
+}
+
+/* 89 8b c7 8d b8-bf 0f b6: moves, LEA, MOVZX from a byte */
+static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8, flags_kept = x->hostflags;
+	uint8_t *slow[NSLOW], *done;
+	struct jm m;
+
+	switch (in->op) {
+	case 0x89:
+	case 0x8b:
+		if (in->mod == 3) {
+			int src = in->op == 0x89 ? in->reg : in->rm;
+			int dst = in->op == 0x89 ? in->rm : in->reg;
+
+			ld(j, w, RAX, RBX, GR(src));
+			st(j, 1, RAX, RBX, GR(dst));
+			x->hostflags = flags_kept;
+			return 1;
+		}
+		if (!x->mem)
+			return 0;
+		emit_ea(j, in, 0);
+		tlb_probe(j, in->osz, in->op == 0x89, slow);
+		if (in->op == 0x89) {
+			ld(j, w, RCX, RBX, GR(in->reg));
+			st(j, w, RCX, RAX, 0);
+		} else {
+			ld(j, w, RAX, RAX, 0);
+			st(j, 1, RAX, RBX, GR(in->reg));
+		}
+		break;
+	case 0xc7:
+		if (in->mod == 3 || (in->reg & 7) || !x->mem)
+			return 0;
+		emit_ea(j, in, 0);
+		tlb_probe(j, in->osz, 1, slow);
+		st_imm(j, w, RAX, 0, (uint32_t)in->imm);
+		break;
+	case 0x8d:
+		if (in->mod == 3 || in->asz == 2)
+			return 0;
+		emit_ea(j, in, 1);
+		if (!w)
+			mov_rr(j, 0, RDX, RDX);
+		st(j, 1, RDX, RBX, GR(in->reg));
+		x->hostflags = flags_kept;
+		return 1;
+	case 0x1b6:
+		if (in->mod == 3) {
+			int r = in->rm, hi = !in->rex && r >= 4 && r < 8;
+
+			m = mem(RBX, GR(hi ? r - 4 : r) + hi);
+			enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+			st(j, 1, RAX, RBX, GR(in->reg));
+			x->hostflags = flags_kept;
+			return 1;
+		}
+		if (!x->mem)
+			return 0;
+		emit_ea(j, in, 0);
+		tlb_probe(j, 1, 0, slow);
+		m = mem(RAX, 0);
+		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+		st(j, 1, RAX, RBX, GR(in->reg));
+		break;
+	default: /* b8-bf */
+		mov_ri(j, RAX, in->imm & emu_size_mask(in->osz));
+		st(j, 1, RAX, RBX, GR((int)(in->op & 7) | ((in->rex & 1) << 3)));
+		x->hostflags = flags_kept;
+		return 1;
+	}
+	done = jmp_fwd(j, -1);
+	slow_path(j, x, i, slow, done);
+	return 1;
+}
+
+/* 50-5f in 64-bit mode: PUSH/POP r64 */
+static int emit_pushpop(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int r = (int)(in->op & 7) | ((in->rex & 1) << 3);
+	uint8_t *slow[NSLOW], *done;
+
+	if (!x->mem || in->osz == 2)
+		return 0;
+	ld(j, 1, RDX, RBX, GR(4));
+	if (in->op < 0x58) {
+		alu_ri(j, 1, ALU_SUB, RDX, 8);
+		tlb_probe(j, 8, 1, slow);
+		ld(j, 1, RCX, RBX, GR(r));
+		st(j, 1, RCX, RAX, 0);
+		st(j, 1, RDX, RBX, GR(4));
+	} else {
+		tlb_probe(j, 8, 0, slow);
+		ld(j, 1, RAX, RAX, 0);
+		alu_ri(j, 1, ALU_ADD, RDX, 8);
+		st(j, 1, RDX, RBX, GR(4));
+		st(j, 1, RAX, RBX, GR(r));
+	}
+	done = jmp_fwd(j, -1);
+	slow_path(j, x, i, slow, done);
+	return 1;
+}
+
+/*
+ * Jcc, JMP, CALL, RET: the block's last instruction. The fast path leaves the
+ * block itself; the slow path (a failed check) is the handler call, after which
+ * the block's end code follows.
+ */
+static int emit_branch(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	unsigned int op = in->op;
+	int32_t seq = (int32_t)in->off + in->len;
+	uint8_t *slow[NSLOW] = { NULL }, *no, *bad;
+	struct jm m;
+
+	if (op == 0xc3) {
+		if (!near_ok(x, in, 1) || x->c->mode != 2 || !x->mem)
+			return 0;
+		ld(j, 1, RDX, RBX, GR(4));
+		tlb_probe(j, 8, 0, slow);
+		ld(j, 1, RAX, RAX, 0);
+		/* jump_to()'s canonical check before RSP moves */
+		mov_rr(j, 1, RCX, RAX);
+		shift_ri(j, 1, 4, RCX, 16);
+		shift_ri(j, 1, 7, RCX, 16);
+		alu_rr(j, 1, ALU_CMP, RCX, RAX);
+		slow[5] = jmp_fwd(j, HCC_NE);
+		alu_ri(j, 1, ALU_ADD, RDX, 8);
+		st(j, 1, RDX, RBX, GR(4));
+		exit_rip_rax(j);
+		slow_path(j, x, i, slow, NULL);
+		return 1;
+	}
+	if (op == 0xe8) {
+		if (!near_ok(x, in, 1) || x->c->mode != 2 || !x->mem)
+			return 0;
+		ld(j, 1, RDX, RBX, GR(4));
+		alu_ri(j, 1, ALU_SUB, RDX, 8);
+		tlb_probe(j, 8, 1, slow);
+		/* the target check comes before the push takes effect */
+		m = mem(R12, branch_rel(in));
+		lea(j, 1, RSI, &m);
+		mov_rr(j, 1, RCX, RSI);
+		shift_ri(j, 1, 4, RCX, 16);
+		shift_ri(j, 1, 7, RCX, 16);
+		alu_rr(j, 1, ALU_CMP, RCX, RSI);
+		slow[5] = jmp_fwd(j, HCC_NE);
+		m = mem(R12, seq);
+		lea(j, 1, RCX, &m);
+		st(j, 1, RCX, RAX, 0);
+		st(j, 1, RDX, RBX, GR(4));
+		mov_rr(j, 1, RAX, RSI);
+		exit_rip_rax(j);
+		slow_path(j, x, i, slow, NULL);
+		return 1;
+	}
+	if (!near_ok(x, in, 0))
+		return 0;
+	if (op == 0xe9 || op == 0xeb) {
+		m = mem(R12, branch_rel(in));
+		lea(j, 1, RAX, &m);
+		exit_target(j, x, branch_rel(in), &bad);
+		slow[0] = bad;
+		slow_path(j, x, i, slow, NULL);
+		return 1;
+	}
+	if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) {
+		no = cond_false(j, x, op & 15);
+		m = mem(R12, branch_rel(in));
+		lea(j, 1, RAX, &m);
+		exit_target(j, x, branch_rel(in), &bad);
+		land(j, no);
+		m = mem(R12, seq);
+		lea(j, 1, RAX, &m);
+		exit_rip_rax(j);
+		slow[0] = bad;
+		slow_path(j, x, i, slow, NULL);
+		return 1;
+	}
+	return 0;
+}
+
+/* one instruction: an inline form, else its handler */
+static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int done = 0;
+
+	if (!in->lock && !in->rep && (in->osz == 4 || in->osz == 8)) {
+		switch (in->op) {
+		case 0x01 ... 0x3d:
+		case 0x81:
+		case 0x83:
+		case 0x85:
+			done = emit_alu(j, x, i);
+			break;
+		case 0xc1:
+			done = emit_shift(j, x, i);
+			break;
+		case 0x1af:
+			done = emit_imul(j, x, i);
+			break;
+		case 0x40 ... 0x4f:
+			done = x->c->mode != 2 && emit_incdec(j, x, i);
+			break;
+		case 0xff:
+			done = emit_incdec(j, x, i);
+			break;
+		case 0x89:
+		case 0x8b:
+		case 0x8d:
+		case 0xc7:
+		case 0xb8 ... 0xbf:
+		case 0x1b6:
+			done = emit_mov(j, x, i);
+			break;
+		case 0x50 ... 0x5f:
+			done = x->c->mode == 2 && emit_pushpop(j, x, i);
+			break;
+		case 0x70 ... 0x7f:
+		case 0x180 ... 0x18f:
+		case 0xc3:
+		case 0xe8:
+		case 0xe9:
+		case 0xeb:
+			done = emit_branch(j, x, i);
+			break;
+		default:
+			break;
+		}
+	}
+	if (done)
+		return;
+	switch (in->fclass) {
+	case EMU_FC_NONE:
+	case EMU_FC_WRITE:
+	case EMU_FC_PARTIAL:
+		emit_call_plain(j, x, i);
+		break;
+	default:
+		emit_call_checked(j, x, i);
+		break;
+	}
+}
+
+static size_t cache_bytes(void)
+{
+	const char *e = getenv("CABIN_EMU_JIT_CACHE");
+	char *end;
+	unsigned long long v;
+
+	if (!e || !*e)
+		return JIT_CACHE_DEFAULT;
+	v = strtoull(e, &end, 0);
+	if (*end == 'k' || *end == 'K')
+		v <<= 10;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20;
+	if (v < JIT_CACHE_MIN)
+		v = JIT_CACHE_MIN;
+	if (v > ((size_t)1 << 30))
+		v = (size_t)1 << 30;
+	return ((size_t)v + 4095) & ~(size_t)4095;
+}
+
+struct emu_jit *emu_jit_new(void)
+{
+	const char *e = getenv("CABIN_EMU_JIT");
+	struct emu_jit *j;
+	size_t size = cache_bytes();
+	void *rw, *rx;
+	int fd;
+
+	if (e && (!strcmp(e, "off") || !strcmp(e, "0")))
+		return NULL;
+	fd = memfd_create("cabin-emu-jit", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return NULL;
+	}
+	/*
+	 * Two views of the same pages: written through one, run through the other, so
+	 * no page is writable and executable at once. The executable view is asked
+	 * for near this code, where calls to the handlers fit a rel32.
+	 */
+	rx = mmap((void *)(((uintptr_t)&emu_jit_new - ((uintptr_t)1 << 30)) & ~(uintptr_t)0xfffff),
+		  size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	if (rx == MAP_FAILED) {
+		close(fd);
+		return NULL;
+	}
+	rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (rw == MAP_FAILED) {
+		munmap(rx, size);
+		return NULL;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		munmap(rx, size);
+		munmap(rw, size);
+		return NULL;
+	}
+	j->rw = rw;
+	j->rx = rx;
+	j->size = size;
+	return j;
+}
+
+void emu_jit_free(struct emu_jit *j)
+{
+	if (!j)
+		return;
+	munmap(j->rw, j->size);
+	munmap(j->rx, j->size);
+	free(j);
+}
+
+unsigned long emu_jit_flushes(const struct emu_jit *j)
+{
+	return j ? j->flushes : 0;
+}
+
+/* forget every translation: no block of @c may keep an entry into the cache */
+static void flush(struct emu_cpu *c, struct emu_jit *j)
+{
+	for (unsigned int i = 0; i < BLOCK_CACHE; i++) {
+		c->blocks[i].key = ~0ULL;
+		c->blocks[i].entry = NULL;
+	}
+	j->used = 0;
+	j->flushes++;
+}
+
+/* does the block have an instruction whose inline form touches guest memory? */
+static int block_has_mem(const struct emu_cpu *c, const struct emu_block *blk)
+{
+	if (c->mode != 2)
+		return 0;
+	for (unsigned int i = 0; i < blk->n; i++) {
+		const struct emu_insn *in = &blk->insn[i];
+
+		if ((in->mod != 3 && in->has_modrm && in->op != 0x8d) ||
+		    (in->op >= 0x50 && in->op <= 0x5f) || in->op == 0xc3 || in->op == 0xe8)
+			return 1;
+	}
+	return 0;
+}
+
+emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, unsigned int pgoff)
+{
+	struct emu_jit *jit = c->jit;
+	struct jctx x = { c, blk, pgoff, 0, 0 };
+	struct jb j;
+	struct jm m;
+
+	if (!jit || blk->n == 0)
+		return NULL;
+	if (jit->size - jit->used < JIT_BLOCK_BYTES)
+		flush(c, jit);
+	j.rw = j.p = jit->rw + jit->used;
+	j.end = j.rw + JIT_BLOCK_BYTES;
+	j.rx = (uintptr_t)jit->rx + jit->used;
+	j.overflow = 0;
+
+	prologue(&j);
+	x.mem = block_has_mem(c, blk);
+	if (x.mem) {
+		load_need(&j);
+		ld(&j, 1, RBP, RBX, OFF(vm));
+		ld(&j, 1, RBP, RBP, (int32_t)offsetof(struct emu_vm, code_page));
+	}
+	for (unsigned int i = 0; i < blk->n; i++)
+		emit_insn(&j, &x, i);
+	/* the end of the block (t_end): RIP follows its last instruction */
+	m = mem(R12, blk->bytes);
+	lea(&j, 1, RAX, &m);
+	exit_rip_rax(&j);
+	if (j.overflow)
+		return NULL;
+	jit->used += (size_t)(j.p - j.rw);
+	jit->used = (jit->used + 15) & ~(size_t)15;
+	return (emu_insn_fn)(j.rx);
+}
+
+#endif

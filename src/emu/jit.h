@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef CABIN_EMU_JIT_H
+#define CABIN_EMU_JIT_H
+
+/*
+ * Host code for decoded blocks (jit-x86_64.c). A translated block does what the
+ * threaded dispatch of exec.c does, instruction by instruction: the simple
+ * register, memory and branch forms become inline host code, every other form a
+ * direct call of its handler with the same RIP bookkeeping. The portable
+ * threaded interpreter stays the fallback: on other hosts, with CABIN_EMU_JIT=off,
+ * and for any block the translator declines.
+ */
+#include <stdint.h>
+
+#include "emu/emu.h"
+#include "emu/optab.h"
+
+struct emu_jit;
+
+#if defined(__x86_64__)
+/**
+ * emu_jit_new() - a code cache for one virtual CPU.
+ * Return: the cache, or NULL when CABIN_EMU_JIT is `off` (or `0`) or the host
+ * refuses the executable mapping; the CPU then runs the interpreter only.
+ */
+struct emu_jit *emu_jit_new(void);
+
+/** emu_jit_free() - unmap a code cache (NULL is fine). */
+void emu_jit_free(struct emu_jit *j);
+
+/**
+ * emu_jit_block() - translate the decoded block @blk of @c, which starts at page
+ * offset @pgoff, into host code that replaces insn[0].run for the whole block.
+ * When the cache is full it is flushed first: every block of @c is then
+ * invalidated (decoded and translated again when it next runs).
+ * Return: the entry point, or NULL (the block runs threaded).
+ */
+emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, unsigned int pgoff);
+
+/** emu_jit_flushes() - how many times the cache of @j was flushed (tests, statistics). */
+unsigned long emu_jit_flushes(const struct emu_jit *j);
+#else
+static inline struct emu_jit *emu_jit_new(void)
+{
+	return NULL;
+}
+
+static inline void emu_jit_free(struct emu_jit *j)
+{
+}
+
+static inline emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk,
+					unsigned int pgoff)
+{
+	return NULL;
+}
+
+static inline unsigned long emu_jit_flushes(const struct emu_jit *j)
+{
+	return 0;
+}
+#endif
+
+#endif
