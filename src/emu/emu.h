@@ -230,6 +230,12 @@ struct emu_block {
 	struct emu_insn insn[BLOCK_MAX + 1];
 };
 
+/* the slot of c->blocks a block starting at guest-physical @pa lives in */
+static inline unsigned int emu_block_slot(uint64_t pa)
+{
+	return (unsigned int)((pa ^ (pa >> 13)) & (BLOCK_CACHE - 1));
+}
+
 struct emu_lapic {
 	uint32_t id, tpr, ldr, dfr, svr, esr, icr_lo, icr_hi;
 	uint32_t lvt[7]; /* CMCI unused, timer, thermal, perf, lint0, lint1, error: 0x2f0-0x370 */

@@ -234,7 +234,7 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 	pa = e->ppage | off;
 	pfn = pa >> 12;
 	key = pa << 2 | (uint64_t)c->mode;
-	blk = &c->blocks[(pa ^ (pa >> 13)) & (BLOCK_CACHE - 1)];
+	blk = &c->blocks[emu_block_slot(pa)];
 	gen = __atomic_load_n(&vm->page_gen[pfn], __ATOMIC_ACQUIRE);
 	if (UNLIKELY(blk->key != key || blk->gen != gen)) {
 		if (!vm->code_page[pfn])
@@ -245,7 +245,7 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 			step_slow(c, lin); /* crosses the page, or raises #UD/#GP */
 			return;
 		}
-		blk->entry = emu_jit_block(c, blk, off);
+		blk->entry = emu_jit_block(c, blk, pa);
 		if (!blk->entry)
 			blk->entry = blk->insn[0].run;
 		blk->key = key;
@@ -275,9 +275,12 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 			 * runs again at once while nothing needs the run loop: no interrupt
 			 * to poll, exit, stop or single-step, enough budget, and the same
 			 * translation (no TLB flush, CPL, mode or CS change) and code (the
-			 * page's generation). Otherwise the run loop looks it up anew.
+			 * page's generation). Otherwise the run loop looks it up anew. Host
+			 * code may have chained into other blocks (jit.h): then c->blk_insn
+			 * is not this block's.
 			 */
-			if (LIKELY(c->rip != c->blk_rip || c->blk_done != blk->n))
+			if (LIKELY(c->rip != c->blk_rip || c->blk_done != blk->n ||
+				   c->blk_insn != blk->insn))
 				return;
 			if (c->stop_block | c->intr_hint | c->kick | c->exit_ready | c->irq_shadow)
 				return;

@@ -309,9 +309,16 @@ static void load_need(struct jb *j)
 struct jctx {
 	struct emu_cpu *c;
 	struct emu_block *blk;
-	unsigned int pgoff; /* page offset of the block's first byte */
+	uint64_t pa;	/* guest-physical address of the block's first byte */
+	unsigned int pgoff; /* its page offset */
 	int mem;	    /* the block has inline memory forms: r14, r15, rbp are loaded */
 	int hostflags;	    /* the host's flags are the guest's arithmetic flags */
+	/*
+	 * no handler of the block (other than a slow path of an inline form) runs to
+	 * completion: nothing can have changed CPL, mode, CS or the TLB epoch, so the
+	 * block may chain into the next one in its page
+	 */
+	int chain;
 };
 
 /* the rest of the block's exit: c->rip = rax, then return */
@@ -450,21 +457,22 @@ static void tlb_probe(struct jb *j, int size, int write, uint8_t **slow)
 	alu_ri(j, 0, ALU_AND, RCX, 0xfff);
 	alu_ri(j, 0, ALU_CMP, RCX, 4096 - size);
 	slow[2] = jmp_fwd(j, HCC_A);
+	ld(j, 1, RSI, RAX, (int32_t)offsetof(struct emu_tlb_entry, host));
+	enc(j, 1, 0x85, 1, RSI, RSI, NULL); /* test rsi, rsi: MMIO has no host page */
+	slow[3] = jmp_fwd(j, HCC_E);
 	if (write) {
-		/* lin_wptr(): pages holding decoded code take the notifying path */
-		ld(j, 1, RSI, RAX, (int32_t)offsetof(struct emu_tlb_entry, ppage));
-		shift_ri(j, 1, 5, RSI, 12);
-		m = (struct jm){ RBP, RSI, 0, 0 };
-		enc(j, 0, 0x80, 1, 7, 0, &m); /* cmp byte [rbp + rsi], 0 */
+		/* lin_wptr(): RAM pages holding decoded code take the notifying path */
+		ld(j, 1, RAX, RAX, (int32_t)offsetof(struct emu_tlb_entry, ppage));
+		shift_ri(j, 1, 5, RAX, 12);
+		m = (struct jm){ RBP, RAX, 0, 0 };
+		enc(j, 0, 0x80, 1, 7, 0, &m); /* cmp byte [rbp + rax], 0 */
 		b1(j, 0);
-		slow[3] = jmp_fwd(j, HCC_NE);
+		slow[4] = jmp_fwd(j, HCC_NE);
 	} else {
-		slow[3] = NULL;
+		slow[4] = NULL;
 	}
-	ld(j, 1, RAX, RAX, (int32_t)offsetof(struct emu_tlb_entry, host));
-	enc(j, 1, 0x85, 1, RAX, RAX, NULL); /* test rax, rax: MMIO has no host page */
-	slow[4] = jmp_fwd(j, HCC_E);
-	alu_rr(j, 1, ALU_ADD, RAX, RCX);
+	m = (struct jm){ RSI, RCX, 0, 0 };
+	lea(j, 1, RAX, &m);
 	slow[5] = NULL;
 }
 
@@ -493,6 +501,86 @@ static uint8_t *cond_false(struct jb *j, struct jctx *x, unsigned int cc)
 }
 
 /*
+ * Leave the block for RIP = rax, @rel bytes from the block's start: into the block
+ * decoded there when it is in the same page and the run loop would run it next
+ * (jit.h), else back to the run loop.
+ */
+static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
+{
+	static const int32_t busy[] = { OFF(kick), OFF(exit_ready), OFF(irq_shadow),
+					OFF(stop_block), OFF(state) };
+	int32_t pg = (int32_t)x->pgoff + rel;
+	uint64_t spa = (x->pa & ~0xfffULL) | (uint64_t)(uint32_t)pg;
+	const struct emu_block *s;
+	uint8_t *out[6];
+	struct jm m;
+
+	st(j, 1, RAX, RBX, OFF(rip));
+	if (!x->chain || x->c->mode != 2 || pg < 0 || pg >= 4096 || (spa >> 12) > 0x1fffffffULL) {
+		epilogue(j);
+		return;
+	}
+	_Static_assert(EMU_RUNNING == 0, "the run state is or-ed with the other conditions");
+	s = &x->c->blocks[emu_block_slot(spa)];
+	ld(j, 0, RCX, RBX, OFF(intr_hint));
+	for (size_t k = 0; k < sizeof(busy) / sizeof(busy[0]); k++) {
+		m = mem(RBX, busy[k]);
+		enc(j, 0, 0x0b, 1, RCX, 0, &m); /* or ecx, [...] */
+	}
+	out[0] = jmp_fwd(j, HCC_NE);
+	m = mem(RBX, OFF(flags));
+	enc(j, 0, 0xf7, 1, 0, 0, &m); /* test dword [flags], TF */
+	b4(j, FL_TF);
+	out[1] = jmp_fwd(j, HCC_NE);
+	/* the successor is decoded, for this mode, and its page unchanged since */
+	mov_ri(j, RDX, (uint64_t)(uintptr_t)s);
+	mov_ri(j, RCX, spa << 2 | (uint64_t)x->c->mode);
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, key));
+	enc(j, 1, 0x3b, 1, RCX, 0, &m);
+	out[2] = jmp_fwd(j, HCC_NE);
+	ld(j, 0, RCX, RDX, (int32_t)offsetof(struct emu_block, gen));
+	ld(j, 1, RSI, RBX, OFF(vm));
+	ld(j, 1, RSI, RSI, (int32_t)offsetof(struct emu_vm, page_gen));
+	m = mem(RSI, (int32_t)((spa >> 12) * 4));
+	enc(j, 0, 0x3b, 1, RCX, 0, &m);
+	out[3] = jmp_fwd(j, HCC_NE);
+	/* budget for this block and all of the next */
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, n));
+	enc(j, 0, 0x0fb7, 2, RCX, 0, &m); /* movzx ecx, word [n] */
+	alu_ri(j, 0, ALU_ADD, RCX, x->blk->n);
+	m = mem(RBX, OFF(budget));
+	enc(j, 1, 0x3b, 1, RCX, 0, &m);
+	out[4] = jmp_fwd(j, HCC_A);
+	/* the run loop's accounting of this block, and its set-up of the next */
+	mov_ri(j, RCX, x->blk->n);
+	m = mem(RBX, OFF(icount));
+	enc(j, 1, 0x01, 1, RCX, 0, &m);
+	m = mem(RBX, OFF(budget));
+	enc(j, 1, 0x29, 1, RCX, 0, &m);
+	st(j, 1, RAX, RBX, OFF(blk_rip));
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, insn));
+	lea(j, 1, RSI, &m);
+	st(j, 1, RSI, RBX, OFF(blk_insn));
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, n));
+	enc(j, 0, 0x0fb7, 2, RCX, 0, &m);
+	st(j, 0, RCX, RBX, OFF(blk_done));
+	mov_rr(j, 1, RDI, RBX);
+	ld(j, 1, RAX, RDX, (int32_t)offsetof(struct emu_block, entry));
+	alu_ri(j, 1, ALU_ADD, RSP, 8);
+	for (int i = (int)(sizeof(saved) / sizeof(saved[0])) - 1; i >= 0; i--) {
+		if (saved[i] & 8)
+			b1(j, 0x41);
+		b1(j, 0x58u + (unsigned int)(saved[i] & 7));
+	}
+	b1(j, 0xff);
+	b1(j, 0xe0); /* jmp rax */
+	out[5] = NULL;
+	for (int k = 0; k < 6; k++)
+		land(j, out[k]);
+	epilogue(j);
+}
+
+/*
  * Leave the block for the near-branch target rax (already RIP-relative): the
  * checks of jump_to() for 64-bit mode (canonical) or 32-bit operand size (CS
  * limit); a target that fails jumps to @bad (the handler raises #GP).
@@ -511,6 +599,8 @@ static void exit_target(struct jb *j, struct jctx *x, int32_t rel, uint8_t **bad
 			alu_rr(j, 1, ALU_CMP, RCX, RAX);
 			*bad = jmp_fwd(j, HCC_NE);
 		}
+		exit_chain(j, x, rel);
+		return;
 	} else {
 		mov_rr(j, 0, RAX, RAX);
 		ld(j, 0, RCX, RBX, SEGF(SEG_CS, limit));
@@ -570,6 +660,96 @@ static void alu_body(struct jb *j, struct jctx *x, const struct emu_insn *in, in
 		st(j, 1, RAX, RBX, GR(dst));
 	}
 	x->hostflags = 0;
+}
+
+/*
+ * After an inline form with a slow path, the host flags of whichever path ran are
+ * gone: make them again from the lazy state the form (or its handler) left, for a
+ * Jcc that follows. Only ADD, SUB/CMP and the logic ops, whose state says it all.
+ */
+static void flags_from_lazy(struct jb *j, struct jctx *x, int alu, int size)
+{
+	int w = size == 8;
+	struct jm m;
+
+	if (alu != ALU_ADD && alu != ALU_SUB && alu != ALU_CMP && alu != ALU_AND &&
+	    alu != ALU_OR && alu != ALU_XOR)
+		return;
+	if (alu == ALU_ADD || alu == ALU_SUB || alu == ALU_CMP) {
+		ld(j, 1, RAX, RBX, OFF(cc_a));
+		ld(j, 1, RCX, RBX, OFF(cc_b));
+		if (size == 1)
+			enc(j, 0, alu == ALU_ADD ? 0x00 : 0x38, 1, RCX, RAX, NULL); /* add/cmp al, cl */
+		else
+			alu_rr(j, w, alu == ALU_ADD ? ALU_ADD : ALU_CMP, RAX, RCX);
+	} else {
+		m = mem(RBX, OFF(cc_res));
+		ld(j, 1, RAX, RBX, m.disp);
+		if (size == 1)
+			enc(j, 0, 0x84, 1, RAX, RAX, NULL); /* test al, al */
+		else
+			enc(j, w, 0x85, 1, RAX, RAX, NULL);
+	}
+	x->hostflags = 1;
+}
+
+/* 80 /7: CMP r/m8, imm8 */
+static int emit_cmp8(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	uint8_t *slow[NSLOW], *done = NULL;
+	struct jm m;
+
+	if ((in->reg & 7) != ALU_CMP)
+		return 0;
+	if (in->mod == 3) {
+		int r = in->rm, hi = !in->rex && r >= 4 && r < 8;
+
+		m = mem(RBX, GR(hi ? r - 4 : r) + hi);
+		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+	} else {
+		if (!x->mem)
+			return 0;
+		emit_ea(j, in, 0);
+		tlb_probe(j, 1, 0, slow);
+		m = mem(RAX, 0);
+		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+	}
+	if (in->hfn == in->fn) {
+		mov_ri(j, RCX, in->imm & 0xff);
+		mov_rr(j, 0, RDX, RAX);
+		alu_rr(j, 0, ALU_SUB, RDX, RCX);
+		enc(j, 0, 0x0fb6, 2, RDX, RDX, NULL); /* movzx edx, dl */
+		lazy_store(j, CC_SUB, 1, RAX, RCX, RDX);
+		enc(j, 0, 0x38, 1, RCX, RAX, NULL); /* cmp al, cl */
+	}
+	x->hostflags = in->hfn == in->fn;
+	if (in->mod == 3)
+		return 1;
+	done = jmp_fwd(j, -1);
+	slow_path(j, x, i, slow, done);
+	if (in->hfn == in->fn)
+		flags_from_lazy(j, x, ALU_CMP, 1);
+	return 1;
+}
+
+/* 69 6b: IMUL r, r/m, imm (register form) */
+static int emit_imul3(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8;
+
+	if (in->mod != 3)
+		return 0;
+	ld(j, w, RCX, RBX, GR(in->rm));
+	enc(j, w, 0x69, 1, RAX, RCX, NULL); /* imul eax, ecx, imm32 */
+	b4(j, (uint32_t)in->imm);
+	enc(j, 0, 0x0f90, 2, 0, RCX, NULL); /* seto cl */
+	enc(j, 0, 0x0fb6, 2, RCX, RCX, NULL);
+	lazy_store(j, CC_MUL, in->osz, -1, RCX, RAX);
+	st(j, 1, RAX, RBX, GR(in->reg));
+	x->hostflags = 0;
+	return 1;
 }
 
 /* 01 09 21 29 31 39 (r/m, r), 03 .. 3b (r, r/m), 05 .. 3d (eAX, imm), 81 83, 85 */
@@ -633,10 +813,71 @@ static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 	alu_body(j, x, in, alu, 0, in->reg);
 	done = jmp_fwd(j, -1);
 	slow_path(j, x, i, slow, done);
+	if (in->hfn == in->fn)
+		flags_from_lazy(j, x, alu, in->osz);
 	return 1;
 }
 
-/* c1 /0 /1 /4 /5 /7: shifts by an immediate, rotates when their flags are dead */
+/*
+ * ROL/ROR r, imm (rot_inl()): with live flags, CF and OF of the result go to cc_b
+ * under CC_ROT and the lazy state before it moves to cc2_* (rot_lazy()); a state
+ * that is CC_ROT already is the handler's business.
+ */
+static int emit_rot(struct jb *j, struct jctx *x, unsigned int i, unsigned int n)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8, right = (in->reg & 7) == SH_ROR;
+	unsigned int bits = (unsigned int)in->osz * 8;
+	uint8_t *slow, *done;
+	struct jm m;
+
+	ld(j, w, RDX, RBX, GR(in->rm));
+	shift_ri(j, w, right ? SH_ROR : SH_ROL, RDX, n);
+	if (in->hfn == in->fn) {
+		m = mem(RBX, OFF(cc_op));
+		enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cc_op], CC_ROT */
+		b1(j, CC_ROT);
+		slow = jmp_fwd(j, HCC_E);
+		/* cf into ecx bit 0, of into esi bit 0 */
+		mov_rr(j, w, RCX, RDX);
+		if (right) {
+			shift_ri(j, w, 5, RCX, bits - 1);
+			mov_rr(j, w, RSI, RDX);
+			shift_ri(j, w, 5, RSI, bits - 2);
+		} else {
+			mov_rr(j, w, RSI, RDX);
+			shift_ri(j, w, 5, RSI, bits - 1);
+		}
+		alu_ri(j, 0, ALU_AND, RCX, 1);
+		alu_rr(j, 0, ALU_XOR, RSI, RCX);
+		alu_ri(j, 0, ALU_AND, RSI, 1);
+		shift_ri(j, 0, 4, RSI, 11); /* FL_OF */
+		alu_rr(j, 0, ALU_OR, RCX, RSI);
+		ld(j, 0, RSI, RBX, OFF(cc_op));
+		st(j, 0, RSI, RBX, OFF(cc2_op));
+		ld(j, 0, RSI, RBX, OFF(cc_size));
+		st(j, 0, RSI, RBX, OFF(cc2_size));
+		ld(j, 1, RSI, RBX, OFF(cc_a));
+		st(j, 1, RSI, RBX, OFF(cc2_a));
+		ld(j, 1, RSI, RBX, OFF(cc_b));
+		st(j, 1, RSI, RBX, OFF(cc2_b));
+		ld(j, 1, RSI, RBX, OFF(cc_res));
+		st(j, 1, RSI, RBX, OFF(cc2_res));
+		st_imm(j, 0, RBX, OFF(cc_op), CC_ROT);
+		st(j, 1, RCX, RBX, OFF(cc_b));
+		st(j, 1, RDX, RBX, GR(in->rm));
+		done = jmp_fwd(j, -1);
+		land(j, slow);
+		emit_call_plain(j, x, i);
+		land(j, done);
+	} else {
+		st(j, 1, RDX, RBX, GR(in->rm));
+	}
+	x->hostflags = 0;
+	return 1;
+}
+
+/* c1 /0 /1 /4 /5 /7: shifts and rotates by an immediate */
 static int emit_shift(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
@@ -646,15 +887,8 @@ static int emit_shift(struct jb *j, struct jctx *x, unsigned int i)
 
 	if (in->mod != 3 || n == 0 || sub == SH_RCL || sub == SH_RCR)
 		return 0;
-	if (sub == SH_ROL || sub == SH_ROR) {
-		if (live)
-			return 0;
-		ld(j, w, RAX, RBX, GR(in->rm));
-		shift_ri(j, w, sub, RAX, n);
-		st(j, 1, RAX, RBX, GR(in->rm));
-		x->hostflags = 0;
-		return 1;
-	}
+	if (sub == SH_ROL || sub == SH_ROR)
+		return emit_rot(j, x, i, n);
 	if (sub == SH_SAL)
 		sub = SH_SHL;
 	ld(j, w, RAX, RBX, GR(in->rm));
@@ -715,7 +949,7 @@ static int emit_incdec(struct jb *j, struct jctx *x, unsigned int i)
 	return 1;
 }
 
-/* 89 8b c7 8d b8-bf 0f b6: moves, LEA, MOVZX from a byte */
+/* 88 89 8b c6 c7 8d b8-bf 63 0f b6: moves, LEA, MOVSXD, MOVZX from a byte */
 static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
@@ -746,6 +980,46 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 			ld(j, w, RAX, RAX, 0);
 			st(j, 1, RAX, RBX, GR(in->reg));
 		}
+		break;
+	case 0x88: {
+		int r = in->reg, hi = !in->rex && r >= 4 && r < 8;
+
+		if (in->mod == 3 || !x->mem)
+			return 0;
+		emit_ea(j, in, 0);
+		tlb_probe(j, 1, 1, slow);
+		m = mem(RBX, GR(hi ? r - 4 : r) + hi);
+		enc(j, 0, 0x0fb6, 2, RCX, 0, &m);
+		m = mem(RAX, 0);
+		enc(j, 0, 0x88, 1, RCX, 0, &m); /* mov [rax], cl */
+		break;
+	}
+	case 0xc6:
+		if (in->mod == 3 || (in->reg & 7) || !x->mem)
+			return 0;
+		emit_ea(j, in, 0);
+		tlb_probe(j, 1, 1, slow);
+		m = mem(RAX, 0);
+		enc(j, 0, 0xc6, 1, 0, 0, &m); /* mov byte [rax], imm8 */
+		b1(j, (uint32_t)in->imm & 0xff);
+		break;
+	case 0x63: /* MOVSXD r64, r/m32 */
+		if (x->c->mode != 2 || !w)
+			return 0;
+		if (in->mod == 3) {
+			m = mem(RBX, GR(in->rm));
+			enc(j, 1, 0x63, 1, RAX, 0, &m);
+			st(j, 1, RAX, RBX, GR(in->reg));
+			x->hostflags = flags_kept;
+			return 1;
+		}
+		if (!x->mem)
+			return 0;
+		emit_ea(j, in, 0);
+		tlb_probe(j, 4, 0, slow);
+		m = mem(RAX, 0);
+		enc(j, 1, 0x63, 1, RAX, 0, &m);
+		st(j, 1, RAX, RBX, GR(in->reg));
 		break;
 	case 0xc7:
 		if (in->mod == 3 || (in->reg & 7) || !x->mem)
@@ -892,7 +1166,7 @@ static int emit_branch(struct jb *j, struct jctx *x, unsigned int i)
 		land(j, no);
 		m = mem(R12, seq);
 		lea(j, 1, RAX, &m);
-		exit_rip_rax(j);
+		exit_chain(j, x, seq);
 		slow[0] = bad;
 		slow_path(j, x, i, slow, NULL);
 		return 1;
@@ -920,15 +1194,25 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 		case 0x1af:
 			done = emit_imul(j, x, i);
 			break;
+		case 0x69:
+		case 0x6b:
+			done = emit_imul3(j, x, i);
+			break;
+		case 0x80:
+			done = emit_cmp8(j, x, i);
+			break;
 		case 0x40 ... 0x4f:
 			done = x->c->mode != 2 && emit_incdec(j, x, i);
 			break;
 		case 0xff:
 			done = emit_incdec(j, x, i);
 			break;
+		case 0x63:
+		case 0x88:
 		case 0x89:
 		case 0x8b:
 		case 0x8d:
+		case 0xc6:
 		case 0xc7:
 		case 0xb8 ... 0xbf:
 		case 0x1b6:
@@ -958,6 +1242,7 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 		emit_call_plain(j, x, i);
 		break;
 	default:
+		x->chain = 0;
 		emit_call_checked(j, x, i);
 		break;
 	}
@@ -1069,10 +1354,10 @@ static int block_has_mem(const struct emu_cpu *c, const struct emu_block *blk)
 	return 0;
 }
 
-emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, unsigned int pgoff)
+emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 {
 	struct emu_jit *jit = c->jit;
-	struct jctx x = { c, blk, pgoff, 0, 0 };
+	struct jctx x = { c, blk, pa, (unsigned int)(pa & 0xfff), 0, 0, 1 };
 	struct jb j;
 	struct jm m;
 
@@ -1097,7 +1382,7 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, unsigned int
 	/* the end of the block (t_end): RIP follows its last instruction */
 	m = mem(R12, blk->bytes);
 	lea(&j, 1, RAX, &m);
-	exit_rip_rax(&j);
+	exit_chain(&j, &x, blk->bytes);
 	if (j.overflow)
 		return NULL;
 	jit->used += (size_t)(j.p - j.rw);

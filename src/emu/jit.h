@@ -29,13 +29,20 @@ struct emu_jit *emu_jit_new(void);
 void emu_jit_free(struct emu_jit *j);
 
 /**
- * emu_jit_block() - translate the decoded block @blk of @c, which starts at page
- * offset @pgoff, into host code that replaces insn[0].run for the whole block.
+ * emu_jit_block() - translate the decoded block @blk of @c, which starts at
+ * guest-physical @pa, into host code that replaces insn[0].run for the whole block.
  * When the cache is full it is flushed first: every block of @c is then
  * invalidated (decoded and translated again when it next runs).
+ *
+ * A translated block may go on into the block that follows it in the same page
+ * (a direct branch or fall-through) without returning to the run loop, when that
+ * block is decoded and current and the run loop would run it next anyway: no
+ * interrupt hint, kick, exit, stop, interrupt shadow or single-step, and budget
+ * enough. It then does the run loop's bookkeeping (icount, budget, blk_rip,
+ * blk_insn, blk_done) itself, so the instruction count stays per block.
  * Return: the entry point, or NULL (the block runs threaded).
  */
-emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, unsigned int pgoff);
+emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa);
 
 /** emu_jit_flushes() - how many times the cache of @j was flushed (tests, statistics). */
 unsigned long emu_jit_flushes(const struct emu_jit *j);
@@ -49,8 +56,7 @@ static inline void emu_jit_free(struct emu_jit *j)
 {
 }
 
-static inline emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk,
-					unsigned int pgoff)
+static inline emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 {
 	return NULL;
 }
