@@ -132,7 +132,8 @@ static void enc(struct jb *j, int w, unsigned int op, int nop, int reg, int rm, 
 		b1(j, (unsigned int)m->scale << 6 | (unsigned int)((x < 0 ? 4 : x) & 7) << 3 |
 			      (unsigned int)(b & 7));
 	} else {
-		b1(j, (unsigned int)mod << 6 | (unsigned int)(reg & 7) << 3 | (unsigned int)(b & 7));
+		b1(j,
+		   (unsigned int)mod << 6 | (unsigned int)(reg & 7) << 3 | (unsigned int)(b & 7));
 	}
 	if (mod == 1)
 		b1(j, (uint32_t)m->disp & 0xff);
@@ -309,7 +310,7 @@ static void load_need(struct jb *j)
 struct jctx {
 	struct emu_cpu *c;
 	struct emu_block *blk;
-	uint64_t pa;	/* guest-physical address of the block's first byte */
+	uint64_t pa;	    /* guest-physical address of the block's first byte */
 	unsigned int pgoff; /* its page offset */
 	int mem;	    /* the block has inline memory forms: r14, r15, rbp are loaded */
 	int hostflags;	    /* the host's flags are the guest's arithmetic flags */
@@ -672,14 +673,15 @@ static void flags_from_lazy(struct jb *j, struct jctx *x, int alu, int size)
 	int w = size == 8;
 	struct jm m;
 
-	if (alu != ALU_ADD && alu != ALU_SUB && alu != ALU_CMP && alu != ALU_AND &&
-	    alu != ALU_OR && alu != ALU_XOR)
+	if (alu != ALU_ADD && alu != ALU_SUB && alu != ALU_CMP && alu != ALU_AND && alu != ALU_OR &&
+	    alu != ALU_XOR)
 		return;
 	if (alu == ALU_ADD || alu == ALU_SUB || alu == ALU_CMP) {
 		ld(j, 1, RAX, RBX, OFF(cc_a));
 		ld(j, 1, RCX, RBX, OFF(cc_b));
 		if (size == 1)
-			enc(j, 0, alu == ALU_ADD ? 0x00 : 0x38, 1, RCX, RAX, NULL); /* add/cmp al, cl */
+			enc(j, 0, alu == ALU_ADD ? 0x00 : 0x38, 1, RCX, RAX,
+			    NULL); /* add/cmp al, cl */
 		else
 			alu_rr(j, w, alu == ALU_ADD ? ALU_ADD : ALU_CMP, RAX, RCX);
 	} else {
