@@ -136,8 +136,8 @@ static const uint8_t p_fault[] = { 0xbb, 0x05, 0x00, 0x00, 0x00, 0x48, 0xba, 0x0
 #define P_CHAIN_IMM (CODE + 0x42)
 static void load_chain(void)
 {
-	static const uint8_t a[] = { 0x31, 0xdb, 0xb9, 0xa0, 0x86, 0x01, 0x00,
-				     0x83, 0xc3, 0x01, 0xeb, 0x34 };
+	static const uint8_t a[] = { 0x31, 0xdb, 0xb9, 0xa0, 0x86, 0x01,
+				     0x00, 0x83, 0xc3, 0x01, 0xeb, 0x34 };
 	static const uint8_t b[] = { 0x83, 0xc6, 0x01, 0xff, 0xc9, 0x75, 0xc0, 0xf4 };
 
 	memset(ram + CODE, 0xcc, 0x80);
@@ -314,7 +314,8 @@ int main(void)
 			       "(expected %u)",
 			       BIG_BLOCKS, (uint32_t)c->r[3], big_sum);
 #if defined(__x86_64__)
-			tap_ok(emu_jit_flushes(c->jit) > 0, "the full code cache was flushed %lu times",
+			tap_ok(emu_jit_flushes(c->jit) > 0,
+			       "the full code cache was flushed %lu times",
 			       emu_jit_flushes(c->jit));
 #else
 			tap_skip("no host code on this architecture");
