@@ -88,7 +88,6 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 		.n_keep = ARRAY_SIZE(keep),
 		.preserve_fds = x->preserve_fds,
 		.sigmask = &x->oldmask,
-		.flags = CTR_PROCESS_LISTENER_LATE,
 		.exec_step = "setns_init",
 	};
 	pid_t pid;
@@ -126,10 +125,27 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 	return ctr_process_exec(&p, err);
 }
 
+/*
+ * Pass an exec'd process's seccomp notify fd to linux.seccomp.listenerPath with the
+ * container's state and the process's pid, then let the process go on.
+ */
+static int exec_send_listener(struct ctr_seccomp *seccomp, const struct ctr_state *st,
+			      enum ctr_status status, pid_t pid, int *fd, int sync,
+			      struct cabin_err **err)
+{
+	cleanup_json json_t *state = ctr_state_to_json(st, status);
+	cleanup_close int lfd = steal_fd(fd);
+
+	if (ctr_seccomp_send_listener(seccomp, lfd, state, pid, err) < 0)
+		return -1;
+	ctr_sync_send(sync, CTR_SYNC_SECCOMP_DONE, 0, NULL, -1);
+	return 0;
+}
+
 int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 {
 	cleanup_state struct ctr_state *st = NULL;
-	cleanup_close int console = -1, master = -1, sfd = -1;
+	cleanup_close int console = -1, master = -1, sfd = -1, pending_seccomp = -1;
 	struct ctr_cgroup *cg = NULL;
 	struct exec_ctx x;
 	enum ctr_status status;
@@ -257,6 +273,10 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 			pid = value;
 			waitpid(child, NULL, 0);
 			child = 0;
+			if (pending_seccomp >= 0 &&
+			    exec_send_listener(x.seccomp, st, status, pid, &pending_seccomp, x.sync[0],
+					       err) < 0)
+				goto out_kill;
 		} else if (type == CTR_SYNC_TERMINAL && fd >= 0) {
 			if (console >= 0) {
 				r = ctr_console_send(console, fd, err);
@@ -267,18 +287,20 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 				master = fd;
 			}
 		} else if (type == CTR_SYNC_SECCOMP) {
-			cleanup_json json_t *state = NULL;
-
 			if (fd < 0) {
 				cabin_err_make(err, EPROTO, "no seccomp fd from the exec process");
 				goto out_kill;
 			}
-			state = ctr_state_to_json(st, status);
-			r = ctr_seccomp_send_listener(x.seccomp, fd, state, pid, err);
-			close(fd);
-			if (r < 0)
+			/*
+			 * The agent is told the process's pid: the process may get here before
+			 * its parent's CTR_SYNC_PID does, so the fd then waits for the pid.
+			 */
+			if (pending_seccomp >= 0)
+				close(pending_seccomp);
+			pending_seccomp = fd;
+			if (pid && exec_send_listener(x.seccomp, st, status, pid, &pending_seccomp,
+						      x.sync[0], err) < 0)
 				goto out_kill;
-			ctr_sync_send(x.sync[0], CTR_SYNC_SECCOMP_DONE, 0, NULL, -1);
 		} else if (type == CTR_SYNC_ERROR) {
 			cabin_err_make(err, 0, "%s", text);
 			goto out_kill;

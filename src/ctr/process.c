@@ -184,15 +184,19 @@ static int send_listener(const struct ctr_process *p, int *notify, struct cabin_
 }
 
 /*
- * Load linux.seccomp. For the init, a filter with SCMP_ACT_NOTIFY hands its listener
- * over before READY, not just before execve: the runtime, which exits when create is
- * done, sends it to linux.seccomp.listenerPath.
+ * Load linux.seccomp. A filter with SCMP_ACT_NOTIFY hands its listener over at once, for
+ * the init and for exec'd processes alike: without no_new_privs the filter is loaded
+ * before the identity change, and a profile that notifies setgroups/setresuid would
+ * otherwise block the process in its own notified syscall, with the only listener in
+ * its own hands (runc sends it right after loading too). For the init this is also
+ * before READY: the runtime, which exits when create is done, passes it on to
+ * linux.seccomp.listenerPath.
  */
 static int load_filter(const struct ctr_process *p, int *notify, struct cabin_err **err)
 {
 	if (ctr_seccomp_apply(p->seccomp, notify, err) < 0)
 		return -1;
-	if (*notify >= 0 && !(p->flags & CTR_PROCESS_LISTENER_LATE))
+	if (*notify >= 0)
 		return send_listener(p, notify, err);
 	return 0;
 }
@@ -246,13 +250,6 @@ int ctr_process_exec(const struct ctr_process *p, struct cabin_err **err)
 	 * it exits).
 	 */
 	if (p->seccomp && s->no_new_privs && load_filter(p, &notify, err) < 0)
-		return -1;
-	/*
-	 * An exec'd process has a filter of its own, so its notify fd is new too: without
-	 * the listener its notified syscalls would only ever get ENOSYS. The runtime sends
-	 * it to linux.seccomp.listenerPath, as for the init (and as runc does).
-	 */
-	if (notify >= 0 && send_listener(p, &notify, err) < 0)
 		return -1;
 	if (p->before_exec && p->before_exec(p->arg, err) < 0)
 		return -1;

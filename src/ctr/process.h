@@ -16,11 +16,6 @@ enum ctr_process_flags {
 	CTR_PROCESS_CONSOLE = 1 << 0,
 	/* without process.terminal, a session of its own (the init) */
 	CTR_PROCESS_SETSID = 1 << 1,
-	/*
-	 * hand the seccomp notify fd to the runtime only after the identity change and
-	 * no_new_privs (exec), not right after the filter is loaded (the init)
-	 */
-	CTR_PROCESS_LISTENER_LATE = 1 << 2,
 };
 
 /**

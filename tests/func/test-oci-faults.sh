@@ -4,11 +4,12 @@
 #  - seccomp: the runtime's fds are closed before an ERRNO-default filter; syscalls newer
 #    than the profile get ENOSYS (any number above its highest, per architecture); with noNewPrivileges the filter covers the
 #    startContainer hooks; NOTIFY on write is refused; NOTIFY fds of exec'd
-#    processes reach the agent; a hook killed by the filter is reported
+#    processes reach the agent, before the identity change when it is notified; a hook
+#    killed by the filter is reported
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
 BUSYBOX=$(command -v busybox) || skip_all "needs busybox (busybox-static)"
-plan 23
+plan 25
 
 PFX=secf$$
 agent=
@@ -24,7 +25,7 @@ B=$T/b
 mkbundle "$B"
 mkdir -p "$B/rootfs/bin"
 cp "$BUSYBOX" "$B/rootfs/bin/busybox"
-for a in sh grep cat mkdir; do ln -sf busybox "$B/rootfs/bin/$a"; done
+for a in sh grep cat mkdir id; do ln -sf busybox "$B/rootfs/bin/$a"; done
 cp "$B/config.json" "$T/good.json"
 
 # --- exec keeps the configuration of create ----------------------------------------------
@@ -123,6 +124,26 @@ out=$(rt exec $PFX-agent /bin/mkdir /tmp/x 2>&1)
 assert_contains "$out" "No medium found" "NOTIFY: the exec'd process's syscall is answered by the agent"
 assert_eq "$(wc -l <"$T/agent.log")" 2 "the agent got the init's fd and the exec'd process's"
 rt delete --force $PFX-agent
+
+# Without noNewPrivileges the filter is loaded before the identity change: with NOTIFY on
+# setgroups/setresuid the exec'd process must hand its listener over before making them,
+# or it waits forever on a listener only it holds. The agent lets each syscall go on.
+kill "$agent" 2>/dev/null
+wait "$agent" 2>/dev/null
+rm -f "$T/agent.sock" "$T/agent.log"
+cp "$T/good.json" "$B/config.json"
+cfg "$B" "c['process']['noNewPrivileges']=False
+c['linux']['seccomp']={'defaultAction':'SCMP_ACT_ALLOW','listenerPath':'$T/agent.sock',
+ 'syscalls':[{'names':['setgroups','setresuid','setresgid'],'action':'SCMP_ACT_NOTIFY'}]}"
+args "$B" /init sleep 1000
+python3 "$TOP/tests/helpers/seccomp-agent.py" "$T/agent.sock" "$T/agent.log" 0 &
+agent=$!
+for _ in $(seq 50); do [ -S "$T/agent.sock" ] && break; sleep 0.1; done
+rt run -d --bundle "$B" $PFX-idn >/dev/null 2>&1
+out=$(timeout -s KILL 30 "$CABIN" --root "$STATE" exec --user 1000:1000 $PFX-idn /bin/id 2>&1)
+assert_eq "$?" 0 "NOTIFY on setgroups/setresuid without noNewPrivileges: exec --user does not hang"
+assert_contains "$out" "uid=1000 gid=1000" "the agent let the exec'd process's identity change through"
+rt delete --force $PFX-idn
 
 # --- a hook killed by the filter -------------------------------------------------------
 cp "$T/good.json" "$B/config.json"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """A minimal seccomp agent for tests: listens on a unix socket (linux.seccomp.listenerPath),
 takes each notify fd a runtime sends with its containerProcessState message, appends the
-message to LOG (one JSON line each) and answers every notified syscall with -ERRNO.
+message to LOG (one JSON line each) and answers every notified syscall with -ERRNO, or with
+ERRNO 0 lets it run (SECCOMP_USER_NOTIF_FLAG_CONTINUE).
 
 usage: seccomp-agent.py SOCKET LOG ERRNO
 """
@@ -28,8 +29,9 @@ def serve(fd, err):
         except OSError:
             return  # every task of the filter is gone
         nid = struct.unpack_from("=Q", buf, 0)[0]
+        flags = 0 if err else 1  # SECCOMP_USER_NOTIF_FLAG_CONTINUE
         try:
-            fcntl.ioctl(fd, IOCTL_SEND, struct.pack("=QqiI", nid, 0, -err, 0))
+            fcntl.ioctl(fd, IOCTL_SEND, struct.pack("=QqiI", nid, 0, -err, flags))
         except OSError:
             pass  # the task died meanwhile
 
