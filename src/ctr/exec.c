@@ -274,8 +274,8 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 			waitpid(child, NULL, 0);
 			child = 0;
 			if (pending_seccomp >= 0 &&
-			    exec_send_listener(x.seccomp, st, status, pid, &pending_seccomp, x.sync[0],
-					       err) < 0)
+			    exec_send_listener(x.seccomp, st, status, pid, &pending_seccomp,
+					       x.sync[0], err) < 0)
 				goto out_kill;
 		} else if (type == CTR_SYNC_TERMINAL && fd >= 0) {
 			if (console >= 0) {
