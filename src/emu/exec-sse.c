@@ -177,7 +177,9 @@ static void fp_done(struct emu_cpu *c, uint32_t fl)
 	uint32_t unmasked = ~(MXCSR(c) >> MXCSR_MASK_SHIFT) & MXCSR_FLAGS;
 	const uint32_t pre = MXCSR_IE | MXCSR_DE | MXCSR_ZE;
 
-	if (fl & unmasked & pre)
+	if (fl & SSEFP_FAULT)
+		fl &= MXCSR_FLAGS; /* the processor's own flags at the fault */
+	else if (fl & unmasked & pre)
 		fl &= pre;
 	MXCSR(c) |= fl;
 	if (fl & unmasked) {

@@ -7,7 +7,10 @@
  * instruction, LDMXCSR and STMXCSR sit in one asm statement so the compiler
  * cannot move host arithmetic in between.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "emu/ssefp.h"
 
@@ -109,12 +112,12 @@ static inline uint32_t guest_csr(uint32_t mxcsr)
 	DP_CASE(h##e)                                                                              \
 	DP_CASE(h##f)
 
-/* the host instruction with every exception masked: Return: the flags it raised */
-static uint32_t run_masked(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
-			   const union emu_xmm *s, uint8_t imm, uint32_t mxcsr)
+/* the host instruction under the MXCSR @mx: Return: the flags it raised */
+static uint32_t run_host(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
+			 const union emu_xmm *s, uint8_t imm, uint32_t mx)
 {
 	v4sf dv, sv;
-	uint32_t mx = guest_csr(mxcsr), out = 0, save;
+	uint32_t out = 0, save;
 
 	memcpy(&dv, d, 16);
 	memcpy(&sv, s, 16);
@@ -227,6 +230,86 @@ static uint32_t run_masked(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *
 	}
 	memcpy(d, &dv, 16);
 	return out & MXCSR_FLAGS;
+}
+
+/* the host instruction with every exception masked: Return: the flags it raised */
+static uint32_t run_masked(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
+			   const union emu_xmm *s, uint8_t imm, uint32_t mxcsr)
+{
+	return run_host(op, fmt, d, s, imm, guest_csr(mxcsr));
+}
+
+/*
+ * The host instruction under the guest's own exception masks, for the forms
+ * whose flags at an unmasked exception no per-element model reproduces: the
+ * dot products are several dependent multiplies and adds inside one
+ * instruction, and which of their masked flags the processor has recorded
+ * when one of them faults is its own business. So the host takes the fault:
+ * a SIGFPE handler, while a probe is active on this thread, notes the MXCSR
+ * of the signal frame (the flags at the #XM) and returns with every exception
+ * masked in that frame, so that the instruction runs again to completion and
+ * the asm statement ends normally. Any other SIGFPE goes to the handler that
+ * was installed before (or the default action).
+ */
+static __thread volatile int probe_active, probe_faulted;
+static __thread volatile uint32_t probe_mxcsr;
+static struct sigaction prev_fpe;
+static pthread_once_t fpe_once = PTHREAD_ONCE_INIT;
+
+static void fpe_handler(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+
+	if (probe_active && uc && uc->uc_mcontext.fpregs) {
+		probe_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+		probe_faulted = 1;
+		uc->uc_mcontext.fpregs->mxcsr |= MXCSR_MASKS;
+		return;
+	}
+	if (prev_fpe.sa_flags & SA_SIGINFO) {
+		prev_fpe.sa_sigaction(sig, si, uc_);
+	} else if (prev_fpe.sa_handler != SIG_DFL && prev_fpe.sa_handler != SIG_IGN) {
+		prev_fpe.sa_handler(sig);
+	} else {
+		/* back to the default: the faulting instruction runs again and ends the process */
+		sigaction(SIGFPE, &prev_fpe, NULL);
+	}
+}
+
+static void fpe_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fpe_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGFPE, &sa, &prev_fpe);
+}
+
+/*
+ * Run under the guest's MXCSR (rounding, DAZ, FTZ and masks; flags clear). Return: the
+ * flags raised, with *@d the result; or at an unmasked exception the flags the processor
+ * recorded then, with SSEFP_FAULT and *@d unchanged.
+ */
+static uint32_t run_trapping(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
+			     const union emu_xmm *s, uint8_t imm, uint32_t mxcsr)
+{
+	union emu_xmm r = *d;
+	uint32_t fl;
+
+	pthread_once(&fpe_once, fpe_install);
+	probe_faulted = 0;
+	probe_active = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	fl = run_host(op, fmt, &r, s, imm,
+		      mxcsr & (MXCSR_RC | MXCSR_DAZ | MXCSR_FTZ | MXCSR_MASKS));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	probe_active = 0;
+	if (probe_faulted)
+		return (probe_mxcsr & MXCSR_FLAGS) | SSEFP_FAULT;
+	*d = r;
+	return fl;
 }
 
 #define MXCSR_OM (MXCSR_OE << MXCSR_MASK_SHIFT)
@@ -410,9 +493,12 @@ uint32_t emu_ssefp_arith(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
 {
 	const uint8_t *ea, *eb;
 	union emu_xmm r = *d;
-	uint32_t fl = run_masked(op, fmt, &r, s, imm, mxcsr), all = 0;
+	uint32_t fl, all = 0;
 	unsigned int win = (fmt == SSEFP_PS || fmt == SSEFP_SS) ? 4 : 8, wout = win, n;
 
+	if (op == SSEFP_DP && (~mxcsr & MXCSR_MASKS))
+		return run_trapping(op, fmt, d, s, imm, mxcsr);
+	fl = run_masked(op, fmt, &r, s, imm, mxcsr);
 	if ((mxcsr & (MXCSR_OM | MXCSR_UM)) == (MXCSR_OM | MXCSR_UM))
 		goto done;
 	switch (op) {
@@ -424,33 +510,8 @@ uint32_t emu_ssefp_arith(enum ssefp_op op, enum ssefp_fmt fmt, union emu_xmm *d,
 	case SSEFP_HADD:
 	case SSEFP_HSUB:
 		break;
-	case SSEFP_DP: {
-		/*
-		 * The products are a stage of their own: an unmasked exception
-		 * there ends the instruction before the sums raise theirs (a
-		 * denormal product would be a denormal operand of the sums).
-		 */
-		uint32_t f1 = 0, unmasked = ~(mxcsr >> MXCSR_MASK_SHIFT) & MXCSR_FLAGS;
-		enum ssefp_fmt sf = fmt == SSEFP_PS ? SSEFP_SS : SSEFP_SD;
-
-		for (unsigned int k = 0; k < 16 / win; k++) {
-			union emu_xmm x, y;
-
-			if (!(imm & (0x10u << k)))
-				continue;
-			memset(&x, 0, sizeof(x));
-			memset(&y, 0, sizeof(y));
-			memcpy(x.b, &d->b[k * win], win);
-			memcpy(y.b, &s->b[k * win], win);
-			f1 |= elem_flags(run_masked(SSEFP_MUL, sf, &x, &y, 0, mxcsr), x.b, win,
-					 mxcsr, K_MUL, &d->b[k * win], &s->b[k * win], win);
-		}
-		if (f1 & unmasked)
-			fl = f1;
-		else
-			fl = elem_flags(fl, r.b, win, mxcsr, K_NONE, NULL, NULL, win);
+	case SSEFP_DP: /* all masked (see above) */
 		goto done;
-	}
 	case SSEFP_CVT_PD2PS:
 	case SSEFP_CVT_SD2SS:
 		wout = 4;

@@ -18,6 +18,13 @@
 
 #include "emu/emu.h"
 
+/*
+ * Set in a returned flag word when the host took the guest's unmasked exception itself
+ * (SSEFP_DP): the flags are exactly those the processor recorded at the #XM, the
+ * destination is unchanged, and the caller raises the exception with just these.
+ */
+#define SSEFP_FAULT 0x80000000u
+
 /* data formats: packed single/double, scalar single/double (upper lanes of *d kept) */
 enum ssefp_fmt { SSEFP_PS, SSEFP_PD, SSEFP_SS, SSEFP_SD };
 

@@ -293,6 +293,9 @@ enum { T_X, T_M, T_G };
 #define F_FIX 0x80     /* ModRM.reg is fixed (group opcodes) */
 #define F_IMM7 0x100   /* imm8 mostly 0-7 */
 #define F_MASKED 0x200 /* every MXCSR exception masked (see rnd_mxcsr) */
+/* 50 times the cases: the dot products' flags at an unmasked exception differ from a
+ * per-element model in about 1 case of 2000 */
+#define F_MANY 0x400
 
 struct form {
 	const char *name;
@@ -590,8 +593,8 @@ static const struct form forms[] = {
 	F0("pinsrb", 0x66, 3, 0x20, T_X, T_G, F_I, 1, "sse4.1"),
 	X66("insertps", 3, 0x21, F_I, 4, "sse4.1"),
 	F0("pinsrd/q", 0x66, 3, 0x22, T_X, T_G, F_I | F_W, 4, "sse4.1"),
-	X66("dpps", 3, 0x40, F_I | F_A | F_MASKED, 16, "sse4.1"),
-	X66("dppd", 3, 0x41, F_I | F_A | F_MASKED, 16, "sse4.1"),
+	X66("dpps", 3, 0x40, F_I | F_A | F_MANY, 16, "sse4.1"),
+	X66("dppd", 3, 0x41, F_I | F_A | F_MANY, 16, "sse4.1"),
 	X66("mpsadbw", 3, 0x42, F_I | F_A, 16, "sse4.1"),
 	X66("pcmpestrm", 3, 0x60, F_I | F_S | F_W, 16, "sse4.2"),
 	X66("pcmpestri", 3, 0x61, F_I | F_S | F_W, 16, "sse4.2"),
@@ -1491,6 +1494,8 @@ int main(void)
 	unsigned long total = 0, mism = 0;
 	unsigned int skipped = 0;
 	const char *env = getenv("CABIN_SSE_CASES");
+	/* CABIN_SSE_FORM=name runs only that form (the others are skipped) */
+	const char *only = getenv("CABIN_SSE_FORM");
 
 	if (env)
 		cases = (unsigned int)strtoul(env, NULL, 0);
@@ -1529,12 +1534,17 @@ int main(void)
 		unsigned long n = 0, nf = 0;
 		int bad;
 
+		if (only && strcmp(only, f->name)) {
+			tap_skip("%s: not in CABIN_SSE_FORM", f->name);
+			skipped++;
+			continue;
+		}
 		if (!has_feat(f->feat)) {
 			tap_skip("%s: the host CPU lacks %s", f->name, f->feat);
 			skipped++;
 			continue;
 		}
-		bad = run_form(f, cases, &n, &nf);
+		bad = run_form(f, (f->fl & F_MANY) ? cases * 50 : cases, &n, &nf);
 		total += n;
 		mism += (unsigned long)bad;
 		/* a form whose every case faults on both sides would test nothing */
