@@ -29,6 +29,7 @@
 #include "ctr/spec.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fs.h"
 #include "lib/resolve.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
@@ -346,17 +347,24 @@ static int has_controllers(const char *super, const char *opts)
 
 /*
  * The host's path of the cgroup directory @path of the hierarchy with controllers @opts
- * (NULL: cgroup2), from /proc/self/mountinfo; NULL when that hierarchy is not mounted.
+ * (NULL: cgroup2), from @mountinfo (the text of /proc/self/mountinfo, read once for all
+ * hierarchies: each read formats every mount); NULL when that hierarchy is not mounted.
  */
-static char *host_cgroup_dir(const char *opts, const char *path)
+static char *host_cgroup_dir(const char *mountinfo, const char *opts, const char *path)
 {
-	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
 
-	while (f && fgets(line, sizeof(line), f)) {
+	for (const char *l = mountinfo, *e; l && *l; l = *e ? e + 1 : e) {
 		char root[1024], mnt[1024], type[64], super[1024];
-		const char *sep = strstr(line, " - ");
+		const char *sep;
 		size_t n;
+
+		e = strchrnul(l, '\n');
+		if ((size_t)(e - l) >= sizeof(line))
+			continue;
+		memcpy(line, l, (size_t)(e - l));
+		line[e - l] = '\0';
+		sep = strstr(line, " - ");
 
 		if (!sep || sscanf(line, "%*d %*d %*s %1023s %1023s", root, mnt) != 2 ||
 		    sscanf(sep + 3, "%63s %*s %1023s", type, super) != 2)
@@ -383,10 +391,10 @@ static char *host_cgroup_dir(const char *opts, const char *path)
  * (namespace_unlock()), which made them the largest cost of `create`.
  * Returns 1 when bound, 0 when the host does not mount that hierarchy.
  */
-static int cgroup_bind_host(int dir, const char *name, const char *opts, const char *path,
-			    const struct ctr_mount *m, struct cabin_err **err)
+static int cgroup_bind_host(const char *mountinfo, int dir, const char *name, const char *opts,
+			    const char *path, const struct ctr_mount *m, struct cabin_err **err)
 {
-	cleanup_free char *src = host_cgroup_dir(opts, path);
+	cleanup_free char *src = host_cgroup_dir(mountinfo, opts, path);
 	cleanup_close int tree = -1;
 	struct mount_attr attr = { 0 };
 
@@ -413,6 +421,7 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 {
 	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
 	cleanup_fclose FILE *f = NULL;
+	cleanup_free char *mountinfo = NULL;
 	unsigned long fl = m->flags & ~MS_RDONLY;
 	char p[64], line[4096];
 	int cgns = !!((spec->ns_new | spec->ns_joined) & CLONE_NEWCGROUP), bound;
@@ -434,6 +443,8 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 	f = fopen("/proc/self/cgroup", "re");
 	if (!f)
 		return cabin_err_make(err, errno, "open `/proc/self/cgroup`");
+	if (!cgns && fs_read_file("/proc/self/mountinfo", 16 << 20, &mountinfo, NULL, err) < 0)
+		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		char *c1 = strchr(line, ':'), *c2, *name, *opts;
 		cleanup_close int sub = -1;
@@ -462,7 +473,7 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		 */
 		bound = 0;
 		if (!cgns) {
-			bound = cgroup_bind_host(target, name, opts, c2 + 1, m, err);
+			bound = cgroup_bind_host(mountinfo, target, name, opts, c2 + 1, m, err);
 			if (bound < 0)
 				return -1;
 			if (!bound && userns)
