@@ -313,25 +313,17 @@ void cg_mode_reset(void)
 	cached_mode = -1;
 }
 
-enum ctr_cgroup_mode ctr_cgroup_host_mode(void)
+/* The host's mode from its hierarchies (read_mounts()), remembered for the process. */
+static enum ctr_cgroup_mode mode_of(const struct mnt_ent *m, size_t n)
 {
-	struct mnt_ent m[CG_MAX_HIER];
-	size_t n = 0, i, nv1 = 0, nv2 = 0;
-	struct cabin_err *err = NULL;
+	size_t i, nv1 = 0, nv2 = 0;
 
-	if (cached_mode >= 0)
-		return (enum ctr_cgroup_mode)cached_mode;
-	if (read_mounts(m, ARRAY_SIZE(m), &n, &err) < 0) {
-		cabin_err_release(&err);
-		return CTR_CGROUP_V1;
-	}
 	for (i = 0; i < n; i++) {
 		if (m[i].v2)
 			nv2++;
 		else if (strncmp(m[i].controllers, "name=", 5))
 			nv1++; /* a lone name=systemd hierarchy has no controllers */
 	}
-	mnt_free(m, n);
 	if (nv2 && !nv1)
 		cached_mode = CTR_CGROUP_V2;
 	else if (nv2)
@@ -341,15 +333,33 @@ enum ctr_cgroup_mode ctr_cgroup_host_mode(void)
 	return (enum ctr_cgroup_mode)cached_mode;
 }
 
-/* The caller's own cgroup in the hierarchy with @controllers (v2: ""), from /proc/self/cgroup. */
-static int own_cgroup(const char *controllers, int v2, char **out, struct cabin_err **err)
+enum ctr_cgroup_mode ctr_cgroup_host_mode(void)
 {
-	cleanup_free char *buf = NULL;
-	char *line, *save = NULL;
-	int ret = fs_read_file("/proc/self/cgroup", 1 << 20, &buf, NULL, err);
+	struct mnt_ent m[CG_MAX_HIER];
+	size_t n = 0;
+	struct cabin_err *err = NULL;
+	enum ctr_cgroup_mode mode;
 
-	if (ret < 0)
-		return ret;
+	if (cached_mode >= 0)
+		return (enum ctr_cgroup_mode)cached_mode;
+	if (read_mounts(m, ARRAY_SIZE(m), &n, &err) < 0) {
+		cabin_err_release(&err);
+		return CTR_CGROUP_V1;
+	}
+	mode = mode_of(m, n);
+	mnt_free(m, n);
+	return mode;
+}
+
+/*
+ * The caller's own cgroup in the hierarchy with @controllers (v2: ""), from @text, the
+ * contents of /proc/self/cgroup.
+ */
+static void own_cgroup(const char *text, const char *controllers, int v2, char **out)
+{
+	cleanup_free char *buf = xstrdup(text);
+	char *line, *save = NULL;
+
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2;
 
@@ -362,11 +372,10 @@ static int own_cgroup(const char *controllers, int v2, char **out, struct cabin_
 		if (v2 ? (!strcmp(line, "0") && c1[1] == '\0')
 		       : (c1[1] && same_controllers(c1 + 1, controllers))) {
 			*out = xstrdup(c2 + 1);
-			return 0;
+			return;
 		}
 	}
 	*out = xstrdup("/");
-	return 0;
 }
 
 /*
@@ -633,24 +642,27 @@ static int resolve(const char *path, struct ctr_cgroup **out, struct cabin_err *
 	size_t n = 0, i;
 	int ret;
 
+	cleanup_free char *cgtext = NULL;
+
 	ret = check_path(path, err);
 	if (ret < 0)
 		return ret;
-	cg_set_mode(cg, ctr_cgroup_host_mode());
 	ret = read_mounts(m, ARRAY_SIZE(m), &n, err);
 	if (ret < 0)
 		return ret;
+	cg_set_mode(cg, cached_mode >= 0 ? (enum ctr_cgroup_mode)cached_mode : mode_of(m, n));
+	/* one read of our own cgroups for every hierarchy */
+	if (path[0] != '/' && fs_read_file("/proc/self/cgroup", 1 << 20, &cgtext, NULL, err) < 0) {
+		mnt_free(m, n);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		struct cg_hier *h = &cg->h[cg->n];
 		cleanup_free char *own = NULL;
 		const char *base = "/";
 
 		if (path[0] != '/') {
-			ret = own_cgroup(m[i].controllers, m[i].v2, &own, err);
-			if (ret < 0) {
-				mnt_free(m, n);
-				return ret;
-			}
+			own_cgroup(cgtext, m[i].controllers, m[i].v2, &own);
 			/* Paths in /proc/self/cgroup are from the hierarchy root, the mount may
 			 * show a subtree of it (a bind mount of /docker/x on /sys/fs/cgroup). */
 			base = own;
@@ -769,10 +781,16 @@ static void strv_free_local(char **v)
 /* Remove @dir and any child cgroups the container made inside it, bottom-up. */
 static int rmdir_tree(const char *dir)
 {
-	cleanup_closedir DIR *d = opendir(dir);
+	cleanup_closedir DIR *d = NULL;
 	struct dirent *de;
 	int i;
 
+	/* a leaf, as a container's cgroup usually is, goes without reading its files */
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY && errno != ENOTEMPTY)
+		return -errno;
+	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
