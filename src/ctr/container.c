@@ -209,6 +209,9 @@ struct create_ctx {
 	struct ctr_state st;
 	int userns;
 	int hostpid;   /* init side: the init's pid on the host (sent with GO) */
+	int go;	       /* init side: GO has been read */
+	int run_fg;    /* `run` in the foreground */
+	int released;  /* `run`: exec.fifo written before ACK (no `start` step) */
 	int placed;    /* init side: the runtime has put us in our cgroups */
 	int cgns_done; /* init side: the new cgroup namespace exists */
 	sigset_t oldmask;
@@ -225,6 +228,22 @@ static int child_wait(int sock, int want, int *value, struct cabin_err **err)
 		return cabin_err_make(err, ret ? -ret : EPIPE, "runtime went away");
 	if (type != want)
 		return cabin_err_make(err, EPROTO, "unexpected message %d from the runtime", type);
+	return 0;
+}
+
+/*
+ * GO, which the runtime sends right after clone, is read when its contents are first
+ * needed (the id maps, the init's host pid for hooks) or before the next message: the init
+ * builds its filesystem meanwhile instead of waiting to be woken up for it, which costs
+ * most on a loaded machine. Messages keep their order either way.
+ */
+static int child_go(struct create_ctx *c, struct cabin_err **err)
+{
+	if (c->go)
+		return 0;
+	if (child_wait(c->sync[1], CTR_SYNC_GO, &c->hostpid, err) < 0)
+		return -1;
+	c->go = 1;
 	return 0;
 }
 
@@ -262,6 +281,8 @@ static int enter_cgroup_ns(const struct ctr_spec *s, struct cabin_err **err)
 static int child_placed(struct create_ctx *c, struct cabin_err **err)
 {
 	if (!c->placed) {
+		if (child_go(c, err) < 0)
+			return -1;
 		if (ctr_sync_send(c->sync[1], CTR_SYNC_PLACED_REQ, 0, NULL, -1) < 0)
 			return cabin_err_make(err, EPIPE, "runtime went away");
 		if (child_wait(c->sync[1], CTR_SYNC_PLACED, NULL, err) < 0)
@@ -445,7 +466,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	log_debug("child process in init(): container `%s`, pid %d", c->o->id, (int)getpid());
 	if ((s->ns_joined || (s->ns_new & CLONE_NEWTIME)) && child_enter_ns(c, err) < 0)
 		return -1;
-	if (child_wait(sock, CTR_SYNC_GO, &c->hostpid, err) < 0)
+	/* in a new user namespace, GO also says that the id maps are written */
+	if (c->userns && child_go(c, err) < 0)
 		return -1;
 	if (c->userns && !s->ns_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return cabin_err_make(err, errno, "become root in the user namespace");
@@ -469,7 +491,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	 */
 	if (ctr_hooks_present(s->hooks, "prestart") ||
 	    ctr_hooks_present(s->hooks, "createRuntime")) {
-		if (ctr_sync_send(sock, CTR_SYNC_HOOKS_REQ, 0, NULL, -1) < 0 ||
+		if (child_go(c, err) < 0 ||
+		    ctr_sync_send(sock, CTR_SYNC_HOOKS_REQ, 0, NULL, -1) < 0 ||
 		    child_wait(sock, CTR_SYNC_HOOKS_DONE, NULL, err) < 0)
 			return -1;
 		c->placed = 1;
@@ -497,6 +520,8 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		if ((own_mnt ? fchdir(rootfd) : chdir(s->rootfs)) < 0)
 			return cabin_err_make(err, errno,
 					      "chdir to the rootfs for createContainer");
+		if (child_go(c, err) < 0)
+			return -1;
 		state = child_state_json(c, c->hostpid, "created");
 		if (ctr_hooks_run(s->hooks, "createContainer", state, err) < 0)
 			return -1;
@@ -511,6 +536,9 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 	if (s->sysctl && ctr_sysctl_apply(s->sysctl, err) < 0)
 		return -1;
 	if (own_mnt && ctr_rootfs_finish(s, err) < 0)
+		return -1;
+	/* the last messages (terminal, seccomp listener, READY) follow GO */
+	if (child_go(c, err) < 0)
 		return -1;
 	return ctr_process_exec(&p, err);
 }
@@ -700,8 +728,11 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 	const struct ctr_spec *s = c->spec;
 	int ret = 0;
 
-	if (ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1) < 0)
-		return cabin_err_make(err, EPIPE, "container init went away");
+	/*
+	 * The init reads GO when it needs it: one that failed before has sent ERROR and
+	 * exited, and the loop reads that ERROR (or the end of the socket) next.
+	 */
+	ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1);
 	if (c->st.ns_pid)
 		c->st.pidns = ctr_state_pidns(c->init);
 	c->st.pid = c->init;
@@ -751,6 +782,12 @@ static int runtime_loop(struct create_ctx *c, struct cabin_err **err)
 		int type, value, fd, ret;
 
 		ret = ctr_sync_recv(c->sync[0], &type, &value, text, sizeof(text), &fd);
+		/*
+		 * An init that failed before it read GO closed its end with GO unread: Linux
+		 * reports ECONNRESET once, ahead of the ERROR still queued for us.
+		 */
+		if (ret == -ECONNRESET)
+			continue;
 		if (ret < 0)
 			return cabin_err_make(err, -ret, "read from container init");
 		if (ret == 0)
@@ -1032,6 +1069,17 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	/* state.json was written by runtime_place() and has not changed since */
 	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->init, err) < 0)
 		return -1;
+	/*
+	 * `run` in the foreground without poststart hooks has nobody to tell when the
+	 * process has started: the byte `start` would write is in exec.fifo before ACK, so
+	 * the init goes on to execve without waiting to be woken up twice more.
+	 */
+	if (c->run_fg && !ctr_hooks_present(s->hooks, "poststart")) {
+		if (TEMP_FAILURE_RETRY(write(c->fifo, "0", 1)) != 1)
+			return cabin_err_make(err, errno, "write `%s/exec.fifo`", c->dir);
+		unlinkat(c->dirfd, "exec.fifo", 0);
+		c->released = 1;
+	}
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_ACK, 0, NULL, -1) < 0)
 		return cabin_err_make(err, EPIPE, "container init went away");
 	return 0;
@@ -1142,6 +1190,7 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 	int ret, status = 0;
 
 	create_ctx_init(&c, o);
+	c.run_fg = !o->detach;
 	/*
 	 * In the foreground, processes the container orphans (no pid namespace, or a
 	 * double fork before the init exits) are reparented to us and reaped by the
@@ -1165,7 +1214,7 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 	 */
 	close(c.sync[0]);
 	c.sync[0] = -1;
-	if (release_init(c.dirfd, o->id, err) < 0) {
+	if (!c.released && release_init(c.dirfd, o->id, err) < 0) {
 		ret = -1;
 		create_rollback(&c);
 		goto out;
