@@ -285,8 +285,17 @@ static void epilogue(struct jb *j)
 	b1(j, 0xc3);
 }
 
-/* r14/r15 = the TLB bits a data read/write needs now (lin_read(), lin_wptr()) */
-static void load_need(struct jb *j)
+/* bit of load_need()'s @segs: SS must also be a 32-bit stack (B = 1) for PUSH/POP/CALL/RET */
+#define SEGS_STACK32 0x100u
+
+/*
+ * r14/r15 = the TLB bits a data read/write needs now (lin_read(), lin_wptr()).
+ * Outside 64-bit mode the inline forms also need the segments in @segs (bits
+ * SEG_*) to be flat: base 0, limit 4 GiB, usable, writable data that is not
+ * expand-down (seg_lin()'s fast case); otherwise both are set to bits no TLB entry
+ * has, and every inline memory access takes its slow path.
+ */
+static void load_need(struct jb *j, unsigned int segs)
 {
 	struct jm m = mem(RBX, OFF(cpl));
 	uint8_t *sup;
@@ -304,6 +313,44 @@ static void load_need(struct jb *j)
 	alu_ri(j, 0, ALU_OR, R14, TLB_R_SUP);
 	alu_ri(j, 0, ALU_OR, R15, TLB_W_SUP | TLB_DIRTY);
 	land(j, sup);
+	if (segs & 0xff) {
+		uint8_t *bad[16], *ok;
+		int n = 0;
+
+		for (int s = 0; s < 8; s++) {
+			if (!(segs & (1u << s)))
+				continue;
+			m = mem(RBX, SEGF(s, limit));
+			enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [limit], -1 */
+			b1(j, 0xff);
+			bad[n++] = jmp_fwd(j, HCC_NE);
+			m = mem(RBX, SEGF(s, base));
+			enc(j, 1, 0x83, 1, 7, 0, &m); /* cmp qword [base], 0 */
+			b1(j, 0);
+			bad[n++] = jmp_fwd(j, HCC_NE);
+			m = mem(RBX, SEGF(s, unusable));
+			enc(j, 0, 0x80, 1, 7, 0, &m); /* cmp byte [unusable], 0 */
+			b1(j, 0);
+			bad[n++] = jmp_fwd(j, HCC_NE);
+			m = mem(RBX, SEGF(s, type));
+			enc(j, 0, 0x0fb6, 2, RCX, 0, &m);
+			alu_ri(j, 0, ALU_AND, RCX, 0xe);
+			alu_ri(j, 0, ALU_CMP, RCX, 2);
+			bad[n++] = jmp_fwd(j, HCC_NE);
+			if (s == SEG_SS && (segs & SEGS_STACK32)) {
+				m = mem(RBX, SEGF(s, db));
+				enc(j, 0, 0x80, 1, 7, 0, &m); /* cmp byte [db], 1 */
+				b1(j, 1);
+				bad[n++] = jmp_fwd(j, HCC_NE);
+			}
+		}
+		ok = jmp_fwd(j, -1);
+		for (int k = 0; k < n; k++)
+			land(j, bad[k]);
+		mov_ri(j, R14, 0xffffffff);
+		mov_ri(j, R15, 0xffffffff);
+		land(j, ok);
+	}
 }
 
 /* what the translation of one block knows while it emits */
@@ -313,6 +360,7 @@ struct jctx {
 	uint64_t pa;	    /* guest-physical address of the block's first byte */
 	unsigned int pgoff; /* its page offset */
 	int mem;	    /* the block has inline memory forms: r14, r15, rbp are loaded */
+	unsigned int segs;  /* outside 64-bit mode: the segments they use (load_need()) */
 	int hostflags;	    /* the host's flags are the guest's arithmetic flags */
 	/*
 	 * no handler of the block (other than a slow path of an inline form) runs to
@@ -364,7 +412,7 @@ static void emit_call_checked(struct jb *j, struct jctx *x, unsigned int i)
 	exit_rip_rax(j);
 	land(j, ok);
 	if (x->mem)
-		load_need(j); /* CPL or EFLAGS.AC may have changed */
+		load_need(j, x->segs); /* CPL, EFLAGS.AC or a segment may have changed */
 	x->hostflags = 0;
 }
 
@@ -422,7 +470,7 @@ static void emit_ea(struct jb *j, const struct emu_insn *in, int no_seg)
 	}
 	if (in->asz == 4)
 		mov_rr(j, 0, RDX, RDX);
-	if (!no_seg && (in->seg == SEG_FS || in->seg == SEG_GS)) {
+	if (!no_seg && in->mode == 2 && (in->seg == SEG_FS || in->seg == SEG_GS)) {
 		m = mem(RBX, SEGF(in->seg, base));
 		enc(j, 1, 0x03, 1, RDX, 0, &m); /* add rdx, [seg.base] */
 	}
@@ -513,11 +561,11 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	int32_t pg = (int32_t)x->pgoff + rel;
 	uint64_t spa = (x->pa & ~0xfffULL) | (uint64_t)(uint32_t)pg;
 	const struct emu_block *s;
-	uint8_t *out[6];
+	uint8_t *out[7];
 	struct jm m;
 
 	st(j, 1, RAX, RBX, OFF(rip));
-	if (!x->chain || x->c->mode != 2 || pg < 0 || pg >= 4096 || (spa >> 12) > 0x1fffffffULL) {
+	if (!x->chain || x->c->mode == 0 || pg < 0 || pg >= 4096 || (spa >> 12) > 0x1fffffffULL) {
 		epilogue(j);
 		return;
 	}
@@ -545,6 +593,17 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	m = mem(RSI, (int32_t)((spa >> 12) * 4));
 	enc(j, 0, 0x3b, 1, RCX, 0, &m);
 	out[3] = jmp_fwd(j, HCC_NE);
+	out[6] = NULL;
+	if (x->c->mode != 2) {
+		/* run_block(): the whole block within the CS limit */
+		m = mem(RDX, (int32_t)offsetof(struct emu_block, bytes));
+		enc(j, 0, 0x0fb7, 2, RCX, 0, &m);
+		m = (struct jm){ RAX, RCX, 0, -1 };
+		lea(j, 1, RCX, &m);
+		ld(j, 0, RSI, RBX, SEGF(SEG_CS, limit));
+		alu_rr(j, 1, ALU_CMP, RCX, RSI);
+		out[6] = jmp_fwd(j, HCC_A);
+	}
 	/* budget for this block and all of the next */
 	m = mem(RDX, (int32_t)offsetof(struct emu_block, n));
 	enc(j, 0, 0x0fb7, 2, RCX, 0, &m); /* movzx ecx, word [n] */
@@ -576,7 +635,7 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	b1(j, 0xff);
 	b1(j, 0xe0); /* jmp rax */
 	out[5] = NULL;
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k < 7; k++)
 		land(j, out[k]);
 	epilogue(j);
 }
@@ -608,7 +667,7 @@ static void exit_target(struct jb *j, struct jctx *x, int32_t rel, uint8_t **bad
 		alu_rr(j, 1, ALU_CMP, RAX, RCX);
 		*bad = jmp_fwd(j, HCC_A);
 	}
-	exit_rip_rax(j);
+	exit_chain(j, x, rel);
 }
 
 /* the target of a relative branch, as an offset from the block's start */
@@ -617,12 +676,15 @@ static int32_t branch_rel(const struct emu_insn *in)
 	return (int32_t)in->off + in->len + (int32_t)in->imm;
 }
 
-/* may this control transfer be inline? near, 64-bit mode or 32-bit operand size */
-static int near_ok(const struct jctx *x, const struct emu_insn *in, int needs_stack)
+/*
+ * may this control transfer be inline? 64-bit mode, or 32-bit code with a 32-bit
+ * operand size (and, for CALL and RET, a flat 32-bit stack: load_need())
+ */
+static int near_ok(const struct jctx *x, const struct emu_insn *in)
 {
 	if (x->c->mode == 2)
 		return in->osz != 2;
-	return !needs_stack && x->c->mode == 1 && in->osz == 4;
+	return x->c->mode == 1 && in->osz == 4;
 }
 
 static unsigned int cc_of_alu(int op)
@@ -1073,27 +1135,48 @@ static int emit_pushpop(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
 	int r = (int)(in->op & 7) | ((in->rex & 1) << 3);
+	int sz = x->c->mode == 2 ? 8 : 4, w = sz == 8;
 	uint8_t *slow[NSLOW], *done;
 
 	if (!x->mem || in->osz == 2)
 		return 0;
-	ld(j, 1, RDX, RBX, GR(4));
+	/* a 32-bit stack pointer changes only in its low half (push(), pop()) */
+	ld(j, w, RDX, RBX, GR(4));
 	if (in->op < 0x58) {
-		alu_ri(j, 1, ALU_SUB, RDX, 8);
-		tlb_probe(j, 8, 1, slow);
-		ld(j, 1, RCX, RBX, GR(r));
-		st(j, 1, RCX, RAX, 0);
-		st(j, 1, RDX, RBX, GR(4));
+		alu_ri(j, w, ALU_SUB, RDX, sz);
+		tlb_probe(j, sz, 1, slow);
+		ld(j, w, RCX, RBX, GR(r));
+		st(j, w, RCX, RAX, 0);
+		st(j, w, RDX, RBX, GR(4));
 	} else {
-		tlb_probe(j, 8, 0, slow);
-		ld(j, 1, RAX, RAX, 0);
-		alu_ri(j, 1, ALU_ADD, RDX, 8);
-		st(j, 1, RDX, RBX, GR(4));
+		tlb_probe(j, sz, 0, slow);
+		ld(j, w, RAX, RAX, 0);
+		alu_ri(j, w, ALU_ADD, RDX, sz);
+		st(j, w, RDX, RBX, GR(4));
 		st(j, 1, RAX, RBX, GR(r));
 	}
 	done = jmp_fwd(j, -1);
 	slow_path(j, x, i, slow, done);
 	return 1;
+}
+
+/*
+ * jump_to()'s check of a near target in @reg: canonical in 64-bit mode; else
+ * truncated to 32 bits and within the CS limit. Return: the jump taken when it fails.
+ */
+static uint8_t *check_target(struct jb *j, struct jctx *x, int reg)
+{
+	if (x->c->mode == 2) {
+		mov_rr(j, 1, RCX, reg);
+		shift_ri(j, 1, 4, RCX, 16);
+		shift_ri(j, 1, 7, RCX, 16);
+		alu_rr(j, 1, ALU_CMP, RCX, reg);
+		return jmp_fwd(j, HCC_NE);
+	}
+	mov_rr(j, 0, reg, reg);
+	ld(j, 0, RCX, RBX, SEGF(SEG_CS, limit));
+	alu_rr(j, 1, ALU_CMP, reg, RCX);
+	return jmp_fwd(j, HCC_A);
 }
 
 /*
@@ -1106,51 +1189,44 @@ static int emit_branch(struct jb *j, struct jctx *x, unsigned int i)
 	const struct emu_insn *in = &x->blk->insn[i];
 	unsigned int op = in->op;
 	int32_t seq = (int32_t)in->off + in->len;
+	int sz = x->c->mode == 2 ? 8 : 4, w = sz == 8;
 	uint8_t *slow[NSLOW] = { NULL }, *no, *bad;
 	struct jm m;
 
 	if (op == 0xc3) {
-		if (!near_ok(x, in, 1) || x->c->mode != 2 || !x->mem)
+		if (!near_ok(x, in) || !x->mem)
 			return 0;
-		ld(j, 1, RDX, RBX, GR(4));
-		tlb_probe(j, 8, 0, slow);
-		ld(j, 1, RAX, RAX, 0);
-		/* jump_to()'s canonical check before RSP moves */
-		mov_rr(j, 1, RCX, RAX);
-		shift_ri(j, 1, 4, RCX, 16);
-		shift_ri(j, 1, 7, RCX, 16);
-		alu_rr(j, 1, ALU_CMP, RCX, RAX);
-		slow[5] = jmp_fwd(j, HCC_NE);
-		alu_ri(j, 1, ALU_ADD, RDX, 8);
-		st(j, 1, RDX, RBX, GR(4));
+		ld(j, w, RDX, RBX, GR(4));
+		tlb_probe(j, sz, 0, slow);
+		ld(j, w, RAX, RAX, 0);
+		/* the target is checked before the stack pointer moves */
+		slow[5] = check_target(j, x, RAX);
+		alu_ri(j, w, ALU_ADD, RDX, sz);
+		st(j, w, RDX, RBX, GR(4));
 		exit_rip_rax(j);
 		slow_path(j, x, i, slow, NULL);
 		return 1;
 	}
 	if (op == 0xe8) {
-		if (!near_ok(x, in, 1) || x->c->mode != 2 || !x->mem)
+		if (!near_ok(x, in) || !x->mem)
 			return 0;
-		ld(j, 1, RDX, RBX, GR(4));
-		alu_ri(j, 1, ALU_SUB, RDX, 8);
-		tlb_probe(j, 8, 1, slow);
+		ld(j, w, RDX, RBX, GR(4));
+		alu_ri(j, w, ALU_SUB, RDX, sz);
+		tlb_probe(j, sz, 1, slow);
 		/* the target check comes before the push takes effect */
 		m = mem(R12, branch_rel(in));
 		lea(j, 1, RSI, &m);
-		mov_rr(j, 1, RCX, RSI);
-		shift_ri(j, 1, 4, RCX, 16);
-		shift_ri(j, 1, 7, RCX, 16);
-		alu_rr(j, 1, ALU_CMP, RCX, RSI);
-		slow[5] = jmp_fwd(j, HCC_NE);
+		slow[5] = check_target(j, x, RSI);
 		m = mem(R12, seq);
 		lea(j, 1, RCX, &m);
-		st(j, 1, RCX, RAX, 0);
-		st(j, 1, RDX, RBX, GR(4));
+		st(j, w, RCX, RAX, 0);
+		st(j, w, RDX, RBX, GR(4));
 		mov_rr(j, 1, RAX, RSI);
-		exit_rip_rax(j);
+		exit_chain(j, x, branch_rel(in));
 		slow_path(j, x, i, slow, NULL);
 		return 1;
 	}
-	if (!near_ok(x, in, 0))
+	if (!near_ok(x, in))
 		return 0;
 	if (op == 0xe9 || op == 0xeb) {
 		m = mem(R12, branch_rel(in));
@@ -1182,7 +1258,9 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 	const struct emu_insn *in = &x->blk->insn[i];
 	int done = 0;
 
-	if (!in->lock && !in->rep && (in->osz == 4 || in->osz == 8)) {
+	/* 16-bit addressing has no inline forms */
+	if (!in->lock && !in->rep && (in->osz == 4 || in->osz == 8) &&
+	    !(in->has_modrm && in->mod != 3 && in->asz == 2)) {
 		switch (in->op) {
 		case 0x01 ... 0x3d:
 		case 0x81:
@@ -1221,7 +1299,7 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 			done = emit_mov(j, x, i);
 			break;
 		case 0x50 ... 0x5f:
-			done = x->c->mode == 2 && emit_pushpop(j, x, i);
+			done = emit_pushpop(j, x, i);
 			break;
 		case 0x70 ... 0x7f:
 		case 0x180 ... 0x18f:
@@ -1342,24 +1420,36 @@ static void flush(struct emu_cpu *c, struct emu_jit *j)
 }
 
 /* does the block have an instruction whose inline form touches guest memory? */
-static int block_has_mem(const struct emu_cpu *c, const struct emu_block *blk)
+static int block_has_mem(const struct emu_cpu *c, const struct emu_block *blk, unsigned int *segs)
 {
-	if (c->mode != 2)
+	int any = 0;
+
+	*segs = 0;
+	if (c->mode == 0)
 		return 0;
 	for (unsigned int i = 0; i < blk->n; i++) {
 		const struct emu_insn *in = &blk->insn[i];
 
-		if ((in->mod != 3 && in->has_modrm && in->op != 0x8d) ||
-		    (in->op >= 0x50 && in->op <= 0x5f) || in->op == 0xc3 || in->op == 0xe8)
-			return 1;
+		if (in->mod != 3 && in->has_modrm && in->op != 0x8d) {
+			any = 1;
+			if (in->seg < 8)
+				*segs |= 1u << in->seg;
+		} else if ((in->op >= 0x50 && in->op <= 0x5f) || in->op == 0xc3 || in->op == 0xe8) {
+			any = 1;
+			*segs |= 1u << SEG_SS | SEGS_STACK32;
+		}
 	}
-	return 0;
+	if (c->mode == 2)
+		*segs = 0; /* seg_lin() of 64-bit mode: no limits, FS/GS bases added */
+	return any;
 }
 
 emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 {
 	struct emu_jit *jit = c->jit;
-	struct jctx x = { c, blk, pa, (unsigned int)(pa & 0xfff), 0, 0, 1 };
+	struct jctx x = {
+		.c = c, .blk = blk, .pa = pa, .pgoff = (unsigned int)(pa & 0xfff), .chain = 1
+	};
 	struct jb j;
 	struct jm m;
 
@@ -1373,9 +1463,9 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 	j.overflow = 0;
 
 	prologue(&j);
-	x.mem = block_has_mem(c, blk);
+	x.mem = block_has_mem(c, blk, &x.segs);
 	if (x.mem) {
-		load_need(&j);
+		load_need(&j, x.segs);
 		ld(&j, 1, RBP, RBX, OFF(vm));
 		ld(&j, 1, RBP, RBP, (int32_t)offsetof(struct emu_vm, code_page));
 	}
