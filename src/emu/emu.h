@@ -224,6 +224,7 @@ struct emu_block {
 	uint32_t gen; /* the page's code generation when decoded */
 	uint16_t n;   /* instructions */
 	uint16_t bytes;
+	uint16_t hot; /* runs through the run loop, up to EMU_JIT_HOT (then translated) */
 	/* what runs the block: its host code (jit.h), or insn[0].run (threaded) */
 	void (*entry)(struct emu_cpu *c, const struct emu_insn *in);
 	/* insn[n] is the end marker of the threaded dispatch (exec.c) */

@@ -245,12 +245,12 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 			step_slow(c, lin); /* crosses the page, or raises #UD/#GP */
 			return;
 		}
-		blk->entry = emu_jit_block(c, blk, pa);
-		if (!blk->entry)
-			blk->entry = blk->insn[0].run;
+		blk->entry = blk->insn[0].run;
+		blk->hot = c->jit ? 0 : EMU_JIT_HOT;
 		blk->key = key;
 		blk->gen = gen;
 	}
+
 	if (UNLIKELY(c->mode != 2 && c->rip + blk->bytes - 1 > c->seg[SEG_CS].limit)) {
 		step_slow(c, lin);
 		return;
@@ -266,6 +266,13 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 		c->blk_rip = c->rip;
 		c->blk_insn = blk->insn;
 		for (;;) {
+			/* hot enough to be translated (jit.h); a flush keeps this block */
+			if (UNLIKELY(blk->hot < EMU_JIT_HOT) && ++blk->hot == EMU_JIT_HOT) {
+				emu_insn_fn f = emu_jit_block(c, blk, pa);
+
+				if (f)
+					blk->entry = f;
+			}
 			c->blk_done = blk->n;
 			blk->entry(c, blk->insn);
 			c->icount += c->blk_done;

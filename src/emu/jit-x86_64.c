@@ -561,7 +561,7 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	int32_t pg = (int32_t)x->pgoff + rel;
 	uint64_t spa = (x->pa & ~0xfffULL) | (uint64_t)(uint32_t)pg;
 	const struct emu_block *s;
-	uint8_t *out[7];
+	uint8_t *out[8];
 	struct jm m;
 
 	st(j, 1, RAX, RBX, OFF(rip));
@@ -587,6 +587,13 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	m = mem(RDX, (int32_t)offsetof(struct emu_block, key));
 	enc(j, 1, 0x3b, 1, RCX, 0, &m);
 	out[2] = jmp_fwd(j, HCC_NE);
+	/* translated (or declined) already: else the run loop counts it towards EMU_JIT_HOT */
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, hot));
+	b1(j, 0x66);		      /* operand-size prefix, before any REX */
+	enc(j, 0, 0x81, 1, 7, 0, &m); /* cmp word [hot], EMU_JIT_HOT */
+	b1(j, EMU_JIT_HOT & 0xff);
+	b1(j, EMU_JIT_HOT >> 8);
+	out[7] = jmp_fwd(j, HCC_B);
 	ld(j, 0, RCX, RDX, (int32_t)offsetof(struct emu_block, gen));
 	ld(j, 1, RSI, RBX, OFF(vm));
 	ld(j, 1, RSI, RSI, (int32_t)offsetof(struct emu_vm, page_gen));
@@ -635,7 +642,7 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	b1(j, 0xff);
 	b1(j, 0xe0); /* jmp rax */
 	out[5] = NULL;
-	for (int k = 0; k < 7; k++)
+	for (int k = 0; k < 8; k++)
 		land(j, out[k]);
 	epilogue(j);
 }
@@ -1413,7 +1420,7 @@ static void flush(struct emu_cpu *c, struct emu_jit *j)
 {
 	for (unsigned int i = 0; i < BLOCK_CACHE; i++) {
 		c->blocks[i].key = ~0ULL;
-		c->blocks[i].entry = NULL;
+		c->blocks[i].entry = c->blocks[i].insn[0].run;
 	}
 	j->used = 0;
 	j->flushes++;
@@ -1455,8 +1462,12 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 
 	if (!jit || blk->n == 0)
 		return NULL;
-	if (jit->size - jit->used < JIT_BLOCK_BYTES)
+	if (jit->size - jit->used < JIT_BLOCK_BYTES) {
+		uint64_t key = blk->key;
+
 		flush(c, jit);
+		blk->key = key; /* the block the run loop is about to run stays decoded */
+	}
 	j.rw = j.p = jit->rw + jit->used;
 	j.end = j.rw + JIT_BLOCK_BYTES;
 	j.rx = (uintptr_t)jit->rx + jit->used;

@@ -17,6 +17,13 @@
 
 struct emu_jit;
 
+/*
+ * A block is translated once the run loop has started it this many times: most
+ * blocks of a kernel boot run a few times before their page changes or their slot
+ * is taken, and translating them all costs more than it saves.
+ */
+#define EMU_JIT_HOT 16
+
 #if defined(__x86_64__)
 /**
  * emu_jit_new() - a code cache for one virtual CPU.

@@ -9,8 +9,8 @@
  *    instructions before it done, the ones after it not;
  *  - two blocks chained in one page, the second rewritten by a device write
  *    (emu_code_write) between two runs;
- *  - more code than the code cache holds (CABIN_EMU_JIT_CACHE=64K): it is flushed
- *    and the program still computes its sum.
+ *  - more hot code than the code cache holds (CABIN_EMU_JIT_CACHE=64K): it is
+ *    flushed and the program still computes its sum.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@
 #define CODE 0x10000ULL
 #define HANDLER 0x11000ULL
 #define BIG 0x20000ULL
-#define BIG_BLOCKS 3000
+#define BIG_BLOCKS 150
 #define PML4 0x1000ULL
 #define GDT 0x5000ULL
 #define IDT 0x6000ULL
@@ -125,11 +125,16 @@ static const uint8_t p_smc[] = { 0xb9, 0xe8, 0x03, 0x00, 0x00, 0x31, 0xdb, 0x89,
 				 0xe0, 0x07, 0x89, 0x05, 0x02, 0x00, 0x00, 0x00, 0x81, 0xc3,
 				 0x78, 0x56, 0x34, 0x12, 0xff, 0xc9, 0x75, 0xeb, 0xf4 };
 
-/* mov ebx,5; mov rdx,0x40000000 (not mapped); add ebx,3; mov rax,[rdx]; mov ebx,99; hlt */
-static const uint8_t p_fault[] = { 0xbb, 0x05, 0x00, 0x00, 0x00, 0x48, 0xba, 0x00, 0x00,
-				   0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x83, 0xc3, 0x03,
-				   0x48, 0x8b, 0x02, 0xbb, 0x63, 0x00, 0x00, 0x00, 0xf4 };
-#define P_FAULT_INSN (CODE + 0x12)
+/*
+ * mov ecx,20; xor ebx,ebx; mov rsi,0x40000000 (not mapped); 1: mov edx,0x8000; cmp ecx,1;
+ * cmove rdx,rsi; add ebx,3; mov rax,[rdx]; add ebx,1; dec ecx; jnz 1b; hlt -- the loop is
+ * one block, hot (translated) when its load faults in the last round
+ */
+static const uint8_t p_fault[] = { 0xb9, 0x14, 0x00, 0x00, 0x00, 0x31, 0xdb, 0x48, 0xbe, 0x00, 0x00,
+				   0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0xba, 0x00, 0x80, 0x00, 0x00,
+				   0x83, 0xf9, 0x01, 0x48, 0x0f, 0x44, 0xd6, 0x83, 0xc3, 0x03, 0x48,
+				   0x8b, 0x02, 0x83, 0xc3, 0x01, 0xff, 0xc9, 0x75, 0xe7, 0xf4 };
+#define P_FAULT_INSN (CODE + 0x20)
 
 /* xor ebx,ebx; mov ecx,100000; 1: add ebx,1; jmp 2f; ...; 2 (+0x40): add esi,imm8;
  * dec ecx; jnz 1b; hlt */
@@ -146,33 +151,47 @@ static void load_chain(void)
 	emu_code_write(vm, CODE, 0x80);
 }
 
-/* BIG - 7: mov ecx,3; xor ebx,ebx; then BIG_BLOCKS x (add ebx,imm32; jmp +0); dec ecx;
- * jnz BIG; hlt */
+/*
+ * BIG - 7: mov ecx,40; xor ebx,ebx; then BIG_BLOCKS blocks of 31 x add ebx,imm32 and a
+ * jmp to the next (each block in its own slot of the decoded-block cache, so that
+ * each gets hot and translated); then dec ecx; jnz to the first; hlt
+ */
 static uint32_t load_big(void)
 {
-	uint64_t p = BIG - 7;
-	uint32_t sum = 0;
+	static uint8_t used[BLOCK_CACHE];
+	uint64_t a = BIG, at[BIG_BLOCKS + 1];
+	uint32_t sum = 0, imm = 1;
 	int32_t rel;
 
-	memcpy(ram + p, "\xb9\x03\x00\x00\x00\x31\xdb", 7);
-	p += 7;
-	for (uint32_t i = 0; i < BIG_BLOCKS; i++) {
-		uint32_t imm = i * 7 + 1;
-
-		ram[p] = 0x81;
-		ram[p + 1] = 0xc3;
-		memcpy(ram + p + 2, &imm, 4);
-		ram[p + 6] = 0xeb;
-		ram[p + 7] = 0x00;
-		p += 8;
-		sum += imm;
+	memset(used, 0, sizeof(used));
+	memcpy(ram + BIG - 7, "\xb9\x28\x00\x00\x00\x31\xdb", 7);
+	for (int k = 0; k <= BIG_BLOCKS; k++) {
+		while ((a & 0xfff) + 256 > 4096 || used[emu_block_slot(a)])
+			a += 256;
+		used[emu_block_slot(a)] = 1;
+		at[k] = a;
+		a += 256;
 	}
-	memcpy(ram + p, "\xff\xc9\x0f\x85", 4);
-	rel = (int32_t)(BIG - (p + 8));
-	memcpy(ram + p + 4, &rel, 4);
-	ram[p + 8] = 0xf4;
-	emu_code_write(vm, BIG - 7, (unsigned int)(p + 9 - (BIG - 7)));
-	return sum * 3;
+	for (int k = 0; k < BIG_BLOCKS; k++) {
+		uint64_t p = at[k];
+
+		for (int i = 0; i < 31; i++, p += 6, imm += 7) {
+			ram[p] = 0x81;
+			ram[p + 1] = 0xc3;
+			memcpy(ram + p + 2, &imm, 4);
+			sum += imm;
+		}
+		ram[p] = 0xe9;
+		rel = (int32_t)(at[k + 1] - (p + 5));
+		memcpy(ram + p + 1, &rel, 4);
+	}
+	a = at[BIG_BLOCKS];
+	memcpy(ram + a, "\xff\xc9\x0f\x85", 4);
+	rel = (int32_t)(BIG - (a + 8));
+	memcpy(ram + a + 4, &rel, 4);
+	ram[a + 8] = 0xf4;
+	emu_code_write(vm, BIG - 7, (unsigned int)(a + 9 - (BIG - 7)));
+	return sum * 40;
 }
 
 static void load(const uint8_t *code, size_t n)
@@ -263,9 +282,9 @@ int main(void)
 		if (jit)
 			tap_ok(c->state == EMU_HALTED && c->rip == HANDLER + 1 &&
 				       pushed_rip == P_FAULT_INSN && c->cr2 == 0x40000000 &&
-				       (uint32_t)c->r[3] == 8 && c->r[2] == 0x40000000,
+				       (uint32_t)c->r[3] == 19 * 4 + 3 && c->r[1] == 1,
 			       "#PF in mid-block: RIP %#llx (expected %#llx), CR2 %#llx, ebx %u "
-			       "(the ADD before it done, the MOV after it not)",
+			       "(expected 79: the ADD before it done, the one after it not)",
 			       (unsigned long long)pushed_rip, (unsigned long long)P_FAULT_INSN,
 			       (unsigned long long)c->cr2, (uint32_t)c->r[3]);
 		(void)pf_err;
@@ -310,7 +329,8 @@ int main(void)
 		save(c, &res[jit]);
 		if (jit) {
 			tap_ok(c->state == EMU_HALTED && (uint32_t)c->r[3] == big_sum,
-			       "%d blocks run 3 times through a 64 KiB code cache: sum %u "
+			       "%d blocks of 32 instructions run 40 times through a 64 KiB code "
+			       "cache: sum %u "
 			       "(expected %u)",
 			       BIG_BLOCKS, (uint32_t)c->r[3], big_sum);
 #if defined(__x86_64__)
