@@ -227,6 +227,7 @@ struct emu_block {
 	uint16_t hot; /* runs through the run loop, up to EMU_JIT_HOT (then translated) */
 	/* what runs the block: its host code (jit.h), or insn[0].run (threaded) */
 	void (*entry)(struct emu_cpu *c, const struct emu_insn *in);
+	void *body; /* where a chained predecessor enters its host code, or NULL */
 	/* insn[n] is the end marker of the threaded dispatch (exec.c) */
 	struct emu_insn insn[BLOCK_MAX + 1];
 };

@@ -246,6 +246,7 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 			return;
 		}
 		blk->entry = blk->insn[0].run;
+		blk->body = NULL;
 		blk->hot = c->jit ? 0 : EMU_JIT_HOT;
 		blk->key = key;
 		blk->gen = gen;

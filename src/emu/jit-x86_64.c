@@ -270,6 +270,14 @@ static void prologue(struct jb *j)
 	}
 	alu_ri(j, 1, ALU_SUB, RSP, 8); /* six pushes and the return address: realign to 16 */
 	mov_rr(j, 1, RBX, RDI);
+}
+
+/*
+ * The block's body starts here: a chained predecessor jumps here within its own
+ * frame, with rbx = the CPU, rsi = this block's first emu_insn and c->blk_rip set.
+ */
+static void body_start(struct jb *j)
+{
 	mov_rr(j, 1, R13, RSI);
 	ld(j, 1, R12, RBX, OFF(blk_rip));
 }
@@ -594,6 +602,9 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	b1(j, EMU_JIT_HOT & 0xff);
 	b1(j, EMU_JIT_HOT >> 8);
 	out[7] = jmp_fwd(j, HCC_B);
+	ld(j, 1, RDI, RDX, (int32_t)offsetof(struct emu_block, body));
+	enc(j, 1, 0x85, 1, RDI, RDI, NULL); /* test rdi, rdi: threaded, not translated */
+	out[5] = jmp_fwd(j, HCC_E);
 	ld(j, 0, RCX, RDX, (int32_t)offsetof(struct emu_block, gen));
 	ld(j, 1, RSI, RBX, OFF(vm));
 	ld(j, 1, RSI, RSI, (int32_t)offsetof(struct emu_vm, page_gen));
@@ -631,17 +642,8 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	m = mem(RDX, (int32_t)offsetof(struct emu_block, n));
 	enc(j, 0, 0x0fb7, 2, RCX, 0, &m);
 	st(j, 0, RCX, RBX, OFF(blk_done));
-	mov_rr(j, 1, RDI, RBX);
-	ld(j, 1, RAX, RDX, (int32_t)offsetof(struct emu_block, entry));
-	alu_ri(j, 1, ALU_ADD, RSP, 8);
-	for (int i = (int)(sizeof(saved) / sizeof(saved[0])) - 1; i >= 0; i--) {
-		if (saved[i] & 8)
-			b1(j, 0x41);
-		b1(j, 0x58u + (unsigned int)(saved[i] & 7));
-	}
 	b1(j, 0xff);
-	b1(j, 0xe0); /* jmp rax */
-	out[5] = NULL;
+	b1(j, 0xe7); /* jmp rdi: the successor's body, in this frame */
 	for (int k = 0; k < 8; k++)
 		land(j, out[k]);
 	epilogue(j);
@@ -996,14 +998,15 @@ static int emit_imul(struct jb *j, struct jctx *x, unsigned int i)
 	return 1;
 }
 
-/* ff /0 /1 (register), 40-4f outside 64-bit mode: INC/DEC when their flags are dead */
+/* ff /0 /1 (register), 40-4f outside 64-bit mode: INC/DEC */
 static int emit_incdec(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
-	int w = in->osz == 8, r, dec;
+	int w = in->osz == 8, r, dec, live = in->hfn == in->fn;
+	uint8_t *slow[8], *have[6], *done;
+	int ns = 0, nh = 0;
+	struct jm m;
 
-	if (in->hfn == in->fn)
-		return 0;
 	if (in->op == 0xff) {
 		if (in->mod != 3 || (in->reg & 7) > 1)
 			return 0;
@@ -1013,9 +1016,80 @@ static int emit_incdec(struct jb *j, struct jctx *x, unsigned int i)
 		r = (int)(in->op & 7);
 		dec = (in->op & 8) != 0;
 	}
+	if (!live) {
+		ld(j, w, RAX, RBX, GR(r));
+		alu_ri(j, w, dec ? ALU_SUB : ALU_ADD, RAX, 1);
+		st(j, 1, RAX, RBX, GR(r));
+		x->hostflags = 0;
+		return 1;
+	}
+	if (in->fclass != EMU_FC_PARTIAL)
+		return 0;
+	/*
+	 * CC_INC/CC_DEC keep the CF before them (emu_incdec()): taken from the lazy state
+	 * here when it is SUB, ADD, a logic op or INC/DEC itself, of 4 or 8 bytes; any
+	 * other state is the handler's business.
+	 */
+	ld(j, 0, RCX, RBX, OFF(cc_op));
+	alu_ri(j, 0, ALU_CMP, RCX, CC_LOGIC);
+	{
+		uint8_t *not_logic = jmp_fwd(j, HCC_NE);
+
+		alu_rr(j, 0, ALU_XOR, RCX, RCX);
+		have[nh++] = jmp_fwd(j, -1);
+		land(j, not_logic);
+	}
+	alu_ri(j, 0, ALU_CMP, RCX, CC_INC);
+	{
+		uint8_t *not_inc = jmp_fwd(j, HCC_NE), *not_dec;
+
+		ld(j, 1, RCX, RBX, OFF(cc_b));
+		have[nh++] = jmp_fwd(j, -1);
+		land(j, not_inc);
+		alu_ri(j, 0, ALU_CMP, RCX, CC_DEC);
+		not_dec = jmp_fwd(j, HCC_NE);
+		ld(j, 1, RCX, RBX, OFF(cc_b));
+		have[nh++] = jmp_fwd(j, -1);
+		land(j, not_dec);
+	}
+	/* SUB: CF = a < b; ADD: CF = res < a (unsigned, at the state's size) */
+	for (int add = 0; add < 2; add++) {
+		uint8_t *other, *l64, *cmp_done;
+
+		alu_ri(j, 0, ALU_CMP, RCX, add ? CC_ADD : CC_SUB);
+		other = jmp_fwd(j, HCC_NE);
+		ld(j, 1, RAX, RBX, add ? OFF(cc_res) : OFF(cc_a));
+		m = mem(RBX, OFF(cc_size));
+		enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cc_size], 8 */
+		b1(j, 8);
+		l64 = jmp_fwd(j, HCC_E);
+		enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cc_size], 4 */
+		b1(j, 4);
+		slow[ns++] = jmp_fwd(j, HCC_NE);
+		m = mem(RBX, add ? OFF(cc_a) : OFF(cc_b));
+		enc(j, 0, 0x3b, 1, RAX, 0, &m); /* cmp eax, [..] */
+		cmp_done = jmp_fwd(j, -1);
+		land(j, l64);
+		enc(j, 1, 0x3b, 1, RAX, 0, &m); /* cmp rax, [..] */
+		land(j, cmp_done);
+		enc(j, 0, 0x0f92, 2, 0, RCX, NULL); /* setb cl */
+		enc(j, 0, 0x0fb6, 2, RCX, RCX, NULL);
+		have[nh++] = jmp_fwd(j, -1);
+		land(j, other);
+	}
+	slow[ns++] = jmp_fwd(j, -1);
+	for (int k = 0; k < nh; k++)
+		land(j, have[k]);
 	ld(j, w, RAX, RBX, GR(r));
-	alu_ri(j, w, dec ? ALU_SUB : ALU_ADD, RAX, 1);
-	st(j, 1, RAX, RBX, GR(r));
+	mov_rr(j, w, RDX, RAX);
+	alu_ri(j, w, dec ? ALU_SUB : ALU_ADD, RDX, 1);
+	lazy_store(j, dec ? CC_DEC : CC_INC, in->osz, RAX, RCX, RDX);
+	st(j, 1, RDX, RBX, GR(r));
+	done = jmp_fwd(j, -1);
+	for (int k = 0; k < ns; k++)
+		land(j, slow[k]);
+	emit_call_plain(j, x, i);
+	land(j, done);
 	x->hostflags = 0;
 	return 1;
 }
@@ -1421,6 +1495,7 @@ static void flush(struct emu_cpu *c, struct emu_jit *j)
 	for (unsigned int i = 0; i < BLOCK_CACHE; i++) {
 		c->blocks[i].key = ~0ULL;
 		c->blocks[i].entry = c->blocks[i].insn[0].run;
+		c->blocks[i].body = NULL;
 	}
 	j->used = 0;
 	j->flushes++;
@@ -1459,6 +1534,7 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 	};
 	struct jb j;
 	struct jm m;
+	uintptr_t body;
 
 	if (!jit || blk->n == 0)
 		return NULL;
@@ -1474,6 +1550,8 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 	j.overflow = 0;
 
 	prologue(&j);
+	body = rx_here(&j);
+	body_start(&j);
 	x.mem = block_has_mem(c, blk, &x.segs);
 	if (x.mem) {
 		load_need(&j, x.segs);
@@ -1488,6 +1566,7 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 	exit_chain(&j, &x, blk->bytes);
 	if (j.overflow)
 		return NULL;
+	blk->body = (void *)body;
 	jit->used += (size_t)(j.p - j.rw);
 	jit->used = (jit->used + 15) & ~(size_t)15;
 	return (emu_insn_fn)(j.rx);
