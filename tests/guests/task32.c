@@ -41,7 +41,11 @@ enum {
 	SEL_INT = 0x68,
 	SEL_LDT = 0x70,
 	SEL_NP = 0x78,
-	GDT_ENTRIES = 16,
+	SEL_SMALL = 0x80,  /* a TSS below the minimum limit 0x67 */
+	SEL_NOTP = 0x88,   /* a TSS that is not present */
+	SEL_T16 = 0x90,	   /* a 16-bit TSS */
+	SEL_CODE_F = 0x98, /* 32-bit code based at 0xf0000, for the 16-bit task's 16-bit IP */
+	GDT_ENTRIES = 20,
 };
 
 #define INT_VECTOR 0x2e
@@ -60,18 +64,26 @@ static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
 static uint64_t ldt[2] __attribute__((aligned(8)));
 static uint32_t pd_main[1024] __attribute__((aligned(4096)));
 static uint32_t pd_a[1024] __attribute__((aligned(4096)));
-static struct tss32 tss_main, tss_a, tss_df, tss_gp, tss_fix, tss_b, tss_int;
+static struct tss32 tss_main, tss_a, tss_df, tss_gp, tss_fix, tss_b, tss_int, tss_small;
+static struct tss16 {
+	uint16_t link, sp0, ss0, sp1, ss1, sp2, ss2, ip, flags;
+	uint16_t ax, cx, dx, bx, sp, bp, si, di, es, cs, ss, ds, ldt;
+} __attribute__((packed)) tss_16;
+
+_Static_assert(sizeof(struct tss16) == 44, "16-bit TSS layout");
 static struct utss tss_u;
 static uint8_t stacks[7][2048] __attribute__((aligned(16)));
 static const char ldt_mark[4] = { 'L', 'D', 'T', '1' };
 
 /* what the handler tasks do this time, and what they saw */
 static volatile int gp_mode, fix_mode;
+static volatile uint32_t expect_at; /* where a fault in the old task is expected */
 static volatile uint32_t a_first_eax, a_passes, int_passes;
 static volatile uint32_t trap_vec, trap_err;
 static volatile uintptr_t trap_resume;
 
 /* the tasks' code: a body in C, then IRET (or JMP) back, then again from the top */
+extern const char task_16_entry[], bad_limit[], bad_present[], bad_rpl[];
 extern const char task_a_entry[], task_df_entry[], task_gp_entry[], task_fix_entry[];
 extern const char task_b_entry[], task_u_entry[], task_int_entry[];
 extern const char u_in[], u_after_in[], u_out[], u_after_out[];
@@ -119,6 +131,10 @@ __asm__(".text\n"
 	"	iret\n"
 	"	jmp task_int_entry\n"
 	/* CPL 3, IOPL 0: port 0x70 is not in the bitmap, the word at 0x3ff reaches 0x400 */
+	/* a task with a 16-bit TSS that returns at once: IRET with NT uses no stack */
+	"task_16_entry:\n"
+	"	iret\n"
+	"	jmp task_16_entry\n"
 	"task_u_entry:\n"
 	"	push $0\n"
 	"	call u_body\n"
@@ -254,7 +270,14 @@ void gp_body(uint32_t err)
 			tss_main.eip - (uint32_t)es_fault);
 		tss_main.eip += 2; /* past MOV ES */
 		break;
+	case 3:
 	case 1:
+		if (gp_mode == 3) {
+			gprintf("gp task: error %04x link %04x main at +%u\n", err, tss_gp.link,
+				tss_main.eip - expect_at);
+			tss_main.eip += 7; /* past LCALL ptr16:32 */
+			break;
+		}
 		gprintf("gp task: error %04x link %04x main at ljmp+%u\n", err, tss_gp.link,
 			tss_main.eip - (uint32_t)ljmp_busy);
 		tss_main.eip += 7; /* past LJMP ptr16:32 */
@@ -285,6 +308,11 @@ void fix_body(uint32_t err)
 	case 1: /* #NP: B's DS is not present */
 		gprintf("fix task: #NP error %04x link %04x\n", err, tss_fix.link);
 		tss_b.ds = SEL_DATA;
+		break;
+	case 3: /* a bad target TSS: the old task faults at its LCALL */
+		gprintf("fix task: error %04x link %04x main at +%u\n", err, tss_fix.link,
+			tss_main.eip - expect_at);
+		tss_main.eip += 7;
 		break;
 	default: /* #TS: IRET to a task that is not busy */
 		gprintf("fix task: #TS error %04x link %04x main at iret+%u nt %u\n", err,
@@ -355,6 +383,10 @@ static void setup(void)
 	TSS_DESC(SEL_B, tss_b);
 	TSS_DESC(SEL_U, tss_u);
 	TSS_DESC(SEL_INT, tss_int);
+	gdt[SEL_SMALL >> 3] = seg_desc((uint32_t)&tss_small, 0x60, 0x89, 0);
+	gdt[SEL_NOTP >> 3] = seg_desc((uint32_t)&tss_small, sizeof(tss_small) - 1, 0x09, 0);
+	gdt[SEL_T16 >> 3] = seg_desc((uint32_t)&tss_16, sizeof(tss_16) - 1, 0x81, 0);
+	gdt[SEL_CODE_F >> 3] = seg_desc(0xf0000, 0xffff, 0x9a, 0x40);
 
 	struct __attribute__((packed)) {
 		uint16_t limit;
@@ -480,6 +512,30 @@ int guest_main(void)
 			 "iret_bad: iret" ::
 				 : "memory", "cc");
 	gprintf("iret to a free task: back, nt %u\n", (eflags() >> 14) & 1);
+
+	/* targets refused before the switch, in the old task: limit, present, RPL > DPL */
+	fix_mode = 3;
+	gp_mode = 3;
+	idt_set(11, task_gate(SEL_FIX));
+	expect_at = (uint32_t)bad_limit;
+	__asm__ volatile("bad_limit: lcall $0x80, $0" ::: "memory");
+	expect_at = (uint32_t)bad_present;
+	__asm__ volatile("bad_present: lcall $0x88, $0" ::: "memory");
+	expect_at = (uint32_t)bad_rpl;
+	__asm__ volatile("bad_rpl: lcall $0x23, $0" ::: "memory");
+
+	/* a 16-bit TSS: IP, FLAGS and the selectors in 16-bit slots */
+	memset(&tss_16, 0, sizeof(tss_16));
+	tss_16.ip = (uint16_t)((uint32_t)task_16_entry - 0xf0000);
+	tss_16.flags = 2;
+	tss_16.cs = SEL_CODE_F;
+	tss_16.ss = tss_16.ds = tss_16.es = SEL_DATA;
+	__asm__ volatile("lcall $0x90, $0" ::: "memory");
+	gprintf("16-bit task: link %04x ip entry+%u type %02x\n", tss_16.link,
+		tss_16.ip - (uint16_t)((uint32_t)task_16_entry - 0xf0000), desc_type(SEL_T16));
+	__asm__ volatile("lcall $0x90, $0" ::: "memory");
+	gprintf("16-bit task again: ip entry+%u\n",
+		tss_16.ip - (uint16_t)((uint32_t)task_16_entry - 0xf0000));
 
 	/* a CPL 3 task with IOPL 0: the TSS I/O bitmap decides */
 	gp_mode = 2;
