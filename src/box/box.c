@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "box/box.h"
+#include "ctr/cloned-binary.h"
 #include "ctr/container.h"
 #include "img/layer.h"
 #include "img/manifest.h"
@@ -395,6 +397,14 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 			"container name `%s`: letters, digits and `_.-`, starting with "
 			"a letter or digit",
 			o->name);
+	/*
+	 * A container given CAP_SYS_PTRACE is created from a sealed copy of the binary
+	 * (ctr/cloned-binary.c), which re-executes the process from its command line. The
+	 * monitor must not be that process (it would run this whole command again): take
+	 * the copy here, before anything is made, and the monitor inherits it.
+	 */
+	if (box_caps_has(o, "CAP_SYS_PTRACE") && ctr_cloned_binary_ensure(err) < 0)
+		goto out;
 	if (get_image(o, imgid, &img, &cfg, err) < 0)
 		goto out;
 	if (random_id(id, err) < 0)
@@ -444,8 +454,10 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 	{
 		cleanup_free char *now = box_now(), *logp = xasprintf("%s/ctr.log", cdir);
 		json_t *ports = json_array(), *cmdv;
-		const char *stopsig = json_string_value(
-			json_object_get(json_object_get(cfg, "config"), "StopSignal"));
+		const char *stopsig =
+			o->stop_signal ? o->stop_signal
+				       : json_string_value(json_object_get(
+						 json_object_get(cfg, "config"), "StopSignal"));
 
 		for (size_t i = 0; o->publish && o->publish[i]; i++)
 			json_array_append_new(ports, json_string(o->publish[i]));
@@ -471,6 +483,8 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 			cabin_err_make(err, ENOMEM, "container record");
 			goto out_rm;
 		}
+		if (box_record_extra(o, cfg, spec, rec, err) < 0)
+			goto out_rm;
 		if (box_record_save(o->data_root, id, rec, err) < 0)
 			goto out_rm;
 	}
@@ -617,26 +631,23 @@ static int wait_exit(const char *data_root, const char *id, long timeout_ms, int
 	}
 }
 
-static int sig_from_name(const char *s)
+int box_signal_parse(const char *s)
 {
-	static const struct {
-		const char *n;
-		int v;
-	} t[] = { { "TERM", SIGTERM },	{ "KILL", SIGKILL }, { "INT", SIGINT },
-		  { "QUIT", SIGQUIT },	{ "HUP", SIGHUP },   { "USR1", SIGUSR1 },
-		  { "USR2", SIGUSR2 },	{ "STOP", SIGSTOP }, { "CONT", SIGCONT },
-		  { "WINCH", SIGWINCH } };
+	char *end;
+	long v;
 
-	if (!s)
-		return SIGTERM;
-	if (!strncmp(s, "SIG", 3))
+	if (!s || !*s)
+		return -1;
+	if (!strncasecmp(s, "SIG", 3))
 		s += 3;
-	if (*s >= '0' && *s <= '9')
-		return atoi(s);
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(t[i].n, s))
-			return t[i].v;
-	return SIGTERM;
+	if (*s >= '0' && *s <= '9') {
+		v = strtol(s, &end, 10);
+		return *end || v <= 0 || v >= NSIG ? -1 : (int)v;
+	}
+	for (int i = 1; i < NSIG; i++)
+		if (sigabbrev_np(i) && !strcasecmp(sigabbrev_np(i), s))
+			return i;
+	return -1;
 }
 
 int box_stop(const char *data_root, const char *id, int timeout, struct cabin_err **err)
@@ -649,8 +660,15 @@ int box_stop(const char *data_root, const char *id, int timeout, struct cabin_er
 		return -1;
 	if (strcmp(box_status(rec), "running"))
 		return 0; /* Docker: stopping a stopped container is fine */
+	if (timeout < 0) {
+		json_t *t = json_object_get(rec, "stopTimeout");
+
+		timeout = json_is_integer(t) ? (int)json_integer_value(t) : 10;
+	}
 	rroot = json_string_value(json_object_get(rec, "runtimeRoot"));
-	sig = sig_from_name(json_string_value(json_object_get(rec, "stopSignal")));
+	sig = box_signal_parse(json_string_value(json_object_get(rec, "stopSignal")));
+	if (sig <= 0)
+		sig = SIGTERM;
 	{
 		struct cabin_err *e = NULL;
 
@@ -908,8 +926,9 @@ json_t *box_inspect(json_t *rec)
 {
 	const char *st = box_status(rec);
 	int running = !strcmp(st, "running");
+	json_t *out, *cfg;
 
-	return json_pack(
+	out = json_pack(
 		"{s:O,s:O,s:O,s:O,s:{s:s,s:b,s:I,s:O*,s:O*,s:O*},s:{s:O,s:O,s:O*,s:O*,s:b},"
 		"s:O*,s:{s:O*,s:O*,s:O*},s:O*,s:O,s:O}",
 		"Id", json_object_get(rec, "id"), "Name", json_object_get(rec, "name"), "Image",
@@ -926,6 +945,33 @@ json_t *box_inspect(json_t *rec)
 		json_object_get(rec, "ip"), "Ports", json_object_get(rec, "ports"), "LogPath",
 		json_object_get(rec, "logPath"), "GraphDriver", json_object_get(rec, "rootfsMode"),
 		"AutoRemove", json_object_get(rec, "autoRemove"));
+	if (!out)
+		return json_object();
+	cfg = json_object_get(out, "Config");
+	json_object_set_new(cfg, "Labels",
+			    json_deep_copy(json_object_get(rec, "labels")) ?: json_object());
+	if (json_object_get(rec, "hostname"))
+		json_object_set(cfg, "Hostname", json_object_get(rec, "hostname"));
+	if (json_object_get(rec, "stopSignal"))
+		json_object_set(cfg, "StopSignal", json_object_get(rec, "stopSignal"));
+	if (json_object_get(rec, "stopTimeout"))
+		json_object_set(cfg, "StopTimeout", json_object_get(rec, "stopTimeout"));
+	json_object_set_new(out, "RestartCount",
+			    json_integer(json_integer_value(json_object_get(rec, "restartCount"))));
+	json_object_set_new(
+		out, "HostConfig",
+		json_pack("{s:b,s:O*,s:{s:s,s:I},s:O*,s:O*,s:O*,s:O*,s:O*,s:O*}", "Privileged",
+			  json_is_true(json_object_get(rec, "privileged")), "CapAdd",
+			  json_object_get(rec, "capAdd"), "RestartPolicy", "Name",
+			  json_string_value(json_object_get(rec, "restartPolicy")) ?: "no",
+			  "MaximumRetryCount",
+			  (json_int_t)json_integer_value(json_object_get(rec, "restartMax")),
+			  "CapDrop", json_object_get(rec, "capDrop"), "ExtraHosts",
+			  json_object_get(rec, "extraHosts"), "Dns", json_object_get(rec, "dns"),
+			  "DnsSearch", json_object_get(rec, "dnsSearch"), "DnsOptions",
+			  json_object_get(rec, "dnsOptions"), "ShmSize",
+			  json_object_get(rec, "shmSize")));
+	return out;
 }
 
 static uint64_t du(const char *path)

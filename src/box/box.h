@@ -45,6 +45,23 @@ struct box_run_opts {
 	uint64_t log_max_size;	/* bytes; 0: no rotation */
 	int log_max_file;
 	const char *platform, *pull; /* pull policy: missing (default), always, never */
+	/* -h, --add-host, --dns*: the container's /etc/hostname, /etc/hosts, resolv.conf */
+	const char *hostname;
+	char **add_hosts; /* HOST:IP */
+	char **dns, **dns_search, **dns_options;
+	/* security: capabilities, --privileged, --security-opt */
+	char **cap_add, **cap_drop;
+	int privileged, no_new_privs;
+	const char *seccomp; /* NULL: none; "unconfined"; or a profile file */
+	char **devices;	     /* HOST[:CTR[:rwm]] */
+	char **group_add;
+	char **ulimits; /* NAME=SOFT[:HARD] */
+	int64_t shm_size;
+	const char *stop_signal; /* or NULL: the image's StopSignal */
+	int stop_timeout;	 /* seconds; -1: unset (10) */
+	char **labels;		 /* K=V */
+	const char *restart;	 /* no, on-failure, always, unless-stopped; NULL: no */
+	int restart_max;	 /* on-failure:N; 0: no limit */
 };
 
 /**
@@ -112,11 +129,29 @@ json_t *box_volume_list(const char *data_root);
 /** box_volume_users() - how many containers mount volume @name. */
 int box_volume_users(const char *data_root, const char *name);
 
+/**
+ * box_cap_normalize() - a --cap-add/--cap-drop name as Docker takes it: any case, with or
+ * without CAP_, or ALL. Return: 0 with "CAP_X" or "ALL" in *@out (caller frees; @out may
+ * be NULL to only check), -1 for a name this kernel does not know.
+ */
+int box_cap_normalize(const char *name, char **out);
+
+/** box_add_host_split() - "HOST:IP", "HOST=IP" or "HOST:[V6]" into its parts (caller frees). */
+int box_add_host_split(const char *spec, char **host, char **ip);
+
+/** box_signal_parse() - "SIGUSR1", "USR1" or "10": the number, -1 if unknown. */
+int box_signal_parse(const char *s);
+
 /* Internal, shared by the box files. */
 
 /** box_spec_build() - the OCI config.json of a container (see spec.c). */
 int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id, const char *rootfs,
 		   const char *cdir, json_t **spec, json_t **mounts_rec, struct cabin_err **err);
+/** box_record_extra() - the fields of the record that the run options add. */
+int box_record_extra(const struct box_run_opts *o, json_t *imgcfg, json_t *spec, json_t *rec,
+		     struct cabin_err **err);
+/** box_caps_has() - will the container of @o hold capability @cap ("CAP_X")? */
+int box_caps_has(const struct box_run_opts *o, const char *cap);
 /** box_user_resolve() - "name[:group]" or "uid[:gid]" in the rootfs's passwd and group. */
 int box_user_resolve(int rootfd, const char *user, uid_t *uid, gid_t *gid, json_t **extra,
 		     char **home, struct cabin_err **err);

@@ -328,6 +328,11 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 		else n++;
 		nc.network = netname ? netname : "bridge";
 		nc.name = json_string_value(json_object_get(rec, "name"));
+		nc.hostname = json_string_value(json_object_get(rec, "hostname"));
+		nc.extra_hosts = json_object_get(rec, "extraHosts");
+		nc.dns = json_object_get(rec, "dns");
+		nc.dns_search = json_object_get(rec, "dnsSearch");
+		nc.dns_options = json_object_get(rec, "dnsOptions");
 		nc.ports = np;
 		nc.n_ports = n;
 		if (r == 0)

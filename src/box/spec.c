@@ -4,12 +4,18 @@
  * Env, WorkingDir and User under the options of `container run`, on top of the runtime's
  * default spec (namespaces, /proc, /dev, /sys mounts, masked paths).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "box/box.h"
@@ -22,11 +28,15 @@
 #include "lib/xalloc.h"
 #include "net/net.h"
 
-/* podman's default capability set: what images expect of a container's root. */
+/*
+ * Docker's default capability set (moby oci/caps/defaults.go): what images expect of a
+ * container's root. podman's lacks MKNOD, NET_RAW and AUDIT_WRITE.
+ */
 static const char *const default_caps[] = {
-	"CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",	 "CAP_FSETID",
-	"CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",	 "CAP_SETGID",
-	"CAP_SETPCAP", "CAP_SETUID",	       "CAP_SYS_CHROOT",
+	"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	   "CAP_FOWNER",
+	"CAP_MKNOD",   "CAP_NET_RAW",	   "CAP_SETGID",	   "CAP_SETUID",
+	"CAP_SETFCAP", "CAP_SETPCAP",	   "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+	"CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
 #define PASSWD_MAX (4u << 20)
@@ -364,6 +374,481 @@ static int add_tmpfs(json_t *mounts, json_t *rec, const char *spec, struct cabin
 	return 0;
 }
 
+/* ---- security options: capabilities, --privileged, seccomp, devices ---- */
+
+int box_cap_normalize(const char *name, char **out)
+{
+	char buf[64], lower[64];
+	cap_value_t v;
+	size_t n = strlen(name), off = 0;
+
+	if (!n || n + 4 >= sizeof(buf))
+		return -1;
+	if (!strcasecmp(name, "ALL")) {
+		if (out)
+			*out = xstrdup("ALL");
+		return 0;
+	}
+	if (strncasecmp(name, "CAP_", 4))
+		off = 4;
+	snprintf(buf, sizeof(buf), "%s%s", off ? "CAP_" : "", name);
+	for (size_t i = 0; buf[i]; i++) {
+		buf[i] = (char)toupper((unsigned char)buf[i]);
+		lower[i] = (char)tolower((unsigned char)buf[i]);
+		lower[i + 1] = '\0';
+		if (!isalnum((unsigned char)buf[i]) && buf[i] != '_')
+			return -1;
+	}
+	/* libcap knows names beyond the running kernel's last capability: not those */
+	if (cap_from_name(lower, &v) < 0 || v < 0 || v > 63 || !CAP_IS_SUPPORTED(v))
+		return -1;
+	if (out)
+		*out = xstrdup(buf);
+	return 0;
+}
+
+static json_t *caps_compute(const struct box_run_opts *o);
+static int json_has_str(json_t *a, const char *s);
+
+int box_caps_has(const struct box_run_opts *o, const char *cap)
+{
+	cleanup_json json_t *caps = caps_compute(o);
+
+	return json_has_str(caps, cap);
+}
+
+/* Every capability of our bounding set: what ALL and --privileged grant (as containerd's
+ * WithAllCurrentCapabilities); a capability we lack cannot be handed to a container. */
+static json_t *caps_all(void)
+{
+	json_t *a = json_array();
+
+	for (int c = 0; c <= 63; c++) {
+		char *nm;
+
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
+			continue;
+		nm = cap_to_name(c);
+		if (nm && !strncasecmp(nm, "cap_", 4)) {
+			for (char *p = nm; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			json_array_append_new(a, json_string(nm));
+		}
+		cap_free(nm);
+	}
+	return a;
+}
+
+static int strv_has_cap(char **v, const char *cap)
+{
+	for (size_t i = 0; v && v[i]; i++) {
+		cleanup_free char *n = NULL;
+
+		if (box_cap_normalize(v[i], &n) == 0 && !strcmp(n, cap))
+			return 1;
+	}
+	return 0;
+}
+
+static int json_has_str(json_t *a, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v) if (!strcmp(json_string_value(v) ?: "", s)) return 1;
+	return 0;
+}
+
+/* moby's TweakCapabilities: ALL in --cap-add, ALL in --cap-drop, or defaults -drop +add */
+static json_t *caps_compute(const struct box_run_opts *o)
+{
+	json_t *all = caps_all(), *caps = json_array(), *v;
+	size_t i;
+
+	if (o->privileged) {
+		json_decref(caps);
+		return all;
+	}
+	if (strv_has_cap(o->cap_add, "ALL")) {
+		json_array_foreach(all, i, v) if (!strv_has_cap(o->cap_drop, json_string_value(v)))
+			json_array_append(caps, v);
+	} else {
+		if (!strv_has_cap(o->cap_drop, "ALL"))
+			for (i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
+				if (!strv_has_cap(o->cap_drop, default_caps[i]) &&
+				    json_has_str(all, default_caps[i]))
+					json_array_append_new(caps, json_string(default_caps[i]));
+		for (i = 0; o->cap_add && o->cap_add[i]; i++) {
+			cleanup_free char *n = NULL;
+
+			if (box_cap_normalize(o->cap_add[i], &n) == 0 && !json_has_str(caps, n))
+				json_array_append_new(caps, json_string(n));
+		}
+	}
+	json_decref(all);
+	return caps;
+}
+
+/* The host's device nodes under @dir, as runc's HostDevices (--privileged). */
+static void host_devices(const char *dir, json_t *devs, int depth)
+{
+	cleanup_closedir DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && depth < 8 && (de = readdir(d))) {
+		cleanup_free char *p = NULL;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		if (lstat(p, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (strcmp(p, "/dev/pts") && strcmp(p, "/dev/shm") &&
+			    strcmp(p, "/dev/fd") && strcmp(p, "/dev/mqueue"))
+				host_devices(p, devs, depth + 1);
+			continue;
+		}
+		if ((!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) || !strcmp(p, "/dev/console") ||
+		    !strcmp(p, "/dev/ptmx"))
+			continue;
+		json_array_append_new(devs,
+				      json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", p, "type",
+						S_ISCHR(st.st_mode) ? "c" : "b", "major",
+						(json_int_t)major(st.st_rdev), "minor",
+						(json_int_t)minor(st.st_rdev), "fileMode",
+						(int)(st.st_mode & 07777), "uid", 0, "gid", 0));
+	}
+}
+
+/* --device HOST[:CTR[:rwm]] (or HOST:rwm): the node and a cgroup rule allowing it */
+static int add_device(json_t *devs, json_t *rules, const char *spec, struct cabin_err **err)
+{
+	cleanup_free char *s = xstrdup(spec);
+	char *src = s, *dst = NULL, *c;
+	const char *perm = "rwm";
+	struct stat st;
+
+	if ((c = strchr(src, ':'))) {
+		*c = '\0';
+		dst = c + 1;
+		if ((c = strchr(dst, ':'))) {
+			*c = '\0';
+			perm = c + 1;
+		} else if (*dst != '/') {
+			perm = dst;
+			dst = NULL;
+		}
+	}
+	if (!dst || !*dst)
+		dst = src;
+	if (!*perm || strspn(perm, "rwm") != strlen(perm) || strlen(perm) > 3)
+		return cabin_err_make(err, 0, "--device `%s`: permissions `%s` (r, w and m)", spec,
+				      perm);
+	if (*src != '/' || *dst != '/' || strstr(dst, "/../") || !strncmp(dst, "/dev/..", 7))
+		return cabin_err_make(err, 0, "--device `%s`: absolute paths expected", spec);
+	if (stat(src, &st) < 0)
+		return cabin_err_make(err, errno, "--device `%s`: `%s`", spec, src);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return cabin_err_make(err, 0, "--device `%s`: `%s` is not a device node", spec,
+				      src);
+	json_array_append_new(devs, json_pack("{s:s,s:s,s:I,s:I,s:i,s:i,s:i}", "path", dst, "type",
+					      S_ISCHR(st.st_mode) ? "c" : "b", "major",
+					      (json_int_t)major(st.st_rdev), "minor",
+					      (json_int_t)minor(st.st_rdev), "fileMode",
+					      (int)(st.st_mode & 0777), "uid", 0, "gid", 0));
+	json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type",
+					       S_ISCHR(st.st_mode) ? "c" : "b", "major",
+					       (json_int_t)major(st.st_rdev), "minor",
+					       (json_int_t)minor(st.st_rdev), "access", perm));
+	return 0;
+}
+
+static int kernel_at_least(const char *want)
+{
+	struct utsname u;
+	unsigned a = 0, b = 0, x = 0, y = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &a, &b) < 1 ||
+	    sscanf(want, "%u.%u", &x, &y) < 1)
+		return 1;
+	return a > x || (a == x && b >= y);
+}
+
+/*
+ * A rule of a Docker profile applies (moby profiles/seccomp): not when an excluded
+ * architecture is ours, an excluded capability is held or the kernel reaches an excluded
+ * minKernel; only when the included architectures list ours, every included capability
+ * is held and the kernel reaches the included minKernel.
+ */
+static int rule_applies(json_t *sc, json_t *caps)
+{
+	json_t *ex = json_object_get(sc, "excludes"), *in = json_object_get(sc, "includes"), *v;
+	size_t i;
+
+	if (json_has_str(json_object_get(ex, "arches"), "amd64"))
+		return 0;
+	json_array_foreach(json_object_get(ex, "caps"), i,
+			   v) if (json_has_str(caps, json_string_value(v) ?: "")) return 0;
+	if (json_is_string(json_object_get(ex, "minKernel")) &&
+	    kernel_at_least(json_string_value(json_object_get(ex, "minKernel"))))
+		return 0;
+	if (json_array_size(json_object_get(in, "arches")) &&
+	    !json_has_str(json_object_get(in, "arches"), "amd64"))
+		return 0;
+	json_array_foreach(json_object_get(in, "caps"), i,
+			   v) if (!json_has_str(caps, json_string_value(v) ?: "")) return 0;
+	if (json_is_string(json_object_get(in, "minKernel")) &&
+	    !kernel_at_least(json_string_value(json_object_get(in, "minKernel"))))
+		return 0;
+	return 1;
+}
+
+/*
+ * --security-opt seccomp=PROFILE.json: Docker's profile format (archMap, includes and
+ * excludes by capability, architecture and kernel) turned into the OCI form; a profile
+ * already in the OCI form passes through the same code unchanged.
+ */
+static int seccomp_load(const char *path, json_t *caps, json_t **out, struct cabin_err **err)
+{
+	cleanup_json json_t *p = NULL, *arches = json_array(), *calls = json_array();
+	json_error_t je;
+	json_t *v, *sc;
+	size_t i;
+
+	p = json_load_file(path, 0, &je);
+	if (!p)
+		return cabin_err_make(err, 0, "--security-opt seccomp=`%s`: %s", path, je.text);
+	if (!json_is_string(json_object_get(p, "defaultAction")))
+		return cabin_err_make(
+			err, 0,
+			"--security-opt seccomp=`%s`: no defaultAction: not a seccomp "
+			"profile",
+			path);
+	json_array_foreach(json_object_get(p, "archMap"), i, v)
+	{
+		if (strcmp(json_string_value(json_object_get(v, "architecture")) ?: "",
+			   "SCMP_ARCH_X86_64"))
+			continue;
+		json_array_append(arches, json_object_get(v, "architecture"));
+		json_array_extend(arches, json_object_get(v, "subArchitectures"));
+	}
+	if (!json_array_size(arches) && json_is_array(json_object_get(p, "architectures")))
+		json_array_extend(arches, json_object_get(p, "architectures"));
+	json_array_foreach(json_object_get(p, "syscalls"), i, sc)
+	{
+		json_t *names = json_object_get(sc, "names"), *r;
+
+		if (!json_is_object(sc) || !json_is_string(json_object_get(sc, "action")))
+			return cabin_err_make(err, 0,
+					      "--security-opt seccomp=`%s`: syscalls[%zu] has no "
+					      "action",
+					      path, i);
+		if (!rule_applies(sc, caps))
+			continue;
+		r = json_pack("{s:O}", "action", json_object_get(sc, "action"));
+		if (json_is_array(names))
+			json_object_set(r, "names", names);
+		else if (json_is_string(json_object_get(sc, "name")))
+			json_object_set_new(r, "names",
+					    json_pack("[O]", json_object_get(sc, "name")));
+		else {
+			json_decref(r);
+			return cabin_err_make(err, 0,
+					      "--security-opt seccomp=`%s`: syscalls[%zu] has no "
+					      "names",
+					      path, i);
+		}
+		if (json_object_get(sc, "errnoRet"))
+			json_object_set(r, "errnoRet", json_object_get(sc, "errnoRet"));
+		if (json_array_size(json_object_get(sc, "args")))
+			json_object_set(r, "args", json_object_get(sc, "args"));
+		json_array_append_new(calls, r);
+	}
+	*out = json_pack("{s:O,s:O,s:O}", "defaultAction", json_object_get(p, "defaultAction"),
+			 "architectures", arches, "syscalls", calls);
+	if (json_object_get(p, "defaultErrnoRet"))
+		json_object_set(*out, "defaultErrnoRet", json_object_get(p, "defaultErrnoRet"));
+	if (json_is_array(json_object_get(p, "flags")))
+		json_object_set(*out, "flags", json_object_get(p, "flags"));
+	return 0;
+}
+
+static const struct {
+	const char *name, *oci;
+} ulimit_names[] = {
+	{ "as", "RLIMIT_AS" },
+	{ "core", "RLIMIT_CORE" },
+	{ "cpu", "RLIMIT_CPU" },
+	{ "data", "RLIMIT_DATA" },
+	{ "fsize", "RLIMIT_FSIZE" },
+	{ "locks", "RLIMIT_LOCKS" },
+	{ "memlock", "RLIMIT_MEMLOCK" },
+	{ "msgqueue", "RLIMIT_MSGQUEUE" },
+	{ "nice", "RLIMIT_NICE" },
+	{ "nofile", "RLIMIT_NOFILE" },
+	{ "nproc", "RLIMIT_NPROC" },
+	{ "rss", "RLIMIT_RSS" },
+	{ "rtprio", "RLIMIT_RTPRIO" },
+	{ "rttime", "RLIMIT_RTTIME" },
+	{ "sigpending", "RLIMIT_SIGPENDING" },
+	{ "stack", "RLIMIT_STACK" },
+};
+
+static int ulimit_value(const char *s, json_int_t *v)
+{
+	char *end;
+	long long n;
+
+	if (!strcmp(s, "unlimited") || !strcmp(s, "-1")) {
+		*v = -1; /* RLIM_INFINITY as the runtime reads it */
+		return 0;
+	}
+	n = strtoll(s, &end, 10);
+	if (end == s || *end || n < 0)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+/* --ulimit NAME=SOFT[:HARD] into process.rlimits (replacing the default of that type) */
+static int add_ulimit(json_t *rl, const char *spec, struct cabin_err **err)
+{
+	cleanup_free char *s = xstrdup(spec);
+	char *eq = strchr(s, '='), *colon;
+	const char *oci = NULL;
+	json_int_t soft, hard;
+	json_t *v;
+	size_t i;
+
+	if (!eq)
+		return cabin_err_make(err, 0, "--ulimit `%s`: expected NAME=SOFT[:HARD]", spec);
+	*eq++ = '\0';
+	for (i = 0; i < sizeof(ulimit_names) / sizeof(ulimit_names[0]); i++)
+		if (!strcmp(ulimit_names[i].name, s))
+			oci = ulimit_names[i].oci;
+	if (!oci)
+		return cabin_err_make(err, 0, "--ulimit `%s`: unknown limit `%s`", spec, s);
+	colon = strchr(eq, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (ulimit_value(eq, &soft) < 0 || (colon && ulimit_value(colon, &hard) < 0))
+		return cabin_err_make(err, 0, "--ulimit `%s`: values are numbers or unlimited",
+				      spec);
+	if (!colon)
+		hard = soft;
+	if (hard != -1 && (soft == -1 || soft > hard))
+		return cabin_err_make(err, 0, "--ulimit `%s`: the soft limit is above the hard one",
+				      spec);
+	json_array_foreach(rl, i,
+			   v) if (!strcmp(json_string_value(json_object_get(v, "type")) ?: "", oci))
+	{
+		json_array_remove(rl, i);
+		break;
+	}
+	json_array_append_new(rl,
+			      json_pack("{s:s,s:I,s:I}", "type", oci, "soft", soft, "hard", hard));
+	return 0;
+}
+
+/* --group-add: a name of the image's /etc/group or a number */
+static int add_group(int rootfd, json_t *gids, const char *g, struct cabin_err **err)
+{
+	cleanup_free char *group = read_in_root(rootfd, "/etc/group");
+	cleanup_free char **f = NULL;
+	json_int_t gid;
+
+	if (all_digits(g))
+		gid = (json_int_t)atol(g);
+	else if (group && find_entry(group, g, 0, &f, 4))
+		gid = (json_int_t)atol(f[2]);
+	else
+		return cabin_err_make(err, 0,
+				      "--group-add `%s`: not found in the image's /etc/group", g);
+	json_array_append_new(gids, json_integer(gid));
+	return 0;
+}
+
+int box_add_host_split(const char *spec, char **host, char **ip)
+{
+	const char *sep = strchr(spec, '=');
+	size_t hl;
+
+	if (!sep)
+		sep = strchr(spec, ':');
+	if (!sep || sep == spec || !sep[1])
+		return -1;
+	hl = (size_t)(sep - spec);
+	*host = xstrndup(spec, hl);
+	sep++;
+	if (*sep == '[' && sep[strlen(sep) - 1] == ']')
+		*ip = xstrndup(sep + 1, strlen(sep) - 2);
+	else
+		*ip = xstrdup(sep);
+	return 0;
+}
+
+/*
+ * What `container run` options add to the record: they reach the monitor (network
+ * files, restart policy), `stop` (signal, timeout), ps filters and inspect.
+ */
+int box_record_extra(const struct box_run_opts *o, json_t *imgcfg, json_t *spec, json_t *rec,
+		     struct cabin_err **err)
+{
+	json_t *labels = json_object(),
+	       *l = json_object_get(json_object_get(imgcfg, "config"), "Labels");
+	json_t *v;
+	const char *k;
+
+	/* Docker: the image's labels, then --label over them */
+	json_object_foreach(l, k, v) if (json_is_string(v)) json_object_set(labels, k, v);
+	for (size_t i = 0; o->labels && o->labels[i]; i++) {
+		char *eq = strchr(o->labels[i], '=');
+		cleanup_free char *key = xstrndup(o->labels[i], eq ? (size_t)(eq - o->labels[i])
+								   : strlen(o->labels[i]));
+
+		json_object_set_new(labels, key, json_string(eq ? eq + 1 : ""));
+	}
+	json_object_set_new(rec, "labels", labels);
+	json_object_set(rec, "hostname", json_object_get(spec, "hostname"));
+	json_object_set_new(rec, "extraHosts", json_array());
+	json_object_set_new(rec, "dns", json_array());
+	json_object_set_new(rec, "dnsSearch", json_array());
+	json_object_set_new(rec, "dnsOptions", json_array());
+	for (size_t i = 0; o->add_hosts && o->add_hosts[i]; i++)
+		json_array_append_new(json_object_get(rec, "extraHosts"),
+				      json_string(o->add_hosts[i]));
+	for (size_t i = 0; o->dns && o->dns[i]; i++)
+		json_array_append_new(json_object_get(rec, "dns"), json_string(o->dns[i]));
+	for (size_t i = 0; o->dns_search && o->dns_search[i]; i++)
+		json_array_append_new(json_object_get(rec, "dnsSearch"),
+				      json_string(o->dns_search[i]));
+	for (size_t i = 0; o->dns_options && o->dns_options[i]; i++)
+		json_array_append_new(json_object_get(rec, "dnsOptions"),
+				      json_string(o->dns_options[i]));
+	if (o->stop_timeout >= 0)
+		json_object_set_new(rec, "stopTimeout", json_integer(o->stop_timeout));
+	json_object_set_new(rec, "restartPolicy", json_string(o->restart ? o->restart : "no"));
+	json_object_set_new(rec, "restartMax", json_integer(o->restart_max));
+	json_object_set_new(rec, "restartCount", json_integer(0));
+	json_object_set_new(rec, "privileged", json_boolean(o->privileged));
+	json_object_set_new(rec, "capAdd", json_array());
+	json_object_set_new(rec, "capDrop", json_array());
+	for (size_t i = 0; o->cap_add && o->cap_add[i]; i++)
+		json_array_append_new(json_object_get(rec, "capAdd"), json_string(o->cap_add[i]));
+	for (size_t i = 0; o->cap_drop && o->cap_drop[i]; i++)
+		json_array_append_new(json_object_get(rec, "capDrop"), json_string(o->cap_drop[i]));
+	json_object_set(
+		rec, "capabilities",
+		json_object_get(json_object_get(json_object_get(spec, "process"), "capabilities"),
+				"bounding"));
+	json_object_set_new(rec, "shmSize",
+			    json_integer(o->shm_size > 0 ? o->shm_size : 64 * 1024 * 1024));
+	(void)err;
+	return 0;
+}
+
 int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id, const char *rootfs,
 		   const char *cdir, json_t **out, json_t **mounts_rec, struct cabin_err **err)
 {
@@ -412,6 +897,9 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 	user = o->user ? o->user : json_string_value(json_object_get(cfg, "User"));
 	if (box_user_resolve(rootfd, user, &uid, &gid, &extra, &home, err) < 0)
 		return -1;
+	for (i = 0; o->group_add && o->group_add[i]; i++)
+		if (add_group(rootfd, extra, o->group_add[i], err) < 0)
+			return -1;
 	json_object_set_new(proc, "user",
 			    json_pack("{s:I,s:I,s:o}", "uid", (json_int_t)uid, "gid",
 				      (json_int_t)gid, "additionalGids", steal_ptr(&extra)));
@@ -425,7 +913,8 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 	if (!env_has(env, "PATH"))
 		env_set(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	if (!env_has(env, "HOSTNAME")) {
-		cleanup_free char *h = xasprintf("HOSTNAME=%.12s", id);
+		cleanup_free char *h = o->hostname ? xasprintf("HOSTNAME=%s", o->hostname)
+						   : xasprintf("HOSTNAME=%.12s", id);
 
 		env_set(env, h);
 	}
@@ -485,18 +974,19 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 	if (o->tty)
 		json_object_set_new(proc, "consoleSize",
 				    json_pack("{s:i,s:i}", "height", 24, "width", 80));
-	caps = json_array();
-	for (i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
-		json_array_append_new(caps, json_string(default_caps[i]));
+	caps = caps_compute(o);
 	json_object_set_new(proc, "capabilities",
 			    json_pack("{s:O,s:O,s:O,s:O}", "bounding", caps, "effective", caps,
 				      "permitted", caps, "inheritable", json_array()));
-	json_object_set_new(proc, "noNewPrivileges", json_false());
+	json_object_set_new(proc, "noNewPrivileges", json_boolean(o->no_new_privs));
+	for (i = 0; o->ulimits && o->ulimits[i]; i++)
+		if (add_ulimit(json_object_get(proc, "rlimits"), o->ulimits[i], err) < 0)
+			return -1;
 
 	json_object_set_new(spec, "root",
 			    json_pack("{s:s,s:b}", "path", rootfs, "readonly", o->read_only));
 	{
-		cleanup_free char *h = xasprintf("%.12s", id);
+		cleanup_free char *h = o->hostname ? xstrdup(o->hostname) : xasprintf("%.12s", id);
 
 		json_object_set_new(spec, "hostname", json_string(h));
 	}
@@ -538,6 +1028,65 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 	if (!res) {
 		res = json_object();
 		json_object_set_new(linux_, "resources", res);
+	}
+	if (!json_is_array(json_object_get(res, "devices")))
+		json_object_set_new(res, "devices", json_array());
+	if (!json_is_array(json_object_get(linux_, "devices")))
+		json_object_set_new(linux_, "devices", json_array());
+	if (o->privileged) {
+		/*
+		 * Docker's --privileged: every capability (above), every host device and
+		 * access to all in the devices cgroup, no masked or read-only /proc paths,
+		 * /sys and the cgroup tree writable, no seccomp filter.
+		 */
+		host_devices("/dev", json_object_get(linux_, "devices"), 0);
+		json_object_set_new(res, "devices",
+				    json_pack("[{s:b,s:s}]", "allow", 1, "access", "rwm"));
+		json_object_del(linux_, "maskedPaths");
+		json_object_del(linux_, "readonlyPaths");
+		json_array_foreach(mounts, i, v)
+		{
+			const char *d = json_string_value(json_object_get(v, "destination")) ?: "";
+			json_t *mo = json_object_get(v, "options"), *x;
+			size_t k;
+
+			if (strcmp(d, "/sys") && strcmp(d, "/sys/fs/cgroup"))
+				continue;
+			json_array_foreach(mo, k, x) if (!strcmp(json_string_value(x) ?: "", "ro"))
+			{
+				json_array_set_new(mo, k, json_string("rw"));
+			}
+		}
+	}
+	for (i = 0; o->devices && o->devices[i]; i++)
+		if (add_device(json_object_get(linux_, "devices"), json_object_get(res, "devices"),
+			       o->devices[i], err) < 0)
+			goto fail;
+	if (o->shm_size > 0) {
+		json_array_foreach(mounts, i, v)
+		{
+			json_t *mo = json_object_get(v, "options"), *x;
+			size_t k;
+
+			if (strcmp(json_string_value(json_object_get(v, "destination")) ?: "",
+				   "/dev/shm"))
+				continue;
+			json_array_foreach(mo, k,
+					   x) if (!strncmp(json_string_value(x) ?: "", "size=", 5))
+			{
+				cleanup_free char *sz = xasprintf(
+					"size=%lldk", (long long)((o->shm_size + 1023) / 1024));
+
+				json_array_set_new(mo, k, json_string(sz));
+			}
+		}
+	}
+	if (o->seccomp && strcmp(o->seccomp, "unconfined") && !o->privileged) {
+		json_t *sc = NULL;
+
+		if (seccomp_load(o->seccomp, caps, &sc, err) < 0)
+			goto fail;
+		json_object_set_new(linux_, "seccomp", sc);
 	}
 	if (o->memory > 0)
 		json_object_set_new(res, "memory",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `cabin container ...` and `cabin volume ...`: containers made from images. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -99,6 +100,116 @@ static int read_env_file(const char *path, char ***env, struct cabin_err **err)
 	return 0;
 }
 
+/* RFC 1123 host names: letters, digits, `-` and `.`, not starting with `-` or `.` */
+static int hostname_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (!n || n > 63 || h[0] == '-' || h[0] == '.')
+		return 0;
+	for (const char *p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return 0;
+	return 1;
+}
+
+static int ip_ok(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* --add-host HOST:IP (Docker also takes HOST=IP, and [v6] in brackets) */
+static int add_host_ok(const char *spec, struct cabin_err **err)
+{
+	cleanup_free char *host = NULL, *ip = NULL;
+
+	if (box_add_host_split(spec, &host, &ip) < 0 || !hostname_ok(host) ||
+	    (strcmp(ip, "host-gateway") && !ip_ok(ip)))
+		return cabin_err_make(err, 0,
+				      "--add-host `%s`: expected HOST:IP (IP an address or "
+				      "host-gateway)",
+				      spec);
+	return 0;
+}
+
+static int parse_security_opt(const char *v, struct box_run_opts *o, struct cabin_err **err)
+{
+	const char *sep = strpbrk(v, "=:");
+	size_t klen = sep ? (size_t)(sep - v) : strlen(v);
+	const char *val = sep ? sep + 1 : NULL;
+
+	if (klen == 17 && !strncmp(v, "no-new-privileges", 17)) {
+		if (!val || !strcmp(val, "true"))
+			o->no_new_privs = 1;
+		else if (!strcmp(val, "false"))
+			o->no_new_privs = 0;
+		else
+			return cabin_err_make(err, 0,
+					      "--security-opt `%s`: no-new-privileges takes true "
+					      "or false",
+					      v);
+		return 0;
+	}
+	if (klen == 7 && !strncmp(v, "seccomp", 7) && val && *val) {
+		o->seccomp = val;
+		return 0;
+	}
+	/* this host kind has neither: Docker on such a host accepts these and does nothing */
+	if ((klen == 8 && !strncmp(v, "apparmor", 8) && val && !strcmp(val, "unconfined")) ||
+	    (klen == 5 && !strncmp(v, "label", 5) && val && !strcmp(val, "disable")))
+		return 0;
+	return cabin_err_make(err, 0,
+			      "--security-opt `%s`: no-new-privileges[=true|false] or "
+			      "seccomp=unconfined|PROFILE.json",
+			      v);
+}
+
+static int parse_restart(const char *v, struct box_run_opts *o, struct cabin_err **err)
+{
+	o->restart_max = 0;
+	if (!strcmp(v, "no") || !strcmp(v, "always") || !strcmp(v, "unless-stopped") ||
+	    !strcmp(v, "on-failure")) {
+		o->restart = v;
+		return 0;
+	}
+	if (!strncmp(v, "on-failure:", 11)) {
+		char *end;
+		long n = strtol(v + 11, &end, 10);
+
+		if (end != v + 11 && !*end && n >= 0 && n < 1000000) {
+			o->restart = "on-failure";
+			o->restart_max = (int)n;
+			return 0;
+		}
+	}
+	return cabin_err_make(err, 0,
+			      "--restart `%s`: no, on-failure[:MAX-RETRIES], always or "
+			      "unless-stopped",
+			      v);
+}
+
+static int read_label_file(const char *path, char ***labels, struct cabin_err **err)
+{
+	cleanup_fclose FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return cabin_err_make(err, errno, "--label-file `%s`", path);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!n || line[0] == '#')
+			continue;
+		strv_append(labels, line);
+	}
+	free(line);
+	return 0;
+}
+
 static const char run_usage[] =
 	"usage: cabin container run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
 	"Create a container from IMAGE (pulled if missing) and run it under a monitor process.\n"
@@ -117,7 +228,19 @@ static const char run_usage[] =
 	"  -m, --memory SIZE, --cpus N, --pids-limit N, --read-only\n"
 	"  -i, --interactive    keep stdin open; -t, --tty: a pseudo-terminal\n"
 	"  --log-driver json-file|k8s-file, --log-opt max-size=10m,max-file=3\n"
-	"  --platform OS/ARCH, --pull missing|always|never\n";
+	"  --platform OS/ARCH, --pull missing|always|never\n"
+	"  -h, --hostname NAME  the container's host name\n"
+	"  --add-host HOST:IP   an /etc/hosts entry (IP may be host-gateway)\n"
+	"  --dns IP, --dns-search DOMAIN, --dns-option OPT   resolv.conf, instead of the host's\n"
+	"  --cap-add CAP, --cap-drop CAP   change Docker's default capabilities (CAP may be ALL)\n"
+	"  --privileged         every capability and host device, no masked or read-only paths\n"
+	"  --security-opt no-new-privileges[=true|false] | seccomp=unconfined|PROFILE.json\n"
+	"  --device HOST[:CTR[:rwm]]   a host device node\n"
+	"  --group-add GROUP    a supplementary group (name in the image's /etc/group or GID)\n"
+	"  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, stack...)\n"
+	"  --shm-size SIZE      the size of /dev/shm (default 64m)\n"
+	"  --stop-signal SIG, --stop-timeout SECONDS   how `container stop` ends it\n"
+	"  -l, --label K=V      a label (--label-file FILE: one per line)\n";
 
 static int container_run(int argc, char **argv, struct cabin_err **err)
 {
@@ -136,6 +259,23 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 		OPT_LOGOPT,
 		OPT_PLATFORM,
 		OPT_PULL,
+		OPT_ADDHOST,
+		OPT_DNS,
+		OPT_DNSSEARCH,
+		OPT_DNSOPT,
+		OPT_CAPADD,
+		OPT_CAPDROP,
+		OPT_PRIV,
+		OPT_SECOPT,
+		OPT_DEVICE,
+		OPT_GROUPADD,
+		OPT_ULIMIT,
+		OPT_SHM,
+		OPT_STOPSIG,
+		OPT_STOPTIME,
+		OPT_LABELFILE,
+		OPT_RESTART,
+		OPT_HELP,
 	};
 	static const struct option opts[] = {
 		{ "rm", no_argument, NULL, OPT_RM },
@@ -162,19 +302,41 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 		{ "log-opt", required_argument, NULL, OPT_LOGOPT },
 		{ "platform", required_argument, NULL, OPT_PLATFORM },
 		{ "pull", required_argument, NULL, OPT_PULL },
-		{ "help", no_argument, NULL, 'h' },
+		{ "hostname", required_argument, NULL, 'h' },
+		{ "add-host", required_argument, NULL, OPT_ADDHOST },
+		{ "dns", required_argument, NULL, OPT_DNS },
+		{ "dns-search", required_argument, NULL, OPT_DNSSEARCH },
+		{ "dns-option", required_argument, NULL, OPT_DNSOPT },
+		{ "dns-opt", required_argument, NULL, OPT_DNSOPT },
+		{ "cap-add", required_argument, NULL, OPT_CAPADD },
+		{ "cap-drop", required_argument, NULL, OPT_CAPDROP },
+		{ "privileged", no_argument, NULL, OPT_PRIV },
+		{ "security-opt", required_argument, NULL, OPT_SECOPT },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "group-add", required_argument, NULL, OPT_GROUPADD },
+		{ "ulimit", required_argument, NULL, OPT_ULIMIT },
+		{ "shm-size", required_argument, NULL, OPT_SHM },
+		{ "stop-signal", required_argument, NULL, OPT_STOPSIG },
+		{ "stop-timeout", required_argument, NULL, OPT_STOPTIME },
+		{ "label", required_argument, NULL, 'l' },
+		{ "label-file", required_argument, NULL, OPT_LABELFILE },
+		{ "restart", required_argument, NULL, OPT_RESTART },
+		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 },
 	};
 	struct box_run_opts o = { .data_root = data_root(),
 				  .runtime_root = cabin_globals.root,
-				  .log_max_file = 1 };
+				  .log_max_file = 1,
+				  .stop_timeout = -1 };
 	cleanup_strv char **env = NULL, **vols = NULL, **mounts = NULL, **tmpfs = NULL;
-	cleanup_strv char **publish = NULL;
+	cleanup_strv char **publish = NULL, **addh = NULL, **dns = NULL, **dnss = NULL;
+	cleanup_strv char **dnso = NULL, **capa = NULL, **capd = NULL, **devs = NULL;
+	cleanup_strv char **grps = NULL, **ulim = NULL, **labels = NULL;
 	cleanup_free struct net_port *ports = NULL;
 	char id[65];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+de:w:u:p:v:m:ith", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+de:w:u:p:v:m:ith:l:", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RM:
 			o.rm = 1;
@@ -298,6 +460,96 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 			o.pull = optarg;
 			break;
 		case 'h':
+			if (!hostname_ok(optarg))
+				return cabin_err_make(
+					err, 0,
+					"--hostname `%s`: letters, digits, `-` and `.`, "
+					"at most 63 characters",
+					optarg);
+			o.hostname = optarg;
+			break;
+		case OPT_ADDHOST:
+			if (add_host_ok(optarg, err) < 0)
+				return -1;
+			strv_append(&addh, optarg);
+			break;
+		case OPT_DNS:
+			if (!ip_ok(optarg))
+				return cabin_err_make(err, 0, "--dns `%s`: not an IP address",
+						      optarg);
+			strv_append(&dns, optarg);
+			break;
+		case OPT_DNSSEARCH:
+			if (!*optarg || strpbrk(optarg, " \t\n"))
+				return cabin_err_make(err, 0, "--dns-search `%s`: a domain name",
+						      optarg);
+			strv_append(&dnss, optarg);
+			break;
+		case OPT_DNSOPT:
+			if (!*optarg || strpbrk(optarg, " \t\n"))
+				return cabin_err_make(
+					err, 0, "--dns-option `%s`: an option such as ndots:2",
+					optarg);
+			strv_append(&dnso, optarg);
+			break;
+		case OPT_CAPADD:
+		case OPT_CAPDROP:
+			if (box_cap_normalize(optarg, NULL) < 0)
+				return cabin_err_make(err, 0, "--cap-%s `%s`: unknown capability",
+						      c == OPT_CAPADD ? "add" : "drop", optarg);
+			strv_append(c == OPT_CAPADD ? &capa : &capd, optarg);
+			break;
+		case OPT_PRIV:
+			o.privileged = 1;
+			break;
+		case OPT_SECOPT:
+			if (parse_security_opt(optarg, &o, err) < 0)
+				return -1;
+			break;
+		case OPT_DEVICE:
+			strv_append(&devs, optarg);
+			break;
+		case OPT_GROUPADD:
+			strv_append(&grps, optarg);
+			break;
+		case OPT_ULIMIT:
+			strv_append(&ulim, optarg);
+			break;
+		case OPT_SHM:
+			if (parse_size(optarg, &o.shm_size, "--shm-size", err) < 0)
+				return -1;
+			break;
+		case OPT_STOPSIG:
+			if (box_signal_parse(optarg) <= 0)
+				return cabin_err_make(err, 0, "--stop-signal `%s`: unknown signal",
+						      optarg);
+			o.stop_signal = optarg;
+			break;
+		case OPT_STOPTIME: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 0 || v > 86400 * 365)
+				return cabin_err_make(
+					err, 0, "--stop-timeout `%s`: seconds (0 or more)", optarg);
+			o.stop_timeout = (int)v;
+			break;
+		}
+		case 'l':
+			if (!*optarg || *optarg == '=')
+				return cabin_err_make(err, 0, "--label `%s`: expected KEY=VALUE",
+						      optarg);
+			strv_append(&labels, optarg);
+			break;
+		case OPT_LABELFILE:
+			if (read_label_file(optarg, &labels, err) < 0)
+				return -1;
+			break;
+		case OPT_RESTART:
+			if (parse_restart(optarg, &o, err) < 0)
+				return -1;
+			break;
+		case OPT_HELP:
 			fputs(run_usage, stdout);
 			return 0;
 		default:
@@ -316,8 +568,24 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 	o.tmpfs = tmpfs;
 	o.ports = ports;
 	o.publish = publish;
+	o.add_hosts = addh;
+	o.dns = dns;
+	o.dns_search = dnss;
+	o.dns_options = dnso;
+	o.cap_add = capa;
+	o.cap_drop = capd;
+	o.devices = devs;
+	o.group_add = grps;
+	o.ulimits = ulim;
+	o.labels = labels;
 	if (o.network && o.nports && (!strcmp(o.network, "host") || !strcmp(o.network, "none")))
 		return cabin_err_make(err, 0, "-p needs a bridge network, not `%s`", o.network);
+	if (o.restart && strcmp(o.restart, "no"))
+		return cabin_err_make(err, 0, "--restart `%s`: not supported yet (only no)",
+				      o.restart);
+	if (o.rm && o.restart && strcmp(o.restart, "no"))
+		return cabin_err_make(err, 0, "--restart `%s` and --rm: conflicting options",
+				      o.restart);
 	ret = box_run(&o, id, err);
 	if (ret < 0)
 		return cabin_err_wrap(err, "container run");
@@ -419,7 +687,7 @@ static int simple_opts(const char *verb, const char *usage, const char *shortopt
 			break;
 		case 't':
 			oa->timeout = atoi(optarg);
-			if (oa->timeout < 0)
+			if (oa->timeout < 0 || !isdigit((unsigned char)*optarg))
 				return cabin_err_make(err, 0, "-t `%s`: seconds", optarg);
 			break;
 		case 's': {
@@ -447,7 +715,7 @@ static int simple_opts(const char *verb, const char *usage, const char *shortopt
 
 static int container_simple(const char *verb, int argc, char **argv, struct cabin_err **err)
 {
-	struct op_arg oa = { .timeout = 10, .sig = SIGKILL };
+	struct op_arg oa = { .timeout = -1, .sig = SIGKILL };
 	int ret;
 
 	if (!strcmp(verb, "rm")) {
@@ -457,11 +725,12 @@ static int container_simple(const char *verb, int argc, char **argv, struct cabi
 			return ret < 0 ? ret : 0;
 		ret = each_container(verb, argc, argv, optind, do_rm, &oa, err);
 	} else if (!strcmp(verb, "stop")) {
-		ret = simple_opts(
-			verb,
-			"usage: cabin container stop [-t SECONDS] CONTAINER...\n"
-			"The image's StopSignal (default SIGTERM), SIGKILL after -t (10).\n",
-			"+t:h", argc, argv, &oa, err);
+		ret = simple_opts(verb,
+				  "usage: cabin container stop [-t SECONDS] CONTAINER...\n"
+				  "The --stop-signal or the image's StopSignal (default SIGTERM), "
+				  "SIGKILL after\n"
+				  "-t seconds (default: --stop-timeout of run, else 10).\n",
+				  "+t:h", argc, argv, &oa, err);
 		if (ret)
 			return ret < 0 ? ret : 0;
 		ret = each_container(verb, argc, argv, optind, do_stop, &oa, err);
@@ -501,27 +770,107 @@ static const char *ago(const char *ts, char *buf, size_t len)
 	return buf;
 }
 
+/* Does @rec pass one ps filter KEY=VALUE? */
+static int filter_one(json_t *rec, const char *key, const char *val)
+{
+	if (!strcmp(key, "label")) {
+		const char *eq = strchr(val, '=');
+		cleanup_free char *k = xstrndup(val, eq ? (size_t)(eq - val) : strlen(val));
+		json_t *v = json_object_get(json_object_get(rec, "labels"), k);
+
+		return v && (!eq || !strcmp(json_string_value(v) ?: "", eq + 1));
+	}
+	if (!strcmp(key, "name"))
+		return strstr(json_string_value(json_object_get(rec, "name")) ?: "", val) != NULL;
+	if (!strcmp(key, "id"))
+		return !strncmp(json_string_value(json_object_get(rec, "id")) ?: "", val,
+				strlen(val));
+	if (!strcmp(key, "status"))
+		return !strcmp(box_status(rec), val);
+	return 0;
+}
+
+/*
+ * Docker's ps filters: the values of one key are alternatives, except label whose values
+ * must all match; different keys must all match.
+ */
+static int filter_match(json_t *rec, char **filters)
+{
+	static const char *const keys[] = { "label", "name", "id", "status" };
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		size_t klen = strlen(keys[k]);
+		int seen = 0, hit = 0, label = !strcmp(keys[k], "label");
+
+		for (size_t i = 0; filters && filters[i]; i++) {
+			if (strncmp(filters[i], keys[k], klen) || filters[i][klen] != '=')
+				continue;
+			seen = 1;
+			if (filter_one(rec, keys[k], filters[i] + klen + 1))
+				hit = 1;
+			else if (label)
+				return 0;
+		}
+		if (seen && !hit)
+			return 0;
+	}
+	return 1;
+}
+
 int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static const char *const states[] = { "created", "running", "exited" };
 	cleanup_json json_t *all = NULL;
+	cleanup_strv char **filters = NULL;
 	json_t *rec;
 	int c, showall = 0, quiet = 0;
 	size_t i;
 
-	while ((c = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+aqf:h", opts, NULL)) != -1) {
 		if (c == 'a')
 			showall = 1;
 		else if (c == 'q')
 			quiet = 1;
-		else if (c == 'h') {
-			fputs("usage: cabin container ps [-a] [-q]\nList running containers (-a: "
-			      "all).\n",
+		else if (c == 'f') {
+			const char *eq = strchr(optarg, '=');
+			size_t kl = eq ? (size_t)(eq - optarg) : 0;
+			int ok = eq && eq[1] &&
+				 ((kl == 5 && !strncmp(optarg, "label", 5)) ||
+				  (kl == 4 && !strncmp(optarg, "name", 4)) ||
+				  (kl == 2 && !strncmp(optarg, "id", 2)) ||
+				  (kl == 6 && !strncmp(optarg, "status", 6)));
+
+			if (!ok)
+				return cabin_err_make(
+					err, 0,
+					"--filter `%s`: label=KEY[=VALUE], name=NAME, "
+					"id=ID or status=STATUS",
+					optarg);
+			if (kl == 6) {
+				size_t k;
+
+				for (k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+					if (!strcmp(eq + 1, states[k]))
+						break;
+				if (k == sizeof(states) / sizeof(states[0]))
+					return cabin_err_make(err, 0,
+							      "--filter `%s`: status is created, "
+							      "running or exited",
+							      optarg);
+				showall = 1; /* Docker: a status filter looks at every container */
+			}
+			strv_append(&filters, optarg);
+		} else if (c == 'h') {
+			fputs("usage: cabin container ps [-a] [-q] [-f KEY=VALUE]...\n"
+			      "List running containers (-a: all). Filters: label=KEY[=VALUE], "
+			      "name=NAME, id=ID, status=created|running|exited.\n",
 			      stdout);
 			return 0;
 		} else
@@ -538,7 +887,7 @@ int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 		json_t *v;
 		size_t k, n = 0;
 
-		if (!showall && strcmp(st, "running"))
+		if ((!showall && strcmp(st, "running")) || !filter_match(rec, filters))
 			continue;
 		if (quiet) {
 			printf("%.12s\n", json_string_value(json_object_get(rec, "id")));

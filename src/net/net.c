@@ -493,6 +493,24 @@ static const char hosts_head[] = "127.0.0.1\tlocalhost\n"
 				 "ff02::1\tip6-allnodes\n"
 				 "ff02::2\tip6-allrouters\n";
 
+static void append(char **text, char *line);
+
+/* --add-host entries, resolved at attach time: [[HOST, IP], ...] in the endpoint */
+static void append_extra_hosts(char **text, json_t *ep)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(ep, "extraHosts"), i, e)
+	{
+		const char *h = json_string_value(json_array_get(e, 0));
+		const char *ip = json_string_value(json_array_get(e, 1));
+
+		if (h && ip)
+			append(text, xasprintf("%s\t%s\n", ip, h));
+	}
+}
+
 struct hosts_build {
 	const char *network;
 	const char *self;
@@ -532,6 +550,7 @@ static int write_hosts(const struct store *s, const char *id, json_t *ep, int pe
 	int ret;
 
 	h.text = xstrdup(hosts_head);
+	append_extra_hosts(&h.text, ep);
 	if (*ip && *name && strcmp(name, host))
 		append(&h.text, xasprintf("%s\t%s %s\n", ip, host, name));
 	else if (*ip)
@@ -569,10 +588,20 @@ static int is_user_network(const char *network)
 	       strcmp(network, "none");
 }
 
-/* resolv.conf: the host's, without loopback name servers a container cannot reach. */
-static int write_resolv(const char *path, const char *src, int keep_loopback,
+/*
+ * resolv.conf: the host's, without loopback name servers a container cannot reach. Each of
+ * --dns, --dns-search and --dns-option replaces the host's lines of its kind, as Docker
+ * does (`--dns-search .`: no search line).
+ */
+static int write_resolv(const char *path, const struct net_cfg *cfg, int keep_loopback,
 			struct cabin_err **err)
 {
+	const char *src = cfg->resolv_src;
+	int own_ns = json_array_size(cfg->dns) > 0,
+	    own_search = json_array_size(cfg->dns_search) > 0;
+	int own_opts = json_array_size(cfg->dns_options) > 0;
+	json_t *jv;
+	size_t i;
 	cleanup_free char *in = NULL;
 	cleanup_free char *out = xstrdup("");
 	size_t len = 0;
@@ -584,7 +613,12 @@ static int write_resolv(const char *path, const char *src, int keep_loopback,
 	for (char *save = NULL, *line = strtok_r(in, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *v = line;
+		if ((own_search && (!strncmp(v, "search", 6) || !strncmp(v, "domain", 6))) ||
+		    (own_opts && !strncmp(v, "options", 7)))
+			continue;
 		if (!strncmp(v, "nameserver", 10) && (v[10] == ' ' || v[10] == '\t')) {
+			if (own_ns)
+				continue;
 			v += 11;
 			while (*v == ' ' || *v == '\t')
 				v++;
@@ -593,6 +627,25 @@ static int write_resolv(const char *path, const char *src, int keep_loopback,
 			servers++;
 		}
 		append(&out, xasprintf("%s\n", line));
+	}
+	json_array_foreach(cfg->dns, i, jv)
+	{
+		append(&out, xasprintf("nameserver %s\n", json_string_value(jv)));
+		servers++;
+	}
+	if (own_search) {
+		append(&out, xstrdup("search"));
+		json_array_foreach(cfg->dns_search, i, jv) if (strcmp(json_string_value(jv), "."))
+			append(&out, xasprintf(" %s", json_string_value(jv)));
+		append(&out, xstrdup("\n"));
+		if (!strcmp(out + strlen(out) - 7, "search\n"))
+			out[strlen(out) - 7] = '\0'; /* only `.`: no search line */
+	}
+	if (own_opts) {
+		append(&out, xstrdup("options"));
+		json_array_foreach(cfg->dns_options, i, jv)
+			append(&out, xasprintf(" %s", json_string_value(jv)));
+		append(&out, xstrdup("\n"));
 	}
 	/* Docker's fallback when the host only has a local resolver */
 	if (!servers)
@@ -613,7 +666,7 @@ static int write_files(const struct store *s, const struct net_cfg *cfg, json_t 
 		return cabin_err_make(err, errno, "create `%s`", dir);
 	if (write_in_place(hn, line, err) < 0)
 		return -1;
-	if (write_resolv(rc, cfg->resolv_src, !strcmp(network, "host"), err) < 0)
+	if (write_resolv(rc, cfg, !strcmp(network, "host"), err) < 0)
 		return -1;
 	if (!strcmp(network, "host")) {
 		cleanup_free char *hosts = NULL;
@@ -622,6 +675,9 @@ static int write_files(const struct store *s, const struct net_cfg *cfg, json_t 
 		cleanup_err struct cabin_err *tmp = NULL;
 		if (fs_read_file("/etc/hosts", 1 << 20, &hosts, &len, &tmp) < 0)
 			hosts = xstrdup(hosts_head);
+		if (*hosts && hosts[strlen(hosts) - 1] != '\n')
+			append(&hosts, xstrdup("\n"));
+		append_extra_hosts(&hosts, ep);
 		return write_in_place(path, hosts, err);
 	}
 	return write_hosts(s, cfg->id, ep, is_user_network(network), err);
@@ -722,6 +778,58 @@ static void sweep_stale(const struct store *s)
 	}
 	free(st.ids);
 	free(st.eps);
+}
+
+/*
+ * --add-host HOST:IP into the endpoint (kept there: the hosts file is rewritten when
+ * peers come and go). host-gateway is the address the host has on the container's
+ * network, its gateway, as Docker's default host-gateway-ip (the bridge's address).
+ */
+static int extra_hosts_resolve(const struct net_cfg *cfg, json_t *ep, struct cabin_err **err)
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	json_object_set_new(ep, "extraHosts", out);
+	json_array_foreach(cfg->extra_hosts, i, v)
+	{
+		const char *spec = json_string_value(v) ?: "", *sep = strchr(spec, '=');
+		cleanup_free char *host = NULL, *ip = NULL;
+		unsigned char buf[16];
+
+		if (!sep)
+			sep = strchr(spec, ':');
+		if (!sep || sep == spec)
+			return cabin_err_make(err, EINVAL, "--add-host `%s`: expected HOST:IP",
+					      spec);
+		host = xstrndup(spec, (size_t)(sep - spec));
+		ip = xstrdup(sep + 1);
+		if (*ip == '[' && strlen(ip) > 2 && ip[strlen(ip) - 1] == ']') {
+			memmove(ip, ip + 1, strlen(ip));
+			ip[strlen(ip) - 1] = '\0';
+		}
+		if (!strcmp(ip, "host-gateway")) {
+			const char *gw = jstr(ep, "gateway");
+
+			free(steal_ptr(&ip));
+			if (*gw)
+				ip = xstrdup(gw);
+			else if (!strcmp(jstr(ep, "network"), "host"))
+				ip = xstrdup("127.0.0.1");
+			else
+				return cabin_err_make(
+					err, EINVAL,
+					"--add-host `%s`: host-gateway needs a bridge "
+					"network, not `%s`",
+					spec, jstr(ep, "network"));
+		}
+		if (!valid_name(host, 253) ||
+		    (inet_pton(AF_INET, ip, buf) != 1 && inet_pton(AF_INET6, ip, buf) != 1))
+			return cabin_err_make(err, EINVAL, "--add-host `%s`: expected HOST:IP",
+					      spec);
+		json_array_append_new(out, json_pack("[s,s]", host, ip));
+	}
+	return 0;
 }
 
 static int attach_locked(const struct store *s, const struct net_cfg *cfg, const char *netns_path,
@@ -832,6 +940,8 @@ static int attach_locked(const struct store *s, const struct net_cfg *cfg, const
 		if (nsfd >= 0 && net_lo_up(nsfd, err) < 0)
 			goto err_teardown;
 	}
+	if (extra_hosts_resolve(cfg, ep, err) < 0)
+		goto err_teardown;
 	if (write_files(s, cfg, ep, err) < 0)
 		goto err_teardown;
 	if (is_user_network(network)) {

@@ -46,6 +46,9 @@ struct net_cfg {
 	const struct net_port *ports;
 	size_t n_ports;
 	const char *resolv_src; /* the host's resolv.conf, NULL = /etc/resolv.conf */
+	/* arrays of strings, or NULL: --add-host HOST:IP (IP may be host-gateway), and
+	 * --dns, --dns-search, --dns-option, each replacing the host's lines of its kind */
+	json_t *extra_hosts, *dns, *dns_search, *dns_options;
 };
 
 struct net_lease {
