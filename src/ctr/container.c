@@ -211,7 +211,7 @@ struct create_ctx {
 	int hostpid;   /* init side: the init's pid on the host (sent with GO) */
 	int go;	       /* init side: GO has been read */
 	int run_fg;    /* `run` in the foreground */
-	int released;  /* `run`: exec.fifo written before ACK (no `start` step) */
+	int released;  /* `run`: exec.fifo written before the clone: no ACK, no `start` */
 	int placed;    /* init side: the runtime has put us in our cgroups */
 	int cgns_done; /* init side: the new cgroup namespace exists */
 	sigset_t oldmask;
@@ -401,9 +401,19 @@ static int child_ready(void *arg, struct cabin_err **err)
 	 */
 	prctl(PR_SET_PDEATHSIG, 0);
 	log_debug("init: closing the pipe to signal completion (ready, waiting for start)");
-	if (ctr_sync_send(sock, CTR_SYNC_READY, 0, NULL, -1) < 0 ||
-	    child_wait(sock, CTR_SYNC_ACK, NULL, err) < 0)
+	if (ctr_sync_send(sock, CTR_SYNC_READY, 0, NULL, -1) < 0)
 		_exit(1);
+	/*
+	 * Released by `run` before the clone (see do_create): nothing to wait for, and the
+	 * runtime reads no further than READY, so a later failure must go to the
+	 * container's stderr, as after `start`: our end of the socket goes now.
+	 */
+	if (c->released) {
+		close(sock);
+		c->sync[1] = -1;
+	} else if (child_wait(sock, CTR_SYNC_ACK, NULL, err) < 0) {
+		_exit(1);
+	}
 	/*
 	 * `create` has returned: a caller that reads its stderr to EOF must not wait for
 	 * `start` because the init still holds a copy of it for --debug.
@@ -718,21 +728,16 @@ static int make_cgroup(struct create_ctx *c, struct cabin_err **err)
 }
 
 /*
- * GO, then what the init could not do itself (its cgroup, when it could not join it
- * alone), oomScoreAdj and the state.json that names the init (for delete). GO goes first
- * so the init builds its filesystem meanwhile. An init that waits for the runtime to
- * place it asks with PLACED_REQ (or HOOKS_REQ), answered only after this.
+ * What the init could not do itself (its cgroup, when it could not join it alone),
+ * oomScoreAdj and the state.json that names the init (for delete), then GO. The init
+ * builds its filesystem meanwhile. An init that waits for the runtime to place it asks
+ * with PLACED_REQ (or HOOKS_REQ), answered only after this.
  */
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
 	int ret = 0;
 
-	/*
-	 * The init reads GO when it needs it: one that failed before has sent ERROR and
-	 * exited, and the loop reads that ERROR (or the end of the socket) next.
-	 */
-	ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1);
 	if (c->st.ns_pid)
 		c->st.pidns = ctr_state_pidns(c->init);
 	c->st.pid = c->init;
@@ -754,7 +759,17 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 			c->st.cgroup = steal_ptr(&now);
 		}
 	}
-	return ctr_state_save(c->dirfd, &c->st, err);
+	ret = ctr_state_save(c->dirfd, &c->st, err);
+	if (ret < 0)
+		return -1;
+	/*
+	 * GO last: the init reads it before its last steps at the latest (see child_go()),
+	 * so everything above happens before the container's process runs, with or without
+	 * ACK. An init that failed before reading GO has sent ERROR and exited: the loop
+	 * reads that ERROR (or the end of the socket) next.
+	 */
+	ctr_sync_send(c->sync[0], CTR_SYNC_GO, c->init, NULL, -1);
+	return 0;
 }
 
 static int init_exit_error(struct create_ctx *c, struct cabin_err **err)
@@ -965,6 +980,18 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	c->fifo = openat(c->dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
 	if (c->fifo < 0)
 		return cabin_err_make(err, errno, "open `%s/exec.fifo`", c->dir);
+	/*
+	 * `run` in the foreground without poststart hooks or a pid file has nobody to tell
+	 * when the process has started, nor anything to do between READY and the start:
+	 * the byte `start` would write is in exec.fifo from the beginning, and the init
+	 * goes on from READY to execve without waiting to be woken up for ACK and for
+	 * `start` (each a scheduling delay on a loaded machine).
+	 */
+	if (c->run_fg && !o->pid_file && !ctr_hooks_present(s->hooks, "poststart")) {
+		if (TEMP_FAILURE_RETRY(write(c->fifo, "0", 1)) != 1)
+			return cabin_err_make(err, errno, "write `%s/exec.fifo`", c->dir);
+		c->released = 1;
+	}
 	if (o->console_socket) {
 		c->console = ctr_console_connect(o->console_socket, err);
 		if (c->console < 0)
@@ -1069,16 +1096,10 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	/* state.json was written by runtime_place() and has not changed since */
 	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->init, err) < 0)
 		return -1;
-	/*
-	 * `run` in the foreground without poststart hooks has nobody to tell when the
-	 * process has started: the byte `start` would write is in exec.fifo before ACK, so
-	 * the init goes on to execve without waiting to be woken up twice more.
-	 */
-	if (c->run_fg && !ctr_hooks_present(s->hooks, "poststart")) {
-		if (TEMP_FAILURE_RETRY(write(c->fifo, "0", 1)) != 1)
-			return cabin_err_make(err, errno, "write `%s/exec.fifo`", c->dir);
+	if (c->released) {
+		/* the init did not wait for ACK: it may have run and exited already */
 		unlinkat(c->dirfd, "exec.fifo", 0);
-		c->released = 1;
+		return 0;
 	}
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_ACK, 0, NULL, -1) < 0)
 		return cabin_err_make(err, EPIPE, "container init went away");
