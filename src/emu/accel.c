@@ -376,6 +376,7 @@ struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int i
 	c->vm = vm;
 	c->index = index;
 	c->sipi_vector = -1;
+	c->tlb_nlog = TLB_LOG + 1; /* the reset's flush sweeps every (zeroed) slot */
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	emu_cpu_reset(c);

@@ -1113,6 +1113,9 @@ int emu_read_msr(struct emu_cpu *c, uint32_t idx, uint64_t *val)
 		return 0;
 	case 0x800 ... 0x8ff:
 		return emu_lapic_msr_read(c, idx, val);
+	case 0x6e0:
+		*val = emu_lapic_tscdl_read(c);
+		return 0;
 	case 0x3a:
 		*val = 1;
 		return 0; /* feature control: locked */
@@ -1209,6 +1212,10 @@ int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val)
 	switch (idx) {
 	case 0x10:
 		c->tsc_offset = val - emu_rdtsc(c) + c->tsc_offset;
+		emu_lapic_tsc_changed(c);
+		return 0;
+	case 0x6e0:
+		emu_lapic_tscdl_write(c, val);
 		return 0;
 	case 0x1b:
 		return emu_lapic_set_base(c, val);
@@ -1216,6 +1223,7 @@ int emu_write_msr(struct emu_cpu *c, uint32_t idx, uint64_t val)
 		return emu_lapic_msr_write(c, idx, val);
 	case 0x3b:
 		c->tsc_offset = val;
+		emu_lapic_tsc_changed(c);
 		return 0;
 	case 0x8b:
 		return 0;
@@ -1343,10 +1351,11 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4])
 		out[0] = 0x000306a9; /* family 6 model 58 */
 		out[1] = (c->index << 24) | (c->vm->m->nr_vcpus << 16) | (8 << 8);
 		/*
-		 * ECX: hypervisor. EDX: PSE PAE APIC MTRR PGE PAT. Bits that stand for
-		 * instructions come from the opcode table's groups (emu_optab_cpuid).
+		 * ECX: hypervisor, TSC-deadline timer (apic.c). EDX: PSE PAE APIC MTRR PGE PAT.
+		 * Bits that stand for instructions come from the opcode table's groups
+		 * (emu_optab_cpuid).
 		 */
-		out[2] = (1u << 31) | (1u << 21); /* x2APIC: apic.c */
+		out[2] = (1u << 31) | (1u << 24) | (1u << 21); /* x2APIC: apic.c */
 		out[3] = (1u << 3) | (1u << 6) | (1u << 12) | (1u << 13) | (1u << 16);
 		if (c->apic_base & 0x800)
 			out[3] |= 1u << 9; /* APIC, while IA32_APIC_BASE enables it */

@@ -181,8 +181,14 @@ enum {
  */
 int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned int avail, int mode);
 
-/* Software TLB */
-#define TLB_SIZE 256
+/*
+ * Software TLB: direct-mapped by linear page number, one compare of vpage (and the
+ * permission bits) on a hit. 4096 entries cover 16 MiB of distinct pages: with 256, a
+ * kernel's code, stack and data pages often shared a slot and evicted each other.
+ */
+#define TLB_SIZE 4096
+/* slots filled since the last full flush that a flush visits instead of all TLB_SIZE */
+#define TLB_LOG 1024
 #define TLB_R_SUP 0x01u
 #define TLB_W_SUP 0x02u
 #define TLB_X_SUP 0x04u
@@ -244,7 +250,7 @@ struct emu_lapic {
 	uint32_t isr[8], irr[8], tmr[8];
 	uint32_t timer_init, timer_div;
 	uint64_t timer_start, timer_deadline; /* virtual ns; deadline 0 = stopped */
-	uint64_t tsc_deadline;
+	uint64_t tsc_deadline; /* IA32_TSC_DEADLINE, 0 disarmed (fired or written 0) */
 };
 
 /* MXCSR: exception flags (bits 0-5), DAZ, masks (7-12), rounding control, FTZ */
@@ -364,6 +370,8 @@ struct emu_cpu {
 
 	/* caches */
 	struct emu_tlb_entry tlb[TLB_SIZE];
+	uint16_t tlb_log[TLB_LOG]; /* indices of entries filled since the last sweep */
+	unsigned int tlb_nlog;	   /* entries in tlb_log; > TLB_LOG: overflowed, sweep all */
 	struct emu_block *blocks;
 	struct emu_jit *jit; /* host code of the blocks, NULL: threaded interpreter only */
 
@@ -578,6 +586,11 @@ void emu_lapic_ack(struct emu_cpu *c, int vector);
 void emu_lapic_set_irq(struct emu_cpu *c, int vector, int level_trig);
 void emu_lapic_timer(struct emu_cpu *c, uint64_t now);
 uint64_t emu_lapic_next_deadline(struct emu_cpu *c);
+/* IA32_TSC_DEADLINE (MSR 0x6e0): read, write (arms the timer in TSC-deadline mode) */
+uint64_t emu_lapic_tscdl_read(struct emu_cpu *c);
+void emu_lapic_tscdl_write(struct emu_cpu *c, uint64_t val);
+/* the TSC was written: a TSC-deadline timer is re-armed against the new count */
+void emu_lapic_tsc_changed(struct emu_cpu *c);
 int emu_lapic_accept_pic(struct emu_cpu *c);
 void emu_vm_wake(struct emu_vm *vm);
 void emu_cpu_wake(struct emu_cpu *c);

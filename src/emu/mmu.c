@@ -3,8 +3,9 @@
  * The emulated MMU: 2-level 32-bit, PAE and 4-level page walks with
  * accessed/dirty bits, U/S, R/W (CR0.WP) and NX checks and page-fault error
  * codes, SMEP, SMAP and protection keys; a direct-mapped software TLB caching host pointers per
- * linear page; and the tracking of pages holding decoded instructions, so a guest write to such a
- * page invalidates what was decoded from it.
+ * linear page, whose flushes visit only the entries filled since the last one; and the tracking of
+ * pages holding decoded instructions, so a guest write to such a page invalidates what was decoded
+ * from it.
  */
 #include <string.h>
 
@@ -31,12 +32,49 @@
 /* bits between MAXPHYADDR and 51 are reserved in PAE and 4-level entries */
 #define RSVD_HIGH (((1ULL << 52) - 1) & ~((1ULL << MAXPHY) - 1))
 
+/* remember that slot @i holds a translation, for the next flush */
+static inline void tlb_log_add(struct emu_cpu *c, unsigned int i)
+{
+	if (c->tlb_nlog < TLB_LOG)
+		c->tlb_log[c->tlb_nlog] = (uint16_t)i;
+	if (c->tlb_nlog <= TLB_LOG)
+		c->tlb_nlog++;
+}
+
+/*
+ * Drop every translation (but the global ones with @keep_global). Linux without
+ * PCID writes CR3 at every context switch and, with page-table isolation, at every
+ * kernel entry and exit: only the slots filled since the last flush are visited
+ * (all of them once more than TLB_LOG were), and the global ones kept stay logged.
+ * Invariant: every slot whose vpage is not 1 is in tlb_log, unless it overflowed.
+ */
 void emu_tlb_flush(struct emu_cpu *c, int keep_global)
 {
+	unsigned int n = c->tlb_nlog;
+
 	c->tlb_epoch++;
-	for (unsigned int i = 0; i < TLB_SIZE; i++)
-		if (!keep_global || !(c->tlb[i].perm & TLB_GLOBAL))
+	c->tlb_nlog = 0;
+	if (n > TLB_LOG) {
+		for (unsigned int i = 0; i < TLB_SIZE; i++) {
+			if (c->tlb[i].vpage == 1)
+				continue;
+			if (keep_global && (c->tlb[i].perm & TLB_GLOBAL))
+				tlb_log_add(c, i);
+			else
+				c->tlb[i].vpage = 1;
+		}
+		return;
+	}
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int i = c->tlb_log[k];
+
+		if (c->tlb[i].vpage == 1)
+			continue;
+		if (keep_global && (c->tlb[i].perm & TLB_GLOBAL))
+			tlb_log_add(c, i); /* k < n: the log is rewritten behind the reader */
+		else
 			c->tlb[i].vpage = 1;
+	}
 }
 
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
@@ -280,6 +318,8 @@ struct emu_tlb_entry *emu_tlb_fill(struct emu_cpu *c, uint64_t lin, int acc, int
 		if (r)
 			emu_raise_pf(c, lin, (uint32_t)r & 0x7fffffffu);
 	}
+	if (e->vpage == 1)
+		tlb_log_add(c, (unsigned int)(e - c->tlb));
 	e->vpage = vpage;
 	e->ppage = pa;
 	e->host = emu_host_page(c, pa);

@@ -2,7 +2,8 @@
 /*
  * Local APIC (per vCPU, MMIO at APIC_BASE) and IOAPIC (MMIO 0xFEC00000),
  * modelled on what KVM's in-kernel irqchip shows a guest: xAPIC registers,
- * a timer on a 1 GHz bus clock (the VM's virtual nanoseconds), EOI with
+ * a timer on a 1 GHz bus clock (the VM's virtual nanoseconds) with one-shot,
+ * periodic and TSC-deadline modes, EOI with
  * level-triggered IOAPIC acknowledgement, and ICR IPIs including INIT and
  * STARTUP so secondary CPUs can be started.
  */
@@ -16,6 +17,14 @@
 #define LVT_LINT1 5
 #define LVT_ERROR 6
 #define LVT_MASKED 0x10000u
+/* LVT timer mode (bits 18:17) */
+#define TIMER_PERIODIC 1u
+#define TIMER_TSCDL 2u
+
+static unsigned int timer_mode(const struct emu_lapic *l)
+{
+	return (l->lvt[LVT_TIMER] >> 17) & 3;
+}
 
 static struct emu_cpu *cpu_of(struct emu_vm *vm, unsigned int i)
 {
@@ -129,8 +138,11 @@ static void timer_start(struct emu_cpu *c, uint64_t now)
 {
 	struct emu_lapic *l = &c->lapic;
 
+	/* in TSC-deadline mode the initial count is ignored (SDM vol. 3 11.5.4.1) */
+	if (timer_mode(l) == TIMER_TSCDL)
+		return;
 	l->timer_start = now;
-	if (l->timer_init == 0 || ((l->lvt[LVT_TIMER] >> 17) & 3) == 2)
+	if (l->timer_init == 0)
 		l->timer_deadline = 0;
 	else
 		l->timer_deadline = now + (uint64_t)l->timer_init * timer_div(l);
@@ -145,7 +157,7 @@ void emu_lapic_timer(struct emu_cpu *c, uint64_t now)
 		return;
 	if (!(lvt & LVT_MASKED))
 		emu_lapic_set_irq(c, (int)(lvt & 0xff), 0);
-	if (((lvt >> 17) & 3) == 1) {
+	if (((lvt >> 17) & 3) == TIMER_PERIODIC) {
 		uint64_t period = (uint64_t)l->timer_init * timer_div(l);
 
 		l->timer_start = l->timer_deadline;
@@ -153,8 +165,66 @@ void emu_lapic_timer(struct emu_cpu *c, uint64_t now)
 		if (l->timer_deadline <= now)
 			l->timer_deadline = now + period - (now - l->timer_deadline) % period;
 	} else {
+		/* one-shot; a TSC deadline disarms itself and its MSR reads 0 again */
 		l->timer_deadline = 0;
+		l->tsc_deadline = 0;
 	}
+}
+
+/* the virtual time at which the TSC of @c reaches @tsc (now if it has) */
+static uint64_t tsc_to_ns(struct emu_cpu *c, uint64_t tsc, uint64_t now)
+{
+	uint64_t khz = EMU_TSC_KHZ / 1000000ULL, t;
+
+	if (tsc <= c->tsc_offset)
+		return now;
+	t = tsc - c->tsc_offset;
+	t = t / khz + (t % khz != 0);
+	return t > now ? t : now;
+}
+
+/*
+ * Arm the timer for the TSC deadline in l->tsc_deadline (0: disarmed). A deadline
+ * already reached fires at once, so its interrupt is taken right after the WRMSR
+ * (WRMSR ends the decoded block); a later one shorter than the current run batch
+ * kicks the run loop, which then cuts the batch at the deadline.
+ */
+static void tscdl_arm(struct emu_cpu *c)
+{
+	struct emu_lapic *l = &c->lapic;
+	uint64_t now = emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN;
+
+	if (!l->tsc_deadline) {
+		l->timer_deadline = 0;
+		return;
+	}
+	l->timer_deadline = tsc_to_ns(c, l->tsc_deadline, now);
+	if (l->timer_deadline <= now) {
+		emu_lapic_timer(c, now);
+		c->stop_block = 1;
+	} else if ((l->timer_deadline - now) / EMU_NS_PER_INSN < c->budget) {
+		__atomic_store_n(&c->kick, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+uint64_t emu_lapic_tscdl_read(struct emu_cpu *c)
+{
+	/* outside TSC-deadline mode the MSR reads 0 and ignores writes */
+	return timer_mode(&c->lapic) == TIMER_TSCDL ? c->lapic.tsc_deadline : 0;
+}
+
+void emu_lapic_tscdl_write(struct emu_cpu *c, uint64_t val)
+{
+	if (timer_mode(&c->lapic) != TIMER_TSCDL)
+		return;
+	c->lapic.tsc_deadline = val;
+	tscdl_arm(c);
+}
+
+void emu_lapic_tsc_changed(struct emu_cpu *c)
+{
+	if (timer_mode(&c->lapic) == TIMER_TSCDL && c->lapic.tsc_deadline)
+		tscdl_arm(c);
 }
 
 uint64_t emu_lapic_next_deadline(struct emu_cpu *c)
@@ -388,7 +458,9 @@ int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len
 			v = l->timer_init;
 			break;
 		case 0x390:
-			if (l->timer_deadline && now < l->timer_deadline)
+			if (timer_mode(l) == TIMER_TSCDL)
+				v = 0; /* the current count reads 0 in TSC-deadline mode */
+			else if (l->timer_deadline && now < l->timer_deadline)
 				v = (uint32_t)((l->timer_deadline - now) / timer_div(l));
 			else
 				v = 0;
@@ -446,9 +518,14 @@ int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len
 		if (i == LVT_TIMER) {
 			uint32_t old = l->lvt[i];
 
+			/* mode 3 is reserved: it reads back as one-shot */
+			if (((v >> 17) & 3) == 3)
+				v &= ~(1u << 18);
 			l->lvt[i] = v & 0x710ff;
-			if (((old ^ v) >> 17) & 3)
-				l->timer_deadline = 0; /* a mode change stops the timer */
+			if (((old ^ v) >> 17) & 3) {
+				l->timer_deadline = 0; /* a mode change disarms the timer */
+				l->tsc_deadline = 0;
+			}
 		} else {
 			l->lvt[i] = v & 0x1f7ff;
 		}
