@@ -4,4 +4,5 @@ OBJS += src/hw/i8042.o
 OBJS += src/hw/rtc.o
 OBJS += src/hw/exit-port.o
 OBJS += src/hw/fw-cfg.o
+OBJS += src/hw/pci-none.o
 OBJS += src/hw/testdev.o

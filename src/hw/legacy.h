@@ -34,6 +34,14 @@ int hw_exit_port_attach(struct machine *m, struct cabin_err **err);
 /** hw_debug_port_attach() - port 0x80 (POST codes / I/O delay): writes are ignored quietly. */
 int hw_debug_port_attach(struct machine *m, struct cabin_err **err);
 
+#define HW_PCI_CONFIG_PORT 0xcf8
+
+/**
+ * hw_pci_none_attach() - ports 0xcf8-0xcff of a machine without a PCI host bridge:
+ * reads return all ones, writes are ignored, quietly (see pci-none.c).
+ */
+int hw_pci_none_attach(struct machine *m, struct cabin_err **err);
+
 #define HW_FW_CFG_PORT 0x510
 
 /**

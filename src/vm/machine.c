@@ -171,6 +171,8 @@ static int phase_legacy_init(struct machine *m, struct cabin_err **err)
 		ret = hw_debug_port_attach(m, err);
 	if (ret >= 0)
 		ret = hw_fw_cfg_attach(m, err);
+	if (ret >= 0)
+		ret = hw_pci_none_attach(m, err);
 	if (ret >= 0 && m->cfg->debug_exit)
 		ret = hw_testdev_attach(m, m->cfg->debug_exit_port, err);
 	if (ret < 0) {

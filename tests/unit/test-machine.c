@@ -201,12 +201,41 @@ static int run(unsigned int nr, char *out, size_t outlen)
 		ACCEL_EXIT_IO, port, sz, 1, 0, { 0 }, 0                                            \
 	}
 
+/* ports 0xcf8-0xcff without a PCI host bridge: all-ones reads, dropped writes, no warning */
+static void pci_ports(void)
+{
+	static const struct step s[] = { IOW(0xcf8, 4, 0, 0, 0, 0x80), IOR(0xcfc, 4), IOR(0xcfe, 2),
+					 IOW(0x501, 1, 5) };
+	uint8_t reads[16][16];
+	char out[64], log[512];
+	int p[2], saved = dup(2), ret;
+	ssize_t n;
+
+	if (saved < 0 || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0 || dup2(p[1], 2) < 0)
+		abort();
+	memset(reads, 0, sizeof(reads));
+	record_reads = reads;
+	scripts[0] = s, script_len[0] = 4;
+	ret = run(1, out, sizeof(out));
+	record_reads = NULL;
+	dup2(saved, 2);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], log, sizeof(log) - 1);
+	log[n > 0 ? n : 0] = 0;
+	close(p[0]);
+	tap_ok(ret == 5 && !memcmp(reads[1], "\xff\xff\xff\xff", 4) &&
+		       !memcmp(reads[2], "\xff\xff", 2),
+	       "PCI configuration ports without a host bridge read all ones (%d)", ret);
+	tap_ok(!strstr(log, "unclaimed"), "and are not logged as unclaimed (`%s`)", log);
+}
+
 int main(void)
 {
 	char out[256];
 	int ret;
 
-	tap_plan(27);
+	tap_plan(29);
 
 	static const struct step s1[] = { IOW(0x3f8, 1, 'h'), IOW(0x3f8, 1, 'i'), IOW(0x501, 1, 7),
 					  IOW(0x3f8, 1, 'X') };
@@ -356,6 +385,8 @@ int main(void)
 	scripts[0] = s15, script_len[0] = 2;
 	ret = run(1, out, sizeof(out));
 	tap_ok(ret == 6, "without --debug-exit port 0xf4 is not an exit (%d)", ret);
+
+	pci_ports();
 
 	struct machine_config bad = { .accel = &fake_ops, .mem_size = 2ull << 20, .nr_vcpus = 0 };
 	struct machine *m = NULL;
