@@ -189,6 +189,8 @@ int emu_decode(struct emu_insn *in, const uint8_t *buf, unsigned int avail, int 
 #define TLB_SIZE 4096
 /* slots filled since the last full flush that a flush visits instead of all TLB_SIZE */
 #define TLB_LOG 1024
+/* of those, the slots filled from large pages, which INVLPG must look through */
+#define TLB_LARGE_LOG 256
 #define TLB_R_SUP 0x01u
 #define TLB_W_SUP 0x02u
 #define TLB_X_SUP 0x04u
@@ -372,6 +374,9 @@ struct emu_cpu {
 	struct emu_tlb_entry tlb[TLB_SIZE];
 	uint16_t tlb_log[TLB_LOG]; /* indices of entries filled since the last sweep */
 	unsigned int tlb_nlog;	   /* entries in tlb_log; > TLB_LOG: overflowed, sweep all */
+	/* the slots of tlb_log filled from large pages; > TLB_LARGE_LOG: overflowed */
+	uint16_t tlb_large_log[TLB_LARGE_LOG];
+	unsigned int tlb_nlarge;
 	struct emu_block *blocks;
 	struct emu_jit *jit; /* host code of the blocks, NULL: threaded interpreter only */
 

@@ -41,6 +41,15 @@ static inline void tlb_log_add(struct emu_cpu *c, unsigned int i)
 		c->tlb_nlog++;
 }
 
+/* the same for a slot filled from a large page */
+static inline void tlb_large_add(struct emu_cpu *c, unsigned int i)
+{
+	if (c->tlb_nlarge < TLB_LARGE_LOG)
+		c->tlb_large_log[c->tlb_nlarge] = (uint16_t)i;
+	if (c->tlb_nlarge <= TLB_LARGE_LOG)
+		c->tlb_nlarge++;
+}
+
 /*
  * Drop every translation (but the global ones with @keep_global). Linux without
  * PCID writes CR3 at every context switch and, with page-table isolation, at every
@@ -54,26 +63,20 @@ void emu_tlb_flush(struct emu_cpu *c, int keep_global)
 
 	c->tlb_epoch++;
 	c->tlb_nlog = 0;
-	if (n > TLB_LOG) {
-		for (unsigned int i = 0; i < TLB_SIZE; i++) {
-			if (c->tlb[i].vpage == 1)
-				continue;
-			if (keep_global && (c->tlb[i].perm & TLB_GLOBAL))
-				tlb_log_add(c, i);
-			else
-				c->tlb[i].vpage = 1;
-		}
-		return;
-	}
-	for (unsigned int k = 0; k < n; k++) {
-		unsigned int i = c->tlb_log[k];
+	c->tlb_nlarge = 0;
+	for (unsigned int k = 0; k < (n > TLB_LOG ? TLB_SIZE : n); k++) {
+		/* k < n: tlb_log_add() rewrites the log behind this reader */
+		unsigned int i = n > TLB_LOG ? k : c->tlb_log[k];
 
 		if (c->tlb[i].vpage == 1)
 			continue;
-		if (keep_global && (c->tlb[i].perm & TLB_GLOBAL))
-			tlb_log_add(c, i); /* k < n: the log is rewritten behind the reader */
-		else
+		if (keep_global && (c->tlb[i].perm & TLB_GLOBAL)) {
+			tlb_log_add(c, i);
+			if (c->tlb[i].perm & TLB_LARGE)
+				tlb_large_add(c, i);
+		} else {
 			c->tlb[i].vpage = 1;
+		}
 	}
 }
 
@@ -91,10 +94,31 @@ void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 	 * from a large page that could contain @lin (same 1 GiB region, the largest page).
 	 * Entries of other pages stay: a guest flushing one page keeps its other mappings.
 	 */
-	for (unsigned int i = 0; i < TLB_SIZE; i++)
+	if (!c->tlb_nlarge)
+		return;
+	if (c->tlb_nlarge <= TLB_LARGE_LOG) {
+		unsigned int n = c->tlb_nlarge;
+
+		c->tlb_nlarge = 0;
+		for (unsigned int k = 0; k < n; k++) {
+			unsigned int i = c->tlb_large_log[k];
+
+			if (!(c->tlb[i].perm & TLB_LARGE) || c->tlb[i].vpage == 1)
+				continue; /* refilled from a 4 KiB page, or dropped */
+			if ((c->tlb[i].vpage >> 30) == (vpage >> 30))
+				c->tlb[i].vpage = 1;
+			else
+				tlb_large_add(c, i); /* k < n: rewritten behind the reader */
+		}
+		return;
+	}
+	for (unsigned int k = 0; k < (c->tlb_nlog > TLB_LOG ? TLB_SIZE : c->tlb_nlog); k++) {
+		unsigned int i = c->tlb_nlog > TLB_LOG ? k : c->tlb_log[k];
+
 		if ((c->tlb[i].perm & TLB_LARGE) && c->tlb[i].vpage != 1 &&
 		    (c->tlb[i].vpage >> 30) == (vpage >> 30))
 			c->tlb[i].vpage = 1;
+	}
 }
 
 uint8_t *emu_host_page(struct emu_cpu *c, uint64_t ppage)
@@ -320,6 +344,8 @@ struct emu_tlb_entry *emu_tlb_fill(struct emu_cpu *c, uint64_t lin, int acc, int
 	}
 	if (e->vpage == 1)
 		tlb_log_add(c, (unsigned int)(e - c->tlb));
+	if (perm & TLB_LARGE)
+		tlb_large_add(c, (unsigned int)(e - c->tlb));
 	e->vpage = vpage;
 	e->ppage = pa;
 	e->host = emu_host_page(c, pa);

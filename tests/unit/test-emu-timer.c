@@ -301,6 +301,22 @@ static void test_tlb(void)
 			ok &= rd(p) == p + 2;
 		tap_ok(ok, "global pages survive two MOV CR3 and go at a full flush");
 	}
+
+	/* 2 MiB pages: INVLPG anywhere in one drops the entries filled from it */
+	for (unsigned int many = 0; many < 2; many++) {
+		unsigned int n = many ? 300 : 3; /* 300: more than the large-page log holds */
+		int ok = 1;
+
+		paging();
+		for (unsigned int p = 0; p < n; p++)
+			ok &= rd(2048 + p) == 2048 + p;
+		w64(PML4 + 0x2000 + 8 * 4, (5ULL << 21) | 0x83); /* 8 MiB -> frame at 10 MiB */
+		ok &= rd(2048 + 1) == 2049;
+		emu_tlb_flush_page(c, (2048 + 500) * 4096ULL);
+		for (unsigned int p = 0; p < n; p++)
+			ok &= rd(2048 + p) == 2560 + p;
+		tap_ok(ok, "INVLPG in a 2 MiB page drops its other cached 4 KiB pieces (%u)", n);
+	}
 }
 
 int main(void)
@@ -320,7 +336,7 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(24);
+	tap_plan(26);
 	test_tsc_deadline();
 	test_halt_skips_clock();
 	test_tlb();
