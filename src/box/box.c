@@ -87,7 +87,8 @@ const char *box_status(json_t *rec)
 	if (!st)
 		return "unknown";
 	/* A monitor that died (kill -9, a reboot) cannot report: the container is gone. */
-	if (!strcmp(st, "running") && box_proc_starttime(mp) != start)
+	if ((!strcmp(st, "running") || !strcmp(st, "restarting")) &&
+	    box_proc_starttime(mp) != start)
 		return "exited";
 	return st;
 }
@@ -339,6 +340,48 @@ static int name_ok(const char *n)
 	return 1;
 }
 
+/*
+ * The monitor's life: a round per run of the container, as long as the restart policy
+ * asks for one (box_monitor returns 1) and `stop` has not been asked for. Docker's delay
+ * between runs: 100 ms, doubled each time up to a minute, back to 100 ms after a run of
+ * 10 s or more.
+ */
+static int monitor_rounds(const char *data_root, const char *id, int syncfd, int in, int out,
+			  int errfd)
+{
+	long delay = 100;
+
+	for (;;) {
+		struct cabin_err *e = NULL;
+		struct timespec t0, t1;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = box_monitor(data_root, id, syncfd, in, out, errfd, &e);
+		cabin_err_release(&e);
+		/* only the first run talks to the CLI: it returned with that exit status */
+		for (int *fd = (int[]){ syncfd, in, out, errfd }, k = 0; k < 4; k++)
+			if (fd[k] >= 0)
+				close(fd[k]);
+		syncfd = in = out = errfd = -1;
+		if (r != 1)
+			return r < 0 ? 1 : 0;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec >= 10)
+			delay = 100;
+		for (long waited = 0; waited < delay; waited += 20) {
+			if (box_stop_requested(data_root, id))
+				break;
+			usleep(20000);
+		}
+		if (box_stop_requested(data_root, id)) {
+			box_monitor_finish(data_root, id);
+			return 0;
+		}
+		delay = delay * 2 > 60000 ? 60000 : delay * 2;
+	}
+}
+
 /* Read one line "OK PID", "ERR MSG" or "EXIT CODE" from the monitor. */
 static int read_line(int fd, char *buf, size_t len)
 {
@@ -500,7 +543,6 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 	}
 	if (child == 0) {
 		/* A session of its own, reparented away from the CLI: it outlives it. */
-		struct cabin_err *e = NULL;
 		int in = -1, outfd = -1, errfd = -1, nul;
 
 		setsid();
@@ -527,7 +569,7 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 				close(lfd);
 			}
 		}
-		_exit(box_monitor(o->data_root, id, sync[1], in, outfd, errfd, &e) < 0 ? 1 : 0);
+		_exit(monitor_rounds(o->data_root, id, sync[1], in, outfd, errfd));
 	}
 	close(sync[1]);
 	sync[1] = -1;
@@ -658,8 +700,17 @@ int box_stop(const char *data_root, const char *id, int timeout, struct cabin_er
 
 	if (box_load(data_root, id, &rec, err) < 0)
 		return -1;
-	if (strcmp(box_status(rec), "running"))
+	if (strcmp(box_status(rec), "running") && strcmp(box_status(rec), "restarting"))
 		return 0; /* Docker: stopping a stopped container is fine */
+	{
+		/* the restart policy must not undo a stop: the monitor looks for this first */
+		cleanup_free char *mark =
+			xasprintf("%s/containers/%s/stop-requested", data_root, id);
+		cleanup_close int mfd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (mfd < 0)
+			return cabin_err_make(err, errno, "create `%s`", mark);
+	}
 	if (timeout < 0) {
 		json_t *t = json_object_get(rec, "stopTimeout");
 
@@ -701,7 +752,7 @@ int box_rm(const char *data_root, const char *id, int force, struct cabin_err **
 
 	if (box_load(data_root, id, &rec, err) < 0)
 		return -1;
-	if (!strcmp(box_status(rec), "running")) {
+	if (!strcmp(box_status(rec), "running") || !strcmp(box_status(rec), "restarting")) {
 		if (!force)
 			return cabin_err_make(
 				err, 0, "container `%.12s` is running: stop it first or use -f",
@@ -1030,7 +1081,8 @@ int box_prune(const char *data_root, uint64_t *freed)
 		const char *id = json_string_value(json_object_get(rec, "id"));
 		struct cabin_err *e = NULL;
 
-		if (!id || !strcmp(box_status(rec), "running"))
+		if (!id || !strcmp(box_status(rec), "running") ||
+		    !strcmp(box_status(rec), "restarting"))
 			continue;
 		{
 			cleanup_free char *up = xasprintf("%s/containers/%s/upper", data_root, id);

@@ -155,9 +155,17 @@ int box_caps_has(const struct box_run_opts *o, const char *cap);
 /** box_user_resolve() - "name[:group]" or "uid[:gid]" in the rootfs's passwd and group. */
 int box_user_resolve(int rootfd, const char *user, uid_t *uid, gid_t *gid, json_t **extra,
 		     char **home, struct cabin_err **err);
-/** box_monitor() - the monitor's main loop (monitor.c); runs in the forked monitor. */
+/**
+ * box_monitor() - the monitor's main loop (monitor.c) for one run of the container; runs
+ * in the forked monitor. Return: 1 when the restart policy asks for another run (the
+ * record then says "restarting"), 0 when the container is done, <0 on failure.
+ */
 int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in, int attach_out,
 		int attach_err, struct cabin_err **err);
+/** box_stop_requested() - has `stop` (or `rm -f`) been asked for this container? */
+int box_stop_requested(const char *data_root, const char *id);
+/** box_monitor_finish() - a restarting container that was stopped: record it exited. */
+void box_monitor_finish(const char *data_root, const char *id);
 /** box_record_save() - write a container record atomically. */
 int box_record_save(const char *data_root, const char *id, json_t *rec, struct cabin_err **err);
 /** box_cleanup_fs() - unmount the rootfs, detach the network, remove the directory. */

@@ -190,6 +190,42 @@ static void write_out(int *fd, const char *p, size_t n)
 	}
 }
 
+int box_stop_requested(const char *data_root, const char *id)
+{
+	cleanup_free char *mark = xasprintf("%s/containers/%s/stop-requested", data_root, id);
+
+	return access(mark, F_OK) == 0;
+}
+
+void box_monitor_finish(const char *data_root, const char *id)
+{
+	cleanup_json json_t *rec = NULL;
+	struct cabin_err *e = NULL;
+
+	if (box_load(data_root, id, &rec, &e) == 0) {
+		json_object_set_new(rec, "state", json_string("exited"));
+		if (box_record_save(data_root, id, rec, &e) < 0)
+			log_warn("%s", cabin_err_msg(e));
+	}
+	cabin_err_release(&e);
+}
+
+/* Docker's restart policies; `stop` (the stop-requested mark) always ends the container. */
+static int want_restart(const char *data_root, const char *id, json_t *rec, int code)
+{
+	const char *pol = json_string_value(json_object_get(rec, "restartPolicy")) ?: "no";
+	json_int_t max = json_integer_value(json_object_get(rec, "restartMax"));
+	json_int_t count = json_integer_value(json_object_get(rec, "restartCount"));
+
+	if (box_stop_requested(data_root, id) || json_is_true(json_object_get(rec, "autoRemove")))
+		return 0;
+	if (!strcmp(pol, "always") || !strcmp(pol, "unless-stopped"))
+		return 1;
+	if (!strcmp(pol, "on-failure"))
+		return code != 0 && (max <= 0 || count < max);
+	return 0;
+}
+
 int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in, int attach_out,
 		int attach_err, struct cabin_err **err)
 {
@@ -200,6 +236,7 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 	struct logw lw = { .fd = -1 };
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	int master = -1, lsock = -1, sfd = -1, status = 0, tty, interactive, exited = 0;
+	int restart = 0;
 	cleanup_json json_t *rec = NULL;
 	sigset_t mask;
 	pid_t pid = 0;
@@ -267,6 +304,13 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 			cabin_err_make(err, errno, "dup2");
 			goto fail;
 		}
+	}
+	{
+		/* a restart: the last run's detach removed the files config.json binds */
+		struct net_lease files;
+
+		if (net_files_prepare(data_root, id, &files, err) < 0)
+			goto fail;
 	}
 	/* Errors of the runtime now go to the log through our stderr; keep them for the CLI. */
 	if (ctr_create(&co, err) < 0)
@@ -485,10 +529,16 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 			cur = old; /* released at the end of this block */
 		}
 		cabin_err_release(&e);
-		json_object_set_new(rec, "state", json_string("exited"));
+		restart = want_restart(data_root, id, rec, code);
+		json_object_set_new(rec, "state", json_string(restart ? "restarting" : "exited"));
 		json_object_set_new(rec, "exitCode", json_integer(code));
 		json_object_set_new(rec, "finishedAt", json_string(now));
 		json_object_set_new(rec, "pid", json_integer(0));
+		if (restart)
+			json_object_set_new(rec, "restartCount",
+					    json_integer(json_integer_value(json_object_get(
+								 rec, "restartCount")) +
+							 1));
 		if (json_is_true(json_object_get(rec, "autoRemove")))
 			box_cleanup(data_root, id, rec);
 		else if (box_record_save(data_root, id, rec, &e) < 0)
@@ -496,7 +546,7 @@ int box_monitor(const char *data_root, const char *id, int syncfd, int attach_in
 		cabin_err_release(&e);
 		send_line(syncfd, "EXIT", NULL, code);
 	}
-	ret = 0;
+	ret = restart;
 	goto out;
 
 fail_created : {

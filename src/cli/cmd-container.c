@@ -240,7 +240,8 @@ static const char run_usage[] =
 	"  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, stack...)\n"
 	"  --shm-size SIZE      the size of /dev/shm (default 64m)\n"
 	"  --stop-signal SIG, --stop-timeout SECONDS   how `container stop` ends it\n"
-	"  -l, --label K=V      a label (--label-file FILE: one per line)\n";
+	"  -l, --label K=V      a label (--label-file FILE: one per line)\n"
+	"  --restart no|on-failure[:N]|always|unless-stopped   run it again when it exits\n";
 
 static int container_run(int argc, char **argv, struct cabin_err **err)
 {
@@ -580,9 +581,6 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 	o.labels = labels;
 	if (o.network && o.nports && (!strcmp(o.network, "host") || !strcmp(o.network, "none")))
 		return cabin_err_make(err, 0, "-p needs a bridge network, not `%s`", o.network);
-	if (o.restart && strcmp(o.restart, "no"))
-		return cabin_err_make(err, 0, "--restart `%s`: not supported yet (only no)",
-				      o.restart);
 	if (o.rm && o.restart && strcmp(o.restart, "no"))
 		return cabin_err_make(err, 0, "--restart `%s` and --rm: conflicting options",
 				      o.restart);

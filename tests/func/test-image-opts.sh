@@ -11,7 +11,7 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 51
+plan 61
 
 D=$T/data
 R=$T/run
@@ -175,5 +175,44 @@ assert_eq "$lab" "web front 1" "inspect: Config.Labels, the image's labels with 
 err=$(cab container ps --filter color=red 2>&1)
 assert_contains "$err" "--filter \`color=red\`" "an unknown ps filter"
 cab container rm -f opts-web opts-db opts-sig opts-to >/dev/null
+
+# --restart, carried out by the monitor
+jq_rec() { python3 -c "import json,sys; r=json.load(open('$D/containers/'+sys.argv[1]+'/container.json')); print(r.get(sys.argv[2]))" "$@"; }
+insp() { cab container inspect "$1" | python3 -c "import json,sys; i=json.load(sys.stdin)[0]; print($2)"; }
+c=$(crun -d --name opts-rf --restart on-failure:2 "$IMG" sh -c 'echo run; exit 3')
+assert_eq "$(timeout 20 "$CABIN" --data-root "$D" --root "$R" container wait opts-rf)" "3" \
+	"--restart on-failure:2: wait gives the last exit status"
+assert_eq "$(insp opts-rf 'i["RestartCount"], i["State"]["Status"]')" "2 exited" \
+	"--restart on-failure:2: restarted twice (RestartCount in inspect), then exited"
+assert_eq "$(cab container logs opts-rf | tr '\n' ' ')" "run run run " "three runs, one log"
+assert_eq "$(insp opts-rf 'i["HostConfig"]["RestartPolicy"]')" \
+	"{'Name': 'on-failure', 'MaximumRetryCount': 2}" "inspect: HostConfig.RestartPolicy"
+c=$(crun -d --name opts-r0 --restart on-failure "$IMG" true)
+cab container wait opts-r0 >/dev/null
+assert_eq "$(insp opts-r0 'i["RestartCount"]')" "0" "--restart on-failure: no restart after exit 0"
+c=$(crun -d --name opts-ra --restart always "$IMG" sh -c 'sleep 0.2; exit 0')
+for i in $(seq 50); do [ "$(insp opts-ra 'i["RestartCount"]')" -ge 2 ] && break; sleep 0.1; done
+ok "--restart always: restarted after exit 0 ($(insp opts-ra 'i["RestartCount"]') times)" \
+	test "$(insp opts-ra 'i["RestartCount"]')" -ge 2
+cab container stop -t 1 opts-ra >/dev/null
+n=$(insp opts-ra 'i["RestartCount"]')
+sleep 1
+assert_eq "$(insp opts-ra 'i["RestartCount"], i["State"]["Status"]')" "$n exited" \
+	"stop is not undone by the restart policy"
+c=$(crun -d --name opts-rm --restart unless-stopped "$IMG" sh -c 'sleep 0.1; exit 1')
+sleep 0.5
+mon=$(jq_rec "$c" monitorPid)
+cab container rm -f opts-rm >/dev/null
+sleep 0.3
+# gone, or a zombie where PID 1 does not reap (no init system on some hosts)
+st=$(ps -o stat= -p "$mon" | cut -c1)
+ok "rm -f ends a restarting container and its monitor (${st:-gone})" \
+	test "${st:-Z}" = Z -a ! -d "$D/containers/$c"
+err=$(crun --rm --restart always "$IMG" true 2>&1)
+assert_contains "$err" "--restart \`always\` and --rm: conflicting options" "--restart with --rm"
+err=$(crun --restart sometimes "$IMG" true 2>&1)
+assert_contains "$err" "--restart \`sometimes\`: no, on-failure[:MAX-RETRIES], always or unless-stopped" \
+	"--restart with a bad policy"
+cab container rm -f opts-rf opts-r0 opts-ra >/dev/null
 
 done_testing
