@@ -126,6 +126,7 @@ syntax-check:
 
 install: all
 	install -D -m 0755 $(PROG) $(DESTDIR)/usr/local/bin/$(PROG)
+	install -D -m 0755 cabin-init $(DESTDIR)/usr/local/libexec/cabin/cabin-init
 
 clean:
 	$(E) "  CLEAN"

@@ -3,3 +3,9 @@
 OBJS += src/box/box.o
 OBJS += src/box/monitor.o
 OBJS += src/box/spec.o
+
+# --init: PID 1 of such a container, bind-mounted from the host (static, libc only).
+STATIC_PROGS += cabin-init
+cabin-init: src/box/reaper.c
+	$(E) "  CC      $@ (static)"
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -static -Os -s $(WARNINGS) -o $@ $<

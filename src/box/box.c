@@ -446,6 +446,13 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 	 * monitor must not be that process (it would run this whole command again): take
 	 * the copy here, before anything is made, and the monitor inherits it.
 	 */
+	if (o->init && !getenv("CABIN_INIT")) {
+		/* found now: after the re-execution below, /proc/self/exe is the sealed copy */
+		cleanup_free char *ip = box_init_path();
+
+		if (ip)
+			setenv("CABIN_INIT", ip, 1);
+	}
 	if (box_caps_has(o, "CAP_SYS_PTRACE") && ctr_cloned_binary_ensure(err) < 0)
 		goto out;
 	if (get_image(o, imgid, &img, &cfg, err) < 0)
@@ -1011,8 +1018,9 @@ json_t *box_inspect(json_t *rec)
 			    json_integer(json_integer_value(json_object_get(rec, "restartCount"))));
 	json_object_set_new(
 		out, "HostConfig",
-		json_pack("{s:b,s:O*,s:{s:s,s:I},s:O*,s:O*,s:O*,s:O*,s:O*,s:O*}", "Privileged",
-			  json_is_true(json_object_get(rec, "privileged")), "CapAdd",
+		json_pack("{s:b,s:b,s:O*,s:{s:s,s:I},s:O*,s:O*,s:O*,s:O*,s:O*,s:O*}", "Privileged",
+			  json_is_true(json_object_get(rec, "privileged")), "Init",
+			  json_is_true(json_object_get(rec, "init")), "CapAdd",
 			  json_object_get(rec, "capAdd"), "RestartPolicy", "Name",
 			  json_string_value(json_object_get(rec, "restartPolicy")) ?: "no",
 			  "MaximumRetryCount",

@@ -62,6 +62,7 @@ struct box_run_opts {
 	char **labels;		 /* K=V */
 	const char *restart;	 /* no, on-failure, always, unless-stopped; NULL: no */
 	int restart_max;	 /* on-failure:N; 0: no limit */
+	int init;		 /* --init: cabin-init as PID 1 */
 };
 
 /**
@@ -138,6 +139,12 @@ int box_cap_normalize(const char *name, char **out);
 
 /** box_add_host_split() - "HOST:IP", "HOST=IP" or "HOST:[V6]" into its parts (caller frees). */
 int box_add_host_split(const char *spec, char **host, char **ip);
+
+/**
+ * box_init_path() - the host's cabin-init for --init: $CABIN_INIT, else next to this
+ * binary, else /usr/local/libexec/cabin or /usr/libexec/cabin. Caller frees; NULL if none.
+ */
+char *box_init_path(void);
 
 /** box_signal_parse() - "SIGUSR1", "USR1" or "10": the number, -1 if unknown. */
 int box_signal_parse(const char *s);

@@ -40,6 +40,8 @@ static const char *const default_caps[] = {
 };
 
 #define PASSWD_MAX (4u << 20)
+/* where --init's cabin-init appears (podman: /run/podman-init) */
+#define BOX_INIT_DEST "/run/cabin-init"
 
 static int all_digits(const char *s)
 {
@@ -770,6 +772,33 @@ static int add_group(int rootfd, json_t *gids, const char *g, struct cabin_err *
 	return 0;
 }
 
+char *box_init_path(void)
+{
+	const char *env = getenv("CABIN_INIT");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return access(env, X_OK) == 0 ? xstrdup(env) : NULL;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0 && exe[0] == '/') {
+		char *slash;
+		cleanup_free char *p = NULL;
+
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		*slash = '\0';
+		p = xasprintf("%s/cabin-init", exe);
+		if (access(p, X_OK) == 0)
+			return steal_ptr(&p);
+	}
+	if (access("/usr/local/libexec/cabin/cabin-init", X_OK) == 0)
+		return xstrdup("/usr/local/libexec/cabin/cabin-init");
+	if (access("/usr/libexec/cabin/cabin-init", X_OK) == 0)
+		return xstrdup("/usr/libexec/cabin/cabin-init");
+	return NULL;
+}
+
 int box_add_host_split(const char *spec, char **host, char **ip)
 {
 	const char *sep = strchr(spec, '=');
@@ -833,6 +862,7 @@ int box_record_extra(const struct box_run_opts *o, json_t *imgcfg, json_t *spec,
 	json_object_set_new(rec, "restartMax", json_integer(o->restart_max));
 	json_object_set_new(rec, "restartCount", json_integer(0));
 	json_object_set_new(rec, "privileged", json_boolean(o->privileged));
+	json_object_set_new(rec, "init", json_boolean(o->init));
 	json_object_set_new(rec, "capAdd", json_array());
 	json_object_set_new(rec, "capDrop", json_array());
 	for (size_t i = 0; o->cap_add && o->cap_add[i]; i++)
@@ -889,6 +919,22 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 		return cabin_err_make(err, 0,
 				      "no command: the image has no Entrypoint or Cmd and none was "
 				      "given");
+	if (o->init) {
+		/* docker-init's way: the init bind-mounted read-only, the command its argument */
+		cleanup_free char *ip = box_init_path();
+
+		if (!ip)
+			return cabin_err_make(
+				err, 0,
+				"--init: no cabin-init next to cabin, in $CABIN_INIT or "
+				"in /usr/local/libexec/cabin");
+		json_array_insert_new(args, 0, json_string("--"));
+		json_array_insert_new(args, 0, json_string(BOX_INIT_DEST));
+		json_array_append_new(json_object_get(spec, "mounts"),
+				      json_pack("{s:s,s:s,s:s,s:[s,s,s]}", "destination",
+						BOX_INIT_DEST, "type", "bind", "source", ip,
+						"options", "bind", "ro", "nosuid"));
+	}
 	json_object_set_new(proc, "args", steal_ptr(&args));
 
 	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -241,7 +241,8 @@ static const char run_usage[] =
 	"  --shm-size SIZE      the size of /dev/shm (default 64m)\n"
 	"  --stop-signal SIG, --stop-timeout SECONDS   how `container stop` ends it\n"
 	"  -l, --label K=V      a label (--label-file FILE: one per line)\n"
-	"  --restart no|on-failure[:N]|always|unless-stopped   run it again when it exits\n";
+	"  --restart no|on-failure[:N]|always|unless-stopped   run it again when it exits\n"
+	"  --init               a small init as PID 1 that reaps zombies and forwards signals\n";
 
 static int container_run(int argc, char **argv, struct cabin_err **err)
 {
@@ -276,6 +277,7 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 		OPT_STOPTIME,
 		OPT_LABELFILE,
 		OPT_RESTART,
+		OPT_INIT,
 		OPT_HELP,
 	};
 	static const struct option opts[] = {
@@ -322,6 +324,7 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 		{ "label", required_argument, NULL, 'l' },
 		{ "label-file", required_argument, NULL, OPT_LABELFILE },
 		{ "restart", required_argument, NULL, OPT_RESTART },
+		{ "init", no_argument, NULL, OPT_INIT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 },
 	};
@@ -549,6 +552,9 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 		case OPT_RESTART:
 			if (parse_restart(optarg, &o, err) < 0)
 				return -1;
+			break;
+		case OPT_INIT:
+			o.init = 1;
 			break;
 		case OPT_HELP:
 			fputs(run_usage, stdout);

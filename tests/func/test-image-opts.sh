@@ -11,7 +11,7 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 61
+plan 66
 
 D=$T/data
 R=$T/run
@@ -214,5 +214,28 @@ err=$(crun --restart sometimes "$IMG" true 2>&1)
 assert_contains "$err" "--restart \`sometimes\`: no, on-failure[:MAX-RETRIES], always or unless-stopped" \
 	"--restart with a bad policy"
 cab container rm -f opts-rf opts-r0 opts-ra >/dev/null
+
+# --init: cabin-init as PID 1 reaps orphans and forwards signals
+out=$(crun --rm --init "$IMG" sh -c 'echo $$; tr "\0" " " </proc/1/cmdline; exit 7')
+assert_eq "$?:$(echo "$out" | head -1):$(echo "$out" | sed -n 2p)" "7:2:/run/cabin-init -- sh -c echo \$\$; tr \"\\0\" \" \" </proc/1/cmdline; exit 7 " \
+	"--init: cabin-init is PID 1, the command its child, the exit status passed through"
+zombies() {
+	local c n
+	c=$(crun -d "$@" "$IMG" sh -c '(sleep 0.1 &); exec sleep 5')
+	sleep 0.6
+	n=$(cab container exec "$c" sh -c 'for f in /proc/[0-9]*/stat; do cut -d" " -f3 $f; done | grep -c Z')
+	cab container rm -f "$c" >/dev/null
+	echo "$n"
+}
+assert_eq "$(zombies)" "1" "without --init an orphan stays a zombie (PID 1 is sleep)"
+assert_eq "$(zombies --init)" "0" "--init reaps the orphan"
+c=$(crun -d --init --name opts-init "$IMG" sleep 60)
+sleep 0.3
+s=$(date +%s%N)
+cab container stop -t 5 opts-init >/dev/null
+e=$(( ($(date +%s%N) - s) / 1000000 ))
+assert_eq "$(cab container wait opts-init)" "143" "--init forwards stop's SIGTERM to the command"
+ok "... at once, not after the timeout ($e ms)" test "$e" -lt 3000
+cab container rm -f opts-init >/dev/null
 
 done_testing
