@@ -11,7 +11,7 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 66
+plan 70
 
 D=$T/data
 R=$T/run
@@ -237,5 +237,24 @@ e=$(( ($(date +%s%N) - s) / 1000000 ))
 assert_eq "$(cab container wait opts-init)" "143" "--init forwards stop's SIGTERM to the command"
 ok "... at once, not after the timeout ($e ms)" test "$e" -lt 3000
 cab container rm -f opts-init >/dev/null
+
+# On a bridge network, in a namespace of its own that plays the host: host-gateway, and
+# a restarted container attached again each time, nothing left after rm.
+require_cmd ip nsenter
+HN=opts-$$-h
+ip netns add "$HN" && ip -n "$HN" link set lo up
+at_exit "ip netns del $HN"
+hc() { nsenter --net="/run/netns/$HN" "$CABIN" --data-root "$D" --root "$R" "$@"; }
+out=$(hc container run --rm --add-host gw:host-gateway "$IMG" sh -c 'ip route | sed -n "s/^default via \([0-9.]*\) .*/\1/p"; cat /etc/hosts')
+gw=$(echo "$out" | head -1)
+assert_contains "$out" "$(printf '%s\tgw' "$gw")" "--add-host gw:host-gateway: the network's gateway ($gw)"
+hc container run -d --name opts-rb --restart on-failure:2 "$IMG" sh -c 'ip -4 addr show eth0 | grep -c inet; exit 1' >/dev/null
+assert_eq "$(timeout 20 nsenter --net="/run/netns/$HN" "$CABIN" --data-root "$D" --root "$R" container wait opts-rb)" "1" \
+	"bridge network: the restarted container ends"
+assert_eq "$(hc container logs opts-rb | tr '\n' ' ')" "1 1 1 " "each of the three runs had an address"
+hc container rm opts-rb >/dev/null
+ok "nothing left: no endpoint, no network files, no veth" \
+	test -z "$(ls -A "$D/network/endpoints" "$D/network/files" 2>/dev/null | grep -v :)" -a \
+	"$(ip -n "$HN" -o link show type veth | wc -l)" = 0
 
 done_testing
