@@ -548,12 +548,50 @@ static void slow_path(struct jb *j, struct jctx *x, unsigned int i, uint8_t **sl
 /* the guest condition @cc of Jcc from the lazy state into a host jump when false */
 static uint8_t *cond_false(struct jb *j, struct jctx *x, unsigned int cc)
 {
+	static const unsigned int ops[] = { CC_SUB, CC_ADD, CC_LOGIC };
+	uint8_t *join[8];
+	int nj = 0;
+	struct jm m;
+
 	if (x->hostflags)
 		return jmp_fwd(j, (int)(cc ^ 1));
+	/*
+	 * A SUB/CMP, ADD or logic state of 4 or 8 bytes gives the host's flags back with
+	 * one instruction (what emu_cond() would compute); any other state calls it.
+	 */
+	ld(j, 0, RCX, RBX, OFF(cc_op));
+	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		uint8_t *not_op;
+
+		alu_ri(j, 0, ALU_CMP, RCX, (int32_t)ops[k]);
+		not_op = jmp_fwd(j, HCC_NE);
+		for (int w = 1; w >= 0; w--) {
+			uint8_t *other_size;
+
+			m = mem(RBX, OFF(cc_size));
+			enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cc_size], 8 or 4 */
+			b1(j, w ? 8 : 4);
+			other_size = jmp_fwd(j, HCC_NE);
+			if (ops[k] == CC_LOGIC) {
+				ld(j, w, RAX, RBX, OFF(cc_res));
+				enc(j, w, 0x85, 1, RAX, RAX, NULL); /* test */
+			} else {
+				ld(j, w, RAX, RBX, OFF(cc_a));
+				m = mem(RBX, OFF(cc_b));
+				enc(j, w, ops[k] == CC_SUB ? 0x3b : 0x03, 1, RAX, 0, &m);
+			}
+			enc(j, 0, 0x0f90u + cc, 2, 0, RAX, NULL); /* setcc al */
+			join[nj++] = jmp_fwd(j, -1);
+			land(j, other_size);
+		}
+		land(j, not_op);
+	}
 	mov_rr(j, 1, RDI, RBX);
 	mov_ri(j, RSI, cc);
 	call(j, (const void *)emu_cond);
-	enc(j, 0, 0x85, 1, RAX, RAX, NULL); /* test eax, eax */
+	for (int k = 0; k < nj; k++)
+		land(j, join[k]);
+	enc(j, 0, 0x84, 1, RAX, RAX, NULL); /* test al, al */
 	return jmp_fwd(j, HCC_E);
 }
 

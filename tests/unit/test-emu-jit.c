@@ -9,6 +9,7 @@
  *    instructions before it done, the ones after it not;
  *  - two blocks chained in one page, the second rewritten by a device write
  *    (emu_code_write) between two runs;
+ *  - each Jcc condition on the lazy flags a CMP or TEST left in the block before;
  *  - more hot code than the code cache holds (CABIN_EMU_JIT_CACHE=64K): it is
  *    flushed and the program still computes its sum.
  */
@@ -194,6 +195,81 @@ static uint32_t load_big(void)
 	return sum * 40;
 }
 
+/* Jcc condition @cc of x86 flags */
+static int cond(unsigned int cc, int cf, int zf, int sf, int of, int pf)
+{
+	int r;
+
+	switch (cc >> 1) {
+	case 0:
+		r = of;
+		break;
+	case 1:
+		r = cf;
+		break;
+	case 2:
+		r = zf;
+		break;
+	case 3:
+		r = cf || zf;
+		break;
+	case 4:
+		r = sf;
+		break;
+	case 5:
+		r = pf;
+		break;
+	case 6:
+		r = sf != of;
+		break;
+	default:
+		r = zf || sf != of;
+		break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+/*
+ * mov ecx,40; xor ebp,ebp; 1: then for CMP and TEST, for each condition cc:
+ * {cmp|test} esi,edi; jmp +0; j<cc> +6; add ebp,1<<(cc + 16*test) -- each Jcc starts a
+ * block and finds the flags of the block before in the lazy state -- then dec ecx;
+ * jnz 1b; hlt. Return: the expected ebp (a bit per condition not taken) for esi = 5,
+ * edi = 7.
+ */
+static uint32_t load_conds(void)
+{
+	uint64_t p = CODE;
+	uint32_t not_taken = 0;
+	int32_t rel;
+
+	memcpy(ram + p, "\xb9\x28\x00\x00\x00\x31\xed", 7);
+	p += 7;
+	for (int t = 0; t < 2; t++)
+		for (unsigned int cc = 0; cc < 16; cc++) {
+			uint32_t bit = 1u << (cc + 16 * (unsigned int)t);
+
+			ram[p++] = t ? 0x85 : 0x39; /* cmp/test esi, edi */
+			ram[p++] = 0xfe;
+			ram[p++] = 0xeb;
+			ram[p++] = 0x00;
+			ram[p++] = (uint8_t)(0x70 + cc);
+			ram[p++] = 0x06;
+			ram[p++] = 0x81; /* add ebp, bit */
+			ram[p++] = 0xc5;
+			memcpy(ram + p, &bit, 4);
+			p += 4;
+			/* 5 - 7: CF SF, PF of 0xfe odd; 5 & 7 = 5: PF of 0x05 even */
+			if (t ? !cond(cc, 0, 0, 0, 0, 1) : !cond(cc, 1, 0, 1, 0, 0))
+				not_taken |= bit;
+		}
+	memcpy(ram + p, "\xff\xc9\x0f\x85", 4);
+	rel = (int32_t)(CODE + 7 - (p + 8));
+	memcpy(ram + p + 4, &rel, 4);
+	ram[p + 8] = 0xf4;
+	emu_code_write(vm, CODE, (unsigned int)(p + 9 - CODE));
+	return not_taken * 40;
+}
+
 static void load(const uint8_t *code, size_t n)
 {
 	memset(ram + CODE, 0xf4, 0x100);
@@ -238,7 +314,7 @@ int main(void)
 	for (uint32_t ecx = 1000; ecx; ecx--)
 		smc_sum += ecx & 7;
 
-	tap_plan(11);
+	tap_plan(13);
 	{
 		struct emu_cpu *c = new_cpu(1, &ex);
 
@@ -317,7 +393,28 @@ int main(void)
 	tap_ok(same(&res[0], &res[1]), "the same registers and instruction count (%llu, %llu)",
 	       (unsigned long long)res[1].icount, (unsigned long long)res[0].icount);
 
-	/* 4. more code than the code cache holds */
+	/* 4. Jcc at the start of a block, on the lazy flags of a CMP or TEST before it */
+	for (int jit = 0; jit < 2; jit++) {
+		struct emu_cpu *c;
+		uint32_t want = load_conds();
+
+		c = new_cpu(jit, &ex);
+		c->r[6] = 5;
+		c->r[7] = 7;
+		run(c, 1000000);
+		save(c, &res[jit]);
+		if (jit)
+			tap_ok(c->state == EMU_HALTED && (uint32_t)c->r[5] == want,
+			       "the 16 conditions after CMP and TEST in the block before: not "
+			       "taken "
+			       "%#x (expected %#x)",
+			       (uint32_t)c->r[5], want);
+		emu_cpu_free(c);
+	}
+	tap_ok(same(&res[0], &res[1]), "the same registers and instruction count (%llu, %llu)",
+	       (unsigned long long)res[1].icount, (unsigned long long)res[0].icount);
+
+	/* 5. more code than the code cache holds */
 	setenv("CABIN_EMU_JIT_CACHE", "64K", 1);
 	for (int jit = 0; jit < 2; jit++) {
 		struct emu_cpu *c;
@@ -347,7 +444,7 @@ int main(void)
 	tap_ok(same(&res[0], &res[1]), "the same registers and instruction count (%llu, %llu)",
 	       (unsigned long long)res[1].icount, (unsigned long long)res[0].icount);
 
-	/* 5. CABIN_EMU_JIT=off gives a CPU without host code */
+	/* 6. CABIN_EMU_JIT=off gives a CPU without host code */
 	{
 		struct emu_cpu *c = new_cpu(0, &ex);
 
