@@ -37,6 +37,7 @@ UNIT_TESTS += tests/unit/test-emu-jit
 UNIT_TESTS += tests/unit/test-emu-x2apic
 UNIT_TESTS += tests/unit/test-emu-gate
 UNIT_TESTS += tests/unit/test-emu-timer
+UNIT_TESTS += tests/unit/test-emu-string
 
 # bench/emu.sh with BENCH_ITERS=N: the compute test guest built for N iterations.
 EMU_BENCH_LIB64 := tests/guests/entry64.g64.o tests/guests/lib.g64.o tests/guests/idt.g64.o \

@@ -27,6 +27,70 @@ static void check_io(struct emu_cpu *c, uint16_t port, int size)
 
 #define REP_CHUNK 4096
 
+/* host pointer for reading @len bytes at @lin within one page, or NULL (TLB miss, MMIO) */
+static const uint8_t *lin_rptr(struct emu_cpu *c, uint64_t lin, unsigned int len)
+{
+	const struct emu_tlb_entry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+	uint32_t need = is_user(c) ? TLB_R_USR : TLB_R_SUP | emu_tlb_need_smap(c);
+
+	if (e->vpage == (lin & ~0xfffULL) && (e->perm & need) == need && e->host &&
+	    (lin & 0xfff) <= 4096u - len)
+		return e->host + (lin & 0xfff);
+	return NULL;
+}
+
+/*
+ * REP MOVS / REP STOS in 64-bit mode, forward, in RAM: as many elements as lie in the
+ * current source and destination pages (and @max), moved at once, when both pages
+ * are in the TLB with the rights needed, the destination holds no decoded code and
+ * a forward copy does not read what it wrote (destination inside the source). The
+ * registers and the instruction count end as the element loop leaves them. Return:
+ * the elements done, 0 to take the element loop (which fills the TLB, raises the
+ * faults and handles MMIO and code pages).
+ */
+static unsigned int string_bulk(struct emu_cpu *c, const struct emu_insn *in, int size,
+				unsigned int max)
+{
+	int movs = in->op == 0xa4 || in->op == 0xa5;
+	uint64_t dst = c->r[7], src = c->r[6], n = c->r[1], bytes;
+	const uint8_t *s = NULL;
+	uint8_t *d;
+
+	n = n < max ? n : max;
+	if ((4096 - (dst & 0xfff)) / (unsigned int)size < n)
+		n = (4096 - (dst & 0xfff)) / (unsigned int)size;
+	if (movs && (4096 - (src & 0xfff)) / (unsigned int)size < n)
+		n = (4096 - (src & 0xfff)) / (unsigned int)size;
+	if (n < 2)
+		return 0;
+	bytes = n * (uint64_t)size;
+	/* canonical addresses (seg_lin's check), FS/GS base of an overridden source */
+	dst = seg_lin(c, SEG_ES, dst, size, ACC_WRITE);
+	if (movs)
+		src = seg_lin(c, in->seg, src, size, ACC_READ);
+	if ((dst & 0xfff) + bytes > 4096 || (movs && (src & 0xfff) + bytes > 4096))
+		return 0; /* a segment base moved the range across a page */
+	/* one page each: the checks of the first element's page hold for all */
+	d = lin_wptr(c, dst, size);
+	if (!d || (movs && !(s = lin_rptr(c, src, (unsigned int)bytes))))
+		return 0;
+	if (movs) {
+		if (d > s && d < s + bytes)
+			return 0; /* element-wise it would replicate what it just wrote */
+		memmove(d, s, bytes);
+		c->r[6] += bytes;
+	} else if (size == 1) {
+		memset(d, (int)(c->r[0] & 0xff), bytes);
+	} else {
+		for (uint64_t i = 0; i < bytes; i += (uint64_t)size)
+			store_p(d + i, size, c->r[0]);
+	}
+	c->r[7] += bytes;
+	c->r[1] -= n;
+	c->icount += n;
+	return (unsigned int)n;
+}
+
 /* run one string instruction (with or without REP); Return: 1 when done */
 static int string_op(struct emu_cpu *c, const struct emu_insn *in)
 {
@@ -48,6 +112,19 @@ static int string_op(struct emu_cpu *c, const struct emu_insn *in)
 
 		if (rep && (c->r[1] & cm) == 0)
 			return 1;
+		if (rep && c->mode == 2 && asz == 8 && d > 0 && !(c->flags & FL_TF) &&
+		    (op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab)) {
+			unsigned int k = string_bulk(c, in, size, REP_CHUNK - n);
+
+			if (k) {
+				n += k;
+				if (c->r[1] == 0)
+					return 1;
+				if (c->exit_ready || n >= REP_CHUNK || c->kick)
+					return 0;
+				continue;
+			}
+		}
 		switch (op) {
 		case 0xa4:
 		case 0xa5: /* MOVS */
