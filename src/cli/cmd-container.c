@@ -830,7 +830,7 @@ int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static const char *const states[] = { "created", "running", "exited" };
+	static const char *const states[] = { "created", "running", "restarting", "exited" };
 	cleanup_json json_t *all = NULL;
 	cleanup_strv char **filters = NULL;
 	json_t *rec;
@@ -866,7 +866,7 @@ int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 				if (k == sizeof(states) / sizeof(states[0]))
 					return cabin_err_make(err, 0,
 							      "--filter `%s`: status is created, "
-							      "running or exited",
+							      "running, restarting or exited",
 							      optarg);
 				showall = 1; /* Docker: a status filter looks at every container */
 			}
@@ -874,7 +874,7 @@ int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 		} else if (c == 'h') {
 			fputs("usage: cabin container ps [-a] [-q] [-f KEY=VALUE]...\n"
 			      "List running containers (-a: all). Filters: label=KEY[=VALUE], "
-			      "name=NAME, id=ID, status=created|running|exited.\n",
+			      "name=NAME, id=ID, status=created|running|restarting|exited.\n",
 			      stdout);
 			return 0;
 		} else
@@ -891,7 +891,9 @@ int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 		json_t *v;
 		size_t k, n = 0;
 
-		if ((!showall && strcmp(st, "running")) || !filter_match(rec, filters))
+		/* Docker's ps lists restarting containers with the running ones */
+		if ((!showall && strcmp(st, "running") && strcmp(st, "restarting")) ||
+		    !filter_match(rec, filters))
 			continue;
 		if (quiet) {
 			printf("%.12s\n", json_string_value(json_object_get(rec, "id")));
@@ -912,8 +914,9 @@ int cmd_container_ps(int argc, char **argv, struct cabin_err **err)
 			snprintf(status, sizeof(status), "Up %s",
 				 ago(json_string_value(json_object_get(rec, "startedAt")), since,
 				     sizeof(since)));
-		else if (!strcmp(st, "exited"))
-			snprintf(status, sizeof(status), "Exited (%lld) %s ago",
+		else if (!strcmp(st, "exited") || !strcmp(st, "restarting"))
+			snprintf(status, sizeof(status), "%s (%lld) %s ago",
+				 !strcmp(st, "exited") ? "Exited" : "Restarting",
 				 (long long)json_integer_value(json_object_get(rec, "exitCode")),
 				 ago(json_string_value(json_object_get(rec, "finishedAt")), since,
 				     sizeof(since)));

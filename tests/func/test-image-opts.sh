@@ -11,7 +11,7 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 70
+plan 71
 
 D=$T/data
 R=$T/run
@@ -202,6 +202,8 @@ assert_eq "$(insp opts-ra 'i["RestartCount"], i["State"]["Status"]')" "$n exited
 c=$(crun -d --name opts-rm --restart unless-stopped "$IMG" sh -c 'sleep 0.1; exit 1')
 sleep 0.5
 mon=$(jq_rec "$c" monitorPid)
+assert_contains "$(cab container ps --filter name=opts-rm)" "opts-rm" \
+	"ps (without -a) lists a restarting container"
 cab container rm -f opts-rm >/dev/null
 sleep 0.3
 # gone, or a zombie where PID 1 does not reap (no init system on some hosts)
