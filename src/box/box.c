@@ -899,7 +899,8 @@ int box_logs(const char *data_root, const char *id, const struct box_logs_opts *
 			cabin_err_release(&e);
 			break;
 		}
-		done = strcmp(box_status(r), "running") != 0;
+		/* a restart policy's pause between runs does not end the stream */
+		done = strcmp(box_status(r), "running") && strcmp(box_status(r), "restarting");
 		if (done) {
 			/* the last lines were written before the record changed */
 			while (f && getline(&line, &lcap, f) > 0) {

@@ -11,7 +11,7 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 71
+plan 72
 
 D=$T/data
 R=$T/run
@@ -185,6 +185,9 @@ assert_eq "$(timeout 20 "$CABIN" --data-root "$D" --root "$R" container wait opt
 assert_eq "$(insp opts-rf 'i["RestartCount"], i["State"]["Status"]')" "2 exited" \
 	"--restart on-failure:2: restarted twice (RestartCount in inspect), then exited"
 assert_eq "$(cab container logs opts-rf | tr '\n' ' ')" "run run run " "three runs, one log"
+crun -d --name opts-rf2 --restart on-failure:2 "$IMG" sh -c 'echo run; sleep 0.2; exit 3' >/dev/null
+assert_eq "$(timeout 20 "$CABIN" --data-root "$D" --root "$R" container logs -f opts-rf2 | tr '\n' ' ')" \
+	"run run run " "logs -f follows across restarts, ends with the last run"
 assert_eq "$(insp opts-rf 'i["HostConfig"]["RestartPolicy"]')" \
 	"{'Name': 'on-failure', 'MaximumRetryCount': 2}" "inspect: HostConfig.RestartPolicy"
 c=$(crun -d --name opts-r0 --restart on-failure "$IMG" true)
@@ -215,7 +218,7 @@ assert_contains "$err" "--restart \`always\` and --rm: conflicting options" "--r
 err=$(crun --restart sometimes "$IMG" true 2>&1)
 assert_contains "$err" "--restart \`sometimes\`: no, on-failure[:MAX-RETRIES], always or unless-stopped" \
 	"--restart with a bad policy"
-cab container rm -f opts-rf opts-r0 opts-ra >/dev/null
+cab container rm -f opts-rf opts-rf2 opts-r0 opts-ra >/dev/null
 
 # --init: cabin-init as PID 1 reaps orphans and forwards signals
 out=$(crun --rm --init "$IMG" sh -c 'echo $$; tr "\0" " " </proc/1/cmdline; exit 7')

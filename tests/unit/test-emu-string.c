@@ -71,8 +71,8 @@ static void long_mode(void)
 	w64(GDT + 8, 0x00af9b000000ffffULL);
 	w64(GDT + 16, 0x00cf93000000ffffULL);
 	/* #PF: interrupt gate to PF_HANDLER (hlt) */
-	w64(IDT + 14 * 16, (PF_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
-				   ((PF_HANDLER >> 16) << 48));
+	w64(IDT + 14 * 16,
+	    (PF_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((PF_HANDLER >> 16) << 48));
 	w64(IDT + 14 * 16 + 8, 0);
 	ram[PF_HANDLER] = 0xf4;
 	c->gdt.base = GDT;
@@ -125,13 +125,21 @@ static uint64_t run(const uint8_t *code, size_t n)
 
 static void test_stos(void)
 {
-	static const uint8_t code[] = { MOVQ(RDI, 0x100ff0), MOVQ(RCX, 1000),
+	static const uint8_t code[] = { MOVQ(RDI, 0x100ff0),
+					MOVQ(RCX, 1000),
 					MOVQ(RAX, 0x55667788),
-					0xf3,	    0x48,
+					0xf3,
+					0x48,
 					0xab, /* rep stosq */
 					0xf4 };
-	static const uint8_t code32[] = { MOVQ(RDI, 0x100ff0), MOVQ(RCX, 1000),
-					  MOVQ(RAX, 0x55667788), 0x67, 0xf3, 0x48, 0xab, 0xf4 };
+	static const uint8_t code32[] = { MOVQ(RDI, 0x100ff0),
+					  MOVQ(RCX, 1000),
+					  MOVQ(RAX, 0x55667788),
+					  0x67,
+					  0xf3,
+					  0x48,
+					  0xab,
+					  0xf4 };
 	uint64_t fast, slow;
 	int ok = 1;
 
@@ -147,17 +155,21 @@ static void test_stos(void)
 	long_mode();
 	slow = run(code32, sizeof(code32));
 	tap_ok(fast == slow && fast >= 1000 && c->r[RDI] == 0x100ff0 + 8000,
-	       "instruction count %llu, as the element loop's %llu",
-	       (unsigned long long)fast, (unsigned long long)slow);
+	       "instruction count %llu, as the element loop's %llu", (unsigned long long)fast,
+	       (unsigned long long)slow);
 }
 
 static void test_movs(void)
 {
-	static const uint8_t code[] = { MOVQ(RSI, 0x200003), MOVQ(RDI, 0x300ffd),
-					MOVQ(RCX, 10000), 0xf3, 0xa4, /* rep movsb */
+	static const uint8_t code[] = { MOVQ(RSI, 0x200003),
+					MOVQ(RDI, 0x300ffd),
+					MOVQ(RCX, 10000),
+					0xf3,
+					0xa4, /* rep movsb */
 					0xf4 };
-	static const uint8_t rep1[] = { MOVQ(RSI, 0x400000), MOVQ(RDI, 0x400001),
-					MOVQ(RCX, 100), 0xf3, 0xa4, 0xf4 };
+	static const uint8_t rep1[] = {
+		MOVQ(RSI, 0x400000), MOVQ(RDI, 0x400001), MOVQ(RCX, 100), 0xf3, 0xa4, 0xf4
+	};
 	int ok = 1;
 
 	long_mode();
@@ -180,8 +192,11 @@ static void test_movs(void)
 
 static void test_fault(void)
 {
-	static const uint8_t code[] = { MOVQ(RDI, 0x501ff0), MOVQ(RCX, 100), MOVQ(RAX, 1),
-					0xf3,	    0x48,
+	static const uint8_t code[] = { MOVQ(RDI, 0x501ff0),
+					MOVQ(RCX, 100),
+					MOVQ(RAX, 1),
+					0xf3,
+					0x48,
 					0xab, /* rep stosq */
 					0xf4 };
 
@@ -200,10 +215,20 @@ static void test_code(void)
 {
 	static const uint8_t old[] = { 0xb8, 1, 0, 0, 0, 0xf4 };  /* mov eax, 1; hlt */
 	static const uint8_t newc[] = { 0xb8, 2, 0, 0, 0, 0xf4 }; /* mov eax, 2; hlt */
-	static const uint8_t code[] = { MOVQ(RSI, 0x21000), MOVQ(RDI, 0x20000),
-					MOVQ(RCX, sizeof(newc)), 0xf3, 0xa4, /* rep movsb */
-					0x48, 0xc7, 0xc0, 0x00, 0x00, 0x02, 0x00, /* mov rax, 0x20000 */
-					0xff, 0xe0 /* jmp rax */ };
+	static const uint8_t code[] = { MOVQ(RSI, 0x21000),
+					MOVQ(RDI, 0x20000),
+					MOVQ(RCX, sizeof(newc)),
+					0xf3,
+					0xa4, /* rep movsb */
+					0x48,
+					0xc7,
+					0xc0,
+					0x00,
+					0x00,
+					0x02,
+					0x00, /* mov rax, 0x20000 */
+					0xff,
+					0xe0 /* jmp rax */ };
 
 	long_mode();
 	put(0x20000, old, sizeof(old));
