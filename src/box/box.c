@@ -538,6 +538,10 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 		if (box_record_save(o->data_root, id, rec, err) < 0)
 			goto out_rm;
 	}
+	if (o->create_only) {
+		ret = 0; /* `container create`: `container start` forks the monitor */
+		goto out;
+	}
 	if (pipe2(sync, O_CLOEXEC) < 0) {
 		cabin_err_make(err, errno, "pipe");
 		goto out_rm;
@@ -644,6 +648,64 @@ out:
 }
 
 /* ---- lifecycle ---- */
+
+int box_start(const char *data_root, const char *id, struct cabin_err **err)
+{
+	cleanup_json json_t *rec = NULL;
+	cleanup_free char *mark = xasprintf("%s/containers/%s/stop-requested", data_root, id);
+	cleanup_free char *ml = xasprintf("%s/containers/%s/monitor.log", data_root, id);
+	char line[4200];
+	int sync[2] = { -1, -1 }, status, n;
+	const char *st;
+	pid_t child;
+
+	if (box_load(data_root, id, &rec, err) < 0)
+		return -1;
+	st = box_status(rec);
+	if (!strcmp(st, "running") || !strcmp(st, "restarting"))
+		return 0; /* Docker: starting a running container is fine */
+	/* an earlier stop must not end this run */
+	if (unlink(mark) < 0 && errno != ENOENT)
+		return cabin_err_make(err, errno, "remove `%s`", mark);
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return cabin_err_make(err, errno, "pipe");
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return cabin_err_make(err, errno, "fork the monitor");
+	}
+	if (child == 0) {
+		/* as box_run's monitor, detached: a session of its own, no terminal */
+		int nul, lfd;
+
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		close(sync[0]);
+		nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		close(nul);
+		lfd = open(ml, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (lfd >= 0) {
+			dup2(lfd, 2);
+			close(lfd);
+		}
+		_exit(monitor_rounds(data_root, id, sync[1], -1, -1, -1));
+	}
+	close(sync[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	n = read_line(sync[0], line, sizeof(line));
+	close(sync[0]);
+	if (n <= 0 || strncmp(line, "OK ", 3))
+		return cabin_err_make(err, 0, "start `%.12s`: %s", id,
+				      n > 0 && !strncmp(line, "ERR ", 4) ? line + 4
+									 : "the monitor failed");
+	return 0;
+}
 
 int box_kill(const char *data_root, const char *id, int sig, struct cabin_err **err)
 {

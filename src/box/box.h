@@ -63,6 +63,7 @@ struct box_run_opts {
 	const char *restart;	 /* no, on-failure, always, unless-stopped; NULL: no */
 	int restart_max;	 /* on-failure:N; 0: no limit */
 	int init;		 /* --init: cabin-init as PID 1 */
+	int create_only;	 /* `container create`: made, not started */
 };
 
 /**
@@ -71,6 +72,12 @@ struct box_run_opts {
  * Otherwise stream its output (and stdin with -i, a pty with -t) and return its exit status.
  */
 int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err);
+
+/**
+ * box_start() - start a created or exited container (`container start`): a new monitor
+ * runs it detached; returns once it runs. A running container is left as it is.
+ */
+int box_start(const char *data_root, const char *id, struct cabin_err **err);
 
 /** box_find() - the container named @ref (a name, an ID or a unique ID prefix). */
 int box_find(const char *data_root, const char *ref, char id[65], struct cabin_err **err);

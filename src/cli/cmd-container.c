@@ -244,7 +244,7 @@ static const char run_usage[] =
 	"  --restart no|on-failure[:N]|always|unless-stopped   run it again when it exits\n"
 	"  --init               a small init as PID 1 that reaps zombies and forwards signals\n";
 
-static int container_run(int argc, char **argv, struct cabin_err **err)
+static int container_run(int argc, char **argv, int create, struct cabin_err **err)
 {
 	enum {
 		OPT_RM = 256,
@@ -331,7 +331,8 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 	struct box_run_opts o = { .data_root = data_root(),
 				  .runtime_root = cabin_globals.root,
 				  .log_max_file = 1,
-				  .stop_timeout = -1 };
+				  .stop_timeout = -1,
+				  .create_only = create };
 	cleanup_strv char **env = NULL, **vols = NULL, **mounts = NULL, **tmpfs = NULL;
 	cleanup_strv char **publish = NULL, **addh = NULL, **dns = NULL, **dnss = NULL;
 	cleanup_strv char **dnso = NULL, **capa = NULL, **capd = NULL, **devs = NULL;
@@ -557,6 +558,15 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 			o.init = 1;
 			break;
 		case OPT_HELP:
+			if (create)
+				fputs("usage: cabin container create [OPTIONS] IMAGE [COMMAND "
+				      "[ARG...]]\n"
+				      "Create a container as `run` does, without starting it "
+				      "(`cabin "
+				      "container start`).\nThe options are those of `cabin "
+				      "container "
+				      "run` but -d, -i and -t are kept for the start.\n",
+				      stdout);
 			fputs(run_usage, stdout);
 			return 0;
 		default:
@@ -564,7 +574,8 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 		}
 	}
 	if (optind >= argc)
-		return cabin_err_make(err, 0, "container run: an image is required");
+		return cabin_err_make(err, 0, "container %s: an image is required",
+				      create ? "create" : "run");
 	if (o.rm && o.detach && 0)
 		return 0;
 	o.image = argv[optind];
@@ -592,8 +603,8 @@ static int container_run(int argc, char **argv, struct cabin_err **err)
 				      o.restart);
 	ret = box_run(&o, id, err);
 	if (ret < 0)
-		return cabin_err_wrap(err, "container run");
-	if (o.detach)
+		return cabin_err_wrap(err, "container %s", create ? "create" : "run");
+	if (o.detach || create)
 		printf("%s\n", id);
 	return ret;
 }
@@ -657,6 +668,17 @@ static int do_kill(const char *id, const char *ref, void *a)
 
 	cabin_err_release(&o->e);
 	if (box_kill(data_root(), id, o->sig, &o->e) < 0)
+		return -1;
+	printf("%s\n", ref);
+	return 0;
+}
+
+static int do_start(const char *id, const char *ref, void *a)
+{
+	struct op_arg *o = a;
+
+	cabin_err_release(&o->e);
+	if (box_start(data_root(), id, &o->e) < 0)
 		return -1;
 	printf("%s\n", ref);
 	return 0;
@@ -744,6 +766,14 @@ static int container_simple(const char *verb, int argc, char **argv, struct cabi
 		if (ret)
 			return ret < 0 ? ret : 0;
 		ret = each_container(verb, argc, argv, optind, do_kill, &oa, err);
+	} else if (!strcmp(verb, "start")) {
+		ret = simple_opts(verb,
+				  "usage: cabin container start CONTAINER...\n"
+				  "Start created or exited containers, detached.\n",
+				  "+h", argc, argv, &oa, err);
+		if (ret)
+			return ret < 0 ? ret : 0;
+		ret = each_container(verb, argc, argv, optind, do_start, &oa, err);
 	} else {
 		ret = simple_opts(verb, "usage: cabin container wait CONTAINER...\n", "+h", argc,
 				  argv, &oa, err);
@@ -1060,15 +1090,16 @@ int cmd_container(int argc, char **argv, struct cabin_err **err)
 	const char *sub = argc >= 2 ? argv[1] : NULL;
 
 	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-		fputs("usage: cabin container run|ps|logs|exec|stop|kill|rm|inspect|wait ...\n",
+		fputs("usage: cabin container run|create|start|ps|logs|exec|stop|kill|rm|inspect|"
+		      "wait ...\n",
 		      sub ? stdout : stderr);
 		return sub ? 0 : cabin_err_make(err, 0, "container: a subcommand is required");
 	}
 	optind = 0;
 	argc--;
 	argv++;
-	if (!strcmp(sub, "run"))
-		return container_run(argc, argv, err);
+	if (!strcmp(sub, "run") || !strcmp(sub, "create"))
+		return container_run(argc, argv, !strcmp(sub, "create"), err);
 	if (!strcmp(sub, "ps") || !strcmp(sub, "ls") || !strcmp(sub, "list"))
 		return cmd_container_ps(argc, argv, err);
 	if (!strcmp(sub, "logs"))
@@ -1078,7 +1109,7 @@ int cmd_container(int argc, char **argv, struct cabin_err **err)
 	if (!strcmp(sub, "inspect"))
 		return container_inspect(argc, argv, err);
 	if (!strcmp(sub, "rm") || !strcmp(sub, "stop") || !strcmp(sub, "kill") ||
-	    !strcmp(sub, "wait"))
+	    !strcmp(sub, "wait") || !strcmp(sub, "start"))
 		return container_simple(sub, argc, argv, err);
 	if (!strcmp(sub, "prune")) {
 		uint64_t freed = 0;

@@ -11,7 +11,7 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 72
+plan 78
 
 D=$T/data
 R=$T/run
@@ -242,6 +242,24 @@ e=$(( ($(date +%s%N) - s) / 1000000 ))
 assert_eq "$(cab container wait opts-init)" "143" "--init forwards stop's SIGTERM to the command"
 ok "... at once, not after the timeout ($e ms)" test "$e" -lt 3000
 cab container rm -f opts-init >/dev/null
+
+# container create, then start (again after it exited)
+cab container create --network none --name opts-cr -h made "$IMG" \
+	sh -c 'echo started as $(hostname); exit 5' >/dev/null
+assert_eq "$(cab container ps -a --filter name=opts-cr | tail -n +2 | grep -c created):$(cab container logs opts-cr)" "1:" \
+	"container create: created, nothing run"
+cab container start opts-cr >/dev/null
+assert_eq "$(cab container wait opts-cr) $(cab container logs opts-cr)" "5 started as made" \
+	"container start runs it with the options of create"
+cab container start opts-cr >/dev/null
+cab container wait opts-cr >/dev/null
+assert_eq "$(cab container logs opts-cr | wc -l)" "2" "container start of an exited container runs it again"
+err=$(cab container start opts-nosuch 2>&1)
+assert_contains "$err" "no such container \`opts-nosuch\`" "container start of an unknown container"
+cab container rm opts-cr >/dev/null
+err=$(cab container create --network none --ulimit nofile=x "$IMG" true 2>&1)
+assert_contains "$err" "container create: --ulimit \`nofile=x\`" "container create: a bad option is an error naming it"
+ok "nothing is left by create, start and rm" nothing_left
 
 # On a bridge network, in a namespace of its own that plays the host: host-gateway, and
 # a restarted container attached again each time, nothing left after rm.
