@@ -23,6 +23,7 @@
 #define TSS32_REGS 0x28 /* EAX ECX EDX EBX ESP EBP ESI EDI, 4 bytes each */
 #define TSS32_SEGS 0x48 /* ES CS SS DS FS GS, in 4-byte slots */
 #define TSS32_LDT 0x60
+#define TSS32_TRAP 0x64 /* bit 0: the T flag */
 #define TSS16_IP 0x0e
 #define TSS16_FLAGS 0x10
 #define TSS16_REGS 0x12 /* AX CX DX BX SP BP SI DI */
@@ -34,6 +35,7 @@
 struct tss_image {
 	uint32_t cr3, eip, eflags, regs[8];
 	uint16_t segs[6], ldt;
+	int trap;
 };
 
 static uint32_t desc_limit(uint64_t d)
@@ -61,6 +63,7 @@ static void tss_read(struct emu_cpu *c, uint64_t base, int is32, struct tss_imag
 		for (int i = 0; i < 6; i++)
 			t->segs[i] = (uint16_t)sys_read(c, base + TSS32_SEGS + 4 * (uint64_t)i, 2);
 		t->ldt = (uint16_t)sys_read(c, base + TSS32_LDT, 2);
+		t->trap = (int)(sys_read(c, base + TSS32_TRAP, 2) & 1);
 	} else {
 		t->eip = (uint32_t)sys_read(c, base + TSS16_IP, 2);
 		t->eflags = (uint32_t)sys_read(c, base + TSS16_FLAGS, 2);
@@ -181,9 +184,9 @@ static void task_load_seg(struct emu_cpu *c, int sreg, uint16_t sel, int cpl)
 /*
  * Switch to the task of TSS selector @tsel, whose (checked: present, in the GDT,
  * available or, for IRET, busy) descriptor is @td. @src says what started it;
- * @old_eip is what the old task resumes at.
+ * @old_eip is what the old task resumes at. Return: the new TSS's T flag.
  */
-static void task_switch(struct emu_cpu *c, uint16_t tsel, uint64_t td, int src, uint32_t old_eip)
+static int task_switch(struct emu_cpu *c, uint16_t tsel, uint64_t td, int src, uint32_t old_eip)
 {
 	struct x86_segment *tr = &c->seg[SEG_TR];
 	int n32 = ((td >> 40) & 8) != 0, o32 = (tr->type & 8) != 0;
@@ -252,6 +255,19 @@ static void task_switch(struct emu_cpu *c, uint16_t tsel, uint64_t td, int src, 
 	emu_update_mode(c);
 	if (c->rip > c->seg[SEG_CS].limit)
 		emu_raise(c, EXC_GP, 1, 0);
+	return t.trap;
+}
+
+/*
+ * The T flag of the new TSS: a debug exception (DR6.BT) once the switch is complete,
+ * before the new task's first instruction, which is the EIP it reports.
+ */
+static void debug_trap(struct emu_cpu *c, int trap)
+{
+	if (trap) {
+		c->dr[6] |= 0x8000;
+		emu_raise(c, EXC_DB, 0, 0);
+	}
 }
 
 /* the TSS descriptor a task gate or a far transfer names: in the GDT, available, present */
@@ -292,7 +308,8 @@ void emu_task_far(struct emu_cpu *c, uint16_t sel, uint64_t d, int is_call)
 		if (!((d >> 47) & 1))
 			emu_raise(c, EXC_NP, 1, sel & 0xfffc);
 	}
-	task_switch(c, tsel, d, is_call ? EMU_TASK_CALL : EMU_TASK_JMP, (uint32_t)c->next_rip);
+	debug_trap(c, task_switch(c, tsel, d, is_call ? EMU_TASK_CALL : EMU_TASK_JMP,
+				  (uint32_t)c->next_rip));
 }
 
 void emu_task_iret(struct emu_cpu *c)
@@ -310,16 +327,16 @@ void emu_task_iret(struct emu_cpu *c)
 		emu_raise(c, EXC_TS, 1, link & 0xfffc);
 	if (!((d >> 47) & 1))
 		emu_raise(c, EXC_NP, 1, link & 0xfffc);
-	task_switch(c, link, d, EMU_TASK_IRET, (uint32_t)c->next_rip);
+	debug_trap(c, task_switch(c, link, d, EMU_TASK_IRET, (uint32_t)c->next_rip));
 }
 
 void emu_task_gate_deliver(struct emu_cpu *c, uint64_t g, int has_err, uint32_t err)
 {
 	uint16_t tsel = (uint16_t)(g >> 16);
 	uint64_t d = tss_target(c, tsel, EXC_GP);
-	int n32 = ((d >> 40) & 8) != 0;
+	int n32 = ((d >> 40) & 8) != 0, trap;
 
-	task_switch(c, tsel, d, EMU_TASK_INT, (uint32_t)c->rip);
+	trap = task_switch(c, tsel, d, EMU_TASK_INT, (uint32_t)c->rip);
 	if (has_err) {
 		/* the error code goes onto the new task's stack */
 		uint64_t m = sp_mask(c), sp = (c->r[4] - (n32 ? 4 : 2)) & m;
@@ -328,4 +345,5 @@ void emu_task_gate_deliver(struct emu_cpu *c, uint64_t g, int has_err, uint32_t 
 			      c->cpl == 3);
 		c->r[4] = (c->r[4] & ~m) | sp;
 	}
+	debug_trap(c, trap);
 }

@@ -80,7 +80,8 @@ static volatile int gp_mode, fix_mode;
 static volatile uint32_t expect_at; /* where a fault in the old task is expected */
 static volatile uint32_t a_first_eax, a_passes, int_passes;
 static volatile uint32_t trap_vec, trap_err;
-static volatile uintptr_t trap_resume;
+static volatile uintptr_t trap_resume, trap_ip;
+static volatile uint32_t trap_dr6;
 
 /* the tasks' code: a body in C, then IRET (or JMP) back, then again from the top */
 extern const char task_16_entry[], bad_limit[], bad_present[], bad_rpl[];
@@ -238,6 +239,9 @@ void trap(struct trap_frame *f)
 	}
 	trap_vec = f->vector;
 	trap_err = f->error;
+	trap_ip = f->ip;
+	if (f->vector == 1)
+		__asm__ volatile("mov %%dr6, %0" : "=r"(trap_dr6));
 	f->ip = trap_resume;
 	trap_resume = 0;
 }
@@ -499,6 +503,16 @@ int guest_main(void)
 	tss_b.ds = SEL_NP;
 	__asm__ volatile("lcall $0x48, $0" ::: "memory");
 	gprintf("bad task: back, B %02x fix %02x\n", desc_type(SEL_B), desc_type(SEL_FIX));
+
+	/* the T flag of a TSS: #DB with DR6.BT before the new task's first instruction */
+	tss_int.trap = 1;
+	trap_resume = tss_int.eip;
+	__asm__ volatile("int $0x2e" ::: "memory");
+	tss_int.trap = 0;
+	gprintf("T flag: vector %u dr6.bt %u at int task +%u\n", trap_vec, (trap_dr6 >> 15) & 1,
+		trap_ip - tss_int.eip);
+	__asm__ volatile("mov %0, %%dr6" ::"r"(0xffff0ff0u));
+	int_passes--;
 #else
 	idt_set(10, task_gate(SEL_FIX));
 #endif
