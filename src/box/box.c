@@ -429,7 +429,8 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 	cleanup_free char *cdir = NULL, *bundle = NULL, *rootfs = NULL, *mode = NULL;
 	cleanup_free char *names = NULL, *link = NULL, *imgname = NULL;
 	cleanup_json json_t *img = NULL, *cfg = NULL, *spec = NULL, *rec = NULL;
-	json_t *mrec = NULL, *v;
+	cleanup_json json_t *mrec = NULL; /* the record holds its own reference */
+	json_t *v;
 	char imgid[80], name[140], line[4200];
 	int sync[2] = { -1, -1 }, status, ret = -1, named = 0, mounted = 0;
 	pid_t child;
@@ -440,12 +441,6 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 			"container name `%s`: letters, digits and `_.-`, starting with "
 			"a letter or digit",
 			o->name);
-	/*
-	 * A container given CAP_SYS_PTRACE is created from a sealed copy of the binary
-	 * (ctr/cloned-binary.c), which re-executes the process from its command line. The
-	 * monitor must not be that process (it would run this whole command again): take
-	 * the copy here, before anything is made, and the monitor inherits it.
-	 */
 	if (o->init && !getenv("CABIN_INIT")) {
 		/* found now: after the re-execution below, /proc/self/exe is the sealed copy */
 		cleanup_free char *ip = box_init_path();
@@ -453,6 +448,12 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 		if (ip)
 			setenv("CABIN_INIT", ip, 1);
 	}
+	/*
+	 * A container given CAP_SYS_PTRACE is created from a sealed copy of the binary
+	 * (ctr/cloned-binary.c), which re-executes the process from its command line. The
+	 * monitor must not be that process (it would run this whole command again): take
+	 * the copy here, before anything is made, and the monitor inherits it.
+	 */
 	if (box_caps_has(o, "CAP_SYS_PTRACE") && ctr_cloned_binary_ensure(err) < 0)
 		goto out;
 	if (get_image(o, imgid, &img, &cfg, err) < 0)

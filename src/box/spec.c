@@ -901,9 +901,8 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 		if (o->entrypoint && *o->entrypoint)
 			json_array_append_new(args, json_string(o->entrypoint));
 	} else {
-		json_array_extend(args, json_is_array(json_object_get(cfg, "Entrypoint"))
-						? json_object_get(cfg, "Entrypoint")
-						: json_array());
+		if (json_is_array(json_object_get(cfg, "Entrypoint")))
+			json_array_extend(args, json_object_get(cfg, "Entrypoint"));
 	}
 	if (o->cmd && o->cmd[0]) {
 		for (i = 0; o->cmd[i]; i++)
@@ -1022,7 +1021,7 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 				    json_pack("{s:i,s:i}", "height", 24, "width", 80));
 	caps = caps_compute(o);
 	json_object_set_new(proc, "capabilities",
-			    json_pack("{s:O,s:O,s:O,s:O}", "bounding", caps, "effective", caps,
+			    json_pack("{s:O,s:O,s:O,s:o}", "bounding", caps, "effective", caps,
 				      "permitted", caps, "inheritable", json_array()));
 	json_object_set_new(proc, "noNewPrivileges", json_boolean(o->no_new_privs));
 	for (i = 0; o->ulimits && o->ulimits[i]; i++)
