@@ -222,9 +222,11 @@ enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 /*
  * Decoded-block cache: straight-line runs of decoded instructions inside one
  * guest page, keyed by the guest-physical address of the first one and the
- * decode mode, valid while the page's code generation is unchanged.
+ * decode mode, valid while the page's code generation is unchanged. 8192 entries
+ * (about 20 MiB): with 2048, a cloud-kernel boot decoded 3.5 million blocks, most of
+ * them evicted ones again, and translated hot ones again (20% of its CPU time).
  */
-#define BLOCK_CACHE 2048
+#define BLOCK_CACHE 8192
 #define BLOCK_MAX 32
 
 struct emu_block {

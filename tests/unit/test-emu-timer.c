@@ -7,7 +7,8 @@
  * to wake it jumps the virtual clock to the timer's deadline instead of waiting; and
  * the TLB: pages whose page numbers agree in their low 8 bits are cached side by side,
  * MOV CR3 drops the non-global translations and keeps the global ones, also after
- * more pages than the flush log holds were filled.
+ * more pages than the flush log holds were filled; and the decoded-block cache
+ * holding a few thousand blocks.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -319,6 +320,46 @@ static void test_tlb(void)
 	}
 }
 
+/*
+ * The decoded-block cache holds a boot's working set: 3000 small blocks (INC AX;
+ * JMP to the next, 16 bytes apart, in real mode) run once, are then changed behind
+ * the emulator's back (DEC AX, no write notification), and run again: a block still
+ * cached runs its old INC, one evicted is decoded anew and runs DEC. A 2048-entry
+ * cache kept at most 2048 of them.
+ */
+static void test_block_cache(void)
+{
+	const unsigned int n = 3000;
+	unsigned int evicted;
+
+	fresh();
+	memset(ram, 0, 0x10000);
+	for (unsigned int i = 0; i < n; i++) {
+		ram[0x1000 + 16 * i] = 0x40;	 /* inc ax */
+		ram[0x1000 + 16 * i + 1] = 0xeb; /* jmp short +13 */
+		ram[0x1000 + 16 * i + 2] = 13;
+	}
+	ram[0x1000 + 16 * n] = 0xf4;
+	emu_code_write(vm, 0, 0x10000);
+	c->seg[SEG_CS].selector = 0;
+	c->seg[SEG_CS].base = 0;
+	emu_update_mode(c);
+	for (int pass = 0; pass < 2; pass++) {
+		c->rip = 0x1000;
+		c->r[0] = 0;
+		c->state = EMU_RUNNING;
+		c->budget = 4 * n;
+		while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
+			emu_exec(c);
+		if (pass == 0)
+			for (unsigned int i = 0; i < n; i++)
+				ram[0x1000 + 16 * i] = 0x48; /* dec ax, unannounced */
+	}
+	evicted = (unsigned int)(((int)n - (int16_t)c->r[0]) / 2);
+	tap_ok(c->state == EMU_HALTED && evicted < n / 10,
+	       "%u small blocks run twice: %u decoded again", n, evicted);
+}
+
 int main(void)
 {
 	struct cabin_err *err = NULL;
@@ -336,10 +377,11 @@ int main(void)
 	m.nr_vcpus = 1;
 	m.vcpus[0] = &vcpu0;
 	vcpu0.m = &m;
-	tap_plan(26);
+	tap_plan(27);
 	test_tsc_deadline();
 	test_halt_skips_clock();
 	test_tlb();
+	test_block_cache();
 	emu_cpu_free(c);
 	emu_vm_free(vm);
 	vm_mem_fini(&m.mem);
