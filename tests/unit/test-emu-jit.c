@@ -21,6 +21,7 @@
 #include "emu/emu.h"
 #include "emu/jit.h"
 #include "lib/error.h"
+#include "unit/emu-machine.h"
 #include "unit/tap.h"
 #include "vm/machine.h"
 
@@ -279,25 +280,14 @@ static void load(const uint8_t *code, size_t n)
 
 int main(void)
 {
-	struct cabin_err *err = NULL;
 	struct accel_exit ex;
 	struct result res[2];
 	uint32_t smc_sum = 0, big_sum = 0;
 	int have_jit;
 
-	if (vm_mem_init(&m.mem, 16 << 20, 0, &err) < 0) {
-		printf("1..0 # SKIP cannot allocate guest memory\n");
+	ram = emu_test_machine(&m, &vcpu0, 1, 16 << 20, &vm);
+	if (!ram)
 		return 77;
-	}
-	ram = vm_mem_ptr(&m.mem, 0, 16 << 20);
-	pthread_mutex_init(&m.lock, NULL);
-	pthread_rwlock_init(&m.mmio_lock, NULL);
-	vm = emu_vm_new(&m);
-	m.accel_priv = vm;
-	m.accel = &emu_accel_ops;
-	m.nr_vcpus = 1;
-	m.vcpus[0] = &vcpu0;
-	vcpu0.m = &m;
 	/* identity map of the first GiB with 2 MiB pages; 1-2 GiB not present */
 	w64(PML4, 0x2000 | 3);
 	w64(0x2000, 0x3000 | 3);

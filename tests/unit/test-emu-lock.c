@@ -14,6 +14,7 @@
 
 #include "emu/emu.h"
 #include "lib/error.h"
+#include "unit/emu-machine.h"
 #include "unit/tap.h"
 #include "vm/bus.h"
 #include "vm/machine.h"
@@ -147,7 +148,6 @@ static uint32_t race(const uint8_t *code, size_t n)
 
 int main(void)
 {
-	struct cabin_err *err = NULL;
 	/* mov ecx,ROUNDS; 1: lock add dword [rbx],1; dec ecx; jnz 1b; hlt */
 	static const uint8_t add[] = { 0xb9, ROUNDS, 0,	   0,	 0,    0xf0, 0x83,
 				       0x03, 0x01,   0xff, 0xc9, 0x75, 0xf8, 0xf4 };
@@ -166,22 +166,9 @@ int main(void)
 					0x00, 0x00,   0x00, 0xff, 0xc9, 0x75, 0xe3, 0xf4 };
 	uint32_t v;
 
-	if (vm_mem_init(&m.mem, 16 << 20, 0, &err) < 0) {
-		printf("1..0 # SKIP cannot allocate guest memory\n");
+	ram = emu_test_machine(&m, vcpus, 2, 16 << 20, &vm);
+	if (!ram)
 		return 77;
-	}
-	ram = vm_mem_ptr(&m.mem, 0, 16 << 20);
-	pthread_mutex_init(&m.lock, NULL);
-	pthread_rwlock_init(&m.mmio_lock, NULL);
-	vm = emu_vm_new(&m);
-	m.accel_priv = vm;
-	m.accel = &emu_accel_ops;
-	m.nr_vcpus = 2;
-	for (unsigned int i = 0; i < 2; i++) {
-		m.vcpus[i] = &vcpus[i];
-		vcpus[i].m = &m;
-		vcpus[i].index = i;
-	}
 	if (bus_register_mmio(&m.bus, DEV_BASE, 0x1000, slow_dev, NULL, "slow") < 0) {
 		printf("1..0 # SKIP cannot register the device\n");
 		return 77;

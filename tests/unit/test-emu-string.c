@@ -13,6 +13,7 @@
 
 #include "emu/emu.h"
 #include "lib/error.h"
+#include "unit/emu-machine.h"
 #include "unit/tap.h"
 #include "vm/machine.h"
 
@@ -245,21 +246,10 @@ static void test_code(void)
 
 int main(void)
 {
-	struct cabin_err *err = NULL;
 
-	if (vm_mem_init(&m.mem, RAM_BYTES, 0, &err) < 0) {
-		printf("1..0 # SKIP cannot allocate guest memory\n");
+	ram = emu_test_machine(&m, &vcpu0, 1, RAM_BYTES, &vm);
+	if (!ram)
 		return 77;
-	}
-	ram = vm_mem_ptr(&m.mem, 0, RAM_BYTES);
-	pthread_mutex_init(&m.lock, NULL);
-	pthread_rwlock_init(&m.mmio_lock, NULL);
-	vm = emu_vm_new(&m);
-	m.accel_priv = vm;
-	m.accel = &emu_accel_ops;
-	m.nr_vcpus = 1;
-	m.vcpus[0] = &vcpu0;
-	vcpu0.m = &m;
 	tap_plan(8);
 	test_stos();
 	test_movs();

@@ -14,6 +14,7 @@
 
 #include "emu/emu.h"
 #include "lib/error.h"
+#include "unit/emu-machine.h"
 #include "unit/tap.h"
 #include "vm/machine.h"
 
@@ -205,24 +206,10 @@ static void test_ioapic_arb(void)
 
 int main(void)
 {
-	struct cabin_err *err = NULL;
 
-	if (vm_mem_init(&m.mem, 16 << 20, 0, &err) < 0) {
-		printf("1..0 # SKIP cannot allocate guest memory\n");
+	ram = emu_test_machine(&m, vcpus, 2, 16 << 20, &vm);
+	if (!ram)
 		return 77;
-	}
-	ram = vm_mem_ptr(&m.mem, 0, 16 << 20);
-	pthread_mutex_init(&m.lock, NULL);
-	pthread_rwlock_init(&m.mmio_lock, NULL);
-	vm = emu_vm_new(&m);
-	m.accel_priv = vm;
-	m.accel = &emu_accel_ops;
-	m.nr_vcpus = 2;
-	for (unsigned int i = 0; i < 2; i++) {
-		m.vcpus[i] = &vcpus[i];
-		vcpus[i].m = &m;
-		vcpus[i].index = i;
-	}
 	tap_plan(32);
 	test_cpuid_and_base();
 	test_msrs();
