@@ -133,7 +133,7 @@ static void task_load_ldt(struct emu_cpu *c, uint16_t sel)
 static void task_load_seg(struct emu_cpu *c, int sreg, uint16_t sel, int cpl)
 {
 	struct x86_segment *s = &c->seg[sreg];
-	uint64_t d, addr, base, limit;
+	uint64_t d, addr;
 	int rpl = sel & 3, dpl, code, conforming;
 
 	if ((sel & ~3) == 0) {
@@ -144,19 +144,7 @@ static void task_load_seg(struct emu_cpu *c, int sreg, uint16_t sel, int cpl)
 		s->unusable = 1;
 		return;
 	}
-	if (sel & 4) {
-		if (c->seg[SEG_LDT].unusable || !c->seg[SEG_LDT].present)
-			emu_raise(c, EXC_TS, 1, sel & 0xfffc);
-		base = c->seg[SEG_LDT].base;
-		limit = c->seg[SEG_LDT].limit;
-	} else {
-		base = c->gdt.base;
-		limit = c->gdt.limit;
-	}
-	if ((uint64_t)(sel & ~7) + 7 > limit)
-		emu_raise(c, EXC_TS, 1, sel & 0xfffc);
-	addr = base + (sel & ~7);
-	d = sys_read(c, addr, 8);
+	d = emu_read_desc(c, sel, EXC_TS, &addr);
 	if (!((d >> 44) & 1))
 		emu_raise(c, EXC_TS, 1, sel & 0xfffc);
 	dpl = (int)((d >> 45) & 3);
