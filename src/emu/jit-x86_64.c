@@ -805,27 +805,44 @@ static void flags_from_lazy(struct jb *j, struct jctx *x, int alu, int size)
 }
 
 /* 80 /7: CMP r/m8, imm8 */
+/* the guest's byte register @r as an operand: AH..BH (4-7 without REX) are byte 1 of RAX..RBX */
+static struct jm byte_reg(const struct emu_insn *in, int r)
+{
+	int hi = !in->rex && r >= 4 && r < 8;
+
+	return mem(RBX, GR(hi ? r - 4 : r) + hi);
+}
+
+/*
+ * The r/m source of @in, @size bytes, as an operand to read: the guest register's slot,
+ * or [rax] once the address is computed and the TLB probed (a miss goes to @slow).
+ * Return: 1 for the register form, 0 for the memory form, -1 for a memory form this
+ * block cannot inline.
+ */
+static int rm_source(struct jb *j, struct jctx *x, const struct emu_insn *in, int size,
+		     uint8_t **slow, struct jm *m)
+{
+	if (in->mod == 3) {
+		*m = size == 1 ? byte_reg(in, in->rm) : mem(RBX, GR(in->rm));
+		return 1;
+	}
+	if (!x->mem)
+		return -1;
+	emit_ea(j, in, 0);
+	tlb_probe(j, size, 0, slow);
+	*m = mem(RAX, 0);
+	return 0;
+}
+
 static int emit_cmp8(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
 	uint8_t *slow[NSLOW], *done = NULL;
 	struct jm m;
 
-	if ((in->reg & 7) != ALU_CMP)
+	if ((in->reg & 7) != ALU_CMP || rm_source(j, x, in, 1, slow, &m) < 0)
 		return 0;
-	if (in->mod == 3) {
-		int r = in->rm, hi = !in->rex && r >= 4 && r < 8;
-
-		m = mem(RBX, GR(hi ? r - 4 : r) + hi);
-		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
-	} else {
-		if (!x->mem)
-			return 0;
-		emit_ea(j, in, 0);
-		tlb_probe(j, 1, 0, slow);
-		m = mem(RAX, 0);
-		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
-	}
+	enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
 	if (in->hfn == in->fn) {
 		mov_ri(j, RCX, in->imm & 0xff);
 		mov_rr(j, 0, RDX, RAX);
@@ -1136,7 +1153,7 @@ static int emit_incdec(struct jb *j, struct jctx *x, unsigned int i)
 static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
-	int w = in->osz == 8, flags_kept = x->hostflags;
+	int w = in->osz == 8, flags_kept = x->hostflags, reg_form;
 	uint8_t *slow[NSLOW], *done;
 	struct jm m;
 
@@ -1164,19 +1181,16 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 			st(j, 1, RAX, RBX, GR(in->reg));
 		}
 		break;
-	case 0x88: {
-		int r = in->reg, hi = !in->rex && r >= 4 && r < 8;
-
+	case 0x88:
 		if (in->mod == 3 || !x->mem)
 			return 0;
 		emit_ea(j, in, 0);
 		tlb_probe(j, 1, 1, slow);
-		m = mem(RBX, GR(hi ? r - 4 : r) + hi);
+		m = byte_reg(in, in->reg);
 		enc(j, 0, 0x0fb6, 2, RCX, 0, &m);
 		m = mem(RAX, 0);
 		enc(j, 0, 0x88, 1, RCX, 0, &m); /* mov [rax], cl */
 		break;
-	}
 	case 0xc6:
 		if (in->mod == 3 || (in->reg & 7) || !x->mem)
 			return 0;
@@ -1189,20 +1203,15 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 	case 0x63: /* MOVSXD r64, r/m32 */
 		if (x->c->mode != 2 || !w)
 			return 0;
-		if (in->mod == 3) {
-			m = mem(RBX, GR(in->rm));
-			enc(j, 1, 0x63, 1, RAX, 0, &m);
-			st(j, 1, RAX, RBX, GR(in->reg));
+		reg_form = rm_source(j, x, in, 4, slow, &m);
+		if (reg_form < 0)
+			return 0;
+		enc(j, 1, 0x63, 1, RAX, 0, &m);
+		st(j, 1, RAX, RBX, GR(in->reg));
+		if (reg_form) {
 			x->hostflags = flags_kept;
 			return 1;
 		}
-		if (!x->mem)
-			return 0;
-		emit_ea(j, in, 0);
-		tlb_probe(j, 4, 0, slow);
-		m = mem(RAX, 0);
-		enc(j, 1, 0x63, 1, RAX, 0, &m);
-		st(j, 1, RAX, RBX, GR(in->reg));
 		break;
 	case 0xc7:
 		if (in->mod == 3 || (in->reg & 7) || !x->mem)
@@ -1221,22 +1230,15 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		x->hostflags = flags_kept;
 		return 1;
 	case 0x1b6:
-		if (in->mod == 3) {
-			int r = in->rm, hi = !in->rex && r >= 4 && r < 8;
-
-			m = mem(RBX, GR(hi ? r - 4 : r) + hi);
-			enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
-			st(j, 1, RAX, RBX, GR(in->reg));
+		reg_form = rm_source(j, x, in, 1, slow, &m);
+		if (reg_form < 0)
+			return 0;
+		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+		st(j, 1, RAX, RBX, GR(in->reg));
+		if (reg_form) {
 			x->hostflags = flags_kept;
 			return 1;
 		}
-		if (!x->mem)
-			return 0;
-		emit_ea(j, in, 0);
-		tlb_probe(j, 1, 0, slow);
-		m = mem(RAX, 0);
-		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
-		st(j, 1, RAX, RBX, GR(in->reg));
 		break;
 	default: /* b8-bf */
 		mov_ri(j, RAX, in->imm & emu_size_mask(in->osz));
