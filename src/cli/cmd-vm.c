@@ -540,8 +540,9 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 		else
 			fprintf(stderr,
 				"cabin: no hardware virtualization (vmx/svm): booting the built-in "
-				"test guest (this KVM cannot boot Linux, and the software CPU does "
-				"not boot it yet)\n");
+				"test guest; pass --kernel (and --initrd) for Linux on the "
+				"software "
+				"CPU\n");
 		cfg.firmware_data = x86_builtin_guest;
 		cfg.firmware_len = (size_t)(x86_builtin_guest_end - x86_builtin_guest);
 	}
