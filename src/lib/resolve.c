@@ -165,14 +165,27 @@ static int open_last(int dirfd, const char *name, int flags, mode_t mode, const 
 	return steal_fd(&fd);
 }
 
-int resolve_open_walk(int rootfd, const char *path, int flags, mode_t mode,
-		      enum resolve_scope scope)
+/* What a walk does with a component that is missing. */
+enum walk_make {
+	WALK_OPEN,	/* nothing: ENOENT, unless O_CREAT on the last component */
+	WALK_MAKE_FILE, /* parents as directories, the last one as an empty file */
+	WALK_MAKE_DIR,	/* all of them as directories */
+};
+
+/*
+ * One component at a time from @rootfd (see the top of this file). WALK_OPEN opens the
+ * last component with @flags; the make modes create what is missing and follow dangling
+ * links as well (what they name is made where they point, inside the root: runc's
+ * SecureJoin then MkdirAll, crun's safe_create_and_open_ref_at), with @flags O_PATH.
+ */
+static int walk(int rootfd, const char *path, int flags, mode_t mode, enum resolve_scope scope,
+		enum walk_make make)
 {
 	cleanup_walk struct walk w = { 0 };
 	cleanup_free char *todo = NULL;
 	char name[NAME_MAX + 1];
 	const char *p, *end, *rest;
-	int links = 0, fd;
+	int links = 0, made = 0, fd;
 
 	if (*path == '/' && scope == RESOLVE_SCOPE_BENEATH)
 		return -EXDEV;
@@ -184,7 +197,7 @@ int resolve_open_walk(int rootfd, const char *path, int flags, mode_t mode,
 	p = todo;
 	for (;;) {
 		cleanup_close int cfd = -1;
-		int cur = w.dirs[w.n - 1], last, slash;
+		int cur = w.dirs[w.n - 1], last, slash, ret;
 		struct stat sb;
 
 		while (*p == '/')
@@ -216,87 +229,14 @@ int resolve_open_walk(int rootfd, const char *path, int flags, mode_t mode,
 			continue;
 		}
 		cfd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (cfd < 0) {
+		if (cfd < 0 && make == WALK_OPEN) {
 			/* O_CREAT of a new last component; O_NOFOLLOW: nothing planted since */
 			if (errno != ENOENT || !last || slash || !(flags & O_CREAT))
 				return -errno;
 			fd = openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 			return fd < 0 ? -errno : fd;
 		}
-		if (fstat(cfd, &sb) < 0)
-			return -errno;
-		if (S_ISLNK(sb.st_mode)) {
-			int ret;
-
-			if (last && !slash && (flags & O_NOFOLLOW))
-				return (flags & O_PATH) ? steal_fd(&cfd) : -ELOOP;
-			/* O_CREAT|O_EXCL never follows a last symlink (open(2)) */
-			if (last && !slash && (flags & O_CREAT) && (flags & O_EXCL))
-				return -EEXIST;
-			ret = follow_link(&w, cfd, name, end, &todo, &links, scope);
-			if (ret < 0)
-				return ret;
-			p = todo;
-			continue;
-		}
-		if (last && !slash)
-			return open_last(cur, name, flags, mode, &sb);
-		if (!S_ISDIR(sb.st_mode))
-			return -ENOTDIR;
-		walk_push(&w, steal_fd(&cfd));
-		p = rest;
-	}
-}
-
-int resolve_mkpath(int rootfd, const char *path, int dir)
-{
-	cleanup_walk struct walk w = { 0 };
-	cleanup_free char *todo = NULL;
-	char name[NAME_MAX + 1];
-	const char *p, *end, *rest;
-	int links = 0, made = 0, fd;
-
-	fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	walk_push(&w, fd);
-	todo = xstrdup(path);
-	p = todo;
-	for (;;) {
-		cleanup_close int cfd = -1;
-		int cur = w.dirs[w.n - 1], last, slash;
-		struct stat sb;
-
-		while (*p == '/')
-			p++;
-		if (!*p) {
-			fd = openat(cur, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-			return fd < 0 ? -errno : fd;
-		}
-		end = strchrnul(p, '/');
-		if ((size_t)(end - p) > NAME_MAX)
-			return -ENAMETOOLONG;
-		memcpy(name, p, (size_t)(end - p));
-		name[end - p] = '\0';
-		rest = end;
-		while (*rest == '/')
-			rest++;
-		last = !*rest;
-		slash = *end == '/';
-		if (!strcmp(name, ".")) {
-			p = rest;
-			continue;
-		}
-		if (!strcmp(name, "..")) {
-			if (w.n > 1)
-				close(w.dirs[--w.n]);
-			p = rest;
-			continue;
-		}
-		cfd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (cfd < 0) {
-			int ret;
-
 			if (errno != ENOENT)
 				return -errno;
 			/*
@@ -307,7 +247,7 @@ int resolve_mkpath(int rootfd, const char *path, int dir)
 			 */
 			if (++made > RESOLVE_MAX_MADE)
 				return -EAGAIN;
-			if (!last || slash || dir) {
+			if (!last || slash || make == WALK_MAKE_DIR) {
 				ret = mkdirat(cur, name, 0755);
 			} else {
 				ret = openat(cur, name,
@@ -323,24 +263,35 @@ int resolve_mkpath(int rootfd, const char *path, int dir)
 		if (fstat(cfd, &sb) < 0)
 			return -errno;
 		if (S_ISLNK(sb.st_mode)) {
-			/*
-			 * A dangling link is followed too, last component included: what is
-			 * missing is made where it points, inside the root (runc's
-			 * SecureJoin then MkdirAll, crun's safe_create_and_open_ref_at).
-			 */
-			int ret = follow_link(&w, cfd, name, end, &todo, &links,
-					      RESOLVE_SCOPE_IN_ROOT);
-
+			if (last && !slash && (flags & O_NOFOLLOW))
+				return (flags & O_PATH) ? steal_fd(&cfd) : -ELOOP;
+			/* O_CREAT|O_EXCL never follows a last symlink (open(2)) */
+			if (last && !slash && (flags & O_CREAT) && (flags & O_EXCL))
+				return -EEXIST;
+			ret = follow_link(&w, cfd, name, end, &todo, &links, scope);
 			if (ret < 0)
 				return ret;
 			p = todo;
 			continue;
 		}
 		if (last && !slash)
-			return steal_fd(&cfd);
+			return make == WALK_OPEN ? open_last(cur, name, flags, mode, &sb)
+						 : steal_fd(&cfd);
 		if (!S_ISDIR(sb.st_mode))
 			return -ENOTDIR;
 		walk_push(&w, steal_fd(&cfd));
 		p = rest;
 	}
+}
+
+int resolve_open_walk(int rootfd, const char *path, int flags, mode_t mode,
+		      enum resolve_scope scope)
+{
+	return walk(rootfd, path, flags, mode, scope, WALK_OPEN);
+}
+
+int resolve_mkpath(int rootfd, const char *path, int dir)
+{
+	return walk(rootfd, path, O_PATH, 0, RESOLVE_SCOPE_IN_ROOT,
+		    dir ? WALK_MAKE_DIR : WALK_MAKE_FILE);
 }
