@@ -14,6 +14,10 @@
 
 void emu_raise(struct emu_cpu *c, int vector, int has_err, uint32_t err)
 {
+	/* the selector error codes; #PF's bit 0 is P, #DF's and #AC's codes are 0 */
+	if (c->deliver_ext && has_err &&
+	    (vector == EXC_TS || vector == EXC_NP || vector == EXC_SS || vector == EXC_GP))
+		err |= 1;
 	c->exc_vector = vector;
 	c->exc_has_err = has_err;
 	c->exc_err = err;
@@ -375,7 +379,7 @@ static void deliver_real(struct emu_cpu *c, int vector)
 static void deliver_prot(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t err)
 {
 	int lm = (c->efer & EFER_LMA) != 0;
-	uint32_t gerr = (uint32_t)vector * 8 + 2 + (kind == INT_EXT || kind == INT_EXC ? 1 : 0);
+	uint32_t gerr = (uint32_t)vector * 8 + 2;
 	unsigned int esz = lm ? 16 : 8;
 	uint64_t g, ghi = 0, off, d, daddr, fl = emu_flags_get(c);
 	int type, gdpl, dpl, ist = 0, gsize;
@@ -524,6 +528,7 @@ void emu_deliver(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t 
 {
 	c->deliveries++;
 	c->state = EMU_RUNNING;
+	c->deliver_ext = kind != INT_SOFT;
 	if (!(c->cr0 & CR0_PE)) {
 		deliver_real(c, vector);
 	} else {
@@ -531,6 +536,7 @@ void emu_deliver(struct emu_cpu *c, int vector, int kind, int has_err, uint32_t 
 			emu_raise(c, EXC_GP, 1, 0);
 		deliver_prot(c, vector, kind, has_err, err);
 	}
+	c->deliver_ext = 0;
 	emu_update_mode(c);
 }
 

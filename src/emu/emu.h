@@ -346,6 +346,12 @@ struct emu_cpu {
 	int soft_int;	   /* INT n/INT3/INTO/INT1 delivering: a fault reports soft_int_rip */
 	uint64_t soft_int_rip;
 	unsigned int deliveries; /* interrupts and exceptions delivered (single-step bookkeeping) */
+	/*
+	 * 1 while an event external to the program (an interrupt, an exception, INT1) is
+	 * being delivered: a fault on the way has EXT (bit 0) in its error code (SDM vol. 3
+	 * 6.13); 0 for INT n, INT3 and INTO.
+	 */
+	uint8_t deliver_ext;
 	volatile int intr_hint;	 /* an interrupt may be pending: poll the controllers */
 
 	/* exceptions */

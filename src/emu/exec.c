@@ -437,6 +437,7 @@ static void handle_exception(struct emu_cpu *c)
 	int vec = c->exc_vector, has_err = c->exc_has_err;
 	uint32_t err = c->exc_err;
 
+	c->deliver_ext = 0; /* a fault while delivering an event: its EXT bit is in @err */
 	/* faults report the instruction's RIP: c->rip moves only when it completes */
 	if (c->soft_int) {
 		c->rip = c->soft_int_rip;

@@ -313,6 +313,11 @@ void fix_body(uint32_t err)
 		gprintf("fix task: #NP error %04x link %04x\n", err, tss_fix.link);
 		tss_b.ds = SEL_DATA;
 		break;
+	case 4: /* #NP while #UD switches to B: EXT (bit 0) set; main resumes past its UD2 */
+		gprintf("fix task: #NP error %04x link %04x (#UD delivery)\n", err, tss_fix.link);
+		tss_b.ds = SEL_DATA;
+		tss_main.eip += 2;
+		break;
 	case 3: /* a bad target TSS: the old task faults at its LCALL */
 		gprintf("fix task: error %04x link %04x main at +%u\n", err, tss_fix.link,
 			tss_main.eip - expect_at);
@@ -503,6 +508,16 @@ int guest_main(void)
 	tss_b.ds = SEL_NP;
 	__asm__ volatile("lcall $0x48, $0" ::: "memory");
 	gprintf("bad task: back, B %02x fix %02x\n", desc_type(SEL_B), desc_type(SEL_FIX));
+
+	/* the same fault in a switch started by an exception (#UD): EXT in its error code */
+	fix_mode = 4;
+	task_init(&tss_b, task_b_entry, 6, (uint32_t)pd_main);
+	tss_b.ds = SEL_NP;
+	uint64_t ud_gate = idt_get(6);
+	idt_set(6, task_gate(SEL_B));
+	__asm__ volatile("ud2" ::: "memory");
+	idt_set(6, ud_gate);
+	gprintf("#UD task: back, B %02x\n", desc_type(SEL_B));
 
 	/* the T flag of a TSS: #DB with DR6.BT before the new task's first instruction */
 	tss_int.trap = 1;
