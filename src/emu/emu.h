@@ -352,7 +352,7 @@ struct emu_cpu {
 	 * 6.13); 0 for INT n, INT3 and INTO.
 	 */
 	uint8_t deliver_ext;
-	volatile int intr_hint;	 /* an interrupt may be pending: poll the controllers */
+	volatile int intr_hint; /* an interrupt may be pending: poll the controllers */
 
 	/* exceptions */
 	jmp_buf jb;
