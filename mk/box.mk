@@ -3,6 +3,7 @@
 OBJS += src/box/box.o
 OBJS += src/box/monitor.o
 OBJS += src/box/spec.o
+OBJS += src/box/seccomp-default.o
 
 # --init: PID 1 of such a container, bind-mounted from the host (static, libc only).
 STATIC_PROGS += cabin-init

@@ -189,4 +189,10 @@ char *box_now(void);
 /** box_proc_starttime() - field 22 of /proc/PID/stat, 0 if the process is gone. */
 unsigned long long box_proc_starttime(pid_t pid);
 
+/**
+ * box_seccomp_default() - the seccomp profile of a container run without
+ * --security-opt seccomp=, in Docker's profile format (see seccomp-default.c)
+ */
+json_t *box_seccomp_default(void);
+
 #endif

@@ -608,26 +608,19 @@ static int rule_applies(json_t *sc, json_t *caps)
 }
 
 /*
- * --security-opt seccomp=PROFILE.json: Docker's profile format (archMap, includes and
- * excludes by capability, architecture and kernel) turned into the OCI form; a profile
- * already in the OCI form passes through the same code unchanged.
+ * A profile in Docker's format (archMap, includes and excludes by capability, architecture
+ * and kernel) turned into the OCI form for @caps; a profile already in the OCI form passes
+ * through the same code unchanged. @what names it in errors.
  */
-static int seccomp_load(const char *path, json_t *caps, json_t **out, struct cabin_err **err)
+static int seccomp_convert(json_t *p, const char *what, json_t *caps, json_t **out,
+			   struct cabin_err **err)
 {
-	cleanup_json json_t *p = NULL, *arches = json_array(), *calls = json_array();
-	json_error_t je;
+	cleanup_json json_t *arches = json_array(), *calls = json_array();
 	json_t *v, *sc;
 	size_t i;
 
-	p = json_load_file(path, 0, &je);
-	if (!p)
-		return cabin_err_make(err, 0, "--security-opt seccomp=`%s`: %s", path, je.text);
 	if (!json_is_string(json_object_get(p, "defaultAction")))
-		return cabin_err_make(
-			err, 0,
-			"--security-opt seccomp=`%s`: no defaultAction: not a seccomp "
-			"profile",
-			path);
+		return cabin_err_make(err, 0, "%s: no defaultAction: not a seccomp profile", what);
 	json_array_foreach(json_object_get(p, "archMap"), i, v)
 	{
 		if (strcmp(json_string_value(json_object_get(v, "architecture")) ?: "",
@@ -643,10 +636,7 @@ static int seccomp_load(const char *path, json_t *caps, json_t **out, struct cab
 		json_t *names = json_object_get(sc, "names"), *r;
 
 		if (!json_is_object(sc) || !json_is_string(json_object_get(sc, "action")))
-			return cabin_err_make(err, 0,
-					      "--security-opt seccomp=`%s`: syscalls[%zu] has no "
-					      "action",
-					      path, i);
+			return cabin_err_make(err, 0, "%s: syscalls[%zu] has no action", what, i);
 		if (!rule_applies(sc, caps))
 			continue;
 		r = json_pack("{s:O}", "action", json_object_get(sc, "action"));
@@ -657,10 +647,7 @@ static int seccomp_load(const char *path, json_t *caps, json_t **out, struct cab
 					    json_pack("[O]", json_object_get(sc, "name")));
 		else {
 			json_decref(r);
-			return cabin_err_make(err, 0,
-					      "--security-opt seccomp=`%s`: syscalls[%zu] has no "
-					      "names",
-					      path, i);
+			return cabin_err_make(err, 0, "%s: syscalls[%zu] has no names", what, i);
 		}
 		if (json_object_get(sc, "errnoRet"))
 			json_object_set(r, "errnoRet", json_object_get(sc, "errnoRet"));
@@ -675,6 +662,25 @@ static int seccomp_load(const char *path, json_t *caps, json_t **out, struct cab
 	if (json_is_array(json_object_get(p, "flags")))
 		json_object_set(*out, "flags", json_object_get(p, "flags"));
 	return 0;
+}
+
+/*
+ * --security-opt seccomp=PROFILE.json, or without it the default profile
+ * (seccomp-default.c), for a container with the capabilities @caps.
+ */
+static int seccomp_profile(const char *path, json_t *caps, json_t **out, struct cabin_err **err)
+{
+	cleanup_free char *what = NULL;
+	cleanup_json json_t *p = NULL;
+	json_error_t je;
+
+	if (!path)
+		p = box_seccomp_default();
+	else if (!(p = json_load_file(path, 0, &je)))
+		return cabin_err_make(err, 0, "--security-opt seccomp=`%s`: %s", path, je.text);
+	what = path ? xasprintf("--security-opt seccomp=`%s`", path)
+		    : xstrdup("the default seccomp profile");
+	return seccomp_convert(p, what, caps, out, err);
 }
 
 static const struct {
@@ -1126,10 +1132,10 @@ int box_spec_build(const struct box_run_opts *o, json_t *imgcfg, const char *id,
 			}
 		}
 	}
-	if (o->seccomp && strcmp(o->seccomp, "unconfined") && !o->privileged) {
+	if (!(o->seccomp && !strcmp(o->seccomp, "unconfined")) && !o->privileged) {
 		json_t *sc = NULL;
 
-		if (seccomp_load(o->seccomp, caps, &sc, err) < 0)
+		if (seccomp_profile(o->seccomp, caps, &sc, err) < 0)
 			goto fail;
 		json_object_set_new(linux_, "seccomp", sc);
 	}

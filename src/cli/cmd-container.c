@@ -235,6 +235,7 @@ static const char run_usage[] =
 	"  --cap-add CAP, --cap-drop CAP   change Docker's default capabilities (CAP may be ALL)\n"
 	"  --privileged         every capability and host device, no masked or read-only paths\n"
 	"  --security-opt no-new-privileges[=true|false] | seccomp=unconfined|PROFILE.json\n"
+	"                       (without seccomp=: the default profile, see the README)\n"
 	"  --device HOST[:CTR[:rwm]]   a host device node\n"
 	"  --group-add GROUP    a supplementary group (name in the image's /etc/group or GID)\n"
 	"  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, stack...)\n"

@@ -11,7 +11,7 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 78
+plan 82
 
 D=$T/data
 R=$T/run
@@ -103,6 +103,20 @@ out=$(crun --rm --cap-add SYS_ADMIN --security-opt seccomp="$T/prof.json" "$IMG"
 assert_eq "$out" "h2" "a rule excluded for a capability the container holds is left out"
 out=$(crun --rm --security-opt seccomp=unconfined "$IMG" sed -n 's/^Seccomp:\t//p' /proc/self/status)
 assert_eq "$out" "0" "--security-opt seccomp=unconfined: no filter"
+# no --security-opt seccomp: the default profile, as Docker and podman apply
+out=$(crun --rm "$IMG" sh -c 'sed -n "s/^Seccomp:\t//p" /proc/self/status; mkdir /x && echo mkdir; unshare -U true 2>/dev/null || echo refused')
+assert_eq "$out" "2
+mkdir
+refused" "no --security-opt seccomp: the default profile (mkdir allowed, unshare refused)"
+if [ "$(crun --rm --security-opt seccomp=unconfined "$IMG" sh -c 'unshare -U true && echo ok' 2>/dev/null)" = ok ]; then
+	_ok 0 "unshare -U works in the container without a filter: the default profile refused it"
+else
+	skip "unshare -U does not work here without a filter either"
+fi
+out=$(crun --rm --cap-add SYS_ADMIN "$IMG" sh -c 'unshare -m true && echo allowed')
+assert_eq "$out" "allowed" "--cap-add SYS_ADMIN: the default profile lets unshare through"
+out=$(crun --rm --privileged "$IMG" sed -n 's/^Seccomp:\t//p' /proc/self/status)
+assert_eq "$out" "0" "--privileged: no seccomp filter"
 echo '{"syscalls": []}' >"$T/bad.json"
 err=$(crun --rm --security-opt seccomp="$T/bad.json" "$IMG" true 2>&1)
 assert_contains "$err" "no defaultAction: not a seccomp profile" "a file that is not a profile"
