@@ -424,6 +424,48 @@ static void restore_tty(void)
 		tcsetattr(0, TCSANOW, &saved_tio);
 }
 
+/* a container with a pty in the foreground: the pty in the container does the line discipline */
+static void raw_tty(void)
+{
+	struct termios raw;
+
+	if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
+		return;
+	raw = saved_tio;
+	cfmakeraw(&raw);
+	tio_saved = 1;
+	atexit(restore_tty);
+	tcsetattr(0, TCSANOW, &raw);
+}
+
+/*
+ * The foreground of `run` and `start -a`: the monitor said "OK PID MONITOR" in @okline;
+ * forward signals until it says "EXIT STATUS" on @syncfd. Return: the status.
+ */
+static int follow(int syncfd, const char *okline, int tty, const char *id, struct cabin_err **err)
+{
+	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+	const char *sp = strchr(okline + 3, ' ');
+	char line[4200];
+	int ret;
+
+	fg_pid = (pid_t)atol(okline + 3);
+	fg_monitor = sp ? (pid_t)atol(sp + 1) : 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (tty)
+		sigaction(SIGWINCH, &sa, NULL);
+	if (read_line(syncfd, line, sizeof(line)) > 0 && !strncmp(line, "EXIT ", 5))
+		ret = atoi(line + 5);
+	else
+		ret = cabin_err_make(err, 0, "the monitor of `%.12s` went away", id);
+	restore_tty();
+	return ret;
+}
+
 int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 {
 	cleanup_free char *cdir = NULL, *bundle = NULL, *rootfs = NULL, *mode = NULL;
@@ -587,15 +629,8 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 	sync[1] = -1;
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
-	if (o->tty && !o->detach && isatty(0) && tcgetattr(0, &saved_tio) == 0) {
-		struct termios raw = saved_tio;
-
-		/* The pty in the container does the line discipline; ours passes bytes. */
-		cfmakeraw(&raw);
-		tio_saved = 1;
-		atexit(restore_tty);
-		tcsetattr(0, TCSANOW, &raw);
-	}
+	if (o->tty && !o->detach)
+		raw_tty();
 	if (read_line(sync[0], line, sizeof(line)) <= 0 || strncmp(line, "OK ", 3)) {
 		restore_tty();
 		cabin_err_make(err, 0, "%s",
@@ -607,26 +642,7 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err)
 		ret = 0;
 		goto out;
 	}
-	{
-		struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
-
-		char *sp = strchr(line + 3, ' ');
-
-		fg_pid = (pid_t)atol(line + 3);
-		fg_monitor = sp ? (pid_t)atol(sp + 1) : 0;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGQUIT, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		if (o->tty)
-			sigaction(SIGWINCH, &sa, NULL);
-	}
-	if (read_line(sync[0], line, sizeof(line)) > 0 && !strncmp(line, "EXIT ", 5))
-		ret = atoi(line + 5);
-	else
-		ret = cabin_err_make(err, 0, "the monitor of `%.12s` went away", id);
-	restore_tty();
+	ret = follow(sync[0], line, o->tty, id, err);
 	goto out;
 out_rm:
 	if (named || mounted) {
@@ -650,7 +666,8 @@ out:
 
 /* ---- lifecycle ---- */
 
-int box_start(const char *data_root, const char *id, struct cabin_err **err)
+int box_start(const char *data_root, const char *id, int attach, int interactive,
+	      struct cabin_err **err)
 {
 	cleanup_json json_t *rec = NULL;
 	cleanup_free char *mark = xasprintf("%s/containers/%s/stop-requested", data_root, id);
@@ -659,12 +676,20 @@ int box_start(const char *data_root, const char *id, struct cabin_err **err)
 	int sync[2] = { -1, -1 }, status, n;
 	const char *st;
 	pid_t child;
+	int tty, ret;
 
 	if (box_load(data_root, id, &rec, err) < 0)
 		return -1;
 	st = box_status(rec);
-	if (!strcmp(st, "running") || !strcmp(st, "restarting"))
+	tty = json_is_true(json_object_get(rec, "tty"));
+	if (!strcmp(st, "running") || !strcmp(st, "restarting")) {
+		if (attach)
+			return cabin_err_make(err, 0,
+					      "container `%.12s` is already running: `container "
+					      "logs -f` follows its output",
+					      id);
 		return 0; /* Docker: starting a running container is fine */
+	}
 	/* an earlier stop must not end this run */
 	if (unlink(mark) < 0 && errno != ENOENT)
 		return cabin_err_make(err, errno, "remove `%s`", mark);
@@ -678,13 +703,18 @@ int box_start(const char *data_root, const char *id, struct cabin_err **err)
 		return cabin_err_make(err, errno, "fork the monitor");
 	}
 	if (child == 0) {
-		/* as box_run's monitor, detached: a session of its own, no terminal */
-		int nul, lfd;
+		/* as box_run's monitor: a session of its own; attached, our stdio streams */
+		int nul, lfd, in = -1, outfd = -1, errfd = -1;
 
 		setsid();
 		if (fork() != 0)
 			_exit(0);
 		close(sync[0]);
+		if (attach) {
+			in = interactive ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
+			outfd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+			errfd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		}
 		nul = open("/dev/null", O_RDWR);
 		dup2(nul, 0);
 		dup2(nul, 1);
@@ -694,18 +724,24 @@ int box_start(const char *data_root, const char *id, struct cabin_err **err)
 			dup2(lfd, 2);
 			close(lfd);
 		}
-		_exit(monitor_rounds(data_root, id, sync[1], -1, -1, -1));
+		_exit(monitor_rounds(data_root, id, sync[1], in, outfd, errfd));
 	}
 	close(sync[1]);
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
+	if (attach && tty)
+		raw_tty();
 	n = read_line(sync[0], line, sizeof(line));
-	close(sync[0]);
-	if (n <= 0 || strncmp(line, "OK ", 3))
+	if (n <= 0 || strncmp(line, "OK ", 3)) {
+		restore_tty();
+		close(sync[0]);
 		return cabin_err_make(err, 0, "start `%.12s`: %s", id,
 				      n > 0 && !strncmp(line, "ERR ", 4) ? line + 4
 									 : "the monitor failed");
-	return 0;
+	}
+	ret = attach ? follow(sync[0], line, tty, id, err) : 0;
+	close(sync[0]);
+	return ret;
 }
 
 int box_kill(const char *data_root, const char *id, int sig, struct cabin_err **err)

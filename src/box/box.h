@@ -75,9 +75,12 @@ int box_run(const struct box_run_opts *o, char *id, struct cabin_err **err);
 
 /**
  * box_start() - start a created or exited container (`container start`): a new monitor
- * runs it detached; returns once it runs. A running container is left as it is.
+ * runs it. Detached, return 0 once it runs (a running container is left as it is); with
+ * @attach, stream its output (and our stdin with @interactive) as a foreground `run`
+ * does and return its exit status.
  */
-int box_start(const char *data_root, const char *id, struct cabin_err **err);
+int box_start(const char *data_root, const char *id, int attach, int interactive,
+	      struct cabin_err **err);
 
 /** box_find() - the container named @ref (a name, an ID or a unique ID prefix). */
 int box_find(const char *data_root, const char *ref, char id[65], struct cabin_err **err);

@@ -638,7 +638,7 @@ static int each_container(const char *verb, int argc, char **argv, int first,
 
 struct op_arg {
 	struct cabin_err *e; /* first: each_container reads it */
-	int force, timeout, sig;
+	int force, timeout, sig, attach, interactive;
 };
 
 static int do_rm(const char *id, const char *ref, void *a)
@@ -679,7 +679,7 @@ static int do_start(const char *id, const char *ref, void *a)
 	struct op_arg *o = a;
 
 	cabin_err_release(&o->e);
-	if (box_start(data_root(), id, &o->e) < 0)
+	if (box_start(data_root(), id, 0, 0, &o->e) < 0)
 		return -1;
 	printf("%s\n", ref);
 	return 0;
@@ -702,6 +702,8 @@ static int simple_opts(const char *verb, const char *usage, const char *shortopt
 		{ "force", no_argument, NULL, 'f' },
 		{ "time", required_argument, NULL, 't' },
 		{ "signal", required_argument, NULL, 's' },
+		{ "attach", no_argument, NULL, 'a' },
+		{ "interactive", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -711,6 +713,12 @@ static int simple_opts(const char *verb, const char *usage, const char *shortopt
 		switch (c) {
 		case 'f':
 			oa->force = 1;
+			break;
+		case 'a':
+			oa->attach = 1;
+			break;
+		case 'i':
+			oa->interactive = 1;
 			break;
 		case 't':
 			oa->timeout = atoi(optarg);
@@ -768,12 +776,31 @@ static int container_simple(const char *verb, int argc, char **argv, struct cabi
 			return ret < 0 ? ret : 0;
 		ret = each_container(verb, argc, argv, optind, do_kill, &oa, err);
 	} else if (!strcmp(verb, "start")) {
-		ret = simple_opts(verb,
-				  "usage: cabin container start CONTAINER...\n"
-				  "Start created or exited containers, detached.\n",
-				  "+h", argc, argv, &oa, err);
+		ret = simple_opts(
+			verb,
+			"usage: cabin container start [-a [-i]] CONTAINER...\n"
+			"Start created or exited containers, detached; with -a (--attach) "
+			"one, in the\n"
+			"foreground: its output here (our stdin with -i, --interactive), "
+			"signals\n"
+			"forwarded, and its exit status as ours.\n",
+			"+aih", argc, argv, &oa, err);
 		if (ret)
 			return ret < 0 ? ret : 0;
+		if (oa.attach) {
+			char id[65];
+
+			if (argc - optind != 1)
+				return cabin_err_make(err, 0,
+						      "container start -a: one container, not %d",
+						      argc - optind);
+			if (box_find(data_root(), argv[optind], id, err) < 0)
+				return cabin_err_wrap(err, "container start");
+			ret = box_start(data_root(), id, 1, oa.interactive, err);
+			return ret < 0 ? cabin_err_wrap(err, "container start") : ret;
+		}
+		if (oa.interactive)
+			return cabin_err_make(err, 0, "container start -i: only with -a");
 		ret = each_container(verb, argc, argv, optind, do_start, &oa, err);
 	} else {
 		ret = simple_opts(verb, "usage: cabin container wait CONTAINER...\n", "+h", argc,

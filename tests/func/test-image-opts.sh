@@ -11,7 +11,7 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 82
+plan 86
 
 D=$T/data
 R=$T/run
@@ -270,7 +270,19 @@ cab container wait opts-cr >/dev/null
 assert_eq "$(cab container logs opts-cr | wc -l)" "2" "container start of an exited container runs it again"
 err=$(cab container start opts-nosuch 2>&1)
 assert_contains "$err" "no such container \`opts-nosuch\`" "container start of an unknown container"
-cab container rm opts-cr >/dev/null
+# start -a: the output here and the exit status ours; -i: our stdin
+out=$(cab container start -a opts-cr 2>&1)
+assert_eq "$?:$out" "5:started as made" "container start -a: its output, its exit status"
+cab container create --network none -i --name opts-cri "$IMG" sh -c 'read x; echo got $x; echo e >&2' >/dev/null
+out=$(echo hello | cab container start -a -i opts-cri 2>"$T/start.err")
+assert_eq "$?:$out:$(cat "$T/start.err")" "0:got hello:e" "container start -a -i: our stdin, stdout and stderr"
+cab container create --network none --name opts-crl "$IMG" sleep 30 >/dev/null
+cab container start opts-crl >/dev/null
+err=$(cab container start -a opts-crl 2>&1)
+assert_contains "$?:$err" "1:cabin: container start: container \`" "container start -a of a running container is an error"
+err=$(cab container start -a opts-cr opts-cri 2>&1)
+assert_contains "$err" "container start -a: one container, not 2" "container start -a of two containers"
+cab container rm -f opts-cr opts-cri opts-crl >/dev/null
 err=$(cab container create --network none --ulimit nofile=x "$IMG" true 2>&1)
 assert_contains "$err" "container create: --ulimit \`nofile=x\`" "container create: a bad option is an error naming it"
 ok "nothing is left by create, start and rm" nothing_left
