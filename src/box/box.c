@@ -817,7 +817,7 @@ int box_stop(const char *data_root, const char *id, int timeout, struct cabin_er
 		if (mfd < 0)
 			return cabin_err_make(err, errno, "create `%s`", mark);
 	}
-	if (timeout < 0) {
+	if (timeout == BOX_TIMEOUT_UNSET) {
 		json_t *t = json_object_get(rec, "stopTimeout");
 
 		timeout = json_is_integer(t) ? (int)json_integer_value(t) : 10;
@@ -833,7 +833,7 @@ int box_stop(const char *data_root, const char *id, int timeout, struct cabin_er
 			log_debug("stop: %s", cabin_err_msg(e));
 		cabin_err_release(&e);
 	}
-	if (!wait_exit(data_root, id, (long)timeout * 1000, NULL)) {
+	if (!wait_exit(data_root, id, timeout < 0 ? -1 : (long)timeout * 1000, NULL)) {
 		struct cabin_err *e = NULL;
 
 		if (ctr_kill(rroot, id, SIGKILL, 1, &e) < 0)

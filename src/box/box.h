@@ -20,6 +20,9 @@ struct net_port;
  * container's stdio or pty, writes its log, records its exit status and cleans up.
  */
 
+/* a stop timeout not given: the container's --stop-timeout, else 10 s (-1 waits for ever) */
+#define BOX_TIMEOUT_UNSET (-2)
+
 struct box_run_opts {
 	const char *data_root;
 	const char *runtime_root; /* --root of the OCI runtime */
@@ -58,7 +61,7 @@ struct box_run_opts {
 	char **ulimits; /* NAME=SOFT[:HARD] */
 	int64_t shm_size;
 	const char *stop_signal; /* or NULL: the image's StopSignal */
-	int stop_timeout;	 /* seconds; -1: unset (10) */
+	int stop_timeout;	 /* seconds; -1: wait for ever; BOX_TIMEOUT_UNSET: 10 */
 	char **labels;		 /* K=V */
 	const char *restart;	 /* no, on-failure, always, unless-stopped; NULL: no */
 	int restart_max;	 /* on-failure:N; 0: no limit */

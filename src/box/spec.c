@@ -862,7 +862,7 @@ int box_record_extra(const struct box_run_opts *o, json_t *imgcfg, json_t *spec,
 	for (size_t i = 0; o->dns_options && o->dns_options[i]; i++)
 		json_array_append_new(json_object_get(rec, "dnsOptions"),
 				      json_string(o->dns_options[i]));
-	if (o->stop_timeout >= 0)
+	if (o->stop_timeout != BOX_TIMEOUT_UNSET)
 		json_object_set_new(rec, "stopTimeout", json_integer(o->stop_timeout));
 	json_object_set_new(rec, "restartPolicy", json_string(o->restart ? o->restart : "no"));
 	json_object_set_new(rec, "restartMax", json_integer(o->restart_max));

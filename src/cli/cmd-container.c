@@ -240,7 +240,8 @@ static const char run_usage[] =
 	"  --group-add GROUP    a supplementary group (name in the image's /etc/group or GID)\n"
 	"  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, stack...)\n"
 	"  --shm-size SIZE      the size of /dev/shm (default 64m)\n"
-	"  --stop-signal SIG, --stop-timeout SECONDS   how `container stop` ends it\n"
+	"  --stop-signal SIG, --stop-timeout SECONDS   how `container stop` ends it (-1: "
+	"no limit)\n"
 	"  -l, --label K=V      a label (--label-file FILE: one per line)\n"
 	"  --restart no|on-failure[:N]|always|unless-stopped   run it again when it exits\n"
 	"  --init               a small init as PID 1 that reaps zombies and forwards signals\n";
@@ -332,7 +333,7 @@ static int container_run(int argc, char **argv, int create, struct cabin_err **e
 	struct box_run_opts o = { .data_root = data_root(),
 				  .runtime_root = cabin_globals.root,
 				  .log_max_file = 1,
-				  .stop_timeout = -1,
+				  .stop_timeout = BOX_TIMEOUT_UNSET,
 				  .create_only = create };
 	cleanup_strv char **env = NULL, **vols = NULL, **mounts = NULL, **tmpfs = NULL;
 	cleanup_strv char **publish = NULL, **addh = NULL, **dns = NULL, **dnss = NULL;
@@ -535,9 +536,11 @@ static int container_run(int argc, char **argv, int create, struct cabin_err **e
 			char *end;
 			long v = strtol(optarg, &end, 10);
 
-			if (end == optarg || *end || v < 0 || v > 86400 * 365)
+			if (end == optarg || *end || v < -1 || v > 86400 * 365)
 				return cabin_err_make(
-					err, 0, "--stop-timeout `%s`: seconds (0 or more)", optarg);
+					err, 0,
+					"--stop-timeout `%s`: seconds (0 or more, -1: no limit)",
+					optarg);
 			o.stop_timeout = (int)v;
 			break;
 		}
@@ -720,11 +723,16 @@ static int simple_opts(const char *verb, const char *usage, const char *shortopt
 		case 'i':
 			oa->interactive = 1;
 			break;
-		case 't':
-			oa->timeout = atoi(optarg);
-			if (oa->timeout < 0 || !isdigit((unsigned char)*optarg))
-				return cabin_err_make(err, 0, "-t `%s`: seconds", optarg);
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < -1 || v > 86400 * 365)
+				return cabin_err_make(err, 0, "-t `%s`: seconds (-1: no limit)",
+						      optarg);
+			oa->timeout = (int)v;
 			break;
+		}
 		case 's': {
 			const char *s = optarg;
 
@@ -750,7 +758,7 @@ static int simple_opts(const char *verb, const char *usage, const char *shortopt
 
 static int container_simple(const char *verb, int argc, char **argv, struct cabin_err **err)
 {
-	struct op_arg oa = { .timeout = -1, .sig = SIGKILL };
+	struct op_arg oa = { .timeout = BOX_TIMEOUT_UNSET, .sig = SIGKILL };
 	int ret;
 
 	if (!strcmp(verb, "rm")) {
@@ -764,7 +772,8 @@ static int container_simple(const char *verb, int argc, char **argv, struct cabi
 				  "usage: cabin container stop [-t SECONDS] CONTAINER...\n"
 				  "The --stop-signal or the image's StopSignal (default SIGTERM), "
 				  "SIGKILL after\n"
-				  "-t seconds (default: --stop-timeout of run, else 10).\n",
+				  "-t seconds (default: --stop-timeout of run, else 10; -1: no "
+				  "limit).\n",
 				  "+t:h", argc, argv, &oa, err);
 		if (ret)
 			return ret < 0 ? ret : 0;

@@ -11,12 +11,13 @@
 require_root
 require_cmd python3 busybox zstd
 
-plan 86
+plan 89
 
 D=$T/data
 R=$T/run
 cab() { "$CABIN" --data-root "$D" --root "$R" "$@"; }
 crun() { cab container run --network none "$@"; }
+insp() { cab container inspect "$1" | python3 -c "import json,sys; i=json.load(sys.stdin)[0]; print($2)"; }
 cleanup_ctrs() {
 	local c
 	for c in $(cab container ps -aq 2>/dev/null); do cab container rm -f "$c"; done
@@ -170,6 +171,20 @@ cab container stop opts-to >/dev/null
 e=$(( ($(date +%s%N) - s) / 1000000 ))
 ok "--stop-timeout 1: SIGKILL after 1 s (took $e ms)" test "$e" -ge 900 -a "$e" -lt 5000
 assert_eq "$(cab container wait opts-to)" "137" "--stop-timeout: killed"
+# -1: no limit (stop -t -1 overrides the container's 1 s; --stop-timeout -1 is recorded)
+c=$(crun -d --name opts-tn --stop-timeout 1 "$IMG" sh -c 'trap "" TERM; while :; do sleep 0.1; done')
+sleep 0.3
+cab container stop -t -1 opts-tn >/dev/null &
+sp=$!
+sleep 2.5
+assert_eq "$(cab container ps -q --filter name=opts-tn --filter status=running):$(kill -0 $sp && echo waiting)" \
+	"${c:0:12}:waiting" "stop -t -1: no SIGKILL after the container's 1 s, stop still waits"
+cab container kill opts-tn >/dev/null
+wait $sp
+assert_eq "$?:$(cab container wait opts-tn)" "0:137" "... and returns once the container is gone"
+c=$(crun -d --name opts-tn2 --stop-timeout -1 "$IMG" true)
+assert_eq "$(insp opts-tn2 'i["Config"]["StopTimeout"]')" "-1" "--stop-timeout -1 is kept (inspect: Config.StopTimeout)"
+cab container rm -f opts-tn opts-tn2 >/dev/null
 err=$(crun --rm --stop-signal SIGNOPE "$IMG" true 2>&1)
 assert_contains "$err" "--stop-signal \`SIGNOPE\`: unknown signal" "--stop-signal of an unknown signal"
 
@@ -192,7 +207,6 @@ cab container rm -f opts-web opts-db opts-sig opts-to >/dev/null
 
 # --restart, carried out by the monitor
 jq_rec() { python3 -c "import json,sys; r=json.load(open('$D/containers/'+sys.argv[1]+'/container.json')); print(r.get(sys.argv[2]))" "$@"; }
-insp() { cab container inspect "$1" | python3 -c "import json,sys; i=json.load(sys.stdin)[0]; print($2)"; }
 c=$(crun -d --name opts-rf --restart on-failure:2 "$IMG" sh -c 'echo run; exit 3')
 assert_eq "$(timeout 20 "$CABIN" --data-root "$D" --root "$R" container wait opts-rf)" "3" \
 	"--restart on-failure:2: wait gives the last exit status"
