@@ -512,8 +512,12 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	if (o->firmware && (o->initrd || o->cmdline || o->nr_cmd))
 		return cabin_err_make(
 			err, 0, "--initrd, --cmdline and a COMMAND need a kernel, not --firmware");
-	if (!o->kernel && !o->firmware && hw && cfg.accel->kind == ACCEL_KVM) {
-		/* Hardware virtualization: boot the default Linux with cabin's initramfs. */
+	if (!o->kernel && !o->firmware &&
+	    ((hw && cfg.accel->kind == ACCEL_KVM) || cfg.accel->kind == ACCEL_EMU)) {
+		/*
+		 * Hardware virtualization or the software CPU: boot the default Linux with
+		 * cabin's initramfs (a software KVM without vmx/svm cannot run Linux).
+		 */
 		ret = default_kernel(&def_kernel, &def_mods, err);
 		if (ret < 0)
 			return cabin_err_wrap(err, "default kernel");
@@ -524,7 +528,8 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 				return cabin_err_wrap(err, "initramfs for the default kernel");
 			o->initrd = def_initrd;
 		}
-		fprintf(stderr, "cabin: booting the default kernel `%s`\n", def_kernel);
+		fprintf(stderr, "cabin: booting the default kernel `%s`%s\n", def_kernel,
+			cfg.accel->kind == ACCEL_EMU ? " on the software CPU" : "");
 		o->kernel = def_kernel;
 		if (!o->mem_given)
 			o->mem = 256ull << 20;
@@ -533,16 +538,10 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 			return cabin_err_make(
 				err, 0,
 				"--initrd, --cmdline and a COMMAND need --kernel here "
-				"(no default kernel without hardware virtualization)");
-		if (hw)
-			fprintf(stderr, "cabin: the software CPU boots the built-in test guest; "
-					"pass --kernel for Linux\n");
-		else
-			fprintf(stderr,
-				"cabin: no hardware virtualization (vmx/svm): booting the built-in "
-				"test guest; pass --kernel (and --initrd) for Linux on the "
-				"software "
-				"CPU\n");
+				"(KVM without vmx/svm cannot boot the default kernel; "
+				"--accel emu can)");
+		fprintf(stderr, "cabin: KVM without hardware virtualization (vmx/svm): booting "
+				"the built-in test guest; --accel emu boots Linux\n");
 		cfg.firmware_data = x86_builtin_guest;
 		cfg.firmware_len = (size_t)(x86_builtin_guest_end - x86_builtin_guest);
 	}

@@ -12,7 +12,7 @@ mods=$(echo "$out" | sed -n 2p)
 [ -x /bin/busybox ] || skip_all "no /bin/busybox for the guest's shell"
 "$CABIN" vm initrd -o "$T/initrd.cpio" --modules-dir "$mods" 2>"$T/initrd.err" ||
 	skip_all "cannot build cabin's initramfs: $(head -c 200 "$T/initrd.err")"
-plan 5
+plan 7
 
 start=$(date +%s)
 timeout 300 "$CABIN" vm run --accel emu --kernel "$kernel" --initrd "$T/initrd.cpio" \
@@ -27,4 +27,9 @@ assert_contains "$con" "Run /init as init process" "the kernel starts cabin's in
 assert_contains "$con" "Linux cabin 6.1" "uname -a from the guest"
 assert_eq "$(tr -d '\r' <"$T/out" | grep -x '[0-9]*' | tail -1)" 2 "the guest sees 2 CPUs"
 assert_not_contains "$con" "BUG:" "no kernel BUG on the way"
+
+# no --kernel: the default kernel and cabin's initramfs, on the software CPU too
+timeout 300 "$CABIN" vm run --accel emu -- sh -c 'exit 5' >"$T/out2" 2>"$T/err2" </dev/null
+assert_eq "$?" 5 "vm run --accel emu without --kernel: the default kernel runs the command"
+assert_contains "$(cat "$T/err2")" "booting the default kernel" "... and says which kernel it boots"
 done_testing

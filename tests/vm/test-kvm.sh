@@ -98,7 +98,7 @@ assert_contains "$out" "built-in test guest" "the built-in test guest greets on 
 if grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	skip "this CPU has vmx/svm: the reason message is for machines without"
 else
-	assert_contains "$errout" "no hardware virtualization (vmx/svm)" "says why it boots the test guest"
+	assert_contains "$errout" "KVM without hardware virtualization (vmx/svm): booting the built-in test guest" "says why it boots the test guest"
 fi
 
 # Bad input: each is one clear error line and a non-zero status.
