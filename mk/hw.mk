@@ -6,3 +6,8 @@ OBJS += src/hw/exit-port.o
 OBJS += src/hw/fw-cfg.o
 OBJS += src/hw/pci-none.o
 OBJS += src/hw/testdev.o
+OBJS += src/hw/pci.o
+OBJS += src/hw/edu.o
+OBJS += src/hw/intel-iommu.o
+
+UNIT_TESTS += tests/unit/test-iommu

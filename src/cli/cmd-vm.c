@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "hw/edu.h"
+#include "hw/intel-iommu.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -54,6 +56,8 @@ struct vm_run_opts {
 	const char *disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	int rng;
+	int edu;   /* --device edu */
+	int iommu; /* --iommu intel */
 	int debug_exit;
 	uint16_t debug_exit_port;
 	unsigned int cpus;
@@ -273,6 +277,11 @@ static int attach_devices(struct machine *m, void *opaque, struct cabin_err **er
 		if (ret < 0)
 			return cabin_err_wrap(err, "--hvc `%s`", o->hvc);
 	}
+	if (o->edu) {
+		ret = hw_edu_attach(m, err);
+		if (ret < 0)
+			return cabin_err_wrap(err, "--device edu");
+	}
 	return 0;
 }
 
@@ -338,7 +347,8 @@ static void run_usage(FILE *f)
 		"                    [--vsock CID,SOCKET] [--rng] [--hvc PATH] [--accel "
 		"kvm|emu|auto]\n"
 		"                    [--name NAME]"
-		" [--dump-regs FILE] [--debug-exit PORT] [-- COMMAND...]\n"
+		" [--dump-regs FILE] [--debug-exit PORT] [--device edu]\n"
+		"                    [--iommu intel] [-- COMMAND...]\n"
 		"Boots a microVM with its console on this terminal and exits with the guest's "
 		"status.\n"
 		"--memory takes K, M, G suffixes (default 128M; a bare number is MiB). --firmware\n"
@@ -346,6 +356,11 @@ static void run_usage(FILE *f)
 		"F000:FFF0 in real mode (like QEMU -bios). --kernel takes a bzImage, an ELF\n"
 		"vmlinux (64-bit or PVH entry) or a Multiboot v1 kernel. --debug-exit PORT adds\n"
 		"QEMU's isa-debug-exit at PORT and pc-testdev, as kvm-unit-tests expects.\n"
+		"--device edu adds a PCI host bridge (ports 0xcf8/0xcfc) with QEMU's edu\n"
+		"test device (1234:11e8: DMA engine, INTx on GSI %d, MSI). --iommu intel\n"
+		"adds an Intel VT-d unit at 0x%llx (DMA remapping, interrupt remapping of\n"
+		"MSIs and IOAPIC entries, queued invalidation; --accel emu only, since KVM's\n"
+		"in-kernel IOAPIC cannot remap) through which PCI DMA and MSIs pass.\n"
 		"--hvc PATH adds a virtio-console, the guest's hvc0: a unix socket at PATH is\n"
 		"connected to (both ways), a terminal or FIFO is opened read-write, any other\n"
 		"PATH is a file that receives hvc0's output.\n"
@@ -363,7 +378,8 @@ static void run_usage(FILE *f)
 		"  128+SIG   ended by signal SIG\n"
 		"  1         cabin could not run the VM (or the accelerator failed)\n"
 		"All but the first three also print one line on stderr naming the cause.\n",
-		MACHINE_EXIT_TRIPLE_FAULT, MACHINE_EXIT_HALTED, MACHINE_EXIT_STOPPED);
+		MACHINE_PCI_INTX_GSI, (unsigned long long)HW_VTD_BASE, MACHINE_EXIT_TRIPLE_FAULT,
+		MACHINE_EXIT_HALTED, MACHINE_EXIT_STOPPED);
 }
 
 /* Directory of the running cabin binary: the build tree or the install prefix's bin/. */
@@ -509,6 +525,10 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 		return ret;
 	if (o->kernel && o->firmware)
 		return cabin_err_make(err, 0, "--kernel and --firmware exclude each other");
+	if (o->iommu && cfg.accel->kind != ACCEL_EMU)
+		return cabin_err_make(err, 0,
+				      "--iommu needs --accel emu (KVM's in-kernel IOAPIC cannot "
+				      "remap interrupts)");
 	if (o->firmware && (o->initrd || o->cmdline || o->nr_cmd))
 		return cabin_err_make(
 			err, 0, "--initrd, --cmdline and a COMMAND need a kernel, not --firmware");
@@ -573,6 +593,8 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	cfg.firmware = o->firmware;
 	cfg.debug_exit = o->debug_exit;
 	cfg.debug_exit_port = o->debug_exit_port;
+	cfg.pci = o->edu || o->iommu;
+	cfg.iommu = o->iommu;
 	cfg.console_in = STDIN_FILENO;
 	cfg.console_out = STDOUT_FILENO;
 	cfg.attach_devices = attach_devices;
@@ -642,6 +664,8 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		OPT_RNG,
 		OPT_DEBUG_EXIT,
 		OPT_HVC,
+		OPT_DEVICE,
+		OPT_IOMMU,
 	};
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -659,6 +683,8 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "debug-exit", required_argument, NULL, OPT_DEBUG_EXIT },
 		{ "hvc", required_argument, NULL, OPT_HVC },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "iommu", required_argument, NULL, OPT_IOMMU },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -692,6 +718,18 @@ static int cmd_vm_run(int argc, char **argv, struct cabin_err **err)
 			break;
 		case OPT_RNG:
 			o.rng = 1;
+			break;
+		case OPT_DEVICE:
+			if (strcmp(optarg, "edu"))
+				return cabin_err_make(
+					err, 0, "unknown --device `%s` (known: `edu`)", optarg);
+			o.edu = 1;
+			break;
+		case OPT_IOMMU:
+			if (strcmp(optarg, "intel"))
+				return cabin_err_make(
+					err, 0, "unknown --iommu `%s` (known: `intel`)", optarg);
+			o.iommu = 1;
 			break;
 		case OPT_HVC:
 			if (!optarg[0])

@@ -752,6 +752,22 @@ static int emu_irq_line(struct machine *m, unsigned int gsi, int level)
 	return 0;
 }
 
+/*
+ * A message-signalled interrupt in the compatibility format, from a device or an
+ * IOMMU on any thread: the local APICs take it as the IOAPIC's messages, with no
+ * irqchip lock (deliver_to() locks each target CPU).
+ */
+static int emu_msi(struct machine *m, uint64_t addr, uint32_t data)
+{
+	struct emu_vm *vm = m->accel_priv;
+
+	if (!vm || (addr >> 20) != 0xfee)
+		return -EINVAL;
+	emu_deliver_msi(vm, (uint32_t)(addr >> 12) & 0xff, (int)(data & 0xff),
+			(int)((data >> 8) & 7), (int)((addr >> 2) & 1), (int)((data >> 15) & 1));
+	return 0;
+}
+
 /* ---- registers ---- */
 
 static int emu_get_regs(struct vcpu *v, struct x86_regs *r)
@@ -918,6 +934,7 @@ const struct accel_ops emu_accel_ops = {
 	.set_sregs = emu_set_sregs,
 	.set_msrs = emu_set_msrs,
 	.irq_line = emu_irq_line,
+	.msi = emu_msi,
 	.vcpu_kick = emu_vcpu_kick,
 	.ioeventfd = NULL,
 	.irqfd = NULL,

@@ -607,7 +607,8 @@ void emu_lapic_tsc_changed(struct emu_cpu *c);
 int emu_lapic_accept_pic(struct emu_cpu *c);
 void emu_vm_wake(struct emu_vm *vm);
 void emu_cpu_wake(struct emu_cpu *c);
-void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int logical);
+void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int logical,
+		     int level_trig);
 uint64_t emu_now(struct emu_vm *vm);
 
 #endif

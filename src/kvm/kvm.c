@@ -139,6 +139,21 @@ static int kvm_irq_line(struct machine *m, unsigned int gsi, int level)
 	return 0;
 }
 
+/* An MSI from a device model: KVM's in-kernel local APICs take it (KVM_CAP_SIGNAL_MSI). */
+static int kvm_msi(struct machine *m, uint64_t addr, uint32_t data)
+{
+	struct kvm_vm *kvm = m->accel_priv;
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+
+	if (ioctl(kvm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+		return -errno;
+	return 0;
+}
+
 static int kvm_ioeventfd(struct machine *m, uint64_t addr, uint32_t len, uint64_t datamatch,
 			 int has_datamatch, int fd)
 {
@@ -221,6 +236,7 @@ const struct accel_ops kvm_accel_ops = {
 	.set_fpu = kvm_set_fpu,
 	.set_msrs = kvm_set_msrs,
 	.irq_line = kvm_irq_line,
+	.msi = kvm_msi,
 	.vcpu_kick = kvm_vcpu_kick,
 	.ioeventfd = kvm_ioeventfd,
 	.irqfd = kvm_irqfd,

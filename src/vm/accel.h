@@ -119,6 +119,12 @@ struct accel_ops {
 	int (*set_msrs)(struct vcpu *v, const uint32_t *idx, const uint64_t *val, unsigned int n);
 	/** irq_line() - drive interrupt input @gsi of the irqchip (IOAPIC/PIC). */
 	int (*irq_line)(struct machine *m, unsigned int gsi, int level);
+	/**
+	 * msi() - optional: deliver a message-signalled interrupt in the compatibility
+	 * format (@addr 0xfeexxxxx: destination in bits 19:12, logical in bit 2; @data:
+	 * vector, delivery mode in bits 10:8, trigger in bit 15). Any thread.
+	 */
+	int (*msi)(struct machine *m, uint64_t addr, uint32_t data);
 	/** vcpu_kick() - make a running vcpu_run() return ACCEL_EXIT_INTR soon. Any thread. */
 	void (*vcpu_kick)(struct vcpu *v);
 	/**

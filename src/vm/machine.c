@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw/intel-iommu.h"
 #include "hw/legacy.h"
+#include "hw/pci.h"
 #include "hw/serial-8250.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -80,6 +82,59 @@ void machine_mem_written(struct machine *m, const void *hva, uint64_t len)
 		return;
 	if (vm_mem_gpa(&m->mem, hva, len, &gpa) == 0)
 		m->accel->mem_written(m, gpa, len);
+}
+
+int machine_dma_rw(struct machine *m, uint16_t sid, uint64_t addr, void *buf, uint64_t len,
+		   int is_write)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		uint64_t gpa = addr, n = len;
+		uint8_t *hva;
+
+		if (m->iommu) {
+			uint64_t avail = 0;
+
+			if (m->iommu->dma_translate(m->iommu_opaque, sid, addr, is_write, &gpa,
+						    &avail) < 0)
+				return -EFAULT;
+			if (avail < n)
+				n = avail;
+		}
+		/* the bus address is the device's to choose: only guest RAM is reached */
+		hva = vm_mem_ptr(&m->mem, gpa, n);
+		if (!hva)
+			return -EFAULT;
+		if (is_write) {
+			memcpy(hva, p, n);
+			machine_mem_written(m, hva, n);
+		} else {
+			memcpy(p, hva, n);
+		}
+		p += n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int machine_msi_remap(struct machine *m, int sid, uint64_t *addr, uint32_t *data)
+{
+	if (!m->iommu)
+		return 0;
+	return m->iommu->msi_remap(m->iommu_opaque, sid, addr, data);
+}
+
+int machine_msi(struct machine *m, int sid, uint64_t addr, uint32_t data)
+{
+	int ret = machine_msi_remap(m, sid, &addr, &data);
+
+	if (ret < 0)
+		return ret;
+	if (!m->accel || !m->accel->msi)
+		return -ENODEV;
+	return m->accel->msi(m, addr, data);
 }
 
 int machine_dev_add(struct machine *m, const struct machine_dev *d)
@@ -171,12 +226,20 @@ static int phase_legacy_init(struct machine *m, struct cabin_err **err)
 		ret = hw_debug_port_attach(m, err);
 	if (ret >= 0)
 		ret = hw_fw_cfg_attach(m, err);
-	if (ret >= 0)
+	if (ret >= 0 && m->cfg->iommu && !m->cfg->pci)
+		ret = cabin_err_make(err, EINVAL, "an IOMMU needs a PCI host");
+	if (ret >= 0 && m->cfg->pci)
+		ret = hw_pci_attach(m, err);
+	else if (ret >= 0)
 		ret = hw_pci_none_attach(m, err);
+	if (ret >= 0 && m->cfg->iommu)
+		ret = hw_vtd_attach(m, err);
 	if (ret >= 0 && m->cfg->debug_exit)
 		ret = hw_testdev_attach(m, m->cfg->debug_exit_port, err);
 	if (ret < 0) {
 		devs_fini_to(m, 0);
+		m->pci = NULL;
+		m->iommu = NULL;
 		return ret;
 	}
 	priv(m)->legacy_devs = m->nr_devs;
@@ -186,6 +249,9 @@ static int phase_legacy_init(struct machine *m, struct cabin_err **err)
 static void phase_legacy_fini(struct machine *m)
 {
 	devs_fini_to(m, 0);
+	m->pci = NULL;
+	m->iommu = NULL;
+	m->iommu_opaque = NULL;
 	memset(&m->bus, 0, sizeof(m->bus));
 }
 

@@ -10,6 +10,7 @@
 #include "vm/mem.h"
 
 struct cabin_err;
+struct pci_bus;
 
 #define MACHINE_MAX_VCPUS 32
 
@@ -39,6 +40,31 @@ struct machine_dev {
 #define MACHINE_MMIO_SLOT_SIZE 0x1000ULL
 #define MACHINE_MMIO_SLOTS 18 /* GSIs 5..22: the IOAPIC has 24 pins */
 #define MACHINE_MMIO_GSI_BASE 5
+/* The PCI host's INTx lines, wired-OR onto the one IOAPIC pin the virtio-mmio slots leave. */
+#define MACHINE_PCI_INTX_GSI 23
+
+/* A requester ID (PCI bus << 8 | devfn) that no source has: the IOAPIC's requests. */
+#define MACHINE_SID_NONE (-1)
+
+/*
+ * An IOMMU between the devices and the machine (hw/intel-iommu.c). Both calls
+ * read the guest's tables and may record a fault there; any thread.
+ */
+struct vm_iommu_ops {
+	/**
+	 * dma_translate() - where a DMA of requester @sid at @iova goes: *@gpa, and in
+	 * *@avail how many bytes from @iova map contiguously (at least 1).
+	 * Return: 0, or -EFAULT when the request is blocked (a fault is recorded).
+	 */
+	int (*dma_translate)(void *opaque, uint16_t sid, uint64_t iova, int is_write, uint64_t *gpa,
+			     uint64_t *avail);
+	/**
+	 * msi_remap() - an interrupt request (a write of @data to @addr in 0xfeexxxxx)
+	 * from @sid (MACHINE_SID_NONE: no verifiable source): rewrite it in the
+	 * compatibility format the local APICs take. Return: 0, or -EPERM when blocked.
+	 */
+	int (*msi_remap)(void *opaque, int sid, uint64_t *addr, uint32_t *data);
+};
 
 /*
  * The engine-neutral machine: guest memory, I/O buses, interrupt lines and
@@ -80,6 +106,9 @@ struct machine {
 	void *console;		  /* the 8250 that is ttyS0 */
 	uint64_t boot_entry;	  /* guest-physical entry point, for logs */
 	void *boot_priv;	  /* machine.c's private state (boot vCPU state) */
+	struct pci_bus *pci;	  /* the PCI host (hw/pci.c), when a PCI device was asked for */
+	const struct vm_iommu_ops *iommu; /* the DMA/interrupt remapping unit, or NULL */
+	void *iommu_opaque;
 };
 
 /*
@@ -100,6 +129,8 @@ struct machine_config {
 	size_t firmware_len;
 	int debug_exit;		  /* attach isa-debug-exit and pc-testdev (hw/testdev.c) */
 	uint16_t debug_exit_port; /* ... with the exit port here */
+	int pci;		  /* a PCI host bridge (hw/pci.c) instead of hw/pci-none.c */
+	int iommu;		  /* an Intel VT-d remapping unit (hw/intel-iommu.c); needs pci */
 	int console_in;		  /* fd the 8250 reads (-1: none) */
 	int console_out;	  /* fd the 8250 writes */
 	/* The virtio phase: attaches the devices; may be NULL. */
@@ -176,6 +207,30 @@ int machine_irq_line(struct machine *m, unsigned int gsi, int level);
  * decoded instructions run from it. Addresses outside RAM are ignored. Any thread.
  */
 void machine_mem_written(struct machine *m, const void *hva, uint64_t len);
+
+/**
+ * machine_dma_rw() - a DMA of @len bytes by PCI requester @sid at bus address @addr:
+ * through the IOMMU when there is one, then into guest RAM only. A write tells the
+ * accelerator (machine_mem_written). Nothing is copied past the first byte that is
+ * blocked or lies outside RAM. Return: 0, or -EFAULT.
+ */
+int machine_dma_rw(struct machine *m, uint16_t sid, uint64_t addr, void *buf, uint64_t len,
+		   int is_write);
+
+/**
+ * machine_msi() - a message-signalled interrupt (a write of @data to @addr) from
+ * requester @sid: remapped by the IOMMU when there is one, then delivered to the
+ * local APICs. Return: 0, -EPERM when the IOMMU blocked it, -ENODEV when the
+ * accelerator cannot take MSIs, or another -errno.
+ */
+int machine_msi(struct machine *m, int sid, uint64_t addr, uint32_t data);
+
+/**
+ * machine_msi_remap() - only the remapping step of machine_msi(), for interrupt
+ * controllers that deliver themselves (the emulator's IOAPIC). Without an IOMMU the
+ * message is left as it is. Return: 0, or -EPERM when blocked.
+ */
+int machine_msi_remap(struct machine *m, int sid, uint64_t *addr, uint32_t *data);
 
 /** machine_stop() - end the VM with @status (first caller wins); kicks every vCPU. */
 void machine_stop(struct machine *m, int status);

@@ -313,13 +313,14 @@ static void deliver_to(struct emu_cpu *t, int mode, int vector, int level)
 	}
 }
 
-void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int logical)
+void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int logical,
+		     int level_trig)
 {
 	for (unsigned int i = 0; i < vm->m->nr_vcpus; i++) {
 		struct emu_cpu *t = cpu_of(vm, i);
 
 		if (t && apic_match(t, dest, logical, 0)) {
-			deliver_to(t, mode, vector, 0);
+			deliver_to(t, mode, vector, level_trig);
 			if (mode == 1)
 				break; /* lowest priority: the first match */
 		}
@@ -667,16 +668,34 @@ static void ioapic_service(struct emu_vm *vm, unsigned int pin)
 	uint64_t e = io->redir[pin];
 	int level = (e >> 15) & 1;
 
+	int mode = (int)((e >> 8) & 7), vector = (int)(e & 0xff), logical = (e >> 11) & 1;
+	uint32_t dest = (uint32_t)(e >> 56);
+
 	if (e & 0x10000)
 		return;
-	if (level) {
-		if (e & (1ULL << 14))
-			return; /* remote IRR: waiting for EOI */
-		io->redir[pin] |= 1ULL << 14;
+	if (level && (e & (1ULL << 14)))
+		return; /* remote IRR: waiting for EOI */
+	if ((e & (1ULL << 48)) && vm->m->iommu) {
+		/*
+		 * Remappable format (VT-d 5.1.5.1): bits 63:49 and 11 hold an index into
+		 * the interrupt remapping table, which the IOMMU turns into the message
+		 * to deliver. A blocked request leaves remote IRR clear.
+		 */
+		uint32_t index = (uint32_t)((e >> 49) & 0x7fff) | (uint32_t)((e >> 11) & 1) << 15;
+		uint64_t addr = 0xfee00000ull | (uint64_t)(index & 0x7fff) << 5 | 1u << 4 |
+				(uint64_t)(index >> 15) << 2;
+		uint32_t data = 0;
+
+		if (machine_msi_remap(vm->m, MACHINE_SID_NONE, &addr, &data) < 0)
+			return;
+		mode = (int)((data >> 8) & 7);
+		vector = (int)(data & 0xff);
+		logical = (int)((addr >> 2) & 1);
+		dest = (uint32_t)(addr >> 12) & 0xff;
 	}
+	if (level)
+		io->redir[pin] |= 1ULL << 14;
 	{
-		int mode = (int)((e >> 8) & 7), vector = (int)(e & 0xff), logical = (e >> 11) & 1;
-		uint32_t dest = (uint32_t)(e >> 56);
 
 		for (unsigned int i = 0; i < vm->m->nr_vcpus; i++) {
 			struct emu_cpu *t = cpu_of(vm, i);
