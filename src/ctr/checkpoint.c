@@ -949,7 +949,7 @@ static void restore_rollback(struct restore_ctx *c)
 		if (c->root_mounted)
 			umount2(c->criu_root, MNT_DETACH);
 		c->root_mounted = 0;
-		if (rfd >= 0 && fs_rm_rf_at(rfd, c->o->id, &e) < 0)
+		if (rfd >= 0 && ctr_state_dir_remove(rfd, c->o->id, &e) < 0)
 			log_warn("%s", cabin_err_msg(e));
 		cabin_err_release(&e);
 	}
@@ -1125,11 +1125,8 @@ static int do_restore(struct restore_ctx *c, struct cabin_err **err)
 	rootdirfd = open_dir(o->root, "state directory", err);
 	if (rootdirfd < 0)
 		goto out;
-	if (mkdirat(rootdirfd, o->id, 0700) < 0) {
-		if (errno == EEXIST)
-			cabin_err_make(err, 0, "container `%s` already exists", o->id);
-		else
-			cabin_err_make(err, errno, "mkdir `%s/%s`", o->root, o->id);
+	if (ctr_state_dir_make(rootdirfd, o->id, err) < 0) {
+		cabin_err_wrap(err, "`%s`", o->root);
 		goto out;
 	}
 	c->dir_made = 1;

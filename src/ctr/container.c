@@ -589,7 +589,7 @@ static void create_rollback(struct create_ctx *c)
 	if (c->dir) {
 		cleanup_close int rfd = open(c->o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-		if (rfd >= 0 && fs_rm_rf_at(rfd, c->o->id, &e) < 0)
+		if (rfd >= 0 && ctr_state_dir_remove(rfd, c->o->id, &e) < 0)
 			log_warn("%s", cabin_err_msg(e));
 		cabin_err_release(&e);
 	}
@@ -965,11 +965,8 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	rootdirfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootdirfd < 0)
 		return cabin_err_make(err, errno, "open `%s`", o->root);
-	if (mkdirat(rootdirfd, o->id, 0700) < 0) {
-		if (errno == EEXIST)
-			return cabin_err_make(err, 0, "container `%s` already exists", o->id);
-		return cabin_err_make(err, errno, "mkdir `%s/%s`", o->root, o->id);
-	}
+	if (ctr_state_dir_make(rootdirfd, o->id, err) < 0)
+		return cabin_err_wrap(err, "`%s`", o->root);
 	c->dir = ctr_state_dir(o->root, o->id);
 	c->dirfd = openat(rootdirfd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)
@@ -1285,6 +1282,7 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 out:
 	sigprocmask(SIG_SETMASK, &c.oldmask, NULL);
 	create_ctx_free(&c);
-	log_debug("run `%s`: %d fds open at exit", o->id, count_fds());
+	if (log_debug_enabled())
+		log_debug("run `%s`: %d fds open at exit", o->id, count_fds());
 	return ret;
 }

@@ -276,7 +276,7 @@ int ctr_delete(const char *root, const char *id, int force, struct cabin_err **e
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return cabin_err_make(err, errno, "open `%s`", root);
-	if (fs_rm_rf_at(rootfd, id, err) < 0)
+	if (ctr_state_dir_remove(rootfd, id, err) < 0)
 		return cabin_err_wrap(err, "delete `%s`", id);
 	return 0;
 }

@@ -45,6 +45,20 @@ int ctr_id_validate(const char *id, struct cabin_err **err);
 /** ctr_state_dir() - "<root>/<id>" (caller frees). */
 char *ctr_state_dir(const char *root, const char *id);
 
+/**
+ * ctr_state_dir_make() - make the state directory @id under the runtime's root @rootfd,
+ * exclusively: "container `ID` already exists" if it does. An emptied one that a delete
+ * kept is taken when there is one (see ctr_state_dir_remove()).
+ */
+int ctr_state_dir_make(int rootfd, const char *id, struct cabin_err **err);
+
+/**
+ * ctr_state_dir_remove() - remove the state directory @id under @rootfd and all it holds
+ * (nothing if it is gone). The emptied directory may be kept under a name that is no
+ * container ID, for ctr_state_dir_make() to reuse.
+ */
+int ctr_state_dir_remove(int rootfd, const char *id, struct cabin_err **err);
+
 /** ctr_state_save() - write state.json into @dirfd atomically. */
 int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err);
 

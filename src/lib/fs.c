@@ -209,6 +209,17 @@ static int rm_rf_dir(int dirfd, dev_t dev, struct cabin_err **err)
 
 int fs_rm_rf_at(int dirfd, const char *name, struct cabin_err **err)
 {
+	int ret = fs_empty_dir_at(dirfd, name, err);
+
+	if (ret <= 0)
+		return ret;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+		return cabin_err_make(err, errno, "rmdir `%s`", name);
+	return 0;
+}
+
+int fs_empty_dir_at(int dirfd, const char *name, struct cabin_err **err)
+{
 	struct stat st;
 	int fd;
 
@@ -224,9 +235,7 @@ int fs_rm_rf_at(int dirfd, const char *name, struct cabin_err **err)
 		return cabin_err_make(err, errno, "open `%s`", name);
 	if (rm_rf_dir(fd, st.st_dev, err) < 0)
 		return cabin_err_wrap(err, "remove `%s`", name);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
-		return cabin_err_make(err, errno, "rmdir `%s`", name);
-	return 0;
+	return 1;
 }
 
 static int cmp_int(const void *a, const void *b)

@@ -48,6 +48,14 @@ int fs_mkdir_p(const char *path, mode_t mode, struct cabin_err **err);
 int fs_rm_rf_at(int dirfd, const char *name, struct cabin_err **err);
 
 /**
+ * fs_empty_dir_at() - remove what the directory @name under @dirfd holds, recursively and
+ * on one filesystem, but not the directory itself. A @name that is not a directory is
+ * unlinked.
+ * Return: 1 when @name is an (emptied) directory, 0 when it is gone, <0 on error.
+ */
+int fs_empty_dir_at(int dirfd, const char *name, struct cabin_err **err);
+
+/**
  * fs_close_fds_except() - close every fd from @first up, except the @n fds of @keep
  * (at most 16). Uses close_range(2), or /proc/self/fd before Linux 5.9. Closing, not
  * marking close-on-exec: the caller may still chdir(2) or run code before execve(2).

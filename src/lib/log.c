@@ -85,6 +85,11 @@ static void json_escape(char *out, size_t cap, const char *s)
 	out[o] = '\0';
 }
 
+int log_debug_enabled(void)
+{
+	return log_debug_on;
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	char msg[4096], line[9000], ts[64];

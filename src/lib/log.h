@@ -46,6 +46,9 @@ void log_release_stderr(void);
  */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/** log_debug_enabled() - debug messages are recorded: worth computing what they show. */
+int log_debug_enabled(void);
+
 /** log_set_quiet() - when set, errors still go to the log file but not to stderr. */
 void log_set_quiet(int quiet);
 

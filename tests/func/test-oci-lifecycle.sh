@@ -3,7 +3,7 @@
 # list, ps, pause/resume, spec and features.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 59
+plan 64
 
 B=$T/b
 mkbundle "$B"
@@ -163,6 +163,20 @@ echo preserved >"$T/fd3"
 args "$B" /init cat /proc/self/fd/3
 assert_eq "$(rt run --preserve-fds 1 -b "$B" $PFX-pf 3<"$T/fd3")" preserved "--preserve-fds 1 passes fd 3"
 nok "without --preserve-fds fd 3 is closed" rt run -b "$B" $PFX-pf2 3<"$T/fd3"
+
+# State directories: delete may keep a few emptied ones for the next create to rename into
+# place (rmdir(2) can wait for a discard); none is a container, and none carries anything
+# over into the next container's state.
+args "$B" /init sleep 1000
+for i in 1 2 3 4 5 6; do rt create --bundle "$B" $PFX-sd$i; done
+for i in 1 2 3 4 5 6; do rt delete --force $PFX-sd$i; done
+assert_eq "$(rt list -q | grep -c "^$PFX-sd")" 0 "delete leaves no container behind"
+assert_eq "$(($(ls -A "$STATE" | grep -c '^\.') <= 4))" 1 "at most 4 emptied state directories are kept"
+for d in "$STATE"/.[!.]*; do [ -d "$d" ] && echo stale >"$d/stale"; done
+ok "create after deletes" rt create --bundle "$B" $PFX-sd7
+assert_eq "$(ls -A "$STATE/$PFX-sd7" | grep -c stale)" 0 "a new container's state directory starts empty"
+assert_eq "$(rt list -q)" $PFX-sd7 "list shows only the container"
+rt delete --force $PFX-sd7
 
 # spec + features
 mkdir "$T/s"
