@@ -23,6 +23,17 @@ endif
 PKGS := jansson libseccomp libcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# jansson, libseccomp and libcap are linked statically where their archives are installed
+# (Debian's -dev packages ship them): each shared library costs every `cabin` process the
+# loader's open, mmaps, relocations and symbol lookups, about 0.3 ms of CPU for these three,
+# which is a tenth of what a container start costs. STATIC_LIBS=0 links them shared.
+STATIC_LIBS ?= 1
+ifeq ($(STATIC_LIBS),1)
+  STATIC_ARCHIVES := $(foreach l,jansson seccomp cap,$(shell $(CC) -print-file-name=lib$(l).a))
+  ifeq ($(filter-out /%,$(STATIC_ARCHIVES)),)
+    PKG_LIBS := -Wl,-Bstatic $(PKG_LIBS) -Wl,-Bdynamic
+  endif
+endif
 
 WARNINGS := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
 	-Wswitch-enum -Wvla -Wundef -Wwrite-strings -Werror=implicit-function-declaration \
