@@ -23,7 +23,7 @@ COMPUTE_SMALL_ITERS := 2000
 COMPUTE2_ROUNDS ?= 40
 
 GUESTS := real16 prot32 paging32 paging32-pae swint32 task32 taskfault32 long64 timer smp2 smp3 smp4 virtio compute compute-small \
-	compute2 compute2-32
+	compute2 compute2-32 iommu
 GUEST_BINS := $(addprefix $(G)/,$(addsuffix .bin,$(GUESTS)))
 TEST_PROGS += $(GUEST_BINS)
 TEST_PROGS += $(G)/compute-native $(G)/compute2-native
@@ -90,6 +90,7 @@ $(G)/compute.elf: $(G)/compute.g64.o $(GUEST_LIB64)
 $(G)/compute-small.elf: $(G)/compute-small.g64.o $(GUEST_LIB64)
 $(G)/compute2.elf: $(G)/compute2.g64.o $(GUEST_LIB64)
 $(G)/compute2-32.elf: $(G)/compute2-32.g32.o $(GUEST_LIB32)
+$(G)/iommu.elf: $(G)/iommu.g64.o $(GUEST_LIB64)
 
 # 32-bit and 64-bit objects link with the matching ld emulation.
 $(G)/%.elf: $(G)/guest.ld

@@ -11,3 +11,4 @@ OBJS += src/hw/edu.o
 OBJS += src/hw/intel-iommu.o
 
 UNIT_TESTS += tests/unit/test-iommu
+UNIT_TESTS += tests/unit/test-emu-ir

@@ -30,10 +30,19 @@ HAVE_LIBFUZZER := $(shell echo 'int LLVMFuzzerTestOneInput(const char *d, long n
 	$(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - >/dev/null 2>&1 && echo 1)
 ifeq ($(HAVE_LIBFUZZER),1)
 TEST_PROGS += tests/fuzz/fuzz-virtio
+TEST_PROGS += tests/fuzz/fuzz-iommu
 endif
 
 tests/fuzz/fuzz-virtio: tests/fuzz/fuzz-virtio.c $(VIRTIO_SAN_SRCS) $(LIB)
 	$(E) "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -fno-omit-frame-pointer -o $@ $< $(VIRTIO_SAN_SRCS) \
+		$(LIB) $(LIBS) $(LDFLAGS)
+
+# The PCI host, edu and VT-d models (and the machine's DMA path) under the sanitizers.
+IOMMU_SAN_SRCS = src/hw/pci.c src/hw/edu.c src/hw/intel-iommu.c src/vm/machine.c src/vm/mem.c src/vm/bus.c
+tests/fuzz/fuzz-iommu: tests/fuzz/fuzz-iommu.c $(IOMMU_SAN_SRCS) $(LIB)
+	$(E) "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -fno-omit-frame-pointer -o $@ $< $(IOMMU_SAN_SRCS) \
 		$(LIB) $(LIBS) $(LDFLAGS)
