@@ -212,6 +212,7 @@ struct create_ctx {
 	int go;	       /* init side: GO has been read */
 	int run_fg;    /* `run` in the foreground */
 	int released;  /* `run`: exec.fifo written before the clone: no ACK, no `start` */
+	int unread;    /* `run`: READY (or ERROR) left in the socket until the init is reaped */
 	int placed;    /* init side: the runtime has put us in our cgroups */
 	int cgns_done; /* init side: the new cgroup namespace exists */
 	sigset_t oldmask;
@@ -1088,7 +1089,19 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		if (runtime_place(c, err) < 0)
 			return -1;
 	}
-	if (runtime_loop(c, err) < 0)
+	/*
+	 * A released run whose init asks nothing of us on the way (no terminal, no seccomp
+	 * listener, no hooks, no placement, no id maps, no namespaces joined) would wake up
+	 * only to read READY and go back to sleep until the init exits: on a loaded machine
+	 * each wake-up is a wait for a CPU, and it competes with the init for one. READY, or
+	 * the ERROR of an init that failed, is read once the init is reaped instead
+	 * (run_reaped()).
+	 */
+	c->unread = c->released && c->placed && !s->terminal && !c->userns && !s->ns_joined &&
+		    !(s->ns_new & CLONE_NEWTIME) && !ctr_seccomp_uses_notify(c->seccomp) &&
+		    !ctr_hooks_present(s->hooks, "prestart") &&
+		    !ctr_hooks_present(s->hooks, "createRuntime");
+	if (!c->unread && runtime_loop(c, err) < 0)
 		return -1;
 	/* state.json was written by runtime_place() and has not changed since */
 	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->init, err) < 0)
@@ -1199,11 +1212,76 @@ int ctr_start(const char *root, const char *id, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * The init of a run that left READY unread (see do_create()) has been reaped: READY says
+ * it reached the container's process, whose status then stands; ERROR or nothing at all
+ * says that it failed or was killed during setup, which is a failed create. Its end of
+ * the socket is closed now, so nothing here blocks.
+ */
+static int run_reaped(struct create_ctx *c, int status, struct cabin_err **err)
+{
+	char text[1016];
+
+	for (;;) {
+		int type = 0,
+		    ret = ctr_sync_recv(c->sync[0], &type, NULL, text, sizeof(text), NULL);
+
+		if (ret == -ECONNRESET)
+			continue;
+		if (ret < 0)
+			return cabin_err_make(err, -ret, "read from container init");
+		if (ret == 0) {
+			if (WIFSIGNALED(status))
+				return cabin_err_make(err, 0,
+						      "container init was killed by signal %d",
+						      WTERMSIG(status));
+			return cabin_err_make(err, 0, "container init exited during setup");
+		}
+		if (type == CTR_SYNC_READY)
+			return 0;
+		if (type == CTR_SYNC_ERROR)
+			return cabin_err_make(err, 0, "%s", text);
+		return cabin_err_make(err, EPROTO, "unexpected message %d from container init",
+				      type);
+	}
+}
+
+/*
+ * What `delete --force` does once a foreground run's init is reaped, from what create
+ * holds in memory: no state.json to read back, no cgroup to resolve again.
+ */
+static void run_teardown(struct create_ctx *c)
+{
+	struct cabin_err *e = NULL;
+	json_t *hooks = c->st.poststop ? json_object_get(c->st.poststop, "poststop") : NULL;
+
+	if (c->cg && ctr_cgroup_destroy(c->cg, &e) < 0) {
+		/* as delete: the state stays for a later `delete` to retry */
+		log_warn("delete `%s`: %s", c->o->id, cabin_err_msg(e));
+		cabin_err_release(&e);
+		return;
+	}
+	if (json_array_size(hooks)) {
+		cleanup_json json_t *state = ctr_state_to_json(&c->st, CTR_STOPPED);
+
+		ctr_hooks_run_warn(hooks, "poststop", state);
+	}
+	{
+		cleanup_close int rfd = open(c->o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (rfd < 0 || ctr_state_dir_remove(rfd, c->o->id, &e) < 0) {
+			if (rfd < 0)
+				cabin_err_make(&e, errno, "open `%s`", c->o->root);
+			log_warn("delete `%s`: %s", c->o->id, cabin_err_msg(e));
+		}
+		cabin_err_release(&e);
+	}
+}
+
 int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 {
 	struct create_ctx c;
 	cleanup_close int sfd = -1;
-	struct cabin_err *e = NULL;
 	sigset_t set;
 	int ret, status = 0;
 
@@ -1230,8 +1308,10 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 	 * Nobody reads the sync socket any more: with it closed, a failure of the init
 	 * between here and execve goes to the container's stderr, as after `start`.
 	 */
-	close(c.sync[0]);
-	c.sync[0] = -1;
+	if (!c.unread) {
+		close(c.sync[0]);
+		c.sync[0] = -1;
+	}
 	if (!c.released && release_init(c.dirfd, o->id, err) < 0) {
 		ret = -1;
 		create_rollback(&c);
@@ -1275,10 +1355,15 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 		}
 	}
 	c.init = c.child = 0;
+	if (c.unread && run_reaped(&c, status, err) < 0) {
+		ret = -1;
+		cabin_err_wrap(err, "run `%s`", o->id);
+		create_rollback(&c);
+		goto out;
+	}
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	if (!o->keep && ctr_delete(o->root, o->id, 1, &e) < 0)
-		log_warn("%s", cabin_err_msg(e));
-	cabin_err_release(&e);
+	if (!o->keep)
+		run_teardown(&c);
 out:
 	sigprocmask(SIG_SETMASK, &c.oldmask, NULL);
 	create_ctx_free(&c);

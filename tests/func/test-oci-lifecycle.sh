@@ -3,7 +3,7 @@
 # list, ps, pause/resume, spec and features.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 64
+plan 66
 
 B=$T/b
 mkbundle "$B"
@@ -54,6 +54,13 @@ nok "state of a deleted container fails" rt state "$id"
 args "$B" /init exit 42
 rt run --bundle "$B" $PFX-r
 assert_eq "$?" 42 "run exits with the container's status"
+# a setup failure of the init is the run's error, not an exit status, and leaves nothing
+cp "$B/config.json" "$T/config.saved"
+sed -i 's|"cwd": *"[^"]*"|"cwd": "/no-such-dir"|' "$B/config.json"
+out=$(rt run --bundle "$B" $PFX-rf 2>&1)
+assert_eq "$?:$(echo "$out" | grep -c 'process.cwd')" "1:1" "run: a failed setup is an error naming its cause"
+nok "run: nothing is left of a failed setup" rt state $PFX-rf
+cp "$T/config.saved" "$B/config.json"
 args "$B" /init sleep 1000
 rt run -b "$B" $PFX-r &
 for _ in $(seq 100); do [ "$(json_get "$(rt state $PFX-r)" status)" = running ] && break; sleep 0.05; done
