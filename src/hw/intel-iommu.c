@@ -216,9 +216,10 @@ static int translate(struct vtd *v, uint16_t sid, uint64_t iova, int is_write, u
 		/* access rights are the AND of every level's R and W */
 		if (!(pte & (is_write ? 2 : 1)))
 			return is_write ? VTD_FR_WRITE : VTD_FR_READ;
-		if (pte & (1ull << 7)) {
-			/* a large page: 2 MiB at level 2, 1 GiB at level 3 (CAP.SLLPS) */
-			if (level > 3 || level < 2)
+		if (level > 1 && (pte & (1ull << 7))) {
+			/* a large page: 2 MiB at level 2, 1 GiB at level 3 (CAP.SLLPS); bit 7
+			 * of a level-4 entry is reserved, of a 4 KiB entry ignored */
+			if (level > 3)
 				return VTD_FR_PTE_RSVD;
 			if (pte & PAGE_ADDR & ((1ull << shift) - 1) & ~0xfffull)
 				return VTD_FR_PTE_RSVD;

@@ -600,7 +600,7 @@ int main(void)
 	struct cabin_err *err = NULL;
 	int ret;
 
-	tap_plan(4 * 16 + 14);
+	tap_plan(4 * 16 + 16);
 
 	fill(&cfg, 1, 0);
 	memset(buf, 0xaa, sizeof(buf));
@@ -624,6 +624,27 @@ int main(void)
 	check_tables(buf, MACHINE_MAX_VCPUS, MACHINE_MMIO_SLOTS);
 	tap_ok(ret == 0 && lay.len <= CAP && lay.dsdt + get32(buf + lay.dsdt + 4) == lay.len,
 	       "largest machine fits in %u bytes (%zu used)", CAP, lay.len);
+
+	/* With a VT-d unit: a third XSDT entry, the DMAR table; the others unchanged. */
+	fill(&cfg, 2, 3);
+	cfg.vtd_base = 0xfed90000;
+	memset(buf, 0, sizeof(buf));
+	ret = x86_acpi_build(&cfg, buf, CAP, GPA, &lay, &err);
+	cabin_err_release(&err);
+	{
+		const uint8_t *xsdt = table_at(buf, GPA + lay.xsdt, "XSDT");
+		const uint8_t *dmar = xsdt ? table_at(buf, get64(xsdt + 36 + 16), "DMAR") : NULL;
+
+		tap_ok(ret == 0 && table_ok(xsdt) && get32(xsdt + 4) == 36 + 24 && table_ok(dmar) &&
+			       table_ok(table_at(buf, get64(xsdt + 36 + 8), "APIC")),
+		       "DMAR: the XSDT's third entry, checksum");
+		tap_ok(dmar && dmar[36] == 47 && dmar[37] == 3 && get16(dmar + 48) == 0 &&
+			       dmar[52] == 1 && get64(dmar + 56) == 0xfed90000 && dmar[64] == 3 &&
+			       dmar[68] == 2 && dmar[69] == 0xff,
+		       "DMAR: 48-bit, IR with x2APIC opted out, one DRHD for all PCI at "
+		       "0xfed90000, "
+		       "IOAPIC 2 at ff:00.0");
+	}
 
 	/* Bad configurations are refused with an error naming the value. */
 	fill(&cfg, 0, 0);

@@ -247,6 +247,34 @@ static void test_vtd_dma(void)
 	       "DMA at IOVA 0x5000 reaches 0x200000, not RAM at 0x5000");
 	tap_ok(rd(HW_VTD_BASE + VTD_FSTS, 4) == 0, "no fault so far");
 
+	/* large pages: IOVA 4 MiB -> 6 MiB (2 MiB page), IOVA 1 GiB -> 0 (1 GiB page) */
+	put64(L2 + 2 * 8, 0x600000 | 0x80 | 3);
+	put64(L3 + 8, 0x80 | 3);
+	memcpy(ram(0x601234), "large-2M", 8);
+	edu_dma(0x401234, 8, 0);
+	/* (beyond edu's 28-bit DMA mask: a DMA of the same requester, without the device) */
+	{
+		char b[8];
+
+		memcpy(ram(0x400), "large-1G", 8);
+		tap_ok(machine_dma_rw(&M, EDU_DEVFN, 0x40000400, b, 8, 0) == 0 &&
+			       memcmp(b, "large-1G", 8) == 0,
+		       "a 1 GiB page translates with its offset");
+	}
+	edu_dma(0x300400, 8, 1);
+	tap_ok(memcmp(ram(0x300400), "large-2M", 8) != 0, "(IOVA 0x300400 is not mapped)");
+	fault_clear();
+	edu_dma(0x5400, 8, 1);
+	tap_ok(memcmp(ram(0x200400), "large-2M", 8) == 0,
+	       "a 2 MiB page translates with its offset");
+	put64(L1 + 7 * 8, 0x202000 | 0x80 | 3); /* bit 7 of a 4 KiB entry is ignored */
+	memcpy(ram(0x202010), "4k-bit7!", 8);
+	edu_dma(0x7010, 8, 0);
+	edu_dma(0x5100, 8, 1);
+	tap_ok(memcmp(ram(0x200100), "4k-bit7!", 8) == 0 && rd(HW_VTD_BASE + VTD_FSTS, 4) == 0,
+	       "bit 7 of a 4 KiB entry is ignored, not a reserved-bit fault");
+	put64(L1 + 7 * 8, 0);
+
 	memset(ram(0x201000), 0x11, 8);
 	edu_dma(0x6000, 4, 1);
 	hi = frcd_hi();
@@ -401,7 +429,7 @@ int main(void)
 {
 	struct cabin_err *err = NULL;
 
-	tap_plan(52);
+	tap_plan(56);
 	memset(&M, 0, sizeof(M));
 	pthread_mutex_init(&M.lock, NULL);
 	M.accel = &fake_accel;

@@ -5,6 +5,7 @@
  *
  *   RSDP (rev 2) -> XSDT -> FADT (rev 6, HW_REDUCED_ACPI) -> DSDT (AML)
  *                        -> MADT (LAPIC per vCPU, IOAPIC, IRQ0 -> GSI 2, LINT1 NMI)
+ *                        -> DMAR (with a VT-d unit: its registers, the IOAPIC's source ID)
  *
  * Hardware-reduced ACPI means no PM1 blocks, PM timer, GPEs or SCI: the guest
  * learns its devices from the DSDT alone, and powers off or resets through
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "hw/acpi-pm.h"
+#include "hw/intel-iommu.h"
 #include "hw/serial-8250.h"
 #include "lib/endian.h"
 #include "lib/error.h"
@@ -511,6 +513,36 @@ static size_t build_madt(const struct x86_acpi_config *cfg, uint8_t *t)
 	return len;
 }
 
+/* DMAR (VT-d 8.1): header, one DRHD including all PCI devices, the IOAPIC in its scope */
+#define DMAR_LEN (ACPI_HDR_LEN + 12 + 16 + 8)
+#define DMAR_INTR_REMAP 1u
+#define DMAR_X2APIC_OPT_OUT 2u
+#define DMAR_HAW 47 /* host address width - 1: the unit's 48-bit MGAW */
+
+static void build_dmar(const struct x86_acpi_config *cfg, uint8_t *t)
+{
+	uint8_t *p = t + ACPI_HDR_LEN;
+
+	memset(t, 0, DMAR_LEN);
+	sdt_header(t, "DMAR", DMAR_LEN, 1);
+	p[0] = DMAR_HAW;
+	p[1] = DMAR_INTR_REMAP | DMAR_X2APIC_OPT_OUT;
+	p += 12;
+	put_le16(p, 0); /* DRHD */
+	put_le16(p + 2, 16 + 8);
+	p[4] = 1;	    /* INCLUDE_PCI_ALL */
+	put_le16(p + 6, 0); /* segment 0 */
+	put_le64(p + 8, cfg->vtd_base);
+	p += 16;
+	p[0] = 3; /* scope: IOAPIC */
+	p[1] = 8;
+	p[4] = (uint8_t)cfg->nr_cpus; /* enumeration ID: the MADT's IOAPIC ID */
+	p[5] = 0xff;		      /* start bus */
+	p[6] = 0;		      /* device */
+	p[7] = 0;		      /* function */
+	sdt_finish(t, DMAR_LEN);
+}
+
 static int check_config(const struct x86_acpi_config *cfg, struct cabin_err **err)
 {
 	if (!cfg->nr_cpus || cfg->nr_cpus > MACHINE_MAX_VCPUS)
@@ -549,12 +581,16 @@ int x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf, size_t cap, 
 	if (gpa > 0xffffffffull || cap > 0x100000000ull - gpa)
 		return cabin_err_make(err, EINVAL, "acpi: tables at `0x%llx` are not below 4 GiB",
 				      (unsigned long long)gpa);
-	/* Fixed-size part: RSDP, XSDT (two entries), FADT, MADT; 16-byte aligned each. */
+	/* Fixed-size part: RSDP, XSDT (2-3 entries), FADT, MADT, DMAR; 16-byte aligned each. */
 	l.rsdp = 0;
 	l.xsdt = 0x40;
-	l.fadt = ALIGN_UP(l.xsdt + ACPI_HDR_LEN + 2 * 8, (size_t)16);
+	l.fadt = ALIGN_UP(l.xsdt + ACPI_HDR_LEN + 3 * 8, (size_t)16); /* room for DMAR */
 	l.madt = ALIGN_UP(l.fadt + FADT_LEN, (size_t)16);
 	l.dsdt = ALIGN_UP(l.madt + madt_len(cfg->nr_cpus), (size_t)16);
+	if (cfg->vtd_base) {
+		l.dmar = l.dsdt;
+		l.dsdt = ALIGN_UP(l.dmar + DMAR_LEN, (size_t)16);
+	}
 	if (cap < l.dsdt + ACPI_HDR_LEN)
 		return cabin_err_make(err, ENOSPC, "acpi: `%zu` bytes are too few for the tables",
 				      cap);
@@ -568,11 +604,17 @@ int x86_acpi_build(const struct x86_acpi_config *cfg, uint8_t *buf, size_t cap, 
 	build_fadt(buf + l.fadt, gpa + l.dsdt);
 	build_madt(cfg, buf + l.madt);
 
+	if (l.dmar)
+		build_dmar(cfg, buf + l.dmar);
+
 	xsdt = buf + l.xsdt;
-	sdt_header(xsdt, "XSDT", ACPI_HDR_LEN + 2 * 8, 1);
+	n = ACPI_HDR_LEN + (l.dmar ? 3 : 2) * 8;
+	sdt_header(xsdt, "XSDT", (uint32_t)n, 1);
 	put_le64(xsdt + ACPI_HDR_LEN, gpa + l.fadt);
 	put_le64(xsdt + ACPI_HDR_LEN + 8, gpa + l.madt);
-	sdt_finish(xsdt, ACPI_HDR_LEN + 2 * 8);
+	if (l.dmar)
+		put_le64(xsdt + ACPI_HDR_LEN + 16, gpa + l.dmar);
+	sdt_finish(xsdt, n);
 
 	/* RSDP (5.2.5.3): the first 20 bytes have their own checksum, all 36 another. */
 	rsdp = buf + l.rsdp;
@@ -600,6 +642,8 @@ void x86_acpi_config_from_machine(const struct machine *m, struct x86_acpi_confi
 		cfg->mmio[i].size = (uint32_t)MACHINE_MMIO_SLOT_SIZE;
 		cfg->mmio[i].gsi = MACHINE_MMIO_GSI_BASE + i;
 	}
+	if (m->iommu)
+		cfg->vtd_base = HW_VTD_BASE;
 }
 
 int x86_acpi_write(struct machine *m, uint64_t *rsdp, struct cabin_err **err)

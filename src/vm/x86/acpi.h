@@ -36,12 +36,13 @@ struct x86_acpi_config {
 	unsigned int nr_cpus;
 	unsigned int nr_mmio;
 	struct x86_acpi_mmio mmio[MACHINE_MMIO_SLOTS];
+	uint64_t vtd_base; /* a VT-d unit's registers (a DMAR table), or 0 */
 };
 
 /* Offsets of the tables inside the blob that x86_acpi_build() writes. */
 struct x86_acpi_layout {
-	size_t rsdp, xsdt, fadt, madt, dsdt;
-	size_t len; /* bytes used */
+	size_t rsdp, xsdt, fadt, madt, dmar, dsdt; /* dmar: 0 when there is none */
+	size_t len;				   /* bytes used */
 };
 
 /**
@@ -50,6 +51,9 @@ struct x86_acpi_layout {
  * @buf, @cap: destination and its size
  * @lay: where each table landed; may be NULL
  *
+ * With @cfg->vtd_base, a DMAR table names the VT-d unit: interrupt remapping in
+ * xAPIC mode (x2APIC opted out), every PCI device under it, and the IOAPIC's
+ * source ID (bus 0xff, 00.0, as QEMU's q35 has it).
  * Every table gets its length and checksum. The DSDT holds COM1 (PNP0501),
  * the i8042 (PNP0303), the CMOS RTC (PNP0B00), one LNRO0005 device per
  * entry of @cfg->mmio and \_S5. Return: 0, or <0 with @err set (too many CPUs or
