@@ -2,6 +2,7 @@
 OBJS += src/emu/accel.o
 OBJS += src/emu/alu.o
 OBJS += src/emu/cpu.o
+OBJS += src/emu/debug.o
 OBJS += src/emu/decode.o
 OBJS += src/emu/exec.o
 OBJS += src/emu/exec-alu.o
@@ -36,6 +37,7 @@ UNIT_TESTS += tests/unit/test-emu-lock
 UNIT_TESTS += tests/unit/test-emu-jit
 UNIT_TESTS += tests/unit/test-emu-x2apic
 UNIT_TESTS += tests/unit/test-emu-gate
+UNIT_TESTS += tests/unit/test-emu-debug
 UNIT_TESTS += tests/unit/test-emu-timer
 UNIT_TESTS += tests/unit/test-emu-string
 

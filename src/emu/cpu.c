@@ -98,6 +98,9 @@ void emu_cpu_reset(struct emu_cpu *c)
 	c->mtrr_def_type = 0;
 	c->apic_base = 0xfee00000ULL | 0x800 | (c->index == 0 ? 0x100 : 0);
 	c->irq_shadow = 0;
+	c->ss_shadow = c->icebp = 0;
+	c->db_hit = c->db_pending = c->db_wake = 0;
+	c->dbg_active = c->watch_active = 0;
 	c->exc_nesting = -1;
 	c->state = c->index == 0 ? EMU_RUNNING : EMU_WAIT_SIPI;
 	c->nmi_pending = c->nmi_blocked = 0;

@@ -331,12 +331,20 @@ struct emu_cpu {
 	uint64_t insn_rip;
 	uint64_t next_rip;
 	const struct emu_insn *cur;
-	int irq_shadow;	  /* STI / MOV SS shadow: no interrupt before the next instruction */
-	int tf_no_trap;	  /* SYSCALL cleared TF through FMASK: no single-step trap after it */
-	int tf_trap_now;  /* SYSRET loaded TF from R11: the single-step trap comes after it */
-	int stop_block;	  /* the current block must end after this instruction */
-	int locked_insn;  /* a LOCKed instruction runs: device memory is accessed inline */
-	int mmio_wlocked; /* it holds m->mmio_lock for writing (released when it ends) */
+	int irq_shadow;	 /* STI / MOV SS shadow: no interrupt before the next instruction */
+	int tf_no_trap;	 /* SYSCALL cleared TF through FMASK: no single-step trap after it */
+	int tf_trap_now; /* SYSRET loaded TF from R11: the single-step trap comes after it */
+	/* debug registers (debug.c) */
+	uint8_t dbg_active;   /* DR7 arms a breakpoint or GD: one instruction at a time */
+	uint8_t watch_active; /* a data breakpoint is armed: its pages stay out of the TLB */
+	uint8_t ss_shadow;    /* MOV SS / POP SS: its #DB traps wait for the next instruction */
+	uint8_t icebp;	      /* the instruction was INT1: its #DB takes the held-back ones */
+	uint32_t db_hit;      /* B0-B3 of the data breakpoints the instruction touched */
+	uint32_t db_pending;  /* B0-B3 and BS held back by a MOV SS shadow */
+	uint32_t db_wake;     /* the #DB traps of a HLT, delivered when it wakes */
+	int stop_block;	      /* the current block must end after this instruction */
+	int locked_insn;      /* a LOCKed instruction runs: device memory is accessed inline */
+	int mmio_wlocked;     /* it holds m->mmio_lock for writing (released when it ends) */
 	/* threaded run of a block (exec.c): its first RIP, instructions, instructions done */
 	uint64_t blk_rip;
 	const struct emu_insn *blk_insn;
@@ -488,6 +496,12 @@ static inline uint32_t emu_tlb_need_smap(const struct emu_cpu *c)
 
 /* mmu.c */
 void emu_tlb_flush(struct emu_cpu *c, int keep_global);
+/* debug registers (debug.c) */
+void emu_dbg_update(struct emu_cpu *c);
+uint32_t emu_dbg_exec_match(const struct emu_cpu *c, uint64_t lin);
+int emu_dbg_page_watched(const struct emu_cpu *c, uint64_t vpage);
+void emu_dbg_watch(struct emu_cpu *c, uint64_t lin, unsigned int len, int write);
+int emu_dbg_general_detect(struct emu_cpu *c);
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
 /* translate linear @lin for @acc at privilege @user; raises #PF on a fault */
 struct emu_tlb_entry *emu_tlb_fill(struct emu_cpu *c, uint64_t lin, int acc, int user);

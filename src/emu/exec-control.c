@@ -137,6 +137,7 @@ static void h_int1(struct emu_cpu *c, const struct emu_insn *in) /* f1 */
 	c->soft_int = 1;
 	c->soft_int_rip = c->rip;
 	c->rip = c->next_rip;
+	c->icebp = 1;
 	emu_deliver(c, EXC_DB, INT_ICEBP, 0, 0);
 	c->next_rip = c->rip;
 	c->soft_int = 0;

@@ -130,7 +130,7 @@ static void h_mov_sreg_rm(struct emu_cpu *c, const struct emu_insn *in) /* 8e */
 	v = rm_read(c, in, 2);
 	emu_load_seg(c, in->reg & 7, (uint16_t)v);
 	if ((in->reg & 7) == SEG_SS)
-		c->irq_shadow = c->stop_block = 1;
+		c->irq_shadow = c->ss_shadow = c->stop_block = 1;
 }
 
 static void h_xchg_ax(struct emu_cpu *c,

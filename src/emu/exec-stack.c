@@ -23,7 +23,7 @@ static void h_pop_sreg(struct emu_cpu *c, const struct emu_insn *in) /* 07 17 1f
 	emu_load_seg(c, (int)(op >> 3), (uint16_t)v);
 	c->r[4] = (c->r[4] & ~m) | ((sp + (uint64_t)size) & m);
 	if (op == 0x17)
-		c->irq_shadow = c->stop_block = 1;
+		c->irq_shadow = c->ss_shadow = c->stop_block = 1;
 }
 
 static void h_push_r(struct emu_cpu *c, const struct emu_insn *in) /* 50-57 */

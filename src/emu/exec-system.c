@@ -277,6 +277,8 @@ static void h_mov_dr(struct emu_cpu *c, const struct emu_insn *in) /* 0f 21 23 *
 			emu_raise(c, EXC_UD, 0, 0);
 		dr += 2;
 	}
+	if (emu_dbg_general_detect(c)) /* DR7.GD: a fault before the access */
+		emu_raise(c, EXC_DB, 0, 0);
 	if (op == 0x21) {
 		v = c->dr[dr];
 		if (dr == 6)
@@ -285,7 +287,14 @@ static void h_mov_dr(struct emu_cpu *c, const struct emu_insn *in) /* 0f 21 23 *
 			v = (v & 0xffffffffULL) | 0x400;
 		set_reg(c, in->rm, c->mode == 2 ? 8 : 4, 1, v);
 	} else {
-		c->dr[dr] = c->r[in->rm];
+		v = c->r[in->rm];
+		if (c->mode != 2)
+			v &= 0xffffffffULL;
+		else if ((dr == 6 || dr == 7) && (v >> 32))
+			emu_raise(c, EXC_GP, 1, 0); /* the upper half is reserved */
+		c->dr[dr] = v;
+		if (dr != 6) /* a new address or control: which pages are watched */
+			emu_dbg_update(c);
 	}
 }
 

@@ -361,6 +361,84 @@ void emu_exec_locked(struct emu_cpu *c, const struct emu_insn *in)
 	mmio_unlock(c);
 }
 
+/*
+ * One instruction under single-step (EFLAGS.TF) or armed debug registers (debug.c):
+ * an instruction breakpoint faults before it; after it, a #DB trap for single-step (BS,
+ * unless the instruction delivered an event itself) and for the data breakpoints it
+ * touched (B0-B3), held back past the next instruction by MOV SS / POP SS. A fault of
+ * the instruction drops what was held back (handle_exception()); INT1's own #DB takes it.
+ */
+static void step_debug(struct emu_cpu *c)
+{
+	uint64_t save = c->budget, fl = c->flags;
+	int shadow = c->irq_shadow, ss = c->ss_shadow;
+	uint32_t bits;
+	unsigned int d0;
+
+	if (c->tf_trap_now) {
+		c->tf_trap_now = 0;
+		c->dr[6] |= 0x4000; /* BS */
+		emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
+		return;
+	}
+	if (c->db_wake) { /* a HLT woke: its traps come before the interrupt that woke it */
+		c->dr[6] = (c->dr[6] & ~0xfULL) | c->db_wake;
+		c->db_wake = 0;
+		emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
+		return;
+	}
+	c->irq_shadow = 0;
+	c->ss_shadow = 0;
+	if (!shadow && UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending)) {
+		emu_intr_poll(c);
+		fl = c->flags;
+	}
+	if (c->dbg_active && !(fl & FL_RF) && !ss) {
+		uint64_t lin =
+			c->mode == 2 ? c->rip : (c->seg[SEG_CS].base + c->rip) & 0xffffffffULL;
+
+		bits = emu_dbg_exec_match(c, lin);
+		if (bits) { /* a fault: the instruction has not run */
+			c->dr[6] = (c->dr[6] & ~0xfULL) | bits;
+			c->db_pending = 0;
+			emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
+			return;
+		}
+	}
+	/* RF gets past one instruction breakpoint: cleared once that instruction runs */
+	if (fl & FL_RF)
+		emu_flags_set(c, emu_flags_get(c) & ~(uint64_t)FL_RF);
+	d0 = c->deliveries;
+	c->budget = 1;
+	c->tf_no_trap = 0;
+	c->db_hit = 0;
+	c->icebp = 0;
+	run_block(c);
+	c->budget = save - 1;
+	if (c->exit_ready && c->io.pending)
+		return; /* an exit: the instruction replays */
+	bits = c->db_hit | c->db_pending;
+	if ((fl & FL_TF) && c->deliveries == d0 && !c->tf_no_trap)
+		bits |= 0x4000; /* BS */
+	c->db_pending = 0;
+	if (c->state == EMU_HALTED) {
+		c->db_wake = bits;
+		return;
+	}
+	if (c->state != EMU_RUNNING)
+		return;
+	if (c->icebp)
+		return; /* INT1 delivered a #DB: the held-back traps went with it */
+	if (c->ss_shadow) {
+		c->db_pending = bits; /* MOV SS / POP SS: after the next instruction */
+		return;
+	}
+	if (bits) {
+		c->dr[6] = (c->dr[6] & ~0xfULL) | bits;
+		emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
+	}
+}
+
 void emu_exec(struct emu_cpu *c)
 {
 	if (setjmp(c->jb)) {
@@ -376,37 +454,17 @@ void emu_exec(struct emu_cpu *c)
 			c->budget--;
 	}
 	while (c->budget > 0) {
-		if (UNLIKELY(c->irq_shadow)) {
+		if (UNLIKELY((c->flags & FL_TF) | c->dbg_active | c->db_pending | c->db_wake)) {
+			step_debug(c);
+		} else if (UNLIKELY(c->irq_shadow)) {
 			/* no interrupt right after STI / MOV SS: run exactly one instruction */
 			uint64_t save = c->budget;
 
 			c->irq_shadow = 0;
+			c->ss_shadow = 0;
 			c->budget = 1;
 			run_block(c);
 			c->budget = save - 1;
-		} else if (UNLIKELY(c->flags & FL_TF)) {
-			/* single-step: one instruction, then a #DB trap unless it delivered one */
-			uint64_t save = c->budget;
-			unsigned int d0;
-
-			if (c->tf_trap_now) {
-				c->tf_trap_now = 0;
-				c->dr[6] |= 0x4000; /* BS */
-				emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
-				continue;
-			}
-			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
-				emu_intr_poll(c);
-			d0 = c->deliveries;
-			c->budget = 1;
-			c->tf_no_trap = 0;
-			run_block(c);
-			c->budget = save - 1;
-			if (c->deliveries == d0 && c->state == EMU_RUNNING && !c->tf_no_trap &&
-			    !(c->exit_ready && c->io.pending)) {
-				c->dr[6] |= 0x4000; /* BS */
-				emu_deliver(c, EXC_DB, INT_EXC, 0, 0);
-			}
 		} else {
 			if (UNLIKELY(c->intr_hint) && ((c->flags & FL_IF) || c->nmi_pending))
 				emu_intr_poll(c);
@@ -438,6 +496,7 @@ static void handle_exception(struct emu_cpu *c)
 	uint32_t err = c->exc_err;
 
 	c->deliver_ext = 0; /* a fault while delivering an event: its EXT bit is in @err */
+	c->db_pending = 0;  /* the #DB traps a MOV SS held back are lost to a fault */
 	/* faults report the instruction's RIP: c->rip moves only when it completes */
 	if (c->soft_int) {
 		c->rip = c->soft_int_rip;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "emu/emu.h"
+#include "lib/util.h"
 #include "vm/machine.h"
 
 #define PTE_P 0x1ULL
@@ -350,6 +351,9 @@ struct emu_tlb_entry *emu_tlb_fill(struct emu_cpu *c, uint64_t lin, int acc, int
 	e->ppage = pa;
 	e->host = emu_host_page(c, pa);
 	e->perm = perm;
+	/* a watched page: every read and write takes the slow path (checked above) */
+	if (UNLIKELY(c->watch_active) && emu_dbg_page_watched(c, vpage))
+		e->perm &= ~(TLB_R_SUP | TLB_W_SUP | TLB_R_USR | TLB_W_USR | TLB_DIRTY);
 	return e;
 }
 
@@ -410,6 +414,8 @@ void emu_lin_read(struct emu_cpu *c, uint64_t lin, void *dst, unsigned int len, 
 		unsigned int n = 4096 - off < len ? 4096 - off : len;
 		struct emu_tlb_entry *e = xlate(c, lin, acc, user);
 
+		if (UNLIKELY(c->watch_active) && acc != ACC_EXEC)
+			emu_dbg_watch(c, lin, n, 0);
 		if (e->host)
 			memcpy(d, e->host + off, n);
 		else
@@ -447,6 +453,8 @@ void emu_lin_write(struct emu_cpu *c, uint64_t lin, const void *src, unsigned in
 	for (unsigned int i = 0; i < k; i++) {
 		unsigned int off = (unsigned int)(l[i] & 0xfff);
 
+		if (UNLIKELY(c->watch_active))
+			emu_dbg_watch(c, l[i], n[i], 1);
 		if (e[i]->host) {
 			if (c->vm->code_page[e[i]->ppage >> 12])
 				c->stop_block = 1; /* the running block may be stale */

@@ -207,6 +207,10 @@ static int task_switch(struct emu_cpu *c, uint16_t tsel, uint64_t td, int src, u
 
 	/* commit: from here on, faults belong to the new task */
 	emu_desc_to_seg(tr, td | DESC_BUSY, tsel);
+	if (c->dr[7] & 0x55) { /* L0-L3 are cleared by a task switch */
+		c->dr[7] &= ~0x55ULL;
+		emu_dbg_update(c);
+	}
 	c->cr0 |= CR0_TS;
 	if (n32 && (c->cr0 & CR0_PG))
 		emu_write_cr(c, 3, t.cr3);

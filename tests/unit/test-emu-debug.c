@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test-emu-debug: the debug registers (SDM vol. 3 ch. 18) in 32-bit protected mode at
+ * CPL 0. The #DB handler is a HLT, so each point looks at where the CPU stopped, the EIP
+ * the #DB pushed and DR6: an instruction breakpoint faults before its instruction and
+ * EFLAGS.RF gets past it; data breakpoints trap after the store (or load) that touched
+ * their range, not after other accesses to the same page; MOV SS holds a single-step trap
+ * back one instruction; DR7.GD makes a MOV from DR6 a #DB fault with DR6.BD.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "emu/emu.h"
+#include "lib/error.h"
+#include "unit/emu-machine.h"
+#include "unit/tap.h"
+
+static struct machine m;
+static struct vcpu vcpu0;
+static struct emu_vm *vm;
+static struct emu_cpu *c;
+static struct accel_exit ex;
+static uint8_t *ram;
+
+#define GDT 0x5000ULL
+#define IDT 0x6000ULL
+#define DATA 0x8000ULL
+#define CODE 0x10000ULL
+#define DB_HANDLER 0x30000ULL
+#define STACK 0x90000ULL
+
+static void w64(uint64_t pa, uint64_t v)
+{
+	memcpy(ram + pa, &v, 8);
+}
+
+static uint32_t r32(uint64_t pa)
+{
+	uint32_t v;
+
+	memcpy(&v, ram + pa, 4);
+	return v;
+}
+
+static void put(uint64_t pa, const uint8_t *code, size_t n)
+{
+	memcpy(ram + pa, code, n);
+	emu_code_write(vm, pa, (unsigned int)n);
+}
+
+/* up to @n rounds of one instruction (a fault in a single step ends emu_exec() early) */
+static void run(uint64_t n)
+{
+	c->exit_ready = 0;
+	for (uint64_t i = 0; i < n && c->state == EMU_RUNNING && !c->exit_ready; i++) {
+		c->budget = 1;
+		emu_exec(c);
+	}
+}
+
+static void seg(int sreg, uint16_t sel, int code)
+{
+	struct x86_segment *s = &c->seg[sreg];
+
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xffffffff;
+	s->type = code ? 0xb : 0x3;
+	s->s = 1;
+	s->present = 1;
+	s->db = 1;
+	s->g = 1;
+}
+
+/* a fresh CPU in flat 32-bit protected mode running @code at CODE, #DB -> HLT */
+static void setup(const uint8_t *code, size_t n)
+{
+	static const uint8_t hlt = 0xf4;
+
+	if (c)
+		emu_cpu_free(c);
+	c = emu_cpu_new(&m, vm, 0);
+	c->exit = &ex;
+	vcpu0.accel = c;
+	memset(ram, 0, 1 << 20);
+	for (uint64_t p = 0; p < vm->nr_pages; p++)
+		vm->page_gen[p]++;
+	w64(GDT + 0x08, 0x00cf9b000000ffffULL);
+	w64(GDT + 0x10, 0x00cf93000000ffffULL);
+	c->gdt.base = GDT;
+	c->gdt.limit = 0x17;
+	c->idt.base = IDT;
+	c->idt.limit = 0x7ff;
+	w64(IDT + 1 * 8,
+	    (DB_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((DB_HANDLER >> 16) << 48));
+	put(DB_HANDLER, &hlt, 1);
+	put(CODE, code, n);
+	c->cr0 = CR0_PE | CR0_ET;
+	seg(SEG_CS, 0x08, 1);
+	seg(SEG_SS, 0x10, 0);
+	seg(SEG_DS, 0x10, 0);
+	seg(SEG_ES, 0x10, 0);
+	c->r[0] = 0x10;
+	c->r[4] = STACK;
+	c->rip = CODE;
+	emu_flags_set(c, 2);
+	emu_tlb_flush(c, 0);
+	emu_update_mode(c);
+}
+
+/* arm DR@i at @addr with the DR7 bits @ctl (as MOV to DR7 does) */
+static void arm(int i, uint64_t addr, uint64_t ctl)
+{
+	c->dr[i] = addr;
+	c->dr[7] = 0x400 | ctl;
+	emu_dbg_update(c);
+}
+
+/* the #DB handler ran: HLT at DB_HANDLER done, the pushed EIP is @eip */
+static int db_at(uint32_t eip)
+{
+	return c->state == EMU_HALTED && c->rip == DB_HANDLER + 1 && r32(STACK - 12) == eip;
+}
+
+/* no #DB: the code's own final HLT at @end was reached */
+static int ran_to(uint64_t end)
+{
+	return c->state == EMU_HALTED && c->rip == end + 1;
+}
+
+int main(void)
+{
+	/* nop; nop; nop; hlt */
+	static const uint8_t nops[] = { 0x90, 0x90, 0x90, 0xf4 };
+	/* mov [DATA+4],eax; mov [DATA],eax; nop; hlt */
+	static const uint8_t store[] = { 0xa3, 0x04, 0x80, 0, 0, 0xa3, 0x00, 0x80, 0, 0, 0x90, 0xf4 };
+	/* mov eax,[DATA]; nop; hlt */
+	static const uint8_t load[] = { 0xa1, 0x00, 0x80, 0, 0, 0x90, 0xf4 };
+	/* mov ss,ax; nop; nop; hlt */
+	static const uint8_t movss[] = { 0x8e, 0xd0, 0x90, 0x90, 0xf4 };
+	/* mov eax,dr6; hlt */
+	static const uint8_t movdr[] = { 0x0f, 0x21, 0xf0, 0xf4 };
+
+	vcpu0.m = &m;
+	ram = emu_test_machine(&m, &vcpu0, 1, 16 << 20, &vm);
+	if (!ram)
+		return 77;
+	tap_plan(9);
+
+	setup(nops, sizeof(nops));
+	arm(0, CODE + 1, 0x1); /* L0, execute */
+	run(20);
+	tap_ok(db_at(CODE + 1) && (c->dr[6] & 0xf) == 1,
+	       "an instruction breakpoint faults before its instruction (EIP %#x, DR6 %#llx)",
+	       r32(STACK - 12), (unsigned long long)c->dr[6]);
+
+	setup(nops, sizeof(nops));
+	arm(0, CODE, 0x1);
+	emu_flags_set(c, 2 | FL_RF);
+	run(20);
+	tap_ok(ran_to(CODE + 3) && !(emu_flags_get(c) & FL_RF),
+	       "EFLAGS.RF gets past it once, and is cleared after that instruction");
+
+	setup(store, sizeof(store));
+	arm(1, DATA + 2, 0x00d00004); /* L1, write, 4 bytes: DATA..DATA+3 */
+	run(20);
+	tap_ok(db_at(CODE + 10) && (c->dr[6] & 0xf) == 2,
+	       "a write breakpoint traps after the store into its range, not after the one "
+	       "beside it in the same page (EIP %#x, DR6 %#llx)",
+	       r32(STACK - 12), (unsigned long long)c->dr[6]);
+	tap_ok(r32(DATA) == 0x10 && r32(DATA + 4) == 0x10, "both stores were done");
+
+	setup(load, sizeof(load));
+	arm(1, DATA, 0x00d00004);
+	run(20);
+	tap_ok(ran_to(CODE + 6), "a write breakpoint ignores a load");
+
+	setup(load, sizeof(load));
+	arm(1, DATA, 0x00f00004); /* read or write */
+	run(20);
+	tap_ok(db_at(CODE + 5) && (c->dr[6] & 0xf) == 2,
+	       "a read/write breakpoint traps after the load (EIP %#x)", r32(STACK - 12));
+
+	setup(movss, sizeof(movss));
+	emu_flags_set(c, 2 | FL_TF);
+	run(20);
+	tap_ok(db_at(CODE + 3) && (c->dr[6] & 0x4000),
+	       "MOV SS holds the single-step trap back past the next instruction (EIP %#x)",
+	       r32(STACK - 12));
+
+	setup(movdr, sizeof(movdr));
+	c->dr[7] = 0x2400; /* GD */
+	emu_dbg_update(c);
+	run(20);
+	tap_ok(db_at(CODE) && (c->dr[6] & 0x2000) && !(c->dr[7] & 0x2000),
+	       "DR7.GD: MOV from DR6 is a #DB fault with DR6.BD, GD cleared (EIP %#x, DR6 %#llx)",
+	       r32(STACK - 12), (unsigned long long)c->dr[6]);
+
+	setup(nops, sizeof(nops));
+	arm(2, CODE + 2, 0x30); /* L2, G2 */
+	c->dr[7] &= ~0x30ULL;
+	emu_dbg_update(c);
+	run(20);
+	tap_ok(ran_to(CODE + 3), "a breakpoint with neither L nor G set does nothing");
+
+	emu_cpu_free(c);
+	emu_vm_free(vm);
+	vm_mem_fini(&m.mem);
+	return tap_done();
+}
