@@ -56,3 +56,28 @@ build/emu-bench/compute-%.bin: build/emu-bench/compute-%.elf
 	$(E) "  IMAGE   $@"
 	$(Q)objcopy -O binary -j .text -j .fixed -j .reset $< $@
 .PRECIOUS: build/emu-bench/compute-%.elf build/emu-bench/compute-%.g64.o
+
+# Differential fuzzer of the JIT against the interpreter (tests/fuzz/fuzz-emu.c), with
+# the emulator's sources built for coverage and ASan/UBSan; left out without clang's
+# libFuzzer (the probe is shared with mk/virtio.mk, whichever is read first makes it),
+# and tests/vm/test-fuzz-emu.sh then skips.
+FUZZ_CC ?= clang
+ifndef HAVE_LIBFUZZER
+HAVE_LIBFUZZER := $(shell echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+	$(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - >/dev/null 2>&1 && echo 1)
+endif
+EMU_SAN_SRCS = $(patsubst %.o,%.c,$(filter src/emu/%,$(OBJS)))
+ifeq ($(ARCH),x86_64)
+ifeq ($(HAVE_LIBFUZZER),1)
+TEST_PROGS += tests/fuzz/fuzz-emu
+endif
+endif
+UNIT_TESTS += tests/unit/test-emu-diff
+tests/unit/test-emu-diff: tests/unit/emu-diff.h tests/unit/emu-machine.h
+
+tests/fuzz/fuzz-emu: tests/fuzz/fuzz-emu.c tests/unit/emu-diff.h tests/unit/emu-machine.h \
+		$(EMU_SAN_SRCS) $(LIB)
+	$(E) "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(CFLAGS)) -Itests -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -fno-omit-frame-pointer -o $@ $< $(EMU_SAN_SRCS) \
+		$(LIB) $(LIBS) $(LDFLAGS)

@@ -26,8 +26,10 @@ $(VIRTIO_ASAN_TESTS): tests/unit/%-asan: tests/unit/%.c tests/unit/virtio-drv.h 
 # libFuzzer target (clang); left out when clang or its libFuzzer runtime is missing,
 # and tests/vm/test-fuzz.sh then skips.
 FUZZ_CC ?= clang
+ifndef HAVE_LIBFUZZER
 HAVE_LIBFUZZER := $(shell echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
 	$(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - >/dev/null 2>&1 && echo 1)
+endif
 ifeq ($(HAVE_LIBFUZZER),1)
 TEST_PROGS += tests/fuzz/fuzz-virtio
 TEST_PROGS += tests/fuzz/fuzz-iommu

@@ -358,6 +358,17 @@ static struct emu_block *alloc_blocks(void)
 	return p;
 }
 
+/* CABIN_EMU_JIT_HOT=N (1..EMU_JIT_HOT): translate a block when it starts for the Nth time */
+static uint16_t jit_hot0(void)
+{
+	const char *e = getenv("CABIN_EMU_JIT_HOT");
+	long n = e ? strtol(e, NULL, 10) : 0;
+
+	if (n < 1 || n > EMU_JIT_HOT)
+		return 0;
+	return (uint16_t)(EMU_JIT_HOT - n);
+}
+
 struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int index)
 {
 	struct emu_cpu *c = calloc(1, sizeof(*c));
@@ -372,6 +383,7 @@ struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int i
 	for (unsigned int i = 0; i < BLOCK_CACHE; i++)
 		c->blocks[i].key = ~0ULL;
 	c->jit = emu_jit_new();
+	c->jit_hot0 = jit_hot0();
 	c->m = m;
 	c->vm = vm;
 	c->index = index;

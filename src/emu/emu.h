@@ -395,6 +395,11 @@ struct emu_cpu {
 	unsigned int tlb_nlarge;
 	struct emu_block *blocks;
 	struct emu_jit *jit; /* host code of the blocks, NULL: threaded interpreter only */
+	/*
+	 * runs a new block starts with (0; up to EMU_JIT_HOT - 1): tests and the
+	 * differential fuzzer have blocks translated at once (CABIN_EMU_JIT_HOT=N: after N)
+	 */
+	uint16_t jit_hot0;
 
 	struct emu_lapic lapic;
 	int sipi_vector;

@@ -247,7 +247,7 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 		}
 		blk->entry = blk->insn[0].run;
 		blk->body = NULL;
-		blk->hot = c->jit ? 0 : EMU_JIT_HOT;
+		blk->hot = c->jit ? c->jit_hot0 : EMU_JIT_HOT;
 		blk->key = key;
 		blk->gen = gen;
 	}

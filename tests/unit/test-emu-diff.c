@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test-emu-diff: inputs of the differential fuzzer (tests/fuzz/fuzz-emu.c) that
+ * once made the host code of decoded blocks and the interpreter disagree, each
+ * run through tests/unit/emu-diff.h: both sides must end in the same state.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "unit/emu-diff.h"
+#include "unit/tap.h"
+
+static struct ediff D;
+
+struct repro {
+	const char *what;
+	uint8_t hdr[4]; /* mode, limit, chunk, place */
+	uint8_t flags;
+	uint32_t regs[16];
+	const char *code;
+	size_t len;
+};
+
+#define CODE(s) s, sizeof(s) - 1
+
+static const struct repro repros[] = {
+	{ "64-bit: a loop of ADD and a store, translated at once",
+	  { 0x00, 40, 0, 0 },
+	  0,
+	  { 0, 0x20, 0x40000000 },
+	  CODE("\x48\x01\xc8\x89\x43\x10\xff\xc9\x75\xf6\xf4") },
+};
+
+static int run(const struct repro *r)
+{
+	uint8_t in[EDIFF_HDR + 256];
+	size_t n = EDIFF_HDR + r->len;
+	int res;
+
+	memset(in, 0, sizeof(in));
+	memcpy(in, r->hdr, 4);
+	in[EDIFF_H_FLAGS] = r->flags;
+	for (int i = 0; i < 16; i++) {
+		/* kind 6 (zero) unless given */
+		uint32_t v = r->regs[i] ? r->regs[i] : 6u << 29;
+
+		memcpy(in + EDIFF_H_REGS + 4 * i, &v, 4);
+	}
+	memcpy(in + EDIFF_HDR, r->code, r->len);
+	res = ediff_run(&D, in, n);
+	if (res)
+		printf("# %s", D.why);
+	return res;
+}
+
+int main(void)
+{
+	size_t nr = sizeof(repros) / sizeof(repros[0]);
+
+	if (ediff_init(&D) < 0) {
+		printf("1..0 # SKIP no JIT on this host, or no memory for two machines\n");
+		return 77;
+	}
+	tap_plan((int)nr + 1);
+	for (size_t i = 0; i < nr; i++) {
+		tap_ok(run(&repros[i]) == 0, "%s", repros[i].what);
+		if (i == 0)
+			tap_ok(ediff_translated(&D) > 0, "the JIT side ran host code (%u blocks)",
+			       ediff_translated(&D));
+	}
+	ediff_fini(&D);
+	return tap_failed ? 1 : 0;
+}
