@@ -214,7 +214,6 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 	uint32_t gen;
 
 	c->insn_rip = c->rip;
-	c->stop_block = 0;
 	if (c->mode == 2) {
 		lin = c->rip;
 	} else {
@@ -226,6 +225,14 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 	if (UNLIKELY(e->vpage != (lin & ~0xfffULL) ||
 		     !(e->perm & (is_user(c) ? TLB_X_USR : TLB_X_SUP))))
 		e = emu_tlb_fill(c, lin, ACC_EXEC, is_user(c));
+	/*
+	 * Cleared after the fetch's page walk: the accessed bits it sets ask to stop a
+	 * running block (pte_set()), and this one is decoded afterwards against the page
+	 * generation that write left. Set here, it ended the block after its first
+	 * handler call in the interpreter but not in host code, whose inline forms do
+	 * not look at it: the two counted the instructions before a fault differently.
+	 */
+	c->stop_block = 0;
 	off = (unsigned int)(lin & 0xfff);
 	if (UNLIKELY(!e->host)) {
 		step_slow(c, lin);

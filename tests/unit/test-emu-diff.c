@@ -30,6 +30,21 @@ static const struct repro repros[] = {
 	  0,
 	  { 0, 0x20, 0x40000000 },
 	  CODE("\x48\x01\xc8\x89\x43\x10\xff\xc9\x75\xf6\xf4") },
+	/*
+	 * cmp bh,0xff; #UD (ff /7): the fetch's page walk set accessed bits, which asked
+	 * the interpreter to stop the block after the CMP (so the CMP was counted), while
+	 * the host code ran on into the #UD (so it was not)
+	 */
+	{ "instruction count at a fault in a block whose page was walked for its fetch",
+	  { 0x00, 0x10, 0, 0 },
+	  0,
+	  { 0 },
+	  CODE("\x80\xff\xff\xff\xff") },
+	{ "the same in 32-bit protected mode with paging",
+	  { 0x01, 0x10, 0, 0 },
+	  0,
+	  { 0 },
+	  CODE("\x80\xff\xff\xff\xff") },
 };
 
 static int run(const struct repro *r)
