@@ -358,9 +358,9 @@ static void run_usage(FILE *f)
 		"QEMU's isa-debug-exit at PORT and pc-testdev, as kvm-unit-tests expects.\n"
 		"--device edu adds a PCI host bridge (ports 0xcf8/0xcfc) with QEMU's edu\n"
 		"test device (1234:11e8: DMA engine, INTx on GSI %d, MSI). --iommu intel\n"
-		"adds an Intel VT-d unit at 0x%llx (DMA remapping, interrupt remapping of\n"
-		"MSIs and IOAPIC entries, queued invalidation; --accel emu only, since KVM's\n"
-		"in-kernel IOAPIC cannot remap) through which PCI DMA and MSIs pass.\n"
+		"adds an Intel VT-d unit at 0x%llx through which PCI DMA and MSIs pass: DMA\n"
+		"remapping, queued invalidation, and interrupt remapping of MSIs and IOAPIC\n"
+		"entries (not with --accel kvm, whose in-kernel IOAPIC cannot remap).\n"
 		"--hvc PATH adds a virtio-console, the guest's hvc0: a unix socket at PATH is\n"
 		"connected to (both ways), a terminal or FIFO is opened read-write, any other\n"
 		"PATH is a file that receives hvc0's output.\n"
@@ -525,10 +525,6 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 		return ret;
 	if (o->kernel && o->firmware)
 		return cabin_err_make(err, 0, "--kernel and --firmware exclude each other");
-	if (o->iommu && cfg.accel->kind != ACCEL_EMU)
-		return cabin_err_make(err, 0,
-				      "--iommu needs --accel emu (KVM's in-kernel IOAPIC cannot "
-				      "remap interrupts)");
 	if (o->firmware && (o->initrd || o->cmdline || o->nr_cmd))
 		return cabin_err_make(
 			err, 0, "--initrd, --cmdline and a COMMAND need a kernel, not --firmware");
@@ -594,7 +590,10 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 	cfg.debug_exit = o->debug_exit;
 	cfg.debug_exit_port = o->debug_exit_port;
 	cfg.pci = o->edu || o->iommu;
-	cfg.iommu = o->iommu;
+	/* KVM's in-kernel IOAPIC cannot send its interrupts through the unit */
+	if (o->iommu)
+		cfg.iommu =
+			cfg.accel->kind == ACCEL_EMU ? MACHINE_IOMMU_VTD : MACHINE_IOMMU_VTD_DMA;
 	cfg.console_in = STDIN_FILENO;
 	cfg.console_out = STDOUT_FILENO;
 	cfg.attach_devices = attach_devices;

@@ -76,6 +76,7 @@ struct vtd {
 	uint8_t w1cmask[VTD_REGS_END]; /* bits a write of 1 clears */
 	uint32_t gsts;
 	uint64_t rta, irta; /* latched by SRTP and SIRTP */
+	int intremap;	    /* ECAP.IR offered */
 	unsigned long log_count;
 };
 
@@ -419,8 +420,14 @@ error:
 
 static void gcmd(struct vtd *v, uint32_t cmd, struct vtd_event *ev)
 {
-	static const uint32_t toggles = VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_CFI;
-	uint32_t changed = (cmd ^ v->gsts) & toggles;
+	uint32_t toggles = VTD_GCMD_TE | VTD_GCMD_QIE;
+	uint32_t changed;
+
+	if (v->intremap)
+		toggles |= VTD_GCMD_IRE | VTD_GCMD_CFI;
+	else
+		cmd &= ~VTD_GCMD_SIRTP;
+	changed = (cmd ^ v->gsts) & toggles;
 
 	if (cmd & VTD_GCMD_SRTP) {
 		v->rta = reg_get(v, VTD_RTADDR, 8) & PAGE_ADDR;
@@ -519,6 +526,7 @@ static void vtd_fini(void *opaque)
 	if (v->m->iommu_opaque == v) {
 		v->m->iommu = NULL;
 		v->m->iommu_opaque = NULL;
+		v->m->iommu_intremap = 0;
 	}
 	pthread_mutex_destroy(&v->lock);
 	free(v);
@@ -529,16 +537,17 @@ static const struct vm_iommu_ops vtd_ops = {
 	.msi_remap = vtd_msi_remap,
 };
 
-int hw_vtd_attach(struct machine *m, struct cabin_err **err)
+int hw_vtd_attach(struct machine *m, int intremap, struct cabin_err **err)
 {
 	struct vtd *v = xcalloc(1, sizeof(*v));
 	int ret;
 
 	v->m = m;
+	v->intremap = intremap;
 	pthread_mutex_init(&v->lock, NULL);
 	reg_set(v->regs, VTD_VER, VTD_VERSION, 4);
 	reg_set(v->regs, VTD_CAP, VTD_CAP_VALUE, 8);
-	reg_set(v->regs, VTD_ECAP, VTD_ECAP_VALUE, 8);
+	reg_set(v->regs, VTD_ECAP, VTD_ECAP_VALUE & (intremap ? ~0ull : ~ECAP_IR), 8);
 	reg_set(v->regs, VTD_FECTL, FECTL_IM, 4);
 	reg_set(v->regs, VTD_IECTL, FECTL_IM, 4);
 	reg_set(v->wmask, VTD_GCMD, 0xffffffffu, 4);
@@ -575,5 +584,6 @@ int hw_vtd_attach(struct machine *m, struct cabin_err **err)
 	}
 	m->iommu = &vtd_ops;
 	m->iommu_opaque = v;
+	m->iommu_intremap = intremap;
 	return 0;
 }

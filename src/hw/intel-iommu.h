@@ -83,8 +83,10 @@ struct machine;
 /**
  * hw_vtd_attach() - the remapping unit's registers at HW_VTD_BASE; becomes m->iommu,
  * through which machine_dma_rw() and machine_msi() pass. Translation and interrupt
- * remapping start disabled, as after reset. Return: 0, or <0 with @err set.
+ * remapping start disabled, as after reset. Without @intremap the unit offers no
+ * interrupt remapping (ECAP.IR = 0: GCMD.IRE does nothing), for an irqchip whose
+ * IOAPIC cannot send its interrupts through it. Return: 0, or <0 with @err set.
  */
-int hw_vtd_attach(struct machine *m, struct cabin_err **err);
+int hw_vtd_attach(struct machine *m, int intremap, struct cabin_err **err);
 
 #endif

@@ -233,7 +233,7 @@ static int phase_legacy_init(struct machine *m, struct cabin_err **err)
 	else if (ret >= 0)
 		ret = hw_pci_none_attach(m, err);
 	if (ret >= 0 && m->cfg->iommu)
-		ret = hw_vtd_attach(m, err);
+		ret = hw_vtd_attach(m, m->cfg->iommu == MACHINE_IOMMU_VTD, err);
 	if (ret >= 0 && m->cfg->debug_exit)
 		ret = hw_testdev_attach(m, m->cfg->debug_exit_port, err);
 	if (ret < 0) {

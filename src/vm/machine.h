@@ -109,6 +109,13 @@ struct machine {
 	struct pci_bus *pci;	  /* the PCI host (hw/pci.c), when a PCI device was asked for */
 	const struct vm_iommu_ops *iommu; /* the DMA/interrupt remapping unit, or NULL */
 	void *iommu_opaque;
+	int iommu_intremap; /* ... and it remaps interrupts too */
+};
+
+enum machine_iommu {
+	MACHINE_IOMMU_NONE,
+	MACHINE_IOMMU_VTD,     /* VT-d: DMA and interrupt remapping */
+	MACHINE_IOMMU_VTD_DMA, /* VT-d without interrupt remapping (KVM's in-kernel IOAPIC) */
 };
 
 /*
@@ -130,7 +137,7 @@ struct machine_config {
 	int debug_exit;		  /* attach isa-debug-exit and pc-testdev (hw/testdev.c) */
 	uint16_t debug_exit_port; /* ... with the exit port here */
 	int pci;		  /* a PCI host bridge (hw/pci.c) instead of hw/pci-none.c */
-	int iommu;		  /* an Intel VT-d remapping unit (hw/intel-iommu.c); needs pci */
+	int iommu;		  /* enum machine_iommu (hw/intel-iommu.c); needs pci */
 	int console_in;		  /* fd the 8250 reads (-1: none) */
 	int console_out;	  /* fd the 8250 writes */
 	/* The virtio phase: attaches the devices; may be NULL. */

@@ -156,7 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cabin_err *err = NULL;
 
 	memset(vm_mem_ptr(&M.mem, 0, RAM), 0, RAM);
-	if (hw_pci_attach(&M, &err) < 0 || hw_vtd_attach(&M, &err) < 0 ||
+	/* bit 7 of the first operation byte: a unit without interrupt remapping */
+	if (hw_pci_attach(&M, &err) < 0 || hw_vtd_attach(&M, !(size && data[0] & 0x80), &err) < 0 ||
 	    hw_edu_attach(&M, &err) < 0) {
 		fprintf(stderr, "%s\n", cabin_err_msg(err));
 		abort();

@@ -600,7 +600,7 @@ int main(void)
 	struct cabin_err *err = NULL;
 	int ret;
 
-	tap_plan(4 * 16 + 16);
+	tap_plan(4 * 16 + 17);
 
 	fill(&cfg, 1, 0);
 	memset(buf, 0xaa, sizeof(buf));
@@ -628,6 +628,7 @@ int main(void)
 	/* With a VT-d unit: a third XSDT entry, the DMAR table; the others unchanged. */
 	fill(&cfg, 2, 3);
 	cfg.vtd_base = 0xfed90000;
+	cfg.vtd_intremap = 1;
 	memset(buf, 0, sizeof(buf));
 	ret = x86_acpi_build(&cfg, buf, CAP, GPA, &lay, &err);
 	cabin_err_release(&err);
@@ -644,6 +645,11 @@ int main(void)
 		       "DMAR: 48-bit, IR with x2APIC opted out, one DRHD for all PCI at "
 		       "0xfed90000, "
 		       "IOAPIC 2 at ff:00.0");
+		cfg.vtd_intremap = 0;
+		ret = x86_acpi_build(&cfg, buf, CAP, GPA, &lay, &err);
+		cabin_err_release(&err);
+		tap_ok(ret == 0 && dmar && dmar[37] == 0 && table_ok(dmar),
+		       "DMAR of a unit without interrupt remapping: no INTR_REMAP flag");
 	}
 
 	/* Bad configurations are refused with an error naming the value. */

@@ -106,7 +106,7 @@ int main(void)
 		vcpus[i].accel = cpu[i];
 		cpu[i]->lapic.svr = 0x1ff;
 	}
-	if (hw_vtd_attach(&m, &err) < 0) {
+	if (hw_vtd_attach(&m, 1, &err) < 0) {
 		fprintf(stderr, "%s\n", cabin_err_msg(err));
 		return 1;
 	}

@@ -429,12 +429,12 @@ int main(void)
 {
 	struct cabin_err *err = NULL;
 
-	tap_plan(56);
+	tap_plan(59);
 	memset(&M, 0, sizeof(M));
 	pthread_mutex_init(&M.lock, NULL);
 	M.accel = &fake_accel;
 	if (vm_mem_init(&M.mem, RAM, 0, &err) < 0 || hw_pci_attach(&M, &err) < 0 ||
-	    hw_vtd_attach(&M, &err) < 0 || hw_edu_attach(&M, &err) < 0) {
+	    hw_vtd_attach(&M, 1, &err) < 0 || hw_edu_attach(&M, &err) < 0) {
 		fprintf(stderr, "%s\n", cabin_err_msg(err));
 		return 1;
 	}
@@ -446,6 +446,22 @@ int main(void)
 	machine_devs_fini(&M);
 	tap_ok(M.iommu == NULL && M.bus.nr[BUS_MMIO] == 0 && M.bus.nr[BUS_PIO] == 0,
 	       "teardown releases the bus ranges and the IOMMU");
+
+	/* a unit without interrupt remapping (what KVM's in-kernel IOAPIC gets) */
+	if (hw_vtd_attach(&M, 0, &err) < 0)
+		return 1;
+	tap_ok(!(rd(HW_VTD_BASE + VTD_ECAP, 8) & 8) && M.iommu_intremap == 0,
+	       "without interrupt remapping: ECAP.IR clear");
+	wr(HW_VTD_BASE + VTD_IRTA, IRT | 7, 8);
+	vtd_cmd(VTD_GCMD_SIRTP);
+	wr(HW_VTD_BASE + VTD_GCMD, VTD_GCMD_IRE, 4);
+	tap_ok(!(rd(HW_VTD_BASE + VTD_GSTS, 4) & (VTD_GCMD_IRE | VTD_GCMD_SIRTP)),
+	       "...GCMD.IRE and SIRTP do nothing");
+	msi.calls = 0;
+	tap_ok(machine_msi(&M, EDU_DEVFN, 0xfee01000, 0x31) == 0 && msi.calls == 1 &&
+		       msi.addr == 0xfee01000 && msi.data == 0x31,
+	       "...and MSIs pass unchanged");
+	machine_devs_fini(&M);
 	vm_mem_fini(&M.mem);
 	return tap_failed ? 1 : 0;
 }

@@ -526,7 +526,7 @@ static void build_dmar(const struct x86_acpi_config *cfg, uint8_t *t)
 	memset(t, 0, DMAR_LEN);
 	sdt_header(t, "DMAR", DMAR_LEN, 1);
 	p[0] = DMAR_HAW;
-	p[1] = DMAR_INTR_REMAP | DMAR_X2APIC_OPT_OUT;
+	p[1] = cfg->vtd_intremap ? DMAR_INTR_REMAP | DMAR_X2APIC_OPT_OUT : 0;
 	p += 12;
 	put_le16(p, 0); /* DRHD */
 	put_le16(p + 2, 16 + 8);
@@ -642,8 +642,10 @@ void x86_acpi_config_from_machine(const struct machine *m, struct x86_acpi_confi
 		cfg->mmio[i].size = (uint32_t)MACHINE_MMIO_SLOT_SIZE;
 		cfg->mmio[i].gsi = MACHINE_MMIO_GSI_BASE + i;
 	}
-	if (m->iommu)
+	if (m->iommu) {
 		cfg->vtd_base = HW_VTD_BASE;
+		cfg->vtd_intremap = m->iommu_intremap;
+	}
 }
 
 int x86_acpi_write(struct machine *m, uint64_t *rsdp, struct cabin_err **err)

@@ -37,6 +37,7 @@ struct x86_acpi_config {
 	unsigned int nr_mmio;
 	struct x86_acpi_mmio mmio[MACHINE_MMIO_SLOTS];
 	uint64_t vtd_base; /* a VT-d unit's registers (a DMAR table), or 0 */
+	int vtd_intremap;  /* ... which remaps interrupts */
 };
 
 /* Offsets of the tables inside the blob that x86_acpi_build() writes. */
@@ -52,8 +53,8 @@ struct x86_acpi_layout {
  * @lay: where each table landed; may be NULL
  *
  * With @cfg->vtd_base, a DMAR table names the VT-d unit: interrupt remapping in
- * xAPIC mode (x2APIC opted out), every PCI device under it, and the IOAPIC's
- * source ID (bus 0xff, 00.0, as QEMU's q35 has it).
+ * xAPIC mode (x2APIC opted out) when @cfg->vtd_intremap, every PCI device under
+ * it, and the IOAPIC's source ID (bus 0xff, 00.0, as QEMU's q35 has it).
  * Every table gets its length and checksum. The DSDT holds COM1 (PNP0501),
  * the i8042 (PNP0303), the CMOS RTC (PNP0B00), one LNRO0005 device per
  * entry of @cfg->mmio and \_S5. Return: 0, or <0 with @err set (too many CPUs or

@@ -675,7 +675,7 @@ static void ioapic_service(struct emu_vm *vm, unsigned int pin)
 		return;
 	if (level && (e & (1ULL << 14)))
 		return; /* remote IRR: waiting for EOI */
-	if ((e & (1ULL << 48)) && vm->m->iommu) {
+	if ((e & (1ULL << 48)) && vm->m->iommu_intremap) {
 		/*
 		 * Remappable format (VT-d 5.1.5.1): bits 63:49 and 11 hold an index into
 		 * the interrupt remapping table, which the IOMMU turns into the message
