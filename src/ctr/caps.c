@@ -223,9 +223,12 @@ int ctr_caps_apply(const struct ctr_caps *caps, struct cabin_err **err)
 	for (i = 0; i <= last_cap(); i++) {
 		if (caps->bounding & (1ULL << i))
 			continue;
-		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) != 1)
-			continue;
-		if (prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
+		/*
+		 * Dropping what is not there succeeds too: the set is read only when the drop
+		 * fails (no CAP_SETPCAP), to tell a capability already gone from an error.
+		 */
+		if (prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0 &&
+		    prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1)
 			return cabin_err_make(err, errno,
 					      "process.capabilities.bounding: drop `%s`",
 					      name_of(i, nm, sizeof(nm)));

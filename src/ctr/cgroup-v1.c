@@ -5,6 +5,7 @@
  * Values of 0 mean "not set", as in runc, except where the spec says otherwise.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "ctr/cgroup-internal.h"
 #include "lib/cleanup.h"
 #include "lib/error.h"
+#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
@@ -392,8 +394,16 @@ static void device_rule(json_t *d, char *buf, size_t len)
  * profile is "deny a" (which empties the list) followed by allows. A child cgroup can never
  * allow what its parent denies; the kernel answers EPERM and the error names the rule.
  */
+static void close_pair(int (*fds)[2])
+{
+	for (int i = 0; i < 2; i++)
+		if ((*fds)[i] >= 0)
+			close((*fds)[i]);
+}
+
 static int v1_devices(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
 {
+	int fds[2] __attribute__((cleanup(close_pair))) = { -1, -1 }; /* deny, allow */
 	struct cg_hier *h;
 	size_t i;
 	json_t *d;
@@ -402,16 +412,27 @@ static int v1_devices(struct ctr_cgroup *cg, json_t *a, struct cabin_err **err)
 		return 0;
 	if (!(h = need(cg, "devices", F ".devices", err)))
 		return -1;
+	/* each write(2) is one rule: the two files are opened once for all of them */
 	json_array_foreach(a, i, d)
 	{
 		char rule[96], field[160];
 		int allow = json_is_true(json_object_get(d, "allow")), ret;
+		const char *file = allow ? "devices.allow" : "devices.deny";
+		int *fd = &fds[allow];
 
 		device_rule(d, rule, sizeof(rule));
 		snprintf(field, sizeof(field), F ".devices[%zu]", i);
-		ret = cg_write(h->dir, allow ? "devices.allow" : "devices.deny", rule, field, err);
+		if (*fd < 0) {
+			cleanup_free char *p = xasprintf("%s/%s", h->dir, file);
+
+			*fd = open(p, O_WRONLY | O_CLOEXEC);
+			if (*fd < 0)
+				return cg_write(h->dir, file, rule, field, err); /* its error */
+		}
+		ret = fs_write_all(*fd, rule, strlen(rule));
 		if (ret < 0)
-			return ret;
+			return cabin_err_make(err, -ret, "%s: write `%s` to `%s/%s`", field, rule,
+					      h->dir, file);
 	}
 	return 0;
 }

@@ -229,6 +229,13 @@ static void mnt_free(struct mnt_ent *m, size_t n)
  * Parse /proc/self/mountinfo: "id parent maj:min root mountpoint opts [optional...] - fstype
  * source superopts". The first mount of each hierarchy wins (later ones are bind mounts).
  */
+static char *last_mountinfo; /* the text read_mounts() parsed last, for ctr_cgroup_mountinfo() */
+
+const char *ctr_cgroup_mountinfo(void)
+{
+	return last_mountinfo;
+}
+
 static int read_mounts(struct mnt_ent *m, size_t max, size_t *n, struct cabin_err **err)
 {
 	cleanup_free char *buf = NULL;
@@ -239,6 +246,8 @@ static int read_mounts(struct mnt_ent *m, size_t max, size_t *n, struct cabin_er
 	ret = fs_read_file("/proc/self/mountinfo", 16 << 20, &buf, NULL, err);
 	if (ret < 0)
 		return ret;
+	free(last_mountinfo);
+	last_mountinfo = xstrdup(buf);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[6] = { 0 }, *p = line, *dash, *fstype, *super, *sp;
 		int i, v2;

@@ -82,6 +82,14 @@ const char *ctr_cgroup_populated(struct ctr_cgroup *cg);
  * their own, as with runc: a deny-all keeps them inaccessible unless a rule allows them.
  */
 
+/**
+ * ctr_cgroup_mountinfo() - the text of /proc/self/mountinfo as the last cgroup resolve of
+ * this process read it, or NULL. A process forked since then into a new mount namespace
+ * (a copy of ours) finds the host's cgroup mounts there without formatting every mount
+ * again; one that joined another mount namespace must read its own.
+ */
+const char *ctr_cgroup_mountinfo(void);
+
 /** ctr_cgroup_to_string() - serialization for state.json (caller frees). */
 char *ctr_cgroup_to_string(const struct ctr_cgroup *cg);
 

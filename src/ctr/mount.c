@@ -345,40 +345,68 @@ static int has_controllers(const char *super, const char *opts)
 	return 1;
 }
 
+/* A cgroup or cgroup2 mount of /proc/self/mountinfo, its fields unescaped. */
+struct host_cg_mnt {
+	char *root, *mnt, *super;
+	int v2;
+};
+
+/*
+ * The cgroup mounts of @mountinfo (its text, split in place; each hierarchy is looked up in
+ * it, so it is parsed once). Returns how many of at most @max are in @out.
+ */
+static size_t host_cgroup_mounts(char *mountinfo, struct host_cg_mnt *out, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *l = strtok_r(mountinfo, "\n", &save); l && n < max;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *f[5] = { 0 }, *p = l, *sep = strstr(l, " - "), *type, *super;
+		int i;
+
+		if (!sep)
+			continue;
+		*sep = '\0';
+		for (i = 0; i < 5 && p; i++)
+			f[i] = strsep(&p, " ");
+		type = sep + 3;
+		super = strchr(type, ' ');
+		if (!f[4] || !super)
+			continue;
+		*super = '\0';
+		super = strchr(super + 1, ' '); /* past the source */
+		if (!super || (strcmp(type, "cgroup") && strcmp(type, "cgroup2")))
+			continue;
+		unescape_mountinfo(f[3]);
+		unescape_mountinfo(f[4]);
+		out[n].root = f[3];
+		out[n].mnt = f[4];
+		out[n].super = super + 1;
+		out[n].v2 = !strcmp(type, "cgroup2");
+		n++;
+	}
+	return n;
+}
+
 /*
  * The host's path of the cgroup directory @path of the hierarchy with controllers @opts
- * (NULL: cgroup2), from @mountinfo (the text of /proc/self/mountinfo, read once for all
- * hierarchies: each read formats every mount); NULL when that hierarchy is not mounted.
+ * (NULL: cgroup2), from the host's cgroup mounts @m; NULL when that hierarchy is not
+ * mounted.
  */
-static char *host_cgroup_dir(const char *mountinfo, const char *opts, const char *path)
+static char *host_cgroup_dir(const struct host_cg_mnt *m, size_t nm, const char *opts,
+			     const char *path)
 {
-	char line[4096];
-
-	for (const char *l = mountinfo, *e; l && *l; l = *e ? e + 1 : e) {
-		char root[1024], mnt[1024], type[64], super[1024];
-		const char *sep;
+	for (size_t i = 0; i < nm; i++) {
 		size_t n;
 
-		e = strchrnul(l, '\n');
-		if ((size_t)(e - l) >= sizeof(line))
+		if (opts ? m[i].v2 || !has_controllers(m[i].super, opts) : !m[i].v2)
 			continue;
-		memcpy(line, l, (size_t)(e - l));
-		line[e - l] = '\0';
-		sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*d %*d %*s %1023s %1023s", root, mnt) != 2 ||
-		    sscanf(sep + 3, "%63s %*s %1023s", type, super) != 2)
-			continue;
-		if (opts ? strcmp(type, "cgroup") || !has_controllers(super, opts)
-			 : strcmp(type, "cgroup2"))
-			continue;
-		unescape_mountinfo(root);
-		unescape_mountinfo(mnt);
 		/* a mount of a subtree (a runtime inside a container) covers only that part */
-		n = strcmp(root, "/") ? strlen(root) : 0;
-		if (strncmp(path, root, n) || (path[n] != '/' && path[n] != '\0'))
+		n = strcmp(m[i].root, "/") ? strlen(m[i].root) : 0;
+		if (strncmp(path, m[i].root, n) || (path[n] != '/' && path[n] != '\0'))
 			continue;
-		return xasprintf("%s%s", mnt, path + n);
+		return xasprintf("%s%s", m[i].mnt, path + n);
 	}
 	return NULL;
 }
@@ -391,10 +419,11 @@ static char *host_cgroup_dir(const char *mountinfo, const char *opts, const char
  * (namespace_unlock()), which made them the largest cost of `create`.
  * Returns 1 when bound, 0 when the host does not mount that hierarchy.
  */
-static int cgroup_bind_host(const char *mountinfo, int dir, const char *name, const char *opts,
-			    const char *path, const struct ctr_mount *m, struct cabin_err **err)
+static int cgroup_bind_host(const struct host_cg_mnt *hm, size_t nhm, int dir, const char *name,
+			    const char *opts, const char *path, const struct ctr_mount *m,
+			    struct cabin_err **err)
 {
-	cleanup_free char *src = host_cgroup_dir(mountinfo, opts, path);
+	cleanup_free char *src = host_cgroup_dir(hm, nhm, opts, path);
 	cleanup_close int tree = -1;
 	struct mount_attr attr = { 0 };
 
@@ -422,6 +451,8 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 	cleanup_close int target = mkpath_in_root(rootfd, m->dest, 1);
 	cleanup_fclose FILE *f = NULL;
 	cleanup_free char *mountinfo = NULL;
+	struct host_cg_mnt hm[64];
+	size_t nhm = 0;
 	unsigned long fl = m->flags & ~MS_RDONLY;
 	char p[64], line[4096];
 	int cgns = !!((spec->ns_new | spec->ns_joined) & CLONE_NEWCGROUP), bound;
@@ -443,8 +474,16 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 	f = fopen("/proc/self/cgroup", "re");
 	if (!f)
 		return cabin_err_make(err, errno, "open `/proc/self/cgroup`");
-	if (!cgns && fs_read_file("/proc/self/mountinfo", 16 << 20, &mountinfo, NULL, err) < 0)
+	/*
+	 * A new mount namespace is a copy of the runtime's, which read mountinfo to resolve
+	 * the cgroup: its cgroup mounts are those (the mounts made since are not cgroups).
+	 */
+	if (!cgns && !(spec->ns_joined & CLONE_NEWNS) && ctr_cgroup_mountinfo())
+		mountinfo = xstrdup(ctr_cgroup_mountinfo());
+	else if (!cgns && fs_read_file("/proc/self/mountinfo", 16 << 20, &mountinfo, NULL, err) < 0)
 		return -1;
+	if (mountinfo)
+		nhm = host_cgroup_mounts(mountinfo, hm, ARRAY_SIZE(hm));
 	while (fgets(line, sizeof(line), f)) {
 		char *c1 = strchr(line, ':'), *c2, *name, *opts;
 		cleanup_close int sub = -1;
@@ -473,7 +512,7 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		 */
 		bound = 0;
 		if (!cgns) {
-			bound = cgroup_bind_host(mountinfo, target, name, opts, c2 + 1, m, err);
+			bound = cgroup_bind_host(hm, nhm, target, name, opts, c2 + 1, m, err);
 			if (bound < 0)
 				return -1;
 			if (!bound && userns)
