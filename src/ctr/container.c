@@ -177,16 +177,31 @@ int ctr_write_idmap(pid_t pid, const char *file, json_t *maps, struct cabin_err 
 	return 0;
 }
 
+/*
+ * The current UTC time as RFC 3339. Not gmtime_r(3) and strftime(3): the first call of
+ * either reads and parses /etc/localtime (tzset) for a time that has no zone; the civil
+ * date is computed from the day count instead (days_from_civil inverted, proleptic
+ * Gregorian, valid for any time_t this century needs).
+ */
 static char *now_rfc3339(void)
 {
 	struct timespec ts;
-	struct tm tm;
-	char buf[64];
+	long long days, secs, era, doe, yoe, doy, mp, y, m, d;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+	days = ts.tv_sec / 86400;
+	secs = ts.tv_sec % 86400;
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	return xasprintf("%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ", y, m, d, secs / 3600,
+			 secs / 60 % 60, secs % 60, ts.tv_nsec);
 }
 
 struct create_ctx {
