@@ -15,6 +15,7 @@
 #include "emu/emu.h"
 #include "emu/jit.h"
 #include "lib/error.h"
+#include "lib/util.h"
 #include "vm/machine.h"
 
 #define IOAPIC_BASE 0xfec00000ULL
@@ -79,6 +80,8 @@ int emu_io_in(struct emu_cpu *c, uint16_t port, int size, uint32_t *val)
 {
 	struct accel_exit *e = c->exit;
 
+	if (UNLIKELY(c->dbg_active))
+		emu_dbg_io(c, port, (unsigned int)size);
 	if (own_port(port))
 		return own_io(c, port, size, 0, val);
 	if (c->io.pending == 1 && c->io.have_data) {
@@ -115,6 +118,8 @@ void emu_io_out(struct emu_cpu *c, uint16_t port, int size, uint32_t val)
 {
 	struct accel_exit *e = c->exit;
 
+	if (UNLIKELY(c->dbg_active))
+		emu_dbg_io(c, port, (unsigned int)size);
 	if (own_port(port)) {
 		own_io(c, port, size, 1, &val);
 		return;

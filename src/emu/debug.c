@@ -13,8 +13,8 @@
  *  - On a #DB, B0-B3 say which breakpoints matched; BS, BD and BT are only ever set.
  *  - MOV SS / POP SS holds back the single-step and data breakpoint traps of their
  *    instruction until the end of the next one (exec.c).
+ *  - I/O breakpoints (R/W 10, with CR4.DE) trap after an IN or OUT of their ports.
  * While any of this is armed, or EFLAGS.TF is set, exec.c runs one instruction at a time.
- * I/O breakpoints (R/W 10 with CR4.DE) are not implemented.
  */
 #include "emu/emu.h"
 
@@ -76,17 +76,30 @@ int emu_dbg_page_watched(const struct emu_cpu *c, uint64_t vpage)
 	return 0;
 }
 
-void emu_dbg_watch(struct emu_cpu *c, uint64_t lin, unsigned int len, int write)
+enum { DB_READ, DB_WRITE, DB_IO };
+
+/* the breakpoints whose R/W field takes an access of @kind over [@at, @at + @len) */
+static void match(struct emu_cpu *c, uint64_t at, unsigned int len, int kind)
 {
 	for (int i = 0; i < 4; i++) {
 		unsigned int rw = bp_rw(c->dr[7], i), n = bp_len(c->dr[7], i);
 		uint64_t a = c->dr[i] & ~(uint64_t)(n - 1);
+		int takes = kind == DB_IO ? rw == 2 : kind == DB_WRITE ? (rw & 1) : rw == 3;
 
-		if (!bp_enabled(c->dr[7], i) || !(rw & 1) || (rw == 1 && !write))
-			continue;
-		if (lin < a + n && a < lin + len)
+		if (bp_enabled(c->dr[7], i) && takes && at < a + n && a < at + len)
 			c->db_hit |= 1u << i;
 	}
+}
+
+void emu_dbg_watch(struct emu_cpu *c, uint64_t lin, unsigned int len, int write)
+{
+	match(c, lin, len, write ? DB_WRITE : DB_READ);
+}
+
+void emu_dbg_io(struct emu_cpu *c, uint16_t port, unsigned int len)
+{
+	if (c->cr4 & 0x8) /* CR4.DE */
+		match(c, port, len, DB_IO);
 }
 
 int emu_dbg_general_detect(struct emu_cpu *c)

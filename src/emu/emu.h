@@ -506,6 +506,7 @@ void emu_dbg_update(struct emu_cpu *c);
 uint32_t emu_dbg_exec_match(const struct emu_cpu *c, uint64_t lin);
 int emu_dbg_page_watched(const struct emu_cpu *c, uint64_t vpage);
 void emu_dbg_watch(struct emu_cpu *c, uint64_t lin, unsigned int len, int write);
+void emu_dbg_io(struct emu_cpu *c, uint16_t port, unsigned int len);
 int emu_dbg_general_detect(struct emu_cpu *c);
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
 /* translate linear @lin for @acc at privilege @user; raises #PF on a fault */

@@ -49,11 +49,14 @@ static void put(uint64_t pa, const uint8_t *code, size_t n)
 	emu_code_write(vm, pa, (unsigned int)n);
 }
 
-/* up to @n rounds of one instruction (a fault in a single step ends emu_exec() early) */
+/*
+ * up to @n rounds of one instruction (a fault in a single step ends emu_exec() early);
+ * an OUT's exit is taken as done, as the VMM would
+ */
 static void run(uint64_t n)
 {
-	c->exit_ready = 0;
-	for (uint64_t i = 0; i < n && c->state == EMU_RUNNING && !c->exit_ready; i++) {
+	for (uint64_t i = 0; i < n && c->state == EMU_RUNNING; i++) {
+		c->exit_ready = 0;
 		c->budget = 1;
 		emu_exec(c);
 	}
@@ -134,19 +137,23 @@ int main(void)
 	/* nop; nop; nop; hlt */
 	static const uint8_t nops[] = { 0x90, 0x90, 0x90, 0xf4 };
 	/* mov [DATA+4],eax; mov [DATA],eax; nop; hlt */
-	static const uint8_t store[] = { 0xa3, 0x04, 0x80, 0, 0, 0xa3, 0x00, 0x80, 0, 0, 0x90, 0xf4 };
+	static const uint8_t store[] = {
+		0xa3, 0x04, 0x80, 0, 0, 0xa3, 0x00, 0x80, 0, 0, 0x90, 0xf4
+	};
 	/* mov eax,[DATA]; nop; hlt */
 	static const uint8_t load[] = { 0xa1, 0x00, 0x80, 0, 0, 0x90, 0xf4 };
 	/* mov ss,ax; nop; nop; hlt */
 	static const uint8_t movss[] = { 0x8e, 0xd0, 0x90, 0x90, 0xf4 };
 	/* mov eax,dr6; hlt */
 	static const uint8_t movdr[] = { 0x0f, 0x21, 0xf0, 0xf4 };
+	/* out 0x80,al; out 0x84,al; nop; hlt */
+	static const uint8_t outs[] = { 0xe6, 0x80, 0xe6, 0x84, 0x90, 0xf4 };
 
 	vcpu0.m = &m;
 	ram = emu_test_machine(&m, &vcpu0, 1, 16 << 20, &vm);
 	if (!ram)
 		return 77;
-	tap_plan(9);
+	tap_plan(11);
 
 	setup(nops, sizeof(nops));
 	arm(0, CODE + 1, 0x1); /* L0, execute */
@@ -196,6 +203,18 @@ int main(void)
 	tap_ok(db_at(CODE) && (c->dr[6] & 0x2000) && !(c->dr[7] & 0x2000),
 	       "DR7.GD: MOV from DR6 is a #DB fault with DR6.BD, GD cleared (EIP %#x, DR6 %#llx)",
 	       r32(STACK - 12), (unsigned long long)c->dr[6]);
+
+	setup(outs, sizeof(outs));
+	c->cr4 |= 0x8;		     /* CR4.DE */
+	arm(3, 0x84, 0x20000040ULL); /* L3, I/O, 1 byte */
+	run(20);
+	tap_ok(db_at(CODE + 4) && (c->dr[6] & 0xf) == 8,
+	       "an I/O breakpoint traps after the OUT to its port, not after another (EIP %#x)",
+	       r32(STACK - 12));
+	setup(outs, sizeof(outs));
+	arm(3, 0x84, 0x20000040ULL); /* without CR4.DE: R/W 10 is undefined, nothing */
+	run(20);
+	tap_ok(ran_to(CODE + 5), "without CR4.DE, no I/O breakpoint");
 
 	setup(nops, sizeof(nops));
 	arm(2, CODE + 2, 0x30); /* L2, G2 */
