@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "emu/emu.h"
 #include "lib/error.h"
@@ -44,6 +45,48 @@ static inline uint8_t *emu_test_machine(struct machine *m, struct vcpu *vcpus, u
 		vcpus[i].index = i;
 	}
 	return vm_mem_ptr(&m->mem, 0, ram_bytes);
+}
+
+/* little-endian stores and loads in the guest RAM @ram */
+static inline void emu_test_w32(uint8_t *ram, uint64_t pa, uint32_t v)
+{
+	memcpy(ram + pa, &v, 4);
+}
+
+static inline void emu_test_w64(uint8_t *ram, uint64_t pa, uint64_t v)
+{
+	memcpy(ram + pa, &v, 8);
+}
+
+static inline uint32_t emu_test_r32(const uint8_t *ram, uint64_t pa)
+{
+	uint32_t v;
+
+	memcpy(&v, ram + pa, 4);
+	return v;
+}
+
+/* guest code at @pa: whatever was decoded from there before is dropped */
+static inline void emu_test_put(struct emu_vm *vm, uint8_t *ram, uint64_t pa, const void *code,
+				size_t n)
+{
+	memcpy(ram + pa, code, n);
+	emu_code_write(vm, pa, (unsigned int)n);
+}
+
+/* a flat 4 GiB segment (a 64-bit code segment with @l), accessed, present, DPL @dpl */
+static inline void emu_test_flat_seg(struct x86_segment *s, uint16_t sel, int code, int dpl, int l)
+{
+	memset(s, 0, sizeof(*s));
+	s->selector = sel;
+	s->limit = 0xffffffff;
+	s->type = code ? 0xb : 0x3;
+	s->s = 1;
+	s->present = 1;
+	s->dpl = (uint8_t)dpl;
+	s->l = (uint8_t)l;
+	s->db = (uint8_t)!l;
+	s->g = 1;
 }
 
 #endif

@@ -30,25 +30,6 @@ static uint8_t *ram;
 #define DB_HANDLER 0x30000ULL
 #define STACK 0x90000ULL
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
-
-static uint32_t r32(uint64_t pa)
-{
-	uint32_t v;
-
-	memcpy(&v, ram + pa, 4);
-	return v;
-}
-
-static void put(uint64_t pa, const uint8_t *code, size_t n)
-{
-	memcpy(ram + pa, code, n);
-	emu_code_write(vm, pa, (unsigned int)n);
-}
-
 /*
  * up to @n rounds of one instruction (a fault in a single step ends emu_exec() early);
  * an OUT's exit is taken as done, as the VMM would
@@ -60,20 +41,6 @@ static void run(uint64_t n)
 		c->budget = 1;
 		emu_exec(c);
 	}
-}
-
-static void seg(int sreg, uint16_t sel, int code)
-{
-	struct x86_segment *s = &c->seg[sreg];
-
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = code ? 0xb : 0x3;
-	s->s = 1;
-	s->present = 1;
-	s->db = 1;
-	s->g = 1;
 }
 
 /* a fresh CPU in flat 32-bit protected mode running @code at CODE, #DB -> HLT */
@@ -89,21 +56,22 @@ static void setup(const uint8_t *code, size_t n)
 	memset(ram, 0, 1 << 20);
 	for (uint64_t p = 0; p < vm->nr_pages; p++)
 		vm->page_gen[p]++;
-	w64(GDT + 0x08, 0x00cf9b000000ffffULL);
-	w64(GDT + 0x10, 0x00cf93000000ffffULL);
+	emu_test_w64(ram, GDT + 0x08, 0x00cf9b000000ffffULL);
+	emu_test_w64(ram, GDT + 0x10, 0x00cf93000000ffffULL);
 	c->gdt.base = GDT;
 	c->gdt.limit = 0x17;
 	c->idt.base = IDT;
 	c->idt.limit = 0x7ff;
-	w64(IDT + 1 * 8,
-	    (DB_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((DB_HANDLER >> 16) << 48));
-	put(DB_HANDLER, &hlt, 1);
-	put(CODE, code, n);
+	emu_test_w64(ram, IDT + 1 * 8,
+		     (DB_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
+			     ((DB_HANDLER >> 16) << 48));
+	emu_test_put(vm, ram, DB_HANDLER, &hlt, 1);
+	emu_test_put(vm, ram, CODE, code, n);
 	c->cr0 = CR0_PE | CR0_ET;
-	seg(SEG_CS, 0x08, 1);
-	seg(SEG_SS, 0x10, 0);
-	seg(SEG_DS, 0x10, 0);
-	seg(SEG_ES, 0x10, 0);
+	emu_test_flat_seg(&c->seg[SEG_CS], 0x08, 1, 0, 0);
+	emu_test_flat_seg(&c->seg[SEG_SS], 0x10, 0, 0, 0);
+	emu_test_flat_seg(&c->seg[SEG_DS], 0x10, 0, 0, 0);
+	emu_test_flat_seg(&c->seg[SEG_ES], 0x10, 0, 0, 0);
 	c->r[0] = 0x10;
 	c->r[4] = STACK;
 	c->rip = CODE;
@@ -123,7 +91,8 @@ static void arm(int i, uint64_t addr, uint64_t ctl)
 /* the #DB handler ran: HLT at DB_HANDLER done, the pushed EIP is @eip */
 static int db_at(uint32_t eip)
 {
-	return c->state == EMU_HALTED && c->rip == DB_HANDLER + 1 && r32(STACK - 12) == eip;
+	return c->state == EMU_HALTED && c->rip == DB_HANDLER + 1 &&
+	       emu_test_r32(ram, STACK - 12) == eip;
 }
 
 /* no #DB: the code's own final HLT at @end was reached */
@@ -160,7 +129,7 @@ int main(void)
 	run(20);
 	tap_ok(db_at(CODE + 1) && (c->dr[6] & 0xf) == 1,
 	       "an instruction breakpoint faults before its instruction (EIP %#x, DR6 %#llx)",
-	       r32(STACK - 12), (unsigned long long)c->dr[6]);
+	       emu_test_r32(ram, STACK - 12), (unsigned long long)c->dr[6]);
 
 	setup(nops, sizeof(nops));
 	arm(0, CODE, 0x1);
@@ -175,8 +144,9 @@ int main(void)
 	tap_ok(db_at(CODE + 10) && (c->dr[6] & 0xf) == 2,
 	       "a write breakpoint traps after the store into its range, not after the one "
 	       "beside it in the same page (EIP %#x, DR6 %#llx)",
-	       r32(STACK - 12), (unsigned long long)c->dr[6]);
-	tap_ok(r32(DATA) == 0x10 && r32(DATA + 4) == 0x10, "both stores were done");
+	       emu_test_r32(ram, STACK - 12), (unsigned long long)c->dr[6]);
+	tap_ok(emu_test_r32(ram, DATA) == 0x10 && emu_test_r32(ram, DATA + 4) == 0x10,
+	       "both stores were done");
 
 	setup(load, sizeof(load));
 	arm(1, DATA, 0x00d00004);
@@ -187,14 +157,15 @@ int main(void)
 	arm(1, DATA, 0x00f00004); /* read or write */
 	run(20);
 	tap_ok(db_at(CODE + 5) && (c->dr[6] & 0xf) == 2,
-	       "a read/write breakpoint traps after the load (EIP %#x)", r32(STACK - 12));
+	       "a read/write breakpoint traps after the load (EIP %#x)",
+	       emu_test_r32(ram, STACK - 12));
 
 	setup(movss, sizeof(movss));
 	emu_flags_set(c, 2 | FL_TF);
 	run(20);
 	tap_ok(db_at(CODE + 3) && (c->dr[6] & 0x4000),
 	       "MOV SS holds the single-step trap back past the next instruction (EIP %#x)",
-	       r32(STACK - 12));
+	       emu_test_r32(ram, STACK - 12));
 
 	setup(movdr, sizeof(movdr));
 	c->dr[7] = 0x2400; /* GD */
@@ -202,7 +173,7 @@ int main(void)
 	run(20);
 	tap_ok(db_at(CODE) && (c->dr[6] & 0x2000) && !(c->dr[7] & 0x2000),
 	       "DR7.GD: MOV from DR6 is a #DB fault with DR6.BD, GD cleared (EIP %#x, DR6 %#llx)",
-	       r32(STACK - 12), (unsigned long long)c->dr[6]);
+	       emu_test_r32(ram, STACK - 12), (unsigned long long)c->dr[6]);
 
 	setup(outs, sizeof(outs));
 	c->cr4 |= 0x8;		     /* CR4.DE */
@@ -210,7 +181,7 @@ int main(void)
 	run(20);
 	tap_ok(db_at(CODE + 4) && (c->dr[6] & 0xf) == 8,
 	       "an I/O breakpoint traps after the OUT to its port, not after another (EIP %#x)",
-	       r32(STACK - 12));
+	       emu_test_r32(ram, STACK - 12));
 	setup(outs, sizeof(outs));
 	arm(3, 0x84, 0x20000040ULL); /* without CR4.DE: R/W 10 is undefined, nothing */
 	run(20);

@@ -11,6 +11,7 @@
 
 #include "emu/emu.h"
 #include "lib/error.h"
+#include "unit/emu-machine.h"
 #include "unit/tap.h"
 #include "vm/machine.h"
 
@@ -28,52 +29,12 @@ static uint8_t *ram;
 #define GATE_TARGET 0x20000ULL
 #define GP_HANDLER 0x30000ULL
 
-static void w32(uint64_t pa, uint32_t v)
-{
-	memcpy(ram + pa, &v, 4);
-}
-
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
-
-static uint32_t r32(uint64_t pa)
-{
-	uint32_t v;
-
-	memcpy(&v, ram + pa, 4);
-	return v;
-}
-
-static void put(uint64_t pa, const uint8_t *code, size_t n)
-{
-	memcpy(ram + pa, code, n);
-	emu_code_write(vm, pa, (unsigned int)n);
-}
-
 static void run(uint64_t n)
 {
 	c->exit_ready = 0;
 	c->budget = n;
 	while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
 		emu_exec(c);
-}
-
-static void seg(int sreg, uint16_t sel, int code, int dpl, int l)
-{
-	struct x86_segment *s = &c->seg[sreg];
-
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = code ? 0xb : 0x3;
-	s->s = 1;
-	s->present = 1;
-	s->dpl = (uint8_t)dpl;
-	s->l = (uint8_t)l;
-	s->db = (uint8_t)!l;
-	s->g = 1;
 }
 
 /* a call gate descriptor (low 8 bytes) */
@@ -96,33 +57,34 @@ static void prot32_user(void)
 	memset(ram, 0, 1 << 20);
 	for (uint64_t p = 0; p < vm->nr_pages; p++)
 		vm->page_gen[p]++;
-	w64(GDT + 0x08, 0x00cf9b000000ffffULL); /* code DPL 0 */
-	w64(GDT + 0x10, 0x00cf93000000ffffULL); /* data DPL 0 */
-	w64(GDT + 0x18, 0x00cffb000000ffffULL); /* code DPL 3 */
-	w64(GDT + 0x20, 0x00cff3000000ffffULL); /* data DPL 3 */
-	w64(GDT + 0x28, 0x0000890070000067ULL); /* 32-bit TSS at 0x7000 */
-	w64(GDT + 0x30, gate(0x08, GATE_TARGET, 3, 2));
-	w64(GDT + 0x38, gate(0x08, GATE_TARGET, 0, 0));
+	emu_test_w64(ram, GDT + 0x08, 0x00cf9b000000ffffULL); /* code DPL 0 */
+	emu_test_w64(ram, GDT + 0x10, 0x00cf93000000ffffULL); /* data DPL 0 */
+	emu_test_w64(ram, GDT + 0x18, 0x00cffb000000ffffULL); /* code DPL 3 */
+	emu_test_w64(ram, GDT + 0x20, 0x00cff3000000ffffULL); /* data DPL 3 */
+	emu_test_w64(ram, GDT + 0x28, 0x0000890070000067ULL); /* 32-bit TSS at 0x7000 */
+	emu_test_w64(ram, GDT + 0x30, gate(0x08, GATE_TARGET, 3, 2));
+	emu_test_w64(ram, GDT + 0x38, gate(0x08, GATE_TARGET, 0, 0));
 	c->gdt.base = GDT;
 	c->gdt.limit = 0x3f;
 	c->idt.base = IDT;
 	c->idt.limit = 0x7ff;
 	/* #GP: 32-bit interrupt gate to 0x08:GP_HANDLER */
-	w64(IDT + 13 * 8,
-	    (GP_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((GP_HANDLER >> 16) << 48));
-	put(GP_HANDLER, &hlt, 1);
-	w32(TSS + 4, 0x90000);
-	w32(TSS + 8, 0x10);
+	emu_test_w64(ram, IDT + 13 * 8,
+		     (GP_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
+			     ((GP_HANDLER >> 16) << 48));
+	emu_test_put(vm, ram, GP_HANDLER, &hlt, 1);
+	emu_test_w32(ram, TSS + 4, 0x90000);
+	emu_test_w32(ram, TSS + 8, 0x10);
 	c->seg[SEG_TR].base = TSS;
 	c->seg[SEG_TR].limit = 0x67;
 	c->seg[SEG_TR].type = 0xb;
 	c->seg[SEG_TR].present = 1;
 	c->seg[SEG_TR].selector = 0x28;
 	c->cr0 = CR0_PE | CR0_ET;
-	seg(SEG_CS, 0x1b, 1, 3, 0);
-	seg(SEG_SS, 0x23, 0, 3, 0);
-	seg(SEG_DS, 0x23, 0, 3, 0);
-	seg(SEG_ES, 0x23, 0, 3, 0);
+	emu_test_flat_seg(&c->seg[SEG_CS], 0x1b, 1, 3, 0);
+	emu_test_flat_seg(&c->seg[SEG_SS], 0x23, 0, 3, 0);
+	emu_test_flat_seg(&c->seg[SEG_DS], 0x23, 0, 3, 0);
+	emu_test_flat_seg(&c->seg[SEG_ES], 0x23, 0, 3, 0);
 	c->cpl = 3;
 	c->r[4] = 0x80000;
 	c->rip = CODE;
@@ -147,8 +109,8 @@ static void test_gate32(void)
 	static const uint8_t jmp[] = { 0xea, 0, 0, 0, 0, 0x33, 0, 0xeb, 0xfe };
 
 	prot32_user();
-	put(CODE, user, sizeof(user));
-	put(GATE_TARGET, kern, sizeof(kern));
+	emu_test_put(vm, ram, CODE, user, sizeof(user));
+	emu_test_put(vm, ram, GATE_TARGET, kern, sizeof(kern));
 	run(30);
 	tap_ok(c->r[0] == 0x22 && c->r[3] == 0x11,
 	       "the gate's 2 parameters are copied (%#llx %#llx)", (unsigned long long)c->r[0],
@@ -162,18 +124,21 @@ static void test_gate32(void)
 	       "RET far 8 returns to CPL 3 with the caller's stack, parameters released");
 
 	prot32_user();
-	put(CODE, bad, sizeof(bad));
+	emu_test_put(vm, ram, CODE, bad, sizeof(bad));
 	run(10);
-	tap_ok(c->state == EMU_HALTED && c->rip == GP_HANDLER + 1 && r32(0x90000 - 24) == 0x38,
-	       "a gate of DPL 0 from CPL 3: #GP(gate selector) (%#x)", r32(0x90000 - 24));
+	tap_ok(c->state == EMU_HALTED && c->rip == GP_HANDLER + 1 &&
+		       emu_test_r32(ram, 0x90000 - 24) == 0x38,
+	       "a gate of DPL 0 from CPL 3: #GP(gate selector) (%#x)",
+	       emu_test_r32(ram, 0x90000 - 24));
 
 	prot32_user();
-	put(CODE, jmp, sizeof(jmp));
-	put(GATE_TARGET, kern, sizeof(kern));
+	emu_test_put(vm, ram, CODE, jmp, sizeof(jmp));
+	emu_test_put(vm, ram, GATE_TARGET, kern, sizeof(kern));
 	run(10);
-	tap_ok(c->state == EMU_HALTED && c->rip == GP_HANDLER + 1 && r32(0x90000 - 24) == 0x08,
+	tap_ok(c->state == EMU_HALTED && c->rip == GP_HANDLER + 1 &&
+		       emu_test_r32(ram, 0x90000 - 24) == 0x08,
 	       "JMP through a gate to a more privileged segment: #GP(code selector) (%#x)",
-	       r32(0x90000 - 24));
+	       emu_test_r32(ram, 0x90000 - 24));
 }
 
 /* 64-bit call gate from CPL 3 to CPL 0 in long mode */
@@ -190,25 +155,25 @@ static void test_gate64(void)
 
 	prot32_user();
 	/* identity map, all user, 2 MiB pages */
-	w64(0x1000, 0x2000 | 7);
-	w64(0x2000, 0x3000 | 7);
+	emu_test_w64(ram, 0x1000, 0x2000 | 7);
+	emu_test_w64(ram, 0x2000, 0x3000 | 7);
 	for (int i = 0; i < 8; i++)
-		w64(0x3000 + 8 * (uint64_t)i, ((uint64_t)i << 21) | 0x87);
-	w64(GDT + 0x08, 0x00af9b000000ffffULL); /* 64-bit code DPL 0 */
-	w64(GDT + 0x18, 0x00affb000000ffffULL); /* 64-bit code DPL 3 */
-	w64(GDT + 0x28, 0x0000890070000067ULL); /* 64-bit TSS (low half) */
-	w64(GDT + 0x30, gate(0x08, GATE_TARGET, 3, 0));
-	w64(GDT + 0x38, 0);    /* the gate's upper half: offset 63:32 = 0, type 0 */
-	w64(TSS + 4, 0x90000); /* RSP0 */
+		emu_test_w64(ram, 0x3000 + 8 * (uint64_t)i, ((uint64_t)i << 21) | 0x87);
+	emu_test_w64(ram, GDT + 0x08, 0x00af9b000000ffffULL); /* 64-bit code DPL 0 */
+	emu_test_w64(ram, GDT + 0x18, 0x00affb000000ffffULL); /* 64-bit code DPL 3 */
+	emu_test_w64(ram, GDT + 0x28, 0x0000890070000067ULL); /* 64-bit TSS (low half) */
+	emu_test_w64(ram, GDT + 0x30, gate(0x08, GATE_TARGET, 3, 0));
+	emu_test_w64(ram, GDT + 0x38, 0);    /* the gate's upper half: offset 63:32 = 0, type 0 */
+	emu_test_w64(ram, TSS + 4, 0x90000); /* RSP0 */
 	c->cr3 = 0x1000;
 	c->cr4 = CR4_PAE;
 	c->efer = EFER_LME | EFER_LMA;
 	c->cr0 = CR0_PE | CR0_PG | CR0_ET;
-	seg(SEG_CS, 0x1b, 1, 3, 1);
+	emu_test_flat_seg(&c->seg[SEG_CS], 0x1b, 1, 3, 1);
 	emu_tlb_flush(c, 0);
 	emu_update_mode(c);
-	put(CODE, user, sizeof(user));
-	put(GATE_TARGET, kern, sizeof(kern));
+	emu_test_put(vm, ram, CODE, user, sizeof(user));
+	emu_test_put(vm, ram, GATE_TARGET, kern, sizeof(kern));
 	run(30);
 	tap_ok(c->r[0] == 0x1b && c->r[3] == 0x80000 && c->r[2] == 0x23 && c->r[5] == 0x90000 - 32,
 	       "64-bit gate: RSP0 stack holds RIP, CS, RSP, SS (%#llx %#llx %#llx %#llx)",
