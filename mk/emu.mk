@@ -39,6 +39,7 @@ UNIT_TESTS += tests/unit/test-emu-x2apic
 UNIT_TESTS += tests/unit/test-emu-gate
 UNIT_TESTS += tests/unit/test-emu-debug
 UNIT_TESTS += tests/unit/test-emu-timer
+UNIT_TESTS += tests/unit/test-emu-cycles
 UNIT_TESTS += tests/unit/test-emu-string
 
 # bench/emu.sh with BENCH_ITERS=N: the compute test guest built for N iterations.

@@ -82,13 +82,17 @@ int emu_io_in(struct emu_cpu *c, uint16_t port, int size, uint32_t *val)
 
 	if (UNLIKELY(c->dbg_active))
 		emu_dbg_io(c, port, (unsigned int)size);
-	if (own_port(port))
+	if (own_port(port)) {
+		emu_charge(c, EMU_CYC_PIO);
 		return own_io(c, port, size, 0, val);
+	}
 	if (c->io.pending == 1 && c->io.have_data) {
+		/* the replay of an IN that went out as an exit: it completes now */
 		*val = 0;
 		memcpy(val, c->io_buf, (size_t)size);
 		c->io.pending = 0;
 		c->io.have_data = 0;
+		emu_charge(c, EMU_CYC_PIO);
 		return 1;
 	}
 	if (c->exit_ready) {
@@ -98,6 +102,7 @@ int emu_io_in(struct emu_cpu *c, uint16_t port, int size, uint32_t *val)
 		bus_access(&c->m->bus, BUS_PIO, port, buf, (uint32_t)size, 0);
 		*val = 0;
 		memcpy(val, buf, (size_t)size);
+		emu_charge(c, EMU_CYC_PIO);
 		return 1;
 	}
 	e->reason = ACCEL_EXIT_IO;
@@ -120,6 +125,7 @@ void emu_io_out(struct emu_cpu *c, uint16_t port, int size, uint32_t val)
 
 	if (UNLIKELY(c->dbg_active))
 		emu_dbg_io(c, port, (unsigned int)size);
+	emu_charge(c, EMU_CYC_PIO);
 	if (own_port(port)) {
 		own_io(c, port, size, 1, &val);
 		return;
@@ -543,10 +549,12 @@ static void advance_clock(struct emu_cpu *c)
 {
 	uint64_t n = c->icount - c->icount_base;
 
-	if (n) {
-		__atomic_fetch_add(&c->vm->vclock_ns, n * EMU_NS_PER_INSN, __ATOMIC_RELAXED);
+	if (n || c->stall) {
+		__atomic_fetch_add(&c->vm->vclock_ns, n * EMU_NS_PER_INSN + c->stall,
+				   __ATOMIC_RELAXED);
 		__atomic_fetch_add(&c->vm->total_insns, n, __ATOMIC_RELAXED);
 		c->icount_base = c->icount;
+		c->stall = 0;
 	}
 }
 
@@ -712,6 +720,9 @@ static int emu_vcpu_run(struct vcpu *v, struct accel_exit *exit)
 				if ((c->flags & FL_IF) || ready == 2) {
 					c->state = EMU_RUNNING;
 					c->intr_hint = 1;
+					/* leaving the halt takes time (cycle model, emu.h) */
+					c->stall += EMU_CYC_HLT_WAKE;
+					advance_clock(c);
 				}
 			}
 			if (c->state == EMU_HALTED) {

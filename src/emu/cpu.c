@@ -1086,9 +1086,15 @@ void emu_write_cr(struct emu_cpu *c, int cr, uint64_t val)
 	case 8:
 		if (val & ~0xfULL)
 			emu_raise(c, EXC_GP, 1, 0);
+		/*
+		 * Only a lower priority class can let a pending interrupt in; an
+		 * unchanged or higher one needs no poll (vmexit.c's mov_to_cr8 loop
+		 * writes the same value again and again).
+		 */
+		if (val < (c->lapic.tpr >> 4))
+			c->intr_hint = 1;
 		c->cr8 = val;
 		c->lapic.tpr = (uint32_t)(val << 4);
-		c->intr_hint = 1;
 		break;
 	default:
 		emu_raise(c, EXC_UD, 0, 0);
@@ -1103,9 +1109,7 @@ uint64_t emu_now(struct emu_vm *vm)
 uint64_t emu_rdtsc(struct emu_cpu *c)
 {
 	/* the TSC runs at EMU_TSC_KHZ on the virtual clock */
-	return (emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN) *
-		       (EMU_TSC_KHZ / 1000000ULL) +
-	       c->tsc_offset;
+	return emu_cpu_now(c) * (EMU_TSC_KHZ / 1000000ULL) + c->tsc_offset;
 }
 
 int emu_read_msr(struct emu_cpu *c, uint32_t idx, uint64_t *val)

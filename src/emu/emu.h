@@ -384,6 +384,9 @@ struct emu_cpu {
 	} io;
 	uint64_t icount;
 	uint64_t icount_base; /* icount when vm->vclock_ns was last advanced by this CPU */
+	/* cycles charged beyond one per instruction (emu_charge()), not yet in vm->vclock_ns */
+	uint64_t stall;
+	int budget_spent; /* a charge used up the budget: emu_exec() returns after this block */
 	uint64_t budget;
 
 	/* caches */
@@ -456,6 +459,29 @@ struct emu_vm {
 /* virtual nanoseconds per instruction: time is a function of the instruction count */
 #define EMU_NS_PER_INSN 1
 #define EMU_TSC_KHZ 1000000ULL
+
+/*
+ * The cycle model. The virtual clock, and the TSC at 1 GHz on it, advance one
+ * cycle per instruction, plus a fixed charge for the few operations that cost a
+ * real core far more than an ordinary instruction. The charges are constants, so
+ * time stays a function of what the guest executed (reproducible run to run),
+ * and they are of the order current x86 cores take, so that a guest that times
+ * such operations with RDTSC (kvm-unit-tests' vmexit.c loops until 2^30 cycles
+ * have passed) sees them cost what it expects instead of one cycle each:
+ *  - EMU_CYC_SERIALIZE: the serializing instructions of SDM vol. 3 9.3 (CPUID,
+ *    IRET, INVD, INVLPG, LGDT, LIDT, LLDT, LTR, MOV to CR0/CR2/CR3/CR4 and to a debug
+ *    register, WBINVD, WRMSR): they drain the pipeline, and CPUID, WRMSR and MOV
+ *    to CRn take on the order of a hundred cycles or more. MOV to CR8 is not
+ *    serializing (SDM) and costs one cycle.
+ *  - EMU_CYC_PIO: each IN or OUT (each element of INS/OUTS), a bus cycle to a
+ *    legacy device: about a microsecond, which is what Linux's port-0x80
+ *    io_delay() and its PIT calibration expect.
+ *  - EMU_CYC_HLT_WAKE: a halted CPU taking an interrupt (or NMI) runs again this
+ *    late: the exit latency of C1 (intel_idle's tables give 1-2 us).
+ */
+#define EMU_CYC_SERIALIZE 100
+#define EMU_CYC_PIO 1000
+#define EMU_CYC_HLT_WAKE 2000
 
 /* alu.c: flags and arithmetic used by the interpreter (and the flags test) */
 uint64_t emu_flags_get(struct emu_cpu *c);
@@ -630,5 +656,33 @@ void emu_cpu_wake(struct emu_cpu *c);
 void emu_deliver_msi(struct emu_vm *vm, uint32_t dest, int vector, int mode, int logical,
 		     int level_trig);
 uint64_t emu_now(struct emu_vm *vm);
+
+/**
+ * emu_cpu_now() - the virtual time as CPU @c sees it: the VM's clock plus what
+ * @c ran (instructions and charged cycles) since it last advanced that clock.
+ */
+static inline uint64_t emu_cpu_now(const struct emu_cpu *c)
+{
+	return emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN + c->stall;
+}
+
+/**
+ * emu_charge() - add @cycles to the virtual time of CPU @c (the cycle model above),
+ * on top of the one cycle its current instruction counts. The run batch's budget,
+ * which ends at the next timer deadline, shrinks by as much, so that timers stay
+ * on time. It keeps BLOCK_MAX instructions, since the block in flight (admitted
+ * within the budget) subtracts what it ran when it ends; a charge that would take
+ * more ends the block and emu_exec() after this instruction (budget_spent).
+ */
+static inline void emu_charge(struct emu_cpu *c, unsigned int cycles)
+{
+	c->stall += cycles;
+	if (c->budget > BLOCK_MAX + (uint64_t)cycles) {
+		c->budget -= cycles;
+		return;
+	}
+	c->stop_block = 1;
+	c->budget_spent = 1;
+}
 
 #endif

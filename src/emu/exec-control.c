@@ -84,6 +84,7 @@ static void h_iret(struct emu_cpu *c, const struct emu_insn *in) /* cf */
 	int size = in->osz;
 
 	emu_iret(c, size);
+	emu_charge(c, EMU_CYC_SERIALIZE);
 }
 
 static void h_loop(struct emu_cpu *c, const struct emu_insn *in) /* e0-e3: LOOPNE LOOPE LOOP JCXZ */

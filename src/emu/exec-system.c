@@ -61,6 +61,7 @@ static void h_grp6(struct emu_cpu *c,
 			emu_load_ldt(c, (uint16_t)v);
 		else
 			emu_load_tr(c, (uint16_t)v);
+		emu_charge(c, EMU_CYC_SERIALIZE);
 		return;
 	case 4:
 	case 5: { /* VERR VERW: ZF tells; Linux runs VERW on every return to user (MDS) */
@@ -174,6 +175,7 @@ static void h_grp7(struct emu_cpu *c, const struct emu_insn *in) /* 0f 01 */
 			base = lin_read(c, lin + 2, 4) & (size == 2 ? 0xffffffULL : 0xffffffffULL);
 		t->limit = lim;
 		t->base = base;
+		emu_charge(c, EMU_CYC_SERIALIZE);
 		return;
 	}
 	case 4: /* SMSW m16 */
@@ -192,9 +194,11 @@ static void h_grp7(struct emu_cpu *c, const struct emu_insn *in) /* 0f 01 */
 			    ((in->seg == SEG_FS || in->seg == SEG_GS) ? c->seg[in->seg].base : 0);
 			if ((uint64_t)((int64_t)(v << 16) >> 16) == v)
 				emu_tlb_flush_page(c, v);
+			emu_charge(c, EMU_CYC_SERIALIZE);
 			return;
 		}
 		emu_tlb_flush_page(c, rm_lin(c, in, 1, ACC_READ));
+		emu_charge(c, EMU_CYC_SERIALIZE);
 		return;
 	default:
 		emu_raise(c, EXC_UD, 0, 0);
@@ -222,6 +226,7 @@ static void h_sysret(struct emu_cpu *c, const struct emu_insn *in) /* 0f 07 */
 static void h_invd(struct emu_cpu *c, const struct emu_insn *in) /* 0f 08 09: INVD WBINVD */
 {
 	cpl0_check(c);
+	emu_charge(c, EMU_CYC_SERIALIZE);
 }
 
 static void h_mov_cr(struct emu_cpu *c,
@@ -262,6 +267,8 @@ static void h_mov_cr(struct emu_cpu *c,
 		if (cr != 0 && cr != 2 && cr != 3 && cr != 4 && cr != 8)
 			emu_raise(c, EXC_UD, 0, 0);
 		emu_write_cr(c, cr, v);
+		if (cr != 8)
+			emu_charge(c, EMU_CYC_SERIALIZE);
 	}
 }
 
@@ -295,6 +302,7 @@ static void h_mov_dr(struct emu_cpu *c, const struct emu_insn *in) /* 0f 21 23 *
 		c->dr[dr] = v;
 		if (dr != 6) /* a new address or control: which pages are watched */
 			emu_dbg_update(c);
+		emu_charge(c, EMU_CYC_SERIALIZE);
 	}
 }
 
@@ -303,6 +311,7 @@ static void h_wrmsr(struct emu_cpu *c, const struct emu_insn *in) /* 0f 30 */
 	cpl0_check(c);
 	if (emu_write_msr(c, (uint32_t)c->r[1], (c->r[0] & 0xffffffffULL) | (c->r[2] << 32)))
 		emu_raise(c, EXC_GP, 1, 0);
+	emu_charge(c, EMU_CYC_SERIALIZE);
 }
 
 static void h_rdtsc(struct emu_cpu *c, const struct emu_insn *in) /* 0f 31 */
@@ -348,6 +357,7 @@ static void h_cpuid(struct emu_cpu *c, const struct emu_insn *in) /* 0f a2 */
 	set_reg(c, 3, 4, 1, out[1]);
 	set_reg(c, 1, 4, 1, out[2]);
 	set_reg(c, 2, 4, 1, out[3]);
+	emu_charge(c, EMU_CYC_SERIALIZE);
 }
 
 static const struct emu_opdef ops[] = {
@@ -360,9 +370,10 @@ static const struct emu_opdef ops[] = {
 	OP(MAP0F | 0x06, MAP0F | 0x06, 0, 0, R_ALL, h_clts),
 	OP(MAP0F | 0x07, MAP0F | 0x07, 0, 0, R_ALL, h_sysret),
 	OP(MAP0F | 0x08, MAP0F | 0x09, 0, 0, 0, h_invd),
-	OP(MAP0F | 0x20, MAP0F | 0x20, D_M, 0, R_ALL, h_mov_cr),
+	/* reading a control or debug register changes nothing: the block goes on */
+	OP(MAP0F | 0x20, MAP0F | 0x20, D_M, 0, 0, h_mov_cr),
 	OP(MAP0F | 0x22, MAP0F | 0x22, D_M, 0, R_ALL, h_mov_cr),
-	OP(MAP0F | 0x21, MAP0F | 0x21, D_M, 0, R_ALL, h_mov_dr),
+	OP(MAP0F | 0x21, MAP0F | 0x21, D_M, 0, 0, h_mov_dr),
 	OP(MAP0F | 0x23, MAP0F | 0x23, D_M, 0, R_ALL, h_mov_dr),
 	OP(MAP0F | 0x30, MAP0F | 0x30, 0, 0, R_ALL, h_wrmsr),
 	OP(MAP0F | 0x31, MAP0F | 0x31, 0, 0, 0, h_rdtsc),

@@ -448,6 +448,7 @@ static void step_debug(struct emu_cpu *c)
 
 void emu_exec(struct emu_cpu *c)
 {
+	c->budget_spent = 0;
 	if (setjmp(c->jb)) {
 		c->cur = NULL;
 		if (UNLIKELY(c->locked_insn))
@@ -477,7 +478,8 @@ void emu_exec(struct emu_cpu *c)
 				emu_intr_poll(c);
 			run_block_inl(c);
 		}
-		if (UNLIKELY(c->exit_ready || c->state != EMU_RUNNING || c->kick))
+		if (UNLIKELY(c->exit_ready || c->state != EMU_RUNNING || c->kick ||
+			     c->budget_spent))
 			return;
 	}
 }

@@ -192,7 +192,7 @@ static uint64_t tsc_to_ns(struct emu_cpu *c, uint64_t tsc, uint64_t now)
 static void tscdl_arm(struct emu_cpu *c)
 {
 	struct emu_lapic *l = &c->lapic;
-	uint64_t now = emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN;
+	uint64_t now = emu_cpu_now(c);
 
 	if (!l->tsc_deadline) {
 		l->timer_deadline = 0;
@@ -400,7 +400,7 @@ int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len
 		c->stop_block = 1; /* EOI, TPR, IPIs: let pending interrupts in promptly */
 	}
 	if (!is_write) {
-		uint64_t now = emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN;
+		uint64_t now = emu_cpu_now(c);
 
 		switch (reg) {
 		case 0x20:
@@ -533,7 +533,7 @@ int emu_lapic_mmio(struct emu_cpu *c, uint64_t off, void *data, unsigned int len
 		break;
 	}
 	case 0x380: {
-		uint64_t now = emu_now(c->vm) + (c->icount - c->icount_base) * EMU_NS_PER_INSN;
+		uint64_t now = emu_cpu_now(c);
 
 		l->timer_init = v;
 		timer_start(c, now);
