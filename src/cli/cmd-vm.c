@@ -42,10 +42,12 @@
  */
 #pragma weak emu_accel_ops
 
-/* Firecracker's guest command line conventions. */
+/* Firecracker's guest command line conventions; pci=off unless a PCI device is asked for. */
 #define VM_DEFAULT_CMDLINE                                                                         \
 	"console=ttyS0 reboot=k panic=1 pci=off 8250.nr_uarts=1 i8042.noaux "                      \
 	"i8042.nomux i8042.dumbkbd"
+#define VM_DEFAULT_CMDLINE_PCI                                                                     \
+	"console=ttyS0 reboot=k panic=1 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.dumbkbd"
 
 #define VM_MAX_DISKS 8
 
@@ -360,7 +362,8 @@ static void run_usage(FILE *f)
 		"test device (1234:11e8: DMA engine, INTx on GSI %d, MSI). --iommu intel\n"
 		"adds an Intel VT-d unit at 0x%llx through which PCI DMA and MSIs pass: DMA\n"
 		"remapping, queued invalidation, and interrupt remapping of MSIs and IOAPIC\n"
-		"entries (not with --accel kvm, whose in-kernel IOAPIC cannot remap).\n"
+		"entries (not with --accel kvm, whose in-kernel IOAPIC cannot remap). With\n"
+		"either, a Linux guest's default command line leaves out pci=off.\n"
 		"--hvc PATH adds a virtio-console, the guest's hvc0: a unix socket at PATH is\n"
 		"connected to (both ways), a terminal or FIFO is opened read-write, any other\n"
 		"PATH is a file that receives hvc0's output.\n"
@@ -569,7 +572,7 @@ static int vm_run(struct vm_run_opts *o, struct cabin_err **err)
 		 */
 		cleanup_free char *cmd = NULL;
 
-		cmdline = xstrdup(VM_DEFAULT_CMDLINE);
+		cmdline = xstrdup(o->edu || o->iommu ? VM_DEFAULT_CMDLINE_PCI : VM_DEFAULT_CMDLINE);
 		if (o->nr_cmd) {
 			ret = cmd_fragment(o->cmd, o->nr_cmd, &cmd, err);
 			if (ret < 0)

@@ -600,7 +600,7 @@ int main(void)
 	struct cabin_err *err = NULL;
 	int ret;
 
-	tap_plan(4 * 16 + 17);
+	tap_plan(4 * 16 + 18);
 
 	fill(&cfg, 1, 0);
 	memset(buf, 0xaa, sizeof(buf));
@@ -650,6 +650,23 @@ int main(void)
 		cabin_err_release(&err);
 		tap_ok(ret == 0 && dmar && dmar[37] == 0 && table_ok(dmar),
 		       "DMAR of a unit without interrupt remapping: no INTR_REMAP flag");
+	}
+	/* With a PCI host: Device(PCI0), PNP0A03, its window and a _PRT, in a valid DSDT. */
+	fill(&cfg, 2, 3);
+	cfg.pci = 1;
+	memset(buf, 0, sizeof(buf));
+	ret = x86_acpi_build(&cfg, buf, CAP, GPA, &lay, &err);
+	cabin_err_release(&err);
+	{
+		const uint8_t *d = buf + lay.dsdt;
+		size_t n = get32(d + 4);
+		static const uint8_t hid[] = { 0x41, 0xd0, 0x0a, 0x03 }; /* EISAID PNP0A03 */
+		static const uint8_t win[] = { 0x00, 0x00, 0x00, 0xfe, 0xff, 0xff, 0xbf, 0xfe };
+
+		tap_ok(ret == 0 && table_ok(d) && memmem(d, n, "PCI0", 4) &&
+			       memmem(d, n, hid, sizeof(hid)) && memmem(d, n, "_PRT", 4) &&
+			       memmem(d, n, win, sizeof(win)),
+		       "DSDT with a PCI host: PCI0 (PNP0A03), window 0xfe000000-0xfebfffff, _PRT");
 	}
 
 	/* Bad configurations are refused with an error naming the value. */

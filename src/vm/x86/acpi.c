@@ -23,6 +23,7 @@
 
 #include "hw/acpi-pm.h"
 #include "hw/intel-iommu.h"
+#include "hw/pci.h"
 #include "hw/serial-8250.h"
 #include "lib/endian.h"
 #include "lib/error.h"
@@ -93,6 +94,8 @@
 #define RES_END 0x79	     /* small, 1 data byte */
 #define RES_MEM32_FIXED 0x86 /* large, 9 data bytes */
 #define RES_EXT_IRQ 0x89     /* large */
+#define RES_DWORD_SPACE 0x87 /* large, 23 data bytes */
+#define RES_WORD_SPACE 0x88  /* large, 13 data bytes */
 #define RES_IRQ_CONSUMER 0x01
 #define RES_IRQ_EDGE 0x02
 
@@ -391,6 +394,54 @@ static void dsdt_virtio(struct aml *a, unsigned int idx, const struct x86_acpi_m
 }
 
 /*
+ * The PCI host (hw/pci.c), when there is one: Device(PCI0) with _HID PNP0A03, bus 0,
+ * the memory window its BARs live in, and a _PRT sending INTA# of every slot to
+ * MACHINE_PCI_INTX_GSI. Without it an ACPI kernel scans no PCI bus at all.
+ */
+static void dsdt_pci(struct aml *a)
+{
+	struct res r = { .len = 0 };
+	uint8_t bus[16] = { RES_WORD_SPACE, 13, 0, 2 /* bus numbers */, 0x0c /* min, max fixed */ };
+	uint8_t mem[26] = { RES_DWORD_SPACE, 23, 0, 0 /* memory */, 0x0c, 0x01 /* read-write */ };
+	size_t dev, prt;
+
+	put_le16(bus + 14, 1); /* bus 0 only: min 0, max 0, length 1 */
+	res_add(&r, bus, sizeof(bus));
+	put_le32(mem + 10, (uint32_t)HW_PCI_MMIO_BASE);
+	put_le32(mem + 14, (uint32_t)(HW_PCI_MMIO_BASE + HW_PCI_MMIO_SIZE - 1));
+	put_le32(mem + 22, (uint32_t)HW_PCI_MMIO_SIZE);
+	res_add(&r, mem, sizeof(mem));
+	dev = aml_device_begin(a, "PCI0");
+	aml_name(a, "_HID");
+	aml_integer(a, eisa_id("PNP0A03"));
+	aml_name(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_crs(a, &r);
+	aml_name(a, "_PRT");
+	aml_byte(a, AML_PACKAGE);
+	prt = aml_pkg_begin(a);
+	aml_byte(a, HW_PCI_MAX_SLOTS - 1);
+	for (unsigned int slot = 1; slot < HW_PCI_MAX_SLOTS; slot++) {
+		size_t e;
+
+		aml_byte(a, AML_PACKAGE);
+		e = aml_pkg_begin(a);
+		aml_byte(a, 4);
+		aml_integer(a, (uint64_t)slot << 16 | 0xffff); /* any function of the slot */
+		aml_integer(a, 0);			       /* INTA# */
+		aml_integer(a, 0);			       /* no link device: a GSI */
+		aml_integer(a, MACHINE_PCI_INTX_GSI);
+		aml_pkg_end(a, e);
+	}
+	aml_pkg_end(a, prt);
+	aml_pkg_end(a, dev);
+}
+
+/*
  * Name(\_S5, Package() { 5, 0, 0, 0 }) at the root: the SLP_TYP value that
  * the sleep control register (hw/acpi-pm.c) takes as power off. Without it
  * Linux does not offer ACPI power off at all.
@@ -425,6 +476,8 @@ static size_t build_dsdt(const struct x86_acpi_config *cfg, uint8_t *t, size_t c
 	dsdt_legacy(&a);
 	for (unsigned int i = 0; i < cfg->nr_mmio; i++)
 		dsdt_virtio(&a, i, &cfg->mmio[i]);
+	if (cfg->pci)
+		dsdt_pci(&a);
 	aml_pkg_end(&a, scope);
 	dsdt_s5(&a);
 	if (a.overflow)
@@ -642,6 +695,7 @@ void x86_acpi_config_from_machine(const struct machine *m, struct x86_acpi_confi
 		cfg->mmio[i].size = (uint32_t)MACHINE_MMIO_SLOT_SIZE;
 		cfg->mmio[i].gsi = MACHINE_MMIO_GSI_BASE + i;
 	}
+	cfg->pci = m->pci != NULL;
 	if (m->iommu) {
 		cfg->vtd_base = HW_VTD_BASE;
 		cfg->vtd_intremap = m->iommu_intremap;

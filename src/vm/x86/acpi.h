@@ -38,6 +38,7 @@ struct x86_acpi_config {
 	struct x86_acpi_mmio mmio[MACHINE_MMIO_SLOTS];
 	uint64_t vtd_base; /* a VT-d unit's registers (a DMAR table), or 0 */
 	int vtd_intremap;  /* ... which remaps interrupts */
+	int pci;	   /* a PCI host bridge (hw/pci.c): Device(PCI0) */
 };
 
 /* Offsets of the tables inside the blob that x86_acpi_build() writes. */
