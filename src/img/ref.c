@@ -6,6 +6,7 @@
 
 #include "img/digest.h"
 #include "img/ref.h"
+#include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/xalloc.h"
 
@@ -52,7 +53,8 @@ static int tag_ok(const char *s)
 int img_ref_parse(const char *s, struct img_ref *r, struct cabin_err **err)
 {
 	cleanup_err struct cabin_err *e = NULL;
-	char *buf, *p, *at, *slash, *colon;
+	cleanup_free char *buf = NULL;
+	char *p, *at, *slash, *colon;
 
 	memset(r, 0, sizeof(*r));
 	if (!s || !*s || strlen(s) > 512)
@@ -62,10 +64,8 @@ int img_ref_parse(const char *s, struct img_ref *r, struct cabin_err **err)
 	at = strchr(buf, '@');
 	if (at) {
 		*at = '\0';
-		if (img_digest_check(at + 1, "image reference", &e) < 0) {
-			free(buf);
+		if (img_digest_check(at + 1, "image reference", &e) < 0)
 			return cabin_err_make(err, 0, "image reference `%s`: bad digest", s);
-		}
 		r->digest = xstrdup(at + 1);
 	}
 	/* A first component with `.` or `:`, or `localhost`, is a registry host. */
@@ -83,7 +83,7 @@ int img_ref_parse(const char *s, struct img_ref *r, struct cabin_err **err)
 	if (colon) {
 		*colon = '\0';
 		if (!tag_ok(colon + 1)) {
-			free(buf);
+			/* the tag is in @buf: named before @buf goes */
 			img_ref_free(r);
 			return cabin_err_make(err, 0, "image reference `%s`: bad tag `%s`", s,
 					      colon + 1);
@@ -93,7 +93,6 @@ int img_ref_parse(const char *s, struct img_ref *r, struct cabin_err **err)
 		r->tag = xstrdup("latest");
 	}
 	if (!repo_ok(p)) {
-		free(buf);
 		img_ref_free(r);
 		return cabin_err_make(
 			err, 0,
@@ -105,13 +104,30 @@ int img_ref_parse(const char *s, struct img_ref *r, struct cabin_err **err)
 		r->repo = xasprintf("library/%s", p);
 	else
 		r->repo = xstrdup(p);
+	/*
+	 * The limits hold for the name as stored, `docker.io/library/` and `:latest` counted:
+	 * that name must parse again.
+	 */
+	if (strlen(r->repo) > 255) {
+		img_ref_free(r);
+		return cabin_err_make(
+			err, 0, "image reference `%s`: repository name over 255 characters", s);
+	}
+	{
+		cleanup_free char *full = img_ref_name(r);
+
+		if (strlen(full) > 512) {
+			img_ref_free(r);
+			return cabin_err_make(err, 0, "image reference `%s`: over 512 characters",
+					      s);
+		}
+	}
 	{
 		/* host[:port]: a port is 1-5 digits */
 		const char *c = strrchr(r->registry, ':');
 
 		if (c && !strchr(c, ']') &&
 		    (!c[1] || strlen(c + 1) > 5 || strspn(c + 1, "0123456789") != strlen(c + 1))) {
-			free(buf);
 			cabin_err_make(err, 0, "image reference `%s`: bad registry port `%s`", s,
 				       c + 1);
 			img_ref_free(r);
@@ -120,11 +136,9 @@ int img_ref_parse(const char *s, struct img_ref *r, struct cabin_err **err)
 	}
 	for (char *h = r->registry; *h; h++)
 		if (!isalnum((unsigned char)*h) && !strchr(".-:[]", *h)) {
-			free(buf);
 			img_ref_free(r);
 			return cabin_err_make(err, 0, "image reference `%s`: bad registry host", s);
 		}
-	free(buf);
 	return 0;
 }
 

@@ -56,6 +56,33 @@ static void test_refs(void)
 	ref_bad("UPPER/case");
 	ref_bad("a/../b");
 	ref_bad("x:bad tag");
+	{
+		/* 250 characters: `library/` made a stored name of 258 that did not parse */
+		char longname[251];
+
+		memset(longname, 'a', 250);
+		longname[250] = '\0';
+		ref_bad(longname);
+	}
+	{
+		/* 511 characters (a host of 310): `:latest` made a stored name of 518 */
+		char longname[512];
+
+		memset(longname, 'a', 511);
+		memcpy(longname + 300, ".io/", 4);
+		longname[511] = '\0';
+		ref_bad(longname);
+	}
+	{
+		/* the tag was named from the parse buffer after it had been freed */
+		struct cabin_err *err = NULL;
+		struct img_ref r;
+		int ret = img_ref_parse("x:bad tag", &r, &err);
+
+		tap_ok(ret < 0 && err && strstr(err->msg, "bad tag `bad tag`"),
+		       "a bad tag is named in the error (%s)", cabin_err_msg(err));
+		cabin_err_release(&err);
+	}
 	ref_bad("x@sha256:1234");
 	ref_bad("127.0.0.1:/x");
 	ref_bad("host:99x/x");
@@ -170,7 +197,7 @@ static void unpack_refused(const char *name, const char *link, const char *want)
 
 int main(void)
 {
-	tap_plan(25);
+	tap_plan(28);
 	test_refs();
 	test_digests();
 	test_index();
