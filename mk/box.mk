@@ -10,3 +10,4 @@ STATIC_PROGS += cabin-init
 cabin-init: src/box/reaper.c
 	$(E) "  CC      $@ (static)"
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -static -Os -s $(WARNINGS) -o $@ $<
+UNIT_TESTS += tests/unit/test-box-user

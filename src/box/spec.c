@@ -59,14 +59,39 @@ static char *read_in_root(int rootfd, const char *path)
 	return buf;
 }
 
-/* Find the line of @name (or id @id when @name is NULL) in a passwd/group file. */
-static int find_entry(char *file, const char *name, long id, char ***fields, int nfields)
+/*
+ * A uid or gid field of the image's passwd or group file: decimal digits only, below
+ * 4294967295 ((uid_t)-1 means "unchanged" to setresuid(2)). atol() took "", "abc" and
+ * "-1" too, and a passwd line with fewer than four fields left its gid field NULL.
+ */
+static int parse_id(const char *s, unsigned long *id)
+{
+	unsigned long long v = 0;
+
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
+		return -1;
+	for (; *s; s++)
+		v = v * 10 + (unsigned long long)(*s - '0');
+	if (v >= 0xffffffffULL)
+		return -1;
+	*id = (unsigned long)v;
+	return 0;
+}
+
+/*
+ * Find the line of @name (or id @id when @name is NULL) in a passwd/group file: one with
+ * at least @need fields, the id ones (2, and 3 for passwd) numbers. Lines that are not
+ * are skipped as libc's getpwnam() skips them.
+ */
+static int find_entry(char *file, const char *name, unsigned long id, char ***fields, int nfields,
+		      int need)
 {
 	char *save = NULL;
 
 	for (char *line = strtok_r(file, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char **f = xcalloc((size_t)nfields + 1, sizeof(char *));
 		char *p = line;
+		unsigned long v, g;
 		int n = 0;
 
 		while (n < nfields) {
@@ -78,7 +103,8 @@ static int find_entry(char *file, const char *name, long id, char ***fields, int
 			*c = '\0';
 			p = c + 1;
 		}
-		if (n >= 3 && ((name && !strcmp(f[0], name)) || (!name && atol(f[2]) == id))) {
+		if (n >= need && parse_id(f[2], &v) == 0 && (need < 4 || parse_id(f[3], &g) == 0) &&
+		    ((name && !strcmp(f[0], name)) || (!name && v == id))) {
 			*fields = f;
 			return 1;
 		}
@@ -93,29 +119,35 @@ int box_user_resolve(int rootfd, const char *user, uid_t *uid, gid_t *gid, json_
 	cleanup_free char *u = xstrdup(user && *user ? user : "0");
 	cleanup_free char *passwd = read_in_root(rootfd, "/etc/passwd");
 	cleanup_free char *group = read_in_root(rootfd, "/etc/group");
-	cleanup_free char **pf = NULL, **gf = NULL;
+	cleanup_free char **pf = NULL;
 	char *g = strchr(u, ':');
 	const char *uname = NULL;
+	unsigned long id;
 
 	if (g)
 		*g++ = '\0';
 	*extra = json_array();
 	*home = NULL;
 	if (all_digits(u)) {
-		*uid = (uid_t)atol(u);
+		if (parse_id(u, &id) < 0)
+			return cabin_err_make(err, 0, "user `%s`: not a valid uid", u);
+		*uid = (uid_t)id;
 		*gid = 0;
-		if (passwd && find_entry(passwd, NULL, (long)*uid, &pf, 7)) {
-			*gid = (gid_t)atol(pf[3]);
+		if (passwd && find_entry(passwd, NULL, id, &pf, 7, 4)) {
+			parse_id(pf[3], &id);
+			*gid = (gid_t)id;
 			uname = pf[0];
 			if (pf[5])
 				*home = xstrdup(pf[5]);
 		}
 	} else {
-		if (!passwd || !find_entry(passwd, u, 0, &pf, 7))
+		if (!passwd || !find_entry(passwd, u, 0, &pf, 7, 4))
 			return cabin_err_make(err, 0,
 					      "user `%s`: not found in the image's /etc/passwd", u);
-		*uid = (uid_t)atol(pf[2]);
-		*gid = (gid_t)atol(pf[3]);
+		parse_id(pf[2], &id);
+		*uid = (uid_t)id;
+		parse_id(pf[3], &id);
+		*gid = (gid_t)id;
 		uname = pf[0];
 		if (pf[5])
 			*home = xstrdup(pf[5]);
@@ -124,11 +156,14 @@ int box_user_resolve(int rootfd, const char *user, uid_t *uid, gid_t *gid, json_
 		cleanup_free char *gcopy = group ? xstrdup(group) : NULL;
 		cleanup_free char **f = NULL;
 
-		if (all_digits(g))
-			*gid = (gid_t)atol(g);
-		else if (gcopy && find_entry(gcopy, g, 0, &f, 4))
-			*gid = (gid_t)atol(f[2]);
-		else
+		if (all_digits(g)) {
+			if (parse_id(g, &id) < 0)
+				return cabin_err_make(err, 0, "group `%s`: not a valid gid", g);
+			*gid = (gid_t)id;
+		} else if (gcopy && find_entry(gcopy, g, 0, &f, 4, 3)) {
+			parse_id(f[2], &id);
+			*gid = (gid_t)id;
+		} else
 			return cabin_err_make(err, 0,
 					      "group `%s`: not found in the image's /etc/group", g);
 	} else if (uname && group) {
@@ -148,11 +183,11 @@ int box_user_resolve(int rootfd, const char *user, uid_t *uid, gid_t *gid, json_
 					*c = '\0';
 				p = c ? c + 1 : NULL;
 			}
-			if (n < 4 || !f[3])
+			if (n < 4 || !f[3] || parse_id(f[2], &id) < 0)
 				continue;
 			for (m = strtok_r(f[3], ",", &msave); m; m = strtok_r(NULL, ",", &msave))
-				if (!strcmp(m, uname) && (gid_t)atol(f[2]) != *gid)
-					json_array_append_new(*extra, json_integer(atol(f[2])));
+				if (!strcmp(m, uname) && (gid_t)id != *gid)
+					json_array_append_new(*extra, json_integer((json_int_t)id));
 		}
 	}
 	if (!*home)
@@ -765,16 +800,18 @@ static int add_group(int rootfd, json_t *gids, const char *g, struct cabin_err *
 {
 	cleanup_free char *group = read_in_root(rootfd, "/etc/group");
 	cleanup_free char **f = NULL;
-	json_int_t gid;
+	unsigned long gid;
 
-	if (all_digits(g))
-		gid = (json_int_t)atol(g);
-	else if (group && find_entry(group, g, 0, &f, 4))
-		gid = (json_int_t)atol(f[2]);
-	else
+	if (all_digits(g)) {
+		if (parse_id(g, &gid) < 0)
+			return cabin_err_make(err, 0, "--group-add `%s`: not a valid gid", g);
+	} else if (group && find_entry(group, g, 0, &f, 4, 3)) {
+		parse_id(f[2], &gid);
+	} else {
 		return cabin_err_make(err, 0,
 				      "--group-add `%s`: not found in the image's /etc/group", g);
-	json_array_append_new(gids, json_integer(gid));
+	}
+	json_array_append_new(gids, json_integer((json_int_t)gid));
 	return 0;
 }
 
