@@ -46,6 +46,42 @@ char *img_base64(const void *buf, size_t len)
 	return out;
 }
 
+char *img_auth_challenge_param(const char *ch, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = ch;
+
+	while ((p = strcasestr(p, key))) {
+		const char *v = p + kl, *e;
+
+		if ((p == ch || p[-1] == ' ' || p[-1] == ',') && *v == '=') {
+			v++;
+			if (*v == '"') {
+				v++;
+				e = strchr(v, '"');
+			} else {
+				e = v + strcspn(v, ", ");
+			}
+			return e ? xstrndup(v, (size_t)(e - v)) : NULL;
+		}
+		p = v;
+	}
+	return NULL;
+}
+
+char *img_auth_token_parse(const char *body, size_t len)
+{
+	cleanup_json json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+	const char *tok = json_string_value(json_object_get(j, "token"));
+
+	if (!tok)
+		tok = json_string_value(json_object_get(j, "access_token"));
+	/* it goes into a request header: no line break may end that header early */
+	if (!tok || strlen(tok) > 16384 || strpbrk(tok, "\r\n"))
+		return NULL;
+	return xstrdup(tok);
+}
+
 /* Decode "user:password"; NULL if it is not valid base64 of that form. */
 static int decode_auth(const char *b64, char **user, char **pass)
 {

@@ -21,6 +21,19 @@ int img_auth_get(const char *registry, char **user, char **pass);
 /** img_auth_save() - store (or with @user NULL, remove) credentials for @registry. */
 int img_auth_save(const char *registry, const char *user, const char *pass, struct cabin_err **err);
 
+/**
+ * img_auth_challenge_param() - the value of @key in a WWW-Authenticate challenge
+ * (`Bearer realm="...",service=...`), quoted or not; NULL when absent. Caller frees.
+ */
+char *img_auth_challenge_param(const char *challenge, const char *key);
+
+/**
+ * img_auth_token_parse() - the bearer token of a token service's JSON answer (`token`,
+ * else `access_token`); NULL when there is none or it could not go into a header.
+ * Caller frees.
+ */
+char *img_auth_token_parse(const char *body, size_t len);
+
 /** img_base64() - standard base64 of @len bytes; caller frees. */
 char *img_base64(const void *buf, size_t len);
 

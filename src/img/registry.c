@@ -314,30 +314,6 @@ static int certs_load(struct reg *r, const char *cert_dir, struct cabin_err **er
 	return ret;
 }
 
-/* The value of @key in a challenge's `key="value"` list; caller frees. */
-static char *challenge_param(const char *ch, const char *key)
-{
-	size_t kl = strlen(key);
-	const char *p = ch;
-
-	while ((p = strcasestr(p, key))) {
-		const char *v = p + kl, *e;
-
-		if ((p == ch || p[-1] == ' ' || p[-1] == ',') && *v == '=') {
-			v++;
-			if (*v == '"') {
-				v++;
-				e = strchr(v, '"');
-			} else {
-				e = v + strcspn(v, ", ");
-			}
-			return e ? xstrndup(v, (size_t)(e - v)) : NULL;
-		}
-		p = v;
-	}
-	return NULL;
-}
-
 static int http_get(struct reg *r, const char *url, const char *accept, struct buf *b, long *code,
 		    const char *userpwd, struct cabin_err **err);
 
@@ -345,10 +321,8 @@ static int http_get(struct reg *r, const char *url, const char *accept, struct b
 static int authenticate(struct reg *r, struct cabin_err **err)
 {
 	cleanup_free char *realm = NULL, *service = NULL, *scope = NULL, *url = NULL;
-	cleanup_free char *userpwd = NULL, *esc_svc = NULL, *esc_scope = NULL;
+	cleanup_free char *userpwd = NULL, *esc_svc = NULL, *esc_scope = NULL, *tok = NULL;
 	struct buf b = { .max = 1 << 20 };
-	cleanup_json json_t *j = NULL;
-	const char *tok;
 	long code = 0;
 	CURL *h;
 
@@ -375,9 +349,9 @@ static int authenticate(struct reg *r, struct cabin_err **err)
 	if (strncasecmp(r->www_auth, "bearer", 6))
 		return cabin_err_make(err, 0, "registry `%s`: unknown auth challenge `%.60s`",
 				      r->shown, r->www_auth);
-	realm = challenge_param(r->www_auth, "realm");
-	service = challenge_param(r->www_auth, "service");
-	scope = challenge_param(r->www_auth, "scope");
+	realm = img_auth_challenge_param(r->www_auth, "realm");
+	service = img_auth_challenge_param(r->www_auth, "service");
+	scope = img_auth_challenge_param(r->www_auth, "scope");
 	if (!realm || (strncmp(realm, "https://", 8) && strncmp(realm, "http://", 7)))
 		return cabin_err_make(err, 0, "registry `%s`: bad token realm in `%.80s`", r->shown,
 				      r->www_auth);
@@ -403,12 +377,9 @@ static int authenticate(struct reg *r, struct cabin_err **err)
 				      r->shown, code, code == 401 ? "unauthorized" : "forbidden",
 				      r->user ? "the credentials" : "an anonymous pull");
 	}
-	j = b.data ? json_loads(b.data, 0, NULL) : NULL;
+	tok = code == 200 ? img_auth_token_parse(b.data, b.len) : NULL;
 	free(b.data);
-	tok = json_string_value(json_object_get(j, "token"));
 	if (!tok)
-		tok = json_string_value(json_object_get(j, "access_token"));
-	if (code != 200 || !tok || strlen(tok) > 16384 || strpbrk(tok, "\r\n"))
 		return cabin_err_make(err, 0, "registry `%s`: token request failed (HTTP %ld)",
 				      r->shown, code);
 	r->authz = xasprintf("Authorization: Bearer %s", tok);
