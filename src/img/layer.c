@@ -468,7 +468,17 @@ int img_layer_unpack(int fd, int dstfd, const char *diff_id, unsigned flags, con
 	in = archive_read_new();
 	if (!u->outer || !in)
 		abort();
-	archive_read_support_filter_all(u->outer);
+	/*
+	 * The compressions of Docker's and the OCI's layer types and of `docker save | xz`,
+	 * not _all(): that adds lrzip, lzop and grzip, which libarchive decompresses by
+	 * running a program from PATH, so a layer's first bytes would choose a host program
+	 * to run on hostile input.
+	 */
+	archive_read_support_filter_gzip(u->outer);
+	archive_read_support_filter_bzip2(u->outer);
+	archive_read_support_filter_xz(u->outer);
+	archive_read_support_filter_lzma(u->outer);
+	archive_read_support_filter_zstd(u->outer);
 	archive_read_support_format_raw(u->outer);
 	if (archive_read_open_fd(u->outer, fd, 128 * 1024) != ARCHIVE_OK ||
 	    archive_read_next_header(u->outer, &ae) != ARCHIVE_OK) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -195,9 +196,76 @@ static void unpack_refused(const char *name, const char *link, const char *want)
 	}
 }
 
+/*
+ * A layer whose first bytes are grzip's, lrzip's or lzop's magic: libarchive's _all()
+ * filters ran that program from PATH on the hostile bytes. Fake ones on PATH leave a
+ * mark when run; the unpack must fail without running any.
+ */
+static void test_no_filter_programs(void)
+{
+	static const char *const progs[] = { "grzip", "lrzip", "lzop" };
+	static const char grz[] = "GRZipII\0\x02\x04:)", lrz[] = "LRZI\0\x06",
+			  lzo[] = "\x89LZO\0\r\n\x1a\n\x10\x30\x20\x80\x09\x40";
+	static const struct {
+		const char *magic;
+		size_t len;
+	} in[] = { { grz, sizeof(grz) - 1 }, { lrz, sizeof(lrz) - 1 }, { lzo, sizeof(lzo) - 1 } };
+	char dir[] = "/tmp/cabin-test-img-path.XXXXXX", path[4096], mark[4200];
+	const char *old = getenv("PATH");
+	struct cabin_err *err = NULL;
+	int ran = 0, refused = 0;
+	char *saved = old ? strdup(old) : NULL;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(mark, sizeof(mark), "%s/ran", dir);
+	for (size_t i = 0; i < 3; i++) {
+		char prog[4200], script[4400];
+		FILE *f;
+
+		snprintf(prog, sizeof(prog), "%s/%s", dir, progs[i]);
+		snprintf(script, sizeof(script), "#!/bin/sh\necho %s >>%s\ncat >/dev/null\n",
+			 progs[i], mark);
+		f = fopen(prog, "w");
+		if (f) {
+			fputs(script, f);
+			fclose(f);
+		}
+		chmod(prog, 0755);
+	}
+	snprintf(path, sizeof(path), "%s:%s", dir, old ? old : "/usr/bin:/bin");
+	setenv("PATH", path, 1);
+	for (size_t i = 0; i < 3; i++) {
+		char d[] = "/tmp/cabin-test-img-out.XXXXXX";
+		int fd = memfd_create("layer", MFD_CLOEXEC), dfd;
+		char junk[1024];
+
+		memset(junk, 'j', sizeof(junk));
+		if (fd < 0 || !mkdtemp(d))
+			continue;
+		fs_write_all(fd, in[i].magic, in[i].len);
+		fs_write_all(fd, junk, sizeof(junk));
+		lseek(fd, 0, SEEK_SET);
+		dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		refused += img_layer_unpack(fd, dfd, NULL, IMG_UNPACK_LAYER, "t", &err) < 0;
+		cabin_err_release(&err);
+		close(dfd);
+		close(fd);
+		fs_rm_rf_at(AT_FDCWD, d, NULL);
+	}
+	ran = access(mark, F_OK) == 0;
+	if (saved)
+		setenv("PATH", saved, 1);
+	free(saved);
+	tap_ok(refused == 3 && !ran,
+	       "grzip, lrzip and lzop layers refused without running a program (%d refused%s)",
+	       refused, ran ? ", a program ran" : "");
+	fs_rm_rf_at(AT_FDCWD, dir, NULL);
+}
+
 int main(void)
 {
-	tap_plan(28);
+	tap_plan(29);
 	test_refs();
 	test_digests();
 	test_index();
@@ -206,5 +274,6 @@ int main(void)
 	unpack_refused("/etc/x", NULL, "absolute name refused");
 	unpack_refused("lnk/x", "/", "leaves the layer through a symlink");
 	unpack_refused("lnk/x", "../..", "leaves the layer through a symlink");
+	test_no_filter_programs();
 	return tap_done();
 }
