@@ -39,7 +39,7 @@ int ctr_cgroup_validate(json_t *resources, struct cabin_err **err);
 
 /**
  * ctr_cgroup_create() - create the container's cgroup(s), apply @resources, move @pid in
- * @cgroups_path: linux.cgroupsPath. NULL or "" -> the relative path "cabin/<id>". An
+ * @cgroups_path: linux.cgroupsPath. NULL or "" -> the relative path "<id>" (runc's). An
  *                absolute path is taken from each hierarchy's root; a relative one from the
  *                caller's own cgroup in that hierarchy (on pure v2 from its parent, as runc
  *                does, since the caller's cgroup holds processes). The systemd form

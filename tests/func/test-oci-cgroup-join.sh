@@ -33,7 +33,7 @@ placed() {
 	pid=$(json_get "$(rt state "$id")" pid)
 	cgs=$(cat "/proc/$pid/cgroup" 2>/dev/null)
 	[ -n "$cgs" ] || echo "no init"
-	echo "$cgs" | grep -v "/cabin/$id\$"
+	echo "$cgs" | grep -v "/$id\$"
 	rt delete --force "$id"
 }
 
@@ -72,8 +72,8 @@ grep '^0::' "/proc/$pid/cgroup"
 "$CABIN" --root "$STATE" delete --force "$ID"
 SH
 	)
-	assert_eq "$out" "0::/cabin/$PFX-v2" "pure cgroup2: created in its cgroup by clone3"
-	assert_eq "$(ls -d "$v2/cabin/$PFX-v2" 2>/dev/null)" "" "  ... removed by delete"
+	assert_eq "$out" "0::/$PFX-v2" "pure cgroup2: created in its cgroup by clone3"
+	assert_eq "$(ls -d "$v2/$PFX-v2" 2>/dev/null)" "" "  ... removed by delete"
 else
 	skip "no cgroup2 mount"
 	skip "no cgroup2 mount"

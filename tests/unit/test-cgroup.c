@@ -393,7 +393,7 @@ static void test_v1_cycle(void)
 	munmap((void *)ctr, 4096);
 }
 
-/* Default path cabin/<id> under the caller's own cgroup, and destroy with live processes. */
+/* Default path <id> under the caller's own cgroup, and destroy with live processes. */
 static void test_default_path(void)
 {
 	cleanup_free char *id = xasprintf("%s-def", prefix);
@@ -413,7 +413,7 @@ static void test_default_path(void)
 	nl = strchr(mem, '\n');
 	if (nl)
 		*nl = '\0';
-	dir = xasprintf("/sys/fs/cgroup/memory%s%scabin/%s", mem, strcmp(mem, "/") ? "/" : "", id);
+	dir = xasprintf("/sys/fs/cgroup/memory%s%s%s", mem, strcmp(mem, "/") ? "/" : "", id);
 	pid = fork();
 	if (pid == 0) {
 		pause();
@@ -421,7 +421,7 @@ static void test_default_path(void)
 	}
 	ret = ctr_cgroup_create(NULL, id, NULL, pid, &cg, &err);
 	tap_ok(ret == 0 && exists(dir),
-	       "default path is `cabin/<id>` below the caller's cgroup "
+	       "default path is `<id>` below the caller's cgroup "
 	       "(`%s`): %s",
 	       dir, cabin_err_msg(err));
 	cabin_err_release(&err);
@@ -850,7 +850,7 @@ static void test_pure_v2(void)
 	in_view(v2_child);
 }
 
-/* Containers sharing a parent directory created and removed concurrently. */
+/* Containers of the default path created and removed concurrently, under one parent. */
 static void test_concurrent(void)
 {
 	pid_t pids[4];
@@ -893,14 +893,13 @@ static void test_concurrent(void)
 		if (nl)
 			*nl = '\0';
 		for (i = 0; i < 4; i++) {
-			cleanup_free char *leaf =
-				xasprintf("/sys/fs/cgroup/memory%s/cabin/%s-par-c%d",
-					  strcmp(mem, "/") ? mem : "", prefix, i);
+			cleanup_free char *leaf = xasprintf("/sys/fs/cgroup/memory%s/%s-par-c%d",
+							    strcmp(mem, "/") ? mem : "", prefix, i);
 
 			left += exists(leaf);
 		}
 		tap_ok(bad == 0 && left == 0,
-		       "4 x 25 concurrent create/destroy sharing `cabin/`: %d failed, %d left", bad,
+		       "4 x 25 concurrent create/destroy under one parent: %d failed, %d left", bad,
 		       left);
 	}
 }
