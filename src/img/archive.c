@@ -58,6 +58,29 @@ static json_t *read_json(struct load *l, const char *rel, struct cabin_err **err
 }
 
 /*
+ * Is @rel itself the regular file @st, not a symlink to it? Only then may it be renamed
+ * into the store: a symlink would be moved as a symlink, its relative target then read
+ * from tmp/ of the store, out of the layout (`../../x` names a file next to the store).
+ */
+static int names_file(struct load *l, const char *rel, const struct stat *st)
+{
+	cleanup_free char *pname = xstrdup(rel);
+	cleanup_close int pfd = -1;
+	char *slash = strrchr(pname, '/');
+	struct stat lst;
+
+	if (slash) {
+		*slash = '\0';
+		pfd = img_openat_beneath(l->dfd, pname, O_PATH | O_DIRECTORY, 0);
+		if (pfd < 0)
+			return 0;
+	}
+	return fstatat(slash ? pfd : l->dfd, slash ? slash + 1 : rel, &lst, AT_SYMLINK_NOFOLLOW) ==
+		       0 &&
+	       S_ISREG(lst.st_mode) && lst.st_dev == st->st_dev && lst.st_ino == st->st_ino;
+}
+
+/*
  * Bring the file @rel of the layout into the blob store as @digest (size @size, or
  * unchecked when < 0). With @digest NULL the digest is computed and returned in @out.
  */
@@ -82,7 +105,7 @@ static int import_blob(struct load *l, const char *rel, const char *digest, int6
 		memcpy(out, digest, IMG_DIGEST_LEN);
 	if (img_store_blob_has(l->s, digest, size >= 0 ? size : (int64_t)st.st_size))
 		return 0;
-	if (l->move) {
+	if (l->move && names_file(l, rel, &st)) {
 		cleanup_free char *pname = NULL;
 		char *slash;
 		int fd = img_store_tmp_create(l->s, &name, err);
@@ -113,7 +136,9 @@ static int import_blob(struct load *l, const char *rel, const char *digest, int6
 		if (dst < 0)
 			return -1;
 		tmprel = xasprintf("tmp/%s", name);
-		while ((n = read(src, buf, sizeof(buf))) > 0)
+		/* the digest above may have read it */
+		n = lseek(src, 0, SEEK_SET) < 0 ? -1 : 1;
+		while (n > 0 && (n = read(src, buf, sizeof(buf))) > 0)
 			if (fs_write_all(dst, buf, (size_t)n) < 0) {
 				n = -1;
 				break;

@@ -11,7 +11,7 @@ require_root
 require_cmd docker-registry skopeo python3 curl busybox podman gzip
 at_exit registry_stop_all
 
-plan 19
+plan 20
 
 R=$T/run
 cab() { local d=$1; shift; "$CABIN" --data-root "$d" --root "$R" "$@"; }
@@ -78,6 +78,20 @@ err=$(cab "$T/bad" image load -i "$T/evil.tar" 2>&1)
 assert_contains "$err" "\`..\` refused (path traversal)" "an archive with ../ is refused"
 ok "nothing escaped" test ! -e "$T/bad/tmp/escape" -a ! -e "$T/bad/escape"
 ok "nothing left by the hostile archive" nothing_left "$T/bad"
+
+# A blob that is a symlink within the archive (to ../../real-layer, its root): moved as
+# it is, its target would be read from the store's tmp/, next to the store
+# ($T/symstore/../real-layer, where a copy waits); the store must get a regular file.
+mkdir -p "$T/sym"
+tar -C "$T/sym" -xf "$T/oci.tar"
+b=$(ls -S "$T/sym/blobs/sha256" | head -1)
+mv "$T/sym/blobs/sha256/$b" "$T/sym/real-layer"
+ln -s ../../real-layer "$T/sym/blobs/sha256/$b"
+cp "$T/sym/real-layer" "$T/real-layer"
+tar -C "$T/sym" -cf "$T/sym.tar" .
+cab "$T/symstore" image load -i "$T/sym.tar" >/dev/null 2>&1
+ok "a symlinked blob of an archive is stored as a regular file, not a link out of the store" \
+	test -f "$T/symstore/blobs/sha256/$b" -a ! -L "$T/symstore/blobs/sha256/$b"
 
 # A blob whose content does not match its name.
 mkdir -p "$T/corrupt"
