@@ -131,6 +131,7 @@ struct emu_insn {
 	uint8_t segovr : 1;   /* segment override prefix given */
 	uint8_t opsz_pfx : 1; /* 0x66 seen */
 	uint8_t end : 1;      /* a decoded block ends after this instruction */
+	uint8_t fdead : 1;    /* no later instruction can see the flags it writes (exec.c) */
 	uint8_t pfx : 2;      /* mandatory prefix: PFX_NONE, PFX_66, PFX_F3, PFX_F2 (optab.h) */
 	uint8_t riprel : 1;
 	uint8_t mod;	/* 3: register operand */

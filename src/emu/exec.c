@@ -34,6 +34,7 @@ static void flags_liveness(struct emu_block *blk)
 		int dead = !live && in->run;
 
 		in->hfn = dead ? in->run : in->fn;
+		in->fdead = !live;
 		switch (in->fclass) {
 		case EMU_FC_NONE:
 			break;

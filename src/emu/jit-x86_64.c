@@ -16,7 +16,13 @@
  *    takes the slow path, which is the handler call above; so exceptions stay
  *    precise and self-modifying code still goes through emu_lin_write();
  *  - flag liveness (exec.c) decides whether an inline form stores the lazy flags:
- *    insn->hfn differs from insn->fn when no later instruction can see them.
+ *    insn->fdead when no later instruction can see them (insn->hfn differs from
+ *    insn->fn then if the form has a flag-skipping handler). A reader of the flags
+ *    (Jcc, SETcc, CMOVcc, ADC, SBB) takes them from the host's flags when the
+ *    instruction before left them there, else from the lazy state, with one
+ *    compare when the translation knows which state that is;
+ *  - in 64-bit mode a block leaves through one shared piece of code (dispatch())
+ *    that goes on into the next translated block as the run loop would.
  * The instruction count still advances per block in exec.c, so the virtual clock
  * is unchanged.
  *
@@ -49,6 +55,8 @@
 struct emu_jit {
 	uint8_t *rw, *rx;
 	size_t size, used;
+	size_t base;	    /* the shared code at the start of the cache (dispatch()) ends here */
+	uintptr_t dispatch; /* executable address of dispatch() */
 	unsigned long flushes;
 };
 
@@ -259,6 +267,15 @@ static void call(struct jb *j, const void *fn)
 	}
 }
 
+/* jmp to executable address @to (within rel32 of the cache: dispatch()) */
+static void jmp_abs(struct jb *j, uintptr_t to)
+{
+	intptr_t rel = (intptr_t)to - (intptr_t)(rx_here(j) + 5);
+
+	b1(j, 0xe9);
+	b4(j, (uint32_t)(int32_t)rel);
+}
+
 static const int saved[] = { RBX, RBP, R12, R13, R14, R15 };
 
 static void prologue(struct jb *j)
@@ -364,12 +381,20 @@ static void load_need(struct jb *j, unsigned int segs)
 /* what the translation of one block knows while it emits */
 struct jctx {
 	struct emu_cpu *c;
+	struct emu_jit *jit;
 	struct emu_block *blk;
 	uint64_t pa;	    /* guest-physical address of the block's first byte */
 	unsigned int pgoff; /* its page offset */
 	int mem;	    /* the block has inline memory forms: r14, r15, rbp are loaded */
 	unsigned int segs;  /* outside 64-bit mode: the segments they use (load_need()) */
 	int hostflags;	    /* the host's flags are the guest's arithmetic flags */
+	/*
+	 * the lazy-flag state in struct emu_cpu as the block's own code left it, when
+	 * known at translation time: CC_ADD, CC_SUB or CC_LOGIC of lz_size bytes, else -1
+	 * (flags_known() then makes the host's flags from it with one instruction)
+	 */
+	int lz_op, lz_size;
+	int lz_set; /* the instruction being emitted set lz_op */
 	/*
 	 * no handler of the block (other than a slow path of an inline form) runs to
 	 * completion: nothing can have changed CPL, mode, CS or the TLB epoch, so the
@@ -383,6 +408,23 @@ static void exit_rip_rax(struct jb *j)
 {
 	st(j, 1, RAX, RBX, OFF(rip));
 	epilogue(j);
+}
+
+/*
+ * Leave the block for RIP = rax after @done of its instructions ran: in 64-bit
+ * mode through dispatch() (which goes on into the block translated there, or
+ * returns to the run loop), else back to the run loop.
+ */
+static void exit_dispatch(struct jb *j, struct jctx *x, unsigned int done)
+{
+	if (x->c->mode != 2) {
+		if (done != x->blk->n)
+			st_imm(j, 0, RBX, OFF(blk_done), done);
+		exit_rip_rax(j);
+		return;
+	}
+	mov_ri(j, RCX, done);
+	jmp_abs(j, x->jit->dispatch);
 }
 
 /*
@@ -415,9 +457,8 @@ static void emit_call_checked(struct jb *j, struct jctx *x, unsigned int i)
 	b1(j, 0);
 	ok = jmp_fwd(j, HCC_E);
 	land(j, br);
-	st_imm(j, 0, RBX, OFF(blk_done), i + 1);
 	ld(j, 1, RAX, RBX, OFF(next_rip));
-	exit_rip_rax(j);
+	exit_dispatch(j, x, i + 1);
 	land(j, ok);
 	if (x->mem)
 		load_need(j, x->segs); /* CPL, EFLAGS.AC or a segment may have changed */
@@ -489,11 +530,12 @@ static void emit_ea(struct jb *j, const struct emu_insn *in, int no_seg)
  * on a miss (or anything the fast path does not cover) jump to the slow path,
  * whose jumps are collected in @slow (up to 6).
  */
-static void tlb_probe(struct jb *j, int size, int write, uint8_t **slow)
+static void tlb_probe(struct jb *j, struct jctx *x, int size, int write, uint8_t **slow)
 {
 	struct jm m;
 	int need = write ? R15 : R14;
 
+	x->hostflags = 0; /* the probe's compares (and emit_ea()'s add of a segment base) */
 	mov_rr(j, 0, RAX, RDX);
 	shift_ri(j, 0, 5, RAX, 12); /* shr eax, 12 */
 	alu_ri(j, 0, ALU_AND, RAX, TLB_SIZE - 1);
@@ -535,26 +577,93 @@ static void tlb_probe(struct jb *j, int size, int write, uint8_t **slow)
 
 #define NSLOW 6
 
-/* the slow path of an inline form: land its probe misses on the handler call */
+static int flags_known(struct jb *j, struct jctx *x);
+
+/*
+ * The slow path of an inline form: land its probe misses on the handler call. When
+ * the fast path leaves the host's flags as the guest's, and the lazy state says
+ * what they are, the slow path makes them from it too, so that both paths join
+ * with them (a Jcc after the form then tests them directly).
+ */
 static void slow_path(struct jb *j, struct jctx *x, unsigned int i, uint8_t **slow, uint8_t *done)
 {
+	int hf = x->hostflags;
+
 	for (int k = 0; k < NSLOW; k++)
 		land(j, slow[k]);
 	emit_call_checked(j, x, i);
+	if (hf && done)
+		hf = flags_known(j, x);
 	land(j, done);
-	x->hostflags = 0;
+	x->hostflags = hf && done;
 }
 
-/* the guest condition @cc of Jcc from the lazy state into a host jump when false */
-static uint8_t *cond_false(struct jb *j, struct jctx *x, unsigned int cc)
+/* the lazy state is now @op of @size bytes (written by inline code or its slow path) */
+static void lz_is(struct jctx *x, int op, int size)
+{
+	x->lz_op = op;
+	x->lz_size = size;
+	x->lz_set = 1;
+}
+
+/* does the lazy state known at translation time give the flags (flags_known())? */
+static int lz_static(const struct jctx *x)
+{
+	return (x->lz_op == CC_ADD || x->lz_op == CC_SUB || x->lz_op == CC_LOGIC) &&
+	       (x->lz_size == 1 || x->lz_size == 4 || x->lz_size == 8);
+}
+
+/*
+ * Make the host's flags the guest's arithmetic flags: they are already, or the lazy
+ * state known at translation time gives them with one compare, add or test (what
+ * emu_cond() would compute from it). Return: 1, or 0 when neither holds.
+ */
+static int flags_known(struct jb *j, struct jctx *x)
+{
+	int w = x->lz_size == 8;
+	struct jm m = mem(RBX, OFF(cc_b));
+
+	if (x->hostflags)
+		return 1;
+	if (!lz_static(x))
+		return 0;
+	switch (x->lz_op) {
+	case CC_ADD:
+	case CC_SUB:
+		ld(j, 1, RAX, RBX, OFF(cc_a));
+		if (x->lz_size == 1) {
+			ld(j, 1, RCX, RBX, OFF(cc_b));
+			/* add/cmp al, cl */
+			enc(j, 0, x->lz_op == CC_ADD ? 0x00 : 0x38, 1, RCX, RAX, NULL);
+		} else {
+			enc(j, w, x->lz_op == CC_ADD ? 0x03 : 0x3b, 1, RAX, 0, &m);
+		}
+		break;
+	case CC_LOGIC:
+		ld(j, 1, RAX, RBX, OFF(cc_res));
+		enc(j, w, x->lz_size == 1 ? 0x84 : 0x85, 1, RAX, RAX, NULL); /* test */
+		break;
+	default:
+		return 0;
+	}
+	x->hostflags = 1;
+	return 1;
+}
+
+/*
+ * The guest condition @cc (Jcc's numbering) into the host's flags. Return: the host
+ * condition that holds when @cc does: @cc itself when the host's flags are the
+ * guest's, else NE after a test of the condition computed into al.
+ */
+static int cond_eval(struct jb *j, struct jctx *x, unsigned int cc)
 {
 	static const unsigned int ops[] = { CC_SUB, CC_ADD, CC_LOGIC };
 	uint8_t *join[8];
 	int nj = 0;
 	struct jm m;
 
-	if (x->hostflags)
-		return jmp_fwd(j, (int)(cc ^ 1));
+	if (flags_known(j, x))
+		return (int)cc;
 	/*
 	 * A SUB/CMP, ADD or logic state of 4 or 8 bytes gives the host's flags back with
 	 * one instruction (what emu_cond() would compute); any other state calls it.
@@ -592,7 +701,21 @@ static uint8_t *cond_false(struct jb *j, struct jctx *x, unsigned int cc)
 	for (int k = 0; k < nj; k++)
 		land(j, join[k]);
 	enc(j, 0, 0x84, 1, RAX, RAX, NULL); /* test al, al */
-	return jmp_fwd(j, HCC_E);
+	x->hostflags = 0;
+	return HCC_NE;
+}
+
+/* a host jump taken when the guest condition @cc is false */
+static uint8_t *cond_false(struct jb *j, struct jctx *x, unsigned int cc)
+{
+	return jmp_fwd(j, cond_eval(j, x, cc) ^ 1);
+}
+
+/* the host's CF = the guest's (for ADC and SBB) */
+static void carry_in(struct jb *j, struct jctx *x)
+{
+	if (cond_eval(j, x, HCC_B) != HCC_B)
+		enc(j, 0, 0xf6, 1, 3, RAX, NULL); /* neg al: CF = al != 0 */
 }
 
 /*
@@ -610,6 +733,10 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	uint8_t *out[8];
 	struct jm m;
 
+	if (x->c->mode == 2) {
+		exit_dispatch(j, x, x->blk->n);
+		return;
+	}
 	st(j, 1, RAX, RBX, OFF(rip));
 	if (!x->chain || x->c->mode == 0 || pg < 0 || pg >= 4096 || (spa >> 12) > 0x1fffffffULL) {
 		epilogue(j);
@@ -756,11 +883,13 @@ static void alu_body(struct jb *j, struct jctx *x, const struct emu_insn *in, in
 			lazy_store(j, cc_of_alu(op), in->osz, RAX, RCX, RDX);
 			if (store)
 				st(j, 1, RDX, RBX, GR(dst));
+			lz_is(x, (int)cc_of_alu(op), in->osz);
 		} else {
 			alu_rr(j, w, test ? ALU_AND : op, RAX, RCX);
 			lazy_store(j, CC_LOGIC, in->osz, -1, -1, RAX);
 			if (store)
 				st(j, 1, RAX, RBX, GR(dst));
+			lz_is(x, CC_LOGIC, in->osz);
 		}
 		x->hostflags = 1;
 		return;
@@ -769,39 +898,8 @@ static void alu_body(struct jb *j, struct jctx *x, const struct emu_insn *in, in
 		alu_rr(j, w, op, RAX, RCX);
 		st(j, 1, RAX, RBX, GR(dst));
 	}
+	lz_is(x, -1, 0);
 	x->hostflags = 0;
-}
-
-/*
- * After an inline form with a slow path, the host flags of whichever path ran are
- * gone: make them again from the lazy state the form (or its handler) left, for a
- * Jcc that follows. Only ADD, SUB/CMP and the logic ops, whose state says it all.
- */
-static void flags_from_lazy(struct jb *j, struct jctx *x, int alu, int size)
-{
-	int w = size == 8;
-	struct jm m;
-
-	if (alu != ALU_ADD && alu != ALU_SUB && alu != ALU_CMP && alu != ALU_AND && alu != ALU_OR &&
-	    alu != ALU_XOR)
-		return;
-	if (alu == ALU_ADD || alu == ALU_SUB || alu == ALU_CMP) {
-		ld(j, 1, RAX, RBX, OFF(cc_a));
-		ld(j, 1, RCX, RBX, OFF(cc_b));
-		if (size == 1)
-			enc(j, 0, alu == ALU_ADD ? 0x00 : 0x38, 1, RCX, RAX,
-			    NULL); /* add/cmp al, cl */
-		else
-			alu_rr(j, w, alu == ALU_ADD ? ALU_ADD : ALU_CMP, RAX, RCX);
-	} else {
-		m = mem(RBX, OFF(cc_res));
-		ld(j, 1, RAX, RBX, m.disp);
-		if (size == 1)
-			enc(j, 0, 0x84, 1, RAX, RAX, NULL); /* test al, al */
-		else
-			enc(j, w, 0x85, 1, RAX, RAX, NULL);
-	}
-	x->hostflags = 1;
 }
 
 /* 80 /7: CMP r/m8, imm8 */
@@ -829,35 +927,205 @@ static int rm_source(struct jb *j, struct jctx *x, const struct emu_insn *in, in
 	if (!x->mem)
 		return -1;
 	emit_ea(j, in, 0);
-	tlb_probe(j, size, 0, slow);
+	tlb_probe(j, x, size, 0, slow);
 	*m = mem(RAX, 0);
 	return 0;
 }
 
+/* 80 /7 (CMP r/m8, imm8), 38 (CMP r/m8, r8), 3a (CMP r8, r/m8), 3c (CMP AL, imm8) */
 static int emit_cmp8(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
 	uint8_t *slow[NSLOW], *done = NULL;
-	struct jm m;
+	struct jm m, r;
+	int live = !in->fdead;
 
-	if ((in->reg & 7) != ALU_CMP || rm_source(j, x, in, 1, slow, &m) < 0)
-		return 0;
-	enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
-	if (in->hfn == in->fn) {
-		mov_ri(j, RCX, in->imm & 0xff);
+	if (in->op == 0x3c) {
+		if (live) {
+			m = byte_reg(in, 0);
+			enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+			mov_ri(j, RCX, in->imm & 0xff);
+		}
+	} else {
+		if (in->op == 0x80 && (in->reg & 7) != ALU_CMP)
+			return 0;
+		if (rm_source(j, x, in, 1, slow, &m) < 0)
+			return 0;
+		r = byte_reg(in, in->reg);
+		if (in->op == 0x3a) {
+			enc(j, 0, 0x0fb6, 2, RCX, 0, &m);
+			enc(j, 0, 0x0fb6, 2, RAX, 0, &r);
+		} else {
+			enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+			if (in->op == 0x38)
+				enc(j, 0, 0x0fb6, 2, RCX, 0, &r);
+			else
+				mov_ri(j, RCX, in->imm & 0xff);
+		}
+	}
+	if (live) {
 		mov_rr(j, 0, RDX, RAX);
 		alu_rr(j, 0, ALU_SUB, RDX, RCX);
 		enc(j, 0, 0x0fb6, 2, RDX, RDX, NULL); /* movzx edx, dl */
 		lazy_store(j, CC_SUB, 1, RAX, RCX, RDX);
 		enc(j, 0, 0x38, 1, RCX, RAX, NULL); /* cmp al, cl */
+		lz_is(x, CC_SUB, 1);
+	} else {
+		lz_is(x, -1, 0);
 	}
-	x->hostflags = in->hfn == in->fn;
-	if (in->mod == 3)
+	x->hostflags = live;
+	if (in->op == 0x3c || in->mod == 3)
 		return 1;
 	done = jmp_fwd(j, -1);
 	slow_path(j, x, i, slow, done);
-	if (in->hfn == in->fn)
-		flags_from_lazy(j, x, ALU_CMP, 1);
+	return 1;
+}
+
+/* 0f 90-9f: SETcc r8 */
+static int emit_setcc(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	struct jm m;
+	int hcc;
+
+	if (in->mod != 3)
+		return 0;
+	hcc = cond_eval(j, x, in->op & 15);
+	m = byte_reg(in, in->rm);
+	enc(j, 0, 0x0f90u + (unsigned int)hcc, 2, 0, 0, &m); /* setcc byte [reg] */
+	return 1;
+}
+
+/* 0f 40-4f: CMOVcc r, r (a 32-bit CMOV zero-extends its destination either way) */
+static int emit_cmov(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8, hcc;
+
+	if (in->mod != 3)
+		return 0;
+	hcc = cond_eval(j, x, in->op & 15);
+	ld(j, w, RAX, RBX, GR(in->reg));
+	ld(j, w, RCX, RBX, GR(in->rm));
+	enc(j, w, 0x0f40u + (unsigned int)hcc, 2, RAX, RCX, NULL); /* cmovcc rax, rcx */
+	st(j, 1, RAX, RBX, GR(in->reg));
+	return 1;
+}
+
+/*
+ * 11 13 15 19 1b 1d, 81 83 /2 /3: ADC and SBB, the host's own on the guest's CF.
+ * With live flags the lazy state is what alu_inl() leaves: CC_ADC/CC_SBB when CF
+ * was set, else CC_ADD/CC_SUB, with both operands and the result.
+ */
+static int emit_adc(struct jb *j, struct jctx *x, unsigned int i, int alu)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	unsigned int op = in->op;
+	int w = in->osz == 8, live = !in->fdead, dst, memsrc = 0, imm = 0;
+	uint8_t *slow[NSLOW], *done;
+	struct jm m;
+
+	_Static_assert(CC_ADC == CC_ADD + 1 && CC_SBB == CC_SUB + 1, "CF selects the op");
+	if (op == 0x81 || op == 0x83) {
+		if (in->mod != 3)
+			return 0;
+		dst = in->rm;
+		imm = 1;
+	} else if ((op & 7) == 1) {
+		if (in->mod != 3)
+			return 0;
+		dst = in->rm;
+	} else if ((op & 7) == 3) {
+		dst = in->reg;
+		memsrc = in->mod != 3;
+	} else if ((op & 7) == 5) {
+		dst = 0;
+		imm = 1;
+	} else {
+		return 0;
+	}
+	if (memsrc) {
+		/* the probe takes the host's flags: the guest's must come from the lazy state */
+		if (!x->mem || !lz_static(x))
+			return 0;
+		emit_ea(j, in, 0);
+		tlb_probe(j, x, in->osz, 0, slow);
+		ld(j, w, RSI, RAX, 0);
+		x->hostflags = 0;
+		flags_known(j, x);
+		mov_rr(j, 1, RCX, RSI);
+	} else {
+		carry_in(j, x);
+		if (imm)
+			mov_ri(j, RCX, in->imm & emu_size_mask(in->osz));
+		else
+			ld(j, w, RCX, RBX, GR((op & 7) == 1 ? in->reg : in->rm));
+	}
+	ld(j, w, RAX, RBX, GR(dst));
+	if (live) {
+		enc(j, 0, 0x0f92, 2, 0, RDX, NULL); /* setc dl */
+		mov_rr(j, w, RSI, RAX);
+		alu_rr(j, w, alu, RSI, RCX);
+		enc(j, 0, 0x0fb6, 2, RDX, RDX, NULL); /* movzx edx, dl */
+		m = mem(RDX, alu == ALU_ADC ? CC_ADD : CC_SUB);
+		lea(j, 0, RDX, &m); /* + CF, without touching the flags */
+		st(j, 0, RDX, RBX, OFF(cc_op));
+		st_imm(j, 0, RBX, OFF(cc_size), in->osz);
+		st(j, 1, RAX, RBX, OFF(cc_a));
+		st(j, 1, RCX, RBX, OFF(cc_b));
+		st(j, 1, RSI, RBX, OFF(cc_res));
+		st(j, 1, RSI, RBX, GR(dst));
+	} else {
+		alu_rr(j, w, alu, RAX, RCX);
+		st(j, 1, RAX, RBX, GR(dst));
+	}
+	x->hostflags = 1;
+	lz_is(x, -1, 0);
+	if (memsrc) {
+		done = jmp_fwd(j, -1);
+		slow_path(j, x, i, slow, done);
+	}
+	return 1;
+}
+
+/* 84 (TEST r/m8, r8), f6 /0 (TEST r/m8, imm8), f7 /0 (TEST r/m, imm) */
+static int emit_test(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int size = in->op == 0xf7 ? in->osz : 1, w = size == 8, live = !in->fdead, rf;
+	uint8_t *slow[NSLOW], *done;
+	struct jm m, r;
+
+	if (in->op != 0x84 && (in->reg & 7) != 0)
+		return 0;
+	rf = rm_source(j, x, in, size, slow, &m);
+	if (rf < 0)
+		return 0;
+	if (size == 1)
+		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+	else
+		enc(j, w, 0x8b, 1, RAX, 0, &m);
+	if (in->op == 0x84) {
+		r = byte_reg(in, in->reg);
+		enc(j, 0, 0x0fb6, 2, RCX, 0, &r);
+	} else {
+		mov_ri(j, RCX, in->imm & emu_size_mask(size));
+	}
+	if (size == 1)
+		enc(j, 0, 0x20, 1, RCX, RAX, NULL); /* and al, cl: SF from bit 7 */
+	else
+		alu_rr(j, w, ALU_AND, RAX, RCX);
+	if (live) {
+		lazy_store(j, CC_LOGIC, size, -1, -1, RAX);
+		lz_is(x, CC_LOGIC, size);
+	} else {
+		lz_is(x, -1, 0);
+	}
+	x->hostflags = live;
+	if (rf)
+		return 1;
+	done = jmp_fwd(j, -1);
+	slow_path(j, x, i, slow, done);
 	return 1;
 }
 
@@ -899,18 +1167,22 @@ static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 	}
 	if (op == 0x81 || op == 0x83) {
 		alu = in->reg & 7;
-		if (in->mod != 3 || alu == ALU_ADC || alu == ALU_SBB)
+		if (alu == ALU_ADC || alu == ALU_SBB)
+			return emit_adc(j, x, i, alu);
+		if (in->mod != 3)
 			return 0;
 		ld(j, w, RAX, RBX, GR(in->rm));
 		mov_ri(j, RCX, in->imm & mask);
 		alu_body(j, x, in, alu, 0, in->rm);
 		return 1;
 	}
+	if (op == 0x38 || op == 0x3a || op == 0x3c)
+		return emit_cmp8(j, x, i);
 	if (op >= 0x40 || (op & 7) == 0 || (op & 7) == 2 || (op & 7) == 4 || (op & 7) > 5)
 		return 0;
 	alu = (int)(op >> 3);
 	if (alu == ALU_ADC || alu == ALU_SBB)
-		return 0;
+		return emit_adc(j, x, i, alu);
 	if ((op & 7) == 5) { /* eAX, imm */
 		ld(j, w, RAX, RBX, GR(0));
 		mov_ri(j, RCX, in->imm & mask);
@@ -918,8 +1190,19 @@ static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 		return 1;
 	}
 	if ((op & 7) == 1) { /* r/m, r */
-		if (in->mod != 3)
-			return 0;
+		if (in->mod != 3) {
+			/* CMP only: the others write memory */
+			if (alu != ALU_CMP || !x->mem)
+				return 0;
+			emit_ea(j, in, 0);
+			tlb_probe(j, x, in->osz, 0, slow);
+			ld(j, w, RAX, RAX, 0);
+			ld(j, w, RCX, RBX, GR(in->reg));
+			alu_body(j, x, in, alu, 0, 0);
+			done = jmp_fwd(j, -1);
+			slow_path(j, x, i, slow, done);
+			return 1;
+		}
 		ld(j, w, RAX, RBX, GR(in->rm));
 		ld(j, w, RCX, RBX, GR(in->reg));
 		alu_body(j, x, in, alu, 0, in->rm);
@@ -935,14 +1218,12 @@ static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 	if (!x->mem)
 		return 0;
 	emit_ea(j, in, 0);
-	tlb_probe(j, in->osz, 0, slow);
+	tlb_probe(j, x, in->osz, 0, slow);
 	ld(j, w, RCX, RAX, 0);
 	ld(j, w, RAX, RBX, GR(in->reg));
 	alu_body(j, x, in, alu, 0, in->reg);
 	done = jmp_fwd(j, -1);
 	slow_path(j, x, i, slow, done);
-	if (in->hfn == in->fn)
-		flags_from_lazy(j, x, alu, in->osz);
 	return 1;
 }
 
@@ -1172,7 +1453,7 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		if (!x->mem)
 			return 0;
 		emit_ea(j, in, 0);
-		tlb_probe(j, in->osz, in->op == 0x89, slow);
+		tlb_probe(j, x, in->osz, in->op == 0x89, slow);
 		if (in->op == 0x89) {
 			ld(j, w, RCX, RBX, GR(in->reg));
 			st(j, w, RCX, RAX, 0);
@@ -1185,7 +1466,7 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		if (in->mod == 3 || !x->mem)
 			return 0;
 		emit_ea(j, in, 0);
-		tlb_probe(j, 1, 1, slow);
+		tlb_probe(j, x, 1, 1, slow);
 		m = byte_reg(in, in->reg);
 		enc(j, 0, 0x0fb6, 2, RCX, 0, &m);
 		m = mem(RAX, 0);
@@ -1195,7 +1476,7 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		if (in->mod == 3 || (in->reg & 7) || !x->mem)
 			return 0;
 		emit_ea(j, in, 0);
-		tlb_probe(j, 1, 1, slow);
+		tlb_probe(j, x, 1, 1, slow);
 		m = mem(RAX, 0);
 		enc(j, 0, 0xc6, 1, 0, 0, &m); /* mov byte [rax], imm8 */
 		b1(j, (uint32_t)in->imm & 0xff);
@@ -1217,7 +1498,7 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		if (in->mod == 3 || (in->reg & 7) || !x->mem)
 			return 0;
 		emit_ea(j, in, 0);
-		tlb_probe(j, in->osz, 1, slow);
+		tlb_probe(j, x, in->osz, 1, slow);
 		st_imm(j, w, RAX, 0, (uint32_t)in->imm);
 		break;
 	case 0x8d:
@@ -1230,10 +1511,11 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		x->hostflags = flags_kept;
 		return 1;
 	case 0x1b6:
-		reg_form = rm_source(j, x, in, 1, slow, &m);
+	case 0x1b7:
+		reg_form = rm_source(j, x, in, in->op == 0x1b6 ? 1 : 2, slow, &m);
 		if (reg_form < 0)
 			return 0;
-		enc(j, 0, 0x0fb6, 2, RAX, 0, &m);
+		enc(j, 0, in->op == 0x1b6 ? 0x0fb6 : 0x0fb7, 2, RAX, 0, &m);
 		st(j, 1, RAX, RBX, GR(in->reg));
 		if (reg_form) {
 			x->hostflags = flags_kept;
@@ -1265,12 +1547,12 @@ static int emit_pushpop(struct jb *j, struct jctx *x, unsigned int i)
 	ld(j, w, RDX, RBX, GR(4));
 	if (in->op < 0x58) {
 		alu_ri(j, w, ALU_SUB, RDX, sz);
-		tlb_probe(j, sz, 1, slow);
+		tlb_probe(j, x, sz, 1, slow);
 		ld(j, w, RCX, RBX, GR(r));
 		st(j, w, RCX, RAX, 0);
 		st(j, w, RDX, RBX, GR(4));
 	} else {
-		tlb_probe(j, sz, 0, slow);
+		tlb_probe(j, x, sz, 0, slow);
 		ld(j, w, RAX, RAX, 0);
 		alu_ri(j, w, ALU_ADD, RDX, sz);
 		st(j, w, RDX, RBX, GR(4));
@@ -1318,13 +1600,13 @@ static int emit_branch(struct jb *j, struct jctx *x, unsigned int i)
 		if (!near_ok(x, in) || !x->mem)
 			return 0;
 		ld(j, w, RDX, RBX, GR(4));
-		tlb_probe(j, sz, 0, slow);
+		tlb_probe(j, x, sz, 0, slow);
 		ld(j, w, RAX, RAX, 0);
 		/* the target is checked before the stack pointer moves */
 		slow[5] = check_target(j, x, RAX);
 		alu_ri(j, w, ALU_ADD, RDX, sz);
 		st(j, w, RDX, RBX, GR(4));
-		exit_rip_rax(j);
+		exit_dispatch(j, x, x->blk->n);
 		slow_path(j, x, i, slow, NULL);
 		return 1;
 	}
@@ -1333,7 +1615,7 @@ static int emit_branch(struct jb *j, struct jctx *x, unsigned int i)
 			return 0;
 		ld(j, w, RDX, RBX, GR(4));
 		alu_ri(j, w, ALU_SUB, RDX, sz);
-		tlb_probe(j, sz, 1, slow);
+		tlb_probe(j, x, sz, 1, slow);
 		/* the target check comes before the push takes effect */
 		m = mem(R12, branch_rel(in));
 		lea(j, 1, RSI, &m);
@@ -1373,12 +1655,43 @@ static int emit_branch(struct jb *j, struct jctx *x, unsigned int i)
 	return 0;
 }
 
+/*
+ * does @in leave the lazy-flag state alone, inline and in its handler? (moves,
+ * LEA, MOVZX, PUSH/POP, CMOVcc, SETcc, hint NOPs, and whatever the decoder says
+ * neither reads nor writes flags)
+ */
+static int flags_neutral(const struct jctx *x, const struct emu_insn *in)
+{
+	if (in->fclass == EMU_FC_NONE)
+		return 1;
+	switch (in->op) {
+	case 0x63:
+		return x->c->mode == 2; /* ARPL outside 64-bit mode */
+	case 0x50 ... 0x5f:
+	case 0x88 ... 0x8b:
+	case 0x8d:
+	case 0xb8 ... 0xbf:
+	case 0xc6:
+	case 0xc7:
+	case 0x10d:
+	case 0x118 ... 0x11f:
+	case 0x140 ... 0x14f:
+	case 0x190 ... 0x19f:
+	case 0x1b6:
+	case 0x1b7:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* one instruction: an inline form, else its handler */
 static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
 	int done = 0;
 
+	x->lz_set = 0;
 	/* 16-bit addressing has no inline forms */
 	if (!in->lock && !in->rep && (in->osz == 4 || in->osz == 8) &&
 	    !(in->has_modrm && in->mod != 3 && in->asz == 2)) {
@@ -1402,6 +1715,21 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 		case 0x80:
 			done = emit_cmp8(j, x, i);
 			break;
+		case 0x84:
+		case 0xf6:
+		case 0xf7:
+			done = emit_test(j, x, i);
+			break;
+		case 0x140 ... 0x14f:
+			done = emit_cmov(j, x, i);
+			break;
+		case 0x190 ... 0x19f:
+			done = emit_setcc(j, x, i);
+			break;
+		case 0x10d:
+		case 0x118 ... 0x11f:
+			done = 1; /* prefetch and hint NOPs: nothing at all */
+			break;
 		case 0x40 ... 0x4f:
 			done = x->c->mode != 2 && emit_incdec(j, x, i);
 			break;
@@ -1417,6 +1745,7 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 		case 0xc7:
 		case 0xb8 ... 0xbf:
 		case 0x1b6:
+		case 0x1b7:
 			done = emit_mov(j, x, i);
 			break;
 		case 0x50 ... 0x5f:
@@ -1434,6 +1763,8 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 			break;
 		}
 	}
+	if (!x->lz_set && !flags_neutral(x, in))
+		x->lz_op = -1;
 	if (done)
 		return;
 	switch (in->fclass) {
@@ -1447,6 +1778,126 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 		emit_call_checked(j, x, i);
 		break;
 	}
+}
+
+/*
+ * The code every 64-bit block leaves through (exit_dispatch()): rbx = the CPU, rax =
+ * the next RIP, ecx = the instructions of the block just run; inside the frame of
+ * the first block's prologue(). It does what the run loop would do next without
+ * returning to it: when nothing needs the run loop (no interrupt hint, kick, exit,
+ * stop, interrupt shadow or single-step, still 64-bit mode), the RIP's page is in
+ * the TLB executable at the current CPL and RAM, the block decoded at that
+ * physical address is current (key, page generation) and translated, and the
+ * budget covers both blocks, it accounts for the block just run (icount, budget),
+ * sets up the next one as the run loop does (blk_rip, blk_insn, blk_done) and
+ * jumps into its body. Otherwise it returns to the run loop with c->rip and
+ * c->blk_done set, as a block's own exit does.
+ */
+static void emit_dispatch(struct jb *j)
+{
+	static const int32_t busy[] = { OFF(kick), OFF(exit_ready), OFF(irq_shadow),
+					OFF(stop_block), OFF(state) };
+	uint8_t *out[12], *sup;
+	int n = 0;
+	struct jm m;
+
+	_Static_assert(EMU_RUNNING == 0, "the run state is or-ed with the other conditions");
+	st(j, 1, RAX, RBX, OFF(rip));
+	st(j, 0, RCX, RBX, OFF(blk_done));
+	ld(j, 0, RDX, RBX, OFF(intr_hint));
+	for (size_t k = 0; k < sizeof(busy) / sizeof(busy[0]); k++) {
+		m = mem(RBX, busy[k]);
+		enc(j, 0, 0x0b, 1, RDX, 0, &m); /* or edx, [...] */
+	}
+	out[n++] = jmp_fwd(j, HCC_NE);
+	m = mem(RBX, OFF(flags));
+	enc(j, 0, 0xf7, 1, 0, 0, &m); /* test dword [flags], TF */
+	b4(j, FL_TF);
+	out[n++] = jmp_fwd(j, HCC_NE);
+	m = mem(RBX, OFF(mode));
+	enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [mode], 2 */
+	b1(j, 2);
+	out[n++] = jmp_fwd(j, HCC_NE);
+	/* the TLB entry of RIP's page (run_block()): rdx = the entry */
+	mov_rr(j, 1, RDX, RAX);
+	shift_ri(j, 1, 5, RDX, 12);
+	alu_ri(j, 0, ALU_AND, RDX, TLB_SIZE - 1);
+	enc(j, 0, 0x69, 1, RDX, RDX, NULL); /* imul edx, edx, sizeof entry */
+	b4(j, (uint32_t)sizeof(struct emu_tlb_entry));
+	m = (struct jm){ RBX, RDX, 0, OFF(tlb) };
+	lea(j, 1, RDX, &m);
+	mov_rr(j, 1, RSI, RAX);
+	alu_ri(j, 1, ALU_AND, RSI, -4096);
+	m = mem(RDX, (int32_t)offsetof(struct emu_tlb_entry, vpage));
+	enc(j, 1, 0x3b, 1, RSI, 0, &m); /* cmp rsi, [e->vpage] */
+	out[n++] = jmp_fwd(j, HCC_NE);
+	mov_ri(j, RSI, TLB_X_USR);
+	m = mem(RBX, OFF(cpl));
+	enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cpl], 3 */
+	b1(j, 3);
+	sup = jmp_fwd(j, HCC_E);
+	mov_ri(j, RSI, TLB_X_SUP);
+	land(j, sup);
+	m = mem(RDX, (int32_t)offsetof(struct emu_tlb_entry, perm));
+	enc(j, 0, 0x85, 1, RSI, 0, &m); /* test [e->perm], esi */
+	out[n++] = jmp_fwd(j, HCC_E);
+	m = mem(RDX, (int32_t)offsetof(struct emu_tlb_entry, host));
+	enc(j, 1, 0x83, 1, 7, 0, &m); /* cmp qword [e->host], 0: not RAM */
+	b1(j, 0);
+	out[n++] = jmp_fwd(j, HCC_E);
+	/* rsi = the physical address, rdx = its slot of c->blocks (emu_block_slot()) */
+	ld(j, 1, RSI, RDX, (int32_t)offsetof(struct emu_tlb_entry, ppage));
+	mov_rr(j, 0, RDX, RAX);
+	alu_ri(j, 0, ALU_AND, RDX, 0xfff);
+	alu_rr(j, 1, ALU_OR, RSI, RDX);
+	mov_rr(j, 1, RDX, RSI);
+	shift_ri(j, 1, 5, RDX, 13);
+	alu_rr(j, 1, ALU_XOR, RDX, RSI);
+	alu_ri(j, 0, ALU_AND, RDX, BLOCK_CACHE - 1);
+	enc(j, 1, 0x69, 1, RDX, RDX, NULL); /* imul rdx, rdx, sizeof block */
+	b4(j, (uint32_t)sizeof(struct emu_block));
+	m = mem(RBX, OFF(blocks));
+	enc(j, 1, 0x03, 1, RDX, 0, &m); /* add rdx, [blocks] */
+	/* decoded there for 64-bit mode, translated, and its page unchanged since */
+	m = (struct jm){ -1, RSI, 2, 2 };
+	lea(j, 1, RDI, &m); /* rdi = pa << 2 | 2 */
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, key));
+	enc(j, 1, 0x3b, 1, RDI, 0, &m);
+	out[n++] = jmp_fwd(j, HCC_NE);
+	ld(j, 1, RDI, RDX, (int32_t)offsetof(struct emu_block, body));
+	enc(j, 1, 0x85, 1, RDI, RDI, NULL); /* test rdi, rdi */
+	out[n++] = jmp_fwd(j, HCC_E);
+	shift_ri(j, 1, 5, RSI, 12);
+	ld(j, 1, R8, RBX, OFF(vm));
+	ld(j, 1, R8, R8, (int32_t)offsetof(struct emu_vm, page_gen));
+	m = (struct jm){ R8, RSI, 2, 0 };
+	enc(j, 0, 0x8b, 1, R8, 0, &m); /* mov r8d, [r8 + rsi * 4] */
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, gen));
+	enc(j, 0, 0x3b, 1, R8, 0, &m);
+	out[n++] = jmp_fwd(j, HCC_NE);
+	/* budget for the block just run and all of the next */
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, n));
+	enc(j, 0, 0x0fb7, 2, R8, 0, &m); /* movzx r8d, word [n] */
+	m = (struct jm){ R8, RCX, 0, 0 };
+	lea(j, 1, R9, &m);
+	m = mem(RBX, OFF(budget));
+	enc(j, 1, 0x3b, 1, R9, 0, &m);
+	out[n++] = jmp_fwd(j, HCC_A);
+	/* the run loop's accounting of the block just run, and its set-up of the next */
+	m = mem(RBX, OFF(icount));
+	enc(j, 1, 0x01, 1, RCX, 0, &m);
+	m = mem(RBX, OFF(budget));
+	enc(j, 1, 0x29, 1, RCX, 0, &m);
+	st(j, 1, RAX, RBX, OFF(blk_rip));
+	m = mem(RDX, (int32_t)offsetof(struct emu_block, insn));
+	lea(j, 1, RSI, &m);
+	st(j, 1, RSI, RBX, OFF(blk_insn));
+	st(j, 0, R8, RBX, OFF(blk_done));
+	b1(j, 0xff);
+	b1(j, 0xe7); /* jmp rdi: the next block's body, in this frame */
+	for (int k = 0; k < n; k++)
+		land(j, out[k]);
+	epilogue(j);
 }
 
 static size_t cache_bytes(void)
@@ -1512,6 +1963,17 @@ struct emu_jit *emu_jit_new(void)
 	j->rw = rw;
 	j->rx = rx;
 	j->size = size;
+	{
+		struct jb b = { .p = rw,
+				.end = (uint8_t *)rw + JIT_BLOCK_BYTES,
+				.rw = rw,
+				.rx = (uintptr_t)rx };
+
+		emit_dispatch(&b);
+		j->dispatch = (uintptr_t)rx;
+		j->base = ((size_t)(b.p - b.rw) + 15) & ~(size_t)15;
+		j->used = j->base;
+	}
 	return j;
 }
 
@@ -1537,7 +1999,7 @@ static void flush(struct emu_cpu *c, struct emu_jit *j)
 		c->blocks[i].entry = c->blocks[i].insn[0].run;
 		c->blocks[i].body = NULL;
 	}
-	j->used = 0;
+	j->used = j->base;
 	j->flushes++;
 }
 
@@ -1570,7 +2032,13 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 {
 	struct emu_jit *jit = c->jit;
 	struct jctx x = {
-		.c = c, .blk = blk, .pa = pa, .pgoff = (unsigned int)(pa & 0xfff), .chain = 1
+		.c = c,
+		.jit = jit,
+		.blk = blk,
+		.pa = pa,
+		.pgoff = (unsigned int)(pa & 0xfff),
+		.chain = 1,
+		.lz_op = -1,
 	};
 	struct jb j;
 	struct jm m;

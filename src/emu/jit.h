@@ -41,12 +41,16 @@ void emu_jit_free(struct emu_jit *j);
  * When the cache is full it is flushed first: every block of @c is then
  * invalidated (decoded and translated again when it next runs).
  *
- * A translated block may go on into the block that follows it in the same page
- * (a direct branch or fall-through) without returning to the run loop, when that
- * block is decoded and current and the run loop would run it next anyway: no
- * interrupt hint, kick, exit, stop, interrupt shadow or single-step, and budget
- * enough. It then does the run loop's bookkeeping (icount, budget, blk_rip,
- * blk_insn, blk_done) itself, so the instruction count stays per block.
+ * A translated block may go on into the block that runs next without returning
+ * to the run loop, when that block is decoded, current and translated, and the
+ * run loop would run it next anyway: no interrupt hint, kick, exit, stop,
+ * interrupt shadow or single-step, and budget enough. In 64-bit mode every exit
+ * (branches direct and indirect, the end of the block, a handler that branched)
+ * looks the next block up as the run loop does (TLB, block cache, page
+ * generation); in 32-bit mode only a direct branch or fall-through into a block
+ * of the same page chains. The block then does the run loop's bookkeeping
+ * (icount, budget, blk_rip, blk_insn, blk_done) itself, so the instruction count
+ * stays per block.
  * Return: the entry point, or NULL (the block runs threaded).
  */
 emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa);

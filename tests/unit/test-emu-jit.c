@@ -11,7 +11,10 @@
  *    (emu_code_write) between two runs;
  *  - each Jcc condition on the lazy flags a CMP or TEST left in the block before;
  *  - more hot code than the code cache holds (CABIN_EMU_JIT_CACHE=64K): it is
- *    flushed and the program still computes its sum.
+ *    flushed and the program still computes its sum;
+ *  - the flags of ADD, SUB, CMP and TEST (registers, bytes, immediates, memory) read
+ *    by SETcc, CMOVcc, ADC and SBB in the same block, after a memory access, and in
+ *    the next block, over operand pairs at the edges of each size.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +36,8 @@
 #define GDT 0x5000ULL
 #define IDT 0x6000ULL
 #define STACK 0x80000ULL
+#define FLAGS_CODE 0x40000ULL
+#define FLAGS_TAB 0x60000ULL
 
 static struct machine m;
 static struct vcpu vcpu0;
@@ -271,6 +276,160 @@ static uint32_t load_conds(void)
 	return not_taken * 40;
 }
 
+/* operands at the edges of 8, 32 and 64 bits */
+static const uint64_t edge[] = { 0,
+				 1,
+				 2,
+				 0x7f,
+				 0x80,
+				 0xff,
+				 0x7fffffff,
+				 0x80000000,
+				 0xffffffff,
+				 0x7fffffffffffffffULL,
+				 0x8000000000000000ULL,
+				 ~0ULL,
+				 0x123456789abcdef0ULL,
+				 0xfedcba9876543281ULL };
+#define NEDGE (sizeof(edge) / sizeof(edge[0]))
+
+/* a string of code bytes (NULs included) and its length */
+#define B(s)                                                                                       \
+	{                                                                                          \
+		s, sizeof(s) - 1                                                                   \
+	}
+
+static uint64_t put(uint64_t p, const char *bytes, size_t n)
+{
+	memcpy(ram + p, bytes, n);
+	return p + n;
+}
+#define PUT(p, s) ((p) = put((p), (s), sizeof(s) - 1))
+
+/* rbp = rbp * 5 + r (LEA: the flags stay) for r = r8 + @k */
+static uint64_t fold(uint64_t p, int k)
+{
+	char b[] = "\x48\x8d\x6c\xad\x00\x4a\x8d\x6c\x05\x00";
+
+	b[8] = (char)(0x05 | (k & 7) << 3);
+	if (k < 0) { /* rax */
+		b[5] = 0x48;
+		b[8] = 0x05;
+	}
+	return put(p, b, sizeof(b) - 1);
+}
+
+/* jmp +0 (the next block starts here, so that what follows is in one block), then @b */
+static uint64_t producer(uint64_t p, const char *b, size_t n)
+{
+	PUT(p, "\xeb\x00");
+	return put(p, b, n);
+}
+
+/*
+ * The flags test: for each pair (rsi, rdi) of edge[] (table at rbx), and for each
+ * producer of flags, at the start of a block, SETcc of all 16 conditions (8 per
+ * block), CMOVcc, ADC/SBB (register, immediate, eAX, memory) and SETcc after them,
+ * each result folded into rbp; the whole repeated 20 times so that the blocks are
+ * translated.
+ */
+static void load_flags(void)
+{
+	static const struct {
+		const char *b;
+		size_t n;
+	} prod[] = {
+		B("\x48\x39\xfe"),			   /* cmp rsi, rdi */
+		B("\x39\xfe"),				   /* cmp esi, edi */
+		B("\x48\x89\xf0\x48\x01\xf8"),		   /* mov rax, rsi; add rax, rdi */
+		B("\x89\xf0\x29\xf8"),			   /* mov eax, esi; sub eax, edi */
+		B("\x40\x84\xfe"),			   /* test sil, dil */
+		B("\x40\x38\xfe"),			   /* cmp sil, dil */
+		B("\x40\x3a\xfe"),			   /* cmp dil, sil */
+		B("\x89\xf0\x3c\x80"),			   /* mov eax, esi; cmp al, 0x80 */
+		B("\xf7\xc6\x01\x00\x00\x80"),		   /* test esi, 0x80000001 */
+		B("\x40\xf6\xc6\x81"),			   /* test sil, 0x81 */
+		B("\x48\x39\x3c\xcb"),			   /* cmp [rbx + rcx * 8], rdi */
+		B("\x48\x39\xfe\x4c\x8b\x03"),		   /* cmp rsi, rdi; mov r8, [rbx] */
+		B("\x48\x39\xfe\xeb\x00"),		   /* cmp rsi, rdi; jmp +0 */
+		B("\x39\xfe\x48\x89\xb3\x00\x10\x00\x00"), /* cmp esi, edi; mov [rbx+4096], rsi */
+		B("\x89\xf0\x84\xfc"),			   /* mov eax, esi; test ah, bh */
+		B("\x48\x29\xfe"),			   /* sub rsi, rdi */
+	};
+	uint64_t p = FLAGS_CODE, inner, outer;
+	int32_t rel;
+
+	for (unsigned int i = 0; i < NEDGE; i++)
+		for (unsigned int k = 0; k < NEDGE; k++) {
+			memcpy(ram + FLAGS_TAB + 16 * (i * NEDGE + k), &edge[i], 8);
+			memcpy(ram + FLAGS_TAB + 16 * (i * NEDGE + k) + 8, &edge[k], 8);
+		}
+	PUT(p, "\x31\xed\xba\x14\x00\x00\x00"); /* xor ebp, ebp; mov edx, 20 */
+	outer = p;
+	PUT(p, "\x31\xc9"); /* xor ecx, ecx */
+	inner = p;
+	/* mov rax, rcx; shl rax, 4; mov rsi, [rbx + rax]; mov rdi, [rbx + rax + 8] */
+	PUT(p, "\x48\x89\xc8\x48\xc1\xe0\x04\x48\x8b\x34\x03\x48\x8b\x7c\x03\x08");
+	for (size_t n = 0; n < sizeof(prod) / sizeof(prod[0]); n++) {
+		for (int half = 0; half < 2; half++) {
+			p = producer(p, prod[n].b, prod[n].n);
+			for (int k = 0; k < 8; k++) {
+				char b[] = "\x41\x0f\x90\xc0"; /* setcc r8b + k */
+
+				b[2] = (char)(0x90 + 8 * half + k);
+				b[3] = (char)(0xc0 + k);
+				p = put(p, b, sizeof(b) - 1);
+			}
+			for (int k = 0; k < 8; k++)
+				p = fold(p, k);
+		}
+		/* mov eax, 0; setb ah */
+		p = producer(p, prod[n].b, prod[n].n);
+		PUT(p, "\xb8\x00\x00\x00\x00\x0f\x92\xc4");
+		p = fold(p, -1);
+		/* cmovb r8, rdi; cmovle r9d, edi; cmovs r10, rdi; cmovp r11d, edi (from rsi) */
+		PUT(p, "\x49\x89\xf0\x4c\x0f\x42\xc7\x41\x89\xf1\x44\x0f\x4e\xcf");
+		PUT(p, "\x49\x89\xf2\x4c\x0f\x48\xd7\x41\x89\xf3\x44\x0f\x4a\xdf");
+		for (int k = 0; k < 4; k++)
+			p = fold(p, k);
+		/* mov r8, rsi; adc r8, rdi; mov r9d, 0; setb r9b; mov r10d, 0; seto r10b */
+		p = producer(p, prod[n].b, prod[n].n);
+		PUT(p, "\x49\x89\xf0\x49\x11\xf8\x41\xb9\x00\x00\x00\x00\x41\x0f\x92\xc1");
+		PUT(p, "\x41\xba\x00\x00\x00\x00\x41\x0f\x90\xc2");
+		/* mov r11d, esi; sbb r11d, edi; mov r12d, 0; setl r12b */
+		PUT(p, "\x41\x89\xf3\x41\x19\xfb\x41\xbc\x00\x00\x00\x00\x41\x0f\x9c\xc4");
+		/* mov r13, rsi; adc r13, 0x7f; mov r14d, 0; setz r14b */
+		PUT(p, "\x49\x89\xf5\x49\x83\xd5\x7f\x41\xbe\x00\x00\x00\x00\x41\x0f\x94\xc6");
+		/* mov eax, esi; sbb eax, 0x80000000; mov r15d, 0; setbe r15b */
+		PUT(p, "\x89\xf0\x1d\x00\x00\x00\x80\x41\xbf\x00\x00\x00\x00\x41\x0f\x96\xc7");
+		for (int k = 0; k < 8; k++)
+			p = fold(p, k);
+		p = fold(p, -1);
+		/* the producer again; mov r8, rsi; adc r8, [rbx + rcx * 8]; sbb r9, [rbx + 8] */
+		p = producer(p, prod[n].b, prod[n].n);
+		PUT(p, "\x49\x89\xf0\x4c\x13\x04\xcb\x4c\x8b\xce\x4c\x1b\x4b\x08");
+		/* mov r10d, 0; setb r10b */
+		PUT(p, "\x41\xba\x00\x00\x00\x00\x41\x0f\x92\xc2");
+		for (int k = 0; k < 3; k++)
+			p = fold(p, k);
+	}
+	/* inc ecx; cmp ecx, pairs; jne inner; dec edx; jne outer; hlt */
+	PUT(p, "\xff\xc1\x81\xf9");
+	rel = (int32_t)(NEDGE * NEDGE);
+	memcpy(ram + p, &rel, 4);
+	p += 4;
+	PUT(p, "\x0f\x85");
+	rel = (int32_t)(inner - (p + 4));
+	memcpy(ram + p, &rel, 4);
+	p += 4;
+	PUT(p, "\xff\xca\x0f\x85");
+	rel = (int32_t)(outer - (p + 4));
+	memcpy(ram + p, &rel, 4);
+	p += 4;
+	PUT(p, "\xf4");
+	emu_code_write(vm, FLAGS_CODE, (unsigned int)(p - FLAGS_CODE));
+}
+
 static void load(const uint8_t *code, size_t n)
 {
 	memset(ram + CODE, 0xf4, 0x100);
@@ -304,7 +463,7 @@ int main(void)
 	for (uint32_t ecx = 1000; ecx; ecx--)
 		smc_sum += ecx & 7;
 
-	tap_plan(13);
+	tap_plan(15);
 	{
 		struct emu_cpu *c = new_cpu(1, &ex);
 
@@ -434,7 +593,28 @@ int main(void)
 	tap_ok(same(&res[0], &res[1]), "the same registers and instruction count (%llu, %llu)",
 	       (unsigned long long)res[1].icount, (unsigned long long)res[0].icount);
 
-	/* 6. CABIN_EMU_JIT=off gives a CPU without host code */
+	/* 6. flags read by SETcc, CMOVcc, ADC and SBB */
+	for (int jit = 0; jit < 2; jit++) {
+		struct emu_cpu *c;
+
+		load_flags();
+		c = new_cpu(jit, &ex);
+		c->rip = FLAGS_CODE;
+		c->r[3] = FLAGS_TAB;
+		run(c, 100000000);
+		save(c, &res[jit]);
+		if (jit)
+			tap_ok(c->state == EMU_HALTED && c->r[5] != 0,
+			       "the flags program ends (%llu instructions, hash %#llx)",
+			       (unsigned long long)c->icount, (unsigned long long)c->r[5]);
+		emu_cpu_free(c);
+	}
+	tap_ok(same(&res[0], &res[1]),
+	       "the same hash of every flag result, registers and count "
+	       "(%#llx, %#llx)",
+	       (unsigned long long)res[1].r[5], (unsigned long long)res[0].r[5]);
+
+	/* 7. CABIN_EMU_JIT=off gives a CPU without host code */
 	{
 		struct emu_cpu *c = new_cpu(0, &ex);
 
