@@ -4,9 +4,9 @@
 Each seed is an input of tests/unit/emu-diff.h: mode, instruction limit, budget
 chunk, code placement, flags, a 2-byte seed, 16 registers (4 bytes each: the top 3
 bits a kind, see ediff_reg_value()), then guest code. The seeds give the fuzzer
-one working program per mode and the forms the JIT has inline code for, a store
-into the running block and into the next one, and stores across and into
-read-only or missing pages.
+one working program per mode (and CPL 3, SMAP) and the forms the JIT has inline
+code for, a store into the running block and into the next one, and stores
+across and into read-only or missing pages.
 """
 import os
 import struct
@@ -51,6 +51,10 @@ SEEDS = {
     # real mode: stores through ES (data) and FS (code), a loop and an INT
     "real-loop": seed(REAL, "b90500268907648c1d4975f8cd05f4", rbx=(DATA, 0x20),
                       rdi=(CODE, 0x40), limit=64),
+    # CPL 3: stores, a syscall-less INT 0x80 through a DPL 3 gate, then CLI (#GP)
+    "long-user": seed(LONG | 8, "48890348ff4308cd80fa", rbx=(DATA, 0x200)),
+    # CPL 0 with SMAP: STAC, a store to a user (data) page, CLAC, the same store (#PF)
+    "prot32-smap": seed(PROT32 | 8, "0f01cb89030f01ca8903f4", rbx=(DATA, 0x300)),
     # single-step: TF set, each instruction traps to the #DB handler
     "long-tf": seed(LONG | 4, "4801c8f4"),
 }

@@ -58,17 +58,26 @@
 
 /* header bytes before the code */
 enum {
-	EDIFF_H_MODE,  /* bits 0-1 mode (EDIFF_M_*), 2 TF, 4-6 the JIT's start */
+	EDIFF_H_MODE,  /* bits 0-1 mode (EDIFF_M_*), 2 TF, 3 EDIFF_V_*, 4-6 the JIT's start */
 	EDIFF_H_LIMIT, /* instructions: 1 + 4 * value */
 	EDIFF_H_CHUNK, /* budget per emu_exec() call: 0 whole run, else the value */
 	EDIFF_H_PLACE, /* code offset in its page: < 0x80 at 0, else 0x1000 - (v & 0x7f) */
-	EDIFF_H_FLAGS, /* CF PF AF ZF SF OF DF: bits 0 2 4 6 7 3 1 */
+	EDIFF_H_FLAGS, /* CF DF PF OF AF AC ZF SF: bits 0-7 */
 	EDIFF_H_SEED,  /* 2 bytes: data page contents and XMM registers */
 	EDIFF_H_REGS = EDIFF_H_SEED + 2, /* 16 x 4 bytes, see reg_value() */
 	EDIFF_HDR = EDIFF_H_REGS + 64,
 };
 
 enum { EDIFF_M_LONG, EDIFF_M_PROT32, EDIFF_M_PROT16, EDIFF_M_REAL };
+/*
+ * Bit 3 of the mode byte: in 64-bit mode the code runs at CPL 3 (user pages,
+ * exceptions through the TSS's RSP0, INT 0x80-0xff gates open to CPL 3); in
+ * 32-bit paged mode at CPL 0 with SMEP and SMAP, the data pages user pages, so
+ * that EFLAGS.AC (STAC/CLAC, POPF) decides whether the code may touch them.
+ */
+#define EDIFF_V_USER 0x8
+#define EDIFF_TSS 0x7100ULL
+#define EDIFF_KSTACK 0xa000ULL /* RSP0: the top of the handlers' page */
 
 struct ediff_side {
 	struct machine m;
@@ -150,13 +159,19 @@ static inline uint32_t ediff_rng(uint32_t *s)
 	return *s;
 }
 
-/* page-table flags of page @pa for the 4-level (@wide) or 32-bit tables */
-static inline uint64_t ediff_pte(uint64_t pa, int wide)
+/*
+ * page-table flags of page @pa for the 4-level (@wide) or 32-bit tables; @user:
+ * 1 code, data and stack are user pages, 2 only the data pages are
+ */
+static inline uint64_t ediff_pte(uint64_t pa, int wide, int user)
 {
 	uint64_t f = 0x3; /* P, RW */
 
 	if (pa == EDIFF_CODE + 0x2000 || pa == EDIFF_DATA + 0x2000)
 		return 0;
+	if ((user == 1 && pa >= EDIFF_CODE) ||
+	    (user == 2 && pa >= EDIFF_DATA && pa < EDIFF_DATA + 0x5000))
+		f |= 0x4;
 	if (pa == EDIFF_DATA + 0x4000)
 		f = 0x1;
 	if (wide && pa == EDIFF_DATA + 0x3000)
@@ -201,23 +216,30 @@ static inline void ediff_image(struct ediff *d, const uint8_t *in, size_t n, int
 	uint32_t seed = (uint32_t)in[EDIFF_H_SEED] << 8 | in[EDIFF_H_SEED + 1] | 0x10000u;
 	unsigned int place = in[EDIFF_H_PLACE] < 0x80 ? 0 : 0x1000 - (in[EDIFF_H_PLACE] & 0x7f);
 	size_t code = n - EDIFF_HDR;
+	int user = !(in[EDIFF_H_MODE] & EDIFF_V_USER) ? 0 : mode == EDIFF_M_LONG ? 1 : 2;
 
 	memset(img, 0, EDIFF_IMAGE);
 	/* 4-level tables: PML4 -> PDPT -> PD -> one PT for the first 2 MiB */
-	ediff_w64(img, EDIFF_PML4, 0x2000 | 0x3);
-	ediff_w64(img, 0x2000, 0x3000 | 0x3);
-	ediff_w64(img, 0x3000, 0x4000 | 0x3);
+	ediff_w64(img, EDIFF_PML4, 0x2000 | 0x7);
+	ediff_w64(img, 0x2000, 0x3000 | 0x7);
+	ediff_w64(img, 0x3000, 0x4000 | 0x7);
 	/* 32-bit tables: PD -> one PT for the first 4 MiB */
-	ediff_w32(img, EDIFF_PD32, (uint32_t)EDIFF_PT32 | 0x3);
+	ediff_w32(img, EDIFF_PD32, (uint32_t)EDIFF_PT32 | 0x7);
 	for (uint64_t pa = 0; pa < EDIFF_RAM; pa += 0x1000) {
-		ediff_w64(img, 0x4000 + (pa >> 12) * 8, ediff_pte(pa, 1));
-		ediff_w32(img, EDIFF_PT32 + (pa >> 12) * 4, (uint32_t)ediff_pte(pa, 0));
+		ediff_w64(img, 0x4000 + (pa >> 12) * 8, ediff_pte(pa, 1, user));
+		ediff_w32(img, EDIFF_PT32 + (pa >> 12) * 4, (uint32_t)ediff_pte(pa, 0, user));
 	}
 	/* GDT: null, 64-bit code, data, 32-bit code, 16-bit code (accessed bits set) */
 	ediff_w64(img, EDIFF_GDT + 0x08, 0x00af9b000000ffffULL);
 	ediff_w64(img, EDIFF_GDT + 0x10, 0x00cf93000000ffffULL);
 	ediff_w64(img, EDIFF_GDT + 0x18, 0x00cf9b000000ffffULL);
 	ediff_w64(img, EDIFF_GDT + 0x20, 0x000f9b000000ffffULL);
+	/* user data and 64-bit code, a 64-bit TSS whose RSP0 is EDIFF_KSTACK */
+	ediff_w64(img, EDIFF_GDT + 0x28, 0x00cff3000000ffffULL);
+	ediff_w64(img, EDIFF_GDT + 0x30, 0x00affb000000ffffULL);
+	ediff_w64(img, EDIFF_GDT + 0x38,
+		  0x67 | (EDIFF_TSS & 0xffffff) << 16 | 0x8bULL << 40 | (EDIFF_TSS >> 24) << 56);
+	ediff_w64(img, EDIFF_TSS + 4, EDIFF_KSTACK);
 	/* a HLT per vector, and the gates that lead there */
 	for (unsigned int v = 0; v < 256; v++) {
 		uint64_t h = EDIFF_HANDLER + v * 4;
@@ -225,7 +247,8 @@ static inline void ediff_image(struct ediff *d, const uint8_t *in, size_t n, int
 		img[h] = 0xf4;
 		if (mode == EDIFF_M_LONG) {
 			ediff_w64(img, EDIFF_IDT + v * 16,
-				  (h & 0xffff) | 0x08ULL << 16 | 0x8eULL << 40 | (h >> 16) << 48);
+				  (h & 0xffff) | 0x08ULL << 16 |
+					  (v >= 0x80 ? 0xeeULL : 0x8eULL) << 40 | (h >> 16) << 48);
 			ediff_w64(img, EDIFF_IDT + v * 16 + 8, h >> 32);
 		} else if (mode == EDIFF_M_REAL) {
 			ediff_w32(img, v * 4, (uint32_t)(EDIFF_HANDLER >> 4) << 16 | v * 4);
@@ -301,12 +324,13 @@ static inline void ediff_cpu(struct ediff_side *s, const uint8_t *in, int mode)
 	flags |= (fl & 4) ? FL_PF : 0;
 	flags |= (fl & 8) ? FL_OF : 0;
 	flags |= (fl & 16) ? FL_AF : 0;
+	flags |= (fl & 32) ? FL_AC : 0;
 	flags |= (fl & 64) ? FL_ZF : 0;
 	flags |= (fl & 128) ? FL_SF : 0;
 	flags |= (in[EDIFF_H_MODE] & 4) ? FL_TF : 0;
 
 	c->gdt.base = EDIFF_GDT;
-	c->gdt.limit = 0x27;
+	c->gdt.limit = 0x3f;
 	c->cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
 	c->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP;
 	switch (mode) {
@@ -372,6 +396,19 @@ static inline void ediff_cpu(struct ediff_side *s, const uint8_t *in, int mode)
 			if (i != 4)
 				c->r[i] &= 0xffffffffULL;
 	c->cpl = 0;
+	emu_desc_to_seg(&c->seg[SEG_TR],
+			0x67 | (EDIFF_TSS & 0xffffff) << 16 | 0x8bULL << 40 |
+				(EDIFF_TSS >> 24) << 56,
+			0x38);
+	if ((in[EDIFF_H_MODE] & EDIFF_V_USER) && (mode == EDIFF_M_LONG || mode == EDIFF_M_PROT32))
+		c->cr4 |= CR4_SMEP | CR4_SMAP;
+	if ((in[EDIFF_H_MODE] & EDIFF_V_USER) && mode == EDIFF_M_LONG) {
+		emu_desc_to_seg(&c->seg[SEG_CS], 0x00affb000000ffffULL, 0x33);
+		for (int i = SEG_ES; i <= SEG_GS; i++)
+			if (i != SEG_CS)
+				emu_desc_to_seg(&c->seg[i], 0x00cff3000000ffffULL, 0x2b);
+		c->cpl = 3;
+	}
 	c->state = EMU_RUNNING;
 	emu_tlb_flush(c, 0);
 	emu_update_mode(c);
