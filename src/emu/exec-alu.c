@@ -470,7 +470,7 @@ static void h_cmpxchg8b(struct emu_cpu *c,
 	emu_tlb_fill(c, lin, ACC_WRITE, is_user(c));
 	fl = emu_flags_get(c);
 	if (!wide) {
-		uint8_t *p = lin_wptr(c, lin, 8);
+		uint8_t *p = atomic_ptr(lin_wptr(c, lin, 8), 8);
 		uint64_t cmp = (c->r[0] & 0xffffffffULL) | (c->r[2] << 32);
 		uint64_t nv = (c->r[3] & 0xffffffffULL) | (c->r[1] << 32), cur;
 

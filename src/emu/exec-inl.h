@@ -341,9 +341,24 @@ static inline int cas_p(uint8_t *p, int size, uint64_t old, uint64_t nv)
 }
 
 /*
+ * @p for host atomics on @size bytes, or NULL when they would be a split lock (the
+ * bytes cross a host cache line; guest RAM is page-aligned, so a guest line too).
+ * The host takes a bus lock for those, which split-lock detection answers by
+ * stalling the thread (seconds per instruction here) or with SIGBUS
+ * (split_lock_detect=fatal): a guest must not get that from the VMM. Callers fall
+ * back to a plain read and write, atomic for this vCPU but not against others,
+ * which is what a guest that splits a lock across lines can expect of a VMM.
+ */
+static inline uint8_t *atomic_ptr(uint8_t *p, int size)
+{
+	return p && ((uintptr_t)p & 63) + (unsigned int)size > 64 ? NULL : p;
+}
+
+/*
  * A read-modify-write memory operand: checks write access first (so a
  * read-only page faults before anything changes) and gives a host pointer
- * when the operand is plain RAM inside one page.
+ * when the operand is plain RAM inside one page and one host cache line (the
+ * LOCKed forms use it for host atomics: atomic_ptr()).
  */
 struct rmw {
 	uint64_t lin;
@@ -364,6 +379,7 @@ HOT void rmw_begin(struct emu_cpu *c, const struct emu_insn *in, int size, struc
 			emu_tlb_fill(c, r->lin + (uint64_t)size - 1, ACC_WRITE, is_user(c));
 		}
 	}
+	r->p = atomic_ptr(r->p, size);
 }
 
 HOT uint64_t rmw_read(struct emu_cpu *c, struct rmw *r, int size)
