@@ -281,6 +281,8 @@ static inline void ediff_cpu(struct ediff_side *s, const uint8_t *in, int mode)
 
 	emu_cpu_reset(c);
 	c->icount = c->icount_base = 0;
+	c->stall = 0;
+	c->budget_spent = 0;
 	c->tsc_offset = 0;
 	c->exit_ready = 0;
 	c->kick = 0;
@@ -450,6 +452,7 @@ static inline void ediff_compare(struct ediff *d)
 	EDIFF_CMP("rip", a->rip, b->rip);
 	EDIFF_CMP("rflags", emu_flags_get(a), emu_flags_get(b));
 	EDIFF_CMP("icount", a->icount, b->icount);
+	EDIFF_CMP("stall", a->stall, b->stall);
 	EDIFF_CMP("state", a->state, b->state);
 	EDIFF_CMP("exit_ready", a->exit_ready, b->exit_ready);
 	if (a->exit_ready && b->exit_ready) {
@@ -542,8 +545,10 @@ static inline void ediff_compare(struct ediff *d)
 static inline void ediff_exec(struct ediff_side *s, uint64_t limit, uint64_t chunk)
 {
 	struct emu_cpu *c = s->c;
+	/* exceptions and cycle charges take budget but count no instruction: bound the calls */
+	uint64_t calls = 4 * limit + 16;
 
-	while (c->state == EMU_RUNNING && c->icount < limit) {
+	while (c->state == EMU_RUNNING && c->icount < limit && calls--) {
 		uint64_t left = limit - c->icount;
 
 		c->budget = chunk && chunk < left ? chunk : left;
