@@ -11,27 +11,29 @@ endif
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # what each parser target instruments: its module and the library code it walks through
 FUZZ_LIB_SRCS := src/lib/fs.c src/lib/resolve.c src/lib/strv.c src/lib/error.c
+# each target's instrumented sources: FUZZ_SRCS_<target>
 FUZZ_IMG_SRCS = $(patsubst %.o,%.c,$(filter src/img/%,$(OBJS))) $(FUZZ_LIB_SRCS)
-
-FUZZ_BOOT_SRCS = $(filter-out %builtin-guest.c,$(patsubst %.o,%.c,$(filter src/vm/x86/%,$(OBJS)))) \
+FUZZ_SRCS_fuzz-layer = $(FUZZ_IMG_SRCS)
+FUZZ_SRCS_fuzz-registry = $(FUZZ_IMG_SRCS)
+FUZZ_SRCS_fuzz-boot = $(filter-out %builtin-guest.c,$(patsubst %.o,%.c,$(filter src/vm/x86/%,$(OBJS)))) \
 	src/vm/mem.c src/vm/initrd.c $(FUZZ_LIB_SRCS)
-FUZZ_USER_SRCS = src/box/spec.c src/img/layer.c $(FUZZ_LIB_SRCS)
+FUZZ_SRCS_fuzz-user = src/box/spec.c src/img/layer.c $(FUZZ_LIB_SRCS)
+FUZZ_SRCS_fuzz-spec = src/ctr/spec.c src/ctr/seccomp.c src/ctr/cgroup-validate.c src/ctr/caps.c \
+	$(FUZZ_LIB_SRCS)
 
 # tests/fuzz/fuzz-NAME: its .c, the headers it includes, and the sources it instruments
 FUZZ_PARSERS := tests/fuzz/fuzz-layer tests/fuzz/fuzz-registry tests/fuzz/fuzz-boot \
-	tests/fuzz/fuzz-user
+	tests/fuzz/fuzz-user tests/fuzz/fuzz-spec
 ifeq ($(HAVE_LIBFUZZER),1)
 TEST_PROGS += $(FUZZ_PARSERS)
 endif
 
-tests/fuzz/fuzz-layer: $(FUZZ_IMG_SRCS) tests/fuzz/sandbox.h
-tests/fuzz/fuzz-registry: $(FUZZ_IMG_SRCS)
-tests/fuzz/fuzz-boot: $(FUZZ_BOOT_SRCS)
-tests/fuzz/fuzz-user: $(FUZZ_USER_SRCS) tests/fuzz/sandbox.h
-fuzz_srcs = $(if $(filter %/fuzz-boot,$(1)),$(FUZZ_BOOT_SRCS),$(if \
-	$(filter %/fuzz-user,$(1)),$(FUZZ_USER_SRCS),$(FUZZ_IMG_SRCS)))
-
+tests/fuzz/fuzz-layer: $(FUZZ_SRCS_fuzz-layer) tests/fuzz/sandbox.h
+tests/fuzz/fuzz-registry: $(FUZZ_SRCS_fuzz-registry)
+tests/fuzz/fuzz-boot: $(FUZZ_SRCS_fuzz-boot)
+tests/fuzz/fuzz-user: $(FUZZ_SRCS_fuzz-user) tests/fuzz/sandbox.h
+tests/fuzz/fuzz-spec: $(FUZZ_SRCS_fuzz-spec)
 $(FUZZ_PARSERS): %: %.c $(LIB)
 	$(E) "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(CFLAGS)) $(FUZZ_FLAGS) -Itests -o $@ $< \
-		$(call fuzz_srcs,$@) $(LIB) $(LIBS) $(LDFLAGS)
+		$(FUZZ_SRCS_$(notdir $@)) $(LIB) $(LIBS) $(LDFLAGS)

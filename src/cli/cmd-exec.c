@@ -12,6 +12,7 @@
 #include "lib/cleanup.h"
 #include "lib/error.h"
 #include "lib/util.h"
+#include "lib/xalloc.h"
 
 static const char usage[] =
 	"usage: cabin exec [--tty] [--detach] [--process FILE] [--cwd DIR] [--env K=V]...\n"
@@ -97,6 +98,7 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 	};
 	struct ctr_exec_opts o = { .root = cabin_globals.root };
 	const char *process_file = NULL, *cwd = NULL, *user = NULL, *apparmor = NULL, *label = NULL;
+	cleanup_free char *src = NULL;
 	const char *envs[256], *caps[64], *cgroups[64];
 	unsigned long gids[64];
 	size_t n_env = 0, n_caps = 0, n_gids = 0;
@@ -262,5 +264,7 @@ int cmd_exec(int argc, char **argv, struct cabin_err **err)
 	if (label)
 		json_object_set_new(proc, "selinuxLabel", json_string(label));
 	o.process = proc;
+	if (process_file)
+		o.process_src = src = xasprintf("--process `%s`", process_file);
 	return ctr_exec(&o, err);
 }

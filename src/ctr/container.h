@@ -75,7 +75,8 @@ int ctr_list(const char *root, json_t **out, struct cabin_err **err);
 struct ctr_exec_opts {
 	const char *root;
 	const char *id;
-	json_t *process; /* a runtime-spec process object */
+	json_t *process;	 /* a runtime-spec process object */
+	const char *process_src; /* where it came from, for errors (NULL: config.json) */
 	const char *pid_file;
 	const char *console_socket;
 	int detach;

@@ -170,7 +170,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 	    !(status == CTR_PAUSED && o->ignore_paused))
 		return cabin_err_make(err, 0, "container `%s` is %s, not running", o->id,
 				      ctr_status_name(status));
-	if (ctr_spec_parse_process(o->process, "process", &x.proc, err) < 0)
+	if (ctr_spec_parse_process(o->process, "process", o->process_src ?: "", &x.proc, err) < 0)
 		goto out;
 	/* a process object without capabilities gets the container's, as with runc */
 	if (!x.proc.caps && st->process)

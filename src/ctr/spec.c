@@ -237,7 +237,7 @@ static int check_mappings(json_t *m, const char *field, struct cabin_err **err)
 	return 0;
 }
 
-int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s, struct cabin_err **err)
+static int parse_process(json_t *proc, const char *pf, struct ctr_spec *s, struct cabin_err **err)
 {
 	json_t *user, *cs, *g;
 	char f[128];
@@ -349,6 +349,27 @@ int ctr_spec_parse_process(json_t *proc, const char *pf, struct ctr_spec *s, str
 		return cabin_err_wrap(err, "config.json");
 #undef F
 	return 0;
+}
+
+int ctr_spec_parse_process(json_t *proc, const char *pf, const char *src, struct ctr_spec *s,
+			   struct cabin_err **err)
+{
+	int ret = parse_process(proc, pf, s, err);
+
+	/* the messages name config.json: name the document they are about instead */
+	if (ret < 0 && src && *err) {
+		const char *m = cabin_err_msg(*err);
+		cleanup_free char *rest =
+			xstrdup(strncmp(m, CFG, strlen(CFG)) ? m : m + strlen(CFG));
+		int status = (*err)->status;
+
+		if (*src)
+			cabin_err_make(err, 0, "%s: %s", src, rest);
+		else
+			cabin_err_make(err, 0, "%s", rest);
+		(*err)->status = status;
+	}
+	return ret;
 }
 
 /* Mount options of the runtime-spec (mount(8) names). */
@@ -835,7 +856,7 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out, stru
 	s->rootfs = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", bundle, rp);
 
 	proc = json_object_get(json, "process");
-	if (proc && ctr_spec_parse_process(proc, "process", s, err) < 0)
+	if (proc && parse_process(proc, "process", s, err) < 0)
 		return -EINVAL;
 	if (get_str(json, "hostname", "hostname", 0, &s->hostname, err) < 0 ||
 	    get_str(json, "domainname", "domainname", 0, &s->domainname, err) < 0)

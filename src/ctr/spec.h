@@ -113,8 +113,9 @@ int ctr_spec_parse(json_t *json, const char *bundle, struct ctr_spec **out, stru
 /**
  * ctr_spec_parse_process() - validate a process object (config.json `process`, or the
  * file of `exec --process`) into the process fields of @spec. @field prefixes errors.
+ * @src names the document in errors; NULL is config.json, "" none.
  */
-int ctr_spec_parse_process(json_t *proc, const char *field, struct ctr_spec *spec,
+int ctr_spec_parse_process(json_t *proc, const char *field, const char *src, struct ctr_spec *spec,
 			   struct cabin_err **err);
 
 void ctr_spec_free(struct ctr_spec *spec);

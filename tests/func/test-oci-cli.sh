@@ -5,7 +5,7 @@
 # the rootless default root.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 48
+plan 51
 
 B=$T/b
 mkbundle "$B"
@@ -26,6 +26,14 @@ caps=$(rt exec "$id" /init caps | grep CapEff | awk '{print $2}')
 assert_eq "$(( (0x$caps >> 21) & 1 ))" 0 "without --cap, no CAP_SYS_ADMIN"
 echo '{"args":["/init","id"],"cwd":"/"}' >"$T/p.json"
 assert_contains "$(rt exec -p "$T/p.json" "$id")" "uid=0 gid=0" "exec -p without user runs as 0:0"
+echo '{"args":["/init","id"],"cwd":"/","user":{"uid":"x"}}' >"$T/bad.json"
+out=$(rt exec -p "$T/bad.json" "$id" 2>&1)
+assert_contains "$out" "--process \`$T/bad.json\`: \`process.user.uid\` must be an integer" \
+	"exec -p: an error in the file names the file and the field"
+assert_not_contains "$out" "config.json" "exec -p: the error does not blame config.json"
+out=$(rt exec --cwd rel "$id" /init true 2>&1)
+assert_contains "$out" "exec in \`$id\`: \`process.cwd\` must be an absolute path, not \`rel\`" \
+	"exec --cwd: a relative directory is refused, naming the field"
 rt exec "$id" /no/such/binary 2>/dev/null
 assert_eq "$?" 255 "exec: a runtime failure exits 255"
 rt exec no-such-$PFX /init echo x 2>/dev/null

@@ -146,7 +146,117 @@ def user():
     write("user", "no-group-file", b"nobody\0" + pw + b"\0\x01")
 
 
+def spec():
+    import copy
+    import json
+    caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    proc = {"terminal": False, "user": {"uid": 0, "gid": 0, "additionalGids": [5, 10],
+                                        "umask": 18},
+            "args": ["sh", "-c", "true"], "env": ["PATH=/bin", "TERM=xterm"], "cwd": "/",
+            "capabilities": {k: caps for k in ("bounding", "effective", "permitted",
+                                               "inheritable", "ambient")},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": True, "oomScoreAdj": 100, "apparmorProfile": "",
+            "consoleSize": {"height": 25, "width": 80}}
+    cfg = {"ociVersion": "1.0.2", "root": {"path": "rootfs", "readonly": True},
+           "process": proc, "hostname": "c1", "domainname": "example",
+           "mounts": [
+               {"destination": "/proc", "type": "proc", "source": "proc"},
+               {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+                "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+               {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+                "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "gid=5"]},
+               {"destination": "/data", "type": "bind", "source": "/tmp",
+                "options": ["rbind", "rro", "nosuid", "rprivate"]},
+               {"destination": "/idm", "type": "bind", "source": "/tmp",
+                "options": ["bind", "idmap"],
+                "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+                "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}],
+           "hooks": {"prestart": [{"path": "/bin/true", "args": ["true"], "timeout": 5}],
+                     "poststop": [{"path": "/bin/true", "env": ["A=1"]}]},
+           "annotations": {"org.example": "x"},
+           "linux": {
+               "namespaces": [{"type": t} for t in
+                              ("pid", "network", "ipc", "uts", "mount", "cgroup", "user", "time")],
+               "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+               "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+               "maskedPaths": ["/proc/kcore", "/sys/firmware"],
+               "readonlyPaths": ["/proc/sys", "/proc/bus"],
+               "sysctl": {"net.ipv4.ip_forward": "1", "kernel.shmmax": "65536"},
+               "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+                            "fileMode": 438, "uid": 0, "gid": 0}],
+               "cgroupsPath": "/cabin/c1", "rootfsPropagation": "rslave",
+               "timeOffsets": {"monotonic": {"secs": 10, "nanosecs": 0}},
+               "personality": {"domain": "LINUX"},
+               "resources": {
+                   "devices": [{"allow": False, "access": "rwm"},
+                               {"allow": True, "type": "c", "major": 1, "minor": 3,
+                                "access": "rw"}],
+                   "memory": {"limit": 67108864, "reservation": 33554432,
+                              "swap": 134217728, "swappiness": 10,
+                              "disableOOMKiller": False},
+                   "cpu": {"shares": 512, "quota": 50000, "period": 100000,
+                           "cpus": "0-1", "mems": "0", "idle": 0},
+                   "pids": {"limit": 64},
+                   "blockIO": {"weight": 500, "weightDevice": [
+                       {"major": 8, "minor": 0, "weight": 300}],
+                       "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}]},
+                   "hugepageLimits": [{"pageSize": "2MB", "limit": 0}],
+                   "network": {"classID": 1048577,
+                               "priorities": [{"name": "eth0", "priority": 5}]},
+                   "rdma": {"mlx5_0": {"hcaHandles": 3}},
+                   "unified": {"memory.high": "50000000"}},
+               "seccomp": {
+                   "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+                   "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+                   "flags": ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
+                   "syscalls": [
+                       {"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+                       {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+                        "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+                       {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+                        "args": [{"index": 0, "value": 2114060288, "valueTwo": 0,
+                                  "op": "SCMP_CMP_MASKED_EQ"}]},
+                       {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+                       {"names": ["getpid"], "action": "SCMP_ACT_TRACE"},
+                       {"names": ["kill"], "action": "SCMP_ACT_KILL_PROCESS"}]}}}
+    write("spec", "config-full", json.dumps(cfg, indent=1).encode())
+    small = {"ociVersion": "1.0.0", "root": {"path": "/rootfs"},
+             "process": {"args": ["/bin/sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
+             "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}]}}
+    write("spec", "config-small", json.dumps(small).encode())
+    notify = copy.deepcopy(small)
+    notify["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/seccomp.sock",
+        "listenerMetadata": "m", "syscalls": [
+            {"names": ["mount", "umount2"], "action": "SCMP_ACT_NOTIFY"},
+            {"names": ["ptrace"], "action": "SCMP_ACT_LOG"},
+            {"names": ["socket"], "action": "SCMP_ACT_ERRNO",
+             "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_GE"},
+                      {"index": 1, "value": 3, "op": "SCMP_CMP_NE"}]}]}
+    write("spec", "config-notify", json.dumps(notify).encode())
+    joined = copy.deepcopy(small)
+    joined["linux"]["namespaces"] = [{"type": "network", "path": "/proc/1/ns/net"},
+                                     {"type": "mount"}]
+    write("spec", "config-joined-ns", json.dumps(joined).encode())
+    write("spec", "exec-process", json.dumps(proc).encode())
+    # libFuzzer dictionary: every field and value name the readers look for, quoted as
+    # JSON strings (tests/fuzz/seeds/spec.dict, passed with -dict=)
+    import re
+    src = os.path.join(HERE, "..", "..", "..", "src", "ctr")
+    words = set()
+    for f in ("spec.c", "seccomp.c", "cgroup-validate.c", "caps.c"):
+        with open(os.path.join(src, f)) as fh:
+            words |= set(re.findall(r'"([A-Za-z_][A-Za-z0-9_.]{1,40})"', fh.read()))
+    with open(os.path.join(HERE, "spec.dict"), "w") as f:
+        f.write("# written by mkseeds.py from src/ctr/{spec,seccomp,cgroup-validate,caps}.c\n")
+        for i, w in enumerate(sorted(words)):
+            f.write('k%d="\\"%s\\""\n' % (i, w))
+    write("spec", "update-resources", json.dumps(cfg["linux"]["resources"]).encode())
+
+
 if __name__ == "__main__":
+    spec()
     boot()
     user()
     layer()
