@@ -58,7 +58,21 @@ struct emu_jit {
 	size_t base;	    /* the shared code at the start of the cache (dispatch()) ends here */
 	uintptr_t dispatch; /* executable address of dispatch() */
 	unsigned long flushes;
+	/*
+	 * CABIN_EMU_JIT_STATS=1: how often translated code called each handler, by
+	 * (opcode, mandatory prefix, ModRM.reg, memory form, slow path of an inline
+	 * form); printed to stderr when the CPU is freed. A measuring aid: it costs an
+	 * increment per call.
+	 */
+	uint64_t *stats;
 };
+
+#define STAT_KEY(op, pfx, reg, mem, slow)                                                          \
+	(((((unsigned int)(op)&0x3ffu) * 4u + (unsigned int)(pfx)) * 8u +                          \
+	  ((unsigned int)(reg)&7u)) *                                                              \
+		 4u +                                                                              \
+	 ((mem) ? 2u : 0u) + ((slow) ? 1u : 0u))
+#define STAT_KEYS (0x400u * 4u * 8u * 4u)
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
@@ -401,7 +415,22 @@ struct jctx {
 	 * block may chain into the next one in its page
 	 */
 	int chain;
+	int in_slow; /* emitting the slow path of an inline form (statistics) */
 };
+
+/* CABIN_EMU_JIT_STATS: count a call of @in's handler */
+static void stat_count(struct jb *j, struct jctx *x, const struct emu_insn *in)
+{
+	struct jm m = mem(RAX, 0);
+	unsigned int k;
+
+	if (!x->jit->stats)
+		return;
+	k = STAT_KEY(in->op, in->pfx, in->has_modrm ? in->reg : 0, in->has_modrm && in->mod != 3,
+		     x->in_slow);
+	mov_ri(j, RAX, (uint64_t)(uintptr_t)&x->jit->stats[k]);
+	enc(j, 1, 0xff, 1, 0, 0, &m); /* inc qword [rax] */
+}
 
 /* the rest of the block's exit: c->rip = rax, then return */
 static void exit_rip_rax(struct jb *j)
@@ -438,6 +467,7 @@ static void emit_call_checked(struct jb *j, struct jctx *x, unsigned int i)
 	struct jm m = mem(R12, in->off);
 	uint8_t *br, *ok;
 
+	stat_count(j, x, in);
 	lea(j, 1, RAX, &m);
 	st(j, 1, RAX, RBX, OFF(rip));
 	m.disp = seq;
@@ -470,6 +500,7 @@ static void emit_call_plain(struct jb *j, struct jctx *x, unsigned int i)
 {
 	struct jm m = mem(R13, (int32_t)(i * sizeof(struct emu_insn)));
 
+	stat_count(j, x, &x->blk->insn[i]);
 	mov_rr(j, 1, RDI, RBX);
 	lea(j, 1, RSI, &m);
 	call(j, (const void *)x->blk->insn[i].hfn);
@@ -591,7 +622,9 @@ static void slow_path(struct jb *j, struct jctx *x, unsigned int i, uint8_t **sl
 
 	for (int k = 0; k < NSLOW; k++)
 		land(j, slow[k]);
+	x->in_slow = 1;
 	emit_call_checked(j, x, i);
+	x->in_slow = 0;
 	if (hf && done)
 		hf = flags_known(j, x);
 	land(j, done);
@@ -1148,6 +1181,109 @@ static int emit_imul3(struct jb *j, struct jctx *x, unsigned int i)
 	return 1;
 }
 
+/*
+ * f7 /2 /3 /4 /5 /6: NOT, NEG, MUL, IMUL and DIV of rAX (rDX:rAX) by r/m. NEG leaves
+ * the lazy state emu_neg() leaves (SUB 0 - a), MUL and IMUL emu_mul()'s (CC_MUL, b =
+ * overflow); NOT and DIV leave the flags alone. A divisor of 0 or a quotient that
+ * does not fit is the handler's (#DE).
+ */
+static int emit_grp3(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8, sub = in->reg & 7, live = !in->fdead, rf;
+	uint8_t *slow[NSLOW] = { NULL }, *de[2], *done;
+	struct jm m;
+
+	if (sub == 2 || sub == 3) {
+		if (in->mod != 3)
+			return 0;
+		ld(j, w, RAX, RBX, GR(in->rm));
+		if (sub == 2) {
+			enc(j, w, 0xf7, 1, 2, RAX, NULL); /* not: the flags stay */
+			st(j, 1, RAX, RBX, GR(in->rm));
+			return 1;
+		}
+		mov_rr(j, w, RCX, RAX);
+		enc(j, w, 0xf7, 1, 3, RCX, NULL); /* neg rcx */
+		st(j, 1, RCX, RBX, GR(in->rm));
+		if (live) {
+			st_imm(j, 1, RBX, OFF(cc_a), 0);
+			lazy_store(j, CC_SUB, in->osz, -1, RAX, RCX);
+			lz_is(x, CC_SUB, in->osz);
+		} else {
+			lz_is(x, -1, 0);
+		}
+		x->hostflags = live;
+		return 1;
+	}
+	if (sub == 7)
+		return 0;
+	rf = rm_source(j, x, in, in->osz, slow, &m);
+	if (rf < 0)
+		return 0;
+	enc(j, w, 0x8b, 1, RCX, 0, &m); /* the source into rcx */
+	if (sub == 6) {
+		enc(j, w, 0x85, 1, RCX, RCX, NULL); /* test rcx, rcx */
+		de[0] = jmp_fwd(j, HCC_E);
+		ld(j, w, RDX, RBX, GR(2));
+		alu_rr(j, w, ALU_CMP, RDX, RCX);
+		de[1] = jmp_fwd(j, HCC_AE); /* the quotient does not fit */
+		ld(j, w, RAX, RBX, GR(0));
+		enc(j, w, 0xf7, 1, 6, RCX, NULL); /* div rcx */
+		st(j, 1, RAX, RBX, GR(0));
+		st(j, 1, RDX, RBX, GR(2));
+		x->hostflags = 0;
+	} else {
+		de[0] = de[1] = NULL;
+		ld(j, w, RAX, RBX, GR(0));
+		enc(j, w, 0xf7, 1, sub, RCX, NULL); /* mul/imul rcx */
+		st(j, 1, RAX, RBX, GR(0));
+		st(j, 1, RDX, RBX, GR(2));
+		if (live) {
+			enc(j, 0, 0x0f92, 2, 0, RCX, NULL); /* setc cl: CF = OF = overflow */
+			enc(j, 0, 0x0fb6, 2, RCX, RCX, NULL);
+			st_imm(j, 1, RBX, OFF(cc_a), 0);
+			lazy_store(j, CC_MUL, in->osz, -1, RCX, RAX);
+		}
+		lz_is(x, -1, 0);
+		x->hostflags = 0;
+	}
+	if (rf && sub != 6)
+		return 1;
+	done = jmp_fwd(j, -1);
+	land(j, de[0]);
+	land(j, de[1]);
+	slow_path(j, x, i, slow, done);
+	return 1;
+}
+
+/* a8 a9: TEST AL, imm8; TEST eAX, imm */
+static int emit_test_a(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int size = in->op == 0xa8 ? 1 : in->osz, w = size == 8, live = !in->fdead;
+
+	if (size == 1) {
+		struct jm m = mem(RBX, GR(0));
+
+		enc(j, 0, 0x0fb6, 2, RAX, 0, &m); /* movzx eax, byte [rax slot] */
+		b1(j, 0x24);			  /* and al, imm8: SF from bit 7 */
+		b1(j, (uint32_t)in->imm & 0xff);
+	} else {
+		ld(j, w, RAX, RBX, GR(0));
+		mov_ri(j, RCX, in->imm & emu_size_mask(size));
+		alu_rr(j, w, ALU_AND, RAX, RCX);
+	}
+	if (live) {
+		lazy_store(j, CC_LOGIC, size, -1, -1, RAX);
+		lz_is(x, CC_LOGIC, size);
+	} else {
+		lz_is(x, -1, 0);
+	}
+	x->hostflags = live;
+	return 1;
+}
+
 /* 01 09 21 29 31 39 (r/m, r), 03 .. 3b (r, r/m), 05 .. 3d (eAX, imm), 81 83, 85 */
 static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 {
@@ -1229,24 +1365,21 @@ static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 
 /*
  * ROL/ROR r, imm (rot_inl()): with live flags, CF and OF of the result go to cc_b
- * under CC_ROT and the lazy state before it moves to cc2_* (rot_lazy()); a state
- * that is CC_ROT already is the handler's business.
+ * under CC_ROT and the lazy state before it moves to cc2_* (rot_lazy()). A state
+ * that is CC_ROT already keeps its cc2_*: rot_lazy() would make them the EFLAGS
+ * they give with the old CF and OF, which the new CF and OF replace anyway.
  */
 static int emit_rot(struct jb *j, struct jctx *x, unsigned int i, unsigned int n)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
 	int w = in->osz == 8, right = (in->reg & 7) == SH_ROR;
 	unsigned int bits = (unsigned int)in->osz * 8;
-	uint8_t *slow, *done;
+	uint8_t *rot;
 	struct jm m;
 
 	ld(j, w, RDX, RBX, GR(in->rm));
 	shift_ri(j, w, right ? SH_ROR : SH_ROL, RDX, n);
-	if (in->hfn == in->fn) {
-		m = mem(RBX, OFF(cc_op));
-		enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cc_op], CC_ROT */
-		b1(j, CC_ROT);
-		slow = jmp_fwd(j, HCC_E);
+	if (!in->fdead) {
 		/* cf into ecx bit 0, of into esi bit 0 */
 		mov_rr(j, w, RCX, RDX);
 		if (right) {
@@ -1262,6 +1395,10 @@ static int emit_rot(struct jb *j, struct jctx *x, unsigned int i, unsigned int n
 		alu_ri(j, 0, ALU_AND, RSI, 1);
 		shift_ri(j, 0, 4, RSI, 11); /* FL_OF */
 		alu_rr(j, 0, ALU_OR, RCX, RSI);
+		m = mem(RBX, OFF(cc_op));
+		enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cc_op], CC_ROT */
+		b1(j, CC_ROT);
+		rot = jmp_fwd(j, HCC_E);
 		ld(j, 0, RSI, RBX, OFF(cc_op));
 		st(j, 0, RSI, RBX, OFF(cc2_op));
 		ld(j, 0, RSI, RBX, OFF(cc_size));
@@ -1273,38 +1410,62 @@ static int emit_rot(struct jb *j, struct jctx *x, unsigned int i, unsigned int n
 		ld(j, 1, RSI, RBX, OFF(cc_res));
 		st(j, 1, RSI, RBX, OFF(cc2_res));
 		st_imm(j, 0, RBX, OFF(cc_op), CC_ROT);
+		land(j, rot);
 		st(j, 1, RCX, RBX, OFF(cc_b));
-		st(j, 1, RDX, RBX, GR(in->rm));
-		done = jmp_fwd(j, -1);
-		land(j, slow);
-		emit_call_plain(j, x, i);
-		land(j, done);
-	} else {
-		st(j, 1, RDX, RBX, GR(in->rm));
 	}
+	st(j, 1, RDX, RBX, GR(in->rm));
 	x->hostflags = 0;
 	return 1;
 }
 
-/* c1 /0 /1 /4 /5 /7: shifts and rotates by an immediate */
+/*
+ * c1 d1 d3 /0 /1 /4 /5 /7, register forms: shifts and rotates by an immediate or
+ * by 1 (shift_lazy(), CC_SHL/SHR/SAR of a and the count), SHL/SHR/SAR by CL: the
+ * count masked to 5 or 6 bits, and a count of 0 leaves the flags alone (and still
+ * zero-extends a 32-bit register, as set_reg() does).
+ */
 static int emit_shift(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
-	int w = in->osz == 8, sub = in->reg & 7, live = in->hfn == in->fn;
-	unsigned int n = (unsigned int)in->imm & (w ? 63u : 31u);
+	int w = in->osz == 8, sub = in->reg & 7, live = !in->fdead;
+	unsigned int n = in->op == 0xd1 ? 1u : (unsigned int)in->imm & (w ? 63u : 31u);
 	unsigned int ccop;
+	uint8_t *zero, *done;
 
-	if (in->mod != 3 || n == 0 || sub == SH_RCL || sub == SH_RCR)
+	if (in->mod != 3 || sub == SH_RCL || sub == SH_RCR)
+		return 0;
+	if (sub == SH_SAL)
+		sub = SH_SHL;
+	ccop = sub == SH_SHL ? CC_SHL : sub == SH_SHR ? CC_SHR : CC_SAR;
+	if (in->op == 0xd3) {
+		if (sub == SH_ROL || sub == SH_ROR)
+			return 0;
+		ld(j, w, RAX, RBX, GR(in->rm));
+		ld(j, 0, RCX, RBX, GR(1));
+		alu_ri(j, 0, ALU_AND, RCX, w ? 63 : 31);
+		zero = jmp_fwd(j, HCC_E);
+		mov_rr(j, w, RDX, RAX);
+		enc(j, w, 0xd3, 1, sub, RDX, NULL); /* shift rdx, cl */
+		if (live)
+			lazy_store(j, ccop, in->osz, RAX, RCX, RDX);
+		st(j, 1, RDX, RBX, GR(in->rm));
+		done = jmp_fwd(j, -1);
+		land(j, zero);
+		if (!w)
+			st(j, 1, RAX, RBX, GR(in->rm));
+		land(j, done);
+		lz_is(x, -1, 0);
+		x->hostflags = 0;
+		return 1;
+	}
+	if (n == 0)
 		return 0;
 	if (sub == SH_ROL || sub == SH_ROR)
 		return emit_rot(j, x, i, n);
-	if (sub == SH_SAL)
-		sub = SH_SHL;
 	ld(j, w, RAX, RBX, GR(in->rm));
 	mov_rr(j, w, RDX, RAX);
 	shift_ri(j, w, sub, RDX, n);
 	if (live) {
-		ccop = sub == SH_SHL ? CC_SHL : sub == SH_SHR ? CC_SHR : CC_SAR;
 		mov_ri(j, RCX, n);
 		lazy_store(j, ccop, in->osz, RAX, RCX, RDX);
 	}
@@ -1495,7 +1656,15 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		}
 		break;
 	case 0xc7:
-		if (in->mod == 3 || (in->reg & 7) || !x->mem)
+		if (in->reg & 7)
+			return 0;
+		if (in->mod == 3) {
+			mov_ri(j, RAX, in->imm & emu_size_mask(in->osz));
+			st(j, 1, RAX, RBX, GR(in->rm));
+			x->hostflags = flags_kept;
+			return 1;
+		}
+		if (!x->mem)
 			return 0;
 		emit_ea(j, in, 0);
 		tlb_probe(j, x, in->osz, 1, slow);
@@ -1512,10 +1681,13 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		return 1;
 	case 0x1b6:
 	case 0x1b7:
-		reg_form = rm_source(j, x, in, in->op == 0x1b6 ? 1 : 2, slow, &m);
+	case 0x1be:
+	case 0x1bf:
+		reg_form = rm_source(j, x, in, (in->op & 1) ? 2 : 1, slow, &m);
 		if (reg_form < 0)
 			return 0;
-		enc(j, 0, in->op == 0x1b6 ? 0x0fb6 : 0x0fb7, 2, RAX, 0, &m);
+		/* movzx/movsx: a 32-bit MOVSX zero-extends into the upper half */
+		enc(j, in->op >= 0x1be && w, 0x0f00u | (in->op & 0xff), 2, RAX, 0, &m);
 		st(j, 1, RAX, RBX, GR(in->reg));
 		if (reg_form) {
 			x->hostflags = flags_kept;
@@ -1527,6 +1699,32 @@ static int emit_mov(struct jb *j, struct jctx *x, unsigned int i)
 		st(j, 1, RAX, RBX, GR((int)(in->op & 7) | ((in->rex & 1) << 3)));
 		x->hostflags = flags_kept;
 		return 1;
+	}
+	done = jmp_fwd(j, -1);
+	slow_path(j, x, i, slow, done);
+	return 1;
+}
+
+/* 66 89, 66 8b: MOV between a 16-bit register and memory */
+static int emit_mov16(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	uint8_t *slow[NSLOW], *done;
+	struct jm m;
+
+	if (in->mod == 3 || !x->mem)
+		return 0;
+	emit_ea(j, in, 0);
+	tlb_probe(j, x, 2, in->op == 0x89, slow);
+	m = mem(RBX, GR(in->reg));
+	if (in->op == 0x89) {
+		enc(j, 0, 0x0fb7, 2, RCX, 0, &m); /* movzx ecx, word [reg] */
+		b1(j, 0x66);
+		st(j, 0, RCX, RAX, 0); /* mov [rax], cx */
+	} else {
+		enc(j, 0, 0x0fb7, 2, RCX, RAX, &(struct jm){ RAX, -1, 0, 0 });
+		b1(j, 0x66);
+		enc(j, 0, 0x89, 1, RCX, 0, &m); /* mov [reg], cx: the upper bits stay */
 	}
 	done = jmp_fwd(j, -1);
 	slow_path(j, x, i, slow, done);
@@ -1679,7 +1877,13 @@ static int flags_neutral(const struct jctx *x, const struct emu_insn *in)
 	case 0x190 ... 0x19f:
 	case 0x1b6:
 	case 0x1b7:
+	case 0x1be:
+	case 0x1bf:
 		return 1;
+	case 0x90:
+		return !in->rep && !(in->rex & 1);
+	case 0xf7: /* NOT, DIV, IDIV */
+		return (in->reg & 7) == 2 || (in->reg & 7) >= 6;
 	default:
 		return 0;
 	}
@@ -1693,6 +1897,13 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 
 	x->lz_set = 0;
 	/* 16-bit addressing has no inline forms */
+	if (!in->lock && !in->rep && in->osz == 2 &&
+	    !(in->has_modrm && in->mod != 3 && in->asz == 2)) {
+		if (in->op == 0x89 || in->op == 0x8b)
+			done = emit_mov16(j, x, i);
+		else if (in->op == 0x90 && !(in->rex & 1))
+			done = 1; /* xchg ax, ax: a NOP */
+	}
 	if (!in->lock && !in->rep && (in->osz == 4 || in->osz == 8) &&
 	    !(in->has_modrm && in->mod != 3 && in->asz == 2)) {
 		switch (in->op) {
@@ -1703,7 +1914,16 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 			done = emit_alu(j, x, i);
 			break;
 		case 0xc1:
+		case 0xd1:
+		case 0xd3:
 			done = emit_shift(j, x, i);
+			break;
+		case 0x90:
+			done = !(in->rex & 1); /* NOP (PAUSE has a REP prefix) */
+			break;
+		case 0xa8:
+		case 0xa9:
+			done = emit_test_a(j, x, i);
 			break;
 		case 0x1af:
 			done = emit_imul(j, x, i);
@@ -1717,8 +1937,10 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 			break;
 		case 0x84:
 		case 0xf6:
-		case 0xf7:
 			done = emit_test(j, x, i);
+			break;
+		case 0xf7:
+			done = (in->reg & 7) < 2 ? emit_test(j, x, i) : emit_grp3(j, x, i);
 			break;
 		case 0x140 ... 0x14f:
 			done = emit_cmov(j, x, i);
@@ -1746,6 +1968,8 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 		case 0xb8 ... 0xbf:
 		case 0x1b6:
 		case 0x1b7:
+		case 0x1be:
+		case 0x1bf:
 			done = emit_mov(j, x, i);
 			break;
 		case 0x50 ... 0x5f:
@@ -1963,6 +2187,9 @@ struct emu_jit *emu_jit_new(void)
 	j->rw = rw;
 	j->rx = rx;
 	j->size = size;
+	e = getenv("CABIN_EMU_JIT_STATS");
+	if (e && *e && strcmp(e, "0"))
+		j->stats = calloc(STAT_KEYS, sizeof(*j->stats));
 	{
 		struct jb b = { .p = rw,
 				.end = (uint8_t *)rw + JIT_BLOCK_BYTES,
@@ -1977,10 +2204,38 @@ struct emu_jit *emu_jit_new(void)
 	return j;
 }
 
+/* the most frequent handler calls of translated code, to stderr */
+static void stats_print(const struct emu_jit *j)
+{
+	uint64_t total = 0;
+
+	for (unsigned int k = 0; k < STAT_KEYS; k++)
+		total += j->stats[k];
+	fprintf(stderr, "emu-jit: %llu handler calls from translated code\n",
+		(unsigned long long)total);
+	for (int n = 0; n < 60; n++) {
+		unsigned int best = 0;
+
+		for (unsigned int k = 1; k < STAT_KEYS; k++)
+			if (j->stats[k] > j->stats[best])
+				best = k;
+		if (!j->stats[best])
+			break;
+		fprintf(stderr, "emu-jit: %10llu op %#05x pfx %u /%u %s%s\n",
+			(unsigned long long)j->stats[best], best >> 7, (best >> 5) & 3,
+			(best >> 2) & 7, (best & 2) ? "mem" : "reg", (best & 1) ? " slow" : "");
+		j->stats[best] = 0;
+	}
+}
+
 void emu_jit_free(struct emu_jit *j)
 {
 	if (!j)
 		return;
+	if (j->stats) {
+		stats_print(j);
+		free(j->stats);
+	}
 	munmap(j->rw, j->size);
 	munmap(j->rx, j->size);
 	free(j);

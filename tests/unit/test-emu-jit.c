@@ -30,6 +30,7 @@
 
 #define CODE 0x10000ULL
 #define HANDLER 0x11000ULL
+#define DE_HANDLER 0x11100ULL
 #define BIG 0x20000ULL
 #define BIG_BLOCKS 150
 #define PML4 0x1000ULL
@@ -430,6 +431,119 @@ static void load_flags(void)
 	emu_code_write(vm, FLAGS_CODE, (unsigned int)(p - FLAGS_CODE));
 }
 
+/* rbp = rbp * 5 + @r (LEA: the flags stay) for any register but rsp */
+static uint64_t fold_reg(uint64_t p, int r)
+{
+	char b[] = "\x48\x8d\x6c\xad\x00\x48\x8d\x6c\x05\x00";
+
+	b[5] = (char)(0x48 | (r & 8 ? 2 : 0));
+	b[8] = (char)(0x05 | (r & 7) << 3);
+	return put(p, b, sizeof(b) - 1);
+}
+
+/*
+ * The forms test: for each pair (rsi, rdi) of edge[] (table at rbx, counters r13 and
+ * r14), each form below runs at the start of a block after rax = rsi, rdx = rcx = rdi,
+ * [rbx + 0x1100] = rdi (a DIV finds edx = 0x7f and r15 = its length: a #DE handler
+ * steps over it), then: setl r10b in the same block (the host's flags), a load, setbe
+ * r11b (the lazy state the translation knows), a new block with sets r12b (the lazy
+ * state in memory) and pushfq; pop r8 (all six flags exact), and rax, rcx, rdx, r8-r12
+ * and [rbx + 0x1100] folded into rbp. Repeated 20 times so that the blocks are
+ * translated.
+ */
+#define SCRATCH 0x1100
+static const struct {
+	const char *b;
+	size_t n;
+} forms[] = {
+	B("\x48\xf7\xd8"),			   /* neg rax */
+	B("\xf7\xd8"),				   /* neg eax */
+	B("\x48\xf7\xd0"),			   /* not rax */
+	B("\xf7\xd2"),				   /* not edx */
+	B("\x48\xf7\xe1"),			   /* mul rcx */
+	B("\xf7\xe1"),				   /* mul ecx */
+	B("\x48\xf7\xe9"),			   /* imul rcx */
+	B("\xf7\xe9"),				   /* imul ecx */
+	B("\x48\xf7\xa3\x00\x11\x00\x00"),	   /* mul qword [rbx + 0x1100] */
+	B("\xf7\xab\x00\x11\x00\x00"),		   /* imul dword [rbx + 0x1100] */
+	B("\x48\xd1\xe0"),			   /* shl rax, 1 */
+	B("\xd1\xe8"),				   /* shr eax, 1 */
+	B("\x48\xd1\xf8"),			   /* sar rax, 1 */
+	B("\xd1\xf8"),				   /* sar eax, 1 */
+	B("\x48\xd1\xc0"),			   /* rol rax, 1 */
+	B("\xd1\xc8"),				   /* ror eax, 1 */
+	B("\x48\xd3\xe0"),			   /* shl rax, cl */
+	B("\xd3\xe8"),				   /* shr eax, cl */
+	B("\x48\xd3\xf8"),			   /* sar rax, cl */
+	B("\xd3\xe0"),				   /* shl eax, cl */
+	B("\x48\xc1\xc0\x05\xeb\x00\xc1\xc8\x03"), /* rol rax, 5; jmp +0; ror eax, 3 */
+	B("\x48\xc1\xc8\x07\x48\xc1\xc0\x01"),	   /* ror rax, 7; rol rax, 1 */
+	B("\xa8\x81"),				   /* test al, 0x81 */
+	B("\xa9\x01\x00\x00\x80"),		   /* test eax, 0x80000001 */
+	B("\x48\xa9\xff\x00\x00\x80"),		   /* test rax, -0x7fffff01 */
+	B("\x48\x0f\xbe\xc2"),			   /* movsx rax, dl */
+	B("\x0f\xbe\xc6"),			   /* movsx eax, dh */
+	B("\x4c\x0f\xbe\xce"),			   /* movsx r9, sil */
+	B("\x0f\xbf\x8b\x00\x11\x00\x00"),	   /* movsx ecx, word [rbx + 0x1100] */
+	B("\x48\x0f\xbe\x83\x00\x11\x00\x00"),	   /* movsx rax, byte [rbx + 0x1100] */
+	B("\xc7\xc0\x80\xff\xff\xff"),		   /* mov eax, 0xffffff80 */
+	B("\x48\xc7\xc2\xfe\xff\xff\xff"),	   /* mov rdx, -2 */
+	B("\x66\x89\xb3\x00\x11\x00\x00"),	   /* mov [rbx + 0x1100], si */
+	B("\x66\x8b\x83\x00\x11\x00\x00"),	   /* mov ax, [rbx + 0x1100] */
+	B("\x90\x66\x90"),			   /* nop; xchg ax, ax */
+	/* div rcx; div ecx; div qword [rbx + 0x1100]; div dword [rbx + 0x1100] */
+	B("\xba\x7f\x00\x00\x00\x41\xbf\x03\x00\x00\x00\x48\xf7\xf1"),
+	B("\xba\x7f\x00\x00\x00\x41\xbf\x02\x00\x00\x00\xf7\xf1"),
+	B("\xba\x7f\x00\x00\x00\x41\xbf\x07\x00\x00\x00\x48\xf7\xb3\x00\x11\x00\x00"),
+	B("\xba\x7f\x00\x00\x00\x41\xbf\x06\x00\x00\x00\xf7\xb3\x00\x11\x00\x00"),
+};
+
+static void load_forms(void)
+{
+	uint64_t p = FLAGS_CODE, inner, outer;
+	int32_t rel;
+
+	/* xor ebp, ebp; mov r13d, 20; outer: xor r14d, r14d; inner: */
+	PUT(p, "\x31\xed\x41\xbd\x14\x00\x00\x00");
+	outer = p;
+	PUT(p, "\x45\x31\xf6");
+	inner = p;
+	/* mov rax, r14; shl rax, 4; mov rsi, [rbx + rax]; mov rdi, [rbx + rax + 8] */
+	PUT(p, "\x4c\x89\xf0\x48\xc1\xe0\x04\x48\x8b\x34\x03\x48\x8b\x7c\x03\x08");
+	for (size_t n = 0; n < sizeof(forms) / sizeof(forms[0]); n++) {
+		/* mov rax, rsi; mov rdx, rdi; mov rcx, rdi; mov [rbx + 0x1100], rdi */
+		p = producer(p, "\x48\x89\xf0\x48\x89\xfa\x48\x89\xf9\x48\x89\xbb\x00\x11\x00\x00",
+			     16);
+		/* mov r10d, 0; mov r11d, 0; mov r12d, 0 */
+		PUT(p, "\x41\xba\x00\x00\x00\x00\x41\xbb\x00\x00\x00\x00\x41\xbc\x00\x00\x00\x00");
+		p = put(p, forms[n].b, forms[n].n);
+		/* setl r10b; mov r9, [rbx + 0x1100]; setbe r11b; jmp +0; sets r12b; pushfq;
+		 * pop r8 */
+		PUT(p, "\x41\x0f\x9c\xc2\x4c\x8b\x8b\x00\x11\x00\x00\x41\x0f\x96\xc3\xeb\x00");
+		PUT(p, "\x41\x0f\x98\xc4\x9c\x41\x58");
+		p = fold_reg(p, 0);
+		p = fold_reg(p, 1);
+		p = fold_reg(p, 2);
+		for (int r = 8; r <= 12; r++)
+			p = fold_reg(p, r);
+	}
+	/* inc r14; cmp r14d, pairs; jne inner; dec r13; jne outer; hlt */
+	PUT(p, "\x49\xff\xc6\x41\x81\xfe");
+	rel = (int32_t)(NEDGE * NEDGE);
+	memcpy(ram + p, &rel, 4);
+	p += 4;
+	PUT(p, "\x0f\x85");
+	rel = (int32_t)(inner - (p + 4));
+	memcpy(ram + p, &rel, 4);
+	p += 4;
+	PUT(p, "\x49\xff\xcd\x0f\x85");
+	rel = (int32_t)(outer - (p + 4));
+	memcpy(ram + p, &rel, 4);
+	p += 4;
+	PUT(p, "\xf4");
+	emu_code_write(vm, FLAGS_CODE, (unsigned int)(p - FLAGS_CODE));
+}
+
 static void load(const uint8_t *code, size_t n)
 {
 	memset(ram + CODE, 0xf4, 0x100);
@@ -459,11 +573,16 @@ int main(void)
 				   ((HANDLER >> 16 & 0xffff) << 48));
 	w64(IDT + 16 * 14 + 8, HANDLER >> 32);
 	ram[HANDLER] = 0xf4;
+	/* #DE -> DE_HANDLER: add [rsp], r15 (the DIV's length); iretq */
+	w64(IDT, (DE_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
+			 ((DE_HANDLER >> 16 & 0xffff) << 48));
+	w64(IDT + 8, DE_HANDLER >> 32);
+	memcpy(ram + DE_HANDLER, "\x4c\x01\x3c\x24\x48\xcf", 6);
 
 	for (uint32_t ecx = 1000; ecx; ecx--)
 		smc_sum += ecx & 7;
 
-	tap_plan(15);
+	tap_plan(17);
 	{
 		struct emu_cpu *c = new_cpu(1, &ex);
 
@@ -614,7 +733,28 @@ int main(void)
 	       "(%#llx, %#llx)",
 	       (unsigned long long)res[1].r[5], (unsigned long long)res[0].r[5]);
 
-	/* 7. CABIN_EMU_JIT=off gives a CPU without host code */
+	/* 7. the forms that have inline host code besides ALU, moves and branches */
+	for (int jit = 0; jit < 2; jit++) {
+		struct emu_cpu *c;
+
+		load_forms();
+		c = new_cpu(jit, &ex);
+		c->rip = FLAGS_CODE;
+		c->r[3] = FLAGS_TAB;
+		run(c, 100000000);
+		save(c, &res[jit]);
+		if (jit)
+			tap_ok(c->state == EMU_HALTED && c->r[5] != 0,
+			       "the forms program ends (%llu instructions, hash %#llx)",
+			       (unsigned long long)c->icount, (unsigned long long)c->r[5]);
+		emu_cpu_free(c);
+	}
+	tap_ok(same(&res[0], &res[1]),
+	       "NEG NOT MUL IMUL DIV, shifts and rotates by 1, CL and imm, TEST eAX, MOVSX, "
+	       "16-bit moves: the same results, flags, registers and count (%#llx, %#llx)",
+	       (unsigned long long)res[1].r[5], (unsigned long long)res[0].r[5]);
+
+	/* 8. CABIN_EMU_JIT=off gives a CPU without host code */
 	{
 		struct emu_cpu *c = new_cpu(0, &ex);
 
