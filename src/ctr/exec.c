@@ -67,7 +67,7 @@ struct exec_ctx {
 	struct ctr_seccomp *seccomp;
 	int sync[2];
 	int pidfd;
-	int rootfd; /* the init's root, when setns(CLONE_NEWNS) does not give it */
+	int rootfd; /* the init's root (/proc/PID/root), entered after setns */
 	int nsflags;
 	unsigned preserve_fds;
 	sigset_t oldmask;
@@ -107,9 +107,13 @@ static int exec_child(struct exec_ctx *x, struct cabin_err **err)
 	if (x->nsflags && setns(x->pidfd, x->nsflags) < 0)
 		return cabin_err_make(err, errno, "join the container's namespaces");
 	/*
-	 * A container without a mount namespace of its own is only chroot(2)ed: joining its
-	 * namespaces leaves us in the host's root, where the process would see and write
-	 * the host's files. Enter the init's root as well.
+	 * Enter the init's root as well as its namespaces. Joining them is not enough:
+	 *  - a container without a mount namespace of its own is only chroot(2)ed, and
+	 *    joining its namespaces leaves us in the host's root;
+	 *  - setns(CLONE_NEWNS) sets the root to the top of the namespace's mount tree, which
+	 *    is the container's root only when the runtime's own root was the top of its
+	 *    namespace; a runtime in a chroot pivots the container below the host's /.
+	 * In either case the process would see and write the host's files.
 	 */
 	if (x->rootfd >= 0 && (fchdir(x->rootfd) < 0 || chroot(".") < 0))
 		return cabin_err_make(err, errno, "enter the container's root");
@@ -204,7 +208,7 @@ int ctr_exec(const struct ctr_exec_opts *o, struct cabin_err **err)
 		goto out;
 	}
 	x.nsflags = ns_to_join(st->pid);
-	if (!(x.nsflags & CLONE_NEWNS)) {
+	{
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/%d/root", (int)st->pid);

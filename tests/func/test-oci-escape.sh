@@ -5,12 +5,13 @@
 #  - host directory fds of a created-state init reachable through /proc/1/fd
 #  - CVE-2019-5736: the host runtime binary rewritten through /proc/PID/exe, from the
 #    created-state init and from `exec` of a `#!/proc/self/exe` script
-#  - exec into a container without a mount namespace must enter its root too
+#  - exec into a container without a mount namespace must enter its root too, and so must
+#    exec by a runtime that runs in a chroot
 #  - no process.capabilities means no capabilities
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
 BUSYBOX=$(command -v busybox) || skip_all "needs busybox (busybox-static)"
-plan 14
+plan 16
 
 PFX=sec$$
 cleanup() {
@@ -143,6 +144,28 @@ assert_eq "$(rt exec $PFX-nomnt /init cat /marker-$PFX 2>&1)" inside \
 assert_eq "$(rt exec --cwd / $PFX-nomnt /init ls / 2>/dev/null | sort | tr '\n' ' ')" \
 	"$(ls "$B/rootfs" | sort | tr '\n' ' ')" "and only the container's root"
 rt delete --force $PFX-nomnt
+rm -f "$B/rootfs/marker-$PFX"
+
+# --- exec from a runtime that runs in a chroot --------------------------------------------
+# The runtime's root is a mount below its mount namespace's top (a build chroot, a node
+# image in a chroot). setns(CLONE_NEWNS) puts a process at the namespace's top root, which
+# is then the host's / and not the container's: runc's exec lands there (`exec --cwd / ID
+# ls /` lists the host). The chroot is a recursive bind of / in a mount namespace of the
+# test's own, so the same paths work inside it.
+cp "$T/good.json" "$B/config.json"
+args "$B" /bin/sleep 1000
+echo inside >"$B/rootfs/marker-$PFX"
+mkdir -p "$T/chroot"
+in_chroot() {
+	unshare -m --propagation private sh -c 'mount --rbind / "$1" && shift && exec chroot "$@"' \
+		sh "$T/chroot" "$T/chroot" "$@"
+}
+in_chroot "$CABIN" --root "$STATE" run -d --bundle "$B" $PFX-chr >/dev/null 2>&1
+assert_eq "$(in_chroot "$CABIN" --root "$STATE" exec $PFX-chr /init cat /marker-$PFX 2>&1)" \
+	inside "exec by a runtime in a chroot runs in the container's root"
+assert_eq "$(in_chroot "$CABIN" --root "$STATE" exec --cwd / $PFX-chr /init ls / 2>/dev/null |
+	sort | tr '\n' ' ')" "$(ls "$B/rootfs" | sort | tr '\n' ' ')" "and sees only the container's root"
+in_chroot "$CABIN" --root "$STATE" delete --force $PFX-chr
 rm -f "$B/rootfs/marker-$PFX"
 
 # --- no process.capabilities: no capabilities at all (as runc) --------------------------
