@@ -226,8 +226,20 @@ static void mnt_free(struct mnt_ent *m, size_t n)
 }
 
 /*
+ * Which of several mounts of one hierarchy to use: the one at its usual place under
+ * /sys/fs/cgroup, else one of the whole hierarchy (root `/`), not a bind mount of a part
+ * of it elsewhere (a chroot's /sys, a container's view of its own cgroup).
+ */
+static int mnt_rank(const char *mnt, const char *root)
+{
+	return (!strncmp(mnt, "/sys/fs/cgroup", 14) && (!mnt[14] || mnt[14] == '/')) * 2 +
+	       !strcmp(root, "/");
+}
+
+/*
  * Parse /proc/self/mountinfo: "id parent maj:min root mountpoint opts [optional...] - fstype
- * source superopts". The first mount of each hierarchy wins (later ones are bind mounts).
+ * source superopts". Of several mounts of one hierarchy the first of the best mnt_rank()
+ * wins.
  */
 static char *last_mountinfo; /* the text read_mounts() parsed last, for ctr_cgroup_mountinfo() */
 
@@ -299,9 +311,18 @@ static int read_mounts(struct mnt_ent *m, size_t max, size_t *n, struct cabin_er
 				continue;
 			}
 		}
-		for (k = 0; k < *n; k++)
-			if (m[k].v2 == v2 && same_controllers(m[k].controllers, ctrls))
-				dup = 1;
+		for (k = 0; k < *n; k++) {
+			if (m[k].v2 != v2 || !same_controllers(m[k].controllers, ctrls))
+				continue;
+			dup = 1;
+			/* a better mount of the same hierarchy replaces an earlier one */
+			if (mnt_rank(f[4], f[3]) > mnt_rank(m[k].mnt, m[k].root)) {
+				free(m[k].mnt);
+				free(m[k].root);
+				m[k].mnt = xstrdup(f[4]);
+				m[k].root = xstrdup(f[3]);
+			}
+		}
 		if (dup || *n >= max) {
 			free(ctrls);
 			continue;

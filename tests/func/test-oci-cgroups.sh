@@ -2,10 +2,11 @@
 # cgroup behaviour as runc has it: linux.devices get no implicit allow rule, access
 # strings with letters other than rwm are accepted ("rwa"), a pre-existing parent with
 # empty cpuset.cpus/mems is filled in, a shared cgroup gets a warning, and per-device
-# weights go to BFQ's blkio.bfq.weight_device when CFQ's file is gone.
+# weights go to BFQ's blkio.bfq.weight_device when CFQ's file is gone, and a bind mount of
+# a part of a hierarchy listed before the hierarchy's own mount does not misplace cgroups.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 6
+plan 7
 
 B=$T/b
 mkbundle "$B"
@@ -61,5 +62,24 @@ c["linux"]["resources"]={"blockIO":{"weightDevice":[{"major":'"${mm%:*}"',"minor
 	rt delete -f $PFX-g3
 else
 	skip "no BFQ on a loop device with cgroup v1 blkio here"
+fi
+
+# Two mounts of the cgroup2 hierarchy, and the first one in mountinfo a bind mount of a
+# sub-cgroup elsewhere (a chroot's or a container's view): the container's cgroup must be
+# the cgroupsPath it asked for, not a path below that sub-cgroup.
+v2=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+if [ -n "$v2" ] && mkdir -p "$v2/$PFX-sub" "$T/cgsub"; then
+	args "$B" /init sleep 100
+	cfg "$B" 'c["linux"]["cgroupsPath"]="/'"$PFX"'-dup"'
+	out=$(unshare -m --propagation private sh -c '
+		mount --bind "$1/$2-sub" "$3" && umount -l "$1" && mount -t cgroup2 none "$1" || exit 1
+		"$4" --root "$5" run -d -b "$6" "$2-dup" >/dev/null 2>&1 </dev/null
+		pid=$("$4" --root "$5" state "$2-dup" | sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p")
+		grep "^0::" "/proc/$pid/cgroup"
+		"$4" --root "$5" delete -f "$2-dup"' sh "$v2" "$PFX" "$T/cgsub" "$CABIN" "$STATE" "$B" 2>&1)
+	assert_eq "$out" "0::/$PFX-dup" "a bind mount of a sub-cgroup listed first does not move the container's cgroup"
+	rmdir "$v2/$PFX-dup" "$v2/$PFX-sub/$PFX-dup" "$v2/$PFX-sub" 2>/dev/null
+else
+	skip "no cgroup2 hierarchy mounted"
 fi
 done_testing
