@@ -29,7 +29,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # which is a tenth of what a container start costs. STATIC_LIBS=0 links them shared.
 STATIC_LIBS ?= 1
 ifeq ($(STATIC_LIBS),1)
-  STATIC_ARCHIVES := $(foreach l,jansson seccomp cap,$(shell $(CC) -print-file-name=lib$(l).a))
+  STATIC_ARCHIVES := $(foreach l,jansson seccomp cap,$(shell $(CC) -print-file-name=lib$(l).a 2>/dev/null))
   ifeq ($(filter-out /%,$(STATIC_ARCHIVES)),)
     PKG_LIBS := -Wl,-Bstatic $(PKG_LIBS) -Wl,-Bdynamic
   endif
