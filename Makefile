@@ -8,7 +8,7 @@ CC ?= cc
 V ?= 0
 WERROR ?= 1
 SANITIZE ?= 0
-# libcurl, libarchive, libcrypto and libnftables are loaded on first use (src/lib/lazy-link.c)
+# libcurl, libarchive, libcrypto, libnftables and libmnl are loaded on first use (src/lib/lazy-link.c)
 LAZY_LIBS ?= $(if $(filter x86_64,$(ARCH)),1,0)
 
 ifeq ($(V),1)

@@ -2,9 +2,7 @@
 # libmnl, NAT and port publishing through libnftables, IPAM, hosts/resolv.conf).
 NET_PKGS := libmnl libnftables
 CFLAGS += $(shell pkg-config --cflags $(NET_PKGS) 2>/dev/null)
-ifeq ($(LAZY_LIBS),1)
-LIBS += $(shell pkg-config --libs libmnl 2>/dev/null)
-else
+ifneq ($(LAZY_LIBS),1)
 LIBS += $(shell pkg-config --libs $(NET_PKGS) 2>/dev/null)
 endif
 

@@ -155,13 +155,13 @@ else
 	skip "strace is not installed"
 fi
 
-# The runtime maps no image or NAT library: those load on first use (src/lib/lazy-link.c)
+# The runtime maps no image, NAT or netlink library: those load on first use (src/lib/lazy-link.c)
 args "$B" /init sleep 1000
 (exec "$CABIN" --root "$STATE" run -b "$B" $PFX-maps) &
 rpid=$!
 for _ in $(seq 100); do [ "$(json_get "$(rt state $PFX-maps)" status)" = running ] && break; sleep 0.05; done
-assert_eq "$(grep -cE 'lib(curl|archive|crypto|nftables)\.so' /proc/$rpid/maps)" 0 \
-	"run maps neither libcurl, libarchive, libcrypto nor libnftables"
+assert_eq "$(grep -cE 'lib(curl|archive|crypto|nftables|mnl)\.so' /proc/$rpid/maps)" 0 \
+	"run maps neither libcurl, libarchive, libcrypto, libnftables nor libmnl"
 rt kill $PFX-maps KILL
 wait $rpid
 
