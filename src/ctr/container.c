@@ -1029,15 +1029,17 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	 * exec takes the container's seccomp profile from config.json. The bundle's may be
 	 * edited or removed while the container runs (it belongs to the caller): exec must
 	 * see the configuration the container was created with, so keep a copy, as crun
-	 * does.
+	 * does: the very bytes parsed above (nothing changes the document in between), so
+	 * that no encoding of it is needed.
 	 */
 	{
-		cleanup_free char *copy = json_dumps(s->json, JSON_COMPACT);
+		cleanup_free char *copy = s->raw ? NULL : json_dumps(s->json, JSON_COMPACT);
+		const char *bytes = s->raw ? s->raw : copy;
 
-		if (!copy)
+		if (!bytes)
 			return cabin_err_make(err, ENOMEM, "encode config.json");
-		if (fs_write_file_atomic(c->dirfd, "config.json", copy, strlen(copy), 0600, 0,
-					 err) < 0)
+		if (fs_write_file_atomic(c->dirfd, "config.json", bytes,
+					 s->raw ? s->raw_len : strlen(copy), 0600, 0, err) < 0)
 			return cabin_err_wrap(err, "keep a copy of config.json");
 	}
 	c->st.config = xasprintf("%s/config.json", c->dir);

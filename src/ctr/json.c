@@ -106,10 +106,12 @@ static json_t *load_error(const char *path, int e, json_error_t *jerr)
 	return NULL;
 }
 
-json_t *ctr_json_load_file(const char *path, size_t flags, json_error_t *jerr)
+json_t *ctr_json_load_file_raw(const char *path, size_t flags, json_error_t *jerr, char **raw,
+			       size_t *len)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	cleanup_free char *buf = NULL;
+	json_t *j;
 	ssize_t n;
 
 	if (fd < 0)
@@ -117,5 +119,15 @@ json_t *ctr_json_load_file(const char *path, size_t flags, json_error_t *jerr)
 	n = fs_read_fd(fd, CTR_JSON_MAX, &buf);
 	if (n < 0)
 		return load_error(path, (int)-n, jerr);
-	return ctr_json_loadb(buf, (size_t)n, flags, jerr);
+	j = ctr_json_loadb(buf, (size_t)n, flags, jerr);
+	if (j && raw) {
+		*raw = steal_ptr(&buf);
+		*len = (size_t)n;
+	}
+	return j;
+}
+
+json_t *ctr_json_load_file(const char *path, size_t flags, json_error_t *jerr)
+{
+	return ctr_json_load_file_raw(path, flags, jerr, NULL, NULL);
 }

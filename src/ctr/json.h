@@ -24,4 +24,11 @@ json_t *ctr_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *
  */
 json_t *ctr_json_load_file(const char *path, size_t flags, json_error_t *jerr);
 
+/**
+ * ctr_json_load_file_raw() - ctr_json_load_file() that also hands over the bytes it parsed
+ * in *@raw (NUL-terminated, caller frees) and their length in *@len, on success only.
+ */
+json_t *ctr_json_load_file_raw(const char *path, size_t flags, json_error_t *jerr, char **raw,
+			       size_t *len);
+
 #endif

@@ -911,15 +911,21 @@ int ctr_spec_load(const char *bundle, struct ctr_spec **out, struct cabin_err **
 	cleanup_free char *path = xasprintf("%s/config.json", bundle);
 	json_error_t jerr;
 	cleanup_json json_t *json = NULL;
+	cleanup_free char *raw = NULL;
+	size_t raw_len = 0;
 
-	json = ctr_json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json = ctr_json_load_file_raw(path, JSON_REJECT_DUPLICATES, &jerr, &raw, &raw_len);
 	if (!json) {
 		if (access(path, F_OK) < 0)
 			return cabin_err_make(err, errno, "open `%s`", path);
 		return cabin_err_make(err, 0, "config.json: invalid JSON at line %d column %d: %s",
 				      jerr.line, jerr.column, jerr.text);
 	}
-	return ctr_spec_parse(json, bundle, out, err);
+	if (ctr_spec_parse(json, bundle, out, err) < 0)
+		return -1;
+	(*out)->raw = steal_ptr(&raw);
+	(*out)->raw_len = raw_len;
+	return 0;
 }
 
 void ctr_spec_free(struct ctr_spec *s)
@@ -942,6 +948,7 @@ void ctr_spec_free(struct ctr_spec *s)
 	free(s->readonly);
 	free(s->bundle);
 	free(s->rootfs);
+	free(s->raw);
 	json_decref(s->json);
 	free(s);
 }

@@ -59,6 +59,8 @@ struct ctr_ns_join {
 
 struct ctr_spec {
 	json_t *json;
+	char *raw; /* the bytes `json` was parsed from, when loaded from a file */
+	size_t raw_len;
 	char *bundle; /* absolute */
 	char *rootfs; /* absolute */
 	int root_readonly;
