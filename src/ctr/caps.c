@@ -41,17 +41,20 @@ static int last_cap(void)
 }
 
 /*
- * The runtime's bounding set, read with prctl(2) rather than /proc/self/status: the
- * container process may have no /proc at all (no mount namespace, chroot only).
+ * Is @c in the runtime's bounding set? Read with prctl(2) rather than /proc/self/status
+ * (the container process may have no /proc at all: no mount namespace, chroot only), and
+ * only for the capabilities a config names, each once: @known says which are read.
  */
-static uint64_t bounding_mask(void)
+static int in_bounding(int c, uint64_t *known, uint64_t *set)
 {
-	uint64_t m = 0;
+	uint64_t bit = 1ULL << c;
 
-	for (int c = 0; c <= 63; c++)
+	if (!(*known & bit)) {
+		*known |= bit;
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
-			m |= 1ULL << c;
-	return m;
+			*set |= bit;
+	}
+	return !!(*set & bit);
 }
 
 /* The permitted set of the calling thread, with capget(2) for the same reason. */
@@ -90,7 +93,7 @@ int ctr_caps_parse(json_t *caps, struct ctr_caps *out, struct cabin_err **err)
 					    "ambient" };
 	uint64_t *masks[] = { &out->bounding, &out->effective, &out->inheritable, &out->permitted,
 			      &out->ambient };
-	uint64_t bnd = 0;
+	uint64_t bnd = 0, bnd_known = 0;
 	size_t s;
 
 	memset(out, 0, sizeof(*out));
@@ -104,7 +107,6 @@ int ctr_caps_parse(json_t *caps, struct ctr_caps *out, struct cabin_err **err)
 		return 0;
 	if (!json_is_object(caps))
 		return cabin_err_make(err, 0, "process.capabilities: expected an object");
-	bnd = bounding_mask();
 	out->present = 1;
 	for (s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
 		json_t *a = json_object_get(caps, sets[s]), *e;
@@ -139,7 +141,7 @@ int ctr_caps_parse(json_t *caps, struct ctr_caps *out, struct cabin_err **err)
 			 * lacks it, the container cannot have it. Say so instead of silently
 			 * running with less than was asked for.
 			 */
-			if (!(bnd & (1ULL << c)))
+			if (!in_bounding(c, &bnd_known, &bnd))
 				return cabin_err_make(
 					err, 0,
 					"process.capabilities.%s: `%s` is not in the "

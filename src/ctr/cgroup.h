@@ -173,6 +173,12 @@ int ctr_cgroup_kill_all(struct ctr_cgroup *cg, int sig, struct cabin_err **err);
 int ctr_cgroup_kill_leftovers(struct ctr_cgroup *cg, int sig, struct cabin_err **err);
 
 /**
+ * ctr_cgroup_exists_any() - 1 if the directory of @cg exists in any hierarchy (or cannot
+ * be told not to), 0 when none does yet.
+ */
+int ctr_cgroup_exists_any(const struct ctr_cgroup *cg);
+
+/**
  * ctr_cgroup_destroy() - SIGKILL what is left, wait until empty, remove the directories.
  * Succeeds when they are already gone.
  */

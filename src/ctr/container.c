@@ -679,6 +679,9 @@ static int check_cgroup(struct create_ctx *c, struct cabin_err **err)
 	const char *dir;
 	size_t n = 0;
 
+	/* the usual container's cgroup does not exist yet: nothing to look into */
+	if (!ctr_cgroup_exists_any(c->cg))
+		return 0;
 	if (ctr_cgroup_is_frozen(c->cg) == 1) {
 		/* nothing was created: the rollback must not touch this cgroup */
 		ctr_cgroup_free(steal_ptr(&c->cg));
