@@ -35,6 +35,7 @@ UNIT_TESTS += tests/unit/test-emu-sse
 UNIT_TESTS += tests/unit/test-emu-prot
 UNIT_TESTS += tests/unit/test-emu-lock
 UNIT_TESTS += tests/unit/test-emu-jit
+UNIT_TESTS += tests/unit/test-emu-jit-sse
 UNIT_TESTS += tests/unit/test-emu-x2apic
 UNIT_TESTS += tests/unit/test-emu-gate
 UNIT_TESTS += tests/unit/test-emu-debug

@@ -416,6 +416,7 @@ struct jctx {
 	 */
 	int chain;
 	int in_slow; /* emitting the slow path of an inline form (statistics) */
+	int sse_ok;  /* sse_check() passed since the block's start or its last handler */
 };
 
 /* CABIN_EMU_JIT_STATS: count a call of @in's handler */
@@ -1762,6 +1763,295 @@ static int emit_pushpop(struct jb *j, struct jctx *x, unsigned int i)
 }
 
 /*
+ * SSE: the integer, move and bitwise forms of the XMM registers, as the host's own
+ * instructions on the guest's registers in struct emu_cpu (host xmm0 and xmm1 are
+ * scratch: nothing lives in them across a call). None of these reads or writes
+ * MXCSR, so the host's result is the interpreter's, bit for bit. The interpreter's
+ * checks come first in the same order: CR0.EM, CR4.OSFXSR and CR0.TS (sse_check())
+ * once per block until a handler runs, then the 16-byte alignment of the aligned
+ * forms, then the TLB probe; anything that fails takes the handler, which raises
+ * what the interpreter raises.
+ */
+#define XOFF(n) (OFF(xmm) + 16 * (int32_t)(n))
+
+enum {
+	SK_NONE,
+	SK_LOAD,    /* xmm = xmm/m128 (MOVDQA MOVDQU MOVAPS MOVUPS MOVAPD MOVUPD) */
+	SK_STORE,   /* xmm/m128 = xmm */
+	SK_OP,	    /* xmm = op(xmm, xmm/m128) on the host, with the guest's encoding */
+	SK_SHIFT,   /* 66 0f 71-73: xmm = shift(xmm, imm8) */
+	SK_MOVD_LD, /* 66 0f 6e: MOVD/MOVQ xmm, r/m32/64 */
+	SK_MOVD_ST, /* 66 0f 7e: MOVD/MOVQ r/m32/64, xmm */
+	SK_MOVQ_LD, /* f3 0f 7e: MOVQ xmm, xmm/m64 */
+	SK_MOVQ_ST, /* 66 0f d6: MOVQ xmm/m64, xmm */
+	SK_MASK,    /* 66 0f d7, 0f 50, 66 0f 50: PMOVMSKB MOVMSKPS MOVMSKPD r32, xmm */
+};
+
+/*
+ * Which of the forms above @in is (SK_NONE: none), whether its memory operand must
+ * be 16-byte aligned, and whether the destination is only written (PSHUFD and kin).
+ */
+static int sse_kind(const struct emu_insn *in, int *align, int *unary)
+{
+	unsigned int p = in->pfx, sub = in->reg & 7;
+
+	*align = 1;
+	*unary = 0;
+	switch (in->op) {
+	case MAP0F | 0x10:
+	case MAP0F | 0x28:
+		*align = in->op == (MAP0F | 0x28);
+		return p <= PFX_66 ? SK_LOAD : SK_NONE;
+	case MAP0F | 0x11:
+	case MAP0F | 0x29:
+		*align = in->op == (MAP0F | 0x29);
+		return p <= PFX_66 ? SK_STORE : SK_NONE;
+	case MAP0F | 0x6f:
+		*align = p == PFX_66;
+		return p == PFX_66 || p == PFX_F3 ? SK_LOAD : SK_NONE;
+	case MAP0F | 0x7f:
+		*align = p == PFX_66;
+		return p == PFX_66 || p == PFX_F3 ? SK_STORE : SK_NONE;
+	case MAP0F | 0x54 ... MAP0F | 0x57: /* ANDPS ANDNPS ORPS XORPS, the PD forms */
+	case MAP0F | 0xc6:		    /* SHUFPS SHUFPD */
+		return p <= PFX_66 ? SK_OP : SK_NONE;
+	case MAP0F | 0x50:
+		return p <= PFX_66 && in->mod == 3 ? SK_MASK : SK_NONE;
+	case MAP0F | 0x60 ... MAP0F | 0x6d:
+	case MAP0F | 0x74 ... MAP0F | 0x76:
+	case MAP0F | 0xd1 ... MAP0F | 0xd5:
+	case MAP0F | 0xd8 ... MAP0F | 0xe5:
+	case MAP0F | 0xe8 ... MAP0F | 0xef:
+	case MAP0F | 0xf1 ... MAP0F | 0xf6:
+	case MAP0F | 0xf8 ... MAP0F | 0xfe:
+		return p == PFX_66 ? SK_OP : SK_NONE;
+	case MAP0F | 0x70: /* PSHUFD PSHUFHW PSHUFLW */
+		*unary = 1;
+		return p != PFX_NONE ? SK_OP : SK_NONE;
+	case MAP0F | 0x71:
+	case MAP0F | 0x72:
+		return p == PFX_66 && in->mod == 3 && (sub == 2 || sub == 4 || sub == 6) ? SK_SHIFT
+											 : SK_NONE;
+	case MAP0F | 0x73:
+		return p == PFX_66 && in->mod == 3 && (sub == 2 || sub == 3 || sub >= 6) ? SK_SHIFT
+											 : SK_NONE;
+	case MAP0F | 0x6e:
+		return p == PFX_66 ? SK_MOVD_LD : SK_NONE;
+	case MAP0F | 0x7e:
+		return p == PFX_66 ? SK_MOVD_ST : p == PFX_F3 ? SK_MOVQ_LD : SK_NONE;
+	case MAP0F | 0xd6:
+		return p == PFX_66 ? SK_MOVQ_ST : SK_NONE;
+	case MAP0F | 0xd7:
+		return p == PFX_66 && in->mod == 3 ? SK_MASK : SK_NONE;
+	case MAP0F38 | 0x00 ... MAP0F38 | 0x0b: /* PSHUFB PHADDx PMADDUBSW PHSUBx PSIGNx PMULHRSW */
+	case MAP0F38 | 0x1c ... MAP0F38 | 0x1e: /* PABSB PABSW PABSD */
+	case MAP0F3A | 0x0f:			/* PALIGNR */
+		return p == PFX_66 && __builtin_cpu_supports("ssse3") ? SK_OP : SK_NONE;
+	default:
+		return SK_NONE;
+	}
+}
+
+/* movdqu xmm@h, [rbx + guest xmm@g] (the guest's registers need not be 16-byte aligned) */
+static void xmm_ld(struct jb *j, int h, int g)
+{
+	struct jm m = mem(RBX, XOFF(g));
+
+	b1(j, 0xf3);
+	enc(j, 0, 0x0f6f, 2, h, 0, &m);
+}
+
+static void xmm_st(struct jb *j, int h, int g)
+{
+	struct jm m = mem(RBX, XOFF(g));
+
+	b1(j, 0xf3);
+	enc(j, 0, 0x0f7f, 2, h, 0, &m);
+}
+
+/* movdqu xmm@h, [rax] / movdqu [rax], xmm@h: the guest's memory */
+static void xmm_ld_host(struct jb *j, int h)
+{
+	struct jm m = mem(RAX, 0);
+
+	b1(j, 0xf3);
+	enc(j, 0, 0x0f6f, 2, h, 0, &m);
+}
+
+static void xmm_st_host(struct jb *j, int h)
+{
+	struct jm m = mem(RAX, 0);
+
+	b1(j, 0xf3);
+	enc(j, 0, 0x0f7f, 2, h, 0, &m);
+}
+
+/* the guest's instruction @in on the host, ModRM reg = xmm@reg, r/m = xmm@rm (or a GPR) */
+static void sse_host_op(struct jb *j, const struct emu_insn *in, int reg, int rm)
+{
+	static const uint8_t pfx[4] = { 0, 0x66, 0xf3, 0xf2 };
+	unsigned int map = in->op >> 8, op = in->op & 0xff;
+
+	if (pfx[in->pfx])
+		b1(j, pfx[in->pfx]);
+	if (map == 1)
+		enc(j, 0, 0x0f00u | op, 2, reg, rm, NULL);
+	else
+		enc(j, 0, (map == 2 ? 0x0f3800u : 0x0f3a00u) | op, 3, reg, rm, NULL);
+}
+
+/*
+ * sse_check() of the interpreter, when the block has not made it since its start or
+ * the last handler: CR0.EM or CR0.TS set, or CR4.OSFXSR clear, go to the handler.
+ */
+static void sse_guard(struct jb *j, struct jctx *x, uint8_t **g)
+{
+	struct jm m;
+
+	_Static_assert((CR0_EM | CR0_TS) < 0x100 && (CR4_OSFXSR >> 8) < 0x100, "byte tests");
+	g[0] = g[1] = NULL;
+	if (x->sse_ok)
+		return;
+	m = mem(RBX, OFF(cr0));
+	enc(j, 0, 0xf6, 1, 0, 0, &m); /* test byte [cr0], EM | TS */
+	b1(j, CR0_EM | CR0_TS);
+	g[0] = jmp_fwd(j, HCC_NE);
+	m = mem(RBX, OFF(cr4) + 1);
+	enc(j, 0, 0xf6, 1, 0, 0, &m); /* test byte [cr4 + 1], OSFXSR >> 8 */
+	b1(j, CR4_OSFXSR >> 8);
+	g[1] = jmp_fwd(j, HCC_E);
+}
+
+/* the SSE forms of sse_kind(); Return: 1 when emitted, 0 for the handler */
+static int emit_sse(struct jb *j, struct jctx *x, unsigned int i)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int align, unary, kind = sse_kind(in, &align, &unary);
+	int memop = in->mod != 3, w = (in->rex & 8) != 0, size = 16, write = 0, any = 0;
+	int flags_kept = x->hostflags && x->sse_ok && !memop;
+	uint8_t *slow[NSLOW + 3] = { NULL }, *done;
+
+	if (kind == SK_NONE || in->lock || (memop && (!x->mem || in->asz == 2)))
+		return 0;
+	switch (kind) {
+	case SK_STORE:
+		write = 1;
+		break;
+	case SK_MOVD_LD:
+		size = w ? 8 : 4;
+		break;
+	case SK_MOVD_ST:
+		size = w ? 8 : 4;
+		write = 1;
+		break;
+	case SK_MOVQ_LD:
+		size = 8;
+		break;
+	case SK_MOVQ_ST:
+		size = 8;
+		write = 1;
+		break;
+	default:
+		break;
+	}
+	if (size != 16)
+		align = 0;
+	sse_guard(j, x, &slow[NSLOW]);
+	if (memop) {
+		emit_ea(j, in, 0);
+		if (align) {
+			enc(j, 0, 0xf6, 1, 0, RDX, NULL); /* test dl, 15 */
+			b1(j, 15);
+			slow[NSLOW + 2] = jmp_fwd(j, HCC_NE);
+		}
+		tlb_probe(j, x, size, write, slow);
+	}
+	switch (kind) {
+	case SK_LOAD:
+		if (memop)
+			xmm_ld_host(j, 0);
+		else
+			xmm_ld(j, 0, in->rm);
+		xmm_st(j, 0, in->reg);
+		break;
+	case SK_STORE:
+		xmm_ld(j, 0, in->reg);
+		if (memop)
+			xmm_st_host(j, 0);
+		else
+			xmm_st(j, 0, in->rm);
+		break;
+	case SK_OP:
+		if (!unary)
+			xmm_ld(j, 0, in->reg);
+		if (memop)
+			xmm_ld_host(j, 1);
+		else
+			xmm_ld(j, 1, in->rm);
+		sse_host_op(j, in, 0, 1);
+		if (in->op == (MAP0F | 0x70) || in->op == (MAP0F | 0xc6) ||
+		    in->op == (MAP0F3A | 0x0f))
+			b1(j, (uint32_t)in->imm & 0xff);
+		xmm_st(j, 0, in->reg);
+		break;
+	case SK_SHIFT:
+		xmm_ld(j, 0, in->rm);
+		sse_host_op(j, in, in->reg & 7, 0);
+		b1(j, (uint32_t)in->imm & 0xff);
+		xmm_st(j, 0, in->rm);
+		break;
+	case SK_MOVD_LD:
+	case SK_MOVQ_LD:
+		if (memop)
+			ld(j, kind == SK_MOVQ_LD || w, RCX, RAX, 0);
+		else if (kind == SK_MOVD_LD)
+			ld(j, w, RCX, RBX, GR(in->rm));
+		else
+			ld(j, 1, RCX, RBX, XOFF(in->rm));
+		st(j, 1, RCX, RBX, XOFF(in->reg));
+		st_imm(j, 1, RBX, XOFF(in->reg) + 8, 0);
+		break;
+	case SK_MOVD_ST:
+		ld(j, w, RCX, RBX, XOFF(in->reg));
+		if (memop)
+			st(j, w, RCX, RAX, 0);
+		else
+			st(j, 1, RCX, RBX, GR(in->rm)); /* a 32-bit MOVD zero-extends */
+		break;
+	case SK_MOVQ_ST:
+		ld(j, 1, RCX, RBX, XOFF(in->reg));
+		if (memop) {
+			st(j, 1, RCX, RAX, 0);
+		} else {
+			st(j, 1, RCX, RBX, XOFF(in->rm));
+			st_imm(j, 1, RBX, XOFF(in->rm) + 8, 0);
+		}
+		break;
+	case SK_MASK:
+		xmm_ld(j, 0, in->rm);
+		sse_host_op(j, in, RAX, 0); /* pmovmskb/movmskps/movmskpd eax, xmm0 */
+		st(j, 1, RAX, RBX, GR(in->reg));
+		break;
+	default:
+		break;
+	}
+	for (int k = 0; k < NSLOW + 3; k++)
+		any |= slow[k] != NULL;
+	if (any) {
+		done = jmp_fwd(j, -1);
+		for (int k = NSLOW; k < NSLOW + 3; k++)
+			land(j, slow[k]);
+		x->hostflags = 0;
+		slow_path(j, x, i, slow, done);
+	}
+	/* both paths passed sse_check(); neither touches the lazy flags */
+	x->sse_ok = 1;
+	x->hostflags = flags_kept;
+	lz_is(x, x->lz_op, x->lz_size);
+	return 1;
+}
+
+/*
  * jump_to()'s check of a near target in @reg: canonical in 64-bit mode; else
  * truncated to 32 bits and within the CS limit. Return: the jump taken when it fails.
  */
@@ -1896,15 +2186,17 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 	int done = 0;
 
 	x->lz_set = 0;
+	if (in->op >= MAP0F)
+		done = emit_sse(j, x, i);
 	/* 16-bit addressing has no inline forms */
-	if (!in->lock && !in->rep && in->osz == 2 &&
+	if (!done && !in->lock && !in->rep && in->osz == 2 &&
 	    !(in->has_modrm && in->mod != 3 && in->asz == 2)) {
 		if (in->op == 0x89 || in->op == 0x8b)
 			done = emit_mov16(j, x, i);
 		else if (in->op == 0x90 && !(in->rex & 1))
 			done = 1; /* xchg ax, ax: a NOP */
 	}
-	if (!in->lock && !in->rep && (in->osz == 4 || in->osz == 8) &&
+	if (!done && !in->lock && !in->rep && (in->osz == 4 || in->osz == 8) &&
 	    !(in->has_modrm && in->mod != 3 && in->asz == 2)) {
 		switch (in->op) {
 		case 0x01 ... 0x3d:
@@ -1991,6 +2283,7 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 		x->lz_op = -1;
 	if (done)
 		return;
+	x->sse_ok = 0; /* a handler may have changed CR0 or CR4 */
 	switch (in->fclass) {
 	case EMU_FC_NONE:
 	case EMU_FC_WRITE:

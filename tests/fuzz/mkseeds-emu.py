@@ -25,6 +25,9 @@ def seed(mode, code, limit=64, chunk=0, place=0, flags=0, **regs):
     return hdr + b"".join(struct.pack("<I", v) for v in r) + bytes.fromhex(code)
 
 
+SSE_LOOP = ("660f6f03" "660ffec1" "660f3800c2" "660f70c81b" "660f72d107" "660fefc8"
+            "660f7f4310" "f30f7f4b03" "660f6ed1" "660f74c1" "660fd7c0" "ffc9" "75cb" "f4")
+
 SEEDS = {
     # add rax,rcx; mov [rbx+0x10],eax; dec ecx; jnz; hlt
     "long-loop": seed(LONG, "4801c8894310ffc975f6f4", rcx=(SMALL, 20), rbx=(DATA, 0x100)),
@@ -57,6 +60,12 @@ SEEDS = {
     "prot32-smap": seed(PROT32 | 8, "0f01cb89030f01ca8903f4", rbx=(DATA, 0x300)),
     # single-step: TF set, each instruction traps to the #DB handler
     "long-tf": seed(LONG | 4, "4801c8f4"),
+    # SSE loop: movdqa load, paddd, pshufb, pshufd, psrld, pxor, movdqa and movdqu
+    # stores, movd, pcmpeqb, pmovmskb
+    "long-sse": seed(LONG, SSE_LOOP, rbx=(DATA, 0x100), rcx=(SMALL, 20)),
+    "prot32-sse": seed(PROT32, SSE_LOOP, rbx=(DATA, 0x100), rcx=(SMALL, 20)),
+    # movdqu across a page, then a misaligned movdqa store (#GP)
+    "long-sse-cross": seed(LONG, "f30f6f00660f7f4001f4", rax=(DATA, 0xff8)),
 }
 
 
