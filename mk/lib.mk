@@ -6,6 +6,7 @@ OBJS += src/lib/lazy-link.o
 OBJS += src/lib/log.o
 OBJS += src/lib/resolve.o
 OBJS += src/lib/strv.o
+OBJS += src/lib/utf8.o
 OBJS += src/lib/xalloc.o
 
 CLI_OBJS += src/cli/main.o

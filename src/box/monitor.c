@@ -31,6 +31,7 @@
 #include "lib/fd-pass.h"
 #include "lib/fs.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 #include "net/net.h"
@@ -79,14 +80,18 @@ static void log_line(struct logw *l, int stream, const char *p, size_t n, int pa
 			p);
 		l->size += strlen(ts) + (size_t)n + 12;
 	} else {
-		cleanup_free char *s = xmalloc(n + 2);
+		/* JSON strings are UTF-8: other bytes become U+FFFD (as Docker), not a lost line */
+		size_t len;
+		cleanup_free char *s = utf8_sanitize(p, n, &len);
+		cleanup_free char *line = xmalloc(len + 2);
 		cleanup_json json_t *j = NULL;
 
-		memcpy(s, p, n);
-		s[n] = partial ? '\0' : '\n';
-		s[n + 1] = '\0';
-		j = json_pack("{s:s%,s:s,s:s}", "log", s, n + !partial, "stream", names[stream],
-			      "time", ts);
+		memcpy(line, s, len);
+		line[len] = partial ? '\0' : '\n';
+		line[len + 1] = '\0';
+
+		j = json_pack("{s:s%,s:s,s:s}", "log", line, len + !partial, "stream",
+			      names[stream], "time", ts);
 		txt = json_dumps(j, JSON_COMPACT);
 		if (txt) {
 			dprintf(l->fd, "%s\n", txt);

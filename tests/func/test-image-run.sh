@@ -12,7 +12,7 @@ require_root
 require_cmd docker-registry skopeo python3 zstd curl busybox podman script
 at_exit registry_stop_all
 
-plan 62
+plan 64
 
 D=$T/data
 R=$T/run
@@ -175,6 +175,14 @@ assert_contains "$(cab container inspect web)" '"80/tcp"' "inspect shows the ima
 cab container rm web >/dev/null
 assert_eq "$(ls "$D/containers" "$D/names" | grep -c .)" 2 "rm leaves no container directory or name"
 assert_eq "$(grep -c "$D/containers" /proc/self/mountinfo)" 0 "no rootfs mount is left"
+
+# Output that is not UTF-8 (binary, Latin-1) is kept in the json-file log, each invalid
+# byte as U+FFFD as Docker writes it, not dropped with the line.
+id=$(crun -d "$IMG" sh -c 'printf "caf\351 \377\376ok\n"; echo next')
+assert_eq "$(cab container wait "$id")" 0 "a container that prints bytes that are not UTF-8"
+assert_eq "$(cab container logs "$id" 2>/dev/null)" "$(printf 'caf\357\277\275 \357\277\275\357\277\275ok\nnext')" \
+	"logs keep its line, invalid bytes as U+FFFD"
+cab container rm "$id" >/dev/null
 
 # logs -f follows until the container exits.
 id=$(crun -d "$IMG" sh -c 'echo a; sleep 1; echo b')

@@ -10,6 +10,7 @@
 #include "lib/error.h"
 #include "lib/fs.h"
 #include "lib/strv.h"
+#include "lib/utf8.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 #include "unit/tap.h"
@@ -88,9 +89,41 @@ static void test_err_ptr(void)
 	tap_ok(!IS_ERR(&p), "a real pointer is not an error");
 }
 
+static int sanitized(const char *in, size_t n, const char *want, size_t wlen)
+{
+	size_t len;
+	char *out = utf8_sanitize(in, n, &len);
+	int ok = len == wlen && !memcmp(out, want, wlen) && out[len] == '\0';
+
+	free(out);
+	return ok;
+}
+
+static void test_utf8(void)
+{
+	static const char ok4[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf";
+	static const char nul[] = "a\0b";
+
+	tap_ok(sanitized(ok4, sizeof(ok4) - 1, ok4, sizeof(ok4) - 1),
+	       "utf8: valid 1- to 4-byte sequences (up to U+10FFFF) are kept");
+	tap_ok(sanitized(nul, 3, nul, 3), "utf8: a NUL byte is kept");
+	tap_ok(sanitized("caf\xe9 \xff", 6, "caf\xef\xbf\xbd \xef\xbf\xbd", 10),
+	       "utf8: a Latin-1 byte and 0xff become U+FFFD each");
+	/* overlong '/', a surrogate, above U+10FFFF, a lone continuation, a cut sequence */
+	tap_ok(sanitized("\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd", 6) &&
+		       sanitized("\xe0\x80\xaf", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 9) &&
+		       sanitized("\xed\xa0\x80x", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx", 10) &&
+		       sanitized("\xf4\x90\x80\x80", 4,
+				 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 12) &&
+		       sanitized("\x80", 1, "\xef\xbf\xbd", 3) &&
+		       sanitized("\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd", 6),
+	       "utf8: overlongs, surrogates, > U+10FFFF, stray and cut sequences are replaced");
+}
+
 int main(void)
 {
-	tap_plan(15);
+	tap_plan(19);
+	test_utf8();
 	test_errors();
 	test_strv();
 	test_fs();
