@@ -1285,6 +1285,56 @@ static int emit_test_a(struct jb *j, struct jctx *x, unsigned int i)
 	return 1;
 }
 
+/*
+ * ADD OR AND SUB XOR CMP with a memory destination (01 .. 39 r/m, r; 81 83 r/m, imm):
+ * read, operate and write back through one TLB probe (for a write unless CMP, so a
+ * page with decoded code takes the handler and its notifying store). The lazy state
+ * is alu_inl()'s; the LOCK forms never come here (emit_insn()).
+ */
+static int emit_alu_mem(struct jb *j, struct jctx *x, unsigned int i, int alu, int imm)
+{
+	const struct emu_insn *in = &x->blk->insn[i];
+	int w = in->osz == 8, live = !in->fdead, write = alu != ALU_CMP;
+	uint8_t *slow[NSLOW], *done;
+	struct jm m = mem(RSI, 0);
+
+	if (!x->mem)
+		return 0;
+	emit_ea(j, in, 0);
+	tlb_probe(j, x, in->osz, write, slow);
+	mov_rr(j, 1, RSI, RAX);
+	ld(j, w, RAX, RSI, 0);
+	if (imm)
+		mov_ri(j, RCX, in->imm & emu_size_mask(in->osz));
+	else
+		ld(j, w, RCX, RBX, GR(in->reg));
+	if (!live) {
+		if (write) {
+			alu_rr(j, w, alu, RAX, RCX);
+			enc(j, w, 0x89, 1, RAX, 0, &m);
+		}
+		lz_is(x, -1, 0);
+		x->hostflags = 0;
+	} else if (alu == ALU_ADD || alu == ALU_SUB || alu == ALU_CMP) {
+		mov_rr(j, w, RDX, RAX);
+		alu_rr(j, w, alu == ALU_ADD ? ALU_ADD : ALU_SUB, RDX, RCX);
+		lazy_store(j, cc_of_alu(alu), in->osz, RAX, RCX, RDX);
+		if (write)
+			enc(j, w, 0x89, 1, RDX, 0, &m);
+		lz_is(x, (int)cc_of_alu(alu), in->osz);
+		x->hostflags = 1;
+	} else {
+		alu_rr(j, w, alu, RAX, RCX);
+		lazy_store(j, CC_LOGIC, in->osz, -1, -1, RAX);
+		enc(j, w, 0x89, 1, RAX, 0, &m);
+		lz_is(x, CC_LOGIC, in->osz);
+		x->hostflags = 1;
+	}
+	done = jmp_fwd(j, -1);
+	slow_path(j, x, i, slow, done);
+	return 1;
+}
+
 /* 01 09 21 29 31 39 (r/m, r), 03 .. 3b (r, r/m), 05 .. 3d (eAX, imm), 81 83, 85 */
 static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 {
@@ -1307,7 +1357,7 @@ static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 		if (alu == ALU_ADC || alu == ALU_SBB)
 			return emit_adc(j, x, i, alu);
 		if (in->mod != 3)
-			return 0;
+			return emit_alu_mem(j, x, i, alu, 1);
 		ld(j, w, RAX, RBX, GR(in->rm));
 		mov_ri(j, RCX, in->imm & mask);
 		alu_body(j, x, in, alu, 0, in->rm);
@@ -1327,19 +1377,8 @@ static int emit_alu(struct jb *j, struct jctx *x, unsigned int i)
 		return 1;
 	}
 	if ((op & 7) == 1) { /* r/m, r */
-		if (in->mod != 3) {
-			/* CMP only: the others write memory */
-			if (alu != ALU_CMP || !x->mem)
-				return 0;
-			emit_ea(j, in, 0);
-			tlb_probe(j, x, in->osz, 0, slow);
-			ld(j, w, RAX, RAX, 0);
-			ld(j, w, RCX, RBX, GR(in->reg));
-			alu_body(j, x, in, alu, 0, 0);
-			done = jmp_fwd(j, -1);
-			slow_path(j, x, i, slow, done);
-			return 1;
-		}
+		if (in->mod != 3)
+			return emit_alu_mem(j, x, i, alu, 0);
 		ld(j, w, RAX, RBX, GR(in->rm));
 		ld(j, w, RCX, RBX, GR(in->reg));
 		alu_body(j, x, in, alu, 0, in->rm);
@@ -1500,28 +1539,47 @@ static int emit_imul(struct jb *j, struct jctx *x, unsigned int i)
 static int emit_incdec(struct jb *j, struct jctx *x, unsigned int i)
 {
 	const struct emu_insn *in = &x->blk->insn[i];
-	int w = in->osz == 8, r, dec, live = in->hfn == in->fn;
-	uint8_t *slow[8], *have[6], *done;
+	int w = in->osz == 8, r, dec, live = in->hfn == in->fn, memf = 0;
+	uint8_t *slow[8], *have[6], *done, *pslow[NSLOW];
 	int ns = 0, nh = 0;
-	struct jm m;
+	struct jm m, opnd;
 
 	if (in->op == 0xff) {
-		if (in->mod != 3 || (in->reg & 7) > 1)
+		if ((in->reg & 7) > 1)
 			return 0;
 		r = in->rm;
 		dec = in->reg & 1;
+		if (in->mod != 3) {
+			/* INC/DEC m: through the TLB for a write, rsi = the host address */
+			if (!x->mem)
+				return 0;
+			memf = 1;
+			live = !in->fdead;
+			emit_ea(j, in, 0);
+			tlb_probe(j, x, in->osz, 1, pslow);
+			mov_rr(j, 1, RSI, RAX);
+		}
 	} else {
 		r = (int)(in->op & 7);
 		dec = (in->op & 8) != 0;
 	}
+	opnd = memf ? mem(RSI, 0) : mem(RBX, GR(r));
 	if (!live) {
+		if (memf) {
+			enc(j, w, 0x83, 1, dec ? ALU_SUB : ALU_ADD, 0, &opnd);
+			b1(j, 1);
+			x->hostflags = 0;
+			done = jmp_fwd(j, -1);
+			slow_path(j, x, i, pslow, done);
+			return 1;
+		}
 		ld(j, w, RAX, RBX, GR(r));
 		alu_ri(j, w, dec ? ALU_SUB : ALU_ADD, RAX, 1);
 		st(j, 1, RAX, RBX, GR(r));
 		x->hostflags = 0;
 		return 1;
 	}
-	if (in->fclass != EMU_FC_PARTIAL)
+	if (!memf && in->fclass != EMU_FC_PARTIAL)
 		return 0;
 	/*
 	 * CC_INC/CC_DEC keep the CF before them (emu_incdec()): taken from the lazy state
@@ -1578,17 +1636,21 @@ static int emit_incdec(struct jb *j, struct jctx *x, unsigned int i)
 	slow[ns++] = jmp_fwd(j, -1);
 	for (int k = 0; k < nh; k++)
 		land(j, have[k]);
-	ld(j, w, RAX, RBX, GR(r));
+	enc(j, w, 0x8b, 1, RAX, 0, &opnd);
 	mov_rr(j, w, RDX, RAX);
 	alu_ri(j, w, dec ? ALU_SUB : ALU_ADD, RDX, 1);
 	lazy_store(j, dec ? CC_DEC : CC_INC, in->osz, RAX, RCX, RDX);
-	st(j, 1, RDX, RBX, GR(r));
+	enc(j, memf ? w : 1, 0x89, 1, RDX, 0, &opnd);
 	done = jmp_fwd(j, -1);
 	for (int k = 0; k < ns; k++)
 		land(j, slow[k]);
+	x->hostflags = 0;
+	if (memf) {
+		slow_path(j, x, i, pslow, done);
+		return 1;
+	}
 	emit_call_plain(j, x, i);
 	land(j, done);
-	x->hostflags = 0;
 	return 1;
 }
 

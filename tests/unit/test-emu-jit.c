@@ -134,6 +134,16 @@ static const uint8_t p_smc[] = { 0xb9, 0xe8, 0x03, 0x00, 0x00, 0x31, 0xdb, 0x89,
 				 0x78, 0x56, 0x34, 0x12, 0xff, 0xc9, 0x75, 0xeb, 0xf4 };
 
 /*
+ * mov ecx,1000; xor ebx,ebx; mov esi,CODE+28; 1: mov edx,0x8000; cmp ecx,50; cmovb edx,esi;
+ * add dword [rdx],1; add ebx,imm32; dec ecx; jnz 1b; hlt -- once the loop is hot (translated),
+ * its read-modify-write increments the ADD's immediate right before it runs
+ */
+static const uint8_t p_smc_rmw[] = { 0xb9, 0xe8, 0x03, 0x00, 0x00, 0x31, 0xdb, 0xbe, 0x1c, 0x00,
+				     0x01, 0x00, 0xba, 0x00, 0x80, 0x00, 0x00, 0x83, 0xf9, 0x32,
+				     0x0f, 0x42, 0xd6, 0x83, 0x02, 0x01, 0x81, 0xc3, 0x00, 0x00,
+				     0x00, 0x00, 0xff, 0xc9, 0x75, 0xe8, 0xf4 };
+
+/*
  * mov ecx,20; xor ebx,ebx; mov rsi,0x40000000 (not mapped); 1: mov edx,0x8000; cmp ecx,1;
  * cmove rdx,rsi; add ebx,3; mov rax,[rdx]; add ebx,1; dec ecx; jnz 1b; hlt -- the loop is
  * one block, hot (translated) when its load faults in the last round
@@ -456,41 +466,62 @@ static const struct {
 	const char *b;
 	size_t n;
 } forms[] = {
-	B("\x48\xf7\xd8"),			   /* neg rax */
-	B("\xf7\xd8"),				   /* neg eax */
-	B("\x48\xf7\xd0"),			   /* not rax */
-	B("\xf7\xd2"),				   /* not edx */
-	B("\x48\xf7\xe1"),			   /* mul rcx */
-	B("\xf7\xe1"),				   /* mul ecx */
-	B("\x48\xf7\xe9"),			   /* imul rcx */
-	B("\xf7\xe9"),				   /* imul ecx */
-	B("\x48\xf7\xa3\x00\x11\x00\x00"),	   /* mul qword [rbx + 0x1100] */
-	B("\xf7\xab\x00\x11\x00\x00"),		   /* imul dword [rbx + 0x1100] */
-	B("\x48\xd1\xe0"),			   /* shl rax, 1 */
-	B("\xd1\xe8"),				   /* shr eax, 1 */
-	B("\x48\xd1\xf8"),			   /* sar rax, 1 */
-	B("\xd1\xf8"),				   /* sar eax, 1 */
-	B("\x48\xd1\xc0"),			   /* rol rax, 1 */
-	B("\xd1\xc8"),				   /* ror eax, 1 */
-	B("\x48\xd3\xe0"),			   /* shl rax, cl */
-	B("\xd3\xe8"),				   /* shr eax, cl */
-	B("\x48\xd3\xf8"),			   /* sar rax, cl */
-	B("\xd3\xe0"),				   /* shl eax, cl */
-	B("\x48\xc1\xc0\x05\xeb\x00\xc1\xc8\x03"), /* rol rax, 5; jmp +0; ror eax, 3 */
-	B("\x48\xc1\xc8\x07\x48\xc1\xc0\x01"),	   /* ror rax, 7; rol rax, 1 */
-	B("\xa8\x81"),				   /* test al, 0x81 */
-	B("\xa9\x01\x00\x00\x80"),		   /* test eax, 0x80000001 */
-	B("\x48\xa9\xff\x00\x00\x80"),		   /* test rax, -0x7fffff01 */
-	B("\x48\x0f\xbe\xc2"),			   /* movsx rax, dl */
-	B("\x0f\xbe\xc6"),			   /* movsx eax, dh */
-	B("\x4c\x0f\xbe\xce"),			   /* movsx r9, sil */
-	B("\x0f\xbf\x8b\x00\x11\x00\x00"),	   /* movsx ecx, word [rbx + 0x1100] */
-	B("\x48\x0f\xbe\x83\x00\x11\x00\x00"),	   /* movsx rax, byte [rbx + 0x1100] */
-	B("\xc7\xc0\x80\xff\xff\xff"),		   /* mov eax, 0xffffff80 */
-	B("\x48\xc7\xc2\xfe\xff\xff\xff"),	   /* mov rdx, -2 */
-	B("\x66\x89\xb3\x00\x11\x00\x00"),	   /* mov [rbx + 0x1100], si */
-	B("\x66\x8b\x83\x00\x11\x00\x00"),	   /* mov ax, [rbx + 0x1100] */
-	B("\x90\x66\x90"),			   /* nop; xchg ax, ax */
+	B("\x48\xf7\xd8"),				   /* neg rax */
+	B("\xf7\xd8"),					   /* neg eax */
+	B("\x48\xf7\xd0"),				   /* not rax */
+	B("\xf7\xd2"),					   /* not edx */
+	B("\x48\xf7\xe1"),				   /* mul rcx */
+	B("\xf7\xe1"),					   /* mul ecx */
+	B("\x48\xf7\xe9"),				   /* imul rcx */
+	B("\xf7\xe9"),					   /* imul ecx */
+	B("\x48\xf7\xa3\x00\x11\x00\x00"),		   /* mul qword [rbx + 0x1100] */
+	B("\xf7\xab\x00\x11\x00\x00"),			   /* imul dword [rbx + 0x1100] */
+	B("\x48\xd1\xe0"),				   /* shl rax, 1 */
+	B("\xd1\xe8"),					   /* shr eax, 1 */
+	B("\x48\xd1\xf8"),				   /* sar rax, 1 */
+	B("\xd1\xf8"),					   /* sar eax, 1 */
+	B("\x48\xd1\xc0"),				   /* rol rax, 1 */
+	B("\xd1\xc8"),					   /* ror eax, 1 */
+	B("\x48\xd3\xe0"),				   /* shl rax, cl */
+	B("\xd3\xe8"),					   /* shr eax, cl */
+	B("\x48\xd3\xf8"),				   /* sar rax, cl */
+	B("\xd3\xe0"),					   /* shl eax, cl */
+	B("\x48\xc1\xc0\x05\xeb\x00\xc1\xc8\x03"),	   /* rol rax, 5; jmp +0; ror eax, 3 */
+	B("\x48\xc1\xc8\x07\x48\xc1\xc0\x01"),		   /* ror rax, 7; rol rax, 1 */
+	B("\xa8\x81"),					   /* test al, 0x81 */
+	B("\xa9\x01\x00\x00\x80"),			   /* test eax, 0x80000001 */
+	B("\x48\xa9\xff\x00\x00\x80"),			   /* test rax, -0x7fffff01 */
+	B("\x48\x0f\xbe\xc2"),				   /* movsx rax, dl */
+	B("\x0f\xbe\xc6"),				   /* movsx eax, dh */
+	B("\x4c\x0f\xbe\xce"),				   /* movsx r9, sil */
+	B("\x0f\xbf\x8b\x00\x11\x00\x00"),		   /* movsx ecx, word [rbx + 0x1100] */
+	B("\x48\x0f\xbe\x83\x00\x11\x00\x00"),		   /* movsx rax, byte [rbx + 0x1100] */
+	B("\xc7\xc0\x80\xff\xff\xff"),			   /* mov eax, 0xffffff80 */
+	B("\x48\xc7\xc2\xfe\xff\xff\xff"),		   /* mov rdx, -2 */
+	B("\x66\x89\xb3\x00\x11\x00\x00"),		   /* mov [rbx + 0x1100], si */
+	B("\x66\x8b\x83\x00\x11\x00\x00"),		   /* mov ax, [rbx + 0x1100] */
+	B("\x90\x66\x90"),				   /* nop; xchg ax, ax */
+	B("\x48\x01\xb3\x00\x11\x00\x00"),		   /* add [rbx + 0x1100], rsi */
+	B("\x29\xb3\x00\x11\x00\x00"),			   /* sub [rbx + 0x1100], esi */
+	B("\x48\x21\xb3\x00\x11\x00\x00"),		   /* and [rbx + 0x1100], rsi */
+	B("\x09\xb3\x00\x11\x00\x00"),			   /* or [rbx + 0x1100], esi */
+	B("\x48\x31\xb3\x00\x11\x00\x00"),		   /* xor [rbx + 0x1100], rsi */
+	B("\x39\xb3\x00\x11\x00\x00"),			   /* cmp [rbx + 0x1100], esi */
+	B("\x83\x83\x00\x11\x00\x00\x7f"),		   /* add dword [rbx + 0x1100], 0x7f */
+	B("\x48\x83\xab\x00\x11\x00\x00\x80"),		   /* sub qword [rbx + 0x1100], -0x80 */
+	B("\x81\xa3\x00\x11\x00\x00\x01\x00\x00\x80"),	   /* and dword [..], 0x80000001 */
+	B("\x48\x81\xbb\x00\x11\x00\x00\xff\xff\xff\x7f"), /* cmp qword [..], 0x7fffffff */
+	B("\x83\xbb\x00\x11\x00\x00\x01"),		   /* cmp dword [rbx + 0x1100], 1 */
+	B("\x48\x83\xb3\x00\x11\x00\x00\xff"),		   /* xor qword [rbx + 0x1100], -1 */
+	B("\x48\x83\x8b\x00\x11\x00\x00\x80"),		   /* or qword [rbx + 0x1100], -0x80 */
+	/* INC/DEC m after each kind of lazy state (CF kept), and with its flags dead */
+	B("\x48\x39\xfe\x48\xff\x83\x00\x11\x00\x00"),	   /* cmp rsi, rdi; inc qword [..] */
+	B("\x01\xf8\xff\x8b\x00\x11\x00\x00"),		   /* add eax, edi; dec dword [..] */
+	B("\x85\xf8\xff\x83\x00\x11\x00\x00"),		   /* test eax, edi; inc dword [..] */
+	B("\x48\xff\xc0\x48\xff\x8b\x00\x11\x00\x00"),	   /* inc rax; dec qword [..] */
+	B("\x48\xd1\xe0\x48\xff\x83\x00\x11\x00\x00"),	   /* shl rax, 1; inc qword [..] */
+	B("\x48\x39\xfe\xeb\x00\xff\x8b\x00\x11\x00\x00"), /* cmp; jmp +0; dec dword */
+	B("\x48\xff\x83\x00\x11\x00\x00\x48\x01\xf8"),	   /* inc qword [..]; add rax, rdi */
 	/* div rcx; div ecx; div qword [rbx + 0x1100]; div dword [rbx + 0x1100] */
 	B("\xba\x7f\x00\x00\x00\x41\xbf\x03\x00\x00\x00\x48\xf7\xf1"),
 	B("\xba\x7f\x00\x00\x00\x41\xbf\x02\x00\x00\x00\xf7\xf1"),
@@ -582,7 +613,7 @@ int main(void)
 	for (uint32_t ecx = 1000; ecx; ecx--)
 		smc_sum += ecx & 7;
 
-	tap_plan(17);
+	tap_plan(19);
 	{
 		struct emu_cpu *c = new_cpu(1, &ex);
 
@@ -608,6 +639,24 @@ int main(void)
 	tap_ok(res[1].state == EMU_HALTED && (uint32_t)res[1].r[3] == smc_sum,
 	       "a loop rewriting its own ADD immediate sums %u (expected %u)",
 	       (uint32_t)res[1].r[3], smc_sum);
+	tap_ok(same(&res[0], &res[1]),
+	       "the same registers and instruction count as the interpreter (%llu, %llu)",
+	       (unsigned long long)res[1].icount, (unsigned long long)res[0].icount);
+
+	/* 1b. the same through a read-modify-write of the immediate */
+	for (int jit = 0; jit < 2; jit++) {
+		struct emu_cpu *c;
+
+		load(p_smc_rmw, sizeof(p_smc_rmw));
+		c = new_cpu(jit, &ex);
+		run(c, 1000000);
+		save(c, &res[jit]);
+		emu_cpu_free(c);
+	}
+	tap_ok(res[1].state == EMU_HALTED && (uint32_t)res[1].r[3] == 1225,
+	       "a hot loop incrementing its own ADD immediate (add dword [rdx], 1) sums %u "
+	       "(expected 1225)",
+	       (uint32_t)res[1].r[3]);
 	tap_ok(same(&res[0], &res[1]),
 	       "the same registers and instruction count as the interpreter (%llu, %llu)",
 	       (unsigned long long)res[1].icount, (unsigned long long)res[0].icount);
@@ -751,7 +800,8 @@ int main(void)
 	}
 	tap_ok(same(&res[0], &res[1]),
 	       "NEG NOT MUL IMUL DIV, shifts and rotates by 1, CL and imm, TEST eAX, MOVSX, "
-	       "16-bit moves: the same results, flags, registers and count (%#llx, %#llx)",
+	       "16-bit moves, ALU and INC/DEC on memory: the same results, flags, registers and "
+	       "count (%#llx, %#llx)",
 	       (unsigned long long)res[1].r[5], (unsigned long long)res[0].r[5]);
 
 	/* 8. CABIN_EMU_JIT=off gives a CPU without host code */
