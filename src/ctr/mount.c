@@ -952,8 +952,32 @@ int ctr_rootfs_pivot(int rootfd, int no_pivot, struct cabin_err **err)
 	return 0;
 }
 
-static int mask_path(const char *path, struct cabin_err **err)
+/*
+ * The container's /dev/null, checked to be the null device, for masking files. A /dev
+ * the container shares with something else (a volume bound at /dev) can hold a symlink
+ * or another node there: binding what the path leads to would put, say, a writable
+ * /proc/sys/kernel/core_pattern over a masked path (CVE-2025-31133 in runc).
+ * Return: an O_PATH fd of it, or -1 with @err set.
+ */
+static int open_null(struct cabin_err **err)
 {
+	struct stat sb;
+	int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) /* ENOENT: no /dev/null in a container without /dev */
+		return cabin_err_make(err, errno, "mask a path with `/dev/null`");
+	if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != makedev(1, 3)) {
+		close(fd);
+		return cabin_err_make(err, 0,
+				      "mask a path: `/dev/null` in the container is not the null "
+				      "device (1:3)");
+	}
+	return fd;
+}
+
+static int mask_path(const char *path, int *nullfd, struct cabin_err **err)
+{
+	cleanup_close int tree = -1;
 	struct stat sb;
 
 	if (lstat(path, &sb) < 0) {
@@ -964,11 +988,14 @@ static int mask_path(const char *path, struct cabin_err **err)
 	if (S_ISDIR(sb.st_mode)) {
 		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k,mode=555") < 0)
 			return cabin_err_make(err, errno, "mask `%s`", path);
-	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
-		if (errno == ENOENT) /* no /dev/null in a container without /dev */
-			return cabin_err_make(err, errno, "mask `%s` (no /dev/null)", path);
-		return cabin_err_make(err, errno, "mask `%s`", path);
+		return 0;
 	}
+	if (*nullfd < 0 && (*nullfd = open_null(err)) < 0)
+		return -1;
+	/* bind the checked node itself, not whatever the path /dev/null leads to now */
+	tree = sys_open_tree(*nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0 || sys_move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return cabin_err_make(err, errno, "mask `%s`", path);
 	return 0;
 }
 
@@ -988,11 +1015,13 @@ static int readonly_path(const char *path, struct cabin_err **err)
 
 int ctr_rootfs_finish(const struct ctr_spec *spec, struct cabin_err **err)
 {
+	cleanup_close int nullfd = -1;
+
 	if (spec->rootfs_propagation &&
 	    mount(NULL, "/", NULL, MS_REC | spec->rootfs_propagation, NULL) < 0)
 		return cabin_err_make(err, errno, "set rootfsPropagation");
 	for (size_t i = 0; spec->masked && spec->masked[i]; i++)
-		if (mask_path(spec->masked[i], err) < 0)
+		if (mask_path(spec->masked[i], &nullfd, err) < 0)
 			return -1;
 	for (size_t i = 0; spec->readonly && spec->readonly[i]; i++)
 		if (readonly_path(spec->readonly[i], err) < 0)

@@ -7,11 +7,12 @@
 #    created-state init and from `exec` of a `#!/proc/self/exe` script
 #  - exec into a container without a mount namespace must enter its root too, and so must
 #    exec by a runtime that runs in a chroot
+#  - CVE-2025-31133: masked paths bound from a /dev/null that is not the null device
 #  - no process.capabilities means no capabilities
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
 BUSYBOX=$(command -v busybox) || skip_all "needs busybox (busybox-static)"
-plan 16
+plan 18
 
 PFX=sec$$
 cleanup() {
@@ -167,6 +168,37 @@ assert_eq "$(in_chroot "$CABIN" --root "$STATE" exec --cwd / $PFX-chr /init ls /
 	sort | tr '\n' ' ')" "$(ls "$B/rootfs" | sort | tr '\n' ' ')" "and sees only the container's root"
 in_chroot "$CABIN" --root "$STATE" delete --force $PFX-chr
 rm -f "$B/rootfs/marker-$PFX"
+
+# --- CVE-2025-31133: maskedPaths through a /dev/null that is not the null device ---------
+# A /dev shared with something the attacker controls (a volume of another container, bound
+# at /dev) can hold a symlink at /dev/null by the time the runtime masks: runc 1.1.5
+# bind-mounts whatever /dev/null leads to over each masked path. With /dev/null ->
+# /proc/sys/kernel/core_pattern a masked /proc file is a writable core_pattern (host
+# root through the core dump handler); here the target is the harmless kernel.ostype.
+mp=$(for f in /proc/timer_list /proc/keys /proc/sched_debug /proc/kcore; do
+	[ -f "$f" ] && echo "$f" && break; done)
+if [ -n "$mp" ]; then
+	cp "$T/good.json" "$B/config.json"
+	mkdir -p "$T/shareddev"
+	ln -sfn /proc/sys/kernel/ostype "$T/shareddev/null"
+	cfg "$B" 'c["mounts"]=[m for m in c["mounts"] if m["destination"]!="/dev"]
+c["mounts"].insert(1,{"destination":"/dev","type":"bind","source":"'"$T/shareddev"'","options":["rbind"]})
+c["linux"]["maskedPaths"]=["'"$mp"'"]'
+	args "$B" /bin/cat "$mp"
+	out=$(rt run --bundle "$B" $PFX-null 2>&1)
+	rc=$?
+	assert_not_contains "$out" Linux "a symlinked /dev/null is not what masked $mp shows"
+	if [ $rc != 0 ]; then
+		assert_contains "$out" "/dev/null" "  ... the run is refused, naming /dev/null"
+	else
+		ok "  ... the masked path is the null device" test -z "$out"
+	fi
+	rt delete --force $PFX-null 2>/dev/null
+	rm -rf "$T/shareddev"
+else
+	skip "no file among the default masked paths in this host's /proc"
+	skip "no file among the default masked paths in this host's /proc"
+fi
 
 # --- no process.capabilities: no capabilities at all (as runc) --------------------------
 cp "$T/good.json" "$B/config.json"
