@@ -1037,7 +1037,7 @@ int ctr_rootfs_finish(const struct ctr_spec *spec, struct cabin_err **err)
 
 int ctr_mount_console(int master, struct cabin_err **err)
 {
-	cleanup_close int target = -1, tree = -1;
+	cleanup_close int target = -1, tree = -1, peer = -1;
 	char pts[64];
 	struct stat sb;
 
@@ -1063,7 +1063,16 @@ int ctr_mount_console(int master, struct cabin_err **err)
 		return cabin_err_make(err, errno, "stat `/dev/console`");
 	if (S_ISLNK(sb.st_mode) || S_ISDIR(sb.st_mode))
 		return cabin_err_make(err, EINVAL, "`/dev/console` is not a file or device");
-	tree = sys_open_tree(AT_FDCWD, pts, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	/*
+	 * Bind the slave of this very master (TIOCGPTPEER), not the path /dev/pts/N: a /dev
+	 * shared with something else could lead that path elsewhere by now (runc's
+	 * CVE-2025-52565). The process's stdio holds the slave open meanwhile, so closing
+	 * this fd hangs nothing up.
+	 */
+	peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (peer < 0)
+		return cabin_err_make(err, errno, "open the slave of `%s`", pts);
+	tree = sys_open_tree(peer, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (tree < 0)
 		return cabin_err_make(err, errno, "bind `%s`", pts);
 	if (sys_move_mount(tree, "", target, "",
