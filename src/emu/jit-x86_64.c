@@ -1847,6 +1847,10 @@ enum {
 	SK_MOVQ_LD, /* f3 0f 7e: MOVQ xmm, xmm/m64 */
 	SK_MOVQ_ST, /* 66 0f d6: MOVQ xmm/m64, xmm */
 	SK_MASK,    /* 66 0f d7, 0f 50, 66 0f 50: PMOVMSKB MOVMSKPS MOVMSKPD r32, xmm */
+	SK_MOVS_LD, /* f3/f2 0f 10: MOVSS/MOVSD xmm, xmm/m32/64 */
+	SK_MOVS_ST, /* f3/f2 0f 11: MOVSS/MOVSD xmm/m32/64, xmm */
+	SK_HALF_LD, /* 0f/66 0f 12 16: MOVLPS/MOVHPS/MOVLPD/MOVHPD xmm, m64; MOVHLPS/MOVLHPS */
+	SK_HALF_ST, /* 0f/66 0f 13 17: MOVLPS/MOVHPS/MOVLPD/MOVHPD m64, xmm */
 };
 
 /*
@@ -1861,13 +1865,32 @@ static int sse_kind(const struct emu_insn *in, int *align, int *unary)
 	*unary = 0;
 	switch (in->op) {
 	case MAP0F | 0x10:
-	case MAP0F | 0x28:
-		*align = in->op == (MAP0F | 0x28);
-		return p <= PFX_66 ? SK_LOAD : SK_NONE;
+		*align = 0;
+		return p <= PFX_66 ? SK_LOAD : SK_MOVS_LD;
 	case MAP0F | 0x11:
+		*align = 0;
+		return p <= PFX_66 ? SK_STORE : SK_MOVS_ST;
+	case MAP0F | 0x28:
+		return p <= PFX_66 ? SK_LOAD : SK_NONE;
 	case MAP0F | 0x29:
-		*align = in->op == (MAP0F | 0x29);
 		return p <= PFX_66 ? SK_STORE : SK_NONE;
+	case MAP0F | 0x2b: /* MOVNTPS MOVNTPD */
+		return p <= PFX_66 && in->mod != 3 ? SK_STORE : SK_NONE;
+	case MAP0F | 0xe7: /* MOVNTDQ */
+		return p == PFX_66 && in->mod != 3 ? SK_STORE : SK_NONE;
+	case MAP0F | 0xf0: /* LDDQU */
+		*align = 0;
+		return p == PFX_F2 && in->mod != 3 ? SK_LOAD : SK_NONE;
+	case MAP0F | 0x12:
+	case MAP0F | 0x16:
+		/* the register forms are MOVHLPS/MOVLHPS without a prefix only */
+		return p == PFX_NONE || (p == PFX_66 && in->mod != 3) ? SK_HALF_LD : SK_NONE;
+	case MAP0F | 0x13:
+	case MAP0F | 0x17:
+		return p <= PFX_66 && in->mod != 3 ? SK_HALF_ST : SK_NONE;
+	case MAP0F | 0x14: /* UNPCKLPS UNPCKHPS UNPCKLPD UNPCKHPD */
+	case MAP0F | 0x15:
+		return p <= PFX_66 ? SK_OP : SK_NONE;
 	case MAP0F | 0x6f:
 		*align = p == PFX_66;
 		return p == PFX_66 || p == PFX_F3 ? SK_LOAD : SK_NONE;
@@ -1909,6 +1932,13 @@ static int sse_kind(const struct emu_insn *in, int *align, int *unary)
 	case MAP0F38 | 0x1c ... MAP0F38 | 0x1e: /* PABSB PABSW PABSD */
 	case MAP0F3A | 0x0f:			/* PALIGNR */
 		return p == PFX_66 && __builtin_cpu_supports("ssse3") ? SK_OP : SK_NONE;
+	case MAP0F38 | 0x28: /* PMULDQ PCMPEQQ PACKUSDW PMINSB..PMAXUD PMULLD */
+	case MAP0F38 | 0x29:
+	case MAP0F38 | 0x2b:
+	case MAP0F38 | 0x38 ... MAP0F38 | 0x40:
+		return p == PFX_66 && __builtin_cpu_supports("sse4.1") ? SK_OP : SK_NONE;
+	case MAP0F38 | 0x37: /* PCMPGTQ */
+		return p == PFX_66 && __builtin_cpu_supports("sse4.2") ? SK_OP : SK_NONE;
 	default:
 		return SK_NONE;
 	}
@@ -2013,6 +2043,20 @@ static int emit_sse(struct jb *j, struct jctx *x, unsigned int i)
 		size = 8;
 		write = 1;
 		break;
+	case SK_MOVS_LD:
+		size = in->pfx == PFX_F3 ? 4 : 8;
+		break;
+	case SK_MOVS_ST:
+		size = in->pfx == PFX_F3 ? 4 : 8;
+		write = 1;
+		break;
+	case SK_HALF_LD:
+		size = 8;
+		break;
+	case SK_HALF_ST:
+		size = 8;
+		write = 1;
+		break;
 	default:
 		break;
 	}
@@ -2088,6 +2132,40 @@ static int emit_sse(struct jb *j, struct jctx *x, unsigned int i)
 			st(j, 1, RCX, RBX, XOFF(in->rm));
 			st_imm(j, 1, RBX, XOFF(in->rm) + 8, 0);
 		}
+		break;
+	case SK_MOVS_LD:
+		/* from memory the rest of the register is zeroed, from a register it stays */
+		w = size == 8;
+		if (memop) {
+			ld(j, w, RCX, RAX, 0);
+			st(j, 1, RCX, RBX, XOFF(in->reg));
+			st_imm(j, 1, RBX, XOFF(in->reg) + 8, 0);
+		} else {
+			ld(j, w, RCX, RBX, XOFF(in->rm));
+			st(j, w, RCX, RBX, XOFF(in->reg));
+		}
+		break;
+	case SK_MOVS_ST:
+		w = size == 8;
+		ld(j, w, RCX, RBX, XOFF(in->reg));
+		if (memop)
+			st(j, w, RCX, RAX, 0);
+		else
+			st(j, w, RCX, RBX, XOFF(in->rm));
+		break;
+	case SK_HALF_LD: {
+		int hi = (in->op & 0xff) == 0x16;
+
+		if (memop) /* MOVLPS MOVLPD MOVHPS MOVHPD */
+			ld(j, 1, RCX, RAX, 0);
+		else /* MOVHLPS: the high half of the source, MOVLHPS: the low one */
+			ld(j, 1, RCX, RBX, XOFF(in->rm) + (hi ? 0 : 8));
+		st(j, 1, RCX, RBX, XOFF(in->reg) + (hi ? 8 : 0));
+		break;
+	}
+	case SK_HALF_ST:
+		ld(j, 1, RCX, RBX, XOFF(in->reg) + ((in->op & 0xff) == 0x17 ? 8 : 0));
+		st(j, 1, RCX, RAX, 0);
 		break;
 	case SK_MASK:
 		xmm_ld(j, 0, in->rm);

@@ -64,6 +64,10 @@ SEEDS = {
     # stores, movd, pcmpeqb, pmovmskb
     "long-sse": seed(LONG, SSE_LOOP, rbx=(DATA, 0x100), rcx=(SMALL, 20)),
     "prot32-sse": seed(PROT32, SSE_LOOP, rbx=(DATA, 0x100), rcx=(SMALL, 20)),
+    # movss/movsd loads and stores, movhps, movlhps, unpcklps, pminud, pmulld, lddqu
+    "long-sse-scalar": seed(LONG, "f30f104b04" "f20f115310" "0f165308" "0f16ca" "0f14c1"
+                            "660f383bc2" "660f3840cb" "f20ff04b05" "ffc975d9" "f4",
+                            rbx=(DATA, 0x100), rcx=(SMALL, 20)),
     # movdqu across a page, then a misaligned movdqa store (#GP)
     "long-sse-cross": seed(LONG, "f30f6f00660f7f4001f4", rax=(DATA, 0xff8)),
 }

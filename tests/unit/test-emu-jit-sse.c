@@ -10,6 +10,8 @@
  *  - the packed-integer forms of 66 0F, the bitwise and shuffle forms of 0F/66 0F,
  *    SSSE3 (0F 38, PALIGNR), PSHUFD/HW/LW and the shifts by an immediate;
  *  - MOVD/MOVQ between XMM, general registers and memory, PMOVMSKB, MOVMSKPS/PD;
+ *  - MOVSS/MOVSD, MOVLPS/MOVHPS/MOVLPD/MOVHPD, MOVHLPS/MOVLHPS, UNPCKxPx, MOVNTx,
+ *    LDDQU and the SSE4.1/4.2 integer forms of 0F 38;
  *  - faults: #GP of a misaligned MOVDQA, #PF of a load, #NM after MOV CR0 sets TS
  *    inside the loop, #UD after CR4.OSFXSR is cleared between two runs, and a store
  *    that rewrites an instruction of its own block.
@@ -299,6 +301,54 @@ static const struct form moves[] = {
 	F("\x66\x0f\x7f\xca"),	       /* movdqa xmm2, xmm1 (store form) */
 	F("\x0f\x29\xd1"),	       /* movaps xmm1, xmm2 (store form) */
 	F("\x66\x0f\x6f\x4c\x16\x10\x66\x0f\x7f\x0c\x17"), /* load then store */
+	F("\x66\x0f\xe7\x0c\x17"),			   /* movntdq [rdi + rdx], xmm1 */
+	F("\x0f\x2b\x0c\x17"),				   /* movntps */
+	F("\x66\x0f\x2b\x0c\x17"),			   /* movntpd */
+	F("\xf2\x0f\xf0\x4c\x16\x03"),			   /* lddqu xmm1, [rsi + rdx + 3] */
+};
+
+static const struct form scalars[] = {
+	F("\xf3\x0f\x10\xca"),	       /* movss xmm1, xmm2 */
+	F("\xf2\x0f\x10\xca"),	       /* movsd xmm1, xmm2 */
+	F("\xf3\x45\x0f\x10\xcc"),     /* movss xmm9, xmm12 */
+	F("\xf3\x0f\x10\x4c\x16\x03"), /* movss xmm1, [rsi + rdx + 3] */
+	F("\xf2\x0f\x10\x4c\x16\xfd"), /* movsd xmm1, [rsi + rdx - 3]: crosses 0x70000 */
+	F("\xf3\x0f\x11\xca"),	       /* movss xmm2, xmm1 */
+	F("\xf2\x0f\x11\xca"),	       /* movsd xmm2, xmm1 */
+	F("\xf3\x0f\x11\x4c\x17\x05"), /* movss [rdi + rdx + 5], xmm1 */
+	F("\xf2\x0f\x11\x4c\x17\x09"), /* movsd [rdi + rdx + 9], xmm1 */
+	F("\x0f\x12\x4c\x16\x03"),     /* movlps xmm1, [rsi + rdx + 3] */
+	F("\x66\x0f\x12\x4c\x16\x07"), /* movlpd */
+	F("\x0f\x16\x4c\x16\x01"),     /* movhps */
+	F("\x66\x0f\x16\x4c\x16\xfd"), /* movhpd */
+	F("\x0f\x13\x4c\x17\x03"),     /* movlps [rdi + rdx + 3], xmm1 */
+	F("\x66\x0f\x13\x4c\x17\x05"), /* movlpd */
+	F("\x0f\x17\x4c\x17\x0b"),     /* movhps */
+	F("\x66\x0f\x17\x4c\x17\xf9"), /* movhpd */
+	F("\x0f\x12\xca"),	       /* movhlps xmm1, xmm2 */
+	F("\x0f\x16\xca"),	       /* movlhps xmm1, xmm2 */
+	F("\x45\x0f\x16\xe1"),	       /* movlhps xmm12, xmm9 */
+	F("\x0f\x14\xca"),	       /* unpcklps */
+	F("\x0f\x15\xca"),	       /* unpckhps */
+	F("\x66\x0f\x14\xca"),	       /* unpcklpd */
+	F("\x66\x0f\x15\xca"),	       /* unpckhpd */
+	F("\x0f\x14\x0c\x16"),	       /* unpcklps xmm1, [rsi + rdx] */
+	F("\x66\x0f\x38\x28\xca"),     /* pmuldq */
+	F("\x66\x0f\x38\x29\xca"),     /* pcmpeqq */
+	F("\x66\x0f\x38\x2b\xca"),     /* packusdw */
+	F("\x66\x0f\x38\x37\xca"),     /* pcmpgtq */
+	F("\x66\x0f\x38\x38\xca"),     /* pminsb */
+	F("\x66\x0f\x38\x39\xca"),     /* pminsd */
+	F("\x66\x0f\x38\x3a\xca"),     /* pminuw */
+	F("\x66\x0f\x38\x3b\xca"),     /* pminud */
+	F("\x66\x0f\x38\x3c\xca"),     /* pmaxsb */
+	F("\x66\x0f\x38\x3d\xca"),     /* pmaxsd */
+	F("\x66\x0f\x38\x3e\xca"),     /* pmaxuw */
+	F("\x66\x0f\x38\x3f\xca"),     /* pmaxud */
+	F("\x66\x0f\x38\x40\xca"),     /* pmulld */
+	F("\x66\x0f\x38\x40\x0c\x16"), /* pmulld xmm1, [rsi + rdx] */
+	F("\x66\x45\x0f\x38\x3d\xe1"), /* pmaxsd xmm12, xmm9 */
+	F("\x66\x0f\x38\x29\xc9\x66\x0f\x38\x37\xca"), /* pcmpeqq xmm1, xmm1; pcmpgtq */
 };
 
 static const struct form movds[] = {
@@ -567,7 +617,7 @@ int main(void)
 	make_int_forms();
 	make_shift_forms();
 
-	tap_plan(13);
+	tap_plan(14);
 	{
 		struct accel_exit ex;
 		struct emu_cpu *c = new_cpu(1, &ex, 0);
@@ -587,6 +637,8 @@ int main(void)
 		    1);
 	check_group("66 0F packed-integer forms (register, memory, high registers)", int_forms,
 		    NINT * 3, 1);
+	check_group("MOVSS, MOVSD, the 8-byte half moves, UNPCKxPx, SSE4.1/4.2 integer forms",
+		    scalars, sizeof(scalars) / sizeof(scalars[0]), 1);
 	check_group("bitwise, shuffle, SSSE3 and PALIGNR forms", others,
 		    sizeof(others) / sizeof(others[0]), 1);
 	check_group("shifts by an immediate", shift_forms, NSHIFT, 1);
