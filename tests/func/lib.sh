@@ -13,6 +13,18 @@ _tap_n=0
 _tap_fail=0
 T=$(mktemp -d /tmp/cabin-func.XXXXXX)
 _cleanup_fns=()
+
+# user_cabin: a path to the cabin binary that an unprivileged user (nobody) can run. The
+# source tree may be where nobody cannot go (/root/cabin on a fresh machine): then a copy
+# in $T is used.
+user_cabin() {
+	if setpriv --reuid 65534 --regid 65534 --clear-groups test -x "$CABIN" 2>/dev/null; then
+		echo "$CABIN"
+		return
+	fi
+	mkdir -p "$T/ubin" && cp "$CABIN" "$T/ubin/cabin" &&
+		chmod 755 "$T" "$T/ubin" "$T/ubin/cabin" && echo "$T/ubin/cabin"
+}
 _tap_exit() {
 	local f
 	for f in "${_cleanup_fns[@]}"; do $f >/dev/null 2>&1; done

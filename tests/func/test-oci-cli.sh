@@ -121,7 +121,8 @@ assert_contains "$("$CABIN" foo 2>&1)" "unknown command \`foo\`" "an unknown com
 if command -v setpriv >/dev/null; then
 	mkdir -p "$T/xdg/cabin/$PFX-x" && mkfifo "$T/xdg/cabin/$PFX-x/exec.fifo"
 	chmod -R a+rx "$T"
-	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups env XDG_RUNTIME_DIR="$T/xdg" "$CABIN" list -q)
+	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups env XDG_RUNTIME_DIR="$T/xdg" \
+		"$(user_cabin)" list -q)
 	assert_eq "$out" "$PFX-x" "rootless: the default root is \$XDG_RUNTIME_DIR/cabin"
 else
 	skip "setpriv is missing"

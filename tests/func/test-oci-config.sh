@@ -128,9 +128,10 @@ R=$T/rootless
 mkdir -p "$R/b/rootfs/proc" "$R/b/rootfs/dev" "$R/b/rootfs/sys"
 cp "$INIT" "$R/b/rootfs/init"
 chown -R nobody "$R"
-su nobody -s /bin/sh -c "cd '$R/b' && '$CABIN' spec --rootless" &&
+UC=$(user_cabin)
+su nobody -s /bin/sh -c "cd '$R/b' && '$UC' spec --rootless" &&
 	cfg "$R/b" 'c["process"]["terminal"]=False; c["process"]["args"]=["/init","id"]'
-assert_eq "$(su nobody -s /bin/sh -c "'$CABIN' --root '$R/state' run -b '$R/b' $PFX-rl" 2>&1 | cut -d' ' -f1)" \
+assert_eq "$(su nobody -s /bin/sh -c "'$UC' --root '$R/state' run -b '$R/b' $PFX-rl" 2>&1 | cut -d' ' -f1)" \
 	"uid=0" "rootless: an unprivileged user runs a container as root of its user namespace"
 mkdir -p "$T/ub"
 cp -a "$R/b/rootfs" "$T/ub/rootfs"
