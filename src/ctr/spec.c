@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -205,6 +207,81 @@ static int check_abs(const char *p, const char *field, struct cabin_err **err)
 		return cabin_err_make(err, 0, CFG "`%s` must be an absolute path, not `%s`", field,
 				      p);
 	return 0;
+}
+
+/*
+ * @p (absolute) made lexical: no "", "." or ".." components, no trailing '/'. Written
+ * to @out (of @n bytes, at least strlen(@p) + 1); ".." at the root stays at the root.
+ */
+static void clean_path(const char *p, char *out, size_t n)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	while (*p) {
+		const char *e = strchrnul(p, '/');
+		size_t l = (size_t)(e - p);
+
+		if ((l == 1 && p[0] == '.') || l == 0) {
+			/* nothing */
+		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
+			while (len && out[--len] != '/')
+				;
+			out[len] = '\0';
+		} else if (len + l + 2 <= n) {
+			out[len++] = '/';
+			memcpy(out + len, p, l);
+			len += l;
+			out[len] = '\0';
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (!len)
+		snprintf(out, n, "/");
+}
+
+/*
+ * Nothing is mounted inside /proc but what lxcfs provides there, and on /proc itself only
+ * a proc mount (runc's checkProcMount): a mount over /proc/sys, /proc/self/attr or the
+ * masked files would let the runtime's own writes to procfs (sysctls), or the masking,
+ * land on the mount instead (runc's CVE-2019-16884 and CVE-2023-27561).
+ */
+static int check_proc_dest(const struct ctr_mount *m, size_t idx, struct cabin_err **err)
+{
+	static const char *const lxcfs[] = {
+		"/proc/cpuinfo", "/proc/diskstats",
+		"/proc/meminfo", "/proc/stat",
+		"/proc/swaps",	 "/proc/uptime",
+		"/proc/loadavg", "/proc/slabinfo",
+		"/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+	};
+	size_t n = strlen(m->dest) + 2;
+	cleanup_free char *d = xmalloc(n);
+
+	clean_path(m->dest, d, n);
+	if (strncmp(d, "/proc", 5) || (d[5] && d[5] != '/'))
+		return 0;
+	if (!d[5]) {
+		struct statfs sf;
+
+		if (m->kind == CTR_MOUNT_FS && !strcmp(m->type, "proc"))
+			return 0;
+		/* a bind of a procfs (podman's --pid host, rootless) */
+		if (m->kind == CTR_MOUNT_BIND && statfs(m->source, &sf) == 0 &&
+		    sf.f_type == PROC_SUPER_MAGIC)
+			return 0;
+		return cabin_err_make(err, 0,
+				      CFG "`mounts[%zu].destination` `%s`: only a mount of type "
+					  "proc may be mounted there",
+				      idx, m->dest);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(lxcfs); i++)
+		if (!strcmp(d, lxcfs[i]))
+			return 0;
+	return cabin_err_make(err, 0,
+			      CFG "`mounts[%zu].destination` `%s` is inside /proc (only the files "
+				  "lxcfs provides may be mounted there)",
+			      idx, m->dest);
 }
 
 static int check_mappings(json_t *m, const char *field, struct cabin_err **err)
@@ -533,6 +610,8 @@ static int parse_mount(json_t *jm, size_t idx, struct ctr_mount *m, struct cabin
 		snprintf(f, sizeof(f), "mounts[%zu].type", idx);
 		return cabin_err_make(err, 0, CFG "`%s` is required for a non-bind mount", f);
 	}
+	if (check_proc_dest(m, idx, err) < 0)
+		return -EINVAL;
 	m->uid_mappings = json_object_get(jm, "uidMappings");
 	m->gid_mappings = json_object_get(jm, "gidMappings");
 	snprintf(f, sizeof(f), "mounts[%zu].uidMappings", idx);

@@ -3,7 +3,7 @@
 # behind (no state entry, mount, cgroup or process).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 44
+plan 54
 
 B=$T/b
 mkbundle "$B"
@@ -33,6 +33,20 @@ expect_fail $PFX-3 "invalid JSON" 'config.json: invalid JSON at line' rt create 
 cp "$T/good.json" "$B/config.json"
 cfg "$B" 'c["root"]["path"]="nope"'
 expect_fail $PFX-4 "missing rootfs" '`root.path`' rt create -b "$B" $PFX-4
+cp "$T/good.json" "$B/config.json"
+# nothing mounted inside /proc but lxcfs's files, nothing but proc on /proc (as runc)
+cfg "$B" 'c["mounts"].append({"destination":"/proc/./sys/../sys/kernel","type":"tmpfs","source":"tmpfs"})'
+expect_fail $PFX-4p "a mount inside /proc" '`mounts[7].destination` `/proc/./sys/../sys/kernel` is inside /proc' \
+	rt create -b "$B" $PFX-4p
+cp "$T/good.json" "$B/config.json"
+cfg "$B" 'c["mounts"].append({"destination":"/proc/","type":"tmpfs","source":"tmpfs"})'
+expect_fail $PFX-4q "a tmpfs on /proc" 'only a mount of type proc may be mounted there' rt create -b "$B" $PFX-4q
+cp "$T/good.json" "$B/config.json"
+cfg "$B" 'c["mounts"].append({"destination":"/proc/cpuinfo","type":"bind","source":"/proc/cpuinfo","options":["bind"]})
+c["mounts"].append({"destination":"/proc","type":"bind","source":"/proc","options":["rbind"]})
+c["process"]["args"]=["/init","echo","ok"]'
+ok "lxcfs's files inside /proc and a bind of a procfs on /proc are accepted" rt run -b "$B" $PFX-4r
+rt delete -f $PFX-4r
 cp "$T/good.json" "$B/config.json"
 
 # failures inside the container init come back as one line too
