@@ -1851,7 +1851,41 @@ enum {
 	SK_MOVS_ST, /* f3/f2 0f 11: MOVSS/MOVSD xmm/m32/64, xmm */
 	SK_HALF_LD, /* 0f/66 0f 12 16: MOVLPS/MOVHPS/MOVLPD/MOVHPD xmm, m64; MOVHLPS/MOVLHPS */
 	SK_HALF_ST, /* 0f/66 0f 13 17: MOVLPS/MOVHPS/MOVLPD/MOVHPD m64, xmm */
+	SK_EXTR,    /* 66 0f c5, 66 0f 3a 14-17: PEXTRW r32; PEXTRB/W/D/Q, EXTRACTPS r/m */
+	SK_INSR,    /* 66 0f c4, 66 0f 3a 20 22: PINSRW, PINSRB, PINSRD/Q xmm, r/m */
 };
+
+/* the memory operand of @in's SK_OP form when it is not 16 bytes (no alignment then) */
+static int sse_op_msize(const struct emu_insn *in)
+{
+	static const uint8_t pmov[6] = { 8, 4, 2, 8, 4, 8 }; /* BW BD BQ WD WQ DQ */
+	unsigned int op = in->op & 0xff;
+
+	if (in->op == (MAP0F | 0x12) && in->pfx == PFX_F2)
+		return 8; /* MOVDDUP */
+	if ((in->op >> 8) == 2 && ((op >= 0x20 && op <= 0x25) || (op >= 0x30 && op <= 0x35)))
+		return pmov[op & 7]; /* PMOVSX PMOVZX */
+	return 16;
+}
+
+/* the element size of an SK_EXTR or SK_INSR form */
+static int sse_lane_size(const struct emu_insn *in)
+{
+	switch (in->op) {
+	case MAP0F3A | 0x14:
+	case MAP0F3A | 0x20:
+		return 1;
+	case MAP0F | 0xc4:
+	case MAP0F | 0xc5:
+	case MAP0F3A | 0x15:
+		return 2;
+	case MAP0F3A | 0x16:
+	case MAP0F3A | 0x22:
+		return (in->rex & 8) ? 8 : 4;
+	default:
+		return 4; /* EXTRACTPS */
+	}
+}
 
 /*
  * Which of the forms above @in is (SK_NONE: none), whether its memory operand must
@@ -1883,6 +1917,11 @@ static int sse_kind(const struct emu_insn *in, int *align, int *unary)
 		return p == PFX_F2 && in->mod != 3 ? SK_LOAD : SK_NONE;
 	case MAP0F | 0x12:
 	case MAP0F | 0x16:
+		if (p == PFX_F3 || (p == PFX_F2 && in->op == (MAP0F | 0x12))) {
+			/* MOVSLDUP MOVSHDUP MOVDDUP */
+			*unary = 1;
+			return __builtin_cpu_supports("sse3") ? SK_OP : SK_NONE;
+		}
 		/* the register forms are MOVHLPS/MOVLHPS without a prefix only */
 		return p == PFX_NONE || (p == PFX_66 && in->mod != 3) ? SK_HALF_LD : SK_NONE;
 	case MAP0F | 0x13:
@@ -1939,6 +1978,21 @@ static int sse_kind(const struct emu_insn *in, int *align, int *unary)
 		return p == PFX_66 && __builtin_cpu_supports("sse4.1") ? SK_OP : SK_NONE;
 	case MAP0F38 | 0x37: /* PCMPGTQ */
 		return p == PFX_66 && __builtin_cpu_supports("sse4.2") ? SK_OP : SK_NONE;
+	case MAP0F38 | 0x20 ... MAP0F38 | 0x25: /* PMOVSX */
+	case MAP0F38 | 0x30 ... MAP0F38 | 0x35: /* PMOVZX */
+		*unary = 1;
+		return p == PFX_66 && __builtin_cpu_supports("sse4.1") ? SK_OP : SK_NONE;
+	case MAP0F3A | 0x0c ... MAP0F3A | 0x0e: /* BLENDPS BLENDPD PBLENDW */
+		return p == PFX_66 && __builtin_cpu_supports("sse4.1") ? SK_OP : SK_NONE;
+	case MAP0F3A | 0x14 ... MAP0F3A | 0x17:
+		return p == PFX_66 ? SK_EXTR : SK_NONE;
+	case MAP0F3A | 0x20:
+	case MAP0F3A | 0x22:
+		return p == PFX_66 ? SK_INSR : SK_NONE;
+	case MAP0F | 0xc4:
+		return p == PFX_66 ? SK_INSR : SK_NONE;
+	case MAP0F | 0xc5:
+		return p == PFX_66 && in->mod == 3 ? SK_EXTR : SK_NONE;
 	default:
 		return SK_NONE;
 	}
@@ -1990,6 +2044,47 @@ static void sse_host_op(struct jb *j, const struct emu_insn *in, int reg, int rm
 		enc(j, 0, 0x0f00u | op, 2, reg, rm, NULL);
 	else
 		enc(j, 0, (map == 2 ? 0x0f3800u : 0x0f3a00u) | op, 3, reg, rm, NULL);
+}
+
+/* the same with a memory operand @m (the guest's, at [rax]) */
+static void sse_host_op_m(struct jb *j, const struct emu_insn *in, int reg, const struct jm *m)
+{
+	static const uint8_t pfx[4] = { 0, 0x66, 0xf3, 0xf2 };
+	unsigned int map = in->op >> 8, op = in->op & 0xff;
+
+	if (pfx[in->pfx])
+		b1(j, pfx[in->pfx]);
+	if (map == 1)
+		enc(j, 0, 0x0f00u | op, 2, reg, 0, m);
+	else
+		enc(j, 0, (map == 2 ? 0x0f3800u : 0x0f3a00u) | op, 3, reg, 0, m);
+}
+
+/* rcx = the @size-byte lane at [@base + @off], zero-extended */
+static void lane_ld(struct jb *j, int size, int base, int32_t off)
+{
+	struct jm m = mem(base, off);
+
+	if (size == 1)
+		enc(j, 0, 0x0fb6, 2, RCX, 0, &m);
+	else if (size == 2)
+		enc(j, 0, 0x0fb7, 2, RCX, 0, &m);
+	else
+		enc(j, size == 8, 0x8b, 1, RCX, 0, &m);
+}
+
+/* [@base + @off] = the low @size bytes of rcx */
+static void lane_st(struct jb *j, int size, int base, int32_t off)
+{
+	struct jm m = mem(base, off);
+
+	if (size == 1) {
+		enc(j, 0, 0x88, 1, RCX, 0, &m);
+	} else {
+		if (size == 2)
+			b1(j, 0x66);
+		enc(j, size == 8, 0x89, 1, RCX, 0, &m);
+	}
 }
 
 /*
@@ -2057,6 +2152,16 @@ static int emit_sse(struct jb *j, struct jctx *x, unsigned int i)
 		size = 8;
 		write = 1;
 		break;
+	case SK_OP:
+		size = sse_op_msize(in);
+		break;
+	case SK_EXTR:
+		size = sse_lane_size(in);
+		write = 1;
+		break;
+	case SK_INSR:
+		size = sse_lane_size(in);
+		break;
 	default:
 		break;
 	}
@@ -2090,16 +2195,44 @@ static int emit_sse(struct jb *j, struct jctx *x, unsigned int i)
 	case SK_OP:
 		if (!unary)
 			xmm_ld(j, 0, in->reg);
-		if (memop)
-			xmm_ld_host(j, 1);
-		else
-			xmm_ld(j, 1, in->rm);
-		sse_host_op(j, in, 0, 1);
-		if (in->op == (MAP0F | 0x70) || in->op == (MAP0F | 0xc6) ||
-		    in->op == (MAP0F3A | 0x0f))
+		if (memop && size != 16) {
+			/* a narrower operand straight from guest memory (no alignment rule) */
+			struct jm hm = mem(RAX, 0);
+
+			sse_host_op_m(j, in, 0, &hm);
+		} else {
+			if (memop)
+				xmm_ld_host(j, 1);
+			else
+				xmm_ld(j, 1, in->rm);
+			sse_host_op(j, in, 0, 1);
+		}
+		if (in->op == (MAP0F | 0x70) || in->op == (MAP0F | 0xc6) || (in->op >> 8) == 3)
 			b1(j, (uint32_t)in->imm & 0xff);
 		xmm_st(j, 0, in->reg);
 		break;
+	case SK_EXTR: {
+		int src = in->op == (MAP0F | 0xc5) ? in->rm : in->reg;
+		int dst = in->op == (MAP0F | 0xc5) ? in->reg : in->rm;
+		int32_t off = XOFF(src) + (int32_t)(in->imm & (uint64_t)(16 / size - 1)) * size;
+
+		lane_ld(j, size, RBX, off);
+		if (memop)
+			lane_st(j, size, RAX, 0);
+		else
+			st(j, 1, RCX, RBX, GR(dst)); /* zero-extended into the whole register */
+		break;
+	}
+	case SK_INSR: {
+		int32_t off = XOFF(in->reg) + (int32_t)(in->imm & (uint64_t)(16 / size - 1)) * size;
+
+		if (memop)
+			lane_ld(j, size, RAX, 0);
+		else
+			ld(j, 1, RCX, RBX, GR(in->rm));
+		lane_st(j, size, RBX, off);
+		break;
+	}
 	case SK_SHIFT:
 		xmm_ld(j, 0, in->rm);
 		sse_host_op(j, in, in->reg & 7, 0);

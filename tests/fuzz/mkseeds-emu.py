@@ -68,6 +68,10 @@ SEEDS = {
     "long-sse-scalar": seed(LONG, "f30f104b04" "f20f115310" "0f165308" "0f16ca" "0f14c1"
                             "660f383bc2" "660f3840cb" "f20ff04b05" "ffc975d9" "f4",
                             rbx=(DATA, 0x100), rcx=(SMALL, 20)),
+    # pextrw, pinsrd, pextrd to memory, pmovzxbw, movddup, pblendw, pinsrb from memory
+    "long-sse-lanes": seed(LONG, "660fc5c103" "660f3a22cb02" "660f3a164b0401" "660f383053 08"
+                           .replace(" ", "") + "f20f125b03" "660f3a0ecaa5" "660f3a20430507"
+                           "ffc975d2" "f4", rbx=(DATA, 0x100), rcx=(SMALL, 20)),
     # movdqu across a page, then a misaligned movdqa store (#GP)
     "long-sse-cross": seed(LONG, "f30f6f00660f7f4001f4", rax=(DATA, 0xff8)),
 }

@@ -11,7 +11,8 @@
  *    SSSE3 (0F 38, PALIGNR), PSHUFD/HW/LW and the shifts by an immediate;
  *  - MOVD/MOVQ between XMM, general registers and memory, PMOVMSKB, MOVMSKPS/PD;
  *  - MOVSS/MOVSD, MOVLPS/MOVHPS/MOVLPD/MOVHPD, MOVHLPS/MOVLHPS, UNPCKxPx, MOVNTx,
- *    LDDQU and the SSE4.1/4.2 integer forms of 0F 38;
+ *    LDDQU and the SSE4.1/4.2 integer forms of 0F 38; PINSRx/PEXTRx, the blends,
+ *    MOVSLDUP/MOVSHDUP/MOVDDUP, PMOVSX/PMOVZX;
  *  - faults: #GP of a misaligned MOVDQA, #PF of a load, #NM after MOV CR0 sets TS
  *    inside the loop, #UD after CR4.OSFXSR is cleared between two runs, and a store
  *    that rewrites an instruction of its own block.
@@ -374,6 +375,56 @@ static const struct form movds[] = {
 	F("\x66\x0f\x74\xca\x66\x0f\xd7\xc1\x49\x01\xc0"), /* pcmpeqb; pmovmskb; add */
 };
 
+static const struct form lanes[] = {
+	F("\x66\x0f\xc5\xc1\x03\x49\x01\xc0"),	   /* pextrw eax, xmm1, 3; add r8, rax */
+	F("\x66\x41\x0f\xc5\xd9\x0b"),		   /* pextrw ebx, xmm9, 11 (lane 3) */
+	F("\x66\x0f\xc4\xcb\x05"),		   /* pinsrw xmm1, ebx, 5 */
+	F("\x66\x0f\xc4\x4c\x16\x03\x0a"),	   /* pinsrw xmm1, [rsi + rdx + 3], 10 */
+	F("\x66\x0f\x3a\x14\xcb\x07"),		   /* pextrb ebx, xmm1, 7 */
+	F("\x66\x0f\x3a\x14\x4c\x17\x05\x0e"),	   /* pextrb [rdi + rdx + 5], xmm1, 14 */
+	F("\x66\x0f\x3a\x15\xcb\x06"),		   /* pextrw ebx, xmm1, 6 */
+	F("\x66\x0f\x3a\x15\x4c\x17\x01\x02"),	   /* pextrw [rdi + rdx + 1], xmm1, 2 */
+	F("\x66\x0f\x3a\x16\xcb\x02"),		   /* pextrd ebx, xmm1, 2 */
+	F("\x66\x48\x0f\x3a\x16\xcb\x01"),	   /* pextrq rbx, xmm1, 1 */
+	F("\x66\x0f\x3a\x16\x4c\x17\x03\x01"),	   /* pextrd [rdi + rdx + 3], xmm1, 1 */
+	F("\x66\x48\x0f\x3a\x16\x4c\x17\xfd\x00"), /* pextrq [rdi + rdx - 3]: crosses */
+	F("\x66\x0f\x3a\x17\xcb\x03"),		   /* extractps ebx, xmm1, 3 */
+	F("\x66\x0f\x3a\x20\xcb\x09"),		   /* pinsrb xmm1, ebx, 9 */
+	F("\x66\x0f\x3a\x20\x4c\x16\x03\x0f"),	   /* pinsrb xmm1, [rsi + rdx + 3], 15 */
+	F("\x66\x0f\x3a\x22\xcb\x02"),		   /* pinsrd xmm1, ebx, 2 */
+	F("\x66\x48\x0f\x3a\x22\xcb\x01"),	   /* pinsrq xmm1, rbx, 1 */
+	F("\x66\x48\x0f\x3a\x22\x4c\x16\xfd\x00"), /* pinsrq xmm1, [rsi + rdx - 3], 0 */
+	F("\x66\x4d\x0f\x3a\x22\xc9\x01"),	   /* pinsrq xmm9, r9, 1 */
+	F("\x66\x0f\x3a\x0e\xca\xa5"),		   /* pblendw xmm1, xmm2, 0xa5 */
+	F("\x66\x0f\x3a\x0c\xca\x05"),		   /* blendps */
+	F("\x66\x0f\x3a\x0d\xca\x02"),		   /* blendpd */
+	F("\x66\x0f\x3a\x0e\x0c\x16\x3c"),	   /* pblendw xmm1, [rsi + rdx], 0x3c */
+	F("\xf3\x0f\x12\xca"),			   /* movsldup xmm1, xmm2 */
+	F("\xf3\x0f\x16\xca"),			   /* movshdup */
+	F("\xf2\x0f\x12\xca"),			   /* movddup */
+	F("\xf3\x0f\x12\x0c\x16"),		   /* movsldup xmm1, [rsi + rdx] */
+	F("\xf2\x0f\x12\x4c\x16\x03"),		   /* movddup xmm1, [rsi + rdx + 3] */
+	F("\xf2\x0f\x12\x4c\x16\xfd"),		   /* movddup across 0x70000 */
+};
+
+/* PMOVSX/PMOVZX (66 0F 38 20-25, 30-35): register and unaligned memory forms */
+static char pmov_bytes[24][8];
+static struct form pmov_forms[24];
+
+static void make_pmov_forms(void)
+{
+	for (int k = 0; k < 12; k++) {
+		uint8_t op = (uint8_t)((k < 6 ? 0x20 : 0x30) + k % 6);
+
+		memcpy(pmov_bytes[2 * k], "\x66\x0f\x38\x00\xca", 5);
+		pmov_bytes[2 * k][3] = (char)op;
+		pmov_forms[2 * k] = (struct form){ pmov_bytes[2 * k], 5 };
+		memcpy(pmov_bytes[2 * k + 1], "\x66\x0f\x38\x00\x4c\x16\xfb", 7);
+		pmov_bytes[2 * k + 1][3] = (char)op;
+		pmov_forms[2 * k + 1] = (struct form){ pmov_bytes[2 * k + 1], 7 };
+	}
+}
+
 /* the packed-integer opcodes of 66 0F that the host code runs as they are */
 static const uint8_t int_ops[] = { 0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69,
 				   0x6a, 0x6b, 0x6c, 0x6d, 0x74, 0x75, 0x76, 0xd1, 0xd2, 0xd3,
@@ -616,8 +667,9 @@ int main(void)
 	}
 	make_int_forms();
 	make_shift_forms();
+	make_pmov_forms();
 
-	tap_plan(14);
+	tap_plan(16);
 	{
 		struct accel_exit ex;
 		struct emu_cpu *c = new_cpu(1, &ex, 0);
@@ -639,6 +691,9 @@ int main(void)
 		    NINT * 3, 1);
 	check_group("MOVSS, MOVSD, the 8-byte half moves, UNPCKxPx, SSE4.1/4.2 integer forms",
 		    scalars, sizeof(scalars) / sizeof(scalars[0]), 1);
+	check_group("PINSRx/PEXTRx, blends, MOVSLDUP/MOVSHDUP/MOVDDUP", lanes,
+		    sizeof(lanes) / sizeof(lanes[0]), 1);
+	check_group("PMOVSX/PMOVZX", pmov_forms, 24, 1);
 	check_group("bitwise, shuffle, SSSE3 and PALIGNR forms", others,
 		    sizeof(others) / sizeof(others[0]), 1);
 	check_group("shifts by an immediate", shift_forms, NSHIFT, 1);
