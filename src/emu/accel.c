@@ -348,24 +348,24 @@ void emu_vm_free(struct emu_vm *vm)
 }
 
 /*
- * The decoded-block cache (a few MiB) is read at every block start: in 4 KiB pages
- * nearly every lookup missed the host's TLB (on a virtualised host a two-level walk),
- * so it asks for transparent huge pages where the host offers them (madvise mode).
+ * The decoded-block tags and instruction arena (about 18 MiB) are read at every
+ * block start: in 4 KiB pages nearly every lookup missed the host's TLB (on a
+ * virtualised host a two-level walk), so they ask for transparent huge pages where
+ * the host offers them (madvise mode).
  */
 #define BLOCKS_ALIGN ((size_t)2 << 20)
-#define BLOCKS_BYTES                                                                               \
-	(((size_t)BLOCK_CACHE * sizeof(struct emu_block) + BLOCKS_ALIGN - 1) & ~(BLOCKS_ALIGN - 1))
 
-static struct emu_block *alloc_blocks(void)
+static void *alloc_huge(size_t bytes)
 {
 	void *p = NULL;
 
-	if (posix_memalign(&p, BLOCKS_ALIGN, BLOCKS_BYTES))
+	bytes = (bytes + BLOCKS_ALIGN - 1) & ~(BLOCKS_ALIGN - 1);
+	if (posix_memalign(&p, BLOCKS_ALIGN, bytes))
 		return NULL;
 #ifdef MADV_HUGEPAGE
-	madvise(p, BLOCKS_BYTES, MADV_HUGEPAGE); /* a hint: 4 KiB pages work too */
+	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: 4 KiB pages work too */
 #endif
-	memset(p, 0, BLOCKS_BYTES);
+	memset(p, 0, bytes);
 	return p;
 }
 
@@ -386,14 +386,17 @@ struct emu_cpu *emu_cpu_new(struct machine *m, struct emu_vm *vm, unsigned int i
 
 	if (!c)
 		return NULL;
-	c->blocks = alloc_blocks();
-	if (!c->blocks) {
+	c->blocks = alloc_huge((size_t)BLOCK_CACHE * sizeof(struct emu_block));
+	c->insns = alloc_huge((size_t)EMU_INSN_ARENA * sizeof(struct emu_insn));
+	if (!c->blocks || !c->insns) {
+		free(c->blocks);
+		free(c->insns);
 		free(c);
 		return NULL;
 	}
 	for (unsigned int i = 0; i < BLOCK_CACHE; i++)
 		c->blocks[i].key = ~0ULL;
-	c->jit = emu_jit_new();
+	c->jit = emu_jit_new(c);
 	c->jit_hot0 = jit_hot0();
 	c->m = m;
 	c->vm = vm;
@@ -410,8 +413,16 @@ void emu_cpu_free(struct emu_cpu *c)
 {
 	if (!c)
 		return;
+	if (getenv("CABIN_EMU_STATS"))
+		fprintf(stderr,
+			"emu cpu %u: %llu instructions, %lu blocks started by the run loop, %lu "
+			"decoded, %lu translated, %lu exits linked; instruction arena full %lu "
+			"times, code cache flushed %lu times\n",
+			c->index, (unsigned long long)c->icount, c->stat_lookups, c->stat_decodes,
+			c->stat_jits, c->stat_links, c->insn_flushes, emu_jit_flushes(c->jit));
 	emu_jit_free(c->jit);
 	free(c->blocks);
+	free(c->insns);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
 	free(c);

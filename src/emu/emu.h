@@ -223,30 +223,43 @@ enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 /*
  * Decoded-block cache: straight-line runs of decoded instructions inside one
  * guest page, keyed by the guest-physical address of the first one and the
- * decode mode, valid while the page's code generation is unchanged. 8192 entries
- * (about 20 MiB): with 2048, a cloud-kernel boot decoded 3.5 million blocks, most of
- * them evicted ones again, and translated hot ones again (20% of its CPU time).
+ * decode mode, valid while the page's code generation is unchanged.
+ *
+ * The cache is a direct-mapped array of small tags (struct emu_block, 32 bytes:
+ * 2 MiB for 65536 of them), apart from the decoded
+ * instructions, which live in one arena per CPU (EMU_INSN_ARENA of them, about
+ * 17 MiB) filled linearly, each block taking its n + 1 instructions. When the
+ * arena is full every block is dropped (and its host code) and the arena is
+ * refilled from the start. The tags are what the run loop and the translated
+ * code's dispatch read for every block; a block of 2 KiB in place (the earlier
+ * layout) missed the host's caches at every lookup, and 8192 of them held too few
+ * of a kernel boot's blocks: it decoded a million blocks, most of them evicted
+ * ones again (with 32768 tags 530000, with 65536 320000, with 131072 265000).
  */
-#define BLOCK_CACHE 8192
+#define BLOCK_CACHE_BITS 16
+#define BLOCK_CACHE (1u << BLOCK_CACHE_BITS)
 #define BLOCK_MAX 32
+#define EMU_INSN_ARENA (8192 * (BLOCK_MAX + 1))
 
 struct emu_block {
 	uint64_t key; /* physical address << 2 | mode, or ~0 */
+	/* host code of the block (jit.h): where its body starts, NULL when threaded */
+	void *body;
+	/* its decoded instructions in c->insns; insn[n] is the threaded end marker (exec.c) */
+	struct emu_insn *insn;
 	uint32_t gen; /* the page's code generation when decoded */
-	uint16_t n;   /* instructions */
+	uint8_t n;    /* instructions (1 to BLOCK_MAX) */
+	uint8_t hot;  /* runs through the run loop, up to EMU_JIT_HOT (then translated) */
 	uint16_t bytes;
-	uint16_t hot; /* runs through the run loop, up to EMU_JIT_HOT (then translated) */
-	/* what runs the block: its host code (jit.h), or insn[0].run (threaded) */
-	void (*entry)(struct emu_cpu *c, const struct emu_insn *in);
-	void *body; /* where a chained predecessor enters its host code, or NULL */
-	/* insn[n] is the end marker of the threaded dispatch (exec.c) */
-	struct emu_insn insn[BLOCK_MAX + 1];
 };
+
+_Static_assert(sizeof(struct emu_block) == 32, "dispatch indexes the tags with a shift");
+_Static_assert(BLOCK_MAX < 256, "n is a byte");
 
 /* the slot of c->blocks a block starting at guest-physical @pa lives in */
 static inline unsigned int emu_block_slot(uint64_t pa)
 {
-	return (unsigned int)((pa ^ (pa >> 13)) & (BLOCK_CACHE - 1));
+	return (unsigned int)((pa ^ (pa >> BLOCK_CACHE_BITS)) & (BLOCK_CACHE - 1));
 }
 
 struct emu_lapic {
@@ -397,8 +410,18 @@ struct emu_cpu {
 	/* the slots of tlb_log filled from large pages; > TLB_LARGE_LOG: overflowed */
 	uint16_t tlb_large_log[TLB_LARGE_LOG];
 	unsigned int tlb_nlarge;
-	struct emu_block *blocks;
-	struct emu_jit *jit; /* host code of the blocks, NULL: threaded interpreter only */
+	struct emu_block *blocks;   /* BLOCK_CACHE tags */
+	struct emu_insn *insns;	    /* EMU_INSN_ARENA decoded instructions of the blocks */
+	unsigned int insns_used;    /* the arena is filled up to here */
+	unsigned long insn_flushes; /* times the arena was full (tests, statistics) */
+	/* statistics (CABIN_EMU_STATS=1 prints them when the CPU is freed) */
+	unsigned long stat_lookups; /* blocks started by the run loop */
+	unsigned long stat_decodes; /* blocks decoded */
+	unsigned long stat_jits;    /* blocks translated */
+	unsigned long stat_links;   /* exits of host code linked to the next block (jit.h) */
+	struct emu_jit *jit;	    /* host code of the blocks, NULL: threaded interpreter only */
+	/* the host code's entry (jit.h emu_jit_run()): saves registers, jumps to @body */
+	void (*jit_enter)(struct emu_cpu *c, const struct emu_insn *insn, void *body);
 	/*
 	 * runs a new block starts with (0; up to EMU_JIT_HOT - 1): tests and the
 	 * differential fuzzer have blocks translated at once (CABIN_EMU_JIT_HOT=N: after N)

@@ -145,12 +145,31 @@ static void thread_block(struct emu_block *blk)
 	blk->insn[blk->n].run = t_end;
 }
 
-/* decode a block starting at host @p (@avail bytes to the page end) */
+/*
+ * The instruction arena is full: drop every block and its host code, and fill the
+ * arena from its start again.
+ */
+static void blocks_flush(struct emu_cpu *c)
+{
+	for (unsigned int i = 0; i < BLOCK_CACHE; i++) {
+		c->blocks[i].key = ~0ULL;
+		c->blocks[i].body = NULL;
+	}
+	emu_jit_flush(c);
+	c->insns_used = 0;
+	c->insn_flushes++;
+}
+
+/* decode a block starting at host @p (@avail bytes to the page end) into the arena */
 static void build_block(struct emu_cpu *c, struct emu_block *blk, const uint8_t *p,
 			unsigned int avail)
 {
 	unsigned int off = 0, n = 0;
 
+	if (EMU_INSN_ARENA - c->insns_used < BLOCK_MAX + 1)
+		blocks_flush(c);
+	blk->insn = &c->insns[c->insns_used];
+	c->stat_decodes++;
 	while (n < BLOCK_MAX && off < avail) {
 		struct emu_insn *in = &blk->insn[n];
 		unsigned int left = avail - off;
@@ -164,10 +183,11 @@ static void build_block(struct emu_cpu *c, struct emu_block *blk, const uint8_t 
 		if (in->end)
 			break;
 	}
-	blk->n = (uint16_t)n;
+	blk->n = (uint8_t)n;
 	blk->bytes = (uint16_t)off;
 	flags_liveness(blk);
 	thread_block(blk);
+	c->insns_used += n + 1;
 }
 
 /* decode and execute one instruction without caching (page crossings, MMIO code, faults) */
@@ -253,9 +273,8 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 			step_slow(c, lin); /* crosses the page, or raises #UD/#GP */
 			return;
 		}
-		blk->entry = blk->insn[0].run;
 		blk->body = NULL;
-		blk->hot = c->jit ? c->jit_hot0 : EMU_JIT_HOT;
+		blk->hot = c->jit ? (uint8_t)c->jit_hot0 : EMU_JIT_HOT;
 		blk->key = key;
 		blk->gen = gen;
 	}
@@ -268,6 +287,7 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 	 * The instruction count advances per block (deterministically): handlers
 	 * that read the clock see the count at the start of their block.
 	 */
+	c->stat_lookups++;
 	if (LIKELY(blk->n <= c->budget)) {
 		uint32_t epoch = c->tlb_epoch;
 		int cpl = c->cpl;
@@ -276,14 +296,13 @@ static inline __attribute__((always_inline)) void run_block_inl(struct emu_cpu *
 		c->blk_insn = blk->insn;
 		for (;;) {
 			/* hot enough to be translated (jit.h); a flush keeps this block */
-			if (UNLIKELY(blk->hot < EMU_JIT_HOT) && ++blk->hot == EMU_JIT_HOT) {
-				emu_insn_fn f = emu_jit_block(c, blk, pa);
-
-				if (f)
-					blk->entry = f;
-			}
+			if (UNLIKELY(blk->hot < EMU_JIT_HOT) && ++blk->hot == EMU_JIT_HOT)
+				emu_jit_block(c, blk, pa);
 			c->blk_done = blk->n;
-			blk->entry(c, blk->insn);
+			if (blk->body)
+				emu_jit_run(c, blk);
+			else
+				blk->insn[0].run(c, blk->insn);
 			c->icount += c->blk_done;
 			c->budget -= c->blk_done;
 			/*

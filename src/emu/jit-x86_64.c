@@ -55,8 +55,10 @@
 struct emu_jit {
 	uint8_t *rw, *rx;
 	size_t size, used;
-	size_t base;	    /* the shared code at the start of the cache (dispatch()) ends here */
-	uintptr_t dispatch; /* executable address of dispatch() */
+	size_t base;	    /* the shared code at the start of the cache ends here */
+	uintptr_t dispatch; /* executable address of dispatch(), for exits that may be linked */
+	uintptr_t dispatch_nolink; /* dispatch() for exits that are not linked (r10d = 0) */
+	uintptr_t enter;	   /* executable address of the entry from C (enter()) */
 	unsigned long flushes;
 	/*
 	 * CABIN_EMU_JIT_STATS=1: how often translated code called each handler, by
@@ -281,7 +283,7 @@ static void call(struct jb *j, const void *fn)
 	}
 }
 
-/* jmp to executable address @to (within rel32 of the cache: dispatch()) */
+/* jmp to executable address @to (within rel32 of the cache) */
 static void jmp_abs(struct jb *j, uintptr_t to)
 {
 	intptr_t rel = (intptr_t)to - (intptr_t)(rx_here(j) + 5);
@@ -292,7 +294,12 @@ static void jmp_abs(struct jb *j, uintptr_t to)
 
 static const int saved[] = { RBX, RBP, R12, R13, R14, R15 };
 
-static void prologue(struct jb *j)
+/*
+ * The entry from C (c->jit_enter, jit.h emu_jit_run()), shared by all blocks:
+ * enter(c, insn, body) saves the callee-saved registers and jumps to the block's
+ * body with rbx = c and rsi = insn; the block returns to C through epilogue().
+ */
+static void emit_enter(struct jb *j)
 {
 	for (size_t i = 0; i < sizeof(saved) / sizeof(saved[0]); i++) {
 		if (saved[i] & 8)
@@ -301,11 +308,14 @@ static void prologue(struct jb *j)
 	}
 	alu_ri(j, 1, ALU_SUB, RSP, 8); /* six pushes and the return address: realign to 16 */
 	mov_rr(j, 1, RBX, RDI);
+	b1(j, 0xff);
+	b1(j, 0xe2); /* jmp rdx */
 }
 
 /*
- * The block's body starts here: a chained predecessor jumps here within its own
- * frame, with rbx = the CPU, rsi = this block's first emu_insn and c->blk_rip set.
+ * The block's body starts here, entered from enter() or from a predecessor in the
+ * same frame (dispatch(), exit_chain()), with rbx = the CPU, rsi = this block's
+ * first emu_insn and c->blk_rip set.
  */
 static void body_start(struct jb *j)
 {
@@ -442,11 +452,14 @@ static void exit_rip_rax(struct jb *j)
 
 /*
  * Leave the block for RIP = rax after @done of its instructions ran: in 64-bit
- * mode through dispatch() (which goes on into the block translated there, or
- * returns to the run loop), else back to the run loop.
+ * mode through dispatch(), which returns here with the next block's body in rdi
+ * when it goes on into it (or returns to the run loop itself), else back to the
+ * run loop. Each exit has its own indirect jump, which the host predicts per site.
  */
 static void exit_dispatch(struct jb *j, struct jctx *x, unsigned int done)
 {
+	intptr_t rel;
+
 	if (x->c->mode != 2) {
 		if (done != x->blk->n)
 			st_imm(j, 0, RBX, OFF(blk_done), done);
@@ -454,7 +467,11 @@ static void exit_dispatch(struct jb *j, struct jctx *x, unsigned int done)
 		return;
 	}
 	mov_ri(j, RCX, done);
-	jmp_abs(j, x->jit->dispatch);
+	rel = (intptr_t)x->jit->dispatch_nolink - (intptr_t)(rx_here(j) + 5);
+	b1(j, 0xe8); /* call dispatch */
+	b4(j, (uint32_t)(int32_t)rel);
+	b1(j, 0xff);
+	b1(j, 0xe7); /* jmp rdi: the next block's body, in this frame */
 }
 
 /*
@@ -753,6 +770,36 @@ static void carry_in(struct jb *j, struct jctx *x)
 }
 
 /*
+ * A 64-bit exit to a static target (branch, fall-through: RIP = rax, @rel bytes from
+ * the block's start) that dispatch() links to the block it finds there the first
+ * time it goes on into one (emu_jit_link()). The exit is
+ *	mov r10d, kind; mov ecx, n; jmp rel32; call dispatch; jmp rdi
+ * whose jmp goes on to the call (rel32 0) until linked, then to a stub that checks
+ * what dispatch() would and jumps straight into the block, or back to the call.
+ * Kind LINK_PAGE: the target is in the block's page, and no handler that might have
+ * changed the mode, CPL or TLB ran to completion in the block (x->chain): the
+ * page's translation is the one checked when the block started. LINK_TLB: the
+ * stub checks the TLB entry of the target's page.
+ */
+enum { LINK_NONE, LINK_PAGE, LINK_TLB };
+
+static void exit_link(struct jb *j, struct jctx *x, int32_t rel)
+{
+	int32_t pg = (int32_t)x->pgoff + rel;
+	intptr_t r;
+
+	mov_ri(j, R10, (pg >= 0 && pg < 4096 && x->chain) ? LINK_PAGE : LINK_TLB);
+	mov_ri(j, RCX, x->blk->n);
+	b1(j, 0xe9); /* jmp rel32: patched by emu_jit_link() */
+	b4(j, 0);
+	r = (intptr_t)x->jit->dispatch - (intptr_t)(rx_here(j) + 5);
+	b1(j, 0xe8); /* call dispatch */
+	b4(j, (uint32_t)(int32_t)r);
+	b1(j, 0xff);
+	b1(j, 0xe7); /* jmp rdi */
+}
+
+/*
  * Leave the block for RIP = rax, @rel bytes from the block's start: into the block
  * decoded there when it is in the same page and the run loop would run it next
  * (jit.h), else back to the run loop.
@@ -768,7 +815,7 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	struct jm m;
 
 	if (x->c->mode == 2) {
-		exit_dispatch(j, x, x->blk->n);
+		exit_link(j, x, rel);
 		return;
 	}
 	st(j, 1, RAX, RBX, OFF(rip));
@@ -796,10 +843,8 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	out[2] = jmp_fwd(j, HCC_NE);
 	/* translated (or declined) already: else the run loop counts it towards EMU_JIT_HOT */
 	m = mem(RDX, (int32_t)offsetof(struct emu_block, hot));
-	b1(j, 0x66);		      /* operand-size prefix, before any REX */
-	enc(j, 0, 0x81, 1, 7, 0, &m); /* cmp word [hot], EMU_JIT_HOT */
-	b1(j, EMU_JIT_HOT & 0xff);
-	b1(j, EMU_JIT_HOT >> 8);
+	enc(j, 0, 0x80, 1, 7, 0, &m); /* cmp byte [hot], EMU_JIT_HOT */
+	b1(j, EMU_JIT_HOT);
 	out[7] = jmp_fwd(j, HCC_B);
 	ld(j, 1, RDI, RDX, (int32_t)offsetof(struct emu_block, body));
 	enc(j, 1, 0x85, 1, RDI, RDI, NULL); /* test rdi, rdi: threaded, not translated */
@@ -823,7 +868,7 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	}
 	/* budget for this block and all of the next */
 	m = mem(RDX, (int32_t)offsetof(struct emu_block, n));
-	enc(j, 0, 0x0fb7, 2, RCX, 0, &m); /* movzx ecx, word [n] */
+	enc(j, 0, 0x0fb6, 2, RCX, 0, &m); /* movzx ecx, byte [n] */
 	alu_ri(j, 0, ALU_ADD, RCX, x->blk->n);
 	m = mem(RBX, OFF(budget));
 	enc(j, 1, 0x3b, 1, RCX, 0, &m);
@@ -835,11 +880,10 @@ static void exit_chain(struct jb *j, struct jctx *x, int32_t rel)
 	m = mem(RBX, OFF(budget));
 	enc(j, 1, 0x29, 1, RCX, 0, &m);
 	st(j, 1, RAX, RBX, OFF(blk_rip));
-	m = mem(RDX, (int32_t)offsetof(struct emu_block, insn));
-	lea(j, 1, RSI, &m);
+	ld(j, 1, RSI, RDX, (int32_t)offsetof(struct emu_block, insn));
 	st(j, 1, RSI, RBX, OFF(blk_insn));
 	m = mem(RDX, (int32_t)offsetof(struct emu_block, n));
-	enc(j, 0, 0x0fb7, 2, RCX, 0, &m);
+	enc(j, 0, 0x0fb6, 2, RCX, 0, &m);
 	st(j, 0, RCX, RBX, OFF(blk_done));
 	b1(j, 0xff);
 	b1(j, 0xe7); /* jmp rdi: the successor's body, in this frame */
@@ -2570,33 +2614,155 @@ static void emit_insn(struct jb *j, struct jctx *x, unsigned int i)
 	}
 }
 
+/* what needs the run loop: or-ed into one register (the run state EMU_RUNNING is 0) */
+static const int32_t busy_fields[] = { OFF(intr_hint),	OFF(kick),	 OFF(exit_ready),
+				       OFF(irq_shadow), OFF(stop_block), OFF(state) };
+
+/* room a link stub (emu_jit_link()) needs */
+#define LINK_BYTES 512
+
 /*
- * The code every 64-bit block leaves through (exit_dispatch()): rbx = the CPU, rax =
- * the next RIP, ecx = the instructions of the block just run; inside the frame of
- * the first block's prologue(). It does what the run loop would do next without
- * returning to it: when nothing needs the run loop (no interrupt hint, kick, exit,
- * stop, interrupt shadow or single-step, still 64-bit mode), the RIP's page is in
- * the TLB executable at the current CPL and RAM, the block decoded at that
- * physical address is current (key, page generation) and translated, and the
- * budget covers both blocks, it accounts for the block just run (icount, budget),
- * sets up the next one as the run loop does (blk_rip, blk_insn, blk_done) and
- * jumps into its body. Otherwise it returns to the run loop with c->rip and
- * c->blk_done set, as a block's own exit does.
+ * dispatch() goes on from the exit of exit_link() that called it (@ret, its return
+ * address), not linked yet, into the translated, current block @b at RIP @rip: emit
+ * a stub that checks what dispatch() checked and jumps into @b's body, or back to
+ * the exit's call of dispatch() when anything differs, and point the exit's jmp at
+ * it. An exit is linked once: when its stub fails later, it goes through dispatch().
  */
-static void emit_dispatch(struct jb *j)
+static void emu_jit_link(struct emu_cpu *c, uintptr_t ret, const struct emu_block *b, uint64_t rip,
+			 unsigned int kind)
 {
-	static const int32_t busy[] = { OFF(kick), OFF(exit_ready), OFF(irq_shadow),
-					OFF(stop_block), OFF(state) };
-	uint8_t *out[12], *sup;
+	struct emu_jit *jit = c->jit;
+	uint64_t pa = b->key >> 2;
+	uint8_t *fail[16];
+	int n = 0;
+	int32_t rel;
+	struct jb j;
+	struct jm m;
+
+	if (jit->size - jit->used < LINK_BYTES || !b->body)
+		return;
+	j.rw = j.p = jit->rw + jit->used;
+	j.end = j.rw + LINK_BYTES;
+	j.rx = (uintptr_t)jit->rx + jit->used;
+	j.overflow = 0;
+
+	ld(&j, 0, RDX, RBX, busy_fields[0]);
+	for (size_t k = 1; k < sizeof(busy_fields) / sizeof(busy_fields[0]); k++) {
+		m = mem(RBX, busy_fields[k]);
+		enc(&j, 0, 0x0b, 1, RDX, 0, &m); /* or edx, [...] */
+	}
+	fail[n++] = jmp_fwd(&j, HCC_NE);
+	m = mem(RBX, OFF(flags));
+	enc(&j, 0, 0xf7, 1, 0, 0, &m); /* test dword [flags], TF */
+	b4(&j, FL_TF);
+	fail[n++] = jmp_fwd(&j, HCC_NE);
+	if (kind == LINK_TLB) {
+		/* 64-bit mode, the same CPL, and RIP's page maps to @b's page, executable */
+		int32_t e = OFF(tlb) + (int32_t)(((rip >> 12) & (TLB_SIZE - 1)) *
+						 sizeof(struct emu_tlb_entry));
+
+		m = mem(RBX, OFF(mode));
+		enc(&j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [mode], 2 */
+		b1(&j, 2);
+		fail[n++] = jmp_fwd(&j, HCC_NE);
+		m = mem(RBX, OFF(cpl));
+		enc(&j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [cpl], CPL */
+		b1(&j, (unsigned int)c->cpl & 3);
+		fail[n++] = jmp_fwd(&j, HCC_NE);
+		mov_rr(&j, 1, RDX, RAX);
+		alu_ri(&j, 1, ALU_AND, RDX, -4096);
+		mov_ri(&j, RSI, rip & ~0xfffULL);
+		alu_rr(&j, 1, ALU_CMP, RDX, RSI);
+		fail[n++] = jmp_fwd(&j, HCC_NE);
+		m = mem(RBX, e + (int32_t)offsetof(struct emu_tlb_entry, vpage));
+		enc(&j, 1, 0x3b, 1, RSI, 0, &m);
+		fail[n++] = jmp_fwd(&j, HCC_NE);
+		m = mem(RBX, e + (int32_t)offsetof(struct emu_tlb_entry, perm));
+		enc(&j, 0, 0xf7, 1, 0, 0, &m); /* test dword [perm], X */
+		b4(&j, c->cpl == 3 ? TLB_X_USR : TLB_X_SUP);
+		fail[n++] = jmp_fwd(&j, HCC_E);
+		mov_ri(&j, RSI, pa & ~0xfffULL);
+		m = mem(RBX, e + (int32_t)offsetof(struct emu_tlb_entry, ppage));
+		enc(&j, 1, 0x3b, 1, RSI, 0, &m);
+		fail[n++] = jmp_fwd(&j, HCC_NE);
+		m = mem(RBX, e + (int32_t)offsetof(struct emu_tlb_entry, host));
+		enc(&j, 1, 0x83, 1, 7, 0, &m); /* cmp qword [host], 0: not RAM */
+		b1(&j, 0);
+		fail[n++] = jmp_fwd(&j, HCC_E);
+	}
+	/*
+	 * @b's page unchanged since it was decoded. Its slot may have been taken by
+	 * another block since: its body and decoded instructions stay where they are
+	 * until the code cache or the instruction arena is flushed, which drops this
+	 * stub and the exit that jumps here too.
+	 */
+	mov_ri(&j, RSI, (uint64_t)(uintptr_t)&c->vm->page_gen[pa >> 12]);
+	m = mem(RSI, 0);
+	enc(&j, 0, 0x81, 1, 7, 0, &m); /* cmp dword [page_gen], gen */
+	b4(&j, b->gen);
+	fail[n++] = jmp_fwd(&j, HCC_NE);
+	/* budget for the block just run and all of @b */
+	m = mem(RCX, b->n);
+	lea(&j, 1, R9, &m);
+	m = mem(RBX, OFF(budget));
+	enc(&j, 1, 0x3b, 1, R9, 0, &m);
+	fail[n++] = jmp_fwd(&j, HCC_A);
+	/* dispatch()'s accounting and set-up, then @b's body */
+	m = mem(RBX, OFF(icount));
+	enc(&j, 1, 0x01, 1, RCX, 0, &m);
+	m = mem(RBX, OFF(budget));
+	enc(&j, 1, 0x29, 1, RCX, 0, &m);
+	st(&j, 1, RAX, RBX, OFF(rip));
+	st(&j, 1, RAX, RBX, OFF(blk_rip));
+	mov_ri(&j, RSI, (uint64_t)(uintptr_t)b->insn);
+	st(&j, 1, RSI, RBX, OFF(blk_insn));
+	st_imm(&j, 0, RBX, OFF(blk_done), b->n);
+	jmp_abs(&j, (uintptr_t)b->body);
+	for (int k = 0; k < n; k++)
+		land(&j, fail[k]);
+	jmp_abs(&j, ret - 5); /* the exit's call of dispatch() */
+	if (j.overflow)
+		return;
+	rel = (int32_t)((intptr_t)j.rx - (intptr_t)(ret - 5));
+	memcpy(jit->rw + (ret - 9 - (uintptr_t)jit->rx), &rel, 4);
+	jit->used += (size_t)(j.p - j.rw);
+	jit->used = (jit->used + 15) & ~(size_t)15;
+	c->stat_links++;
+}
+
+/*
+ * The code every 64-bit block leaves through (exit_dispatch()), called from the
+ * exit with rbx = the CPU, rax = the next RIP, ecx = the instructions of the
+ * block just run; inside the frame of enter(). It does what the run loop would do
+ * next without returning to it: when nothing needs the run loop (no interrupt
+ * hint, kick, exit, stop, interrupt shadow or single-step, still 64-bit mode), the
+ * RIP's page is in the TLB executable at the current CPL and RAM, the block
+ * decoded at that physical address is current (key, page generation) and
+ * translated, and the budget covers both blocks, it accounts for the block just
+ * run (icount, budget), sets up the next one as the run loop does (blk_rip,
+ * blk_insn, blk_done) and returns to the exit with rdi = the next block's body
+ * and rsi = its instructions. Otherwise it drops its return address and returns
+ * to the run loop with c->rip and c->blk_done set, as a block's own exit does.
+ * Only the tags of c->blocks are read: 32 bytes each, dense.
+ */
+static void emit_dispatch(struct jb *j, struct emu_jit *x)
+{
+	/* what the next block needs across the call of emu_jit_link() */
+	static const int keep[] = { RSI, RDI };
+	uint8_t *out[12], *sup, *ret, *ret2;
 	int n = 0;
 	struct jm m;
 
 	_Static_assert(EMU_RUNNING == 0, "the run state is or-ed with the other conditions");
+	/* dispatch_nolink: r10d = LINK_NONE */
+	x->dispatch_nolink = rx_here(j);
+	alu_rr(j, 0, ALU_XOR, R10, R10);
+	x->dispatch = rx_here(j);
 	st(j, 1, RAX, RBX, OFF(rip));
 	st(j, 0, RCX, RBX, OFF(blk_done));
-	ld(j, 0, RDX, RBX, OFF(intr_hint));
-	for (size_t k = 0; k < sizeof(busy) / sizeof(busy[0]); k++) {
-		m = mem(RBX, busy[k]);
+	ld(j, 0, RDX, RBX, busy_fields[0]);
+	for (size_t k = 1; k < sizeof(busy_fields) / sizeof(busy_fields[0]); k++) {
+		m = mem(RBX, busy_fields[k]);
 		enc(j, 0, 0x0b, 1, RDX, 0, &m); /* or edx, [...] */
 	}
 	out[n++] = jmp_fwd(j, HCC_NE);
@@ -2641,11 +2807,11 @@ static void emit_dispatch(struct jb *j)
 	alu_ri(j, 0, ALU_AND, RDX, 0xfff);
 	alu_rr(j, 1, ALU_OR, RSI, RDX);
 	mov_rr(j, 1, RDX, RSI);
-	shift_ri(j, 1, 5, RDX, 13);
+	shift_ri(j, 1, 5, RDX, BLOCK_CACHE_BITS);
 	alu_rr(j, 1, ALU_XOR, RDX, RSI);
 	alu_ri(j, 0, ALU_AND, RDX, BLOCK_CACHE - 1);
-	enc(j, 1, 0x69, 1, RDX, RDX, NULL); /* imul rdx, rdx, sizeof block */
-	b4(j, (uint32_t)sizeof(struct emu_block));
+	_Static_assert(sizeof(struct emu_block) == 32, "tags are indexed by a shift of 5");
+	shift_ri(j, 0, 4, RDX, 5); /* shl edx, 5 */
 	m = mem(RBX, OFF(blocks));
 	enc(j, 1, 0x03, 1, RDX, 0, &m); /* add rdx, [blocks] */
 	/* decoded there for 64-bit mode, translated, and its page unchanged since */
@@ -2667,7 +2833,7 @@ static void emit_dispatch(struct jb *j)
 	out[n++] = jmp_fwd(j, HCC_NE);
 	/* budget for the block just run and all of the next */
 	m = mem(RDX, (int32_t)offsetof(struct emu_block, n));
-	enc(j, 0, 0x0fb7, 2, R8, 0, &m); /* movzx r8d, word [n] */
+	enc(j, 0, 0x0fb6, 2, R8, 0, &m); /* movzx r8d, byte [n] */
 	m = (struct jm){ R8, RCX, 0, 0 };
 	lea(j, 1, R9, &m);
 	m = mem(RBX, OFF(budget));
@@ -2679,14 +2845,34 @@ static void emit_dispatch(struct jb *j)
 	m = mem(RBX, OFF(budget));
 	enc(j, 1, 0x29, 1, RCX, 0, &m);
 	st(j, 1, RAX, RBX, OFF(blk_rip));
-	m = mem(RDX, (int32_t)offsetof(struct emu_block, insn));
-	lea(j, 1, RSI, &m);
+	ld(j, 1, RSI, RDX, (int32_t)offsetof(struct emu_block, insn));
 	st(j, 1, RSI, RBX, OFF(blk_insn));
 	st(j, 0, R8, RBX, OFF(blk_done));
-	b1(j, 0xff);
-	b1(j, 0xe7); /* jmp rdi: the next block's body, in this frame */
+	/* an exit that may be linked (exit_link()) and is not yet: link it */
+	enc(j, 0, 0x85, 1, R10, R10, NULL); /* test r10d, r10d */
+	ret = jmp_fwd(j, HCC_E);
+	ld(j, 1, R9, RSP, 0);
+	m = mem(R9, -9);
+	enc(j, 0, 0x83, 1, 7, 0, &m); /* cmp dword [exit's jmp rel32], 0 */
+	b1(j, 0);
+	ret2 = jmp_fwd(j, HCC_NE);
+	for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+		b1(j, 0x50u + (unsigned int)keep[k]); /* push */
+	alu_ri(j, 1, ALU_SUB, RSP, 8); /* the exit's return address, two pushes: realign */
+	mov_rr(j, 1, RDI, RBX);
+	mov_rr(j, 1, RSI, R9);
+	mov_rr(j, 1, RCX, RAX);
+	mov_rr(j, 0, R8, R10);
+	call(j, (const void *)emu_jit_link);
+	alu_ri(j, 1, ALU_ADD, RSP, 8);
+	for (int k = (int)(sizeof(keep) / sizeof(keep[0])) - 1; k >= 0; k--)
+		b1(j, 0x58u + (unsigned int)keep[k]); /* pop */
+	land(j, ret);
+	land(j, ret2);
+	b1(j, 0xc3); /* ret: the exit jumps to rdi */
 	for (int k = 0; k < n; k++)
 		land(j, out[k]);
+	alu_ri(j, 1, ALU_ADD, RSP, 8); /* the exit's return address */
 	epilogue(j);
 }
 
@@ -2710,7 +2896,7 @@ static size_t cache_bytes(void)
 	return ((size_t)v + 4095) & ~(size_t)4095;
 }
 
-struct emu_jit *emu_jit_new(void)
+struct emu_jit *emu_jit_new(struct emu_cpu *c)
 {
 	const char *e = getenv("CABIN_EMU_JIT");
 	struct emu_jit *j;
@@ -2762,11 +2948,14 @@ struct emu_jit *emu_jit_new(void)
 				.rw = rw,
 				.rx = (uintptr_t)rx };
 
-		emit_dispatch(&b);
-		j->dispatch = (uintptr_t)rx;
+		j->enter = rx_here(&b);
+		emit_enter(&b);
+		b.p = b.rw + (((size_t)(b.p - b.rw) + 15) & ~(size_t)15);
+		emit_dispatch(&b, j);
 		j->base = ((size_t)(b.p - b.rw) + 15) & ~(size_t)15;
 		j->used = j->base;
 	}
+	c->jit_enter = (void (*)(struct emu_cpu *, const struct emu_insn *, void *))j->enter;
 	return j;
 }
 
@@ -2812,13 +3001,18 @@ unsigned long emu_jit_flushes(const struct emu_jit *j)
 	return j ? j->flushes : 0;
 }
 
-/* forget every translation: no block of @c may keep an entry into the cache */
-static void flush(struct emu_cpu *c, struct emu_jit *j)
+void emu_jit_flush(struct emu_cpu *c)
 {
+	struct emu_jit *j = c->jit;
+
+	if (!j)
+		return;
 	for (unsigned int i = 0; i < BLOCK_CACHE; i++) {
-		c->blocks[i].key = ~0ULL;
-		c->blocks[i].entry = c->blocks[i].insn[0].run;
-		c->blocks[i].body = NULL;
+		struct emu_block *b = &c->blocks[i];
+
+		b->body = NULL;
+		if (b->hot >= EMU_JIT_HOT)
+			b->hot = (uint8_t)c->jit_hot0;
 	}
 	j->used = j->base;
 	j->flushes++;
@@ -2849,7 +3043,7 @@ static int block_has_mem(const struct emu_cpu *c, const struct emu_block *blk, u
 	return any;
 }
 
-emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
+int emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 {
 	struct emu_jit *jit = c->jit;
 	struct jctx x = {
@@ -2866,19 +3060,16 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 	uintptr_t body;
 
 	if (!jit || blk->n == 0)
-		return NULL;
+		return 0;
 	if (jit->size - jit->used < JIT_BLOCK_BYTES) {
-		uint64_t key = blk->key;
-
-		flush(c, jit);
-		blk->key = key; /* the block the run loop is about to run stays decoded */
+		emu_jit_flush(c);
+		blk->hot = EMU_JIT_HOT; /* translated now */
 	}
 	j.rw = j.p = jit->rw + jit->used;
 	j.end = j.rw + JIT_BLOCK_BYTES;
 	j.rx = (uintptr_t)jit->rx + jit->used;
 	j.overflow = 0;
 
-	prologue(&j);
 	body = rx_here(&j);
 	body_start(&j);
 	x.mem = block_has_mem(c, blk, &x.segs);
@@ -2894,11 +3085,12 @@ emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 	lea(&j, 1, RAX, &m);
 	exit_chain(&j, &x, blk->bytes);
 	if (j.overflow)
-		return NULL;
+		return 0;
 	blk->body = (void *)body;
+	c->stat_jits++;
 	jit->used += (size_t)(j.p - j.rw);
 	jit->used = (jit->used + 15) & ~(size_t)15;
-	return (emu_insn_fn)(j.rx);
+	return 1;
 }
 
 #endif

@@ -26,20 +26,20 @@ struct emu_jit;
 
 #if defined(__x86_64__)
 /**
- * emu_jit_new() - a code cache for one virtual CPU.
+ * emu_jit_new() - a code cache for the virtual CPU @c (sets c->jit_enter).
  * Return: the cache, or NULL when CABIN_EMU_JIT is `off` (or `0`) or the host
  * refuses the executable mapping; the CPU then runs the interpreter only.
  */
-struct emu_jit *emu_jit_new(void);
+struct emu_jit *emu_jit_new(struct emu_cpu *c);
 
 /** emu_jit_free() - unmap a code cache (NULL is fine). */
 void emu_jit_free(struct emu_jit *j);
 
 /**
  * emu_jit_block() - translate the decoded block @blk of @c, which starts at
- * guest-physical @pa, into host code that replaces insn[0].run for the whole block.
- * When the cache is full it is flushed first: every block of @c is then
- * invalidated (decoded and translated again when it next runs).
+ * guest-physical @pa, into host code that replaces insn[0].run for the whole block:
+ * blk->body is set (emu_jit_run() enters it). When the cache is full it is
+ * flushed first (emu_jit_flush()).
  *
  * A translated block may go on into the block that runs next without returning
  * to the run loop, when that block is decoded, current and translated, and the
@@ -51,14 +51,26 @@ void emu_jit_free(struct emu_jit *j);
  * of the same page chains. The block then does the run loop's bookkeeping
  * (icount, budget, blk_rip, blk_insn, blk_done) itself, so the instruction count
  * stays per block.
- * Return: the entry point, or NULL (the block runs threaded).
+ * Return: 1, or 0 when the block stays threaded (blk->body NULL).
  */
-emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa);
+int emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa);
+
+/**
+ * emu_jit_flush() - forget all host code of @c: every block's body is dropped and
+ * it counts towards EMU_JIT_HOT again (its decoded instructions stay).
+ */
+void emu_jit_flush(struct emu_cpu *c);
 
 /** emu_jit_flushes() - how many times the cache of @j was flushed (tests, statistics). */
 unsigned long emu_jit_flushes(const struct emu_jit *j);
+
+/** emu_jit_run() - run the translated block @blk (blk->body set) of @c. */
+static inline void emu_jit_run(struct emu_cpu *c, const struct emu_block *blk)
+{
+	c->jit_enter(c, blk->insn, blk->body);
+}
 #else
-static inline struct emu_jit *emu_jit_new(void)
+static inline struct emu_jit *emu_jit_new(struct emu_cpu *c)
 {
 	return NULL;
 }
@@ -67,9 +79,17 @@ static inline void emu_jit_free(struct emu_jit *j)
 {
 }
 
-static inline emu_insn_fn emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
+static inline int emu_jit_block(struct emu_cpu *c, struct emu_block *blk, uint64_t pa)
 {
-	return NULL;
+	return 0;
+}
+
+static inline void emu_jit_flush(struct emu_cpu *c)
+{
+}
+
+static inline void emu_jit_run(struct emu_cpu *c, const struct emu_block *blk)
+{
 }
 
 static inline unsigned long emu_jit_flushes(const struct emu_jit *j)

@@ -14,7 +14,12 @@
  *    flushed and the program still computes its sum;
  *  - the flags of ADD, SUB, CMP and TEST (registers, bytes, immediates, memory) read
  *    by SETcc, CMOVcc, ADC and SBB in the same block, after a memory access, and in
- *    the next block, over operand pairs at the edges of each size.
+ *    the next block, over operand pairs at the edges of each size;
+ *  - a CALL whose exit was linked to the block it calls in another page (jit.h), after
+ *    the program remaps that page (page table write and INVLPG): the same CALL must
+ *    reach the code the new mapping shows, not the block it was linked to;
+ *  - a CALL linked to a block in another page that a device write rewrites between
+ *    two runs.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +44,11 @@
 #define STACK 0x80000ULL
 #define FLAGS_CODE 0x40000ULL
 #define FLAGS_TAB 0x60000ULL
+#define LINK_CODE 0x70000ULL
+#define LINK_FN 0x200100ULL  /* in the second 2 MiB page, first mapped 1:1 */
+#define LINK_FN2 0x400100ULL /* where the remapped page has LINK_FN */
+#define DMA_CODE 0x78000ULL
+#define DMA_FN 0x7a000ULL
 
 static struct machine m;
 static struct vcpu vcpu0;
@@ -575,6 +585,47 @@ static void load_forms(void)
 	emu_code_write(vm, FLAGS_CODE, (unsigned int)(p - FLAGS_CODE));
 }
 
+/*
+ * LINK_CODE: xor ebx,ebx; mov edi,2; 1: mov ecx,1000; 2: call LINK_FN; add ebx,eax; dec ecx;
+ * jnz 2b; mov rax,0x400083; mov [0x3008],rax; invlpg [LINK_FN]; dec edi; jnz 1b; hlt
+ * -- LINK_FN: mov eax,1; ret, and where the page table maps it afterwards (LINK_FN2):
+ * mov eax,2; ret. The sum is 1000 * 1 + 1000 * 2.
+ */
+static void load_link(void)
+{
+	static const uint8_t p[] = { 0x31, 0xdb, 0xbf, 0x02, 0x00, 0x00, 0x00, 0xb9, 0xe8,
+				     0x03, 0x00, 0x00, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x01,
+				     0xc3, 0xff, 0xc9, 0x75, 0xf5, 0x48, 0xc7, 0xc0, 0x83,
+				     0x00, 0x40, 0x00, 0x48, 0x89, 0x04, 0x25, 0x08, 0x30,
+				     0x00, 0x00, 0x0f, 0x01, 0x3c, 0x25, 0x00, 0x01, 0x20,
+				     0x00, 0xff, 0xcf, 0x75, 0xd5, 0xf4 };
+	int32_t rel = (int32_t)(LINK_FN - (LINK_CODE + 17));
+
+	w64(0x3008, (1ULL << 21) | 0x83); /* the 1:1 mapping back */
+	memcpy(ram + LINK_CODE, p, sizeof(p));
+	memcpy(ram + LINK_CODE + 13, &rel, 4);
+	memcpy(ram + LINK_FN, "\xb8\x01\x00\x00\x00\xc3", 6);
+	memcpy(ram + LINK_FN2, "\xb8\x02\x00\x00\x00\xc3", 6);
+	emu_code_write(vm, LINK_CODE, sizeof(p));
+	emu_code_write(vm, LINK_FN, 6);
+	emu_code_write(vm, LINK_FN2, 6);
+}
+
+/* DMA_CODE: xor ebx,ebx; mov ecx,100000; 1: call DMA_FN; add ebx,eax; dec ecx; jnz 1b; hlt
+ * -- DMA_FN: mov eax,1; ret */
+static void load_dma(void)
+{
+	static const uint8_t p[] = { 0x31, 0xdb, 0xb9, 0xa0, 0x86, 0x01, 0x00, 0xe8, 0x00, 0x00,
+				     0x00, 0x00, 0x01, 0xc3, 0xff, 0xc9, 0x75, 0xf5, 0xf4 };
+	int32_t rel = (int32_t)(DMA_FN - (DMA_CODE + 12));
+
+	memcpy(ram + DMA_CODE, p, sizeof(p));
+	memcpy(ram + DMA_CODE + 8, &rel, 4);
+	memcpy(ram + DMA_FN, "\xb8\x01\x00\x00\x00\xc3", 6);
+	emu_code_write(vm, DMA_CODE, sizeof(p));
+	emu_code_write(vm, DMA_FN, 6);
+}
+
 static void load(const uint8_t *code, size_t n)
 {
 	memset(ram + CODE, 0xf4, 0x100);
@@ -613,7 +664,7 @@ int main(void)
 	for (uint32_t ecx = 1000; ecx; ecx--)
 		smc_sum += ecx & 7;
 
-	tap_plan(19);
+	tap_plan(24);
 	{
 		struct emu_cpu *c = new_cpu(1, &ex);
 
@@ -804,7 +855,57 @@ int main(void)
 	       "count (%#llx, %#llx)",
 	       (unsigned long long)res[1].r[5], (unsigned long long)res[0].r[5]);
 
-	/* 8. CABIN_EMU_JIT=off gives a CPU without host code */
+	/* 8. a linked exit into another page, after that page is remapped */
+	for (int jit = 0; jit < 2; jit++) {
+		struct emu_cpu *c;
+
+		load_link();
+		c = new_cpu(jit, &ex);
+		c->rip = LINK_CODE;
+		run(c, 1000000);
+		save(c, &res[jit]);
+		if (jit) {
+			tap_ok(c->state == EMU_HALTED && (uint32_t)c->r[3] == 3000,
+			       "a linked CALL follows the remapped page: sum %u (expected 3000)",
+			       (uint32_t)c->r[3]);
+#if defined(__x86_64__)
+			tap_ok(c->stat_links > 0, "exits were linked (%lu)", c->stat_links);
+#else
+			tap_skip("no host code on this architecture");
+#endif
+		}
+		emu_cpu_free(c);
+	}
+	w64(0x3008, (1ULL << 21) | 0x83);
+	tap_ok(same(&res[0], &res[1]), "the same registers and instruction count (%llu, %llu)",
+	       (unsigned long long)res[1].icount, (unsigned long long)res[0].icount);
+
+	/* 9. a linked exit into another page, that page rewritten by a device write */
+	for (int jit = 0; jit < 2; jit++) {
+		struct emu_cpu *c;
+		uint32_t ebx_mid;
+
+		load_dma();
+		c = new_cpu(jit, &ex);
+		c->rip = DMA_CODE;
+		run(c, 2 + 6 * 40000); /* 40000 iterations: ends at the CALL */
+		ebx_mid = (uint32_t)c->r[3];
+		ram[DMA_FN + 1] = 2;
+		emu_code_write(vm, DMA_FN + 1, 1);
+		run(c, 10000000);
+		save(c, &res[jit]);
+		if (jit)
+			tap_ok(c->state == EMU_HALTED && ebx_mid == 40000 &&
+				       (uint32_t)c->r[3] == 40000 + 2 * 60000,
+			       "a linked CALL into a page rewritten by a device write runs its new "
+			       "code: ebx %u then %u (expected 40000, 160000)",
+			       ebx_mid, (uint32_t)c->r[3]);
+		emu_cpu_free(c);
+	}
+	tap_ok(same(&res[0], &res[1]), "the same registers and instruction count (%llu, %llu)",
+	       (unsigned long long)res[1].icount, (unsigned long long)res[0].icount);
+
+	/* 10. CABIN_EMU_JIT=off gives a CPU without host code */
 	{
 		struct emu_cpu *c = new_cpu(0, &ex);
 
