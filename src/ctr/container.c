@@ -212,6 +212,7 @@ struct create_ctx {
 	char *bundle;
 	char *dir;
 	int dirfd;
+	int pidfd; /* of the cloned child (Linux 5.2), or -1 */
 	int sync[2];
 	int fifo;
 	int console; /* connected --console-socket */
@@ -226,11 +227,12 @@ struct create_ctx {
 	int hostpid;   /* init side: the init's pid on the host (sent with GO) */
 	int go;	       /* init side: GO has been read */
 	int run_fg;    /* `run` in the foreground */
-	int released;  /* `run`: exec.fifo written before the clone: no ACK, no `start` */
+	int released;  /* `run` needs no `start`: no exec.fifo, no ACK */
 	int unread;    /* `run`: READY (or ERROR) left in the socket until the init is reaped */
 	int placed;    /* init side: the runtime has put us in our cgroups */
 	int cgns_done; /* init side: the new cgroup namespace exists */
 	sigset_t oldmask;
+	struct ctr_state_text st_text; /* state.json but the init's pid (runtime_place()) */
 };
 
 /* ---------------------------------------------------------------- the init side */
@@ -436,7 +438,7 @@ static int child_ready(void *arg, struct cabin_err **err)
 	 */
 	log_release_stderr();
 	/* Block until `start` writes one byte. The runtime's socket end is gone now. */
-	if (TEMP_FAILURE_RETRY(read(c->fifo, &b, 1)) != 1)
+	if (!c->released && TEMP_FAILURE_RETRY(read(c->fifo, &b, 1)) != 1)
 		_exit(1);
 	/* c->fifo stays open until execve closes it: `start` waits for that */
 	if (ctr_hooks_present(s->hooks, "startContainer")) {
@@ -575,7 +577,7 @@ static void create_ctx_init(struct create_ctx *c, const struct ctr_create_opts *
 {
 	memset(c, 0, sizeof(*c));
 	c->o = o;
-	c->dirfd = c->fifo = c->console = c->master = -1;
+	c->dirfd = c->pidfd = c->fifo = c->console = c->master = -1;
 	c->sync[0] = c->sync[1] = -1;
 	c->join.v2dir = -1;
 }
@@ -613,7 +615,8 @@ static void create_rollback(struct create_ctx *c)
 
 static void create_ctx_free(struct create_ctx *c)
 {
-	int *fds[] = { &c->dirfd, &c->fifo, &c->console, &c->master, &c->sync[0], &c->sync[1] };
+	int *fds[] = { &c->dirfd,  &c->pidfd,	&c->fifo,   &c->console,
+		       &c->master, &c->sync[0], &c->sync[1] };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
@@ -626,6 +629,7 @@ static void create_ctx_free(struct create_ctx *c)
 	ctr_spec_free(c->spec);
 	free(c->bundle);
 	free(c->dir);
+	ctr_state_text_free(&c->st_text);
 	free(c->st.created);
 	free(c->st.cgroup);
 	free(c->st.config);
@@ -736,6 +740,15 @@ static int make_cgroup(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (ctr_cgroup_make(c->cg, res, err) < 0)
 		return -1;
+	/* hierarchies dropped (rootless) or parents made: record it with the init's pid */
+	{
+		cleanup_free char *now = ctr_cgroup_to_string(c->cg);
+
+		if (strcmp(now, c->st.cgroup)) {
+			free(c->st.cgroup);
+			c->st.cgroup = steal_ptr(&now);
+		}
+	}
 	/* should a file not open (a partly delegated hierarchy), the runtime moves the init */
 	if (ctr_cgroup_join_open(c->cg, &c->join, &e) < 0) {
 		log_debug("cgroup: %s: the runtime places the init", cabin_err_msg(e));
@@ -757,7 +770,10 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 	const struct ctr_spec *s = c->spec;
 	int ret = 0;
 
-	if (c->st.ns_pid)
+	/* the clone's pidfd names the pid namespace without a walk through /proc */
+	if (c->st.ns_pid && c->pidfd >= 0 && c->init == c->child)
+		c->st.pidns = ctr_state_pidns_pidfd(c->pidfd);
+	if (c->st.ns_pid && !c->st.pidns)
 		c->st.pidns = ctr_state_pidns(c->init);
 	c->st.pid = c->init;
 	c->st.start_time = ctr_proc_start_time(c->init);
@@ -769,16 +785,9 @@ static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 		return -1;
 	if (s->oom_score_adj && ctr_oom_score_adj_apply(c->init, s->oom_score_adj, err) < 0)
 		return -1;
-	/* hierarchies dropped (rootless) or parents made: record it */
-	if (c->cg) {
-		cleanup_free char *now = ctr_cgroup_to_string(c->cg);
-
-		if (strcmp(now, c->st.cgroup)) {
-			free(c->st.cgroup);
-			c->st.cgroup = steal_ptr(&now);
-		}
-	}
-	ret = ctr_state_save(c->dirfd, &c->st, err);
+	/* encoded before the clone (do_create()): only the init's numbers are new */
+	ret = c->st_text.buf ? ctr_state_text_save(c->dirfd, &c->st_text, &c->st, err)
+			     : ctr_state_save(c->dirfd, &c->st, err);
 	if (ret < 0)
 		return -1;
 	/*
@@ -908,15 +917,16 @@ struct clone3_args {
  * directory @v2dir (none: -1). Returns as fork(2) does; -1 with errno when clone3(2) or
  * CLONE_INTO_CGROUP is not there (before Linux 5.7) or not allowed into that cgroup.
  */
-static pid_t clone_into_cgroup(int flags, int v2dir)
+static pid_t clone_into_cgroup(int flags, int v2dir, int *pidfd)
 {
 	struct clone3_args a = {
-		.flags = (uint64_t)(unsigned)(flags & ~CSIGNAL),
+		.flags = (uint64_t)(unsigned)(flags & ~CSIGNAL) | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = (uint64_t)(flags & CSIGNAL),
 	};
 
 	if (v2dir < 0)
-		return (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
+		return (pid_t)syscall(SYS_clone, flags | CLONE_PIDFD, 0, pidfd, NULL, 0);
 	a.flags |= CLONE_INTO_CGROUP;
 	a.cgroup = (uint64_t)v2dir;
 	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
@@ -990,23 +1000,23 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	c->dirfd = openat(rootdirfd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)
 		return cabin_err_make(err, errno, "open `%s`", c->dir);
-	if (mkfifoat(c->dirfd, "exec.fifo", 0600) < 0)
-		return cabin_err_make(err, errno, "mkfifo `%s/exec.fifo`", c->dir);
-	/* O_RDWR never blocks on a fifo; the init reads from it until `start` writes. */
-	c->fifo = openat(c->dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
-	if (c->fifo < 0)
-		return cabin_err_make(err, errno, "open `%s/exec.fifo`", c->dir);
 	/*
 	 * `run` in the foreground without poststart hooks or a pid file has nobody to tell
 	 * when the process has started, nor anything to do between READY and the start:
-	 * the byte `start` would write is in exec.fifo from the beginning, and the init
-	 * goes on from READY to execve without waiting to be woken up for ACK and for
-	 * `start` (each a scheduling delay on a loaded machine).
+	 * the init goes on from READY to execve without waiting to be woken up for ACK and
+	 * for `start` (each a scheduling delay on a loaded machine). It has no exec.fifo
+	 * either (a fifo made, opened, written and unlinked in the state directory for
+	 * nothing): such a container is never in the created state that exec.fifo marks.
 	 */
 	if (c->run_fg && !o->pid_file && !ctr_hooks_present(s->hooks, "poststart")) {
-		if (TEMP_FAILURE_RETRY(write(c->fifo, "0", 1)) != 1)
-			return cabin_err_make(err, errno, "write `%s/exec.fifo`", c->dir);
 		c->released = 1;
+	} else {
+		if (mkfifoat(c->dirfd, "exec.fifo", 0600) < 0)
+			return cabin_err_make(err, errno, "mkfifo `%s/exec.fifo`", c->dir);
+		/* O_RDWR never blocks on a fifo; the init reads from it until `start` writes. */
+		c->fifo = openat(c->dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
+		if (c->fifo < 0)
+			return cabin_err_make(err, errno, "open `%s/exec.fifo`", c->dir);
 	}
 	if (o->console_socket) {
 		c->console = ctr_console_connect(o->console_socket, err);
@@ -1070,6 +1080,13 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	sigaddset(&block, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &block, &c->oldmask);
 
+	/*
+	 * After the clone every page the runtime writes to is first copied (the init still
+	 * shares them until its execve): state.json, all but the init's numbers, is encoded
+	 * now, so that runtime_place() has little more than those to write.
+	 */
+	if (ctr_state_render(&c->st, &c->st_text, err) < 0)
+		return -1;
 	flags = SIGCHLD;
 	if (!s->ns_joined && !(s->ns_new & CLONE_NEWTIME))
 		flags |= s->ns_new & ~CLONE_NEWCGROUP;
@@ -1077,11 +1094,11 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 		  (unsigned)flags);
 	/* the copy the child gets says whether it must wait for the runtime to place it */
 	c->placed = c->self_join;
-	c->child = c->self_join ? clone_into_cgroup(flags, c->join.v2dir) : -1;
+	c->child = c->self_join ? clone_into_cgroup(flags, c->join.v2dir, &c->pidfd) : -1;
 	c->v2_placed = c->child >= 0 && c->join.v2dir >= 0;
 	if (c->child < 0) {
 		c->placed = c->self_join && c->join.v2dir < 0;
-		c->child = (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
+		c->child = (pid_t)syscall(SYS_clone, flags | CLONE_PIDFD, 0, &c->pidfd, NULL, 0);
 	}
 	if (c->child < 0)
 		return cabin_err_make(err, errno, "clone the container init");
@@ -1126,11 +1143,9 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	/* state.json was written by runtime_place() and has not changed since */
 	if (o->pid_file && ctr_write_pid_file(o->pid_file, c->init, err) < 0)
 		return -1;
-	if (c->released) {
-		/* the init did not wait for ACK: it may have run and exited already */
-		unlinkat(c->dirfd, "exec.fifo", 0);
+	/* the init did not wait for ACK: it may have run and exited already */
+	if (c->released)
 		return 0;
-	}
 	if (ctr_sync_send(c->sync[0], CTR_SYNC_ACK, 0, NULL, -1) < 0)
 		return cabin_err_make(err, EPIPE, "container init went away");
 	return 0;
@@ -1322,8 +1337,10 @@ int ctr_run(const struct ctr_create_opts *o, struct cabin_err **err)
 		create_ctx_free(&c);
 		return -1;
 	}
-	close(c.fifo);
-	c.fifo = -1;
+	if (c.fifo >= 0) {
+		close(c.fifo);
+		c.fifo = -1;
+	}
 	/*
 	 * Nobody reads the sync socket any more: with it closed, a failure of the init
 	 * between here and execve goes to the container's stderr, as after `start`.

@@ -221,14 +221,12 @@ json_t *ctr_state_to_json(const struct ctr_state *st, enum ctr_status status)
 	return j;
 }
 
-int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err)
+/* state.json's members but pid, start_time and pidns, which ctr_state_text_save() adds */
+static json_t *state_json_fixed(const struct ctr_state *st)
 {
-	cleanup_json json_t *j = json_pack(
-		"{s:s,s:i,s:I,s:s,s:s,s:s,s:i,s:b}", "id", st->id, "pid", st->pid, "start_time",
-		(json_int_t)st->start_time, "bundle", st->bundle, "rootfs", st->rootfs, "created",
-		st->created, "owner", (int)st->owner, "ns_pid", st->ns_pid);
-	cleanup_free char *s = NULL;
-	int ret;
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:i,s:b}", "id", st->id, "bundle", st->bundle,
+			      "rootfs", st->rootfs, "created", st->created, "owner", (int)st->owner,
+			      "ns_pid", st->ns_pid);
 
 	if (st->cgroup)
 		json_object_set_new(j, "cgroup", json_string(st->cgroup));
@@ -240,18 +238,65 @@ int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err
 		json_object_set(j, "poststop", st->poststop);
 	if (st->process)
 		json_object_set(j, "process", st->process);
-	if (st->pidns)
-		json_object_set_new(j, "pidns", json_integer((json_int_t)st->pidns));
 	if (st->foreign)
 		json_object_set(j, "foreign", st->foreign);
-	s = json_dumps(j, JSON_COMPACT);
-	if (!s)
+	return j;
+}
+
+/* room for ,"pid":N,"start_time":N,"pidns":N} */
+#define STATE_VARS_MAX 96
+
+int ctr_state_render(const struct ctr_state *st, struct ctr_state_text *out, struct cabin_err **err)
+{
+	cleanup_json json_t *j = state_json_fixed(st);
+	cleanup_free char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	size_t n = s ? strlen(s) : 0;
+
+	/* an object with members: "{...}", whose closing brace the variable part replaces */
+	if (n < 3 || s[n - 1] != '}')
 		return cabin_err_make(err, ENOMEM, "encode state");
+	out->buf = xrealloc(steal_ptr(&s), n - 1 + STATE_VARS_MAX);
+	out->len = n - 1;
+	return 0;
+}
+
+int ctr_state_text_save(int dirfd, struct ctr_state_text *t, const struct ctr_state *st,
+			struct cabin_err **err)
+{
+	int n, ret;
+
+	if (st->pidns)
+		n = snprintf(t->buf + t->len, STATE_VARS_MAX,
+			     ",\"pid\":%d,\"start_time\":%llu,\"pidns\":%llu}", (int)st->pid,
+			     st->start_time, st->pidns);
+	else
+		n = snprintf(t->buf + t->len, STATE_VARS_MAX, ",\"pid\":%d,\"start_time\":%llu}",
+			     (int)st->pid, st->start_time);
+	if (n < 0 || n >= STATE_VARS_MAX)
+		return cabin_err_make(err, EOVERFLOW, "encode state");
 	/* Not fsync'd: state lives in /run, gone at reboot; fsync would dominate start-up. */
-	ret = fs_write_file_atomic(dirfd, "state.json", s, strlen(s), 0600, 0, err);
+	ret = fs_write_file_atomic(dirfd, "state.json", t->buf, t->len + (size_t)n, 0600, 0, err);
 	if (ret < 0)
 		return cabin_err_wrap(err, "save state");
 	return 0;
+}
+
+void ctr_state_text_free(struct ctr_state_text *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->len = 0;
+}
+
+int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err)
+{
+	struct ctr_state_text t = { 0 };
+	int ret = ctr_state_render(st, &t, err);
+
+	if (ret == 0)
+		ret = ctr_state_text_save(dirfd, &t, st, err);
+	ctr_state_text_free(&t);
+	return ret;
 }
 
 static char *dup_str(json_t *j, const char *key)
@@ -333,6 +378,18 @@ unsigned long long ctr_state_pidns(pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
 	return stat(path, &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
+}
+
+#ifndef PIDFD_GET_PID_NAMESPACE
+#define PIDFD_GET_PID_NAMESPACE _IO(0xFF, 5) /* Linux 6.11 */
+#endif
+
+unsigned long long ctr_state_pidns_pidfd(int pidfd)
+{
+	cleanup_close int fd = ioctl(pidfd, PIDFD_GET_PID_NAMESPACE, 0);
+	struct stat sb;
+
+	return fd >= 0 && fstat(fd, &sb) == 0 ? (unsigned long long)sb.st_ino : 0;
 }
 
 /* Is the pid namespace of @pid the one with inode @ino, or below it? */

@@ -62,6 +62,30 @@ int ctr_state_dir_remove(int rootfd, const char *id, struct cabin_err **err);
 /** ctr_state_save() - write state.json into @dirfd atomically. */
 int ctr_state_save(int dirfd, const struct ctr_state *st, struct cabin_err **err);
 
+/*
+ * state.json encoded ahead of time but for pid, start_time and pidns: create encodes it
+ * before it clones the init, when writing memory costs nothing more, and only fills in
+ * the init's numbers after the clone, while every page the runtime writes to is still
+ * shared with the init and gets copied first.
+ */
+struct ctr_state_text {
+	char *buf; /* the object without its closing brace, room for the rest */
+	size_t len;
+};
+
+/** ctr_state_render() - encode @st but its pid, start_time and pidns into @out. */
+int ctr_state_render(const struct ctr_state *st, struct ctr_state_text *out,
+		     struct cabin_err **err);
+
+/**
+ * ctr_state_text_save() - complete @t with the pid, start_time and pidns of @st (its other
+ * members are those @t was rendered from) and write it as state.json, atomically.
+ */
+int ctr_state_text_save(int dirfd, struct ctr_state_text *t, const struct ctr_state *st,
+			struct cabin_err **err);
+
+void ctr_state_text_free(struct ctr_state_text *t);
+
 /**
  * ctr_state_load() - read <root>/<id>/state.json. A directory without state.json (an
  * interrupted create) gives a state with pid 0 and status CTR_CREATING.
@@ -96,6 +120,9 @@ int ctr_state_owns_pid(const struct ctr_state *st, pid_t pid);
 
 /** ctr_state_pidns() - the inode of /proc/@pid/ns/pid, 0 if unreadable. */
 unsigned long long ctr_state_pidns(pid_t pid);
+
+/** ctr_state_pidns_pidfd() - the same from a pidfd (Linux 6.11), 0 if it cannot tell. */
+unsigned long long ctr_state_pidns_pidfd(int pidfd);
 
 void ctr_state_free(struct ctr_state *st);
 static inline void ctr_state_free_cleanup(struct ctr_state **s)

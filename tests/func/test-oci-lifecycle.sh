@@ -3,7 +3,7 @@
 # list, ps, pause/resume, spec and features.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 66
+plan 67
 
 B=$T/b
 mkbundle "$B"
@@ -162,6 +162,12 @@ rpid=$!
 for _ in $(seq 100); do [ "$(json_get "$(rt state $PFX-maps)" status)" = running ] && break; sleep 0.05; done
 assert_eq "$(grep -cE 'lib(curl|archive|crypto|nftables|mnl)\.so' /proc/$rpid/maps)" 0 \
 	"run maps neither libcurl, libarchive, libcrypto, libnftables nor libmnl"
+# state.json names the init's pid namespace (read through the clone's pidfd): ps, kill and
+# delete tell the container's processes by it
+ipid=$(json_get "$(rt state $PFX-maps)" pid)
+assert_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pidns"])' \
+	"$STATE/$PFX-maps/state.json")" "$(stat -L -c %i /proc/"$ipid"/ns/pid)" \
+	"run records the inode of the init's pid namespace"
 rt kill $PFX-maps KILL
 wait $rpid
 
