@@ -13,6 +13,7 @@
  *  - MOVSS/MOVSD, MOVLPS/MOVHPS/MOVLPD/MOVHPD, MOVHLPS/MOVLHPS, UNPCKxPx, MOVNTx,
  *    LDDQU and the SSE4.1/4.2 integer forms of 0F 38; PINSRx/PEXTRx, the blends,
  *    MOVSLDUP/MOVSHDUP/MOVDDUP, PMOVSX/PMOVZX;
+ *  - a selection of them in 32-bit code, with flat segments and with a DS base;
  *  - faults: #GP of a misaligned MOVDQA, #PF of a load, #NM after MOV CR0 sets TS
  *    inside the loop, #UD after CR4.OSFXSR is cleared between two runs, and a store
  *    that rewrites an instruction of its own block.
@@ -64,6 +65,10 @@ static void seg(struct x86_segment *s, uint16_t sel, int code)
 }
 
 static uint64_t rng_state;
+/* the CPU new_cpu() makes: 32-bit protected mode without paging, and DS's base */
+static int g_mode32;
+static uint64_t g_ds_base;
+static uint64_t g_hlt; /* where load_loop() put its HLT */
 
 static uint64_t rnd(void)
 {
@@ -108,12 +113,23 @@ static struct emu_cpu *new_cpu(int jit, struct accel_exit *ex, uint64_t seed)
 	c->rip = CODE;
 	c->state = EMU_RUNNING;
 	emu_flags_set(c, 2);
+	if (g_mode32) {
+		c->cr0 = CR0_PE | CR0_ET | CR0_MP;
+		c->cr4 = CR4_OSFXSR | CR4_OSXMMEXCPT;
+		c->efer = 0;
+		c->seg[SEG_CS].l = 0;
+		c->seg[SEG_CS].db = 1;
+		c->seg[SEG_DS].base = g_ds_base;
+	}
 	emu_tlb_flush(c, 0);
 	emu_update_mode(c);
 
 	rng_state = seed * 0x9e3779b97f4a7c15ULL + 1;
 	for (int r = 0; r < 16; r++)
 		c->r[r] = rnd();
+	if (g_mode32)
+		for (int r = 0; r < 16; r++)
+			c->r[r] &= 0xffffffff;
 	c->r[4] = STACK;
 	c->r[6] = DATA;
 	c->r[7] = OUT;
@@ -219,11 +235,16 @@ static void load_loop(const struct form *pre, const struct form *f)
 		p = put(p, pre->b, pre->n);
 	p = put(p, f->b, f->n);
 	PUT(p, "\x66\x0f\xd4\xd1\x66\x0f\x70\xda\x4e\x66\x0f\xef\xcb");
-	PUT(p, "\x66\x45\x0f\xd4\xe1\x66\x41\x0f\x70\xe4\x4e\x66\x44\x0f\xef\xcc");
-	PUT(p, "\x48\xc1\xc3\x11\x49\xc1\xc1\x0b\xff\xc9\x0f\x85");
+	if (g_mode32) {
+		PUT(p, "\xc1\xc3\x11\xff\xc9\x0f\x85"); /* rol ebx, 17; dec ecx; jnz */
+	} else {
+		PUT(p, "\x66\x45\x0f\xd4\xe1\x66\x41\x0f\x70\xe4\x4e\x66\x44\x0f\xef\xcc");
+		PUT(p, "\x48\xc1\xc3\x11\x49\xc1\xc1\x0b\xff\xc9\x0f\x85");
+	}
 	rel = (int32_t)(top - (p + 4));
 	memcpy(ram + p, &rel, 4);
 	p += 4;
+	g_hlt = p;
 	PUT(p, "\xf4");
 	emu_code_write(vm, CODE, 0x200);
 }
@@ -256,8 +277,7 @@ static void check_group(const char *what, const struct form *fs, size_t n, int w
 	for (size_t k = 0; k < n; k++) {
 		const char *d = check_form(NULL, &fs[k], k + 1, res);
 
-		halted &=
-			res[1].state == EMU_HALTED && res[1].rip == CODE + 5 + 5 + fs[k].n + 45 + 1;
+		halted &= res[1].state == EMU_HALTED && res[1].rip == g_hlt + 1;
 		if (d) {
 			size_t l = strlen(list);
 
@@ -543,6 +563,26 @@ static void make_shift_forms(void)
 		}
 }
 
+/* forms without REX for 32-bit code (memory through DS: [esi + edx], [edi + edx]) */
+static const struct form forms32[] = {
+	F("\x66\x0f\x6f\x0c\x16"),	       /* movdqa xmm1, [esi + edx] */
+	F("\xf3\x0f\x6f\x4c\x16\x07"),	       /* movdqu xmm1, [esi + edx + 7] */
+	F("\x66\x0f\x7f\x0c\x17"),	       /* movdqa [edi + edx], xmm1 */
+	F("\x0f\x11\x4c\x17\x09"),	       /* movups [edi + edx + 9], xmm1 */
+	F("\x66\x0f\xfe\xca"),		       /* paddd xmm1, xmm2 */
+	F("\x66\x0f\xef\x0c\x16"),	       /* pxor xmm1, [esi + edx] */
+	F("\x66\x0f\x38\x00\x0c\x16"),	       /* pshufb xmm1, [esi + edx] */
+	F("\x66\x0f\x6e\x4c\x16\x03"),	       /* movd xmm1, [esi + edx + 3] */
+	F("\x66\x0f\x7e\x4c\x17\x05"),	       /* movd [edi + edx + 5], xmm1 */
+	F("\x66\x0f\x7e\xcb"),		       /* movd ebx, xmm1 */
+	F("\x66\x0f\xd6\x4c\x17\x0f"),	       /* movq [edi + edx + 15], xmm1 */
+	F("\x66\x0f\xd7\xc1\x01\xc3"),	       /* pmovmskb eax, xmm1; add ebx, eax */
+	F("\x66\x0f\xc4\x4c\x16\x03\x0a"),     /* pinsrw xmm1, [esi + edx + 3], 10 */
+	F("\x66\x0f\x3a\x16\x4c\x17\x03\x01"), /* pextrd [edi + edx + 3], xmm1, 1 */
+	F("\xf3\x0f\x10\x4c\x16\x03"),	       /* movss xmm1, [esi + edx + 3] */
+	F("\x66\x0f\x38\x30\x4c\x16\xfb"),     /* pmovzxbw xmm1, [esi + edx - 5] */
+};
+
 static void load(const void *code, size_t n)
 {
 	memset(ram + CODE, 0xf4, 0x200);
@@ -669,7 +709,7 @@ int main(void)
 	make_shift_forms();
 	make_pmov_forms();
 
-	tap_plan(16);
+	tap_plan(18);
 	{
 		struct accel_exit ex;
 		struct emu_cpu *c = new_cpu(1, &ex, 0);
@@ -697,6 +737,14 @@ int main(void)
 	check_group("bitwise, shuffle, SSSE3 and PALIGNR forms", others,
 		    sizeof(others) / sizeof(others[0]), 1);
 	check_group("shifts by an immediate", shift_forms, NSHIFT, 1);
+	g_mode32 = 1;
+	check_group("32-bit protected mode, flat segments", forms32,
+		    sizeof(forms32) / sizeof(forms32[0]), 1);
+	g_ds_base = 0x10;
+	check_group("32-bit protected mode, DS base 0x10 (no inline memory access)", forms32,
+		    sizeof(forms32) / sizeof(forms32[0]), 1);
+	g_mode32 = 0;
+	g_ds_base = 0;
 
 	/* faults in translated blocks */
 	memcpy(p_gp_store, p_gp, sizeof(p_gp));
