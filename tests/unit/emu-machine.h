@@ -58,6 +58,14 @@ static inline void emu_test_w64(uint8_t *ram, uint64_t pa, uint64_t v)
 	memcpy(ram + pa, &v, 8);
 }
 
+static inline uint64_t emu_test_r64(const uint8_t *ram, uint64_t pa)
+{
+	uint64_t v;
+
+	memcpy(&v, ram + pa, 8);
+	return v;
+}
+
 static inline uint32_t emu_test_r32(const uint8_t *ram, uint64_t pa)
 {
 	uint32_t v;
@@ -74,8 +82,8 @@ static inline void emu_test_put(struct emu_vm *vm, uint8_t *ram, uint64_t pa, co
 	emu_code_write(vm, pa, (unsigned int)n);
 }
 
-/* a flat 4 GiB segment (a 64-bit code segment with @l), accessed, present, DPL @dpl */
-static inline void emu_test_flat_seg(struct x86_segment *s, uint16_t sel, int code, int dpl, int l)
+/* a flat 4 GiB segment, accessed, present, DPL 0: code or data, with the L and D/B bits */
+static inline void emu_test_seg(struct x86_segment *s, uint16_t sel, int code, int l, int db)
 {
 	memset(s, 0, sizeof(*s));
 	s->selector = sel;
@@ -83,10 +91,25 @@ static inline void emu_test_flat_seg(struct x86_segment *s, uint16_t sel, int co
 	s->type = code ? 0xb : 0x3;
 	s->s = 1;
 	s->present = 1;
-	s->dpl = (uint8_t)dpl;
 	s->l = (uint8_t)l;
-	s->db = (uint8_t)!l;
+	s->db = (uint8_t)db;
 	s->g = 1;
+}
+
+/* a flat 4 GiB segment (a 64-bit code segment with @l), accessed, present, DPL @dpl */
+static inline void emu_test_flat_seg(struct x86_segment *s, uint16_t sel, int code, int dpl, int l)
+{
+	emu_test_seg(s, sel, code, l, !l);
+	s->dpl = (uint8_t)dpl;
+}
+
+/* run CPU @c for at most @n instructions, until it halts, stops or exits to the VMM */
+static inline void emu_test_run(struct emu_cpu *c, uint64_t n)
+{
+	c->exit_ready = 0;
+	c->budget = n;
+	while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
+		emu_exec(c);
 }
 
 #endif

@@ -17,6 +17,7 @@
 #include "lib/error.h"
 #include "unit/tap.h"
 #include "vm/machine.h"
+#include "unit/emu-machine.h"
 
 static struct machine m;
 static struct vcpu vcpu0;
@@ -31,26 +32,10 @@ static uint8_t *ram;
 #define IDT 0x6000ULL
 #define PML4 0x1000ULL
 
-static void w32(uint64_t pa, uint32_t v)
-{
-	memcpy(ram + pa, &v, 4);
-}
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
-static uint64_t r64(uint64_t pa)
-{
-	uint64_t v;
-	memcpy(&v, ram + pa, 8);
-	return v;
-}
-static uint32_t r32(uint64_t pa)
-{
-	uint32_t v;
-	memcpy(&v, ram + pa, 4);
-	return v;
-}
+#define w32(pa, v) emu_test_w32(ram, pa, v)
+#define w64(pa, v) emu_test_w64(ram, pa, v)
+#define r64(pa) emu_test_r64(ram, pa)
+#define r32(pa) emu_test_r32(ram, pa)
 
 static void put(uint64_t pa, const uint8_t *code, size_t n)
 {
@@ -71,26 +56,9 @@ static void fresh_cpu(void)
 }
 
 /* run until HLT, an exit or @n instructions */
-static void run(uint64_t n)
-{
-	c->exit_ready = 0;
-	c->budget = n;
-	while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
-		emu_exec(c);
-}
+#define run(n) emu_test_run(c, n)
 
-static void seg(struct x86_segment *s, uint16_t sel, int code, int l, int db)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = code ? 0xb : 0x3;
-	s->s = 1;
-	s->present = 1;
-	s->l = (uint8_t)l;
-	s->db = (uint8_t)db;
-	s->g = 1;
-}
+#define seg(s, sel, code, l, db) emu_test_seg(s, sel, code, l, db)
 
 /* 64-bit mode, identity map of the first 16 MiB with 2 MiB pages, GDT and IDT */
 static void long_mode(void)

@@ -27,10 +27,7 @@ static struct emu_cpu *cpu[2];
 static struct accel_exit ex[2];
 static uint8_t *ram;
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
+#define w64(pa, v) emu_test_w64(ram, pa, v)
 
 static int irr(const struct emu_cpu *c, int vec)
 {

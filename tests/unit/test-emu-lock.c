@@ -32,10 +32,7 @@ static uint8_t *ram;
 static uint32_t dev_reg, dev_count;
 static unsigned long dev_reads, dev_writes;
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
+#define w64(pa, v) emu_test_w64(ram, pa, v)
 
 /* a device whose reads take a while: a window for another CPU's access */
 static int slow_dev(void *opaque, uint64_t off, void *data, uint32_t len, int is_write)
@@ -60,18 +57,7 @@ static int slow_dev(void *opaque, uint64_t off, void *data, uint32_t len, int is
 	return 0;
 }
 
-static void seg(struct x86_segment *s, uint16_t sel, int code)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = code ? 0xb : 0x3;
-	s->s = 1;
-	s->present = 1;
-	s->l = (uint8_t)code;
-	s->db = (uint8_t)!code;
-	s->g = 1;
-}
+#define seg(s, sel, code) emu_test_seg(s, sel, code, code, !(code))
 
 static struct emu_cpu *new_cpu(unsigned int index, struct accel_exit *ex)
 {

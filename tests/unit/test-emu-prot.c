@@ -15,6 +15,7 @@
 #include "lib/error.h"
 #include "unit/tap.h"
 #include "vm/machine.h"
+#include "unit/emu-machine.h"
 
 static struct machine m;
 static struct vcpu vcpu0;
@@ -35,18 +36,9 @@ static uint8_t *ram;
 #define PA 0x200000ULL
 #define KEY(k) ((uint64_t)(k) << 59)
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
+#define w64(pa, v) emu_test_w64(ram, pa, v)
 
-static uint64_t r64(uint64_t pa)
-{
-	uint64_t v;
-
-	memcpy(&v, ram + pa, 8);
-	return v;
-}
+#define r64(pa) emu_test_r64(ram, pa)
 
 static void put(uint64_t pa, const uint8_t *code, size_t n)
 {
@@ -54,26 +46,9 @@ static void put(uint64_t pa, const uint8_t *code, size_t n)
 	emu_code_write(vm, pa, (unsigned int)n);
 }
 
-static void run(uint64_t n)
-{
-	c->exit_ready = 0;
-	c->budget = n;
-	while (c->budget && c->state == EMU_RUNNING && !c->exit_ready)
-		emu_exec(c);
-}
+#define run(n) emu_test_run(c, n)
 
-static void seg(struct x86_segment *s, uint16_t sel, int code, int l, int db)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = code ? 0xb : 0x3;
-	s->s = 1;
-	s->present = 1;
-	s->l = (uint8_t)l;
-	s->db = (uint8_t)db;
-	s->g = 1;
-}
+#define seg(s, sel, code, l, db) emu_test_seg(s, sel, code, l, db)
 
 static void gate64(int vec, uint64_t handler)
 {

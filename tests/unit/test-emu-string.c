@@ -32,23 +32,9 @@ static uint8_t *ram;
 #define PML4 0xe00000ULL
 #define PT 0xe03000ULL
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
+#define w64(pa, v) emu_test_w64(ram, pa, v)
 
-static void seg(struct x86_segment *s, uint16_t sel, int code)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = code ? 0xb : 0x3;
-	s->s = 1;
-	s->present = 1;
-	s->l = (uint8_t)code;
-	s->db = (uint8_t)!code;
-	s->g = 1;
-}
+#define seg(s, sel, code) emu_test_seg(s, sel, code, code, !(code))
 
 /* 64-bit mode; linear 0-8 MiB in 4 KiB pages (identity), 8-16 MiB in 2 MiB pages */
 static void long_mode(void)
