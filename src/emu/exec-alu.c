@@ -828,6 +828,39 @@ static void fl_shift(struct emu_insn *in) /* c1 */
 	}
 }
 
+static void fl_shift1(struct emu_insn *in) /* d0-d3 */
+{
+	if (in->op != 0xd1 || in->osz < 4 || in->mod != 3 || in->rep)
+		return;
+	switch (in->reg & 7) {
+	case SH_ROL:
+	case SH_ROR:
+		in->fclass = EMU_FC_PARTIAL; /* CF and OF only */
+		break;
+	case SH_RCL:
+	case SH_RCR:
+		break; /* they read CF */
+	default:
+		in->fclass = EMU_FC_WRITE; /* a count of 1: every arithmetic flag */
+		break;
+	}
+}
+
+/* f6 f7 register forms: TEST, NOT, NEG, MUL, IMUL (DIV and IDIV may raise #DE) */
+static void fl_grp3(struct emu_insn *in)
+{
+	unsigned int sub = in->reg & 7;
+
+	if (in->mod != 3 || in->rep || sub >= 6 || (in->op == 0xf6 && sub >= 2))
+		return;
+	in->fclass = sub == 2 ? EMU_FC_NONE : EMU_FC_WRITE;
+}
+
+static void fl_test_a(struct emu_insn *in) /* a8 a9 */
+{
+	in->fclass = EMU_FC_WRITE;
+}
+
 static void fl_imul2(struct emu_insn *in) /* 0f af */
 {
 	if (in->fn == f_imul2 && in->osz >= 4) {
@@ -1051,15 +1084,15 @@ static const struct emu_opdef ops[] = {
 	OPSF(0x83, 0x83, D_M | D_I8, 0x7f, 0, h_grp1, sel_alu_imm_r, fl_alu),
 	OP(0x84, 0x84, D_M, 0, 0, h_test_b),
 	OPSF(0x85, 0x85, D_M, 0, 0, h_test, sel_test, fl_test),
-	OP(0xa8, 0xa8, D_I8, 0, 0, h_test_al),
-	OP(0xa9, 0xa9, D_IZ, 0, 0, h_test_ax),
+	OPSF(0xa8, 0xa8, D_I8, 0, 0, h_test_al, NULL, fl_test_a),
+	OPSF(0xa9, 0xa9, D_IZ, 0, 0, h_test_ax, NULL, fl_test_a),
 	OP(0xc0, 0xc0, D_M | D_I8, 0, 0, h_shift),
 	OPSF(0xc1, 0xc1, D_M | D_I8, 0, 0, h_shift, sel_shift, fl_shift),
-	OP(0xd0, 0xd3, D_M, 0, 0, h_shift),
+	OPSF(0xd0, 0xd3, D_M, 0, 0, h_shift, NULL, fl_shift1),
 	OP(0xd4, 0xd4, D_I8 | D_X64, 0, 0, h_aam),
 	OP(0xd5, 0xd5, D_I8 | D_X64, 0, 0, h_aad),
 	OP(0xf5, 0xf5, 0, 0, 0, h_cmc),
-	OP(0xf6, 0xf7, D_M | D_G3, R_(2) | R_(3), 0, h_grp3),
+	OPSF(0xf6, 0xf7, D_M | D_G3, R_(2) | R_(3), 0, h_grp3, NULL, fl_grp3),
 	OP(0xf8, 0xf9, 0, 0, 0, h_clc_stc),
 	OP(0xfc, 0xfd, 0, 0, 0, h_cld_std),
 	OP(MAP0F | 0xa3, MAP0F | 0xa3, D_M, 0, 0, h_bt_r),

@@ -438,6 +438,17 @@ static void fl_mov(struct emu_insn *in)
 		in->fclass = EMU_FC_NONE;
 }
 
+/* register forms that neither fault nor touch the flags: MOVSX, MOV r, imm32 (c7), XCHG eAX */
+static void fl_mov_reg(struct emu_insn *in)
+{
+	if (in->rep)
+		return;
+	if (in->op >= 0x90 && in->op <= 0x97)
+		in->fclass = EMU_FC_NONE;
+	else if (in->mod == 3 && (in->op != 0xc7 || (in->reg & 7) == 0))
+		in->fclass = EMU_FC_NONE;
+}
+
 /* threaded twins of the forms fl_mov classes as unable to fault */
 EMU_THREADED(f_mov_rr_st)
 EMU_THREADED(f_mov_rr_ld)
@@ -462,7 +473,7 @@ static const struct emu_opdef ops[] = {
 	OP(0x8c, 0x8c, D_M, 0, 0, h_mov_rm_sreg),
 	OPSF(0x8d, 0x8d, D_M, 0, 0, h_lea, sel_lea, fl_mov),
 	OP(0x8e, 0x8e, D_M, 0, R_ALL, h_mov_sreg_rm),
-	OP(0x90, 0x97, 0, 0, 0, h_xchg_ax),
+	OPSF(0x90, 0x97, 0, 0, 0, h_xchg_ax, NULL, fl_mov_reg),
 	OP(0x98, 0x98, 0, 0, 0, h_cbw),
 	OP(0x99, 0x99, 0, 0, 0, h_cwd),
 	OP(0x9e, 0x9e, 0, 0, 0, h_sahf),
@@ -472,7 +483,7 @@ static const struct emu_opdef ops[] = {
 	OPSF(0xb8, 0xbf, D_IV, 0, 0, h_mov_r_imm, sel_mov_imm_r, fl_mov),
 	OP(0xc4, 0xc5, D_M | D_X64, 0, 0, h_les_lds),
 	OPS(0xc6, 0xc6, D_M | D_I8, 0, 0, h_mov_rm8_imm, sel_mov_store_imm),
-	OPS(0xc7, 0xc7, D_M | D_IZ, 0, 0, h_mov_rm_imm, sel_mov_store_imm),
+	OPSF(0xc7, 0xc7, D_M | D_IZ, 0, 0, h_mov_rm_imm, sel_mov_store_imm, fl_mov_reg),
 	OP(0xd7, 0xd7, 0, 0, 0, h_xlat),
 	OP(MAP0F | 0x0d, MAP0F | 0x0d, D_M, 0, 0, h_nop_hint),
 	OP(MAP0F | 0x18, MAP0F | 0x1f, D_M, 0, 0, h_nop_hint),
@@ -482,8 +493,8 @@ static const struct emu_opdef ops[] = {
 	OP(MAP0F | 0xb4, MAP0F | 0xb5, D_M, 0, 0, h_lss_lfs_lgs),
 	OPSF(MAP0F | 0xb6, MAP0F | 0xb6, D_M, 0, 0, h_movzx_b, sel_movzx8, fl_mov),
 	OP(MAP0F | 0xb7, MAP0F | 0xb7, D_M, 0, 0, h_movzx_w),
-	OP(MAP0F | 0xbe, MAP0F | 0xbe, D_M, 0, 0, h_movsx_b),
-	OP(MAP0F | 0xbf, MAP0F | 0xbf, D_M, 0, 0, h_movsx_w),
+	OPSF(MAP0F | 0xbe, MAP0F | 0xbe, D_M, 0, 0, h_movsx_b, NULL, fl_mov_reg),
+	OPSF(MAP0F | 0xbf, MAP0F | 0xbf, D_M, 0, 0, h_movsx_w, NULL, fl_mov_reg),
 	OP(MAP0F | 0xc8, MAP0F | 0xcf, 0, 0, 0, h_bswap),
 };
 
