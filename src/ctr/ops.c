@@ -72,6 +72,35 @@ static int open_cgroup(const struct ctr_state *st, struct ctr_cgroup **cg, struc
 	return ret;
 }
 
+/*
+ * Is @pid waiting in sigwaitinfo()/sigtimedwait()? While it does, the kernel unblocks the
+ * signals it waits for and keeps the real mask apart (real_blocked), which
+ * /proc/PID/status does not show: SigBlk reads 0 although such a signal is taken, not
+ * discarded. An init that forwards signals this way (tini, dumb-init, cabin's --init)
+ * would otherwise look as if it had no handler yet.
+ */
+static int in_sigtimedwait(pid_t pid)
+{
+	char path[64], buf[64] = "";
+	cleanup_close int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n > 0 && (buf[n] = '\0', strstr(buf, "sigtimedwait")))
+		return 1;
+	close(steal_fd(&fd));
+	/* without kallsyms wchan says 0: the syscall the task is blocked in */
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10) == SYS_rt_sigtimedwait;
+}
+
 /* 1 if @sig has the default disposition in the PID-namespace init @pid, 0 if not, -1 if gone */
 static int init_signal_default(pid_t pid, int sig)
 {
@@ -97,7 +126,9 @@ static int init_signal_default(pid_t pid, int sig)
 			cgt = strtoull(line + 7, NULL, 16);
 		}
 	}
-	return nspid == 1 && !((blk | ign | cgt) & bit);
+	if (nspid != 1 || ((blk | ign | cgt) & bit))
+		return 0;
+	return !in_sigtimedwait(pid);
 }
 
 /*

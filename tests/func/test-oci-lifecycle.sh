@@ -3,7 +3,7 @@
 # list, ps, pause/resume, spec and features.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 67
+plan 69
 
 B=$T/b
 mkbundle "$B"
@@ -91,6 +91,22 @@ ok "kill TERM right after start" rt kill $PFX-lh TERM
 for _ in $(seq 60); do [ "$(json_get "$(rt state $PFX-lh)" status)" = stopped ] && break; sleep 0.05; done
 assert_eq "$(json_get "$(rt state $PFX-lh)" status)" stopped "a TERM sent before the handler exists still arrives"
 rt delete --force $PFX-lh
+
+# an init that takes its signals with sigwaitinfo() (tini, dumb-init, --init): while it
+# waits, /proc/PID/status shows them unblocked, not caught; kill must not wait for a
+# handler that it will never install (a second, before)
+args "$B" /init sigwait
+(exec "$CABIN" --root "$STATE" run -b "$B" $PFX-sw >"$T/sw.out") &
+swpid=$!
+for _ in $(seq 100); do grep -q ready "$T/sw.out" && break; sleep 0.05; done
+sleep 0.2
+s=$(date +%s%N)
+rt kill $PFX-sw TERM
+e=$(( ($(date +%s%N) - s) / 1000000 ))
+wait $swpid
+assert_eq "$?" 115 "an init in sigwaitinfo() gets the TERM"
+ok "  ... at once, without waiting for a handler ($e ms)" test "$e" -lt 900
+rt delete --force $PFX-sw
 
 # a shell that has set its trap but is still forking when the signal comes acts on it only
 # after its next command: kill gives a just-started container a moment (runtime-tools killsig)

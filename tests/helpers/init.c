@@ -248,6 +248,19 @@ int main(int argc, char **argv)
 		puts("ready");
 		for (;;)
 			pause();
+	} else if (!strcmp(cmd, "sigwait")) {
+		/* as tini and other forwarding inits: every signal blocked, taken by sigwaitinfo()
+		 */
+		sigset_t all;
+		int sig;
+
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		puts("ready");
+		fflush(stdout);
+		while ((sig = sigwaitinfo(&all, NULL)) == SIGCHLD || sig < 0)
+			;
+		return 100 + sig;
 	} else if (!strcmp(cmd, "kill-self")) {
 		kill(getpid(), argc > 2 ? atoi(argv[2]) : SIGKILL);
 		pause();
