@@ -103,6 +103,18 @@ static inline void emu_test_flat_seg(struct x86_segment *s, uint16_t sel, int co
 	s->dpl = (uint8_t)dpl;
 }
 
+/* run CPU @c until it halts, stops or exits to the VMM, or its icount reaches @limit */
+static inline void emu_test_run_until(struct emu_cpu *c, uint64_t limit)
+{
+	while (c->state == EMU_RUNNING && c->icount < limit) {
+		c->exit_ready = 0;
+		c->budget = limit - c->icount < 100000 ? limit - c->icount : 100000;
+		emu_exec(c);
+		if (c->exit_ready)
+			break;
+	}
+}
+
 /* run CPU @c for at most @n instructions, until it halts, stops or exits to the VMM */
 static inline void emu_test_run(struct emu_cpu *c, uint64_t n)
 {

@@ -46,23 +46,9 @@ static struct vcpu vcpu0;
 static struct emu_vm *vm;
 static uint8_t *ram;
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
+#define w64(pa, v) emu_test_w64(ram, pa, v)
 
-static void seg(struct x86_segment *s, uint16_t sel, int code)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = code ? 0xb : 0x3;
-	s->s = 1;
-	s->present = 1;
-	s->l = (uint8_t)code;
-	s->db = (uint8_t)!code;
-	s->g = 1;
-}
+#define seg(s, sel, code) emu_test_seg(s, sel, code, code, !(code))
 
 static uint64_t rng_state;
 /* the CPU new_cpu() makes: 32-bit protected mode without paging, and DS's base */
@@ -144,17 +130,7 @@ static struct emu_cpu *new_cpu(int jit, struct accel_exit *ex, uint64_t seed)
 	return c;
 }
 
-/* run until HLT or @limit instructions */
-static void run(struct emu_cpu *c, uint64_t limit)
-{
-	while (c->state == EMU_RUNNING && c->icount < limit) {
-		c->exit_ready = 0;
-		c->budget = limit - c->icount < 100000 ? limit - c->icount : 100000;
-		emu_exec(c);
-		if (c->exit_ready)
-			break;
-	}
-}
+#define run(c, limit) emu_test_run_until(c, limit)
 
 struct result {
 	uint64_t r[16], rip, icount, flags, cr2;

@@ -25,6 +25,7 @@
 #include "unit/tap.h"
 #include "vm/bus.h"
 #include "vm/machine.h"
+#include "unit/emu-machine.h"
 
 #ifndef __x86_64__
 /* run @hex (instruction bytes) from a clean state with @cr0/@cr4 changes; Return: vector or -1 */
@@ -799,23 +800,9 @@ static uint8_t *ram;
 
 static uint8_t host_data[256] __attribute__((aligned(64)));
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
+#define w64(pa, v) emu_test_w64(ram, pa, v)
 
-static void seg(struct x86_segment *s, uint16_t sel, int code, int l, int db)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = code ? 0xb : 0x3;
-	s->s = 1;
-	s->present = 1;
-	s->l = (uint8_t)l;
-	s->db = (uint8_t)db;
-	s->g = 1;
-}
+#define seg(s, sel, code, l, db) emu_test_seg(s, sel, code, l, db)
 
 static void guest_setup(void)
 {

@@ -34,15 +34,9 @@ static uint8_t *ram;
 #define VEC 0x40
 #define TSCDL_MODE (2u << 17)
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
+#define w64(pa, v) emu_test_w64(ram, pa, v)
 
-static void w32(uint64_t pa, uint32_t v)
-{
-	memcpy(ram + pa, &v, 4);
-}
+#define w32(pa, v) emu_test_w32(ram, pa, v)
 
 static int irr(int vec)
 {

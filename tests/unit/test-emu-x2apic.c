@@ -30,10 +30,7 @@ static uint8_t *ram;
 #define EXTD 0x400ULL
 #define BSP 0x100ULL
 
-static void w64(uint64_t pa, uint64_t v)
-{
-	memcpy(ram + pa, &v, 8);
-}
+#define w64(pa, v) emu_test_w64(ram, pa, v)
 
 static int irr(const struct emu_cpu *c, int vec)
 {
