@@ -968,23 +968,21 @@ int ctr_cgroup_plan(const char *cgroups_path, const char *id, struct ctr_cgroup 
 	return 0;
 }
 
-int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+/*
+ * Make the directories of @cg's cgroup2 hierarchy (@v2 1) or of its v1 hierarchies (0).
+ * Without privilege over a hierarchy (rootless, or root in a user namespace without a
+ * delegated cgroup) a container that asks for no limits runs in the caller's cgroup
+ * there, as with runc: the hierarchy is dropped from @cg. One that asks for limits fails.
+ */
+static int make_hiers(struct ctr_cgroup *cg, json_t *resources, int v2, struct cabin_err **err)
 {
-	char **wanted;
-	size_t i;
-	int ret;
+	char **wanted = v2 ? cg->ops->v2_wanted(cg, resources) : NULL;
+	int ret = 0;
 
-	ret = ctr_cgroup_validate(resources, err);
-	if (ret < 0)
-		return ret;
-	wanted = cg->ops->v2_wanted(cg, resources);
-	for (i = 0; i < cg->n; i++) {
+	for (size_t i = 0; i < cg->n; i++) {
+		if (!cg->h[i].v2 != !v2)
+			continue;
 		ret = make_dirs(&cg->h[i], wanted, cg->ops->v2_root_is_hosts, err);
-		/*
-		 * Without privilege over the hierarchy (rootless, or root in a user namespace
-		 * without a delegated cgroup) a container that asks for no limits runs in
-		 * the caller's cgroup there, as with runc; one that asks for limits fails.
-		 */
 		if (ret < 0 && *err &&
 		    ((*err)->status == EACCES || (*err)->status == EPERM ||
 		     (*err)->status == EROFS) &&
@@ -1003,13 +1001,64 @@ int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err *
 			break;
 	}
 	strv_free_local(wanted);
+	return ret;
+}
+
+/* Remove the directories of the cgroup2 hierarchy (@v2 1) or of the v1 ones (0). */
+static void remove_hiers(struct ctr_cgroup *cg, int v2)
+{
+	for (size_t i = cg->n; i-- > 0;) {
+		struct cabin_err *e = NULL;
+
+		if (!cg->h[i].v2 != !v2)
+			continue;
+		if (remove_hier(&cg->h[i], &e) < 0) {
+			log_warn("%s", cabin_err_msg(e));
+			cabin_err_release(&e);
+		}
+	}
+}
+
+int ctr_cgroup_make_v2(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+{
+	int ret = ctr_cgroup_validate(resources, err);
+
+	if (ret >= 0)
+		ret = make_hiers(cg, resources, 1, err);
+	if (ret < 0)
+		remove_hiers(cg, 1);
+	return ret;
+}
+
+int ctr_cgroup_make_rest(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+{
+	int ret = make_hiers(cg, resources, 0, err);
+
 	if (ret >= 0 && cg->n)
 		ret = apply(cg, resources, 0, err);
-	if (ret < 0) {
-		remove_all(cg);
-		return ret;
+	if (ret < 0)
+		remove_hiers(cg, 0);
+	return ret;
+}
+
+int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+{
+	if (ctr_cgroup_make_v2(cg, resources, err) < 0)
+		return -1;
+	if (ctr_cgroup_make_rest(cg, resources, err) < 0) {
+		remove_hiers(cg, 1);
+		return -1;
 	}
 	return 0;
+}
+
+size_t ctr_cgroup_n_v1(const struct ctr_cgroup *cg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; cg && i < cg->n; i++)
+		n += !cg->h[i].v2;
+	return n;
 }
 
 /*
@@ -1085,15 +1134,21 @@ void ctr_cgroup_join_close(struct ctr_cgroup_join *j)
 	j->v2dir = -1;
 }
 
-int ctr_cgroup_join_open(struct ctr_cgroup *cg, struct ctr_cgroup_join *j, struct cabin_err **err)
+int ctr_cgroup_join_open(struct ctr_cgroup *cg, struct ctr_cgroup_join *j, unsigned which,
+			 struct cabin_err **err)
 {
 	j->n = 0;
 	j->v2dir = -1;
 	for (size_t i = 0; cg && i < cg->n; i++) {
 		const struct cg_hier *h = &cg->h[i];
-		cleanup_free char *p = h->v2 ? xstrdup(h->dir) : path_join(h->dir, "tasks");
-		int fd = h->v2 ? open(p, O_PATH | O_DIRECTORY | O_CLOEXEC)
-			       : open(p, O_WRONLY | O_CLOEXEC);
+		cleanup_free char *p = NULL;
+		int fd;
+
+		if (!(which & (h->v2 ? CTR_CGROUP_JOIN_V2 : CTR_CGROUP_JOIN_V1)))
+			continue;
+		p = h->v2 ? xstrdup(h->dir) : path_join(h->dir, "tasks");
+		fd = h->v2 ? open(p, O_PATH | O_DIRECTORY | O_CLOEXEC)
+			   : open(p, O_WRONLY | O_CLOEXEC);
 
 		if (fd < 0) {
 			cabin_err_make(err, errno, "open `%s`", p);

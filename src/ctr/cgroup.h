@@ -70,6 +70,23 @@ int ctr_cgroup_plan(const char *cgroups_path, const char *id, struct ctr_cgroup 
 int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
 
 /**
+ * ctr_cgroup_make_v2() - ctr_cgroup_make() in two steps, so that the v1 directories can
+ * be made while the new init builds its filesystem: first the cgroup2 directory only (what
+ * clone3(CLONE_INTO_CGROUP) needs), with no limit written; on failure it is removed.
+ */
+int ctr_cgroup_make_v2(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
+
+/**
+ * ctr_cgroup_make_rest() - the second step: the v1 directories, then every limit (the
+ * cgroup2 ones included). On failure the v1 directories made are removed; the cgroup2
+ * one, which may hold the init by then, is left to ctr_cgroup_destroy().
+ */
+int ctr_cgroup_make_rest(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
+
+/** ctr_cgroup_n_v1() - how many v1 hierarchies @cg has a directory in. */
+size_t ctr_cgroup_n_v1(const struct ctr_cgroup *cg);
+
+/**
  * ctr_cgroup_populated() - the first of @cg's directories that already holds processes
  * (a pre-existing linux.cgroupsPath shared with others), or NULL.
  */
@@ -112,11 +129,16 @@ struct ctr_cgroup_join {
 	int v2dir; /* the container's cgroup2 directory (CLONE_INTO_CGROUP), or -1 */
 };
 
+#define CTR_CGROUP_JOIN_V1 1u /* the `tasks` files of the v1 hierarchies */
+#define CTR_CGROUP_JOIN_V2 2u /* the cgroup2 directory */
+
 /**
  * ctr_cgroup_join_open() - open what a new process needs to join @cg by itself: the
- * `tasks` file of each v1 hierarchy and the cgroup2 directory. @j is reset first.
+ * `tasks` file of each v1 hierarchy and the cgroup2 directory, as @which says
+ * (CTR_CGROUP_JOIN_V1 | CTR_CGROUP_JOIN_V2). @j is reset first.
  */
-int ctr_cgroup_join_open(struct ctr_cgroup *cg, struct ctr_cgroup_join *j, struct cabin_err **err);
+int ctr_cgroup_join_open(struct ctr_cgroup *cg, struct ctr_cgroup_join *j, unsigned which,
+			 struct cabin_err **err);
 
 /**
  * ctr_cgroup_join_self() - in the new process: join each v1 hierarchy of @j (write "0"

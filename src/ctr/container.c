@@ -77,15 +77,21 @@ struct sync_msg {
 	char text[1016];
 };
 
-int ctr_sync_send(int sock, int type, int value, const char *text, int fd)
+static int sync_send_fds(int sock, int type, int value, const char *text, const int *fds,
+			 size_t nfds)
 {
 	struct sync_msg m = { .type = type, .value = value };
 	ssize_t n;
 
 	if (text)
 		snprintf(m.text, sizeof(m.text), "%s", text);
-	n = fd_pass_send(sock, &m, sizeof(m), fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+	n = fd_pass_send(sock, &m, sizeof(m), nfds ? fds : NULL, nfds);
 	return n < 0 ? (int)n : 0;
+}
+
+int ctr_sync_send(int sock, int type, int value, const char *text, int fd)
+{
+	return sync_send_fds(sock, type, value, text, &fd, fd >= 0);
 }
 
 int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, int *fd)
@@ -221,6 +227,8 @@ struct create_ctx {
 	struct ctr_cgroup *cg;
 	struct ctr_cgroup_join join; /* what the init joins its cgroup with by itself */
 	int self_join;		     /* the init joins the v1 hierarchies itself */
+	int late_join;		     /* ... once the runtime has made them after the clone (JOIN) */
+	json_t *res;		     /* linux.resources as the cgroup enforces them */
 	int v2_placed;		     /* clone3 created the init in its cgroup2 directory */
 	struct ctr_state st;
 	int userns;
@@ -250,6 +258,30 @@ static int child_wait(int sock, int want, int *value, struct cabin_err **err)
 }
 
 /*
+ * A late join (see make_cgroup()): the runtime made the v1 directories after the clone and
+ * sends their `tasks` files with JOIN; the init moves itself as ctr_cgroup_join_self() does.
+ * Nothing else arrives with fds here, and no more than one per hierarchy.
+ */
+static int child_join(struct create_ctx *c, struct cabin_err **err)
+{
+	struct ctr_cgroup_join j = { .v2dir = -1 };
+	struct sync_msg m;
+	size_t nfds = 0;
+	ssize_t n;
+
+	n = fd_pass_recv(c->sync[1], &m, sizeof(m), j.tasks, CTR_CGROUP_JOIN_MAX, &nfds);
+	if (n <= 0)
+		return cabin_err_make(err, n ? (int)-n : EPIPE, "runtime went away");
+	j.n = nfds;
+	if ((size_t)n < offsetof(struct sync_msg, text) || m.type != CTR_SYNC_JOIN) {
+		ctr_cgroup_join_close(&j);
+		return cabin_err_make(err, EPROTO, "unexpected message from the runtime");
+	}
+	c->placed = 1;
+	return ctr_cgroup_join_self(&j, err);
+}
+
+/*
  * GO, which the runtime sends right after clone, is read when its contents are first
  * needed (the id maps, the init's host pid for hooks) or before the next message: the init
  * builds its filesystem meanwhile instead of waiting to be woken up for it, which costs
@@ -259,6 +291,9 @@ static int child_go(struct create_ctx *c, struct cabin_err **err)
 {
 	if (c->go)
 		return 0;
+	/* JOIN comes before GO */
+	if (c->late_join && !c->placed && child_join(c, err) < 0)
+		return -1;
 	if (child_wait(c->sync[1], CTR_SYNC_GO, &c->hostpid, err) < 0)
 		return -1;
 	c->go = 1;
@@ -298,7 +333,10 @@ static int enter_cgroup_ns(const struct ctr_spec *s, struct cabin_err **err)
  */
 static int child_placed(struct create_ctx *c, struct cabin_err **err)
 {
-	if (!c->placed) {
+	if (!c->placed && c->late_join) {
+		if (child_join(c, err) < 0)
+			return -1;
+	} else if (!c->placed) {
 		if (child_go(c, err) < 0)
 			return -1;
 		if (ctr_sync_send(c->sync[1], CTR_SYNC_PLACED_REQ, 0, NULL, -1) < 0)
@@ -625,6 +663,7 @@ static void create_ctx_free(struct create_ctx *c)
 		}
 	ctr_seccomp_free(c->seccomp);
 	ctr_cgroup_join_close(&c->join);
+	json_decref(c->res);
 	ctr_cgroup_free(c->cg);
 	ctr_spec_free(c->spec);
 	free(c->bundle);
@@ -716,18 +755,28 @@ static int check_cgroup(struct create_ctx *c, struct cabin_err **err)
  * (with no pid yet) before it exists: a create killed after the mkdir would otherwise
  * leave directories that `delete --force` cannot find.
  */
+/* hierarchies dropped (rootless) or parents made: record it with the init's pid */
+static void cgroup_string_update(struct create_ctx *c)
+{
+	cleanup_free char *now = ctr_cgroup_to_string(c->cg);
+
+	if (strcmp(now, c->st.cgroup)) {
+		free(c->st.cgroup);
+		c->st.cgroup = steal_ptr(&now);
+	}
+}
+
 static int make_cgroup(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
-	cleanup_json json_t *res = NULL;
 	struct cabin_err *e = NULL;
 
 	/* --cgroup-manager disabled (podman --cgroups disabled): the caller's cgroup */
 	if (c->o->no_cgroups)
 		return 0;
-	if (effective_resources(s, &res, err) < 0)
+	if (effective_resources(s, &c->res, err) < 0)
 		return -1;
-	if (ctr_cgroup_validate(res, err) < 0)
+	if (ctr_cgroup_validate(c->res, err) < 0)
 		return -1;
 	if (ctr_cgroup_plan(s->cgroups_path, c->o->id, &c->cg, err) < 0)
 		return -1;
@@ -738,24 +787,86 @@ static int make_cgroup(struct create_ctx *c, struct cabin_err **err)
 	c->st.cgroup = ctr_cgroup_to_string(c->cg);
 	if (ctr_state_save(c->dirfd, &c->st, err) < 0)
 		return -1;
-	if (ctr_cgroup_make(c->cg, res, err) < 0)
+	/*
+	 * On a host with v1 hierarchies their directories (a memory cgroup's creation above
+	 * all) and the limits are most of a cgroup's cost, and the init needs them only when
+	 * it mounts the container's cgroups or is about to run the container's process. So
+	 * the runtime makes them after the clone, while the init builds its filesystem, and
+	 * the init joins them itself when JOIN brings their `tasks` files (runtime_join()).
+	 * The cgroup2 directory comes first: the init is created in it. Not with namespaces
+	 * to join (the init forks again there) nor a user namespace (whose rootless runtime
+	 * may have no v1 hierarchy to write, and then moves the init itself).
+	 */
+	c->late_join = ctr_cgroup_n_v1(c->cg) && !s->ns_joined && !(s->ns_new & CLONE_NEWTIME) &&
+		       !c->userns;
+	if ((c->late_join ? ctr_cgroup_make_v2(c->cg, c->res, err)
+			  : ctr_cgroup_make(c->cg, c->res, err)) < 0)
 		return -1;
-	/* hierarchies dropped (rootless) or parents made: record it with the init's pid */
-	{
-		cleanup_free char *now = ctr_cgroup_to_string(c->cg);
-
-		if (strcmp(now, c->st.cgroup)) {
-			free(c->st.cgroup);
-			c->st.cgroup = steal_ptr(&now);
-		}
-	}
+	cgroup_string_update(c);
 	/* should a file not open (a partly delegated hierarchy), the runtime moves the init */
-	if (ctr_cgroup_join_open(c->cg, &c->join, &e) < 0) {
+	if (ctr_cgroup_join_open(c->cg, &c->join,
+				 c->late_join ? CTR_CGROUP_JOIN_V2
+					      : CTR_CGROUP_JOIN_V1 | CTR_CGROUP_JOIN_V2,
+				 &e) < 0) {
 		log_debug("cgroup: %s: the runtime places the init", cabin_err_msg(e));
 		cabin_err_release(&e);
 		return 0;
 	}
 	c->self_join = 1;
+	return 0;
+}
+
+/*
+ * A late join without clone3(CLONE_INTO_CGROUP) (before Linux 5.7): the init waits for
+ * the runtime to move it into cgroup2 after all, so the v1 part is made now, as without a
+ * late join, and the init joins it first thing.
+ */
+static int late_join_now(struct create_ctx *c, struct cabin_err **err)
+{
+	struct ctr_cgroup_join j = { .v2dir = -1 };
+	struct cabin_err *e = NULL;
+
+	c->late_join = 0;
+	if (ctr_cgroup_make_rest(c->cg, c->res, err) < 0)
+		return -1;
+	cgroup_string_update(c);
+	if (ctr_cgroup_join_open(c->cg, &j, CTR_CGROUP_JOIN_V1, &e) < 0) {
+		log_debug("cgroup: %s: the runtime places the init", cabin_err_msg(e));
+		cabin_err_release(&e);
+		c->self_join = 0;
+		return 0;
+	}
+	memcpy(c->join.tasks, j.tasks, j.n * sizeof(j.tasks[0]));
+	c->join.n = j.n;
+	return 0;
+}
+
+/*
+ * After the clone, with a late join: the v1 directories and the limits, then JOIN with
+ * their `tasks` files. Should one not open, the runtime moves the init into them itself
+ * (the slow way, see ctr/cgroup.h) and JOIN carries no fd.
+ */
+static int runtime_join(struct create_ctx *c, struct cabin_err **err)
+{
+	struct ctr_cgroup_join j = { .v2dir = -1 };
+	struct cabin_err *e = NULL;
+	int ret;
+
+	if (!c->late_join)
+		return 0;
+	if (ctr_cgroup_make_rest(c->cg, c->res, err) < 0)
+		return -1;
+	cgroup_string_update(c);
+	if (ctr_cgroup_join_open(c->cg, &j, CTR_CGROUP_JOIN_V1, &e) < 0) {
+		log_debug("cgroup: %s: the runtime places the init", cabin_err_msg(e));
+		cabin_err_release(&e);
+		if (ctr_cgroup_enter(c->cg, c->child, err) < 0)
+			return -1;
+	}
+	ret = sync_send_fds(c->sync[0], CTR_SYNC_JOIN, 0, NULL, j.tasks, j.n);
+	ctr_cgroup_join_close(&j);
+	if (ret < 0)
+		return cabin_err_make(err, -ret, "container init went away");
 	return 0;
 }
 
@@ -1093,10 +1204,13 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	log_debug("nsexec container setup: clone the init of `%s` (clone flags %#x)", o->id,
 		  (unsigned)flags);
 	/* the copy the child gets says whether it must wait for the runtime to place it */
-	c->placed = c->self_join;
+	c->placed = c->self_join && !c->late_join;
 	c->child = c->self_join ? clone_into_cgroup(flags, c->join.v2dir, &c->pidfd) : -1;
 	c->v2_placed = c->child >= 0 && c->join.v2dir >= 0;
 	if (c->child < 0) {
+		/* no CLONE_INTO_CGROUP: the runtime moves the init into cgroup2 in place() */
+		if (c->late_join && late_join_now(c, err) < 0)
+			return -1;
 		c->placed = c->self_join && c->join.v2dir < 0;
 		c->child = (pid_t)syscall(SYS_clone, flags | CLONE_PIDFD, 0, &c->pidfd, NULL, 0);
 	}
@@ -1117,6 +1231,8 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	close(c->sync[1]);
 	c->sync[1] = -1;
 	ctr_cgroup_join_close(&c->join);
+	if (runtime_join(c, err) < 0)
+		return -1;
 	if (!(s->ns_joined || (s->ns_new & CLONE_NEWTIME))) {
 		c->init = c->child;
 		if ((s->ns_new & CLONE_NEWUSER) &&
@@ -1134,8 +1250,9 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	 * the ERROR of an init that failed, is read once the init is reaped instead
 	 * (run_reaped()).
 	 */
-	c->unread = c->released && c->placed && !s->terminal && !c->userns && !s->ns_joined &&
-		    !(s->ns_new & CLONE_NEWTIME) && !ctr_seccomp_uses_notify(c->seccomp) &&
+	c->unread = c->released && (c->placed || c->late_join) && !s->terminal && !c->userns &&
+		    !s->ns_joined && !(s->ns_new & CLONE_NEWTIME) &&
+		    !ctr_seccomp_uses_notify(c->seccomp) &&
 		    !ctr_hooks_present(s->hooks, "prestart") &&
 		    !ctr_hooks_present(s->hooks, "createRuntime");
 	if (!c->unread && runtime_loop(c, err) < 0)

@@ -115,6 +115,7 @@ enum ctr_sync_type {
 	CTR_SYNC_SECCOMP_DONE,
 	CTR_SYNC_PLACED_REQ, /* init -> runtime: answered once the init is in its cgroups */
 	CTR_SYNC_PLACED,
+	CTR_SYNC_JOIN, /* runtime -> init: the v1 cgroups exist; their `tasks` files (fds) */
 };
 
 /** ctr_console_send() - pass a pty master to a --console-socket peer (SCM_RIGHTS). */

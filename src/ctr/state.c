@@ -221,15 +221,16 @@ json_t *ctr_state_to_json(const struct ctr_state *st, enum ctr_status status)
 	return j;
 }
 
-/* state.json's members but pid, start_time and pidns, which ctr_state_text_save() adds */
+/*
+ * state.json's members but cgroup, pid, start_time and pidns, which ctr_state_text_save()
+ * adds: the runtime learns them after the clone (cgroup: which directories it made).
+ */
 static json_t *state_json_fixed(const struct ctr_state *st)
 {
 	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:i,s:b}", "id", st->id, "bundle", st->bundle,
 			      "rootfs", st->rootfs, "created", st->created, "owner", (int)st->owner,
 			      "ns_pid", st->ns_pid);
 
-	if (st->cgroup)
-		json_object_set_new(j, "cgroup", json_string(st->cgroup));
 	if (st->config)
 		json_object_set_new(j, "config", json_string(st->config));
 	if (st->annotations)
@@ -263,19 +264,33 @@ int ctr_state_render(const struct ctr_state *st, struct ctr_state_text *out, str
 int ctr_state_text_save(int dirfd, struct ctr_state_text *t, const struct ctr_state *st,
 			struct cabin_err **err)
 {
+	cleanup_json json_t *cgj = st->cgroup ? json_string(st->cgroup) : NULL;
+	cleanup_free char *cg = cgj ? json_dumps(cgj, JSON_ENCODE_ANY) : NULL;
+	size_t len = t->len;
 	int n, ret;
 
+	if (cgj && !cg)
+		return cabin_err_make(err, ENOMEM, "encode state");
+	if (cg) {
+		static const char key[] = ",\"cgroup\":";
+		size_t cl = strlen(cg);
+
+		t->buf = xrealloc(t->buf, len + sizeof(key) - 1 + cl + STATE_VARS_MAX);
+		memcpy(t->buf + len, key, sizeof(key) - 1);
+		memcpy(t->buf + len + sizeof(key) - 1, cg, cl);
+		len += sizeof(key) - 1 + cl;
+	}
 	if (st->pidns)
-		n = snprintf(t->buf + t->len, STATE_VARS_MAX,
+		n = snprintf(t->buf + len, STATE_VARS_MAX,
 			     ",\"pid\":%d,\"start_time\":%llu,\"pidns\":%llu}", (int)st->pid,
 			     st->start_time, st->pidns);
 	else
-		n = snprintf(t->buf + t->len, STATE_VARS_MAX, ",\"pid\":%d,\"start_time\":%llu}",
+		n = snprintf(t->buf + len, STATE_VARS_MAX, ",\"pid\":%d,\"start_time\":%llu}",
 			     (int)st->pid, st->start_time);
 	if (n < 0 || n >= STATE_VARS_MAX)
 		return cabin_err_make(err, EOVERFLOW, "encode state");
 	/* Not fsync'd: state lives in /run, gone at reboot; fsync would dominate start-up. */
-	ret = fs_write_file_atomic(dirfd, "state.json", t->buf, t->len + (size_t)n, 0600, 0, err);
+	ret = fs_write_file_atomic(dirfd, "state.json", t->buf, len + (size_t)n, 0600, 0, err);
 	if (ret < 0)
 		return cabin_err_wrap(err, "save state");
 	return 0;

@@ -73,12 +73,12 @@ struct ctr_state_text {
 	size_t len;
 };
 
-/** ctr_state_render() - encode @st but its pid, start_time and pidns into @out. */
+/** ctr_state_render() - encode @st but its cgroup, pid, start_time and pidns into @out. */
 int ctr_state_render(const struct ctr_state *st, struct ctr_state_text *out,
 		     struct cabin_err **err);
 
 /**
- * ctr_state_text_save() - complete @t with the pid, start_time and pidns of @st (its other
+ * ctr_state_text_save() - complete @t with the cgroup, pid, start_time and pidns of @st (its other
  * members are those @t was rendered from) and write it as state.json, atomically.
  */
 int ctr_state_text_save(int dirfd, struct ctr_state_text *t, const struct ctr_state *st,
