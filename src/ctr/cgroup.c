@@ -1030,23 +1030,27 @@ int ctr_cgroup_make_v2(struct ctr_cgroup *cg, json_t *resources, struct cabin_er
 	return ret;
 }
 
-int ctr_cgroup_make_rest(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+int ctr_cgroup_make_v1(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
 {
 	int ret = make_hiers(cg, resources, 0, err);
 
-	if (ret >= 0 && cg->n)
-		ret = apply(cg, resources, 0, err);
 	if (ret < 0)
 		remove_hiers(cg, 0);
 	return ret;
+}
+
+int ctr_cgroup_limit(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+{
+	return cg->n ? apply(cg, resources, 0, err) : 0;
 }
 
 int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
 {
 	if (ctr_cgroup_make_v2(cg, resources, err) < 0)
 		return -1;
-	if (ctr_cgroup_make_rest(cg, resources, err) < 0) {
-		remove_hiers(cg, 1);
+	if (ctr_cgroup_make_v1(cg, resources, err) < 0 ||
+	    ctr_cgroup_limit(cg, resources, err) < 0) {
+		remove_all(cg);
 		return -1;
 	}
 	return 0;

@@ -70,18 +70,23 @@ int ctr_cgroup_plan(const char *cgroups_path, const char *id, struct ctr_cgroup 
 int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
 
 /**
- * ctr_cgroup_make_v2() - ctr_cgroup_make() in two steps, so that the v1 directories can
- * be made while the new init builds its filesystem: first the cgroup2 directory only (what
+ * ctr_cgroup_make_v2() - ctr_cgroup_make() in steps, so that the v1 directories can be
+ * made while the new init builds its filesystem: first the cgroup2 directory only (what
  * clone3(CLONE_INTO_CGROUP) needs), with no limit written; on failure it is removed.
  */
 int ctr_cgroup_make_v2(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
 
 /**
- * ctr_cgroup_make_rest() - the second step: the v1 directories, then every limit (the
- * cgroup2 ones included). On failure the v1 directories made are removed; the cgroup2
- * one, which may hold the init by then, is left to ctr_cgroup_destroy().
+ * ctr_cgroup_make_v1() - the second step: the v1 directories, no limit written. On
+ * failure the v1 directories made are removed.
  */
-int ctr_cgroup_make_rest(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
+int ctr_cgroup_make_v1(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
+
+/**
+ * ctr_cgroup_limit() - the last step: write @resources into every hierarchy. Nothing is
+ * removed on failure: the directories may hold the init by then (ctr_cgroup_destroy()).
+ */
+int ctr_cgroup_limit(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
 
 /** ctr_cgroup_n_v1() - how many v1 hierarchies @cg has a directory in. */
 size_t ctr_cgroup_n_v1(const struct ctr_cgroup *cg);

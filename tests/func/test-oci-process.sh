@@ -1,10 +1,11 @@
 #!/bin/bash
 # Process setup details runc's suite checks: the terminal belongs to the process's user,
 # a cwd the user cannot search still works when root could enter it, createContainer
-# hooks run from the container's root directory.
+# hooks run from the container's root directory, the network namespace the runtime makes
+# while it makes the cgroups.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci-lib.sh"
-plan 7
+plan 10
 
 B=$T/b
 mkbundle "$B"
@@ -40,4 +41,18 @@ cfg "$B" 'c.pop("hooks",None)'
 args "$B" /init cat /sys/class/net/lo/operstate /sys/class/net/lo/flags
 out=$(rt run -b "$B" $PFX-lo 2>&1)
 assert_eq "$(( $(echo "$out" | tail -1) & 1 ))" 1 "lo is up in a new network namespace ($out)"
+
+# The runtime makes the network namespace while it makes the cgroups, and the init enters
+# it before anything is mounted: sysfs shows the container's interfaces, not the host's.
+host_ns=$(readlink /proc/self/ns/net)
+args "$B" /init ls /sys/class/net
+out=$(rt run -b "$B" $PFX-sys 2>&1)
+assert_eq "$(echo $out)" lo "sysfs lists the container's interfaces only"
+args "$B" /init ns net
+out=$(rt run -b "$B" $PFX-ns 2>&1)
+_ok $([ -n "$out" ] && [ "$out" != "$host_ns" ]; echo $?) "a new network namespace, not the host's ($out)"
+# without unshare(2) the clone makes it, as before
+args "$B" /init cat /sys/class/net/lo/flags
+out=$("$INIT" nounshare "$CABIN" --root "$STATE" run -b "$B" $PFX-nu 2>&1)
+assert_eq "$(( $(echo "$out" | tail -1) & 1 ))" 1 "unshare(2) refused to the runtime: lo up in a new namespace ($out)"
 done_testing

@@ -13,6 +13,7 @@
  *   init noopenat2 CMD ARGS...        run CMD with openat2(2) failing with ENOSYS, as on kernels
  *                                     before 5.6 (a seccomp filter, inherited by all it starts)
  *   init noclone3 CMD ARGS...         the same with clone3(2), as before 5.3
+ *   init nounshare CMD ARGS...        the same with unshare(2)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -354,8 +355,14 @@ int main(int argc, char **argv)
 			if (t.tv_sec - t0.tv_sec > 5)
 				return 1;
 		}
-	} else if ((!strcmp(cmd, "noopenat2") || !strcmp(cmd, "noclone3")) && argc > 2) {
-		if (no_syscall(cmd[2] == 'o' ? 437 /* openat2 */ : 435 /* clone3 */) < 0) {
+	} else if ((!strcmp(cmd, "noopenat2") || !strcmp(cmd, "noclone3") ||
+		    !strcmp(cmd, "nounshare")) &&
+		   argc > 2) {
+		unsigned nr = cmd[2] == 'o'   ? 437 /* openat2 */
+			      : cmd[2] == 'c' ? 435 /* clone3 */
+					      : 272 /* unshare */;
+
+		if (no_syscall(nr) < 0) {
 			perror("seccomp");
 			return 1;
 		}
