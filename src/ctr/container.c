@@ -945,10 +945,35 @@ static int runtime_join(struct create_ctx *c, struct cabin_err **err)
  * builds its filesystem meanwhile. An init that waits for the runtime to place it asks
  * with PLACED_REQ (or HOOKS_REQ), answered only after this.
  */
+/*
+ * exec takes the container's seccomp profile from config.json. The bundle's may be edited
+ * or removed while the container runs (it belongs to the caller): exec must see the
+ * configuration the container was created with, so keep a copy, as crun does: the very
+ * bytes parsed (nothing changes the document in between), so that no encoding of it is
+ * needed. Written after the clone, while the init builds its filesystem: nothing reads it
+ * before the container exists.
+ */
+static int keep_config(struct create_ctx *c, struct cabin_err **err)
+{
+	const struct ctr_spec *s = c->spec;
+	cleanup_free char *copy = s->raw ? NULL : json_dumps(s->json, JSON_COMPACT);
+	const char *bytes = s->raw ? s->raw : copy;
+
+	if (!bytes)
+		return cabin_err_make(err, ENOMEM, "encode config.json");
+	if (fs_write_file_atomic(c->dirfd, "config.json", bytes, s->raw ? s->raw_len : strlen(copy),
+				 0600, 0, err) < 0)
+		return cabin_err_wrap(err, "keep a copy of config.json");
+	return 0;
+}
+
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
 	int ret = 0;
+
+	if (keep_config(c, err) < 0)
+		return -1;
 
 	/* the clone's pidfd names the pid namespace without a walk through /proc */
 	if (c->st.ns_pid && c->pidfd >= 0 && c->init == c->child)
@@ -1219,23 +1244,6 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	c->st.bundle = c->bundle;
 	c->st.rootfs = s->rootfs;
 	c->st.created = now_rfc3339();
-	/*
-	 * exec takes the container's seccomp profile from config.json. The bundle's may be
-	 * edited or removed while the container runs (it belongs to the caller): exec must
-	 * see the configuration the container was created with, so keep a copy, as crun
-	 * does: the very bytes parsed above (nothing changes the document in between), so
-	 * that no encoding of it is needed.
-	 */
-	{
-		cleanup_free char *copy = s->raw ? NULL : json_dumps(s->json, JSON_COMPACT);
-		const char *bytes = s->raw ? s->raw : copy;
-
-		if (!bytes)
-			return cabin_err_make(err, ENOMEM, "encode config.json");
-		if (fs_write_file_atomic(c->dirfd, "config.json", bytes,
-					 s->raw ? s->raw_len : strlen(copy), 0600, 0, err) < 0)
-			return cabin_err_wrap(err, "keep a copy of config.json");
-	}
 	c->st.config = xasprintf("%s/config.json", c->dir);
 	c->st.owner = getuid();
 	c->st.annotations = s->annotations;

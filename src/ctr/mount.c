@@ -501,10 +501,6 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 		}
 		if (mkdirat(target, name, 0755) < 0 && errno != EEXIST)
 			return cabin_err_make(err, errno, "mkdir `%s/%s`", m->dest, name);
-		sub = openat(target, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0)
-			return cabin_err_make(err, errno, "open `%s/%s`", m->dest, name);
-		fdpath(p, sizeof(p), sub);
 		/*
 		 * cgroup v1 hierarchies can only be mounted from the initial user namespace,
 		 * or from the user namespace that owns the cgroup namespace: in a user
@@ -517,6 +513,12 @@ static int mount_cgroup(const struct ctr_spec *spec, int rootfd, const struct ct
 				return -1;
 			if (!bound && userns)
 				continue;
+		}
+		if (!bound) {
+			sub = openat(target, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				return cabin_err_make(err, errno, "open `%s/%s`", m->dest, name);
+			fdpath(p, sizeof(p), sub);
 		}
 		if (!bound && mount("cgroup", p, opts ? "cgroup" : "cgroup2", m->flags, opts) < 0)
 			return cabin_err_make(err, errno, "mount cgroup `%s` on `%s/%s`",
@@ -650,37 +652,35 @@ static const struct dev_default default_devices[] = {
 	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
-static int make_device(int rootfd, const struct ctr_device *d, int userns, struct cabin_err **err)
+/*
+ * Make @d as @name in the directory @pfd. make_devices() has set the umask to 0, so mknod
+ * gives the permission bits asked for; only set-id and sticky bits need a chmod, and only
+ * an owner other than the one mknod gives (ours, or the group of a set-group-ID parent,
+ * @chown_always) a chown.
+ */
+static int make_device_at(int pfd, const char *name, const struct ctr_device *d, int userns,
+			  int chown_always, struct cabin_err **err)
 {
-	cleanup_free char *parent = NULL;
-	cleanup_close int pfd = -1;
-	const char *slash = strrchr(d->path, '/'), *name = slash + 1;
-	char p[64];
-
-	parent = xstrndup(d->path, (size_t)(slash - d->path));
-	{
-		int t = mkpath_in_root(rootfd, *parent ? parent : "/", 1);
-
-		if (t < 0)
-			return cabin_err_make(err, -t, "create `%s`", parent);
-		pfd = openat(t, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		close(t);
-		if (pfd < 0)
-			return cabin_err_make(err, errno, "open `%s`", parent);
-	}
 	if (!*name || !strcmp(name, "..") || !strcmp(name, "."))
 		return cabin_err_make(err, EINVAL, "device path `%s`", d->path);
-	unlinkat(pfd, name, 0);
 	if (!userns || d->type == S_IFIFO) {
-		if (mknodat(pfd, name, d->type | (d->mode & 07777), makedev(d->major, d->minor)) <
-		    0)
+		dev_t dev = makedev(d->major, d->minor);
+		mode_t mode = d->type | (d->mode & 07777);
+
+		/* whatever the image has there is replaced */
+		if (mknodat(pfd, name, mode, dev) < 0 &&
+		    (errno != EEXIST || unlinkat(pfd, name, 0) < 0 ||
+		     mknodat(pfd, name, mode, dev) < 0))
 			return cabin_err_make(err, errno, "mknod `%s`", d->path);
-		if (fchownat(pfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		if ((chown_always || d->uid != geteuid() || d->gid != getegid()) &&
+		    fchownat(pfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return cabin_err_make(err, errno, "chown `%s`", d->path);
-		if (fchmodat(pfd, name, d->mode & 07777, 0) < 0)
+		/* set-id bits are dropped by mknod for a group we are not in, and by chown */
+		if ((d->mode & 07000) && fchmodat(pfd, name, d->mode & 07777, 0) < 0)
 			return cabin_err_make(err, errno, "chmod `%s`", d->path);
 		return 0;
 	}
+	unlinkat(pfd, name, 0);
 	/* In a user namespace mknod is refused: bind the host's node instead. */
 	{
 		cleanup_close int f =
@@ -700,26 +700,42 @@ static int make_device(int rootfd, const struct ctr_device *d, int userns, struc
 		if (sys_move_mount(tree, "", f, "",
 				   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			return cabin_err_make(err, errno, "bind device `%s`", d->path);
-		(void)p;
 	}
 	return 0;
 }
 
-static int make_devices(const struct ctr_spec *spec, int rootfd, int userns, struct cabin_err **err)
+/* @d anywhere in the rootfs: its parent directories are made as needed. */
+static int make_device(int rootfd, const struct ctr_device *d, int userns, struct cabin_err **err)
+{
+	cleanup_free char *parent = NULL;
+	cleanup_close int pfd = -1;
+	const char *slash = strrchr(d->path, '/');
+
+	parent = xstrndup(d->path, (size_t)(slash - d->path));
+	{
+		int t = mkpath_in_root(rootfd, *parent ? parent : "/", 1);
+
+		if (t < 0)
+			return cabin_err_make(err, -t, "create `%s`", parent);
+		pfd = openat(t, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(t);
+		if (pfd < 0)
+			return cabin_err_make(err, errno, "open `%s`", parent);
+	}
+	return make_device_at(pfd, slash + 1, d, userns, 1, err);
+}
+
+static int make_devices_in(const struct ctr_spec *spec, int rootfd, int devd, int userns,
+			   struct cabin_err **err)
 {
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "fd" },	 { "/proc/self/fd/0", "stdin" },
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 		{ "pts/ptmx", "ptmx" },
 	};
-	cleanup_close int dev = -1, devd = -1;
-	int bind_dev = 0;
+	struct stat sb;
+	int sgid = fstat(devd, &sb) < 0 || (sb.st_mode & S_ISGID);
 
-	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (!strcmp(spec->mounts[i].dest, "/dev") && spec->mounts[i].kind == CTR_MOUNT_BIND)
-			bind_dev = 1;
-	if (bind_dev)
-		return 0; /* the host's /dev (or the caller's) is used as is */
 	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
 		struct ctr_device d = {
 			.path = default_devices[i].path,
@@ -735,36 +751,43 @@ static int make_devices(const struct ctr_spec *spec, int rootfd, int userns, str
 				break;
 		if (j < spec->n_devices)
 			continue; /* config.json overrides the default */
-		if (make_device(rootfd, &d, userns, err) < 0)
+		if (make_device_at(devd, d.path + strlen("/dev/"), &d, userns, sgid, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < spec->n_devices; i++)
 		if (make_device(rootfd, &spec->devices[i], userns, err) < 0)
 			return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i][0], devd, links[i][1]) < 0 && errno != EEXIST)
+			return cabin_err_make(err, errno, "symlink `/dev/%s`", links[i][1]);
+	/* an existing /dev/ptmx node would not reach our devpts instance */
+	if (fstatat(devd, "ptmx", &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(sb.st_mode)) {
+		unlinkat(devd, "ptmx", 0);
+		if (symlinkat("pts/ptmx", devd, "ptmx") < 0)
+			return cabin_err_make(err, errno, "symlink `/dev/ptmx`");
+	}
+	return 0;
+}
+
+static int make_devices(const struct ctr_spec *spec, int rootfd, int userns, struct cabin_err **err)
+{
+	cleanup_close int dev = -1, devd = -1;
+	mode_t um;
+	int ret;
+
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (!strcmp(spec->mounts[i].dest, "/dev") && spec->mounts[i].kind == CTR_MOUNT_BIND)
+			return 0; /* the host's /dev (or the caller's) is used as is */
 	dev = mkpath_in_root(rootfd, "/dev", 1);
 	if (dev < 0)
 		return cabin_err_make(err, -dev, "create `/dev`");
 	devd = openat(dev, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (devd < 0)
 		return cabin_err_make(err, errno, "open `/dev`");
-	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
-		if (symlinkat(links[i][0], devd, links[i][1]) < 0 && errno != EEXIST) {
-			/* /dev/ptmx may be a device node in the image: replace it */
-			if (errno == EEXIST)
-				continue;
-			return cabin_err_make(err, errno, "symlink `/dev/%s`", links[i][1]);
-		}
-	/* an existing /dev/ptmx node would not reach our devpts instance */
-	{
-		struct stat sb;
-
-		if (fstatat(devd, "ptmx", &sb, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(sb.st_mode)) {
-			unlinkat(devd, "ptmx", 0);
-			if (symlinkat("pts/ptmx", devd, "ptmx") < 0)
-				return cabin_err_make(err, errno, "symlink `/dev/ptmx`");
-		}
-	}
-	return 0;
+	um = umask(0);
+	ret = make_devices_in(spec, rootfd, devd, userns, err);
+	umask(um);
+	return ret;
 }
 
 /* @dest is "/dev" (with any number of slashes) */
