@@ -813,14 +813,6 @@ static int check_cgroup(struct create_ctx *c, struct cabin_err **err)
 	return 0;
 }
 
-/*
- * The container's cgroup, made before the init exists so that the init is created in it
- * (cgroup2, clone3 with CLONE_INTO_CGROUP) and joins the v1 hierarchies itself: neither
- * waits for the RCU grace period a write of its pid to cgroup.procs costs (see
- * ctr/cgroup.h), often the largest single cost of a start. It is named in state.json
- * (with no pid yet) before it exists: a create killed after the mkdir would otherwise
- * leave directories that `delete --force` cannot find.
- */
 /* hierarchies dropped (rootless) or parents made: record it with the init's pid */
 static void cgroup_string_update(struct create_ctx *c)
 {
@@ -832,6 +824,14 @@ static void cgroup_string_update(struct create_ctx *c)
 	}
 }
 
+/*
+ * The container's cgroup, made so that the init is created in it (cgroup2, clone3 with
+ * CLONE_INTO_CGROUP) and joins the v1 hierarchies itself: neither waits for the RCU grace
+ * period a write of its pid to cgroup.procs costs (see ctr/cgroup.h), often the largest
+ * single cost of a start. It is named in state.json (with no pid yet) before it exists: a
+ * create killed after the mkdir would otherwise leave directories that `delete --force`
+ * cannot find.
+ */
 static int make_cgroup(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
@@ -940,12 +940,6 @@ static int runtime_join(struct create_ctx *c, struct cabin_err **err)
 }
 
 /*
- * What the init could not do itself (its cgroup, when it could not join it alone),
- * oomScoreAdj and the state.json that names the init (for delete), then GO. The init
- * builds its filesystem meanwhile. An init that waits for the runtime to place it asks
- * with PLACED_REQ (or HOOKS_REQ), answered only after this.
- */
-/*
  * exec takes the container's seccomp profile from config.json. The bundle's may be edited
  * or removed while the container runs (it belongs to the caller): exec must see the
  * configuration the container was created with, so keep a copy, as crun does: the very
@@ -967,6 +961,12 @@ static int keep_config(struct create_ctx *c, struct cabin_err **err)
 	return 0;
 }
 
+/*
+ * What the init could not do itself (its cgroup, when it could not join it alone),
+ * oomScoreAdj and the state.json that names the init (for delete), then GO. The init
+ * builds its filesystem meanwhile. An init that waits for the runtime to place it asks
+ * with PLACED_REQ (or HOOKS_REQ), answered only after this.
+ */
 static int runtime_place(struct create_ctx *c, struct cabin_err **err)
 {
 	const struct ctr_spec *s = c->spec;
