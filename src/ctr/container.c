@@ -883,6 +883,29 @@ static int make_cgroup(struct create_ctx *c, struct cabin_err **err)
 }
 
 /*
+ * The v1 part of a late join: the directories and the limits, then the `tasks` files the
+ * init joins with, into @j. Return: 1 with them open, 0 when one does not open (a partly
+ * delegated hierarchy: the runtime moves the init itself, the slow way, see
+ * ctr/cgroup.h), -1 on failure. The limits come first: the init makes device nodes and
+ * opens /dev/null once it has joined, which a device cgroup between its deny-all rule
+ * and the allow rules would refuse.
+ */
+static int make_late_part(struct create_ctx *c, struct ctr_cgroup_join *j, struct cabin_err **err)
+{
+	struct cabin_err *e = NULL;
+
+	if (ctr_cgroup_make_v1(c->cg, c->res, err) < 0 || ctr_cgroup_limit(c->cg, c->res, err) < 0)
+		return -1;
+	cgroup_string_update(c);
+	if (ctr_cgroup_join_open(c->cg, j, CTR_CGROUP_JOIN_V1, &e) < 0) {
+		log_debug("cgroup: %s: the runtime places the init", cabin_err_msg(e));
+		cabin_err_release(&e);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * A late join without clone3(CLONE_INTO_CGROUP) (before Linux 5.7): the init waits for
  * the runtime to move it into cgroup2 after all, so the v1 part is made now, as without a
  * late join, and the init joins it first thing.
@@ -890,46 +913,30 @@ static int make_cgroup(struct create_ctx *c, struct cabin_err **err)
 static int late_join_now(struct create_ctx *c, struct cabin_err **err)
 {
 	struct ctr_cgroup_join j = { .v2dir = -1 };
-	struct cabin_err *e = NULL;
+	int ret;
 
 	c->late_join = 0;
-	if (ctr_cgroup_make_v1(c->cg, c->res, err) < 0 || ctr_cgroup_limit(c->cg, c->res, err) < 0)
-		return -1;
-	cgroup_string_update(c);
-	if (ctr_cgroup_join_open(c->cg, &j, CTR_CGROUP_JOIN_V1, &e) < 0) {
-		log_debug("cgroup: %s: the runtime places the init", cabin_err_msg(e));
-		cabin_err_release(&e);
+	ret = make_late_part(c, &j, err);
+	if (ret <= 0) {
 		c->self_join = 0;
-		return 0;
+		return ret;
 	}
 	memcpy(c->join.tasks, j.tasks, j.n * sizeof(j.tasks[0]));
 	c->join.n = j.n;
 	return 0;
 }
 
-/*
- * After the clone, with a late join: the v1 directories and the limits, then JOIN with
- * their `tasks` files. Should one not open, the runtime moves the init into them itself
- * (the slow way, see ctr/cgroup.h) and JOIN carries no fd. The limits come first: the
- * init makes device nodes and opens /dev/null after it has joined, which a device
- * cgroup between its deny-all rule and the allow rules would refuse.
- */
+/* After the clone, with a late join: the v1 part, then JOIN with the `tasks` files. */
 static int runtime_join(struct create_ctx *c, struct cabin_err **err)
 {
 	struct ctr_cgroup_join j = { .v2dir = -1 };
-	struct cabin_err *e = NULL;
+	int ret;
 
 	if (!c->late_join)
 		return 0;
-	if (ctr_cgroup_make_v1(c->cg, c->res, err) < 0 || ctr_cgroup_limit(c->cg, c->res, err) < 0)
+	ret = make_late_part(c, &j, err);
+	if (ret < 0 || (ret == 0 && ctr_cgroup_enter(c->cg, c->child, err) < 0))
 		return -1;
-	cgroup_string_update(c);
-	if (ctr_cgroup_join_open(c->cg, &j, CTR_CGROUP_JOIN_V1, &e) < 0) {
-		log_debug("cgroup: %s: the runtime places the init", cabin_err_msg(e));
-		cabin_err_release(&e);
-		if (ctr_cgroup_enter(c->cg, c->child, err) < 0)
-			return -1;
-	}
 	/*
 	 * As with GO: an init that failed meanwhile has sent its ERROR and is gone, and what
 	 * reads from it next (runtime_loop() or run_reaped()) reports that error.
