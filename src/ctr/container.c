@@ -8,12 +8,17 @@
  * still our child. Runtime and init talk over a SOCK_SEQPACKET socketpair:
  *
  *   init                                runtime
- *                                       state.json naming the cgroup, the cgroup, clone
- *   joins its cgroup (v1 `tasks`)
+ *                                       (a thread: the network namespace, see netns_start())
+ *                                       state.json naming the cgroup, the cgroup (its
+ *                                       cgroup2 directory only with a late join), clone
+ *   enters the network namespace, joins its cgroup (v1 `tasks`), or with a late join:
+ *   first mounts                        v1 directories and limits (runtime_join())
+ *                <--------------------- JOIN (their `tasks` files)  (late join)
+ *   joins them
  *   [MAP_REQ pid] --------------------> write uid_map/gid_map       (joined-ns path)
  *   [PID init] -----------------------> (joined-ns path)
  *                <--------------------- GO (host pid of the init)
- *   mounts, devices                     oomScoreAdj, state.json with the pid
+ *   mounts, devices                     config.json copy, oomScoreAdj, state.json + pid
  *   HOOKS_REQ -----------------------> prestart + createRuntime hooks
  *                <--------------------- HOOKS_DONE
  *   createContainer hooks, pivot_root, masked/readonly paths, terminal (TERMINAL + fd),
