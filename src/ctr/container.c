@@ -238,6 +238,7 @@ struct create_ctx {
 	int netns_started;
 	int netns_err; /* its errno */
 	int netns;     /* the container's new network namespace, or -1 */
+	int netns_lo;  /* ... whose `lo` the thread brought up */
 	json_t *res;   /* linux.resources as the cgroup enforces them */
 	int v2_placed; /* clone3 created the init in its cgroup2 directory */
 	struct ctr_state st;
@@ -560,7 +561,7 @@ static int child_init(struct create_ctx *c, struct cabin_err **err)
 		if (rootfd < 0)
 			return -1;
 	}
-	if ((s->ns_new & CLONE_NEWNET) && loopback_up(err) < 0)
+	if ((s->ns_new & CLONE_NEWNET) && !c->netns_lo && loopback_up(err) < 0)
 		return -1;
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		return cabin_err_make(err, errno, "sethostname `%s`", s->hostname);
@@ -657,8 +658,22 @@ static void *netns_main(void *arg)
 		return NULL;
 	}
 	c->netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (c->netns < 0)
+	if (c->netns < 0) {
 		c->netns_err = errno;
+		return NULL;
+	}
+	/* the init's loopback_up() too; should it fail here, the init tries and says why */
+	{
+		struct ifreq ifr = { .ifr_name = "lo" };
+		int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0) {
+			ifr.ifr_flags |= IFF_UP;
+			c->netns_lo = ioctl(sk, SIOCSIFFLAGS, &ifr) == 0;
+		}
+		if (sk >= 0)
+			close(sk);
+	}
 	return NULL;
 }
 
