@@ -969,39 +969,56 @@ int ctr_cgroup_plan(const char *cgroups_path, const char *id, struct ctr_cgroup 
 }
 
 /*
- * Make the directories of @cg's cgroup2 hierarchy (@v2 1) or of its v1 hierarchies (0).
- * Without privilege over a hierarchy (rootless, or root in a user namespace without a
- * delegated cgroup) a container that asks for no limits runs in the caller's cgroup
- * there, as with runc: the hierarchy is dropped from @cg. One that asks for limits fails.
+ * Make the directories of @cg->h[@i]. Without privilege over a hierarchy (rootless, or
+ * root in a user namespace without a delegated cgroup) a container that asks for no
+ * limits runs in the caller's cgroup there, as with runc: the hierarchy is dropped from
+ * @cg (0). One that asks for limits fails (-1). Made: 1.
  */
-static int make_hiers(struct ctr_cgroup *cg, json_t *resources, int v2, struct cabin_err **err)
+static int make_hier(struct ctr_cgroup *cg, size_t i, json_t *resources, char *const *wanted,
+		     struct cabin_err **err)
+{
+	if (make_dirs(&cg->h[i], wanted, cg->ops->v2_root_is_hosts, err) == 0)
+		return 1;
+	if (!*err ||
+	    ((*err)->status != EACCES && (*err)->status != EPERM && (*err)->status != EROFS) ||
+	    has_limits(resources))
+		return -1;
+	log_debug("cgroup: %s (no limits requested, hierarchy skipped)", cabin_err_msg(*err));
+	cabin_err_release(err);
+	hier_free(&cg->h[i]);
+	memmove(&cg->h[i], &cg->h[i + 1], (cg->n - i - 1) * sizeof(cg->h[0]));
+	cg->n--;
+	return 0;
+}
+
+/*
+ * Make the directories of the hierarchies from *@pos on, the cgroup2 one (@v2 1) or the
+ * v1 ones (0), at most @max of them; *@pos is where to go on. Return: how many were made
+ * or dropped, -1 on failure.
+ */
+static int make_hiers(struct ctr_cgroup *cg, json_t *resources, int v2, size_t *pos, size_t max,
+		      struct cabin_err **err)
 {
 	char **wanted = v2 ? cg->ops->v2_wanted(cg, resources) : NULL;
-	int ret = 0;
+	int done = 0;
 
-	for (size_t i = 0; i < cg->n; i++) {
-		if (!cg->h[i].v2 != !v2)
-			continue;
-		ret = make_dirs(&cg->h[i], wanted, cg->ops->v2_root_is_hosts, err);
-		if (ret < 0 && *err &&
-		    ((*err)->status == EACCES || (*err)->status == EPERM ||
-		     (*err)->status == EROFS) &&
-		    !has_limits(resources)) {
-			log_debug("cgroup: %s (no limits requested, hierarchy skipped)",
-				  cabin_err_msg(*err));
-			cabin_err_release(err);
-			hier_free(&cg->h[i]);
-			memmove(&cg->h[i], &cg->h[i + 1], (cg->n - i - 1) * sizeof(cg->h[0]));
-			cg->n--;
-			i--;
-			ret = 0;
+	while (*pos < cg->n && (size_t)done < max) {
+		int ret;
+
+		if (!cg->h[*pos].v2 != !v2) {
+			++*pos;
 			continue;
 		}
-		if (ret < 0)
+		ret = make_hier(cg, *pos, resources, wanted, err);
+		if (ret < 0) {
+			done = -1;
 			break;
+		}
+		*pos += (size_t)ret; /* a dropped one's place holds the next */
+		done++;
 	}
 	strv_free_local(wanted);
-	return ret;
+	return done;
 }
 
 /* Remove the directories of the cgroup2 hierarchy (@v2 1) or of the v1 ones (0). */
@@ -1021,22 +1038,38 @@ static void remove_hiers(struct ctr_cgroup *cg, int v2)
 
 int ctr_cgroup_make_v2(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
 {
+	size_t pos = 0;
 	int ret = ctr_cgroup_validate(resources, err);
 
 	if (ret >= 0)
-		ret = make_hiers(cg, resources, 1, err);
-	if (ret < 0)
+		ret = make_hiers(cg, resources, 1, &pos, SIZE_MAX, err);
+	if (ret < 0) {
 		remove_hiers(cg, 1);
-	return ret;
+		return -1;
+	}
+	return 0;
 }
 
-int ctr_cgroup_make_v1(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
+int ctr_cgroup_make_v1_next(struct ctr_cgroup *cg, json_t *resources, size_t *pos,
+			    struct cabin_err **err)
 {
-	int ret = make_hiers(cg, resources, 0, err);
+	int ret = make_hiers(cg, resources, 0, pos, 1, err);
 
 	if (ret < 0)
 		remove_hiers(cg, 0);
 	return ret;
+}
+
+int ctr_cgroup_make_v1(struct ctr_cgroup *cg, json_t *resources, size_t *pos,
+		       struct cabin_err **err)
+{
+	int ret = make_hiers(cg, resources, 0, pos, SIZE_MAX, err);
+
+	if (ret < 0) {
+		remove_hiers(cg, 0);
+		return -1;
+	}
+	return 0;
 }
 
 int ctr_cgroup_limit(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err)
@@ -1048,7 +1081,9 @@ int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err *
 {
 	if (ctr_cgroup_make_v2(cg, resources, err) < 0)
 		return -1;
-	if (ctr_cgroup_make_v1(cg, resources, err) < 0 ||
+	size_t pos = 0;
+
+	if (ctr_cgroup_make_v1(cg, resources, &pos, err) < 0 ||
 	    ctr_cgroup_limit(cg, resources, err) < 0) {
 		remove_all(cg);
 		return -1;

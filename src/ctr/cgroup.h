@@ -77,10 +77,19 @@ int ctr_cgroup_make(struct ctr_cgroup *cg, json_t *resources, struct cabin_err *
 int ctr_cgroup_make_v2(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
 
 /**
- * ctr_cgroup_make_v1() - the second step: the v1 directories, no limit written. On
- * failure the v1 directories made are removed.
+ * ctr_cgroup_make_v1() - the second step: the v1 directories, no limit written, of the
+ * hierarchies from *@pos (0 at first) on. On failure the v1 directories made are removed.
  */
-int ctr_cgroup_make_v1(struct ctr_cgroup *cg, json_t *resources, struct cabin_err **err);
+int ctr_cgroup_make_v1(struct ctr_cgroup *cg, json_t *resources, size_t *pos,
+		       struct cabin_err **err);
+
+/**
+ * ctr_cgroup_make_v1_next() - ctr_cgroup_make_v1() one hierarchy at a time, from *@pos
+ * on. Return: 1 when one was made (or dropped, as ctr_cgroup_make_v1() drops them), 0
+ * when none is left, -1 on failure (the v1 directories made are removed).
+ */
+int ctr_cgroup_make_v1_next(struct ctr_cgroup *cg, json_t *resources, size_t *pos,
+			    struct cabin_err **err);
 
 /**
  * ctr_cgroup_limit() - the last step: write @resources into every hierarchy. Nothing is

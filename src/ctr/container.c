@@ -236,11 +236,13 @@ struct create_ctx {
 	int late_join;		     /* ... once the runtime has made them after the clone (JOIN) */
 	pthread_t netns_thread;	     /* makes the network namespace meanwhile (netns_start()) */
 	int netns_started;
-	int netns_err; /* its errno */
-	int netns;     /* the container's new network namespace, or -1 */
-	int netns_lo;  /* ... whose `lo` the thread brought up */
-	json_t *res;   /* linux.resources as the cgroup enforces them */
-	int v2_placed; /* clone3 created the init in its cgroup2 directory */
+	int netns_err;	/* its errno */
+	int netns;	/* the container's new network namespace, or -1 */
+	int netns_lo;	/* ... whose `lo` the thread brought up */
+	int netns_done; /* the thread has ended or is about to (atomic) */
+	size_t v1_pos;	/* v1 hierarchies before it have their directories (late join) */
+	json_t *res;	/* linux.resources as the cgroup enforces them */
+	int v2_placed;	/* clone3 created the init in its cgroup2 directory */
 	struct ctr_state st;
 	int userns;
 	int hostpid;   /* init side: the init's pid on the host (sent with GO) */
@@ -649,18 +651,16 @@ static void create_ctx_init(struct create_ctx *c, const struct ctr_create_opts *
  * from a process with one thread, as always. Should it fail, the clone makes the
  * namespace as before (and reports the error, if any).
  */
-static void *netns_main(void *arg)
+static void netns_make(struct create_ctx *c)
 {
-	struct create_ctx *c = arg;
-
 	if (unshare(CLONE_NEWNET) < 0) {
 		c->netns_err = errno;
-		return NULL;
+		return;
 	}
 	c->netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (c->netns < 0) {
 		c->netns_err = errno;
-		return NULL;
+		return;
 	}
 	/* the init's loopback_up() too; should it fail here, the init tries and says why */
 	{
@@ -674,6 +674,14 @@ static void *netns_main(void *arg)
 		if (sk >= 0)
 			close(sk);
 	}
+}
+
+static void *netns_main(void *arg)
+{
+	struct create_ctx *c = arg;
+
+	netns_make(c);
+	__atomic_store_n(&c->netns_done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -914,7 +922,8 @@ static int make_late_part(struct create_ctx *c, struct ctr_cgroup_join *j, struc
 {
 	struct cabin_err *e = NULL;
 
-	if (ctr_cgroup_make_v1(c->cg, c->res, err) < 0 || ctr_cgroup_limit(c->cg, c->res, err) < 0)
+	if (ctr_cgroup_make_v1(c->cg, c->res, &c->v1_pos, err) < 0 ||
+	    ctr_cgroup_limit(c->cg, c->res, err) < 0)
 		return -1;
 	cgroup_string_update(c);
 	if (ctr_cgroup_join_open(c->cg, j, CTR_CGROUP_JOIN_V1, &e) < 0) {
@@ -1181,6 +1190,9 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	if (ctr_spec_load(c->bundle, &c->spec, err) < 0)
 		return -1;
 	s = c->spec;
+	c->userns = !!((s->ns_new | s->ns_joined) & CLONE_NEWUSER);
+	/* from here on, the seccomp filter's compilation included */
+	netns_start(c);
 	if (!s->process)
 		return cabin_err_make(err, 0, "config.json: `process` is required");
 	if (stat(s->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
@@ -1200,8 +1212,6 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	c->caps.inheritable |= c->caps.ambient;
 	if (s->seccomp && ctr_seccomp_prepare(s->seccomp, &c->seccomp, err) < 0)
 		return cabin_err_wrap(err, "config.json");
-	c->userns = !!((s->ns_new | s->ns_joined) & CLONE_NEWUSER);
-	netns_start(c);
 	/*
 	 * CVE-2019-5736: until `start`, the init waits in our code, and /proc/1/exe is the
 	 * host's binary. The init is non-dumpable by then, so reaching that link takes
@@ -1306,6 +1316,19 @@ static int do_create(struct create_ctx *c, struct cabin_err **err)
 	flags = SIGCHLD;
 	if (!s->ns_joined && !(s->ns_new & CLONE_NEWTIME))
 		flags |= s->ns_new & ~CLONE_NEWCGROUP;
+	/*
+	 * What the init needs first after the clone, while the thread still makes the network
+	 * namespace: the v1 cgroup directories that runtime_join() makes otherwise.
+	 */
+	while (c->late_join && c->netns_started &&
+	       !__atomic_load_n(&c->netns_done, __ATOMIC_ACQUIRE)) {
+		int ret = ctr_cgroup_make_v1_next(c->cg, c->res, &c->v1_pos, err);
+
+		if (ret < 0)
+			return -1;
+		if (ret == 0)
+			break;
+	}
 	netns_wait(c);
 	if (c->netns >= 0)
 		flags &= ~CLONE_NEWNET;
