@@ -74,6 +74,29 @@ static inline uint32_t emu_test_r32(const uint8_t *ram, uint64_t pa)
 	return v;
 }
 
+/*
+ * emu_test_map_2m() - identity-map the first 8 x 2 MiB: the PML4 at @pml4 points to the
+ * PDPT at 0x2000, whose first entry points to the page directory at 0x3000. Each entry
+ * gets @flags (3: supervisor, 7: user too); the directory's also the page-size bit.
+ */
+static inline void emu_test_map_2m(uint8_t *ram, uint64_t pml4, uint64_t flags)
+{
+	emu_test_w64(ram, pml4, 0x2000 | flags);
+	emu_test_w64(ram, 0x2000, 0x3000 | flags);
+	for (uint64_t i = 0; i < 8; i++)
+		emu_test_w64(ram, 0x3000 + 8 * i, (i << 21) | 0x80 | flags);
+}
+
+/* emu_test_gate64() - IDT entry @vec at @idt: a 64-bit interrupt gate to 0x08:@handler */
+static inline void emu_test_gate64(uint8_t *ram, uint64_t idt, unsigned int vec, uint64_t handler,
+				   unsigned int ist)
+{
+	emu_test_w64(ram, idt + 16 * (uint64_t)vec,
+		     (handler & 0xffff) | (0x08ULL << 16) | ((uint64_t)ist << 32) |
+			     (0x8eULL << 40) | ((handler >> 16) & 0xffff) << 48);
+	emu_test_w64(ram, idt + 16 * (uint64_t)vec + 8, handler >> 32);
+}
+
 /* guest code at @pa: whatever was decoded from there before is dropped */
 static inline void emu_test_put(struct emu_vm *vm, uint8_t *ram, uint64_t pa, const void *code,
 				size_t n)

@@ -64,10 +64,7 @@ static void fresh_cpu(void)
 static void long_mode(void)
 {
 	fresh_cpu();
-	w64(PML4, 0x2000 | 3);
-	w64(0x2000, 0x3000 | 3);
-	for (int i = 0; i < 8; i++)
-		w64(0x3000 + 8 * (uint64_t)i, ((uint64_t)i << 21) | 0x83);
+	emu_test_map_2m(ram, PML4, 3);
 	w64(GDT + 8, 0x00af9b000000ffffULL);  /* 0x08: 64-bit code */
 	w64(GDT + 16, 0x00cf93000000ffffULL); /* 0x10: data */
 	c->gdt.base = GDT;
@@ -96,11 +93,7 @@ static void long_mode(void)
 
 static void gate64(int vec, uint64_t handler, int ist)
 {
-	uint64_t lo = (handler & 0xffff) | (0x08ULL << 16) | ((uint64_t)ist << 32) |
-		      (0x8eULL << 40) | ((handler >> 16) & 0xffff) << 48;
-
-	w64(IDT + 16 * (uint64_t)vec, lo);
-	w64(IDT + 16 * (uint64_t)vec + 8, handler >> 32);
+	emu_test_gate64(ram, IDT, (unsigned int)vec, handler, (unsigned int)ist);
 }
 
 /* ---- decoder ---- */

@@ -155,10 +155,7 @@ static void test_gate64(void)
 
 	prot32_user();
 	/* identity map, all user, 2 MiB pages */
-	emu_test_w64(ram, 0x1000, 0x2000 | 7);
-	emu_test_w64(ram, 0x2000, 0x3000 | 7);
-	for (int i = 0; i < 8; i++)
-		emu_test_w64(ram, 0x3000 + 8 * (uint64_t)i, ((uint64_t)i << 21) | 0x87);
+	emu_test_map_2m(ram, 0x1000, 7);
 	emu_test_w64(ram, GDT + 0x08, 0x00af9b000000ffffULL); /* 64-bit code DPL 0 */
 	emu_test_w64(ram, GDT + 0x18, 0x00affb000000ffffULL); /* 64-bit code DPL 3 */
 	emu_test_w64(ram, GDT + 0x28, 0x0000890070000067ULL); /* 64-bit TSS (low half) */

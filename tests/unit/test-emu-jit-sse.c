@@ -666,20 +666,13 @@ int main(void)
 	if (!ram)
 		return 77;
 	/* identity map of the first GiB with 2 MiB pages; 1-2 GiB not present */
-	w64(PML4, 0x2000 | 3);
-	w64(0x2000, 0x3000 | 3);
-	for (int i = 0; i < 8; i++)
-		w64(0x3000 + 8 * (uint64_t)i, ((uint64_t)i << 21) | 0x83);
+	emu_test_map_2m(ram, PML4, 3);
 	/* GDT: null, 64-bit code 0x08, data 0x10; IDT: vector v -> HANDLERS + 16 v (hlt) */
 	w64(GDT + 8, 0x00209a0000000000ULL);
 	w64(GDT + 16, 0x0000920000000000ULL);
 	for (uint64_t v = 0; v < 32; v++) {
-		uint64_t h = HANDLERS + 16 * v;
-
-		w64(IDT + 16 * v,
-		    (h & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((h >> 16 & 0xffff) << 48));
-		w64(IDT + 16 * v + 8, h >> 32);
-		ram[h] = 0xf4;
+		emu_test_gate64(ram, IDT, (unsigned int)v, HANDLERS + 16 * v, 0);
+		ram[HANDLERS + 16 * v] = 0xf4;
 	}
 	make_int_forms();
 	make_shift_forms();

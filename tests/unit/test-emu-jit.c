@@ -626,21 +626,14 @@ int main(void)
 	if (!ram)
 		return 77;
 	/* identity map of the first GiB with 2 MiB pages; 1-2 GiB not present */
-	w64(PML4, 0x2000 | 3);
-	w64(0x2000, 0x3000 | 3);
-	for (int i = 0; i < 8; i++)
-		w64(0x3000 + 8 * (uint64_t)i, ((uint64_t)i << 21) | 0x83);
+	emu_test_map_2m(ram, PML4, 3);
 	/* GDT: null, 64-bit code 0x08, data 0x10; IDT: #PF -> HANDLER (hlt) */
 	w64(GDT + 8, 0x00209a0000000000ULL);
 	w64(GDT + 16, 0x0000920000000000ULL);
-	w64(IDT + 16 * 14, (HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
-				   ((HANDLER >> 16 & 0xffff) << 48));
-	w64(IDT + 16 * 14 + 8, HANDLER >> 32);
+	emu_test_gate64(ram, IDT, 14, HANDLER, 0);
 	ram[HANDLER] = 0xf4;
 	/* #DE -> DE_HANDLER: add [rsp], r15 (the DIV's length); iretq */
-	w64(IDT, (DE_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
-			 ((DE_HANDLER >> 16 & 0xffff) << 48));
-	w64(IDT + 8, DE_HANDLER >> 32);
+	emu_test_gate64(ram, IDT, 0, DE_HANDLER, 0);
 	memcpy(ram + DE_HANDLER, "\x4c\x01\x3c\x24\x48\xcf", 6);
 
 	for (uint32_t ecx = 1000; ecx; ecx--)

@@ -52,11 +52,7 @@ static void put(uint64_t pa, const uint8_t *code, size_t n)
 
 static void gate64(int vec, uint64_t handler)
 {
-	uint64_t lo = (handler & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
-		      ((handler >> 16) & 0xffff) << 48;
-
-	w64(IDT + 16 * (uint64_t)vec, lo);
-	w64(IDT + 16 * (uint64_t)vec + 8, handler >> 32);
+	emu_test_gate64(ram, IDT, (unsigned int)vec, handler, 0);
 }
 
 /* 64-bit mode at CPL 0, first 16 MiB identity-mapped (supervisor), HLT handlers */

@@ -809,19 +809,14 @@ static void guest_setup(void)
 	c = emu_cpu_new(&m, vm, 0);
 	c->exit = &ex;
 	vcpu0.accel = c;
-	w64(PML4, 0x2000 | 3);
-	w64(0x2000, 0x3000 | 3);
-	for (int i = 0; i < 8; i++)
-		w64(0x3000 + 8 * (uint64_t)i, ((uint64_t)i << 21) | 0x83);
+	emu_test_map_2m(ram, PML4, 3);
 	w64(GDT + 8, 0x00af9b000000ffffULL);
 	w64(GDT + 16, 0x00cf93000000ffffULL);
 	for (int v = 0; v < 32; v++) {
 		uint64_t h = HANDLERS + 8 * (uint64_t)v;
 
 		ram[h] = 0xf4;
-		w64(IDT + 16 * (uint64_t)v,
-		    (h & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((h >> 16) & 0xffff) << 48);
-		w64(IDT + 16 * (uint64_t)v + 8, h >> 32);
+		emu_test_gate64(ram, IDT, (unsigned int)v, h, 0);
 	}
 }
 

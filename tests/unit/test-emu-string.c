@@ -58,9 +58,7 @@ static void long_mode(void)
 	w64(GDT + 8, 0x00af9b000000ffffULL);
 	w64(GDT + 16, 0x00cf93000000ffffULL);
 	/* #PF: interrupt gate to PF_HANDLER (hlt) */
-	w64(IDT + 14 * 16,
-	    (PF_HANDLER & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) | ((PF_HANDLER >> 16) << 48));
-	w64(IDT + 14 * 16 + 8, 0);
+	emu_test_gate64(ram, IDT, 14, PF_HANDLER, 0);
 	ram[PF_HANDLER] = 0xf4;
 	c->gdt.base = GDT;
 	c->gdt.limit = 0x17;
