@@ -100,32 +100,50 @@ int ctr_sync_send(int sock, int type, int value, const char *text, int fd)
 	return sync_send_fds(sock, type, value, text, &fd, fd >= 0);
 }
 
-int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, int *fd)
+/*
+ * One message and at most @maxfds fds into @fds (*@nfds of them, the caller's to close);
+ * more fds refuse the message (fd_pass_recv()). Return: 1, 0 on EOF, or -errno.
+ */
+static int sync_recv_fds(int sock, int *type, int *value, char *text, size_t textlen, int *fds,
+			 size_t maxfds, size_t *nfds)
 {
 	struct sync_msg m;
-	cleanup_close int f = -1;
 	ssize_t n;
 
-	if (fd)
-		*fd = -1;
-	/* At most one fd per message: a second one, or a stray one, refuses the message. */
-	n = fd_pass_recv(sock, &m, sizeof(m), &f, 1, NULL);
+	n = fd_pass_recv(sock, &m, sizeof(m), fds, maxfds, nfds);
 	if (n < 0)
 		return (int)n;
 	if (n == 0)
 		return 0;
-	if ((size_t)n < offsetof(struct sync_msg, text))
+	if ((size_t)n < offsetof(struct sync_msg, text)) {
+		for (size_t i = 0; i < *nfds; i++)
+			close(steal_fd(&fds[i]));
+		*nfds = 0;
 		return -EPROTO;
+	}
 	m.text[sizeof(m.text) - 1] = '\0';
 	*type = m.type;
 	if (value)
 		*value = m.value;
 	if (text && textlen)
 		snprintf(text, textlen, "%s", m.text);
-	/* A caller that asks for no fd gets none: the cleanup closes one that came anyway. */
-	if (fd)
-		*fd = steal_fd(&f);
 	return 1;
+}
+
+int ctr_sync_recv(int sock, int *type, int *value, char *text, size_t textlen, int *fd)
+{
+	cleanup_close int f = -1;
+	size_t nf = 0;
+	int ret;
+
+	if (fd)
+		*fd = -1;
+	/* At most one fd per message: a second one, or a stray one, refuses the message. */
+	ret = sync_recv_fds(sock, type, value, text, textlen, &f, 1, &nf);
+	/* A caller that asks for no fd gets none: the cleanup closes one that came anyway. */
+	if (ret > 0 && fd)
+		*fd = steal_fd(&f);
+	return ret;
 }
 
 int ctr_write_pid_file(const char *path, pid_t pid, struct cabin_err **err)
@@ -278,17 +296,16 @@ static int child_wait(int sock, int want, int *value, struct cabin_err **err)
 static int child_join(struct create_ctx *c, struct cabin_err **err)
 {
 	struct ctr_cgroup_join j = { .v2dir = -1 };
-	struct sync_msg m;
 	size_t nfds = 0;
-	ssize_t n;
+	int type, ret;
 
-	n = fd_pass_recv(c->sync[1], &m, sizeof(m), j.tasks, CTR_CGROUP_JOIN_MAX, &nfds);
-	if (n <= 0)
-		return cabin_err_make(err, n ? (int)-n : EPIPE, "runtime went away");
+	ret = sync_recv_fds(c->sync[1], &type, NULL, NULL, 0, j.tasks, CTR_CGROUP_JOIN_MAX, &nfds);
+	if (ret <= 0)
+		return cabin_err_make(err, ret ? -ret : EPIPE, "runtime went away");
 	j.n = nfds;
-	if ((size_t)n < offsetof(struct sync_msg, text) || m.type != CTR_SYNC_JOIN) {
+	if (type != CTR_SYNC_JOIN) {
 		ctr_cgroup_join_close(&j);
-		return cabin_err_make(err, EPROTO, "unexpected message from the runtime");
+		return cabin_err_make(err, EPROTO, "unexpected message %d from the runtime", type);
 	}
 	c->placed = 1;
 	return ctr_cgroup_join_self(&j, err);
